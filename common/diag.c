@@ -1,0 +1,1136 @@
+/*
+ * diag.c: reads a learning curve the way a practitioner would.
+ *
+ * The curve is looked at through "series": one metric along the epochs,
+ * read as badness (a loss, or 1 - accuracy), so every rule below is written
+ * once for "lower is better". Each check fills a struct finding-set and
+ * adds the figures it used to the evidence object; diag_curve() then picks
+ * the primary verdict by a fixed precedence and turns the rest into tags.
+ * Rules and thresholds are documented in docs/diagnosis.md; keep the two
+ * in step.
+ */
+#include "common/diag.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+/* ---- verdict names ---------------------------------------------------- */
+
+enum verdict {
+	V_GOOD_FIT,
+	V_OVERFITTING,
+	V_UNDERFITTING,
+	V_DIVERGED,
+	V_PLATEAU,
+	V_VANISHING,
+	V_EXPLODING,
+	V_IMPROVING,
+	V_INSUFFICIENT,
+	V_UNKNOWN,
+	V_COUNT
+};
+
+static const char *const verdict_names[V_COUNT] = {
+	[V_GOOD_FIT] = "good_fit",
+	[V_OVERFITTING] = "overfitting",
+	[V_UNDERFITTING] = "underfitting",
+	[V_DIVERGED] = "diverged",
+	[V_PLATEAU] = "plateau",
+	[V_VANISHING] = "vanishing_gradients",
+	[V_EXPLODING] = "exploding_gradients",
+	[V_IMPROVING] = "improving",
+	[V_INSUFFICIENT] = "insufficient_data",
+	[V_UNKNOWN] = "unknown",
+};
+
+#define TAG_EARLY_STOP "early_stopping_point"
+
+const char *const *
+diag_verdict_names(int *n)
+{
+	if (n)
+		*n = V_COUNT;
+	return verdict_names;
+}
+
+/* ---- configuration ---------------------------------------------------- */
+
+void
+diag_config_default(struct diag_config *c)
+{
+	c->abort_on_divergence = 1;
+	c->explode_factor = 10.0;
+	c->diverge_rise = 0.5;
+	c->min_epochs = 3;
+	c->smooth = 3;
+	c->plateau_tol = 0.02;
+	c->overfit_rise = 0.1;
+	c->overfit_patience = 2;
+	c->gap_threshold = 0.1;
+	c->loss_gap_ratio = 2.0;
+	c->underfit_acc = 0.7;
+	c->converge_slope = 0.02;
+	c->vanish_ratio = 0.01;
+	c->explode_ratio = 100.0;
+	c->grad_growth = 1000.0;
+	c->stop_slack = 3;
+}
+
+enum key_type { K_BOOL, K_INT, K_NUM };
+
+/* One row per spec key: one loop checks type and range for all. */
+static const struct config_key {
+	const char *name;
+	enum key_type type;
+	size_t off;
+	double min, max;
+	int min_open;         /* the minimum itself is excluded */
+} config_keys[] = {
+#define KEY(f, t, lo, hi, open) \
+	{ #f, t, offsetof(struct diag_config, f), lo, hi, open }
+	KEY(abort_on_divergence, K_BOOL, 0, 1, 0),
+	KEY(explode_factor, K_NUM, 1, 1e12, 1),
+	KEY(diverge_rise, K_NUM, 0, 1e6, 1),
+	KEY(min_epochs, K_INT, 1, 100000, 0),
+	KEY(smooth, K_INT, 1, 1000, 0),
+	KEY(plateau_tol, K_NUM, 0, 1, 0),
+	KEY(overfit_rise, K_NUM, 0, 1e6, 1),
+	KEY(overfit_patience, K_INT, 1, 100000, 0),
+	KEY(gap_threshold, K_NUM, 0, 1, 0),
+	KEY(loss_gap_ratio, K_NUM, 1, 1e6, 1),
+	KEY(underfit_acc, K_NUM, 0, 1, 0),
+	KEY(converge_slope, K_NUM, 0, 1, 0),
+	KEY(vanish_ratio, K_NUM, 0, 1, 1),
+	KEY(explode_ratio, K_NUM, 1, 1e12, 1),
+	KEY(grad_growth, K_NUM, 1, 1e12, 1),
+	KEY(stop_slack, K_INT, 1, 100000, 0),
+#undef KEY
+};
+
+#define N_KEYS (sizeof(config_keys) / sizeof(config_keys[0]))
+
+static int
+set_key(struct diag_config *c, const struct config_key *k, const cJSON *v,
+	char *err, size_t errlen)
+{
+	char *field = (char *)c + k->off;
+	double d;
+
+	if (k->type == K_BOOL) {
+		if (!cJSON_IsBool(v)) {
+			snprintf(err, errlen, "diagnosis.%s: must be true or false",
+				 k->name);
+			return -EINVAL;
+		}
+		*(int *)(void *)field = cJSON_IsTrue(v);
+		return 0;
+	}
+	d = cJSON_IsNumber(v) ? v->valuedouble : NAN;
+	if (!isfinite(d) || d < k->min || d > k->max ||
+	    (k->min_open && d == k->min) ||
+	    (k->type == K_INT && d != floor(d))) {
+		snprintf(err, errlen, "diagnosis.%s: must be %s in %c%g, %g]",
+			 k->name, k->type == K_INT ? "an integer" : "a number",
+			 k->min_open ? '(' : '[', k->min, k->max);
+		return -EINVAL;
+	}
+	if (k->type == K_INT)
+		*(int *)(void *)field = (int)d;
+	else
+		*(double *)(void *)field = d;
+	return 0;
+}
+
+int
+diag_config_parse(struct diag_config *c, const cJSON *obj, char *err,
+		  size_t errlen)
+{
+	struct diag_config tmp = *c;
+	const cJSON *v;
+
+	if (!obj)
+		return 0;
+	if (!cJSON_IsObject(obj)) {
+		snprintf(err, errlen, "diagnosis: must be an object");
+		return -EINVAL;
+	}
+	cJSON_ArrayForEach(v, obj) {
+		size_t i;
+		int rc;
+
+		for (i = 0; i < N_KEYS; i++)
+			if (strcmp(v->string, config_keys[i].name) == 0)
+				break;
+		if (i == N_KEYS) {
+			snprintf(err, errlen, "diagnosis.%s: unknown key", v->string);
+			return -EINVAL;
+		}
+		rc = set_key(&tmp, &config_keys[i], v, err, errlen);
+		if (rc < 0)
+			return rc;
+	}
+	*c = tmp;
+	return 0;
+}
+
+/* ---- from a report line ----------------------------------------------- */
+
+/* A loss as diag wants it: NAN if absent, +inf if reported non-finite. */
+static double
+loss_of(const struct report_line *r, const char *name)
+{
+	double v = report_get(r, name);
+
+	if (!report_has(r, name))
+		return NAN;
+	return isfinite(v) ? v : INFINITY;
+}
+
+int
+diag_epoch_from_report(struct diag_epoch *e, const struct report_line *r,
+		       const char *objective)
+{
+	if (r->kind != REPORT_EPOCH)
+		return -EINVAL;
+	memset(e, 0, sizeof(*e));
+	e->epoch = r->epoch;
+	e->train_loss = loss_of(r, "train_loss");
+	e->val_loss = loss_of(r, "val_loss");
+	e->train_acc = report_get(r, "train_acc");
+	e->val_acc = report_get(r, "val_acc");
+	e->objective = objective ? report_get(r, objective) : NAN;
+	e->n_grad = r->n_grad;
+	e->grad_norm = r->n_grad ? r->grad_norm : NULL;
+	return 0;
+}
+
+/* ---- series ----------------------------------------------------------- */
+
+enum field { F_TRAIN_LOSS, F_VAL_LOSS, F_TRAIN_ACC, F_VAL_ACC, F_OBJECTIVE };
+
+static const char *const field_names[] = {
+	"train_loss", "val_loss", "train_acc", "val_acc", "objective",
+};
+
+/* One metric along the curve, read as badness (lower is better). */
+struct series {
+	const struct diag_epoch *ep;
+	int n;
+	enum field f;
+	int flip;   /* accuracy: badness = 1 - acc; objective with mode max:
+		     * badness = -value */
+};
+
+static double
+raw(const struct diag_epoch *e, enum field f)
+{
+	switch (f) {
+	case F_TRAIN_LOSS: return e->train_loss;
+	case F_VAL_LOSS: return e->val_loss;
+	case F_TRAIN_ACC: return e->train_acc;
+	case F_VAL_ACC: return e->val_acc;
+	case F_OBJECTIVE: return e->objective;
+	}
+	return NAN;
+}
+
+static double
+sv(const struct series *s, int i)
+{
+	double v = raw(&s->ep[i], s->f);
+
+	if (!s->flip)
+		return v;
+	return s->f == F_OBJECTIVE ? -v : 1.0 - v;
+}
+
+static int
+reported(const struct diag_epoch *ep, int n, enum field f)
+{
+	for (int i = 0; i < n; i++)
+		if (!isnan(raw(&ep[i], f)))
+			return 1;
+	return 0;
+}
+
+static struct series
+series_of(const struct diag_epoch *ep, int n, enum field f)
+{
+	struct series s = { ep, n, f, f == F_TRAIN_ACC || f == F_VAL_ACC };
+	return s;
+}
+
+/* Index of the first finite value, -1 if none. */
+static int
+first_finite(const struct series *s)
+{
+	for (int i = 0; i < s->n; i++)
+		if (isfinite(sv(s, i)))
+			return i;
+	return -1;
+}
+
+/* Index of the smallest finite value in [from, n), the earliest on ties;
+ * -1 if none. */
+static int
+argmin_from(const struct series *s, int from)
+{
+	int best = -1;
+
+	for (int i = from; i < s->n; i++) {
+		double v = sv(s, i);
+
+		if (isfinite(v) && (best < 0 || v < sv(s, best)))
+			best = i;
+	}
+	return best;
+}
+
+/* Mean of the finite values among the last k epochs; NAN if none. */
+static double
+tail_mean(const struct series *s, int k)
+{
+	double sum = 0;
+	int m = 0;
+
+	for (int i = s->n - k; i < s->n; i++) {
+		if (i >= 0 && isfinite(sv(s, i))) {
+			sum += sv(s, i);
+			m++;
+		}
+	}
+	return m ? sum / m : NAN;
+}
+
+/*
+ * How fast the series still falls at the end: the least-squares slope over
+ * the last k + 1 epochs, as a fraction of their mean per epoch, positive
+ * when falling: -slope / mean. A fit over several points rather than two
+ * end points, so one noisy epoch does not decide. NAN with fewer than 2
+ * finite points or a mean of 0.
+ */
+static double
+tail_fall_rate(const struct series *s, int k)
+{
+	double sx = 0, sy = 0, sxx = 0, sxy = 0, slope, mean;
+	int m = 0;
+
+	for (int i = s->n - k - 1; i < s->n; i++) {
+		double y;
+
+		if (i < 0)
+			continue;
+		y = sv(s, i);
+		if (!isfinite(y))
+			continue;
+		sx += i;
+		sy += y;
+		sxx += (double)i * i;
+		sxy += i * y;
+		m++;
+	}
+	if (m < 2)
+		return NAN;
+	slope = (m * sxy - sx * sy) / (m * sxx - sx * sx);
+	mean = sy / m;
+	if (mean == 0)
+		return NAN;
+	return -slope / fabs(mean);
+}
+
+/* ---- context ---------------------------------------------------------- */
+
+struct ctx {
+	const struct diag_config *c;
+	const struct diag_epoch *ep;
+	int n;
+	int mode_max;
+	int final;
+	cJSON *ev;           /* borrowed from the result: evidence */
+	cJSON *not_judged;   /* borrowed from the result */
+	int oom;
+
+	/* findings */
+	int diverged, vanishing, exploding, plateau, overfit;
+	int underfit_level, not_converged, still_improving;
+	int have_any;        /* some loss or accuracy was reported */
+	int shape_ok;        /* enough epochs to judge the shape */
+	int stop_epoch;      /* 0 if none */
+	int past_stop;
+	char why[V_COUNT][256];   /* one reason per finding */
+};
+
+static void
+ev_num(struct ctx *x, const char *name, double v)
+{
+	if (!isfinite(v) || cJSON_GetObjectItemCaseSensitive(x->ev, name))
+		return;
+	if (!cJSON_AddNumberToObject(x->ev, name, v))
+		x->oom = 1;
+}
+
+static void
+not_judged(struct ctx *x, const char *fmt, ...)
+{
+	char buf[256];
+	cJSON *s;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	s = cJSON_CreateString(buf);
+	if (!s) {
+		x->oom = 1;
+		return;
+	}
+	cJSON_AddItemToArray(x->not_judged, s);
+}
+
+static void
+reason(struct ctx *x, enum verdict v, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(x->why[v], sizeof(x->why[v]), fmt, ap);
+	va_end(ap);
+}
+
+/* The badness series for train or val: the loss when reported, else
+ * 1 - accuracy. *name gets the metric's name. 0 when neither is there. */
+static int
+pick(const struct ctx *x, int val, struct series *s, const char **name)
+{
+	enum field loss = val ? F_VAL_LOSS : F_TRAIN_LOSS;
+	enum field acc = val ? F_VAL_ACC : F_TRAIN_ACC;
+
+	if (reported(x->ep, x->n, loss)) {
+		*s = series_of(x->ep, x->n, loss);
+	} else if (reported(x->ep, x->n, acc)) {
+		*s = series_of(x->ep, x->n, acc);
+	} else {
+		return 0;
+	}
+	*name = field_names[s->f];
+	return 1;
+}
+
+/* ---- divergence ------------------------------------------------------- */
+
+/* Where each loss is first finite (-1: never), computed once per curve
+ * so the per-epoch checks stay O(1). */
+struct firsts {
+	int train, val;
+};
+
+static void
+find_firsts(const struct diag_epoch *ep, int n, struct firsts *fi)
+{
+	struct series t = series_of(ep, n, F_TRAIN_LOSS);
+	struct series v = series_of(ep, n, F_VAL_LOSS);
+
+	fi->train = first_finite(&t);
+	fi->val = first_finite(&v);
+}
+
+/* A loss that is reported non-finite at epoch i: +-inf, or NaN after a
+ * finite value (a caller that did not map reported NaN to inf). */
+static int
+loss_nonfinite_at(const struct diag_epoch *ep, int i, enum field f,
+		  int first)
+{
+	double v = raw(&ep[i], f);
+
+	return isinf(v) || (isnan(v) && first >= 0 && first < i);
+}
+
+static int
+grad_nonfinite_at(const struct diag_epoch *e)
+{
+	for (int g = 0; g < e->n_grad; g++)
+		if (!isfinite(e->grad_norm[g]))
+			return 1;
+	return 0;
+}
+
+/* Shared by the live check and the curve: is epoch i diverged by NaN/inf
+ * or by explosion? Writes a reason when it is. */
+static int
+diverged_at(const struct diag_config *c, const struct diag_epoch *ep, int i,
+	    const struct firsts *fi, char *why, size_t whylen, double *ratio)
+{
+	static const enum field losses[] = { F_TRAIN_LOSS, F_VAL_LOSS };
+	const int first[] = { fi->train, fi->val };
+	struct series t = series_of(ep, i + 1, F_TRAIN_LOSS);
+	int f0 = fi->train;
+
+	for (size_t k = 0; k < 2; k++) {
+		if (loss_nonfinite_at(ep, i, losses[k], first[k])) {
+			snprintf(why, whylen, "%s is %s at epoch %d",
+				 field_names[losses[k]],
+				 isnan(raw(&ep[i], losses[k])) ? "NaN" : "infinite",
+				 ep[i].epoch);
+			return 1;
+		}
+	}
+	if (ep[i].grad_norm && grad_nonfinite_at(&ep[i])) {
+		snprintf(why, whylen, "a gradient norm is NaN or infinite at epoch %d",
+			 ep[i].epoch);
+		return 1;
+	}
+	/* Explosion is judged on the training loss, since a validation loss
+	 * climbing is also what overfitting looks like. */
+	if (f0 >= 0 && f0 < i && sv(&t, f0) > 0 &&
+	    sv(&t, i) > c->explode_factor * sv(&t, f0)) {
+		*ratio = sv(&t, i) / sv(&t, f0);
+		snprintf(why, whylen,
+			 "train_loss %.4g at epoch %d is %.3gx its first value "
+			 "%.4g (explode_factor %g)", sv(&t, i), ep[i].epoch,
+			 *ratio, sv(&t, f0), c->explode_factor);
+		return 1;
+	}
+	return 0;
+}
+
+int
+diag_diverged(const struct diag_config *c, const struct diag_epoch *ep,
+	      int n, char *why, size_t whylen)
+{
+	char buf[256];
+	double ratio = NAN;
+	struct firsts fi;
+
+	if (!c->abort_on_divergence || n <= 0)
+		return 0;
+	find_firsts(ep, n, &fi);
+	if (!diverged_at(c, ep, n - 1, &fi, buf, sizeof(buf), &ratio))
+		return 0;
+	if (why && whylen)
+		snprintf(why, whylen, "%s", buf);
+	return 1;
+}
+
+static void
+check_divergence(struct ctx *x)
+{
+	struct series t;
+	double ratio = NAN;
+	struct firsts fi;
+	int f0;
+
+	find_firsts(x->ep, x->n, &fi);
+	for (int i = 0; i < x->n; i++) {
+		if (diverged_at(x->c, x->ep, i, &fi, x->why[V_DIVERGED],
+				sizeof(x->why[V_DIVERGED]), &ratio)) {
+			x->diverged = 1;
+			ev_num(x, "diverged_epoch", x->ep[i].epoch);
+			ev_num(x, "explode_ratio", ratio);
+			return;
+		}
+	}
+	if (!reported(x->ep, x->n, F_TRAIN_LOSS)) {
+		if (x->have_any)
+			not_judged(x, "divergence by a rising loss: train_loss "
+				   "not reported");
+		return;
+	}
+	/* "Grows from the first epochs": the loss at the end (averaged over
+	 * up to smooth epochs, never including the first) is well above
+	 * where it started. */
+	t = series_of(x->ep, x->n, F_TRAIN_LOSS);
+	f0 = first_finite(&t);
+	if (f0 < 0 || x->n - f0 < 2 || sv(&t, f0) <= 0)
+		return;
+	{
+		int k = x->c->smooth < x->n - 1 - f0 ? x->c->smooth : x->n - 1 - f0;
+		double end = tail_mean(&t, k);
+		double rise = end / sv(&t, f0) - 1.0;
+
+		ev_num(x, "train_loss_rise", rise);
+		if (rise > x->c->diverge_rise) {
+			x->diverged = 1;
+			reason(x, V_DIVERGED,
+			       "train_loss rose from %.4g to %.4g (+%.0f%%, "
+			       "diverge_rise %g)", sv(&t, f0), end, rise * 100,
+			       x->c->diverge_rise);
+		}
+	}
+}
+
+/* ---- gradients -------------------------------------------------------- */
+
+static void
+check_gradients(struct ctx *x)
+{
+	double ratios_sorted[64], g0max = NAN, gmax = NAN, growth, ratio;
+	int n_ratio = 0, any = 0, multi = 0, stride;
+
+	/* At most 64 epochs sampled for the median, evenly, so the work is
+	 * bounded however long the curve. */
+	stride = x->n > 64 ? (x->n + 63) / 64 : 1;
+	for (int i = 0; i < x->n; i++) {
+		const struct diag_epoch *e = &x->ep[i];
+		double top = 0;
+
+		if (e->n_grad <= 0 || !e->grad_norm || grad_nonfinite_at(e))
+			continue;
+		any = 1;
+		for (int g = 0; g < e->n_grad; g++)
+			if (e->grad_norm[g] > top)
+				top = e->grad_norm[g];
+		if (isnan(g0max))
+			g0max = top;
+		if (isnan(gmax) || top > gmax)
+			gmax = top;
+		if (e->n_grad < 2)
+			continue;
+		multi = 1;
+		if (i % stride != 0 || n_ratio == 64)
+			continue;
+		{
+			double in = e->grad_norm[0], out = e->grad_norm[e->n_grad - 1];
+
+			if (out > 0)
+				ratios_sorted[n_ratio++] = in / out;
+			else if (in > 0)
+				ratios_sorted[n_ratio++] = INFINITY;
+		}
+	}
+	if (!any) {
+		not_judged(x, "gradients: grad_norm not reported");
+		return;
+	}
+	growth = g0max > 0 ? gmax / g0max : NAN;
+	ev_num(x, "grad_growth", growth);
+	if (isfinite(growth) && growth > x->c->grad_growth) {
+		x->exploding = 1;
+		reason(x, V_EXPLODING, "the largest gradient norm grew %.3gx "
+		       "from epoch 1 (grad_growth %g)", growth, x->c->grad_growth);
+	}
+	if (!multi) {
+		not_judged(x, "gradient ratio: grad_norm has one layer only");
+		return;
+	}
+	if (n_ratio == 0)
+		return;
+	/* The median input/output ratio: typical over the run, not one
+	 * unlucky epoch. Insertion sort: at most 64 values. */
+	for (int i = 1; i < n_ratio; i++)
+		for (int j = i; j > 0 && ratios_sorted[j - 1] > ratios_sorted[j]; j--) {
+			double t = ratios_sorted[j];
+			ratios_sorted[j] = ratios_sorted[j - 1];
+			ratios_sorted[j - 1] = t;
+		}
+	ratio = n_ratio % 2 ? ratios_sorted[n_ratio / 2]
+			    : 0.5 * (ratios_sorted[n_ratio / 2 - 1] +
+				     ratios_sorted[n_ratio / 2]);
+	ev_num(x, "grad_ratio", ratio);
+	if (ratio < x->c->vanish_ratio) {
+		x->vanishing = 1;
+		reason(x, V_VANISHING, "the input-side layer's gradient norm is "
+		       "%.3gx the output-side one's (median over epochs; "
+		       "vanish_ratio %g)", ratio, x->c->vanish_ratio);
+	} else if (ratio > x->c->explode_ratio) {
+		x->exploding = 1;
+		reason(x, V_EXPLODING, "the input-side layer's gradient norm is "
+		       "%.3gx the output-side one's (median over epochs; "
+		       "explode_ratio %g)", ratio, x->c->explode_ratio);
+	}
+}
+
+/* ---- plateau ---------------------------------------------------------- */
+
+static void
+check_plateau(struct ctx *x)
+{
+	struct series t;
+	const char *name;
+	double first, best, improvement, acc;
+	int f0, b;
+
+	if (!pick(x, 0, &t, &name) && !pick(x, 1, &t, &name))
+		return;
+	f0 = first_finite(&t);
+	b = argmin_from(&t, 0);
+	if (f0 < 0 || b < 0)
+		return;
+	first = sv(&t, f0);
+	best = sv(&t, b);
+	if (first <= 0)
+		return;
+	improvement = (first - best) / first;
+	ev_num(x, "improvement", improvement);
+	if (improvement >= x->c->plateau_tol)
+		return;
+	/* Flat because it learned everything in epoch 1 is not a plateau:
+	 * a high training accuracy says so. */
+	acc = tail_mean(&(struct series){ x->ep, x->n, F_TRAIN_ACC, 0 },
+			x->c->smooth);
+	if (isfinite(acc) && x->c->underfit_acc > 0 && acc >= x->c->underfit_acc)
+		return;
+	x->plateau = 1;
+	reason(x, V_PLATEAU, "%s improved by %.2f%% of its first value %.4g "
+	       "over %d epochs (plateau_tol %g%%)", name, improvement * 100,
+	       first, x->n, x->c->plateau_tol * 100);
+}
+
+/* ---- overfitting ------------------------------------------------------ */
+
+/* The accuracy gap (train - val) at the end and at epoch index b. */
+static int
+acc_gap(const struct ctx *x, int b, double *end, double *at_b)
+{
+	struct series ta = { x->ep, x->n, F_TRAIN_ACC, 0 };
+	struct series va = { x->ep, x->n, F_VAL_ACC, 0 };
+
+	*end = tail_mean(&ta, x->c->smooth) - tail_mean(&va, x->c->smooth);
+	*at_b = sv(&ta, b) - sv(&va, b);
+	return isfinite(*end);
+}
+
+static void
+check_overfitting(struct ctx *x)
+{
+	struct series t, v;
+	const char *tn, *vn;
+	double vbest, vend, tb, tend, rise, gap_end, gap_b;
+	int b, past, k;
+
+	if (!pick(x, 0, &t, &tn) || !pick(x, 1, &v, &vn)) {
+		not_judged(x, "overfitting: needs both a training and a "
+			   "validation metric");
+		return;
+	}
+	if (t.flip != v.flip) {
+		not_judged(x, "overfitting: %s and %s are not comparable", tn, vn);
+		return;
+	}
+	b = argmin_from(&v, 0);
+	if (b < 0)
+		return;
+	past = x->n - 1 - b;
+	vbest = sv(&v, b);
+	ev_num(x, "val_best_epoch", x->ep[b].epoch);
+	ev_num(x, v.flip ? "val_acc_best" : "val_loss_best", v.flip ? 1 - vbest : vbest);
+
+	/* Rule 1: validation turned up while training kept falling. The end
+	 * window lies wholly after the best epoch. */
+	k = past < x->c->smooth ? past : x->c->smooth;
+	if (k > 0 && vbest > 0) {
+		vend = tail_mean(&v, k);
+		tb = sv(&t, b);
+		tend = tail_mean(&t, k);
+		rise = vend / vbest - 1.0;
+		ev_num(x, "val_rise", rise);
+		if (past >= x->c->overfit_patience && rise > x->c->overfit_rise &&
+		    isfinite(tb) && tend < tb) {
+			x->overfit = 1;
+			reason(x, V_OVERFITTING, "%s rose %.0f%% above its best "
+			       "(epoch %d) over the last %d epochs while %s kept "
+			       "falling (overfit_rise %g%%)", vn, rise * 100,
+			       x->ep[b].epoch, past, tn, x->c->overfit_rise * 100);
+		}
+	}
+
+	/* Rule 2: the generalization gap grew past the threshold. */
+	if (acc_gap(x, b, &gap_end, &gap_b)) {
+		ev_num(x, "gap_end", gap_end);
+		ev_num(x, "gap_at_best", gap_b);
+		if (!x->overfit && gap_end > x->c->gap_threshold &&
+		    !(gap_end <= gap_b)) {
+			x->overfit = 1;
+			reason(x, V_OVERFITTING, "train_acc - val_acc is %.3f at "
+			       "the end (%.3f at the best epoch %d; "
+			       "gap_threshold %g)", gap_end, gap_b,
+			       x->ep[b].epoch, x->c->gap_threshold);
+		}
+	} else if (!t.flip) {
+		double ratio_end = tail_mean(&v, x->c->smooth) /
+				   tail_mean(&t, x->c->smooth);
+		double ratio_b = sv(&v, b) / sv(&t, b);
+
+		ev_num(x, "loss_ratio_end", ratio_end);
+		if (!x->overfit && isfinite(ratio_end) &&
+		    ratio_end > x->c->loss_gap_ratio && !(ratio_end <= ratio_b)) {
+			x->overfit = 1;
+			reason(x, V_OVERFITTING, "val_loss / train_loss is %.2f at "
+			       "the end (%.2f at the best epoch %d; "
+			       "loss_gap_ratio %g)", ratio_end, ratio_b,
+			       x->ep[b].epoch, x->c->loss_gap_ratio);
+		}
+	}
+	if (x->overfit)
+		ev_num(x, "onset_epoch", x->ep[b].epoch);
+}
+
+/* ---- underfitting ----------------------------------------------------- */
+
+static void
+check_underfitting(struct ctx *x)
+{
+	struct series t, v;
+	const char *tn, *vn = NULL;
+	double tfall, vfall = NAN, tacc, vacc;
+	int has_v, k = x->c->smooth;
+
+	if (!pick(x, 0, &t, &tn)) {
+		not_judged(x, "underfitting: no training metric reported");
+		return;
+	}
+	has_v = pick(x, 1, &v, &vn);
+	if (k > x->n - 1)
+		k = x->n - 1;
+	tfall = tail_fall_rate(&t, k);
+	ev_num(x, t.flip ? "train_err_fall_rate" : "train_fall_rate", tfall);
+	if (has_v) {
+		vfall = tail_fall_rate(&v, k);
+		ev_num(x, v.flip ? "val_err_fall_rate" : "val_fall_rate", vfall);
+	}
+
+	/* Still falling steeply at the end: both curves (or the training one
+	 * when that is all there is). */
+	if (isfinite(tfall) && tfall > x->c->converge_slope &&
+	    (!has_v || (isfinite(vfall) && vfall > x->c->converge_slope))) {
+		if (x->final) {
+			x->not_converged = 1;
+			reason(x, V_UNDERFITTING, "not converged: %s still fell "
+			       "%.1f%%/epoch%s%.1f%s over the last %d epochs "
+			       "(converge_slope %g%%)", tn, tfall * 100,
+			       has_v ? " and the validation metric " : "",
+			       has_v ? vfall * 100 : 0.0, has_v ? "%/epoch" : "",
+			       k, x->c->converge_slope * 100);
+		} else {
+			x->still_improving = 1;
+			reason(x, V_IMPROVING, "%s still falls %.1f%%/epoch; "
+			       "judged again as epochs arrive", tn, tfall * 100);
+		}
+	}
+
+	/* Training accuracy itself poor, validation no better. */
+	tacc = tail_mean(&(struct series){ x->ep, x->n, F_TRAIN_ACC, 0 }, x->c->smooth);
+	vacc = tail_mean(&(struct series){ x->ep, x->n, F_VAL_ACC, 0 }, x->c->smooth);
+	ev_num(x, "train_acc_end", tacc);
+	ev_num(x, "val_acc_end", vacc);
+	if (!isfinite(tacc)) {
+		not_judged(x, "underfitting by level: train_acc not reported, "
+			   "so a poor final loss cannot be told from a good one");
+		return;
+	}
+	if (x->c->underfit_acc <= 0 || tacc >= x->c->underfit_acc ||
+	    (isfinite(vacc) && vacc >= x->c->underfit_acc))
+		return;
+	if (!x->final && x->still_improving)
+		return;   /* low but still climbing: too early to say */
+	x->underfit_level = 1;
+	if (!x->not_converged)
+		reason(x, V_UNDERFITTING, "train_acc is %.3f at the end%s%.3f "
+		       "(underfit_acc %g)", tacc,
+		       isfinite(vacc) ? " and val_acc " : "",
+		       isfinite(vacc) ? vacc : 0.0, x->c->underfit_acc);
+}
+
+/* ---- early stopping point --------------------------------------------- */
+
+static void
+check_stop_point(struct ctx *x)
+{
+	struct series s;
+	int b;
+
+	if (reported(x->ep, x->n, F_OBJECTIVE)) {
+		s = series_of(x->ep, x->n, F_OBJECTIVE);
+		s.flip = x->mode_max;
+	} else if (reported(x->ep, x->n, F_VAL_LOSS)) {
+		s = series_of(x->ep, x->n, F_VAL_LOSS);
+	} else if (reported(x->ep, x->n, F_VAL_ACC)) {
+		s = series_of(x->ep, x->n, F_VAL_ACC);
+	} else {
+		if (x->n > 0)
+			not_judged(x, "early stopping point: no objective or "
+				   "validation metric reported");
+		return;
+	}
+	b = argmin_from(&s, 0);
+	if (b < 0)
+		return;
+	x->stop_epoch = x->ep[b].epoch;
+	x->past_stop = x->ep[x->n - 1].epoch - x->stop_epoch;
+	ev_num(x, "stop_epoch", x->stop_epoch);
+	ev_num(x, "epochs_past_stop", x->past_stop);
+}
+
+/* ---- verdict and advice ----------------------------------------------- */
+
+static const char *const advice_text[V_COUNT][5] = {
+	[V_GOOD_FIT] = {
+		"nothing to fix: train and validation converged together; "
+		"compare the objective with the other trials", NULL },
+	[V_OVERFITTING] = {
+		"stop at the onset epoch (early stopping on the validation metric)",
+		"regularize: add or raise dropout, add weight decay",
+		"use more training data (a larger train_fraction, augmentation)",
+		"use a smaller network", NULL },
+	[V_UNDERFITTING] = {
+		"use a larger network (wider or more hidden layers)",
+		"train for more epochs",
+		"raise the learning rate",
+		"use a better optimizer (adam, momentum)", NULL },
+	[V_DIVERGED] = {
+		"lower the learning rate (3-10x)",
+		"check the initialization (scaled to fan-in: He for relu, "
+		"Xavier for tanh/sigmoid)",
+		"add gradient clipping or batch normalization", NULL },
+	[V_PLATEAU] = {
+		"raise the learning rate",
+		"change the optimizer (adam or momentum)",
+		"change the initialization (He or Xavier, not tiny weights)", NULL },
+	[V_VANISHING] = {
+		"use a relu-family activation instead of sigmoid/tanh",
+		"add batch normalization",
+		"use a fan-in-scaled initialization (He or Xavier) instead of "
+		"tiny weights",
+		"use fewer layers", NULL },
+	[V_EXPLODING] = {
+		"lower the learning rate",
+		"clip gradients",
+		"add batch normalization",
+		"use a smaller, fan-in-scaled initialization", NULL },
+	[V_IMPROVING] = {
+		"let it run: the curves are still improving", NULL },
+	[V_INSUFFICIENT] = {
+		"wait for more epochs", NULL },
+	[V_UNKNOWN] = {
+		"report train_loss and val_loss (and train_acc, val_acc) on "
+		"every epoch line so the curve can be judged", NULL },
+};
+
+/* For a curve that is merely not converged, more epochs come first. */
+static const char *const advice_not_converged[] = {
+	"train for more epochs: both curves were still falling",
+	"raise the learning rate",
+	"use a better optimizer (adam, momentum)", NULL,
+};
+
+static int
+finding(const struct ctx *x, enum verdict v)
+{
+	switch (v) {
+	case V_DIVERGED: return x->diverged;
+	case V_VANISHING: return x->vanishing;
+	case V_EXPLODING: return x->exploding;
+	case V_PLATEAU: return x->plateau;
+	case V_OVERFITTING: return x->overfit;
+	case V_UNDERFITTING: return x->underfit_level || x->not_converged;
+	case V_IMPROVING: return x->still_improving;
+	default: return 0;
+	}
+}
+
+/*
+ * Precedence: a diverged run is diverged whatever else it shows. Gradient
+ * findings come next only when the curve itself is poor (flat, underfit or
+ * not converged): they are then the cause; on a healthy curve they are a
+ * tag. Then plateau, overfitting, underfitting.
+ */
+static enum verdict
+primary(const struct ctx *x)
+{
+	int poor = x->plateau || x->underfit_level || x->not_converged;
+
+	if (!x->have_any)
+		return x->diverged ? V_DIVERGED : V_UNKNOWN;
+	if (x->diverged)
+		return V_DIVERGED;
+	if ((x->vanishing || x->exploding) && (poor || !x->shape_ok))
+		return x->vanishing ? V_VANISHING : V_EXPLODING;
+	if (!x->shape_ok)
+		return V_INSUFFICIENT;
+	if (x->plateau)
+		return V_PLATEAU;
+	if (x->overfit)
+		return V_OVERFITTING;
+	if (x->underfit_level || x->not_converged)
+		return V_UNDERFITTING;
+	if (x->still_improving)
+		return V_IMPROVING;
+	return V_GOOD_FIT;
+}
+
+static int
+add_strings(cJSON *arr, const char *const *s)
+{
+	for (; *s; s++) {
+		cJSON *e = cJSON_CreateString(*s);
+
+		if (!e)
+			return -ENOMEM;
+		cJSON_AddItemToArray(arr, e);
+	}
+	return 0;
+}
+
+static int
+add_tags(const struct ctx *x, cJSON *tags, enum verdict prim)
+{
+	static const enum verdict order[] = {
+		V_DIVERGED, V_VANISHING, V_EXPLODING, V_PLATEAU,
+		V_OVERFITTING, V_UNDERFITTING,
+	};
+
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		const char *name[2] = { verdict_names[order[i]], NULL };
+
+		if (order[i] != prim && finding(x, order[i]) &&
+		    add_strings(tags, name) < 0)
+			return -ENOMEM;
+	}
+	if (x->stop_epoch > 0 && x->past_stop >= x->c->stop_slack &&
+	    x->shape_ok) {
+		const char *name[2] = { TAG_EARLY_STOP, NULL };
+
+		if (add_strings(tags, name) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Replaces root[key] by item; frees item when that fails. */
+static int
+replace(cJSON *root, const char *key, cJSON *item)
+{
+	if (!item)
+		return -ENOMEM;
+	if (!cJSON_ReplaceItemInObjectCaseSensitive(root, key, item)) {
+		cJSON_Delete(item);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* The figures every curve gets, whatever fires: where each metric
+ * started, its best and where it ended (averaged over smooth epochs). */
+static void
+describe(struct ctx *x)
+{
+	static const struct {
+		enum field f;
+		const char *first, *best, *end;
+	} rows[] = {
+		{ F_TRAIN_LOSS, "train_loss_first", "train_loss_min", "train_loss_end" },
+		{ F_VAL_LOSS, "val_loss_first", "val_loss_min", "val_loss_end" },
+		{ F_TRAIN_ACC, NULL, "train_acc_max", "train_acc_end" },
+		{ F_VAL_ACC, NULL, "val_acc_max", "val_acc_end" },
+	};
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct series s = series_of(x->ep, x->n, rows[i].f);
+		int f0 = first_finite(&s), b = argmin_from(&s, 0);
+
+		if (f0 < 0)
+			continue;
+		if (rows[i].first)
+			ev_num(x, rows[i].first, raw(&x->ep[f0], rows[i].f));
+		ev_num(x, rows[i].best, raw(&x->ep[b], rows[i].f));
+		ev_num(x, rows[i].end, s.flip ? 1 - tail_mean(&s, x->c->smooth)
+					      : tail_mean(&s, x->c->smooth));
+	}
+}
+
+static const char *
+primary_reason(struct ctx *x, enum verdict v)
+{
+	switch (v) {
+	case V_GOOD_FIT:
+		return "train and validation curves converged together and "
+		       "flattened; no rule fired";
+	case V_INSUFFICIENT:
+		snprintf(x->why[v], sizeof(x->why[v]), "%d epoch%s: the shape "
+			 "needs at least %d (min_epochs)", x->n,
+			 x->n == 1 ? "" : "s", x->c->min_epochs);
+		return x->why[v];
+	case V_UNKNOWN:
+		return "no loss or accuracy reported";
+	default:
+		return x->why[v];
+	}
+}
+
+cJSON *
+diag_curve(const struct diag_config *c, const struct diag_epoch *ep, int n,
+	   int mode_max, int final)
+{
+	struct ctx x;
+	cJSON *root, *tags, *adv;
+	enum verdict v;
+
+	memset(&x, 0, sizeof(x));
+	x.c = c;
+	x.ep = ep;
+	x.n = n > 0 ? n : 0;
+	x.mode_max = mode_max;
+	x.final = final;
+	root = cJSON_CreateObject();
+	if (!root)
+		return NULL;
+	/* Built in key order; each node is attached at once, so the one
+	 * cJSON_Delete(root) on the fail path frees everything. */
+	if (!cJSON_AddStringToObject(root, "verdict", "") ||
+	    !(tags = cJSON_AddArrayToObject(root, "tags")) ||
+	    !cJSON_AddNullToObject(root, "stop_epoch") ||
+	    !cJSON_AddNumberToObject(root, "epochs_past_stop", 0) ||
+	    !cJSON_AddStringToObject(root, "reason", "") ||
+	    !(x.ev = cJSON_AddObjectToObject(root, "evidence")) ||
+	    !(adv = cJSON_AddArrayToObject(root, "advice")) ||
+	    !(x.not_judged = cJSON_AddArrayToObject(root, "not_judged")))
+		goto fail;
+
+	x.have_any = reported(ep, x.n, F_TRAIN_LOSS) ||
+		     reported(ep, x.n, F_VAL_LOSS) ||
+		     reported(ep, x.n, F_TRAIN_ACC) ||
+		     reported(ep, x.n, F_VAL_ACC);
+	x.shape_ok = x.n >= c->min_epochs;
+	ev_num(&x, "epochs", x.n);
+	if (x.n > 0)
+		ev_num(&x, "last_epoch", ep[x.n - 1].epoch);
+
+	describe(&x);
+	check_divergence(&x);
+	check_gradients(&x);
+	check_stop_point(&x);
+	if (!x.have_any) {
+		not_judged(&x, "curve: no train_loss, val_loss, train_acc or "
+			   "val_acc reported");
+	} else if (!x.shape_ok) {
+		not_judged(&x, "curve shape: %d epoch%s, at least %d needed "
+			   "(min_epochs)", x.n, x.n == 1 ? "" : "s", c->min_epochs);
+	} else if (!x.diverged) {
+		check_plateau(&x);
+		check_overfitting(&x);
+		check_underfitting(&x);
+	}
+	if (x.oom)
+		goto fail;
+
+	v = primary(&x);
+	if (add_tags(&x, tags, v) < 0)
+		goto fail;
+	if (add_strings(adv, v == V_UNDERFITTING && !x.underfit_level
+			? advice_not_converged : advice_text[v]) < 0)
+		goto fail;
+	if (replace(root, "verdict", cJSON_CreateString(verdict_names[v])) < 0 ||
+	    replace(root, "reason", cJSON_CreateString(primary_reason(&x, v))) < 0)
+		goto fail;
+	if (x.stop_epoch > 0 &&
+	    (replace(root, "stop_epoch", cJSON_CreateNumber(x.stop_epoch)) < 0 ||
+	     replace(root, "epochs_past_stop", cJSON_CreateNumber(x.past_stop)) < 0))
+		goto fail;
+	return root;
+
+fail:
+	cJSON_Delete(root);
+	return NULL;
+}
