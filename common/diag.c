@@ -680,16 +680,35 @@ check_plateau(struct ctx *x)
 
 /* ---- overfitting ------------------------------------------------------ */
 
-/* The accuracy gap (train - val) at the end and at epoch index b. */
+/* The accuracy gap (train - val): at the end (averaged over smooth
+ * epochs), at epoch index b and at the first epoch both report. */
 static int
-acc_gap(const struct ctx *x, int b, double *end, double *at_b)
+acc_gap(const struct ctx *x, int b, double *end, double *at_b, double *first)
 {
 	struct series ta = { x->ep, x->n, F_TRAIN_ACC, 0 };
 	struct series va = { x->ep, x->n, F_VAL_ACC, 0 };
 
 	*end = tail_mean(&ta, x->c->smooth) - tail_mean(&va, x->c->smooth);
 	*at_b = sv(&ta, b) - sv(&va, b);
-	return isfinite(*end);
+	*first = NAN;
+	for (int i = 0; i < x->n && isnan(*first); i++)
+		*first = sv(&ta, i) - sv(&va, i);
+	return isfinite(*end) && isfinite(*first);
+}
+
+/* val_loss / train_loss, the same three ways. */
+static int
+loss_gap(const struct ctx *x, int b, double *end, double *at_b, double *first)
+{
+	struct series tl = { x->ep, x->n, F_TRAIN_LOSS, 0 };
+	struct series vl = { x->ep, x->n, F_VAL_LOSS, 0 };
+
+	*end = tail_mean(&vl, x->c->smooth) / tail_mean(&tl, x->c->smooth);
+	*at_b = sv(&vl, b) / sv(&tl, b);
+	*first = NAN;
+	for (int i = 0; i < x->n && !isfinite(*first); i++)
+		*first = sv(&vl, i) / sv(&tl, i);
+	return isfinite(*end) && isfinite(*first);
 }
 
 static void
@@ -697,7 +716,7 @@ check_overfitting(struct ctx *x)
 {
 	struct series t, v;
 	const char *tn, *vn;
-	double vbest, vend, tb, tend, rise, gap_end, gap_b;
+	double vbest, vend, tb, tend, rise, gap_end, gap_b, gap_0;
 	int b, past, k;
 
 	if (!pick(x, 0, &t, &tn) || !pick(x, 1, &v, &vn)) {
@@ -736,31 +755,30 @@ check_overfitting(struct ctx *x)
 		}
 	}
 
-	/* Rule 2: the generalization gap grew past the threshold. */
-	if (acc_gap(x, b, &gap_end, &gap_b)) {
-		ev_num(x, "gap_end", gap_end);
+	/* Rule 2: the generalization gap grew past the threshold: wider at
+	 * the end than at the first epoch. Accuracies when reported (their
+	 * gap has a natural scale), else the loss ratio. */
+	if (acc_gap(x, b, &gap_end, &gap_b, &gap_0)) {
+		ev_num(x, "gap_first", gap_0);
 		ev_num(x, "gap_at_best", gap_b);
+		ev_num(x, "gap_end", gap_end);
 		if (!x->overfit && gap_end > x->c->gap_threshold &&
-		    !(gap_end <= gap_b)) {
+		    gap_end > gap_0) {
 			x->overfit = 1;
-			reason(x, V_OVERFITTING, "train_acc - val_acc is %.3f at "
-			       "the end (%.3f at the best epoch %d; "
-			       "gap_threshold %g)", gap_end, gap_b,
-			       x->ep[b].epoch, x->c->gap_threshold);
+			reason(x, V_OVERFITTING, "train_acc - val_acc grew from "
+			       "%.3f to %.3f (gap_threshold %g)", gap_0, gap_end,
+			       x->c->gap_threshold);
 		}
-	} else if (!t.flip) {
-		double ratio_end = tail_mean(&v, x->c->smooth) /
-				   tail_mean(&t, x->c->smooth);
-		double ratio_b = sv(&v, b) / sv(&t, b);
-
-		ev_num(x, "loss_ratio_end", ratio_end);
-		if (!x->overfit && isfinite(ratio_end) &&
-		    ratio_end > x->c->loss_gap_ratio && !(ratio_end <= ratio_b)) {
+	} else if (!t.flip && loss_gap(x, b, &gap_end, &gap_b, &gap_0)) {
+		ev_num(x, "loss_ratio_first", gap_0);
+		ev_num(x, "loss_ratio_at_best", gap_b);
+		ev_num(x, "loss_ratio_end", gap_end);
+		if (!x->overfit && gap_end > x->c->loss_gap_ratio &&
+		    gap_end > gap_0) {
 			x->overfit = 1;
-			reason(x, V_OVERFITTING, "val_loss / train_loss is %.2f at "
-			       "the end (%.2f at the best epoch %d; "
-			       "loss_gap_ratio %g)", ratio_end, ratio_b,
-			       x->ep[b].epoch, x->c->loss_gap_ratio);
+			reason(x, V_OVERFITTING, "val_loss / train_loss grew from "
+			       "%.2f to %.2f (loss_gap_ratio %g)", gap_0, gap_end,
+			       x->c->loss_gap_ratio);
 		}
 	}
 	if (x->overfit)
@@ -796,12 +814,15 @@ check_underfitting(struct ctx *x)
 	if (isfinite(tfall) && tfall > x->c->converge_slope &&
 	    (!has_v || (isfinite(vfall) && vfall > x->c->converge_slope))) {
 		if (x->final) {
+			char vpart[96] = "";
+
+			if (has_v)
+				snprintf(vpart, sizeof(vpart), " and %s %.1f%%/epoch",
+					 vn, vfall * 100);
 			x->not_converged = 1;
 			reason(x, V_UNDERFITTING, "not converged: %s still fell "
-			       "%.1f%%/epoch%s%.1f%s over the last %d epochs "
-			       "(converge_slope %g%%)", tn, tfall * 100,
-			       has_v ? " and the validation metric " : "",
-			       has_v ? vfall * 100 : 0.0, has_v ? "%/epoch" : "",
+			       "%.1f%%/epoch%s over the last %d epochs "
+			       "(converge_slope %g%%)", tn, tfall * 100, vpart,
 			       k, x->c->converge_slope * 100);
 		} else {
 			x->still_improving = 1;
@@ -910,7 +931,7 @@ static const char *const advice_text[V_COUNT][5] = {
 
 /* For a curve that is merely not converged, more epochs come first. */
 static const char *const advice_not_converged[] = {
-	"train for more epochs: both curves were still falling",
+	"train for more epochs: the curves were still falling",
 	"raise the learning rate",
 	"use a better optimizer (adam, momentum)", NULL,
 };
@@ -941,6 +962,8 @@ primary(const struct ctx *x)
 {
 	int poor = x->plateau || x->underfit_level || x->not_converged;
 
+	if (x->n == 0)
+		return V_INSUFFICIENT;
 	if (!x->have_any)
 		return x->diverged ? V_DIVERGED : V_UNKNOWN;
 	if (x->diverged)
@@ -1101,7 +1124,9 @@ diag_curve(const struct diag_config *c, const struct diag_epoch *ep, int n,
 	check_divergence(&x);
 	check_gradients(&x);
 	check_stop_point(&x);
-	if (!x.have_any) {
+	if (x.n == 0) {
+		not_judged(&x, "curve: no epochs reported yet");
+	} else if (!x.have_any) {
 		not_judged(&x, "curve: no train_loss, val_loss, train_acc or "
 			   "val_acc reported");
 	} else if (!x.shape_ok) {
