@@ -1,0 +1,318 @@
+/*
+ * main.c: sweepd's command line, state directory and lifetime.
+ *
+ *   sweepd [--state-dir DIR] [--workers N] [--log FILE] [--worker PATH]
+ *          [--detach]
+ *
+ * The state directory (0700) holds sweepd.db, sweepd.sock and sweepd.lock;
+ * the lock (flock) makes sure one daemon serves a directory, which also
+ * makes it safe to remove a stale socket at start-up.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <uv.h>
+
+#include "common/statedir.h"
+#include "daemon/log.h"
+#include "daemon/sched.h"
+#include "daemon/server.h"
+
+struct options {
+	const char *state_dir;     /* NULL: the default */
+	const char *log_path;      /* NULL: stderr */
+	const char *worker_bin;    /* NULL: beside this executable */
+	int workers;               /* 0: number of CPUs */
+	int detach;
+};
+
+static void
+usage(FILE *out)
+{
+	fprintf(out,
+		"usage: sweepd [--state-dir DIR] [--workers N] [--log FILE]\n"
+		"              [--worker PATH] [--detach]\n"
+		"\n"
+		"  --state-dir DIR  database, socket and lock (default:\n"
+		"                   $SWEEP_STATE_DIR, $XDG_STATE_HOME/sweepd or\n"
+		"                   ~/.local/state/sweepd)\n"
+		"  --workers N      concurrent trials over all sweeps (default: CPUs)\n"
+		"  --log FILE       append the log to FILE (SIGHUP reopens it)\n"
+		"  --worker PATH    the built-in trainer (default: sweep-worker\n"
+		"                   beside sweepd, or $SWEEPD_WORKER)\n"
+		"  --detach         run in the background once listening\n");
+}
+
+static int
+parse_args(int argc, char **argv, struct options *o)
+{
+	static const struct option longopts[] = {
+		{ "state-dir", required_argument, NULL, 's' },
+		{ "workers",   required_argument, NULL, 'w' },
+		{ "log",       required_argument, NULL, 'l' },
+		{ "worker",    required_argument, NULL, 'W' },
+		{ "detach",    no_argument,       NULL, 'd' },
+		{ "help",      no_argument,       NULL, 'h' },
+		{ "version",   no_argument,       NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	memset(o, 0, sizeof *o);
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		char *end;
+		long n;
+
+		switch (c) {
+		case 's': o->state_dir = optarg; break;
+		case 'l': o->log_path = optarg; break;
+		case 'W': o->worker_bin = optarg; break;
+		case 'd': o->detach = 1; break;
+		case 'w':
+			errno = 0;
+			n = strtol(optarg, &end, 10);
+			if (errno || *end || n < 1 || n > 4096) {
+				fprintf(stderr, "sweepd: --workers must be an "
+					"integer in [1, 4096], got \"%s\"\n", optarg);
+				return -1;
+			}
+			o->workers = (int)n;
+			break;
+		case 'h': usage(stdout); exit(0);
+		case 'V': puts("sweepd 0.1.0"); exit(0);
+		default:  usage(stderr); return -1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "sweepd: unexpected argument \"%s\"\n", argv[optind]);
+		usage(stderr);
+		return -1;
+	}
+	return 0;
+}
+
+/* mkdir -p with mode 0700 for every directory it creates. */
+static int
+make_dirs(const char *path)
+{
+	char buf[PATH_MAX];
+	size_t len = strlen(path);
+
+	if (len == 0 || len >= sizeof buf)
+		return -ENAMETOOLONG;
+	memcpy(buf, path, len + 1);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0700) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static int
+prepare_state_dir(const struct options *o, char *out, size_t outlen)
+{
+	char dir[PATH_MAX];
+	struct stat st;
+	int rc;
+
+	if (o->state_dir) {
+		snprintf(dir, sizeof dir, "%s", o->state_dir);
+	} else if ((rc = statedir_default(dir, sizeof dir)) < 0) {
+		fprintf(stderr, "sweepd: no state directory: set --state-dir, "
+			"$SWEEP_STATE_DIR or $HOME\n");
+		return rc;
+	}
+	rc = make_dirs(dir);
+	if (rc < 0) {
+		fprintf(stderr, "sweepd: cannot create %s: %s\n", dir, strerror(-rc));
+		return rc;
+	}
+	if (!realpath(dir, out) || strlen(out) >= outlen) {
+		fprintf(stderr, "sweepd: %s: %s\n", dir, strerror(errno));
+		return -errno;
+	}
+	if (stat(out, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "sweepd: %s is not a directory\n", out);
+		return -ENOTDIR;
+	}
+	/* The socket's 0600 mode is the access control; the 0700 directory
+	 * keeps other users from even reaching it. */
+	if ((st.st_mode & 0077) && chmod(out, 0700) < 0)
+		fprintf(stderr, "sweepd: warning: cannot chmod 0700 %s: %s\n",
+			out, strerror(errno));
+	return 0;
+}
+
+static int
+take_lock(const char *dir)
+{
+	char path[PATH_MAX + 16];
+	int fd;
+
+	snprintf(path, sizeof path, "%s/sweepd.lock", dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		fprintf(stderr, "sweepd: cannot open %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		fprintf(stderr, "sweepd: another sweepd is already running on %s\n",
+			dir);
+		close(fd);
+		return -1;
+	}
+	return fd;   /* held until exit */
+}
+
+static void
+default_worker(char *buf, size_t len)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+	char *slash;
+	const char *env = getenv("SWEEPD_WORKER");
+
+	if (env && *env) {
+		snprintf(buf, len, "%s", env);
+		return;
+	}
+	if (n <= 0) {
+		snprintf(buf, len, "sweep-worker");
+		return;
+	}
+	self[n] = '\0';
+	slash = strrchr(self, '/');
+	if (slash)
+		*slash = '\0';
+	snprintf(buf, len, "%s/sweep-worker", self);
+}
+
+/* --detach: the parent returns once the child listens (or failed), so a
+ * script that starts sweepd can use it at once. */
+static int
+detach(int *notify_fd)
+{
+	int fds[2];
+	pid_t pid;
+	char c;
+
+	if (pipe(fds) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid > 0) {
+		close(fds[1]);
+		exit(read(fds[0], &c, 1) == 1 && c == '1' ? 0 : 1);
+	}
+	close(fds[0]);
+	setsid();
+	*notify_fd = fds[1];
+	return 0;
+}
+
+static void
+release_stdio(void)
+{
+	int fd = open("/dev/null", O_RDWR);
+
+	if (fd < 0)
+		return;
+	dup2(fd, 0);
+	dup2(fd, 1);
+	dup2(fd, 2);
+	if (fd > 2)
+		close(fd);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct options o;
+	struct server srv;
+	struct server_config cfg;
+	char dir[PATH_MAX], worker[PATH_MAX], logpath[PATH_MAX + 16];
+	char err[1024] = "";
+	uv_loop_t *loop = uv_default_loop();
+	int lock_fd, notify_fd = -1, rc;
+
+	if (parse_args(argc, argv, &o) < 0)
+		return 2;
+	signal(SIGPIPE, SIG_IGN);
+	if (prepare_state_dir(&o, dir, sizeof dir) < 0)
+		return 1;
+	if (o.detach && !o.log_path) {
+		snprintf(logpath, sizeof logpath, "%s/sweepd.log", dir);
+		o.log_path = logpath;
+	}
+	if (o.log_path && (rc = log_open(o.log_path)) < 0) {
+		fprintf(stderr, "sweepd: cannot open log %s: %s\n", o.log_path,
+			strerror(-rc));
+		return 1;
+	}
+	if (o.detach && detach(&notify_fd) < 0) {
+		fprintf(stderr, "sweepd: cannot detach: %s\n", strerror(errno));
+		return 1;
+	}
+	lock_fd = take_lock(dir);
+	if (lock_fd < 0)
+		return 1;
+	if (o.worker_bin)
+		snprintf(worker, sizeof worker, "%s", o.worker_bin);
+	else
+		default_worker(worker, sizeof worker);
+	cfg.state_dir = dir;
+	cfg.worker_bin = worker;
+	cfg.workers = o.workers ? o.workers : (int)sysconf(_SC_NPROCESSORS_ONLN);
+	if (cfg.workers < 1)
+		cfg.workers = 1;
+
+	rc = server_init(&srv, loop, &cfg, err, sizeof err);
+	if (rc < 0) {
+		fprintf(stderr, "sweepd: %s\n", err);
+		log_error("%s", err);
+		return 1;
+	}
+	rc = sched_load(&srv, err, sizeof err);
+	if (rc == 0)
+		rc = server_listen(&srv, err, sizeof err);
+	if (rc < 0) {
+		fprintf(stderr, "sweepd: %s\n", err);
+		log_error("%s", err);
+		server_free(&srv);
+		return 1;
+	}
+	log_info("sweepd 0.1.0 listening on %s (pid %d, %d workers)",
+		 srv.sock_path, (int)getpid(), srv.workers);
+	if (notify_fd >= 0) {
+		if (write(notify_fd, "1", 1) != 1)
+			log_warn("cannot notify the parent: %s", strerror(errno));
+		close(notify_fd);
+		release_stdio();
+	}
+	sched_kick(&srv);
+	uv_run(loop, UV_RUN_DEFAULT);
+	server_free(&srv);
+	rc = uv_loop_close(loop);
+	if (rc < 0)
+		log_warn("uv_loop_close: %s", uv_strerror(rc));
+	log_info("sweepd stopped");
+	log_close();
+	close(lock_fd);
+	return 0;
+}

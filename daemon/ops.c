@@ -1,0 +1,590 @@
+/*
+ * ops.c: one handler per client op, dispatched from a table.
+ *
+ * Handlers share one signature and do only their op: the dispatcher has
+ * already resolved "sweep" when the op's flags ask for it. Reads come from
+ * the database (so they see exactly what is stored); changes go through the
+ * scheduler, which commits before the handler replies.
+ */
+#include "daemon/ops.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "daemon/db.h"
+#include "daemon/log.h"
+#include "daemon/sched.h"
+#include "daemon/server.h"
+#include "daemon/spec.h"
+#include "daemon/trial.h"
+
+#define SWEEPD_VERSION "0.1.0"
+
+enum {
+	OP_SWEEP    = 1 << 0,   /* needs "sweep": a positive integer id */
+	OP_MUTATES  = 1 << 1,   /* refused while shutting down */
+	OP_ACTIVE   = 1 << 2,   /* the sweep must be active (running/paused) */
+};
+
+struct op_ctx {
+	struct server *srv;
+	struct conn *conn;
+	const cJSON *req;
+	int64_t sweep_id;          /* OP_SWEEP */
+	struct sweep *sweep;       /* OP_ACTIVE: the active sweep */
+	cJSON *reply;              /* owned by the dispatcher */
+	char msg[1024];            /* error message when a handler fails */
+};
+
+typedef int (*op_fn)(struct op_ctx *ctx);
+
+struct op_def {
+	const char *name;
+	op_fn fn;
+	unsigned flags;
+};
+
+/* ---- helpers ---------------------------------------------------------- */
+
+const char *
+ops_error_code(int err)
+{
+	switch (err) {
+	case -EINVAL:    return "bad_request";
+	case -ENOENT:    return "not_found";
+	case -EALREADY:  return "conflict";
+	case -EBUSY:     return "conflict";
+	case -ENOSYS:    return "unknown_op";
+	case -E2BIG:     return "too_large";
+	case -EROFS:     return "read_only";
+	case -ENOSPC:    return "disk_full";
+	case -ESHUTDOWN: return "shutting_down";
+	case -ENOMEM:    return "out_of_memory";
+	default:         return "internal";
+	}
+}
+
+void
+ops_reply_error(struct conn *c, const cJSON *id, const char *code,
+		const char *msg)
+{
+	cJSON *r = cJSON_CreateObject(), *e;
+
+	if (!r)
+		return;
+	if (id)
+		cJSON_AddItemToObject(r, "id", cJSON_Duplicate(id, 1));
+	cJSON_AddFalseToObject(r, "ok");
+	e = cJSON_AddObjectToObject(r, "error");
+	cJSON_AddStringToObject(e, "code", code);
+	cJSON_AddStringToObject(e, "message", msg);
+	server_send(c, r);
+	cJSON_Delete(r);
+}
+
+/* A positive integer member, or -EINVAL naming it. */
+static int
+get_pos_int(const cJSON *req, const char *name, int64_t *out, char *msg,
+	    size_t msglen)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(req, name);
+
+	if (!v) {
+		snprintf(msg, msglen, "missing field \"%s\"", name);
+		return -EINVAL;
+	}
+	if (!cJSON_IsNumber(v) || v->valuedouble < 1 ||
+	    v->valuedouble > 9007199254740992.0 ||
+	    v->valuedouble != floor(v->valuedouble)) {
+		snprintf(msg, msglen, "\"%s\" must be a positive integer", name);
+		return -EINVAL;
+	}
+	*out = (int64_t)v->valuedouble;
+	return 0;
+}
+
+/* Objective mode of any sweep, active or ended. */
+static int
+sweep_mode_max(struct op_ctx *ctx, int *mode_max)
+{
+	struct sweep *sw = sched_find(ctx->srv, ctx->sweep_id);
+	cJSON *sum = NULL;
+	const cJSON *mode;
+	int rc;
+
+	if (sw) {
+		*mode_max = sw->spec->mode_max;
+		return 0;
+	}
+	rc = db_sweep_json(ctx->srv->db, ctx->sweep_id, &sum);
+	if (rc < 0)
+		goto out;
+	mode = cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(sum, "objective"), "mode");
+	*mode_max = !(cJSON_IsString(mode) && strcmp(mode->valuestring, "min") == 0);
+out:
+	cJSON_Delete(sum);
+	return rc;
+}
+
+static int
+not_found(struct op_ctx *ctx, int rc)
+{
+	if (rc == -ENOENT)
+		snprintf(ctx->msg, sizeof ctx->msg, "no sweep %lld",
+			 (long long)ctx->sweep_id);
+	else if (!ctx->msg[0])
+		snprintf(ctx->msg, sizeof ctx->msg, "storage error: %s",
+			 strerror(-rc));
+	return rc;
+}
+
+/* ---- ops -------------------------------------------------------------- */
+
+static int
+op_ping(struct op_ctx *ctx)
+{
+	cJSON_AddStringToObject(ctx->reply, "version", SWEEPD_VERSION);
+	cJSON_AddNumberToObject(ctx->reply, "pid", getpid());
+	return 0;
+}
+
+static int
+op_submit(struct op_ctx *ctx)
+{
+	const cJSON *spec = cJSON_GetObjectItemCaseSensitive(ctx->req, "spec");
+	int64_t id;
+	int rc;
+
+	if (!cJSON_IsObject(spec)) {
+		snprintf(ctx->msg, sizeof ctx->msg,
+			 "\"spec\" must be a JSON object (the sweep spec)");
+		return -EINVAL;
+	}
+	rc = sched_submit(ctx->srv, spec, &id, ctx->msg, sizeof ctx->msg);
+	if (rc < 0)
+		return rc;
+	cJSON_AddNumberToObject(ctx->reply, "sweep_id", (double)id);
+	return 0;
+}
+
+static int
+op_sweeps(struct op_ctx *ctx)
+{
+	cJSON *arr;
+	int rc = db_sweeps_json(ctx->srv->db, &arr);
+
+	if (rc < 0)
+		return not_found(ctx, rc);
+	cJSON_AddItemToObject(ctx->reply, "sweeps", arr);
+	return 0;
+}
+
+/* Verdict counts over the sweep's trials, for `status`. */
+static void
+add_verdicts(cJSON *sum, const cJSON *trials)
+{
+	cJSON *counts = cJSON_AddObjectToObject(sum, "verdicts");
+	const cJSON *t;
+
+	cJSON_ArrayForEach(t, trials) {
+		const cJSON *d = cJSON_GetObjectItemCaseSensitive(t, "diagnosis");
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(d, "verdict");
+		cJSON *n;
+
+		if (!cJSON_IsString(v))
+			continue;
+		n = cJSON_GetObjectItemCaseSensitive(counts, v->valuestring);
+		if (n)
+			cJSON_SetNumberValue(n, n->valuedouble + 1);
+		else
+			cJSON_AddNumberToObject(counts, v->valuestring, 1);
+	}
+}
+
+static int
+op_sweep(struct op_ctx *ctx)
+{
+	cJSON *sum = NULL, *trials = NULL, *best = NULL;
+	const cJSON *advice;
+	int mode_max = 1, rc;
+
+	rc = db_sweep_json(ctx->srv->db, ctx->sweep_id, &sum);
+	if (rc < 0)
+		return not_found(ctx, rc);
+	rc = db_trials_json(ctx->srv->db, ctx->sweep_id, &trials);
+	if (rc < 0)
+		goto out;
+	add_verdicts(sum, trials);
+	rc = sweep_mode_max(ctx, &mode_max);
+	if (rc < 0)
+		goto out;
+	rc = db_best_json(ctx->srv->db, ctx->sweep_id, mode_max, &best);
+	if (rc == -ENOENT) {
+		cJSON_AddNullToObject(sum, "best_trial");
+		cJSON_AddArrayToObject(sum, "advice");
+		rc = 0;
+	} else if (rc == 0) {
+		advice = cJSON_GetObjectItemCaseSensitive(
+			cJSON_GetObjectItemCaseSensitive(best, "diagnosis"), "advice");
+		cJSON_AddItemToObject(sum, "advice", advice ?
+			cJSON_Duplicate(advice, 1) : cJSON_CreateArray());
+		cJSON_AddItemToObject(sum, "best_trial", best);
+		best = NULL;
+	} else {
+		goto out;
+	}
+	cJSON_AddItemToObject(ctx->reply, "sweep", sum);
+	sum = NULL;
+out:
+	cJSON_Delete(sum);
+	cJSON_Delete(trials);
+	cJSON_Delete(best);
+	return rc < 0 ? not_found(ctx, rc) : 0;
+}
+
+static int
+check_sweep_exists(struct op_ctx *ctx)
+{
+	cJSON *sum = NULL;
+	int rc;
+
+	if (sched_find(ctx->srv, ctx->sweep_id))
+		return 0;
+	rc = db_sweep_json(ctx->srv->db, ctx->sweep_id, &sum);
+	cJSON_Delete(sum);
+	return rc;
+}
+
+static int
+op_trials(struct op_ctx *ctx)
+{
+	cJSON *arr;
+	int rc = check_sweep_exists(ctx);
+
+	if (rc == 0)
+		rc = db_trials_json(ctx->srv->db, ctx->sweep_id, &arr);
+	if (rc < 0)
+		return not_found(ctx, rc);
+	cJSON_AddItemToObject(ctx->reply, "trials", arr);
+	return 0;
+}
+
+static int
+op_epochs(struct op_ctx *ctx)
+{
+	cJSON *arr;
+	int rc = check_sweep_exists(ctx);
+
+	if (rc == 0)
+		rc = db_epochs_json(ctx->srv->db, ctx->sweep_id, &arr);
+	if (rc < 0)
+		return not_found(ctx, rc);
+	cJSON_AddItemToObject(ctx->reply, "epochs", arr);
+	return 0;
+}
+
+static int
+op_trial(struct op_ctx *ctx)
+{
+	cJSON *t;
+	int64_t number;
+	int rc;
+
+	rc = get_pos_int(ctx->req, "number", &number, ctx->msg, sizeof ctx->msg);
+	if (rc < 0)
+		return rc;
+	rc = check_sweep_exists(ctx);
+	if (rc < 0)
+		return not_found(ctx, rc);
+	rc = db_trial_json(ctx->srv->db, ctx->sweep_id, (int)number, &t);
+	if (rc == -ENOENT) {
+		snprintf(ctx->msg, sizeof ctx->msg, "sweep %lld has no trial %lld",
+			 (long long)ctx->sweep_id, (long long)number);
+		return rc;
+	}
+	if (rc < 0)
+		return not_found(ctx, rc);
+	cJSON_AddItemToObject(ctx->reply, "trial", t);
+	return 0;
+}
+
+static int
+op_best(struct op_ctx *ctx)
+{
+	cJSON *t;
+	int mode_max = 1, rc;
+
+	rc = sweep_mode_max(ctx, &mode_max);
+	if (rc < 0)
+		return not_found(ctx, rc);
+	rc = db_best_json(ctx->srv->db, ctx->sweep_id, mode_max, &t);
+	if (rc == -ENOENT) {
+		snprintf(ctx->msg, sizeof ctx->msg,
+			 "sweep %lld has no completed trial yet",
+			 (long long)ctx->sweep_id);
+		return rc;
+	}
+	if (rc < 0)
+		return not_found(ctx, rc);
+	cJSON_AddItemToObject(ctx->reply, "trial", t);
+	return 0;
+}
+
+/* Replies with the sweep's summary after a change of state. */
+static int
+reply_summary(struct op_ctx *ctx)
+{
+	cJSON *sum;
+	int rc = db_sweep_json(ctx->srv->db, ctx->sweep_id, &sum);
+
+	if (rc < 0)
+		return not_found(ctx, rc);
+	cJSON_AddItemToObject(ctx->reply, "sweep", sum);
+	return 0;
+}
+
+static int
+op_cancel(struct op_ctx *ctx)
+{
+	int rc = sched_cancel(ctx->sweep, ctx->msg, sizeof ctx->msg);
+
+	return rc < 0 ? rc : reply_summary(ctx);
+}
+
+static int
+op_pause(struct op_ctx *ctx)
+{
+	int rc = sched_pause(ctx->sweep, ctx->msg, sizeof ctx->msg);
+
+	return rc < 0 ? rc : reply_summary(ctx);
+}
+
+static int
+op_resume(struct op_ctx *ctx)
+{
+	int rc = sched_resume(ctx->sweep, ctx->msg, sizeof ctx->msg);
+
+	return rc < 0 ? rc : reply_summary(ctx);
+}
+
+static int
+op_enqueue(struct op_ctx *ctx)
+{
+	const cJSON *p = cJSON_GetObjectItemCaseSensitive(ctx->req, "params");
+	int n = 0, rc;
+
+	if (!cJSON_IsObject(p) && !cJSON_IsArray(p)) {
+		snprintf(ctx->msg, sizeof ctx->msg,
+			 "\"params\" must be an object or an array of objects");
+		return -EINVAL;
+	}
+	rc = sched_enqueue(ctx->sweep, p, &n, ctx->msg, sizeof ctx->msg);
+	if (rc < 0)
+		return rc;
+	cJSON_AddNumberToObject(ctx->reply, "enqueued", n);
+	return 0;
+}
+
+/* The reply goes first, then the events: the dispatcher sends the reply
+ * when the handler returns, so an ended sweep's sweep_ended is queued by
+ * the dispatcher through ctx->srv once the reply is out (see ops_dispatch). */
+static int
+op_watch(struct op_ctx *ctx)
+{
+	int rc = reply_summary(ctx);
+
+	if (rc < 0)
+		return rc;
+	if (sched_find(ctx->srv, ctx->sweep_id))
+		server_watch(ctx->conn, ctx->sweep_id);
+	return 0;
+}
+
+static int
+op_shutdown(struct op_ctx *ctx)
+{
+	(void)ctx;
+	return 0;   /* the dispatcher starts the shutdown after replying */
+}
+
+static long
+self_rss_kb(void)
+{
+	long pages = 0, rss = 0;
+	FILE *f = fopen("/proc/self/statm", "r");
+
+	if (!f)
+		return -1;
+	if (fscanf(f, "%ld %ld", &pages, &rss) != 2)
+		rss = -1;
+	fclose(f);
+	return rss < 0 ? -1 : rss * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+static int
+self_open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n - 1;   /* the directory's own fd */
+}
+
+static int
+op_stats(struct op_ctx *ctx)
+{
+	struct server *s = ctx->srv;
+	int queued = 0, active = 0;
+
+	for (struct sweep *sw = s->sweeps; sw; sw = sw->next) {
+		active++;
+		for (struct trial *t = sw->queue; t; t = t->next)
+			queued++;
+	}
+	cJSON_AddNumberToObject(ctx->reply, "uptime_s", server_now() - s->started_at);
+	cJSON_AddNumberToObject(ctx->reply, "rss_kb", (double)self_rss_kb());
+	cJSON_AddNumberToObject(ctx->reply, "open_fds", self_open_fds());
+	cJSON_AddNumberToObject(ctx->reply, "running", s->n_running);
+	cJSON_AddNumberToObject(ctx->reply, "queued", queued);
+	cJSON_AddNumberToObject(ctx->reply, "trials_run", (double)s->trials_run);
+	cJSON_AddNumberToObject(ctx->reply, "sweeps_active", active);
+	cJSON_AddNumberToObject(ctx->reply, "clients", s->n_conns);
+	cJSON_AddNumberToObject(ctx->reply, "workers", s->workers);
+	return 0;
+}
+
+static const struct op_def op_table[] = {
+	{ "ping",     op_ping,     0 },
+	{ "submit",   op_submit,   OP_MUTATES },
+	{ "sweeps",   op_sweeps,   0 },
+	{ "sweep",    op_sweep,    OP_SWEEP },
+	{ "trials",   op_trials,   OP_SWEEP },
+	{ "trial",    op_trial,    OP_SWEEP },
+	{ "epochs",   op_epochs,   OP_SWEEP },
+	{ "best",     op_best,     OP_SWEEP },
+	{ "cancel",   op_cancel,   OP_SWEEP | OP_MUTATES | OP_ACTIVE },
+	{ "pause",    op_pause,    OP_SWEEP | OP_MUTATES | OP_ACTIVE },
+	{ "resume",   op_resume,   OP_SWEEP | OP_MUTATES | OP_ACTIVE },
+	{ "enqueue",  op_enqueue,  OP_SWEEP | OP_MUTATES | OP_ACTIVE },
+	{ "watch",    op_watch,    OP_SWEEP },
+	{ "stats",    op_stats,    0 },
+	{ "shutdown", op_shutdown, 0 },
+};
+
+static const struct op_def *
+op_lookup(const char *name)
+{
+	for (size_t i = 0; i < sizeof op_table / sizeof op_table[0]; i++)
+		if (strcmp(op_table[i].name, name) == 0)
+			return &op_table[i];
+	return NULL;
+}
+
+/* Shared checks, in the order a client would fix them. */
+static int
+prepare(struct op_ctx *ctx, const struct op_def *op)
+{
+	int rc;
+
+	if ((op->flags & OP_MUTATES) && ctx->srv->shutting_down) {
+		snprintf(ctx->msg, sizeof ctx->msg, "sweepd is shutting down");
+		return -ESHUTDOWN;
+	}
+	if (!(op->flags & OP_SWEEP))
+		return 0;
+	rc = get_pos_int(ctx->req, "sweep", &ctx->sweep_id, ctx->msg,
+			 sizeof ctx->msg);
+	if (rc < 0 || !(op->flags & OP_ACTIVE))
+		return rc;
+	ctx->sweep = sched_find(ctx->srv, ctx->sweep_id);
+	if (ctx->sweep)
+		return 0;
+	rc = check_sweep_exists(ctx);
+	if (rc < 0)
+		return not_found(ctx, rc);
+	snprintf(ctx->msg, sizeof ctx->msg, "sweep %lld has already ended",
+		 (long long)ctx->sweep_id);
+	return -EALREADY;
+}
+
+static void
+send_sweep_ended(struct op_ctx *ctx)
+{
+	const cJSON *sum = cJSON_GetObjectItemCaseSensitive(ctx->reply, "sweep");
+	const cJSON *st = cJSON_GetObjectItemCaseSensitive(sum, "status");
+	cJSON *ev = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(ev, "event", "sweep_ended");
+	cJSON_AddNumberToObject(ev, "sweep", (double)ctx->sweep_id);
+	cJSON_AddStringToObject(ev, "status",
+				cJSON_IsString(st) ? st->valuestring : "unknown");
+	server_send(ctx->conn, ev);
+	cJSON_Delete(ev);
+}
+
+void
+ops_dispatch(struct server *s, struct conn *c, const char *line, size_t len)
+{
+	struct op_ctx ctx = { .srv = s, .conn = c };
+	const struct op_def *op = NULL;
+	cJSON *req = cJSON_ParseWithLength(line, len);
+	const cJSON *id = NULL, *name;
+	int rc;
+
+	if (!req || !cJSON_IsObject(req)) {
+		ops_reply_error(c, NULL, "bad_request",
+				"request is not a JSON object");
+		goto out;
+	}
+	id = cJSON_GetObjectItemCaseSensitive(req, "id");
+	name = cJSON_GetObjectItemCaseSensitive(req, "op");
+	if (!cJSON_IsString(name)) {
+		ops_reply_error(c, id, "bad_request",
+				"missing field \"op\" (a string)");
+		goto out;
+	}
+	op = op_lookup(name->valuestring);
+	if (!op) {
+		char msg[256];
+		snprintf(msg, sizeof msg, "unknown op \"%.100s\"", name->valuestring);
+		ops_reply_error(c, id, "unknown_op", msg);
+		goto out;
+	}
+	ctx.req = req;
+	ctx.reply = cJSON_CreateObject();
+	if (id)
+		cJSON_AddItemToObject(ctx.reply, "id", cJSON_Duplicate(id, 1));
+	cJSON_AddTrueToObject(ctx.reply, "ok");
+	rc = prepare(&ctx, op);
+	if (rc == 0)
+		rc = op->fn(&ctx);
+	if (rc < 0) {
+		if (!ctx.msg[0])
+			snprintf(ctx.msg, sizeof ctx.msg, "%s", strerror(-rc));
+		ops_reply_error(c, id, ops_error_code(rc), ctx.msg);
+		goto out;
+	}
+	server_send(c, ctx.reply);
+	if (op->fn == op_watch && !sched_find(s, ctx.sweep_id))
+		send_sweep_ended(&ctx);
+	if (op->fn == op_shutdown) {
+		log_info("shutdown requested by a client");
+		server_shutdown(s);
+	}
+out:
+	cJSON_Delete(ctx.reply);
+	cJSON_Delete(req);
+}

@@ -1,0 +1,1434 @@
+/*
+ * sched.c: sweeps, the scheduler and the end of every trial.
+ *
+ * Invariants:
+ * - A trial exists in the database before it is queued in memory, and
+ *   every change of its state is committed before anyone is told.
+ * - n_created only grows: trial numbers are never reused, and a sweep has
+ *   at most search.trials of them whatever happens to the daemon.
+ * - A sweep leaves the active list only after its last running trial has
+ *   ended, so a trial never points to a freed sweep.
+ */
+#include "daemon/sched.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "daemon/db.h"
+#include "daemon/log.h"
+#include "daemon/prune.h"
+#include "daemon/sampler.h"
+#include "daemon/server.h"
+#include "daemon/spec.h"
+#include "daemon/trial.h"
+
+/* A trial interrupted by daemon restarts more often than retries + this is
+ * failed: it may be what takes the daemon down. */
+#define RESTART_ALLOWANCE 3
+
+static const char *const sweep_status_names[] = {
+	[SWEEP_RUNNING] = "running",     [SWEEP_PAUSED] = "paused",
+	[SWEEP_COMPLETED] = "completed", [SWEEP_FAILED] = "failed",
+	[SWEEP_CANCELLED] = "cancelled",
+};
+
+const char *
+sched_status_name(enum sweep_status st)
+{
+	return sweep_status_names[st];
+}
+
+static int
+better(const struct spec *sp, double a, double b)
+{
+	if (!isfinite(a))
+		return 0;
+	if (!isfinite(b))
+		return 1;
+	return sp->mode_max ? a > b : a < b;
+}
+
+/* ---- history ---------------------------------------------------------- */
+
+static struct sweep_hist *
+hist_at(struct sweep *sw, int number)
+{
+	if (!sw->need_history || number < 1)
+		return NULL;
+	if (number > sw->cap_hist) {
+		int cap = sw->cap_hist ? sw->cap_hist : 16;
+		struct sweep_hist *h;
+
+		while (cap < number)
+			cap *= 2;
+		h = realloc(sw->hist, (size_t)cap * sizeof *h);
+		if (!h)
+			return NULL;
+		memset(h + sw->cap_hist, 0,
+		       (size_t)(cap - sw->cap_hist) * sizeof *h);
+		sw->hist = h;
+		sw->cap_hist = cap;
+	}
+	return &sw->hist[number - 1];
+}
+
+static void
+hist_set_params(struct sweep *sw, int number, const char *params_json)
+{
+	struct sweep_hist *h = hist_at(sw, number);
+
+	if (!h)
+		return;
+	cJSON_Delete(h->params);
+	h->params = cJSON_Parse(params_json);
+	h->state = SAMPLER_RUNNING;
+	h->value = NAN;
+	h->n_curve = 0;
+}
+
+static void
+hist_push(struct sweep *sw, int number, int epoch, double v)
+{
+	struct sweep_hist *h = hist_at(sw, number);
+
+	if (!h || epoch < 1)
+		return;
+	if (epoch > h->cap_curve) {
+		int cap = h->cap_curve ? h->cap_curve * 2 : 16;
+		double *c;
+
+		while (cap < epoch)
+			cap *= 2;
+		c = realloc(h->curve, (size_t)cap * sizeof *c);
+		if (!c)
+			return;
+		h->curve = c;
+		h->cap_curve = cap;
+	}
+	for (int i = h->n_curve; i < epoch - 1; i++)
+		h->curve[i] = NAN;   /* epochs the trainer skipped */
+	h->curve[epoch - 1] = v;
+	if (epoch > h->n_curve)
+		h->n_curve = epoch;
+}
+
+static void
+hist_free(struct sweep *sw)
+{
+	for (int i = 0; i < sw->cap_hist; i++) {
+		cJSON_Delete(sw->hist[i].params);
+		free(sw->hist[i].curve);
+	}
+	free(sw->hist);
+	sw->hist = NULL;
+	sw->cap_hist = 0;
+}
+
+/* Observations for the sampler, numbers 1..n_created but `skip`. */
+static struct sampler_obs *
+build_obs(struct sweep *sw, int *n_out)
+{
+	struct sampler_obs *obs;
+	int n = 0;
+
+	*n_out = 0;
+	if (!sw->need_history || sw->n_created == 0)
+		return NULL;
+	obs = calloc((size_t)sw->n_created, sizeof *obs);
+	if (!obs)
+		return NULL;
+	for (int i = 0; i < sw->n_created && i < sw->cap_hist; i++) {
+		struct sweep_hist *h = &sw->hist[i];
+		if (!h->params)
+			continue;
+		obs[n].params = h->params;
+		obs[n].state = h->state;
+		obs[n].value = h->value;
+		obs[n].epochs = h->n_curve;
+		n++;
+	}
+	*n_out = n;
+	return obs;
+}
+
+/* ---- lists ------------------------------------------------------------ */
+
+static void
+queue_push(struct sweep *sw, struct trial *t)
+{
+	t->next = NULL;
+	t->prev = sw->queue_tail;
+	if (sw->queue_tail)
+		sw->queue_tail->next = t;
+	else
+		sw->queue = t;
+	sw->queue_tail = t;
+}
+
+static struct trial *
+queue_pop(struct sweep *sw)
+{
+	struct trial *t = sw->queue;
+
+	if (!t)
+		return NULL;
+	sw->queue = t->next;
+	if (sw->queue)
+		sw->queue->prev = NULL;
+	else
+		sw->queue_tail = NULL;
+	t->next = t->prev = NULL;
+	return t;
+}
+
+static void
+running_add(struct sweep *sw, struct trial *t)
+{
+	t->prev = NULL;
+	t->next = sw->running;
+	if (sw->running)
+		sw->running->prev = t;
+	sw->running = t;
+	sw->n_running++;
+	sw->srv->n_running++;
+}
+
+static void
+running_remove(struct sweep *sw, struct trial *t)
+{
+	if (t->prev)
+		t->prev->next = t->next;
+	else
+		sw->running = t->next;
+	if (t->next)
+		t->next->prev = t->prev;
+	t->next = t->prev = NULL;
+	sw->n_running--;
+	sw->srv->n_running--;
+}
+
+/* ---- sweeps ----------------------------------------------------------- */
+
+static void
+sweep_free(struct sweep *sw)
+{
+	struct trial *t;
+
+	if (!sw)
+		return;
+	while ((t = queue_pop(sw)))
+		trial_free(t);
+	hist_free(sw);
+	spec_free(sw->spec);
+	free(sw);
+}
+
+static struct sweep *
+sweep_new(struct server *s, int64_t id, struct spec *sp)
+{
+	struct sweep *sw = calloc(1, sizeof *sw);
+	char err[256];
+
+	if (!sw)
+		return NULL;
+	sw->srv = s;
+	sw->id = id;
+	sw->spec = sp;
+	sw->status = SWEEP_RUNNING;
+	sw->need_history = sp->algorithm == SPEC_TPE ||
+			   sp->pruner != SPEC_PRUNE_NONE;
+	diag_config_default(&sw->diag);
+	/* Validated at submit; a stored spec that no longer passes keeps the
+	 * defaults rather than refusing to load the sweep. */
+	if (diag_config_parse(&sw->diag, sp->diagnosis, err, sizeof err) < 0) {
+		log_warn("sweep %" PRId64 ": %s; using default thresholds", id, err);
+		diag_config_default(&sw->diag);
+	}
+	return sw;
+}
+
+static void
+sweep_insert(struct server *s, struct sweep *sw)
+{
+	struct sweep **pp = &s->sweeps;
+
+	while (*pp && (*pp)->id < sw->id)
+		pp = &(*pp)->next;
+	sw->next = *pp;
+	*pp = sw;
+}
+
+static void
+sweep_unlink(struct server *s, struct sweep *sw)
+{
+	for (struct sweep **pp = &s->sweeps; *pp; pp = &(*pp)->next) {
+		if (*pp == sw) {
+			*pp = sw->next;
+			return;
+		}
+	}
+}
+
+struct sweep *
+sched_find(struct server *s, int64_t id)
+{
+	for (struct sweep *sw = s->sweeps; sw; sw = sw->next)
+		if (sw->id == id)
+			return sw;
+	return NULL;
+}
+
+static void
+broadcast_sweep_ended(struct sweep *sw, enum sweep_status st)
+{
+	cJSON *ev;
+
+	if (!server_has_watchers(sw->srv, sw->id))
+		return;
+	ev = cJSON_CreateObject();
+	cJSON_AddStringToObject(ev, "event", "sweep_ended");
+	cJSON_AddNumberToObject(ev, "sweep", (double)sw->id);
+	cJSON_AddStringToObject(ev, "status", sched_status_name(st));
+	server_broadcast(sw->srv, sw->id, ev);
+	cJSON_Delete(ev);
+}
+
+/* Marks queued trials cancelled (they will never run). */
+static void
+cancel_queued(struct sweep *sw)
+{
+	struct trial *t;
+	struct db_trial_end e = {
+		.status = "cancelled", .objective = NAN, .test_loss = NAN,
+		.test_acc = NAN, .error_class = "cancelled", .exit_code = -1,
+	};
+
+	while ((t = queue_pop(sw))) {
+		e.now = server_now();
+		e.error = "the sweep ended before this trial ran";
+		if (db_trial_end(sw->srv->db, t->id, &e) < 0)
+			log_error("sweep %" PRId64 " trial %d: cannot record "
+				  "its cancellation", sw->id, t->number);
+		sw->n_ended++;
+		trial_free(t);
+	}
+}
+
+/* The sweep is over: store it, tell watchers, drop it from memory. */
+static void
+sweep_finish(struct sweep *sw, enum sweep_status st, const char *error)
+{
+	struct server *s = sw->srv;
+	int rc;
+
+	rc = db_sweep_set_status(s->db, sw->id, sched_status_name(st), error,
+				 server_now());
+	if (rc < 0)
+		log_error("sweep %" PRId64 ": cannot store status %s: %s",
+			  sw->id, sched_status_name(st), strerror(-rc));
+	log_info("sweep %" PRId64 " %s%s%s", sw->id, sched_status_name(st),
+		 error ? ": " : "", error ? error : "");
+	broadcast_sweep_ended(sw, st);
+	sweep_unlink(s, sw);
+	sweep_free(sw);
+}
+
+/* Decides the sweep's end (cancel, too many failures): the status is
+ * stored at once, running trials are stopped, and the sweep is finished
+ * when the last of them has ended. */
+static int
+sweep_end(struct sweep *sw, enum sweep_status st, const char *error)
+{
+	int rc;
+
+	if (sw->ending)
+		return 0;
+	rc = db_sweep_set_status(sw->srv->db, sw->id, sched_status_name(st),
+				 error, server_now());
+	if (rc < 0)
+		return rc;
+	sw->ending = 1;
+	sw->end_status = st;
+	cancel_queued(sw);
+	for (struct trial *t = sw->running; t; t = t->next)
+		trial_stop(t, STOP_CANCELLED, error ? error : "sweep cancelled");
+	return 0;
+}
+
+/* Returns 1 when the sweep ended (and was freed). */
+static int
+sweep_check_done(struct sweep *sw)
+{
+	if (sw->ending) {
+		if (sw->n_running > 0)
+			return 0;
+		sweep_finish(sw, sw->end_status, NULL);
+		return 1;
+	}
+	if (sw->n_created < sw->spec->trials || sw->queue || sw->n_running > 0)
+		return 0;
+	sweep_finish(sw, SWEEP_COMPLETED, NULL);
+	return 1;
+}
+
+/* ---- creating and starting trials ------------------------------------ */
+
+/* Samples trial number n_created + 1 (fixed: NULL or partial params) and
+ * stores it as queued. NULL with err on failure. */
+static struct trial *
+create_trial(struct sweep *sw, const cJSON *fixed, char *err, size_t errlen)
+{
+	const struct spec *sp = sw->spec;
+	int number = sw->n_created + 1, n_obs = 0, rc;
+	struct sampler_obs *obs = build_obs(sw, &n_obs);
+	cJSON *params = NULL;
+	char *json = NULL;
+	uint64_t seed = sampler_trial_seed(sp->seed, number);
+	struct trial *t = NULL;
+	int64_t id;
+
+	rc = sampler_suggest(sp, number, fixed, obs, n_obs, &params, err, errlen);
+	if (rc < 0)
+		goto out;
+	json = cJSON_PrintUnformatted(params);
+	if (!json) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	rc = db_trial_create(sw->srv->db, sw->id, number, json, seed, &id);
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot store trial %d: %s", number,
+			 strerror(-rc));
+		goto out;
+	}
+	t = trial_new(sw, id, number, 0, seed, json);
+	if (!t) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	sw->n_created = number;
+	hist_set_params(sw, number, json);
+out:
+	free(obs);
+	cJSON_Delete(params);
+	cJSON_free(json);
+	return t;
+}
+
+static void
+broadcast_started(struct trial *t)
+{
+	struct sweep *sw = t->sweep;
+	cJSON *ev;
+
+	if (!server_has_watchers(sw->srv, sw->id))
+		return;
+	ev = cJSON_CreateObject();
+	cJSON_AddStringToObject(ev, "event", "trial_started");
+	cJSON_AddNumberToObject(ev, "sweep", (double)sw->id);
+	cJSON_AddNumberToObject(ev, "number", t->number);
+	cJSON_AddNumberToObject(ev, "attempt", t->attempt);
+	cJSON_AddItemToObject(ev, "params", cJSON_Parse(t->params_json));
+	server_broadcast(sw->srv, sw->id, ev);
+	cJSON_Delete(ev);
+}
+
+static void
+start_one(struct sweep *sw)
+{
+	struct server *s = sw->srv;
+	struct trial *t = queue_pop(sw);
+	char err[512] = "";
+	int rc;
+
+	if (!t) {
+		t = create_trial(sw, NULL, err, sizeof err);
+		if (!t) {
+			log_error("sweep %" PRId64 ": %s", sw->id, err);
+			sweep_end(sw, SWEEP_FAILED, err);
+			sweep_check_done(sw);
+			return;
+		}
+	}
+	running_add(sw, t);
+	if (hist_at(sw, t->number)) {
+		/* A new attempt reports its curve from epoch 1 again. */
+		hist_at(sw, t->number)->n_curve = 0;
+		hist_at(sw, t->number)->state = SAMPLER_RUNNING;
+	}
+	rc = trial_start(t, err, sizeof err);
+	if (rc < 0) {
+		log_warn("sweep %" PRId64 " trial %d: %s", sw->id, t->number, err);
+		snprintf(t->stop_msg, sizeof t->stop_msg, "%s", err);
+		return;   /* it reaches sched_trial_ended as failed */
+	}
+	rc = db_trial_start(s->db, t->id, t->attempt, t->pid,
+			    trial_proc_start(t->pid), t->started_at);
+	if (rc < 0) {
+		trial_stop(t, STOP_STORAGE, "cannot record the trial's start");
+		return;
+	}
+	broadcast_started(t);
+}
+
+static int
+can_start(const struct sweep *sw)
+{
+	return sw->status == SWEEP_RUNNING && !sw->ending &&
+	       sw->n_running < sw->spec->parallel &&
+	       (sw->queue || sw->n_created < sw->spec->trials);
+}
+
+/* Round-robin: the first startable sweep after the one served last. */
+static struct sweep *
+pick(struct server *s)
+{
+	struct sweep *sw;
+
+	for (sw = s->sweeps; sw; sw = sw->next)
+		if (sw->id > s->rr_last && can_start(sw))
+			return sw;
+	for (sw = s->sweeps; sw; sw = sw->next)
+		if (can_start(sw))
+			return sw;
+	return NULL;
+}
+
+void
+sched_kick(struct server *s)
+{
+	struct sweep *sw;
+
+	while (!s->shutting_down && s->n_running < s->workers &&
+	       (sw = pick(s))) {
+		s->rr_last = sw->id;
+		start_one(sw);
+	}
+}
+
+/* ---- reports ---------------------------------------------------------- */
+
+static int
+curve_append(struct trial *t, const struct report_line *r, double objective)
+{
+	struct diag_epoch *e;
+	double *g = NULL;
+
+	if (t->n_curve == t->cap_curve) {
+		int cap = t->cap_curve ? t->cap_curve * 2 : 16;
+		struct diag_epoch *c = realloc(t->curve, (size_t)cap * sizeof *c);
+		if (!c)
+			return -ENOMEM;
+		t->curve = c;
+		t->cap_curve = cap;
+	}
+	if (r->n_grad > 0) {
+		g = malloc((size_t)r->n_grad * sizeof *g);
+		if (!g)
+			return -ENOMEM;
+		memcpy(g, r->grad_norm, (size_t)r->n_grad * sizeof *g);
+	}
+	e = &t->curve[t->n_curve++];
+	e->epoch = r->epoch;
+	e->train_loss = report_get(r, "train_loss");
+	e->val_loss = report_get(r, "val_loss");
+	e->train_acc = report_get(r, "train_acc");
+	e->val_acc = report_get(r, "val_acc");
+	e->objective = objective;
+	e->n_grad = r->n_grad;
+	e->grad_norm = g;
+	return 0;
+}
+
+static int
+store_epoch(struct trial *t, const struct report_line *r, double objective,
+	    const char *diag_json)
+{
+	struct db *db = t->sweep->srv->db;
+	cJSON *m = report_to_json(r);
+	char *metrics = m ? cJSON_PrintUnformatted(m) : NULL;
+	int rc = -ENOMEM;
+
+	cJSON_Delete(m);
+	if (!metrics)
+		return rc;
+	rc = db_begin(db);
+	if (rc == 0)
+		rc = db_trial_epoch(db, t->id, t->attempt, r->epoch, objective,
+				    metrics);
+	if (rc == 0 && diag_json)
+		rc = db_trial_set_diagnosis(db, t->id, diag_json);
+	if (rc == 0)
+		rc = db_commit(db);
+	else
+		db_rollback(db);
+	cJSON_free(metrics);
+	return rc;
+}
+
+static void
+broadcast_epoch(struct trial *t, const struct report_line *r, double objective)
+{
+	struct sweep *sw = t->sweep;
+	cJSON *ev;
+
+	if (!server_has_watchers(sw->srv, sw->id))
+		return;
+	ev = cJSON_CreateObject();
+	cJSON_AddStringToObject(ev, "event", "epoch");
+	cJSON_AddNumberToObject(ev, "sweep", (double)sw->id);
+	cJSON_AddNumberToObject(ev, "number", t->number);
+	cJSON_AddNumberToObject(ev, "epoch", r->epoch);
+	cJSON_AddItemToObject(ev, "metrics", report_to_json(r));
+	cJSON_AddNumberToObject(ev, "objective", objective);
+	cJSON_AddItemToObject(ev, "diagnosis", t->diagnosis ?
+			      cJSON_Duplicate(t->diagnosis, 1) : cJSON_CreateNull());
+	server_broadcast(sw->srv, sw->id, ev);
+	cJSON_Delete(ev);
+}
+
+/* The pruners see every other trial's objective curve (by number). */
+static void
+check_pruners(struct trial *t)
+{
+	struct sweep *sw = t->sweep;
+	const struct spec *sp = sw->spec;
+	struct sweep_hist *mine = hist_at(sw, t->number);
+	struct prune_curve me, *others;
+	char why[512] = "";
+	int n = 0, stop = 0;
+
+	if (!mine)
+		return;
+	me.v = mine->curve;
+	me.n = mine->n_curve;
+	me.done = 0;
+	if (sp->es_patience > 0 && prune_early_stop(sp, &me, why, sizeof why)) {
+		trial_stop(t, STOP_EARLY, why);
+		return;
+	}
+	if (sp->pruner == SPEC_PRUNE_NONE)
+		return;
+	others = calloc((size_t)sw->n_created + 1, sizeof *others);
+	if (!others)
+		return;
+	for (int i = 0; i < sw->n_created && i < sw->cap_hist; i++) {
+		struct sweep_hist *h = &sw->hist[i];
+		if (i == t->number - 1 || !h->params || h->n_curve == 0)
+			continue;
+		others[n].v = h->curve;
+		others[n].n = h->n_curve;
+		others[n].done = h->state == SAMPLER_COMPLETE;
+		n++;
+	}
+	if (sp->pruner == SPEC_PRUNE_MEDIAN)
+		stop = prune_median(sp, &me, others, n, why, sizeof why);
+	else if (sp->pruner == SPEC_PRUNE_ASHA)
+		stop = prune_asha(sp, &me, others, n, why, sizeof why);
+	free(others);
+	if (stop)
+		trial_stop(t, STOP_PRUNED, why);
+}
+
+void
+sched_trial_report(struct trial *t, const struct report_line *r)
+{
+	struct sweep *sw = t->sweep;
+	const struct spec *sp = sw->spec;
+	double objective;
+	char *diag_json = NULL;
+	char why[256];
+	int rc;
+
+	if (r->kind == REPORT_FINAL)
+		return;   /* trial.c kept its figures; they are stored at the end */
+	objective = report_get(r, sp->metric);
+	if (curve_append(t, r, objective) < 0) {
+		trial_stop(t, STOP_STORAGE, "out of memory");
+		return;
+	}
+	if (better(sp, objective, t->best)) {
+		t->best = objective;
+		t->best_epoch = r->epoch;
+	}
+	cJSON_Delete(t->diagnosis);
+	t->diagnosis = diag_curve(&sw->diag, t->curve, t->n_curve,
+				  sp->mode_max, 0);
+	if (t->diagnosis)
+		diag_json = cJSON_PrintUnformatted(t->diagnosis);
+	rc = store_epoch(t, r, objective, diag_json);
+	cJSON_free(diag_json);
+	if (rc < 0) {
+		char msg[256];
+		snprintf(msg, sizeof msg, "cannot store epoch %d: %s", r->epoch,
+			 strerror(-rc));
+		log_error("sweep %" PRId64 " trial %d: %s", sw->id, t->number, msg);
+		trial_stop(t, STOP_STORAGE, msg);
+		return;
+	}
+	hist_push(sw, t->number, r->epoch, objective);
+	if (sw->need_history)
+		hist_at(sw, t->number)->value = t->best;
+	broadcast_epoch(t, r, objective);
+
+	if (diag_diverged(&sw->diag, t->curve, t->n_curve, why, sizeof why)) {
+		trial_stop(t, STOP_DIVERGED, why);
+		return;
+	}
+	check_pruners(t);
+}
+
+/* ---- the end of a trial ---------------------------------------------- */
+
+struct outcome {
+	enum trial_status status;
+	const char *cls;          /* NULL or the failure class */
+	char msg[768];
+	int requeue;              /* back to the queue instead of an end state */
+};
+
+static unsigned
+class_bit(const char *cls)
+{
+	static const char *const names[] = { "signal", "timeout", "stall", "oom", "exit" };
+
+	for (unsigned i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (cls && strcmp(cls, names[i]) == 0)
+			return 1u << i;
+	return 0;
+}
+
+static void
+classify_natural(struct trial *t, struct outcome *o)
+{
+	const struct spec *sp = t->sweep->spec;
+
+	if (t->spawn_error) {
+		o->status = TRIAL_FAILED;
+		o->cls = "exit";
+		snprintf(o->msg, sizeof o->msg, "%s", t->stop_msg[0] ?
+			 t->stop_msg : uv_strerror(t->spawn_error));
+	} else if (t->term_signal) {
+		o->status = TRIAL_FAILED;
+		o->cls = t->term_signal == SIGKILL && sp->memory_mb > 0 ? "oom" : "signal";
+		snprintf(o->msg, sizeof o->msg, "killed by signal %d (%s)",
+			 t->term_signal, strsignal(t->term_signal));
+	} else if (t->exit_status != 0) {
+		o->status = TRIAL_FAILED;
+		o->cls = "exit";
+		snprintf(o->msg, sizeof o->msg, "exited with status %d",
+			 (int)t->exit_status);
+	} else if (!t->got_final) {
+		o->status = TRIAL_FAILED;
+		o->cls = "exit";
+		snprintf(o->msg, sizeof o->msg,
+			 "exited with status 0 without a final report line");
+	} else if (!isfinite(t->best) && t->n_curve == 0) {
+		o->status = TRIAL_FAILED;
+		o->cls = "exit";
+		snprintf(o->msg, sizeof o->msg, "never reported the objective "
+			 "metric \"%s\"", sp->metric);
+	} else if (!isfinite(t->best)) {
+		/* Reported epochs, but the metric was never a finite number:
+		 * either absent or NaN all along (a diverged run). */
+		int seen = 0;
+		for (int i = 0; i < t->n_curve; i++)
+			seen |= !isnan(t->curve[i].objective) ||
+				isinf(t->curve[i].objective);
+		o->status = TRIAL_FAILED;
+		o->cls = "exit";
+		snprintf(o->msg, sizeof o->msg, seen ?
+			 "the objective metric \"%s\" was never finite" :
+			 "never reported the objective metric \"%s\"", sp->metric);
+	} else {
+		o->status = TRIAL_COMPLETED;
+	}
+}
+
+static void
+classify(struct trial *t, struct outcome *o)
+{
+	memset(o, 0, sizeof *o);
+	switch (t->stop) {
+	case STOP_NONE:
+		classify_natural(t, o);
+		return;
+	case STOP_PRUNED:
+	case STOP_DIVERGED:
+		o->status = TRIAL_PRUNED;
+		break;
+	case STOP_EARLY:
+		o->status = isfinite(t->best) ? TRIAL_COMPLETED : TRIAL_FAILED;
+		break;
+	case STOP_CANCELLED:
+		o->status = TRIAL_CANCELLED;
+		o->cls = "cancelled";
+		break;
+	case STOP_TIMEOUT:
+		o->status = TRIAL_FAILED;
+		o->cls = "timeout";
+		break;
+	case STOP_STALL:
+		o->status = TRIAL_FAILED;
+		o->cls = "stall";
+		break;
+	case STOP_PROTOCOL:
+		o->status = TRIAL_FAILED;
+		o->cls = "protocol";
+		break;
+	case STOP_STORAGE:
+		o->status = TRIAL_FAILED;
+		o->cls = "storage";
+		break;
+	case STOP_SHUTDOWN:
+		o->status = TRIAL_QUEUED;
+		o->cls = "interrupted";
+		o->requeue = 1;
+		break;
+	}
+	snprintf(o->msg, sizeof o->msg, "%s", t->stop_msg);
+}
+
+static void
+broadcast_ended(struct trial *t, const struct outcome *o)
+{
+	struct sweep *sw = t->sweep;
+	cJSON *ev, *e;
+
+	if (!server_has_watchers(sw->srv, sw->id))
+		return;
+	ev = cJSON_CreateObject();
+	cJSON_AddStringToObject(ev, "event", "trial_ended");
+	cJSON_AddNumberToObject(ev, "sweep", (double)sw->id);
+	cJSON_AddNumberToObject(ev, "number", t->number);
+	cJSON_AddStringToObject(ev, "status", trial_status_name(o->status));
+	if (isfinite(t->best))
+		cJSON_AddNumberToObject(ev, "objective", t->best);
+	else
+		cJSON_AddNullToObject(ev, "objective");
+	if (t->best_epoch)
+		cJSON_AddNumberToObject(ev, "best_epoch", t->best_epoch);
+	else
+		cJSON_AddNullToObject(ev, "best_epoch");
+	if (o->status == TRIAL_FAILED || o->status == TRIAL_PRUNED) {
+		e = cJSON_AddObjectToObject(ev, "error");
+		cJSON_AddStringToObject(e, "class", o->cls ? o->cls : "pruned");
+		cJSON_AddStringToObject(e, "message", o->msg);
+	} else {
+		cJSON_AddNullToObject(ev, "error");
+	}
+	cJSON_AddItemToObject(ev, "diagnosis", t->diagnosis ?
+			      cJSON_Duplicate(t->diagnosis, 1) : cJSON_CreateNull());
+	server_broadcast(sw->srv, sw->id, ev);
+	cJSON_Delete(ev);
+}
+
+static int
+retry_allowed(const struct trial *t, const struct outcome *o)
+{
+	const struct spec *sp = t->sweep->spec;
+
+	if (o->status != TRIAL_FAILED || t->sweep->ending)
+		return 0;
+	if (!(sp->retry_on & class_bit(o->cls)))
+		return 0;
+	return t->attempt <= sp->retries;
+}
+
+static int
+record_end(struct trial *t, const struct outcome *o, const char *diag_json)
+{
+	char tail[TRIAL_ERRTAIL + 1];
+	struct db_trial_end e = {
+		.status = trial_status_name(o->status),
+		.objective = t->best,
+		.best_epoch = t->best_epoch,
+		.test_loss = t->test_loss,
+		.test_acc = t->test_acc,
+		.diagnosis_json = diag_json,
+		.error = o->msg[0] ? o->msg : NULL,
+		.error_class = o->cls,
+		.exit_code = t->exited && !t->term_signal && !t->spawn_error ?
+			     (int)t->exit_status : -1,
+		.signal = t->term_signal,
+		.now = server_now(),
+	};
+
+	memcpy(tail, t->errtail, t->errtail_len);
+	tail[t->errtail_len] = '\0';
+	e.stderr_tail = t->errtail_len ? tail : NULL;
+	if (o->status == TRIAL_COMPLETED) {
+		e.error = NULL;
+		e.error_class = NULL;
+	}
+	return db_trial_end(t->sweep->srv->db, t->id, &e);
+}
+
+static void
+update_hist_end(struct trial *t, const struct outcome *o)
+{
+	struct sweep_hist *h = hist_at(t->sweep, t->number);
+
+	if (!h)
+		return;
+	h->value = t->best;
+	switch (o->status) {
+	case TRIAL_COMPLETED: h->state = SAMPLER_COMPLETE; break;
+	case TRIAL_PRUNED:    h->state = SAMPLER_PRUNED; break;
+	case TRIAL_QUEUED:    h->state = SAMPLER_RUNNING; h->n_curve = 0; break;
+	default:              h->state = SAMPLER_FAILED; break;
+	}
+}
+
+void
+sched_trial_ended(struct trial *t)
+{
+	struct sweep *sw = t->sweep;
+	struct server *s = sw->srv;
+	struct outcome o;
+	char *diag_json = NULL;
+	int rc;
+
+	running_remove(sw, t);
+	classify(t, &o);
+	if (!o.requeue && retry_allowed(t, &o)) {
+		log_info("sweep %" PRId64 " trial %d attempt %d failed (%s): retry",
+			 sw->id, t->number, t->attempt, o.msg);
+		o.requeue = 1;
+	}
+	if (o.requeue) {
+		rc = db_trial_requeue(s->db, t->id, t->attempt);
+		if (rc < 0)
+			log_error("sweep %" PRId64 " trial %d: cannot requeue: %s",
+				  sw->id, t->number, strerror(-rc));
+		t->status = TRIAL_QUEUED;
+		update_hist_end(t, &o);
+		queue_push(sw, t);
+		goto next;
+	}
+	cJSON_Delete(t->diagnosis);
+	t->diagnosis = diag_curve(&sw->diag, t->curve, t->n_curve,
+				  sw->spec->mode_max, 1);
+	if (t->diagnosis)
+		diag_json = cJSON_PrintUnformatted(t->diagnosis);
+	rc = record_end(t, &o, diag_json);
+	cJSON_free(diag_json);
+	if (rc < 0)
+		log_error("sweep %" PRId64 " trial %d: cannot store its end (%s): %s",
+			  sw->id, t->number, trial_status_name(o.status),
+			  strerror(-rc));
+	log_info("sweep %" PRId64 " trial %d %s%s%s", sw->id, t->number,
+		 trial_status_name(o.status), o.msg[0] ? ": " : "", o.msg);
+	t->status = o.status;
+	sw->n_ended++;
+	s->trials_run++;
+	update_hist_end(t, &o);
+	broadcast_ended(t, &o);
+	if (o.status == TRIAL_FAILED) {
+		sw->n_failed++;
+		if (sw->spec->max_failures > 0 &&
+		    sw->n_failed >= sw->spec->max_failures) {
+			char msg[128];
+			snprintf(msg, sizeof msg, "%d trials failed "
+				 "(limits.max_failures)", sw->n_failed);
+			sweep_end(sw, SWEEP_FAILED, msg);
+		}
+	}
+	trial_free(t);
+next:
+	if (!s->shutting_down)
+		sweep_check_done(sw);
+	sched_kick(s);
+	server_maybe_finish(s);
+}
+
+/* ---- client-facing changes ------------------------------------------- */
+
+static uint64_t
+fresh_seed(void)
+{
+	uint64_t seed;
+
+	if (getrandom(&seed, sizeof seed, 0) != sizeof seed)
+		seed = (uint64_t)time(NULL) * 6364136223846793005ULL;
+	return seed & ((1ULL << 53) - 1);   /* exact as a JSON number */
+}
+
+/* Creates trials for each object of params (object or array), in order. */
+static int
+enqueue_list(struct sweep *sw, const cJSON *params, int *n_out, char *err,
+	     size_t errlen)
+{
+	const cJSON *one;
+	int n = cJSON_IsArray(params) ? cJSON_GetArraySize(params) : 1;
+	int room = sw->spec->trials - sw->n_created;
+
+	*n_out = 0;
+	if (n > room) {
+		snprintf(err, errlen, "cannot enqueue %d trials: sweep %" PRId64
+			 " has room for %d more (search.trials = %d)", n, sw->id,
+			 room, sw->spec->trials);
+		return -EINVAL;
+	}
+	for (int i = 0; i < n; i++) {
+		struct trial *t;
+
+		one = cJSON_IsArray(params) ? cJSON_GetArrayItem(params, i) : params;
+		if (!cJSON_IsObject(one)) {
+			snprintf(err, errlen, "params[%d]: must be an object", i);
+			return -EINVAL;
+		}
+		t = create_trial(sw, one, err, errlen);
+		if (!t)
+			return -EINVAL;
+		queue_push(sw, t);
+		(*n_out)++;
+	}
+	return 0;
+}
+
+int
+sched_enqueue(struct sweep *sw, const cJSON *params, int *n_out, char *err,
+	      size_t errlen)
+{
+	int rc;
+
+	if (sw->ending) {
+		snprintf(err, errlen, "sweep %" PRId64 " is ending", sw->id);
+		return -EALREADY;
+	}
+	rc = enqueue_list(sw, params, n_out, err, errlen);
+	sched_kick(sw->srv);
+	return rc;
+}
+
+int
+sched_submit(struct server *s, const cJSON *spec_json, int64_t *id_out,
+	     char *err, size_t errlen)
+{
+	struct spec *sp = NULL;
+	struct sweep *sw = NULL;
+	struct diag_config dc;
+	char *text = NULL;
+	int64_t id;
+	int n, rc;
+
+	rc = spec_parse(spec_json, &sp, err, errlen);
+	if (rc < 0)
+		goto fail;
+	diag_config_default(&dc);
+	rc = diag_config_parse(&dc, sp->diagnosis, err, errlen);
+	if (rc < 0)
+		goto fail;
+	if (!sp->has_seed)
+		spec_set_seed(sp, fresh_seed());
+	text = cJSON_PrintUnformatted(sp->json);
+	if (!text) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	rc = db_sweep_create(s->db, sp->name, text, sp->trials, server_now(), &id);
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot store the sweep: %s", strerror(-rc));
+		goto fail;
+	}
+	sw = sweep_new(s, id, sp);
+	if (!sw) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	sp = NULL;
+	sweep_insert(s, sw);
+	if (sw->spec->enqueue) {
+		rc = enqueue_list(sw, sw->spec->enqueue, &n, err, errlen);
+		if (rc < 0) {
+			/* The spec validator checked the enqueued params, so
+			 * this is storage trouble: the sweep cannot run. */
+			sweep_end(sw, SWEEP_FAILED, err);
+			sweep_check_done(sw);
+			return rc;
+		}
+	}
+	log_info("sweep %" PRId64 " submitted: %s, %d trials", id,
+		 sw->spec->name, sw->spec->trials);
+	*id_out = id;
+	cJSON_free(text);
+	sched_kick(s);
+	return 0;
+fail:
+	cJSON_free(text);
+	spec_free(sp);
+	return rc;
+}
+
+int
+sched_cancel(struct sweep *sw, char *err, size_t errlen)
+{
+	int rc;
+
+	if (sw->ending) {
+		snprintf(err, errlen, "sweep %" PRId64 " is already ending", sw->id);
+		return -EALREADY;
+	}
+	rc = sweep_end(sw, SWEEP_CANCELLED, "cancelled by the user");
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot store the cancellation: %s",
+			 strerror(-rc));
+		return rc;
+	}
+	sweep_check_done(sw);
+	return 0;
+}
+
+static int
+set_status(struct sweep *sw, enum sweep_status st, char *err, size_t errlen)
+{
+	int rc;
+
+	if (sw->ending) {
+		snprintf(err, errlen, "sweep %" PRId64 " is ending", sw->id);
+		return -EALREADY;
+	}
+	if (sw->status == st) {
+		snprintf(err, errlen, "sweep %" PRId64 " is already %s", sw->id,
+			 sched_status_name(st));
+		return -EALREADY;
+	}
+	rc = db_sweep_set_status(sw->srv->db, sw->id, sched_status_name(st),
+				 NULL, server_now());
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot store the new status: %s",
+			 strerror(-rc));
+		return rc;
+	}
+	sw->status = st;
+	sched_kick(sw->srv);
+	return 0;
+}
+
+int
+sched_pause(struct sweep *sw, char *err, size_t errlen)
+{
+	return set_status(sw, SWEEP_PAUSED, err, errlen);
+}
+
+int
+sched_resume(struct sweep *sw, char *err, size_t errlen)
+{
+	return set_status(sw, SWEEP_RUNNING, err, errlen);
+}
+
+void
+sched_stop_all(struct server *s)
+{
+	for (struct sweep *sw = s->sweeps; sw; sw = sw->next)
+		for (struct trial *t = sw->running; t; t = t->next)
+			trial_stop(t, STOP_SHUTDOWN, "sweepd shut down");
+}
+
+void
+sched_free_all(struct server *s)
+{
+	struct sweep *sw;
+
+	while ((sw = s->sweeps)) {
+		s->sweeps = sw->next;
+		sweep_free(sw);
+	}
+}
+
+/* ---- start-up --------------------------------------------------------- */
+
+struct rows {
+	struct db_trial_row *v;
+	char **strs;               /* owned copies of params_json and status */
+	int n, cap;
+};
+
+static int
+collect_trial(void *ud, const struct db_trial_row *r)
+{
+	struct rows *rows = ud;
+
+	if (rows->n == rows->cap) {
+		int cap = rows->cap ? rows->cap * 2 : 64;
+		struct db_trial_row *v = realloc(rows->v, (size_t)cap * sizeof *v);
+		char **strs;
+		if (!v)
+			return -ENOMEM;
+		rows->v = v;
+		strs = realloc(rows->strs, (size_t)cap * 2 * sizeof *strs);
+		if (!strs)
+			return -ENOMEM;
+		rows->strs = strs;
+		rows->cap = cap;
+	}
+	rows->v[rows->n] = *r;
+	rows->strs[2 * rows->n] = strdup(r->params_json ? r->params_json : "{}");
+	rows->strs[2 * rows->n + 1] = strdup(r->status ? r->status : "");
+	if (!rows->strs[2 * rows->n] || !rows->strs[2 * rows->n + 1]) {
+		free(rows->strs[2 * rows->n]);
+		free(rows->strs[2 * rows->n + 1]);
+		return -ENOMEM;
+	}
+	rows->v[rows->n].params_json = rows->strs[2 * rows->n];
+	rows->v[rows->n].status = rows->strs[2 * rows->n + 1];
+	rows->n++;
+	return 0;
+}
+
+static void
+rows_free(struct rows *rows)
+{
+	for (int i = 0; i < 2 * rows->n; i++)
+		free(rows->strs[i]);
+	free(rows->strs);
+	free(rows->v);
+	memset(rows, 0, sizeof *rows);
+}
+
+/* A trainer of the previous daemon that is still alive is killed, with its
+ * process group; the start time tells it from a recycled pid. */
+static void
+kill_orphan(const struct db_trial_row *r)
+{
+	if (r->pid <= 0 || r->proc_start <= 0 ||
+	    trial_proc_start(r->pid) != r->proc_start)
+		return;
+	log_warn("killing orphaned trainer pid %d (trial id %" PRId64 ")",
+		 r->pid, r->id);
+	kill(-r->pid, SIGKILL);
+	kill(r->pid, SIGKILL);
+}
+
+static int
+end_interrupted(struct db *db, const struct db_trial_row *r, const char *status,
+		const char *msg)
+{
+	struct db_trial_end e = {
+		.status = status, .objective = r->objective,
+		.best_epoch = r->best_epoch, .test_loss = NAN, .test_acc = NAN,
+		.error = msg, .error_class = "interrupted", .exit_code = -1,
+		.now = server_now(),
+	};
+
+	return db_trial_end(db, r->id, &e);
+}
+
+/* Trials of a sweep that ended while they were queued or running. */
+static int
+settle_ended_sweep(struct server *s, int64_t sweep_id)
+{
+	struct rows rows = { 0 };
+	int rc = db_load_trials(s->db, sweep_id, collect_trial, &rows);
+
+	for (int i = 0; rc == 0 && i < rows.n; i++) {
+		const struct db_trial_row *r = &rows.v[i];
+		if (strcmp(r->status, "running") == 0)
+			kill_orphan(r);
+		if (strcmp(r->status, "running") == 0 ||
+		    strcmp(r->status, "queued") == 0)
+			rc = end_interrupted(s->db, r, "cancelled",
+					     "the sweep ended while sweepd was down");
+	}
+	rows_free(&rows);
+	return rc;
+}
+
+static int
+load_trial(struct sweep *sw, const struct db_trial_row *r)
+{
+	struct server *s = sw->srv;
+	struct sweep_hist *h;
+	struct trial *t;
+	int running = strcmp(r->status, "running") == 0;
+	int rc;
+
+	if (r->number > sw->n_created)
+		sw->n_created = r->number;
+	h = hist_at(sw, r->number);
+	if (h) {
+		h->params = cJSON_Parse(r->params_json);
+		h->value = r->objective;
+		h->state = strcmp(r->status, "completed") == 0 ? SAMPLER_COMPLETE :
+			   strcmp(r->status, "pruned") == 0 ? SAMPLER_PRUNED :
+			   strcmp(r->status, "failed") == 0 ||
+			   strcmp(r->status, "cancelled") == 0 ? SAMPLER_FAILED :
+			   SAMPLER_RUNNING;
+	}
+	if (!running && strcmp(r->status, "queued") != 0) {
+		sw->n_ended++;
+		if (strcmp(r->status, "failed") == 0)
+			sw->n_failed++;
+		return 0;
+	}
+	if (running) {
+		kill_orphan(r);
+		if (r->attempt > sw->spec->retries + RESTART_ALLOWANCE) {
+			sw->n_ended++;
+			sw->n_failed++;
+			return end_interrupted(s->db, r, "failed",
+				"interrupted by daemon restarts too often");
+		}
+		rc = db_trial_requeue(s->db, r->id, r->attempt);
+		if (rc < 0)
+			return rc;
+		log_info("sweep %" PRId64 " trial %d was running: requeued",
+			 sw->id, r->number);
+	}
+	t = trial_new(sw, r->id, r->number, r->attempt, r->seed, r->params_json);
+	if (!t)
+		return -ENOMEM;
+	queue_push(sw, t);
+	return 0;
+}
+
+struct curve_ctx {
+	struct sweep *sw;
+	const struct rows *rows;
+	int last;                  /* index of the last matched row */
+};
+
+/* Curves come ordered by trial, so the last match is nearly always right. */
+static int
+on_curve_point(void *ud, int64_t trial_id, int epoch, double objective)
+{
+	struct curve_ctx *cc = ud;
+	const struct rows *rows = cc->rows;
+
+	if (rows->n == 0)
+		return 0;
+	if (rows->v[cc->last].id != trial_id) {
+		int i;
+		for (i = 0; i < rows->n && rows->v[i].id != trial_id; i++)
+			;
+		if (i == rows->n)
+			return 0;
+		cc->last = i;
+	}
+	hist_push(cc->sw, rows->v[cc->last].number, epoch, objective);
+	return 0;
+}
+
+static int
+load_sweep(struct server *s, const struct db_sweep_row *r, char *err,
+	   size_t errlen)
+{
+	struct spec *sp = NULL;
+	struct sweep *sw;
+	struct rows rows = { 0 };
+	cJSON *json = cJSON_Parse(r->spec_json);
+	int rc;
+
+	rc = json ? spec_parse(json, &sp, err, errlen) : -EINVAL;
+	cJSON_Delete(json);
+	if (rc < 0) {
+		log_error("sweep %" PRId64 ": stored spec no longer valid (%s): "
+			  "marked failed", r->id, err);
+		return db_sweep_set_status(s->db, r->id, "failed",
+					   "stored spec no longer valid",
+					   server_now());
+	}
+	sw = sweep_new(s, r->id, sp);
+	if (!sw) {
+		spec_free(sp);
+		return -ENOMEM;
+	}
+	sw->status = strcmp(r->status, "paused") == 0 ? SWEEP_PAUSED : SWEEP_RUNNING;
+	sweep_insert(s, sw);
+	rc = db_load_trials(s->db, sw->id, collect_trial, &rows);
+	for (int i = 0; rc == 0 && i < rows.n; i++)
+		rc = load_trial(sw, &rows.v[i]);
+	if (rc == 0 && sw->need_history) {
+		struct curve_ctx cc = { .sw = sw, .rows = &rows };
+		rc = db_load_curves(s->db, sw->id, on_curve_point, &cc);
+	}
+	rows_free(&rows);
+	return rc;
+}
+
+struct sweep_rows {
+	int64_t *ids;
+	char **specs, **statuses;
+	int n, cap;
+};
+
+static int
+collect_sweep(void *ud, const struct db_sweep_row *r)
+{
+	struct sweep_rows *sr = ud;
+
+	if (sr->n == sr->cap) {
+		int cap = sr->cap ? sr->cap * 2 : 16;
+		int64_t *ids = realloc(sr->ids, (size_t)cap * sizeof *ids);
+		char **specs, **statuses;
+		if (!ids)
+			return -ENOMEM;
+		sr->ids = ids;
+		specs = realloc(sr->specs, (size_t)cap * sizeof *specs);
+		if (!specs)
+			return -ENOMEM;
+		sr->specs = specs;
+		statuses = realloc(sr->statuses, (size_t)cap * sizeof *statuses);
+		if (!statuses)
+			return -ENOMEM;
+		sr->statuses = statuses;
+		sr->cap = cap;
+	}
+	sr->ids[sr->n] = r->id;
+	sr->specs[sr->n] = strdup(r->spec_json);
+	sr->statuses[sr->n] = strdup(r->status);
+	if (!sr->specs[sr->n] || !sr->statuses[sr->n]) {
+		free(sr->specs[sr->n]);
+		free(sr->statuses[sr->n]);
+		return -ENOMEM;
+	}
+	sr->n++;
+	return 0;
+}
+
+int
+sched_load(struct server *s, char *err, size_t errlen)
+{
+	struct sweep_rows sr = { 0 };
+	int rc;
+
+	rc = db_load_sweeps(s->db, 0, collect_sweep, &sr);
+	for (int i = 0; rc == 0 && i < sr.n; i++) {
+		struct db_sweep_row r = {
+			.id = sr.ids[i], .spec_json = sr.specs[i],
+			.status = sr.statuses[i],
+		};
+		if (strcmp(r.status, "running") == 0 ||
+		    strcmp(r.status, "paused") == 0)
+			rc = load_sweep(s, &r, err, errlen);
+		else
+			rc = settle_ended_sweep(s, r.id);
+	}
+	for (int i = 0; i < sr.n; i++) {
+		free(sr.specs[i]);
+		free(sr.statuses[i]);
+	}
+	free(sr.ids);
+	free(sr.specs);
+	free(sr.statuses);
+	if (rc < 0) {
+		if (!err[0])
+			snprintf(err, errlen, "cannot load the stored sweeps: %s",
+				 strerror(-rc));
+		return rc;
+	}
+	/* A sweep whose last trial ended just before a crash is complete. */
+	for (struct sweep *sw = s->sweeps, *next; sw; sw = next) {
+		next = sw->next;
+		sweep_check_done(sw);
+	}
+	return 0;
+}

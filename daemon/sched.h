@@ -1,0 +1,94 @@
+/*
+ * sched.h: sweeps and the scheduler.
+ *
+ * The scheduler owns the active sweeps (running or paused) in memory and
+ * hands free worker slots to them round-robin, at most search.parallel per
+ * sweep and --workers in all. Trials are created lazily, one number at a
+ * time, from the sweep's sampler, so search.trials is a total kept in the
+ * database across restarts. Every state change is written to the database
+ * before anything is acknowledged.
+ */
+#ifndef SWEEPD_SCHED_H
+#define SWEEPD_SCHED_H
+
+#include <stdint.h>
+#include <cJSON.h>
+
+#include "common/diag.h"
+#include "common/report.h"
+
+struct server;
+struct spec;
+struct trial;
+
+enum sweep_status {
+	SWEEP_RUNNING,
+	SWEEP_PAUSED,
+	SWEEP_COMPLETED,
+	SWEEP_FAILED,
+	SWEEP_CANCELLED,
+};
+
+/* What the search and the pruners know of one trial (by number). Kept only
+ * when the sweep's algorithm or pruner needs history. */
+struct sweep_hist {
+	cJSON *params;         /* owned */
+	int state;             /* enum sampler_state */
+	double value;          /* best objective, NAN if none */
+	double *curve;         /* owned: objective at epoch i+1 */
+	int n_curve, cap_curve;
+};
+
+struct sweep {
+	struct server *srv;        /* borrowed */
+	struct sweep *next;        /* server's list, ascending id */
+	int64_t id;
+	struct spec *spec;         /* owned */
+	struct diag_config diag;
+	enum sweep_status status;  /* RUNNING or PAUSED while active */
+	int ending;                /* cancel/fail decided: waiting for trials */
+	enum sweep_status end_status;
+	int n_created;             /* trials that exist: numbers 1..n_created */
+	int n_ended;               /* in an end state */
+	int n_failed;
+	int n_running;
+	struct trial *queue, *queue_tail;  /* queued, run in this order */
+	struct trial *running;             /* doubly linked */
+	int need_history;
+	struct sweep_hist *hist;   /* NULL or [cap_hist], index number-1 */
+	int cap_hist;
+};
+
+/* Loads the active sweeps from the database at start-up: kills orphaned
+ * trainers of a previous daemon, requeues the trials that were running
+ * (attempt + 1) or fails them past their retries. 0 or -errno + err. */
+int sched_load(struct server *s, char *err, size_t errlen);
+/* Validates spec_json, stores a new sweep and starts scheduling it.
+ * -EINVAL with the field at fault in err; other negative errno for storage. */
+int sched_submit(struct server *s, const cJSON *spec_json, int64_t *id_out,
+		 char *err, size_t errlen);
+/* The active sweep with this id, or NULL (ended or unknown). */
+struct sweep *sched_find(struct server *s, int64_t id);
+/* Cancel, pause, resume an active sweep. 0, -EALREADY (already in that
+ * state) or a storage error; err says why. */
+int sched_cancel(struct sweep *sw, char *err, size_t errlen);
+int sched_pause(struct sweep *sw, char *err, size_t errlen);
+int sched_resume(struct sweep *sw, char *err, size_t errlen);
+/* Adds trials with these (partial) params to the front of the queue;
+ * unspecified params are sampled. *n_out trials were created. */
+int sched_enqueue(struct sweep *sw, const cJSON *params, int *n_out,
+		  char *err, size_t errlen);
+/* Starts trials while slots are free. Cheap when there is nothing to do. */
+void sched_kick(struct server *s);
+/* Stops every running trial for a shutdown (they are requeued). */
+void sched_stop_all(struct server *s);
+/* Frees every active sweep (after the loop ended). */
+void sched_free_all(struct server *s);
+
+const char *sched_status_name(enum sweep_status st);
+
+/* Called by trial.c. */
+void sched_trial_report(struct trial *t, const struct report_line *r);
+void sched_trial_ended(struct trial *t);
+
+#endif

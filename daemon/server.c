@@ -1,0 +1,440 @@
+/*
+ * server.c: the listening socket, client connections and shutdown.
+ *
+ * Each connection is a small state machine (OPEN -> CLOSING) with its own
+ * line buffer for input, capped at 1 MiB, and libuv's write queue for
+ * output. A request is handled to completion inside the read callback
+ * (ops.c); replies and watch events are queued with uv_write, so a client
+ * that does not read only grows its own queue, and a watcher whose queue
+ * passes SERVER_WATCH_CAP is dropped.
+ */
+#include "daemon/server.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "common/linebuf.h"
+#include "daemon/db.h"
+#include "daemon/log.h"
+#include "daemon/ops.h"
+#include "daemon/sched.h"
+
+enum conn_state { CONN_OPEN, CONN_CLOSING };
+
+struct conn {
+	uv_pipe_t pipe;
+	struct server *srv;           /* borrowed */
+	struct conn *next, *prev;     /* server's list */
+	enum conn_state state;
+	struct linebuf in;            /* request lines, SERVER_MAX_LINE cap */
+	int64_t watch_sweep;          /* 0: not watching */
+};
+
+struct write_req {
+	uv_write_t req;
+	size_t len;
+	char data[];                  /* the line, '\n' included */
+};
+
+double
+server_now(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
+}
+
+/* ---- connections ------------------------------------------------------ */
+
+static void
+on_conn_closed(uv_handle_t *h)
+{
+	struct conn *c = h->data;
+
+	linebuf_free(&c->in);
+	free(c);
+}
+
+static void
+conn_close(struct conn *c)
+{
+	struct server *s = c->srv;
+
+	if (c->state == CONN_CLOSING)
+		return;
+	c->state = CONN_CLOSING;
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		s->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	s->n_conns--;
+	uv_close((uv_handle_t *)&c->pipe, on_conn_closed);
+}
+
+static void
+on_shutdown(uv_shutdown_t *req, int status)
+{
+	struct conn *c = req->handle->data;
+
+	(void)status;
+	free(req);
+	conn_close(c);
+}
+
+/* Stops reading and closes c once what is queued for it has been written:
+ * uv_close alone would cancel the pending writes, the error reply with
+ * them. */
+static void
+conn_end(struct conn *c)
+{
+	uv_shutdown_t *req;
+
+	if (c->state != CONN_OPEN)
+		return;
+	uv_read_stop((uv_stream_t *)&c->pipe);
+	req = malloc(sizeof *req);
+	if (!req || uv_shutdown(req, (uv_stream_t *)&c->pipe, on_shutdown) < 0) {
+		free(req);
+		conn_close(c);
+	}
+}
+
+static void
+on_write(uv_write_t *req, int status)
+{
+	struct write_req *w = (struct write_req *)req;
+	struct conn *c = req->handle->data;
+
+	/* A client that went away mid-reply costs only its own connection. */
+	if (status < 0 && status != UV_ECANCELED)
+		conn_close(c);
+	free(w);
+}
+
+static int
+send_text(struct conn *c, const char *text, size_t len)
+{
+	struct write_req *w;
+	uv_buf_t buf;
+	int rc;
+
+	if (c->state != CONN_OPEN)
+		return -EPIPE;
+	w = malloc(sizeof *w + len + 1);
+	if (!w) {
+		conn_close(c);
+		return -ENOMEM;
+	}
+	memcpy(w->data, text, len);
+	w->data[len] = '\n';
+	w->len = len + 1;
+	buf = uv_buf_init(w->data, (unsigned)w->len);
+	rc = uv_write(&w->req, (uv_stream_t *)&c->pipe, &buf, 1, on_write);
+	if (rc < 0) {
+		free(w);
+		conn_close(c);
+	}
+	return rc;
+}
+
+int
+server_send(struct conn *c, const cJSON *obj)
+{
+	char *text = cJSON_PrintUnformatted(obj);
+	int rc;
+
+	if (!text) {
+		conn_close(c);
+		return -ENOMEM;
+	}
+	rc = send_text(c, text, strlen(text));
+	cJSON_free(text);
+	return rc;
+}
+
+int
+server_has_watchers(struct server *s, int64_t sweep_id)
+{
+	for (struct conn *c = s->conns; c; c = c->next)
+		if (c->watch_sweep == sweep_id)
+			return 1;
+	return 0;
+}
+
+void
+server_watch(struct conn *c, int64_t sweep_id)
+{
+	c->watch_sweep = sweep_id;
+}
+
+void
+server_broadcast(struct server *s, int64_t sweep_id, const cJSON *event)
+{
+	struct conn *c, *next;
+	char *text = NULL;
+	size_t len = 0;
+
+	for (c = s->conns; c; c = next) {
+		next = c->next;
+		if (c->watch_sweep != sweep_id)
+			continue;
+		if (uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe) >
+		    SERVER_WATCH_CAP) {
+			log_warn("watcher of sweep %" PRId64 " is not reading: "
+				 "disconnected", sweep_id);
+			conn_close(c);
+			continue;
+		}
+		if (!text) {
+			text = cJSON_PrintUnformatted(event);
+			if (!text)
+				return;
+			len = strlen(text);
+		}
+		send_text(c, text, len);
+	}
+	cJSON_free(text);
+}
+
+static int
+on_request_line(void *ud, char *line, size_t len)
+{
+	struct conn *c = ud;
+
+	if (len == 0)
+		return 0;
+	ops_dispatch(c->srv, c, line, len);
+	return c->state == CONN_OPEN ? 0 : -EPIPE;
+}
+
+static void
+alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+	struct conn *c = h->data;
+
+	(void)suggested;
+	buf->base = c->srv->readbuf;
+	buf->len = sizeof c->srv->readbuf;
+}
+
+static void
+on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
+{
+	struct conn *c = st->data;
+	int rc;
+
+	if (n == 0)
+		return;
+	if (n < 0) {
+		conn_close(c);
+		return;
+	}
+	rc = linebuf_feed(&c->in, buf->base, (size_t)n, on_request_line, c);
+	if (rc == -E2BIG) {
+		ops_reply_error(c, NULL, "too_large",
+				"request line longer than 1 MiB");
+		conn_end(c);
+	} else if (rc < 0) {
+		conn_close(c);
+	}
+}
+
+/* Refuses peers of another uid: the socket is the daemon's whole access
+ * control, the 0600 mode being the first line of it. */
+static int
+peer_allowed(uv_pipe_t *p)
+{
+	struct ucred cred;
+	socklen_t len = sizeof cred;
+	uv_os_fd_t fd;
+
+	if (uv_fileno((uv_handle_t *)p, &fd) < 0)
+		return 0;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+		return 0;
+	return cred.uid == geteuid();
+}
+
+static void
+on_connection(uv_stream_t *listener, int status)
+{
+	struct server *s = listener->data;
+	struct conn *c;
+
+	if (status < 0) {
+		log_warn("accept: %s", uv_strerror(status));
+		return;
+	}
+	c = calloc(1, sizeof *c);
+	if (!c)
+		return;
+	c->srv = s;
+	uv_pipe_init(s->loop, &c->pipe, 0);
+	c->pipe.data = c;
+	if (linebuf_init(&c->in, SERVER_MAX_LINE) < 0 ||
+	    uv_accept(listener, (uv_stream_t *)&c->pipe) < 0) {
+		c->state = CONN_CLOSING;
+		uv_close((uv_handle_t *)&c->pipe, on_conn_closed);
+		return;
+	}
+	c->next = s->conns;
+	if (s->conns)
+		s->conns->prev = c;
+	s->conns = c;
+	s->n_conns++;
+	if (!peer_allowed(&c->pipe)) {
+		log_warn("refused a client of another user");
+		conn_close(c);
+		return;
+	}
+	uv_read_start((uv_stream_t *)&c->pipe, alloc_cb, on_read);
+}
+
+/* ---- signals and shutdown -------------------------------------------- */
+
+static void
+on_signal(uv_signal_t *h, int signum)
+{
+	struct server *s = h->data;
+
+	if (signum == SIGHUP) {
+		int rc = log_reopen();
+		if (rc < 0)
+			log_error("cannot reopen the log: %s", strerror(-rc));
+		else
+			log_info("log reopened");
+		return;
+	}
+	log_info("%s: shutting down", strsignal(signum));
+	server_shutdown(s);
+}
+
+static void
+on_closed_noop(uv_handle_t *h)
+{
+	(void)h;
+}
+
+void
+server_maybe_finish(struct server *s)
+{
+	if (!s->shutting_down || s->closed || s->n_running > 0)
+		return;
+	s->closed = 1;
+	/* conn_end, not conn_close: the reply to `shutdown` is still queued. */
+	for (struct conn *c = s->conns, *next; c; c = next) {
+		next = c->next;
+		conn_end(c);
+	}
+	if (s->signals_on) {
+		uv_close((uv_handle_t *)&s->sig_term, on_closed_noop);
+		uv_close((uv_handle_t *)&s->sig_int, on_closed_noop);
+		uv_close((uv_handle_t *)&s->sig_hup, on_closed_noop);
+		s->signals_on = 0;
+	}
+	log_info("all trials stopped; closing");
+}
+
+void
+server_shutdown(struct server *s)
+{
+	if (s->shutting_down)
+		return;
+	s->shutting_down = 1;
+	if (s->listening) {
+		uv_close((uv_handle_t *)&s->listener, on_closed_noop);
+		s->listening = 0;
+		unlink(s->sock_path);
+	}
+	sched_stop_all(s);
+	server_maybe_finish(s);
+}
+
+/* ---- set-up ---------------------------------------------------------- */
+
+int
+server_init(struct server *s, uv_loop_t *loop, const struct server_config *cfg,
+	    char *err, size_t errlen)
+{
+	char path[4096];
+	int rc;
+
+	memset(s, 0, sizeof *s);
+	s->loop = loop;
+	s->workers = cfg->workers;
+	s->started_at = server_now();
+	s->state_dir = strdup(cfg->state_dir);
+	s->worker_bin = strdup(cfg->worker_bin);
+	if (asprintf(&s->sock_path, "%s/sweepd.sock", cfg->state_dir) < 0)
+		s->sock_path = NULL;
+	if (!s->state_dir || !s->worker_bin || !s->sock_path) {
+		snprintf(err, errlen, "out of memory");
+		rc = -ENOMEM;
+		goto fail;
+	}
+	snprintf(path, sizeof path, "%s/sweepd.db", cfg->state_dir);
+	rc = db_open(path, &s->db, err, errlen);
+	if (rc < 0)
+		goto fail;
+	return 0;
+fail:
+	server_free(s);
+	return rc;
+}
+
+int
+server_listen(struct server *s, char *err, size_t errlen)
+{
+	mode_t old;
+	int rc;
+
+	uv_pipe_init(s->loop, &s->listener, 0);
+	s->listener.data = s;
+	unlink(s->sock_path);   /* stale: main holds the state-dir lock */
+	old = umask(0177);      /* the socket is born 0600 */
+	rc = uv_pipe_bind(&s->listener, s->sock_path);
+	umask(old);
+	if (rc == 0)
+		rc = uv_listen((uv_stream_t *)&s->listener, 128, on_connection);
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot listen on %s: %s", s->sock_path,
+			 uv_strerror(rc));
+		uv_close((uv_handle_t *)&s->listener, NULL);
+		return rc;
+	}
+	chmod(s->sock_path, 0600);
+	s->listening = 1;
+
+	uv_signal_init(s->loop, &s->sig_term);
+	uv_signal_init(s->loop, &s->sig_int);
+	uv_signal_init(s->loop, &s->sig_hup);
+	s->sig_term.data = s->sig_int.data = s->sig_hup.data = s;
+	uv_signal_start(&s->sig_term, on_signal, SIGTERM);
+	uv_signal_start(&s->sig_int, on_signal, SIGINT);
+	uv_signal_start(&s->sig_hup, on_signal, SIGHUP);
+	s->signals_on = 1;
+	return 0;
+}
+
+void
+server_free(struct server *s)
+{
+	sched_free_all(s);
+	db_close(s->db);
+	s->db = NULL;
+	free(s->state_dir);
+	free(s->sock_path);
+	free(s->worker_bin);
+	s->state_dir = s->sock_path = s->worker_bin = NULL;
+}

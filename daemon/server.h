@@ -1,0 +1,87 @@
+/*
+ * server.h: the daemon's root state and its client connections.
+ *
+ * One struct server holds everything the loop needs: the database, the
+ * listening socket, the connected clients, the active sweeps and the
+ * counters that `stats` reports. Clients speak one JSON object per line
+ * (docs/DESIGN.md, "Client protocol"); each connection has its own input
+ * buffer and its own queue of pending writes, so a slow client never stalls
+ * another one.
+ */
+#ifndef SWEEPD_SERVER_H
+#define SWEEPD_SERVER_H
+
+#include <stdint.h>
+#include <cJSON.h>
+#include <uv.h>
+
+struct db;
+struct sweep;
+struct conn;
+
+#define SERVER_MAX_LINE   (1u << 20)   /* request line cap: 1 MiB */
+#define SERVER_WATCH_CAP  (8u << 20)   /* pending output that ends a watcher */
+
+struct server_config {
+	const char *state_dir;     /* absolute; created 0700 by main */
+	const char *worker_bin;    /* the built-in trainer's path */
+	int workers;               /* >= 1: concurrent trials, all sweeps */
+};
+
+struct server {
+	uv_loop_t *loop;           /* borrowed */
+	struct db *db;             /* owned once server_init succeeded */
+	char *state_dir;           /* owned */
+	char *sock_path;           /* owned */
+	char *worker_bin;          /* owned */
+	int workers;
+
+	uv_pipe_t listener;
+	int listening;
+	uv_signal_t sig_term, sig_int, sig_hup;
+	int signals_on;
+
+	struct conn *conns;        /* doubly linked */
+	int n_conns;
+	struct sweep *sweeps;      /* active sweeps, ascending id */
+	int64_t rr_last;           /* id of the sweep that last got a slot */
+	int n_running;             /* trials running, all sweeps */
+	uint64_t trials_run;       /* trials that ended since start */
+	double started_at;         /* unix seconds */
+	int shutting_down;
+	int closed;                /* handles closed, loop may end */
+	char readbuf[65536];       /* shared read buffer: callbacks consume it at once */
+};
+
+/* Opens the database in cfg->state_dir and fills s. 0, or a negative errno
+ * with a message in err. */
+int server_init(struct server *s, uv_loop_t *loop,
+		const struct server_config *cfg, char *err, size_t errlen);
+/* Binds STATE_DIR/sweepd.sock (mode 0600) and starts accepting; installs
+ * the SIGTERM/SIGINT/SIGHUP handlers. 0 or negative errno + err. */
+int server_listen(struct server *s, char *err, size_t errlen);
+/* Starts a graceful shutdown: no new clients or trials, running trials are
+ * stopped and requeued, then every handle is closed and uv_run returns. */
+void server_shutdown(struct server *s);
+/* Called by the scheduler when the last running trial has ended during a
+ * shutdown. */
+void server_maybe_finish(struct server *s);
+/* Frees what server_init acquired. Call after uv_run returned. */
+void server_free(struct server *s);
+
+/* Queues obj as one line to c. obj stays owned by the caller. 0 or -errno
+ * (the connection is then being closed). */
+int server_send(struct conn *c, const cJSON *obj);
+/* Sends event to every connection watching sweep_id. Watchers whose
+ * pending output passed SERVER_WATCH_CAP are disconnected instead. */
+void server_broadcast(struct server *s, int64_t sweep_id, const cJSON *event);
+/* True when any connection watches sweep_id (so callers can skip building
+ * events nobody reads). */
+int server_has_watchers(struct server *s, int64_t sweep_id);
+/* Marks c as watching sweep_id. */
+void server_watch(struct conn *c, int64_t sweep_id);
+
+/* Wall clock in unix seconds. */
+double server_now(void);
+
+#endif

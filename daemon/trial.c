@@ -1,0 +1,649 @@
+/*
+ * trial.c: spawning a trainer and reading what it reports.
+ *
+ * The child runs in its own session (UV_PROCESS_DETACHED calls setsid), so
+ * its pid is also its process group: signals go to -pid and reach whatever
+ * the trainer forked. A trial ends when the child was reaped and its three
+ * pipes closed, whichever came first (STYLE.md: tmux's job.c). Once the
+ * child has exited, its group is SIGKILLed so that grandchildren holding
+ * the pipes open cannot keep the trial alive; a drain timer closes the
+ * pipes anyway if something outside the group still holds them.
+ */
+#include "daemon/trial.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "daemon/log.h"
+#include "daemon/sched.h"
+#include "daemon/server.h"
+#include "daemon/spec.h"
+
+#define KILL_GRACE_MS   5000   /* SIGTERM -> SIGKILL */
+#define DRAIN_MS        5000   /* exited -> force the pipes shut */
+
+extern char **environ;
+
+static const char *const status_names[] = {
+	[TRIAL_QUEUED] = "queued",       [TRIAL_RUNNING] = "running",
+	[TRIAL_COMPLETED] = "completed", [TRIAL_FAILED] = "failed",
+	[TRIAL_PRUNED] = "pruned",       [TRIAL_CANCELLED] = "cancelled",
+};
+
+const char *
+trial_status_name(enum trial_status st)
+{
+	return status_names[st];
+}
+
+struct trial *
+trial_new(struct sweep *sw, int64_t id, int number, int attempt, uint64_t seed,
+	  const char *params_json)
+{
+	struct trial *t = calloc(1, sizeof *t);
+
+	if (!t)
+		return NULL;
+	t->params_json = strdup(params_json);
+	if (!t->params_json) {
+		free(t);
+		return NULL;
+	}
+	t->sweep = sw;
+	t->id = id;
+	t->number = number;
+	t->attempt = attempt;
+	t->seed = seed;
+	t->status = TRIAL_QUEUED;
+	t->best = NAN;
+	t->test_loss = NAN;
+	t->test_acc = NAN;
+	return t;
+}
+
+static void
+curve_clear(struct trial *t)
+{
+	for (int i = 0; i < t->n_curve; i++)
+		free((void *)t->curve[i].grad_norm);
+	free(t->curve);
+	t->curve = NULL;
+	t->n_curve = t->cap_curve = 0;
+}
+
+void
+trial_free(struct trial *t)
+{
+	if (!t)
+		return;
+	curve_clear(t);
+	linebuf_free(&t->report_lb);
+	linebuf_free(&t->out_lb);
+	cJSON_Delete(t->diagnosis);
+	free(t->params_json);
+	free(t);
+}
+
+int64_t
+trial_proc_start(int pid)
+{
+	char path[64], buf[1024];
+	FILE *f;
+	size_t n;
+	char *p;
+	long long start = -1;
+
+	if (pid <= 0)
+		return -1;
+	snprintf(path, sizeof path, "/proc/%d/stat", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* The command name (field 2) may hold spaces and ')': skip to the last ')'. */
+	p = strrchr(buf, ')');
+	if (!p)
+		return -1;
+	/* Fields 3.. follow; starttime is field 22, the 20th after ')'. */
+	if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u "
+		   "%*d %*d %*d %*d %*d %*d %lld", &start) != 1)
+		return -1;
+	return start;
+}
+
+/* ---- ending ---------------------------------------------------------- */
+
+static void
+on_handle_closed(uv_handle_t *h)
+{
+	struct trial *t = h->data;
+
+	if (--t->open_handles == 0)
+		sched_trial_ended(t);
+}
+
+static void
+close_handle(uv_handle_t *h)
+{
+	if (!uv_is_closing(h))
+		uv_close(h, on_handle_closed);
+}
+
+/* Once the child is reaped and the pipes are shut, only the timers remain. */
+static void
+maybe_done(struct trial *t)
+{
+	if (!t->exited || t->pipes_open > 0)
+		return;
+	close_handle((uv_handle_t *)&t->deadline);
+	close_handle((uv_handle_t *)&t->killer);
+}
+
+static void
+close_pipe(struct trial *t, uv_pipe_t *p)
+{
+	if (uv_is_closing((uv_handle_t *)p))
+		return;
+	uv_read_stop((uv_stream_t *)p);
+	t->pipes_open--;
+	close_handle((uv_handle_t *)p);
+	maybe_done(t);
+}
+
+static void
+signal_group(struct trial *t, int sig)
+{
+	if (t->pid <= 0)
+		return;
+	/* The group first (grandchildren), then the leader in case it left. */
+	if (kill(-t->pid, sig) < 0 && errno != ESRCH)
+		log_warn("kill(-%d, %d): %s", t->pid, sig, strerror(errno));
+	kill(t->pid, sig);
+}
+
+static void
+on_killer(uv_timer_t *tm)
+{
+	struct trial *t = tm->data;
+
+	if (!t->exited) {
+		log_warn("trial %d/%d (pid %d) ignored SIGTERM: SIGKILL",
+			 t->number, t->attempt, t->pid);
+		signal_group(t, SIGKILL);
+		return;
+	}
+	/* Exited, but something outside its group still holds a pipe. */
+	close_pipe(t, &t->report);
+	close_pipe(t, &t->out);
+	close_pipe(t, &t->err);
+}
+
+void
+trial_stop(struct trial *t, enum trial_stop why, const char *msg)
+{
+	if (t->stop == STOP_NONE) {
+		t->stop = why;
+		snprintf(t->stop_msg, sizeof t->stop_msg, "%s", msg ? msg : "");
+	}
+	if (t->exited || t->pid <= 0)
+		return;
+	signal_group(t, SIGTERM);
+	if (!uv_is_active((uv_handle_t *)&t->killer))
+		uv_timer_start(&t->killer, on_killer, KILL_GRACE_MS, 0);
+}
+
+static void
+on_exit_cb(uv_process_t *p, int64_t exit_status, int term_signal)
+{
+	struct trial *t = p->data;
+
+	t->exited = 1;
+	t->exit_status = exit_status;
+	t->term_signal = term_signal;
+	/* Whatever the trainer left behind in its group goes with it. */
+	if (kill(-t->pid, SIGKILL) < 0 && errno != ESRCH)
+		log_warn("kill(-%d): %s", t->pid, strerror(errno));
+	uv_timer_stop(&t->deadline);
+	uv_timer_stop(&t->killer);
+	close_handle((uv_handle_t *)&t->proc);
+	if (t->pipes_open > 0)
+		uv_timer_start(&t->killer, on_killer, DRAIN_MS, 0);
+	maybe_done(t);
+}
+
+/* ---- reading --------------------------------------------------------- */
+
+static void
+alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+	struct trial *t = h->data;
+	struct server *s = t->sweep->srv;
+
+	(void)suggested;
+	buf->base = s->readbuf;
+	buf->len = sizeof s->readbuf;
+}
+
+static void
+protocol_error(struct trial *t, const char *msg)
+{
+	log_warn("sweep %" PRId64 " trial %d: %s", t->sweep->id, t->number,
+		 msg);
+	trial_stop(t, STOP_PROTOCOL, msg);
+}
+
+static int
+handle_line(struct trial *t, const char *line, size_t len)
+{
+	struct report_line r;
+	char err[512];
+
+	if (t->stop != STOP_NONE)
+		return 0;   /* stopping: late lines are not part of the result */
+	if (len == 0)
+		return 0;
+	if (report_parse(line, len, &r, err, sizeof err) < 0) {
+		protocol_error(t, err);
+		return -EPROTO;
+	}
+	t->last_report_ms = uv_now(t->sweep->srv->loop);
+	if (r.kind == REPORT_EPOCH) {
+		if (r.epoch <= t->last_epoch) {
+			snprintf(err, sizeof err,
+				 "epoch %d reported after epoch %d", r.epoch,
+				 t->last_epoch);
+			protocol_error(t, err);
+			return -EPROTO;
+		}
+		t->last_epoch = r.epoch;
+	} else {
+		t->got_final = 1;
+		t->final_best_epoch = r.best_epoch;
+		t->test_loss = report_get(&r, "test_loss");
+		t->test_acc = report_get(&r, "test_acc");
+	}
+	sched_trial_report(t, &r);
+	return 0;
+}
+
+static int
+on_report_line(void *ud, char *line, size_t len)
+{
+	return handle_line(ud, line, len);
+}
+
+static int
+on_stdout_line(void *ud, char *line, size_t len)
+{
+	const char *payload;
+	size_t plen;
+
+	if (!report_strip_prefix(line, len, &payload, &plen))
+		return 0;   /* the trainer's own output: not ours to read */
+	return handle_line(ud, payload, plen);
+}
+
+static void
+on_report_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
+{
+	struct trial *t = st->data;
+	int rc;
+
+	if (n == 0)
+		return;
+	if (n < 0) {
+		if (linebuf_finish(&t->report_lb, on_report_line, t) == -E2BIG)
+			protocol_error(t, "report line longer than 64 KiB");
+		close_pipe(t, &t->report);
+		return;
+	}
+	rc = linebuf_feed(&t->report_lb, buf->base, (size_t)n, on_report_line, t);
+	if (rc == -E2BIG)
+		protocol_error(t, "report line longer than 64 KiB");
+	if (rc < 0)
+		close_pipe(t, &t->report);
+}
+
+/* stdout may carry "SWEEP " report lines among anything else the trainer
+ * prints; an overlong line that is not a report is skipped, not an error. */
+static void
+on_out_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
+{
+	struct trial *t = st->data;
+	const char *p = buf->base;
+	size_t len = n > 0 ? (size_t)n : 0;
+	int rc;
+
+	if (n < 0) {
+		if (!t->out_skipping)
+			linebuf_finish(&t->out_lb, on_stdout_line, t);
+		close_pipe(t, &t->out);
+		return;
+	}
+	while (len > 0) {
+		if (t->out_skipping) {
+			const char *nl = memchr(p, '\n', len);
+			if (!nl)
+				return;
+			t->out_skipping = 0;
+			len -= (size_t)(nl + 1 - p);
+			p = nl + 1;
+			continue;
+		}
+		rc = linebuf_feed(&t->out_lb, p, len, on_stdout_line, t);
+		if (rc == -E2BIG) {
+			/* The pending line is too long to be a report: drop it. */
+			linebuf_free(&t->out_lb);
+			linebuf_init(&t->out_lb, REPORT_MAX_LINE);
+			t->out_skipping = 1;
+			/* linebuf consumed all of p: the rest of this line is gone
+			 * with it, so skip up to the next newline in later reads. */
+		} else if (rc < 0) {
+			close_pipe(t, &t->out);
+		}
+		return;
+	}
+}
+
+static void
+on_err_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
+{
+	struct trial *t = st->data;
+	size_t len;
+	const char *p;
+
+	if (n < 0) {
+		close_pipe(t, &t->err);
+		return;
+	}
+	/* Keep only the last TRIAL_ERRTAIL bytes. */
+	len = (size_t)n;
+	p = buf->base;
+	if (len >= TRIAL_ERRTAIL) {
+		p += len - TRIAL_ERRTAIL;
+		len = TRIAL_ERRTAIL;
+	}
+	if (t->errtail_len + len > TRIAL_ERRTAIL) {
+		size_t drop = t->errtail_len + len - TRIAL_ERRTAIL;
+		memmove(t->errtail, t->errtail + drop, t->errtail_len - drop);
+		t->errtail_len -= drop;
+	}
+	memcpy(t->errtail + t->errtail_len, p, len);
+	t->errtail_len += len;
+}
+
+static void
+on_deadline(uv_timer_t *tm)
+{
+	struct trial *t = tm->data;
+	const struct spec *sp = t->sweep->spec;
+	char msg[128];
+
+	snprintf(msg, sizeof msg, "timed out after %g s (limits.trial_timeout_s)",
+		 sp->timeout_s);
+	trial_stop(t, STOP_TIMEOUT, msg);
+}
+
+/* ---- starting -------------------------------------------------------- */
+
+/* NULL-terminated environment: the daemon's, then the spec's trainer.env,
+ * then the SWEEP_* variables, each later one replacing an earlier name. */
+struct envb {
+	char **v;
+	int n, cap;
+};
+
+static int
+env_set(struct envb *e, const char *name, const char *value)
+{
+	size_t nl = strlen(name);
+	char *kv;
+
+	if (asprintf(&kv, "%s=%s", name, value) < 0)
+		return -ENOMEM;
+	for (int i = 0; i < e->n; i++) {
+		if (strncmp(e->v[i], name, nl) == 0 && e->v[i][nl] == '=') {
+			free(e->v[i]);
+			e->v[i] = kv;
+			return 0;
+		}
+	}
+	if (e->n + 2 > e->cap) {
+		int cap = e->cap ? e->cap * 2 : 64;
+		char **v = realloc(e->v, (size_t)cap * sizeof *v);
+		if (!v) {
+			free(kv);
+			return -ENOMEM;
+		}
+		e->v = v;
+		e->cap = cap;
+	}
+	e->v[e->n++] = kv;
+	e->v[e->n] = NULL;
+	return 0;
+}
+
+static void
+env_free(struct envb *e)
+{
+	for (int i = 0; i < e->n; i++)
+		free(e->v[i]);
+	free(e->v);
+}
+
+/* The trainer's SWEEP_PARAMS: the trial's params, and for the built-in
+ * trainer the trainer options of the spec merged in (params win). */
+static char *
+params_for_child(const struct trial *t)
+{
+	const struct spec *sp = t->sweep->spec;
+	cJSON *obj, *it;
+	char *out;
+
+	if (!sp->builtin)
+		return strdup(t->params_json);
+	obj = cJSON_Parse(t->params_json);
+	if (!obj)
+		return NULL;
+	cJSON_ArrayForEach(it, sp->trainer) {
+		if (strcmp(it->string, "builtin") == 0 ||
+		    cJSON_HasObjectItem(obj, it->string))
+			continue;
+		cJSON_AddItemToObject(obj, it->string, cJSON_Duplicate(it, 1));
+	}
+	out = cJSON_PrintUnformatted(obj);
+	cJSON_Delete(obj);
+	return out;
+}
+
+static int
+build_env(const struct trial *t, struct envb *e)
+{
+	const struct spec *sp = t->sweep->spec;
+	char num[32], *params;
+	const cJSON *it;
+	int rc = 0;
+
+	for (char **p = environ; *p && rc == 0; p++) {
+		char *eq = strchr(*p, '=');
+		char name[256];
+		if (!eq || (size_t)(eq - *p) >= sizeof name)
+			continue;
+		memcpy(name, *p, (size_t)(eq - *p));
+		name[eq - *p] = '\0';
+		rc = env_set(e, name, eq + 1);
+	}
+	if (sp->env) {
+		cJSON_ArrayForEach(it, sp->env) {
+			if (rc == 0 && cJSON_IsString(it))
+				rc = env_set(e, it->string, it->valuestring);
+		}
+	}
+	params = params_for_child(t);
+	if (!params)
+		return -ENOMEM;
+	if (rc == 0)
+		rc = env_set(e, "SWEEP_PARAMS", params);
+	free(params);
+	snprintf(num, sizeof num, "%" PRId64, t->id);
+	if (rc == 0)
+		rc = env_set(e, "SWEEP_TRIAL_ID", num);
+	snprintf(num, sizeof num, "%d", t->number);
+	if (rc == 0)
+		rc = env_set(e, "SWEEP_TRIAL_NUMBER", num);
+	snprintf(num, sizeof num, "%" PRId64, t->sweep->id);
+	if (rc == 0)
+		rc = env_set(e, "SWEEP_SWEEP_ID", num);
+	snprintf(num, sizeof num, "%" PRIu64, t->seed);
+	if (rc == 0)
+		rc = env_set(e, "SWEEP_SEED", num);
+	snprintf(num, sizeof num, "%d", t->attempt);
+	if (rc == 0)
+		rc = env_set(e, "SWEEP_ATTEMPT", num);
+	if (rc == 0)
+		rc = env_set(e, "SWEEP_REPORT_FD", "3");
+	return rc;
+}
+
+static void
+reset_run_state(struct trial *t)
+{
+	curve_clear(t);
+	cJSON_Delete(t->diagnosis);
+	t->diagnosis = NULL;
+	t->open_handles = t->pipes_open = 0;
+	t->pid = 0;
+	t->exited = 0;
+	t->exit_status = 0;
+	t->term_signal = 0;
+	t->spawn_error = 0;
+	t->out_skipping = 0;
+	t->errtail_len = 0;
+	t->stop = STOP_NONE;
+	t->stop_msg[0] = '\0';
+	t->last_epoch = 0;
+	t->best = NAN;
+	t->best_epoch = 0;
+	t->got_final = 0;
+	t->final_best_epoch = 0;
+	t->test_loss = t->test_acc = NAN;
+}
+
+static void
+init_handles(struct trial *t, uv_loop_t *loop)
+{
+	uv_handle_t *hs[] = {
+		(uv_handle_t *)&t->report, (uv_handle_t *)&t->out,
+		(uv_handle_t *)&t->err, (uv_handle_t *)&t->deadline,
+		(uv_handle_t *)&t->killer,
+	};
+
+	uv_pipe_init(loop, &t->report, 0);
+	uv_pipe_init(loop, &t->out, 0);
+	uv_pipe_init(loop, &t->err, 0);
+	uv_timer_init(loop, &t->deadline);
+	uv_timer_init(loop, &t->killer);
+	for (size_t i = 0; i < sizeof hs / sizeof hs[0]; i++)
+		hs[i]->data = t;
+	t->open_handles = 5;
+	t->pipes_open = 3;
+}
+
+/* uv_spawn failed: the pipes were never connected, close everything and
+ * let the close callbacks deliver the trial to the scheduler. */
+static void
+abort_start(struct trial *t, int rc, int spawned)
+{
+	t->spawn_error = rc;
+	t->exited = 1;
+	t->pipes_open = 0;
+	close_handle((uv_handle_t *)&t->report);
+	close_handle((uv_handle_t *)&t->out);
+	close_handle((uv_handle_t *)&t->err);
+	close_handle((uv_handle_t *)&t->deadline);
+	close_handle((uv_handle_t *)&t->killer);
+	/* libuv: the process handle must be closed even when spawn failed. */
+	if (spawned)
+		close_handle((uv_handle_t *)&t->proc);
+}
+
+int
+trial_start(struct trial *t, char *err, size_t errlen)
+{
+	struct server *s = t->sweep->srv;
+	const struct spec *sp = t->sweep->spec;
+	uv_process_options_t opt;
+	uv_stdio_container_t io[4];
+	struct envb env = { 0 };
+	char *builtin_argv[2] = { s->worker_bin, NULL };
+	int rc;
+
+	reset_run_state(t);
+	t->attempt++;
+	t->status = TRIAL_RUNNING;
+	t->started_at = server_now();
+	t->last_report_ms = uv_now(s->loop);
+	init_handles(t, s->loop);
+	linebuf_free(&t->report_lb);
+	linebuf_free(&t->out_lb);
+	if (linebuf_init(&t->report_lb, REPORT_MAX_LINE) < 0 ||
+	    linebuf_init(&t->out_lb, REPORT_MAX_LINE) < 0) {
+		rc = -ENOMEM;
+		snprintf(err, errlen, "out of memory");
+		abort_start(t, rc, 0);
+		return rc;
+	}
+
+	memset(&opt, 0, sizeof opt);
+	memset(io, 0, sizeof io);
+	io[0].flags = UV_IGNORE;
+	io[1].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
+	io[1].data.stream = (uv_stream_t *)&t->out;
+	io[2].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
+	io[2].data.stream = (uv_stream_t *)&t->err;
+	io[3].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
+	io[3].data.stream = (uv_stream_t *)&t->report;
+	opt.stdio = io;
+	opt.stdio_count = 4;
+	opt.exit_cb = on_exit_cb;
+	opt.flags = UV_PROCESS_DETACHED;
+	opt.args = sp->builtin ? builtin_argv : sp->argv;
+	opt.file = opt.args[0];
+	opt.cwd = sp->cwd;
+	t->proc.data = t;
+
+	rc = build_env(t, &env);
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot build the environment: %s",
+			 strerror(-rc));
+		abort_start(t, rc, 0);
+		goto out;
+	}
+	opt.env = env.v;
+	t->open_handles++;   /* the process handle, from uv_spawn on */
+	rc = uv_spawn(s->loop, &t->proc, &opt);
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot start %s: %s", opt.file,
+			 uv_strerror(rc));
+		abort_start(t, rc, 1);
+		goto out;
+	}
+	t->pid = t->proc.pid;
+	uv_read_start((uv_stream_t *)&t->report, alloc_cb, on_report_read);
+	uv_read_start((uv_stream_t *)&t->out, alloc_cb, on_out_read);
+	uv_read_start((uv_stream_t *)&t->err, alloc_cb, on_err_read);
+	if (sp->timeout_s > 0)
+		uv_timer_start(&t->deadline, on_deadline,
+			       (uint64_t)(sp->timeout_s * 1000.0), 0);
+out:
+	env_free(&env);
+	return rc;
+}

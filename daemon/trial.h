@@ -1,0 +1,120 @@
+/*
+ * trial.h: one trial as a running child process.
+ *
+ * A trial is started with uv_spawn in its own session (and so its own
+ * process group), with stdout, stderr and fd 3 as pipes. Report lines are
+ * read from fd 3 (and from stdout lines prefixed "SWEEP "), stderr is kept
+ * as a bounded tail. The trial ends only when the child has been reaped AND
+ * every pipe has been closed; then trial.c hands it to the scheduler
+ * (sched_trial_ended), which records the result and frees it.
+ */
+#ifndef SWEEPD_TRIAL_H
+#define SWEEPD_TRIAL_H
+
+#include <stdint.h>
+#include <uv.h>
+
+#include "common/diag.h"
+#include "common/linebuf.h"
+#include "common/report.h"
+
+struct sweep;
+struct server;
+
+enum trial_status {
+	TRIAL_QUEUED,
+	TRIAL_RUNNING,
+	TRIAL_COMPLETED,
+	TRIAL_FAILED,
+	TRIAL_PRUNED,
+	TRIAL_CANCELLED,
+};
+
+/* Why the daemon stopped a trial itself (STOP_NONE: it ended on its own). */
+enum trial_stop {
+	STOP_NONE,
+	STOP_PRUNED,     /* a pruner (median, asha) said so */
+	STOP_DIVERGED,   /* the diagnosis saw NaN/inf or an exploding loss */
+	STOP_EARLY,      /* early stopping: completed at its best epoch */
+	STOP_CANCELLED,  /* the sweep was cancelled or failed */
+	STOP_TIMEOUT,    /* limits.trial_timeout_s */
+	STOP_STALL,      /* limits.stall_s without a report line */
+	STOP_PROTOCOL,   /* a bad report line */
+	STOP_STORAGE,    /* the database refused a write */
+	STOP_SHUTDOWN,   /* the daemon is shutting down: requeue */
+};
+
+#define TRIAL_ERRTAIL 4096   /* bytes of stderr kept */
+
+struct trial {
+	struct sweep *sweep;          /* borrowed: the sweep outlives its trials */
+	struct trial *next, *prev;    /* the sweep's queue or running list */
+	int64_t id;                   /* trials.id */
+	int number;                   /* 1.. within the sweep */
+	int attempt;                  /* runs started so far, this one included */
+	uint64_t seed;                /* SWEEP_SEED */
+	char *params_json;            /* owned */
+	enum trial_status status;
+
+	/* The child. Handles are live from trial_start until closed. */
+	uv_process_t proc;
+	uv_pipe_t report;             /* fd 3 */
+	uv_pipe_t out;                /* stdout */
+	uv_pipe_t err;                /* stderr */
+	uv_timer_t deadline;          /* trial_timeout_s, then stall checks */
+	uv_timer_t killer;            /* SIGKILL 5 s after SIGTERM; pipe drain */
+	int open_handles;             /* closes still pending */
+	int pipes_open;               /* of report, out, err */
+	int pid;                      /* 0 when not running */
+	int exited;                   /* exit callback ran */
+	int64_t exit_status;
+	int term_signal;
+	int spawn_error;              /* negative libuv error from uv_spawn, or 0 */
+	int out_skipping;             /* discarding an overlong stdout line */
+	struct linebuf report_lb;
+	struct linebuf out_lb;
+	char errtail[TRIAL_ERRTAIL];
+	size_t errtail_len;
+	uint64_t last_report_ms;      /* loop time of the last report line */
+
+	enum trial_stop stop;
+	char stop_msg[512];
+
+	/* The learning curve so far (the latest attempt). */
+	struct diag_epoch *curve;     /* owned; each grad_norm owned */
+	int n_curve, cap_curve;
+	int last_epoch;
+	double best;                  /* best objective so far, NAN if none */
+	int best_epoch;               /* 0 if none */
+	int got_final;
+	int final_best_epoch;
+	double test_loss, test_acc;   /* NAN if not reported */
+	cJSON *diagnosis;             /* NULL or owned: the latest diagnosis */
+	double started_at;            /* unix seconds */
+};
+
+/* A queued trial in memory. params_json is copied. NULL on ENOMEM. */
+struct trial *trial_new(struct sweep *sw, int64_t id, int number, int attempt,
+			uint64_t seed, const char *params_json);
+/* Frees a trial that is not running (no live handles). NULL ok. */
+void trial_free(struct trial *t);
+
+/* Spawns the trial's process (attempt is incremented first). On success
+ * the trial is running and will reach sched_trial_ended() exactly once. On
+ * failure (negative libuv error, message in err) it also reaches
+ * sched_trial_ended(), asynchronously, with spawn_error set, so the caller
+ * treats both the same. */
+int trial_start(struct trial *t, char *err, size_t errlen);
+
+/* Asks a running trial to stop: SIGTERM to its process group, SIGKILL 5 s
+ * later if it is still there. The first reason given wins. */
+void trial_stop(struct trial *t, enum trial_stop why, const char *msg);
+
+/* Reads the start time of a process (field 22 of /proc/PID/stat, in clock
+ * ticks since boot) so a restarted daemon can tell its old child from an
+ * unrelated process that got the same pid. -1 when there is no such pid. */
+int64_t trial_proc_start(int pid);
+
+const char *trial_status_name(enum trial_status st);
+
+#endif

@@ -1,0 +1,229 @@
+"""Helpers for sweepd's integration tests: a real daemon on a temporary
+state dir, a raw socket client, sweepctl, and a small TAP runner.
+
+Paths come from the environment that meson sets: SWEEPD, SWEEPCTL,
+FAKE_TRAINER (and SWEEP_WORKER when the built-in trainer is built).
+"""
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+SWEEPD = os.environ.get("SWEEPD", "")
+SWEEPCTL = os.environ.get("SWEEPCTL", "")
+FAKE = os.environ.get("FAKE_TRAINER", "")
+WORKER = os.environ.get("SWEEP_WORKER", "")
+
+
+class Skip(Exception):
+    pass
+
+
+class Daemon:
+    """sweepd running in the foreground on its own temporary state dir."""
+
+    def __init__(self, workers=2, state_dir=None, extra=()):
+        self.own_dir = state_dir is None
+        self.dir = state_dir or tempfile.mkdtemp(prefix="sweepd-test-")
+        self.workers = workers
+        self.extra = list(extra)
+        self.proc = None
+        self.sock = os.path.join(self.dir, "sweepd.sock")
+        self.log = os.path.join(self.dir, "test.log")
+        self._id = 0
+
+    def start(self, wait=True):
+        args = [SWEEPD, "--state-dir", self.dir, "--workers", str(self.workers),
+                "--log", self.log] + self.extra
+        if WORKER:
+            args += ["--worker", WORKER]
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE)
+        if wait:
+            self.wait_ready()
+        return self
+
+    def wait_ready(self, timeout=10.0):
+        end = time.time() + timeout
+        while time.time() < end:
+            if self.proc.poll() is not None:
+                out, err = self.proc.communicate()
+                raise AssertionError("sweepd exited %d: %s" %
+                                     (self.proc.returncode, err.decode()))
+            try:
+                r = self.request({"op": "ping"})
+                if r.get("ok"):
+                    return
+            except OSError:
+                pass
+            time.sleep(0.02)
+        raise AssertionError("sweepd did not answer within %gs" % timeout)
+
+    def connect(self):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(30)
+        s.connect(self.sock)
+        return s
+
+    def request(self, req, timeout=30):
+        """One request on a fresh connection; returns the reply object."""
+        self._id += 1
+        req = dict(req)
+        req.setdefault("id", self._id)
+        with self.connect() as s:
+            s.settimeout(timeout)
+            s.sendall((json.dumps(req) + "\n").encode())
+            return json.loads(read_line(s))
+
+    def ok(self, req):
+        r = self.request(req)
+        if not r.get("ok"):
+            raise AssertionError("request %r failed: %r" % (req, r))
+        return r
+
+    def submit(self, spec):
+        return self.ok({"op": "submit", "spec": spec})["sweep_id"]
+
+    def wait_sweep(self, sweep, timeout=60):
+        end = time.time() + timeout
+        while time.time() < end:
+            s = self.ok({"op": "sweep", "sweep": sweep})["sweep"]
+            if s["status"] in ("completed", "failed", "cancelled"):
+                return s
+            time.sleep(0.05)
+        raise AssertionError("sweep %d did not end within %gs" % (sweep, timeout))
+
+    def trials(self, sweep):
+        return self.ok({"op": "trials", "sweep": sweep})["trials"]
+
+    def ctl(self, *args, check=None, timeout=60):
+        """Runs sweepctl; returns CompletedProcess with text output."""
+        if not SWEEPCTL or not os.path.exists(SWEEPCTL):
+            raise Skip("sweepctl not built")
+        p = subprocess.run([SWEEPCTL, "--state-dir", self.dir] + list(args),
+                           capture_output=True, text=True, timeout=timeout)
+        if check is not None and p.returncode != check:
+            raise AssertionError("sweepctl %s exited %d (want %d)\nstdout: %s\n"
+                                 "stderr: %s" % (" ".join(args), p.returncode,
+                                                 check, p.stdout, p.stderr))
+        return p
+
+    def kill9(self):
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+
+    def stop(self, sig=signal.SIGTERM, timeout=20):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                raise AssertionError("sweepd did not stop on signal %d" % sig)
+        if self.proc:
+            self.proc.stdout.close()
+            self.proc.stderr.close()
+        return self.proc.returncode if self.proc else None
+
+    def cleanup(self):
+        try:
+            self.stop()
+        except AssertionError:
+            pass
+        if self.own_dir:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    def log_text(self):
+        try:
+            with open(self.log) as f:
+                return f.read()
+        except OSError:
+            return ""
+
+
+def read_line(s, limit=1 << 30):
+    buf = bytearray()
+    while True:
+        nl = buf.find(b"\n")
+        if nl >= 0:
+            return bytes(buf[:nl])
+        chunk = s.recv(65536)
+        if not chunk:
+            if buf:
+                return bytes(buf)
+            raise ConnectionError("connection closed")
+        buf += chunk
+        if len(buf) > limit:
+            raise AssertionError("line over limit")
+
+
+def fake_spec(name="t", trials=4, parallel=2, params=None, **top):
+    """A sweep spec that runs the fake trainer."""
+    if not FAKE:
+        raise Skip("fake trainer not built")
+    space = {"epochs": 3}
+    space.update(params or {})
+    spec = {
+        "name": name,
+        "trainer": {"command": [FAKE]},
+        "objective": {"metric": "val_acc", "mode": "max"},
+        "space": space,
+        "search": {"algorithm": "random", "trials": trials,
+                   "parallel": parallel, "seed": 7},
+    }
+    spec.update(top)
+    return spec
+
+
+def pids_with_env(marker):
+    """pids of live processes whose environment contains marker."""
+    out = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open("/proc/%s/environ" % pid, "rb") as f:
+                if marker.encode() in f.read():
+                    out.append(int(pid))
+        except OSError:
+            pass
+    return out
+
+
+def wait_for(pred, timeout=10.0, step=0.02):
+    end = time.time() + timeout
+    while time.time() < end:
+        v = pred()
+        if v:
+            return v
+        time.sleep(step)
+    return pred()
+
+
+def run_tests(tests):
+    """Runs each test function; prints TAP. Exit status 1 if any failed."""
+    if not SWEEPD or not os.path.exists(SWEEPD):
+        print("1..0 # SKIP sweepd not built")
+        return 0
+    failed = 0
+    for i, fn in enumerate(tests, 1):
+        try:
+            fn()
+            print("ok %d - %s" % (i, fn.__name__))
+        except Skip as e:
+            print("ok %d - %s # SKIP %s" % (i, fn.__name__, e))
+        except Exception:
+            failed += 1
+            print("not ok %d - %s" % (i, fn.__name__))
+            for line in traceback.format_exc().splitlines():
+                print("# " + line)
+        sys.stdout.flush()
+    print("1..%d" % len(tests))
+    return 1 if failed else 0

@@ -1,0 +1,147 @@
+"""Trainers that crash, hang, lie or flood: each ends as a failed trial with
+a clear reason, and the daemon serves on."""
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sweeplib import Daemon, fake_spec, pids_with_env, run_tests, wait_for
+
+
+def one_trial(d, mode, timeout=60, **top):
+    spec = fake_spec(trials=1, parallel=1, params={"mode": mode}, **top)
+    sid = d.submit(spec)
+    d.wait_sweep(sid, timeout=timeout)
+    ts = d.trials(sid)
+    assert len(ts) == 1, ts
+    full = d.ok({"op": "trial", "sweep": sid, "number": 1})["trial"]
+    return full
+
+
+def failed_with(t, cls, words):
+    assert t["status"] == "failed", t
+    err = t["error"] or {}
+    assert err.get("class") == cls, err
+    assert words in err.get("message", ""), err
+
+
+def _segv_is_a_signal_failure(d):
+    t = one_trial(d, "segv")
+    failed_with(t, "signal", "signal 11")
+    assert t["error"]["signal"] == 11
+    assert len(t["curve"]) == 1, t["curve"]   # epoch 1 was committed
+
+
+def _sigkill_is_a_signal_failure(d):
+    failed_with(one_trial(d, "kill"), "signal", "signal 9")
+
+
+def _nonzero_exit_keeps_stderr_tail(d):
+    t = one_trial(d, "exit3")
+    failed_with(t, "exit", "status 3")
+    assert t["error"]["exit_code"] == 3
+    assert "something went wrong" in (t.get("stderr_tail") or ""), t
+
+
+def _garbage_line_is_quoted(d):
+    t = one_trial(d, "garbage")
+    failed_with(t, "protocol", "this is not json")
+
+
+def _oversized_line_fails_the_trial(d):
+    failed_with(one_trial(d, "huge_line"), "protocol", "64 KiB")
+
+
+def _exit_zero_without_final_line_fails(d):
+    failed_with(one_trial(d, "no_final"), "exit", "final")
+
+
+def _missing_objective_fails(d):
+    failed_with(one_trial(d, "no_metric"), "exit", "val_acc")
+
+
+def _closed_report_fd_fails(d):
+    t = one_trial(d, "close_fd3")
+    assert t["status"] == "failed", t
+
+
+def _timeout_stops_a_hung_trainer(d):
+    t = one_trial(d, "hang", limits={"trial_timeout_s": 0.5})
+    failed_with(t, "timeout", "timed out")
+
+
+def _sigterm_ignored_means_sigkill(d):
+    t0 = time.time()
+    spec = fake_spec(trials=1, parallel=1,
+                     params={"mode": "ignore_term", "sleep_ms": 60000},
+                     limits={"trial_timeout_s": 0.3})
+    sid = d.submit(spec)
+    s = d.wait_sweep(sid, timeout=30)
+    t = d.trials(sid)[0]
+    failed_with(t, "timeout", "timed out")
+    assert time.time() - t0 >= 5, "SIGKILL came before the 5 s grace"
+
+
+def _grandchildren_are_killed_with_the_trial(d):
+    mark = "SWEEPTEST_FORK_%d" % os.getpid()
+    spec = fake_spec(trials=1, parallel=1, params={"mode": "fork"})
+    spec["trainer"]["env"] = {"SWEEPTEST_MARK": mark}
+    sid = d.submit(spec)
+    d.wait_sweep(sid)
+    assert d.trials(sid)[0]["status"] == "completed"
+    assert wait_for(lambda: not pids_with_env("SWEEPTEST_MARK=" + mark)), \
+        "the trainer's child outlived the trial"
+
+
+def _flooding_trainer_keeps_memory_bounded(d):
+    before = d.ok({"op": "stats"})["rss_kb"]
+    t = one_trial(d, "flood", timeout=120)
+    assert t["status"] == "completed", t
+    assert len(t["stderr_tail"]) <= 4096
+    after = d.ok({"op": "stats"})["rss_kb"]
+    assert after - before < 20 * 1024, (before, after)
+
+
+def _python_nan_is_read_and_stops_the_trial(d):
+    spec = fake_spec(trials=1, parallel=1, params={"mode": "pynan", "epochs": 8})
+    sid = d.submit(spec)
+    d.wait_sweep(sid)
+    t = d.ok({"op": "trial", "sweep": sid, "number": 1})["trial"]
+    assert t["status"] == "pruned", t
+    assert t["diagnosis"]["verdict"] == "diverged", t["diagnosis"]
+    assert len(t["curve"]) == 3, t["curve"]   # stopped at the first NaN
+
+
+def _missing_command_fails_cleanly(d):
+    spec = fake_spec(trials=1, parallel=1)
+    spec["trainer"]["command"] = ["/nonexistent/trainer"]
+    sid = d.submit(spec)
+    d.wait_sweep(sid)
+    t = d.trials(sid)[0]
+    assert t["status"] == "failed" and "/nonexistent/trainer" in t["error"]["message"], t
+
+
+def with_daemon(fn):
+    def wrapped():
+        d = Daemon().start()
+        try:
+            fn(d)
+            assert d.ok({"op": "ping"})   # still serving
+        finally:
+            d.cleanup()
+    wrapped.__name__ = fn.__name__
+    return wrapped
+
+
+TESTS = [with_daemon(f) for f in [
+    _segv_is_a_signal_failure, _sigkill_is_a_signal_failure,
+    _nonzero_exit_keeps_stderr_tail, _garbage_line_is_quoted,
+    _oversized_line_fails_the_trial, _exit_zero_without_final_line_fails,
+    _missing_objective_fails, _closed_report_fd_fails,
+    _timeout_stops_a_hung_trainer, _sigterm_ignored_means_sigkill,
+    _grandchildren_are_killed_with_the_trial,
+    _flooding_trainer_keeps_memory_bounded,
+    _python_nan_is_read_and_stops_the_trial, _missing_command_fails_cleanly]]
+
+if __name__ == "__main__":
+    sys.exit(run_tests(TESTS))

@@ -1,0 +1,119 @@
+"""kill -9 and restarts: nothing committed is lost, nothing runs twice,
+no trainer is orphaned, search.trials stays a total."""
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sweeplib import Daemon, SWEEPD, fake_spec, pids_with_env, run_tests, wait_for
+
+
+def epoch_rows(dbpath):
+    con = sqlite3.connect(dbpath)
+    try:
+        return set(con.execute("SELECT trial_id, attempt, epoch FROM epochs"))
+    finally:
+        con.close()
+
+
+def _kill9_while_trials_run(d=None):
+    mark = "SWEEPTEST_K9_%d" % os.getpid()
+    d = Daemon(workers=2).start()
+    try:
+        spec = fake_spec(trials=6, parallel=2, params={"sleep_ms": 150, "epochs": 4})
+        spec["trainer"]["env"] = {"SWEEPTEST_MARK": mark}
+        sid = d.submit(spec)
+        wait_for(lambda: d.ok({"op": "sweep", "sweep": sid})["sweep"]["counts"]["completed"] >= 1, 20)
+        wait_for(lambda: d.ok({"op": "sweep", "sweep": sid})["sweep"]["counts"]["running"] >= 1, 20)
+        done_before = {t["number"]: t for t in d.trials(sid) if t["status"] == "completed"}
+        d.kill9()
+        rows_before = epoch_rows(os.path.join(d.dir, "sweepd.db"))
+        assert rows_before, "no epoch was committed before the kill"
+        d2 = Daemon(workers=2, state_dir=d.dir).start()
+        try:
+            # the old trainers are gone once the new daemon is up
+            old = [p for p in pids_with_env("SWEEPTEST_MARK=" + mark)]
+            s = d2.wait_sweep(sid, timeout=60)
+            assert s["status"] == "completed", s
+            ts = d2.trials(sid)
+            assert len(ts) == 6 and all(t["status"] == "completed" for t in ts), ts
+            assert any(t["attempt"] >= 2 for t in ts), "no trial was requeued"
+            for n, t in done_before.items():
+                now = next(x for x in ts if x["number"] == n)
+                assert now["attempt"] == t["attempt"] and now["objective"] == t["objective"], (t, now)
+            rows_after = epoch_rows(os.path.join(d.dir, "sweepd.db"))
+            assert rows_before <= rows_after, rows_before - rows_after
+            assert wait_for(lambda: not pids_with_env("SWEEPTEST_MARK=" + mark)), "orphans left"
+        finally:
+            d2.cleanup()
+    finally:
+        d.cleanup()
+
+
+def _sigterm_requeues_running_trials():
+    d = Daemon(workers=2).start()
+    try:
+        sid = d.submit(fake_spec(trials=4, parallel=2, params={"sleep_ms": 300}))
+        wait_for(lambda: d.ok({"op": "sweep", "sweep": sid})["sweep"]["counts"]["running"] == 2, 20)
+        assert d.stop(signal.SIGTERM) == 0
+        assert not os.path.exists(d.sock)
+        d2 = Daemon(workers=2, state_dir=d.dir).start()
+        try:
+            s = d2.wait_sweep(sid, timeout=60)
+            assert s["status"] == "completed" and len(d2.trials(sid)) == 4, s
+        finally:
+            d2.cleanup()
+    finally:
+        d.cleanup()
+
+
+def _newer_schema_is_refused():
+    d = Daemon().start()
+    d.stop()
+    con = sqlite3.connect(os.path.join(d.dir, "sweepd.db"))
+    con.execute("PRAGMA user_version = 999")
+    con.commit()
+    con.close()
+    p = subprocess.run([SWEEPD, "--state-dir", d.dir], capture_output=True,
+                       text=True, timeout=10)
+    d.cleanup()
+    assert p.returncode != 0 and "999" in p.stderr and "newer" in p.stderr, p.stderr
+
+
+def _garbage_database_is_refused():
+    d = Daemon()
+    with open(os.path.join(d.dir, "sweepd.db"), "wb") as f:
+        f.write(b"this is not a database at all" * 100)
+    p = subprocess.run([SWEEPD, "--state-dir", d.dir], capture_output=True,
+                       text=True, timeout=10)
+    d.cleanup()
+    assert p.returncode != 0 and "sweepd.db" in p.stderr, p.stderr
+
+
+def _completed_sweeps_survive_restart():
+    d = Daemon().start()
+    try:
+        sid = d.submit(fake_spec(trials=3))
+        d.wait_sweep(sid)
+        before = d.trials(sid)
+        d.stop()
+        d2 = Daemon(state_dir=d.dir).start()
+        try:
+            assert d2.trials(sid) == before
+            assert d2.ok({"op": "best", "sweep": sid})["trial"]["objective"] == \
+                max(t["objective"] for t in before)
+        finally:
+            d2.cleanup()
+    finally:
+        d.cleanup()
+
+
+TESTS = [_kill9_while_trials_run, _sigterm_requeues_running_trials,
+         _newer_schema_is_refused, _garbage_database_is_refused,
+         _completed_sweeps_survive_restart]
+
+if __name__ == "__main__":
+    sys.exit(run_tests(TESTS))

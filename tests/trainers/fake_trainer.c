@@ -1,0 +1,185 @@
+/*
+ * fake_trainer.c: a trainer for tests and benchmarks that speaks the report
+ * protocol and misbehaves on request.
+ *
+ * SWEEP_PARAMS selects the behaviour:
+ *   epochs     (int, default 5)   epochs to report
+ *   sleep_ms   (int, default 0)   pause before each epoch
+ *   mode       (string)           ok | segv | kill | exit3 | hang | garbage |
+ *                                 huge_line | no_final | nan | pynan | flood |
+ *                                 fork | close_fd3 | stdout | no_metric |
+ *                                 stall | ignore_term | fail_once
+ *   x          (number, default 0.5)  the objective is a smooth function of x
+ *                                     (and of lr when given), so a search has
+ *                                     something to find
+ *   lr         (number)
+ * The curve is deterministic in (params, SWEEP_SEED): val_acc rises to a
+ * plateau of quality(x, lr) with a little seeded noise.
+ */
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cJSON.h>
+
+static int report_fd = 1;
+static int use_prefix;
+
+static void
+emit(const char *line)
+{
+	char buf[4096];
+	int n = snprintf(buf, sizeof buf, "%s%s\n", use_prefix ? "SWEEP " : "", line);
+
+	if (write(report_fd, buf, (size_t)n) != n)
+		exit(4);
+}
+
+static void
+nap(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	while (ms > 0 && nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+static double
+num(const cJSON *p, const char *k, double def)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(p, k);
+
+	return cJSON_IsNumber(v) ? v->valuedouble : def;
+}
+
+static uint64_t
+mix(uint64_t z)
+{
+	z += 0x9e3779b97f4a7c15ULL;
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+int
+main(void)
+{
+	const char *ps = getenv("SWEEP_PARAMS");
+	const char *fd = getenv("SWEEP_REPORT_FD");
+	const char *seed_s = getenv("SWEEP_SEED");
+	const char *attempt_s = getenv("SWEEP_ATTEMPT");
+	uint64_t seed = seed_s ? strtoull(seed_s, NULL, 10) : 0;
+	cJSON *p = ps ? cJSON_Parse(ps) : NULL;
+	const cJSON *m;
+	const char *mode = "ok";
+	int epochs, sleep_ms;
+	double x, lr, q;
+	char line[1024];
+
+	if (!p) {
+		fprintf(stderr, "fake_trainer: SWEEP_PARAMS missing or invalid\n");
+		return 2;
+	}
+	m = cJSON_GetObjectItemCaseSensitive(p, "mode");
+	if (cJSON_IsString(m))
+		mode = m->valuestring;
+	epochs = (int)num(p, "epochs", 5);
+	sleep_ms = (int)num(p, "sleep_ms", 0);
+	x = num(p, "x", 0.5);
+	lr = num(p, "lr", 0.01);
+	if (fd)
+		report_fd = atoi(fd);
+	if (strcmp(mode, "stdout") == 0) {
+		report_fd = 1;
+		use_prefix = 1;
+		printf("some ordinary output\n");
+		fflush(stdout);
+	}
+	if (strcmp(mode, "ignore_term") == 0)
+		signal(SIGTERM, SIG_IGN);
+	if (strcmp(mode, "fail_once") == 0 && attempt_s && atoi(attempt_s) == 1) {
+		fprintf(stderr, "fake_trainer: failing on the first attempt\n");
+		return 3;
+	}
+	if (strcmp(mode, "close_fd3") == 0)
+		close(report_fd);
+	if (strcmp(mode, "fork") == 0 && fork() == 0) {
+		/* A grandchild that would outlive the trial. */
+		for (;;)
+			pause();
+	}
+	/* quality peaks at x = 0.3 and lr = 0.01 */
+	q = 0.9 - 0.5 * (x - 0.3) * (x - 0.3) - 0.02 * pow(log10(lr) + 2.0, 2);
+	for (int e = 1; e <= epochs; e++) {
+		double noise = (double)(mix(seed ^ (uint64_t)e) >> 11) / 9007199254740992.0;
+		double acc = q * (1.0 - exp(-0.8 * e)) + 0.002 * (noise - 0.5);
+		double loss = 2.3 * exp(-0.5 * e) + (1.0 - q);
+
+		nap(sleep_ms);
+		if (strcmp(mode, "segv") == 0 && e == 2)
+			raise(SIGSEGV);
+		if (strcmp(mode, "kill") == 0 && e == 2)
+			raise(SIGKILL);
+		if (strcmp(mode, "exit3") == 0 && e == 2) {
+			fprintf(stderr, "fake_trainer: something went wrong\n");
+			return 3;
+		}
+		if ((strcmp(mode, "hang") == 0 || strcmp(mode, "stall") == 0) && e == 2)
+			for (;;)
+				pause();
+		if (strcmp(mode, "garbage") == 0 && e == 2) {
+			emit("this is not json");
+			nap(2000);
+			return 0;
+		}
+		if (strcmp(mode, "huge_line") == 0 && e == 2) {
+			size_t n = 100000;
+			char *big = malloc(n + 2);
+			memset(big, 'a', n);
+			big[n] = '\n';
+			if (write(report_fd, big, n + 1) < 0)
+				return 4;
+			free(big);
+			nap(2000);
+			return 0;
+		}
+		if (strcmp(mode, "flood") == 0) {
+			static char junk[65536];
+			memset(junk, 'x', sizeof junk);
+			for (int i = 0; i < 512; i++) {   /* 32 MiB each way */
+				if (write(1, junk, sizeof junk) < 0 ||
+				    write(2, junk, sizeof junk) < 0)
+					return 4;
+			}
+		}
+		if ((strcmp(mode, "nan") == 0 || strcmp(mode, "pynan") == 0) && e >= 3) {
+			snprintf(line, sizeof line, "{\"epoch\":%d,\"train_loss\":NaN,"
+				 "\"val_loss\":NaN,\"val_acc\":0.1,\"train_acc\":0.1}", e);
+			emit(line);
+			continue;
+		}
+		if (strcmp(mode, "no_metric") == 0)
+			snprintf(line, sizeof line, "{\"epoch\":%d,\"train_loss\":%.6f}",
+				 e, loss);
+		else
+			snprintf(line, sizeof line,
+				 "{\"epoch\":%d,\"train_loss\":%.6f,\"train_acc\":%.6f,"
+				 "\"val_loss\":%.6f,\"val_acc\":%.6f,\"lr\":%g,"
+				 "\"seconds\":0.001}", e, loss * 0.95, acc + 0.01,
+				 loss, acc, lr);
+		emit(line);
+	}
+	if (strcmp(mode, "no_final") == 0)
+		return 0;
+	snprintf(line, sizeof line, "{\"final\":true,\"best_epoch\":%d,"
+		 "\"test_loss\":0.5,\"test_acc\":%.6f}", epochs, q);
+	emit(line);
+	cJSON_Delete(p);
+	return 0;
+}
