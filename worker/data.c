@@ -409,30 +409,32 @@ out:
 	return rc;
 }
 
+/* prefix + name, with a '/' between when prefix is a directory (data_dir
+ * always is; "idx:PREFIX" may also be a file-name prefix like "/d/mnist-"). */
 static void
-idx_path(char *out, size_t len, const char *prefix, const char *name)
+idx_path(char *out, size_t len, const char *prefix, bool is_dir, const char *name)
 {
 	struct stat st;
 	size_t n = strlen(prefix);
-	bool dir = stat(prefix, &st) == 0 && S_ISDIR(st.st_mode) && n && prefix[n - 1] != '/';
+	bool dir = is_dir || (stat(prefix, &st) == 0 && S_ISDIR(st.st_mode));
 
-	snprintf(out, len, "%s%s%s", prefix, dir ? "/" : "", name);
+	snprintf(out, len, "%s%s%s", prefix, dir && n && prefix[n - 1] != '/' ? "/" : "", name);
 }
 
 /* gzopen reads plain files too; prefer the .gz name, fall back to the bare one. */
 static void
-idx_pick(char *out, size_t len, const char *prefix, const char *name)
+idx_pick(char *out, size_t len, const char *prefix, bool is_dir, const char *name)
 {
 	char gz[PARAMS_STR_MAX + 64];
 	struct stat st;
 
 	snprintf(gz, sizeof(gz), "%s.gz", name);
-	idx_path(out, len, prefix, gz);
+	idx_path(out, len, prefix, is_dir, gz);
 	if (stat(out, &st) == 0)
 		return;
-	idx_path(out, len, prefix, name);
+	idx_path(out, len, prefix, is_dir, name);
 	if (stat(out, &st) != 0)
-		idx_path(out, len, prefix, gz);   /* name the .gz in the error */
+		idx_path(out, len, prefix, is_dir, gz);   /* name the .gz in the error */
 }
 
 static int
@@ -485,8 +487,8 @@ max_label(const struct source *s)
 }
 
 static int
-prepare_idx(struct data_split *out, const char *prefix, const struct params *p, char *err,
-	    size_t errlen)
+prepare_idx(struct data_split *out, const char *prefix, bool is_dir, const struct params *p,
+	    char *err, size_t errlen)
 {
 	char ti[PARAMS_STR_MAX + 64], tl[PARAMS_STR_MAX + 64];
 	char ei[PARAMS_STR_MAX + 64], el[PARAMS_STR_MAX + 64];
@@ -495,10 +497,10 @@ prepare_idx(struct data_split *out, const char *prefix, const struct params *p, 
 	struct source str, ste;
 	int rc;
 
-	idx_pick(ti, sizeof(ti), prefix, "train-images-idx3-ubyte");
-	idx_pick(tl, sizeof(tl), prefix, "train-labels-idx1-ubyte");
-	idx_pick(ei, sizeof(ei), prefix, "t10k-images-idx3-ubyte");
-	idx_pick(el, sizeof(el), prefix, "t10k-labels-idx1-ubyte");
+	idx_pick(ti, sizeof(ti), prefix, is_dir, "train-images-idx3-ubyte");
+	idx_pick(tl, sizeof(tl), prefix, is_dir, "train-labels-idx1-ubyte");
+	idx_pick(ei, sizeof(ei), prefix, is_dir, "t10k-images-idx3-ubyte");
+	idx_pick(el, sizeof(el), prefix, is_dir, "t10k-labels-idx1-ubyte");
 	if ((rc = idx_pair(&tri, &trl, ti, tl, err, errlen)) < 0)
 		return rc;
 	if ((rc = idx_pair(&tei, &tel, ei, el, err, errlen)) < 0)
@@ -586,9 +588,9 @@ data_prepare(struct data_split *out, const struct params *p, uint64_t seed, char
 		}
 		rc = prepare_synthetic(out, p, err, errlen);
 	} else if (strncmp(p->dataset, "idx:", 4) == 0) {
-		rc = prepare_idx(out, p->dataset + 4, p, err, errlen);
+		rc = prepare_idx(out, p->dataset + 4, false, p, err, errlen);
 	} else {
-		rc = prepare_idx(out, p->data_dir, p, err, errlen);
+		rc = prepare_idx(out, p->data_dir, true, p, err, errlen);
 	}
 	if (rc == 0 && p->augment != AUG_NONE && out->train.rows == 0) {
 		snprintf(err, errlen, "param 'augment': %s needs 2-D images (3-dimensional IDX)",
