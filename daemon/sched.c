@@ -21,6 +21,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "daemon/builtin.h"
 #include "daemon/db.h"
 #include "daemon/log.h"
 #include "daemon/prune.h"
@@ -1021,6 +1022,9 @@ sched_submit(struct server *s, const cJSON *spec_json, int64_t *id_out,
 	int n, rc;
 
 	rc = spec_parse(spec_json, &sp, err, errlen);
+	if (rc < 0)
+		goto fail;
+	rc = builtin_check_spec(sp, err, errlen);
 	if (rc < 0)
 		goto fail;
 	diag_config_default(&dc);

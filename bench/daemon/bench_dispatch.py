@@ -1,0 +1,181 @@
+#!/usr/bin/env python3
+"""Dispatch benchmark for sweepd (issue 2's figures). Not a test.
+
+  bench/daemon/bench_dispatch.py BUILD_DIR [--trials 2000] [--idle 60]
+      [--latency-trials 10000] [--requests 5000] [--clients 20]
+
+1. Throughput: a sweep of --trials trivial trials (tests/trainers/fake_trainer:
+   5 epochs, no sleep), parallel 2, --workers 2: trials/s overall, over the
+   first 500 and over the last 500 (by end time), and the daemon's RSS after.
+2. Idle CPU: the daemon's user+system CPU time over --idle seconds with
+   nothing to do.
+3. Latency: with --latency-trials trials of 10 epochs each in the database
+   (100,000 epoch rows for 10,000), --clients concurrent clients send
+   --requests requests in all, half `best` and half `trials`: median and
+   p99 per op.
+"""
+import argparse
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def request(sock_path, req):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(sock_path)
+    s.sendall((json.dumps(req) + "\n").encode())
+    buf = bytearray()
+    while not buf.endswith(b"\n"):
+        chunk = s.recv(1 << 20)
+        if not chunk:
+            break
+        buf += chunk
+    s.close()
+    return json.loads(buf)
+
+
+def cpu_ticks(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])   # utime + stime
+
+
+def rss_kb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return -1
+
+
+def start_daemon(build, state):
+    exe = os.path.join(build, "sweepd")
+    if not os.path.exists(exe):
+        exe = os.path.join(build, "daemon", "sweepd")
+    p = subprocess.Popen([exe, "--state-dir", state, "--workers", "2",
+                          "--log", os.path.join(state, "bench.log")])
+    sock = os.path.join(state, "sweepd.sock")
+    for _ in range(500):
+        try:
+            if request(sock, {"op": "ping"})["ok"]:
+                return p, sock
+        except OSError:
+            time.sleep(0.01)
+    raise SystemExit("sweepd did not start")
+
+
+def wait_done(sock, sid):
+    while True:
+        s = request(sock, {"op": "sweep", "sweep": sid})["sweep"]
+        if s["status"] != "running":
+            return s
+        time.sleep(0.2)
+
+
+def spec(fake, trials, epochs):
+    return {"name": "bench", "trainer": {"command": [fake]},
+            "objective": {"metric": "val_acc", "mode": "max"},
+            "space": {"epochs": epochs, "x": {"uniform": [0, 1]}},
+            "search": {"algorithm": "random", "trials": trials, "parallel": 2,
+                       "seed": 1}}
+
+
+def pct(v, q):
+    v = sorted(v)
+    return v[min(len(v) - 1, int(q * len(v)))]
+
+
+def throughput(args, fake):
+    state = tempfile.mkdtemp(prefix="sweepd-bench-")
+    p, sock = start_daemon(args.build, state)
+    try:
+        t0 = time.time()
+        sid = request(sock, {"op": "submit", "spec": spec(fake, args.trials, 5)})["sweep_id"]
+        s = wait_done(sock, sid)
+        wall = time.time() - t0
+        trials = request(sock, {"op": "trials", "sweep": sid})["trials"]
+        ends = sorted(t["ended_at"] for t in trials)
+        starts = sorted(t["started_at"] for t in trials)
+        first = 500 / (ends[499] - starts[0])
+        last = 500 / (ends[-1] - ends[-501])
+        print("throughput: %d trials (5 epochs each), parallel 2, %s in %.2f s: "
+              "%.0f trials/s; first 500: %.0f/s, last 500: %.0f/s"
+              % (len(trials), s["status"], wall, len(trials) / wall, first, last))
+        print("daemon RSS after %d trials: %d kB" % (len(trials), rss_kb(p.pid)))
+        tck = os.sysconf("SC_CLK_TCK")
+        c0 = cpu_ticks(p.pid)
+        time.sleep(args.idle)
+        c1 = cpu_ticks(p.pid)
+        print("idle CPU over %d s: %.3f s" % (args.idle, (c1 - c0) / tck))
+    finally:
+        p.terminate()
+        p.wait()
+        shutil.rmtree(state, ignore_errors=True)
+
+
+def latency(args, fake):
+    state = tempfile.mkdtemp(prefix="sweepd-bench-")
+    p, sock = start_daemon(args.build, state)
+    try:
+        t0 = time.time()
+        sid = request(sock, {"op": "submit",
+                             "spec": spec(fake, args.latency_trials, 10)})["sweep_id"]
+        wait_done(sock, sid)
+        print("filled %d trials x 10 epochs in %.1f s" %
+              (args.latency_trials, time.time() - t0))
+        lat = {"best": [], "trials": []}
+        errors = []
+        per = args.requests // args.clients
+
+        def client(k):
+            for i in range(per):
+                op = "best" if (i + k) % 2 == 0 else "trials"
+                t = time.perf_counter()
+                r = request(sock, {"op": op, "sweep": sid})
+                lat[op].append(time.perf_counter() - t)
+                if not r.get("ok"):
+                    errors.append(r)
+
+        th = [threading.Thread(target=client, args=(k,)) for k in range(args.clients)]
+        t0 = time.time()
+        for t in th:
+            t.start()
+        for t in th:
+            t.join()
+        wall = time.time() - t0
+        for op, v in lat.items():
+            print("%-6s %5d requests, %d clients: median %.2f ms, p99 %.2f ms"
+                  % (op, len(v), args.clients, 1e3 * pct(v, 0.5), 1e3 * pct(v, 0.99)))
+        print("errors: %d; %d requests in %.1f s" % (len(errors), per * args.clients, wall))
+    finally:
+        p.terminate()
+        p.wait()
+        shutil.rmtree(state, ignore_errors=True)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("build")
+    ap.add_argument("--trials", type=int, default=2000)
+    ap.add_argument("--idle", type=int, default=60)
+    ap.add_argument("--latency-trials", type=int, default=10000)
+    ap.add_argument("--requests", type=int, default=5000)
+    ap.add_argument("--clients", type=int, default=20)
+    ap.add_argument("--skip-latency", action="store_true")
+    args = ap.parse_args()
+    fake = os.path.join(args.build, "tests", "trainers", "fake_trainer")
+    throughput(args, fake)
+    if not args.skip_latency:
+        latency(args, fake)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,131 @@
+/*
+ * builtin.c: submit-time validation of built-in trainer sweeps against
+ * sweep-worker's param table.
+ *
+ * The trainer sees a trial's params merged with the spec's trainer
+ * options. Checking every combination is exponential, but the table
+ * checks each param on its own, so it is enough to check one base object
+ * (every param at some valid value) and then vary one param at a time
+ * through its choice values and the two ends of its range.
+ */
+#include "daemon/builtin.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cJSON.h>
+
+#include "daemon/spec.h"
+#include "worker/params.h"
+
+/* Values of one space param worth checking: a new array (caller frees). */
+static cJSON *
+probe_values(const struct spec_param *p)
+{
+	cJSON *arr = cJSON_CreateArray();
+
+	if (!arr)
+		return NULL;
+	switch (p->kind) {
+	case SPEC_CONST:
+		cJSON_AddItemToArray(arr, cJSON_Duplicate(p->values, 1));
+		break;
+	case SPEC_CHOICE:
+		cJSON_Delete(arr);
+		return cJSON_Duplicate(p->values, 1);
+	case SPEC_UNIFORM:
+	case SPEC_LOGUNIFORM:
+	case SPEC_INT:
+	case SPEC_LOGINT:
+		cJSON_AddItemToArray(arr, cJSON_CreateNumber(p->low));
+		cJSON_AddItemToArray(arr, cJSON_CreateNumber(p->high));
+		break;
+	}
+	return arr;
+}
+
+static int
+check_object(const cJSON *obj, const char *where, char *err, size_t errlen)
+{
+	struct params prm;
+	char msg[512];
+	char *json = cJSON_PrintUnformatted(obj);
+	int rc;
+
+	if (!json) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	rc = params_parse(&prm, json, msg, sizeof msg);
+	cJSON_free(json);
+	if (rc < 0)
+		snprintf(err, errlen, "%s: %s", where, msg);
+	return rc;
+}
+
+int
+builtin_check_spec(const struct spec *sp, char *err, size_t errlen)
+{
+	cJSON *base = NULL, *vals = NULL, *it;
+	char where[256];
+	int rc = 0;
+
+	if (!sp->builtin)
+		return 0;
+	base = cJSON_Duplicate(sp->trainer, 1);
+	if (!base)
+		return -ENOMEM;
+	cJSON_DeleteItemFromObjectCaseSensitive(base, "builtin");
+	/* The base: every space param at its first probe value. */
+	for (int i = 0; i < sp->n_params; i++) {
+		const struct spec_param *p = &sp->params[i];
+		cJSON_DeleteItemFromObjectCaseSensitive(base, p->name);
+		vals = probe_values(p);
+		if (!vals || cJSON_GetArraySize(vals) == 0) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		cJSON_AddItemToObject(base, p->name,
+				      cJSON_Duplicate(cJSON_GetArrayItem(vals, 0), 1));
+		cJSON_Delete(vals);
+		vals = NULL;
+	}
+	rc = check_object(base, "trainer", err, errlen);
+	if (rc < 0) {
+		/* Name the space param when the message names one. */
+		for (int i = 0; i < sp->n_params; i++) {
+			char quoted[300];
+			snprintf(quoted, sizeof quoted, "'%s'", sp->params[i].name);
+			if (strstr(err, quoted)) {
+				char msg[512];
+				snprintf(msg, sizeof msg, "%s", err + strlen("trainer: "));
+				snprintf(err, errlen, "space.%s: %s", sp->params[i].name, msg);
+				break;
+			}
+		}
+		goto out;
+	}
+	/* Then one param at a time through its values. */
+	for (int i = 0; i < sp->n_params && rc == 0; i++) {
+		const struct spec_param *p = &sp->params[i];
+		cJSON *saved = cJSON_DetachItemFromObjectCaseSensitive(base, p->name);
+
+		vals = probe_values(p);
+		snprintf(where, sizeof where, "space.%s", p->name);
+		cJSON_ArrayForEach(it, vals) {
+			cJSON_AddItemToObject(base, p->name, cJSON_Duplicate(it, 1));
+			rc = check_object(base, where, err, errlen);
+			cJSON_DeleteItemFromObjectCaseSensitive(base, p->name);
+			if (rc < 0)
+				break;
+		}
+		cJSON_AddItemToObject(base, p->name, saved);
+		cJSON_Delete(vals);
+		vals = NULL;
+	}
+out:
+	cJSON_Delete(vals);
+	cJSON_Delete(base);
+	return rc;
+}
