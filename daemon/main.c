@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -240,6 +241,40 @@ release_stdio(void)
 		close(fd);
 }
 
+/* sweepd --exec-trial MEMORY_MB NICE -- COMMAND...: the trial's own
+ * process applies its limits and becomes the trainer. Failing here ends
+ * the trial with the message on its stderr. */
+static int
+exec_trial(int argc, char **argv)
+{
+	long mb;
+	int nice_v;
+
+	if (argc < 6 || strcmp(argv[4], "--") != 0) {
+		fprintf(stderr, "sweepd: --exec-trial is for sweepd itself\n");
+		return 126;
+	}
+	mb = strtol(argv[2], NULL, 10);
+	nice_v = (int)strtol(argv[3], NULL, 10);
+	if (mb > 0) {
+		struct rlimit rl;
+		rl.rlim_cur = rl.rlim_max = (rlim_t)mb * 1024 * 1024;
+		if (setrlimit(RLIMIT_AS, &rl) < 0) {
+			fprintf(stderr, "sweepd: cannot set limits.memory_mb=%ld: %s\n",
+				mb, strerror(errno));
+			return 126;
+		}
+	}
+	if (nice_v != 0 && setpriority(PRIO_PROCESS, 0, nice_v) < 0) {
+		fprintf(stderr, "sweepd: cannot set limits.nice=%d: %s\n", nice_v,
+			strerror(errno));
+		return 126;
+	}
+	execvp(argv[5], argv + 5);
+	fprintf(stderr, "sweepd: cannot start %s: %s\n", argv[5], strerror(errno));
+	return 127;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -251,6 +286,8 @@ main(int argc, char **argv)
 	uv_loop_t *loop = uv_default_loop();
 	int lock_fd, notify_fd = -1, rc;
 
+	if (argc > 1 && strcmp(argv[1], "--exec-trial") == 0)
+		return exec_trial(argc, argv);
 	if (parse_args(argc, argv, &o) < 0)
 		return 2;
 	signal(SIGPIPE, SIG_IGN);

@@ -706,6 +706,25 @@ class_bit(const char *cls)
 	return 0;
 }
 
+/* Under limits.memory_mb an allocation fails instead of the OOM killer
+ * striking; the trainer's last words say so. */
+static int
+stderr_says_oom(const struct trial *t)
+{
+	static const char *const words[] = {
+		"MemoryError", "out of memory", "Cannot allocate memory",
+		"std::bad_alloc",
+	};
+	char tail[TRIAL_ERRTAIL + 1];
+
+	memcpy(tail, t->errtail, t->errtail_len);
+	tail[t->errtail_len] = '\0';
+	for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+		if (strstr(tail, words[i]))
+			return 1;
+	return 0;
+}
+
 static void
 classify_natural(struct trial *t, struct outcome *o)
 {
@@ -723,7 +742,7 @@ classify_natural(struct trial *t, struct outcome *o)
 			 t->term_signal, strsignal(t->term_signal));
 	} else if (t->exit_status != 0) {
 		o->status = TRIAL_FAILED;
-		o->cls = "exit";
+		o->cls = sp->memory_mb > 0 && stderr_says_oom(t) ? "oom" : "exit";
 		snprintf(o->msg, sizeof o->msg, "exited with status %d",
 			 (int)t->exit_status);
 	} else if (!t->got_final) {

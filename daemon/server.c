@@ -376,9 +376,10 @@ server_init(struct server *s, uv_loop_t *loop, const struct server_config *cfg,
 	s->started_at = server_now();
 	s->state_dir = strdup(cfg->state_dir);
 	s->worker_bin = strdup(cfg->worker_bin);
+	s->self_exe = realpath("/proc/self/exe", NULL);
 	if (asprintf(&s->sock_path, "%s/sweepd.sock", cfg->state_dir) < 0)
 		s->sock_path = NULL;
-	if (!s->state_dir || !s->worker_bin || !s->sock_path) {
+	if (!s->state_dir || !s->worker_bin || !s->sock_path || !s->self_exe) {
 		snprintf(err, errlen, "out of memory");
 		rc = -ENOMEM;
 		goto fail;
@@ -436,5 +437,6 @@ server_free(struct server *s)
 	free(s->state_dir);
 	free(s->sock_path);
 	free(s->worker_bin);
-	s->state_dir = s->sock_path = s->worker_bin = NULL;
+	free(s->self_exe);
+	s->state_dir = s->sock_path = s->worker_bin = s->self_exe = NULL;
 }

@@ -34,6 +34,7 @@ struct server {
 	char *state_dir;           /* owned */
 	char *sock_path;           /* owned */
 	char *worker_bin;          /* owned */
+	char *self_exe;            /* owned: this executable, for --exec-trial */
 	int workers;
 
 	uv_pipe_t listener;

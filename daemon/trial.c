@@ -145,6 +145,7 @@ maybe_done(struct trial *t)
 		return;
 	close_handle((uv_handle_t *)&t->deadline);
 	close_handle((uv_handle_t *)&t->killer);
+	close_handle((uv_handle_t *)&t->stall);
 }
 
 static void
@@ -213,6 +214,7 @@ on_exit_cb(uv_process_t *p, int64_t exit_status, int term_signal)
 		log_warn("kill(-%d): %s", t->pid, strerror(errno));
 	uv_timer_stop(&t->deadline);
 	uv_timer_stop(&t->killer);
+	uv_timer_stop(&t->stall);
 	close_handle((uv_handle_t *)&t->proc);
 	if (t->pipes_open > 0)
 		uv_timer_start(&t->killer, on_killer, DRAIN_MS, 0);
@@ -392,6 +394,23 @@ on_deadline(uv_timer_t *tm)
 	trial_stop(t, STOP_TIMEOUT, msg);
 }
 
+/* A trainer that is alive but silent for limits.stall_s is stopped. */
+static void
+on_stall_check(uv_timer_t *tm)
+{
+	struct trial *t = tm->data;
+	const struct spec *sp = t->sweep->spec;
+	uint64_t now = uv_now(t->sweep->srv->loop);
+	char msg[128];
+
+	if ((double)(now - t->last_report_ms) < sp->stall_s * 1000.0)
+		return;
+	snprintf(msg, sizeof msg, "no report line for %g s (limits.stall_s)",
+		 sp->stall_s);
+	uv_timer_stop(tm);
+	trial_stop(t, STOP_STALL, msg);
+}
+
 /* ---- starting -------------------------------------------------------- */
 
 /* NULL-terminated environment: the daemon's, then the spec's trainer.env,
@@ -513,6 +532,38 @@ build_env(const struct trial *t, struct envb *e)
 	return rc;
 }
 
+/* argv for `sweepd --exec-trial MEMORY_MB NICE -- COMMAND...`; the two
+ * numbers are owned by the array, the rest borrowed. */
+static int
+wrap_limits(struct server *s, const struct spec *sp, char **args, char ***out)
+{
+	int n = 0;
+	char **w;
+
+	while (args[n])
+		n++;
+	w = calloc((size_t)n + 6, sizeof *w);
+	if (!w)
+		return -ENOMEM;
+	w[0] = s->self_exe;
+	w[1] = "--exec-trial";
+	if (asprintf(&w[2], "%ld", sp->memory_mb) < 0)
+		w[2] = NULL;
+	if (asprintf(&w[3], "%d", sp->nice) < 0)
+		w[3] = NULL;
+	if (!w[2] || !w[3]) {
+		free(w[2]);
+		free(w[3]);
+		free(w);
+		return -ENOMEM;
+	}
+	w[4] = "--";
+	for (int i = 0; i < n; i++)
+		w[5 + i] = args[i];
+	*out = w;
+	return 0;
+}
+
 static void
 reset_run_state(struct trial *t)
 {
@@ -543,7 +594,7 @@ init_handles(struct trial *t, uv_loop_t *loop)
 	uv_handle_t *hs[] = {
 		(uv_handle_t *)&t->report, (uv_handle_t *)&t->out,
 		(uv_handle_t *)&t->err, (uv_handle_t *)&t->deadline,
-		(uv_handle_t *)&t->killer,
+		(uv_handle_t *)&t->killer, (uv_handle_t *)&t->stall,
 	};
 
 	uv_pipe_init(loop, &t->report, 0);
@@ -551,9 +602,10 @@ init_handles(struct trial *t, uv_loop_t *loop)
 	uv_pipe_init(loop, &t->err, 0);
 	uv_timer_init(loop, &t->deadline);
 	uv_timer_init(loop, &t->killer);
+	uv_timer_init(loop, &t->stall);
 	for (size_t i = 0; i < sizeof hs / sizeof hs[0]; i++)
 		hs[i]->data = t;
-	t->open_handles = 5;
+	t->open_handles = 6;
 	t->pipes_open = 3;
 }
 
@@ -570,6 +622,7 @@ abort_start(struct trial *t, int rc, int spawned)
 	close_handle((uv_handle_t *)&t->err);
 	close_handle((uv_handle_t *)&t->deadline);
 	close_handle((uv_handle_t *)&t->killer);
+	close_handle((uv_handle_t *)&t->stall);
 	/* libuv: the process handle must be closed even when spawn failed. */
 	if (spawned)
 		close_handle((uv_handle_t *)&t->proc);
@@ -584,6 +637,7 @@ trial_start(struct trial *t, char *err, size_t errlen)
 	uv_stdio_container_t io[4];
 	struct envb env = { 0 };
 	char *builtin_argv[2] = { s->worker_bin, NULL };
+	char **wrapped = NULL;
 	int rc;
 
 	reset_run_state(t);
@@ -616,6 +670,17 @@ trial_start(struct trial *t, char *err, size_t errlen)
 	opt.exit_cb = on_exit_cb;
 	opt.flags = UV_PROCESS_DETACHED;
 	opt.args = sp->builtin ? builtin_argv : sp->argv;
+	if (sp->memory_mb > 0 || sp->nice != 0) {
+		/* libuv has no pre-exec hook: sweepd re-executes itself to set
+		 * the limits, then execs the trainer (main.c, --exec-trial). */
+		rc = wrap_limits(s, sp, opt.args, &wrapped);
+		if (rc < 0) {
+			snprintf(err, errlen, "out of memory");
+			abort_start(t, rc, 0);
+			return rc;
+		}
+		opt.args = wrapped;
+	}
 	opt.file = opt.args[0];
 	opt.cwd = sp->cwd;
 	t->proc.data = t;
@@ -643,7 +708,17 @@ trial_start(struct trial *t, char *err, size_t errlen)
 	if (sp->timeout_s > 0)
 		uv_timer_start(&t->deadline, on_deadline,
 			       (uint64_t)(sp->timeout_s * 1000.0), 0);
+	if (sp->stall_s > 0) {
+		uint64_t every = (uint64_t)(sp->stall_s * 250.0);
+		uv_timer_start(&t->stall, on_stall_check, every ? every : 1,
+			       every ? every : 1);
+	}
 out:
+	if (wrapped) {
+		free(wrapped[2]);
+		free(wrapped[3]);
+		free(wrapped);
+	}
 	env_free(&env);
 	return rc;
 }

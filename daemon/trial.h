@@ -63,6 +63,7 @@ struct trial {
 	uv_pipe_t err;                /* stderr */
 	uv_timer_t deadline;          /* trial_timeout_s, then stall checks */
 	uv_timer_t killer;            /* SIGKILL 5 s after SIGTERM; pipe drain */
+	uv_timer_t stall;             /* limits.stall_s watchdog */
 	int open_handles;             /* closes still pending */
 	int pipes_open;               /* of report, out, err */
 	int pid;                      /* 0 when not running */
