@@ -1,0 +1,126 @@
+"""sweepctl against a real sweepd: every command, tables and --json."""
+import json
+import os
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sweeplib import Daemon, fake_spec, run_tests
+
+
+def with_sweep(fn):
+    def wrapped():
+        d = Daemon().start()
+        try:
+            with tempfile.TemporaryDirectory() as tmp:
+                path = os.path.join(tmp, "spec.json")
+                with open(path, "w") as f:
+                    json.dump(fake_spec(trials=3, params={"x": {"uniform": [0, 1]}}), f)
+                fn(d, path)
+        finally:
+            d.cleanup()
+    wrapped.__name__ = fn.__name__
+    return wrapped
+
+
+def submit_and_wait(d, path):
+    p = d.ctl("submit", path, check=0)
+    sid = int(p.stdout.strip())
+    d.ctl("wait", str(sid), check=0)
+    return sid
+
+
+def _submit_prints_the_id_and_wait_returns_0(d, path):
+    sid = submit_and_wait(d, path)
+    assert d.ok({"op": "sweep", "sweep": sid})["sweep"]["status"] == "completed"
+
+
+def _json_submit_replies_with_sweep_id(d, path):
+    p = d.ctl("--json", "submit", path, check=0)
+    r = json.loads(p.stdout)
+    assert r["ok"] and isinstance(r["sweep_id"], int), r
+
+
+def _ls_status_trials_best_tables(d, path):
+    sid = submit_and_wait(d, path)
+    ls = d.ctl("ls", check=0).stdout
+    assert "completed" in ls and str(sid) in ls, ls
+    st = d.ctl("status", str(sid), check=0).stdout
+    assert "completed" in st, st
+    tr = d.ctl("trials", str(sid), check=0).stdout.splitlines()
+    assert len([l for l in tr if "completed" in l]) == 3, tr
+    best = d.ctl("best", str(sid), check=0).stdout
+    obj = d.ok({"op": "best", "sweep": sid})["trial"]["objective"]
+    assert ("%.4g" % obj) in best or ("%.4f" % obj) in best or str(obj)[:5] in best, (obj, best)
+
+
+def _json_trials_and_best_shapes(d, path):
+    sid = submit_and_wait(d, path)
+    r = json.loads(d.ctl("--json", "trials", str(sid), check=0).stdout)
+    for t in r["trials"]:
+        for k in ("number", "params", "status", "objective", "best_epoch"):
+            assert k in t, (k, t)
+    b = json.loads(d.ctl("--json", "best", str(sid), check=0).stdout)
+    assert b["trial"]["number"] in [t["number"] for t in r["trials"]]
+    one = json.loads(d.ctl("--json", "trial", str(sid), "1", check=0).stdout)
+    assert len(one["trial"]["curve"]) == 3
+
+
+def _trial_shows_params_and_curve(d, path):
+    sid = submit_and_wait(d, path)
+    out = d.ctl("trial", str(sid), "2", check=0).stdout
+    assert "val_acc" in out and "x" in out, out
+
+
+def _errors_go_to_stderr_with_nonzero_exit(d, path):
+    p = d.ctl("best", "999")
+    assert p.returncode != 0 and "999" in p.stderr and not p.stdout.strip(), p
+    p = d.ctl("best", "abc")
+    assert p.returncode != 0 and p.stderr, p
+    p = d.ctl("submit", "/nonexistent/spec.json")
+    assert p.returncode != 0 and "/nonexistent/spec.json" in p.stderr, p
+    p = d.ctl("frobnicate")
+    assert p.returncode != 0 and p.stderr, p
+
+
+def _bad_spec_error_names_the_field(d, path):
+    spec = fake_spec(params={"lr": {"loguniform": [0, 1]}})
+    with open(path, "w") as f:
+        json.dump(spec, f)
+    p = d.ctl("submit", path)
+    assert p.returncode != 0 and "space.lr.loguniform" in p.stderr, p.stderr
+
+
+def _cancel_pause_resume(d, path):
+    spec = fake_spec(trials=4, parallel=1, params={"sleep_ms": 400})
+    with open(path, "w") as f:
+        json.dump(spec, f)
+    sid = int(d.ctl("submit", path, check=0).stdout)
+    d.ctl("pause", str(sid), check=0)
+    d.ctl("resume", str(sid), check=0)
+    d.ctl("cancel", str(sid), check=0)
+    p = d.ctl("wait", str(sid))
+    assert p.returncode != 0, p    # cancelled, not completed
+
+
+def _watch_ends_with_the_sweep(d, path):
+    sid = int(d.ctl("submit", path, check=0).stdout)
+    p = d.ctl("watch", str(sid), check=0, timeout=60)
+    assert "trial" in p.stdout, p.stdout
+
+
+def _cannot_connect_is_reported(d, path):
+    d.stop()
+    p = d.ctl("ls")
+    assert p.returncode != 0 and "sweepd.sock" in p.stderr, p.stderr
+
+
+TESTS = [with_sweep(f) for f in [
+    _submit_prints_the_id_and_wait_returns_0, _json_submit_replies_with_sweep_id,
+    _ls_status_trials_best_tables, _json_trials_and_best_shapes,
+    _trial_shows_params_and_curve, _errors_go_to_stderr_with_nonzero_exit,
+    _bad_spec_error_names_the_field, _cancel_pause_resume,
+    _watch_ends_with_the_sweep, _cannot_connect_is_reported]]
+
+if __name__ == "__main__":
+    sys.exit(run_tests(TESTS))
