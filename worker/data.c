@@ -425,10 +425,10 @@ idx_path(char *out, size_t len, const char *prefix, bool is_dir, const char *nam
 static void
 idx_pick(char *out, size_t len, const char *prefix, bool is_dir, const char *name)
 {
-	char gz[PARAMS_STR_MAX + 64];
+	char gz[64];   /* name is one of the four fixed IDX file names */
 	struct stat st;
 
-	snprintf(gz, sizeof(gz), "%s.gz", name);
+	snprintf(gz, sizeof(gz), "%.40s.gz", name);
 	idx_path(out, len, prefix, is_dir, gz);
 	if (stat(out, &st) == 0)
 		return;
