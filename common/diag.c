@@ -64,6 +64,7 @@ diag_config_default(struct diag_config *c)
 	c->abort_on_divergence = 1;
 	c->explode_factor = 10.0;
 	c->diverge_rise = 0.5;
+	c->spike_factor = 2.0;
 	c->min_epochs = 3;
 	c->smooth = 3;
 	c->plateau_tol = 0.02;
@@ -76,6 +77,7 @@ diag_config_default(struct diag_config *c)
 	c->vanish_ratio = 0.01;
 	c->explode_ratio = 100.0;
 	c->grad_growth = 1000.0;
+	c->grad_max = 1000.0;
 	c->stop_slack = 3;
 }
 
@@ -94,6 +96,7 @@ static const struct config_key {
 	KEY(abort_on_divergence, K_BOOL, 0, 1, 0),
 	KEY(explode_factor, K_NUM, 1, 1e12, 1),
 	KEY(diverge_rise, K_NUM, 0, 1e6, 1),
+	KEY(spike_factor, K_NUM, 1, 1e12, 1),
 	KEY(min_epochs, K_INT, 1, 100000, 0),
 	KEY(smooth, K_INT, 1, 1000, 0),
 	KEY(plateau_tol, K_NUM, 0, 1, 0),
@@ -106,6 +109,7 @@ static const struct config_key {
 	KEY(vanish_ratio, K_NUM, 0, 1, 1),
 	KEY(explode_ratio, K_NUM, 1, 1e12, 1),
 	KEY(grad_growth, K_NUM, 1, 1e12, 1),
+	KEY(grad_max, K_NUM, 0, 1e300, 1),
 	KEY(stop_slack, K_INT, 1, 100000, 0),
 #undef KEY
 };
@@ -306,39 +310,32 @@ tail_mean(const struct series *s, int k)
 }
 
 /*
- * How fast the series still falls at the end: the least-squares slope over
- * the last k + 1 epochs, as a fraction of their mean per epoch, positive
- * when falling: -slope / mean. A fit over several points rather than two
- * end points, so one noisy epoch does not decide. NAN with fewer than 2
- * finite points or a mean of 0.
+ * How fast the best value still improves at the end: the best of the last
+ * k epochs against the best before them, as a fraction of the latter per
+ * epoch: (best_before - best_recent) / best_before / k, 0 when the recent
+ * best is no better. Best-so-far rather than a slope through the points,
+ * because a bump up in a noisy validation curve followed by a return to
+ * its old level would read as "still falling steeply"; early stopping
+ * looks at the best value for the same reason. NAN when either part has
+ * no finite value or the earlier best is 0.
  */
 static double
-tail_fall_rate(const struct series *s, int k)
+recent_gain(const struct series *s, int k)
 {
-	double sx = 0, sy = 0, sxx = 0, sxy = 0, slope, mean;
-	int m = 0;
+	int split = s->n - k, before = -1, recent = argmin_from(s, split);
+	double b;
 
-	for (int i = s->n - k - 1; i < s->n; i++) {
-		double y;
-
-		if (i < 0)
-			continue;
-		y = sv(s, i);
-		if (!isfinite(y))
-			continue;
-		sx += i;
-		sy += y;
-		sxx += (double)i * i;
-		sxy += i * y;
-		m++;
-	}
-	if (m < 2)
+	if (split < 1 || recent < 0)
 		return NAN;
-	slope = (m * sxy - sx * sy) / (m * sxx - sx * sx);
-	mean = sy / m;
-	if (mean == 0)
+	for (int i = 0; i < split; i++)
+		if (isfinite(sv(s, i)) && (before < 0 || sv(s, i) < sv(s, before)))
+			before = i;
+	if (before < 0)
 		return NAN;
-	return -slope / fabs(mean);
+	b = sv(s, before);
+	if (b == 0)
+		return NAN;
+	return fmax(0.0, (b - sv(s, recent)) / fabs(b) / k);
 }
 
 /* ---- context ---------------------------------------------------------- */
@@ -356,11 +353,13 @@ struct ctx {
 	/* findings */
 	int diverged, vanishing, exploding, plateau, overfit;
 	int underfit_level, not_converged, still_improving;
+	int blowup, dead;    /* divergence signs that count on a poor curve */
+	char why_blowup[192], why_dead[192];
 	int have_any;        /* some loss or accuracy was reported */
 	int shape_ok;        /* enough epochs to judge the shape */
 	int stop_epoch;      /* 0 if none */
 	int past_stop;
-	char why[V_COUNT][256];   /* one reason per finding */
+	char why[V_COUNT][400];   /* one reason per finding */
 };
 
 static void
@@ -514,6 +513,59 @@ diag_diverged(const struct diag_config *c, const struct diag_epoch *ep,
 	return 1;
 }
 
+/*
+ * An unstable run: the train loss multiplied by more than spike_factor
+ * from one epoch to the next and landed above half of where it started.
+ * The second condition keeps the harmless wobbles of a nearly zero loss
+ * (0.01 -> 0.03 late in training) out.
+ */
+static int
+check_spike(struct ctx *x, const struct series *t, int f0)
+{
+	for (int i = f0 + 1; i < x->n; i++) {
+		double prev = sv(t, i - 1), cur = sv(t, i);
+
+		if (!(prev > 0) || !isfinite(cur))
+			continue;
+		if (cur > x->c->spike_factor * prev && cur > 0.5 * sv(t, f0)) {
+			x->diverged = 1;
+			ev_num(x, "spike_epoch", x->ep[i].epoch);
+			ev_num(x, "spike_ratio", cur / prev);
+			reason(x, V_DIVERGED, "train_loss jumped %.3gx in one epoch, "
+			       "from %.4g to %.4g at epoch %d (spike_factor %g)",
+			       cur / prev, prev, cur, x->ep[i].epoch,
+			       x->c->spike_factor);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * A blow-up inside epoch 1: the epoch's average train loss is more than
+ * explode_factor times the val loss measured right after it, so some
+ * steps produced enormous losses before the weights settled (often into
+ * a dead, chance-level network). Counts as divergence only when the rest
+ * of the curve is poor; a run that recovered is judged on its curve.
+ */
+static void
+check_blowup(struct ctx *x)
+{
+	double tl = x->ep[0].train_loss, vl = x->ep[0].val_loss;
+
+	if (!isfinite(tl) || !isfinite(vl) || vl <= 0)
+		return;
+	ev_num(x, "epoch1_train_val_ratio", tl / vl);
+	if (tl > x->c->explode_factor * vl) {
+		x->blowup = 1;
+		snprintf(x->why_blowup, sizeof(x->why_blowup),
+			 "train_loss averaged %.4g over epoch %d, %.3gx the "
+			 "val_loss %.4g after it: it blew up within the epoch "
+			 "(explode_factor %g)", tl, x->ep[0].epoch, tl / vl, vl,
+			 x->c->explode_factor);
+	}
+}
+
 static void
 check_divergence(struct ctx *x)
 {
@@ -543,7 +595,10 @@ check_divergence(struct ctx *x)
 	 * where it started. */
 	t = series_of(x->ep, x->n, F_TRAIN_LOSS);
 	f0 = first_finite(&t);
-	if (f0 < 0 || x->n - f0 < 2 || sv(&t, f0) <= 0)
+	if (f0 < 0 || sv(&t, f0) <= 0)
+		return;
+	check_blowup(x);
+	if (check_spike(x, &t, f0) || x->n - f0 < 2)
 		return;
 	{
 		int k = x->c->smooth < x->n - 1 - f0 ? x->c->smooth : x->n - 1 - f0;
@@ -563,11 +618,37 @@ check_divergence(struct ctx *x)
 
 /* ---- gradients -------------------------------------------------------- */
 
+/*
+ * A dead network: every layer's gradient norm is exactly 0 from epoch
+ * zero_from to the end, so no step changes anything any more (all ReLUs
+ * off, typically after a step far too large). A net that fit its training
+ * set perfectly also has tiny gradients, so a train loss that fell below
+ * 1% of its first value is left alone.
+ */
+static void
+check_dead(struct ctx *x, int zero_from)
+{
+	struct series t = series_of(x->ep, x->n, F_TRAIN_LOSS);
+	int f0 = first_finite(&t);
+	double end = tail_mean(&t, 1);
+
+	if (!zero_from)
+		return;
+	if (f0 >= 0 && isfinite(end) && end < 0.01 * sv(&t, f0))
+		return;
+	x->dead = 1;
+	ev_num(x, "dead_from_epoch", zero_from);
+	snprintf(x->why_dead, sizeof(x->why_dead), "every gradient norm is 0 "
+		 "from epoch %d on: the network died and stopped learning",
+		 zero_from);
+}
+
 static void
 check_gradients(struct ctx *x)
 {
 	double ratios_sorted[64], g0max = NAN, gmax = NAN, growth, ratio;
-	int n_ratio = 0, any = 0, multi = 0, stride;
+	int n_ratio = 0, any = 0, multi = 0, stride, gmax_epoch = 0;
+	int zero_from = 0;   /* first epoch of a trailing run of all-zero norms */
 
 	/* At most 64 epochs sampled for the median, evenly, so the work is
 	 * bounded however long the curve. */
@@ -582,10 +663,16 @@ check_gradients(struct ctx *x)
 		for (int g = 0; g < e->n_grad; g++)
 			if (e->grad_norm[g] > top)
 				top = e->grad_norm[g];
+		if (top == 0 && !zero_from)
+			zero_from = e->epoch;
+		else if (top != 0)
+			zero_from = 0;
 		if (isnan(g0max))
 			g0max = top;
-		if (isnan(gmax) || top > gmax)
+		if (isnan(gmax) || top > gmax) {
 			gmax = top;
+			gmax_epoch = e->epoch;
+		}
 		if (e->n_grad < 2)
 			continue;
 		multi = 1;
@@ -604,12 +691,18 @@ check_gradients(struct ctx *x)
 		not_judged(x, "gradients: grad_norm not reported");
 		return;
 	}
+	check_dead(x, zero_from);
 	growth = g0max > 0 ? gmax / g0max : NAN;
 	ev_num(x, "grad_growth", growth);
+	ev_num(x, "grad_norm_max", gmax);
 	if (isfinite(growth) && growth > x->c->grad_growth) {
 		x->exploding = 1;
 		reason(x, V_EXPLODING, "the largest gradient norm grew %.3gx "
 		       "from epoch 1 (grad_growth %g)", growth, x->c->grad_growth);
+	} else if (gmax > x->c->grad_max) {
+		x->exploding = 1;
+		reason(x, V_EXPLODING, "a gradient norm reached %.3g at epoch %d "
+		       "(grad_max %g)", gmax, gmax_epoch, x->c->grad_max);
 	}
 	if (!multi) {
 		not_judged(x, "gradient ratio: grad_norm has one layer only");
@@ -802,14 +895,14 @@ check_underfitting(struct ctx *x)
 	has_v = pick(x, 1, &v, &vn);
 	if (k > x->n - 1)
 		k = x->n - 1;
-	tfall = tail_fall_rate(&t, k);
-	ev_num(x, t.flip ? "train_err_fall_rate" : "train_fall_rate", tfall);
+	tfall = recent_gain(&t, k);
+	ev_num(x, t.flip ? "train_err_recent_gain" : "train_recent_gain", tfall);
 	if (has_v) {
-		vfall = tail_fall_rate(&v, k);
-		ev_num(x, v.flip ? "val_err_fall_rate" : "val_fall_rate", vfall);
+		vfall = recent_gain(&v, k);
+		ev_num(x, v.flip ? "val_err_recent_gain" : "val_recent_gain", vfall);
 	}
 
-	/* Still falling steeply at the end: both curves (or the training one
+	/* Still improving fast at the end: both curves (or the training one
 	 * when that is all there is). */
 	if (isfinite(tfall) && tfall > x->c->converge_slope &&
 	    (!has_v || (isfinite(vfall) && vfall > x->c->converge_slope))) {
@@ -820,14 +913,15 @@ check_underfitting(struct ctx *x)
 				snprintf(vpart, sizeof(vpart), " and %s %.1f%%/epoch",
 					 vn, vfall * 100);
 			x->not_converged = 1;
-			reason(x, V_UNDERFITTING, "not converged: %s still fell "
-			       "%.1f%%/epoch%s over the last %d epochs "
+			reason(x, V_UNDERFITTING, "not converged: the best %s still "
+			       "improved %.1f%%/epoch%s over the last %d epochs "
 			       "(converge_slope %g%%)", tn, tfall * 100, vpart,
 			       k, x->c->converge_slope * 100);
 		} else {
 			x->still_improving = 1;
-			reason(x, V_IMPROVING, "%s still falls %.1f%%/epoch; "
-			       "judged again as epochs arrive", tn, tfall * 100);
+			reason(x, V_IMPROVING, "the best %s still improves "
+			       "%.1f%%/epoch; judged again as epochs arrive", tn,
+			       tfall * 100);
 		}
 	}
 
@@ -936,11 +1030,26 @@ static const char *const advice_not_converged[] = {
 	"use a better optimizer (adam, momentum)", NULL,
 };
 
+/* The curve itself is poor: flat, low, or still far from converged. */
+static int
+poor_curve(const struct ctx *x)
+{
+	return x->plateau || x->underfit_level || x->not_converged;
+}
+
+/* Divergence by a blow-up in epoch 1 or a dead network, which counts only
+ * when the curve did not recover (or is too short to tell). */
+static int
+soft_diverged(const struct ctx *x)
+{
+	return (x->blowup || x->dead) && (poor_curve(x) || !x->shape_ok);
+}
+
 static int
 finding(const struct ctx *x, enum verdict v)
 {
 	switch (v) {
-	case V_DIVERGED: return x->diverged;
+	case V_DIVERGED: return x->diverged || soft_diverged(x);
 	case V_VANISHING: return x->vanishing;
 	case V_EXPLODING: return x->exploding;
 	case V_PLATEAU: return x->plateau;
@@ -960,13 +1069,13 @@ finding(const struct ctx *x, enum verdict v)
 static enum verdict
 primary(const struct ctx *x)
 {
-	int poor = x->plateau || x->underfit_level || x->not_converged;
+	int poor = poor_curve(x);
 
 	if (x->n == 0)
 		return V_INSUFFICIENT;
 	if (!x->have_any)
 		return x->diverged ? V_DIVERGED : V_UNKNOWN;
-	if (x->diverged)
+	if (x->diverged || soft_diverged(x))
 		return V_DIVERGED;
 	if ((x->vanishing || x->exploding) && (poor || !x->shape_ok))
 		return x->vanishing ? V_VANISHING : V_EXPLODING;
@@ -1077,6 +1186,12 @@ primary_reason(struct ctx *x, enum verdict v)
 		return x->why[v];
 	case V_UNKNOWN:
 		return "no loss or accuracy reported";
+	case V_DIVERGED:
+		if (x->diverged)
+			return x->why[v];
+		snprintf(x->why[v], sizeof(x->why[v]), "%s%s%s", x->why_blowup,
+			 x->blowup && x->dead ? "; " : "", x->why_dead);
+		return x->why[v];
 	default:
 		return x->why[v];
 	}

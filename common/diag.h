@@ -45,6 +45,9 @@ struct diag_config {
 				   * value = diverged (live and final) */
 	double diverge_rise;      /* 0.5: final train loss (smoothed) above its
 				   * first value by this fraction = diverged */
+	double spike_factor;      /* 2: train loss multiplied by more than
+				   * this from one epoch to the next, landing
+				   * above half its first value = diverged */
 	int min_epochs;           /* 3: epochs needed to judge a curve's shape */
 	int smooth;               /* 3: epochs averaged for end values/slopes */
 	double plateau_tol;       /* 0.02: train loss improved by less than this
@@ -69,6 +72,8 @@ struct diag_config {
 				   * this = exploding gradients */
 	double grad_growth;       /* 1000: largest grad norm grew by this
 				   * factor from epoch 1 = exploding */
+	double grad_max;          /* 1000: a layer's grad norm above this
+				   * (absolute) = exploding */
 	int stop_slack;           /* 2: epochs past the best epoch before the
 				   * early_stopping_point tag is given */
 };

@@ -278,7 +278,7 @@ underfitting_not_converged_then_improving_live(void)
 	d = diagnose(&c, 1);
 	CHECK_STR(verdict(d), "underfitting");
 	CHECK_CONTAINS(reason(d), "not converged");
-	CHECK(ev(d, "train_fall_rate") > 0.05);
+	CHECK(ev(d, "train_recent_gain") > 0.05);
 	CHECK(has_str(d, "advice", "more epochs"));
 	cJSON_Delete(d);
 	/* the same curve while the trial runs is not blamed yet */
@@ -494,6 +494,128 @@ exploding_gradients_ratio(void)
 	d = diagnose(&c, 0);
 	CHECK_STR(verdict(d), "exploding_gradients");
 	CHECK_NEAR(ev(d, "grad_ratio"), 300, 1e-9);
+	dump_on_failure(d);
+	cJSON_Delete(d);
+}
+
+/* Unstable: the loss more than doubles in one epoch, back near its start. */
+static void
+diverged_loss_spikes(void)
+{
+	static const double tl[] = { 5.2, 2.2, 2.0, 1.97, 1.88, 4.8 };
+	struct curve c;
+	cJSON *d;
+
+	curve_init(&c, 6);
+	for (int i = 0; i < 6; i++) {
+		c.ep[i].train_loss = tl[i];
+		c.ep[i].val_loss = 2.0;
+		c.ep[i].train_acc = 0.19;
+	}
+	d = diagnose(&c, 1);
+	CHECK_STR(verdict(d), "diverged");
+	CHECK(ev(d, "spike_epoch") == 6);
+	CHECK_CONTAINS(reason(d), "spike_factor 2");
+	dump_on_failure(d);
+	cJSON_Delete(d);
+}
+
+/* A late wobble of a nearly zero loss is not a spike. */
+static void
+small_late_wobble_is_not_a_spike(void)
+{
+	struct curve c;
+	cJSON *d;
+
+	good_curve(&c, 12);
+	for (int i = 0; i < 12; i++)
+		c.ep[i].train_loss = 0.8 * exp(-i / 1.5);
+	c.ep[10].train_loss = c.ep[9].train_loss * 3;
+	d = diagnose(&c, 1);
+	CHECK(strcmp(verdict(d) ? verdict(d) : "", "diverged") != 0);
+	CHECK(isnan(ev(d, "spike_epoch")));
+	dump_on_failure(d);
+	cJSON_Delete(d);
+}
+
+/* Blew up inside epoch 1 and never recovered: diverged. The same start
+ * followed by real learning is judged on the curve. */
+static void
+blowup_in_epoch_one(void)
+{
+	static const double tl[] = { 114.7, 9.36, 2.71, 2.27, 2.32, 2.26 };
+	static const double vl[] = { 2.32, 2.85, 2.45, 2.56, 2.44, 2.42 };
+	struct curve c;
+	cJSON *d;
+
+	curve_init(&c, 6);
+	for (int i = 0; i < 6; i++) {
+		c.ep[i].train_loss = tl[i];
+		c.ep[i].val_loss = vl[i];
+		c.ep[i].train_acc = 0.11;
+		c.ep[i].val_acc = 0.12;
+	}
+	d = diagnose(&c, 1);
+	CHECK_STR(verdict(d), "diverged");
+	CHECK_CONTAINS(reason(d), "blew up within the epoch");
+	CHECK(ev(d, "epoch1_train_val_ratio") > 10);
+	CHECK(has_str(d, "tags", "underfitting"));
+	dump_on_failure(d);
+	cJSON_Delete(d);
+
+	good_curve(&c, 12);
+	c.ep[0].train_loss = 40;
+	d = diagnose(&c, 1);
+	CHECK_STR(verdict(d), "good_fit");
+	CHECK(!has_str(d, "tags", "diverged"));
+	dump_on_failure(d);
+	cJSON_Delete(d);
+}
+
+static void
+dead_network_is_diverged(void)
+{
+	static const double g0[] = { 2.9, 15, 9.3 }, gz[] = { 0, 0, 0 };
+	static const double tl[] = { 9.37, 2.388, 2.311, 2.309, 2.309 };
+	struct curve c;
+	cJSON *d;
+
+	curve_init(&c, 5);
+	for (int i = 0; i < 5; i++) {
+		c.ep[i].train_loss = tl[i];
+		c.ep[i].val_loss = 2.31;
+		c.ep[i].train_acc = 0.09;
+		c.ep[i].val_acc = 0.10;
+		set_grad(&c, i, 3, i ? gz : g0);
+	}
+	d = diagnose(&c, 1);
+	CHECK_STR(verdict(d), "diverged");
+	CHECK(ev(d, "dead_from_epoch") == 2);
+	CHECK_CONTAINS(reason(d), "network died");
+	dump_on_failure(d);
+	cJSON_Delete(d);
+}
+
+static void
+huge_gradient_norms_are_exploding(void)
+{
+	struct curve c;
+	cJSON *d;
+
+	curve_init(&c, 5);
+	for (int i = 0; i < 5; i++) {
+		double g[3] = { 4.6e4 - 3e3 * i, 5.9e4 - 4e3 * i, 8.5e4 - 5e3 * i };
+
+		c.ep[i].train_loss = 2.1e5 * pow(0.88, i);
+		c.ep[i].val_loss = 1.98e5 * pow(0.88, i);
+		c.ep[i].train_acc = 0.11;
+		c.ep[i].val_acc = 0.11;
+		set_grad(&c, i, 3, g);
+	}
+	d = diagnose(&c, 1);
+	CHECK_STR(verdict(d), "exploding_gradients");
+	CHECK_CONTAINS(reason(d), "grad_max 1000");
+	CHECK_NEAR(ev(d, "grad_norm_max"), 8.5e4, 1e-6);
 	dump_on_failure(d);
 	cJSON_Delete(d);
 }
@@ -781,6 +903,10 @@ config_defaults_and_parse(void)
 	CHECK(c.abort_on_divergence == 0 && c.gap_threshold == 0.2);
 	CHECK(c.min_epochs == 5 && c.explode_factor == 4);
 	cJSON_Delete(o);
+	o = cJSON_Parse("{\"grad_max\":5e3,\"spike_factor\":3,\"underfit_acc\":0}");
+	CHECK(diag_config_parse(&c, o, err, sizeof(err)) == 0);
+	CHECK(c.grad_max == 5e3 && c.spike_factor == 3 && c.underfit_acc == 0);
+	cJSON_Delete(o);
 
 	before = c;
 	static const struct {
@@ -798,6 +924,8 @@ config_defaults_and_parse(void)
 		{ "{\"explode_factor\":1}",
 		  "diagnosis.explode_factor: must be a number in (1, " },
 		{ "{\"vanish_ratio\":0}", "diagnosis.vanish_ratio" },
+		{ "{\"spike_factor\":1}", "diagnosis.spike_factor: must be a number in (1, " },
+		{ "{\"grad_max\":-5}", "diagnosis.grad_max" },
 		{ "{\"smooth\":null}", "diagnosis.smooth" },
 		{ "[1]", "diagnosis: must be an object" },
 		/* the good key first: nothing applied when a later one fails */
@@ -896,6 +1024,11 @@ main(void)
 	RUN(exploding_gradients_growth);
 	RUN(exploding_gradients_ratio);
 	RUN(nonfinite_gradient_is_divergence);
+	RUN(diverged_loss_spikes);
+	RUN(small_late_wobble_is_not_a_spike);
+	RUN(blowup_in_epoch_one);
+	RUN(dead_network_is_diverged);
+	RUN(huge_gradient_norms_are_exploding);
 	RUN(single_epoch_is_insufficient);
 	RUN(no_epochs);
 	RUN(noisy_good_fit_stays_good);

@@ -1,0 +1,240 @@
+/*
+ * test_diag_real.c: the diagnosis on real learning curves, produced by the
+ * built-in trainer on Fashion-MNIST in configurations chosen to cause each
+ * condition (tests/common/make_real_curves.sh). Each file is named
+ * INTENDED--NAME.jsonl; every line must parse with report_parse, and
+ * diag_curve() must give the intended verdict. The confusion table of
+ * intended vs diagnosed verdicts is printed as TAP comments.
+ *
+ * Usage: test_common_diag_real CURVES_DIR
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/diag.h"
+#include "common/report.h"
+#include "tests/harness.h"
+
+#define MAX_FILES 64
+#define MAX_EPOCHS 256
+
+static const char *curves_dir;
+static char *files[MAX_FILES];
+static int n_files;
+
+struct loaded {
+	int n;
+	struct report_line lines[MAX_EPOCHS];   /* epoch lines, in order */
+	struct diag_epoch ep[MAX_EPOCHS];       /* grad_norm borrows lines[] */
+	int got_final;
+	int bad_lines;
+};
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void
+list_files(void)
+{
+	DIR *d = opendir(curves_dir);
+	struct dirent *e;
+
+	if (!d)
+		return;
+	while ((e = readdir(d)) && n_files < MAX_FILES) {
+		size_t l = strlen(e->d_name);
+
+		if (l > 6 && strcmp(e->d_name + l - 6, ".jsonl") == 0 &&
+		    strstr(e->d_name, "--"))
+			files[n_files++] = strdup(e->d_name);
+	}
+	closedir(d);
+	qsort(files, (size_t)n_files, sizeof(files[0]), cmp_str);
+}
+
+/* The intended verdict: the file name up to "--". */
+static void
+intended_of(const char *name, char *out, size_t outlen)
+{
+	size_t l = (size_t)(strstr(name, "--") - name);
+
+	if (l >= outlen)
+		l = outlen - 1;
+	memcpy(out, name, l);
+	out[l] = '\0';
+}
+
+/* Reads one curve file: "#" lines are comments, the rest report lines. */
+static int
+load(const char *name, struct loaded *c)
+{
+	char path[1024], line[REPORT_MAX_LINE + 2], err[512];
+	FILE *f;
+
+	memset(c, 0, sizeof(*c));
+	snprintf(path, sizeof(path), "%s/%s", curves_dir, name);
+	f = fopen(path, "r");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		size_t len = strcspn(line, "\r\n");
+		struct report_line r;
+
+		if (len == 0 || line[0] == '#')
+			continue;
+		if (report_parse(line, len, &r, err, sizeof(err)) < 0) {
+			printf("# %s: %s\n", name, err);
+			c->bad_lines++;
+			continue;
+		}
+		if (r.kind == REPORT_FINAL) {
+			c->got_final = 1;
+			continue;
+		}
+		if (c->n == MAX_EPOCHS)
+			continue;
+		c->lines[c->n] = r;
+		diag_epoch_from_report(&c->ep[c->n], &c->lines[c->n], "val_acc");
+		c->n++;
+	}
+	fclose(f);
+	return 0;
+}
+
+static void
+curves_parse(void)
+{
+	static struct loaded c;
+
+	if (n_files == 0) {
+		SKIP("no curves (run tests/common/make_real_curves.sh)");
+		return;
+	}
+	for (int i = 0; i < n_files; i++) {
+		CHECK(load(files[i], &c) == 0);
+		CHECK_MSG(c.bad_lines == 0, "%s", files[i]);
+		CHECK_MSG(c.n >= 1, "%s has no epoch line", files[i]);
+		CHECK_MSG(c.got_final, "%s has no final line", files[i]);
+	}
+}
+
+/* Every verdict the issue asks for has at least one labelled curve. */
+static void
+curves_cover_every_condition(void)
+{
+	static const char *want[] = {
+		"good_fit", "overfitting", "underfitting", "diverged", "plateau",
+		"vanishing_gradients", "exploding_gradients",
+	};
+	char intended[64];
+
+	if (n_files == 0) {
+		SKIP("no curves");
+		return;
+	}
+	for (size_t w = 0; w < sizeof(want) / sizeof(want[0]); w++) {
+		int found = 0;
+
+		for (int i = 0; i < n_files; i++) {
+			intended_of(files[i], intended, sizeof(intended));
+			found |= strcmp(intended, want[w]) == 0;
+		}
+		CHECK_MSG(found, "no curve labelled %s", want[w]);
+	}
+}
+
+static void
+curves_get_intended_verdicts(void)
+{
+	static struct loaded c;
+	struct diag_config cfg;
+	int nv, conf[16][16] = { { 0 } };
+	const char *const *names = diag_verdict_names(&nv);
+	char intended[64];
+	int hits = 0;
+
+	if (n_files == 0) {
+		SKIP("no curves");
+		return;
+	}
+	diag_config_default(&cfg);
+	printf("# %-44s %-20s %s\n", "curve", "diagnosed", "reason");
+	for (int i = 0; i < n_files; i++) {
+		cJSON *d, *v, *why;
+		int ii = -1, di = -1;
+
+		intended_of(files[i], intended, sizeof(intended));
+		if (load(files[i], &c) < 0)
+			continue;
+		d = diag_curve(&cfg, c.ep, c.n, 1, 1);
+		CHECK(d != NULL);
+		if (!d)
+			continue;
+		v = cJSON_GetObjectItemCaseSensitive(d, "verdict");
+		why = cJSON_GetObjectItemCaseSensitive(d, "reason");
+		printf("# %-44s %-20s %s\n", files[i], v->valuestring,
+		       why->valuestring);
+		CHECK_MSG(strcmp(v->valuestring, intended) == 0,
+			  "%s: diagnosed %s", files[i], v->valuestring);
+		hits += strcmp(v->valuestring, intended) == 0;
+		for (int k = 0; k < nv && k < 16; k++) {
+			if (strcmp(names[k], intended) == 0)
+				ii = k;
+			if (strcmp(names[k], v->valuestring) == 0)
+				di = k;
+		}
+		CHECK_MSG(ii >= 0, "%s: intended verdict is not a verdict name",
+			  files[i]);
+		if (ii >= 0 && di >= 0)
+			conf[ii][di]++;
+		cJSON_Delete(d);
+	}
+
+	/* The confusion table: rows intended, columns diagnosed; only the
+	 * verdicts that occur. */
+	printf("#\n# confusion (rows: intended, columns: diagnosed), %d/%d "
+	       "as intended\n# %-20s", hits, n_files, "");
+	for (int k = 0; k < nv; k++) {
+		int used = 0;
+		for (int r = 0; r < nv; r++)
+			used |= conf[r][k] || conf[k][r];
+		if (used)
+			printf(" %5.5s", names[k]);
+	}
+	printf("\n");
+	for (int r = 0; r < nv; r++) {
+		int row = 0;
+		for (int k = 0; k < nv; k++)
+			row += conf[r][k];
+		if (!row)
+			continue;
+		printf("# %-20s", names[r]);
+		for (int k = 0; k < nv; k++) {
+			int used = 0;
+			for (int q = 0; q < nv; q++)
+				used |= conf[q][k] || conf[k][q];
+			if (used)
+				printf(" %5d", conf[r][k]);
+		}
+		printf("\n");
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	curves_dir = argc > 1 ? argv[1] : "tests/common/curves";
+	list_files();
+	RUN(curves_parse);
+	RUN(curves_cover_every_condition);
+	RUN(curves_get_intended_verdicts);
+	for (int i = 0; i < n_files; i++)
+		free(files[i]);
+	return harness_done();
+}
