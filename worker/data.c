@@ -460,8 +460,12 @@ split(struct data_split *out, const struct source *tr, const struct source *te,
 	rng_shuffle(&r, perm, tr->n);
 	n_part = tr->n - (size_t)p->val_size;
 	n_keep = (size_t)llround(p->train_fraction * (double)n_part);
-	if (n_keep < 1)
-		n_keep = 1;
+	if (n_keep < 2) {
+		snprintf(err, errlen, "param 'train_fraction': %g of %zu samples leaves fewer than "
+			 "2 to train on", p->train_fraction, n_part);
+		rc = -EINVAL;
+		goto out;
+	}
 	if ((rc = take_rows(&out->train, tr, perm, n_keep)) < 0 ||
 	    (rc = take_rows(&out->val, tr, perm + n_part, (size_t)p->val_size)) < 0 ||
 	    (rc = take_rows(&out->test, te, NULL, te->n)) < 0) {

@@ -305,6 +305,10 @@ check_combination(const struct params *p, char *err, size_t errlen)
 			 v_augment[p->augment]);
 		return -EINVAL;
 	}
+	if (p->batchnorm && p->batch_size < 2 && p->hidden.n > 0) {
+		snprintf(err, errlen, "param 'batch_size': batchnorm needs batches of at least 2");
+		return -EINVAL;
+	}
 	if (synthetic && p->val_size >= p->synthetic_size) {
 		snprintf(err, errlen, "param 'val_size': %d leaves no training samples "
 			 "(synthetic_size is %d)", p->val_size, p->synthetic_size);

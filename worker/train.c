@@ -129,8 +129,9 @@ train_epoch(struct trainer *t, float lr, long max_batches, struct epoch_stats *e
 		int B = (int)(tr->n - start < (size_t)p->batch_size ? tr->n - start
 								    : (size_t)p->batch_size);
 		/* BatchNorm cannot normalise one sample (PyTorch refuses it too):
-		 * a last batch of one is dropped */
-		if (B == 1 && p->batchnorm && steps > 0)
+		 * a last batch of one is dropped; params and data guarantee a
+		 * batch of at least 2 before it */
+		if (B == 1 && p->batchnorm)
 			break;
 		data_gather(t->xb, t->yb, tr, t->order + start, B, p->augment, t->d->fill,
 			    &t->aug_rng);

@@ -312,6 +312,12 @@ split_is_seeded_by_split_seed(void)
 	p.split_seed = 9;
 	CHECK(data_prepare(&b, &p, 1, err, sizeof(err)) == 0);
 	CHECK(memcmp(a.val.x, b.val.x, a.val.n * a.val.d * sizeof(float)) != 0);
+	/* a train_fraction that leaves fewer than 2 samples is refused */
+	struct params tiny = p;
+	struct data_split c;
+	tiny.train_fraction = 0.001;
+	CHECK(data_prepare(&c, &tiny, 1, err, sizeof(err)) == -EINVAL);
+	CHECK_CONTAINS(err, "param 'train_fraction'");
 	/* per-feature standardisation for tabular data */
 	for (int j = 0; j < a.train.d; j++) {
 		double s = 0;

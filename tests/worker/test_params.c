@@ -126,6 +126,10 @@ rejects_impossible_combinations(void)
 	CHECK(params_parse(&p, "{\"dataset\":\"synthetic\",\"synthetic_size\":500}", err,
 			   sizeof(err)) == -EINVAL);
 	CHECK_CONTAINS(err, "param 'val_size'");
+	CHECK(params_parse(&p, "{\"batchnorm\":true,\"batch_size\":1}", err, sizeof(err)) ==
+	      -EINVAL);
+	CHECK_CONTAINS(err, "param 'batch_size'");
+	CHECK(params_parse(&p, "{\"batchnorm\":false,\"batch_size\":1}", err, sizeof(err)) == 0);
 }
 
 static void
