@@ -353,8 +353,9 @@ struct ctx {
 	/* findings */
 	int diverged, vanishing, exploding, plateau, overfit;
 	int underfit_level, not_converged, still_improving;
-	int blowup, dead;    /* divergence signs that count on a poor curve */
-	char why_blowup[192], why_dead[192];
+	int blowup;          /* epoch-1 blow-up: counts on a poor curve */
+	int val_stuck;       /* V never improved on its first value */
+	char why_blowup[192];
 	int have_any;        /* some loss or accuracy was reported */
 	int shape_ok;        /* enough epochs to judge the shape */
 	int stop_epoch;      /* 0 if none */
@@ -414,7 +415,9 @@ pick(const struct ctx *x, int val, struct series *s, const char **name)
 	} else {
 		return 0;
 	}
-	*name = field_names[s->f];
+	*name = s->flip ? (val ? "val error (1 - val_acc)"
+			       : "train error (1 - train_acc)")
+			: field_names[s->f];
 	return 1;
 }
 
@@ -590,9 +593,6 @@ check_divergence(struct ctx *x)
 				   "not reported");
 		return;
 	}
-	/* "Grows from the first epochs": the loss at the end (averaged over
-	 * up to smooth epochs, never including the first) is well above
-	 * where it started. */
 	t = series_of(x->ep, x->n, F_TRAIN_LOSS);
 	f0 = first_finite(&t);
 	if (f0 < 0 || sv(&t, f0) <= 0)
@@ -600,6 +600,9 @@ check_divergence(struct ctx *x)
 	check_blowup(x);
 	if (check_spike(x, &t, f0) || x->n - f0 < 2)
 		return;
+	/* "Grows from the first epochs": the loss at the end (averaged over
+	 * up to smooth epochs, never including the first) is well above
+	 * where it started. */
 	{
 		int k = x->c->smooth < x->n - 1 - f0 ? x->c->smooth : x->n - 1 - f0;
 		double end = tail_mean(&t, k);
@@ -619,28 +622,51 @@ check_divergence(struct ctx *x)
 /* ---- gradients -------------------------------------------------------- */
 
 /*
+ * The training set is fit perfectly, so gradients of exactly 0 are no
+ * alarm: train accuracy at the end >= 0.999 when reported; else a train
+ * loss below 1% of the best val loss (or, without val, of its own first
+ * value). Not the first value when val is there: after a blow-up in epoch
+ * 1 the first value is astronomic and anything is below 1% of it.
+ */
+static int
+perfect_fit(const struct ctx *x)
+{
+	struct series ta = { x->ep, x->n, F_TRAIN_ACC, 0 };
+	struct series t = series_of(x->ep, x->n, F_TRAIN_LOSS);
+	struct series v = series_of(x->ep, x->n, F_VAL_LOSS);
+	double acc = tail_mean(&ta, 1), end = tail_mean(&t, 1);
+	int vb = argmin_from(&v, 0), f0 = first_finite(&t);
+
+	if (isfinite(acc))
+		return acc >= 0.999;
+	if (!isfinite(end))
+		return 0;
+	if (vb >= 0)
+		return end < 0.01 * sv(&v, vb);
+	return f0 >= 0 && end < 0.01 * sv(&t, f0);
+}
+
+/*
  * A dead network: every layer's gradient norm is exactly 0 from epoch
  * zero_from to the end, so no step changes anything any more (all ReLUs
- * off, typically after a step far too large). A net that fit its training
- * set perfectly also has tiny gradients, so a train loss that fell below
- * 1% of its first value is left alone.
+ * off, typically after a step far too large). That is divergence whatever
+ * the loss looks like: a dead net's loss is flat, which alone would pass
+ * for converged. The one benign case is a net that fits its training set
+ * perfectly (see perfect_fit).
  */
+static int perfect_fit(const struct ctx *x);
+
 static void
 check_dead(struct ctx *x, int zero_from)
 {
-	struct series t = series_of(x->ep, x->n, F_TRAIN_LOSS);
-	int f0 = first_finite(&t);
-	double end = tail_mean(&t, 1);
-
-	if (!zero_from)
+	if (!zero_from || perfect_fit(x))
 		return;
-	if (f0 >= 0 && isfinite(end) && end < 0.01 * sv(&t, f0))
-		return;
-	x->dead = 1;
 	ev_num(x, "dead_from_epoch", zero_from);
-	snprintf(x->why_dead, sizeof(x->why_dead), "every gradient norm is 0 "
-		 "from epoch %d on: the network died and stopped learning",
-		 zero_from);
+	if (x->diverged)
+		return;
+	x->diverged = 1;
+	reason(x, V_DIVERGED, "every gradient norm is 0 from epoch %d on: the "
+	       "network died and stopped learning", zero_from);
 }
 
 static void
@@ -737,38 +763,46 @@ check_gradients(struct ctx *x)
 
 /* ---- plateau ---------------------------------------------------------- */
 
+/* (first - best) / first: how much of its first value a series gained
+ * over the run; NAN when it has no finite or positive first value. */
+static double
+improvement_of(const struct series *s)
+{
+	int f0 = first_finite(s), b = argmin_from(s, 0);
+
+	if (f0 < 0 || b < 0 || sv(s, f0) <= 0)
+		return NAN;
+	return (sv(s, f0) - sv(s, b)) / sv(s, f0);
+}
+
 static void
 check_plateau(struct ctx *x)
 {
-	struct series t;
-	const char *name;
-	double first, best, improvement, acc;
-	int f0, b;
+	struct series t, v;
+	const char *tn, *vn;
+	double imp, vimp = NAN, acc;
 
-	if (!pick(x, 0, &t, &name) && !pick(x, 1, &t, &name))
-		return;
-	f0 = first_finite(&t);
-	b = argmin_from(&t, 0);
-	if (f0 < 0 || b < 0)
-		return;
-	first = sv(&t, f0);
-	best = sv(&t, b);
-	if (first <= 0)
-		return;
-	improvement = (first - best) / first;
-	ev_num(x, "improvement", improvement);
-	if (improvement >= x->c->plateau_tol)
-		return;
 	/* Flat because it learned everything in epoch 1 is not a plateau:
 	 * a high training accuracy says so. */
 	acc = tail_mean(&(struct series){ x->ep, x->n, F_TRAIN_ACC, 0 },
 			x->c->smooth);
 	if (isfinite(acc) && x->c->underfit_acc > 0 && acc >= x->c->underfit_acc)
 		return;
+	if (pick(x, 1, &v, &vn)) {
+		vimp = improvement_of(&v);
+		ev_num(x, "val_improvement", vimp);
+		x->val_stuck = isfinite(vimp) && vimp < x->c->plateau_tol;
+	}
+	if (!pick(x, 0, &t, &tn))
+		return;   /* val alone: val_stuck is the plateau */
+	imp = improvement_of(&t);
+	ev_num(x, "improvement", imp);
+	if (!(imp < x->c->plateau_tol))
+		return;
 	x->plateau = 1;
 	reason(x, V_PLATEAU, "%s improved by %.2f%% of its first value %.4g "
-	       "over %d epochs (plateau_tol %g%%)", name, improvement * 100,
-	       first, x->n, x->c->plateau_tol * 100);
+	       "over %d epochs (plateau_tol %g%%)", tn, imp * 100,
+	       sv(&t, first_finite(&t)), x->n, x->c->plateau_tol * 100);
 }
 
 /* ---- overfitting ------------------------------------------------------ */
@@ -1030,19 +1064,21 @@ static const char *const advice_not_converged[] = {
 	"use a better optimizer (adam, momentum)", NULL,
 };
 
-/* The curve itself is poor: flat, low, or still far from converged. */
+/* The curve itself is poor: flat, low, still far from converged, or a
+ * validation metric that never got better than after epoch 1. */
 static int
 poor_curve(const struct ctx *x)
 {
-	return x->plateau || x->underfit_level || x->not_converged;
+	return x->plateau || x->underfit_level || x->not_converged ||
+	       x->val_stuck;
 }
 
-/* Divergence by a blow-up in epoch 1 or a dead network, which counts only
- * when the curve did not recover (or is too short to tell). */
+/* Divergence by a blow-up in epoch 1, which counts only when the curve
+ * did not recover (or is too short to tell). */
 static int
 soft_diverged(const struct ctx *x)
 {
-	return (x->blowup || x->dead) && (poor_curve(x) || !x->shape_ok);
+	return x->blowup && (poor_curve(x) || !x->shape_ok);
 }
 
 static int
@@ -1189,8 +1225,8 @@ primary_reason(struct ctx *x, enum verdict v)
 	case V_DIVERGED:
 		if (x->diverged)
 			return x->why[v];
-		snprintf(x->why[v], sizeof(x->why[v]), "%s%s%s", x->why_blowup,
-			 x->blowup && x->dead ? "; " : "", x->why_dead);
+		snprintf(x->why[v], sizeof(x->why[v]), "%s, and the curve did "
+			 "not recover", x->why_blowup);
 		return x->why[v];
 	default:
 		return x->why[v];

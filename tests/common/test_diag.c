@@ -596,6 +596,76 @@ dead_network_is_diverged(void)
 	cJSON_Delete(d);
 }
 
+/* Loss only, blown up in epoch 1, then dead: the astronomic first value
+ * must not make the flat 2.30 afterwards look like a perfect fit. */
+static void
+dead_after_blowup_loss_only(void)
+{
+	static const double tl[] = { 1.12e13, 24690, 2.3069, 2.3047, 2.3046 };
+	static const double vl[] = { 20445, 2.3089, 2.3037, 2.3042, 2.3038 };
+	static const double g0[] = { 6.6e6, 5.2e9, 4.8e9 }, gz[] = { 0, 0, 0 };
+	struct curve c;
+	cJSON *d;
+
+	curve_init(&c, 5);
+	for (int i = 0; i < 5; i++) {
+		c.ep[i].train_loss = tl[i];
+		c.ep[i].val_loss = vl[i];
+		set_grad(&c, i, 3, i < 2 ? g0 : gz);
+	}
+	d = diagnose(&c, 1);
+	CHECK_STR(verdict(d), "diverged");
+	CHECK(ev(d, "dead_from_epoch") == 3);
+	dump_on_failure(d);
+	cJSON_Delete(d);
+}
+
+/* A memorized training set: gradients exactly 0 but nothing is wrong. */
+static void
+zero_gradients_of_a_perfect_fit(void)
+{
+	static const double gz[] = { 0, 0 };
+	struct curve c;
+	cJSON *d;
+
+	overfit_curve(&c, 12);
+	for (int i = 0; i < 12; i++) {
+		if (i >= 9) {
+			c.ep[i].train_loss = 1e-7;
+			c.ep[i].train_acc = 1.0;
+			set_grad(&c, i, 2, gz);
+		}
+	}
+	d = diagnose(&c, 1);
+	CHECK(isnan(ev(d, "dead_from_epoch")));
+	CHECK(strcmp(verdict(d) ? verdict(d) : "", "diverged") != 0);
+	dump_on_failure(d);
+	cJSON_Delete(d);
+}
+
+/* Loss only, blow-up in epoch 1, val never better than after epoch 1:
+ * the run did not recover, so the blow-up decides. */
+static void
+blowup_with_stuck_val_loss_only(void)
+{
+	static const double tl[] = { 114.7, 9.36, 2.71, 2.27, 2.32, 2.26 };
+	static const double vl[] = { 2.32, 2.85, 2.45, 2.56, 2.44, 2.42 };
+	struct curve c;
+	cJSON *d;
+
+	curve_init(&c, 6);
+	for (int i = 0; i < 6; i++) {
+		c.ep[i].train_loss = tl[i];
+		c.ep[i].val_loss = vl[i];
+	}
+	d = diagnose(&c, 1);
+	CHECK_STR(verdict(d), "diverged");
+	CHECK_CONTAINS(reason(d), "did not recover");
+	CHECK_NEAR(ev(d, "val_improvement"), 0, 1e-12);
+	dump_on_failure(d);
+	cJSON_Delete(d);
+}
+
 static void
 huge_gradient_norms_are_exploding(void)
 {
@@ -1028,6 +1098,9 @@ main(void)
 	RUN(small_late_wobble_is_not_a_spike);
 	RUN(blowup_in_epoch_one);
 	RUN(dead_network_is_diverged);
+	RUN(dead_after_blowup_loss_only);
+	RUN(zero_gradients_of_a_perfect_fit);
+	RUN(blowup_with_stuck_val_loss_only);
 	RUN(huge_gradient_norms_are_exploding);
 	RUN(single_epoch_is_insufficient);
 	RUN(no_epochs);

@@ -10,6 +10,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -149,57 +150,67 @@ curves_cover_every_condition(void)
 	}
 }
 
+enum mask { ALL_METRICS, LOSS_ONLY, ACC_ONLY };
+
+static const char *const mask_names[] = {
+	"all metrics", "losses only (accuracies dropped)",
+	"accuracies only (losses dropped)",
+};
+
+/* Drops metrics as a partial external trainer would not report them. */
 static void
-curves_get_intended_verdicts(void)
+apply_mask(struct loaded *c, enum mask m)
 {
-	static struct loaded c;
-	struct diag_config cfg;
-	int nv, conf[16][16] = { { 0 } };
-	const char *const *names = diag_verdict_names(&nv);
-	char intended[64];
-	int hits = 0;
-
-	if (n_files == 0) {
-		SKIP("no curves");
-		return;
+	for (int i = 0; i < c->n; i++) {
+		if (m == LOSS_ONLY)
+			c->ep[i].train_acc = c->ep[i].val_acc = c->ep[i].objective = NAN;
+		if (m == ACC_ONLY)
+			c->ep[i].train_loss = c->ep[i].val_loss = NAN;
 	}
-	diag_config_default(&cfg);
-	printf("# %-44s %-20s %s\n", "curve", "diagnosed", "reason");
-	for (int i = 0; i < n_files; i++) {
-		cJSON *d, *v, *why;
-		int ii = -1, di = -1;
+}
 
-		intended_of(files[i], intended, sizeof(intended));
-		if (load(files[i], &c) < 0)
-			continue;
-		d = diag_curve(&cfg, c.ep, c.n, 1, 1);
-		CHECK(d != NULL);
-		if (!d)
-			continue;
-		v = cJSON_GetObjectItemCaseSensitive(d, "verdict");
-		why = cJSON_GetObjectItemCaseSensitive(d, "reason");
-		printf("# %-44s %-20s %s\n", files[i], v->valuestring,
-		       why->valuestring);
-		CHECK_MSG(strcmp(v->valuestring, intended) == 0,
-			  "%s: diagnosed %s", files[i], v->valuestring);
-		hits += strcmp(v->valuestring, intended) == 0;
-		for (int k = 0; k < nv && k < 16; k++) {
-			if (strcmp(names[k], intended) == 0)
-				ii = k;
-			if (strcmp(names[k], v->valuestring) == 0)
-				di = k;
-		}
-		CHECK_MSG(ii >= 0, "%s: intended verdict is not a verdict name",
-			  files[i]);
-		if (ii >= 0 && di >= 0)
-			conf[ii][di]++;
-		cJSON_Delete(d);
-	}
+/*
+ * What a partial trainer cannot show, so a miss is allowed there if the
+ * diagnosis says so: with losses only, how poor a converged loss is (the
+ * tiny network); with accuracies only, a loss that blew up or spiked while
+ * the accuracy just sat at chance.
+ */
+static const struct {
+	enum mask m;
+	const char *intended, *must_say;
+} blind_spots[] = {
+	{ LOSS_ONLY, "underfitting", "underfitting by level: train_acc not reported" },
+	{ ACC_ONLY, "diverged", "divergence by a rising loss: train_loss not reported" },
+};
 
-	/* The confusion table: rows intended, columns diagnosed; only the
-	 * verdicts that occur. */
-	printf("#\n# confusion (rows: intended, columns: diagnosed), %d/%d "
-	       "as intended\n# %-20s", hits, n_files, "");
+static int
+says(const cJSON *d, const char *what)
+{
+	const cJSON *e;
+
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(d, "not_judged"))
+		if (cJSON_IsString(e) && strstr(e->valuestring, what))
+			return 1;
+	return 0;
+}
+
+/* A miss under mask m is excused when it is a known blind spot of m and
+ * the diagnosis names it in not_judged. */
+static int
+excused(const cJSON *d, enum mask m, const char *intended)
+{
+	for (size_t i = 0; i < sizeof(blind_spots) / sizeof(blind_spots[0]); i++)
+		if (blind_spots[i].m == m &&
+		    strcmp(blind_spots[i].intended, intended) == 0 &&
+		    says(d, blind_spots[i].must_say))
+			return 1;
+	return 0;
+}
+
+static void
+print_confusion(int conf[16][16], const char *const *names, int nv)
+{
+	printf("# %-20s", "");
 	for (int k = 0; k < nv; k++) {
 		int used = 0;
 		for (int r = 0; r < nv; r++)
@@ -226,6 +237,83 @@ curves_get_intended_verdicts(void)
 	}
 }
 
+/*
+ * Diagnoses every curve with metrics masked by m and prints the table.
+ * Each curve must get its intended verdict, except in the blind spots of
+ * a partial trainer, where the diagnosis must say what it could not judge.
+ */
+static void
+evaluate(enum mask m)
+{
+	static struct loaded c;
+	struct diag_config cfg;
+	int nv, conf[16][16] = { { 0 } };
+	const char *const *names = diag_verdict_names(&nv);
+	char intended[64];
+	int hits = 0;
+
+	diag_config_default(&cfg);
+	printf("# --- %s\n# %-44s %-20s %s\n", mask_names[m], "curve",
+	       "diagnosed", "reason");
+	for (int i = 0; i < n_files; i++) {
+		cJSON *d, *v, *why;
+		int ii = -1, di = -1, hit;
+
+		intended_of(files[i], intended, sizeof(intended));
+		if (load(files[i], &c) < 0)
+			continue;
+		apply_mask(&c, m);
+		d = diag_curve(&cfg, c.ep, c.n, 1, 1);
+		CHECK(d != NULL);
+		if (!d)
+			continue;
+		v = cJSON_GetObjectItemCaseSensitive(d, "verdict");
+		why = cJSON_GetObjectItemCaseSensitive(d, "reason");
+		hit = strcmp(v->valuestring, intended) == 0;
+		hits += hit;
+		printf("# %-44s %-20s %s\n", files[i], v->valuestring,
+		       why->valuestring);
+		CHECK_MSG(hit || excused(d, m, intended), "%s (%s): diagnosed %s",
+			  files[i], mask_names[m], v->valuestring);
+		for (int k = 0; k < nv && k < 16; k++) {
+			if (strcmp(names[k], intended) == 0)
+				ii = k;
+			if (strcmp(names[k], v->valuestring) == 0)
+				di = k;
+		}
+		CHECK_MSG(ii >= 0, "%s: intended verdict is not a verdict name",
+			  files[i]);
+		if (ii >= 0 && di >= 0)
+			conf[ii][di]++;
+		cJSON_Delete(d);
+	}
+	printf("#\n# confusion, %s (rows: intended, columns: diagnosed): "
+	       "%d/%d as intended\n", mask_names[m], hits, n_files);
+	print_confusion(conf, names, nv);
+}
+
+static void
+curves_get_intended_verdicts(void)
+{
+	if (n_files == 0) {
+		SKIP("no curves");
+		return;
+	}
+	evaluate(ALL_METRICS);
+}
+
+/* An external trainer that reports only losses, or only accuracies. */
+static void
+partial_metrics_match_or_say_why(void)
+{
+	if (n_files == 0) {
+		SKIP("no curves");
+		return;
+	}
+	evaluate(LOSS_ONLY);
+	evaluate(ACC_ONLY);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -234,6 +322,7 @@ main(int argc, char **argv)
 	RUN(curves_parse);
 	RUN(curves_cover_every_condition);
 	RUN(curves_get_intended_verdicts);
+	RUN(partial_metrics_match_or_say_why);
 	for (int i = 0; i < n_files; i++)
 		free(files[i]);
 	return harness_done();
