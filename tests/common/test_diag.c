@@ -1075,6 +1075,47 @@ long_curve(void)
 	cJSON_Delete(d);
 }
 
+/* Random curves with NaN, inf, zeros, negative and missing values: every
+ * diagnosis keeps its documented shape, under both modes and states. */
+static void
+random_curves_keep_shape(void)
+{
+	static const double specials[] = { NAN, INFINITY, -INFINITY, 0, -1, 1e300 };
+	static struct curve c;
+	unsigned seed = 99;
+
+	for (int it = 0; it < 400; it++) {
+		int n = it % 40;
+
+		curve_init(&c, n);
+		for (int i = 0; i < n; i++) {
+			double *f[] = { &c.ep[i].train_loss, &c.ep[i].val_loss,
+					&c.ep[i].train_acc, &c.ep[i].val_acc,
+					&c.ep[i].objective };
+			double g[3];
+
+			for (int k = 0; k < 5; k++) {
+				seed = seed * 1103515245u + 12345u;
+				if ((seed >> 24) % 8 == 0)
+					*f[k] = specials[(seed >> 8) % 6];
+				else
+					*f[k] = (double)((seed >> 8) % 1000) / 500.0;
+			}
+			for (int k = 0; k < 3; k++) {
+				seed = seed * 1103515245u + 12345u;
+				g[k] = (seed >> 24) % 10 == 0 ? specials[(seed >> 8) % 6]
+							      : (double)((seed >> 8) % 1000);
+			}
+			if (it % 3)
+				set_grad(&c, i, 1 + it % 3, g);
+		}
+		cJSON *d = diag_curve(&cfg, c.ep, n, it % 2, it % 4 < 2);
+		check_shape(d);
+		cJSON_Delete(d);
+		(void)diag_diverged(&cfg, c.ep, n, NULL, 0);
+	}
+}
+
 int
 main(void)
 {
@@ -1119,5 +1160,6 @@ main(void)
 	RUN(verdict_names_listed);
 	RUN(epoch_from_report_maps_nonfinite);
 	RUN(long_curve);
+	RUN(random_curves_keep_shape);
 	return harness_done();
 }

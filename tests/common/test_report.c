@@ -334,6 +334,69 @@ strip_prefix(void)
 	CHECK(p == NULL);
 }
 
+/* Random byte flips, insertions and truncations of valid lines: the parser
+ * either accepts with the struct's invariants intact or rejects with a
+ * message; it never crashes (run under ASan/UBSan too). */
+static void
+fuzz_mutations_keep_invariants(void)
+{
+	static const char *seeds[] = {
+		"{\"epoch\":3,\"train_loss\":0.61,\"val_acc\":0.81,\"grad_norm\":[0.3,NaN,1]}",
+		"{\"final\":true,\"best_epoch\":7,\"test_acc\":0.884}",
+		"{\"epoch\":1,\"note\":\"NaN \\\" Infinity\",\"x\":-Infinity}",
+	};
+	static const char alphabet[] = "{}[]\":,\\ -+.eE0123456789NaIfinityulrs";
+	unsigned seed = 7;
+	char buf[256];
+	int accepted = 0, rejected = 0;
+
+	for (int it = 0; it < 20000; it++) {
+		const char *src = seeds[it % 3];
+		size_t len = strlen(src);
+		int edits = 1 + it % 4;
+
+		memcpy(buf, src, len);
+		for (int e = 0; e < edits; e++) {
+			size_t pos;
+			char c;
+
+			seed = seed * 1103515245u + 12345u;
+			pos = (seed >> 8) % (len ? len : 1);
+			c = alphabet[(seed >> 20) % (sizeof(alphabet) - 1)];
+			switch ((seed >> 16) % 3) {
+			case 0:
+				buf[pos] = c;
+				break;
+			case 1:
+				if (len < sizeof(buf) - 1) {
+					memmove(buf + pos + 1, buf + pos, len - pos);
+					buf[pos] = c;
+					len++;
+				}
+				break;
+			default:
+				len = pos;
+				break;
+			}
+		}
+		err[0] = '\0';
+		if (report_parse(buf, len, &r, err, sizeof(err)) == 0) {
+			accepted++;
+			CHECK(r.kind == REPORT_EPOCH || r.kind == REPORT_FINAL);
+			CHECK(r.kind != REPORT_EPOCH || r.epoch >= 1);
+			CHECK(r.n_metrics >= 0 && r.n_metrics <= REPORT_MAX_METRICS);
+			CHECK(r.n_grad >= 0 && r.n_grad <= REPORT_MAX_GRAD);
+			for (int i = 0; i < r.n_metrics; i++)
+				CHECK(strlen(r.metrics[i].name) < REPORT_MAX_NAME);
+		} else {
+			rejected++;
+			CHECK(strncmp(err, "bad report line \"", 17) == 0);
+		}
+	}
+	/* both outcomes occurred, so the mutations exercised both paths */
+	CHECK(accepted > 100 && rejected > 100);
+}
+
 int
 main(void)
 {
@@ -355,5 +418,6 @@ main(void)
 	RUN(error_quote_is_one_line);
 	RUN(to_json_round_trip);
 	RUN(strip_prefix);
+	RUN(fuzz_mutations_keep_invariants);
 	return harness_done();
 }
