@@ -3,9 +3,10 @@
  *
  * The curve is looked at through "series": one metric along the epochs,
  * read as badness (a loss, or 1 - accuracy), so every rule below is written
- * once for "lower is better". Each check fills a struct finding-set and
- * adds the figures it used to the evidence object; diag_curve() then picks
- * the primary verdict by a fixed precedence and turns the rest into tags.
+ * once for "lower is better". Each check records its findings in struct
+ * ctx and adds the figures it used to the evidence object; diag_curve()
+ * then picks the primary verdict by a fixed precedence and turns the rest
+ * into tags.
  * Rules and thresholds are documented in docs/diagnosis.md; keep the two
  * in step.
  */
