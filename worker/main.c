@@ -166,10 +166,13 @@ main(int argc, char **argv)
 		fprintf(stderr, "sweep-worker: %s\n", err);
 		return EXIT_INVALID;
 	}
-	if (env_seed(&seed) < 0 || env_report_fd(&fd) < 0)
+	if (env_seed(&seed) < 0)
 		return EXIT_INVALID;
+	/* --check validates params only: the report fd belongs to a real run */
 	if (check)
 		return 0;
+	if (env_report_fd(&fd) < 0)
+		return EXIT_INVALID;
 	if (install_signals() < 0) {
 		perror("sweep-worker: sigaction");
 		return 1;

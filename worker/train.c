@@ -59,7 +59,9 @@ static int
 trainer_init(struct trainer *t, const struct params *p, const struct data_split *d,
 	     uint64_t seed, volatile sig_atomic_t *stop)
 {
-	int B = p->batch_size, mb = B > EVAL_BATCH ? B : EVAL_BATCH;
+	/* a batch never exceeds the training part, whatever batch_size says */
+	int B = (size_t)p->batch_size < d->train.n ? p->batch_size : (int)d->train.n;
+	int mb = B > EVAL_BATCH ? B : EVAL_BATCH;
 	size_t nd = (size_t)d->train.d;
 	int rc;
 
