@@ -453,7 +453,12 @@ start_one(struct sweep *sw)
 		t = create_trial(sw, NULL, err, sizeof err);
 		if (!t) {
 			log_error("sweep %" PRId64 ": %s", sw->id, err);
-			sweep_end(sw, SWEEP_FAILED, err);
+			if (sweep_end(sw, SWEEP_FAILED, err) < 0) {
+				/* Not even the failure could be stored: stop
+				 * scheduling it in memory all the same. */
+				sw->ending = 1;
+				sw->end_status = SWEEP_FAILED;
+			}
 			sweep_check_done(sw);
 			return;
 		}
@@ -536,14 +541,15 @@ curve_append(struct trial *t, const struct report_line *r, double objective)
 			return -ENOMEM;
 		memcpy(g, r->grad_norm, (size_t)r->n_grad * sizeof *g);
 	}
-	e = &t->curve[t->n_curve++];
-	e->epoch = r->epoch;
-	e->train_loss = report_get(r, "train_loss");
-	e->val_loss = report_get(r, "val_loss");
-	e->train_acc = report_get(r, "train_acc");
-	e->val_acc = report_get(r, "val_acc");
+	e = &t->curve[t->n_curve];
+	/* A NaN loss reads as +inf there, so "diverged" is told from "not
+	 * reported" even at epoch 1. */
+	if (diag_epoch_from_report(e, r, NULL) < 0) {
+		free(g);
+		return -EINVAL;
+	}
+	t->n_curve++;
 	e->objective = objective;
-	e->n_grad = r->n_grad;
 	e->grad_norm = g;
 	return 0;
 }

@@ -302,8 +302,7 @@ on_report_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
 	if (n == 0)
 		return;
 	if (n < 0) {
-		if (linebuf_finish(&t->report_lb, on_report_line, t) == -E2BIG)
-			protocol_error(t, "report line longer than 64 KiB");
+		linebuf_finish(&t->report_lb, on_report_line, t);
 		close_pipe(t, &t->report);
 		return;
 	}
