@@ -231,6 +231,12 @@ def main():
     except (ValueError, OSError) as e:
         usage_error("SWEEP_REPORT_FD: %s" % e)
 
+    # One thread. torch.set_num_threads(1) alone is not enough with Debian's
+    # python3-torch: it calls the system libblas.so.3 (OpenBLAS, pthread
+    # build), which starts its own thread per core unless told otherwise
+    # before it is loaded.
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = "1"
     import numpy as np
     import torch
     import torch.nn as nn
