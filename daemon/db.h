@@ -1,0 +1,229 @@
+/*
+ * daemon/db.h: sweepd's storage, one SQLite database in the state directory.
+ *
+ * The daemon keeps live state in memory and writes every change here before
+ * it acknowledges it: each db_ call that changes something has committed when
+ * it returns 0 (or, between db_begin and db_commit, commits with the group).
+ * The database runs in WAL mode with synchronous=NORMAL: a commit survives
+ * the daemon being killed at any moment (SIGKILL, OOM), not a power cut
+ * (see docs/storage.md). Migrations from schema/NNNN_*.sql are compiled in and
+ * applied at open.
+ *
+ * Errors: every int function returns 0 or a negative errno code:
+ *   -EINVAL  bad argument (unknown status string, JSON text that does not
+ *            parse, negative number); nothing was written
+ *   -ENOENT  no such sweep / trial
+ *   -EEXIST  the row exists (duplicate trial number, duplicate epoch)
+ *   -EROFS   the database is read-only
+ *   -ENOSPC  the disk (or the database's size cap) is full
+ *   -EBUSY   another process holds the database lock past the busy timeout
+ *   -ENOMEM  out of memory
+ *   -EIO     any other SQLite error (corruption, I/O)
+ * A storage failure (-EIO, -EROFS, -ENOSPC, -EBUSY, -ENOMEM) is logged to
+ * stderr with the function name and SQLite's message, and that message is
+ * kept for db_last_error. A failed call leaves no partial change behind.
+ *
+ * Not thread-safe: one struct db belongs to one thread (the daemon's loop).
+ */
+#ifndef SWEEPD_DAEMON_DB_H
+#define SWEEPD_DAEMON_DB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cJSON.h>
+
+struct db;   /* opaque: the sqlite3 handle and its prepared statements */
+
+/* Opens (creating if needed) the database at path, checks it
+ * (PRAGMA quick_check), sets WAL, synchronous=NORMAL, foreign_keys=ON and
+ * applies the pending migrations, each in its own transaction.
+ * On success *out is a new handle owned by the caller (db_close).
+ * On failure *out is NULL and err (if not NULL) holds a message naming the
+ * file: not a database or corrupted (-EIO), schema newer than this build
+ * ("database schema version 7 is newer than this sweepd supports (2);
+ * upgrade sweepd", -EPROTO), read-only file or directory (-EROFS),
+ * cannot open (-EACCES, -ENOENT), a failed migration (-EIO). */
+int db_open(const char *path, struct db **out, char *err, size_t errlen);
+
+/* db_open with explicit sqlite3_open_v2 flags; the test seam for storage
+ * faults. SQLITE_OPEN_READONLY opens an existing, already migrated database
+ * without writing to it (no migration, no journal-mode change): every
+ * writing call then fails with -EROFS. Other flags as db_open. */
+int db_open_flags(const char *path, int sqlite_flags, struct db **out,
+		  char *err, size_t errlen);
+
+/* Finalizes every statement and closes (the last connection checkpoints the
+ * WAL into the main file). NULL is fine. An open db_begin is rolled back. */
+void db_close(struct db *db);
+
+/* PRAGMA user_version after the migrations: the schema version in use. */
+int db_schema_version(struct db *db);
+
+/* The newest schema version this build knows (the number of migrations). */
+int db_schema_latest(void);
+
+/* SQLite's message for the last failed call on db, "" when none. Borrowed:
+ * valid until the next db_ call on db. */
+const char *db_last_error(const struct db *db);
+
+/* Test seam: caps the database at pages pages (PRAGMA max_page_count), so
+ * that writes past it fail as a full disk (-ENOSPC) does. Returns 0 or a
+ * negative errno. */
+int db_set_max_pages(struct db *db, int64_t pages);
+
+/* Diagnostic: the EXPLAIN QUERY PLAN of the statement db_best_json runs
+ * (mode_max picks which), one plan line per "\n"-ended line, into buf
+ * (truncated to len). Lets a test or an operator check that `best` is an
+ * index search, not a scan. 0 or a negative errno. */
+int db_best_plan(struct db *db, int mode_max, char *buf, size_t len);
+
+/* ---- transactions ----------------------------------------------------- */
+
+/* Groups the following writes into one transaction (BEGIN IMMEDIATE).
+ * Calls do not nest: db_begin inside db_begin is -EINVAL. */
+int db_begin(struct db *db);
+/* Commits the group. On failure the group is rolled back (nothing of it is
+ * stored) and the connection is out of the transaction again. */
+int db_commit(struct db *db);
+/* Drops the group. 0 also when no transaction is open. */
+int db_rollback(struct db *db);
+
+/* ---- sweeps ----------------------------------------------------------- */
+/* Status strings: "running", "paused", "completed", "failed", "cancelled".
+ * Times are unix seconds. String arguments are borrowed for the call. */
+
+/* New sweep, status "running". spec_json must be a JSON object (-EINVAL
+ * otherwise); trials_total >= 0. *id_out gets the sweep's id. */
+int db_sweep_create(struct db *db, const char *name, const char *spec_json,
+		    int trials_total, double now, int64_t *id_out);
+/* Sets the status and error (NULL clears it). For an end state
+ * (completed, failed, cancelled) ended_at = now; otherwise ended_at is
+ * cleared. -ENOENT for an unknown id, -EINVAL for an unknown status. */
+int db_sweep_set_status(struct db *db, int64_t id, const char *status,
+			const char *error, double now);
+/* Replaces the stored spec (a JSON object). -ENOENT, -EINVAL. */
+int db_sweep_set_spec(struct db *db, int64_t id, const char *spec_json);
+
+/* ---- trials ----------------------------------------------------------- */
+/* Status strings: "queued", "running", "completed", "failed", "pruned",
+ * "cancelled". */
+
+/* New trial number (>= 1) of sweep_id, status queued, attempt 0.
+ * params_json must be a JSON object. -ENOENT for an unknown sweep, -EEXIST
+ * when the sweep already has that number. */
+int db_trial_create(struct db *db, int64_t sweep_id, int number,
+		    const char *params_json, uint64_t seed,
+		    int64_t *trial_id_out);
+/* queued -> running for this attempt: stores pid and proc_start (the
+ * /proc/PID/stat starttime, to tell an orphan from a recycled pid) and
+ * started_at = now, and clears the results of any earlier attempt (epochs
+ * count, objective, best epoch, test metrics, diagnosis, error).
+ * -ENOENT for an unknown trial, -EINVAL when it is not queued. */
+int db_trial_start(struct db *db, int64_t trial_id, int attempt, int pid,
+		   int64_t proc_start, double now);
+/* Stores one reported epoch of this attempt: objective (NAN = absent,
+ * stored as NULL) and metrics_json (a JSON object; its train_loss, val_loss,
+ * train_acc and val_acc numbers are also kept as columns), and counts it in
+ * the trial's epochs. -EEXIST when (trial, attempt, epoch) is stored
+ * already, -ENOENT for an unknown trial, -EINVAL when attempt is not the
+ * trial's current attempt or metrics_json is not an object. */
+int db_trial_epoch(struct db *db, int64_t trial_id, int attempt, int epoch,
+		   double objective, const char *metrics_json);
+
+struct db_trial_end {
+	const char *status;          /* completed, failed, pruned or cancelled */
+	double objective;            /* NAN = none */
+	int best_epoch;              /* 0 = none */
+	double test_loss, test_acc;  /* NAN = none */
+	const char *diagnosis_json;  /* NULL keeps the stored one */
+	const char *error;           /* NULL or message */
+	const char *error_class;     /* NULL or "signal", "timeout", "stall",
+				      * "oom", "exit", "protocol", "cancelled",
+				      * "interrupted" */
+	int exit_code;               /* -1 none */
+	int signal;                  /* 0 none */
+	const char *stderr_tail;     /* NULL or the last bytes of stderr */
+	double now;                  /* ended_at */
+};
+/* Ends the trial with e (borrowed). -ENOENT, -EINVAL (status not an end
+ * state, diagnosis_json not JSON). */
+int db_trial_end(struct db *db, int64_t trial_id, const struct db_trial_end *e);
+/* Back to queued with attempt as its attempt count; pid cleared. The epochs
+ * of earlier attempts stay stored. -ENOENT. */
+int db_trial_requeue(struct db *db, int64_t trial_id, int attempt);
+/* Replaces the live diagnosis (a JSON object or NULL). -ENOENT, -EINVAL. */
+int db_trial_set_diagnosis(struct db *db, int64_t trial_id,
+			   const char *diagnosis_json);
+
+/* ---- loading at start-up ---------------------------------------------- */
+/* Each loader calls cb once per row, in order. The row and its strings are
+ * borrowed for the callback's duration only. A callback returning nonzero
+ * stops the walk and the loader returns that value. A callback may call
+ * writing db_ functions but not the same loader again. */
+
+struct db_sweep_row {
+	int64_t id;
+	const char *name, *spec_json, *status;
+	int trials_total;
+	double created_at;
+};
+/* Sweeps ordered by id; only running and paused ones when only_active. */
+int db_load_sweeps(struct db *db, int only_active,
+		   int (*cb)(void *ud, const struct db_sweep_row *r), void *ud);
+
+struct db_trial_row {
+	int64_t id;
+	int64_t sweep_id;
+	int number;
+	const char *params_json, *status;
+	int attempt;
+	int pid;               /* 0 = none */
+	int64_t proc_start;    /* 0 = none */
+	uint64_t seed;
+	double objective;      /* NAN = none */
+	int best_epoch;        /* 0 = none */
+	int epochs;            /* epochs stored for the current attempt */
+};
+/* The sweep's trials ordered by number (none for an unknown sweep). */
+int db_load_trials(struct db *db, int64_t sweep_id,
+		   int (*cb)(void *ud, const struct db_trial_row *r), void *ud);
+/* The objective of every epoch of each trial's current attempt, ordered by
+ * trial number then epoch; objective is NAN where none was reported. */
+int db_load_curves(struct db *db, int64_t sweep_id,
+		   int (*cb)(void *ud, int64_t trial_id, int epoch,
+			     double objective), void *ud);
+
+/* ---- reads for client ops --------------------------------------------- */
+/* Each stores in *out a NEW cJSON tree owned by the caller (cJSON_Delete);
+ * *out is NULL on failure. Absent values are JSON null. */
+
+/* Array of sweep summaries ordered by id:
+ * {"id","name","status","created_at","ended_at","trials_total",
+ *  "counts":{"queued","running","completed","failed","pruned","cancelled"},
+ *  "objective":{"metric","mode"} (from the spec),
+ *  "best":{"number","objective"} or null} */
+int db_sweeps_json(struct db *db, cJSON **out);
+/* One summary as above plus "spec" (the parsed object) and "error".
+ * -ENOENT for an unknown id. */
+int db_sweep_json(struct db *db, int64_t id, cJSON **out);
+/* Array ordered by number of trial objects:
+ * {"id","number","status","attempt","params","seed","objective",
+ *  "best_epoch","epochs","test_loss","test_acc","diagnosis",
+ *  "error": null or {"class","message","exit_code","signal"},
+ *  "started_at","ended_at"}. An unknown sweep gives an empty array. */
+int db_trials_json(struct db *db, int64_t sweep_id, cJSON **out);
+/* One trial object as above plus "stderr_tail" and "curve": one object per
+ * epoch of the current attempt, {"epoch":N, ...every stored metric}, in
+ * epoch order. -ENOENT for an unknown (sweep, number). */
+int db_trial_json(struct db *db, int64_t sweep_id, int number, cJSON **out);
+/* The completed trial with the highest (mode_max) or lowest objective, as a
+ * trial object of db_trials_json; ties go to the lower number. An index
+ * lookup on trials(sweep_id, status, objective). -ENOENT when the sweep has
+ * no completed trial with an objective. */
+int db_best_json(struct db *db, int64_t sweep_id, int mode_max, cJSON **out);
+/* Every epoch row of the sweep, every attempt, for export, ordered by
+ * number, attempt, epoch: [{"number","attempt","epoch", ...metrics}]. */
+int db_epochs_json(struct db *db, int64_t sweep_id, cJSON **out);
+
+#endif

@@ -1,0 +1,875 @@
+/*
+ * tests/db/test_db.c: the storage API round trip. Every test opens its own
+ * database in its own temp dir, writes through db_ calls and checks the
+ * exact values that come back through the loaders and the *_json reads.
+ */
+#include "tests/db/dbtest.h"
+
+#define SPEC_MAX "{\"name\":\"s\",\"objective\":{\"metric\":\"val_acc\"," \
+		 "\"mode\":\"max\"},\"search\":{\"trials\":4}}"
+#define SPEC_MIN "{\"name\":\"m\",\"objective\":{\"metric\":\"val_loss\"," \
+		 "\"mode\":\"min\"}}"
+
+static struct db_trial_end
+end_completed(double objective, int best_epoch, double now)
+{
+	struct db_trial_end e = {
+		.status = "completed", .objective = objective,
+		.best_epoch = best_epoch, .test_loss = NAN, .test_acc = NAN,
+		.exit_code = 0, .now = now,
+	};
+	return e;
+}
+
+/* A trial that ran attempt 1 with the given per-epoch objectives and
+ * completed with the best of them (mode max). */
+static int64_t
+completed_trial(struct db *db, int64_t sweep, int number, const double *obj,
+		int n, int mode_max)
+{
+	int64_t id = -1;
+	int best = 0;
+	char m[128];
+
+	CHECK(db_trial_create(db, sweep, number, "{\"x\":1}", 7, &id) == 0);
+	CHECK(db_trial_start(db, id, 1, 1000 + number, 55, 10.0) == 0);
+	for (int e = 1; e <= n; e++) {
+		snprintf(m, sizeof m, "{\"epoch\":%d,\"val_acc\":%.17g}", e,
+			 obj[e - 1]);
+		CHECK(db_trial_epoch(db, id, 1, e, obj[e - 1], m) == 0);
+		if (!best || (mode_max ? obj[e - 1] > obj[best - 1]
+				       : obj[e - 1] < obj[best - 1]))
+			best = e;
+	}
+	struct db_trial_end e = end_completed(obj[best - 1], best, 20.0);
+	CHECK(db_trial_end(db, id, &e) == 0);
+	return id;
+}
+
+static void
+open_close_null_is_harmless(void)
+{
+	db_close(NULL);
+	CHECK(db_schema_version(NULL) == -EINVAL);
+	CHECK_STR(db_last_error(NULL), "");
+}
+
+static void
+create_start_epoch_end_round_trip(void)
+{
+	struct tdir t;
+	struct db *db;
+	cJSON *j = NULL, *one = NULL, *arr = NULL;
+	int64_t sid = 0, tid = 0;
+
+	if (tdir_make(&t) < 0 || !(db = topen(&t))) {
+		CHECK(0);
+		return;
+	}
+	CHECK(db_sweep_create(db, "fashion", SPEC_MAX, 4, 1000.5, &sid) == 0);
+	CHECK(sid == 1);
+	CHECK(db_trial_create(db, sid, 1, "{\"lr\":0.001,\"act\":\"relu\"}",
+			      12345678901ULL, &tid) == 0);
+	CHECK(db_trial_start(db, tid, 1, 4242, 987654, 1001.25) == 0);
+	CHECK(db_trial_epoch(db, tid, 1, 1, 0.81,
+		"{\"epoch\":1,\"train_loss\":0.61,\"val_loss\":0.52,"
+		"\"train_acc\":0.78,\"val_acc\":0.81,\"grad_norm\":[0.3,0.1]}") == 0);
+	CHECK(db_trial_epoch(db, tid, 1, 2, 0.84,
+		"{\"epoch\":2,\"train_loss\":0.41,\"val_loss\":0.45,"
+		"\"train_acc\":0.85,\"val_acc\":0.84,\"lr\":0.001}") == 0);
+	CHECK(db_trial_set_diagnosis(db, tid, "{\"verdict\":\"good_fit\"}") == 0);
+	struct db_trial_end e = {
+		.status = "completed", .objective = 0.84, .best_epoch = 2,
+		.test_loss = 0.33, .test_acc = 0.884, .diagnosis_json = NULL,
+		.exit_code = 0, .signal = 0, .stderr_tail = "done\n",
+		.now = 1005.75,
+	};
+	CHECK(db_trial_end(db, tid, &e) == 0);
+
+	CHECK(db_trials_json(db, sid, &arr) == 0);
+	CHECK(cJSON_GetArraySize(arr) == 1);
+	const cJSON *tr = cJSON_GetArrayItem(arr, 0);
+	CHECK(jnum(tr, "id") == (double)tid);
+	CHECK(jnum(tr, "number") == 1);
+	CHECK_STR(jstr(tr, "status"), "completed");
+	CHECK(jnum(tr, "attempt") == 1);
+	CHECK(jnum(jget(tr, "params"), "lr") == 0.001);
+	CHECK_STR(jstr(jget(tr, "params"), "act"), "relu");
+	CHECK(jnum(tr, "seed") == 12345678901.0);
+	CHECK(jnum(tr, "objective") == 0.84);
+	CHECK(jnum(tr, "best_epoch") == 2);
+	CHECK(jnum(tr, "epochs") == 2);
+	CHECK(jnum(tr, "test_loss") == 0.33);
+	CHECK(jnum(tr, "test_acc") == 0.884);
+	/* db_trial_end with diagnosis NULL keeps the live one. */
+	CHECK_STR(jstr(jget(tr, "diagnosis"), "verdict"), "good_fit");
+	CHECK(jnull(tr, "error"));
+	CHECK(jnum(tr, "started_at") == 1001.25);
+	CHECK(jnum(tr, "ended_at") == 1005.75);
+	CHECK(jget(tr, "curve") == NULL);
+
+	CHECK(db_trial_json(db, sid, 1, &one) == 0);
+	CHECK_STR(jstr(one, "stderr_tail"), "done\n");
+	const cJSON *curve = jget(one, "curve");
+	CHECK(cJSON_GetArraySize(curve) == 2);
+	const cJSON *p1 = cJSON_GetArrayItem(curve, 0);
+	const cJSON *p2 = cJSON_GetArrayItem(curve, 1);
+	CHECK(jnum(p1, "epoch") == 1);
+	CHECK(jnum(p1, "train_loss") == 0.61);
+	CHECK(jnum(p1, "val_acc") == 0.81);
+	CHECK(cJSON_GetArraySize(jget(p1, "grad_norm")) == 2);
+	CHECK(jnum(p2, "epoch") == 2);
+	CHECK(jnum(p2, "val_acc") == jnum(one, "objective"));
+	CHECK(jnum(p2, "lr") == 0.001);
+	/* "epoch" comes first and once. */
+	CHECK_STR(p2->child ? p2->child->string : NULL, "epoch");
+	CHECK(cJSON_GetArraySize((cJSON *)p2) == 6);
+
+	CHECK(db_sweep_json(db, sid, &j) == 0);
+	CHECK(jnum(j, "id") == 1);
+	CHECK_STR(jstr(j, "name"), "fashion");
+	CHECK_STR(jstr(j, "status"), "running");
+	CHECK(jnum(j, "created_at") == 1000.5);
+	CHECK(jnull(j, "ended_at"));
+	CHECK(jnull(j, "error"));
+	CHECK(jnum(j, "trials_total") == 4);
+	CHECK(jnum(jget(j, "counts"), "completed") == 1);
+	CHECK(jnum(jget(j, "counts"), "queued") == 0);
+	CHECK(jnum(jget(j, "counts"), "running") == 0);
+	CHECK_STR(jstr(jget(j, "objective"), "metric"), "val_acc");
+	CHECK_STR(jstr(jget(j, "objective"), "mode"), "max");
+	CHECK(jnum(jget(j, "best"), "number") == 1);
+	CHECK(jnum(jget(j, "best"), "objective") == 0.84);
+	CHECK(jnum(jget(jget(j, "spec"), "search"), "trials") == 4);
+
+	cJSON_Delete(j);
+	cJSON_Delete(one);
+	cJSON_Delete(arr);
+	db_close(db);
+	tdir_clean(&t);
+}
+
+static void
+sweep_status_sets_and_clears_ended_at(void)
+{
+	struct tdir t;
+	struct db *db;
+	cJSON *j = NULL, *all = NULL;
+	int64_t a = 0, b = 0;
+
+	if (tdir_make(&t) < 0 || !(db = topen(&t))) {
+		CHECK(0);
+		return;
+	}
+	CHECK(db_sweep_create(db, "a", SPEC_MAX, 2, 1.0, &a) == 0);
+	CHECK(db_sweep_create(db, "b", SPEC_MIN, 3, 2.0, &b) == 0);
+	CHECK(db_sweep_set_status(db, a, "failed", "too many failures", 9.5) == 0);
+	CHECK(db_sweep_json(db, a, &j) == 0);
+	CHECK_STR(jstr(j, "status"), "failed");
+	CHECK_STR(jstr(j, "error"), "too many failures");
+	CHECK(jnum(j, "ended_at") == 9.5);
+	cJSON_Delete(j);
+	CHECK(db_sweep_set_status(db, b, "paused", NULL, 3.0) == 0);
+	CHECK(db_sweep_set_status(db, b, "running", NULL, 4.0) == 0);
+	CHECK(db_sweep_json(db, b, &j) == 0);
+	CHECK(jnull(j, "ended_at"));
+	CHECK_STR(jstr(jget(j, "objective"), "mode"), "min");
+	cJSON_Delete(j);
+	CHECK(db_sweep_set_spec(db, b, "{\"objective\":{\"metric\":\"x\"}}") == 0);
+	CHECK(db_sweeps_json(db, &all) == 0);
+	CHECK(cJSON_GetArraySize(all) == 2);
+	const cJSON *s1 = cJSON_GetArrayItem(all, 0), *s2 = cJSON_GetArrayItem(all, 1);
+	CHECK(jnum(s1, "id") == (double)a && jnum(s2, "id") == (double)b);
+	CHECK(jnull(s1, "best"));
+	CHECK(jget(s1, "spec") == NULL && jget(s1, "error") == NULL);
+	CHECK_STR(jstr(jget(s2, "objective"), "metric"), "x");
+	CHECK_STR(jstr(jget(s2, "objective"), "mode"), "max");
+	cJSON_Delete(all);
+	db_close(db);
+	tdir_clean(&t);
+}
+
+static int
+count_sweep(void *ud, const struct db_sweep_row *r)
+{
+	int *n = ud;
+
+	CHECK(r->name && r->spec_json && r->status);
+	CHECK(r->trials_total == 5);
+	CHECK(r->created_at == 3.0);
+	(*n)++;
+	return 0;
+}
+
+static int
+stop_at_first(void *ud, const struct db_sweep_row *r)
+{
+	(void)r;
+	(*(int *)ud)++;
+	return 42;
+}
+
+static void
+load_sweeps_filters_active(void)
+{
+	struct tdir t;
+	struct db *db;
+	int64_t id;
+	int n = 0;
+
+	if (tdir_make(&t) < 0 || !(db = topen(&t))) {
+		CHECK(0);
+		return;
+	}
+	for (int i = 0; i < 4; i++)
+		CHECK(db_sweep_create(db, "s", SPEC_MAX, 5, 3.0, &id) == 0);
+	CHECK(db_sweep_set_status(db, 1, "completed", NULL, 4.0) == 0);
+	CHECK(db_sweep_set_status(db, 2, "paused", NULL, 4.0) == 0);
+	CHECK(db_sweep_set_status(db, 3, "cancelled", NULL, 4.0) == 0);
+	CHECK(db_load_sweeps(db, 0, count_sweep, &n) == 0);
+	CHECK(n == 4);
+	n = 0;
+	CHECK(db_load_sweeps(db, 1, count_sweep, &n) == 0);
+	CHECK(n == 2);   /* the paused one and the running one */
+	n = 0;
+	CHECK(db_load_sweeps(db, 0, stop_at_first, &n) == 42);
+	CHECK(n == 1);
+	/* The walk left no statement busy: writes still commit. */
+	CHECK(db_sweep_create(db, "s", SPEC_MAX, 5, 3.0, &id) == 0);
+	CHECK(raw_int(t.path, "SELECT count(*) FROM sweeps") == 5);
+	db_close(db);
+	tdir_clean(&t);
+}
+
+struct trial_rows {
+	int n;
+	int numbers[8];
+	struct db_trial_row last;
+	char status[8][16];
+};
+
+static int
+collect_trial(void *ud, const struct db_trial_row *r)
+{
+	struct trial_rows *rows = ud;
+
+	if (rows->n < 8) {
+		rows->numbers[rows->n] = r->number;
+		snprintf(rows->status[rows->n], 16, "%s", r->status);
+	}
+	rows->n++;
+	rows->last = *r;
+	rows->last.params_json = rows->last.status = NULL;   /* borrowed */
+	return 0;
+}
+
+static void
+load_trials_in_number_order(void)
+{
+	struct tdir t;
+	struct db *db;
+	struct trial_rows rows = { 0 };
+	int64_t sid, id;
+
+	if (tdir_make(&t) < 0 || !(db = topen(&t))) {
+		CHECK(0);
+		return;
+	}
+	CHECK(db_sweep_create(db, "s", SPEC_MAX, 3, 1.0, &sid) == 0);
+	CHECK(db_trial_create(db, sid, 3, "{}", 3, &id) == 0);
+	CHECK(db_trial_create(db, sid, 1, "{}", 1, &id) == 0);
+	CHECK(db_trial_create(db, sid, 2, "{}", UINT64_MAX, &id) == 0);
+	CHECK(db_trial_start(db, id, 1, 777, 123456789012LL, 2.0) == 0);
+	CHECK(db_trial_epoch(db, id, 1, 1, 0.5, "{}") == 0);
+	CHECK(db_load_trials(db, sid, collect_trial, &rows) == 0);
+	CHECK(rows.n == 3);
+	CHECK(rows.numbers[0] == 1 && rows.numbers[1] == 2 && rows.numbers[2] == 3);
+	CHECK_STR(rows.status[1], "running");
+	CHECK_STR(rows.status[0], "queued");
+	memset(&rows, 0, sizeof rows);
+	CHECK(db_load_trials(db, sid, collect_trial, &rows) == 0);
+	/* The last row is number 3: queued, never started. */
+	CHECK(rows.last.number == 3 && rows.last.pid == 0 &&
+	      rows.last.proc_start == 0 && rows.last.attempt == 0);
+	CHECK(isnan(rows.last.objective) && rows.last.best_epoch == 0);
+	CHECK(rows.last.seed == 3);
+	memset(&rows, 0, sizeof rows);
+	CHECK(db_load_trials(db, 99, collect_trial, &rows) == 0);
+	CHECK(rows.n == 0);
+	db_close(db);
+	tdir_clean(&t);
+}
+
+static int
+find_running(void *ud, const struct db_trial_row *r)
+{
+	if (strcmp(r->status, "running") == 0)
+		*(struct db_trial_row *)ud = *r;
+	return 0;
+}
+
+static void
+trial_row_carries_pid_proc_start_and_seed(void)
+{
+	struct tdir t;
+	struct db *db;
+	struct db_trial_row r = { 0 };
+	int64_t sid, id;
+
+	if (tdir_make(&t) < 0 || !(db = topen(&t))) {
+		CHECK(0);
+		return;
+	}
+	CHECK(db_sweep_create(db, "s", SPEC_MAX, 1, 1.0, &sid) == 0);
+	CHECK(db_trial_create(db, sid, 1, "{}", UINT64_MAX - 5, &id) == 0);
+	CHECK(db_trial_start(db, id, 1, 31337, 123456789012LL, 2.0) == 0);
+	CHECK(db_trial_epoch(db, id, 1, 1, 0.5, "{}") == 0);
+	CHECK(db_trial_epoch(db, id, 1, 2, 0.75, "{}") == 0);
+	db_close(db);
+	CHECK((db = topen(&t)) != NULL);
+	CHECK(db_load_trials(db, sid, find_running, &r) == 0);
+	CHECK(r.id == id && r.sweep_id == sid && r.number == 1);
+	CHECK(r.pid == 31337);
+	CHECK(r.proc_start == 123456789012LL);
+	CHECK(r.seed == UINT64_MAX - 5);
+	CHECK(r.attempt == 1 && r.epochs == 2);
+	CHECK(isnan(r.objective));
+	db_close(db);
+	tdir_clean(&t);
+}
+
+static void
+best_max_and_min_modes(void)
+{
+	struct tdir t;
+	struct db *db;
+	cJSON *b = NULL, *s = NULL;
+	int64_t sid, id;
+	const double c1[] = { 0.5, 0.7, 0.6 };   /* best 0.7 */
+	const double c2[] = { 0.8, 0.9 };        /* best 0.9 */
+	const double c3[] = { 0.2, 0.1 };        /* best 0.2 (max) */
+
+	if (tdir_make(&t) < 0 || !(db = topen(&t))) {
+		CHECK(0);
+		return;
+	}
+	CHECK(db_sweep_create(db, "s", SPEC_MAX, 5, 1.0, &sid) == 0);
+	completed_trial(db, sid, 1, c1, 3, 1);
+	completed_trial(db, sid, 2, c2, 2, 1);
+	completed_trial(db, sid, 3, c3, 2, 1);
+	/* A pruned and a running trial with better values never count. */
+	CHECK(db_trial_create(db, sid, 4, "{}", 4, &id) == 0);
+	CHECK(db_trial_start(db, id, 1, 9, 9, 1.0) == 0);
+	struct db_trial_end e = end_completed(0.99, 1, 2.0);
+	e.status = "pruned";
+	CHECK(db_trial_end(db, id, &e) == 0);
+	CHECK(db_trial_create(db, sid, 5, "{}", 5, &id) == 0);
+
+	CHECK(db_best_json(db, sid, 1, &b) == 0);
+	CHECK(jnum(b, "number") == 2);
+	CHECK(jnum(b, "objective") == 0.9);
+	CHECK(jnum(b, "best_epoch") == 2);
+	CHECK_STR(jstr(b, "status"), "completed");
+	cJSON_Delete(b);
+	CHECK(db_best_json(db, sid, 0, &b) == 0);
+	CHECK(jnum(b, "number") == 3);
+	CHECK(jnum(b, "objective") == 0.2);
+	cJSON_Delete(b);
+
+	/* A tie goes to the lower number. */
+	const double c6[] = { 0.9 };
+	completed_trial(db, sid, 6, c6, 1, 1);
+	CHECK(db_best_json(db, sid, 1, &b) == 0);
+	CHECK(jnum(b, "number") == 2);
+	cJSON_Delete(b);
+
+	/* The summary picks the direction from the spec. */
+	CHECK(db_sweep_json(db, sid, &s) == 0);
+	CHECK(jnum(jget(s, "best"), "number") == 2);
+	CHECK(jnum(jget(s, "counts"), "completed") == 4);
+	CHECK(jnum(jget(s, "counts"), "pruned") == 1);
+	CHECK(jnum(jget(s, "counts"), "queued") == 1);
+	cJSON_Delete(s);
+	CHECK(db_sweep_set_spec(db, sid, SPEC_MIN) == 0);
+	CHECK(db_sweep_json(db, sid, &s) == 0);
+	CHECK(jnum(jget(s, "best"), "number") == 3);
+	CHECK(jnum(jget(s, "best"), "objective") == 0.2);
+	cJSON_Delete(s);
+	db_close(db);
+	tdir_clean(&t);
+}
+
+static void
+best_without_completed_trial_is_enoent(void)
+{
+	struct tdir t;
+	struct db *db;
+	cJSON *b = (cJSON *)1, *s = NULL;
+	int64_t sid, id;
+
+	if (tdir_make(&t) < 0 || !(db = topen(&t))) {
+		CHECK(0);
+		return;
+	}
+	CHECK(db_sweep_create(db, "s", SPEC_MAX, 2, 1.0, &sid) == 0);
+	CHECK(db_best_json(db, sid, 1, &b) == -ENOENT);
+	CHECK(b == NULL);
+	CHECK(db_trial_create(db, sid, 1, "{}", 1, &id) == 0);
+	CHECK(db_trial_start(db, id, 1, 9, 9, 1.0) == 0);
+	/* completed but without an objective (the trainer reported none) */
+	struct db_trial_end e = end_completed(NAN, 0, 2.0);
+	CHECK(db_trial_end(db, id, &e) == 0);
+	CHECK(db_best_json(db, sid, 1, &b) == -ENOENT);
+	CHECK(db_best_json(db, sid, 0, &b) == -ENOENT);
+	CHECK(db_best_json(db, 77, 1, &b) == -ENOENT);
+	CHECK(db_sweep_json(db, sid, &s) == 0);
+	CHECK(jnull(s, "best"));
+	cJSON_Delete(s);
+	db_close(db);
+	tdir_clean(&t);
+}
+
+struct curve_pts {
+	int n;
+	int64_t trial[16];
+	int epoch[16];
+	double obj[16];
+};
+
+static int
+collect_point(void *ud, int64_t trial_id, int epoch, double objective)
+{
+	struct curve_pts *c = ud;
+
+	if (c->n < 16) {
+		c->trial[c->n] = trial_id;
+		c->epoch[c->n] = epoch;
+		c->obj[c->n] = objective;
+	}
+	c->n++;
+	return 0;
+}
+
+static void
+nan_objective_is_stored_as_null(void)
+{
+	struct tdir t;
+	struct db *db;
+	struct curve_pts c = { 0 };
+	cJSON *one = NULL;
+	int64_t sid, id;
+
+	if (tdir_make(&t) < 0 || !(db = topen(&t))) {
+		CHECK(0);
+		return;
+	}
+	CHECK(db_sweep_create(db, "s", SPEC_MAX, 1, 1.0, &sid) == 0);
+	CHECK(db_trial_create(db, sid, 1, "{}", 1, &id) == 0);
+	CHECK(db_trial_start(db, id, 1, 9, 9, 1.0) == 0);
+	CHECK(db_trial_epoch(db, id, 1, 1, 0.4, "{\"val_loss\":0.4}") == 0);
+	CHECK(db_trial_epoch(db, id, 1, 2, NAN, "{\"val_loss\":null}") == 0);
+	CHECK(raw_int(t.path, "SELECT count(*) FROM epochs WHERE objective IS "
+		      "NULL AND val_loss IS NULL AND epoch = 2") == 1);
+	CHECK(raw_int(t.path, "SELECT count(*) FROM epochs WHERE epoch = 1 AND "
+		      "val_loss = 0.4 AND train_loss IS NULL") == 1);
+	CHECK(db_load_curves(db, sid, collect_point, &c) == 0);
+	CHECK(c.n == 2);
+	CHECK(c.obj[0] == 0.4 && isnan(c.obj[1]));
+	struct db_trial_end e = end_completed(NAN, 0, 2.0);
+	e.status = "failed";
+	e.error = "diverged: loss is NaN";
+	e.error_class = "exit";
+	e.exit_code = 3;
+	CHECK(db_trial_end(db, id, &e) == 0);
+	CHECK(db_trial_json(db, sid, 1, &one) == 0);
+	CHECK(jnull(one, "objective"));
+	CHECK(jnull(one, "best_epoch"));
+	CHECK(jnull(one, "test_loss"));
+	CHECK(jnull(jget(one, "curve")->child->next, "val_loss"));
+	const cJSON *err = jget(one, "error");
+	CHECK_STR(jstr(err, "class"), "exit");
+	CHECK_STR(jstr(err, "message"), "diverged: loss is NaN");
+	CHECK(jnum(err, "exit_code") == 3);
+	CHECK(jnull(err, "signal"));
+	cJSON_Delete(one);
+	db_close(db);
+	tdir_clean(&t);
+}
+
+static void
+signal_end_keeps_signal_and_stderr(void)
+{
+	struct tdir t;
+	struct db *db;
+	cJSON *one = NULL;
+	int64_t sid, id;
+
+	if (tdir_make(&t) < 0 || !(db = topen(&t))) {
+		CHECK(0);
+		return;
+	}
+	CHECK(db_sweep_create(db, "s", SPEC_MAX, 1, 1.0, &sid) == 0);
+	CHECK(db_trial_create(db, sid, 1, "{}", 1, &id) == 0);
+	CHECK(db_trial_start(db, id, 1, 9, 9, 1.0) == 0);
+	struct db_trial_end e = {
+		.status = "failed", .objective = NAN, .test_loss = NAN,
+		.test_acc = NAN, .error = "killed by signal 11",
+		.error_class = "signal", .exit_code = -1, .signal = 11,
+		.stderr_tail = "Segmentation fault\n",
+		.diagnosis_json = "{\"verdict\":\"unknown\"}", .now = 3.0,
+	};
+	CHECK(db_trial_end(db, id, &e) == 0);
+	CHECK(db_trial_json(db, sid, 1, &one) == 0);
+	CHECK_STR(jstr(one, "status"), "failed");
+	CHECK(jnum(jget(one, "error"), "signal") == 11);
+	CHECK(jnull(jget(one, "error"), "exit_code"));
+	CHECK_STR(jstr(jget(one, "error"), "class"), "signal");
+	CHECK_STR(jstr(one, "stderr_tail"), "Segmentation fault\n");
+	CHECK_STR(jstr(jget(one, "diagnosis"), "verdict"), "unknown");
+	CHECK(cJSON_GetArraySize(jget(one, "curve")) == 0);
+	cJSON_Delete(one);
+	db_close(db);
+	tdir_clean(&t);
+}
+
+static void
+duplicate_epoch_is_eexist(void)
+{
+	struct tdir t;
+	struct db *db;
+	cJSON *one = NULL;
+	int64_t sid, id;
+
+	if (tdir_make(&t) < 0 || !(db = topen(&t))) {
+		CHECK(0);
+		return;
+	}
+	CHECK(db_sweep_create(db, "s", SPEC_MAX, 1, 1.0, &sid) == 0);
+	CHECK(db_trial_create(db, sid, 1, "{}", 1, &id) == 0);
+	CHECK(db_trial_start(db, id, 1, 9, 9, 1.0) == 0);
+	CHECK(db_trial_epoch(db, id, 1, 1, 0.5, "{\"val_acc\":0.5}") == 0);
+	CHECK(db_trial_epoch(db, id, 1, 1, 0.9, "{\"val_acc\":0.9}") == -EEXIST);
+	CHECK(db_trial_json(db, sid, 1, &one) == 0);
+	CHECK(jnum(one, "epochs") == 1);   /* the failed insert did not count */
+	CHECK(cJSON_GetArraySize(jget(one, "curve")) == 1);
+	CHECK(jnum(jget(one, "curve")->child, "val_acc") == 0.5);
+	cJSON_Delete(one);
+	/* Same epoch number, another attempt, is a different row. */
+	CHECK(db_trial_requeue(db, id, 1) == 0);
+	CHECK(db_trial_start(db, id, 2, 10, 10, 2.0) == 0);
+	CHECK(db_trial_epoch(db, id, 2, 1, 0.6, "{\"val_acc\":0.6}") == 0);
+	db_close(db);
+	tdir_clean(&t);
+}
+
+static void
+requeue_starts_a_fresh_attempt(void)
+{
+	struct tdir t;
+	struct db *db;
+	struct db_trial_row r = { 0 };
+	struct curve_pts c = { 0 };
+	cJSON *one = NULL, *ep = NULL;
+	int64_t sid, id;
+
+	if (tdir_make(&t) < 0 || !(db = topen(&t))) {
+		CHECK(0);
+		return;
+	}
+	CHECK(db_sweep_create(db, "s", SPEC_MAX, 1, 1.0, &sid) == 0);
+	CHECK(db_trial_create(db, sid, 1, "{}", 1, &id) == 0);
+	CHECK(db_trial_start(db, id, 1, 500, 600, 1.0) == 0);
+	CHECK(db_trial_epoch(db, id, 1, 1, 0.1, "{\"val_acc\":0.1}") == 0);
+	CHECK(db_trial_epoch(db, id, 1, 2, 0.2, "{\"val_acc\":0.2}") == 0);
+	CHECK(db_trial_requeue(db, id, 1) == 0);
+	struct trial_rows rows = { 0 };
+	CHECK(db_load_trials(db, sid, collect_trial, &rows) == 0);
+	CHECK_STR(rows.status[0], "queued");
+	CHECK(rows.last.attempt == 1 && rows.last.pid == 0 &&
+	      rows.last.proc_start == 0);
+	CHECK(db_sweep_json(db, sid, &one) == 0);
+	CHECK(jnum(jget(one, "counts"), "queued") == 1);
+	CHECK(jnum(jget(one, "counts"), "running") == 0);
+	cJSON_Delete(one);
+
+	/* Epochs of a stale attempt are refused and not stored. */
+	CHECK(db_trial_start(db, id, 2, 501, 601, 5.0) == 0);
+	CHECK(db_trial_epoch(db, id, 1, 3, 0.3, "{}") == -EINVAL);
+	CHECK(raw_int(t.path, "SELECT count(*) FROM epochs WHERE epoch = 3") == 0);
+	CHECK(db_trial_epoch(db, id, 2, 1, 0.7, "{\"val_acc\":0.7}") == 0);
+	CHECK(db_load_trials(db, sid, find_running, &r) == 0);
+	CHECK(r.attempt == 2 && r.pid == 501 && r.proc_start == 601 &&
+	      r.epochs == 1);
+	CHECK(db_load_curves(db, sid, collect_point, &c) == 0);
+	CHECK(c.n == 1 && c.epoch[0] == 1 && c.obj[0] == 0.7 && c.trial[0] == id);
+	CHECK(db_trial_json(db, sid, 1, &one) == 0);
+	CHECK(jnum(one, "attempt") == 2);
+	CHECK(jnum(one, "started_at") == 5.0);
+	CHECK(cJSON_GetArraySize(jget(one, "curve")) == 1);
+	CHECK(jnum(jget(one, "curve")->child, "val_acc") == 0.7);
+	cJSON_Delete(one);
+	/* The export keeps every attempt. */
+	CHECK(db_epochs_json(db, sid, &ep) == 0);
+	CHECK(cJSON_GetArraySize(ep) == 3);
+	const cJSON *e0 = cJSON_GetArrayItem(ep, 0), *e2 = cJSON_GetArrayItem(ep, 2);
+	CHECK(jnum(e0, "number") == 1 && jnum(e0, "attempt") == 1 &&
+	      jnum(e0, "epoch") == 1 && jnum(e0, "val_acc") == 0.1);
+	CHECK(jnum(e2, "attempt") == 2 && jnum(e2, "val_acc") == 0.7);
+	cJSON_Delete(ep);
+	db_close(db);
+	tdir_clean(&t);
+}
+
+static void
+curves_are_ordered_by_trial_then_epoch(void)
+{
+	struct tdir t;
+	struct db *db;
+	struct curve_pts c = { 0 };
+	int64_t sid, other, a, b;
+
+	if (tdir_make(&t) < 0 || !(db = topen(&t))) {
+		CHECK(0);
+		return;
+	}
+	CHECK(db_sweep_create(db, "s", SPEC_MAX, 2, 1.0, &sid) == 0);
+	CHECK(db_sweep_create(db, "o", SPEC_MAX, 1, 1.0, &other) == 0);
+	CHECK(db_trial_create(db, sid, 2, "{}", 1, &b) == 0);
+	CHECK(db_trial_create(db, sid, 1, "{}", 1, &a) == 0);
+	CHECK(db_trial_start(db, b, 1, 1, 1, 1.0) == 0);
+	CHECK(db_trial_start(db, a, 1, 2, 2, 1.0) == 0);
+	/* interleaved, epochs out of order */
+	CHECK(db_trial_epoch(db, b, 1, 2, 0.22, "{}") == 0);
+	CHECK(db_trial_epoch(db, a, 1, 1, 0.11, "{}") == 0);
+	CHECK(db_trial_epoch(db, b, 1, 1, 0.21, "{}") == 0);
+	CHECK(db_trial_epoch(db, a, 1, 2, 0.12, "{}") == 0);
+	int64_t x;
+	CHECK(db_trial_create(db, other, 1, "{}", 1, &x) == 0);
+	CHECK(db_trial_start(db, x, 1, 3, 3, 1.0) == 0);
+	CHECK(db_trial_epoch(db, x, 1, 1, 0.99, "{}") == 0);
+	CHECK(db_load_curves(db, sid, collect_point, &c) == 0);
+	CHECK(c.n == 4);
+	CHECK(c.trial[0] == a && c.epoch[0] == 1 && c.obj[0] == 0.11);
+	CHECK(c.trial[1] == a && c.epoch[1] == 2 && c.obj[1] == 0.12);
+	CHECK(c.trial[2] == b && c.epoch[2] == 1 && c.obj[2] == 0.21);
+	CHECK(c.trial[3] == b && c.epoch[3] == 2 && c.obj[3] == 0.22);
+	db_close(db);
+	tdir_clean(&t);
+}
+
+static void
+unknown_ids_are_enoent(void)
+{
+	struct tdir t;
+	struct db *db;
+	cJSON *j = (cJSON *)1;
+	int64_t id, sid;
+	struct db_trial_end e = end_completed(1.0, 1, 1.0);
+
+	if (tdir_make(&t) < 0 || !(db = topen(&t))) {
+		CHECK(0);
+		return;
+	}
+	CHECK(db_sweep_set_status(db, 5, "paused", NULL, 1.0) == -ENOENT);
+	CHECK(db_sweep_set_spec(db, 5, "{}") == -ENOENT);
+	CHECK(db_trial_create(db, 5, 1, "{}", 1, &id) == -ENOENT);
+	CHECK(db_trial_start(db, 9, 1, 1, 1, 1.0) == -ENOENT);
+	CHECK(db_trial_epoch(db, 9, 1, 1, 0.5, "{}") == -ENOENT);
+	CHECK(db_trial_end(db, 9, &e) == -ENOENT);
+	CHECK(db_trial_requeue(db, 9, 1) == -ENOENT);
+	CHECK(db_trial_set_diagnosis(db, 9, "{}") == -ENOENT);
+	CHECK(db_sweep_json(db, 5, &j) == -ENOENT);
+	CHECK(j == NULL);
+	CHECK(db_sweep_create(db, "s", SPEC_MAX, 1, 1.0, &sid) == 0);
+	CHECK(db_trial_json(db, sid, 1, &j) == -ENOENT);
+	CHECK(db_trials_json(db, 5, &j) == 0);
+	CHECK(cJSON_IsArray(j) && cJSON_GetArraySize(j) == 0);
+	cJSON_Delete(j);
+	CHECK(db_epochs_json(db, 5, &j) == 0);
+	CHECK(cJSON_IsArray(j) && cJSON_GetArraySize(j) == 0);
+	cJSON_Delete(j);
+	CHECK(db_sweeps_json(db, &j) == 0);
+	CHECK(cJSON_GetArraySize(j) == 1);
+	cJSON_Delete(j);
+	CHECK(raw_int(t.path, "SELECT count(*) FROM trials") == 0);
+	db_close(db);
+	tdir_clean(&t);
+}
+
+static void
+bad_arguments_are_einval_and_write_nothing(void)
+{
+	struct tdir t;
+	struct db *db;
+	int64_t sid, id;
+	struct db_trial_end e = end_completed(1.0, 1, 1.0);
+
+	if (tdir_make(&t) < 0 || !(db = topen(&t))) {
+		CHECK(0);
+		return;
+	}
+	CHECK(db_sweep_create(db, "s", "[1,2]", 1, 1.0, &sid) == -EINVAL);
+	CHECK_CONTAINS(db_last_error(db), "spec_json");
+	CHECK(db_sweep_create(db, "s", "{\"a\":", 1, 1.0, &sid) == -EINVAL);
+	CHECK(db_sweep_create(db, NULL, "{}", 1, 1.0, &sid) == -EINVAL);
+	CHECK(db_sweep_create(db, "s", "{}", -1, 1.0, &sid) == -EINVAL);
+	CHECK(raw_int(t.path, "SELECT count(*) FROM sweeps") == 0);
+	CHECK(db_sweep_create(db, "s", SPEC_MAX, 1, 1.0, &sid) == 0);
+	CHECK(db_sweep_set_status(db, sid, "done", NULL, 1.0) == -EINVAL);
+	CHECK_CONTAINS(db_last_error(db), "\"done\"");
+	CHECK(db_sweep_set_status(db, sid, NULL, NULL, 1.0) == -EINVAL);
+	CHECK(db_trial_create(db, sid, 0, "{}", 1, &id) == -EINVAL);
+	CHECK(db_trial_create(db, sid, 1, "nope", 1, &id) == -EINVAL);
+	CHECK_CONTAINS(db_last_error(db), "params_json");
+	CHECK(db_trial_create(db, sid, 1, "{}", 1, &id) == 0);
+	CHECK(db_trial_create(db, sid, 1, "{}", 1, &id) == -EEXIST);
+	CHECK(db_trial_create(db, sid, 2, "{}", 1, &id) == 0);
+	CHECK(db_trial_start(db, id, 1, 1, 1, 1.0) == 0);
+	CHECK(db_trial_start(db, id, 2, 1, 1, 1.0) == -EINVAL);   /* running */
+	CHECK_CONTAINS(db_last_error(db), "not queued");
+	CHECK(db_trial_epoch(db, id, 1, 1, 1.0, "[]") == -EINVAL);
+	CHECK(db_trial_epoch(db, id, 1, 1, 1.0, NULL) == -EINVAL);
+	CHECK(db_trial_epoch(db, id, 1, -1, 1.0, "{}") == -EINVAL);
+	CHECK(db_trial_set_diagnosis(db, id, "{") == -EINVAL);
+	e.status = "running";
+	CHECK(db_trial_end(db, id, &e) == -EINVAL);
+	e.status = "completed";
+	e.diagnosis_json = "garbage";
+	CHECK(db_trial_end(db, id, &e) == -EINVAL);
+	CHECK(db_trial_end(db, id, NULL) == -EINVAL);
+	CHECK(raw_int(t.path, "SELECT count(*) FROM epochs") == 0);
+	CHECK(raw_int(t.path, "SELECT count(*) FROM trials WHERE status = "
+		      "'running'") == 1);
+	db_close(db);
+	tdir_clean(&t);
+}
+
+static void
+explicit_transactions_group_and_roll_back(void)
+{
+	struct tdir t;
+	struct db *db;
+	int64_t sid, id;
+
+	if (tdir_make(&t) < 0 || !(db = topen(&t))) {
+		CHECK(0);
+		return;
+	}
+	CHECK(db_commit(db) == -EINVAL);
+	CHECK(db_rollback(db) == 0);
+	CHECK(db_begin(db) == 0);
+	CHECK(db_begin(db) == -EINVAL);
+	CHECK(db_sweep_create(db, "s", SPEC_MAX, 1, 1.0, &sid) == 0);
+	/* Not visible to another connection until the commit. */
+	CHECK(raw_int(t.path, "SELECT count(*) FROM sweeps") == 0);
+	CHECK(db_rollback(db) == 0);
+	CHECK(raw_int(t.path, "SELECT count(*) FROM sweeps") == 0);
+
+	CHECK(db_begin(db) == 0);
+	CHECK(db_sweep_create(db, "s", SPEC_MAX, 1, 1.0, &sid) == 0);
+	CHECK(db_trial_create(db, sid, 1, "{}", 1, &id) == 0);
+	CHECK(db_trial_start(db, id, 1, 1, 1, 1.0) == 0);
+	CHECK(db_trial_epoch(db, id, 1, 1, 0.5, "{}") == 0);
+	/* A failing call inside the group undoes only itself. */
+	CHECK(db_trial_epoch(db, id, 1, 1, 0.5, "{}") == -EEXIST);
+	CHECK(db_trial_set_diagnosis(db, id, "{\"verdict\":\"x\"}") == 0);
+	CHECK(db_commit(db) == 0);
+	CHECK(raw_int(t.path, "SELECT count(*) FROM epochs") == 1);
+	CHECK(raw_int(t.path, "SELECT epochs FROM trials") == 1);
+	db_close(db);
+	tdir_clean(&t);
+}
+
+static void
+writes_are_committed_when_the_call_returns(void)
+{
+	struct tdir t;
+	struct db *db;
+	int64_t sid, id;
+
+	if (tdir_make(&t) < 0 || !(db = topen(&t))) {
+		CHECK(0);
+		return;
+	}
+	/* A second connection sees each change while db is still open. */
+	CHECK(db_sweep_create(db, "s", SPEC_MAX, 1, 1.0, &sid) == 0);
+	CHECK(raw_int(t.path, "SELECT count(*) FROM sweeps") == 1);
+	CHECK(db_trial_create(db, sid, 1, "{}", 1, &id) == 0);
+	CHECK(db_trial_start(db, id, 1, 1, 1, 1.0) == 0);
+	CHECK(raw_int(t.path, "SELECT n_running FROM sweeps") == 1);
+	CHECK(db_trial_epoch(db, id, 1, 1, 0.5, "{}") == 0);
+	CHECK(raw_int(t.path, "SELECT count(*) FROM epochs") == 1);
+	CHECK(raw_int(t.path, "SELECT epochs FROM trials") == 1);
+	db_close(db);
+	tdir_clean(&t);
+}
+
+static void
+best_is_an_index_search(void)
+{
+	struct tdir t;
+	struct db *db;
+	char plan[1024];
+	int64_t sid, id;
+	char p[64];
+
+	if (tdir_make(&t) < 0 || !(db = topen(&t))) {
+		CHECK(0);
+		return;
+	}
+	/* Enough rows, and ANALYZE statistics, for the planner to choose
+	 * with real numbers rather than defaults. */
+	CHECK(db_sweep_create(db, "a", SPEC_MAX, 300, 1.0, &sid) == 0);
+	CHECK(db_begin(db) == 0);
+	for (int i = 1; i <= 300; i++) {
+		snprintf(p, sizeof p, "{\"i\":%d}", i);
+		CHECK(db_trial_create(db, sid, i, p, 1, &id) == 0);
+		if (i % 3)
+			continue;
+		CHECK(db_trial_start(db, id, 1, 1, 1, 1.0) == 0);
+		struct db_trial_end e = end_completed(i / 1000.0, 1, 2.0);
+		CHECK(db_trial_end(db, id, &e) == 0);
+	}
+	CHECK(db_commit(db) == 0);
+	CHECK(raw_exec(t.path, "ANALYZE") == 0);
+	for (int mode = 0; mode <= 1; mode++) {
+		CHECK(db_best_plan(db, mode, plan, sizeof plan) == 0);
+		printf("# best plan (mode_max %d):\n# %s", mode, plan);
+		CHECK_CONTAINS(plan, "SEARCH trials USING INDEX trials_best "
+			       "(sweep_id=? AND status=?");
+		CHECK(strstr(plan, "SCAN trials") == NULL);
+	}
+	cJSON *b = NULL;
+	CHECK(db_best_json(db, sid, 1, &b) == 0);
+	CHECK(jnum(b, "number") == 300);
+	cJSON_Delete(b);
+	CHECK(db_best_json(db, sid, 0, &b) == 0);
+	CHECK(jnum(b, "number") == 3);
+	cJSON_Delete(b);
+	db_close(db);
+	tdir_clean(&t);
+}
+
+int
+main(void)
+{
+	RUN(open_close_null_is_harmless);
+	RUN(create_start_epoch_end_round_trip);
+	RUN(sweep_status_sets_and_clears_ended_at);
+	RUN(load_sweeps_filters_active);
+	RUN(load_trials_in_number_order);
+	RUN(trial_row_carries_pid_proc_start_and_seed);
+	RUN(best_max_and_min_modes);
+	RUN(best_without_completed_trial_is_enoent);
+	RUN(nan_objective_is_stored_as_null);
+	RUN(signal_end_keeps_signal_and_stderr);
+	RUN(duplicate_epoch_is_eexist);
+	RUN(requeue_starts_a_fresh_attempt);
+	RUN(curves_are_ordered_by_trial_then_epoch);
+	RUN(unknown_ids_are_enoent);
+	RUN(bad_arguments_are_einval_and_write_nothing);
+	RUN(explicit_transactions_group_and_roll_back);
+	RUN(writes_are_committed_when_the_call_returns);
+	RUN(best_is_an_index_search);
+	return harness_done();
+}
