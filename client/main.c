@@ -1,0 +1,750 @@
+/*
+ * sweepctl: the command-line client of sweepd.
+ *
+ *   sweepctl [--state-dir DIR] [--json] COMMAND [ARGS]
+ *
+ * Each command is one row of cmd_table: its arguments, its options and a
+ * handler that sends one or a few requests over a blocking Unix socket and
+ * renders the reply (show.c), or prints it untouched with --json.
+ *
+ * Exit status: 0 success; 1 the daemon answered an error, or a local file
+ * could not be read or written; 2 usage error; 3 cannot reach the daemon
+ * (no socket, refused, or the connection dropped mid-way).
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cJSON.h>
+
+#include "client/conn.h"
+#include "client/ctl.h"
+#include "client/fmt.h"
+#include "client/show.h"
+#include "client/specfile.h"
+#include "common/statedir.h"
+
+#define SWEEPCTL_VERSION "0.1.0"
+
+/* ---- messages and exit codes ------------------------------------------ */
+
+void
+ctl_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	fputs("sweepctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* ---- the daemon ------------------------------------------------------- */
+
+static int
+ctl_connect(struct ctl *c)
+{
+	char dir[PATH_MAX];
+	int rc;
+
+	if (c->conn.fd >= 0)
+		return 0;
+	if (c->state_dir) {
+		snprintf(dir, sizeof dir, "%s", c->state_dir);
+	} else if ((rc = statedir_default(dir, sizeof dir)) < 0) {
+		ctl_err("no state directory: pass --state-dir, or set "
+			"$SWEEP_STATE_DIR or $HOME");
+		return CTL_EXIT_CONN;
+	}
+	rc = statedir_socket_path(dir, c->sock, sizeof c->sock);
+	if (rc < 0) {
+		ctl_err("socket path %s/sweepd.sock is too long for a Unix "
+			"socket (%d bytes at most)", dir, STATEDIR_SUN_PATH_MAX - 1);
+		return CTL_EXIT_CONN;
+	}
+	rc = conn_open(&c->conn, c->sock);
+	if (rc < 0) {
+		ctl_err("cannot connect to %s: %s (is sweepd running?)", c->sock,
+			strerror(-rc));
+		return CTL_EXIT_CONN;
+	}
+	return 0;
+}
+
+/* Reports a failed read of a reply or event; returns the exit code. */
+static int
+read_failed(struct ctl *c, int rc)
+{
+	if (rc == -EPIPE)
+		ctl_err("connection to sweepd at %s closed before it replied",
+			c->sock);
+	else if (rc == -E2BIG)
+		ctl_err("reply from sweepd is larger than %zu MiB",
+			CONN_LINE_MAX >> 20);
+	else
+		ctl_err("reading from sweepd: %s", strerror(-rc));
+	return rc == -EPIPE || rc == -ECONNRESET ? CTL_EXIT_CONN : CTL_EXIT_FAIL;
+}
+
+int
+ctl_read(struct ctl *c, cJSON **msg, char **line, size_t *len)
+{
+	int rc = conn_read_line(&c->conn, line, len);
+
+	*msg = NULL;
+	if (rc < 0)
+		return read_failed(c, rc);
+	*msg = cJSON_ParseWithLength(*line, *len);
+	if (!cJSON_IsObject(*msg)) {
+		ctl_err("sweepd sent a line that is not a JSON object: %.80s", *line);
+		cJSON_Delete(*msg);
+		*msg = NULL;
+		return CTL_EXIT_FAIL;
+	}
+	return 0;
+}
+
+int
+ctl_call(struct ctl *c, cJSON *req, cJSON **reply, char **line, size_t *len)
+{
+	const cJSON *err;
+	int rc;
+
+	*reply = NULL;
+	if ((rc = ctl_connect(c)) != 0)
+		return rc;
+	rc = conn_send(&c->conn, req);
+	if (rc < 0) {
+		ctl_err("sending to sweepd at %s: %s", c->sock, strerror(-rc));
+		return CTL_EXIT_CONN;
+	}
+	if ((rc = ctl_read(c, reply, line, len)) != 0)
+		return rc;
+	if (cJSON_IsTrue(fmt_jget(*reply, "ok")))
+		return 0;
+	/* Scripts reading --json get the error object too, on stdout; people
+	 * get the message on stderr either way. */
+	if (c->json)
+		printf("%.*s\n", (int)*len, *line);
+	err = fmt_jget(*reply, "error");
+	ctl_err("%s (%s)", fmt_jstr(err, "message", "request failed"),
+		fmt_jstr(err, "code", "error"));
+	cJSON_Delete(*reply);
+	*reply = NULL;
+	return CTL_EXIT_FAIL;
+}
+
+cJSON *
+ctl_request(const char *op, long long sweep, long long number)
+{
+	cJSON *req = cJSON_CreateObject();
+
+	if (!req)
+		return NULL;
+	if (!cJSON_AddStringToObject(req, "op", op) ||
+	    (sweep > 0 && !cJSON_AddNumberToObject(req, "sweep", (double)sweep)) ||
+	    (number > 0 && !cJSON_AddNumberToObject(req, "number", (double)number))) {
+		cJSON_Delete(req);
+		return NULL;
+	}
+	return req;
+}
+
+int
+ctl_oom(void)
+{
+	ctl_err("out of memory");
+	return CTL_EXIT_FAIL;
+}
+
+/* Sends req (consumed), prints the reply with render, or as is with
+ * --json. render gets the reply member named key (NULL: the reply). */
+static int
+simple(struct ctl *c, cJSON *req, const char *key,
+       int (*render)(struct ctl *, const cJSON *))
+{
+	cJSON *reply = NULL;
+	char *line;
+	size_t len;
+	int rc;
+
+	if (!req)
+		return ctl_oom();
+	rc = ctl_call(c, req, &reply, &line, &len);
+	cJSON_Delete(req);
+	if (rc != 0)
+		return rc;
+	if (c->json)
+		printf("%.*s\n", (int)len, line);
+	else
+		rc = render(c, key ? fmt_jget(reply, key) : reply);
+	cJSON_Delete(reply);
+	return rc;
+}
+
+/* ---- arguments -------------------------------------------------------- */
+
+int
+ctl_parse_id(const char *s, const char *what, long long *out)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (!*s || *end || errno || v < 1 || s[0] == '+' || s[0] == ' ' ||
+	    v > (1LL << 53)) {
+		ctl_err("%s must be a positive integer, got \"%s\"", what, s);
+		return CTL_EXIT_USAGE;
+	}
+	*out = v;
+	return 0;
+}
+
+/* ---- commands --------------------------------------------------------- */
+
+static int
+render_ping(struct ctl *c, const cJSON *r)
+{
+	(void)c;
+	printf("sweepd %s (pid %.0f)\n", fmt_jstr(r, "version", "?"),
+	       fmt_jnum(r, "pid", 0));
+	return 0;
+}
+
+static int
+cmd_ping(struct ctl *c, struct ctl_args *a)
+{
+	(void)a;
+	return simple(c, ctl_request("ping", 0, 0), NULL, render_ping);
+}
+
+static int
+cmd_submit(struct ctl *c, struct ctl_args *a)
+{
+	const char *path = a->argv[0];
+	cJSON *spec = NULL, *req = NULL, *reply = NULL;
+	char err[PATH_MAX + 256], *line;
+	size_t len;
+	int rc;
+
+	if (specfile_load(path, &spec, err, sizeof err) < 0 ||
+	    specfile_resolve(spec, path, err, sizeof err) < 0) {
+		ctl_err("%s", err);
+		rc = CTL_EXIT_FAIL;
+		goto out;
+	}
+	rc = CTL_EXIT_FAIL;
+	if (!cJSON_IsObject(spec)) {
+		ctl_err("%s: a sweep spec must be a JSON object", path);
+		goto out;
+	}
+	if (!(req = ctl_request("submit", 0, 0)))
+		goto oom;
+	cJSON_AddItemToObject(req, "spec", spec);
+	spec = NULL;
+	if ((rc = ctl_call(c, req, &reply, &line, &len)) != 0)
+		goto out;
+	if (c->json)
+		printf("%.*s\n", (int)len, line);
+	else
+		printf("%.0f\n", fmt_jnum(reply, "sweep_id", 0));
+	rc = 0;
+	goto out;
+oom:
+	rc = ctl_oom();
+out:
+	cJSON_Delete(spec);
+	cJSON_Delete(req);
+	cJSON_Delete(reply);
+	return rc;
+}
+
+static int
+render_sweeps(struct ctl *c, const cJSON *v)
+{
+	(void)c;
+	return show_sweeps(stdout, v, time(NULL)) < 0 ? ctl_oom() : 0;
+}
+
+static int
+cmd_ls(struct ctl *c, struct ctl_args *a)
+{
+	(void)a;
+	return simple(c, ctl_request("sweeps", 0, 0), "sweeps", render_sweeps);
+}
+
+static int
+render_sweep(struct ctl *c, const cJSON *v)
+{
+	(void)c;
+	return show_sweep(stdout, v, time(NULL)) < 0 ? ctl_oom() : 0;
+}
+
+static int
+cmd_status(struct ctl *c, struct ctl_args *a)
+{
+	return simple(c, ctl_request("sweep", a->sweep, 0), "sweep", render_sweep);
+}
+
+static int
+render_trials(struct ctl *c, const cJSON *v)
+{
+	(void)c;
+	return show_trials(stdout, v, time(NULL)) < 0 ? ctl_oom() : 0;
+}
+
+static int
+cmd_trials(struct ctl *c, struct ctl_args *a)
+{
+	return simple(c, ctl_request("trials", a->sweep, 0), "trials", render_trials);
+}
+
+static int
+render_trial(struct ctl *c, const cJSON *v)
+{
+	(void)c;
+	return show_trial(stdout, v, 1, time(NULL)) < 0 ? ctl_oom() : 0;
+}
+
+static int
+cmd_trial(struct ctl *c, struct ctl_args *a)
+{
+	return simple(c, ctl_request("trial", a->sweep, a->number), "trial",
+		      render_trial);
+}
+
+static int
+render_best(struct ctl *c, const cJSON *v)
+{
+	printf("best trial of sweep %lld: ", c->args_sweep);
+	return show_trial(stdout, v, 0, time(NULL)) < 0 ? ctl_oom() : 0;
+}
+
+static int
+cmd_best(struct ctl *c, struct ctl_args *a)
+{
+	c->args_sweep = a->sweep;
+	return simple(c, ctl_request("best", a->sweep, 0), "trial", render_best);
+}
+
+static int
+render_changed(struct ctl *c, const cJSON *sum)
+{
+	printf("sweep %lld %s\n", c->args_sweep, fmt_jstr(sum, "status", "changed"));
+	return 0;
+}
+
+/* cancel, pause, resume: the op is the command's name. */
+static int
+cmd_state(struct ctl *c, struct ctl_args *a)
+{
+	c->args_sweep = a->sweep;
+	return simple(c, ctl_request(a->cmd, a->sweep, 0), "sweep", render_changed);
+}
+
+static int
+render_shutdown(struct ctl *c, const cJSON *r)
+{
+	(void)c;
+	(void)r;
+	puts("sweepd shutting down");
+	return 0;
+}
+
+static int
+cmd_shutdown(struct ctl *c, struct ctl_args *a)
+{
+	(void)a;
+	return simple(c, ctl_request("shutdown", 0, 0), NULL, render_shutdown);
+}
+
+static int
+render_stats(struct ctl *c, const cJSON *r)
+{
+	(void)c;
+	return show_stats(stdout, r);
+}
+
+static int
+cmd_stats(struct ctl *c, struct ctl_args *a)
+{
+	(void)a;
+	return simple(c, ctl_request("stats", 0, 0), NULL, render_stats);
+}
+
+static int
+render_enqueued(struct ctl *c, const cJSON *r)
+{
+	double n = fmt_jnum(r, "enqueued", 0);
+
+	printf("enqueued %.0f trial%s on sweep %lld\n", n, n == 1 ? "" : "s",
+	       c->args_sweep);
+	return 0;
+}
+
+static int
+cmd_enqueue(struct ctl *c, struct ctl_args *a)
+{
+	const char *path = a->argv[1];
+	cJSON *params = NULL, *req = NULL;
+	char err[PATH_MAX + 256];
+
+	if (specfile_load(path, &params, err, sizeof err) < 0 ||
+	    specfile_check_params(params, path, err, sizeof err) < 0) {
+		ctl_err("%s", err);
+		cJSON_Delete(params);
+		return CTL_EXIT_FAIL;
+	}
+	if (!(req = ctl_request("enqueue", a->sweep, 0))) {
+		cJSON_Delete(params);
+		return ctl_oom();
+	}
+	cJSON_AddItemToObject(req, "params", params);
+	c->args_sweep = a->sweep;
+	return simple(c, req, NULL, render_enqueued);
+}
+
+/*
+ * watch and wait: subscribe, then read events until sweep_ended (exit 0
+ * when the sweep completed, 1 otherwise) or until the daemon closes the
+ * connection (3). quiet: print only the end (wait).
+ */
+static int
+follow(struct ctl *c, long long sweep, int quiet)
+{
+	cJSON *reply = NULL, *ev = NULL, *req = ctl_request("watch", sweep, 0);
+	char *line, metric[128];
+	size_t len;
+	int rc;
+
+	if (!req)
+		return ctl_oom();
+	rc = ctl_call(c, req, &reply, &line, &len);
+	cJSON_Delete(req);
+	if (rc != 0)
+		return rc;
+	snprintf(metric, sizeof metric, "%s", fmt_jstr(fmt_jget(
+		fmt_jget(reply, "sweep"), "objective"), "metric", "objective"));
+	if (!quiet && c->json) {
+		printf("%.*s\n", (int)len, line);
+	} else if (!quiet) {
+		const cJSON *s = fmt_jget(reply, "sweep");
+		printf("watching sweep %lld (", sweep);
+		fmt_puts_clean(stdout, fmt_jstr(s, "name", "-"));
+		printf("): %s\n", fmt_jstr(s, "status", "-"));
+	}
+	fflush(stdout);
+	cJSON_Delete(reply);
+	for (;;) {
+		const char *name, *st;
+
+		rc = conn_read_line(&c->conn, &line, &len);
+		if (rc < 0) {
+			if (rc != -EPIPE)
+				return read_failed(c, rc);
+			ctl_err("connection to sweepd closed before sweep %lld ended",
+				sweep);
+			return CTL_EXIT_CONN;
+		}
+		ev = cJSON_ParseWithLength(line, len);
+		name = fmt_jstr(ev, "event", NULL);
+		if (!name) {
+			ctl_err("ignoring a line from sweepd that is not an event: %.80s",
+				line);
+			cJSON_Delete(ev);
+			continue;
+		}
+		if (c->json && (!quiet || strcmp(name, "sweep_ended") == 0))
+			printf("%.*s\n", (int)len, line);
+		else if (!quiet || strcmp(name, "sweep_ended") == 0)
+			show_event(stdout, ev, metric, time(NULL));
+		fflush(stdout);
+		if (strcmp(name, "sweep_ended") == 0) {
+			st = fmt_jstr(ev, "status", "");
+			rc = strcmp(st, "completed") == 0 ? 0 : CTL_EXIT_FAIL;
+			cJSON_Delete(ev);
+			return rc;
+		}
+		cJSON_Delete(ev);
+	}
+}
+
+static int
+cmd_watch(struct ctl *c, struct ctl_args *a)
+{
+	return follow(c, a->sweep, 0);
+}
+
+static int
+cmd_wait(struct ctl *c, struct ctl_args *a)
+{
+	return follow(c, a->sweep, 1);
+}
+
+static int cmd_help(struct ctl *c, struct ctl_args *a);
+
+/* ---- the command table ------------------------------------------------ */
+
+/* Positional argument kinds, checked before the handler runs. */
+enum { ARG_NONE, ARG_SWEEP, ARG_SWEEP_N, ARG_FILE, ARG_SWEEP_FILE };
+
+static const struct cmd_def {
+	const char *name;
+	int args;            /* ARG_* */
+	unsigned opts;       /* CTL_OPT_* accepted */
+	const char *usage;   /* arguments and options */
+	const char *help;    /* one line */
+	int (*fn)(struct ctl *, struct ctl_args *);
+} cmd_table[] = {
+	{ "submit",   ARG_FILE,       0, "FILE", "submit a sweep spec; prints the new sweep id", cmd_submit },
+	{ "ls",       ARG_NONE,       0, "", "list sweeps: status, progress, best value", cmd_ls },
+	{ "status",   ARG_SWEEP,      0, "SWEEP", "one sweep: progress, verdicts, best trial, advice", cmd_status },
+	{ "trials",   ARG_SWEEP,      0, "SWEEP", "table of a sweep's trials", cmd_trials },
+	{ "trial",    ARG_SWEEP_N,    0, "SWEEP N", "one trial: params, error, diagnosis, learning curve", cmd_trial },
+	{ "best",     ARG_SWEEP,      0, "SWEEP", "the best completed trial", cmd_best },
+	{ "watch",    ARG_SWEEP,      0, "SWEEP", "print events live until the sweep ends", cmd_watch },
+	{ "wait",     ARG_SWEEP,      0, "SWEEP", "block until the sweep ends; exit 0 if it completed", cmd_wait },
+	{ "cancel",   ARG_SWEEP,      0, "SWEEP", "stop a sweep and its running trials", cmd_state },
+	{ "pause",    ARG_SWEEP,      0, "SWEEP", "start no new trials (running ones finish)", cmd_state },
+	{ "resume",   ARG_SWEEP,      0, "SWEEP", "go on with a paused sweep", cmd_state },
+	{ "enqueue",  ARG_SWEEP_FILE, 0, "SWEEP FILE", "run these params next (an object or an array of them)", cmd_enqueue },
+	{ "stats",    ARG_NONE,       0, "", "daemon uptime, memory, open files, queue", cmd_stats },
+	{ "ping",     ARG_NONE,       0, "", "check that sweepd answers", cmd_ping },
+	{ "shutdown", ARG_NONE,       0, "", "stop sweepd gracefully", cmd_shutdown },
+	{ "help",     ARG_NONE,       0, "", "this text", cmd_help },
+};
+#define N_CMDS (sizeof cmd_table / sizeof cmd_table[0])
+
+static void
+usage(FILE *out)
+{
+	fputs("usage: sweepctl [--state-dir DIR] [--json] COMMAND [ARGS]\n\n"
+	      "commands:\n", out);
+	for (size_t i = 0; i < N_CMDS; i++) {
+		char left[80];
+		snprintf(left, sizeof left, "%s %s", cmd_table[i].name,
+			 cmd_table[i].usage);
+		fprintf(out, "  %-26s %s\n", left, cmd_table[i].help);
+	}
+	fputs("\noptions:\n"
+	      "  --state-dir DIR  where sweepd.sock is (default $SWEEP_STATE_DIR,\n"
+	      "                   else $XDG_STATE_HOME/sweepd, else ~/.local/state/sweepd)\n"
+	      "  --json           print the daemon's reply as is, one JSON object per line\n"
+	      "  -h, --help       this text\n"
+	      "  --version        sweepctl's version\n\n"
+	      "exit status: 0 ok, 1 the daemon or a file gave an error, 2 usage error,\n"
+	      "3 cannot connect to sweepd\n", out);
+}
+
+static int
+cmd_help(struct ctl *c, struct ctl_args *a)
+{
+	(void)c;
+	(void)a;
+	usage(stdout);
+	return 0;
+}
+
+static int
+usage_error(const struct cmd_def *cmd)
+{
+	if (cmd)
+		fprintf(stderr, "usage: sweepctl [--state-dir DIR] [--json] %s %s\n",
+			cmd->name, cmd->usage);
+	else
+		usage(stderr);
+	return CTL_EXIT_USAGE;
+}
+
+static const struct cmd_def *
+cmd_lookup(const char *name)
+{
+	for (size_t i = 0; i < N_CMDS; i++)
+		if (strcmp(cmd_table[i].name, name) == 0)
+			return &cmd_table[i];
+	return NULL;
+}
+
+/* Command options: name, alias, bit, takes a value. */
+static const struct opt_def {
+	const char *name, *alias;
+	unsigned bit;
+	int has_value;
+} opt_table[] = {
+	{ "--format", NULL, CTL_OPT_FORMAT, 1 },
+	{ "--epochs", NULL, CTL_OPT_EPOCHS, 0 },
+	{ "--output", "-o", CTL_OPT_OUTPUT, 1 },
+	{ "--width",  NULL, CTL_OPT_SIZE,   1 },
+	{ "--height", NULL, CTL_OPT_SIZE,   1 },
+};
+
+static void
+opt_store(struct ctl_args *a, const struct opt_def *o, const char *val)
+{
+	if (o->bit == CTL_OPT_FORMAT)
+		a->format = val;
+	else if (o->bit == CTL_OPT_EPOCHS)
+		a->epochs = 1;
+	else if (o->bit == CTL_OPT_OUTPUT)
+		a->output = val;
+	else if (strcmp(o->name, "--width") == 0)
+		a->width = val;
+	else
+		a->height = val;
+}
+
+/* One option at argv[*i] (global or the command's). Returns 0, or
+ * CTL_EXIT_USAGE after a message. */
+static int
+parse_opt(struct ctl *c, struct ctl_args *a, const struct cmd_def *cmd,
+	  int argc, char **argv, int *i)
+{
+	const char *arg = argv[*i], *eq = strchr(arg, '=');
+	size_t nlen = eq ? (size_t)(eq - arg) : strlen(arg);
+
+	if (strcmp(arg, "--json") == 0) {
+		c->json = 1;
+		return 0;
+	}
+	if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+		a->help = 1;
+		return 0;
+	}
+	if (strcmp(arg, "--version") == 0) {
+		a->version = 1;
+		return 0;
+	}
+	if (strncmp(arg, "--state-dir", nlen) == 0 && nlen == 11) {
+		if (eq) {
+			c->state_dir = eq + 1;
+		} else if (*i + 1 < argc) {
+			c->state_dir = argv[++*i];
+		} else {
+			ctl_err("--state-dir needs a directory");
+			return usage_error(cmd);
+		}
+		return 0;
+	}
+	for (size_t k = 0; k < sizeof opt_table / sizeof opt_table[0]; k++) {
+		const struct opt_def *o = &opt_table[k];
+		int named = (strncmp(arg, o->name, nlen) == 0 && strlen(o->name) == nlen) ||
+			    (o->alias && strcmp(arg, o->alias) == 0);
+		const char *val = eq;
+
+		if (!named)
+			continue;
+		if (!cmd || !(cmd->opts & o->bit))
+			break;
+		if (o->has_value && !eq) {
+			if (*i + 1 >= argc) {
+				ctl_err("%s needs a value", o->name);
+				return usage_error(cmd);
+			}
+			val = argv[++*i];
+		} else if (eq) {
+			val = eq + 1;
+			if (!o->has_value) {
+				ctl_err("%s takes no value", o->name);
+				return usage_error(cmd);
+			}
+		}
+		opt_store(a, o, val);
+		return 0;
+	}
+	if (cmd)
+		ctl_err("%s: unknown option %s", cmd->name, arg);
+	else
+		ctl_err("unknown option %s", arg);
+	return usage_error(cmd);
+}
+
+/* Checks the positional arguments against cmd->args. */
+static int
+check_args(const struct cmd_def *cmd, struct ctl_args *a)
+{
+	static const int want[] = {
+		[ARG_NONE] = 0, [ARG_SWEEP] = 1, [ARG_SWEEP_N] = 2,
+		[ARG_FILE] = 1, [ARG_SWEEP_FILE] = 2,
+	};
+	int n = want[cmd->args], rc;
+
+	if (a->argc != n) {
+		if (a->argc < n)
+			ctl_err("%s: missing argument%s (%s)", cmd->name,
+				n - a->argc > 1 ? "s" : "", cmd->usage);
+		else
+			ctl_err("%s: unexpected argument \"%s\"", cmd->name,
+				a->argv[n]);
+		return usage_error(cmd);
+	}
+	if (cmd->args == ARG_SWEEP || cmd->args == ARG_SWEEP_N ||
+	    cmd->args == ARG_SWEEP_FILE) {
+		if ((rc = ctl_parse_id(a->argv[0], "sweep id", &a->sweep)) != 0)
+			return usage_error(cmd);
+	}
+	if (cmd->args == ARG_SWEEP_N &&
+	    (rc = ctl_parse_id(a->argv[1], "trial number", &a->number)) != 0)
+		return usage_error(cmd);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct ctl c = { .conn = { .fd = -1 } };
+	struct ctl_args a = { 0 };
+	const struct cmd_def *cmd = NULL;
+	int rc, only_args = 0;
+
+	for (int i = 1; i < argc; i++) {
+		const char *arg = argv[i];
+
+		if (!only_args && strcmp(arg, "--") == 0) {
+			only_args = 1;
+		} else if (!only_args && arg[0] == '-' && arg[1] &&
+			   !(arg[1] >= '0' && arg[1] <= '9')) {
+			/* "-3" is a (bad) number, left for the id check */
+			if ((rc = parse_opt(&c, &a, cmd, argc, argv, &i)) != 0)
+				return rc;
+		} else if (!cmd) {
+			if (!(cmd = cmd_lookup(arg))) {
+				ctl_err("unknown command \"%s\"", arg);
+				return usage_error(NULL);
+			}
+			a.cmd = cmd->name;
+		} else if (a.argc < CTL_MAX_ARGS) {
+			a.argv[a.argc++] = argv[i];
+		} else {
+			ctl_err("%s: too many arguments", cmd->name);
+			return usage_error(cmd);
+		}
+	}
+	if (a.help) {
+		usage(stdout);
+		return 0;
+	}
+	if (a.version) {
+		puts("sweepctl " SWEEPCTL_VERSION);
+		return 0;
+	}
+	if (!cmd) {
+		ctl_err("no command given");
+		return usage_error(NULL);
+	}
+	if ((rc = check_args(cmd, &a)) != 0)
+		return rc;
+	rc = cmd->fn(&c, &a);
+	conn_close(&c.conn);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "sweepctl: writing the output: %s\n", strerror(errno));
+		return CTL_EXIT_FAIL;
+	}
+	return rc;
+}

@@ -1,0 +1,754 @@
+/*
+ * show.c: tables and summaries for people. Layout choices worth knowing:
+ * key/value blocks use one fixed key column (KEYW) so the values line up
+ * across sections; tables size their columns from the data (fmt_table).
+ */
+#include "client/show.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client/fmt.h"
+
+#define KEYW 12          /* key column of key/value blocks */
+#define PARAM_W 14       /* longest param value in tables before "…" */
+
+static const char *const trial_states[] = {
+	"queued", "running", "completed", "failed", "pruned", "cancelled",
+};
+#define N_STATES (sizeof trial_states / sizeof trial_states[0])
+
+/* Metrics in the order people expect them; others follow in the order
+ * they first appear. */
+static const char *const std_metrics[] = {
+	"train_loss", "val_loss", "train_acc", "val_acc", "lr", "seconds",
+};
+#define N_STD (sizeof std_metrics / sizeof std_metrics[0])
+
+/* "  key" padded to w columns, then the cleaned value and a newline. */
+static void
+kv_w(FILE *out, int w, const char *key, const char *val)
+{
+	fprintf(out, "  %-*s", w, key);
+	fmt_puts_clean(out, val ? val : "-");
+	fputc('\n', out);
+}
+
+static void
+kv(FILE *out, const char *key, const char *val)
+{
+	fprintf(out, "  %-*s", KEYW, key);
+	fmt_puts_clean(out, val ? val : "-");
+	fputc('\n', out);
+}
+
+static double
+counts_get(const cJSON *sum, const char *state)
+{
+	return fmt_jnum(fmt_jget(sum, "counts"), state, 0);
+}
+
+/* Ended trials: everything but queued and running. */
+static double
+done_count(const cJSON *sum)
+{
+	double n = 0;
+
+	for (size_t i = 2; i < N_STATES; i++)
+		n += counts_get(sum, trial_states[i]);
+	return n;
+}
+
+/* "val_acc=0.8812 (#4)" for a summary's "best", "-" without one. */
+static void
+best_cell(char *buf, size_t len, const cJSON *sum)
+{
+	const cJSON *best = fmt_jget(sum, "best");
+	const char *metric = fmt_jstr(fmt_jget(sum, "objective"), "metric",
+				      "objective");
+	char v[FMT_NUM_MAX];
+
+	if (!cJSON_IsObject(best)) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	fmt_jnumber(v, sizeof v, fmt_jget(best, "objective"), "-");
+	snprintf(buf, len, "%s=%s (#%.0f)", metric, v,
+		 fmt_jnum(best, "number", 0));
+}
+
+int
+show_sweeps(FILE *out, const cJSON *sweeps, time_t now)
+{
+	static const char *const head[] = {
+		"ID", "NAME", "STATUS", "DONE/TOTAL", "RUNNING", "BEST", "CREATED",
+	};
+	struct fmt_table *t;
+	const cJSON *s;
+	int rc = 0;
+
+	if (cJSON_GetArraySize(sweeps) == 0) {
+		fputs("no sweeps\n", out);
+		return 0;
+	}
+	if (!(t = fmt_table_new(7, head)))
+		return -ENOMEM;
+	fmt_table_right(t, 0);
+	fmt_table_right(t, 3);
+	fmt_table_right(t, 4);
+	cJSON_ArrayForEach(s, sweeps) {
+		char id[FMT_NUM_MAX], done[2 * FMT_NUM_MAX + 2], run[FMT_NUM_MAX];
+		char tot[FMT_NUM_MAX], best[256], when[FMT_NUM_MAX];
+		const char *row[7];
+
+		fmt_jnumber(id, sizeof id, fmt_jget(s, "id"), "-");
+		fmt_jnumber(tot, sizeof tot, fmt_jget(s, "trials_total"), "-");
+		snprintf(done, sizeof done, "%.0f/%s", done_count(s), tot);
+		fmt_double(run, sizeof run, counts_get(s, "running"));
+		best_cell(best, sizeof best, s);
+		fmt_when(when, sizeof when, fmt_jnum(s, "created_at", 0), now);
+		row[0] = id;
+		row[1] = fmt_jstr(s, "name", "-");
+		row[2] = fmt_jstr(s, "status", "-");
+		row[3] = done;
+		row[4] = run;
+		row[5] = best;
+		row[6] = when;
+		if ((rc = fmt_table_add(t, row)) < 0)
+			goto out;
+	}
+	fmt_table_print(t, out);
+out:
+	fmt_table_free(t);
+	return rc;
+}
+
+/* "10 completed, 1 failed, ..." over the states with a non-zero count
+ * (all six when every count is zero would say nothing: "none"). */
+static void
+counts_line(char *buf, size_t len, const cJSON *sum)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < N_STATES && used < len; i++) {
+		double n = counts_get(sum, trial_states[i]);
+		if (n > 0)
+			used += (size_t)snprintf(buf + used, len - used, "%s%.0f %s",
+						 used ? ", " : "", n, trial_states[i]);
+	}
+	if (!buf[0])
+		snprintf(buf, len, "none");
+}
+
+/* "good_fit 3, overfitting 2" from the verdicts object. */
+static void
+verdicts_line(char *buf, size_t len, const cJSON *verdicts)
+{
+	const cJSON *v;
+	size_t used = 0;
+
+	buf[0] = '\0';
+	if (!cJSON_IsObject(verdicts))
+		verdicts = NULL;
+	cJSON_ArrayForEach(v, verdicts) {
+		if (used >= len)
+			break;
+		used += (size_t)snprintf(buf + used, len - used, "%s%s %.0f",
+					 used ? ", " : "", v->string,
+					 cJSON_IsNumber(v) ? v->valuedouble : 0);
+	}
+	if (!buf[0])
+		snprintf(buf, len, "none yet");
+}
+
+/* Each string of arr as "    - text". */
+static void
+bullets(FILE *out, const cJSON *arr, const char *indent)
+{
+	const cJSON *a;
+
+	cJSON_ArrayForEach(a, arr) {
+		if (!cJSON_IsString(a))
+			continue;
+		fprintf(out, "%s- ", indent);
+		fmt_puts_clean(out, a->valuestring);
+		fputc('\n', out);
+	}
+}
+
+/* "created 2026-11-26 12:00, ran 5m12s" style line for a sweep or trial:
+ * the duration runs to ended_at, or to now while not ended. */
+static void
+span_line(char *buf, size_t len, const cJSON *o, const char *start_key,
+	  time_t now)
+{
+	double t0 = fmt_jnum(o, start_key, 0), t1 = fmt_jnum(o, "ended_at", 0);
+	char a[FMT_NUM_MAX], b[FMT_NUM_MAX], d[FMT_NUM_MAX];
+
+	if (t0 <= 0) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	fmt_when(a, sizeof a, t0, now);
+	if (t1 > 0)
+		snprintf(buf, len, "%s, ended %s (%s)", a,
+			 fmt_when(b, sizeof b, t1, now),
+			 fmt_duration(d, sizeof d, t1 - t0));
+	else
+		snprintf(buf, len, "%s (%s so far)", a,
+			 fmt_duration(d, sizeof d, (double)now - t0));
+}
+
+static int
+show_best_short(FILE *out, const cJSON *best, const char *metric)
+{
+	const cJSON *d = fmt_jget(best, "diagnosis");
+	char v[FMT_NUM_MAX], ep[FMT_NUM_MAX], line[256];
+	char *params;
+
+	fmt_jnumber(v, sizeof v, fmt_jget(best, "objective"), "-");
+	fmt_jnumber(ep, sizeof ep, fmt_jget(best, "best_epoch"), "-");
+	fprintf(out, "best trial #%.0f\n", fmt_jnum(best, "number", 0));
+	snprintf(line, sizeof line, "%s=%s at epoch %s", metric, v, ep);
+	kv(out, "objective", line);
+	if (!(params = fmt_params(fmt_jget(best, "params"), 0, NULL)))
+		return -ENOMEM;
+	kv(out, "params", params);
+	free(params);
+	if (cJSON_IsObject(d))
+		kv(out, "verdict", fmt_jstr(d, "verdict", "-"));
+	return 0;
+}
+
+int
+show_sweep(FILE *out, const cJSON *sw, time_t now)
+{
+	const cJSON *obj = fmt_jget(sw, "objective");
+	const char *metric = fmt_jstr(obj, "metric", "objective");
+	const cJSON *best = fmt_jget(sw, "best_trial");
+	char line[1024], tot[FMT_NUM_MAX];
+
+	fprintf(out, "sweep %.0f: ", fmt_jnum(sw, "id", 0));
+	fmt_puts_clean(out, fmt_jstr(sw, "name", "-"));
+	fputc('\n', out);
+	kv(out, "status", fmt_jstr(sw, "status", "-"));
+	span_line(line, sizeof line, sw, "created_at", now);
+	kv(out, "created", line);
+	fmt_jnumber(tot, sizeof tot, fmt_jget(sw, "trials_total"), "-");
+	snprintf(line, sizeof line, "%.0f/%s done, %.0f running, %.0f queued",
+		 done_count(sw), tot, counts_get(sw, "running"),
+		 counts_get(sw, "queued"));
+	kv(out, "progress", line);
+	counts_line(line, sizeof line, sw);
+	kv(out, "trials", line);
+	snprintf(line, sizeof line, "%s (%s)", metric, fmt_jstr(obj, "mode", "-"));
+	kv(out, "objective", line);
+	verdicts_line(line, sizeof line, fmt_jget(sw, "verdicts"));
+	kv(out, "verdicts", line);
+	if (fmt_jstr(sw, "error", NULL))
+		kv(out, "error", fmt_jstr(sw, "error", NULL));
+	if (!cJSON_IsObject(best)) {
+		fputs("best trial: none completed yet\n", out);
+		return 0;
+	}
+	if (show_best_short(out, best, metric) < 0)
+		return -ENOMEM;
+	if (cJSON_GetArraySize(fmt_jget(sw, "advice")) > 0) {
+		fputs("advice for the best trial\n", out);
+		bullets(out, fmt_jget(sw, "advice"), "  ");
+	}
+	return 0;
+}
+
+/* "failed(timeout)" for a failed trial with an error class, else the
+ * status itself. */
+static void
+status_cell(char *buf, size_t len, const cJSON *t)
+{
+	const char *st = fmt_jstr(t, "status", "-");
+	const char *cls = fmt_jstr(fmt_jget(t, "error"), "class", NULL);
+
+	if (cls && strcmp(st, "failed") == 0)
+		snprintf(buf, len, "%s(%s)", st, cls);
+	else
+		snprintf(buf, len, "%s", st);
+}
+
+/* Wall time of a trial: to ended_at, or to now while it runs. */
+static double
+trial_seconds(const cJSON *t, time_t now)
+{
+	double t0 = fmt_jnum(t, "started_at", 0), t1 = fmt_jnum(t, "ended_at", 0);
+
+	if (t0 <= 0)
+		return NAN;
+	if (t1 <= 0)
+		t1 = strcmp(fmt_jstr(t, "status", ""), "running") == 0 ? (double)now : NAN;
+	return t1 - t0;
+}
+
+static int
+trial_row(struct fmt_table *tab, const cJSON *t, const cJSON *common,
+	  time_t now)
+{
+	char num[FMT_NUM_MAX], st[128], obj[FMT_NUM_MAX], bep[FMT_NUM_MAX];
+	char eps[FMT_NUM_MAX], tm[FMT_NUM_MAX];
+	const char *row[8];
+	char *params = fmt_params(fmt_jget(t, "params"), PARAM_W, common);
+	int rc;
+
+	if (!params)
+		return -ENOMEM;
+	fmt_jnumber(num, sizeof num, fmt_jget(t, "number"), "-");
+	status_cell(st, sizeof st, t);
+	fmt_jnumber(obj, sizeof obj, fmt_jget(t, "objective"), "-");
+	fmt_jnumber(bep, sizeof bep, fmt_jget(t, "best_epoch"), "-");
+	fmt_jnumber(eps, sizeof eps, fmt_jget(t, "epochs"), "-");
+	fmt_duration(tm, sizeof tm, trial_seconds(t, now));
+	row[0] = num;
+	row[1] = st;
+	row[2] = obj;
+	row[3] = bep;
+	row[4] = eps;
+	row[5] = fmt_jstr(fmt_jget(t, "diagnosis"), "verdict", "-");
+	row[6] = tm;
+	row[7] = params;
+	rc = fmt_table_add(tab, row);
+	free(params);
+	return rc;
+}
+
+int
+show_trials(FILE *out, const cJSON *trials, time_t now)
+{
+	static const char *const head[] = {
+		"#", "STATUS", "OBJECTIVE", "BEST_EP", "EPOCHS", "VERDICT",
+		"TIME", "PARAMS",
+	};
+	struct fmt_table *tab = NULL;
+	cJSON *common = NULL;
+	char *same = NULL;
+	const cJSON *t;
+	int rc = -ENOMEM;
+
+	if (cJSON_GetArraySize(trials) == 0) {
+		fputs("no trials yet\n", out);
+		return 0;
+	}
+	if (!(common = fmt_common_params(trials)) ||
+	    !(tab = fmt_table_new(8, head)))
+		goto out;
+	for (size_t c = 0; c < 7; c++)
+		if (c != 1 && c != 5)
+			fmt_table_right(tab, c);
+	cJSON_ArrayForEach(t, trials)
+		if ((rc = trial_row(tab, t, common, now)) < 0)
+			goto out;
+	fmt_table_print(tab, out);
+	rc = -ENOMEM;
+	if (!(same = fmt_params(common, 0, NULL)))
+		goto out;
+	if (same[0]) {
+		fputs("same in every trial: ", out);
+		fmt_puts_clean(out, same);
+		fputc('\n', out);
+	}
+	rc = 0;
+out:
+	free(same);
+	fmt_table_free(tab);
+	cJSON_Delete(common);
+	return rc;
+}
+
+/* "  key" padded to w columns (key cleaned of control characters). */
+static void
+key_pad(FILE *out, const char *key, size_t w)
+{
+	size_t kw = fmt_width(key);
+
+	fputs("  ", out);
+	fmt_puts_clean(out, key);
+	fmt_pad(out, kw < w ? w - kw : 1);
+}
+
+/* One key/value line per param, keys padded to the longest. */
+static int
+params_block(FILE *out, const cJSON *params)
+{
+	const cJSON *p;
+	size_t w = KEYW;
+
+	if (!cJSON_IsObject(params))
+		params = NULL;
+	cJSON_ArrayForEach(p, params)
+		if (fmt_width(p->string) + 2 > w)
+			w = fmt_width(p->string) + 2;
+	fputs("params\n", out);
+	cJSON_ArrayForEach(p, params) {
+		char *v = fmt_value(p, 0);
+		if (!v)
+			return -ENOMEM;
+		key_pad(out, p->string, w);
+		fmt_puts_clean(out, v);
+		fputc('\n', out);
+		free(v);
+	}
+	return 0;
+}
+
+/* The error block of a failed trial, with the tail of its stderr. */
+static void
+error_block(FILE *out, const cJSON *err, const char *tail)
+{
+	char line[128];
+	const char *s, *nl;
+
+	fputs("error: ", out);
+	fmt_puts_clean(out, fmt_jstr(err, "class", "unknown"));
+	fputc('\n', out);
+	if (fmt_jstr(err, "message", NULL))
+		kv(out, "message", fmt_jstr(err, "message", NULL));
+	if (cJSON_IsNumber(fmt_jget(err, "exit_code")) &&
+	    fmt_jnum(err, "exit_code", -1) >= 0) {
+		snprintf(line, sizeof line, "%.0f", fmt_jnum(err, "exit_code", 0));
+		kv(out, "exit code", line);
+	}
+	if (fmt_jnum(err, "signal", 0) > 0) {
+		snprintf(line, sizeof line, "%.0f", fmt_jnum(err, "signal", 0));
+		kv(out, "signal", line);
+	}
+	if (!tail || !*tail)
+		return;
+	fputs("  stderr (tail)\n", out);
+	for (s = tail; *s; s = nl + 1) {
+		nl = strchr(s, '\n');
+		if (!nl)
+			nl = s + strlen(s);
+		fputs("    | ", out);
+		for (const char *c = s; c < nl; c++)
+			fputc((unsigned char)*c < 0x20 || *c == 0x7f ? ' ' : *c, out);
+		fputc('\n', out);
+		if (!*nl)
+			break;
+	}
+}
+
+/* "epochs=15 val_best_epoch=6 ..." for the numbers of evidence. */
+static int
+evidence_line(FILE *out, const cJSON *ev)
+{
+	char *s;
+
+	if (!cJSON_IsObject(ev) || !ev->child)
+		return 0;
+	if (!(s = fmt_params(ev, 0, NULL)))
+		return -ENOMEM;
+	kv(out, "evidence", s);
+	free(s);
+	return 0;
+}
+
+static int
+diagnosis_block(FILE *out, const cJSON *d)
+{
+	const cJSON *tags = fmt_jget(d, "tags"), *a;
+	char line[512];
+	size_t used = 0;
+
+	fputs("diagnosis: ", out);
+	fmt_puts_clean(out, fmt_jstr(d, "verdict", "-"));
+	fputc('\n', out);
+	if (fmt_jstr(d, "reason", NULL))
+		kv(out, "reason", fmt_jstr(d, "reason", NULL));
+	line[0] = '\0';
+	cJSON_ArrayForEach(a, tags)
+		if (cJSON_IsString(a) && used < sizeof line)
+			used += (size_t)snprintf(line + used, sizeof line - used,
+						 "%s%s", used ? ", " : "",
+						 a->valuestring);
+	if (line[0])
+		kv(out, "tags", line);
+	if (cJSON_IsNumber(fmt_jget(d, "stop_epoch"))) {
+		double past = fmt_jnum(d, "epochs_past_stop", 0);
+
+		snprintf(line, sizeof line, "%.0f (%.0f epoch%s past it)",
+			 fmt_jnum(d, "stop_epoch", 0), past, past == 1 ? "" : "s");
+		kv(out, "stop epoch", line);
+	}
+	if (evidence_line(out, fmt_jget(d, "evidence")) < 0)
+		return -ENOMEM;
+	if (cJSON_GetArraySize(fmt_jget(d, "advice")) > 0) {
+		fputs("  advice\n", out);
+		bullets(out, fmt_jget(d, "advice"), "    ");
+	}
+	if (cJSON_GetArraySize(fmt_jget(d, "not_judged")) > 0) {
+		fputs("  not judged\n", out);
+		bullets(out, fmt_jget(d, "not_judged"), "    ");
+	}
+	return 0;
+}
+
+int
+show_trial(FILE *out, const cJSON *t, int with_curve, time_t now)
+{
+	const cJSON *err = fmt_jget(t, "error"), *d = fmt_jget(t, "diagnosis");
+	const cJSON *curve = fmt_jget(t, "curve");
+	char a[FMT_NUM_MAX], b[FMT_NUM_MAX], line[512];
+
+	fprintf(out, "trial %.0f (attempt %.0f, seed %s)\n",
+		fmt_jnum(t, "number", 0), fmt_jnum(t, "attempt", 1),
+		fmt_jnumber(a, sizeof a, fmt_jget(t, "seed"), "-"));
+	status_cell(line, sizeof line, t);
+	kv(out, "status", line);
+	fmt_jnumber(a, sizeof a, fmt_jget(t, "objective"), "-");
+	fmt_jnumber(b, sizeof b, fmt_jget(t, "best_epoch"), "-");
+	if (cJSON_IsNumber(fmt_jget(t, "objective")))
+		snprintf(line, sizeof line, "%s at epoch %s of %.0f", a, b,
+			 fmt_jnum(t, "epochs", 0));
+	else
+		snprintf(line, sizeof line, "- (%.0f epochs reported)",
+			 fmt_jnum(t, "epochs", 0));
+	kv(out, "objective", line);
+	if (cJSON_IsNumber(fmt_jget(t, "test_loss")) ||
+	    cJSON_IsNumber(fmt_jget(t, "test_acc"))) {
+		fmt_jnumber(a, sizeof a, fmt_jget(t, "test_loss"), "-");
+		fmt_jnumber(b, sizeof b, fmt_jget(t, "test_acc"), "-");
+		snprintf(line, sizeof line, "loss %s, acc %s", a, b);
+		kv(out, "test", line);
+	}
+	span_line(line, sizeof line, t, "started_at", now);
+	kv(out, "started", line);
+	if (params_block(out, fmt_jget(t, "params")) < 0)
+		return -ENOMEM;
+	if (cJSON_IsObject(err))
+		error_block(out, err, fmt_jstr(t, "stderr_tail", NULL));
+	if (cJSON_IsObject(d) && diagnosis_block(out, d) < 0)
+		return -ENOMEM;
+	if (!with_curve || cJSON_GetArraySize(curve) == 0)
+		return 0;
+	fputs("curve\n", out);
+	return show_curve(out, curve);
+}
+
+/* Column names for a curve: epoch, the standard metrics present, then any
+ * other key in first-seen order. Returns a new array of strings. */
+static cJSON *
+curve_columns(const cJSON *curve)
+{
+	cJSON *cols = cJSON_CreateArray();
+	const cJSON *e, *m;
+
+	if (!cols)
+		return NULL;
+	cJSON_AddItemToArray(cols, cJSON_CreateString("epoch"));
+	for (size_t i = 0; i < N_STD; i++)
+		cJSON_ArrayForEach(e, curve)
+			if (fmt_jget(e, std_metrics[i])) {
+				cJSON_AddItemToArray(cols, cJSON_CreateString(std_metrics[i]));
+				break;
+			}
+	cJSON_ArrayForEach(e, curve) {
+		if (!cJSON_IsObject(e))
+			continue;
+		cJSON_ArrayForEach(m, e) {
+			const cJSON *c;
+			int seen = 0;
+
+			cJSON_ArrayForEach(c, cols)
+				if (strcmp(c->valuestring, m->string) == 0)
+					seen = 1;
+			if (!seen)
+				cJSON_AddItemToArray(cols, cJSON_CreateString(m->string));
+		}
+	}
+	return cols;
+}
+
+/* One curve cell: a number, nan for null/missing, a/b/c for an array. */
+static void
+curve_cell(char *buf, size_t len, const cJSON *v)
+{
+	const cJSON *x;
+	size_t used = 0;
+
+	if (!cJSON_IsArray(v)) {
+		fmt_jnumber(buf, len, v, "nan");
+		return;
+	}
+	buf[0] = '\0';
+	cJSON_ArrayForEach(x, v) {
+		if (used >= len)
+			break;
+		if (cJSON_IsNumber(x))
+			used += (size_t)snprintf(buf + used, len - used, "%s%.2g",
+						 used ? "/" : "", x->valuedouble);
+		else
+			used += (size_t)snprintf(buf + used, len - used, "%snan",
+						 used ? "/" : "");
+	}
+	if (!buf[0])
+		snprintf(buf, len, "-");
+}
+
+int
+show_curve(FILE *out, const cJSON *curve)
+{
+	cJSON *cols = curve_columns(curve);
+	struct fmt_table *tab = NULL;
+	const char **row = NULL;
+	char (*cells)[96] = NULL;
+	const cJSON *e, *c;
+	size_t n, i;
+	int rc = -ENOMEM;
+
+	if (!cols)
+		return -ENOMEM;
+	n = (size_t)cJSON_GetArraySize(cols);
+	row = calloc(n, sizeof *row);
+	cells = calloc(n, sizeof *cells);
+	if (!row || !cells)
+		goto out;
+	i = 0;
+	cJSON_ArrayForEach(c, cols)
+		row[i++] = c->valuestring;
+	if (!(tab = fmt_table_new(n, row)))
+		goto out;
+	for (i = 0; i < n; i++)
+		fmt_table_right(tab, i);
+	cJSON_ArrayForEach(e, curve) {
+		i = 0;
+		cJSON_ArrayForEach(c, cols) {
+			curve_cell(cells[i], sizeof cells[i], fmt_jget(e, c->valuestring));
+			row[i] = cells[i];
+			i++;
+		}
+		if ((rc = fmt_table_add(tab, row)) < 0)
+			goto out;
+	}
+	fmt_table_print(tab, out);
+	rc = 0;
+out:
+	fmt_table_free(tab);
+	free(cells);
+	free(row);
+	cJSON_Delete(cols);
+	return rc;
+}
+
+int
+show_stats(FILE *out, const cJSON *r)
+{
+	static const struct { const char *key, *label; } counters[] = {
+		{ "open_fds", "open fds" }, { "running", "running" },
+		{ "queued", "queued" }, { "trials_run", "trials run" },
+		{ "sweeps_active", "sweeps active" }, { "clients", "clients" },
+		{ "workers", "workers" },
+	};
+	char buf[FMT_NUM_MAX];
+	const int w = 15;   /* "sweeps active" and a gap */
+
+	kv_w(out, w, "uptime", fmt_duration(buf, sizeof buf, fmt_jnum(r, "uptime_s", NAN)));
+	kv_w(out, w, "memory (rss)", fmt_kib(buf, sizeof buf, fmt_jnum(r, "rss_kb", NAN)));
+	for (size_t i = 0; i < sizeof counters / sizeof counters[0]; i++)
+		if (fmt_jget(r, counters[i].key))
+			kv_w(out, w, counters[i].label,
+			   fmt_jnumber(buf, sizeof buf, fmt_jget(r, counters[i].key), "-"));
+	return 0;
+}
+
+/* " name=value" for each numeric metric; metric (if present) first. */
+static void
+metrics_inline(FILE *out, const cJSON *metrics, const char *first)
+{
+	const cJSON *m;
+	char v[FMT_NUM_MAX];
+
+	if (first && cJSON_IsNumber(fmt_jget(metrics, first)))
+		fprintf(out, " %s=%s", first,
+			fmt_double(v, sizeof v, fmt_jnum(metrics, first, 0)));
+	if (!cJSON_IsObject(metrics))
+		return;
+	cJSON_ArrayForEach(m, metrics) {
+		if ((first && strcmp(m->string, first) == 0) ||
+		    strcmp(m->string, "epoch") == 0 || cJSON_IsArray(m))
+			continue;
+		fputc(' ', out);
+		fmt_puts_clean(out, m->string);
+		fprintf(out, "=%s", fmt_jnumber(v, sizeof v, m, "nan"));
+	}
+}
+
+static int
+event_trial_ended(FILE *out, const cJSON *ev, const char *metric)
+{
+	const cJSON *err = fmt_jget(ev, "error");
+	const char *verdict = fmt_jstr(fmt_jget(ev, "diagnosis"), "verdict", NULL);
+	char v[FMT_NUM_MAX], b[FMT_NUM_MAX];
+
+	fprintf(out, "trial %.0f ", fmt_jnum(ev, "number", 0));
+	fmt_puts_clean(out, fmt_jstr(ev, "status", "ended"));
+	if (cJSON_IsNumber(fmt_jget(ev, "objective")))
+		fprintf(out, "  %s=%s (best epoch %s)", metric ? metric : "objective",
+			fmt_jnumber(v, sizeof v, fmt_jget(ev, "objective"), "-"),
+			fmt_jnumber(b, sizeof b, fmt_jget(ev, "best_epoch"), "-"));
+	if (verdict) {
+		fputs("  ", out);
+		fmt_puts_clean(out, verdict);
+	}
+	if (cJSON_IsObject(err)) {
+		fputs("  error ", out);
+		fmt_puts_clean(out, fmt_jstr(err, "class", "unknown"));
+		if (fmt_jstr(err, "message", NULL)) {
+			fputs(": ", out);
+			fmt_puts_clean(out, fmt_jstr(err, "message", NULL));
+		}
+	}
+	return 0;
+}
+
+int
+show_event(FILE *out, const cJSON *ev, const char *metric, time_t at)
+{
+	const char *name = fmt_jstr(ev, "event", "?");
+	char stamp[16], *s;
+	struct tm tm;
+
+	localtime_r(&at, &tm);
+	strftime(stamp, sizeof stamp, "%H:%M:%S", &tm);
+	fprintf(out, "[%s] ", stamp);
+	if (strcmp(name, "trial_started") == 0) {
+		if (!(s = fmt_params(fmt_jget(ev, "params"), PARAM_W, NULL)))
+			return -ENOMEM;
+		fprintf(out, "trial %.0f started (attempt %.0f)  ",
+			fmt_jnum(ev, "number", 0), fmt_jnum(ev, "attempt", 1));
+		fmt_puts_clean(out, s);
+		free(s);
+	} else if (strcmp(name, "epoch") == 0) {
+		const char *verdict = fmt_jstr(fmt_jget(ev, "diagnosis"), "verdict", NULL);
+
+		fprintf(out, "trial %.0f epoch %.0f ", fmt_jnum(ev, "number", 0),
+			fmt_jnum(ev, "epoch", 0));
+		metrics_inline(out, fmt_jget(ev, "metrics"), metric);
+		if (verdict) {
+			fputs("  [", out);
+			fmt_puts_clean(out, verdict);
+			fputc(']', out);
+		}
+	} else if (strcmp(name, "trial_ended") == 0) {
+		event_trial_ended(out, ev, metric);
+	} else if (strcmp(name, "sweep_ended") == 0) {
+		fprintf(out, "sweep %.0f ", fmt_jnum(ev, "sweep", 0));
+		fmt_puts_clean(out, fmt_jstr(ev, "status", "ended"));
+	} else {
+		if (!(s = cJSON_PrintUnformatted(ev)))
+			return -ENOMEM;
+		fmt_puts_clean(out, s);
+		free(s);
+	}
+	fputc('\n', out);
+	return 0;
+}

@@ -1,0 +1,561 @@
+#!/usr/bin/env python3
+"""sweepctl end to end against fake_sweepd.py: every command, human and --json.
+
+Prints TAP. SWEEPCTL names the binary (meson sets it).
+"""
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SWEEPCTL = os.environ.get("SWEEPCTL", "")
+ENV = dict(os.environ, TZ="UTC", LC_ALL="C.UTF-8")
+ENV.pop("SWEEP_STATE_DIR", None)
+
+
+class Fake:
+    """The fake daemon on its own temporary state dir."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="sweepctl-")
+        self.sock = os.path.join(self.dir, "sweepd.sock")
+        self.proc = subprocess.Popen(
+            [sys.executable, os.path.join(HERE, "fake_sweepd.py"), self.dir])
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                s = socket.socket(socket.AF_UNIX)
+                s.connect(self.sock)
+                s.close()
+                return
+            except OSError:
+                time.sleep(0.02)
+        raise RuntimeError("fake_sweepd did not start")
+
+    def ctl(self, *args, env=None, stdin=None, cwd=None):
+        e = dict(ENV, **(env or {}))
+        return subprocess.run([SWEEPCTL, "--state-dir", self.dir] + list(args),
+                              capture_output=True, text=True, timeout=60,
+                              env=e, cwd=cwd)
+
+    def log(self):
+        path = os.path.join(self.dir, "fake.log")
+        if not os.path.exists(path):
+            return []
+        with open(path) as f:
+            return [json.loads(l) for l in f]
+
+    def last(self, op):
+        """The last logged exchange for op."""
+        for entry in reversed(self.log()):
+            if entry["req"] and entry["req"].get("op") == op:
+                return entry
+        raise AssertionError("no %s request logged" % op)
+
+    def close(self):
+        self.proc.kill()
+        self.proc.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+FAKE = None
+TESTS = []
+
+
+def test(fn):
+    TESTS.append(fn)
+    return fn
+
+
+def expect(p, code, out=None, err=None):
+    assert p.returncode == code, "exit %d, wanted %d\nstdout:\n%s\nstderr:\n%s" % (
+        p.returncode, code, p.stdout, p.stderr)
+    for s in ([out] if isinstance(out, str) else out or []):
+        assert s in p.stdout, "stdout lacks %r:\n%s" % (s, p.stdout)
+    for s in ([err] if isinstance(err, str) else err or []):
+        assert s in p.stderr, "stderr lacks %r:\n%s" % (s, p.stderr)
+
+
+def lines_of(text):
+    return text.rstrip("\n").split("\n")
+
+
+def col(header, name):
+    i = header.find(name)
+    assert i >= 0, (name, header)
+    return i
+
+
+# ---- usage ---------------------------------------------------------------
+
+@test
+def help_lists_every_command():
+    p = FAKE.ctl("--help")
+    expect(p, 0, out="usage: sweepctl [--state-dir DIR] [--json] COMMAND [ARGS]")
+    for c in ("submit", "ls", "status", "trials", "trial", "best", "watch",
+              "wait", "cancel", "pause", "resume", "enqueue", "stats",
+              "shutdown"):
+        assert re.search(r"^  %s\b" % c, p.stdout, re.M), c
+    assert p.stderr == ""
+
+
+@test
+def no_command_is_a_usage_error():
+    p = FAKE.ctl()
+    expect(p, 2, err=["sweepctl: no command given", "usage: sweepctl"])
+    assert p.stdout == ""
+
+
+@test
+def unknown_command_is_a_usage_error():
+    expect(FAKE.ctl("frobnicate"), 2,
+           err=['sweepctl: unknown command "frobnicate"', "usage: sweepctl"])
+
+
+@test
+def non_numeric_sweep_id():
+    p = FAKE.ctl("status", "abc")
+    expect(p, 2, err=['sweepctl: sweep id must be a positive integer, got "abc"',
+                      "usage: sweepctl [--state-dir DIR] [--json] status SWEEP"])
+    for bad in ("0", "-3", "1.5", "12x", ""):
+        expect(FAKE.ctl("best", bad), 2, err="sweep id must be a positive integer")
+    expect(FAKE.ctl("trial", "1", "x"), 2,
+           err='trial number must be a positive integer, got "x"')
+
+
+@test
+def missing_and_extra_arguments():
+    expect(FAKE.ctl("trial", "1"), 2,
+           err=["sweepctl: trial: missing argument (SWEEP N)", "usage:"])
+    expect(FAKE.ctl("ls", "extra"), 2,
+           err='sweepctl: ls: unexpected argument "extra"')
+    expect(FAKE.ctl("status", "1", "2"), 2, err='unexpected argument "2"')
+    expect(FAKE.ctl("submit"), 2, err="submit: missing argument (FILE)")
+    expect(FAKE.ctl("ls", "--bogus"), 2, err="sweepctl: ls: unknown option --bogus")
+    expect(FAKE.ctl("ls", "--state-dir"), 2, err="--state-dir needs a directory")
+    # Nothing was sent for any of these.
+    assert not [e for e in FAKE.log() if e["req"] and e["req"].get("op") == "trial"
+                and e["req"].get("number") is None]
+
+
+@test
+def cannot_connect_names_the_socket():
+    d = tempfile.mkdtemp()
+    try:
+        p = subprocess.run([SWEEPCTL, "--state-dir", d, "ls"], capture_output=True,
+                           text=True, env=ENV, timeout=30)
+        expect(p, 3)
+        assert p.stderr == ("sweepctl: cannot connect to %s/sweepd.sock: No such "
+                            "file or directory (is sweepd running?)\n" % d), p.stderr
+        assert p.stdout == ""
+    finally:
+        shutil.rmtree(d)
+
+
+@test
+def state_dir_from_environment_and_equals_form():
+    p = subprocess.run([SWEEPCTL, "ping"], capture_output=True, text=True,
+                       env=dict(ENV, SWEEP_STATE_DIR=FAKE.dir), timeout=30)
+    expect(p, 0, out="sweepd 0.1.0 (pid 4242)")
+    p = subprocess.run([SWEEPCTL, "--state-dir=" + FAKE.dir, "ping", "--json"],
+                       capture_output=True, text=True, env=ENV, timeout=30)
+    expect(p, 0)
+    assert json.loads(p.stdout)["pid"] == 4242
+
+
+# ---- reading -------------------------------------------------------------
+
+def json_is_what_was_sent(p, op):
+    """--json printed exactly the reply line the fake sent."""
+    sent = FAKE.last(op)["sent"]
+    assert p.stdout == sent[0] + "\n", (p.stdout[:300], sent[0][:300])
+
+
+@test
+def ping_human_and_json():
+    expect(FAKE.ctl("ping"), 0, out="sweepd 0.1.0 (pid 4242)\n")
+    p = FAKE.ctl("--json", "ping")
+    expect(p, 0)
+    json_is_what_was_sent(p, "ping")
+
+
+@test
+def ls_table():
+    p = FAKE.ctl("ls")
+    expect(p, 0)
+    rows = lines_of(p.stdout)
+    head = rows[0]
+    assert re.match(r"ID +NAME +STATUS +DONE/TOTAL +RUNNING +BEST +CREATED$", head), head
+    assert len(rows) == 4, rows
+    r1 = rows[1]
+    assert r1.split()[0] == "1" and "fashion-demo" in r1, r1
+    # Columns line up: each value starts where its header starts (left
+    # aligned) or ends where it ends (right aligned).
+    assert r1[col(head, "NAME"):].startswith("fashion-demo"), r1
+    assert r1[col(head, "STATUS"):].startswith("completed"), r1
+    done_end = col(head, "DONE/TOTAL") + len("DONE/TOTAL")
+    assert r1[:done_end].endswith("3/3"), r1
+    assert rows[2][:done_end].endswith("2/10"), rows[2]
+    assert r1[col(head, "BEST"):].startswith("val_acc=0.8812 (#1)"), r1
+    assert r1[col(head, "CREATED"):] == "2023-11-14 22:13", r1
+    assert rows[3][col(head, "BEST"):].startswith("-"), rows[3]
+    assert not any(r.endswith(" ") for r in rows), rows
+
+
+@test
+def ls_json_is_the_reply_as_sent():
+    p = FAKE.ctl("ls", "--json")
+    expect(p, 0)
+    json_is_what_was_sent(p, "sweeps")
+    assert [s["id"] for s in json.loads(p.stdout)["sweeps"]] == [1, 2, 3]
+
+
+@test
+def status_summary():
+    p = FAKE.ctl("status", "1")
+    expect(p, 0, out=[
+        "sweep 1: fashion-demo\n",
+        "  status      completed\n",
+        "  created     2023-11-14 22:13, ended 2023-11-14 23:15 (1h02m)\n",
+        "  progress    3/3 done, 0 running, 0 queued\n",
+        "  trials      1 completed, 1 failed, 1 pruned\n",
+        "  objective   val_acc (max)\n",
+        "  verdicts    good_fit 1, overfitting 1\n",
+        "best trial #1\n",
+        "  objective   val_acc=0.8812 at epoch 3\n",
+        "  verdict     good_fit\n",
+        "advice for the best trial\n  - keep early stopping at patience 1-2\n"
+        "  - try a slightly larger lr\n"])
+    assert "lr=0.001234 batch_size=64 activation=relu" in p.stdout
+    p = FAKE.ctl("status", "3")
+    expect(p, 0, out=["  error       cancelled by a client\n",
+                      "best trial: none completed yet\n",
+                      "  verdicts    none yet\n"])
+    p = FAKE.ctl("--json", "status", "1")
+    expect(p, 0)
+    json_is_what_was_sent(p, "sweep")
+
+
+@test
+def trials_table():
+    p = FAKE.ctl("trials", "1")
+    expect(p, 0)
+    rows = lines_of(p.stdout)
+    head = rows[0]
+    assert re.match(r"# +STATUS +OBJECTIVE +BEST_EP +EPOCHS +VERDICT +TIME +PARAMS$",
+                    head), head
+    assert len(rows) == 5, rows
+    st, v, pa = col(head, "STATUS"), col(head, "VERDICT"), col(head, "PARAMS")
+    assert rows[1][st:].startswith("completed "), rows[1]
+    assert rows[2][st:].startswith("failed(timeout)"), rows[2]
+    assert rows[3][st:].startswith("pruned "), rows[3]
+    assert rows[1][v:].startswith("good_fit"), rows[1]
+    assert rows[3][v:].startswith("overfitting"), rows[3]
+    assert rows[2][v:].startswith("-"), rows[2]
+    obj_end = col(head, "OBJECTIVE") + len("OBJECTIVE")
+    assert rows[1][:obj_end].endswith("0.8812") and rows[2][:obj_end].endswith("-")
+    assert "1m35s" in rows[1], rows[1]
+    # Long values are shortened, constant params move below the table.
+    assert rows[1][pa:].startswith("lr=0.001234 batch_size=64 activation=relu "
+                                   "optimizer=adam note=a-very-long-p…"), rows[1]
+    assert "epochs=" not in rows[1]
+    assert rows[4] == "same in every trial: epochs=4", rows[4]
+    p = FAKE.ctl("--json", "trials", "1")
+    expect(p, 0)
+    json_is_what_was_sent(p, "trials")
+    expect(FAKE.ctl("trials", "2"), 0, out="no trials yet\n")
+
+
+@test
+def trial_with_curve():
+    p = FAKE.ctl("trial", "1", "1")
+    expect(p, 0, out=[
+        "trial 1 (attempt 1, seed 4201)\n",
+        "  status      completed\n",
+        "  objective   0.8812 at epoch 3 of 4\n",
+        "  test        loss 0.33, acc 0.884\n",
+        "params\n  lr          0.001234\n  batch_size  64\n",
+        "  note        a-very-long-parameter-value-that-needs-shortening\n",
+        "diagnosis: good_fit\n",
+        "  reason      val_loss settled near train_loss\n",
+        "  tags        early_stopping_point\n",
+        "  stop epoch  3 (1 epoch past it)\n",
+        "  evidence    epochs=4 val_best_epoch=3 gap=0.09\n",
+        "  advice\n    - keep early stopping at patience 1-2\n",
+        "  not judged\n    - gradients: grad_norm not reported\n",
+        "curve\n"])
+    rows = lines_of(p.stdout.split("curve\n", 1)[1])
+    assert rows[0].split() == ["epoch", "train_loss", "val_loss", "train_acc",
+                               "val_acc", "lr", "seconds", "grad_norm", "top5"], rows[0]
+    assert rows[1].split() == ["1", "0.61", "0.52", "0.78", "0.81", "0.001",
+                               "2.1", "0.31/0.12", "nan"], rows[1]
+    assert rows[3].split()[2] == "nan" and rows[3].split()[8] == "0.99", rows[3]
+    assert len(rows) == 5
+    p = FAKE.ctl("trial", "1", "1", "--json")
+    expect(p, 0)
+    json_is_what_was_sent(p, "trial")
+    assert len(json.loads(p.stdout)["trial"]["curve"]) == 4
+
+
+@test
+def failed_trial_shows_error_and_stderr():
+    p = FAKE.ctl("trial", "1", "2")
+    expect(p, 0, out=["  status      failed(timeout)\n", "error: timeout\n",
+                      "  objective   - (4 epochs reported)\n",
+                      "  message     trial ran over 1800 s\n",
+                      "  signal      15\n",
+                      "  stderr (tail)\n    | Traceback (most recent call last):\n"
+                      "    | RuntimeError: out of patience\n"])
+    assert "exit code" not in p.stdout
+    expect(FAKE.ctl("trial", "1", "9"), 1,
+           err="sweepctl: sweep 1 has no trial 9 (not_found)")
+
+
+@test
+def best_is_the_trial_without_curve():
+    p = FAKE.ctl("best", "1")
+    expect(p, 0, out=["best trial of sweep 1: trial 1 (attempt 1, seed 4201)\n",
+                      "diagnosis: good_fit\n"])
+    assert "curve" not in p.stdout
+    p = FAKE.ctl("best", "1", "--json")
+    expect(p, 0)
+    json_is_what_was_sent(p, "best")
+
+
+@test
+def daemon_errors_go_to_stderr_with_exit_1():
+    p = FAKE.ctl("best", "2")
+    expect(p, 1)
+    assert p.stderr == "sweepctl: sweep 2 has no completed trial yet (not_found)\n"
+    assert p.stdout == ""
+    p = FAKE.ctl("status", "99")
+    expect(p, 1, err="sweepctl: no sweep 99 (not_found)")
+    p = FAKE.ctl("--json", "status", "99")
+    expect(p, 1, err="no sweep 99")
+    assert json.loads(p.stdout)["error"]["code"] == "not_found"
+
+
+# ---- changing ------------------------------------------------------------
+
+def write(path, text):
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+@test
+def submit_resolves_paths_against_the_spec_file():
+    d = tempfile.mkdtemp()
+    try:
+        os.mkdir(os.path.join(d, "sub"))
+        spec = write(os.path.join(d, "sub", "spec.json"), json.dumps({
+            "name": "ext", "trainer": {"command": ["python3", "train.py"],
+                                       "cwd": "code", "data_dir": "../data"}}))
+        p = FAKE.ctl("submit", "sub/spec.json", cwd=d)
+        expect(p, 0)
+        assert p.stdout == "7\n", p.stdout
+        real = os.path.realpath(d)
+        tr = FAKE.last("submit")["req"]["spec"]["trainer"]
+        assert tr["cwd"] == real + "/sub/code", tr
+        assert tr["data_dir"] == real + "/sub/../data", tr
+        # No cwd for an external command: the spec file's directory.
+        write(spec, json.dumps({"trainer": {"command": ["./t.sh"]}}))
+        expect(FAKE.ctl("submit", spec), 0)
+        assert FAKE.last("submit")["req"]["spec"]["trainer"]["cwd"] == real + "/sub"
+        # Absolute paths and the built-in trainer are left as they are.
+        write(spec, json.dumps({"trainer": {"builtin": "mlp", "data_dir": "/abs"}}))
+        expect(FAKE.ctl("submit", spec), 0)
+        assert FAKE.last("submit")["req"]["spec"]["trainer"] == {
+            "builtin": "mlp", "data_dir": "/abs"}
+        p = FAKE.ctl("--json", "submit", spec)
+        expect(p, 0)
+        json_is_what_was_sent(p, "submit")
+    finally:
+        shutil.rmtree(d)
+
+
+@test
+def submit_invalid_json_names_file_and_position():
+    d = tempfile.mkdtemp()
+    try:
+        spec = write(os.path.join(d, "spec.json"), '{\n  "name": "x"\n  "space": {}\n}\n')
+        n = len(FAKE.log())
+        p = FAKE.ctl("submit", spec)
+        expect(p, 1, err="sweepctl: %s: invalid JSON at line 3, column 3 "
+                         "(near '\"space\": {} }')" % spec)
+        assert p.stdout == ""
+        write(spec, '{"name": ')
+        expect(FAKE.ctl("submit", spec), 1,
+               err="%s: invalid JSON: unexpected end of file" % spec)
+        write(spec, '[1, 2]')
+        expect(FAKE.ctl("submit", spec), 1,
+               err="%s: a sweep spec must be a JSON object" % spec)
+        assert len(FAKE.log()) == n, "nothing is sent for a bad file"
+        p = FAKE.ctl("submit", "/nonexistent/spec.json")
+        expect(p, 1, err="sweepctl: cannot read /nonexistent/spec.json: "
+                         "No such file or directory")
+    finally:
+        shutil.rmtree(d)
+
+
+@test
+def submit_rejected_by_the_daemon():
+    d = tempfile.mkdtemp()
+    try:
+        spec = write(os.path.join(d, "spec.json"), '{"name": "bad"}')
+        p = FAKE.ctl("submit", spec)
+        expect(p, 1, err="sweepctl: space.lr.loguniform: low must be > 0, got 0 "
+                         "(bad_request)")
+        assert p.stdout == ""
+    finally:
+        shutil.rmtree(d)
+
+
+@test
+def cancel_pause_resume():
+    expect(FAKE.ctl("cancel", "2"), 0, out="sweep 2 cancelled\n")
+    expect(FAKE.ctl("pause", "2"), 0, out="sweep 2 paused\n")
+    expect(FAKE.ctl("resume", "2"), 0, out="sweep 2 running\n")
+    assert FAKE.last("resume")["req"]["sweep"] == 2
+    expect(FAKE.ctl("cancel", "1"), 1,
+           err="sweepctl: sweep 1 has already ended (conflict)")
+    p = FAKE.ctl("--json", "pause", "2")
+    expect(p, 0)
+    json_is_what_was_sent(p, "pause")
+
+
+@test
+def enqueue_object_or_array():
+    d = tempfile.mkdtemp()
+    try:
+        one = write(os.path.join(d, "one.json"), '{"lr": 0.01}')
+        many = write(os.path.join(d, "many.json"), '[{"lr": 0.01}, {"lr": 0.1}]')
+        expect(FAKE.ctl("enqueue", "2", one), 0, out="enqueued 1 trial on sweep 2\n")
+        assert FAKE.last("enqueue")["req"]["params"] == {"lr": 0.01}
+        expect(FAKE.ctl("enqueue", "2", many), 0, out="enqueued 2 trials on sweep 2\n")
+        assert FAKE.last("enqueue")["req"]["params"] == [{"lr": 0.01}, {"lr": 0.1}]
+        bad = write(os.path.join(d, "bad.json"), '[{"lr": 0.01}, 3]')
+        expect(FAKE.ctl("enqueue", "2", bad), 1,
+               err="sweepctl: %s: element 1 of the array is not an object" % bad)
+        expect(FAKE.ctl("enqueue", "1", one), 1, err="(conflict)")
+        expect(FAKE.ctl("enqueue", "x", one), 2, err="sweep id must be")
+    finally:
+        shutil.rmtree(d)
+
+
+@test
+def stats_and_shutdown():
+    p = FAKE.ctl("stats")
+    expect(p, 0, out=["  uptime         1h02m\n", "  memory (rss)   12.3 MiB\n",
+                      "  open fds       14\n", "  running        2\n",
+                      "  queued         6\n", "  trials run     40\n",
+                      "  sweeps active  1\n", "  clients        1\n",
+                      "  workers        2\n"])
+    p = FAKE.ctl("stats", "--json")
+    expect(p, 0)
+    json_is_what_was_sent(p, "stats")
+    expect(FAKE.ctl("shutdown"), 0, out="sweepd shutting down\n")
+
+
+# ---- watching ------------------------------------------------------------
+
+STAMP = r"\[\d\d:\d\d:\d\d\] "
+
+
+@test
+def watch_prints_one_line_per_event():
+    p = FAKE.ctl("watch", "2")
+    expect(p, 0)
+    rows = lines_of(p.stdout)
+    assert rows[0] == "watching sweep 2 (running-one): running", rows[0]
+    want = [
+        "trial 3 started (attempt 1)  lr=0.01 batch_size=64",
+        "trial 3 epoch 1  val_acc=0.8512 train_loss=0.41 val_loss=0.5",
+        "trial 3 epoch 2  val_acc=0.84 train_loss=0.3 val_loss=0.6  [overfitting]",
+        "trial 3 completed  val_acc=0.8512 (best epoch 1)  overfitting",
+        "trial 4 failed  error crash: exit code 1",
+        "sweep 2 completed",
+    ]
+    assert len(rows) == 1 + len(want), rows
+    for got, w in zip(rows[1:], want):
+        assert re.match(STAMP + re.escape(w) + "$", got), (got, w)
+
+
+@test
+def watch_json_prints_the_lines_as_sent():
+    p = FAKE.ctl("--json", "watch", "2")
+    expect(p, 0)
+    assert p.stdout.split("\n")[:-1] == FAKE.last("watch")["sent"], p.stdout
+
+
+@test
+def watch_exit_codes():
+    p = FAKE.ctl("watch", "3")
+    expect(p, 1)
+    assert re.match(STAMP + "sweep 3 cancelled$", lines_of(p.stdout)[-1]), p.stdout
+    p = FAKE.ctl("watch", "4")
+    expect(p, 3, err="sweepctl: connection to sweepd closed before sweep 4 ended")
+    assert "trial 3 started" in p.stdout
+    expect(FAKE.ctl("watch", "99"), 1, err="no sweep 99 (not_found)")
+
+
+@test
+def wait_is_quiet_and_exits_by_outcome():
+    p = FAKE.ctl("wait", "2")
+    expect(p, 0)
+    rows = lines_of(p.stdout)
+    assert len(rows) == 1 and re.match(STAMP + "sweep 2 completed$", rows[0]), rows
+    expect(FAKE.ctl("wait", "1"), 0, out="sweep 1 completed")
+    expect(FAKE.ctl("wait", "3"), 1, out="sweep 3 cancelled")
+    p = FAKE.ctl("--json", "wait", "3")
+    expect(p, 1)
+    assert json.loads(p.stdout) == {"event": "sweep_ended", "sweep": 3,
+                                    "status": "cancelled"}
+    expect(FAKE.ctl("wait", "4"), 3, err="closed before sweep 4 ended")
+
+
+@test
+def large_reply_is_read_whole():
+    p = FAKE.ctl("trials", "5", "--json")
+    expect(p, 0)
+    assert len(p.stdout) > 5_000_000, len(p.stdout)
+    assert len(json.loads(p.stdout)["trials"]) == 30000
+    p = FAKE.ctl("trials", "5")
+    expect(p, 0)
+    rows = lines_of(p.stdout)
+    assert len(rows) == 1 + 30000 + 1, len(rows)
+    assert rows[-1].startswith("same in every trial: lr=0.001 batch_size=64 pad=xxx")
+
+
+def main():
+    global FAKE
+    if not SWEEPCTL or not os.path.exists(SWEEPCTL):
+        print("1..0 # SKIP SWEEPCTL not set")
+        return 0
+    FAKE = Fake()
+    failed = 0
+    try:
+        for i, t in enumerate(TESTS, 1):
+            try:
+                t()
+                print("ok %d - %s" % (i, t.__name__))
+            except Exception as e:  # noqa: BLE001 - report and go on
+                failed += 1
+                print("not ok %d - %s" % (i, t.__name__))
+                for l in ("%s: %s" % (type(e).__name__, e)).splitlines():
+                    print("# " + l)
+            sys.stdout.flush()
+    finally:
+        FAKE.close()
+    print("1..%d" % len(TESTS))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
