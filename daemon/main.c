@@ -200,7 +200,8 @@ default_worker(char *buf, size_t len)
 	slash = strrchr(self, '/');
 	if (slash)
 		*slash = '\0';
-	snprintf(buf, len, "%s/sweep-worker", self);
+	if (snprintf(buf, len, "%s/sweep-worker", self) >= (int)len)
+		snprintf(buf, len, "sweep-worker");   /* found through PATH */
 }
 
 /* --detach: the parent returns once the child listens (or failed), so a

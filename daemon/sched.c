@@ -701,14 +701,20 @@ struct outcome {
 	int requeue;              /* back to the queue instead of an end state */
 };
 
+/* The limits.retry_on bit of a failure class; 0 for classes never retried
+ * (protocol errors repeat, cancellations are wanted). */
 static unsigned
 class_bit(const char *cls)
 {
-	static const char *const names[] = { "signal", "timeout", "stall", "oom", "exit" };
+	static const struct { const char *name; unsigned bit; } classes[] = {
+		{ "signal", SPEC_RETRY_SIGNAL }, { "timeout", SPEC_RETRY_TIMEOUT },
+		{ "stall", SPEC_RETRY_STALL },   { "oom", SPEC_RETRY_OOM },
+		{ "exit", SPEC_RETRY_EXIT },
+	};
 
-	for (unsigned i = 0; i < sizeof names / sizeof names[0]; i++)
-		if (cls && strcmp(cls, names[i]) == 0)
-			return 1u << i;
+	for (size_t i = 0; i < sizeof classes / sizeof classes[0]; i++)
+		if (cls && strcmp(cls, classes[i].name) == 0)
+			return classes[i].bit;
 	return 0;
 }
 
