@@ -207,9 +207,14 @@ fail(struct db *db, const char *func, int rc)
 {
 	int code = errno_of(rc);
 
-	snprintf(db->err, sizeof db->err, "%s%s", sqlite3_errmsg(db->h),
-		 code == -EROFS ? " (the database is read-only)" :
-		 code == -ENOSPC ? " (disk full)" : "");
+	if (code == -EROFS)
+		snprintf(db->err, sizeof db->err, "the database is read-only (%s)",
+			 sqlite3_errmsg(db->h));
+	else if (code == -ENOSPC)
+		snprintf(db->err, sizeof db->err, "disk full (%s)",
+			 sqlite3_errmsg(db->h));
+	else
+		snprintf(db->err, sizeof db->err, "%s", sqlite3_errmsg(db->h));
 	if (code != -EEXIST && code != -ENOENT)
 		fprintf(stderr, "db: %s: %s: %s\n", func, db->path, db->err);
 	return code;
@@ -326,6 +331,11 @@ op_end(struct db *db, int rc, const char *func)
 		if (rc == 0)
 			return 0;
 	}
+	/* After SQLITE_FULL, IOERR, BUSY or NOMEM SQLite may have rolled
+	 * back the whole transaction itself (savepoint and any db_begin group
+	 * with it); then there is nothing left to undo. */
+	if (sqlite3_get_autocommit(db->h))
+		return rc;
 	/* The rollback must not overwrite the message of the failure. */
 	memcpy(keep, db->err, sizeof keep);
 	run(db, stmt(db, ST_ROLLBACK_TO), SQLITE_OK, func);
@@ -400,6 +410,9 @@ check_file(struct db *db, char *err, size_t errlen)
 	if (rc < 0)
 		return errf(err, errlen, rc, "%s: cannot read the database: %s",
 			    db->path, db->err);
+	for (char *p = res; *p; p++)   /* one line per error: keep it one */
+		if (*p == '\n')
+			*p = ' ';
 	if (strcmp(res, "ok") != 0)
 		return errf(err, errlen, -EIO, "%s: database is corrupted "
 			    "(PRAGMA quick_check: %s)", db->path, res);

@@ -84,7 +84,11 @@ int db_best_plan(struct db *db, int mode_max, char *buf, size_t len);
  * Calls do not nest: db_begin inside db_begin is -EINVAL. */
 int db_begin(struct db *db);
 /* Commits the group. On failure the group is rolled back (nothing of it is
- * stored) and the connection is out of the transaction again. */
+ * stored) and the connection is out of the transaction again.
+ * A call inside the group that fails undoes its own change only, except
+ * after a storage failure (-ENOSPC, -EIO, -EBUSY, -ENOMEM), when SQLite may
+ * have rolled back the whole group already: call db_rollback then (it is
+ * harmless when nothing is open) and redo the group if it matters. */
 int db_commit(struct db *db);
 /* Drops the group. 0 also when no transaction is open. */
 int db_rollback(struct db *db);
