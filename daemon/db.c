@@ -50,13 +50,16 @@ enum {
 	SC_SPEC = SC_COUNTS + 6, SC_ERROR,
 };
 
-/* Best trial: equality on (sweep_id, status), a range bound on objective
- * that skips NULLs, then the first row of the index range in the asked
- * direction; number only breaks ties. */
-#define BEST_SQL(dir) \
+/* Best trial, as two seeks on trials_best (sweep_id, status, objective,
+ * number): the subquery's min/max reads one end of the (sweep, completed)
+ * range, skipping NULL objectives; the outer query then takes the lowest
+ * number holding that value. Accuracies tie often (they are k / n_val), and
+ * an ORDER BY objective, number would sort every tied row instead. */
+#define BEST_SQL(agg) \
 	"SELECT " TRIAL_COLS " FROM trials WHERE sweep_id = ?1 AND " \
-	"status = 'completed' AND objective IS NOT NULL " \
-	"ORDER BY objective " dir ", number LIMIT 1"
+	"status = 'completed' AND objective = (SELECT " agg "(objective) " \
+	"FROM trials WHERE sweep_id = ?1 AND status = 'completed') " \
+	"ORDER BY number LIMIT 1"
 
 /* Every statement the module runs after open, prepared once. */
 #define DB_STATEMENTS(X) \
@@ -107,8 +110,8 @@ enum {
 	  "ORDER BY number") \
 	X(TRIAL_ONE, "SELECT " TRIAL_COLS " FROM trials WHERE sweep_id = ?1 " \
 	  "AND number = ?2") \
-	X(BEST_MAX, BEST_SQL("DESC")) \
-	X(BEST_MIN, BEST_SQL("ASC")) \
+	X(BEST_MAX, BEST_SQL("max")) \
+	X(BEST_MIN, BEST_SQL("min")) \
 	X(CURVE, "SELECT epoch, metrics_json FROM epochs WHERE trial_id = ?1 " \
 	  "AND attempt = ?2 ORDER BY epoch") \
 	X(EPOCHS_SWEEP, "SELECT t.number, e.attempt, e.epoch, e.metrics_json " \

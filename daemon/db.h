@@ -222,9 +222,10 @@ int db_trials_json(struct db *db, int64_t sweep_id, cJSON **out);
  * epoch order. -ENOENT for an unknown (sweep, number). */
 int db_trial_json(struct db *db, int64_t sweep_id, int number, cJSON **out);
 /* The completed trial with the highest (mode_max) or lowest objective, as a
- * trial object of db_trials_json; ties go to the lower number. An index
- * lookup on trials(sweep_id, status, objective). -ENOENT when the sweep has
- * no completed trial with an objective. */
+ * trial object of db_trials_json; ties go to the lower number. Two index
+ * seeks on trials(sweep_id, status, objective, number), whatever the size
+ * of the sweep. -ENOENT when the sweep has no completed trial with an
+ * objective. */
 int db_best_json(struct db *db, int64_t sweep_id, int mode_max, cJSON **out);
 /* Every epoch row of the sweep, every attempt, for export, ordered by
  * number, attempt, epoch: [{"number","attempt","epoch", ...metrics}]. */

@@ -425,6 +425,20 @@ best_without_completed_trial_is_enoent(void)
 	CHECK(db_sweep_json(db, sid, &s) == 0);
 	CHECK(jnull(s, "best"));
 	cJSON_Delete(s);
+	/* Beside a NULL objective, min still finds the real one. */
+	CHECK(db_trial_create(db, sid, 2, "{}", 2, &id) == 0);
+	CHECK(db_trial_start(db, id, 1, 9, 9, 1.0) == 0);
+	e = end_completed(5.0, 1, 2.0);
+	CHECK(db_trial_end(db, id, &e) == 0);
+	CHECK(db_best_json(db, sid, 0, &b) == 0);
+	CHECK(jnum(b, "number") == 2);
+	cJSON_Delete(b);
+	CHECK(db_best_json(db, sid, 1, &b) == 0);
+	CHECK(jnum(b, "number") == 2);
+	cJSON_Delete(b);
+	CHECK(db_sweep_json(db, sid, &s) == 0);
+	CHECK(jnum(jget(s, "best"), "objective") == 5.0);
+	cJSON_Delete(s);
 	db_close(db);
 	tdir_clean(&t);
 }
@@ -818,33 +832,42 @@ best_is_an_index_search(void)
 		return;
 	}
 	/* Enough rows, and ANALYZE statistics, for the planner to choose
-	 * with real numbers rather than defaults. */
+	 * with real numbers rather than defaults; objectives tie in tens,
+	 * as quantized accuracies do. */
 	CHECK(db_sweep_create(db, "a", SPEC_MAX, 300, 1.0, &sid) == 0);
 	CHECK(db_begin(db) == 0);
 	for (int i = 1; i <= 300; i++) {
 		snprintf(p, sizeof p, "{\"i\":%d}", i);
 		CHECK(db_trial_create(db, sid, i, p, 1, &id) == 0);
-		if (i % 3)
-			continue;
+		if (i % 3 == 0)
+			continue;   /* stays queued */
 		CHECK(db_trial_start(db, id, 1, 1, 1, 1.0) == 0);
-		struct db_trial_end e = end_completed(i / 1000.0, 1, 2.0);
+		struct db_trial_end e = end_completed((i % 10) / 10.0, 1, 2.0);
 		CHECK(db_trial_end(db, id, &e) == 0);
 	}
 	CHECK(db_commit(db) == 0);
 	CHECK(raw_exec(t.path, "ANALYZE") == 0);
 	for (int mode = 0; mode <= 1; mode++) {
 		CHECK(db_best_plan(db, mode, plan, sizeof plan) == 0);
-		printf("# best plan (mode_max %d):\n# %s", mode, plan);
+		printf("# best plan (mode_max %d):\n", mode);
+		for (char *l = strtok(plan, "\n"); l; l = strtok(NULL, "\n"))
+			printf("#   %s\n", l);
+		CHECK(db_best_plan(db, mode, plan, sizeof plan) == 0);
 		CHECK_CONTAINS(plan, "SEARCH trials USING INDEX trials_best "
-			       "(sweep_id=? AND status=?");
-		CHECK(strstr(plan, "SCAN trials") == NULL);
+			       "(sweep_id=? AND status=? AND objective=?)");
+		CHECK(strstr(plan, "SCAN") == NULL);
+		CHECK(strstr(plan, "TEMP B-TREE") == NULL);
 	}
 	cJSON *b = NULL;
+	/* 0.9 is first completed at number 19 (9 stayed queued), then at 29,
+	 * 49, ...; 0.0 first at number 10 (then 20, 40, ...). */
 	CHECK(db_best_json(db, sid, 1, &b) == 0);
-	CHECK(jnum(b, "number") == 300);
+	CHECK(jnum(b, "number") == 19);
+	CHECK(jnum(b, "objective") == 0.9);
 	cJSON_Delete(b);
 	CHECK(db_best_json(db, sid, 0, &b) == 0);
-	CHECK(jnum(b, "number") == 3);
+	CHECK(jnum(b, "number") == 10);
+	CHECK(jnum(b, "objective") == 0.0);
 	cJSON_Delete(b);
 	db_close(db);
 	tdir_clean(&t);
