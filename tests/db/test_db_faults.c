@@ -60,6 +60,7 @@ reopen_is_idempotent(void)
 	struct db *db;
 	int64_t sid, id;
 	long long objects;
+	char wal[160];
 
 	if (tdir_make(&t) < 0 || !(db = topen(&t))) {
 		CHECK(0);
@@ -68,6 +69,9 @@ reopen_is_idempotent(void)
 	CHECK(db_sweep_create(db, "s", SPEC, 1, 1.0, &sid) == 0);
 	CHECK(db_trial_create(db, sid, 1, "{}", 1, &id) == 0);
 	db_close(db);
+	/* the close checkpointed the WAL into the file and removed it */
+	snprintf(wal, sizeof wal, "%s-wal", t.path);
+	CHECK(access(wal, F_OK) != 0);
 	objects = raw_int(t.path, "SELECT count(*) FROM sqlite_master");
 	for (int i = 0; i < 3; i++) {
 		CHECK((db = topen(&t)) != NULL);
