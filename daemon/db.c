@@ -1371,6 +1371,7 @@ db_trial_json(struct db *db, int64_t sweep_id, int number, cJSON **out)
 {
 	sqlite3_stmt *st = stmt(db, ST_TRIAL_ONE);
 	cJSON *t = NULL, *curve = NULL;
+	const cJSON *jid, *jattempt;
 	int64_t id;
 	int attempt, b, rc;
 
@@ -1381,8 +1382,14 @@ db_trial_json(struct db *db, int64_t sweep_id, int number, cJSON **out)
 	rc = json_one(db, st, b, trial_detail, &t, __func__);
 	if (rc < 0)
 		goto out;
-	id = (int64_t)cJSON_GetObjectItemCaseSensitive(t, "id")->valuedouble;
-	attempt = cJSON_GetObjectItemCaseSensitive(t, "attempt")->valueint;
+	jid = cJSON_GetObjectItemCaseSensitive(t, "id");
+	jattempt = cJSON_GetObjectItemCaseSensitive(t, "attempt");
+	if (!cJSON_IsNumber(jid) || !cJSON_IsNumber(jattempt)) {
+		rc = -ENOMEM;   /* the only way trial_object leaves them out */
+		goto out;
+	}
+	id = (int64_t)jid->valuedouble;
+	attempt = jattempt->valueint;
 	st = stmt(db, ST_CURVE);
 	b = sqlite3_bind_int64(st, 1, id);
 	if (b == SQLITE_OK)
@@ -1433,6 +1440,7 @@ static int
 add_best(struct db *db, cJSON *sum, int64_t id, int mode_max)
 {
 	cJSON *t = NULL, *b;
+	const cJSON *number, *objective;
 	int rc = db_best_json(db, id, mode_max, &t);
 
 	if (rc == -ENOENT) {
@@ -1441,11 +1449,15 @@ add_best(struct db *db, cJSON *sum, int64_t id, int mode_max)
 	}
 	if (rc < 0)
 		return rc;
+	number = cJSON_GetObjectItemCaseSensitive(t, "number");
+	objective = cJSON_GetObjectItemCaseSensitive(t, "objective");
+	if (!cJSON_IsNumber(number) || !cJSON_IsNumber(objective)) {
+		cJSON_Delete(t);
+		return -ENOMEM;   /* the query never yields a NULL objective */
+	}
 	b = cJSON_AddObjectToObject(sum, "best");
-	cJSON_AddNumberToObject(b, "number",
-		cJSON_GetObjectItemCaseSensitive(t, "number")->valuedouble);
-	cJSON_AddNumberToObject(b, "objective",
-		cJSON_GetObjectItemCaseSensitive(t, "objective")->valuedouble);
+	cJSON_AddNumberToObject(b, "number", number->valuedouble);
+	cJSON_AddNumberToObject(b, "objective", objective->valuedouble);
 	cJSON_Delete(t);
 	return 0;
 }
