@@ -228,6 +228,7 @@ sweep_free(struct sweep *sw)
 		trial_free(t);
 	hist_free(sw);
 	spec_free(sw->spec);
+	free(sw->end_error);
 	free(sw);
 }
 
@@ -357,9 +358,24 @@ sweep_end(struct sweep *sw, enum sweep_status st, const char *error)
 		return rc;
 	sw->ending = 1;
 	sw->end_status = st;
+	sw->end_error = error ? strdup(error) : NULL;
 	cancel_queued(sw);
-	for (struct trial *t = sw->running; t; t = t->next)
-		trial_stop(t, STOP_CANCELLED, error ? error : "sweep cancelled");
+	/* Running trials are stopped, and recorded as cancelled now, so that
+	 * nobody reads an ended sweep with trials still running; their end
+	 * is recorded again, with its details, once their process is gone. */
+	for (struct trial *t = sw->running; t; t = t->next) {
+		struct db_trial_end e = {
+			.status = "cancelled", .objective = t->best,
+			.best_epoch = t->best_epoch, .test_loss = NAN,
+			.test_acc = NAN, .error_class = "cancelled",
+			.error = error ? error : "sweep cancelled", .exit_code = -1,
+			.now = server_now(),
+		};
+		trial_stop(t, STOP_CANCELLED, e.error);
+		if (db_trial_end(sw->srv->db, t->id, &e) < 0)
+			log_error("sweep %" PRId64 " trial %d: cannot record its "
+				  "cancellation", sw->id, t->number);
+	}
 	return 0;
 }
 
@@ -370,7 +386,7 @@ sweep_check_done(struct sweep *sw)
 	if (sw->ending) {
 		if (sw->n_running > 0)
 			return 0;
-		sweep_finish(sw, sw->end_status, NULL);
+		sweep_finish(sw, sw->end_status, sw->end_error);
 		return 1;
 	}
 	if (sw->n_created < sw->spec->trials || sw->queue || sw->n_running > 0)

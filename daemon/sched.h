@@ -48,6 +48,7 @@ struct sweep {
 	enum sweep_status status;  /* RUNNING or PAUSED while active */
 	int ending;                /* cancel/fail decided: waiting for trials */
 	enum sweep_status end_status;
+	char *end_error;           /* NULL or owned: why it ended */
 	int n_created;             /* trials that exist: numbers 1..n_created */
 	int n_ended;               /* in an end state */
 	int n_failed;
