@@ -1,0 +1,246 @@
+/*
+ * sampler.c: grid and random search, and the dispatch to TPE.
+ *
+ * Random values come from one splitmix64 stream per (trial, param name):
+ * seeding from the trial number rather than from a generator that walks
+ * through the sweep is what lets trials finish in any order (or be re-run
+ * after a crash) and still get the params they would have had.
+ */
+#include "daemon/sampler.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/tpe.h"
+
+#define GOLDEN        UINT64_C(0x9e3779b97f4a7c15)
+#define STREAM_RANDOM UINT64_C(0x72616e646f6d2121)   /* "random!!" */
+
+static uint64_t
+mix64(uint64_t z)
+{
+	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+	return z ^ (z >> 31);
+}
+
+uint64_t
+sampler_trial_seed(uint64_t sweep_seed, int number)
+{
+	/* The number-th output of splitmix64 started at sweep_seed. */
+	return mix64(sweep_seed + GOLDEN * (uint64_t)(int64_t)number) &
+	       ((UINT64_C(1) << 53) - 1);
+}
+
+void
+sampler_rng_init(struct sampler_rng *r, uint64_t seed, uint64_t stream)
+{
+	/* Mixing twice keeps nearby (seed, stream) pairs apart. */
+	r->state = mix64(seed ^ mix64(stream + GOLDEN));
+}
+
+uint64_t
+sampler_rng_next(struct sampler_rng *r)
+{
+	r->state += GOLDEN;
+	return mix64(r->state);
+}
+
+double
+sampler_rng_uniform(struct sampler_rng *r)
+{
+	return (double)(sampler_rng_next(r) >> 11) * 0x1.0p-53;
+}
+
+double
+sampler_rng_normal(struct sampler_rng *r)
+{
+	double u1 = 1.0 - sampler_rng_uniform(r);   /* (0, 1]: log is finite */
+	double u2 = sampler_rng_uniform(r);
+
+	return sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2);
+}
+
+uint64_t
+sampler_name_stream(const char *name)
+{
+	uint64_t h = UINT64_C(0xcbf29ce484222325);
+
+	for (const unsigned char *c = (const unsigned char *)name; *c; c++) {
+		h ^= *c;
+		h *= UINT64_C(0x100000001b3);
+	}
+	return h;
+}
+
+static double
+clamp(double x, double lo, double hi)
+{
+	return x < lo ? lo : x > hi ? hi : x;
+}
+
+cJSON *
+sampler_random_value(const struct spec_param *p, struct sampler_rng *r)
+{
+	double u = sampler_rng_uniform(r), x;
+	int i;
+
+	switch (p->kind) {
+	case SPEC_CONST:
+		return cJSON_Duplicate(p->values, 1);
+	case SPEC_CHOICE:
+		i = (int)(u * p->n_values);
+		if (i >= p->n_values)
+			i = p->n_values - 1;
+		return cJSON_Duplicate(cJSON_GetArrayItem(p->values, i), 1);
+	case SPEC_UNIFORM:
+		x = p->low + u * (p->high - p->low);
+		break;
+	case SPEC_LOGUNIFORM:
+		x = exp(log(p->low) + u * (log(p->high) - log(p->low)));
+		break;
+	case SPEC_INT:
+		/* floor(u * n) for n = high - low + 1 <= 2^53 values. */
+		x = p->low + floor(u * (p->high - p->low + 1));
+		break;
+	case SPEC_LOGINT:
+		/* Each integer owns [k - 0.5, k + 0.5) of the log range. */
+		x = log(p->low - 0.5) + u * (log(p->high + 0.5) - log(p->low - 0.5));
+		x = round(exp(x));
+		break;
+	default:
+		return NULL;
+	}
+	return cJSON_CreateNumber(clamp(x, p->low, p->high));
+}
+
+/* ---- the algorithms ---------------------------------------------------- */
+
+static int
+add_param(cJSON *out, const struct spec_param *p, cJSON *v)
+{
+	if (!v)
+		return -ENOMEM;
+	if (!cJSON_AddItemToObject(out, p->name, v)) {
+		cJSON_Delete(v);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int
+random_params(const struct spec *s, int number, cJSON *out)
+{
+	uint64_t seed = sampler_trial_seed(s->seed, number) ^ STREAM_RANDOM;
+	struct sampler_rng r;
+	int rc;
+
+	for (int i = 0; i < s->n_params; i++) {
+		sampler_rng_init(&r, seed, sampler_name_stream(s->params[i].name));
+		rc = add_param(out, &s->params[i],
+			       sampler_random_value(&s->params[i], &r));
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int
+grid_params(const struct spec *s, int number, cJSON *out, char *err,
+	    size_t errlen)
+{
+	long size = spec_grid_size(s), idx, *digit;
+	int n_enq = spec_n_enqueued(s), rc = 0;
+
+	idx = number > n_enq ? (long)number - 1 - n_enq : (long)number - 1;
+	if (size < 0 || idx >= size) {
+		snprintf(err, errlen, "trial %d is beyond the grid's %ld "
+			 "combinations", number, size);
+		return -EINVAL;
+	}
+	digit = calloc((size_t)s->n_params, sizeof *digit);
+	if (!digit)
+		return -ENOMEM;
+	/* Mixed radix, last param fastest. */
+	for (int i = s->n_params - 1; i >= 0; i--) {
+		long len = spec_param_grid_len(&s->params[i]);
+		digit[i] = idx % len;
+		idx /= len;
+	}
+	for (int i = 0; i < s->n_params && rc == 0; i++)
+		rc = add_param(out, &s->params[i],
+			       spec_param_grid_value(&s->params[i], digit[i]));
+	free(digit);
+	return rc;
+}
+
+/* Enqueued values replace the sampled ones, keeping spec order. */
+static int
+apply_fixed(cJSON *out, const cJSON *fixed)
+{
+	const cJSON *it;
+
+	cJSON_ArrayForEach(it, fixed) {
+		cJSON *v = cJSON_Duplicate(it, 1);
+		if (!v || !cJSON_ReplaceItemInObjectCaseSensitive(out, it->string, v)) {
+			cJSON_Delete(v);
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+int
+sampler_suggest(const struct spec *s, int number, const cJSON *fixed,
+		const struct sampler_obs *obs, int n_obs, cJSON **out,
+		char *err, size_t errlen)
+{
+	cJSON *params = NULL;
+	int rc;
+
+	if (number < 1) {
+		snprintf(err, errlen, "trial number %d: must be >= 1", number);
+		return -EINVAL;
+	}
+	if (fixed) {
+		rc = spec_check_params(s, fixed, "params", err, errlen);
+		if (rc < 0)
+			return rc;
+	}
+	params = cJSON_CreateObject();
+	if (!params)
+		return -ENOMEM;
+	switch (s->algorithm) {
+	case SPEC_GRID:
+		rc = grid_params(s, number, params, err, errlen);
+		break;
+	case SPEC_TPE:
+		rc = number > s->tpe_n_startup ?
+		     tpe_suggest(s, number, obs, n_obs, params, err, errlen) : 0;
+		/* 0: still starting, or nothing to learn from yet. */
+		if (rc == 0)
+			rc = random_params(s, number, params);
+		else if (rc > 0)
+			rc = 0;
+		break;
+	case SPEC_RANDOM:
+	default:
+		rc = random_params(s, number, params);
+		break;
+	}
+	if (rc == 0 && fixed)
+		rc = apply_fixed(params, fixed);
+	if (rc < 0)
+		goto fail;
+	*out = params;
+	return 0;
+fail:
+	if (rc == -ENOMEM)
+		snprintf(err, errlen, "out of memory while sampling trial %d",
+			 number);
+	cJSON_Delete(params);
+	return rc;
+}

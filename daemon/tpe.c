@@ -1,0 +1,529 @@
+/*
+ * tpe.c: Tree-structured Parzen Estimator.
+ *
+ * Follows the univariate TPE of hyperopt and Optuna's TPESampler defaults:
+ * kernel widths from the distance to the neighbouring points (clipped by
+ * the "magic clip" to [range / min(100, n + 1), range]), a prior kernel
+ * of weight 1 in the middle of the range, older observations weighted down
+ * once there are more than 25, and for choices a smoothed categorical
+ * kernel per observation plus a uniform prior. Written from the paper and
+ * the behaviour of those libraries; no code of theirs.
+ *
+ * Everything here is deterministic: the ranking breaks ties by arrival
+ * order and all randomness comes from the trial's own generator.
+ */
+#include "daemon/tpe.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define STREAM_TPE    UINT64_C(0x7470652d7374726d)   /* "tpe-strm" */
+#define PRIOR_WEIGHT  1.0
+#define RAMP_AFTER    25      /* observations at full weight (the newest) */
+#define LOG_TINY      (-700.0)
+
+/* ---- ranking ----------------------------------------------------------- */
+
+struct ranked {
+	int idx;       /* into obs: arrival order */
+	int pruned;    /* 0: completed, 1: pruned (ranked after) */
+	int epochs;
+	double loss;   /* the objective turned so that lower is better */
+};
+
+static int
+cmp_ranked(const void *pa, const void *pb)
+{
+	const struct ranked *a = pa, *b = pb;
+
+	if (a->pruned != b->pruned)
+		return a->pruned - b->pruned;
+	/* A pruned trial that got further is the better one, as in Optuna. */
+	if (a->pruned && a->epochs != b->epochs)
+		return b->epochs - a->epochs;
+	if (a->loss != b->loss)
+		return a->loss < b->loss ? -1 : 1;
+	return a->idx - b->idx;
+}
+
+/*
+ * The membership of each observation: 1 good, 0 bad, -1 ignored. Returns
+ * how many carry a value (0: nothing to learn from) or -ENOMEM.
+ */
+static int
+split(const struct spec *s, const struct sampler_obs *obs, int n_obs,
+      signed char *group)
+{
+	struct ranked *r = calloc((size_t)n_obs + 1, sizeof *r);
+	int n = 0, n_good;
+
+	if (!r)
+		return -ENOMEM;
+	for (int i = 0; i < n_obs; i++) {
+		const struct sampler_obs *o = &obs[i];
+		int valued = (o->state == SAMPLER_COMPLETE ||
+			      o->state == SAMPLER_PRUNED) && isfinite(o->value);
+
+		/* Constant liar: a running trial is taken for a bad one. */
+		group[i] = o->state == SAMPLER_RUNNING && o->params ? 0 : -1;
+		if (!valued || !o->params)
+			continue;
+		r[n].idx = i;
+		r[n].pruned = o->state == SAMPLER_PRUNED;
+		r[n].epochs = o->epochs;
+		r[n].loss = s->mode_max ? -o->value : o->value;
+		n++;
+	}
+	qsort(r, (size_t)n, sizeof *r, cmp_ranked);
+	n_good = (int)ceil(s->tpe_gamma * n);
+	if (n_good < 1)
+		n_good = 1;
+	for (int k = 0; k < n; k++)
+		group[r[k].idx] = k < n_good ? 1 : 0;
+	free(r);
+	return n;
+}
+
+/*
+ * Weights of a group's members, by arrival: the newest RAMP_AFTER at 1,
+ * older ones on a ramp from 1/n up to 1 (Optuna's default_weights), so
+ * an early region the search has left counts less.
+ */
+static void
+ramp_weights(double *w, int n)
+{
+	int old = n - RAMP_AFTER;
+
+	for (int i = 0; i < n; i++) {
+		if (n <= RAMP_AFTER || i >= old)
+			w[i] = 1.0;
+		else
+			w[i] = old > 1 ? 1.0 / n + (1.0 - 1.0 / n) * i / (old - 1) :
+			       1.0 / n;
+	}
+}
+
+/* ---- the Parzen estimator -------------------------------------------- */
+
+static double
+phi_cdf(double z)
+{
+	return 0.5 * erfc(-z / M_SQRT2);
+}
+
+/* Phi(b) - Phi(a) for a <= b, computed on the tail where it is exact. */
+static double
+phi_diff(double a, double b)
+{
+	if (a > 0)
+		return 0.5 * (erfc(a / M_SQRT2) - erfc(b / M_SQRT2));
+	return phi_cdf(b) - phi_cdf(a);
+}
+
+static int
+cmp_double(const void *pa, const void *pb)
+{
+	double a = *(const double *)pa, b = *(const double *)pb;
+
+	return a < b ? -1 : a > b;
+}
+
+/* Kernel widths: the larger gap to a neighbour among the sorted points
+ * (prior included); the outermost points use their one inner gap. */
+static void
+neighbour_sigmas(struct tpe_parzen *p, int n_x)
+{
+	int n = p->n;   /* n_x points + the prior */
+	double *sorted = malloc((size_t)n * sizeof *sorted);
+	double range = p->hi - p->lo;
+	double smin = range / fmin(100.0, 1.0 + n), left, right;
+
+	for (int i = 0; i < n_x; i++)
+		p->sigma[i] = range;
+	if (!sorted)
+		return;   /* wide kernels: still a valid estimator */
+	memcpy(sorted, p->mu, (size_t)n * sizeof *sorted);
+	qsort(sorted, (size_t)n, sizeof *sorted, cmp_double);
+	for (int i = 0; i < n_x; i++) {
+		/* The point's place in sorted (first equal one). */
+		int k = 0;
+		while (k < n - 1 && sorted[k] < p->mu[i])
+			k++;
+		left = k > 0 ? sorted[k] - sorted[k - 1] : sorted[k] - p->lo;
+		right = k < n - 1 ? sorted[k + 1] - sorted[k] : p->hi - sorted[k];
+		if (n >= 2 && k == 0)
+			left = right;
+		if (n >= 2 && k == n - 1)
+			right = left;
+		p->sigma[i] = fmin(fmax(fmax(left, right), smin), range);
+	}
+	free(sorted);
+}
+
+int
+tpe_parzen_init(struct tpe_parzen *p, const double *x, const double *wx,
+		int n_x, double lo, double hi)
+{
+	double total = PRIOR_WEIGHT;
+
+	memset(p, 0, sizeof *p);
+	p->lo = lo;
+	p->hi = hi;
+	p->n = n_x + 1;
+	p->mu = malloc((size_t)p->n * sizeof *p->mu);
+	p->sigma = malloc((size_t)p->n * sizeof *p->sigma);
+	p->w = malloc((size_t)p->n * sizeof *p->w);
+	if (!p->mu || !p->sigma || !p->w)
+		return -ENOMEM;
+	for (int i = 0; i < n_x; i++) {
+		p->mu[i] = x[i];
+		p->w[i] = wx ? wx[i] : 1.0;
+		total += p->w[i];
+	}
+	p->mu[n_x] = 0.5 * (lo + hi);
+	p->sigma[n_x] = hi - lo;
+	p->w[n_x] = PRIOR_WEIGHT;
+	neighbour_sigmas(p, n_x);
+	for (int i = 0; i < p->n; i++)
+		p->w[i] /= total;
+	return 0;
+}
+
+void
+tpe_parzen_free(struct tpe_parzen *p)
+{
+	free(p->mu);
+	free(p->sigma);
+	free(p->w);
+	memset(p, 0, sizeof *p);
+}
+
+/* Mass of kernel k inside [lo, hi]: its truncation normalizer. */
+static double
+kernel_z(const struct tpe_parzen *p, int k)
+{
+	double z = phi_diff((p->lo - p->mu[k]) / p->sigma[k],
+			    (p->hi - p->mu[k]) / p->sigma[k]);
+
+	return z > 1e-300 ? z : 1e-300;
+}
+
+double
+tpe_parzen_logpdf(const struct tpe_parzen *p, double x)
+{
+	double best = -INFINITY, sum = 0, *t;
+
+	if (x < p->lo || x > p->hi)
+		return -INFINITY;
+	t = malloc((size_t)p->n * sizeof *t);
+	if (!t)
+		return -INFINITY;
+	/* log sum_k w_k N(x; mu_k, s_k) / Z_k, by log-sum-exp. */
+	for (int k = 0; k < p->n; k++) {
+		double z = (x - p->mu[k]) / p->sigma[k];
+		t[k] = log(p->w[k]) - 0.5 * z * z - log(p->sigma[k]) -
+		       0.5 * log(2 * M_PI) - log(kernel_z(p, k));
+		if (t[k] > best)
+			best = t[k];
+	}
+	for (int k = 0; k < p->n; k++)
+		sum += exp(t[k] - best);
+	free(t);
+	return best + log(sum);
+}
+
+double
+tpe_parzen_logmass(const struct tpe_parzen *p, double a, double b)
+{
+	double m = 0;
+
+	a = fmax(a, p->lo);
+	b = fmin(b, p->hi);
+	if (a >= b)
+		return -INFINITY;
+	for (int k = 0; k < p->n; k++)
+		m += p->w[k] * phi_diff((a - p->mu[k]) / p->sigma[k],
+					(b - p->mu[k]) / p->sigma[k]) / kernel_z(p, k);
+	if (m > 1e-300)
+		return log(m);
+	/* Far in every kernel's tail: the density at the middle will do. */
+	return tpe_parzen_logpdf(p, 0.5 * (a + b)) + log(b - a);
+}
+
+double
+tpe_parzen_sample(const struct tpe_parzen *p, struct sampler_rng *r)
+{
+	double u = sampler_rng_uniform(r), acc = 0, y;
+	int k = p->n - 1;
+
+	for (int i = 0; i < p->n; i++) {
+		acc += p->w[i];
+		if (u < acc) {
+			k = i;
+			break;
+		}
+	}
+	/* Rejection: a kernel centred inside with sigma <= range keeps at
+	 * least a third of its mass inside, so this rarely loops. */
+	for (int tries = 0; tries < 100; tries++) {
+		y = p->mu[k] + p->sigma[k] * sampler_rng_normal(r);
+		if (y >= p->lo && y <= p->hi)
+			return y;
+	}
+	return fmin(fmax(p->mu[k], p->lo), p->hi);
+}
+
+/* ---- numeric params ---------------------------------------------------- */
+
+static int
+is_log(const struct spec_param *p)
+{
+	return p->kind == SPEC_LOGUNIFORM || p->kind == SPEC_LOGINT;
+}
+
+static int
+is_int(const struct spec_param *p)
+{
+	return p->kind == SPEC_INT || p->kind == SPEC_LOGINT;
+}
+
+/* Internal space: log for log distributions; an integer k owns
+ * [k - 0.5, k + 0.5], so the range widens by half a step each side. */
+static double
+to_internal(const struct spec_param *p, double v)
+{
+	return is_log(p) ? log(v) : v;
+}
+
+static void
+internal_bounds(const struct spec_param *p, double *lo, double *hi)
+{
+	double half = is_int(p) ? 0.5 : 0.0;
+
+	*lo = to_internal(p, p->low - half);
+	*hi = to_internal(p, p->high + half);
+}
+
+static double
+from_internal(const struct spec_param *p, double x)
+{
+	double v = is_log(p) ? exp(x) : x;
+
+	if (is_int(p))
+		v = round(v);
+	return fmin(fmax(v, p->low), p->high);
+}
+
+/* The score of value v: log l(v) - log g(v), by bin mass for integers. */
+static double
+score(const struct spec_param *p, const struct tpe_parzen *l,
+      const struct tpe_parzen *g, double v)
+{
+	double a, b;
+
+	if (!is_int(p))
+		return tpe_parzen_logpdf(l, to_internal(p, v)) -
+		       tpe_parzen_logpdf(g, to_internal(p, v));
+	a = to_internal(p, v - 0.5);
+	b = to_internal(p, v + 0.5);
+	return tpe_parzen_logmass(l, a, b) - tpe_parzen_logmass(g, a, b);
+}
+
+/* Internal values (and weights) of the members of one group. */
+static int
+gather_numeric(const struct spec_param *p, const struct sampler_obs *obs,
+	       int n_obs, const signed char *group, int which, double *x,
+	       double *w)
+{
+	int n = 0;
+
+	for (int i = 0; i < n_obs; i++) {
+		const cJSON *v;
+		if (group[i] != which)
+			continue;
+		v = cJSON_GetObjectItemCaseSensitive(obs[i].params, p->name);
+		if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) ||
+		    v->valuedouble < p->low || v->valuedouble > p->high)
+			continue;   /* not from this space (an older spec?) */
+		x[n++] = to_internal(p, v->valuedouble);
+	}
+	ramp_weights(w, n);
+	return n;
+}
+
+static cJSON *
+suggest_numeric(const struct spec_param *p, const struct sampler_obs *obs,
+		int n_obs, const signed char *group, int n_cand,
+		struct sampler_rng *r)
+{
+	double *buf = malloc(4 * ((size_t)n_obs + 1) * sizeof *buf);
+	struct tpe_parzen l = { 0 }, g = { 0 };
+	double lo, hi, best = NAN, best_score = -INFINITY;
+	cJSON *out = NULL;
+	int nl, ng;
+
+	if (!buf)
+		return NULL;
+	internal_bounds(p, &lo, &hi);
+	nl = gather_numeric(p, obs, n_obs, group, 1, buf, buf + n_obs + 1);
+	ng = gather_numeric(p, obs, n_obs, group, 0, buf + 2 * (n_obs + 1),
+			    buf + 3 * (n_obs + 1));
+	if (tpe_parzen_init(&l, buf, buf + n_obs + 1, nl, lo, hi) < 0 ||
+	    tpe_parzen_init(&g, buf + 2 * (n_obs + 1), buf + 3 * (n_obs + 1),
+			    ng, lo, hi) < 0)
+		goto out;
+	for (int c = 0; c < n_cand; c++) {
+		double v = from_internal(p, tpe_parzen_sample(&l, r));
+		double sc = score(p, &l, &g, v);
+		if (isnan(best) || sc > best_score) {
+			best = v;
+			best_score = sc;
+		}
+	}
+	out = cJSON_CreateNumber(best);
+out:
+	tpe_parzen_free(&l);
+	tpe_parzen_free(&g);
+	free(buf);
+	return out;
+}
+
+/* ---- choice params ---------------------------------------------------- */
+
+static int
+choice_index(const struct spec_param *p, const cJSON *v)
+{
+	const cJSON *c;
+	int i = 0;
+
+	if (!v)
+		return -1;
+	cJSON_ArrayForEach(c, p->values) {
+		if (cJSON_Compare(v, c, 1))
+			return i;
+		i++;
+	}
+	return -1;
+}
+
+/*
+ * The categorical estimator of one group into prob[K]: each member's
+ * kernel is its choice plus eps = prior_weight / (n + 1) on every choice,
+ * normalized; the prior kernel is uniform; kernels weighted as numeric ones.
+ */
+static void
+categorical(const struct spec_param *p, const struct sampler_obs *obs,
+	    int n_obs, const signed char *group, int which, int *idx, double *w,
+	    double *prob)
+{
+	int K = p->n_values, n = 0;
+	double eps, total = PRIOR_WEIGHT;
+
+	for (int i = 0; i < n_obs; i++) {
+		int c;
+		if (group[i] != which)
+			continue;
+		c = choice_index(p, cJSON_GetObjectItemCaseSensitive(obs[i].params,
+								     p->name));
+		if (c >= 0)
+			idx[n++] = c;
+	}
+	ramp_weights(w, n);
+	eps = PRIOR_WEIGHT / (n + 1);
+	for (int k = 0; k < K; k++)
+		prob[k] = PRIOR_WEIGHT / K;
+	for (int i = 0; i < n; i++) {
+		for (int k = 0; k < K; k++)
+			prob[k] += w[i] * (eps + (k == idx[i])) / (1.0 + K * eps);
+		total += w[i];
+	}
+	for (int k = 0; k < K; k++)
+		prob[k] /= total;
+}
+
+static cJSON *
+suggest_choice(const struct spec_param *p, const struct sampler_obs *obs,
+	       int n_obs, const signed char *group, int n_cand,
+	       struct sampler_rng *r)
+{
+	int K = p->n_values, best = -1;
+	double *pl = malloc((2 * (size_t)K + (size_t)n_obs + 1) * sizeof *pl);
+	int *idx = malloc(((size_t)n_obs + 1) * sizeof *idx);
+	double *pg, *w, best_score = -INFINITY;
+	cJSON *out = NULL;
+
+	if (!pl || !idx)
+		goto out;
+	pg = pl + K;
+	w = pg + K;
+	categorical(p, obs, n_obs, group, 1, idx, w, pl);
+	categorical(p, obs, n_obs, group, 0, idx, w, pg);
+	for (int c = 0; c < n_cand; c++) {
+		double u = sampler_rng_uniform(r), acc = 0, sc;
+		int k = K - 1;
+		for (int j = 0; j < K; j++) {
+			acc += pl[j];
+			if (u < acc) {
+				k = j;
+				break;
+			}
+		}
+		sc = log(pl[k]) - log(pg[k]);
+		if (best < 0 || sc > best_score) {
+			best = k;
+			best_score = sc;
+		}
+	}
+	out = cJSON_Duplicate(cJSON_GetArrayItem(p->values, best), 1);
+out:
+	free(pl);
+	free(idx);
+	return out;
+}
+
+/* ---- public ------------------------------------------------------------ */
+
+int
+tpe_suggest(const struct spec *s, int number, const struct sampler_obs *obs,
+	    int n_obs, cJSON *out, char *err, size_t errlen)
+{
+	uint64_t seed = sampler_trial_seed(s->seed, number) ^ STREAM_TPE;
+	signed char *group = malloc((size_t)n_obs + 1);
+	struct sampler_rng r;
+	int n_valued, rc = -ENOMEM;
+
+	if (!group)
+		goto out;
+	n_valued = split(s, obs, n_obs, group);
+	if (n_valued <= 0) {
+		rc = n_valued;   /* 0: nothing to learn from yet */
+		goto out;
+	}
+	for (int i = 0; i < s->n_params; i++) {
+		const struct spec_param *p = &s->params[i];
+		cJSON *v;
+
+		sampler_rng_init(&r, seed, sampler_name_stream(p->name));
+		if (p->kind == SPEC_CONST)
+			v = cJSON_Duplicate(p->values, 1);
+		else if (p->kind == SPEC_CHOICE)
+			v = suggest_choice(p, obs, n_obs, group,
+					   s->tpe_n_candidates, &r);
+		else
+			v = suggest_numeric(p, obs, n_obs, group,
+					    s->tpe_n_candidates, &r);
+		if (!v || !cJSON_AddItemToObject(out, p->name, v)) {
+			cJSON_Delete(v);
+			goto out;
+		}
+	}
+	rc = 1;
+out:
+	if (rc == -ENOMEM)
+		snprintf(err, errlen, "out of memory in TPE for trial %d", number);
+	free(group);
+	return rc;
+}
