@@ -809,8 +809,12 @@ classify(struct trial *t, struct outcome *o)
 		classify_natural(t, o);
 		return;
 	case STOP_PRUNED:
+		o->status = TRIAL_PRUNED;
+		o->cls = "pruned";
+		break;
 	case STOP_DIVERGED:
 		o->status = TRIAL_PRUNED;
+		o->cls = "diverged";
 		break;
 	case STOP_EARLY:
 		o->status = isfinite(t->best) ? TRIAL_COMPLETED : TRIAL_FAILED;
@@ -867,7 +871,7 @@ broadcast_ended(struct trial *t, const struct outcome *o)
 		cJSON_AddNullToObject(ev, "best_epoch");
 	if (o->status == TRIAL_FAILED || o->status == TRIAL_PRUNED) {
 		e = cJSON_AddObjectToObject(ev, "error");
-		cJSON_AddStringToObject(e, "class", o->cls ? o->cls : "pruned");
+		cJSON_AddStringToObject(e, "class", o->cls ? o->cls : "exit");
 		cJSON_AddStringToObject(e, "message", o->msg);
 	} else {
 		cJSON_AddNullToObject(ev, "error");
