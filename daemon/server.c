@@ -301,6 +301,33 @@ on_connection(uv_stream_t *listener, int status)
 	uv_read_start((uv_stream_t *)&c->pipe, alloc_cb, on_read);
 }
 
+int
+server_adopt(struct server *s, int fd)
+{
+	struct conn *c = calloc(1, sizeof *c);
+	int rc;
+
+	if (!c)
+		return UV_ENOMEM;
+	c->srv = s;
+	uv_pipe_init(s->loop, &c->pipe, 0);
+	c->pipe.data = c;
+	rc = linebuf_init(&c->in, SERVER_MAX_LINE);
+	if (rc == 0)
+		rc = uv_pipe_open(&c->pipe, fd);
+	if (rc < 0) {
+		c->state = CONN_CLOSING;
+		uv_close((uv_handle_t *)&c->pipe, on_conn_closed);
+		return rc;
+	}
+	c->next = s->conns;
+	if (s->conns)
+		s->conns->prev = c;
+	s->conns = c;
+	s->n_conns++;
+	return uv_read_start((uv_stream_t *)&c->pipe, alloc_cb, on_read);
+}
+
 /* ---- signals and shutdown -------------------------------------------- */
 
 static void

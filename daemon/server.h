@@ -82,6 +82,11 @@ int server_has_watchers(struct server *s, int64_t sweep_id);
 /* Marks c as watching sweep_id. */
 void server_watch(struct conn *c, int64_t sweep_id);
 
+/* Test seam (fuzzing, unit tests): serves fd, one end of a connected
+ * socket pair, as a client connection, without the uid check. The server
+ * owns fd from then on. 0 or a negative libuv error. */
+int server_adopt(struct server *s, int fd);
+
 /* Wall clock in unix seconds. */
 double server_now(void);
 
