@@ -1,0 +1,155 @@
+/*
+ * prune.c: median, ASHA and early-stopping rules over learning curves.
+ *
+ * Every rule compares best-so-far values, not the value at the epoch
+ * itself: a noisy epoch should not decide a trial's fate, and a trial's
+ * objective is its best epoch anyway.
+ */
+#include "daemon/prune.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+/* a better than b in the sweep's direction; NaN is never better. */
+static int
+better(const struct spec *s, double a, double b)
+{
+	if (isnan(a))
+		return 0;
+	if (isnan(b))
+		return 1;
+	return s->mode_max ? a > b : a < b;
+}
+
+/* Best finite value of c over epochs 1..e (e <= c->n), NAN if none. */
+static double
+best_until(const struct spec *s, const struct prune_curve *c, int e)
+{
+	double best = NAN;
+
+	for (int i = 0; i < e && i < c->n; i++)
+		if (isfinite(c->v[i]) && better(s, c->v[i], best))
+			best = c->v[i];
+	return best;
+}
+
+static int
+cmp_double(const void *pa, const void *pb)
+{
+	double a = *(const double *)pa, b = *(const double *)pb;
+
+	return a < b ? -1 : a > b;
+}
+
+int
+prune_median(const struct spec *s, const struct prune_curve *me,
+	     const struct prune_curve *others, int n_others, char *why,
+	     size_t whylen)
+{
+	int e = me->n, n = 0, stop;
+	double mine, median, *vals;
+
+	if (me->done || e < 1 || e <= s->prune_warmup || n_others < 1)
+		return 0;
+	vals = malloc((size_t)n_others * sizeof *vals);
+	if (!vals)
+		return 0;   /* never stop a trial for want of memory */
+	for (int i = 0; i < n_others; i++) {
+		double b;
+		if (!others[i].done || others[i].n < e)
+			continue;
+		b = best_until(s, &others[i], e);
+		if (isfinite(b))
+			vals[n++] = b;
+	}
+	if (n < s->prune_min_trials || n == 0) {
+		free(vals);
+		return 0;
+	}
+	qsort(vals, (size_t)n, sizeof *vals, cmp_double);
+	median = n % 2 ? vals[n / 2] : 0.5 * (vals[n / 2 - 1] + vals[n / 2]);
+	free(vals);
+	mine = best_until(s, me, e);
+	stop = isnan(mine) || better(s, median, mine);
+	if (stop && whylen > 0)
+		snprintf(why, whylen, "median pruner: at epoch %d the best %s so "
+			 "far, %.6g, is worse than the median %.6g of %d completed "
+			 "trials at that epoch", e, s->metric, mine, median, n);
+	return stop;
+}
+
+/* Whether e is a rung: min_epochs * eta^k for some k >= 0. */
+static int
+is_rung(const struct spec *s, int e)
+{
+	long r = s->prune_min_epochs;
+
+	while (r < e)
+		r *= s->prune_eta;
+	return r == e;
+}
+
+int
+prune_asha(const struct spec *s, const struct prune_curve *me,
+	   const struct prune_curve *others, int n_others, char *why,
+	   size_t whylen)
+{
+	int e = me->n, count = 1, ahead = 0, keep;
+	double mine;
+
+	if (me->done || e < 1 || !is_rung(s, e))
+		return 0;
+	mine = best_until(s, me, e);
+	for (int i = 0; i < n_others; i++) {
+		if (others[i].n < e)
+			continue;
+		count++;
+		if (better(s, best_until(s, &others[i], e), mine))
+			ahead++;
+	}
+	if (count < s->prune_eta)
+		return 0;   /* too few at this rung to judge: promote */
+	keep = count / s->prune_eta;
+	if (ahead < keep)
+		return 0;
+	if (whylen > 0)
+		snprintf(why, whylen, "asha pruner: at the %d-epoch rung the best "
+			 "%s so far, %.6g, has %d of %d trials ahead of it; only "
+			 "the top %d (1/%d) go on", e, s->metric, mine, ahead, count,
+			 keep, s->prune_eta);
+	return 1;
+}
+
+int
+prune_early_stop(const struct spec *s, const struct prune_curve *me,
+		 char *why, size_t whylen)
+{
+	double best = NAN;
+	int last = -1, idle;
+
+	if (s->es_patience <= 0)
+		return 0;
+	for (int i = 0; i < me->n; i++) {
+		double v = me->v[i];
+		if (!isfinite(v))
+			continue;
+		/* Improving means beating best by more than min_delta. */
+		if (last < 0 || (s->mode_max ? v - s->es_min_delta > best :
+					       v + s->es_min_delta < best)) {
+			best = v;
+			last = i;
+		}
+	}
+	if (last < 0)
+		return 0;
+	idle = me->n - 1 - last;
+	if (idle < s->es_patience)
+		return 0;
+	if (whylen > 0)
+		snprintf(why, whylen, "early stopping: %s has not improved by more "
+			 "than %g for %d epochs (best %.6g at epoch %d, patience %d)",
+			 s->metric, s->es_min_delta, idle, best, last + 1,
+			 s->es_patience);
+	return 1;
+}

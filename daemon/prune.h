@@ -1,0 +1,63 @@
+/*
+ * prune.h: the decisions to stop a running trial early. Pure functions of
+ * the learning curves: no clock, no state kept between calls, so the
+ * daemon asks again after every reported epoch and the answer depends only
+ * on what the curves say at that moment.
+ *
+ * A curve is the sweep's objective at epochs 1..n. A value is "better"
+ * when larger with objective.mode "max", smaller with "min"; NaN (a
+ * missing or non-finite value) is never better than anything.
+ */
+#ifndef SWEEPD_DAEMON_PRUNE_H
+#define SWEEPD_DAEMON_PRUNE_H
+
+#include <stddef.h>
+
+#include "daemon/spec.h"
+
+struct prune_curve {
+	const double *v;   /* borrowed [n]: objective at epoch i + 1, NAN if
+			    * missing */
+	int n;             /* epochs reported */
+	int done;          /* 1 if the trial completed */
+};
+
+/*
+ * Median rule (Optuna's MedianPruner). At epoch e = me->n, after more than
+ * s->prune_warmup epochs, and with at least s->prune_min_trials completed
+ * others that reached epoch e with a finite best-so-far there: 1 when my
+ * best so far at e is worse than the median of theirs (mean of the middle
+ * two for an even count). Equal to the median is not worse. A trial with no
+ * finite value yet is worse than any median. Returns 0 or 1 (never for
+ * me->done); when 1, why (NUL-terminated, truncated to whylen) says so.
+ */
+int prune_median(const struct spec *s, const struct prune_curve *me,
+		 const struct prune_curve *others, int n_others, char *why,
+		 size_t whylen);
+
+/*
+ * Asynchronous successive halving (ASHA, Li et al. 2018; Ray Tune's
+ * AsyncHyperBandScheduler; Optuna's SuccessiveHalvingPruner). Rungs sit at
+ * s->prune_min_epochs * eta^k epochs. Only when me->n is exactly a rung r:
+ * my best so far at r is ranked among the best-so-far values at r of every
+ * other trial (any state) that reached r, me included. With fewer than eta
+ * trials at the rung I go on (nothing to compare yet); otherwise I go on
+ * only if fewer than floor(count / eta) of the others are strictly better
+ * than me (so ties go my way). NaN ranks last. Returns 0 or 1, why as above.
+ */
+int prune_asha(const struct spec *s, const struct prune_curve *me,
+	       const struct prune_curve *others, int n_others, char *why,
+	       size_t whylen);
+
+/*
+ * Early stopping (as Keras' EarlyStopping): an epoch improves when its
+ * value beats the best so far by more than s->es_min_delta (the best moves
+ * only on such epochs); 1 when the last s->es_patience epochs (or more)
+ * brought no improvement. Epochs before the first finite value do not
+ * count; a curve with no finite value never stops here (the divergence
+ * check handles NaN losses). 0 when es_patience is 0. why as above.
+ */
+int prune_early_stop(const struct spec *s, const struct prune_curve *me,
+		     char *why, size_t whylen);
+
+#endif

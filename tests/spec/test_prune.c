@@ -1,0 +1,403 @@
+/*
+ * test_prune.c: the median, ASHA and early-stopping rules on hand-built
+ * curves, with their boundaries: warmup, min_trials, exactly at a rung,
+ * ties, NaN values, min vs max mode.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "daemon/prune.h"
+#include "tests/harness.h"
+
+/* A spec with only the fields the pruners read. */
+static struct spec
+mk(int mode_max)
+{
+	struct spec s;
+
+	memset(&s, 0, sizeof s);
+	s.metric = (char *)(mode_max ? "val_acc" : "val_loss");
+	s.mode_max = mode_max;
+	s.pruner = SPEC_PRUNE_MEDIAN;
+	s.prune_min_epochs = 1;
+	s.prune_eta = 3;
+	s.prune_warmup = 0;
+	s.prune_min_trials = 3;
+	s.es_patience = 0;
+	return s;
+}
+
+static struct prune_curve
+C(const double *v, int n, int done)
+{
+	return (struct prune_curve){ .v = v, .n = n, .done = done };
+}
+
+/* ---- median ------------------------------------------------------------ */
+
+/* Three completed trials; their best-so-far at epoch 2: 0.6, 0.7, 0.8. */
+static const double o1[] = { 0.5, 0.6, 0.65, 0.7 };
+static const double o2[] = { 0.7, 0.6, 0.75, 0.8 };
+static const double o3[] = { 0.8, 0.8, 0.85, 0.9 };
+
+static void
+median_prunes_below_the_median(void)
+{
+	struct spec s = mk(1);
+	struct prune_curve others[] = { C(o1, 4, 1), C(o2, 4, 1), C(o3, 4, 1) };
+	const double bad[] = { 0.3, 0.65 }, good[] = { 0.3, 0.75 };
+	struct prune_curve me = C(bad, 2, 0);
+	char why[256] = "";
+
+	/* Median of best-so-far at epoch 2 is 0.7 (o2's 0.7 at epoch 1). */
+	CHECK(prune_median(&s, &me, others, 3, why, sizeof why) == 1);
+	CHECK_CONTAINS(why, "epoch 2");
+	CHECK_CONTAINS(why, "0.65");
+	CHECK_CONTAINS(why, "median 0.7");
+	me = C(good, 2, 0);
+	CHECK(prune_median(&s, &me, others, 3, why, sizeof why) == 0);
+}
+
+static void
+median_equal_to_the_median_goes_on(void)
+{
+	struct spec s = mk(1);
+	struct prune_curve others[] = { C(o1, 4, 1), C(o2, 4, 1), C(o3, 4, 1) };
+	const double tie[] = { 0.7 };
+	struct prune_curve me = C(tie, 1, 0);
+	char why[256];
+
+	/* At epoch 1 the others are 0.5, 0.7, 0.8: median 0.7, a tie. */
+	CHECK(prune_median(&s, &me, others, 3, why, sizeof why) == 0);
+}
+
+static void
+median_even_count_averages_the_middle_two(void)
+{
+	struct spec s = mk(1);
+	const double o4[] = { 0.9 };
+	struct prune_curve others[] = { C(o1, 4, 1), C(o2, 4, 1), C(o3, 4, 1), C(o4, 1, 1) };
+	/* epoch 1: 0.5, 0.7, 0.8, 0.9 -> median 0.75 */
+	const double a[] = { 0.74 }, b[] = { 0.76 };
+	struct prune_curve me = C(a, 1, 0);
+	char why[256];
+
+	CHECK(prune_median(&s, &me, others, 4, why, sizeof why) == 1);
+	me = C(b, 1, 0);
+	CHECK(prune_median(&s, &me, others, 4, why, sizeof why) == 0);
+}
+
+static void
+median_respects_warmup(void)
+{
+	struct spec s = mk(1);
+	struct prune_curve others[] = { C(o1, 4, 1), C(o2, 4, 1), C(o3, 4, 1) };
+	const double bad[] = { 0.1, 0.1, 0.1 };
+	struct prune_curve me = C(bad, 2, 0);
+	char why[256];
+
+	s.prune_warmup = 2;
+	CHECK(prune_median(&s, &me, others, 3, why, sizeof why) == 0);   /* epoch 2 */
+	me = C(bad, 3, 0);
+	CHECK(prune_median(&s, &me, others, 3, why, sizeof why) == 1);   /* epoch 3 */
+}
+
+static void
+median_needs_min_trials_completed_at_that_epoch(void)
+{
+	struct spec s = mk(1);
+	const double bad[] = { 0.1, 0.1, 0.1, 0.1, 0.1 };
+	struct prune_curve me = C(bad, 4, 0);
+	/* o3 is still running: it does not count. */
+	struct prune_curve others[] = { C(o1, 4, 1), C(o2, 4, 1), C(o3, 4, 0) };
+	char why[256];
+
+	CHECK(prune_median(&s, &me, others, 3, why, sizeof why) == 0);
+	others[2].done = 1;
+	CHECK(prune_median(&s, &me, others, 3, why, sizeof why) == 1);
+	/* At epoch 5 none of them got that far. */
+	me = C(bad, 5, 0);
+	CHECK(prune_median(&s, &me, others, 3, why, sizeof why) == 0);
+	/* Nobody else at all. */
+	me = C(bad, 1, 0);
+	CHECK(prune_median(&s, &me, NULL, 0, why, sizeof why) == 0);
+}
+
+static void
+median_in_min_mode(void)
+{
+	struct spec s = mk(0);
+	const double l1[] = { 1.0, 0.8 }, l2[] = { 0.9, 0.6 }, l3[] = { 0.7, 0.5 };
+	struct prune_curve others[] = { C(l1, 2, 1), C(l2, 2, 1), C(l3, 2, 1) };
+	/* epoch 2 bests: 0.8, 0.6, 0.5 -> median 0.6 */
+	const double worse[] = { 0.9, 0.65 }, better[] = { 0.9, 0.55 };
+	struct prune_curve me = C(worse, 2, 0);
+	char why[256];
+
+	CHECK(prune_median(&s, &me, others, 3, why, sizeof why) == 1);
+	CHECK_CONTAINS(why, "val_loss");
+	me = C(better, 2, 0);
+	CHECK(prune_median(&s, &me, others, 3, why, sizeof why) == 0);
+}
+
+static void
+median_nan_values(void)
+{
+	struct spec s = mk(1);
+	const double n1[] = { NAN, NAN }, mine_nan[] = { NAN, NAN };
+	const double skip[] = { NAN, 0.9 };   /* a missed epoch 1, then 0.9 */
+	struct prune_curve others[] = { C(o1, 4, 1), C(o2, 4, 1), C(o3, 4, 1), C(n1, 2, 1) };
+	struct prune_curve me = C(mine_nan, 2, 0);
+	char why[256];
+
+	/* The all-NaN other is left out of the median (0.7 of the three). */
+	CHECK(prune_median(&s, &me, others, 4, why, sizeof why) == 1);   /* no value */
+	me = C(skip, 2, 0);
+	CHECK(prune_median(&s, &me, others, 4, why, sizeof why) == 0);   /* 0.9 > 0.7 */
+	/* With min_trials 4, the NaN trial does not make up the count. */
+	s.prune_min_trials = 4;
+	me = C(mine_nan, 2, 0);
+	CHECK(prune_median(&s, &me, others, 4, why, sizeof why) == 0);
+}
+
+static void
+median_never_prunes_a_finished_trial(void)
+{
+	struct spec s = mk(1);
+	struct prune_curve others[] = { C(o1, 4, 1), C(o2, 4, 1), C(o3, 4, 1) };
+	const double bad[] = { 0.1 };
+	struct prune_curve me = C(bad, 1, 1);
+	char why[256];
+
+	CHECK(prune_median(&s, &me, others, 3, why, sizeof why) == 0);
+}
+
+/* ---- ASHA -------------------------------------------------------------- */
+
+static void
+asha_decides_only_at_rungs(void)
+{
+	struct spec s = mk(1);
+	/* Rungs at 2, 6, 18 with min_epochs 2, eta 3. */
+	const double hi[] = { 0.9, 0.9, 0.9, 0.9, 0.9, 0.9 };
+	const double mine[] = { 0.1, 0.1, 0.1, 0.1, 0.1, 0.1 };
+	struct prune_curve others[] = { C(hi, 6, 0), C(hi, 6, 0), C(hi, 6, 0) };
+	struct prune_curve me;
+	char why[256] = "";
+
+	s.pruner = SPEC_PRUNE_ASHA;
+	s.prune_min_epochs = 2;
+	for (int e = 1; e <= 6; e++) {
+		me = C(mine, e, 0);
+		int stop = prune_asha(&s, &me, others, 3, why, sizeof why);
+		CHECK_MSG(stop == (e == 2 || e == 6), "epoch %d: %d", e, stop);
+	}
+	CHECK_CONTAINS(why, "6-epoch rung");
+}
+
+static void
+asha_keeps_the_top_third(void)
+{
+	struct spec s = mk(1);
+	const double a[] = { 0.9 }, b[] = { 0.8 }, c[] = { 0.7 }, d[] = { 0.6 }, e[] = { 0.5 };
+	struct prune_curve others[] = { C(a, 1, 1), C(b, 1, 0), C(c, 1, 0), C(d, 1, 0), C(e, 1, 0) };
+	const double best[] = { 0.95 }, second[] = { 0.85 }, third[] = { 0.75 };
+	struct prune_curve me;
+	char why[256];
+
+	s.pruner = SPEC_PRUNE_ASHA;
+	/* 6 at the rung: floor(6/3) = 2 go on; I must have < 2 ahead. */
+	me = C(best, 1, 0);
+	CHECK(prune_asha(&s, &me, others, 5, why, sizeof why) == 0);
+	me = C(second, 1, 0);
+	CHECK(prune_asha(&s, &me, others, 5, why, sizeof why) == 0);   /* 1 ahead */
+	me = C(third, 1, 0);
+	CHECK(prune_asha(&s, &me, others, 5, why, sizeof why) == 1);   /* 2 ahead */
+	CHECK_CONTAINS(why, "2 of 6");
+}
+
+static void
+asha_promotes_while_fewer_than_eta(void)
+{
+	struct spec s = mk(1);
+	const double a[] = { 0.9 };
+	const double worst[] = { 0.1 };
+	struct prune_curve others[] = { C(a, 1, 0), C(a, 1, 0) };
+	struct prune_curve me = C(worst, 1, 0);
+	char why[256];
+
+	s.pruner = SPEC_PRUNE_ASHA;
+	CHECK(prune_asha(&s, &me, others, 1, why, sizeof why) == 0);   /* 2 < 3 */
+	CHECK(prune_asha(&s, &me, others, 2, why, sizeof why) == 1);   /* 3: top 1 */
+	CHECK(prune_asha(&s, &me, NULL, 0, why, sizeof why) == 0);
+}
+
+static void
+asha_ties_go_my_way(void)
+{
+	struct spec s = mk(1);
+	const double same[] = { 0.8 };
+	struct prune_curve others[] = { C(same, 1, 0), C(same, 1, 0) };
+	struct prune_curve me = C(same, 1, 0);
+	char why[256];
+
+	s.pruner = SPEC_PRUNE_ASHA;
+	CHECK(prune_asha(&s, &me, others, 2, why, sizeof why) == 0);
+}
+
+static void
+asha_uses_best_so_far_at_the_rung(void)
+{
+	struct spec s = mk(1);
+	/* The others reached epoch 3 (rung at 3 with eta 3, min_epochs 1). */
+	const double a[] = { 0.5, 0.6, 0.7, 0.99 }, b[] = { 0.4, 0.5, 0.6 };
+	/* Mine peaked at epoch 1: best so far 0.8 beats both at the rung. */
+	const double mine[] = { 0.8, 0.2, 0.3 };
+	struct prune_curve others[] = { C(a, 4, 0), C(b, 3, 0) };
+	struct prune_curve me = C(mine, 3, 0);
+	char why[256];
+
+	s.pruner = SPEC_PRUNE_ASHA;
+	/* a's 0.99 at epoch 4 is past the rung and does not count. */
+	CHECK(prune_asha(&s, &me, others, 2, why, sizeof why) == 0);
+	/* Others that have not reached the rung are not compared. */
+	const double shorter[] = { 0.99, 0.99 };
+	struct prune_curve more[] = { C(a, 4, 0), C(b, 3, 0), C(shorter, 2, 0) };
+	const double weak[] = { 0.1, 0.1, 0.1 };
+	me = C(weak, 3, 0);
+	CHECK(prune_asha(&s, &me, more, 3, why, sizeof why) == 1);   /* 3 at rung */
+}
+
+static void
+asha_in_min_mode_and_with_nan(void)
+{
+	struct spec s = mk(0);
+	const double l[] = { 0.3 }, nanv[] = { NAN }, good[] = { 0.2 }, bad[] = { 0.4 };
+	struct prune_curve others[] = { C(l, 1, 0), C(nanv, 1, 0) };
+	struct prune_curve me;
+	char why[256];
+
+	s.pruner = SPEC_PRUNE_ASHA;
+	me = C(good, 1, 0);
+	CHECK(prune_asha(&s, &me, others, 2, why, sizeof why) == 0);   /* lowest */
+	me = C(bad, 1, 0);
+	CHECK(prune_asha(&s, &me, others, 2, why, sizeof why) == 1);   /* 0.3 ahead */
+	/* NaN ranks last: mine NaN has the finite one ahead. */
+	me = C(nanv, 1, 0);
+	CHECK(prune_asha(&s, &me, others, 2, why, sizeof why) == 1);
+	/* ... and a NaN other is never ahead of me. */
+	struct prune_curve nans[] = { C(nanv, 1, 0), C(nanv, 1, 0) };
+	me = C(bad, 1, 0);
+	CHECK(prune_asha(&s, &me, nans, 2, why, sizeof why) == 0);
+}
+
+static void
+asha_rungs_with_eta_two(void)
+{
+	struct spec s = mk(1);
+	const double hi[8] = { 1, 1, 1, 1, 1, 1, 1, 1 }, lo[8] = { 0 };
+	struct prune_curve others[] = { C(hi, 8, 0) };
+	struct prune_curve me;
+	char why[256];
+	int stops = 0;
+
+	s.pruner = SPEC_PRUNE_ASHA;
+	s.prune_eta = 2;
+	for (int e = 1; e <= 8; e++) {
+		me = C(lo, e, 0);
+		int stop = prune_asha(&s, &me, others, 1, why, sizeof why);
+		stops |= stop << e;
+	}
+	/* Rungs 1, 2, 4, 8: a pair at each; the lower one stops. */
+	CHECK(stops == ((1 << 1) | (1 << 2) | (1 << 4) | (1 << 8)));
+}
+
+/* ---- early stopping ---------------------------------------------------- */
+
+static void
+early_stop_after_patience_epochs(void)
+{
+	struct spec s = mk(0);
+	const double v[] = { 1.0, 0.8, 0.7, 0.71, 0.72, 0.7, 0.69 };
+	struct prune_curve me;
+	char why[256] = "";
+
+	s.es_patience = 3;
+	me = C(v, 5, 0);   /* best 0.7 at epoch 3, two idle epochs */
+	CHECK(prune_early_stop(&s, &me, why, sizeof why) == 0);
+	me = C(v, 6, 0);   /* 0.7 again is no improvement: three idle */
+	CHECK(prune_early_stop(&s, &me, why, sizeof why) == 1);
+	CHECK_CONTAINS(why, "best 0.7 at epoch 3");
+	me = C(v, 7, 0);   /* 0.69 at epoch 7 is an improvement again */
+	CHECK(prune_early_stop(&s, &me, why, sizeof why) == 0);
+}
+
+static void
+early_stop_min_delta(void)
+{
+	struct spec s = mk(1);
+	const double v[] = { 0.80, 0.805, 0.809, 0.815 };
+	struct prune_curve me = C(v, 4, 0);
+	char why[256];
+
+	s.es_patience = 3;
+	s.es_min_delta = 0.01;
+	/* Gains under 0.01 over the best do not count; 0.815 is one. */
+	CHECK(prune_early_stop(&s, &me, why, sizeof why) == 0);
+	me = C(v, 3, 0);   /* best still 0.80 after two epochs */
+	s.es_patience = 2;
+	CHECK(prune_early_stop(&s, &me, why, sizeof why) == 1);
+	s.es_min_delta = 0;
+	CHECK(prune_early_stop(&s, &me, why, sizeof why) == 0);
+}
+
+static void
+early_stop_off_and_nan(void)
+{
+	struct spec s = mk(1);
+	const double v[] = { 0.5, 0.4, 0.3, 0.2 }, nans[] = { NAN, NAN, NAN, NAN };
+	const double late[] = { NAN, NAN, 0.5, 0.4 };
+	struct prune_curve me = C(v, 4, 0);
+	char why[256];
+
+	CHECK(prune_early_stop(&s, &me, why, sizeof why) == 0);   /* patience 0 */
+	s.es_patience = 2;
+	CHECK(prune_early_stop(&s, &me, why, sizeof why) == 1);
+	me = C(nans, 4, 0);
+	CHECK(prune_early_stop(&s, &me, why, sizeof why) == 0);
+	/* Counting starts at the first finite value (epoch 3). */
+	me = C(late, 4, 0);
+	CHECK(prune_early_stop(&s, &me, why, sizeof why) == 0);
+	s.es_patience = 1;
+	CHECK(prune_early_stop(&s, &me, why, sizeof why) == 1);
+	/* A NaN epoch after a best counts as an idle one. */
+	const double hole[] = { 0.5, NAN, NAN };
+	me = C(hole, 3, 0);
+	s.es_patience = 2;
+	CHECK(prune_early_stop(&s, &me, why, sizeof why) == 1);
+}
+
+int
+main(void)
+{
+	RUN(median_prunes_below_the_median);
+	RUN(median_equal_to_the_median_goes_on);
+	RUN(median_even_count_averages_the_middle_two);
+	RUN(median_respects_warmup);
+	RUN(median_needs_min_trials_completed_at_that_epoch);
+	RUN(median_in_min_mode);
+	RUN(median_nan_values);
+	RUN(median_never_prunes_a_finished_trial);
+	RUN(asha_decides_only_at_rungs);
+	RUN(asha_keeps_the_top_third);
+	RUN(asha_promotes_while_fewer_than_eta);
+	RUN(asha_ties_go_my_way);
+	RUN(asha_uses_best_so_far_at_the_rung);
+	RUN(asha_in_min_mode_and_with_nan);
+	RUN(asha_rungs_with_eta_two);
+	RUN(early_stop_after_patience_epochs);
+	RUN(early_stop_min_delta);
+	RUN(early_stop_off_and_nan);
+	return harness_done();
+}
