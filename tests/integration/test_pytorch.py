@@ -176,7 +176,7 @@ def test_sweep_end_to_end():
         assert len(ts) == 2, ts
         for t in ts:
             assert t["status"] == "completed", t
-            assert isinstance(t["objective"], float) and 0.3 < t["objective"] <= 1, t
+            assert isinstance(t["objective"], float) and 0 < t["objective"] <= 1, t
             assert t["best_epoch"] in (1, 2), t
             assert t["params"]["epochs"] == 2, t
             assert t["params"]["optimizer"] in ("sgd", "momentum", "adam", "rmsprop"), t
@@ -194,7 +194,39 @@ def test_sweep_end_to_end():
         d.cleanup()
 
 
+def test_shipped_config_via_sweepctl():
+    """configs/pytorch-bnnet.json as shipped: sweepctl resolves the relative
+    script path from configs/, and its trials report epochs. Cancelled after
+    the first reported epoch (the whole sweep takes minutes)."""
+    need_torch()
+    d = Daemon(workers=2).start()
+    try:
+        p = d.ctl("submit", CONFIG, check=0)
+        sid = int(p.stdout.strip())
+
+        def first_epoch():
+            ts = d.trials(sid)
+            bad = [t for t in ts if t["status"] == "failed"]
+            assert not bad, bad
+            return [t for t in ts if (t.get("epochs") or 0) >= 1]
+        end = time.time() + 180
+        started = []
+        while time.time() < end and not started:
+            started = first_epoch()
+            time.sleep(0.2)
+        assert started, (d.trials(sid), d.log_text()[-3000:])
+        t = started[0]
+        one = d.ok({"op": "trial", "sweep": sid, "number": t["number"]})["trial"]
+        assert one["curve"][0]["epoch"] == 1 and 0 < one["curve"][0]["val_acc"] <= 1, one
+        assert one["params"]["epochs"] == 10, one
+        d.ctl("cancel", str(sid), check=0)
+        s = d.wait_sweep(sid, timeout=30)
+        assert s["status"] == "cancelled", s
+    finally:
+        d.cleanup()
+
+
 if __name__ == "__main__":
     sys.exit(run_tests([test_by_hand_one_epoch, test_two_epochs_options,
                         test_unknown_param_exits_2, test_sigterm_stops_promptly,
-                        test_sweep_end_to_end]))
+                        test_sweep_end_to_end, test_shipped_config_via_sweepctl]))
