@@ -42,8 +42,9 @@ fmt_double(char *buf, size_t len, double v)
 		snprintf(buf, len, "nan");
 	else if (isinf(v))
 		snprintf(buf, len, v > 0 ? "inf" : "-inf");
-	/* %.4g would print a batch size of 12345 as 1.234e+04. */
-	else if (v == floor(v) && fabs(v) < 1e15)
+	/* %.4g would print a batch size of 12345 as 1.234e+04; past 1e10
+	 * whole numbers are magnitudes (a diverged loss), not counts. */
+	else if (v == floor(v) && fabs(v) < 1e10)
 		snprintf(buf, len, "%.0f", v == 0 ? 0.0 : v);
 	else
 		snprintf(buf, len, "%.4g", v);

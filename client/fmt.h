@@ -30,8 +30,8 @@ const cJSON *fmt_jget(const cJSON *obj, const char *key);
 
 /* ---- numbers, durations, times ---------------------------------------- */
 
-/* v compactly into buf (len >= FMT_NUM_MAX): integers up to 1e15 as
- * integers, everything else %.4g; NaN as "nan", infinities as "inf" and
+/* v compactly into buf (len >= FMT_NUM_MAX): whole numbers below 1e10 in
+ * full, everything else %.4g; NaN as "nan", infinities as "inf" and
  * "-inf". Returns buf. */
 char *fmt_double(char *buf, size_t len, double v);
 /* A JSON value as a number: a number through fmt_double, anything else

@@ -21,6 +21,7 @@
 
 #include <cJSON.h>
 
+#include "client/cmd_output.h"
 #include "client/conn.h"
 #include "client/ctl.h"
 #include "client/fmt.h"
@@ -509,12 +510,15 @@ static const struct cmd_def {
 	{ "trials",   ARG_SWEEP,      0, "SWEEP", "table of a sweep's trials", cmd_trials },
 	{ "trial",    ARG_SWEEP_N,    0, "SWEEP N", "one trial: params, error, diagnosis, learning curve", cmd_trial },
 	{ "best",     ARG_SWEEP,      0, "SWEEP", "the best completed trial", cmd_best },
+	{ "curve",    ARG_SWEEP_N,    CTL_OPT_SIZE, "SWEEP N [--width W] [--height H]", "a trial's loss and objective curves, drawn in the terminal", ctl_cmd_curve },
 	{ "watch",    ARG_SWEEP,      0, "SWEEP", "print events live until the sweep ends", cmd_watch },
 	{ "wait",     ARG_SWEEP,      0, "SWEEP", "block until the sweep ends; exit 0 if it completed", cmd_wait },
 	{ "cancel",   ARG_SWEEP,      0, "SWEEP", "stop a sweep and its running trials", cmd_state },
 	{ "pause",    ARG_SWEEP,      0, "SWEEP", "start no new trials (running ones finish)", cmd_state },
 	{ "resume",   ARG_SWEEP,      0, "SWEEP", "go on with a paused sweep", cmd_state },
 	{ "enqueue",  ARG_SWEEP_FILE, 0, "SWEEP FILE", "run these params next (an object or an array of them)", cmd_enqueue },
+	{ "export",   ARG_SWEEP,      CTL_OPT_FORMAT | CTL_OPT_EPOCHS | CTL_OPT_OUTPUT, "SWEEP [--format csv|json] [--epochs] [-o FILE]", "trials (or every epoch) as CSV or JSON", ctl_cmd_export },
+	{ "report",   ARG_SWEEP,      CTL_OPT_OUTPUT, "SWEEP [-o FILE]", "one self-contained HTML report of the sweep", ctl_cmd_report },
 	{ "stats",    ARG_NONE,       0, "", "daemon uptime, memory, open files, queue", cmd_stats },
 	{ "ping",     ARG_NONE,       0, "", "check that sweepd answers", cmd_ping },
 	{ "shutdown", ARG_NONE,       0, "", "stop sweepd gracefully", cmd_shutdown },
@@ -531,7 +535,10 @@ usage(FILE *out)
 		char left[80];
 		snprintf(left, sizeof left, "%s %s", cmd_table[i].name,
 			 cmd_table[i].usage);
-		fprintf(out, "  %-26s %s\n", left, cmd_table[i].help);
+		if (strlen(left) <= 26)
+			fprintf(out, "  %-26s %s\n", left, cmd_table[i].help);
+		else
+			fprintf(out, "  %s\n  %-26s %s\n", left, "", cmd_table[i].help);
 	}
 	fputs("\noptions:\n"
 	      "  --state-dir DIR  where sweepd.sock is (default $SWEEP_STATE_DIR,\n"

@@ -499,9 +499,13 @@ show_trial(FILE *out, const cJSON *t, int with_curve, time_t now)
 	const cJSON *curve = fmt_jget(t, "curve");
 	char a[FMT_NUM_MAX], b[FMT_NUM_MAX], line[512];
 
+	/* a seed is an identifier: all its digits, never %.4g */
+	if (cJSON_IsNumber(fmt_jget(t, "seed")))
+		snprintf(a, sizeof a, "%.0f", fmt_jnum(t, "seed", 0));
+	else
+		snprintf(a, sizeof a, "-");
 	fprintf(out, "trial %.0f (attempt %.0f, seed %s)\n",
-		fmt_jnum(t, "number", 0), fmt_jnum(t, "attempt", 1),
-		fmt_jnumber(a, sizeof a, fmt_jget(t, "seed"), "-"));
+		fmt_jnum(t, "number", 0), fmt_jnum(t, "attempt", 1), a);
 	status_cell(line, sizeof line, t);
 	kv(out, "status", line);
 	fmt_jnumber(a, sizeof a, fmt_jget(t, "objective"), "-");

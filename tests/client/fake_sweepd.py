@@ -14,7 +14,10 @@ Canned data:
   sweep 3 "stopped"       cancelled; watch ends at once with "cancelled"
   sweep 4 (hidden)        watch sends one event and closes the connection
   sweep 5 (hidden)        trials returns 30000 trials (a reply of several MB)
+  sweep 6 (hidden)        "synthetic": 24 generated trials with curves of every
+                          shape (good fit, overfitting, diverged to 1e30, failed)
 """
+import math
 import json
 import os
 import socketserver
@@ -123,6 +126,72 @@ WATCH2 = [
     {"event": "sweep_ended", "sweep": 2, "status": "completed"},
 ]
 
+
+def synthetic():
+    """24 trials whose curves follow their params: high lr diverges, no
+    dropout overfits, sigmoid with low lr plateaus. Deterministic."""
+    trials, epochs = [], []
+    acts = ["relu", "tanh", "sigmoid"]
+    for n in range(1, 25):
+        lr = 10 ** (-4 + 3.5 * ((n * 0.618) % 1))
+        act = acts[n % 3]
+        drop = round(0.5 * ((n * 0.381) % 1), 3)
+        params = {"lr": lr, "batch_size": [32, 64, 128][n % 3],
+                  "activation": act, "dropout": drop, "epochs": 12}
+        curve, verdict = [], "good_fit"
+        if n % 8 == 5:
+            t = trial(n, "failed", None, params,
+                      error={"class": "crash", "message": "exit code 1",
+                             "exit_code": 1, "signal": None})
+            t["epochs"] = 0
+            trials.append(t)
+            continue
+        for e in range(1, 13):
+            if lr > 0.05:
+                verdict = "diverged"
+                tl = 0.6 * 10 ** (2.5 * e) if e > 2 else 0.6
+                vl = tl * 1.1
+                acc = 0.1
+            elif drop < 0.1:
+                verdict = "overfitting"
+                tl = 0.8 * math.exp(-0.3 * e)
+                vl = 0.45 + 0.02 * (e - 5) ** 2 / 3
+                acc = 0.86 - 0.004 * abs(e - 5)
+            elif act == "sigmoid" and lr < 0.001:
+                verdict = "plateau"
+                tl = vl = 2.3 - 0.001 * e
+                acc = 0.1 + 0.001 * e
+            else:
+                tl = 0.35 + 0.5 * math.exp(-0.4 * e)
+                vl = tl + 0.03
+                acc = 0.89 - 0.3 * math.exp(-0.5 * e) - lr
+            row = {"epoch": e, "train_loss": tl, "val_loss": vl,
+                   "train_acc": acc + 0.01, "val_acc": acc}
+            curve.append(row)
+            epochs.append(dict({"number": n, "attempt": 1}, **row))
+        best = max(curve, key=lambda r: r["val_acc"])
+        stop = min(curve, key=lambda r: r["val_loss"])["epoch"]
+        status = "pruned" if verdict == "plateau" else "completed"
+        t = trial(n, status, best["val_acc"], params,
+                  diagnosis={"verdict": verdict, "tags": [], "stop_epoch": stop,
+                             "epochs_past_stop": 12 - stop, "evidence": {},
+                             "advice": ["lower the learning rate"]
+                             if verdict == "diverged" else [],
+                             "not_judged": []})
+        t["best_epoch"], t["epochs"] = best["epoch"], 12
+        trials.append(t)
+    return trials, epochs
+
+
+SYN_TRIALS, SYN_EPOCHS = synthetic()
+SYN_SPEC = {"name": "synthetic", "trainer": {"builtin": "mlp"},
+            "objective": {"metric": "val_acc", "mode": "max"},
+            "space": {"lr": {"loguniform": [1e-4, 0.3]},
+                      "batch_size": {"choice": [32, 64, 128]},
+                      "activation": {"choice": ["relu", "tanh", "sigmoid"]},
+                      "dropout": {"uniform": [0, 0.5]}, "epochs": 12},
+            "search": {"algorithm": "random", "trials": 24}}
+
 LOCK = threading.Lock()
 STATE_DIR = ""
 
@@ -135,7 +204,7 @@ def sweep_id(req):
     s = req.get("sweep")
     if not isinstance(s, int) or s < 1:
         return None, err("bad_request", '"sweep" must be a positive integer')
-    if s not in SWEEPS and s not in (4, 5):
+    if s not in SWEEPS and s not in (4, 5, 6):
         return None, err("not_found", "no sweep %d" % s)
     return s, None
 
@@ -183,6 +252,17 @@ def answer(req):
     if e and op in ("sweep", "trials", "trial", "best", "cancel", "pause",
                     "resume", "watch", "enqueue", "epochs"):
         return e, [], False
+    if op == "sweep" and sid == 6:
+        best = max((t for t in SYN_TRIALS if t["status"] == "completed"),
+                   key=lambda t: t["objective"])
+        s = summary(6, "synthetic <&> \"quoted\"", "completed",
+                    {"completed": 17, "failed": 3, "pruned": 4},
+                    {"number": best["number"], "objective": best["objective"]})
+        s.update(spec=SYN_SPEC, error=None, best_trial=best, advice=[
+            "<b>not bold</b>: escape me"],
+            verdicts={"good_fit": 9, "overfitting": 4, "diverged": 4, "plateau": 4})
+        s["trials_total"] = 24
+        return {"ok": True, "sweep": s}, [], False
     if op == "sweep":
         s = dict(SWEEPS[sid])
         s["spec"] = SPEC
@@ -199,9 +279,20 @@ def answer(req):
     if op == "trials":
         if sid == 5:
             return {"ok": True, "trials": big_trials()}, [], False
+        if sid == 6:
+            return {"ok": True, "trials": SYN_TRIALS}, [], False
         return {"ok": True, "trials": TRIALS if sid == 1 else []}, [], False
+    if op == "epochs" and sid == 6:
+        return {"ok": True, "epochs": SYN_EPOCHS}, [], False
     if op == "epochs":
         return {"ok": True, "epochs": epochs_of(sid) if sid == 1 else []}, [], False
+    if op == "trial" and sid == 6:
+        n = req.get("number")
+        t = dict(SYN_TRIALS[n - 1])
+        t["curve"] = [{k: v for k, v in e.items() if k not in ("number", "attempt")}
+                      for e in SYN_EPOCHS if e["number"] == n]
+        t["stderr_tail"] = ""
+        return {"ok": True, "trial": t}, [], False
     if op == "trial":
         n = req.get("number")
         if sid != 1 or not isinstance(n, int) or not 1 <= n <= len(TRIALS):

@@ -100,7 +100,7 @@ def help_lists_every_command():
     expect(p, 0, out="usage: sweepctl [--state-dir DIR] [--json] COMMAND [ARGS]")
     for c in ("submit", "ls", "status", "trials", "trial", "best", "watch",
               "wait", "cancel", "pause", "resume", "enqueue", "stats",
-              "shutdown"):
+              "shutdown", "curve", "export", "report"):
         assert re.search(r"^  %s\b" % c, p.stdout, re.M), c
     assert p.stderr == ""
 
@@ -531,6 +531,121 @@ def large_reply_is_read_whole():
     rows = lines_of(p.stdout)
     assert len(rows) == 1 + 30000 + 1, len(rows)
     assert rows[-1].startswith("same in every trial: lr=0.001 batch_size=64 pad=xxx")
+
+
+# ---- issue 7: curve, export, report ----------------------------------------
+
+@test
+def curve_draws_both_charts_with_the_stop_marked():
+    p = FAKE.ctl("curve", "1", "1", "--width", "40", "--height", "6")
+    expect(p, 0, out=[
+        "sweep 1 trial 1: completed, verdict good_fit, early stopping point at "
+        "epoch 3 (1 epoch past it)\n", "\nloss\n",
+        "\nval_acc (objective, max)\n"])
+    rows = lines_of(p.stdout)
+    loss = rows.index("loss")
+    # 6 chart rows, the axis, its labels, the legend
+    chart = rows[loss + 1:loss + 7]
+    assert all(re.match(r"^ *\S* [\u2524\u2502]", r) for r in chart), chart
+    assert any(re.search("[\u2801-\u28ff]", r) for r in chart), chart
+    assert "\u2534" in rows[loss + 7], rows[loss + 7]
+    assert "stop 3" in rows[loss + 8], rows[loss + 8]
+    assert "train_loss" in rows[loss + 9] and "\u2022 val_loss" in rows[loss + 9]
+    assert "\u2022 val_acc" in p.stdout and "train_acc" in p.stdout
+    assert "\033[" not in p.stdout, "no colour when stdout is not a terminal"
+    assert [e["req"]["op"] for e in FAKE.log()[-2:]] == ["trial", "sweep"]
+
+
+@test
+def curve_of_a_diverged_trial_uses_a_log_axis():
+    p = FAKE.ctl("curve", "6", "3", "--width", "40")
+    expect(p, 0, out=["verdict diverged", "(log scale)"])
+
+
+@test
+def curve_json_and_usage():
+    p = FAKE.ctl("--json", "curve", "1", "1")
+    expect(p, 0)
+    json_is_what_was_sent(p, "trial")
+    expect(FAKE.ctl("curve", "1", "1", "--width", "5"), 2,
+           err='--width must be an integer from 20 to 400, got "5"')
+    expect(FAKE.ctl("curve", "1"), 2, err="curve: missing argument")
+    expect(FAKE.ctl("curve", "1", "9"), 1, err="sweep 1 has no trial 9 (not_found)")
+    expect(FAKE.ctl("ls", "--width", "50"), 2, err="sweepctl: ls: unknown option --width")
+
+
+@test
+def export_trials_csv_and_json():
+    p = FAKE.ctl("export", "1")
+    expect(p, 0)
+    rows = lines_of(p.stdout)
+    assert rows[0] == ("number,status,attempt,objective,best_epoch,epochs,test_loss,"
+                       "test_acc,verdict,stop_epoch,error_class,error_message,seed,"
+                       "started_at,ended_at,seconds,params.lr,params.batch_size,"
+                       "params.activation,params.optimizer,params.epochs,params.note"), rows[0]
+    assert rows[1].startswith("1,completed,1,0.8812,3,4,0.33,0.884,good_fit,3,,,4201,"
+                              "1700000010,1700000105,95,0.001234,64,relu,adam,4,"), rows[1]
+    assert rows[2].startswith("2,failed,1,,,4,,,,,timeout,trial ran over 1800 s,"), rows[2]
+    assert len(rows) == 4
+    p = FAKE.ctl("export", "1", "--format", "json")
+    expect(p, 0)
+    recs = json.loads(p.stdout)
+    assert [r["number"] for r in recs] == [1, 2, 3]
+    assert recs[1]["error_class"] == "timeout" and recs[0]["params.lr"] == 0.001234
+    assert len(lines_of(p.stdout)) == 5   # [, 3 records, ]
+
+
+@test
+def export_epochs_to_a_file():
+    d = tempfile.mkdtemp()
+    try:
+        path = os.path.join(d, "epochs.csv")
+        p = FAKE.ctl("export", "1", "--epochs", "-o", path)
+        expect(p, 0)
+        assert p.stdout == ""
+        assert FAKE.last("epochs")["req"]["sweep"] == 1
+        with open(path) as f:
+            rows = f.read().splitlines()
+        assert rows[0] == ("number,attempt,epoch,train_loss,val_loss,train_acc,val_acc,"
+                           "lr,seconds,grad_norm,top5"), rows[0]
+        assert rows[1] == '1,1,1,0.61,0.52,0.78,0.81,0.001,2.1,"[0.31,0.12]",', rows[1]
+        assert len(rows) == 1 + 8   # trials 1 and 3, 4 epochs each
+        expect(FAKE.ctl("export", "1", "--format", "xml"), 2,
+               err='--format must be csv or json, got "xml"')
+        expect(FAKE.ctl("export", "99"), 1, err="no sweep 99 (not_found)")
+        bad = os.path.join(d, "no", "such", "dir.csv")
+        expect(FAKE.ctl("export", "1", "-o", bad), 1, err="cannot write %s" % bad)
+    finally:
+        shutil.rmtree(d)
+
+
+@test
+def report_writes_one_self_contained_file():
+    d = tempfile.mkdtemp()
+    try:
+        path = os.path.join(d, "report.html")
+        p = FAKE.ctl("report", "6", "-o", path)
+        expect(p, 0, err="wrote %s" % path)
+        assert [e["req"]["op"] for e in FAKE.log()[-3:]] == ["sweep", "trials", "epochs"]
+        with open(path) as f:
+            html = f.read()
+        assert html.startswith("<!DOCTYPE html>") and html.endswith("</html>\n")
+        assert "http" not in html and "src=" not in html
+        assert "synthetic &lt;&amp;&gt;" in html and "<&>" not in html
+        # history + 24 curve panels + 4 searched params
+        assert html.count("<svg") == 1 + 24 + 4, html.count("<svg")
+        assert html.count("<tr><td class='n'") == 24
+        assert ">lr (log scale)</text>" in html
+        # default name, in the current directory
+        p = FAKE.ctl("report", "1", cwd=d)
+        expect(p, 0, err="wrote sweep-1-report.html")
+        assert os.path.exists(os.path.join(d, "sweep-1-report.html"))
+        # a failed fetch leaves no file behind
+        gone = os.path.join(d, "gone.html")
+        expect(FAKE.ctl("report", "99", "-o", gone), 1, err="no sweep 99")
+        assert not os.path.exists(gone)
+    finally:
+        shutil.rmtree(d)
 
 
 def main():
