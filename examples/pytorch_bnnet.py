@@ -256,7 +256,7 @@ def main():
     torch.set_num_threads(1)
     random.seed(seed)
     np.random.seed(seed % 2**32)
-    torch.manual_seed(seed)
+    torch.manual_seed(seed % 2**64)
 
     train_x, train_y, val_x, val_y, test_x, test_y = load_split(p)
     net = build_net(p)
@@ -264,7 +264,7 @@ def main():
     opt = build_optimizer(p, net.parameters())
     loss_fn = nn.CrossEntropyLoss(reduction="sum")
     mean_loss = nn.CrossEntropyLoss()
-    order_gen = torch.Generator().manual_seed(seed)
+    order_gen = torch.Generator().manual_seed(seed % 2**64)
 
     n, bs = train_x.shape[0], p["batch_size"]
     best_acc, best_epoch, best_state = -1.0, 0, None
