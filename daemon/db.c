@@ -116,7 +116,10 @@ enum {
 	  "AND attempt = ?2 ORDER BY epoch") \
 	X(EPOCHS_SWEEP, "SELECT t.number, e.attempt, e.epoch, e.metrics_json " \
 	  "FROM trials t JOIN epochs e ON e.trial_id = t.id " \
-	  "WHERE t.sweep_id = ?1 ORDER BY t.number, e.attempt, e.epoch")
+	  "WHERE t.sweep_id = ?1 ORDER BY t.number, e.attempt, e.epoch") \
+	X(VERDICTS, "SELECT json_extract(diagnosis, '$.verdict') AS v, count(*) " \
+	  "FROM trials WHERE sweep_id = ?1 AND diagnosis IS NOT NULL " \
+	  "AND json_valid(diagnosis) GROUP BY v HAVING v IS NOT NULL ORDER BY v")
 
 enum stmt_id {
 #define X(name, sql) ST_##name,
@@ -1327,6 +1330,40 @@ json_one(struct db *db, sqlite3_stmt *st, int brc,
 	}
 	done(st);
 	return rc;
+}
+
+static int
+add_verdict(struct db *db, sqlite3_stmt *st, void *ctx)
+{
+	const char *v = (const char *)sqlite3_column_text(st, 0);
+
+	(void)db;
+	if (!v)
+		return 0;
+	return cJSON_AddNumberToObject(ctx, v, sqlite3_column_int(st, 1)) ?
+	       0 : -ENOMEM;
+}
+
+int
+db_verdicts_json(struct db *db, int64_t sweep_id, cJSON **out)
+{
+	sqlite3_stmt *st = stmt(db, ST_VERDICTS);
+	cJSON *obj = cJSON_CreateObject();
+	int rc;
+
+	*out = NULL;
+	if (!obj) {
+		done(st);
+		return -ENOMEM;
+	}
+	rc = walk(db, st, sqlite3_bind_int64(st, 1, sweep_id), add_verdict, obj,
+		  __func__);
+	if (rc < 0) {
+		cJSON_Delete(obj);
+		return rc;
+	}
+	*out = obj;
+	return 0;
 }
 
 int

@@ -231,4 +231,9 @@ int db_best_json(struct db *db, int64_t sweep_id, int mode_max, cJSON **out);
  * number, attempt, epoch: [{"number","attempt","epoch", ...metrics}]. */
 int db_epochs_json(struct db *db, int64_t sweep_id, cJSON **out);
 
+/* {"good_fit": 3, "overfitting": 2, ...}: how many trials of the sweep
+ * carry each diagnosis verdict (a NEW object owned by the caller), counted
+ * in SQL so that `status` does not parse every trial. */
+int db_verdicts_json(struct db *db, int64_t sweep_id, cJSON **out);
+
 #endif

@@ -185,6 +185,18 @@ op_sweeps(struct op_ctx *ctx)
 	return 0;
 }
 
+static int
+op_sweeps(struct op_ctx *ctx)
+{
+	cJSON *arr;
+	int rc = db_sweeps_json(ctx->srv->db, &arr);
+
+	if (rc < 0)
+		return not_found(ctx, rc);
+	cJSON_AddItemToObject(ctx->reply, "sweeps", arr);
+	return 0;
+}
+
 /* Verdict counts over the sweep's trials, for `status`. */
 static void
 add_verdicts(cJSON *sum, const cJSON *trials)
@@ -210,17 +222,17 @@ add_verdicts(cJSON *sum, const cJSON *trials)
 static int
 op_sweep(struct op_ctx *ctx)
 {
-	cJSON *sum = NULL, *trials = NULL, *best = NULL;
+	cJSON *sum = NULL, *verdicts = NULL, *best = NULL;
 	const cJSON *advice;
 	int mode_max = 1, rc;
 
 	rc = db_sweep_json(ctx->srv->db, ctx->sweep_id, &sum);
 	if (rc < 0)
 		return not_found(ctx, rc);
-	rc = db_trials_json(ctx->srv->db, ctx->sweep_id, &trials);
+	rc = db_verdicts_json(ctx->srv->db, ctx->sweep_id, &verdicts);
 	if (rc < 0)
 		goto out;
-	add_verdicts(sum, trials);
+	cJSON_AddItemToObject(sum, "verdicts", verdicts);
 	rc = sweep_mode_max(ctx, &mode_max);
 	if (rc < 0)
 		goto out;
@@ -243,7 +255,6 @@ op_sweep(struct op_ctx *ctx)
 	sum = NULL;
 out:
 	cJSON_Delete(sum);
-	cJSON_Delete(trials);
 	cJSON_Delete(best);
 	return rc < 0 ? not_found(ctx, rc) : 0;
 }

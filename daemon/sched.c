@@ -660,6 +660,24 @@ check_pruners(struct trial *t)
 		trial_stop(t, STOP_PRUNED, why);
 }
 
+/* The live diagnosis of a running trial is refreshed for watchers at
+ * every epoch, and stored at most every LIVE_DIAG_MS otherwise: for short
+ * epochs, printing and storing it each time cost more than the epoch
+ * itself. The final diagnosis is always stored when the trial ends. */
+#define LIVE_DIAG_MS 1000
+
+static int
+live_diag_due(struct trial *t)
+{
+	uint64_t now = uv_now(t->sweep->srv->loop);
+
+	if (t->n_curve == 1 || now - t->diag_stored_ms >= LIVE_DIAG_MS) {
+		t->diag_stored_ms = now;
+		return 1;
+	}
+	return 0;
+}
+
 void
 sched_trial_report(struct trial *t, const struct report_line *r)
 {
@@ -668,7 +686,7 @@ sched_trial_report(struct trial *t, const struct report_line *r)
 	double objective;
 	char *diag_json = NULL;
 	char why[256];
-	int rc;
+	int store_diag, rc;
 
 	if (r->kind == REPORT_FINAL)
 		return;   /* trial.c kept its figures; they are stored at the end */
@@ -681,11 +699,14 @@ sched_trial_report(struct trial *t, const struct report_line *r)
 		t->best = objective;
 		t->best_epoch = r->epoch;
 	}
-	cJSON_Delete(t->diagnosis);
-	t->diagnosis = diag_curve(&sw->diag, t->curve, t->n_curve,
-				  sp->mode_max, 0);
-	if (t->diagnosis)
-		diag_json = cJSON_PrintUnformatted(t->diagnosis);
+	store_diag = live_diag_due(t);
+	if (store_diag || server_has_watchers(sw->srv, sw->id)) {
+		cJSON_Delete(t->diagnosis);
+		t->diagnosis = diag_curve(&sw->diag, t->curve, t->n_curve,
+					  sp->mode_max, 0);
+		if (t->diagnosis && store_diag)
+			diag_json = cJSON_PrintUnformatted(t->diagnosis);
+	}
 	rc = store_epoch(t, r, objective, diag_json);
 	cJSON_free(diag_json);
 	if (rc < 0) {

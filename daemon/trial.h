@@ -91,6 +91,7 @@ struct trial {
 	int final_best_epoch;
 	double test_loss, test_acc;   /* NAN if not reported */
 	cJSON *diagnosis;             /* NULL or owned: the latest diagnosis */
+	uint64_t diag_stored_ms;      /* loop time the live diagnosis was stored */
 	double started_at;            /* unix seconds */
 };
 

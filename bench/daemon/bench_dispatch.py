@@ -73,11 +73,31 @@ def start_daemon(build, state):
 
 
 def wait_done(sock, sid):
+    """Polls the sweep's status every 0.5 s: a watch subscription would
+    add an event per epoch to what is measured."""
     while True:
         s = request(sock, {"op": "sweep", "sweep": sid})["sweep"]
         if s["status"] != "running":
             return s
-        time.sleep(0.2)
+        time.sleep(0.5)
+
+
+def wait_watching(sock, sid):
+    """Blocks on a watch subscription until sweep_ended."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(sock)
+    s.sendall((json.dumps({"op": "watch", "sweep": sid}) + "\n").encode())
+    buf = b""
+    while True:
+        chunk = s.recv(1 << 16)
+        if not chunk:
+            break
+        buf += chunk
+        if b'"sweep_ended"' in buf:
+            break
+        buf = buf[buf.rfind(b"\n") + 1:] if b"\n" in buf else buf
+    s.close()
+    return request(sock, {"op": "sweep", "sweep": sid})["sweep"]
 
 
 def spec(fake, trials, epochs):
