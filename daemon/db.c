@@ -117,9 +117,10 @@ enum {
 	X(EPOCHS_SWEEP, "SELECT t.number, e.attempt, e.epoch, e.metrics_json " \
 	  "FROM trials t JOIN epochs e ON e.trial_id = t.id " \
 	  "WHERE t.sweep_id = ?1 ORDER BY t.number, e.attempt, e.epoch") \
-	X(VERDICTS, "SELECT json_extract(diagnosis, '$.verdict') AS v, count(*) " \
-	  "FROM trials WHERE sweep_id = ?1 AND diagnosis IS NOT NULL " \
-	  "AND json_valid(diagnosis) GROUP BY v HAVING v IS NOT NULL ORDER BY v")
+	X(VERDICTS, "SELECT json_extract(diagnosis_json, '$.verdict') AS v, " \
+	  "count(*) FROM trials WHERE sweep_id = ?1 AND diagnosis_json IS NOT " \
+	  "NULL AND json_valid(diagnosis_json) GROUP BY v HAVING v IS NOT NULL " \
+	  "ORDER BY v")
 
 enum stmt_id {
 #define X(name, sql) ST_##name,

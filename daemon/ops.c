@@ -186,40 +186,6 @@ op_sweeps(struct op_ctx *ctx)
 }
 
 static int
-op_sweeps(struct op_ctx *ctx)
-{
-	cJSON *arr;
-	int rc = db_sweeps_json(ctx->srv->db, &arr);
-
-	if (rc < 0)
-		return not_found(ctx, rc);
-	cJSON_AddItemToObject(ctx->reply, "sweeps", arr);
-	return 0;
-}
-
-/* Verdict counts over the sweep's trials, for `status`. */
-static void
-add_verdicts(cJSON *sum, const cJSON *trials)
-{
-	cJSON *counts = cJSON_AddObjectToObject(sum, "verdicts");
-	const cJSON *t;
-
-	cJSON_ArrayForEach(t, trials) {
-		const cJSON *d = cJSON_GetObjectItemCaseSensitive(t, "diagnosis");
-		const cJSON *v = cJSON_GetObjectItemCaseSensitive(d, "verdict");
-		cJSON *n;
-
-		if (!cJSON_IsString(v))
-			continue;
-		n = cJSON_GetObjectItemCaseSensitive(counts, v->valuestring);
-		if (n)
-			cJSON_SetNumberValue(n, n->valuedouble + 1);
-		else
-			cJSON_AddNumberToObject(counts, v->valuestring, 1);
-	}
-}
-
-static int
 op_sweep(struct op_ctx *ctx)
 {
 	cJSON *sum = NULL, *verdicts = NULL, *best = NULL;
