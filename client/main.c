@@ -436,10 +436,17 @@ follow(struct ctl *c, long long sweep, int quiet)
 	if (!quiet && c->json) {
 		printf("%.*s\n", (int)len, line);
 	} else if (!quiet) {
-		const cJSON *s = fmt_jget(reply, "sweep");
+		const cJSON *s = fmt_jget(reply, "sweep"), *n = fmt_jget(s, "counts");
+		double done = fmt_jnum(n, "completed", 0) + fmt_jnum(n, "failed", 0) +
+			      fmt_jnum(n, "pruned", 0) + fmt_jnum(n, "cancelled", 0);
+		char tot[FMT_NUM_MAX];
+
 		printf("watching sweep %lld (", sweep);
 		fmt_puts_clean(stdout, fmt_jstr(s, "name", "-"));
-		printf("): %s\n", fmt_jstr(s, "status", "-"));
+		printf("): %s, %.0f/%s trials done, %.0f running\n",
+		       fmt_jstr(s, "status", "-"), done,
+		       fmt_jnumber(tot, sizeof tot, fmt_jget(s, "trials_total"), "-"),
+		       fmt_jnum(n, "running", 0));
 	}
 	fflush(stdout);
 	cJSON_Delete(reply);

@@ -473,7 +473,8 @@ def watch_prints_one_line_per_event():
     p = FAKE.ctl("watch", "2")
     expect(p, 0)
     rows = lines_of(p.stdout)
-    assert rows[0] == "watching sweep 2 (running-one): running", rows[0]
+    assert rows[0] == ("watching sweep 2 (running-one): running, 2/10 trials done, "
+                       "2 running"), rows[0]
     want = [
         "trial 3 started (attempt 1)  lr=0.01 batch_size=64",
         "trial 3 epoch 1  val_acc=0.8512 train_loss=0.41 val_loss=0.5",
