@@ -117,9 +117,14 @@ params_skip_the_common_ones(void)
 	free(s);
 	cJSON_Delete(common);
 	/* One trial: nothing is "common", every param is shown. */
-	common = fmt_common_params(cJSON_GetArrayItem(cJSON_Parse("[[{}]]"), 0));
-	CHECK(common && cJSON_GetArraySize(common) == 0);
-	cJSON_Delete(common);
+	{
+		cJSON *one = cJSON_Parse("[{\"params\":{\"lr\":1}}]");
+
+		common = fmt_common_params(one);
+		CHECK(common && cJSON_GetArraySize(common) == 0);
+		cJSON_Delete(common);
+		cJSON_Delete(one);
+	}
 	cJSON_Delete(trials);
 }
 
