@@ -148,10 +148,16 @@ neighbour_sigmas(struct tpe_parzen *p, int n_x)
 	memcpy(sorted, p->mu, (size_t)n * sizeof *sorted);
 	qsort(sorted, (size_t)n, sizeof *sorted, cmp_double);
 	for (int i = 0; i < n_x; i++) {
-		/* The point's place in sorted (first equal one). */
-		int k = 0;
-		while (k < n - 1 && sorted[k] < p->mu[i])
-			k++;
+		/* The point's place in sorted (first equal one), by bisection:
+		 * a linear scan is quadratic in the trials of a long sweep. */
+		int k = 0, hi_k = n - 1;
+		while (k < hi_k) {
+			int mid = k + (hi_k - k) / 2;
+			if (sorted[mid] < p->mu[i])
+				k = mid + 1;
+			else
+				hi_k = mid;
+		}
 		left = k > 0 ? sorted[k] - sorted[k - 1] : sorted[k] - p->lo;
 		right = k < n - 1 ? sorted[k + 1] - sorted[k] : p->hi - sorted[k];
 		if (n >= 2 && k == 0)
@@ -161,6 +167,16 @@ neighbour_sigmas(struct tpe_parzen *p, int n_x)
 		p->sigma[i] = fmin(fmax(fmax(left, right), smin), range);
 	}
 	free(sorted);
+}
+
+/* Mass of kernel k inside [lo, hi]: its truncation normalizer. */
+static double
+kernel_z(const struct tpe_parzen *p, int k)
+{
+	double z = phi_diff((p->lo - p->mu[k]) / p->sigma[k],
+			    (p->hi - p->mu[k]) / p->sigma[k]);
+
+	return z > 1e-300 ? z : 1e-300;
 }
 
 int
@@ -176,7 +192,9 @@ tpe_parzen_init(struct tpe_parzen *p, const double *x, const double *wx,
 	p->mu = malloc((size_t)p->n * sizeof *p->mu);
 	p->sigma = malloc((size_t)p->n * sizeof *p->sigma);
 	p->w = malloc((size_t)p->n * sizeof *p->w);
-	if (!p->mu || !p->sigma || !p->w)
+	p->wz = malloc((size_t)p->n * sizeof *p->wz);
+	p->lc = malloc((size_t)p->n * sizeof *p->lc);
+	if (!p->mu || !p->sigma || !p->w || !p->wz || !p->lc)
 		return -ENOMEM;
 	for (int i = 0; i < n_x; i++) {
 		p->mu[i] = x[i];
@@ -187,8 +205,14 @@ tpe_parzen_init(struct tpe_parzen *p, const double *x, const double *wx,
 	p->sigma[n_x] = hi - lo;
 	p->w[n_x] = PRIOR_WEIGHT;
 	neighbour_sigmas(p, n_x);
-	for (int i = 0; i < p->n; i++)
+	/* The constants of each kernel, once: the density is evaluated
+	 * n_candidates times per param and suggestion. */
+	for (int i = 0; i < p->n; i++) {
+		double z = kernel_z(p, i);
 		p->w[i] /= total;
+		p->wz[i] = p->w[i] / z;
+		p->lc[i] = log(p->wz[i]) - log(p->sigma[i]) - 0.5 * log(2 * M_PI);
+	}
 	return 0;
 }
 
@@ -198,40 +222,27 @@ tpe_parzen_free(struct tpe_parzen *p)
 	free(p->mu);
 	free(p->sigma);
 	free(p->w);
+	free(p->wz);
+	free(p->lc);
 	memset(p, 0, sizeof *p);
-}
-
-/* Mass of kernel k inside [lo, hi]: its truncation normalizer. */
-static double
-kernel_z(const struct tpe_parzen *p, int k)
-{
-	double z = phi_diff((p->lo - p->mu[k]) / p->sigma[k],
-			    (p->hi - p->mu[k]) / p->sigma[k]);
-
-	return z > 1e-300 ? z : 1e-300;
 }
 
 double
 tpe_parzen_logpdf(const struct tpe_parzen *p, double x)
 {
-	double best = -INFINITY, sum = 0, *t;
+	double best = -INFINITY, sum = 0;
 
 	if (x < p->lo || x > p->hi)
 		return -INFINITY;
-	t = malloc((size_t)p->n * sizeof *t);
-	if (!t)
-		return -INFINITY;
-	/* log sum_k w_k N(x; mu_k, s_k) / Z_k, by log-sum-exp. */
+	/* log sum_k w_k N(x; mu_k, s_k) / Z_k, by log-sum-exp in two passes. */
 	for (int k = 0; k < p->n; k++) {
 		double z = (x - p->mu[k]) / p->sigma[k];
-		t[k] = log(p->w[k]) - 0.5 * z * z - log(p->sigma[k]) -
-		       0.5 * log(2 * M_PI) - log(kernel_z(p, k));
-		if (t[k] > best)
-			best = t[k];
+		best = fmax(best, p->lc[k] - 0.5 * z * z);
 	}
-	for (int k = 0; k < p->n; k++)
-		sum += exp(t[k] - best);
-	free(t);
+	for (int k = 0; k < p->n; k++) {
+		double z = (x - p->mu[k]) / p->sigma[k];
+		sum += exp(p->lc[k] - 0.5 * z * z - best);
+	}
 	return best + log(sum);
 }
 
@@ -245,8 +256,8 @@ tpe_parzen_logmass(const struct tpe_parzen *p, double a, double b)
 	if (a >= b)
 		return -INFINITY;
 	for (int k = 0; k < p->n; k++)
-		m += p->w[k] * phi_diff((a - p->mu[k]) / p->sigma[k],
-					(b - p->mu[k]) / p->sigma[k]) / kernel_z(p, k);
+		m += p->wz[k] * phi_diff((a - p->mu[k]) / p->sigma[k],
+					 (b - p->mu[k]) / p->sigma[k]);
 	if (m > 1e-300)
 		return log(m);
 	/* Far in every kernel's tail: the density at the middle will do. */

@@ -49,6 +49,8 @@ struct tpe_parzen {
 	double *mu;          /* owned [n] */
 	double *sigma;       /* owned [n] */
 	double *w;           /* owned [n], sums to 1 */
+	double *wz;          /* owned [n]: w / Z, Z the kernel's mass in range */
+	double *lc;          /* owned [n]: log(w / (sigma sqrt(2 pi) Z)) */
 	double lo, hi;       /* internal bounds */
 };
 
