@@ -85,6 +85,8 @@ is_rung(const struct spec *s, int e)
 {
 	long r = s->prune_min_epochs;
 
+	if (s->prune_eta < 2 || r < 1)
+		return r == e;   /* spec_parse refuses these; never loop */
 	while (r < e)
 		r *= s->prune_eta;
 	return r == e;
