@@ -699,8 +699,12 @@ sched_trial_report(struct trial *t, const struct report_line *r)
 		t->best = objective;
 		t->best_epoch = r->epoch;
 	}
+	/* Watchers get a fresh diagnosis with every epoch of a short curve;
+	 * past that, diag_curve's O(epochs) cost per epoch would add up to
+	 * O(epochs^2), so they get the one refreshed every LIVE_DIAG_MS. */
 	store_diag = live_diag_due(t);
-	if (store_diag || server_has_watchers(sw->srv, sw->id)) {
+	if (store_diag || (t->n_curve <= 64 &&
+			   server_has_watchers(sw->srv, sw->id))) {
 		cJSON_Delete(t->diagnosis);
 		t->diagnosis = diag_curve(&sw->diag, t->curve, t->n_curve,
 					  sp->mode_max, 0);

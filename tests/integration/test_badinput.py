@@ -124,6 +124,18 @@ def _request_split_across_writes(d):
         assert r["id"] == 9 and r["ok"], r
 
 
+def _watcher_that_does_not_read_is_dropped(d):
+    s = d.connect()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sid = d.submit(fake_spec(trials=4, parallel=2, params={"epochs": 4000}))
+    s.sendall(b'{"op":"watch","sweep":%d}\n' % sid)
+    d.wait_sweep(sid, timeout=120)
+    assert "is not reading: disconnected" in d.log_text()
+    rss = d.ok({"op": "stats"})["rss_kb"]
+    assert rss < 64 * 1024, rss
+    s.close()
+
+
 def with_daemon(fn):
     def wrapped():
         d = Daemon().start()
@@ -142,7 +154,8 @@ TESTS = [with_daemon(f) for f in [
     _missing_and_bad_sweep_ids, _submit_without_spec, _spec_field_errors,
     _two_mib_line_is_refused_and_others_served,
     _silent_client_does_not_block_others, _client_that_leaves_mid_reply,
-    _many_requests_on_one_connection, _request_split_across_writes]]
+    _many_requests_on_one_connection, _request_split_across_writes,
+    _watcher_that_does_not_read_is_dropped]]
 
 if __name__ == "__main__":
     sys.exit(run_tests(TESTS))
