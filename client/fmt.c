@@ -69,6 +69,14 @@ fmt_duration(char *buf, size_t len, double s)
 		snprintf(buf, len, "-");
 		return buf;
 	}
+	if (s < 0.01) {
+		snprintf(buf, len, "%.1fms", s * 1000);
+		return buf;
+	}
+	if (s < 1) {
+		snprintf(buf, len, "%.0fms", s * 1000);
+		return buf;
+	}
 	if (s < 10) {
 		snprintf(buf, len, "%.2gs", s);
 		return buf;

@@ -37,7 +37,7 @@ char *fmt_double(char *buf, size_t len, double v);
 /* A JSON value as a number: a number through fmt_double, anything else
  * (null, absent, a string) as missing. Returns buf. */
 char *fmt_jnumber(char *buf, size_t len, const cJSON *v, const char *missing);
-/* A length of time: "0.42s", "12.3s", "3m04s", "2h05m", "3d04h"; "-" for
+/* A length of time: "5.1ms", "420ms", "2.5s", "12.3s", "3m04s", "2h05m", "3d04h"; "-" for
  * a negative or non-finite value. Returns buf. */
 char *fmt_duration(char *buf, size_t len, double seconds);
 /* A unix time: "HH:MM:SS" when it falls on the same local day as now,

@@ -14,6 +14,7 @@
 
 #define KEYW 12          /* key column of key/value blocks */
 #define PARAM_W 14       /* longest param value in tables before "…" */
+#define WRAP_COL 80      /* key/value blocks wrap their values here */
 
 static const char *const trial_states[] = {
 	"queued", "running", "completed", "failed", "pruned", "cancelled",
@@ -27,21 +28,45 @@ static const char *const std_metrics[] = {
 };
 #define N_STD (sizeof std_metrics / sizeof std_metrics[0])
 
-/* "  key" padded to w columns, then the cleaned value and a newline. */
+/* "  key" padded to w columns, then the cleaned value, wrapped at spaces
+ * so that no line passes WRAP_COL (continuation lines are indented to the
+ * value column); a single word longer than that stays whole. */
 static void
 kv_w(FILE *out, int w, const char *key, const char *val)
 {
+	size_t col = 2 + (size_t)w, avail = WRAP_COL - col, used = 0;
+	const char *p = val ? val : "-";
+
 	fprintf(out, "  %-*s", w, key);
-	fmt_puts_clean(out, val ? val : "-");
+	while (*p) {
+		const char *sp = strchr(p, ' ');
+		size_t n = sp ? (size_t)(sp - p) : strlen(p);
+		char *word = strndup(p, n);
+
+		if (!word)
+			break;
+		if (used && used + 1 + fmt_width(word) > avail) {
+			fputc('\n', out);
+			fmt_pad(out, col);
+			used = 0;
+		} else if (used) {
+			fputc(' ', out);
+			used++;
+		}
+		fmt_puts_clean(out, word);
+		used += fmt_width(word);
+		free(word);
+		p += n;
+		while (*p == ' ')
+			p++;
+	}
 	fputc('\n', out);
 }
 
 static void
 kv(FILE *out, const char *key, const char *val)
 {
-	fprintf(out, "  %-*s", KEYW, key);
-	fmt_puts_clean(out, val ? val : "-");
-	fputc('\n', out);
+	kv_w(out, KEYW, key, val);
 }
 
 static double

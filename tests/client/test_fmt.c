@@ -41,7 +41,9 @@ durations_are_human(void)
 {
 	char b[FMT_NUM_MAX];
 
-	CHECK_STR(fmt_duration(b, sizeof b, 0.42), "0.42s");
+	CHECK_STR(fmt_duration(b, sizeof b, 0.0051), "5.1ms");
+	CHECK_STR(fmt_duration(b, sizeof b, 0.42), "420ms");
+	CHECK_STR(fmt_duration(b, sizeof b, 2.5), "2.5s");
 	CHECK_STR(fmt_duration(b, sizeof b, 12.34), "12.3s");
 	CHECK_STR(fmt_duration(b, sizeof b, 184), "3m04s");
 	CHECK_STR(fmt_duration(b, sizeof b, 2 * 3600 + 5 * 60 + 7), "2h05m");
