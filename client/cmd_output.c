@@ -211,7 +211,7 @@ ctl_cmd_curve(struct ctl *c, struct ctl_args *a)
 			return ctl_oom();
 		rc = ctl_call(c, req, &reply, &line, &len);
 		if (rc == 0)
-			printf("%.*s\n", (int)len, line);
+			ctl_put_line(line, len);
 		cJSON_Delete(req);
 		cJSON_Delete(reply);
 		return rc;

@@ -49,6 +49,8 @@ struct ctl_args {
 
 /* "sweepctl: " + message on stderr (stdout flushed first). */
 void ctl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Writes len bytes of line and a newline to stdout (--json output). */
+void ctl_put_line(const char *line, size_t len);
 /* Prints "out of memory"; returns CTL_EXIT_FAIL. */
 int ctl_oom(void);
 

@@ -46,6 +46,15 @@ ctl_err(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+void
+ctl_put_line(const char *line, size_t len)
+{
+	/* fwrite, not printf: the exact bytes the daemon sent, whatever
+	 * they hold */
+	fwrite(line, 1, len, stdout);
+	putchar('\n');
+}
+
 /* ---- the daemon ------------------------------------------------------- */
 
 static int
@@ -132,7 +141,7 @@ ctl_call(struct ctl *c, cJSON *req, cJSON **reply, char **line, size_t *len)
 	/* Scripts reading --json get the error object too, on stdout; people
 	 * get the message on stderr either way. */
 	if (c->json)
-		printf("%.*s\n", (int)*len, *line);
+		ctl_put_line(*line, *len);
 	err = fmt_jget(*reply, "error");
 	ctl_err("%s (%s)", fmt_jstr(err, "message", "request failed"),
 		fmt_jstr(err, "code", "error"));
@@ -182,7 +191,7 @@ simple(struct ctl *c, cJSON *req, const char *key,
 	if (rc != 0)
 		return rc;
 	if (c->json)
-		printf("%.*s\n", (int)len, line);
+		ctl_put_line(line, len);
 	else
 		rc = render(c, key ? fmt_jget(reply, key) : reply);
 	cJSON_Delete(reply);
@@ -253,7 +262,7 @@ cmd_submit(struct ctl *c, struct ctl_args *a)
 	if ((rc = ctl_call(c, req, &reply, &line, &len)) != 0)
 		goto out;
 	if (c->json)
-		printf("%.*s\n", (int)len, line);
+		ctl_put_line(line, len);
 	else
 		printf("%.0f\n", fmt_jnum(reply, "sweep_id", 0));
 	rc = 0;
@@ -434,7 +443,7 @@ follow(struct ctl *c, long long sweep, int quiet)
 	snprintf(metric, sizeof metric, "%s", fmt_jstr(fmt_jget(
 		fmt_jget(reply, "sweep"), "objective"), "metric", "objective"));
 	if (!quiet && c->json) {
-		printf("%.*s\n", (int)len, line);
+		ctl_put_line(line, len);
 	} else if (!quiet) {
 		const cJSON *s = fmt_jget(reply, "sweep"), *n = fmt_jget(s, "counts");
 		double done = fmt_jnum(n, "completed", 0) + fmt_jnum(n, "failed", 0) +
@@ -470,7 +479,7 @@ follow(struct ctl *c, long long sweep, int quiet)
 			continue;
 		}
 		if (c->json && (!quiet || strcmp(name, "sweep_ended") == 0))
-			printf("%.*s\n", (int)len, line);
+			ctl_put_line(line, len);
 		else if (!quiet || strcmp(name, "sweep_ended") == 0)
 			show_event(stdout, ev, metric, time(NULL));
 		fflush(stdout);
