@@ -238,32 +238,32 @@ check_sweep_exists(struct op_ctx *ctx)
 	return rc;
 }
 
+/* Replies with one of the sweep's arrays, read by fn, under name. */
 static int
-op_trials(struct op_ctx *ctx)
+reply_sweep_array(struct op_ctx *ctx, const char *name,
+		  int (*fn)(struct db *, int64_t, cJSON **))
 {
 	cJSON *arr;
 	int rc = check_sweep_exists(ctx);
 
 	if (rc == 0)
-		rc = db_trials_json(ctx->srv->db, ctx->sweep_id, &arr);
+		rc = fn(ctx->srv->db, ctx->sweep_id, &arr);
 	if (rc < 0)
 		return not_found(ctx, rc);
-	cJSON_AddItemToObject(ctx->reply, "trials", arr);
+	cJSON_AddItemToObject(ctx->reply, name, arr);
 	return 0;
+}
+
+static int
+op_trials(struct op_ctx *ctx)
+{
+	return reply_sweep_array(ctx, "trials", db_trials_json);
 }
 
 static int
 op_epochs(struct op_ctx *ctx)
 {
-	cJSON *arr;
-	int rc = check_sweep_exists(ctx);
-
-	if (rc == 0)
-		rc = db_epochs_json(ctx->srv->db, ctx->sweep_id, &arr);
-	if (rc < 0)
-		return not_found(ctx, rc);
-	cJSON_AddItemToObject(ctx->reply, "epochs", arr);
-	return 0;
+	return reply_sweep_array(ctx, "epochs", db_epochs_json);
 }
 
 static int

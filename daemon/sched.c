@@ -825,50 +825,37 @@ classify_natural(struct trial *t, struct outcome *o)
 	}
 }
 
+/* What each way of being stopped by the daemon ends as. */
+static const struct {
+	enum trial_status status;
+	const char *cls;
+} stop_outcomes[] = {
+	[STOP_PRUNED]    = { TRIAL_PRUNED,    "pruned" },
+	[STOP_DIVERGED]  = { TRIAL_PRUNED,    "diverged" },
+	[STOP_EARLY]     = { TRIAL_COMPLETED, NULL },
+	[STOP_CANCELLED] = { TRIAL_CANCELLED, "cancelled" },
+	[STOP_TIMEOUT]   = { TRIAL_FAILED,    "timeout" },
+	[STOP_STALL]     = { TRIAL_FAILED,    "stall" },
+	[STOP_PROTOCOL]  = { TRIAL_FAILED,    "protocol" },
+	[STOP_STORAGE]   = { TRIAL_FAILED,    "storage" },
+	[STOP_SHUTDOWN]  = { TRIAL_QUEUED,    "interrupted" },
+};
+
 static void
 classify(struct trial *t, struct outcome *o)
 {
 	memset(o, 0, sizeof *o);
-	switch (t->stop) {
-	case STOP_NONE:
+	if (t->stop == STOP_NONE) {
 		classify_natural(t, o);
 		return;
-	case STOP_PRUNED:
-		o->status = TRIAL_PRUNED;
-		o->cls = "pruned";
-		break;
-	case STOP_DIVERGED:
-		o->status = TRIAL_PRUNED;
-		o->cls = "diverged";
-		break;
-	case STOP_EARLY:
-		o->status = isfinite(t->best) ? TRIAL_COMPLETED : TRIAL_FAILED;
-		break;
-	case STOP_CANCELLED:
-		o->status = TRIAL_CANCELLED;
-		o->cls = "cancelled";
-		break;
-	case STOP_TIMEOUT:
+	}
+	o->status = stop_outcomes[t->stop].status;
+	o->cls = stop_outcomes[t->stop].cls;
+	o->requeue = t->stop == STOP_SHUTDOWN;
+	/* Early stopping completes a trial only if it has a best epoch. */
+	if (t->stop == STOP_EARLY && !isfinite(t->best)) {
 		o->status = TRIAL_FAILED;
-		o->cls = "timeout";
-		break;
-	case STOP_STALL:
-		o->status = TRIAL_FAILED;
-		o->cls = "stall";
-		break;
-	case STOP_PROTOCOL:
-		o->status = TRIAL_FAILED;
-		o->cls = "protocol";
-		break;
-	case STOP_STORAGE:
-		o->status = TRIAL_FAILED;
-		o->cls = "storage";
-		break;
-	case STOP_SHUTDOWN:
-		o->status = TRIAL_QUEUED;
-		o->cls = "interrupted";
-		o->requeue = 1;
-		break;
+		o->cls = "exit";
 	}
 	snprintf(o->msg, sizeof o->msg, "%s", t->stop_msg);
 }
