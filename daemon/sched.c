@@ -245,7 +245,7 @@ sweep_new(struct server *s, int64_t id, struct spec *sp)
 	sw->spec = sp;
 	sw->status = SWEEP_RUNNING;
 	sw->need_history = sp->algorithm == SPEC_TPE ||
-			   sp->pruner != SPEC_PRUNE_NONE;
+			   sp->pruner != SPEC_PRUNE_NONE || sp->es_patience > 0;
 	diag_config_default(&sw->diag);
 	/* Validated at submit; a stored spec that no longer passes keeps the
 	 * defaults rather than refusing to load the sweep. */

@@ -8,7 +8,7 @@
  *   mode       (string)           ok | segv | kill | exit3 | hang | garbage |
  *                                 huge_line | no_final | nan | pynan | flood |
  *                                 fork | close_fd3 | stdout | no_metric |
- *                                 stall | ignore_term | fail_once
+ *                                 stall | ignore_term | fail_once | peak
  *   x          (number, default 0.5)  the objective is a smooth function of x
  *                                     (and of lr when given), so a search has
  *                                     something to find
@@ -164,6 +164,8 @@ main(void)
 			emit(line);
 			continue;
 		}
+		if (strcmp(mode, "peak") == 0)   /* best at epoch 3, then worse */
+			acc = q - 0.02 * fabs((double)e - 3.0);
 		if (strcmp(mode, "no_metric") == 0)
 			snprintf(line, sizeof line, "{\"epoch\":%d,\"train_loss\":%.6f}",
 				 e, loss);

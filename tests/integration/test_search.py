@@ -1,0 +1,139 @@
+"""Search that beats random, through the daemon: TPE, the pruners, early
+stopping for external trainers, and enqueued trials."""
+import json
+import os
+import statistics
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sweeplib import Daemon, fake_spec, run_tests
+
+
+def with_daemon(fn):
+    def wrapped():
+        d = Daemon().start()
+        try:
+            fn(d)
+        finally:
+            d.cleanup()
+    wrapped.__name__ = fn.__name__
+    return wrapped
+
+
+def _tpe_concentrates_near_the_optimum(d):
+    # the fake trainer's quality peaks at x = 0.3
+    spec = fake_spec(trials=30, parallel=1, params={"x": {"uniform": [0, 1]}})
+    spec["search"] = {"algorithm": "tpe", "trials": 30, "parallel": 1,
+                      "seed": 3, "n_startup": 8}
+    sid = d.submit(spec)
+    assert d.wait_sweep(sid)["status"] == "completed"
+    xs = [t["params"]["x"] for t in d.trials(sid)]
+    early = statistics.median(abs(x - 0.3) for x in xs[:8])
+    late = statistics.median(abs(x - 0.3) for x in xs[-10:])
+    assert late < early / 2, (early, late, xs)
+
+
+def _tpe_is_reproducible(d):
+    spec = fake_spec(trials=15, parallel=1, params={"x": {"uniform": [0, 1]},
+                                                    "k": {"choice": [1, 2, 3]}})
+    spec["search"] = {"algorithm": "tpe", "trials": 15, "parallel": 1,
+                      "seed": 11, "n_startup": 5}
+    a, b = d.submit(spec), d.submit(spec)
+    d.wait_sweep(a)
+    d.wait_sweep(b)
+    assert [t["params"] for t in d.trials(a)] == [t["params"] for t in d.trials(b)]
+
+
+def _median_pruner_stops_bad_trials(d):
+    spec = fake_spec(trials=12, parallel=1,
+                     params={"x": {"uniform": [0, 1]}, "epochs": 6},
+                     pruner={"algorithm": "median", "warmup_epochs": 1,
+                             "min_trials": 2})
+    sid = d.submit(spec)
+    assert d.wait_sweep(sid)["status"] == "completed"
+    ts = d.trials(sid)
+    pruned = [t for t in ts if t["status"] == "pruned"]
+    assert pruned, [t["status"] for t in ts]
+    for t in pruned:
+        assert t["epochs"] < 6 and t["error"]["class"] == "pruned", t
+        assert "median" in t["error"]["message"], t
+    done = [t["objective"] for t in ts if t["status"] == "completed"]
+    assert max(done) >= max(t["objective"] for t in pruned)
+
+
+def _asha_stops_at_rungs(d):
+    spec = fake_spec(trials=12, parallel=2,
+                     params={"x": {"uniform": [0, 1]}, "epochs": 9},
+                     pruner={"algorithm": "asha", "min_epochs": 1, "eta": 3})
+    sid = d.submit(spec)
+    assert d.wait_sweep(sid)["status"] == "completed"
+    ts = d.trials(sid)
+    pruned = [t for t in ts if t["status"] == "pruned"]
+    assert pruned and len(ts) == 12, [t["status"] for t in ts]
+    for t in pruned:
+        assert t["epochs"] in (1, 3), t   # rungs at 1 and 3 epochs
+
+
+def _early_stopping_for_external_trainers(d):
+    spec = fake_spec(trials=1, parallel=1,
+                     params={"mode": "peak", "epochs": 12, "sleep_ms": 100},
+                     early_stopping={"patience": 2, "min_delta": 0.0})
+    sid = d.submit(spec)
+    d.wait_sweep(sid)
+    t = d.ok({"op": "trial", "sweep": sid, "number": 1})["trial"]
+    assert t["status"] == "completed", t
+    assert t["best_epoch"] == 3 and t["epochs"] < 12, t
+
+
+def _enqueued_trials_run_first(d):
+    spec = fake_spec(trials=5, parallel=1, params={"x": {"uniform": [0, 1]},
+                                                   "lr": {"loguniform": [1e-3, 1e-1]}})
+    spec["enqueue"] = [{"x": 0.3, "lr": 0.01}, {"x": 0.9}]
+    sid = d.submit(spec)
+    d.wait_sweep(sid)
+    ts = d.trials(sid)
+    assert ts[0]["params"]["x"] == 0.3 and ts[0]["params"]["lr"] == 0.01
+    assert ts[1]["params"]["x"] == 0.9 and 1e-3 <= ts[1]["params"]["lr"] <= 1e-1
+
+
+def _enqueue_on_a_running_sweep(d):
+    spec = fake_spec(trials=4, parallel=1,
+                     params={"x": {"uniform": [0, 1]}, "sleep_ms": 150})
+    sid = d.submit(spec)
+    r = d.ok({"op": "enqueue", "sweep": sid, "params": [{"x": 0.42}]})
+    assert r["enqueued"] == 1
+    d.wait_sweep(sid)
+    xs = [t["params"]["x"] for t in d.trials(sid)]
+    assert xs[1] == 0.42, xs     # trial 1 was running; the enqueued one is next
+    r = d.request({"op": "enqueue", "sweep": sid, "params": {"x": 0.5}})
+    assert not r["ok"] and r["error"]["code"] == "conflict", r   # sweep ended
+
+
+def _enqueue_checks_room_and_values(d):
+    spec = fake_spec(trials=2, parallel=1,
+                     params={"x": {"uniform": [0, 1]}, "sleep_ms": 300})
+    sid = d.submit(spec)
+    r = d.request({"op": "enqueue", "sweep": sid, "params": [{"x": 0.1}, {"x": 0.2}]})
+    assert not r["ok"] and "room" in r["error"]["message"], r
+    r = d.request({"op": "enqueue", "sweep": sid, "params": {"x": 7}})
+    assert not r["ok"] and "x" in r["error"]["message"], r
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+        json.dump({"x": 0.25}, f)
+    try:
+        p = d.ctl("enqueue", str(sid), f.name)
+        assert p.returncode == 0, p.stderr
+    finally:
+        os.unlink(f.name)
+    d.wait_sweep(sid)
+    assert [t["params"]["x"] for t in d.trials(sid)][1] == 0.25
+
+
+TESTS = [with_daemon(f) for f in [
+    _tpe_concentrates_near_the_optimum, _tpe_is_reproducible,
+    _median_pruner_stops_bad_trials, _asha_stops_at_rungs,
+    _early_stopping_for_external_trainers, _enqueued_trials_run_first,
+    _enqueue_on_a_running_sweep, _enqueue_checks_room_and_values]]
+
+if __name__ == "__main__":
+    sys.exit(run_tests(TESTS))
