@@ -17,6 +17,12 @@ import os
 import sys
 import time
 
+# Debian's torch does its BLAS work in the system OpenBLAS, whose own
+# thread pool torch.set_num_threads does not reach: without these the
+# "one thread" runs used a second core.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = "1"
+
 import numpy as np
 import torch
 from torch import nn
