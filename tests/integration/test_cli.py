@@ -1,11 +1,13 @@
 """sweepctl against a real sweepd: every command, tables and --json."""
 import json
 import os
+import re
+import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sweeplib import Daemon, fake_spec, run_tests
+from sweeplib import SWEEPCTL, Daemon, fake_spec, run_tests
 
 
 def with_sweep(fn):
@@ -104,9 +106,33 @@ def _cancel_pause_resume(d, path):
 
 
 def _watch_ends_with_the_sweep(d, path):
+    # A fast sweep can end before the watch subscribes, leaving nothing but
+    # "sweep N completed". So: slow trials, one at a time, the sweep paused
+    # until the watch has printed its header (it is subscribed by then);
+    # trials 2 and 3 can only start after that.
+    spec = fake_spec(trials=3, parallel=1, params={"sleep_ms": 100})
+    with open(path, "w") as f:
+        json.dump(spec, f)
     sid = int(d.ctl("submit", path, check=0).stdout)
-    p = d.ctl("watch", str(sid), check=0, timeout=60)
-    assert "trial" in p.stdout, p.stdout
+    d.ctl("pause", str(sid), check=0)
+    w = subprocess.Popen([SWEEPCTL, "--state-dir", d.dir, "watch", str(sid)],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+    try:
+        head = w.stdout.readline()
+        assert head.startswith("watching sweep %d " % sid), head
+        d.ctl("resume", str(sid), check=0)
+        out, err = w.communicate(timeout=60)
+    finally:
+        if w.poll() is None:
+            w.kill()
+            w.communicate()
+    assert w.returncode == 0, (w.returncode, err)
+    rows = [re.sub(r"^\[\d\d:\d\d:\d\d\] ", "", l) for l in out.splitlines()]
+    for want in ("trial 3 started (attempt 1)", "trial 3 epoch 3 ",
+                 "trial 3 completed"):
+        assert any(r.startswith(want) for r in rows), (want, out)
+    assert rows[-1] == "sweep %d completed" % sid, out
 
 
 def _cannot_connect_is_reported(d, path):
