@@ -18,10 +18,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cJSON.h>
 
 #include "client/cmd_output.h"
+#include "client/cmd_watch.h"
 #include "client/conn.h"
 #include "client/ctl.h"
 #include "client/fmt.h"
@@ -424,7 +426,8 @@ cmd_enqueue(struct ctl *c, struct ctl_args *a)
 /*
  * watch and wait: subscribe, then read events until sweep_ended (exit 0
  * when the sweep completed, 1 otherwise) or until the daemon closes the
- * connection (3). quiet: print only the end (wait).
+ * connection (3). quiet: print only the end (wait). watch on a terminal
+ * draws the live view (cmd_watch.c); elsewhere one line per event.
  */
 static int
 follow(struct ctl *c, long long sweep, int quiet)
@@ -440,6 +443,12 @@ follow(struct ctl *c, long long sweep, int quiet)
 	cJSON_Delete(req);
 	if (rc != 0)
 		return rc;
+	if (!quiet && !c->json && isatty(STDOUT_FILENO)) {
+		/* people at a terminal get the live view, redrawn in place */
+		rc = ctl_watch_live(c, sweep, fmt_jget(reply, "sweep"));
+		cJSON_Delete(reply);
+		return rc;
+	}
 	snprintf(metric, sizeof metric, "%s", fmt_jstr(fmt_jget(
 		fmt_jget(reply, "sweep"), "objective"), "metric", "objective"));
 	if (!quiet && c->json) {

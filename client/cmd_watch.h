@@ -1,0 +1,22 @@
+/*
+ * cmd_watch: `sweepctl watch` on a terminal: the live view of live.c,
+ * redrawn in place with ANSI cursor movement (see cmd_watch.c).
+ */
+#ifndef SWEEPD_CLIENT_CMD_WATCH_H
+#define SWEEPD_CLIENT_CMD_WATCH_H
+
+#include <cJSON.h>
+
+#include "client/ctl.h"
+
+/*
+ * Follows the sweep on c's connection, whose watch request has just been
+ * answered with summary (the reply's "sweep", borrowed), redrawing the
+ * view at most 10 times a second and once a second for the clock, until
+ * sweep_ended; the last frame stays on screen. Returns the exit status:
+ * 0 the sweep completed, 1 it failed or was cancelled, 3 the connection
+ * dropped first.
+ */
+int ctl_watch_live(struct ctl *c, long long sweep, const cJSON *summary);
+
+#endif

@@ -1,0 +1,539 @@
+/*
+ * live.c: the state of `sweepctl watch` on a terminal and its rendering
+ * (see live.h). Events arrive in the order the daemon sent them; every
+ * update is idempotent where the watch can see a thing twice (an epoch
+ * both in a fetched curve and in an event, a trial_started for a trial
+ * already known), so the command glue can seed state from other replies
+ * without racing the event stream.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client/fmt.h"
+#include "client/live.h"
+
+#define LINE_MAX_BYTES 2048
+#define BAR_W 30        /* cells of the progress bar */
+#define SPARK_W 24      /* cells of a trial's sparkline, at most */
+
+static const char *const status_names[LIVE_N_STATUS] = {
+	"queued", "running", "completed", "failed", "pruned", "cancelled",
+};
+
+static int
+status_index(const char *s)
+{
+	for (int i = 0; s && i < LIVE_N_STATUS; i++)
+		if (strcmp(s, status_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+static void
+copy(char *dst, size_t len, const char *src)
+{
+	snprintf(dst, len, "%s", src ? src : "");
+}
+
+static int
+ended_count(const int *counts)
+{
+	return counts[LIVE_COMPLETED] + counts[LIVE_FAILED] +
+	       counts[LIVE_PRUNED] + counts[LIVE_CANCELLED];
+}
+
+static int
+is_end_status(const char *s)
+{
+	return s && (strcmp(s, "completed") == 0 || strcmp(s, "failed") == 0 ||
+		     strcmp(s, "cancelled") == 0);
+}
+
+int
+live_init(struct live *l, long long sweep, const cJSON *summary)
+{
+	const cJSON *counts = fmt_jget(summary, "counts");
+	const cJSON *obj = fmt_jget(summary, "objective");
+	const cJSON *best = fmt_jget(summary, "best");
+
+	memset(l, 0, sizeof *l);
+	l->sweep = sweep;
+	copy(l->name, sizeof l->name, fmt_jstr(summary, "name", ""));
+	copy(l->status, sizeof l->status, fmt_jstr(summary, "status", "-"));
+	copy(l->metric, sizeof l->metric, fmt_jstr(obj, "metric", "objective"));
+	l->mode_max = strcmp(fmt_jstr(obj, "mode", "max"), "min") != 0;
+	l->created_at = fmt_jnum(summary, "created_at", 0);
+	l->ended_at = fmt_jnum(summary, "ended_at", 0);
+	l->total = (int)fmt_jnum(summary, "trials_total", 0);
+	for (int i = 0; i < LIVE_N_STATUS; i++)
+		l->counts[i] = (int)fmt_jnum(counts, status_names[i], 0);
+	if (cJSON_IsNumber(fmt_jget(best, "objective"))) {
+		l->have_best = 1;
+		l->best_number = (int)fmt_jnum(best, "number", 0);
+		l->best_value = fmt_jnum(best, "objective", NAN);
+	}
+	l->ended = is_end_status(l->status);
+	return 0;
+}
+
+static void
+count_verdict(struct live *l, const char *v, int n)
+{
+	int i;
+
+	if (!v || !*v || n <= 0)
+		return;
+	for (i = 0; i < l->n_verdicts; i++)
+		if (strcmp(l->verdicts[i].name, v) == 0)
+			break;
+	if (i == l->n_verdicts) {
+		if (i == LIVE_VERDICTS_MAX)
+			return;   /* more kinds than any diagnosis has */
+		copy(l->verdicts[i].name, sizeof l->verdicts[i].name, v);
+		l->verdicts[i].n = 0;
+		l->n_verdicts++;
+	}
+	l->verdicts[i].n += n;
+}
+
+int
+live_seed_verdicts(struct live *l, const cJSON *trials)
+{
+	const cJSON *t;
+	int ended = 0;
+
+	l->n_verdicts = 0;
+	cJSON_ArrayForEach(t, trials) {
+		int st = status_index(fmt_jstr(t, "status", NULL));
+
+		if (st < LIVE_COMPLETED)
+			continue;
+		ended++;
+		count_verdict(l, fmt_jstr(fmt_jget(t, "diagnosis"), "verdict", NULL), 1);
+	}
+	/* Ended since the watch reply: l->counts has that reply's counts plus
+	 * the trial_ended events applied since. */
+	l->skip_verdicts = ended - ended_count(l->counts);
+	if (l->skip_verdicts < 0)
+		l->skip_verdicts = 0;
+	return 0;
+}
+
+struct live_trial *
+live_find(struct live *l, int number)
+{
+	for (size_t i = 0; i < l->n_run; i++)
+		if (l->run[i].number == number)
+			return &l->run[i];
+	return NULL;
+}
+
+static struct live_trial *
+add_trial(struct live *l, int number, int attempt)
+{
+	struct live_trial *t;
+
+	if (l->n_run == l->cap_run) {
+		size_t cap = l->cap_run ? 2 * l->cap_run : 8;
+		struct live_trial *r = realloc(l->run, cap * sizeof *r);
+
+		if (!r)
+			return NULL;
+		l->run = r;
+		l->cap_run = cap;
+	}
+	t = &l->run[l->n_run++];
+	memset(t, 0, sizeof *t);
+	t->number = number;
+	t->attempt = attempt;
+	t->value = NAN;
+	return t;
+}
+
+static void
+drop_trial(struct live *l, struct live_trial *t)
+{
+	size_t i = (size_t)(t - l->run);
+
+	free(t->curve);
+	memmove(&l->run[i], &l->run[i + 1], (l->n_run - i - 1) * sizeof *t);
+	l->n_run--;
+}
+
+/* Appends the objective of epoch e, unless the curve already has it (an
+ * epoch seen both in a fetched curve and in an event). */
+static int
+add_point(struct live_trial *t, int e, double v)
+{
+	if (e <= t->epoch)
+		return 0;
+	if (!t->curve && !(t->curve = malloc(LIVE_CURVE_MAX * sizeof *t->curve)))
+		return -ENOMEM;
+	if (t->n == LIVE_CURVE_MAX) {
+		/* keep the recent half: the sparkline shows the tail */
+		memmove(t->curve, t->curve + LIVE_CURVE_MAX / 2,
+			(LIVE_CURVE_MAX / 2) * sizeof *t->curve);
+		t->n = LIVE_CURVE_MAX / 2;
+	}
+	t->curve[t->n++] = v;
+	t->epoch = e;
+	t->value = v;
+	return 0;
+}
+
+static void
+set_verdict(struct live_trial *t, const cJSON *diagnosis)
+{
+	const char *v = fmt_jstr(diagnosis, "verdict", NULL);
+
+	if (v)
+		copy(t->verdict, sizeof t->verdict, v);
+}
+
+static void
+set_epochs(struct live_trial *t, const cJSON *params)
+{
+	double e = fmt_jnum(params, "epochs", 0);
+
+	if (e >= 1 && e < 1e9)
+		t->epochs = (int)e;
+}
+
+static void
+on_started(struct live *l, const cJSON *ev)
+{
+	int number = (int)fmt_jnum(ev, "number", 0);
+	int attempt = (int)fmt_jnum(ev, "attempt", 1);
+	struct live_trial *t = live_find(l, number);
+
+	if (t && t->attempt == attempt)
+		return;   /* seen already */
+	if (t) {
+		/* a new attempt starts over; it was running all along */
+		drop_trial(l, t);
+	} else {
+		l->counts[LIVE_RUNNING]++;
+		if (l->counts[LIVE_QUEUED] > 0)
+			l->counts[LIVE_QUEUED]--;
+	}
+	if (!(t = add_trial(l, number, attempt)))
+		return;
+	set_epochs(t, fmt_jget(ev, "params"));
+}
+
+static int
+on_epoch(struct live *l, const cJSON *ev)
+{
+	int number = (int)fmt_jnum(ev, "number", 0);
+	struct live_trial *t = live_find(l, number);
+	double v = fmt_jnum(ev, "objective", NAN);
+
+	if (!t) {
+		/* started before the watch did: counted running already */
+		if (!(t = add_trial(l, number, 0)))
+			return -ENOMEM;
+		t->need_fetch = 1;
+	}
+	set_verdict(t, fmt_jget(ev, "diagnosis"));
+	return add_point(t, (int)fmt_jnum(ev, "epoch", 0), v);
+}
+
+static int
+better(const struct live *l, double v)
+{
+	if (!isfinite(v))
+		return 0;
+	if (!l->have_best)
+		return 1;
+	return l->mode_max ? v > l->best_value : v < l->best_value;
+}
+
+static void
+on_ended(struct live *l, const cJSON *ev)
+{
+	int number = (int)fmt_jnum(ev, "number", 0);
+	int st = status_index(fmt_jstr(ev, "status", NULL));
+	struct live_trial *t = live_find(l, number);
+	double v = fmt_jnum(ev, "objective", NAN);
+
+	if (t)
+		drop_trial(l, t);
+	if (l->counts[LIVE_RUNNING] > 0)
+		l->counts[LIVE_RUNNING]--;
+	if (st >= 0)
+		l->counts[st]++;
+	if (st == LIVE_COMPLETED && better(l, v)) {
+		l->have_best = 1;
+		l->best_number = number;
+		l->best_value = v;
+	}
+	if (l->skip_verdicts > 0)
+		l->skip_verdicts--;
+	else
+		count_verdict(l, fmt_jstr(fmt_jget(ev, "diagnosis"), "verdict", NULL), 1);
+}
+
+int
+live_update(struct live *l, const cJSON *ev)
+{
+	const char *name = fmt_jstr(ev, "event", "");
+
+	if (strcmp(name, "trial_started") == 0) {
+		on_started(l, ev);
+	} else if (strcmp(name, "epoch") == 0) {
+		return on_epoch(l, ev);
+	} else if (strcmp(name, "trial_ended") == 0) {
+		on_ended(l, ev);
+	} else if (strcmp(name, "sweep_ended") == 0) {
+		copy(l->status, sizeof l->status, fmt_jstr(ev, "status", "ended"));
+		l->ended = 1;
+		/* whatever still looks running was stopped with the sweep */
+		for (size_t i = 0; i < l->n_run; i++)
+			free(l->run[i].curve);
+		l->n_run = 0;
+		l->counts[LIVE_RUNNING] = 0;
+	}
+	return 0;
+}
+
+int
+live_seed_trial(struct live *l, const cJSON *trial)
+{
+	struct live_trial *t = live_find(l, (int)fmt_jnum(trial, "number", 0));
+	const cJSON *e, *curve = fmt_jget(trial, "curve");
+	double *keep;
+	size_t nkeep;
+	int last;
+
+	if (!t)
+		return 0;
+	t->need_fetch = 0;
+	t->attempt = (int)fmt_jnum(trial, "attempt", 1);
+	set_epochs(t, fmt_jget(trial, "params"));
+	set_verdict(t, fmt_jget(trial, "diagnosis"));
+	if (!cJSON_IsArray(curve) || cJSON_GetArraySize(curve) == 0)
+		return 0;
+	/* The fetched curve comes first; the epochs events already added
+	 * after its end stay. */
+	keep = t->curve;
+	nkeep = t->n;
+	last = t->epoch;
+	t->curve = NULL;
+	t->n = 0;
+	t->epoch = 0;
+	cJSON_ArrayForEach(e, curve) {
+		int ep = (int)fmt_jnum(e, "epoch", 0);
+
+		if (last > 0 && ep >= last - (int)nkeep + 1)
+			break;   /* from here on the events have it */
+		if (add_point(t, ep, fmt_jnum(e, l->metric, NAN)) < 0)
+			goto oom;
+	}
+	for (size_t i = 0; i < nkeep; i++)
+		if (add_point(t, last - (int)nkeep + 1 + (int)i, keep[i]) < 0)
+			goto oom;
+	free(keep);
+	return 0;
+oom:
+	free(t->curve);
+	t->curve = keep;
+	t->n = nkeep;
+	t->epoch = last;
+	return -ENOMEM;
+}
+
+void
+live_free(struct live *l)
+{
+	for (size_t i = 0; l->run && i < l->n_run; i++)
+		free(l->run[i].curve);
+	free(l->run);
+	l->run = NULL;
+	l->n_run = l->cap_run = 0;
+}
+
+/* ---- rendering -------------------------------------------------------- */
+
+char *
+live_sparkline(char *buf, const double *v, size_t n, size_t width)
+{
+	static const char *const blocks[8] = {
+		"\xe2\x96\x81", "\xe2\x96\x82", "\xe2\x96\x83", "\xe2\x96\x84",
+		"\xe2\x96\x85", "\xe2\x96\x86", "\xe2\x96\x87", "\xe2\x96\x88",
+	};
+	double lo = INFINITY, hi = -INFINITY;
+	size_t from = n > width ? n - width : 0, k = 0;
+
+	for (size_t i = from; i < n; i++) {
+		if (!isfinite(v[i]))
+			continue;
+		lo = v[i] < lo ? v[i] : lo;
+		hi = v[i] > hi ? v[i] : hi;
+	}
+	for (size_t i = from; i < n; i++) {
+		int level;
+
+		if (!isfinite(v[i])) {
+			buf[k++] = ' ';
+			continue;
+		}
+		/* level = round(7 (v - lo) / (hi - lo)); a flat curve sits mid-way */
+		level = hi > lo ? (int)lround(7.0 * (v[i] - lo) / (hi - lo)) : 3;
+		memcpy(buf + k, blocks[level], 3);
+		k += 3;
+	}
+	buf[k] = '\0';
+	return buf;
+}
+
+struct frame {
+	FILE *out;
+	int width, lines, max_lines;
+};
+
+/* One line, control characters replaced (names come from the daemon), cut
+ * to the frame's width in code points. Lines past max_lines are dropped. */
+static void __attribute__((format(printf, 2, 3)))
+line(struct frame *f, const char *fmt, ...)
+{
+	char buf[LINE_MAX_BYTES];
+	va_list ap;
+	int cols = 0;
+	size_t i;
+
+	if (f->lines >= f->max_lines)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	for (i = 0; buf[i]; i++) {
+		unsigned char c = (unsigned char)buf[i];
+
+		if ((c & 0xc0) != 0x80 && cols++ == f->width)
+			break;
+		if (c < 0x20 || c == 0x7f)
+			buf[i] = ' ';
+	}
+	/* no trailing blanks */
+	while (i > 0 && buf[i - 1] == ' ')
+		i--;
+	buf[i] = '\0';
+	fputs(buf, f->out);
+	fputc('\n', f->out);
+	f->lines++;
+}
+
+static void
+progress(struct frame *f, const struct live *l, double now)
+{
+	char bar[BAR_W * 3 + 1], el[FMT_NUM_MAX], left[FMT_NUM_MAX + 16] = "";
+	int done = ended_count(l->counts), total = l->total, fill, k = 0;
+	double elapsed = -1;
+
+	if (l->created_at > 0)
+		elapsed = (l->ended && l->ended_at > 0 ? l->ended_at : now) -
+			  l->created_at;
+	/* fill = BAR_W done / total, in whole cells */
+	fill = total > 0 ? (int)((long long)BAR_W * (done > total ? total : done) /
+				 total) : 0;
+	for (int i = 0; i < BAR_W; i++) {
+		memcpy(bar + k, i < fill ? "\xe2\x96\x88" : "\xe2\x96\x91", 3);
+		k += 3;
+	}
+	bar[k] = '\0';
+	fmt_duration(el, sizeof el, elapsed);
+	/* time left = elapsed / done * (total - done): the rate so far */
+	if (!l->ended && done > 0 && done < total && elapsed > 0) {
+		char d[FMT_NUM_MAX];
+
+		snprintf(left, sizeof left, "  ~%s left",
+			 fmt_duration(d, sizeof d, elapsed / done * (total - done)));
+	}
+	line(f, "%s %d/%d trials  %d%%  elapsed %s%s", bar, done, total,
+	     total > 0 ? (int)(100LL * done / total) : 0, el, left);
+}
+
+static void
+counts(struct frame *f, const struct live *l)
+{
+	char buf[256];
+	size_t k = 0;
+
+	for (int i = 0; i < LIVE_N_STATUS; i++) {
+		int always = i == LIVE_RUNNING || i == LIVE_QUEUED ||
+			     i == LIVE_COMPLETED;
+
+		if (!always && l->counts[i] == 0)
+			continue;
+		k += (size_t)snprintf(buf + k, sizeof buf - k, "%s%s %d",
+				      k ? "  " : "", status_names[i], l->counts[i]);
+		if (k >= sizeof buf)
+			break;
+	}
+	line(f, "%s", buf);
+}
+
+static void
+trial_line(struct frame *f, const struct live *l, const struct live_trial *t)
+{
+	char ep[48], val[FMT_NUM_MAX], spark[SPARK_W * 3 + 1];
+
+	if (t->epochs > 0)
+		snprintf(ep, sizeof ep, "epoch %3d/%-3d", t->epoch, t->epochs);
+	else
+		snprintf(ep, sizeof ep, "epoch %3d    ", t->epoch);
+	fmt_double(val, sizeof val, t->value);
+	live_sparkline(spark, t->curve, t->n, SPARK_W);
+	line(f, "  #%-4d %s  %s %-8s  %-*s  %s", t->number, ep, l->metric,
+	     t->epoch > 0 ? val : "-",
+	     /* pad by cells: each sparkline cell is 3 bytes, or 1 for a blank */
+	     (int)(strlen(spark) + (SPARK_W - (t->n < SPARK_W ? t->n : SPARK_W))),
+	     spark, t->verdict);
+}
+
+int
+live_render(FILE *out, const struct live *l, double now, int width,
+	    int max_lines)
+{
+	struct frame f = { out, width < 40 ? 40 : width, 0,
+			   max_lines < 6 ? 6 : max_lines };
+	char best[FMT_NUM_MAX], verdicts[512];
+	size_t k = 0;
+	int room, shown = 0, unseen;
+
+	line(&f, "sweep %lld%s%s  %s  objective %s (%s)", l->sweep,
+	     l->name[0] ? " " : "", l->name, l->status, l->metric,
+	     l->mode_max ? "max" : "min");
+	progress(&f, l, now);
+	counts(&f, l);
+	/* the running trials get what the other lines leave */
+	room = f.max_lines - f.lines - 2;
+	for (size_t i = 0; i < l->n_run; i++) {
+		if (shown == room - 1 && l->n_run - i > 1)
+			break;
+		if (shown == room)
+			break;
+		trial_line(&f, l, &l->run[i]);
+		shown++;
+	}
+	unseen = l->counts[LIVE_RUNNING] - (int)l->n_run;
+	if ((size_t)shown < l->n_run)
+		line(&f, "  ... %d more running", (int)l->n_run - shown +
+		     (unseen > 0 ? unseen : 0));
+	else if (unseen > 0 && shown < room)
+		line(&f, "  ... %d more running, no epoch yet", unseen);
+	if (l->have_best)
+		line(&f, "best      #%d  %s=%s", l->best_number, l->metric,
+		     fmt_double(best, sizeof best, l->best_value));
+	else
+		line(&f, "best      none yet");
+	for (int i = 0; i < l->n_verdicts && k < sizeof verdicts; i++)
+		k += (size_t)snprintf(verdicts + k, sizeof verdicts - k, "%s%s %d",
+				      i ? "  " : "", l->verdicts[i].name,
+				      l->verdicts[i].n);
+	line(&f, "verdicts  %s", l->n_verdicts ? verdicts : "none yet");
+	return f.lines;
+}

@@ -1,0 +1,111 @@
+/*
+ * live: the state behind `sweepctl watch` on a terminal, and its drawing.
+ *
+ * The state (progress counts, the best trial, verdict counts, and each
+ * running trial with its objective curve) starts from the watch reply's
+ * sweep summary and moves on one watch event at a time (live_update).
+ * live_render writes the whole view as plain lines to a FILE *; moving the
+ * cursor to redraw it in place is the caller's business (cmd_watch.c), so
+ * the tests can render to a memstream and compare text.
+ *
+ * Nothing here reads the clock, the terminal or the socket.
+ */
+#ifndef SWEEPD_CLIENT_LIVE_H
+#define SWEEPD_CLIENT_LIVE_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include <cJSON.h>
+
+#define LIVE_CURVE_MAX 256     /* objective points kept per running trial */
+#define LIVE_VERDICTS_MAX 16   /* distinct verdict names counted */
+#define LIVE_NAME_MAX 64
+
+/* Trial states as the summary's "counts" names them. */
+enum live_status {
+	LIVE_QUEUED, LIVE_RUNNING, LIVE_COMPLETED, LIVE_FAILED, LIVE_PRUNED,
+	LIVE_CANCELLED, LIVE_N_STATUS
+};
+
+struct live_trial {
+	int number, attempt;
+	int epoch;              /* last epoch reported; 0 before the first */
+	int epochs;             /* params.epochs; 0 when unknown */
+	double value;           /* objective at the last epoch; NAN before */
+	double *curve;          /* (n) objective by epoch, oldest dropped past
+				 * LIVE_CURVE_MAX; owned */
+	size_t n;
+	char verdict[32];       /* the diagnosis so far; "" when none */
+	int need_fetch;         /* seen first in an epoch event (it started
+				 * before the watch): params and curve unknown */
+};
+
+struct live {
+	long long sweep;
+	char name[LIVE_NAME_MAX], status[16], metric[LIVE_NAME_MAX];
+	int mode_max;           /* 1: a higher objective is better */
+	double created_at;      /* unix s; 0 when unknown */
+	double ended_at;        /* unix s, once the sweep ended (from the
+				 * summary); 0 while it runs */
+	int total;              /* search.trials */
+	int counts[LIVE_N_STATUS];
+	int have_best, best_number;
+	double best_value;
+	struct { char name[32]; int n; } verdicts[LIVE_VERDICTS_MAX];
+	int n_verdicts;
+	int skip_verdicts;      /* trial_ended events already in verdicts[] */
+	struct live_trial *run; /* (n_run) running trials by start; owned */
+	size_t n_run, cap_run;
+	int ended;              /* sweep_ended seen (or the summary says so) */
+};
+
+/* Sets up l from the watch reply's "sweep" summary (borrowed). Missing
+ * fields are left empty. Returns 0 or -ENOMEM. Free with live_free. */
+int live_init(struct live *l, long long sweep, const cJSON *summary);
+
+/*
+ * Verdict counts from the `trials` op's "trials" array (borrowed), fetched
+ * after the watch began: the verdicts of the trials that have ended (a
+ * running trial's diagnosis is provisional; its trial_ended event will
+ * count it). The trial_ended events of trials that ended between the
+ * watch reply and that reply are then already counted, so as many are
+ * skipped: the difference between the ended trials in the array and the
+ * ended counts l has. Returns 0.
+ */
+int live_seed_verdicts(struct live *l, const cJSON *trials);
+
+/* Applies one watch event (borrowed): trial_started, epoch, trial_ended,
+ * sweep_ended; others are ignored. Returns 0 or -ENOMEM (l stays usable). */
+int live_update(struct live *l, const cJSON *ev);
+
+/* Fills in a running trial first seen mid-way (need_fetch) from a `trial`
+ * reply's "trial": its params (epochs) and its curve so far, merged with
+ * the epochs events already gave. Clears need_fetch. Returns 0 or -ENOMEM. */
+int live_seed_trial(struct live *l, const cJSON *trial);
+
+/* The running trial with this number, or NULL. Borrowed from l. */
+struct live_trial *live_find(struct live *l, int number);
+
+/*
+ * Writes the view: a header, a progress bar with elapsed and estimated
+ * time left, the counts, one line per running trial (epoch i/n, current
+ * objective, a sparkline of its curve, its verdict so far), the best
+ * trial and the verdict counts. Every line is cut to width display
+ * columns (at least 40), and at most max_lines lines are written (at least
+ * 6; running trials that do not fit are summed up in one line). now is
+ * the current unix time. Returns the number of lines written.
+ */
+int live_render(FILE *out, const struct live *l, double now, int width,
+		int max_lines);
+
+/* The sparkline of v (n values) in at most width cells, the last ones
+ * when there are more: one of ▁▂▃▄▅▆▇█ per value between their min and
+ * max, a space for a non-finite one. Writes NUL-terminated UTF-8 into buf
+ * (3 * width + 1 bytes). Returns buf. */
+char *live_sparkline(char *buf, const double *v, size_t n, size_t width);
+
+/* Frees what l owns; harmless twice and on a zeroed struct. */
+void live_free(struct live *l);
+
+#endif
