@@ -1,0 +1,243 @@
+"""sweepctl report against a real sweepd, rendered by headless Chromium.
+
+A small sweep of the fake trainer with several verdicts (a normal run, a
+diverging one that reports NaN, one that peaks early) is written out with
+`sweepctl report`; Chromium loads the file, and the test checks that the
+page ran without console errors and that its DOM holds what the report
+promises: the optimization-history chart, one learning-curve panel per
+trial, one scatter per searched hyperparameter, the sortable table with a
+row per trial, the best trial's diagnosis and advice.
+
+Skipped when chromium is not installed (Debian: apt-get install chromium).
+"""
+import html.parser
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sweeplib import Daemon, Skip, fake_spec, run_tests
+
+CHROMIUM_FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+    "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync",
+    "--enable-logging=stderr", "--v=0",
+]
+
+
+def chromium():
+    for name in ("chromium", "chromium-browser"):
+        path = shutil.which(name)
+        if path:
+            return path
+    raise Skip("chromium is not installed")
+
+
+def run_chromium(url, *args, timeout=120):
+    """Runs headless Chromium on url; returns (stdout, console lines)."""
+    exe = chromium()
+    profile = tempfile.mkdtemp(prefix="sweepd-chromium-")
+    try:
+        p = subprocess.run([exe] + CHROMIUM_FLAGS + ["--user-data-dir=" + profile]
+                           + list(args) + [url], capture_output=True,
+                           text=True, timeout=timeout)
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
+    assert p.returncode == 0, (p.returncode, p.stderr[-2000:])
+    return p.stdout, console_lines(p.stderr, url)
+
+
+def console_lines(stderr, url):
+    """The page's console messages: Chromium logs each one (console.log,
+    console.error and uncaught exceptions alike) as ...:CONSOLE...] "text",
+    source: URL. The report writes none, so any of them is a fault."""
+    return [l for l in stderr.splitlines()
+            if (":CONSOLE" in l and url in l) or "Uncaught" in l]
+
+
+class Dom(html.parser.HTMLParser):
+    """What the checks need from the dumped DOM, by section (the id of
+    the last <h2> seen)."""
+
+    def __init__(self):
+        super().__init__()
+        self.section = None
+        self.svgs = {}          # section -> [attrs of each top-level svg]
+        self.rows = 0           # tbody rows of #trial-table
+        self.heads = []         # its header cells' text
+        self.text = {}          # section -> text
+        self.li = {}            # section -> [li text]
+        self._in_table = self._in_tbody = self._in_th = self._in_li = False
+        self._svg_depth = 0
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "h2":
+            self.section = a.get("id")
+        elif tag == "svg":
+            if self._svg_depth == 0:
+                self.svgs.setdefault(self.section, []).append(a)
+            self._svg_depth += 1
+        elif tag == "table" and a.get("id") == "trial-table":
+            self._in_table = True
+        elif tag == "tbody" and self._in_table:
+            self._in_tbody = True
+        elif tag == "tr" and self._in_tbody:
+            self.rows += 1
+        elif tag == "th" and self._in_table:
+            self._in_th = True
+            self.heads.append("")
+        elif tag == "li":
+            self._in_li = True
+            self.li.setdefault(self.section, []).append("")
+
+    def handle_endtag(self, tag):
+        if tag == "svg":
+            self._svg_depth -= 1
+        elif tag == "table":
+            self._in_table = self._in_tbody = False
+        elif tag == "th":
+            self._in_th = False
+        elif tag == "li":
+            self._in_li = False
+
+    def handle_data(self, data):
+        self.text[self.section] = self.text.get(self.section, "") + data
+        if self._in_th:
+            self.heads[-1] += data
+        if self._in_li:
+            self.li[self.section][-1] += data
+
+
+def sweep_with_verdicts(d, tmp):
+    """A finished sweep of 6 fake-trainer trials. The search is seeded
+    (fake_spec's seed 7), so the sampled modes are the same on every run:
+    normal trials, one that reports NaN from epoch 3 on (diverged) and one
+    that peaks at epoch 3 and gets worse."""
+    spec = fake_spec(name="report-test", trials=6, parallel=2, params={
+        "epochs": 6,
+        "x": {"uniform": [0, 1]},
+        "mode": {"choice": ["ok", "pynan", "peak"]},
+    })
+    path = os.path.join(tmp, "spec.json")
+    with open(path, "w") as f:
+        json.dump(spec, f)
+    sid = int(d.ctl("submit", path, check=0).stdout)
+    d.ctl("wait", str(sid), check=0, timeout=120)
+    return sid
+
+
+def with_report(fn):
+    def wrapped():
+        chromium()
+        d = Daemon().start()
+        tmp = tempfile.mkdtemp(prefix="sweepd-report-")
+        try:
+            sid = sweep_with_verdicts(d, tmp)
+            out = os.path.join(tmp, "report.html")
+            p = d.ctl("report", str(sid), "-o", out, check=0)
+            assert "wrote " + out in p.stderr, p.stderr
+            fn(d, sid, out)
+        finally:
+            d.cleanup()
+            shutil.rmtree(tmp, ignore_errors=True)
+    wrapped.__name__ = fn.__name__
+    return wrapped
+
+
+def _console_errors_are_seen():
+    # The detector itself: a page that logs and throws must be caught, or
+    # a change in Chromium's log format would make the checks below vacuous.
+    tmp = tempfile.mkdtemp(prefix="sweepd-report-")
+    try:
+        bad = os.path.join(tmp, "bad.html")
+        with open(bad, "w") as f:
+            f.write("<html><body><p>x</p><script>nosuchfn();</script>"
+                    "</body></html>")
+        dom, errors = run_chromium("file://" + bad, "--dump-dom")
+        assert "<p>x</p>" in dom, dom
+        assert any("Uncaught" in e for e in errors), errors
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _report_loads_without_console_errors(d, sid, path):
+    dom, errors = run_chromium("file://" + path, "--dump-dom")
+    assert not errors, errors
+    assert "<html" in dom and dom.rstrip().endswith("</html>"), dom[:200]
+    for sec in ("summary", "best", "history", "curves", "params", "trials",
+                "spec"):
+        assert "id=\"%s\"" % sec in dom, sec
+
+
+def _report_has_every_chart_and_row(d, sid, path):
+    dom_text, errors = run_chromium("file://" + path, "--dump-dom")
+    assert not errors, errors
+    dom = Dom()
+    dom.feed(dom_text)
+    trials = d.trials(sid)
+    assert len(trials) == 6, trials
+    # the optimization history: one chart, a point per trial with an
+    # objective (the NaN trial may have none)
+    hist = dom.svgs.get("history", [])
+    assert len(hist) == 1 and hist[0].get("aria-label") == \
+        "objective by trial number", hist
+    # one small multiple per trial
+    assert len(dom.svgs.get("curves", [])) == len(trials), dom.svgs.get("curves")
+    for t in trials:
+        assert "#%d" % t["number"] in dom.text["curves"], t["number"]
+    # a scatter per searched param: x (uniform) and mode (choice)
+    assert len(dom.svgs.get("params", [])) == 2, dom.svgs.get("params")
+    assert "x" in dom.text["params"] and "mode" in dom.text["params"]
+    # the sortable table: one row per trial, a header per param
+    assert dom.rows == len(trials), dom.rows
+    assert dom.heads[:3] == ["#", "status", "objective"], dom.heads
+    assert "x" in dom.heads and "mode" in dom.heads, dom.heads
+    verdicts = {(t.get("diagnosis") or {}).get("verdict") for t in trials}
+    assert len(verdicts - {None}) >= 2, verdicts
+    for v in verdicts - {None}:
+        assert v in dom.text["trials"], v
+
+
+def _report_shows_the_best_trials_diagnosis_and_advice(d, sid, path):
+    dom_text, errors = run_chromium("file://" + path, "--dump-dom")
+    assert not errors, errors
+    dom = Dom()
+    dom.feed(dom_text)
+    sw = d.ok({"op": "sweep", "sweep": sid})["sweep"]
+    best = sw["best_trial"]
+    text = re.sub(r"\s+", " ", dom.text["best"])
+    assert "trial %d" % best["number"] in text, text
+    reason = best["diagnosis"]["reason"]
+    assert re.sub(r"\s+", " ", reason) in text, (reason, text)
+    assert best["diagnosis"]["verdict"] in text, text
+    assert sw["advice"], sw
+    assert [re.sub(r"\s+", " ", a) for a in sw["advice"]] == \
+        [re.sub(r"\s+", " ", li) for li in dom.li.get("best", [])], dom.li
+
+
+def _report_screenshot_is_drawn(d, sid, path):
+    png = os.path.join(os.path.dirname(path), "report.png")
+    _, errors = run_chromium("file://" + path, "--screenshot=" + png,
+                             "--window-size=1280,2400")
+    assert not errors, errors
+    with open(png, "rb") as f:
+        data = f.read()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20000, len(data)
+    keep = os.environ.get("SWEEPD_REPORT_PNG")
+    if keep:   # for a person to look at
+        shutil.copy(png, keep)
+
+
+TESTS = [_console_errors_are_seen] + [with_report(f) for f in [
+    _report_loads_without_console_errors, _report_has_every_chart_and_row,
+    _report_shows_the_best_trials_diagnosis_and_advice,
+    _report_screenshot_is_drawn]]
+
+if __name__ == "__main__":
+    sys.exit(run_tests(TESTS))
