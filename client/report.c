@@ -933,7 +933,14 @@ trial_table(FILE *out, const cJSON *trials)
 		"seconds", "error",
 	};
 	const cJSON *first = fmt_jget(cJSON_GetArrayItem(trials, 0), "params"), *t, *p;
+	/* Params the same in every trial get no column (the constant epochs
+	 * would sit beside the reported "epochs"); they are listed once
+	 * under the table instead, as `sweepctl trials` does. */
+	cJSON *same = fmt_common_params(trials);
+	char *same_txt;
 
+	if (!same)
+		return -ENOMEM;
 	fputs("<h2 id='trials'>Trials</h2>\n<p class='legend'>Click a column "
 	      "header to sort.</p>\n<table class='trials' id='trial-table'>\n"
 	      "<thead><tr>", out);
@@ -941,6 +948,8 @@ trial_table(FILE *out, const cJSON *trials)
 		fprintf(out, "<th>%s</th>", fixed[i]);
 	if (cJSON_IsObject(first))
 		cJSON_ArrayForEach(p, first) {
+			if (fmt_jget(same, p->string))
+				continue;
 			fputs("<th>", out);
 			esc(out, p->string);
 			fputs("</th>", out);
@@ -977,19 +986,33 @@ trial_table(FILE *out, const cJSON *trials)
 		if (cJSON_IsObject(first))
 			cJSON_ArrayForEach(p, first) {
 				const cJSON *v = fmt_jget(fmt_jget(t, "params"), p->string);
+				if (fmt_jget(same, p->string))
+					continue;
 				if (cJSON_IsNumber(v)) {
 					cell_num(out, v);
 					continue;
 				}
 				fputs("<td>", out);
 				if (value(out, v) < 0)
-					return -ENOMEM;
+					goto oom;
 				fputs("</td>", out);
 			}
 		fputs("</tr>\n", out);
 	}
 	fputs("</tbody>\n</table>\n", out);
+	if (cJSON_GetArraySize(same) > 0) {
+		if (!(same_txt = fmt_params(same, 0, NULL)))
+			goto oom;
+		fputs("<p class='legend'>Same in every trial: ", out);
+		esc(out, same_txt);
+		fputs("</p>\n", out);
+		free(same_txt);
+	}
+	cJSON_Delete(same);
 	return 0;
+oom:
+	cJSON_Delete(same);
+	return -ENOMEM;
 }
 
 /* Sorts the table by the clicked column: numbers (data-v) numerically,

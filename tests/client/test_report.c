@@ -150,6 +150,23 @@ charts_follow_the_spec_and_verdicts(void)
 }
 
 static void
+constant_params_get_no_column(void)
+{
+	int rc;
+	char *out = report(sweep_json, trials_json, epochs_json, &rc);
+	const char *t = out ? strstr(out, "id='trial-table'") : NULL;
+
+	/* epochs=3 in every trial: listed once under the table, not a second
+	 * "epochs" column beside the reported epochs */
+	CHECK(t != NULL);
+	CHECK_CONTAINS(t, "<th>epochs</th><th>verdict</th>");
+	CHECK(t && strstr(strstr(t, "<th>epochs</th>") + 1, "<th>epochs</th>") == NULL);
+	CHECK_CONTAINS(t, "<th>lr</th>");
+	CHECK_CONTAINS(t, "Same in every trial: epochs=3</p>");
+	free(out);
+}
+
+static void
 works_without_epochs_or_results(void)
 {
 	int rc;
@@ -185,6 +202,7 @@ main(void)
 	RUN(daemon_text_is_escaped);
 	RUN(every_section_is_there);
 	RUN(charts_follow_the_spec_and_verdicts);
+	RUN(constant_params_get_no_column);
 	RUN(works_without_epochs_or_results);
 	RUN(write_errors_are_reported);
 	return harness_done();
