@@ -1,0 +1,457 @@
+#!/usr/bin/env python3
+"""Search benchmarks for sweepd (issue 5's figures). Not a test.
+
+  bench/search/bench_search.py synth  BUILD_DIR [--seeds 20] [--trials 50]
+      [--parallel 1] [--algos tpe,random] [--out FILE.json]
+  /usr/bin/python3 bench/search/bench_search.py optuna BUILD_DIR
+      [--seeds 20] [--trials 50] [--out FILE.json]
+  bench/search/bench_search.py fashion BUILD_DIR [--seeds 3] [--trials 24]
+      [--parallel 2] [--target 0.88] [--out FILE.json]
+
+synth: sample efficiency on bench/search/synth_objective (a closed-form
+  model of an MLP tuning problem, see its header), run by a real sweepd
+  (--workers 2) as an external trainer. For each seed and algorithm, one
+  sweep of --trials trials; the best objective among trials 1..k (by trial
+  number) for k = 10, 25, --trials; median and interquartile range over the
+  seeds. Sweeps of parallel 1 are independent of each other, so they run two
+  at a time on one daemon.
+
+optuna: the same objective (the same binary, run per trial with the same
+  SWEEP_PARAMS / SWEEP_SEED environment and read on stdout) under Optuna's
+  TPESampler (seeded, its defaults, which are also sweepd's except gamma),
+  its TPESampler with sweepd's gamma (the top 25 %) and its RandomSampler.
+  Needs Debian's python3-optuna: run it with /usr/bin/python3.
+
+fashion: time to accuracy with the built-in trainer on Fashion-MNIST: TPE +
+  ASHA against random search without pruning, same budget, --seeds seeds
+  each. Sweeps run one at a time (--workers = --parallel). The time a sweep
+  reaches --target is read from the daemon's records: the first epoch of
+  any trial whose val_acc >= target, at the trial's started_at plus the sum
+  of the "seconds" of its epochs up to that one (the trainer's own timing
+  of each epoch; startup and data loading of the trial are not in it, so
+  an upper bound is also given: the trial's ended_at), measured from the
+  first trial's started_at.
+
+Every table is printed; --out writes the raw numbers as JSON.
+"""
+import argparse
+import json
+import math
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+
+# ---- the synthetic MLP-shaped problem ----------------------------------
+
+SYNTH_SPACE = {
+    "lr": {"loguniform": [1e-5, 1.0]},
+    "batch_size": {"choice": [16, 32, 64, 128, 256, 512]},
+    "activation": {"choice": ["relu", "elu", "tanh", "sigmoid"]},
+    "optimizer": {"choice": ["sgd", "momentum", "adam", "rmsprop"]},
+    "dropout": {"uniform": [0.0, 0.6]},
+    "epochs": 12,
+}
+
+# ---- the Fashion-MNIST space --------------------------------------------
+
+FASHION_SPACE = {
+    "hidden": {"choice": [[256, 128], [512, 256], [128], [48, 24]]},
+    "lr": {"loguniform": [1e-4, 1e-1]},
+    "optimizer": {"choice": ["sgd", "momentum", "adam", "rmsprop"]},
+    "batch_size": {"choice": [32, 64, 128, 256]},
+    "dropout": {"uniform": [0.0, 0.5]},
+    "batchnorm": {"choice": [True, False]},
+    "epochs": 15,
+}
+
+# ---- a daemon on a temporary state dir -----------------------------------
+
+
+def request(sock_path, req, timeout=120):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    s.connect(sock_path)
+    s.sendall((json.dumps(req) + "\n").encode())
+    buf = bytearray()
+    while not buf.endswith(b"\n"):
+        chunk = s.recv(1 << 20)
+        if not chunk:
+            break
+        buf += chunk
+    s.close()
+    r = json.loads(buf)
+    if not r.get("ok"):
+        raise RuntimeError("request %r failed: %r" % (req, r))
+    return r
+
+
+class Daemon:
+    def __init__(self, build, workers):
+        self.build = build
+        self.state = tempfile.mkdtemp(prefix="sweepd-bench-search-")
+        exe = os.path.join(build, "sweepd")
+        args = [exe, "--state-dir", self.state, "--workers", str(workers),
+                "--log", os.path.join(self.state, "bench.log")]
+        worker = os.path.join(build, "sweep-worker")
+        if os.path.exists(worker):
+            args += ["--worker", worker]
+        self.proc = subprocess.Popen(args)
+        self.sock = os.path.join(self.state, "sweepd.sock")
+        for _ in range(1000):
+            try:
+                request(self.sock, {"op": "ping"})
+                return
+            except OSError:
+                time.sleep(0.01)
+        raise SystemExit("sweepd did not start")
+
+    def __call__(self, req):
+        return request(self.sock, req)
+
+    def wait(self, sid, poll=0.5):
+        while True:
+            s = self({"op": "sweep", "sweep": sid})["sweep"]
+            if s["status"] not in ("running", "queued", "paused"):
+                return s
+            time.sleep(poll)
+
+    def close(self):
+        self.proc.terminate()
+        self.proc.wait()
+        shutil.rmtree(self.state, ignore_errors=True)
+
+
+# ---- statistics -------------------------------------------------------------
+
+
+def quartiles(v):
+    """(q1, median, q3), the 'inclusive' method (as numpy's default)."""
+    v = sorted(v)
+    if len(v) == 1:
+        return v[0], v[0], v[0]
+    q = statistics.quantiles(v, n=4, method="inclusive")
+    return q[0], q[1], q[2]
+
+
+def best_prefix(values, k):
+    """The best (max) of the first k values; None counts as missing."""
+    vs = [v for v in values[:k] if v is not None and math.isfinite(v)]
+    return max(vs) if vs else float("nan")
+
+
+def print_table(title, rows, ks):
+    print(title)
+    print("| search | " + " | ".join("best after %d: median [IQR]" % k for k in ks) + " |")
+    print("| --- |" + " --- |" * len(ks))
+    for name, per_seed in rows:
+        cells = []
+        for i in range(len(ks)):
+            q1, med, q3 = quartiles([s[i] for s in per_seed])
+            cells.append("%.4f [%.4f, %.4f]" % (med, q1, q3))
+        print("| %s | %s |" % (name, " | ".join(cells)))
+    print()
+
+
+# ---- part 1: sweepd on the synthetic objective ---------------------------
+
+
+def tpe_opts(args):
+    o = {}
+    if args.gamma is not None:
+        o["gamma"] = args.gamma
+    if args.n_startup is not None:
+        o["n_startup"] = args.n_startup
+    if args.n_candidates is not None:
+        o["n_candidates"] = args.n_candidates
+    return o
+
+
+def tpe_label(args):
+    o = tpe_opts(args)
+    return "".join(", %s %g" % kv for kv in o.items())
+
+
+def synth(args):
+    exe = os.path.join(args.build, "bench", "search", "synth_objective")
+    if not os.path.exists(exe):
+        raise SystemExit("%s not built (ninja -C %s)" % (exe, args.build))
+    ks = sorted({k for k in (10, 25) if k < args.trials} | {args.trials})
+    algos = args.algos.split(",")
+    d = Daemon(args.build, workers=2)
+    raw = {}
+    try:
+        t0 = time.time()
+        sids = {}
+        for algo in algos:
+            for seed in range(1, args.seeds + 1):
+                spec = {"name": "synth-%s-%d" % (algo, seed),
+                        "trainer": {"command": [exe]},
+                        "objective": {"metric": "val_acc", "mode": "max"},
+                        "space": SYNTH_SPACE,
+                        "search": {"algorithm": algo, "trials": args.trials,
+                                   "parallel": args.parallel, "seed": seed}}
+                if algo == "tpe":
+                    spec["search"].update(tpe_opts(args))
+                sids[(algo, seed)] = d({"op": "submit", "spec": spec})["sweep_id"]
+        for key, sid in sids.items():
+            s = d.wait(sid)
+            if s["status"] != "completed":
+                print("sweep %d (%s seed %d) %s" % (sid, key[0], key[1], s["status"]),
+                      file=sys.stderr)
+        wall = time.time() - t0
+        for (algo, seed), sid in sids.items():
+            trials = sorted(d({"op": "trials", "sweep": sid})["trials"],
+                            key=lambda t: t["number"])
+            vals = [t.get("objective") for t in trials]
+            raw.setdefault(algo, {})[seed] = {
+                "values": vals,
+                "statuses": [t["status"] for t in trials],
+                "params": [t["params"] for t in trials]}
+    finally:
+        d.close()
+    rows = []
+    for algo in algos:
+        per_seed = [[best_prefix(raw[algo][s]["values"], k) for k in ks]
+                    for s in sorted(raw[algo])]
+        rows.append(("sweepd %s (parallel %d%s)" % (
+            algo, args.parallel, tpe_label(args) if algo == "tpe" else ""),
+            per_seed))
+    print_table("synthetic objective, %d seeds x %d trials, sweepd --workers 2 "
+                "(%.0f s wall for all sweeps)" % (args.seeds, args.trials, wall),
+                rows, ks)
+    if args.out:
+        with open(args.out, "w") as f:
+            json.dump({"ks": ks, "raw": raw}, f)
+    return rows
+
+
+# ---- part 2: Optuna on the same objective -------------------------------
+
+
+def run_objective(exe, params, seed):
+    env = {"SWEEP_PARAMS": json.dumps(params), "SWEEP_SEED": str(seed),
+           "PATH": os.environ.get("PATH", "")}
+    out = subprocess.run([exe], env=env, capture_output=True, text=True,
+                         check=True).stdout
+    best = -math.inf
+    for line in out.splitlines():
+        o = json.loads(line)
+        if "val_acc" in o and o["val_acc"] is not None and math.isfinite(o["val_acc"]):
+            best = max(best, o["val_acc"])
+    return best
+
+
+def trial_seed(seed, number):
+    """sweepd's SWEEP_SEED for trial `number` (sampler_trial_seed), so that
+    Optuna's trial n draws the same noise as sweepd's trial n."""
+    m = (1 << 64) - 1
+    z = (seed + 0x9E3779B97F4A7C15 * number) & m
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & m
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & m
+    z ^= z >> 31
+    return z & ((1 << 53) - 1)
+
+
+def optuna_params(trial):
+    p = {}
+    for k, v in SYNTH_SPACE.items():
+        if not isinstance(v, dict):
+            p[k] = v
+        elif "loguniform" in v:
+            p[k] = trial.suggest_float(k, *v["loguniform"], log=True)
+        elif "uniform" in v:
+            p[k] = trial.suggest_float(k, *v["uniform"])
+        elif "choice" in v:
+            p[k] = trial.suggest_categorical(k, v["choice"])
+    return p
+
+
+def optuna_bench(args):
+    try:
+        import optuna
+    except ImportError:
+        raise SystemExit("optuna not importable: apt-get install python3-optuna, "
+                         "and run this with /usr/bin/python3")
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    exe = os.path.join(args.build, "bench", "search", "synth_objective")
+    ks = sorted({k for k in (10, 25) if k < args.trials} | {args.trials})
+    samplers = {
+        "optuna TPESampler (defaults)":
+            lambda s: optuna.samplers.TPESampler(seed=s),
+        "optuna TPESampler (gamma = top 25 %, as sweepd)":
+            lambda s: optuna.samplers.TPESampler(
+                seed=s, gamma=lambda n: min(math.ceil(0.25 * n), n)),
+        "optuna RandomSampler":
+            lambda s: optuna.samplers.RandomSampler(seed=s),
+    }
+    rows, raw = [], {}
+    t0 = time.time()
+    for name, make in samplers.items():
+        per_seed = []
+        for seed in range(1, args.seeds + 1):
+            study = optuna.create_study(direction="maximize", sampler=make(seed))
+            vals = []
+
+            def objective(trial):
+                v = run_objective(exe, optuna_params(trial),
+                                  trial_seed(seed, trial.number + 1))
+                vals.append(v)
+                return v
+            study.optimize(objective, n_trials=args.trials)
+            raw.setdefault(name, {})[seed] = vals
+            per_seed.append([best_prefix(vals, k) for k in ks])
+        rows.append((name, per_seed))
+    print_table("synthetic objective, %d seeds x %d trials, Optuna %s "
+                "(%.0f s wall)" % (args.seeds, args.trials, optuna.__version__,
+                                   time.time() - t0), rows, ks)
+    if args.out:
+        with open(args.out, "w") as f:
+            json.dump({"ks": ks, "optuna": optuna.__version__, "raw": raw}, f)
+    return rows
+
+
+# ---- part 3: time to accuracy on Fashion-MNIST ---------------------------
+
+
+def time_to_target(d, sid, target):
+    """(seconds by epoch times, seconds by ended_at, trial, epoch) or None;
+    from the first trial's start. Also the sweep's total."""
+    trials = d({"op": "trials", "sweep": sid})["trials"]
+    t_start = min(t["started_at"] for t in trials if t.get("started_at"))
+    t_end = max(t["ended_at"] for t in trials if t.get("ended_at"))
+    hit = None
+    for t in trials:
+        if not t.get("started_at"):
+            continue
+        full = d({"op": "trial", "sweep": sid, "number": t["number"]})["trial"]
+        acc = 0.0
+        for ep in full.get("curve", []):
+            m = ep.get("metrics", ep)
+            acc += m.get("seconds") or 0.0
+            va = m.get("val_acc")
+            if va is not None and va >= target:
+                at = full["started_at"] + acc - t_start
+                upper = full["ended_at"] - t_start
+                if hit is None or at < hit[0]:
+                    hit = (at, upper, t["number"], ep.get("epoch"))
+                break
+    best = max((t["objective"] for t in trials
+                if t.get("objective") is not None), default=float("nan"))
+    return hit, t_end - t_start, best, trials
+
+
+def fashion(args):
+    configs = {
+        "tpe+asha": {"algorithm": "tpe"},
+        "random": {"algorithm": "random"},
+    }
+    if args.config:
+        with open(args.config) as f:
+            base = json.load(f)
+    else:
+        base = {"trainer": {"builtin": "mlp", "dataset": "fashion-mnist"},
+                "objective": {"metric": "val_acc", "mode": "max"},
+                "space": FASHION_SPACE,
+                "pruner": {"algorithm": "asha", "min_epochs": 1, "eta": 3}}
+    results = {}
+    for seed in range(1, args.seeds + 1):
+        for name in args.algos.split(","):
+            spec = json.loads(json.dumps(base))
+            spec["name"] = "fashion-%s-%d" % (name, seed)
+            spec["search"] = dict(configs[name], trials=args.trials,
+                                  parallel=args.parallel, seed=seed)
+            if configs[name]["algorithm"] == "tpe":
+                spec["search"].update(tpe_opts(args))
+            if name == "random":
+                spec.pop("pruner", None)
+            d = Daemon(args.build, workers=args.parallel)
+            try:
+                t0 = time.time()
+                sid = d({"op": "submit", "spec": spec})["sweep_id"]
+                s = d.wait(sid, poll=2)
+                wall = time.time() - t0
+                hit, total, best, trials = time_to_target(d, sid, args.target)
+            finally:
+                d.close()
+            n_pruned = sum(t["status"] == "pruned" for t in trials)
+            results.setdefault(name, []).append({
+                "seed": seed, "status": s["status"], "wall": wall,
+                "total": total, "best": best, "hit": hit, "pruned": n_pruned,
+                "trials": [{k: t.get(k) for k in ("number", "status", "objective",
+                                                  "params", "started_at",
+                                                  "ended_at", "best_epoch")}
+                           for t in trials]})
+            print("seed %d %-8s: %s, best %.4f, %d pruned, sweep %.0f s, "
+                  "reached %.2f: %s" % (
+                      seed, name, s["status"], best, n_pruned, total, args.target,
+                      "at %.0f s (trial %d epoch %d; ended_at bound %.0f s)" %
+                      (hit[0], hit[2], hit[3], hit[1]) if hit else
+                      "not reached (> %.0f s)" % total), flush=True)
+            if args.out:
+                with open(args.out, "w") as f:
+                    json.dump(results, f)
+    print()
+    print("| search | seed times to %.2f (s; epoch time / ended_at bound) | median (epoch time) | median (ended_at) | best val_acc (median) | sweep time (median) |" % args.target)
+    print("| --- | --- | --- | --- | --- | --- |")
+    med = {}
+    for name, rs in results.items():
+        ep = [r["hit"][0] if r["hit"] else r["total"] for r in rs]
+        up = [r["hit"][1] if r["hit"] else r["total"] for r in rs]
+        cells = ", ".join("%.0f/%.0f" % (r["hit"][0], r["hit"][1]) if r["hit"]
+                          else "not reached (> %.0f)" % r["total"] for r in rs)
+        med[name] = (statistics.median(ep), statistics.median(up))
+        print("| %s | %s | %.0f | %.0f | %.4f | %.0f |" % (
+            name, cells, med[name][0], med[name][1],
+            statistics.median(r["best"] for r in rs),
+            statistics.median(r["total"] for r in rs)))
+    if "tpe+asha" in med and "random" in med:
+        print("\nspeed-up (random / tpe+asha, medians): %.2fx by epoch time, "
+              "%.2fx by ended_at" % (med["random"][0] / med["tpe+asha"][0],
+                                     med["random"][1] / med["tpe+asha"][1]))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("part", choices=["synth", "optuna", "fashion"])
+    ap.add_argument("build")
+    ap.add_argument("--seeds", type=int)
+    ap.add_argument("--trials", type=int)
+    ap.add_argument("--parallel", type=int)
+    ap.add_argument("--algos")
+    ap.add_argument("--gamma", type=float, help="TPE's gamma (sweepd: 0.25)")
+    ap.add_argument("--n-startup", type=int)
+    ap.add_argument("--n-candidates", type=int)
+    ap.add_argument("--target", type=float, default=0.88)
+    ap.add_argument("--config", help="fashion: a spec file to start from "
+                    "(its search is replaced)")
+    ap.add_argument("--out")
+    args = ap.parse_args()
+    args.build = os.path.abspath(args.build)
+    if args.part == "synth":
+        args.seeds = args.seeds or 20
+        args.trials = args.trials or 50
+        args.parallel = args.parallel or 1
+        args.algos = args.algos or "tpe,random"
+        synth(args)
+    elif args.part == "optuna":
+        args.seeds = args.seeds or 20
+        args.trials = args.trials or 50
+        optuna_bench(args)
+    else:
+        args.seeds = args.seeds or 3
+        args.trials = args.trials or 24
+        args.parallel = args.parallel or 2
+        args.algos = args.algos or "tpe+asha,random"
+        fashion(args)
+
+
+if __name__ == "__main__":
+    main()
