@@ -8,7 +8,11 @@
  *   mode       (string)           ok | segv | kill | exit3 | hang | garbage |
  *                                 huge_line | no_final | nan | pynan | flood |
  *                                 fork | close_fd3 | stdout | no_metric |
- *                                 stall | ignore_term | fail_once | peak
+ *                                 stall | ignore_term | fail_once | peak |
+ *                                 alloc | nice
+ *   alloc_mb   (int, default 64)  mode alloc: malloc and touch this many MiB
+ *                                 before epoch 1 (exit 1 with "out of
+ *                                 memory" on stderr when malloc fails)
  *   x          (number, default 0.5)  the objective is a smooth function of x
  *                                     (and of lr when given), so a search has
  *                                     something to find
@@ -23,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -114,6 +119,18 @@ main(void)
 		for (;;)
 			pause();
 	}
+	if (strcmp(mode, "alloc") == 0) {
+		int mb = (int)num(p, "alloc_mb", 64);
+		for (int i = 0; i < mb; i++) {
+			char *c = malloc(1 << 20);
+			if (!c) {
+				fprintf(stderr, "fake_trainer: out of memory after "
+					"%d MiB\n", i);
+				return 1;
+			}
+			memset(c, 1, 1 << 20);   /* touched: really resident */
+		}
+	}
 	/* quality peaks at x = 0.3 and lr = 0.01 */
 	q = 0.9 - 0.5 * (x - 0.3) * (x - 0.3) - 0.02 * pow(log10(lr) + 2.0, 2);
 	for (int e = 1; e <= epochs; e++) {
@@ -169,6 +186,10 @@ main(void)
 		if (strcmp(mode, "no_metric") == 0)
 			snprintf(line, sizeof line, "{\"epoch\":%d,\"train_loss\":%.6f}",
 				 e, loss);
+		else if (strcmp(mode, "nice") == 0)   /* its own nice value */
+			snprintf(line, sizeof line, "{\"epoch\":%d,\"val_acc\":%.6f,"
+				 "\"nice\":%d}", e, acc,
+				 getpriority(PRIO_PROCESS, 0));
 		else
 			snprintf(line, sizeof line,
 				 "{\"epoch\":%d,\"train_loss\":%.6f,\"train_acc\":%.6f,"
