@@ -1,0 +1,146 @@
+#!/usr/bin/env python3
+"""Soak benchmark for sweepd (issue 6's figures). Not a test.
+
+  bench/daemon/bench_soak.py BUILD_DIR [--trials 20000] [--warmup 2000]
+      [--algorithm random] [--epochs 5] [--keep]
+
+One daemon (--workers 2) runs one sweep of --trials trivial trials
+(tests/trainers/fake_trainer: --epochs epochs, no sleep), parallel 2.
+Every 0.5 s the `stats` op and /proc are sampled. Reported:
+- RSS (stats rss_kb) once --warmup trials have run and at the end, and the
+  growth between the two (goal: under 2 MB);
+- open fds (stats open_fds) at the warm-up point and at the end (goal: equal);
+- zombie children of the daemon (Z state in /proc/PID/stat with the daemon
+  as parent): the most seen in one sample, and at the end (goal: none once
+  the sweep is over; a sample may catch a child between exit and reaping);
+- trials per second, overall and after the warm-up.
+"""
+import argparse
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+
+def request(sock_path, req):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(sock_path)
+    s.sendall((json.dumps(req) + "\n").encode())
+    buf = bytearray()
+    while not buf.endswith(b"\n"):
+        chunk = s.recv(1 << 20)
+        if not chunk:
+            break
+        buf += chunk
+    s.close()
+    return json.loads(buf)
+
+
+def zombies(ppid):
+    n = 0
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % pid) as f:
+                rest = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if rest[0] == "Z" and int(rest[1]) == ppid:
+            n += 1
+    return n
+
+
+def start_daemon(build, state):
+    exe = os.path.join(build, "sweepd")
+    if not os.path.exists(exe):
+        exe = os.path.join(build, "daemon", "sweepd")
+    p = subprocess.Popen([exe, "--state-dir", state, "--workers", "2",
+                          "--log", os.path.join(state, "soak.log")])
+    sock = os.path.join(state, "sweepd.sock")
+    for _ in range(500):
+        try:
+            if request(sock, {"op": "ping"})["ok"]:
+                return p, sock
+        except OSError:
+            time.sleep(0.01)
+    raise SystemExit("sweepd did not start")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("build")
+    ap.add_argument("--trials", type=int, default=20000)
+    ap.add_argument("--warmup", type=int, default=2000)
+    ap.add_argument("--epochs", type=int, default=5)
+    ap.add_argument("--algorithm", default="random")
+    ap.add_argument("--keep", action="store_true", help="keep the state dir")
+    args = ap.parse_args()
+    fake = os.path.join(args.build, "tests", "trainers", "fake_trainer")
+    state = tempfile.mkdtemp(prefix="sweepd-soak-")
+    p, sock = start_daemon(args.build, state)
+    spec = {"name": "soak", "trainer": {"command": [fake]},
+            "objective": {"metric": "val_acc", "mode": "max"},
+            "space": {"epochs": args.epochs, "x": {"uniform": [0, 1]}},
+            "search": {"algorithm": args.algorithm, "trials": args.trials,
+                       "parallel": 2, "seed": 1}}
+    try:
+        st0 = request(sock, {"op": "stats"})
+        t0 = time.time()
+        sid = request(sock, {"op": "submit", "spec": spec})["sweep_id"]
+        warm = None
+        max_z = 0
+        samples = []
+        while True:
+            st = request(sock, {"op": "stats"})
+            max_z = max(max_z, zombies(p.pid))
+            samples.append((time.time() - t0, st["trials_run"], st["rss_kb"],
+                            st["open_fds"]))
+            if warm is None and st["trials_run"] >= args.warmup:
+                warm = (time.time(), st)
+            s = request(sock, {"op": "sweep", "sweep": sid})["sweep"]
+            if s["status"] != "running":
+                break
+            time.sleep(0.5)
+        t1 = time.time()
+        time.sleep(0.5)   # let the last exit callbacks run
+        end = request(sock, {"op": "stats"})
+        z_end = zombies(p.pid)
+        n = s["counts"]["completed"]
+        print("soak: %d trials (%d epochs, %s), parallel 2, --workers 2: %s, "
+              "%d completed, in %.1f s" % (args.trials, args.epochs,
+                                           args.algorithm, s["status"], n,
+                                           t1 - t0))
+        print("trials/s: %.1f overall" % (args.trials / (t1 - t0)), end="")
+        if warm:
+            wt, ws = warm
+            print(", %.1f after the warm-up" %
+                  ((end["trials_run"] - ws["trials_run"]) / (t1 - wt)))
+            print("RSS: start %d kB, after %d trials %d kB, at the end %d kB: "
+                  "growth %+d kB" % (st0["rss_kb"], ws["trials_run"],
+                                     ws["rss_kb"], end["rss_kb"],
+                                     end["rss_kb"] - ws["rss_kb"]))
+            print("open fds: start %d, after warm-up %d, at the end %d" %
+                  (st0["open_fds"], ws["open_fds"], end["open_fds"]))
+        else:
+            print()
+        print("zombie children: at most %d in one sample, %d at the end" %
+              (max_z, z_end))
+        print("RSS samples (s, trials, kB):",
+              " ".join("%.0f/%d/%d" % x[:3] for x in
+                       samples[::max(1, len(samples) // 12)]))
+    finally:
+        p.terminate()
+        p.wait()
+        if args.keep:
+            print("state dir:", state)
+        else:
+            shutil.rmtree(state, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
