@@ -6,7 +6,8 @@
   /usr/bin/python3 bench/search/bench_search.py optuna BUILD_DIR
       [--seeds 20] [--trials 50] [--out FILE.json]
   bench/search/bench_search.py fashion BUILD_DIR [--seeds 3] [--trials 24]
-      [--parallel 2] [--target 0.88] [--out FILE.json]
+      [--parallel 2] [--target 0.88] [--config configs/tpe-asha-fashion.json]
+      [--stop-at-target] [--out FILE.json]
 
 synth: sample efficiency on bench/search/synth_objective (a closed-form
   model of an MLP tuning problem, see its header), run by a real sweepd
@@ -24,7 +25,9 @@ optuna: the same objective (the same binary, run per trial with the same
 
 fashion: time to accuracy with the built-in trainer on Fashion-MNIST: TPE +
   ASHA against random search without pruning, same budget, --seeds seeds
-  each. Sweeps run one at a time (--workers = --parallel). The time a sweep
+  each. The spec is configs/tpe-asha-fashion.json (or --config): its
+  search is replaced by the seed and budget; the random runs drop its
+  pruner. Sweeps run one at a time (--workers = --parallel). The time a sweep
   reaches --target is read from the daemon's records: the first epoch of
   any trial whose val_acc >= target, at the trial's started_at plus the sum
   of the "seconds" of its epochs up to that one (the trainer's own timing
@@ -45,6 +48,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -58,18 +62,6 @@ SYNTH_SPACE = {
     "optimizer": {"choice": ["sgd", "momentum", "adam", "rmsprop"]},
     "dropout": {"uniform": [0.0, 0.6]},
     "epochs": 12,
-}
-
-# ---- the Fashion-MNIST space --------------------------------------------
-
-FASHION_SPACE = {
-    "hidden": {"choice": [[256, 128], [512, 256], [128], [48, 24]]},
-    "lr": {"loguniform": [1e-4, 1e-1]},
-    "optimizer": {"choice": ["sgd", "momentum", "adam", "rmsprop"]},
-    "batch_size": {"choice": [32, 64, 128, 256]},
-    "dropout": {"uniform": [0.0, 0.5]},
-    "batchnorm": {"choice": [True, False]},
-    "epochs": 15,
 }
 
 # ---- a daemon on a temporary state dir -----------------------------------
@@ -292,6 +284,11 @@ def optuna_bench(args):
         "optuna RandomSampler":
             lambda s: optuna.samplers.RandomSampler(seed=s),
     }
+    if args.multivariate:
+        samplers = {"optuna TPESampler (multivariate, group)":
+                    lambda s: optuna.samplers.TPESampler(
+                        seed=s, multivariate=True, group=True)}
+        warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
     rows, raw = [], {}
     t0 = time.time()
     for name, make in samplers.items():
@@ -306,7 +303,8 @@ def optuna_bench(args):
                 vals.append(v)
                 return v
             study.optimize(objective, n_trials=args.trials)
-            raw.setdefault(name, {})[seed] = vals
+            raw.setdefault(name, {})[seed] = {
+                "values": vals, "params": [t.params for t in study.trials]}
             per_seed.append([best_prefix(vals, k) for k in ks])
         rows.append((name, per_seed))
     print_table("synthetic objective, %d seeds x %d trials, Optuna %s "
@@ -322,30 +320,54 @@ def optuna_bench(args):
 
 
 def time_to_target(d, sid, target):
-    """(seconds by epoch times, seconds by ended_at, trial, epoch) or None;
-    from the first trial's start. Also the sweep's total."""
+    """When the sweep first had an epoch with val_acc >= target, in seconds
+    from the first trial's start: (at, lower, trial, epoch, ended_at) or
+    None. The database has no per-epoch timestamps, so the time of the
+    crossing epoch E of a trial is bracketed by its records:
+      at    = ended_at - the "seconds" of the epochs after E (an upper
+              bound: the epochs after E ran after E ended; what follows the
+              last epoch, the test evaluation and exit, is counted in);
+      lower = started_at + the "seconds" of epochs 1..E (startup and data
+              loading left out).
+    ended_at itself is the simplest, loosest upper bound. Also returns the
+    span of the sweep (first start to last end), its best objective and
+    its trials."""
     trials = d({"op": "trials", "sweep": sid})["trials"]
     t_start = min(t["started_at"] for t in trials if t.get("started_at"))
     t_end = max(t["ended_at"] for t in trials if t.get("ended_at"))
     hit = None
     for t in trials:
-        if not t.get("started_at"):
+        if not t.get("started_at") or not t.get("ended_at"):
             continue
         full = d({"op": "trial", "sweep": sid, "number": t["number"]})["trial"]
-        acc = 0.0
-        for ep in full.get("curve", []):
-            m = ep.get("metrics", ep)
-            acc += m.get("seconds") or 0.0
-            va = m.get("val_acc")
+        curve = sorted(full.get("curve", []), key=lambda ep: ep["epoch"])
+        secs = [ep.get("seconds") or 0.0 for ep in curve]
+        for i, ep in enumerate(curve):
+            va = ep.get("val_acc")
             if va is not None and va >= target:
-                at = full["started_at"] + acc - t_start
+                at = full["ended_at"] - sum(secs[i + 1:]) - t_start
+                lower = full["started_at"] + sum(secs[:i + 1]) - t_start
                 upper = full["ended_at"] - t_start
                 if hit is None or at < hit[0]:
-                    hit = (at, upper, t["number"], ep.get("epoch"))
+                    hit = (at, lower, t["number"], ep["epoch"], upper)
                 break
     best = max((t["objective"] for t in trials
                 if t.get("objective") is not None), default=float("nan"))
     return hit, t_end - t_start, best, trials
+
+
+def wait_target(d, sid, target, poll=0.5):
+    """Waits for the sweep's end, or cancels it once an epoch reached
+    target (the time to target is read from the records afterwards)."""
+    while True:
+        s = d({"op": "sweep", "sweep": sid})["sweep"]
+        if s["status"] not in ("running", "queued", "paused"):
+            return s
+        rows = d({"op": "epochs", "sweep": sid})["epochs"]
+        if any((r.get("val_acc") or 0) >= target for r in rows):
+            d({"op": "cancel", "sweep": sid})
+            return d.wait(sid, poll=0.2)
+        time.sleep(poll)
 
 
 def fashion(args):
@@ -353,14 +375,9 @@ def fashion(args):
         "tpe+asha": {"algorithm": "tpe"},
         "random": {"algorithm": "random"},
     }
-    if args.config:
-        with open(args.config) as f:
-            base = json.load(f)
-    else:
-        base = {"trainer": {"builtin": "mlp", "dataset": "fashion-mnist"},
-                "objective": {"metric": "val_acc", "mode": "max"},
-                "space": FASHION_SPACE,
-                "pruner": {"algorithm": "asha", "min_epochs": 1, "eta": 3}}
+    with open(args.config or os.path.join(ROOT, "configs",
+                                          "tpe-asha-fashion.json")) as f:
+        base = json.load(f)
     results = {}
     for seed in range(1, args.seeds + 1):
         for name in args.algos.split(","):
@@ -368,6 +385,10 @@ def fashion(args):
             spec["name"] = "fashion-%s-%d" % (name, seed)
             spec["search"] = dict(configs[name], trials=args.trials,
                                   parallel=args.parallel, seed=seed)
+            if name == "tpe+asha":
+                for k in ("n_startup", "gamma", "n_candidates"):
+                    if k in base.get("search", {}):
+                        spec["search"][k] = base["search"][k]
             if configs[name]["algorithm"] == "tpe":
                 spec["search"].update(tpe_opts(args))
             if name == "random":
@@ -376,7 +397,10 @@ def fashion(args):
             try:
                 t0 = time.time()
                 sid = d({"op": "submit", "spec": spec})["sweep_id"]
-                s = d.wait(sid, poll=2)
+                if args.stop_at_target:
+                    s = wait_target(d, sid, args.target)
+                else:
+                    s = d.wait(sid, poll=2)
                 wall = time.time() - t0
                 hit, total, best, trials = time_to_target(d, sid, args.target)
             finally:
@@ -392,29 +416,28 @@ def fashion(args):
             print("seed %d %-8s: %s, best %.4f, %d pruned, sweep %.0f s, "
                   "reached %.2f: %s" % (
                       seed, name, s["status"], best, n_pruned, total, args.target,
-                      "at %.0f s (trial %d epoch %d; ended_at bound %.0f s)" %
-                      (hit[0], hit[2], hit[3], hit[1]) if hit else
+                      "at %.1f s (>= %.1f s; trial %d epoch %d; its ended_at %.1f s)" %
+                      (hit[0], hit[1], hit[2], hit[3], hit[4]) if hit else
                       "not reached (> %.0f s)" % total), flush=True)
             if args.out:
                 with open(args.out, "w") as f:
                     json.dump(results, f)
     print()
-    print("| search | seed times to %.2f (s; epoch time / ended_at bound) | median (epoch time) | median (ended_at) | best val_acc (median) | sweep time (median) |" % args.target)
+    print("| search | time to %.2f per seed (s) | median (s) | median by ended_at (s) | best val_acc (median) | sweep span (median, s) |" % args.target)
     print("| --- | --- | --- | --- | --- | --- |")
     med = {}
     for name, rs in results.items():
         ep = [r["hit"][0] if r["hit"] else r["total"] for r in rs]
-        up = [r["hit"][1] if r["hit"] else r["total"] for r in rs]
-        cells = ", ".join("%.0f/%.0f" % (r["hit"][0], r["hit"][1]) if r["hit"]
+        up = [r["hit"][4] if r["hit"] else r["total"] for r in rs]
+        cells = ", ".join("%.1f" % r["hit"][0] if r["hit"]
                           else "not reached (> %.0f)" % r["total"] for r in rs)
         med[name] = (statistics.median(ep), statistics.median(up))
-        print("| %s | %s | %.0f | %.0f | %.4f | %.0f |" % (
+        print("| %s | %s | %.1f | %.1f | %.4f | %.0f |" % (
             name, cells, med[name][0], med[name][1],
             statistics.median(r["best"] for r in rs),
             statistics.median(r["total"] for r in rs)))
     if "tpe+asha" in med and "random" in med:
-        print("\nspeed-up (random / tpe+asha, medians): %.2fx by epoch time, "
-              "%.2fx by ended_at" % (med["random"][0] / med["tpe+asha"][0],
+        print("\nspeed-up (random / tpe+asha, medians): %.2fx; %.2fx by ended_at" % (med["random"][0] / med["tpe+asha"][0],
                                      med["random"][1] / med["tpe+asha"][1]))
 
 
@@ -429,9 +452,15 @@ def main():
     ap.add_argument("--gamma", type=float, help="TPE's gamma (sweepd: 0.25)")
     ap.add_argument("--n-startup", type=int)
     ap.add_argument("--n-candidates", type=int)
+    ap.add_argument("--multivariate", action="store_true",
+                    help="optuna: only Optuna's multivariate TPE (a reference)")
     ap.add_argument("--target", type=float, default=0.88)
     ap.add_argument("--config", help="fashion: a spec file to start from "
                     "(its search is replaced)")
+    ap.add_argument("--stop-at-target", action="store_true",
+                    help="fashion: cancel a sweep once it reached --target "
+                    "(saves the rest of its budget; its time to target is "
+                    "unchanged, its best and sweep time are then partial)")
     ap.add_argument("--out")
     args = ap.parse_args()
     args.build = os.path.abspath(args.build)
