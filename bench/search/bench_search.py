@@ -139,15 +139,32 @@ def best_prefix(values, k):
     return max(vs) if vs else float("nan")
 
 
-def print_table(title, rows, ks):
+def lock_in(params_per_seed, after=10):
+    """Median over seeds of the share of trials after `after` that use
+    that seed's most used optimizer: how much a search settles on one."""
+    shares = []
+    for params in params_per_seed:
+        later = [p.get("optimizer") for p in params[after:]]
+        if later:
+            shares.append(max(later.count(o) for o in set(later)) / len(later))
+    return statistics.median(shares) if shares else float("nan")
+
+
+def print_table(title, rows, ks, locks=None):
     print(title)
-    print("| search | " + " | ".join("best after %d: median [IQR]" % k for k in ks) + " |")
-    print("| --- |" + " --- |" * len(ks))
-    for name, per_seed in rows:
+    print("| search | " + " | ".join("best after %d: median [IQR]" % k for k in ks) +
+          " | seeds better than random at %d | one optimizer in trials 11..%d |"
+          % (ks[-1], ks[-1]))
+    print("| --- |" + " --- |" * (len(ks) + 2))
+    ref = rows[-1][1]   # the last row is random search
+    for j, (name, per_seed) in enumerate(rows):
         cells = []
         for i in range(len(ks)):
             q1, med, q3 = quartiles([s[i] for s in per_seed])
             cells.append("%.4f [%.4f, %.4f]" % (med, q1, q3))
+        wins = sum(a[-1] > b[-1] for a, b in zip(per_seed, ref))
+        cells.append("%d/%d" % (wins, len(per_seed)) if per_seed is not ref else "-")
+        cells.append("%.0f %%" % (100 * locks[j]) if locks else "")
         print("| %s | %s |" % (name, " | ".join(cells)))
     print()
 
@@ -209,16 +226,18 @@ def synth(args):
                 "params": [t["params"] for t in trials]}
     finally:
         d.close()
-    rows = []
+    rows, locks = [], []
+    algos = sorted(algos, key=lambda a: a == "random")   # random last
     for algo in algos:
         per_seed = [[best_prefix(raw[algo][s]["values"], k) for k in ks]
                     for s in sorted(raw[algo])]
+        locks.append(lock_in([raw[algo][s]["params"] for s in sorted(raw[algo])]))
         rows.append(("sweepd %s (parallel %d%s)" % (
             algo, args.parallel, tpe_label(args) if algo == "tpe" else ""),
             per_seed))
     print_table("synthetic objective, %d seeds x %d trials, sweepd --workers 2 "
                 "(%.0f s wall for all sweeps)" % (args.seeds, args.trials, wall),
-                rows, ks)
+                rows, ks, locks)
     if args.out:
         with open(args.out, "w") as f:
             json.dump({"ks": ks, "raw": raw}, f)
@@ -289,7 +308,7 @@ def optuna_bench(args):
                     lambda s: optuna.samplers.TPESampler(
                         seed=s, multivariate=True, group=True)}
         warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
-    rows, raw = [], {}
+    rows, raw, locks = [], {}, []
     t0 = time.time()
     for name, make in samplers.items():
         per_seed = []
@@ -307,9 +326,10 @@ def optuna_bench(args):
                 "values": vals, "params": [t.params for t in study.trials]}
             per_seed.append([best_prefix(vals, k) for k in ks])
         rows.append((name, per_seed))
+        locks.append(lock_in([raw[name][s]["params"] for s in sorted(raw[name])]))
     print_table("synthetic objective, %d seeds x %d trials, Optuna %s "
                 "(%.0f s wall)" % (args.seeds, args.trials, optuna.__version__,
-                                   time.time() - t0), rows, ks)
+                                   time.time() - t0), rows, ks, locks)
     if args.out:
         with open(args.out, "w") as f:
             json.dump({"ks": ks, "optuna": optuna.__version__, "raw": raw}, f)
