@@ -5,8 +5,9 @@
  * The input is JSON text (what a client puts under "spec"). Per input:
  *  - spec_parse either fails with -EINVAL and a non-empty message, or
  *    succeeds;
- *  - on success, parsing the normalized s->json again succeeds and gives
- *    the same normalized JSON (spec.h promises an equal spec);
+ *  - on success, s->json holds no non-finite number (cJSON reads 1e999
+ *    as inf, and prints inf as null), and s->json printed (as the daemon
+ *    stores it) and parsed again gives the same normalized JSON;
  *  - sampler_suggest for trials 1..3 (those up to search.trials; an enqueued params set as `fixed`
  *    where the spec has one, the earlier trials as observations with a
  *    value made from the input, so TPE with a small n_startup learns from
@@ -35,6 +36,39 @@
 } while (0)
 
 #define REQUIRE(cond) do { if (!(cond)) FAIL("%s", #cond); } while (0)
+
+/* A check for a bug already reported: skipped when its id is listed in
+ * $SWEEPD_FUZZ_IGNORE (comma separated), so a long run can look past it. */
+static int
+ignored(const char *id)
+{
+	const char *l = getenv("SWEEPD_FUZZ_IGNORE");
+	size_t n = strlen(id);
+
+	for (const char *p = l; p && (p = strstr(p, id)); p += n)
+		if ((p == l || p[-1] == ',') && (p[n] == '\0' || p[n] == ','))
+			return 1;
+	return 0;
+}
+
+#define KNOWN(id, cond, ...) do { \
+	if (!(cond) && !ignored(id)) \
+		FAIL("[" id "] " __VA_ARGS__); \
+} while (0)
+
+/* Whether any number in v is +-inf or NaN. */
+static int
+has_nonfinite(const cJSON *v)
+{
+	const cJSON *c;
+
+	if (cJSON_IsNumber(v))
+		return !isfinite(v->valuedouble);
+	cJSON_ArrayForEach(c, v)
+		if (has_nonfinite(c))
+			return 1;
+	return 0;
+}
 
 #define N_TRIALS 3
 
@@ -124,10 +158,18 @@ check_sampling(const struct spec *s, const uint8_t *data, size_t size)
 				     sizeof err);
 		/* Every trial number the sweep will use must be suggested:
 		 * the daemon creates them (enqueued ones at submit time). */
+		if (rc < 0 && s->algorithm == SPEC_GRID && number <= n_enq &&
+		    number > spec_grid_size(s) && ignored("grid-enqueue"))
+			break;
 		if (rc < 0)
 			FAIL("trial %d of %d: sampler_suggest: %d: %s", number,
 			     s->trials, rc, err);
 		REQUIRE(params);
+		if (getenv("SWEEPD_FUZZ_LOG")) {
+			char *t = cJSON_PrintUnformatted(params);
+			fprintf(stderr, "trial %d: %s\n", number, t ? t : "?");
+			cJSON_free(t);
+		}
 		REQUIRE(cJSON_IsObject(params));
 		cJSON_ArrayForEach(it, params)
 			n++;
@@ -158,6 +200,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	cJSON *json = cJSON_ParseWithLength((const char *)data, size);
 	struct spec *s = NULL, *s2 = NULL;
+	cJSON *stored;
 	char err[1024], *a, *b;
 	int rc;
 
@@ -165,6 +208,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memset(err, 0x55, sizeof err);
 	rc = spec_parse(json, &s, err, sizeof err);
+	if (getenv("SWEEPD_FUZZ_LOG"))
+		fprintf(stderr, "spec_parse: %d %s\n", rc, rc < 0 ? err : "");
 	if (rc < 0) {
 		REQUIRE(rc == -EINVAL || rc == -ENOMEM);
 		REQUIRE(!s);
@@ -188,17 +233,31 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		REQUIRE(spec_param_index(s, s->params[i].name) == i);
 	}
 
-	/* The normalized spec parses again to the same normalized spec. */
-	rc = spec_parse(s->json, &s2, err, sizeof err);
-	if (rc < 0)
-		FAIL("normalized spec refused: %s", err);
+	/* A number cJSON read as +-inf (1e999) prints as null: the spec
+	 * the daemon stores would not be the spec it checked. */
+	if (has_nonfinite(s->json)) {
+		KNOWN("spec-nonfinite", 0, "spec accepted with a non-finite "
+		      "number, stored as null");
+		goto out;
+	}
+
+	/* The normalized spec, stored as text (as sched_submit does) and
+	 * read back (as a restarted daemon does), parses to the same
+	 * normalized spec. */
 	a = cJSON_PrintUnformatted(s->json);
+	REQUIRE(a);
+	stored = cJSON_Parse(a);
+	REQUIRE(stored);
+	rc = spec_parse(stored, &s2, err, sizeof err);
+	if (rc < 0)
+		FAIL("stored spec refused: %s\n%s", err, a);
 	b = cJSON_PrintUnformatted(s2->json);
-	REQUIRE(a && b);
+	REQUIRE(b);
 	if (strcmp(a, b) != 0)
 		FAIL("normalizing twice differs:\n%s\n%s", a, b);
 	cJSON_free(a);
 	cJSON_free(b);
+	cJSON_Delete(stored);
 	spec_free(s2);
 
 	check_grid(s);
@@ -209,6 +268,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		REQUIRE(s->has_seed);
 		check_sampling(s, data, size);
 	}
+out:
 	spec_free(s);
 	cJSON_Delete(json);
 	return 0;
