@@ -709,7 +709,7 @@ check_grid(struct spec *s, int trials_given, char *err, size_t errlen)
 static int
 parse_search(struct spec *s, const cJSON *root, char *err, size_t errlen)
 {
-	const cJSON *search;
+	const cJSON *search, *gamma;
 	long trials, parallel, seed, startup, cands;
 	int rc;
 
@@ -739,11 +739,19 @@ parse_search(struct spec *s, const cJSON *root, char *err, size_t errlen)
 	    (rc = get_int(search, "n_candidates", "search", 1, 10000, 24,
 			  &cands, err, errlen)) < 0)
 		return rc;
-	rc = get_num(search, "gamma", "search", 0, 1, 0.25, &s->tpe_gamma, err,
-		     errlen);
-	if (rc < 0 || s->tpe_gamma <= 0 || s->tpe_gamma >= 1)
-		return fail(err, errlen, "search.gamma: must be a number between "
-			    "0 and 1 (exclusive)");
+	/* "auto" (the default, 0 here) is Optuna's rule, min(ceil(0.1 n), 25)
+	 * good trials: a fixed 0.25 locked onto one categorical value in
+	 * bench/search's runs. */
+	gamma = cJSON_GetObjectItemCaseSensitive(search, "gamma");
+	if (cJSON_IsString(gamma) && strcmp(gamma->valuestring, "auto") == 0) {
+		s->tpe_gamma = 0;
+	} else {
+		rc = get_num(search, "gamma", "search", 0, 1, 0, &s->tpe_gamma,
+			     err, errlen);
+		if (rc < 0 || (gamma && (s->tpe_gamma <= 0 || s->tpe_gamma >= 1)))
+			return fail(err, errlen, "search.gamma: must be \"auto\" "
+				    "or a number between 0 and 1 (exclusive)");
+	}
 	s->trials = (int)trials;
 	s->parallel = (int)parallel;
 	s->seed = (uint64_t)seed;
@@ -1022,7 +1030,8 @@ normalize(struct spec *s, const cJSON *root)
 		goto fail;
 	if (s->algorithm == SPEC_TPE &&
 	    (put(sec, "n_startup", cJSON_CreateNumber(s->tpe_n_startup)) < 0 ||
-	     put(sec, "gamma", cJSON_CreateNumber(s->tpe_gamma)) < 0 ||
+	     put(sec, "gamma", s->tpe_gamma > 0 ? cJSON_CreateNumber(s->tpe_gamma) :
+				   cJSON_CreateString("auto")) < 0 ||
 	     put(sec, "n_candidates", cJSON_CreateNumber(s->tpe_n_candidates)) < 0))
 		goto fail;
 	sec = cJSON_GetObjectItemCaseSensitive(j, "pruner");

@@ -79,7 +79,8 @@ struct spec {
 	uint64_t seed;             /* valid when has_seed; <= SPEC_MAX_SEED */
 	int has_seed;
 	int tpe_n_startup;         /* default 10 */
-	double tpe_gamma;          /* default 0.25, in (0, 1) */
+	double tpe_gamma;          /* in (0, 1); 0 = "auto" (the default):
+				    * min(ceil(0.1 n), 25) good trials */
 	int tpe_n_candidates;      /* default 24 */
 	int es_patience;           /* epochs; 0 = early stopping off */
 	double es_min_delta;       /* >= 0 */

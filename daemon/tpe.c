@@ -78,7 +78,10 @@ split(const struct spec *s, const struct sampler_obs *obs, int n_obs,
 		n++;
 	}
 	qsort(r, (size_t)n, sizeof *r, cmp_ranked);
-	n_good = (int)ceil(s->tpe_gamma * n);
+	if (s->tpe_gamma > 0)
+		n_good = (int)ceil(s->tpe_gamma * n);
+	else   /* "auto": Optuna's default split */
+		n_good = (int)fmin(ceil(0.1 * n), 25.0);
 	if (n_good < 1)
 		n_good = 1;
 	for (int k = 0; k < n; k++)

@@ -59,7 +59,7 @@ parses_the_design_example(void)
 	CHECK(s->algorithm == SPEC_TPE && s->trials == 60 && s->parallel == 2);
 	CHECK(s->has_seed && s->seed == 42);
 	CHECK(s->tpe_n_startup == 10 && s->tpe_n_candidates == 24);
-	CHECK_NEAR(s->tpe_gamma, 0.25, 0);
+	CHECK_NEAR(s->tpe_gamma, 0, 0);   /* "auto" */
 	CHECK(s->es_patience == 4);
 	CHECK(s->pruner == SPEC_PRUNE_ASHA && s->prune_min_epochs == 2 &&
 	      s->prune_eta == 3);
@@ -215,7 +215,7 @@ static const struct {
 	{ SPEC("{'a': 1}", "{'seed': 9007199254740992}", ""), "search.seed" },
 	{ SPEC("{'a': 1}", "{'gamma': 0.3}", ""), "search.gamma: only for algorithm \"tpe\"" },
 	{ SPEC("{'a': 1}", "{'algorithm': 'tpe', 'gamma': 1}", ""),
-	  "search.gamma: must be a number between 0 and 1" },
+	  "search.gamma: must be \"auto\" or a number between 0 and 1" },
 	{ SPEC("{'a': 1}", "{'algorithm': 'tpe', 'gamma': 0}", ""), "search.gamma" },
 	{ SPEC("{'a': 1}", "{'algorithm': 'tpe', 'n_candidates': 0}", ""),
 	  "search.n_candidates" },
