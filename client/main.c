@@ -292,17 +292,21 @@ cmd_ls(struct ctl *c, struct ctl_args *a)
 	return simple(c, ctl_request("sweeps", 0, 0), "sweeps", render_sweeps);
 }
 
+/* v: the whole reply, for the storage outage it may carry. */
 static int
 render_sweep(struct ctl *c, const cJSON *v)
 {
 	(void)c;
-	return show_sweep(stdout, v, time(NULL)) < 0 ? ctl_oom() : 0;
+	if (show_sweep(stdout, fmt_jget(v, "sweep"), time(NULL)) < 0)
+		return ctl_oom();
+	show_storage(stdout, 0, v);
+	return 0;
 }
 
 static int
 cmd_status(struct ctl *c, struct ctl_args *a)
 {
-	return simple(c, ctl_request("sweep", a->sweep, 0), "sweep", render_sweep);
+	return simple(c, ctl_request("sweep", a->sweep, 0), NULL, render_sweep);
 }
 
 static int

@@ -668,6 +668,27 @@ out:
 	return rc;
 }
 
+void
+show_storage(FILE *out, int w, const cJSON *reply)
+{
+	const cJSON *st = fmt_jget(reply, "storage");
+	char line[1024], n[FMT_NUM_MAX];
+
+	if (!st)
+		return;
+	if (w <= 0)
+		w = KEYW;
+	if (cJSON_IsTrue(fmt_jget(st, "ok"))) {
+		kv_w(out, w, "storage", "ok");
+		return;
+	}
+	snprintf(line, sizeof line, "%s: %s; no trial starts until writes go "
+		 "through again (writes held in memory: %s)",
+		 fmt_jstr(st, "error", "?"), fmt_jstr(st, "message", ""),
+		 fmt_jnumber(n, sizeof n, fmt_jget(st, "unstored"), "0"));
+	kv_w(out, w, "storage", line);
+}
+
 int
 show_stats(FILE *out, const cJSON *r)
 {
@@ -686,6 +707,7 @@ show_stats(FILE *out, const cJSON *r)
 		if (fmt_jget(r, counters[i].key))
 			kv_w(out, w, counters[i].label,
 			   fmt_jnumber(buf, sizeof buf, fmt_jget(r, counters[i].key), "-"));
+	show_storage(out, w, r);
 	return 0;
 }
 

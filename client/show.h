@@ -40,6 +40,10 @@ int show_curve(FILE *out, const cJSON *curve);
 
 /* `stats`: the reply object. */
 int show_stats(FILE *out, const cJSON *reply);
+/* The "storage" member of a stats or sweep reply as one "storage" line
+ * (key column w wide, 0: as show_sweep): "ok", or the outage; nothing
+ * without the member. */
+void show_storage(FILE *out, int w, const cJSON *reply);
 
 /* `watch`: one line for one event, stamped with the local time `at`.
  * metric is the sweep's objective metric (may be NULL), shown first. */

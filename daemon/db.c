@@ -13,11 +13,14 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -206,6 +209,30 @@ failf(struct db *db, const char *func, int code, const char *fmt, ...)
 	return code;
 }
 
+/* A write the OS refused comes back as SQLITE_IOERR, and
+ * sqlite3_system_errno may hold a later call's errno by then: ask the file
+ * system whether the disk is full or the files were made read-only (a
+ * read-only remount, chattr +i) under the open database. -EIO otherwise. */
+static int
+io_cause(const struct db *db)
+{
+	int sys = sqlite3_system_errno(db->h);
+	char wal[PATH_MAX + 8];
+	struct statvfs vfs;
+
+	if (sys == ENOSPC || sys == EDQUOT)
+		return -ENOSPC;
+	if (sys == EROFS || sys == EPERM || sys == EACCES)
+		return -EROFS;
+	snprintf(wal, sizeof wal, "%s-wal", db->path);
+	if ((access(db->path, W_OK) < 0 && errno != ENOENT) ||
+	    (access(wal, W_OK) < 0 && errno != ENOENT))
+		return -EROFS;
+	if (statvfs(db->path, &vfs) == 0 && vfs.f_bavail == 0)
+		return -ENOSPC;
+	return -EIO;
+}
+
 /* Records SQLite's message for rc (read before the statement is reset) and
  * returns it as an errno. A missing row or a duplicate is the caller's to
  * report, so only storage failures are logged. */
@@ -214,6 +241,8 @@ fail(struct db *db, const char *func, int rc)
 {
 	int code = errno_of(rc);
 
+	if (code == -EIO)
+		code = io_cause(db);
 	if (code == -EROFS)
 		snprintf(db->err, sizeof db->err, "the database is read-only (%s)",
 			 sqlite3_errmsg(db->h));

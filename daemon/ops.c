@@ -144,6 +144,25 @@ not_found(struct op_ctx *ctx, int rc)
 	return rc;
 }
 
+/* {"ok":true} or, during a storage outage, {"ok":false,"error":"disk_full",
+ * "message","since","unstored"}: what stats and sweep say about storage. */
+static cJSON *
+storage_json(const struct server *s)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (!o)
+		return NULL;
+	cJSON_AddBoolToObject(o, "ok", !s->storage_rc);
+	if (!s->storage_rc)
+		return o;
+	cJSON_AddStringToObject(o, "error", ops_error_code(s->storage_rc));
+	cJSON_AddStringToObject(o, "message", s->storage_msg);
+	cJSON_AddNumberToObject(o, "since", s->storage_since);
+	cJSON_AddNumberToObject(o, "unstored", sched_unstored(s));
+	return o;
+}
+
 /* ---- ops -------------------------------------------------------------- */
 
 static int
@@ -219,6 +238,10 @@ op_sweep(struct op_ctx *ctx)
 	}
 	cJSON_AddItemToObject(ctx->reply, "sweep", sum);
 	sum = NULL;
+	/* An outage holds every sweep still: say so where people look. */
+	if (ctx->srv->storage_rc)
+		cJSON_AddItemToObject(ctx->reply, "storage",
+				      storage_json(ctx->srv));
 out:
 	cJSON_Delete(sum);
 	cJSON_Delete(best);
@@ -440,6 +463,7 @@ op_stats(struct op_ctx *ctx)
 	cJSON_AddNumberToObject(ctx->reply, "sweeps_active", active);
 	cJSON_AddNumberToObject(ctx->reply, "clients", s->n_conns);
 	cJSON_AddNumberToObject(ctx->reply, "workers", s->workers);
+	cJSON_AddItemToObject(ctx->reply, "storage", storage_json(s));
 	return 0;
 }
 

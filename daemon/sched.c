@@ -226,6 +226,12 @@ sweep_free(struct sweep *sw)
 		return;
 	while ((t = queue_pop(sw)))
 		trial_free(t);
+	while ((t = sw->unstored)) {
+		/* Shut down during an outage: the db still has it running, so
+		 * the next start requeues it. */
+		sw->unstored = t->next;
+		trial_free(t);
+	}
 	hist_free(sw);
 	spec_free(sw->spec);
 	free(sw->end_error);
@@ -323,8 +329,11 @@ cancel_queued(struct sweep *sw)
 	}
 }
 
-/* The sweep is over: store it, tell watchers, drop it from memory. */
-static void
+/* The sweep is over: store it, tell watchers, drop it from memory.
+ * Returns 0, or -1 when a storage outage kept a completion from the db: the
+ * sweep stays, and the retry finishes it. (An ending sweep's end status was
+ * stored by sweep_end already.) */
+static int
 sweep_finish(struct sweep *sw, enum sweep_status st, const char *error)
 {
 	struct server *s = sw->srv;
@@ -332,6 +341,9 @@ sweep_finish(struct sweep *sw, enum sweep_status st, const char *error)
 
 	rc = db_sweep_set_status(s->db, sw->id, sched_status_name(st), error,
 				 server_now());
+	if (rc < 0 && !sw->ending &&
+	    sched_storage_failed(s, rc, "the end of a sweep"))
+		return -1;
 	if (rc < 0)
 		log_error("sweep %" PRId64 ": cannot store status %s: %s",
 			  sw->id, sched_status_name(st), strerror(-rc));
@@ -340,6 +352,7 @@ sweep_finish(struct sweep *sw, enum sweep_status st, const char *error)
 	broadcast_sweep_ended(sw, st);
 	sweep_unlink(s, sw);
 	sweep_free(sw);
+	return 0;
 }
 
 /* Decides the sweep's end (cancel, too many failures): the status is
@@ -383,16 +396,16 @@ sweep_end(struct sweep *sw, enum sweep_status st, const char *error)
 static int
 sweep_check_done(struct sweep *sw)
 {
+	if (sw->unstored)
+		return 0;   /* ends still to be stored (an outage) */
 	if (sw->ending) {
 		if (sw->n_running > 0)
 			return 0;
-		sweep_finish(sw, sw->end_status, sw->end_error);
-		return 1;
+		return sweep_finish(sw, sw->end_status, sw->end_error) == 0;
 	}
 	if (sw->n_created < sw->spec->trials || sw->queue || sw->n_running > 0)
 		return 0;
-	sweep_finish(sw, SWEEP_COMPLETED, NULL);
-	return 1;
+	return sweep_finish(sw, SWEEP_COMPLETED, NULL) == 0;
 }
 
 /* ---- creating and starting trials ------------------------------------ */
@@ -422,7 +435,8 @@ create_trial(struct sweep *sw, const cJSON *fixed, char *err, size_t errlen)
 	rc = db_trial_create(sw->srv->db, sw->id, number, json, seed, &id);
 	if (rc < 0) {
 		snprintf(err, errlen, "cannot store trial %d: %s", number,
-			 strerror(-rc));
+			 db_last_error(sw->srv->db));
+		sched_storage_failed(sw->srv, rc, "a new trial");
 		goto out;
 	}
 	t = trial_new(sw, id, number, 0, seed, json);
@@ -467,6 +481,8 @@ start_one(struct sweep *sw)
 
 	if (!t) {
 		t = create_trial(sw, NULL, err, sizeof err);
+		if (!t && s->storage_rc)
+			return;   /* an outage, not the sweep's fault: later */
 		if (!t) {
 			log_error("sweep %" PRId64 ": %s", sw->id, err);
 			if (sweep_end(sw, SWEEP_FAILED, err) < 0) {
@@ -494,7 +510,9 @@ start_one(struct sweep *sw)
 	rc = db_trial_start(s->db, t->id, t->attempt, t->pid,
 			    trial_proc_start(t->pid), t->started_at);
 	if (rc < 0) {
-		trial_stop(t, STOP_STORAGE, "cannot record the trial's start");
+		trial_stop(t, sched_storage_failed(s, rc, "a trial's start") ?
+			   STOP_OUTAGE : STOP_STORAGE,
+			   "cannot record the trial's start");
 		return;
 	}
 	broadcast_started(t);
@@ -528,7 +546,7 @@ sched_kick(struct server *s)
 {
 	struct sweep *sw;
 
-	while (!s->shutting_down && s->n_running < s->workers &&
+	while (!s->shutting_down && !s->storage_rc && s->n_running < s->workers &&
 	       (sw = pick(s))) {
 		s->rr_last = sw->id;
 		start_one(sw);
@@ -718,7 +736,8 @@ sched_trial_report(struct trial *t, const struct report_line *r)
 		snprintf(msg, sizeof msg, "cannot store epoch %d: %s", r->epoch,
 			 strerror(-rc));
 		log_error("sweep %" PRId64 " trial %d: %s", sw->id, t->number, msg);
-		trial_stop(t, STOP_STORAGE, msg);
+		trial_stop(t, sched_storage_failed(sw->srv, rc, "an epoch") ?
+			   STOP_OUTAGE : STOP_STORAGE, msg);
 		return;
 	}
 	hist_push(sw, t->number, r->epoch, objective);
@@ -839,6 +858,7 @@ static const struct {
 	[STOP_PROTOCOL]  = { TRIAL_FAILED,    "protocol" },
 	[STOP_STORAGE]   = { TRIAL_FAILED,    "storage" },
 	[STOP_SHUTDOWN]  = { TRIAL_QUEUED,    "interrupted" },
+	[STOP_OUTAGE]    = { TRIAL_QUEUED,    "storage" },
 };
 
 static void
@@ -851,7 +871,7 @@ classify(struct trial *t, struct outcome *o)
 	}
 	o->status = stop_outcomes[t->stop].status;
 	o->cls = stop_outcomes[t->stop].cls;
-	o->requeue = t->stop == STOP_SHUTDOWN;
+	o->requeue = t->stop == STOP_SHUTDOWN || t->stop == STOP_OUTAGE;
 	/* Early stopping completes a trial only if it has a best epoch. */
 	if (t->stop == STOP_EARLY && !isfinite(t->best)) {
 		o->status = TRIAL_FAILED;
@@ -951,6 +971,157 @@ update_hist_end(struct trial *t, const struct outcome *o)
 	}
 }
 
+/* The rest of a trial's end once it is stored: counters, watchers, the
+ * sweep's failure budget. Frees t. */
+static void
+end_recorded(struct trial *t, const struct outcome *o)
+{
+	struct sweep *sw = t->sweep;
+
+	log_info("sweep %" PRId64 " trial %d %s%s%s", sw->id, t->number,
+		 trial_status_name(o->status), o->msg[0] ? ": " : "", o->msg);
+	t->status = o->status;
+	sw->n_ended++;
+	sw->srv->trials_run++;
+	update_hist_end(t, o);
+	broadcast_ended(t, o);
+	if (o->status == TRIAL_FAILED) {
+		sw->n_failed++;
+		if (sw->spec->max_failures > 0 &&
+		    sw->n_failed >= sw->spec->max_failures) {
+			char msg[128];
+			snprintf(msg, sizeof msg, "%d trials failed "
+				 "(limits.max_failures)", sw->n_failed);
+			sweep_end(sw, SWEEP_FAILED, msg);
+		}
+	}
+	trial_free(t);
+}
+
+/* A storage outage kept the end of t from the db: t waits on the sweep's
+ * unstored list, its outcome kept, until the retry stores it. */
+static void
+defer_end(struct trial *t, const struct outcome *o, const char *diag_json)
+{
+	struct sweep *sw = t->sweep;
+
+	log_warn("sweep %" PRId64 " trial %d %s, not stored yet (storage outage)",
+		 sw->id, t->number, trial_status_name(o->status));
+	t->status = o->status;
+	t->end_cls = o->cls;
+	free(t->end_msg);
+	free(t->end_diag);
+	t->end_msg = strdup(o->msg);
+	t->end_diag = diag_json ? strdup(diag_json) : NULL;
+	t->prev = NULL;
+	t->next = sw->unstored;
+	sw->unstored = t;
+}
+
+/* Redoes the writes an outage left undone in sw; 0 once all went through,
+ * else the first failure. */
+static int
+flush_sweep(struct sweep *sw)
+{
+	struct db *db = sw->srv->db;
+	struct trial *t;
+	int rc;
+
+	for (t = sw->queue; t; t = t->next) {
+		if (!t->requeue_unstored)
+			continue;
+		rc = db_trial_requeue(db, t->id, t->attempt);
+		if (rc < 0)
+			return rc;
+		t->requeue_unstored = 0;
+	}
+	while ((t = sw->unstored)) {
+		struct outcome o = { .status = t->status, .cls = t->end_cls };
+
+		snprintf(o.msg, sizeof o.msg, "%s", t->end_msg ? t->end_msg : "");
+		rc = record_end(t, &o, t->end_diag);
+		if (rc < 0)
+			return rc;
+		sw->unstored = t->next;
+		t->next = NULL;
+		end_recorded(t, &o);
+	}
+	return 0;
+}
+
+/* Without anything to redo, a write of what is stored already tells
+ * whether writes go through again (a sweep's own status). */
+static int
+probe_write(struct server *s)
+{
+	for (struct sweep *sw = s->sweeps; sw; sw = sw->next)
+		if (!sw->ending)
+			return db_sweep_set_status(s->db, sw->id,
+						   sched_status_name(sw->status),
+						   NULL, server_now());
+	return 0;
+}
+
+static void
+on_storage_retry(uv_timer_t *tm)
+{
+	struct server *s = tm->data;
+	struct sweep *sw, *next;
+	int rc = 0;
+
+	for (sw = s->sweeps; sw && rc == 0; sw = sw->next)
+		rc = flush_sweep(sw);
+	if (rc == 0)
+		rc = probe_write(s);
+	if (rc < 0)
+		return;   /* still out; db.c logged the failure */
+	log_info("storage: writes go through again after %.0f s; resuming",
+		 server_now() - s->storage_since);
+	s->storage_rc = 0;
+	s->storage_msg[0] = '\0';
+	uv_timer_stop(tm);
+	for (sw = s->sweeps; sw; sw = next) {
+		next = sw->next;
+		sweep_check_done(sw);
+	}
+	sched_kick(s);
+	server_maybe_finish(s);
+}
+
+int
+sched_storage_failed(struct server *s, int rc, const char *what)
+{
+	if (rc != -ENOSPC && rc != -EROFS && rc != -EIO && rc != -EBUSY)
+		return 0;
+	if (s->storage_rc)
+		return 1;
+	s->storage_rc = rc;
+	s->storage_since = server_now();
+	snprintf(s->storage_msg, sizeof s->storage_msg, "cannot store %s: %s",
+		 what, db_last_error(s->db));
+	log_error("storage: %s; no trial starts until writes go through "
+		  "again (retried every %d s)", s->storage_msg,
+		  SCHED_STORAGE_RETRY_MS / 1000);
+	if (s->storage_timer_on)
+		uv_timer_start(&s->storage_timer, on_storage_retry,
+			       SCHED_STORAGE_RETRY_MS, SCHED_STORAGE_RETRY_MS);
+	return 1;
+}
+
+int
+sched_unstored(const struct server *s)
+{
+	int n = 0;
+
+	for (const struct sweep *sw = s->sweeps; sw; sw = sw->next) {
+		for (const struct trial *t = sw->unstored; t; t = t->next)
+			n++;
+		for (const struct trial *t = sw->queue; t; t = t->next)
+			n += t->requeue_unstored;
+	}
+	return n;
+}
+
 void
 sched_trial_ended(struct trial *t)
 {
@@ -969,9 +1140,14 @@ sched_trial_ended(struct trial *t)
 	}
 	if (o.requeue) {
 		rc = db_trial_requeue(s->db, t->id, t->attempt);
-		if (rc < 0)
+		if (rc < 0 && sched_storage_failed(s, rc, "a requeued trial"))
+			t->requeue_unstored = 1;
+		else if (rc < 0)
 			log_error("sweep %" PRId64 " trial %d: cannot requeue: %s",
 				  sw->id, t->number, strerror(-rc));
+		if (t->stop == STOP_OUTAGE)
+			log_info("sweep %" PRId64 " trial %d attempt %d: %s; "
+				 "requeued", sw->id, t->number, t->attempt, o.msg);
 		t->status = TRIAL_QUEUED;
 		update_hist_end(t, &o);
 		queue_push(sw, t);
@@ -983,29 +1159,17 @@ sched_trial_ended(struct trial *t)
 	if (t->diagnosis)
 		diag_json = cJSON_PrintUnformatted(t->diagnosis);
 	rc = record_end(t, &o, diag_json);
+	if (rc < 0 && sched_storage_failed(s, rc, "a trial's end")) {
+		defer_end(t, &o, diag_json);
+		cJSON_free(diag_json);
+		goto next;
+	}
 	cJSON_free(diag_json);
 	if (rc < 0)
 		log_error("sweep %" PRId64 " trial %d: cannot store its end (%s): %s",
 			  sw->id, t->number, trial_status_name(o.status),
 			  strerror(-rc));
-	log_info("sweep %" PRId64 " trial %d %s%s%s", sw->id, t->number,
-		 trial_status_name(o.status), o.msg[0] ? ": " : "", o.msg);
-	t->status = o.status;
-	sw->n_ended++;
-	s->trials_run++;
-	update_hist_end(t, &o);
-	broadcast_ended(t, &o);
-	if (o.status == TRIAL_FAILED) {
-		sw->n_failed++;
-		if (sw->spec->max_failures > 0 &&
-		    sw->n_failed >= sw->spec->max_failures) {
-			char msg[128];
-			snprintf(msg, sizeof msg, "%d trials failed "
-				 "(limits.max_failures)", sw->n_failed);
-			sweep_end(sw, SWEEP_FAILED, msg);
-		}
-	}
-	trial_free(t);
+	end_recorded(t, &o);
 next:
 	if (!s->shutting_down)
 		sweep_check_done(sw);

@@ -55,6 +55,8 @@ struct sweep {
 	int n_running;
 	struct trial *queue, *queue_tail;  /* queued, run in this order */
 	struct trial *running;             /* doubly linked */
+	struct trial *unstored;    /* ended, but a storage outage kept their
+				    * end from the db: retried (sched.c) */
 	int need_history;
 	struct sweep_hist *hist;   /* NULL or [cap_hist], index number-1 */
 	int cap_hist;
@@ -85,6 +87,18 @@ void sched_kick(struct server *s);
 void sched_stop_all(struct server *s);
 /* Frees every active sweep (after the loop ended). */
 void sched_free_all(struct server *s);
+
+/* Storage outages. A write that fails with -ENOSPC, -EROFS, -EIO or -EBUSY
+ * is not the trial's or the client's fault: the daemon stops starting
+ * trials, requeues the ones whose writes fail, keeps the ends it could not
+ * store in memory, and redoes those writes every SCHED_STORAGE_RETRY_MS;
+ * when they all succeed it resumes. Reads are served throughout. */
+#define SCHED_STORAGE_RETRY_MS 3000
+/* 1 when rc is such a failure (the outage starts, or goes on; what, the
+ * write that failed, is logged), 0 for any other rc. */
+int sched_storage_failed(struct server *s, int rc, const char *what);
+/* Writes the outage left undone: unstored trial ends and requeues. */
+int sched_unstored(const struct server *s);
 
 const char *sched_status_name(enum sweep_status st);
 

@@ -370,6 +370,10 @@ server_maybe_finish(struct server *s)
 		uv_close((uv_handle_t *)&s->sig_hup, on_closed_noop);
 		s->signals_on = 0;
 	}
+	if (s->storage_timer_on) {
+		uv_close((uv_handle_t *)&s->storage_timer, on_closed_noop);
+		s->storage_timer_on = 0;
+	}
 	log_info("all trials stopped; closing");
 }
 
@@ -399,6 +403,9 @@ server_init(struct server *s, uv_loop_t *loop, const struct server_config *cfg,
 
 	memset(s, 0, sizeof *s);
 	s->loop = loop;
+	uv_timer_init(loop, &s->storage_timer);
+	s->storage_timer.data = s;
+	s->storage_timer_on = 1;
 	s->workers = cfg->workers;
 	s->started_at = server_now();
 	s->state_dir = strdup(cfg->state_dir);

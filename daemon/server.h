@@ -51,6 +51,15 @@ struct server {
 	double started_at;         /* unix seconds */
 	int shutting_down;
 	int closed;                /* handles closed, loop may end */
+
+	/* Storage outage: a write failed with -ENOSPC, -EROFS, -EIO or -EBUSY
+	 * (sched.c). No trial starts until the writes it left undone are
+	 * redone, tried every SCHED_STORAGE_RETRY_MS; reads are served. */
+	int storage_rc;            /* 0, or the negative errno of the outage */
+	char storage_msg[512];     /* what could not be stored, and why */
+	double storage_since;      /* unix seconds */
+	uv_timer_t storage_timer;  /* the retry; initialized by server_listen */
+	int storage_timer_on;      /* storage_timer initialized, not closed */
 	char readbuf[65536];       /* shared read buffer: callbacks consume it at once */
 };
 

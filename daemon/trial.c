@@ -87,6 +87,8 @@ trial_free(struct trial *t)
 	linebuf_free(&t->out_lb);
 	cJSON_Delete(t->diagnosis);
 	free(t->params_json);
+	free(t->end_msg);
+	free(t->end_diag);
 	free(t);
 }
 

@@ -41,6 +41,7 @@ enum trial_stop {
 	STOP_STALL,      /* limits.stall_s without a report line */
 	STOP_PROTOCOL,   /* a bad report line */
 	STOP_STORAGE,    /* the database refused a write */
+	STOP_OUTAGE,     /* a storage outage (disk full, read-only): requeue */
 	STOP_SHUTDOWN,   /* the daemon is shutting down: requeue */
 };
 
@@ -93,6 +94,12 @@ struct trial {
 	cJSON *diagnosis;             /* NULL or owned: the latest diagnosis */
 	uint64_t diag_stored_ms;      /* loop time the live diagnosis was stored */
 	double started_at;            /* unix seconds */
+
+	/* Writes a storage outage left undone, redone when it is over. */
+	int requeue_unstored;         /* queued in memory, not yet in the db */
+	const char *end_cls;          /* unstored end: failure class or NULL */
+	char *end_msg;                /* NULL or owned: unstored end's message */
+	char *end_diag;               /* NULL or owned: its diagnosis JSON */
 };
 
 /* A queued trial in memory. params_json is copied. NULL on ENOMEM. */
