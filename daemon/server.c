@@ -441,7 +441,12 @@ server_listen(struct server *s, char *err, size_t errlen)
 	rc = uv_pipe_bind(&s->listener, s->sock_path);
 	umask(old);
 	if (rc == 0)
-		rc = uv_listen((uv_stream_t *)&s->listener, 128, on_connection);
+		/* SOMAXCONN (4096; the kernel caps it at net.core.somaxconn):
+		 * with 128, a burst of 200 clients connecting at once had some
+		 * refused with EAGAIN before the loop could accept them
+		 * (bench/daemon/bench_load.py). */
+		rc = uv_listen((uv_stream_t *)&s->listener, SOMAXCONN,
+			       on_connection);
 	if (rc < 0) {
 		snprintf(err, errlen, "cannot listen on %s: %s", s->sock_path,
 			 uv_strerror(rc));
