@@ -44,6 +44,11 @@ bad(char *err, size_t errlen, const char *line, size_t len,
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
+	/* A key quoted in why may hold control bytes too (cJSON takes them
+	 * raw inside strings). */
+	for (char *w = why; *w; w++)
+		if ((unsigned char)*w < 0x20 || *w == 0x7f)
+			*w = '?';
 	snprintf(err, errlen, "bad report line \"%s\": %s", quote, why);
 	return -EINVAL;
 }

@@ -156,6 +156,10 @@ grid_params(const struct spec *s, int number, cJSON *out, char *err,
 	int n_enq = spec_n_enqueued(s), rc = 0;
 
 	idx = number > n_enq ? (long)number - 1 - n_enq : (long)number - 1;
+	/* An enqueued trial takes its unspecified params from a combination;
+	 * there may be more enqueued sets than combinations, so cycle. */
+	if (number <= n_enq && size > 0)
+		idx %= size;
 	if (size < 0 || idx >= size) {
 		snprintf(err, errlen, "trial %d is beyond the grid's %ld "
 			 "combinations", number, size);

@@ -320,6 +320,21 @@ parse_range(struct spec_param *p, const cJSON *arr, const char *where,
 	return 0;
 }
 
+/* True when v holds a number that is not finite anywhere inside it: cJSON
+ * reads 1e999 as inf, which would be stored as null. */
+static int
+has_nonfinite(const cJSON *v)
+{
+	const cJSON *it;
+
+	if (cJSON_IsNumber(v))
+		return !isfinite(v->valuedouble);
+	cJSON_ArrayForEach(it, v)
+		if (has_nonfinite(it))
+			return 1;
+	return 0;
+}
+
 static int
 parse_choice(struct spec_param *p, const cJSON *arr, const char *where,
 	     char *err, size_t errlen)
@@ -332,6 +347,8 @@ parse_choice(struct spec_param *p, const cJSON *arr, const char *where,
 	if (n > MAX_CHOICES)
 		return fail(err, errlen, "%s: more than %d values", where,
 			    MAX_CHOICES);
+	if (has_nonfinite(arr))
+		return fail(err, errlen, "%s: numbers must be finite", where);
 	p->values = cJSON_Duplicate(arr, 1);
 	if (!p->values)
 		return -ENOMEM;
@@ -417,6 +434,8 @@ parse_param(struct spec_param *p, const cJSON *item, char *err, size_t errlen)
 	if (cJSON_IsNull(item))
 		return fail(err, errlen, "%s: null is not a value (give a constant "
 			    "or a distribution)", path);
+	if (has_nonfinite(item))
+		return fail(err, errlen, "%s: numbers must be finite", path);
 	p->kind = SPEC_CONST;
 	p->values = cJSON_Duplicate(item, 1);
 	p->n_values = 1;
