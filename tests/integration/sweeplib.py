@@ -19,6 +19,22 @@ SWEEPD = os.environ.get("SWEEPD", "")
 SWEEPCTL = os.environ.get("SWEEPCTL", "")
 FAKE = os.environ.get("FAKE_TRAINER", "")
 WORKER = os.environ.get("SWEEP_WORKER", "")
+# Optional: run every daemon under valgrind memcheck. The value is the
+# directory for the logs, sweepd-vg.PID.log: one per daemon, with the
+# summary, plus a short one per trainer spawned (the fork before exec;
+# trainers themselves are not traced). The daemon exits 99 on a memory
+# error or a definitely lost block. Timeouts are stretched (SLOW).
+VALGRIND = os.environ.get("SWEEPD_VALGRIND", "")
+SLOW = 8 if VALGRIND else 1
+
+
+def daemon_command(args):
+    if not VALGRIND:
+        return args
+    os.makedirs(VALGRIND, exist_ok=True)
+    return ["valgrind", "--tool=memcheck", "--leak-check=full",
+            "--errors-for-leak-kinds=definite", "--error-exitcode=99",
+            "--log-file=" + os.path.join(VALGRIND, "sweepd-vg.%p.log")] + args
 
 
 class Skip(Exception):
@@ -43,14 +59,15 @@ class Daemon:
                 "--log", self.log] + self.extra
         if WORKER:
             args += ["--worker", WORKER]
-        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE,
+        self.proc = subprocess.Popen(daemon_command(args),
+                                     stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE)
         if wait:
             self.wait_ready()
         return self
 
     def wait_ready(self, timeout=10.0):
-        end = time.time() + timeout
+        end = time.time() + timeout * SLOW
         while time.time() < end:
             if self.proc.poll() is not None:
                 out, err = self.proc.communicate()
@@ -122,7 +139,7 @@ class Daemon:
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(sig)
             try:
-                self.proc.wait(timeout)
+                self.proc.wait(timeout * SLOW)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
