@@ -48,35 +48,36 @@ run_one() {
 	mkdir -p "$corpus" "$art"
 	cp -n "$here/corpus/$t"/* "$corpus"/ 2>/dev/null
 	[ -f "$here/$t.dict" ] && dict=-dict=$here/$t.dict
+	local t0=$(date +%s)
 	"$build/tests/fuzz/fuzz_$t" "$corpus" $dict -artifact_prefix="$art" \
 		-max_total_time="$secs" -max_len=8192 -timeout=20 \
 		-rss_limit_mb=2048 -print_final_stats=1 \
 		-fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
 		${FUZZ_ARGS:-} >"$out/$t.log" 2>&1
-	summarize "$t"
+	summarize "$t" $(( $(date +%s) - t0 ))
 }
 
 # One line from the log: the last status line (cov, ft, corp, exec/s,
 # rss) and, in fork mode, the totals libFuzzer prints at the end.
 summarize() {
-	local t=$1 log=$out/$1.log crashes
+	local t=$1 wall=$2 log=$out/$1.log crashes
 	crashes=$(find "$out/artifacts/$t" -type f \( -name 'crash-*' -o \
 		-name 'leak-*' -o -name 'timeout-*' -o -name 'oom-*' \) | wc -l)
-	awk -v t="$t" -v secs="$secs" -v crashes="$crashes" '
+	awk -v t="$t" -v secs="$wall" -v crashes="$crashes" '
 		/#[0-9]+: cov: / {
 			for (i = 1; i <= NF; i++) {
 				if ($i == "cov:") cov = $(i + 1)
 				if ($i == "ft:") ft = $(i + 1)
 				if ($i == "corp:") corp = $(i + 1)
-				if ($i == "exec/s:") eps = $(i + 1)
+				if ($i == "exec/s:" || $i == "exec/s") eps = $(i + 1)
 				if ($i == "rss:") rss = $(i + 1)
 			}
 			n = $1; sub(/^#/, "", n); sub(/:$/, "", n); execs = n
 		}
 		END {
 			rate = secs > 0 ? int(execs / secs) : 0
-			printf "%-8s %ss: %s execs (%s/s overall, %s/s last), cov %s, ft %s, corpus %s, rss %s, crashes %d\n", \
-				t, secs, execs, rate, eps, cov, ft, corp, rss, crashes
+			printf "%-8s %ss wall: %s execs (%s/s overall, %s/s last), cov %s, ft %s, corpus %s, crashes %d\n", \
+				t, secs, execs, rate, eps, cov, ft, corp, crashes
 		}' "$log"
 }
 
