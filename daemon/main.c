@@ -171,11 +171,17 @@ take_lock(const char *dir)
 		fprintf(stderr, "sweepd: cannot open %s: %s\n", path, strerror(errno));
 		return -1;
 	}
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		fprintf(stderr, "sweepd: another sweepd is already running on %s\n",
-			dir);
-		close(fd);
-		return -1;
+	/* A daemon killed with SIGKILL can leave the lock held for a moment
+	 * by a trainer it was forking (the descriptor closes at exec), so
+	 * wait up to 2 s before calling the directory taken. */
+	for (int tries = 0; flock(fd, LOCK_EX | LOCK_NB) < 0; tries++) {
+		if (errno != EWOULDBLOCK || tries == 20) {
+			fprintf(stderr, "sweepd: another sweepd is already running "
+				"on %s\n", dir);
+			close(fd);
+			return -1;
+		}
+		usleep(100 * 1000);
 	}
 	return fd;   /* held until exit */
 }
