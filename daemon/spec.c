@@ -335,6 +335,24 @@ has_nonfinite(const cJSON *v)
 	return 0;
 }
 
+/* True when an object inside v repeats a key: cJSON keeps both, and such a
+ * value is not even equal to itself (enqueue and grid compare values). */
+static int
+has_dup_key(const cJSON *v)
+{
+	const cJSON *it, *later;
+
+	cJSON_ArrayForEach(it, v) {
+		if (cJSON_IsObject(v))
+			for (later = it->next; later; later = later->next)
+				if (strcmp(it->string, later->string) == 0)
+					return 1;
+		if (has_dup_key(it))
+			return 1;
+	}
+	return 0;
+}
+
 static int
 parse_choice(struct spec_param *p, const cJSON *arr, const char *where,
 	     char *err, size_t errlen)
@@ -349,6 +367,8 @@ parse_choice(struct spec_param *p, const cJSON *arr, const char *where,
 			    MAX_CHOICES);
 	if (has_nonfinite(arr))
 		return fail(err, errlen, "%s: numbers must be finite", where);
+	if (has_dup_key(arr))
+		return fail(err, errlen, "%s: an object repeats a key", where);
 	p->values = cJSON_Duplicate(arr, 1);
 	if (!p->values)
 		return -ENOMEM;
@@ -436,6 +456,8 @@ parse_param(struct spec_param *p, const cJSON *item, char *err, size_t errlen)
 			    "or a distribution)", path);
 	if (has_nonfinite(item))
 		return fail(err, errlen, "%s: numbers must be finite", path);
+	if (has_dup_key(item))
+		return fail(err, errlen, "%s: an object repeats a key", path);
 	p->kind = SPEC_CONST;
 	p->values = cJSON_Duplicate(item, 1);
 	p->n_values = 1;
