@@ -29,15 +29,18 @@ def count(path):
                     failed += 1
                 continue
             for m in cases:
-                if m.group(1).lower() == "not ok":
-                    failed += 1
-                elif m.group(3):
+                # TAP: "not ok # TODO" is a known, reported bug, not a
+                # failure; it is counted with the skipped ones.
+                if m.group(3):
                     skipped += 1
+                elif m.group(1).lower() == "not ok":
+                    failed += 1
                 else:
                     passed += 1
             # A program that crashed after some TAP lines still failed.
             if result not in ("OK", "SKIP", "EXPECTEDFAIL") and \
-                    not any(m.group(1).lower() == "not ok" for m in cases):
+                    not any(m.group(1).lower() == "not ok" and not m.group(3)
+                            for m in cases):
                 failed += 1
     return passed, failed, skipped
 
