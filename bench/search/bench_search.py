@@ -469,7 +469,7 @@ def main():
     ap.add_argument("--trials", type=int)
     ap.add_argument("--parallel", type=int)
     ap.add_argument("--algos")
-    ap.add_argument("--gamma", type=float, help="TPE's gamma (sweepd: "auto", Optuna's rule)")
+    ap.add_argument("--gamma", type=float, help="TPE's gamma (sweepd's default: 'auto', Optuna's rule)")
     ap.add_argument("--n-startup", type=int)
     ap.add_argument("--n-candidates", type=int)
     ap.add_argument("--multivariate", action="store_true",
