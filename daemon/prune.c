@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <cJSON.h>
+
 /* a better than b in the sweep's direction; NaN is never better. */
 static int
 better(const struct spec *s, double a, double b)
@@ -34,6 +36,26 @@ best_until(const struct spec *s, const struct prune_curve *c, int e)
 	return best;
 }
 
+int
+prune_budget(const struct spec *s, const cJSON *params)
+{
+	const cJSON *e = cJSON_GetObjectItemCaseSensitive(params, "epochs");
+	int budget = s->prune_max_epochs;
+
+	if (cJSON_IsNumber(e) && e->valuedouble >= 1 && e->valuedouble <= 1e9 &&
+	    e->valuedouble == floor(e->valuedouble) &&
+	    (budget == 0 || e->valuedouble < budget))
+		budget = (int)e->valuedouble;
+	return budget;
+}
+
+/* Whether me has run all the epochs it was set to. */
+static int
+at_budget(const struct prune_curve *me)
+{
+	return me->budget > 0 && me->n >= me->budget;
+}
+
 static int
 cmp_double(const void *pa, const void *pb)
 {
@@ -50,7 +72,8 @@ prune_median(const struct spec *s, const struct prune_curve *me,
 	int e = me->n, n = 0, stop;
 	double mine, median, *vals;
 
-	if (me->done || e < 1 || e <= s->prune_warmup || n_others < 1)
+	if (me->done || e < 1 || e <= s->prune_warmup || n_others < 1 ||
+	    at_budget(me))
 		return 0;
 	vals = malloc((size_t)n_others * sizeof *vals);
 	if (!vals)
@@ -100,7 +123,7 @@ prune_asha(const struct spec *s, const struct prune_curve *me,
 	int e = me->n, count = 1, ahead = 0, keep;
 	double mine;
 
-	if (me->done || e < 1 || !is_rung(s, e))
+	if (me->done || e < 1 || !is_rung(s, e) || at_budget(me))
 		return 0;
 	mine = best_until(s, me, e);
 	for (int i = 0; i < n_others; i++) {

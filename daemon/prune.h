@@ -20,9 +20,22 @@ struct prune_curve {
 			    * missing */
 	int n;             /* epochs reported */
 	int done;          /* 1 if the trial completed */
+	int budget;        /* epochs the trial is set to run; 0: unknown */
 };
 
 /*
+ * The epoch budget of a trial for the pruners: the smaller of its integer
+ * "epochs" param (the built-in trainer's, and the usual name) and
+ * s->prune_max_epochs, ignoring either when absent or 0; 0 when neither.
+ */
+int prune_budget(const struct spec *s, const cJSON *params);
+
+/*
+ * Neither pruner stops a trial at or past its budget (me->budget > 0 and
+ * me->n >= me->budget): it has run all its epochs, so stopping it saves
+ * nothing and would record a finished trial as pruned. Ray Tune's ASHA
+ * likewise never stops a trial at max_t.
+ *
  * Median rule (Optuna's MedianPruner). At epoch e = me->n, after more than
  * s->prune_warmup epochs, and with at least s->prune_min_trials completed
  * others that reached epoch e with a finite best-so-far there: 1 when my

@@ -651,6 +651,7 @@ check_pruners(struct trial *t)
 	me.v = mine->curve;
 	me.n = mine->n_curve;
 	me.done = 0;
+	me.budget = prune_budget(sp, mine->params);
 	if (sp->es_patience > 0 && prune_early_stop(sp, &me, why, sizeof why)) {
 		trial_stop(t, STOP_EARLY, why);
 		return;

@@ -832,6 +832,7 @@ parse_early_stopping(struct spec *s, const cJSON *root, char *err,
 
 static const char *const pruner_keys[] = {
 	"algorithm", "min_epochs", "eta", "warmup_epochs", "min_trials",
+	"max_epochs",
 };
 
 /* Which options each pruner takes: a key for another one is refused, so
@@ -841,6 +842,8 @@ pruner_option_ok(enum spec_pruner p, const char *key)
 {
 	if (strcmp(key, "algorithm") == 0)
 		return 1;
+	if (strcmp(key, "max_epochs") == 0)
+		return p != SPEC_PRUNE_NONE;
 	if (p == SPEC_PRUNE_ASHA)
 		return strcmp(key, "min_epochs") == 0 || strcmp(key, "eta") == 0;
 	if (p == SPEC_PRUNE_MEDIAN)
@@ -858,7 +861,7 @@ parse_pruner(struct spec *s, const cJSON *root, char *err, size_t errlen)
 	};
 	const cJSON *pr, *it;
 	const char *alg;
-	long min_epochs, eta, warmup, min_trials;
+	long min_epochs, eta, warmup, min_trials, max_epochs;
 	int rc, found = 0;
 
 	s->pruner = SPEC_PRUNE_NONE;
@@ -892,8 +895,11 @@ parse_pruner(struct spec *s, const cJSON *root, char *err, size_t errlen)
 	    (rc = get_int(pr, "warmup_epochs", "pruner", 0, 1000000, 0, &warmup,
 			  err, errlen)) < 0 ||
 	    (rc = get_int(pr, "min_trials", "pruner", 1, 1000000, 5,
-			  &min_trials, err, errlen)) < 0)
+			  &min_trials, err, errlen)) < 0 ||
+	    (rc = get_int(pr, "max_epochs", "pruner", 1, 1000000, 0,
+			  &max_epochs, err, errlen)) < 0)
 		return rc;
+	s->prune_max_epochs = (int)max_epochs;
 	s->prune_min_epochs = (int)min_epochs;
 	s->prune_eta = (int)eta;
 	s->prune_warmup = (int)warmup;

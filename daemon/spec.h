@@ -89,6 +89,7 @@ struct spec {
 	int prune_eta;             /* asha: default 3, >= 2 */
 	int prune_warmup;          /* median: epochs never pruned, default 0 */
 	int prune_min_trials;      /* median: completed others needed, def. 5 */
+	int prune_max_epochs;      /* never prune at or past it; 0 = none */
 	double timeout_s;          /* limits.trial_timeout_s; 0 = none */
 	int retries;               /* limits.retries, default 0 */
 	int max_failures;          /* limits.max_failures; 0 = no limit */

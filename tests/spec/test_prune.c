@@ -378,6 +378,58 @@ early_stop_off_and_nan(void)
 	CHECK(prune_early_stop(&s, &me, why, sizeof why) == 1);
 }
 
+/* ---- the epoch budget ------------------------------------------------- */
+
+/* A 3-epoch trial at the 3-epoch rung, or below the median at its last
+ * epoch, has finished: it is not recorded as pruned. */
+static void
+pruners_never_stop_a_trial_at_its_budget(void)
+{
+	struct spec s = mk(1);
+	const double a[] = { 0.9, 0.9, 0.9 }, b[] = { 0.8, 0.8, 0.8 };
+	const double c[] = { 0.85, 0.85, 0.85 }, worst[] = { 0.1, 0.1, 0.1 };
+	struct prune_curve others[] = { C(a, 3, 1), C(b, 3, 1), C(c, 3, 1) };
+	struct prune_curve me = C(worst, 3, 0);
+	char why[256];
+
+	s.pruner = SPEC_PRUNE_ASHA;
+	s.prune_eta = 3;
+	CHECK(prune_asha(&s, &me, others, 3, why, sizeof why) == 1);   /* rung 3 */
+	me.budget = 3;
+	CHECK(prune_asha(&s, &me, others, 3, why, sizeof why) == 0);
+	me.budget = 4;   /* one epoch to go: pruning still saves it */
+	CHECK(prune_asha(&s, &me, others, 3, why, sizeof why) == 1);
+	s.pruner = SPEC_PRUNE_MEDIAN;
+	me.budget = 0;
+	CHECK(prune_median(&s, &me, others, 3, why, sizeof why) == 1);
+	me.budget = 3;
+	CHECK(prune_median(&s, &me, others, 3, why, sizeof why) == 0);
+	me.budget = 2;   /* past its budget (a trainer that ran over) */
+	CHECK(prune_median(&s, &me, others, 3, why, sizeof why) == 0);
+}
+
+static void
+budget_from_epochs_param_and_max_epochs(void)
+{
+	struct spec s = mk(1);
+	cJSON *p = cJSON_Parse("{\"epochs\": 9, \"lr\": 0.1}");
+	cJSON *bad = cJSON_Parse("{\"epochs\": 2.5}");
+	cJSON *none = cJSON_Parse("{\"lr\": 0.1}");
+
+	CHECK(p && bad && none);
+	CHECK(prune_budget(&s, p) == 9);
+	CHECK(prune_budget(&s, bad) == 0);    /* not an epoch count */
+	CHECK(prune_budget(&s, none) == 0);   /* unknown: prune as before */
+	s.prune_max_epochs = 6;
+	CHECK(prune_budget(&s, p) == 6);      /* the smaller of the two */
+	CHECK(prune_budget(&s, none) == 6);
+	s.prune_max_epochs = 20;
+	CHECK(prune_budget(&s, p) == 9);
+	cJSON_Delete(p);
+	cJSON_Delete(bad);
+	cJSON_Delete(none);
+}
+
 int
 main(void)
 {
@@ -399,5 +451,7 @@ main(void)
 	RUN(early_stop_after_patience_epochs);
 	RUN(early_stop_min_delta);
 	RUN(early_stop_off_and_nan);
+	RUN(pruners_never_stop_a_trial_at_its_budget);
+	RUN(budget_from_epochs_param_and_max_epochs);
 	return harness_done();
 }
