@@ -3,8 +3,8 @@
  *
  * A pure module: no clock, no I/O, no global state. What a trial gets
  * depends only on the spec (with its seed), the trial number and, for TPE,
- * the results of the other trials in the order they arrived; so a sweep
- * replayed from its stored spec suggests the same params again.
+ * the results of the other trials (by trial number); so a sweep replayed
+ * from its stored spec suggests the same params again.
  */
 #ifndef SWEEPD_DAEMON_SAMPLER_H
 #define SWEEPD_DAEMON_SAMPLER_H
@@ -46,8 +46,9 @@ struct sampler_obs {
  * fixed (NULL or a partial params object, e.g. an enqueued one) overrides;
  * it is checked with spec_check_params (keys in the space, values the
  * params can take). obs[n_obs] (borrowed; NULL when n_obs is 0) are the
- * other trials of the sweep in the order their results arrived, running
- * ones included; only TPE reads them.
+ * other trials of the sweep in trial-number order (not the order their
+ * results arrived: with parallel > 1 a restart could not replay that),
+ * running ones included; only TPE reads them.
  *
  *  - random: params depend only on (seed, number, param name).
  *  - grid: combination number - 1 - spec_n_enqueued(s) in the order of

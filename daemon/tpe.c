@@ -9,8 +9,8 @@
  * kernel per observation plus a uniform prior. Written from the paper and
  * the behaviour of those libraries; no code of theirs.
  *
- * Everything here is deterministic: the ranking breaks ties by arrival
- * order and all randomness comes from the trial's own generator.
+ * Everything here is deterministic: the ranking breaks ties by trial
+ * number (the order of obs) and all randomness comes from the trial's own generator.
  */
 #include "daemon/tpe.h"
 
@@ -28,7 +28,7 @@
 /* ---- ranking ----------------------------------------------------------- */
 
 struct ranked {
-	int idx;       /* into obs: arrival order */
+	int idx;       /* into obs: trial-number order */
 	int pruned;    /* 0: completed, 1: pruned (ranked after) */
 	int epochs;
 	double loss;   /* the objective turned so that lower is better */
@@ -91,7 +91,7 @@ split(const struct spec *s, const struct sampler_obs *obs, int n_obs,
 }
 
 /*
- * Weights of a group's members, by arrival: the newest RAMP_AFTER at 1,
+ * Weights of a group's members, by trial number: the newest RAMP_AFTER at 1,
  * older ones on a ramp from 1/n up to 1 (Optuna's default_weights), so
  * an early region the search has left counts less.
  */

@@ -25,7 +25,7 @@
 /*
  * Adds every space param of s (constants copied), in spec order, to out
  * (an empty object, borrowed) for trial `number`, learning from obs[n_obs]
- * (borrowed, in the order results arrived). Random draws come from a
+ * (borrowed, in trial-number order, as Optuna orders its trials). Random draws come from a
  * stream seeded by sampler_trial_seed(s->seed, number) only, so the same
  * spec, seed and observations give the same params.
  *
