@@ -36,14 +36,24 @@
 static int report_fd = 1;
 static int use_prefix;
 
-static void
+/* Returns 0, or -1 when the report could not be written. */
+static int
 emit(const char *line)
 {
 	char buf[4096];
 	int n = snprintf(buf, sizeof buf, "%s%s\n", use_prefix ? "SWEEP " : "", line);
 
-	if (write(report_fd, buf, (size_t)n) != n)
-		exit(4);
+	return write(report_fd, buf, (size_t)n) == n ? 0 : -1;
+}
+
+/* Dies by sig for real. Under AddressSanitizer a handler of ASan's (SIGSEGV,
+ * SIGBUS, SIGFPE) would catch it and abort instead (SIGABRT), so the default
+ * action comes back first. */
+static void
+die_by(int sig)
+{
+	signal(sig, SIG_DFL);
+	raise(sig);
 }
 
 static void
@@ -72,32 +82,40 @@ mix(uint64_t z)
 	return z ^ (z >> 31);
 }
 
-int
-main(void)
+/* Mode alloc: the chunks, linked through their first bytes so that they
+ * can be freed (LeakSanitizer counts a lost one as a leak). */
+static void
+free_chunks(void *chunk)
 {
-	const char *ps = getenv("SWEEP_PARAMS");
-	const char *fd = getenv("SWEEP_REPORT_FD");
-	const char *seed_s = getenv("SWEEP_SEED");
-	const char *attempt_s = getenv("SWEEP_ATTEMPT");
-	uint64_t seed = seed_s ? strtoull(seed_s, NULL, 10) : 0;
-	cJSON *p = ps ? cJSON_Parse(ps) : NULL;
-	const cJSON *m;
-	const char *mode = "ok";
-	int epochs, sleep_ms;
-	double x, lr, q;
-	char line[1024];
+	while (chunk) {
+		void *prev = *(void **)chunk;
 
-	if (!p) {
-		fprintf(stderr, "fake_trainer: SWEEP_PARAMS missing or invalid\n");
-		return 2;
+		free(chunk);
+		chunk = prev;
 	}
-	m = cJSON_GetObjectItemCaseSensitive(p, "mode");
-	if (cJSON_IsString(m))
-		mode = m->valuestring;
-	epochs = (int)num(p, "epochs", 5);
-	sleep_ms = (int)num(p, "sleep_ms", 0);
-	x = num(p, "x", 0.5);
-	lr = num(p, "lr", 0.01);
+}
+
+/* Runs the trainer on the params p (borrowed); returns the exit status.
+ * Every path leaves through out, which frees what was allocated. */
+static int
+train(const cJSON *p)
+{
+	const char *attempt_s = getenv("SWEEP_ATTEMPT");
+	const char *seed_s = getenv("SWEEP_SEED");
+	const char *fd = getenv("SWEEP_REPORT_FD");
+	uint64_t seed = seed_s ? strtoull(seed_s, NULL, 10) : 0;
+	const cJSON *m = cJSON_GetObjectItemCaseSensitive(p, "mode");
+	const char *mode = cJSON_IsString(m) ? m->valuestring : "ok";
+	int epochs = (int)num(p, "epochs", 5);
+	int sleep_ms = (int)num(p, "sleep_ms", 0);
+	double x = num(p, "x", 0.5);
+	double lr = num(p, "lr", 0.01);
+	void *chunks = NULL;   /* mode alloc: NULL or owned, see free_chunks */
+	char *big = NULL;      /* mode huge_line: NULL or owned */
+	double q;
+	char line[1024];
+	int rc = 0;
+
 	if (fd)
 		report_fd = atoi(fd);
 	if (strcmp(mode, "stdout") == 0) {
@@ -110,7 +128,8 @@ main(void)
 		signal(SIGTERM, SIG_IGN);
 	if (strcmp(mode, "fail_once") == 0 && attempt_s && atoi(attempt_s) == 1) {
 		fprintf(stderr, "fake_trainer: failing on the first attempt\n");
-		return 3;
+		rc = 3;
+		goto out;
 	}
 	if (strcmp(mode, "close_fd3") == 0)
 		close(report_fd);
@@ -126,9 +145,12 @@ main(void)
 			if (!c) {
 				fprintf(stderr, "fake_trainer: out of memory after "
 					"%d MiB\n", i);
-				return 1;
+				rc = 1;
+				goto out;
 			}
 			memset(c, 1, 1 << 20);   /* touched: really resident */
+			*(void **)c = chunks;
+			chunks = c;
 		}
 	}
 	/* quality peaks at x = 0.3 and lr = 0.01 */
@@ -140,45 +162,56 @@ main(void)
 
 		nap(sleep_ms);
 		if (strcmp(mode, "segv") == 0 && e == 2)
-			raise(SIGSEGV);
+			die_by(SIGSEGV);
 		if (strcmp(mode, "kill") == 0 && e == 2)
 			raise(SIGKILL);
 		if (strcmp(mode, "exit3") == 0 && e == 2) {
 			fprintf(stderr, "fake_trainer: something went wrong\n");
-			return 3;
+			rc = 3;
+			goto out;
 		}
 		if ((strcmp(mode, "hang") == 0 || strcmp(mode, "stall") == 0) && e == 2)
 			for (;;)
 				pause();
 		if (strcmp(mode, "garbage") == 0 && e == 2) {
-			emit("this is not json");
+			rc = emit("this is not json") < 0 ? 4 : 0;
 			nap(2000);
-			return 0;
+			goto out;
 		}
 		if (strcmp(mode, "huge_line") == 0 && e == 2) {
 			size_t n = 100000;
-			char *big = malloc(n + 2);
+			big = malloc(n + 2);
+			if (!big) {
+				rc = 1;
+				goto out;
+			}
 			memset(big, 'a', n);
 			big[n] = '\n';
-			if (write(report_fd, big, n + 1) < 0)
-				return 4;
-			free(big);
+			if (write(report_fd, big, n + 1) < 0) {
+				rc = 4;
+				goto out;
+			}
 			nap(2000);
-			return 0;
+			goto out;
 		}
 		if (strcmp(mode, "flood") == 0) {
 			static char junk[65536];
 			memset(junk, 'x', sizeof junk);
 			for (int i = 0; i < 512; i++) {   /* 32 MiB each way */
 				if (write(1, junk, sizeof junk) < 0 ||
-				    write(2, junk, sizeof junk) < 0)
-					return 4;
+				    write(2, junk, sizeof junk) < 0) {
+					rc = 4;
+					goto out;
+				}
 			}
 		}
 		if ((strcmp(mode, "nan") == 0 || strcmp(mode, "pynan") == 0) && e >= 3) {
 			snprintf(line, sizeof line, "{\"epoch\":%d,\"train_loss\":NaN,"
 				 "\"val_loss\":NaN,\"val_acc\":0.1,\"train_acc\":0.1}", e);
-			emit(line);
+			if (emit(line) < 0) {
+				rc = 4;
+				goto out;
+			}
 			continue;
 		}
 		if (strcmp(mode, "peak") == 0)   /* best at epoch 3, then worse */
@@ -196,13 +229,35 @@ main(void)
 				 "\"val_loss\":%.6f,\"val_acc\":%.6f,\"lr\":%g,"
 				 "\"seconds\":0.001}", e, loss * 0.95, acc + 0.01,
 				 loss, acc, lr);
-		emit(line);
+		if (emit(line) < 0) {
+			rc = 4;
+			goto out;
+		}
 	}
 	if (strcmp(mode, "no_final") == 0)
-		return 0;
+		goto out;
 	snprintf(line, sizeof line, "{\"final\":true,\"best_epoch\":%d,"
 		 "\"test_loss\":0.5,\"test_acc\":%.6f}", epochs, q);
-	emit(line);
+	if (emit(line) < 0)
+		rc = 4;
+out:
+	free(big);
+	free_chunks(chunks);
+	return rc;
+}
+
+int
+main(void)
+{
+	const char *ps = getenv("SWEEP_PARAMS");
+	cJSON *p = ps ? cJSON_Parse(ps) : NULL;
+	int rc;
+
+	if (!p) {
+		fprintf(stderr, "fake_trainer: SWEEP_PARAMS missing or invalid\n");
+		return 2;
+	}
+	rc = train(p);
 	cJSON_Delete(p);
-	return 0;
+	return rc;
 }
