@@ -26,6 +26,10 @@ WORKER = os.environ.get("SWEEP_WORKER", "")
 # error or a definitely lost block. Timeouts are stretched (SLOW).
 VALGRIND = os.environ.get("SWEEPD_VALGRIND", "")
 SLOW = 8 if VALGRIND else 1
+# Set by scripts/sanitize.sh (to the sanitizers' names) when the programs
+# under test are built with AddressSanitizer and UBSan: tests that cannot
+# hold there skip, saying why.
+SANITIZED = os.environ.get("SWEEPD_SANITIZED", "")
 
 
 def daemon_command(args):
