@@ -1,7 +1,15 @@
-"""Counts test cases in meson's testlog.json: the TAP lines of each test
-program ("ok", "not ok", "# SKIP"), or the program itself when it printed
-no TAP. Prints 'N passed, N failed, N skipped'; exit status 1 if any
-failed or nothing ran."""
+"""Counts test cases in meson's testlog.json files: the TAP lines of each
+test program ("ok", "not ok", "# SKIP"), or the program itself when it
+printed no TAP.
+
+    count_tests.py TESTLOG.json [TESTLOG.json ...]
+
+Sums over every file given (scripts/test.sh passes the normal run's and
+the sanitizer run's); a file that cannot be read counts as one failed test,
+so a run that never wrote its log cannot pass unnoticed. With several files
+it prints one line per file, then the total as its last line:
+'N passed, N failed, N skipped'. Exit status 1 if any failed or nothing
+ran."""
 import json
 import re
 import sys
@@ -46,12 +54,22 @@ def count(path):
 
 
 def main():
-    try:
-        p, f, s = count(sys.argv[1])
-    except OSError as e:
-        print("0 passed, 1 failed")
-        print("count_tests: %s" % e, file=sys.stderr)
-        return 1
+    paths = sys.argv[1:]
+    if not paths:
+        print("usage: count_tests.py TESTLOG.json [TESTLOG.json ...]",
+              file=sys.stderr)
+        return 2
+    total = [0, 0, 0]
+    for path in paths:
+        try:
+            c = count(path)
+        except (OSError, ValueError) as e:
+            print("count_tests: %s" % e, file=sys.stderr)
+            c = (0, 1, 0)
+        if len(paths) > 1:
+            print("%s: %d passed, %d failed, %d skipped" % ((path,) + c))
+        total = [a + b for a, b in zip(total, c)]
+    p, f, s = total
     print("%d passed, %d failed, %d skipped" % (p, f, s))
     return 1 if f or p == 0 else 0
 

@@ -4,6 +4,10 @@
 #
 #   ensure_deps [extra-debian-package ...]
 
+# The sanitizer build (scripts/sanitize.sh, gcc's -fsanitize=address,undefined)
+# needs nothing more: libasan8 and libubsan1 come with build-essential
+# (gcc-12 depends on libgcc-12-dev, which depends on them). Clang is needed
+# only for the libFuzzer targets (tests/fuzz/run.sh), not by scripts/test.sh.
 SWEEPD_BUILD_PKGS="build-essential pkg-config meson ninja-build libuv1-dev \
 libsqlite3-dev libcjson-dev zlib1g-dev libopenblas-dev python3"
 
