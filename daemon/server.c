@@ -1,12 +1,19 @@
 /*
  * server.c: the listening socket, client connections and shutdown.
  *
- * Each connection is a small state machine (OPEN -> CLOSING) with its own
- * line buffer for input, capped at 1 MiB, and libuv's write queue for
- * output. A request is handled to completion inside the read callback
- * (ops.c); replies and watch events are queued with uv_write, so a client
- * that does not read only grows its own queue, and a watcher whose queue
- * passes SERVER_WATCH_CAP is dropped.
+ * Each connection is a small state machine with its own line buffer for
+ * input, capped at 1 MiB, and libuv's write queue for output:
+ *
+ *   OPEN     requests are read and answered;
+ *   ENDING   no more requests: what is queued is being written, then the
+ *            write side is shut down (uv_shutdown) and the handle closed;
+ *   CLOSING  uv_close called: anything still queued is cancelled.
+ *
+ * A request is handled to completion inside the read callback (ops.c);
+ * replies and watch events are queued with uv_write, so a client that does
+ * not read only grows its own queue, and a watcher whose queue passes
+ * SERVER_WATCH_CAP is dropped. A client that half-closes (EOF) after its
+ * requests gets every reply before the daemon closes (ENDING).
  */
 #include "daemon/server.h"
 
@@ -27,7 +34,7 @@
 #include "daemon/ops.h"
 #include "daemon/sched.h"
 
-enum conn_state { CONN_OPEN, CONN_CLOSING };
+enum conn_state { CONN_OPEN, CONN_ENDING, CONN_CLOSING };
 
 struct conn {
 	uv_pipe_t pipe;
@@ -94,7 +101,8 @@ on_shutdown(uv_shutdown_t *req, int status)
 
 /* Stops reading and closes c once what is queued for it has been written:
  * uv_close alone would cancel the pending writes, the error reply with
- * them. */
+ * them. Nothing more is queued meanwhile (send_text refuses: a write after
+ * uv_shutdown would fail and close c at once). */
 static void
 conn_end(struct conn *c)
 {
@@ -102,6 +110,7 @@ conn_end(struct conn *c)
 
 	if (c->state != CONN_OPEN)
 		return;
+	c->state = CONN_ENDING;
 	uv_read_stop((uv_stream_t *)&c->pipe);
 	req = malloc(sizeof *req);
 	if (!req || uv_shutdown(req, (uv_stream_t *)&c->pipe, on_shutdown) < 0) {
@@ -228,6 +237,15 @@ alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 	buf->len = sizeof c->srv->readbuf;
 }
 
+/* The client half-closed (EOF): no more requests will come, but the
+ * replies to those it sent may still be queued. End once they are out
+ * (a watcher too: its events stop there). */
+static void
+conn_eof(struct conn *c)
+{
+	conn_end(c);
+}
+
 static void
 on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
 {
@@ -236,6 +254,10 @@ on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
 
 	if (n == 0)
 		return;
+	if (n == UV_EOF) {
+		conn_eof(c);
+		return;
+	}
 	if (n < 0) {
 		conn_close(c);
 		return;

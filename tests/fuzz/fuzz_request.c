@@ -11,7 +11,8 @@
  *  - a socketpair; server_adopt serves one end as a client connection;
  *  - the input is written to the other end, then shutdown(SHUT_WR), while
  *    the loop runs with UV_RUN_NOWAIT and the replies are read, until the
- *    server closes its end (it must, after EOF; a bound catches a hang);
+ *    server closes its end (it must, after EOF, once every reply is
+ *    written; a bound catches a hang); no reply is cut short;
  *  - every reply line is a JSON object with a boolean "ok" (and an
  *    "error" with a known "code" and a non-empty "message" when ok is
  *    false), or an event ({"event":...}); there is exactly one reply per
@@ -281,7 +282,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uv_run(&loop, UV_RUN_NOWAIT);
 	REQUIRE(srv.n_conns == 0);
 
-	/* Complete lines only: a reply cut by the close has no '\n'. */
+	/* After EOF the server writes every reply before it closes: none is
+	 * cut short. */
+	if (rlen > 0 && reply[rlen - 1] != '\n')
+		FAIL("a reply was cut: %zu reply bytes, the last not a "
+		     "newline", rlen);
 	start = 0;
 	for (size_t i = 0; i < rlen; i++) {
 		if (reply[i] != '\n')
