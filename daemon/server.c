@@ -238,11 +238,14 @@ alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 }
 
 /* The client half-closed (EOF): no more requests will come, but the
- * replies to those it sent may still be queued. End once they are out
- * (a watcher too: its events stop there). */
+ * replies to those it sent may still be queued. A last line without its
+ * '\n' is a request too, as in most line protocols (linebuf_feed has held
+ * it to the 1 MiB cap already). End once the replies are out (a watcher
+ * too: its events stop there). */
 static void
 conn_eof(struct conn *c)
 {
+	linebuf_finish(&c->in, on_request_line, c);
 	conn_end(c);
 }
 

@@ -138,17 +138,17 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-/* Request lines the server answers: '\n'-terminated, non-empty once one
- * trailing '\r' is stripped (a last line without '\n' is never read, as
- * the server closes on EOF without flushing a partial line). */
+/* Request lines the server answers: non-empty once one trailing '\r' is
+ * stripped, the last one too when it has no '\n' (at EOF the server takes
+ * it as a request). */
 static int
 count_requests(const uint8_t *data, size_t size)
 {
 	size_t start = 0;
 	int n = 0;
 
-	for (size_t i = 0; i < size; i++) {
-		if (data[i] != '\n')
+	for (size_t i = 0; i <= size; i++) {
+		if (i < size && data[i] != '\n')
 			continue;
 		size_t len = i - start;
 		if (len > 0 && data[i - 1] == '\r')

@@ -2,7 +2,7 @@
 
 A client may half-close its write side once its requests are sent (as
 `printf ... | socat - UNIX:sock` does): it still gets every reply, then the
-daemon closes.
+daemon closes. A last request without its '\\n' is a request.
 """
 import json
 import os
@@ -81,6 +81,48 @@ def _half_closed_watcher_gets_its_reply_then_the_end(d):
         d.wait_sweep(sid)
 
 
+def _last_line_without_newline_is_a_request(d):
+    with d.connect() as s:
+        s.sendall(b'{"id":1,"op":"ping"}')
+        s.shutdown(socket.SHUT_WR)
+        got = replies(read_to_eof(s))
+    assert [r["id"] for r in got] == [1] and got[0]["ok"], got
+
+
+def _last_line_without_newline_follows_the_others(d):
+    with d.connect() as s:
+        s.sendall(b'{"id":1,"op":"ping"}\n{"id":2,"op":"nope"}\r\n'
+                  b'{"id":3,"op":"ping"}')
+        s.shutdown(socket.SHUT_WR)
+        got = replies(read_to_eof(s))
+    assert [r["id"] for r in got] == [1, 2, 3], got
+    assert got[1]["error"]["code"] == "unknown_op", got[1]
+    assert got[2]["ok"], got[2]
+
+
+def _unterminated_last_line_keeps_the_line_cap(d):
+    # 1 MiB + 1 bytes, no newline: refused as too large, not dispatched.
+    line = b'{"id":1,"op":"ping","pad":"' + b"x" * (1 << 20) + b'"}'
+    with d.connect() as s:
+        try:
+            s.sendall(line)
+            s.shutdown(socket.SHUT_WR)
+            got = replies(read_to_eof(s))
+        except (BrokenPipeError, ConnectionResetError):
+            got = None   # closed before everything was sent: also a refusal
+    if got is not None:
+        assert len(got) == 1 and got[0]["error"]["code"] == "too_large", got
+    # Exactly at the cap (1 MiB) and unterminated: a request.
+    pad = (1 << 20) - len(b'{"id":2,"op":"ping","pad":""}')
+    line = b'{"id":2,"op":"ping","pad":"' + b"y" * pad + b'"}'
+    assert len(line) == 1 << 20
+    with d.connect() as s:
+        s.sendall(line)
+        s.shutdown(socket.SHUT_WR)
+        got = replies(read_to_eof(s))
+    assert [r["id"] for r in got] == [2] and got[0]["ok"], got
+
+
 def with_daemon(fn):
     def wrapped():
         d = Daemon().start()
@@ -98,6 +140,9 @@ TESTS = [with_daemon(f) for f in (
     _half_close_after_one_request_gets_the_reply,
     _half_close_gets_every_queued_reply,
     _half_closed_watcher_gets_its_reply_then_the_end,
+    _last_line_without_newline_is_a_request,
+    _last_line_without_newline_follows_the_others,
+    _unterminated_last_line_keeps_the_line_cap,
 )]
 
 if __name__ == "__main__":
