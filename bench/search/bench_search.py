@@ -1,26 +1,31 @@
 #!/usr/bin/env python3
 """Search benchmarks for sweepd (issue 5's figures). Not a test.
 
-  bench/search/bench_search.py synth  BUILD_DIR [--seeds 20] [--trials 50]
+  bench/search/bench_search.py synth  BUILD_DIR [--space 5|10] [--seeds 20] [--trials 50]
       [--parallel 1] [--algos tpe,random] [--out FILE.json]
   /usr/bin/python3 bench/search/bench_search.py optuna BUILD_DIR
-      [--seeds 20] [--trials 50] [--out FILE.json]
+      [--space 5|10] [--seeds 20] [--trials 50] [--out FILE.json]
   bench/search/bench_search.py fashion BUILD_DIR [--seeds 3] [--trials 24]
-      [--parallel 2] [--target 0.88] [--config configs/tpe-asha-fashion.json]
+      [--parallel 2] [--target 0.88[,0.90...]] [--seed-from 1]
+      [--config configs/tpe-asha-fashion.json]
       [--stop-at-target] [--out FILE.json]
 
 synth: sample efficiency on bench/search/synth_objective (a closed-form
-  model of an MLP tuning problem, see its header), run by a real sweepd
+  model of an MLP tuning problem, see its header; --space 5: lr, batch
+  size, activation, optimizer, dropout; --space 10: also width, batchnorm,
+  init, weight decay, input scaling), run by a real sweepd
   (--workers 2) as an external trainer. For each seed and algorithm, one
   sweep of --trials trials; the best objective among trials 1..k (by trial
   number) for k = 10, 25, --trials; median and interquartile range over the
   seeds. Sweeps of parallel 1 are independent of each other, so they run two
-  at a time on one daemon.
+  at a time on one daemon; with --parallel 2 one at a time (each gets both
+  workers).
 
 optuna: the same objective (the same binary, run per trial with the same
   SWEEP_PARAMS / SWEEP_SEED environment and read on stdout) under Optuna's
-  TPESampler (seeded, its defaults, which are also sweepd's except gamma),
-  its TPESampler with sweepd's gamma (the top 25 %) and its RandomSampler.
+  TPESampler (seeded, its defaults, which are also sweepd's), its
+  TPESampler with gamma 0.25 (the top 25 %; sweepd's default before it took
+  Optuna's rule) and its RandomSampler.
   Needs Debian's python3-optuna: run it with /usr/bin/python3.
 
 fashion: time to accuracy with the built-in trainer on Fashion-MNIST: TPE +
@@ -63,6 +68,20 @@ SYNTH_SPACE = {
     "dropout": {"uniform": [0.0, 0.6]},
     "epochs": 12,
 }
+
+# The same with the chapter's other knobs (--space 10): network width,
+# batch normalization, weight initialization, weight decay, input scaling.
+SYNTH10_SPACE = dict(SYNTH_SPACE, **{
+    "units": {"logint": [16, 1024]},
+    "batchnorm": {"choice": [True, False]},
+    "init": {"choice": ["small_normal", "xavier", "he"]},
+    "weight_decay": {"loguniform": [1e-6, 1e-1]},
+    "scaling": {"choice": ["none", "standardize", "minmax"]},
+})
+
+
+def synth_space(args):
+    return SYNTH10_SPACE if args.space == 10 else SYNTH_SPACE
 
 # ---- a daemon on a temporary state dir -----------------------------------
 
@@ -204,12 +223,16 @@ def synth(args):
                 spec = {"name": "synth-%s-%d" % (algo, seed),
                         "trainer": {"command": [exe]},
                         "objective": {"metric": "val_acc", "mode": "max"},
-                        "space": SYNTH_SPACE,
+                        "space": synth_space(args),
                         "search": {"algorithm": algo, "trials": args.trials,
                                    "parallel": args.parallel, "seed": seed}}
                 if algo == "tpe":
                     spec["search"].update(tpe_opts(args))
                 sids[(algo, seed)] = d({"op": "submit", "spec": spec})["sweep_id"]
+                if args.parallel > 1:
+                    # The daemon shares its 2 workers round-robin between
+                    # sweeps: one sweep at a time, or none runs parallel.
+                    d.wait(sids[(algo, seed)], poll=0.05)
         for key, sid in sids.items():
             s = d.wait(sid)
             if s["status"] != "completed":
@@ -235,8 +258,9 @@ def synth(args):
         rows.append(("sweepd %s (parallel %d%s)" % (
             algo, args.parallel, tpe_label(args) if algo == "tpe" else ""),
             per_seed))
-    print_table("synthetic objective, %d seeds x %d trials, sweepd --workers 2 "
-                "(%.0f s wall for all sweeps)" % (args.seeds, args.trials, wall),
+    print_table("synthetic objective (%d knobs), %d seeds x %d trials, sweepd "
+                "--workers 2 (%.0f s wall for all sweeps)" % (
+                    args.space, args.seeds, args.trials, wall),
                 rows, ks, locks)
     if args.out:
         with open(args.out, "w") as f:
@@ -271,11 +295,13 @@ def trial_seed(seed, number):
     return z & ((1 << 53) - 1)
 
 
-def optuna_params(trial):
+def optuna_params(trial, space):
     p = {}
-    for k, v in SYNTH_SPACE.items():
+    for k, v in space.items():
         if not isinstance(v, dict):
             p[k] = v
+        elif "logint" in v:
+            p[k] = trial.suggest_int(k, *v["logint"], log=True)
         elif "loguniform" in v:
             p[k] = trial.suggest_float(k, *v["loguniform"], log=True)
         elif "uniform" in v:
@@ -297,7 +323,7 @@ def optuna_bench(args):
     samplers = {
         "optuna TPESampler (defaults)":
             lambda s: optuna.samplers.TPESampler(seed=s),
-        "optuna TPESampler (gamma = top 25 %, as sweepd)":
+        "optuna TPESampler (gamma = top 25 %)":
             lambda s: optuna.samplers.TPESampler(
                 seed=s, gamma=lambda n: min(math.ceil(0.25 * n), n)),
         "optuna RandomSampler":
@@ -317,7 +343,7 @@ def optuna_bench(args):
             vals = []
 
             def objective(trial):
-                v = run_objective(exe, optuna_params(trial),
+                v = run_objective(exe, optuna_params(trial, synth_space(args)),
                                   trial_seed(seed, trial.number + 1))
                 vals.append(v)
                 return v
@@ -327,8 +353,8 @@ def optuna_bench(args):
             per_seed.append([best_prefix(vals, k) for k in ks])
         rows.append((name, per_seed))
         locks.append(lock_in([raw[name][s]["params"] for s in sorted(raw[name])]))
-    print_table("synthetic objective, %d seeds x %d trials, Optuna %s "
-                "(%.0f s wall)" % (args.seeds, args.trials, optuna.__version__,
+    print_table("synthetic objective (%d knobs), %d seeds x %d trials, Optuna %s "
+                "(%.0f s wall)" % (args.space, args.seeds, args.trials, optuna.__version__,
                                    time.time() - t0), rows, ks, locks)
     if args.out:
         with open(args.out, "w") as f:
@@ -339,7 +365,7 @@ def optuna_bench(args):
 # ---- part 3: time to accuracy on Fashion-MNIST ---------------------------
 
 
-def time_to_target(d, sid, target):
+def time_to_target(d, sid, targets):
     """When the sweep first had an epoch with val_acc >= target, in seconds
     from the first trial's start: (at, lower, trial, epoch, ended_at) or
     None. The database has no per-epoch timestamps, so the time of the
@@ -355,25 +381,26 @@ def time_to_target(d, sid, target):
     trials = d({"op": "trials", "sweep": sid})["trials"]
     t_start = min(t["started_at"] for t in trials if t.get("started_at"))
     t_end = max(t["ended_at"] for t in trials if t.get("ended_at"))
-    hit = None
+    hits = {target: None for target in targets}
     for t in trials:
         if not t.get("started_at") or not t.get("ended_at"):
             continue
         full = d({"op": "trial", "sweep": sid, "number": t["number"]})["trial"]
         curve = sorted(full.get("curve", []), key=lambda ep: ep["epoch"])
         secs = [ep.get("seconds") or 0.0 for ep in curve]
-        for i, ep in enumerate(curve):
-            va = ep.get("val_acc")
-            if va is not None and va >= target:
-                at = full["ended_at"] - sum(secs[i + 1:]) - t_start
-                lower = full["started_at"] + sum(secs[:i + 1]) - t_start
-                upper = full["ended_at"] - t_start
-                if hit is None or at < hit[0]:
-                    hit = (at, lower, t["number"], ep["epoch"], upper)
-                break
+        for target in targets:
+            for i, ep in enumerate(curve):
+                va = ep.get("val_acc")
+                if va is not None and va >= target:
+                    at = full["ended_at"] - sum(secs[i + 1:]) - t_start
+                    lower = full["started_at"] + sum(secs[:i + 1]) - t_start
+                    upper = full["ended_at"] - t_start
+                    if hits[target] is None or at < hits[target][0]:
+                        hits[target] = (at, lower, t["number"], ep["epoch"], upper)
+                    break
     best = max((t["objective"] for t in trials
                 if t.get("objective") is not None), default=float("nan"))
-    return hit, t_end - t_start, best, trials
+    return hits, t_end - t_start, best, trials
 
 
 def wait_target(d, sid, target, poll=0.5):
@@ -399,7 +426,7 @@ def fashion(args):
                                           "tpe-asha-fashion.json")) as f:
         base = json.load(f)
     results = {}
-    for seed in range(1, args.seeds + 1):
+    for seed in range(args.seed_from, args.seed_from + args.seeds):
         for name in args.algos.split(","):
             spec = json.loads(json.dumps(base))
             spec["name"] = "fashion-%s-%d" % (name, seed)
@@ -418,47 +445,84 @@ def fashion(args):
                 t0 = time.time()
                 sid = d({"op": "submit", "spec": spec})["sweep_id"]
                 if args.stop_at_target:
-                    s = wait_target(d, sid, args.target)
+                    s = wait_target(d, sid, max(args.targets))
                 else:
                     s = d.wait(sid, poll=2)
                 wall = time.time() - t0
-                hit, total, best, trials = time_to_target(d, sid, args.target)
+                hits, total, best, trials = time_to_target(d, sid, args.targets)
             finally:
                 d.close()
             n_pruned = sum(t["status"] == "pruned" for t in trials)
             results.setdefault(name, []).append({
                 "seed": seed, "status": s["status"], "wall": wall,
-                "total": total, "best": best, "hit": hit, "pruned": n_pruned,
+                "total": total, "best": best, "hits": hits, "pruned": n_pruned,
                 "trials": [{k: t.get(k) for k in ("number", "status", "objective",
                                                   "params", "started_at",
                                                   "ended_at", "best_epoch")}
                            for t in trials]})
-            print("seed %d %-8s: %s, best %.4f, %d pruned, sweep %.0f s, "
-                  "reached %.2f: %s" % (
-                      seed, name, s["status"], best, n_pruned, total, args.target,
-                      "at %.1f s (>= %.1f s; trial %d epoch %d; its ended_at %.1f s)" %
-                      (hit[0], hit[1], hit[2], hit[3], hit[4]) if hit else
-                      "not reached (> %.0f s)" % total), flush=True)
+            print("seed %d %-8s: %s, best %.4f, %d pruned, sweep %.0f s" % (
+                seed, name, s["status"], best, n_pruned, total), flush=True)
+            for target, hit in hits.items():
+                print("    reached %.3f: %s" % (
+                    target, "at %.1f s (>= %.1f s; trial %d epoch %d; its "
+                    "ended_at %.1f s)" % hit if hit else
+                    "not reached (> %.0f s)" % total), flush=True)
             if args.out:
                 with open(args.out, "w") as f:
-                    json.dump(results, f)
+                    json.dump({n: [dict(r, hits={str(k): v for k, v in
+                                                  r["hits"].items()})
+                                   for r in rs] for n, rs in results.items()},
+                              f)
+    for target in args.targets:
+        print_target_table(results, target)
+
+
+def print_target_table(results, target):
+    """Time to one target per seed and its median. A sweep that never got
+    there has no time: it counts as infinite (it used up its trial budget
+    without reaching the target; counting its span instead would favour
+    the search that gives up sooner)."""
     print()
-    print("| search | time to %.2f per seed (s) | median (s) | median by ended_at (s) | best val_acc (median) | sweep span (median, s) |" % args.target)
+    print("| search | time to %.3f per seed (s) | median (s) | median by ended_at (s) | best val_acc (median) | sweep span (median, s) |" % target)
     print("| --- | --- | --- | --- | --- | --- |")
     med = {}
     for name, rs in results.items():
-        ep = [r["hit"][0] if r["hit"] else r["total"] for r in rs]
-        up = [r["hit"][4] if r["hit"] else r["total"] for r in rs]
-        cells = ", ".join("%.1f" % r["hit"][0] if r["hit"]
-                          else "not reached (> %.0f)" % r["total"] for r in rs)
+        hits = [r["hits"][target] for r in rs]
+        ep = [h[0] if h else math.inf for h in hits]
+        up = [h[4] if h else math.inf for h in hits]
+        cells = ", ".join("%.1f (trial %d)" % (h[0], h[2]) if h
+                          else "not reached (%s, %.0f s)" % (r["status"], r["total"])
+                          for h, r in zip(hits, rs))
         med[name] = (statistics.median(ep), statistics.median(up))
         print("| %s | %s | %.1f | %.1f | %.4f | %.0f |" % (
             name, cells, med[name][0], med[name][1],
             statistics.median(r["best"] for r in rs),
             statistics.median(r["total"] for r in rs)))
     if "tpe+asha" in med and "random" in med:
-        print("\nspeed-up (random / tpe+asha, medians): %.2fx; %.2fx by ended_at" % (med["random"][0] / med["tpe+asha"][0],
-                                     med["random"][1] / med["tpe+asha"][1]))
+        def ratio(a, b):
+            if math.isinf(a) and math.isinf(b):
+                return "- (neither median reached it)"
+            if math.isinf(b):
+                return "< 1 (tpe+asha's median did not reach it)"
+            if math.isinf(a):
+                return "unbounded (random's median did not reach it)"
+            return "%.2fx" % (a / b)
+        print("\nspeed-up to %.3f (random / tpe+asha, medians): %s; %s by "
+              "ended_at" % (target, ratio(med["random"][0], med["tpe+asha"][0]),
+                            ratio(med["random"][1], med["tpe+asha"][1])))
+
+
+def fashion_tables(path, targets):
+    """The tables of a saved --out file (of one or several runs)."""
+    results = {}
+    for p in path.split(","):
+        with open(p) as f:
+            for name, rs in json.load(f).items():
+                for r in rs:
+                    r["hits"] = {float(k): v for k, v in r["hits"].items()}
+                results.setdefault(name, []).extend(rs)
+    for target in targets or sorted(results["random"][0]["hits"]):
+        print_target_table(results, target)
 
 
 def main():
@@ -474,13 +538,21 @@ def main():
     ap.add_argument("--n-candidates", type=int)
     ap.add_argument("--multivariate", action="store_true",
                     help="optuna: only Optuna's multivariate TPE (a reference)")
-    ap.add_argument("--target", type=float, default=0.88)
+    ap.add_argument("--target", default="0.88",
+                    help="fashion: val_acc target(s), comma-separated")
+    ap.add_argument("--seed-from", type=int, default=1,
+                    help="fashion: first seed (seeds seed-from.. seed-from+seeds-1)")
     ap.add_argument("--config", help="fashion: a spec file to start from "
                     "(its search is replaced)")
     ap.add_argument("--stop-at-target", action="store_true",
                     help="fashion: cancel a sweep once it reached --target "
                     "(saves the rest of its budget; its time to target is "
                     "unchanged, its best and sweep time are then partial)")
+    ap.add_argument("--space", type=int, choices=[5, 10], default=5,
+                    help="synth/optuna: the five-knob space or the ten-knob "
+                    "one (SYNTH10_SPACE)")
+    ap.add_argument("--tables", metavar="OUT.json[,OUT2.json]",
+                    help="fashion: only print the tables of saved --out files")
     ap.add_argument("--out")
     args = ap.parse_args()
     args.build = os.path.abspath(args.build)
@@ -499,7 +571,11 @@ def main():
         args.trials = args.trials or 24
         args.parallel = args.parallel or 2
         args.algos = args.algos or "tpe+asha,random"
-        fashion(args)
+        args.targets = sorted(float(t) for t in args.target.split(","))
+        if args.tables:
+            fashion_tables(args.tables, args.targets)
+        else:
+            fashion(args)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,13 @@
  *   optimizer   sgd|momentum|adam|rmsprop          [adam]
  *   dropout     number in [0, 1)  [0]
  *   epochs      integer 1..1000   [12]
+ * and the chapter's other knobs, each without effect when absent (so the
+ * five-knob space above gives the same curves as before they existed):
+ *   units         hidden width, integer >= 1
+ *   batchnorm     true|false
+ *   init          small_normal|xavier|he
+ *   weight_decay  number >= 0
+ *   scaling       none|standardize|minmax   (of the input pixels)
  *
  * The model, with d = log10(lr) - log10(lr*), the distance in decades from
  * the optimizer's best learning rate:
@@ -36,8 +43,24 @@
  *     curve overfits after epoch 4 + 20 dropout (val_acc falls 0.003 (1 -
  *     dropout) per epoch);
  *   - noise: N(0, 0.002) per epoch, seeded by SWEEP_SEED.
+ * The other knobs (bench_search.py's ten-knob space):
+ *   - units: the plateau loses 0.012 per halving below 256 (too small a
+ *     network underfits); above 256 the curve overfits earlier, 2 epochs
+ *     per doubling (a big net needs its dropout or weight decay);
+ *   - batchnorm: the stable lr window is 1.5x wider (so is the distance to
+ *     divergence), learning 1.3x faster, sigmoid/tanh no longer slowed by
+ *     sgd/momentum (no vanishing gradients), the plateau +0.003;
+ *   - init: he suits relu/elu, xavier tanh/sigmoid; the other one learns
+ *     at 0.8 the speed and loses 0.002; small_normal learns at half the
+ *     speed without batchnorm (signals shrink layer by layer);
+ *   - weight_decay: 1e-5..1e-3 delays overfitting by 4 epochs; above 1e-3
+ *     the plateau loses 0.03 per decade squared (underfitting);
+ *   - scaling: raw pixels ("none", 0..255) make gradients ~100x larger:
+ *     the best lr moves two decades down and the plateau loses 0.01;
+ *     minmax loses 0.002 against standardize.
  * The best reachable val_acc is about 0.915 (adam, elu, small batch, lr at
- * its optimum, dropout 0.4).
+ * its optimum, dropout 0.4) in the five-knob space, 0.918 with
+ * batchnorm in the ten-knob one.
  */
 #include <math.h>
 #include <stdint.h>
@@ -103,12 +126,15 @@ main(void)
 	static const char *const acts[] = { "relu", "elu", "tanh", "sigmoid" };
 	static const double act_peak[] = { 0.0, 0.002, -0.008, -0.025 };
 	static const double act_drop[] = { 0.3, 0.3, 0.15, 0.05 };
+	static const char *const inits[] = { "small_normal", "xavier", "he" };
+	static const char *const scalings[] = { "none", "standardize", "minmax" };
 	const char *ps = getenv("SWEEP_PARAMS"), *fd = getenv("SWEEP_REPORT_FD");
 	const char *seed = getenv("SWEEP_SEED");
 	cJSON *p = ps ? cJSON_Parse(ps) : NULL;
 	FILE *out = stdout;
 	double lr, bs, drop, d, w, peak, speed, best = -1, q, drop_best, overfit_at;
-	int opt, act, epochs, best_epoch = 0, diverged;
+	double units, wd;
+	int opt, act, epochs, best_epoch = 0, diverged, bn, init, scaling;
 
 	if (!p || !cJSON_IsObject(p)) {
 		fprintf(stderr, "synth_objective: SWEEP_PARAMS is not a JSON object\n");
@@ -120,8 +146,15 @@ main(void)
 	epochs = (int)num(p, "epochs", 12);
 	opt = pick(str(p, "optimizer", "adam"), opts, 4);
 	act = pick(str(p, "activation", "relu"), acts, 4);
+	units = num(p, "units", 256);
+	wd = num(p, "weight_decay", 0);
+	bn = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "batchnorm"));
+	init = cJSON_HasObjectItem(p, "init") ?
+	       pick(str(p, "init", ""), inits, 3) : 3;   /* 3: absent */
+	scaling = pick(str(p, "scaling", "standardize"), scalings, 3);
 	if (!(lr > 0) || !(bs >= 1) || !(drop >= 0 && drop < 1) || epochs < 1 ||
-	    epochs > 1000 || opt < 0 || act < 0) {
+	    epochs > 1000 || opt < 0 || act < 0 || !(units >= 1) || !(wd >= 0) ||
+	    init < 0 || scaling < 0) {
 		fprintf(stderr, "synth_objective: bad params %s\n", ps);
 		return 2;
 	}
@@ -135,7 +168,9 @@ main(void)
 	rng_state = seed ? strtoull(seed, NULL, 10) : 1;
 
 	d = log10(lr) - log10(opt_lr[opt] * sqrt(bs / 64.0));
-	w = opt_w[opt];
+	if (scaling == 0)
+		d += 2;   /* raw pixels: the best lr is two decades lower */
+	w = opt_w[opt] * (bn ? 1.5 : 1.0);
 	diverged = d > 3 * w;
 	q = d > 0 ? exp(-0.5 * (d / w) * (d / w)) : 1.0;
 	peak = opt_peak[opt] + act_peak[act] - 0.003 * fmax(0, log2(bs / 128.0));
@@ -143,9 +178,30 @@ main(void)
 	peak -= 0.15 * (drop - drop_best) * (drop - drop_best);
 	peak -= 0.35 * (1 - q);
 	speed = 0.7 * pow(10, 0.8 * fmin(d, 0)) * (1 - 0.5 * drop);
-	if (act == 3 && opt <= 1)
+	if (act == 3 && opt <= 1 && !bn)
 		speed /= 3;
 	overfit_at = 4 + 20 * drop;
+	/* The ten-knob space's knobs; none of this applies when absent. */
+	peak -= 0.012 * fmax(0, log2(256 / units));
+	overfit_at -= 2 * fmax(0, log2(units / 256));
+	if (bn) {
+		speed *= 1.3;
+		peak += 0.003;
+	}
+	if (init == 0 && !bn)
+		speed *= 0.5;
+	if ((init == 1 && act <= 1) || (init == 2 && act >= 2)) {
+		speed *= 0.8;
+		peak -= 0.002;
+	}
+	if (wd >= 1e-5 && wd <= 1e-3)
+		overfit_at += 4;
+	if (wd > 1e-3)
+		peak -= 0.03 * (log10(wd) + 3) * (log10(wd) + 3);
+	if (scaling == 0)
+		peak -= 0.01;
+	else if (scaling == 2)
+		peak -= 0.002;
 
 	for (int e = 1; e <= epochs; e++) {
 		double acc, tacc, vloss, tloss;
