@@ -321,14 +321,15 @@ on_report_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
 }
 
 /* stdout may carry "SWEEP " report lines among anything else the trainer
- * prints; an overlong line that is not a report is skipped, not an error. */
+ * prints; an overlong line that is not a report is skipped, not an error.
+ * The chunk is fed one line at a time: linebuf drops the rest of a chunk
+ * after an overlong line, and the report lines after it must survive. */
 static void
 on_out_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
 {
 	struct trial *t = st->data;
 	const char *p = buf->base;
 	size_t len = n > 0 ? (size_t)n : 0;
-	int rc;
 
 	if (n < 0) {
 		if (!t->out_skipping)
@@ -337,27 +338,24 @@ on_out_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
 		return;
 	}
 	while (len > 0) {
-		if (t->out_skipping) {
-			const char *nl = memchr(p, '\n', len);
-			if (!nl)
-				return;
-			t->out_skipping = 0;
-			len -= (size_t)(nl + 1 - p);
-			p = nl + 1;
-			continue;
-		}
-		rc = linebuf_feed(&t->out_lb, p, len, on_stdout_line, t);
+		const char *nl = memchr(p, '\n', len);
+		size_t seg = nl ? (size_t)(nl + 1 - p) : len;
+		int rc = 0;
+
+		if (t->out_skipping)   /* the tail of an overlong line */
+			t->out_skipping = !nl;
+		else
+			rc = linebuf_feed(&t->out_lb, p, seg, on_stdout_line, t);
 		if (rc == -E2BIG) {
-			/* The pending line is too long to be a report: drop it. */
-			linebuf_free(&t->out_lb);
-			linebuf_init(&t->out_lb, REPORT_MAX_LINE);
-			t->out_skipping = 1;
-			/* linebuf consumed all of p: the rest of this line is gone
-			 * with it, so skip up to the next newline in later reads. */
+			/* Too long to be a report: dropped (linebuf is empty
+			 * again); without its newline yet, its tail follows. */
+			t->out_skipping = !nl;
 		} else if (rc < 0) {
 			close_pipe(t, &t->out);
+			return;
 		}
-		return;
+		p += seg;
+		len -= seg;
 	}
 }
 

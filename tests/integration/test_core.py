@@ -183,6 +183,18 @@ def _stdout_prefixed_reports_work(d):
     assert s["status"] == "completed" and t["status"] == "completed", t
 
 
+def _stdout_report_after_an_overlong_line_is_kept(d):
+    # The trainer's own 100,000-byte line (over the 64 KiB report cap, not a
+    # report) arrives in the same write as epoch 2's report: the long line is
+    # skipped, no report is.
+    sid = d.submit(fake_spec(trials=1, params={"mode": "noisy_stdout",
+                                               "epochs": 4}))
+    assert d.wait_sweep(sid)["status"] == "completed"
+    t = d.ok({"op": "trial", "sweep": sid, "number": 1})["trial"]
+    assert [ep["epoch"] for ep in t["curve"]] == [1, 2, 3, 4], t["curve"]
+    assert t["status"] == "completed", t
+
+
 def _watch_streams_events_until_the_end(d):
     sid = d.submit(fake_spec(trials=2, parallel=1, params={"sleep_ms": 50}))
     from sweeplib import read_line
@@ -239,7 +251,8 @@ TESTS = [with_daemon(f) for f in [
     _spec_errors_name_the_field, _parallel_bounds_concurrency,
     _retries_rerun_a_failed_trial, _max_failures_fails_the_sweep,
     _cancel_stops_running_trials, _pause_starts_no_new_trials,
-    _stdout_prefixed_reports_work, _watch_streams_events_until_the_end,
+    _stdout_prefixed_reports_work, _stdout_report_after_an_overlong_line_is_kept,
+    _watch_streams_events_until_the_end,
     _search_trials_is_a_total, _second_daemon_on_the_same_dir_is_refused,
     _stats_reports_the_daemon, _shutdown_op_stops_the_daemon]]
 TESTS.insert(8, with_daemon(_sweeps_share_workers_round_robin, workers=2))

@@ -9,7 +9,10 @@
  *                                 huge_line | no_final | nan | pynan | flood |
  *                                 fork | close_fd3 | stdout | no_metric |
  *                                 stall | ignore_term | fail_once | peak |
- *                                 alloc | nice
+ *                                 alloc | nice | noisy_stdout
+ *                                 (noisy_stdout: reports on stdout, and
+ *                                 before epoch 2's a 100,000-byte line of
+ *                                 its own output in the same write)
  *   alloc_mb   (int, default 64)  mode alloc: malloc and touch this many MiB
  *                                 before epoch 1 (exit 1 with "out of
  *                                 memory" on stderr when malloc fails)
@@ -118,7 +121,7 @@ train(const cJSON *p)
 
 	if (fd)
 		report_fd = atoi(fd);
-	if (strcmp(mode, "stdout") == 0) {
+	if (strcmp(mode, "stdout") == 0 || strcmp(mode, "noisy_stdout") == 0) {
 		report_fd = 1;
 		use_prefix = 1;
 		printf("some ordinary output\n");
@@ -229,6 +232,22 @@ train(const cJSON *p)
 				 "\"val_loss\":%.6f,\"val_acc\":%.6f,\"lr\":%g,"
 				 "\"seconds\":0.001}", e, loss * 0.95, acc + 0.01,
 				 loss, acc, lr);
+		if (strcmp(mode, "noisy_stdout") == 0 && e == 2) {
+			size_t n = 100000;
+			int k;
+			big = malloc(n + sizeof line + 16);
+			if (!big) {
+				rc = 1;
+				goto out;
+			}
+			memset(big, 'a', n);
+			k = snprintf(big + n, sizeof line + 16, "\nSWEEP %s\n", line);
+			if (write(report_fd, big, n + (size_t)k) != (ssize_t)(n + (size_t)k)) {
+				rc = 4;
+				goto out;
+			}
+			continue;
+		}
 		if (emit(line) < 0) {
 			rc = 4;
 			goto out;
