@@ -51,6 +51,8 @@ struct tpe_parzen {
 	double *w;           /* owned [n], sums to 1 */
 	double *wz;          /* owned [n]: w / Z, Z the kernel's mass in range */
 	double *lc;          /* owned [n]: log(w / (sigma sqrt(2 pi) Z)) */
+	double *scratch;     /* owned [n]: per-kernel terms of one evaluation
+			      * (so tpe_parzen_logpdf is not reentrant) */
 	double lo, hi;       /* internal bounds */
 };
 
