@@ -696,7 +696,7 @@ show_stats(FILE *out, const cJSON *r)
 		{ "open_fds", "open fds" }, { "running", "running" },
 		{ "queued", "queued" }, { "trials_run", "trials run" },
 		{ "sweeps_active", "sweeps active" }, { "clients", "clients" },
-		{ "workers", "workers" },
+		{ "paused_clients", "paused clients" }, { "workers", "workers" },
 	};
 	char buf[FMT_NUM_MAX];
 	const int w = 15;   /* "sweeps active" and a gap */
@@ -707,6 +707,9 @@ show_stats(FILE *out, const cJSON *r)
 		if (fmt_jget(r, counters[i].key))
 			kv_w(out, w, counters[i].label,
 			   fmt_jnumber(buf, sizeof buf, fmt_jget(r, counters[i].key), "-"));
+	if (fmt_jget(r, "queued_output_bytes"))
+		kv_w(out, w, "output queued", fmt_kib(buf, sizeof buf,
+		     fmt_jnum(r, "queued_output_bytes", NAN) / 1024));
 	show_storage(out, w, r);
 	return 0;
 }

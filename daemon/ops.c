@@ -447,7 +447,8 @@ static int
 op_stats(struct op_ctx *ctx)
 {
 	struct server *s = ctx->srv;
-	int queued = 0, active = 0;
+	int queued = 0, active = 0, paused;
+	size_t out;
 
 	for (struct sweep *sw = s->sweeps; sw; sw = sw->next) {
 		active++;
@@ -462,6 +463,9 @@ op_stats(struct op_ctx *ctx)
 	cJSON_AddNumberToObject(ctx->reply, "trials_run", (double)s->trials_run);
 	cJSON_AddNumberToObject(ctx->reply, "sweeps_active", active);
 	cJSON_AddNumberToObject(ctx->reply, "clients", s->n_conns);
+	server_output_stats(s, &paused, &out);
+	cJSON_AddNumberToObject(ctx->reply, "paused_clients", paused);
+	cJSON_AddNumberToObject(ctx->reply, "queued_output_bytes", (double)out);
 	cJSON_AddNumberToObject(ctx->reply, "workers", s->workers);
 	cJSON_AddItemToObject(ctx->reply, "storage", storage_json(s));
 	return 0;

@@ -10,10 +10,14 @@
  *   CLOSING  uv_close called: anything still queued is cancelled.
  *
  * A request is handled to completion inside the read callback (ops.c);
- * replies and watch events are queued with uv_write, so a client that does
- * not read only grows its own queue, and a watcher whose queue passes
- * SERVER_WATCH_CAP is dropped. A client that half-closes (EOF) after its
- * requests gets every reply before the daemon closes (ENDING).
+ * replies and watch events are queued with uv_write. While more than
+ * SERVER_OUT_HIGH of a connection's output is unsent, its requests are no
+ * longer read (uv_read_stop, and the rest of the chunk at hand is held):
+ * a client that sends requests without reading the replies stalls only
+ * itself, at about one reply's worth of memory; reading resumes once it
+ * has read enough. A watcher whose queue passes SERVER_WATCH_CAP is
+ * dropped. A client that half-closes (EOF) after its requests gets every
+ * reply before the daemon closes (ENDING).
  */
 #include "daemon/server.h"
 
@@ -43,6 +47,10 @@ struct conn {
 	enum conn_state state;
 	struct linebuf in;            /* request lines, SERVER_MAX_LINE cap */
 	int64_t watch_sweep;          /* 0: not watching */
+	int paused;                   /* not reading: output over SERVER_OUT_HIGH */
+	char *held;                   /* NULL or owned: bytes read but not yet fed
+	                               * to `in` when it paused; <= readbuf */
+	size_t held_len;              /* bytes in held */
 };
 
 struct write_req {
@@ -68,6 +76,7 @@ on_conn_closed(uv_handle_t *h)
 	struct conn *c = h->data;
 
 	linebuf_free(&c->in);
+	free(c->held);
 	free(c);
 }
 
@@ -87,6 +96,15 @@ conn_close(struct conn *c)
 		c->next->prev = c->prev;
 	s->n_conns--;
 	uv_close((uv_handle_t *)&c->pipe, on_conn_closed);
+}
+
+/* Whether c has more output pending than it may have while its requests
+ * are read. */
+static int
+conn_over(struct conn *c)
+{
+	return uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe) >
+	       SERVER_OUT_HIGH;
 }
 
 static void
@@ -119,16 +137,20 @@ conn_end(struct conn *c)
 	}
 }
 
+static void conn_resume(struct conn *c);
+
 static void
 on_write(uv_write_t *req, int status)
 {
 	struct write_req *w = (struct write_req *)req;
 	struct conn *c = req->handle->data;
 
+	free(w);
 	/* A client that went away mid-reply costs only its own connection. */
 	if (status < 0 && status != UV_ECANCELED)
 		conn_close(c);
-	free(w);
+	else if (c->paused && c->state == CONN_OPEN && !conn_over(c))
+		conn_resume(c);
 }
 
 static int
@@ -170,6 +192,18 @@ server_send(struct conn *c, const cJSON *obj)
 	rc = send_text(c, text, strlen(text));
 	cJSON_free(text);
 	return rc;
+}
+
+void
+server_output_stats(const struct server *s, int *paused, size_t *queued)
+{
+	*paused = 0;
+	*queued = 0;
+	for (const struct conn *c = s->conns; c; c = c->next) {
+		*paused += c->paused;
+		*queued += uv_stream_get_write_queue_size(
+			(const uv_stream_t *)&c->pipe);
+	}
 }
 
 int
@@ -249,11 +283,87 @@ conn_eof(struct conn *c)
 	conn_end(c);
 }
 
+/* Stops reading from c and keeps the n bytes of data not fed yet (data
+ * may point into c->held: the caller frees the old buffer). */
+static void
+conn_pause(struct conn *c, const char *data, size_t n)
+{
+	char *keep = NULL;
+
+	if (n > 0) {
+		keep = malloc(n);
+		if (!keep) {
+			conn_close(c);
+			return;
+		}
+		memcpy(keep, data, n);
+	}
+	c->held = keep;
+	c->held_len = n;
+	if (!c->paused) {
+		c->paused = 1;
+		uv_read_stop((uv_stream_t *)&c->pipe);
+	}
+}
+
+/*
+ * Feeds n bytes read from c to its line splitter, which dispatches every
+ * complete request. One line at a time: once c's pending output passes
+ * SERVER_OUT_HIGH, the rest is held and reading stops, so a chunk full of
+ * requests cannot queue a reply for each of them.
+ */
+static void
+conn_feed(struct conn *c, const char *data, size_t n)
+{
+	while (n > 0 && c->state == CONN_OPEN && !conn_over(c)) {
+		const char *nl = memchr(data, '\n', n);
+		size_t take = nl ? (size_t)(nl - data) + 1 : n;
+		int rc = linebuf_feed(&c->in, data, take, on_request_line, c);
+
+		if (rc == -E2BIG) {
+			ops_reply_error(c, NULL, "too_large",
+					"request line longer than 1 MiB");
+			conn_end(c);
+			return;
+		}
+		if (rc < 0) {
+			/* -ENOMEM; or -EPIPE: the request ended c (shutdown)
+			 * or closed it already. */
+			if (c->state == CONN_OPEN)
+				conn_close(c);
+			return;
+		}
+		data += take;
+		n -= take;
+	}
+	if (c->state == CONN_OPEN && (n > 0 || conn_over(c)))
+		conn_pause(c, data, n);
+}
+
+static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf);
+
+/* c's pending output went down to SERVER_OUT_HIGH: feeds what was held,
+ * then reads again unless that paused it anew. */
+static void
+conn_resume(struct conn *c)
+{
+	char *held = c->held;
+	size_t len = c->held_len;
+
+	c->held = NULL;
+	c->held_len = 0;
+	c->paused = 0;
+	conn_feed(c, held, len);
+	free(held);
+	if (c->state == CONN_OPEN && !c->paused &&
+	    uv_read_start((uv_stream_t *)&c->pipe, alloc_cb, on_read) < 0)
+		conn_close(c);
+}
+
 static void
 on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
 {
 	struct conn *c = st->data;
-	int rc;
 
 	if (n == 0)
 		return;
@@ -265,14 +375,7 @@ on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
 		conn_close(c);
 		return;
 	}
-	rc = linebuf_feed(&c->in, buf->base, (size_t)n, on_request_line, c);
-	if (rc == -E2BIG) {
-		ops_reply_error(c, NULL, "too_large",
-				"request line longer than 1 MiB");
-		conn_end(c);
-	} else if (rc < 0) {
-		conn_close(c);
-	}
+	conn_feed(c, buf->base, (size_t)n);
 }
 
 /* Refuses peers of another uid: the socket is the daemon's whole access

@@ -21,6 +21,11 @@ struct conn;
 
 #define SERVER_MAX_LINE   (1u << 20)   /* request line cap: 1 MiB */
 #define SERVER_WATCH_CAP  (8u << 20)   /* pending output that ends a watcher */
+/* Pending output past which a connection's requests are no longer read
+ * until the client has read enough of its replies (backpressure): a client
+ * that sends requests and never reads stalls itself, holding about this
+ * much plus one reply, whatever it sends. */
+#define SERVER_OUT_HIGH   (1u << 20)
 
 struct server_config {
 	const char *state_dir;     /* absolute; created 0700 by main */
@@ -90,6 +95,10 @@ void server_broadcast(struct server *s, int64_t sweep_id, const cJSON *event);
 int server_has_watchers(struct server *s, int64_t sweep_id);
 /* Marks c as watching sweep_id. */
 void server_watch(struct conn *c, int64_t sweep_id);
+/* For `stats`: connections whose requests are not read while their pending
+ * output is over SERVER_OUT_HIGH, and the bytes of output pending over all
+ * connections. */
+void server_output_stats(const struct server *s, int *paused, size_t *queued);
 
 /* Test seam (fuzzing, unit tests): serves fd, one end of a connected
  * socket pair, as a client connection, without the uid check. The server

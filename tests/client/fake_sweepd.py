@@ -245,7 +245,8 @@ def answer(req):
     if op == "stats":
         return {"ok": True, "uptime_s": 3725, "rss_kb": 12595, "open_fds": 14,
                 "running": 2, "queued": 6, "trials_run": 40,
-                "sweeps_active": 1, "clients": 1, "workers": 2}, [], False
+                "sweeps_active": 1, "clients": 1, "paused_clients": 0,
+                "queued_output_bytes": 1536, "workers": 2}, [], False
     if op == "shutdown":
         return {"ok": True}, [], False
     sid, e = sweep_id(req)

@@ -456,7 +456,8 @@ def stats_and_shutdown():
                       "  open fds       14\n", "  running        2\n",
                       "  queued         6\n", "  trials run     40\n",
                       "  sweeps active  1\n", "  clients        1\n",
-                      "  workers        2\n"])
+                      "  paused clients 0\n", "  workers        2\n",
+                      "  output queued  2 KiB\n"])
     p = FAKE.ctl("stats", "--json")
     expect(p, 0)
     json_is_what_was_sent(p, "stats")

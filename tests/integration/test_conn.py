@@ -1,8 +1,11 @@
-"""Client connections: what a client gets at the end of its input.
+"""Client connections: the end of a client's input, and backpressure.
 
 A client may half-close its write side once its requests are sent (as
 `printf ... | socat - UNIX:sock` does): it still gets every reply, then the
-daemon closes. A last request without its '\\n' is a request.
+daemon closes. A last request without its '\\n' is a request. A client that
+sends requests without reading the replies stalls only itself: the daemon
+stops reading from it while its unsent output is over a threshold, so its
+memory stays bounded and other clients are served.
 """
 import json
 import os
@@ -10,7 +13,7 @@ import socket
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sweeplib import Daemon, fake_spec, run_tests
+from sweeplib import Daemon, fake_spec, run_tests, wait_for
 
 # A sweep whose `trials` reply is a few hundred kB: more than a Unix
 # socket's buffers hold, so replies to it stay queued in the daemon until
@@ -42,6 +45,13 @@ def replies(data):
             len(data) - data.rfind(b"\n") - 1)
     return [json.loads(l) for l in data.split(b"\n") if l]
 
+
+def rss_kb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmRSS for pid %d" % pid)
 
 
 def _half_close_after_one_request_gets_the_reply(d):
@@ -123,6 +133,57 @@ def _unterminated_last_line_keeps_the_line_cap(d):
     assert [r["id"] for r in got] == [2] and got[0]["ok"], got
 
 
+def _client_that_does_not_read_stalls_only_itself(d):
+    sid = big_sweep(d)
+    pid = d.proc.pid
+    for _ in range(3):   # the allocator's working set for one reply
+        assert len(d.trials(sid)) == BIG_TRIALS
+    base = rss_kb(pid)
+    # 400 replies of a few hundred kB each: over 100 MB if all were queued.
+    n = 400
+    bound = 48 << 10   # kB: generous; one reply is well under 1 MB
+    storm = d.connect()
+    try:
+        storm.sendall(b"".join(b'{"id":%d,"op":"trials","sweep":%d}\n' % (i, sid)
+                               for i in range(n)))
+
+        def held_or_grown():
+            if rss_kb(pid) - base > bound:
+                return "grown"
+            st = d.ok({"op": "stats"})
+            return "held" if st.get("paused_clients", 0) >= 1 else None
+
+        state = wait_for(held_or_grown, timeout=60)
+        assert state == "held", ("daemon RSS grew by %d kB (bound %d kB) while "
+                                 "a client did not read" % (rss_kb(pid) - base, bound))
+        # Others are served meanwhile, and the held client does not grow.
+        for _ in range(5):
+            assert d.ok({"op": "ping"})
+            assert len(d.trials(sid)) == BIG_TRIALS
+        st = d.ok({"op": "stats"})
+        assert st["paused_clients"] == 1 and st["queued_output_bytes"] > 0, st
+        grown = rss_kb(pid) - base
+        assert grown < bound, "RSS grew by %d kB (bound %d kB)" % (grown, bound)
+        # Once it reads, it gets every reply, in order.
+        ids, buf = [], bytearray()
+        while len(ids) < n:
+            chunk = storm.recv(1 << 20)
+            assert chunk, "connection closed after %d replies" % len(ids)
+            buf += chunk
+            *lines, rest = buf.split(b"\n")
+            buf = bytearray(rest)
+            for line in lines:
+                r = json.loads(line)
+                assert r["ok"] and len(r["trials"]) == BIG_TRIALS, r.get("error")
+                ids.append(r["id"])
+        assert ids == list(range(n)), ids[:10]
+    finally:
+        storm.close()
+    st = wait_for(lambda: (lambda s: s if s["paused_clients"] == 0 else None)(
+        d.ok({"op": "stats"})), timeout=30)
+    assert st and st["paused_clients"] == 0, st
+
+
 def with_daemon(fn):
     def wrapped():
         d = Daemon().start()
@@ -143,6 +204,7 @@ TESTS = [with_daemon(f) for f in (
     _last_line_without_newline_is_a_request,
     _last_line_without_newline_follows_the_others,
     _unterminated_last_line_keeps_the_line_cap,
+    _client_that_does_not_read_stalls_only_itself,
 )]
 
 if __name__ == "__main__":
