@@ -110,7 +110,8 @@ enum {
 	  "JOIN epochs e ON e.trial_id = t.id AND e.attempt = t.attempt " \
 	  "WHERE t.sweep_id = ?1 ORDER BY t.number, e.epoch") \
 	X(TRIALS_JSON, "SELECT " TRIAL_COLS " FROM trials WHERE sweep_id = ?1 " \
-	  "ORDER BY number") \
+	  "ORDER BY number LIMIT ?2 OFFSET ?3") \
+	X(TRIALS_COUNT, "SELECT count(*) FROM trials WHERE sweep_id = ?1") \
 	X(TRIAL_ONE, "SELECT " TRIAL_COLS " FROM trials WHERE sweep_id = ?1 " \
 	  "AND number = ?2") \
 	X(BEST_MAX, BEST_SQL("max")) \
@@ -1335,10 +1336,44 @@ json_array(struct db *db, sqlite3_stmt *st, int brc, row_fn fn, cJSON **out,
 int
 db_trials_json(struct db *db, int64_t sweep_id, cJSON **out)
 {
-	sqlite3_stmt *st = stmt(db, ST_TRIALS_JSON);
+	int64_t total;
 
-	return json_array(db, st, sqlite3_bind_int64(st, 1, sweep_id),
-			  append_trial, out, __func__);
+	return db_trials_page_json(db, sweep_id, 0, -1, out, &total);
+}
+
+static int
+take_count(struct db *db, sqlite3_stmt *st, void *ctx)
+{
+	(void)db;
+	*(int64_t *)ctx = sqlite3_column_int64(st, 0);
+	return 0;
+}
+
+int
+db_trials_page_json(struct db *db, int64_t sweep_id, int64_t offset,
+		    int64_t limit, cJSON **out, int64_t *total)
+{
+	sqlite3_stmt *st = stmt(db, ST_TRIALS_COUNT);
+	int rc, brc;
+
+	*out = NULL;
+	*total = 0;
+	if (offset < 0)
+		return failf(db, __func__, -EINVAL, "offset %lld is negative",
+			     (long long)offset);
+	/* SQLite takes a negative LIMIT as no limit. The loop is the only
+	 * writer, so the count and the page see the same rows. */
+	rc = walk(db, st, sqlite3_bind_int64(st, 1, sweep_id), take_count,
+		  total, __func__);
+	if (rc < 0)
+		return rc;
+	st = stmt(db, ST_TRIALS_JSON);
+	brc = sqlite3_bind_int64(st, 1, sweep_id);
+	if (brc == SQLITE_OK)
+		brc = sqlite3_bind_int64(st, 2, limit < 0 ? -1 : limit);
+	if (brc == SQLITE_OK)
+		brc = sqlite3_bind_int64(st, 3, offset);
+	return json_array(db, st, brc, append_trial, out, __func__);
 }
 
 /* Takes the first row of a bound statement: fn builds from it into *out.

@@ -217,6 +217,11 @@ int db_sweep_json(struct db *db, int64_t id, cJSON **out);
  *  "error": null or {"class","message","exit_code","signal"},
  *  "started_at","ended_at"}. An unknown sweep gives an empty array. */
 int db_trials_json(struct db *db, int64_t sweep_id, cJSON **out);
+/* One page of that array: the trials from the offset-th (0-based, in
+ * number order) on, at most limit of them (limit < 0: all the rest), and in
+ * *total the number of trials the sweep has. offset < 0 is -EINVAL. */
+int db_trials_page_json(struct db *db, int64_t sweep_id, int64_t offset,
+			int64_t limit, cJSON **out, int64_t *total);
 /* One trial object as above plus "stderr_tail" and "curve": one object per
  * epoch of the current attempt, {"epoch":N, ...every stored metric}, in
  * epoch order. -ENOENT for an unknown (sweep, number). */

@@ -87,25 +87,54 @@ ops_reply_error(struct conn *c, const cJSON *id, const char *code,
 	cJSON_Delete(r);
 }
 
+/* An integer member of at least min (0 or 1) and at most 2^53, exactly
+ * representable: 0, -ENOENT when absent, or -EINVAL naming it. */
+static int
+get_int(const cJSON *req, const char *name, int64_t min, int64_t *out,
+	char *msg, size_t msglen)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(req, name);
+
+	if (!v)
+		return -ENOENT;
+	if (!cJSON_IsNumber(v) || !(v->valuedouble >= (double)min) ||
+	    v->valuedouble > 9007199254740992.0 ||
+	    v->valuedouble != floor(v->valuedouble)) {
+		snprintf(msg, msglen, "\"%s\" must be a %s integer", name,
+			 min > 0 ? "positive" : "non-negative");
+		return -EINVAL;
+	}
+	*out = (int64_t)v->valuedouble;
+	return 0;
+}
+
 /* A positive integer member, or -EINVAL naming it. */
 static int
 get_pos_int(const cJSON *req, const char *name, int64_t *out, char *msg,
 	    size_t msglen)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(req, name);
+	int rc = get_int(req, name, 1, out, msg, msglen);
 
-	if (!v) {
+	if (rc == -ENOENT) {
 		snprintf(msg, msglen, "missing field \"%s\"", name);
-		return -EINVAL;
+		rc = -EINVAL;
 	}
-	if (!cJSON_IsNumber(v) || v->valuedouble < 1 ||
-	    v->valuedouble > 9007199254740992.0 ||
-	    v->valuedouble != floor(v->valuedouble)) {
-		snprintf(msg, msglen, "\"%s\" must be a positive integer", name);
-		return -EINVAL;
+	return rc;
+}
+
+/* An optional non-negative integer member: dflt when absent, else the
+ * value, or -EINVAL naming it. */
+static int
+get_count(const cJSON *req, const char *name, int64_t dflt, int64_t *out,
+	  char *msg, size_t msglen)
+{
+	int rc = get_int(req, name, 0, out, msg, msglen);
+
+	if (rc == -ENOENT) {
+		*out = dflt;
+		rc = 0;
 	}
-	*out = (int64_t)v->valuedouble;
-	return 0;
+	return rc;
 }
 
 /* Objective mode of any sweep, active or ended. */
@@ -277,10 +306,30 @@ reply_sweep_array(struct op_ctx *ctx, const char *name,
 	return 0;
 }
 
+/* All the trials, or a page of them: "limit" and "offset" (optional,
+ * non-negative) cut the list in number order; "total" counts them all. */
 static int
 op_trials(struct op_ctx *ctx)
 {
-	return reply_sweep_array(ctx, "trials", db_trials_json);
+	cJSON *arr;
+	int64_t limit, offset, total;
+	int rc;
+
+	rc = get_count(ctx->req, "limit", -1, &limit, ctx->msg, sizeof ctx->msg);
+	if (rc == 0)
+		rc = get_count(ctx->req, "offset", 0, &offset, ctx->msg,
+			       sizeof ctx->msg);
+	if (rc < 0)
+		return rc;
+	rc = check_sweep_exists(ctx);
+	if (rc == 0)
+		rc = db_trials_page_json(ctx->srv->db, ctx->sweep_id, offset,
+					 limit, &arr, &total);
+	if (rc < 0)
+		return not_found(ctx, rc);
+	cJSON_AddNumberToObject(ctx->reply, "total", (double)total);
+	cJSON_AddItemToObject(ctx->reply, "trials", arr);
+	return 0;
 }
 
 static int

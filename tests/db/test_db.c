@@ -300,6 +300,65 @@ load_trials_in_number_order(void)
 	tdir_clean(&t);
 }
 
+/* The numbers in a page of db_trials_page_json, as "1,2,3". */
+static const char *
+page_numbers(struct db *db, int64_t sid, int64_t offset, int64_t limit,
+	     int64_t *total)
+{
+	static char buf[256];
+	cJSON *arr = NULL;
+	const cJSON *t;
+	size_t n = 0;
+
+	buf[0] = '\0';
+	if (db_trials_page_json(db, sid, offset, limit, &arr, total) < 0)
+		return "error";
+	cJSON_ArrayForEach(t, arr)
+		n += (size_t)snprintf(buf + n, sizeof buf - n, "%s%.0f",
+				      n ? "," : "", jnum(t, "number"));
+	cJSON_Delete(arr);
+	return buf;
+}
+
+static void
+trials_pages_keep_number_order_and_count_all(void)
+{
+	struct tdir t;
+	struct db *db;
+	cJSON *arr = NULL;
+	int64_t sid, other, id, total = -1;
+
+	if (tdir_make(&t) < 0 || !(db = topen(&t))) {
+		CHECK(0);
+		return;
+	}
+	CHECK(db_sweep_create(db, "s", SPEC_MAX, 5, 1.0, &sid) == 0);
+	CHECK(db_sweep_create(db, "o", SPEC_MAX, 1, 1.0, &other) == 0);
+	for (int n = 5; n >= 1; n--)   /* created out of order */
+		CHECK(db_trial_create(db, sid, n, "{}", (uint64_t)n, &id) == 0);
+	CHECK(db_trial_create(db, other, 1, "{}", 1, &id) == 0);
+
+	CHECK_STR(page_numbers(db, sid, 0, -1, &total), "1,2,3,4,5");
+	CHECK(total == 5);
+	CHECK_STR(page_numbers(db, sid, 1, 2, &total), "2,3");
+	CHECK(total == 5);
+	CHECK_STR(page_numbers(db, sid, 3, 10, &total), "4,5");
+	CHECK_STR(page_numbers(db, sid, 2, -1, &total), "3,4,5");
+	CHECK_STR(page_numbers(db, sid, 0, 0, &total), "");
+	CHECK(total == 5);
+	CHECK_STR(page_numbers(db, sid, 5, 3, &total), "");
+	CHECK_STR(page_numbers(db, sid, 1000000, 3, &total), "");
+	CHECK(total == 5);
+	CHECK_STR(page_numbers(db, other, 0, -1, &total), "1");
+	CHECK(total == 1);
+	CHECK_STR(page_numbers(db, 99, 0, -1, &total), "");
+	CHECK(total == 0);
+	CHECK(db_trials_page_json(db, sid, -1, 2, &arr, &total) == -EINVAL);
+	CHECK(arr == NULL);
+	db_close(db);
+	tdir_clean(&t);
+}
+
 static int
 find_running(void *ud, const struct db_trial_row *r)
 {
@@ -881,6 +940,7 @@ main(void)
 	RUN(sweep_status_sets_and_clears_ended_at);
 	RUN(load_sweeps_filters_active);
 	RUN(load_trials_in_number_order);
+	RUN(trials_pages_keep_number_order_and_count_all);
 	RUN(trial_row_carries_pid_proc_start_and_seed);
 	RUN(best_max_and_min_modes);
 	RUN(best_without_completed_trial_is_enoent);
