@@ -38,6 +38,15 @@ def read_to_eof(s):
         buf += chunk
 
 
+def half_closed(d, data):
+    """Sends data on a new connection, half-closes it (SHUT_WR) and
+    returns the replies that came before the daemon closed its side."""
+    with d.connect() as s:
+        s.sendall(data)
+        s.shutdown(socket.SHUT_WR)
+        return replies(read_to_eof(s))
+
+
 def replies(data):
     """The reply objects in data, every one a whole line."""
     assert not data or data.endswith(b"\n"), \
@@ -55,10 +64,7 @@ def rss_kb(pid):
 
 
 def _half_close_after_one_request_gets_the_reply(d):
-    with d.connect() as s:
-        s.sendall(b'{"id":1,"op":"ping"}\n')
-        s.shutdown(socket.SHUT_WR)
-        got = replies(read_to_eof(s))
+    got = half_closed(d, b'{"id":1,"op":"ping"}\n')
     assert [r["id"] for r in got] == [1] and got[0]["ok"], got
 
 
@@ -66,10 +72,7 @@ def _half_close_gets_every_queued_reply(d):
     sid = big_sweep(d)
     reqs = [{"id": i, "op": "trials", "sweep": sid} for i in range(5)]
     reqs.append({"id": 99, "op": "ping"})
-    with d.connect() as s:
-        s.sendall(b"".join(json.dumps(r).encode() + b"\n" for r in reqs))
-        s.shutdown(socket.SHUT_WR)
-        got = replies(read_to_eof(s))
+    got = half_closed(d, b"".join(json.dumps(r).encode() + b"\n" for r in reqs))
     assert [r["id"] for r in got] == [0, 1, 2, 3, 4, 99], [r.get("id") for r in got]
     for r in got[:5]:
         assert r["ok"] and len(r["trials"]) == BIG_TRIALS, r.get("error")
@@ -81,10 +84,7 @@ def _half_closed_watcher_gets_its_reply_then_the_end(d):
     sid = d.submit(fake_spec(trials=2, parallel=2,
                              params={"epochs": 3, "sleep_ms": 200}))
     for want_end in (False, True):
-        with d.connect() as s:
-            s.sendall(b'{"id":5,"op":"watch","sweep":%d}\n' % sid)
-            s.shutdown(socket.SHUT_WR)
-            got = replies(read_to_eof(s))
+        got = half_closed(d, b'{"id":5,"op":"watch","sweep":%d}\n' % sid)
         assert got[0]["id"] == 5 and got[0]["ok"], got[0]
         if want_end:
             assert [e["event"] for e in got[1:]] == ["sweep_ended"], got
@@ -92,26 +92,20 @@ def _half_closed_watcher_gets_its_reply_then_the_end(d):
 
 
 def _last_line_without_newline_is_a_request(d):
-    with d.connect() as s:
-        s.sendall(b'{"id":1,"op":"ping"}')
-        s.shutdown(socket.SHUT_WR)
-        got = replies(read_to_eof(s))
+    got = half_closed(d, b'{"id":1,"op":"ping"}')
     assert [r["id"] for r in got] == [1] and got[0]["ok"], got
 
 
 def _last_line_without_newline_follows_the_others(d):
-    with d.connect() as s:
-        s.sendall(b'{"id":1,"op":"ping"}\n{"id":2,"op":"nope"}\r\n'
-                  b'{"id":3,"op":"ping"}')
-        s.shutdown(socket.SHUT_WR)
-        got = replies(read_to_eof(s))
+    got = half_closed(d, b'{"id":1,"op":"ping"}\n{"id":2,"op":"nope"}\r\n'
+                      b'{"id":3,"op":"ping"}')
     assert [r["id"] for r in got] == [1, 2, 3], got
     assert got[1]["error"]["code"] == "unknown_op", got[1]
     assert got[2]["ok"], got[2]
 
 
 def _unterminated_last_line_keeps_the_line_cap(d):
-    # 1 MiB + 1 bytes, no newline: refused as too large, not dispatched.
+    # Over 1 MiB, no newline: refused as too large, not dispatched.
     line = b'{"id":1,"op":"ping","pad":"' + b"x" * (1 << 20) + b'"}'
     with d.connect() as s:
         try:
@@ -126,10 +120,7 @@ def _unterminated_last_line_keeps_the_line_cap(d):
     pad = (1 << 20) - len(b'{"id":2,"op":"ping","pad":""}')
     line = b'{"id":2,"op":"ping","pad":"' + b"y" * pad + b'"}'
     assert len(line) == 1 << 20
-    with d.connect() as s:
-        s.sendall(line)
-        s.shutdown(socket.SHUT_WR)
-        got = replies(read_to_eof(s))
+    got = half_closed(d, line)
     assert [r["id"] for r in got] == [2] and got[0]["ok"], got
 
 
