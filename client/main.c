@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -202,21 +203,30 @@ simple(struct ctl *c, cJSON *req, const char *key,
 
 /* ---- arguments -------------------------------------------------------- */
 
-int
-ctl_parse_id(const char *s, const char *what, long long *out)
+/* s as an integer from min (0 or 1) to 2^53; CTL_EXIT_USAGE after a
+ * message naming what otherwise. */
+static int
+parse_int(const char *s, long long min, const char *what, long long *out)
 {
 	char *end;
 	long long v;
 
 	errno = 0;
 	v = strtoll(s, &end, 10);
-	if (!*s || *end || errno || v < 1 || s[0] == '+' || s[0] == ' ' ||
+	if (!*s || *end || errno || v < min || s[0] == '+' || s[0] == ' ' ||
 	    v > (1LL << 53)) {
-		ctl_err("%s must be a positive integer, got \"%s\"", what, s);
+		ctl_err("%s must be a %s integer, got \"%s\"", what,
+			min > 0 ? "positive" : "non-negative", s);
 		return CTL_EXIT_USAGE;
 	}
 	*out = v;
 	return 0;
+}
+
+int
+ctl_parse_id(const char *s, const char *what, long long *out)
+{
+	return parse_int(s, 1, what, out);
 }
 
 /* ---- commands --------------------------------------------------------- */
@@ -309,17 +319,57 @@ cmd_status(struct ctl *c, struct ctl_args *a)
 	return simple(c, ctl_request("sweep", a->sweep, 0), NULL, render_sweep);
 }
 
+/* r: the whole reply; a page of the trials says which part it is. */
 static int
-render_trials(struct ctl *c, const cJSON *v)
+render_trials(struct ctl *c, const cJSON *r)
 {
+	const cJSON *trials = fmt_jget(r, "trials");
+	double total = fmt_jnum(r, "total", NAN);
+	int n = cJSON_GetArraySize(trials);
+
 	(void)c;
-	return show_trials(stdout, v, time(NULL)) < 0 ? ctl_oom() : 0;
+	if (n == 0 && total > 0) {
+		printf("no trials in this range: the sweep has %.0f\n", total);
+		return 0;
+	}
+	if (show_trials(stdout, trials, time(NULL)) < 0)
+		return ctl_oom();
+	if (n > 0 && n < total)
+		printf("%d of %.0f trials shown (#%.0f to #%.0f)\n", n, total,
+		       fmt_jnum(cJSON_GetArrayItem(trials, 0), "number", NAN),
+		       fmt_jnum(cJSON_GetArrayItem(trials, n - 1), "number", NAN));
+	return 0;
+}
+
+/* --limit and --offset (opt, NULL when not given: s): a non-negative
+ * integer, added to req as name. */
+static int
+page_opt(cJSON *req, const char *opt, const char *s, const char *name)
+{
+	long long v;
+	int rc;
+
+	if (!s)
+		return 0;
+	if ((rc = parse_int(s, 0, opt, &v)) != 0)
+		return rc;
+	return cJSON_AddNumberToObject(req, name, (double)v) ? 0 : ctl_oom();
 }
 
 static int
 cmd_trials(struct ctl *c, struct ctl_args *a)
 {
-	return simple(c, ctl_request("trials", a->sweep, 0), "trials", render_trials);
+	cJSON *req = ctl_request("trials", a->sweep, 0);
+	int rc;
+
+	if (!req)
+		return ctl_oom();
+	if ((rc = page_opt(req, "--limit", a->limit, "limit")) ||
+	    (rc = page_opt(req, "--offset", a->offset, "offset"))) {
+		cJSON_Delete(req);
+		return rc;
+	}
+	return simple(c, req, NULL, render_trials);
 }
 
 static int
@@ -536,7 +586,7 @@ static const struct cmd_def {
 	{ "submit",   ARG_FILE,       0, "FILE", "submit a sweep spec; prints the new sweep id", cmd_submit },
 	{ "ls",       ARG_NONE,       0, "", "list sweeps: status, progress, best value", cmd_ls },
 	{ "status",   ARG_SWEEP,      0, "SWEEP", "one sweep: progress, verdicts, best trial, advice", cmd_status },
-	{ "trials",   ARG_SWEEP,      0, "SWEEP", "table of a sweep's trials", cmd_trials },
+	{ "trials",   ARG_SWEEP,      CTL_OPT_PAGE, "SWEEP [--limit N] [--offset N]", "table of a sweep's trials (or N of them)", cmd_trials },
 	{ "trial",    ARG_SWEEP_N,    0, "SWEEP N", "one trial: params, error, diagnosis, learning curve", cmd_trial },
 	{ "best",     ARG_SWEEP,      0, "SWEEP", "the best completed trial", cmd_best },
 	{ "curve",    ARG_SWEEP_N,    CTL_OPT_SIZE, "SWEEP N [--width W] [--height H]", "a trial's loss and objective curves, drawn in the terminal", ctl_cmd_curve },
@@ -619,6 +669,8 @@ static const struct opt_def {
 	{ "--output", "-o", CTL_OPT_OUTPUT, 1 },
 	{ "--width",  NULL, CTL_OPT_SIZE,   1 },
 	{ "--height", NULL, CTL_OPT_SIZE,   1 },
+	{ "--limit",  NULL, CTL_OPT_PAGE,   1 },
+	{ "--offset", NULL, CTL_OPT_PAGE,   1 },
 };
 
 static void
@@ -632,8 +684,12 @@ opt_store(struct ctl_args *a, const struct opt_def *o, const char *val)
 		a->output = val;
 	else if (strcmp(o->name, "--width") == 0)
 		a->width = val;
-	else
+	else if (strcmp(o->name, "--height") == 0)
 		a->height = val;
+	else if (strcmp(o->name, "--limit") == 0)
+		a->limit = val;
+	else
+		a->offset = val;
 }
 
 /* One option at argv[*i] (global or the command's). Returns 0, or

@@ -227,6 +227,15 @@ def epochs_of(sid):
     return out
 
 
+def page(req, trials):
+    """The `trials` reply: the page that "limit" and "offset" ask for
+    (unchecked: the real daemon's checks are tested against it) and the
+    total."""
+    off = req.get("offset", 0)
+    lim = req.get("limit", len(trials))
+    return {"ok": True, "total": len(trials), "trials": trials[off:off + lim]}
+
+
 def answer(req):
     """(reply dict, [event dicts], close_after) for one request."""
     op = req.get("op")
@@ -279,10 +288,10 @@ def answer(req):
         return {"ok": True, "sweep": s}, [], False
     if op == "trials":
         if sid == 5:
-            return {"ok": True, "trials": big_trials()}, [], False
+            return page(req, big_trials()), [], False
         if sid == 6:
-            return {"ok": True, "trials": SYN_TRIALS}, [], False
-        return {"ok": True, "trials": TRIALS if sid == 1 else []}, [], False
+            return page(req, SYN_TRIALS), [], False
+        return page(req, TRIALS if sid == 1 else []), [], False
     if op == "epochs" and sid == 6:
         return {"ok": True, "epochs": SYN_EPOCHS}, [], False
     if op == "epochs":

@@ -273,6 +273,34 @@ def trials_table():
 
 
 @test
+def trials_limit_and_offset_ask_for_a_page():
+    p = FAKE.ctl("trials", "1", "--limit", "2", "--offset=1")
+    expect(p, 0)
+    req = FAKE.last("trials")["req"]
+    assert req["limit"] == 2 and req["offset"] == 1, req
+    rows = lines_of(p.stdout)
+    assert [r.split()[0] for r in rows[1:3]] == ["2", "3"], rows
+    assert rows[-1] == "2 of 3 trials shown (#2 to #3)", rows
+    p = FAKE.ctl("trials", "1", "--limit=5")
+    expect(p, 0)
+    assert FAKE.last("trials")["req"]["limit"] == 5
+    assert "offset" not in FAKE.last("trials")["req"]
+    assert "trials shown" not in p.stdout, p.stdout   # all 3 fit
+    expect(FAKE.ctl("trials", "1", "--offset", "3"), 0,
+           out="no trials in this range: the sweep has 3\n")
+    p = FAKE.ctl("--json", "trials", "1", "--limit", "1")
+    expect(p, 0)
+    json_is_what_was_sent(p, "trials")
+    for bad in ("-1", "x", "1.5", ""):
+        expect(FAKE.ctl("trials", "1", "--limit", bad), 2,
+               err='--limit must be a non-negative integer, got "%s"' % bad)
+    expect(FAKE.ctl("trials", "1", "--offset=-2"), 2,
+           err='--offset must be a non-negative integer, got "-2"')
+    expect(FAKE.ctl("trials", "1", "--limit"), 2, err="--limit needs a value")
+    expect(FAKE.ctl("ls", "--limit", "2"), 2, err="ls: unknown option --limit")
+
+
+@test
 def trial_with_curve():
     p = FAKE.ctl("trial", "1", "1")
     expect(p, 0, out=[

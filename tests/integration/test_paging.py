@@ -1,4 +1,5 @@
 """`trials` pages: "limit" and "offset" cut the list, "total" counts it all."""
+import json
 import os
 import sys
 
@@ -63,6 +64,18 @@ def _bad_limit_or_offset_is_refused_naming_the_field(d, sid):
     assert r["error"]["code"] == "not_found", r
 
 
+def _sweepctl_trials_pages_with_limit_and_offset(d, sid):
+    p = d.ctl("trials", str(sid), "--limit", "2", "--offset", "5", check=0)
+    rows = p.stdout.rstrip("\n").split("\n")
+    assert [r.split()[0] for r in rows[1:3]] == ["6", "7"], rows
+    assert rows[-1] == "2 of %d trials shown (#6 to #7)" % N, rows
+    p = d.ctl("--json", "trials", str(sid), "--limit", "3", check=0)
+    r = json.loads(p.stdout)
+    assert numbers(r) == [1, 2, 3] and r["total"] == N, page(r)
+    p = d.ctl("trials", str(sid), "--offset", "-1", check=2)
+    assert "--offset must be a non-negative integer" in p.stderr, p.stderr
+
+
 def with_sweep(fn):
     """fn(d, sid) on its own daemon, sid a finished sweep of N trials."""
     def wrapped():
@@ -84,6 +97,7 @@ TESTS = [with_sweep(f) for f in (
     _pages_cover_the_list_once,
     _empty_pages_still_count,
     _bad_limit_or_offset_is_refused_naming_the_field,
+    _sweepctl_trials_pages_with_limit_and_offset,
 )]
 
 if __name__ == "__main__":
