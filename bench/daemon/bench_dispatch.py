@@ -3,6 +3,7 @@
 
   bench/daemon/bench_dispatch.py BUILD_DIR [--trials 2000] [--idle 60]
       [--latency-trials 10000] [--requests 5000] [--clients 20]
+      [--limit N] [--pipeline K] [--skip-throughput] [--skip-latency]
 
 1. Throughput: a sweep of --trials trivial trials (tests/trainers/fake_trainer:
    5 epochs, no sleep), parallel 2, --workers 2: trials/s overall, over the
@@ -12,7 +13,14 @@
 3. Latency: with --latency-trials trials of 10 epochs each in the database
    (100,000 epoch rows for 10,000), --clients concurrent clients send
    --requests requests in all, half `best` and half `trials`: median and
-   p99 per op.
+   p99 per op, and the daemon's resident memory before and at its peak
+   while they run (VmRSS sampled every 10 ms, and VmHWM). With --limit N,
+   each `trials` request asks for one page of N trials (offsets go round
+   the sweep) instead of all of them. With --pipeline K, each client sends
+   K requests at once on one connection before it reads their replies (the
+   latency of each is then from that send).
+The load average is printed at the start and the end: the figures mean
+little on a busy machine.
 """
 import argparse
 import json
@@ -26,6 +34,27 @@ import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def pipelined(sock_path, reqs):
+    """Sends every request of reqs at once on one connection, then reads
+    the replies; returns them with the seconds each took from the send."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(sock_path)
+    t0 = time.perf_counter()
+    s.sendall(b"".join((json.dumps(r) + "\n").encode() for r in reqs))
+    out, buf = [], bytearray()
+    while len(out) < len(reqs):
+        chunk = s.recv(1 << 20)
+        if not chunk:
+            break
+        buf += chunk
+        *lines, rest = buf.split(b"\n")
+        buf = bytearray(rest)
+        for line in lines:
+            out.append((json.loads(line), time.perf_counter() - t0))
+    s.close()
+    return out
 
 
 def request(sock_path, req):
@@ -48,12 +77,20 @@ def cpu_ticks(pid):
     return int(fields[11]) + int(fields[12])   # utime + stime
 
 
-def rss_kb(pid):
+def status_kb(pid, key):
     with open("/proc/%d/status" % pid) as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(key + ":"):
                 return int(line.split()[1])
     return -1
+
+
+def rss_kb(pid):
+    return status_kb(pid, "VmRSS")
+
+
+def loadavg():
+    return "load average %.2f %.2f %.2f" % os.getloadavg()
 
 
 def start_daemon(build, state):
@@ -155,15 +192,43 @@ def latency(args, fake):
         errors = []
         per = args.requests // args.clients
 
+        def make(k, i):
+            op = "best" if (i + k) % 2 == 0 else "trials"
+            req = {"id": i, "op": op, "sweep": sid}
+            if op == "trials" and args.limit:
+                req["limit"] = args.limit
+                req["offset"] = (k * per + i) * args.limit % args.latency_trials
+            return req
+
         def client(k):
+            if args.pipeline > 1:
+                for i in range(0, per, args.pipeline):
+                    reqs = [make(k, j) for j in range(i, min(per, i + args.pipeline))]
+                    ops = {q["id"]: q["op"] for q in reqs}
+                    for r, dt in pipelined(sock, reqs):
+                        lat[ops[r["id"]]].append(dt)
+                        if not r.get("ok"):
+                            errors.append(r)
+                return
             for i in range(per):
-                op = "best" if (i + k) % 2 == 0 else "trials"
+                req = make(k, i)
                 t = time.perf_counter()
-                r = request(sock, {"op": op, "sweep": sid})
-                lat[op].append(time.perf_counter() - t)
+                r = request(sock, req)
+                lat[req["op"]].append(time.perf_counter() - t)
                 if not r.get("ok"):
                     errors.append(r)
 
+        peak = [rss_kb(p.pid)]
+        running = [True]
+
+        def sample():
+            while running[0]:
+                peak[0] = max(peak[0], rss_kb(p.pid))
+                time.sleep(0.01)
+
+        rss0 = peak[0]
+        sampler = threading.Thread(target=sample)
+        sampler.start()
         th = [threading.Thread(target=client, args=(k,)) for k in range(args.clients)]
         t0 = time.time()
         for t in th:
@@ -171,10 +236,15 @@ def latency(args, fake):
         for t in th:
             t.join()
         wall = time.time() - t0
+        running[0] = False
+        sampler.join()
         for op, v in lat.items():
             print("%-6s %5d requests, %d clients: median %.2f ms, p99 %.2f ms"
                   % (op, len(v), args.clients, 1e3 * pct(v, 0.5), 1e3 * pct(v, 0.99)))
         print("errors: %d; %d requests in %.1f s" % (len(errors), per * args.clients, wall))
+        print("daemon RSS: %d kB before the clients, peak %d kB while they ran "
+              "(VmHWM %d kB), %d kB after" % (rss0, peak[0],
+                                              status_kb(p.pid, "VmHWM"), rss_kb(p.pid)))
     finally:
         p.terminate()
         p.wait()
@@ -189,12 +259,20 @@ def main():
     ap.add_argument("--latency-trials", type=int, default=10000)
     ap.add_argument("--requests", type=int, default=5000)
     ap.add_argument("--clients", type=int, default=20)
+    ap.add_argument("--limit", type=int, default=0,
+                    help="trials requests ask for pages of this many")
+    ap.add_argument("--pipeline", type=int, default=1,
+                    help="requests each client sends before reading")
+    ap.add_argument("--skip-throughput", action="store_true")
     ap.add_argument("--skip-latency", action="store_true")
     args = ap.parse_args()
     fake = os.path.join(args.build, "tests", "trainers", "fake_trainer")
-    throughput(args, fake)
+    print(loadavg(), "at the start")
+    if not args.skip_throughput:
+        throughput(args, fake)
     if not args.skip_latency:
         latency(args, fake)
+    print(loadavg(), "at the end")
 
 
 if __name__ == "__main__":
