@@ -228,6 +228,23 @@ def wait_for(pred, timeout=10.0, step=0.02):
     return pred()
 
 
+def with_daemon(fn, serving_after=False, **kw):
+    """A test that runs fn(d) on a fresh daemon, Daemon(**kw), and removes
+    it afterwards. With serving_after, the daemon must still answer a ping
+    when fn is done (a fault or bad input must not have stopped it)."""
+    def wrapped():
+        d = Daemon(**kw).start()
+        try:
+            fn(d)
+            if serving_after:
+                assert d.ok({"op": "ping"}), "the daemon stopped serving"
+                assert d.proc.poll() is None, "the daemon exited"
+        finally:
+            d.cleanup()
+    wrapped.__name__ = fn.__name__
+    return wrapped
+
+
 def run_tests(tests):
     """Runs each test function; prints TAP. Exit status 1 if any failed."""
     if not SWEEPD or not os.path.exists(SWEEPD):

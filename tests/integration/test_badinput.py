@@ -6,7 +6,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sweeplib import Daemon, fake_spec, read_line, run_tests
+from sweeplib import Daemon, fake_spec, read_line, run_tests, with_daemon
 
 
 def raw(d, data):
@@ -136,20 +136,7 @@ def _watcher_that_does_not_read_is_dropped(d):
     s.close()
 
 
-def with_daemon(fn):
-    def wrapped():
-        d = Daemon().start()
-        try:
-            fn(d)
-            assert d.ok({"op": "ping"})
-            assert d.proc.poll() is None
-        finally:
-            d.cleanup()
-    wrapped.__name__ = fn.__name__
-    return wrapped
-
-
-TESTS = [with_daemon(f) for f in [
+TESTS = [with_daemon(f, serving_after=True) for f in [
     _invalid_json, _not_an_object, _missing_op, _unknown_op,
     _missing_and_bad_sweep_ids, _submit_without_spec, _spec_field_errors,
     _two_mib_line_is_refused_and_others_served,

@@ -13,7 +13,7 @@ import socket
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sweeplib import Daemon, fake_spec, run_tests, wait_for
+from sweeplib import Daemon, fake_spec, run_tests, wait_for, with_daemon
 
 # A sweep whose `trials` reply is a few hundred kB: more than a Unix
 # socket's buffers hold, so replies to it stay queued in the daemon until
@@ -175,20 +175,7 @@ def _client_that_does_not_read_stalls_only_itself(d):
     assert st and st["paused_clients"] == 0, st
 
 
-def with_daemon(fn):
-    def wrapped():
-        d = Daemon().start()
-        try:
-            fn(d)
-            assert d.ok({"op": "ping"})
-            assert d.proc.poll() is None
-        finally:
-            d.cleanup()
-    wrapped.__name__ = fn.__name__.lstrip("_")
-    return wrapped
-
-
-TESTS = [with_daemon(f) for f in (
+TESTS = [with_daemon(f, serving_after=True) for f in (
     _half_close_after_one_request_gets_the_reply,
     _half_close_gets_every_queued_reply,
     _half_closed_watcher_gets_its_reply_then_the_end,

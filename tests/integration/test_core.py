@@ -8,18 +8,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sweeplib import Daemon, Skip, fake_spec, run_tests, wait_for, FAKE, SWEEPD
-
-
-def with_daemon(fn, **kw):
-    def wrapped():
-        d = Daemon(**kw).start()
-        try:
-            fn(d)
-        finally:
-            d.cleanup()
-    wrapped.__name__ = fn.__name__
-    return wrapped
+from sweeplib import (Daemon, Skip, fake_spec, run_tests, wait_for, FAKE, SWEEPD,
+                      with_daemon)
 
 
 def _ping(d):

@@ -5,7 +5,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sweeplib import Daemon, fake_spec, pids_with_env, run_tests, wait_for
+from sweeplib import (Daemon, fake_spec, pids_with_env, run_tests, wait_for,
+                      with_daemon)
 
 
 def one_trial(d, mode, timeout=60, **top):
@@ -121,19 +122,7 @@ def _missing_command_fails_cleanly(d):
     assert t["status"] == "failed" and "/nonexistent/trainer" in t["error"]["message"], t
 
 
-def with_daemon(fn):
-    def wrapped():
-        d = Daemon().start()
-        try:
-            fn(d)
-            assert d.ok({"op": "ping"})   # still serving
-        finally:
-            d.cleanup()
-    wrapped.__name__ = fn.__name__
-    return wrapped
-
-
-TESTS = [with_daemon(f) for f in [
+TESTS = [with_daemon(f, serving_after=True) for f in [
     _segv_is_a_signal_failure, _sigkill_is_a_signal_failure,
     _nonzero_exit_keeps_stderr_tail, _garbage_line_is_quoted,
     _oversized_line_fails_the_trial, _exit_zero_without_final_line_fails,

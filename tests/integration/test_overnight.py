@@ -12,19 +12,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from sweeplib import (Daemon, Skip, fake_spec, read_line, run_tests, wait_for,
-                      SANITIZED, SWEEPD)
-
-
-def with_daemon(fn, **kw):
-    def wrapped():
-        d = Daemon(**kw).start()
-        try:
-            fn(d)
-            assert d.ok({"op": "ping"})   # still serving
-        finally:
-            d.cleanup()
-    wrapped.__name__ = fn.__name__
-    return wrapped
+                      SANITIZED, SWEEPD, with_daemon)
 
 
 def run_one(d, params, limits, timeout=60):
@@ -363,16 +351,16 @@ def _corrupted_page_refuses_to_start():
 
 
 TESTS = [
-    with_daemon(_silent_trainer_is_stopped_as_stall),
-    with_daemon(_reporting_trainer_is_not_a_stall),
-    with_daemon(_class_not_in_retry_on_is_not_retried),
-    with_daemon(_class_in_retry_on_is_retried),
-    with_daemon(_stall_is_retried_when_listed),
-    with_daemon(_allocating_past_memory_mb_fails_as_oom),
-    with_daemon(_allocating_within_memory_mb_completes),
-    with_daemon(_nice_is_applied_to_the_trainer),
+    with_daemon(_silent_trainer_is_stopped_as_stall, serving_after=True),
+    with_daemon(_reporting_trainer_is_not_a_stall, serving_after=True),
+    with_daemon(_class_not_in_retry_on_is_not_retried, serving_after=True),
+    with_daemon(_class_in_retry_on_is_retried, serving_after=True),
+    with_daemon(_stall_is_retried_when_listed, serving_after=True),
+    with_daemon(_allocating_past_memory_mb_fails_as_oom, serving_after=True),
+    with_daemon(_allocating_within_memory_mb_completes, serving_after=True),
+    with_daemon(_nice_is_applied_to_the_trainer, serving_after=True),
     _sigint_requeues_like_sigterm,
-    with_daemon(_sighup_reopens_the_log),
+    with_daemon(_sighup_reopens_the_log, serving_after=True),
     _detach_returns_once_listening,
     _disk_full_holds_the_sweep_and_loses_nothing,
     _database_made_read_only_while_running,

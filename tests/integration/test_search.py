@@ -7,18 +7,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sweeplib import Daemon, fake_spec, run_tests
-
-
-def with_daemon(fn):
-    def wrapped():
-        d = Daemon().start()
-        try:
-            fn(d)
-        finally:
-            d.cleanup()
-    wrapped.__name__ = fn.__name__
-    return wrapped
+from sweeplib import Daemon, fake_spec, run_tests, with_daemon
 
 
 def _tpe_concentrates_near_the_optimum(d):
