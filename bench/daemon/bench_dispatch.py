@@ -27,11 +27,13 @@ import json
 import os
 import shutil
 import socket
-import subprocess
 import sys
 import tempfile
 import threading
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from benchlib import request, start_daemon  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -57,20 +59,6 @@ def pipelined(sock_path, reqs):
     return out
 
 
-def request(sock_path, req):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.connect(sock_path)
-    s.sendall((json.dumps(req) + "\n").encode())
-    buf = bytearray()
-    while not buf.endswith(b"\n"):
-        chunk = s.recv(1 << 20)
-        if not chunk:
-            break
-        buf += chunk
-    s.close()
-    return json.loads(buf)
-
-
 def cpu_ticks(pid):
     with open("/proc/%d/stat" % pid) as f:
         fields = f.read().rsplit(")", 1)[1].split()
@@ -91,22 +79,6 @@ def rss_kb(pid):
 
 def loadavg():
     return "load average %.2f %.2f %.2f" % os.getloadavg()
-
-
-def start_daemon(build, state):
-    exe = os.path.join(build, "sweepd")
-    if not os.path.exists(exe):
-        exe = os.path.join(build, "daemon", "sweepd")
-    p = subprocess.Popen([exe, "--state-dir", state, "--workers", "2",
-                          "--log", os.path.join(state, "bench.log")])
-    sock = os.path.join(state, "sweepd.sock")
-    for _ in range(500):
-        try:
-            if request(sock, {"op": "ping"})["ok"]:
-                return p, sock
-        except OSError:
-            time.sleep(0.01)
-    raise SystemExit("sweepd did not start")
 
 
 def wait_done(sock, sid):

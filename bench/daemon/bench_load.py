@@ -25,56 +25,24 @@ Stdlib only: blocking sockets in threads (the GIL adds to the latencies
 measured here; they are upper bounds for the daemon).
 """
 import argparse
-import errno
 import json
 import os
 import random
 import shutil
 import socket
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 
-
-def read_line(s):
-    buf = bytearray()
-    while True:
-        nl = buf.find(b"\n")
-        if nl >= 0:
-            return bytes(buf[:nl]), bytes(buf[nl + 1:])
-        chunk = s.recv(1 << 20)
-        if not chunk:
-            raise ConnectionError("closed before the reply")
-        buf += chunk
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from benchlib import read_line, start_daemon  # noqa: E402
+from benchlib import request as bench_request  # noqa: E402
 
 
-def request(sock_path, req, timeout=30):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(timeout)
-    try:
-        s.connect(sock_path)
-        s.sendall((json.dumps(req) + "\n").encode())
-        return json.loads(read_line(s)[0])
-    finally:
-        s.close()
-
-
-def start_daemon(build, state):
-    exe = os.path.join(build, "sweepd")
-    if not os.path.exists(exe):
-        exe = os.path.join(build, "daemon", "sweepd")
-    p = subprocess.Popen([exe, "--state-dir", state, "--workers", "2",
-                          "--log", os.path.join(state, "load.log")])
-    sock = os.path.join(state, "sweepd.sock")
-    for _ in range(500):
-        try:
-            if request(sock, {"op": "ping"})["ok"]:
-                return p, sock
-        except OSError:
-            time.sleep(0.01)
-    raise SystemExit("sweepd did not start")
+def request(sock_path, req):
+    """A control request: 30 s before it counts as hung."""
+    return bench_request(sock_path, req, timeout=30)
 
 
 def spec(fake, trials, epochs, sleep_ms):
@@ -197,7 +165,7 @@ def main():
     args = ap.parse_args()
     fake = os.path.join(args.build, "tests", "trainers", "fake_trainer")
     state = tempfile.mkdtemp(prefix="sweepd-load-")
-    p, sock = start_daemon(args.build, state)
+    p, sock = start_daemon(args.build, state, log="load.log")
     try:
         done = request(sock, {"op": "submit", "spec": spec(fake, 50, 5, 0)})["sweep_id"]
         while request(sock, {"op": "sweep", "sweep": done})["sweep"]["status"] == "running":

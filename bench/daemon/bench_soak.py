@@ -16,28 +16,14 @@ Every 0.5 s the `stats` op and /proc are sampled. Reported:
 - trials per second, overall and after the warm-up.
 """
 import argparse
-import json
 import os
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import time
 
-
-def request(sock_path, req):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.connect(sock_path)
-    s.sendall((json.dumps(req) + "\n").encode())
-    buf = bytearray()
-    while not buf.endswith(b"\n"):
-        chunk = s.recv(1 << 20)
-        if not chunk:
-            break
-        buf += chunk
-    s.close()
-    return json.loads(buf)
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from benchlib import request, start_daemon  # noqa: E402
 
 
 def zombies(ppid):
@@ -55,22 +41,6 @@ def zombies(ppid):
     return n
 
 
-def start_daemon(build, state):
-    exe = os.path.join(build, "sweepd")
-    if not os.path.exists(exe):
-        exe = os.path.join(build, "daemon", "sweepd")
-    p = subprocess.Popen([exe, "--state-dir", state, "--workers", "2",
-                          "--log", os.path.join(state, "soak.log")])
-    sock = os.path.join(state, "sweepd.sock")
-    for _ in range(500):
-        try:
-            if request(sock, {"op": "ping"})["ok"]:
-                return p, sock
-        except OSError:
-            time.sleep(0.01)
-    raise SystemExit("sweepd did not start")
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("build")
@@ -82,7 +52,7 @@ def main():
     args = ap.parse_args()
     fake = os.path.join(args.build, "tests", "trainers", "fake_trainer")
     state = tempfile.mkdtemp(prefix="sweepd-soak-")
-    p, sock = start_daemon(args.build, state)
+    p, sock = start_daemon(args.build, state, log="soak.log")
     spec = {"name": "soak", "trainer": {"command": [fake]},
             "objective": {"metric": "val_acc", "mode": "max"},
             "space": {"epochs": args.epochs, "x": {"uniform": [0, 1]}},

@@ -47,7 +47,6 @@ import json
 import math
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -57,6 +56,8 @@ import warnings
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.dirname(HERE))
+from benchlib import request, start_daemon  # noqa: E402
 
 # ---- the synthetic MLP-shaped problem ----------------------------------
 
@@ -86,46 +87,20 @@ def synth_space(args):
 # ---- a daemon on a temporary state dir -----------------------------------
 
 
-def request(sock_path, req, timeout=120):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(timeout)
-    s.connect(sock_path)
-    s.sendall((json.dumps(req) + "\n").encode())
-    buf = bytearray()
-    while not buf.endswith(b"\n"):
-        chunk = s.recv(1 << 20)
-        if not chunk:
-            break
-        buf += chunk
-    s.close()
-    r = json.loads(buf)
-    if not r.get("ok"):
-        raise RuntimeError("request %r failed: %r" % (req, r))
-    return r
-
-
 class Daemon:
     def __init__(self, build, workers):
         self.build = build
         self.state = tempfile.mkdtemp(prefix="sweepd-bench-search-")
-        exe = os.path.join(build, "sweepd")
-        args = [exe, "--state-dir", self.state, "--workers", str(workers),
-                "--log", os.path.join(self.state, "bench.log")]
         worker = os.path.join(build, "sweep-worker")
-        if os.path.exists(worker):
-            args += ["--worker", worker]
-        self.proc = subprocess.Popen(args)
-        self.sock = os.path.join(self.state, "sweepd.sock")
-        for _ in range(1000):
-            try:
-                request(self.sock, {"op": "ping"})
-                return
-            except OSError:
-                time.sleep(0.01)
-        raise SystemExit("sweepd did not start")
+        extra = ["--worker", worker] if os.path.exists(worker) else []
+        self.proc, self.sock = start_daemon(build, self.state, workers=workers,
+                                            extra=extra)
 
     def __call__(self, req):
-        return request(self.sock, req)
+        r = request(self.sock, req, timeout=120)
+        if not r.get("ok"):
+            raise RuntimeError("request %r failed: %r" % (req, r))
+        return r
 
     def wait(self, sid, poll=0.5):
         while True:
