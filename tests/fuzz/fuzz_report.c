@@ -27,33 +27,8 @@
 #include "common/linebuf.h"
 #include "common/report.h"
 
-#define FAIL(...) do { \
-	fprintf(stderr, "fuzz_report: %s:%d: ", __FILE__, __LINE__); \
-	fprintf(stderr, __VA_ARGS__); \
-	fprintf(stderr, "\n"); \
-	abort(); \
-} while (0)
-
-#define REQUIRE(cond) do { if (!(cond)) FAIL("%s", #cond); } while (0)
-
-/* A check for a bug already reported: skipped when its id is listed in
- * $SWEEPD_FUZZ_IGNORE (comma separated), so a long run can look past it. */
-#define KNOWN(id, cond, ...) do { \
-	if (!(cond) && !ignored(id)) \
-		FAIL("[" id "] " __VA_ARGS__); \
-} while (0)
-
-static int
-ignored(const char *id)
-{
-	const char *l = getenv("SWEEPD_FUZZ_IGNORE");
-	size_t n = strlen(id);
-
-	for (const char *p = l; p && (p = strstr(p, id)); p += n)
-		if ((p == l || p[-1] == ',') && (p[n] == '\0' || p[n] == ','))
-			return 1;
-	return 0;
-}
+#define FUZZ_TARGET "fuzz_report"
+#include "tests/fuzz/fuzz_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -42,14 +42,8 @@
 #include "daemon/log.h"
 #include "daemon/server.h"
 
-#define FAIL(...) do { \
-	fprintf(stderr, "fuzz_request: %s:%d: ", __FILE__, __LINE__); \
-	fprintf(stderr, __VA_ARGS__); \
-	fprintf(stderr, "\n"); \
-	abort(); \
-} while (0)
-
-#define REQUIRE(cond) do { if (!(cond)) FAIL("%s", #cond); } while (0)
+#define FUZZ_TARGET "fuzz_request"
+#include "tests/fuzz/fuzz_check.h"
 
 #define MAX_ITERS   200000          /* loop turns before calling it a hang */
 #define MAX_REPLY   (64u << 20)     /* reply bytes before calling it a flood */

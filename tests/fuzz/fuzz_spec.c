@@ -28,33 +28,8 @@
 #include "daemon/sampler.h"
 #include "daemon/spec.h"
 
-#define FAIL(...) do { \
-	fprintf(stderr, "fuzz_spec: %s:%d: ", __FILE__, __LINE__); \
-	fprintf(stderr, __VA_ARGS__); \
-	fprintf(stderr, "\n"); \
-	abort(); \
-} while (0)
-
-#define REQUIRE(cond) do { if (!(cond)) FAIL("%s", #cond); } while (0)
-
-/* A check for a bug already reported: skipped when its id is listed in
- * $SWEEPD_FUZZ_IGNORE (comma separated), so a long run can look past it. */
-static int
-ignored(const char *id)
-{
-	const char *l = getenv("SWEEPD_FUZZ_IGNORE");
-	size_t n = strlen(id);
-
-	for (const char *p = l; p && (p = strstr(p, id)); p += n)
-		if ((p == l || p[-1] == ',') && (p[n] == '\0' || p[n] == ','))
-			return 1;
-	return 0;
-}
-
-#define KNOWN(id, cond, ...) do { \
-	if (!(cond) && !ignored(id)) \
-		FAIL("[" id "] " __VA_ARGS__); \
-} while (0)
+#define FUZZ_TARGET "fuzz_spec"
+#include "tests/fuzz/fuzz_check.h"
 
 /* Whether any number in v is +-inf or NaN; path (len bytes) gets where,
  * as a list of keys and indexes. */
@@ -196,7 +171,7 @@ check_sampling(const struct spec *s, const uint8_t *data, size_t size)
 		/* Every trial number the sweep will use must be suggested:
 		 * the daemon creates them (enqueued ones at submit time). */
 		if (rc < 0 && s->algorithm == SPEC_GRID && number <= n_enq &&
-		    number > spec_grid_size(s) && ignored("grid-enqueue"))
+		    number > spec_grid_size(s) && fuzz_ignored("grid-enqueue"))
 			break;
 		if (rc < 0)
 			FAIL("trial %d of %d: sampler_suggest: %d: %s", number,
