@@ -1311,25 +1311,25 @@ append_trial(struct db *db, sqlite3_stmt *st, void *ctx)
 	return 0;
 }
 
-/* Stores a new array in *out and fills it with fn over the rows of st. */
+/* Fills c (a new array or object, owned; NULL if creating it failed) with
+ * fn over the rows of st and stores it in *out. */
 static int
-json_array(struct db *db, sqlite3_stmt *st, int brc, row_fn fn, cJSON **out,
-	   const char *func)
+json_fill(struct db *db, sqlite3_stmt *st, int brc, row_fn fn, cJSON *c,
+	  cJSON **out, const char *func)
 {
-	cJSON *arr = cJSON_CreateArray();
 	int rc;
 
 	*out = NULL;
-	if (!arr) {
+	if (!c) {
 		done(st);
 		return -ENOMEM;
 	}
-	rc = walk(db, st, brc, fn, arr, func);
+	rc = walk(db, st, brc, fn, c, func);
 	if (rc < 0) {
-		cJSON_Delete(arr);
+		cJSON_Delete(c);
 		return rc;
 	}
-	*out = arr;
+	*out = c;
 	return 0;
 }
 
@@ -1373,7 +1373,8 @@ db_trials_page_json(struct db *db, int64_t sweep_id, int64_t offset,
 		brc = sqlite3_bind_int64(st, 2, limit < 0 ? -1 : limit);
 	if (brc == SQLITE_OK)
 		brc = sqlite3_bind_int64(st, 3, offset);
-	return json_array(db, st, brc, append_trial, out, __func__);
+	return json_fill(db, st, brc, append_trial, cJSON_CreateArray(), out,
+			 __func__);
 }
 
 /* Takes the first row of a bound statement: fn builds from it into *out.
@@ -1413,22 +1414,9 @@ int
 db_verdicts_json(struct db *db, int64_t sweep_id, cJSON **out)
 {
 	sqlite3_stmt *st = stmt(db, ST_VERDICTS);
-	cJSON *obj = cJSON_CreateObject();
-	int rc;
 
-	*out = NULL;
-	if (!obj) {
-		done(st);
-		return -ENOMEM;
-	}
-	rc = walk(db, st, sqlite3_bind_int64(st, 1, sweep_id), add_verdict, obj,
-		  __func__);
-	if (rc < 0) {
-		cJSON_Delete(obj);
-		return rc;
-	}
-	*out = obj;
-	return 0;
+	return json_fill(db, st, sqlite3_bind_int64(st, 1, sweep_id), add_verdict,
+			 cJSON_CreateObject(), out, __func__);
 }
 
 int
@@ -1496,7 +1484,8 @@ db_trial_json(struct db *db, int64_t sweep_id, int number, cJSON **out)
 	b = sqlite3_bind_int64(st, 1, id);
 	if (b == SQLITE_OK)
 		b = sqlite3_bind_int(st, 2, attempt);
-	rc = json_array(db, st, b, append_curve_point, &curve, __func__);
+	rc = json_fill(db, st, b, append_curve_point, cJSON_CreateArray(), &curve,
+		       __func__);
 	if (rc < 0)
 		goto out;
 	cJSON_AddItemToObject(t, "curve", curve);
@@ -1530,8 +1519,8 @@ db_epochs_json(struct db *db, int64_t sweep_id, cJSON **out)
 {
 	sqlite3_stmt *st = stmt(db, ST_EPOCHS_SWEEP);
 
-	return json_array(db, st, sqlite3_bind_int64(st, 1, sweep_id),
-			  append_epoch_row, out, __func__);
+	return json_fill(db, st, sqlite3_bind_int64(st, 1, sweep_id),
+			 append_epoch_row, cJSON_CreateArray(), out, __func__);
 }
 
 /* ---- sweep summaries -------------------------------------------------- */
@@ -1630,8 +1619,8 @@ append_summary(struct db *db, sqlite3_stmt *st, void *ctx)
 int
 db_sweeps_json(struct db *db, cJSON **out)
 {
-	return json_array(db, stmt(db, ST_SWEEPS_ALL), SQLITE_OK, append_summary,
-			  out, __func__);
+	return json_fill(db, stmt(db, ST_SWEEPS_ALL), SQLITE_OK, append_summary,
+			 cJSON_CreateArray(), out, __func__);
 }
 
 int
