@@ -27,6 +27,12 @@ linebuf_init(struct linebuf *lb, size_t max_line)
 }
 
 void
+linebuf_skip_overlong(struct linebuf *lb)
+{
+	lb->skip_long = 1;
+}
+
+void
 linebuf_free(struct linebuf *lb)
 {
 	if (!lb)
@@ -88,13 +94,27 @@ linebuf_feed(struct linebuf *lb, const char *data, size_t n,
 		size_t total = lb->len + seg;
 		char last;
 
+		if (lb->skipping) {   /* the tail of an overlong line */
+			if (!nl)
+				break;
+			lb->skipping = 0;
+			pos += seg + 1;
+			continue;
+		}
 		/* The byte that would end the line, to allow "max bytes +
 		 * '\r'" while the '\n' is still to come. */
 		last = seg ? data[pos + seg - 1]
 			   : (lb->len ? lb->buf[lb->len - 1] : '\0');
 		if (total > lb->max && !(total == lb->max + 1 && last == '\r')) {
-			rc = -E2BIG;
-			goto fail;
+			if (!lb->skip_long) {
+				rc = -E2BIG;
+				goto fail;
+			}
+			lb->len = 0;
+			lb->skipped++;
+			lb->skipping = !nl;
+			pos += seg + (nl != NULL);
+			continue;
 		}
 		/* +1 for the NUL that deliver() writes. */
 		rc = reserve(lb, total + 1);
@@ -120,6 +140,7 @@ fail:
 int
 linebuf_finish(struct linebuf *lb, linebuf_cb cb, void *ud)
 {
+	lb->skipping = 0;
 	if (lb->len == 0)
 		return 0;
 	return deliver(lb, cb, ud);

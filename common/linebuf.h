@@ -23,6 +23,9 @@ struct linebuf {
 	size_t len;   /* bytes pending in buf */
 	size_t cap;   /* bytes allocated for buf; <= max + 2 */
 	size_t max;   /* longest accepted line, without "\n" or "\r\n" */
+	int skip_long;     /* linebuf_skip_overlong was called */
+	int skipping;      /* dropping the rest of an overlong line */
+	unsigned long skipped;   /* overlong lines dropped (skip mode) */
 };
 
 /*
@@ -39,6 +42,13 @@ typedef int (*linebuf_cb)(void *ud, char *line, size_t len);
  * is allocated until data arrives. 0, or -EINVAL if max_line is 0 or so
  * large that max_line + 2 overflows. */
 int linebuf_init(struct linebuf *lb, size_t max_line);
+
+/* Skip mode, for a stream where long lines are someone else's (a trainer's
+ * stdout, where only report lines are ours): from now on a line longer
+ * than max is dropped, up to and including its '\n' in whatever later
+ * chunk it comes, counted in skipped, and linebuf_feed goes on with the
+ * lines after it instead of returning -E2BIG. */
+void linebuf_skip_overlong(struct linebuf *lb);
 
 /* Frees the buffer and zeroes the struct. Harmless on a zeroed struct and
  * when called twice. */
@@ -60,7 +70,8 @@ int linebuf_feed(struct linebuf *lb, const char *data, size_t n,
 		 linebuf_cb cb, void *ud);
 
 /* At EOF: delivers the pending unterminated line, if any (a trailing '\r'
- * stripped), and empties the buffer. Returns 0, or what cb returned. */
+ * stripped; not the tail of a line being skipped), and empties the
+ * buffer. Returns 0, or what cb returned. */
 int linebuf_finish(struct linebuf *lb, linebuf_cb cb, void *ud);
 
 #endif

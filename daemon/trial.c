@@ -321,42 +321,20 @@ on_report_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
 }
 
 /* stdout may carry "SWEEP " report lines among anything else the trainer
- * prints; an overlong line that is not a report is skipped, not an error.
- * The chunk is fed one line at a time: linebuf drops the rest of a chunk
- * after an overlong line, and the report lines after it must survive. */
+ * prints; an overlong line that is not a report is skipped (out_lb is in
+ * skip mode), not an error. */
 static void
 on_out_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
 {
 	struct trial *t = st->data;
-	const char *p = buf->base;
-	size_t len = n > 0 ? (size_t)n : 0;
 
 	if (n < 0) {
-		if (!t->out_skipping)
-			linebuf_finish(&t->out_lb, on_stdout_line, t);
+		linebuf_finish(&t->out_lb, on_stdout_line, t);
 		close_pipe(t, &t->out);
 		return;
 	}
-	while (len > 0) {
-		const char *nl = memchr(p, '\n', len);
-		size_t seg = nl ? (size_t)(nl + 1 - p) : len;
-		int rc = 0;
-
-		if (t->out_skipping)   /* the tail of an overlong line */
-			t->out_skipping = !nl;
-		else
-			rc = linebuf_feed(&t->out_lb, p, seg, on_stdout_line, t);
-		if (rc == -E2BIG) {
-			/* Too long to be a report: dropped (linebuf is empty
-			 * again); without its newline yet, its tail follows. */
-			t->out_skipping = !nl;
-		} else if (rc < 0) {
-			close_pipe(t, &t->out);
-			return;
-		}
-		p += seg;
-		len -= seg;
-	}
+	if (linebuf_feed(&t->out_lb, buf->base, (size_t)n, on_stdout_line, t) < 0)
+		close_pipe(t, &t->out);
 }
 
 static void
@@ -580,7 +558,6 @@ reset_run_state(struct trial *t)
 	t->exit_status = 0;
 	t->term_signal = 0;
 	t->spawn_error = 0;
-	t->out_skipping = 0;
 	t->errtail_len = 0;
 	t->stop = STOP_NONE;
 	t->stop_msg[0] = '\0';
@@ -659,6 +636,7 @@ trial_start(struct trial *t, char *err, size_t errlen)
 		abort_start(t, rc, 0);
 		return rc;
 	}
+	linebuf_skip_overlong(&t->out_lb);
 
 	memset(&opt, 0, sizeof opt);
 	memset(io, 0, sizeof io);

@@ -72,7 +72,6 @@ struct trial {
 	int64_t exit_status;
 	int term_signal;
 	int spawn_error;              /* negative libuv error from uv_spawn, or 0 */
-	int out_skipping;             /* discarding an overlong stdout line */
 	struct linebuf report_lb;
 	struct linebuf out_lb;
 	char errtail[TRIAL_ERRTAIL];

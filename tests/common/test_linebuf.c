@@ -374,6 +374,47 @@ random_chunking_preserves_lines(void)
 	rec_free(&r);
 }
 
+/* In skip mode an overlong line is dropped through its newline, wherever
+ * the chunks cut it, and the lines after it are delivered. */
+static void
+skip_mode_drops_only_the_overlong_line(void)
+{
+	char buf[64];
+	struct linebuf lb;
+	struct rec r;
+
+	rec_init(&r);
+	CHECK(linebuf_init(&lb, 8) == 0);
+	linebuf_skip_overlong(&lb);
+	/* one chunk: a line, an overlong one, two more */
+	CHECK(linebuf_feed(&lb, "ab\n0123456789xyz\ncd\nef\n",
+			   strlen("ab\n0123456789xyz\ncd\nef\n"), rec_cb, &r) == 0);
+	/* across chunks: the cap is passed in the first, the newline comes in
+	 * the third, a line follows it in the same chunk */
+	memset(buf, 'z', sizeof buf);
+	CHECK(linebuf_feed(&lb, buf, 12, rec_cb, &r) == 0);
+	CHECK(linebuf_feed(&lb, buf, 30, rec_cb, &r) == 0);
+	CHECK(linebuf_feed(&lb, "zz\ngh\r\nij", strlen("zz\ngh\r\nij"), rec_cb,
+			   &r) == 0);
+	CHECK(linebuf_finish(&lb, rec_cb, &r) == 0);
+	CHECK_MSG(r.n == 5, "%d lines", r.n);
+	if (r.n == 5) {
+		CHECK(strcmp(r.lines[0], "ab") == 0 && strcmp(r.lines[1], "cd") == 0);
+		CHECK(strcmp(r.lines[2], "ef") == 0 && strcmp(r.lines[3], "gh") == 0);
+		CHECK(strcmp(r.lines[4], "ij") == 0);
+	}
+	CHECK(lb.skipped == 2);
+	/* an overlong tail at EOF is not delivered */
+	CHECK(linebuf_feed(&lb, buf, 20, rec_cb, &r) == 0);
+	CHECK(linebuf_finish(&lb, rec_cb, &r) == 0);
+	CHECK(r.n == 5 && lb.skipped == 3);
+	/* and the next line after EOF-reset is whole */
+	CHECK(linebuf_feed(&lb, "kl\n", 3, rec_cb, &r) == 0);
+	CHECK(r.n == 6 && strcmp(r.lines[5], "kl") == 0);
+	linebuf_free(&lb);
+	rec_free(&r);
+}
+
 int
 main(void)
 {
@@ -386,6 +427,7 @@ main(void)
 	RUN(callback_modifies_in_place);
 	RUN(exactly_max_is_accepted);
 	RUN(max_plus_one_is_refused);
+	RUN(skip_mode_drops_only_the_overlong_line);
 	RUN(huge_line_refused_before_buffered);
 	RUN(callback_error_stops_feed);
 	RUN(finish_delivers_unterminated_tail);
