@@ -16,6 +16,7 @@
 
 #include <cJSON.h>
 
+#include "common/json.h"
 #include "daemon/spec.h"
 #include "worker/params.h"
 
@@ -50,7 +51,7 @@ check_object(const cJSON *obj, const char *where, char *err, size_t errlen)
 {
 	struct params prm;
 	char msg[512];
-	char *json = cJSON_PrintUnformatted(obj);
+	char *json = json_print(obj);
 	int rc;
 
 	if (!json) {

@@ -1457,7 +1457,7 @@ trial_detail(sqlite3_stmt *st)
 }
 
 int
-db_trial_json(struct db *db, int64_t sweep_id, int number, cJSON **out)
+db_trial_json(struct db *db, int64_t sweep_id, int64_t number, cJSON **out)
 {
 	sqlite3_stmt *st = stmt(db, ST_TRIAL_ONE);
 	cJSON *t = NULL, *curve = NULL;
@@ -1468,7 +1468,7 @@ db_trial_json(struct db *db, int64_t sweep_id, int number, cJSON **out)
 	*out = NULL;
 	b = sqlite3_bind_int64(st, 1, sweep_id);
 	if (b == SQLITE_OK)
-		b = sqlite3_bind_int(st, 2, number);
+		b = sqlite3_bind_int64(st, 2, number);
 	rc = json_one(db, st, b, trial_detail, &t, __func__);
 	if (rc < 0)
 		goto out;

@@ -225,7 +225,8 @@ int db_trials_page_json(struct db *db, int64_t sweep_id, int64_t offset,
 /* One trial object as above plus "stderr_tail" and "curve": one object per
  * epoch of the current attempt, {"epoch":N, ...every stored metric}, in
  * epoch order. -ENOENT for an unknown (sweep, number). */
-int db_trial_json(struct db *db, int64_t sweep_id, int number, cJSON **out);
+int db_trial_json(struct db *db, int64_t sweep_id, int64_t number,
+		  cJSON **out);
 /* The completed trial with the highest (mode_max) or lowest objective, as a
  * trial object of db_trials_json; ties go to the lower number. Two index
  * seeks on trials(sweep_id, status, objective, number), whatever the size

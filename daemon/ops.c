@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/json.h"
 #include "daemon/db.h"
 #include "daemon/log.h"
 #include "daemon/sched.h"
@@ -87,7 +88,7 @@ ops_reply_error(struct conn *c, const cJSON *id, const char *code,
 	cJSON_Delete(r);
 }
 
-/* An integer member of at least min (0 or 1) and at most 2^53, exactly
+/* An integer member of at least min (0 or 1) and below 2^53, exactly
  * representable: 0, -ENOENT when absent, or -EINVAL naming it. */
 static int
 get_int(const cJSON *req, const char *name, int64_t min, int64_t *out,
@@ -98,10 +99,10 @@ get_int(const cJSON *req, const char *name, int64_t min, int64_t *out,
 	if (!v)
 		return -ENOENT;
 	if (!cJSON_IsNumber(v) || !(v->valuedouble >= (double)min) ||
-	    v->valuedouble > 9007199254740992.0 ||
+	    v->valuedouble >= JSON_EXACT_INT ||
 	    v->valuedouble != floor(v->valuedouble)) {
-		snprintf(msg, msglen, "\"%s\" must be a %s integer", name,
-			 min > 0 ? "positive" : "non-negative");
+		snprintf(msg, msglen, "\"%s\" must be a %s integer below "
+			 "2^53", name, min > 0 ? "positive" : "non-negative");
 		return -EINVAL;
 	}
 	*out = (int64_t)v->valuedouble;
@@ -351,7 +352,7 @@ op_trial(struct op_ctx *ctx)
 	rc = check_sweep_exists(ctx);
 	if (rc < 0)
 		return not_found(ctx, rc);
-	rc = db_trial_json(ctx->srv->db, ctx->sweep_id, (int)number, &t);
+	rc = db_trial_json(ctx->srv->db, ctx->sweep_id, number, &t);
 	if (rc == -ENOENT) {
 		snprintf(ctx->msg, sizeof ctx->msg, "sweep %lld has no trial %lld",
 			 (long long)ctx->sweep_id, (long long)number);
@@ -589,18 +590,62 @@ send_sweep_ended(struct op_ctx *ctx)
 	cJSON_Delete(ev);
 }
 
+/*
+ * The request on a line: one JSON object and nothing after it but white
+ * space, in valid UTF-8 without "\u0000" (cJSON would cut the string
+ * there), whose "id", when a number, is an integer a double holds exactly
+ * (the reply echoes it). NULL with a message otherwise.
+ */
+static cJSON *
+parse_request(const char *line, size_t len, char *msg, size_t msglen)
+{
+	const char *end = NULL;
+	const cJSON *id;
+	cJSON *req;
+	char why[128];
+
+	if (json_check_text(line, len, why, sizeof why) < 0) {
+		snprintf(msg, msglen, "request refused: %s", why);
+		return NULL;
+	}
+	req = cJSON_ParseWithLengthOpts(line, len, &end, 0);
+	if (!req || !cJSON_IsObject(req)) {
+		snprintf(msg, msglen, "request is not a JSON object");
+		goto fail;
+	}
+	while (end < line + len && (*end == ' ' || *end == '\t' ||
+				    *end == '\r' || *end == '\n'))
+		end++;
+	if (end < line + len) {
+		snprintf(msg, msglen, "data after the request object (at byte "
+			 "%zu): one JSON object per line", (size_t)(end - line));
+		goto fail;
+	}
+	id = cJSON_GetObjectItemCaseSensitive(req, "id");
+	if (cJSON_IsNumber(id) && !(fabs(id->valuedouble) < JSON_EXACT_INT &&
+				    id->valuedouble == floor(id->valuedouble))) {
+		snprintf(msg, msglen, "\"id\" must be a string or an integer "
+			 "below 2^53 in magnitude (the reply could not echo it "
+			 "exactly)");
+		goto fail;
+	}
+	return req;
+fail:
+	cJSON_Delete(req);
+	return NULL;
+}
+
 void
 ops_dispatch(struct server *s, struct conn *c, const char *line, size_t len)
 {
 	struct op_ctx ctx = { .srv = s, .conn = c };
 	const struct op_def *op = NULL;
-	cJSON *req = cJSON_ParseWithLength(line, len);
+	cJSON *req = parse_request(line, len, ctx.msg, sizeof ctx.msg);
 	const cJSON *id = NULL, *name;
 	int rc;
 
-	if (!req || !cJSON_IsObject(req)) {
-		ops_reply_error(c, NULL, "bad_request",
-				"request is not a JSON object");
+	if (!req) {
+		ops_reply_error(c, NULL, "bad_request", ctx.msg);
 		goto out;
 	}
 	id = cJSON_GetObjectItemCaseSensitive(req, "id");

@@ -21,6 +21,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "common/json.h"
 #include "daemon/builtin.h"
 #include "daemon/db.h"
 #include "daemon/log.h"
@@ -427,7 +428,7 @@ create_trial(struct sweep *sw, const cJSON *fixed, char *err, size_t errlen)
 	rc = sampler_suggest(sp, number, fixed, obs, n_obs, &params, err, errlen);
 	if (rc < 0)
 		goto out;
-	json = cJSON_PrintUnformatted(params);
+	json = json_print(params);
 	if (!json) {
 		snprintf(err, errlen, "out of memory");
 		goto out;
@@ -594,7 +595,7 @@ store_epoch(struct trial *t, const struct report_line *r, double objective,
 {
 	struct db *db = t->sweep->srv->db;
 	cJSON *m = report_to_json(r);
-	char *metrics = m ? cJSON_PrintUnformatted(m) : NULL;
+	char *metrics = m ? json_print(m) : NULL;
 	int rc = -ENOMEM;
 
 	cJSON_Delete(m);
@@ -728,7 +729,7 @@ sched_trial_report(struct trial *t, const struct report_line *r)
 		t->diagnosis = diag_curve(&sw->diag, t->curve, t->n_curve,
 					  sp->mode_max, 0);
 		if (t->diagnosis && store_diag)
-			diag_json = cJSON_PrintUnformatted(t->diagnosis);
+			diag_json = json_print(t->diagnosis);
 	}
 	rc = store_epoch(t, r, objective, diag_json);
 	cJSON_free(diag_json);
@@ -1158,7 +1159,7 @@ sched_trial_ended(struct trial *t)
 	t->diagnosis = diag_curve(&sw->diag, t->curve, t->n_curve,
 				  sw->spec->mode_max, 1);
 	if (t->diagnosis)
-		diag_json = cJSON_PrintUnformatted(t->diagnosis);
+		diag_json = json_print(t->diagnosis);
 	rc = record_end(t, &o, diag_json);
 	if (rc < 0 && sched_storage_failed(s, rc, "a trial's end")) {
 		defer_end(t, &o, diag_json);
@@ -1261,7 +1262,7 @@ sched_submit(struct server *s, const cJSON *spec_json, int64_t *id_out,
 		goto fail;
 	if (!sp->has_seed)
 		spec_set_seed(sp, fresh_seed());
-	text = cJSON_PrintUnformatted(sp->json);
+	text = json_print(sp->json);
 	if (!text) {
 		rc = -ENOMEM;
 		goto fail;

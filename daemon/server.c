@@ -32,6 +32,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "common/json.h"
 #include "common/linebuf.h"
 #include "daemon/db.h"
 #include "daemon/log.h"
@@ -196,7 +197,7 @@ drop:
 int
 server_send(struct conn *c, const cJSON *obj)
 {
-	char *text = cJSON_PrintUnformatted(obj);
+	char *text = json_print(obj);
 
 	if (!text) {
 		conn_close(c);
@@ -251,7 +252,7 @@ server_broadcast(struct server *s, int64_t sweep_id, const cJSON *event)
 			continue;
 		}
 		if (!text) {
-			text = cJSON_PrintUnformatted(event);
+			text = json_print(event);
 			if (!text)
 				return;
 			len = strlen(text);

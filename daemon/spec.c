@@ -19,6 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/json.h"
+
 #define MAX_PARAMS        1024
 #define MAX_CHOICES       100000
 #define MAX_ARGS          4096
@@ -26,7 +28,7 @@
 #define PATH_LEN          256     /* a field's path in messages */
 #define WHERE_LEN         (PATH_LEN + 32)
 #define DEFAULT_TRIALS    20
-#define BIG_INT           9007199254740992.0   /* 2^53: integers exact */
+#define BIG_INT           JSON_EXACT_INT   /* 2^53: integers below are exact */
 #define MAX_SECONDS       1e9
 
 static const char *const dist_names[] = {
@@ -68,7 +70,7 @@ join(char *buf, size_t len, const char *path, const char *key)
 static void
 show(char *buf, size_t len, const cJSON *v)
 {
-	char *s = cJSON_PrintUnformatted(v);
+	char *s = json_print(v);
 
 	if (!s) {
 		snprintf(buf, len, "(value)");
@@ -306,9 +308,12 @@ parse_range(struct spec_param *p, const cJSON *arr, const char *where,
 			    integer ? "integers" : "numbers");
 	p->low = a->valuedouble;
 	p->high = b->valuedouble;
-	if (integer && (p->low != floor(p->low) || p->high != floor(p->high) ||
-			fabs(p->low) > BIG_INT || fabs(p->high) > BIG_INT))
+	if (integer && (p->low != floor(p->low) || p->high != floor(p->high)))
 		return fail(err, errlen, "%s: low and high must be integers", where);
+	if (integer && (fabs(p->low) >= BIG_INT || fabs(p->high) >= BIG_INT))
+		return fail(err, errlen, "%s: low and high must be below 2^53 "
+			    "(9007199254740992) in magnitude, where every integer "
+			    "is exact", where);
 	if ((p->kind == SPEC_LOGUNIFORM) && p->low <= 0)
 		return fail(err, errlen, "%s: low must be > 0", where);
 	if (p->kind == SPEC_LOGINT && p->low < 1)

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/json.h"
 #include "daemon/log.h"
 #include "daemon/sched.h"
 #include "daemon/server.h"
@@ -460,7 +461,7 @@ params_for_child(const struct trial *t)
 			continue;
 		cJSON_AddItemToObject(obj, it->string, cJSON_Duplicate(it, 1));
 	}
-	out = cJSON_PrintUnformatted(obj);
+	out = json_print(obj);
 	cJSON_Delete(obj);
 	return out;
 }
