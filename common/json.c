@@ -9,6 +9,7 @@
 #include "common/json.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,13 @@ exact_text(const cJSON *n, char *buf, size_t len)
 	/* cJSON prints these exactly: null, or the int through "%d". */
 	if (!isfinite(d) || d == (double)n->valueint)
 		return 0;
+	/* An integer a double holds exactly: its digits, never an exponent
+	 * (3642210777844990 would come out as 3.64221077784499e+15, exact
+	 * but read as a float by most clients). */
+	if (fabs(d) < JSON_EXACT_INT && d == floor(d)) {
+		snprintf(buf, len, "%" PRId64, (int64_t)d);
+		return 1;
+	}
 	for (int prec = 15; prec <= 17; prec++) {
 		snprintf(buf, len, "%1.*g", prec, d);
 		if (strtod(buf, NULL) == d)
