@@ -44,9 +44,12 @@ enum {
 };
 
 #define SWEEP_COLS \
-	"id, name, status, created_at, ended_at, trials_total, n_queued, " \
-	"n_running, n_completed, n_failed, n_pruned, n_cancelled, spec_json, " \
-	"error"
+	"s.id, s.name, s.status, s.created_at, s.ended_at, s.trials_total, " \
+	"c.n_queued, c.n_running, c.n_completed, c.n_failed, c.n_pruned, " \
+	"c.n_cancelled, s.spec_json, s.error"
+/* The counters live in their own narrow row (schema/0004), so that counting
+ * a trial never rewrites the sweep's row and its spec. */
+#define SWEEP_FROM "sweeps s JOIN sweep_counts c ON c.sweep_id = s.id"
 enum {
 	SC_ID, SC_NAME, SC_STATUS, SC_CREATED_AT, SC_ENDED_AT, SC_TOTAL,
 	SC_COUNTS,   /* six counters from here, in trial_statuses[] order */
@@ -77,10 +80,10 @@ enum {
 	X(SWEEP_STATUS, "UPDATE sweeps SET status = ?2, error = ?3, " \
 	  "ended_at = ?4 WHERE id = ?1") \
 	X(SWEEP_SPEC, "UPDATE sweeps SET spec_json = ?2 WHERE id = ?1") \
-	X(SWEEPS_ALL, "SELECT " SWEEP_COLS " FROM sweeps ORDER BY id") \
-	X(SWEEPS_ACTIVE, "SELECT " SWEEP_COLS " FROM sweeps WHERE status IN " \
-	  "('running', 'paused') ORDER BY id") \
-	X(SWEEP_ONE, "SELECT " SWEEP_COLS " FROM sweeps WHERE id = ?1") \
+	X(SWEEPS_ALL, "SELECT " SWEEP_COLS " FROM " SWEEP_FROM " ORDER BY s.id") \
+	X(SWEEPS_ACTIVE, "SELECT " SWEEP_COLS " FROM " SWEEP_FROM " WHERE " \
+	  "s.status IN ('running', 'paused') ORDER BY s.id") \
+	X(SWEEP_ONE, "SELECT " SWEEP_COLS " FROM " SWEEP_FROM " WHERE s.id = ?1") \
 	X(TRIAL_INSERT, "INSERT INTO trials (sweep_id, number, params_json, " \
 	  "seed) VALUES (?1, ?2, ?3, ?4)") \
 	X(TRIAL_START, "UPDATE trials SET status = 'running', attempt = ?2, " \

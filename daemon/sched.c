@@ -412,13 +412,17 @@ sweep_check_done(struct sweep *sw)
 /* ---- creating and starting trials ------------------------------------ */
 
 /* Samples trial number n_created + 1 (fixed: NULL or partial params) and
- * stores it as queued. NULL with err on failure. */
-static struct trial *
-create_trial(struct sweep *sw, const cJSON *fixed, char *err, size_t errlen)
+ * stores it as queued into *out. 0, or a negative errno with err. */
+static int
+create_trial(struct sweep *sw, const cJSON *fixed, struct trial **out,
+	     char *err, size_t errlen)
 {
 	const struct spec *sp = sw->spec;
 	int number = sw->n_created + 1, n_obs = 0, rc;
-	struct sampler_obs *obs = build_obs(sw, &n_obs);
+	/* Only TPE past its start-up trials learns from the others: building
+	 * the observations for every trial made a large enqueue quadratic. */
+	struct sampler_obs *obs = sp->algorithm == SPEC_TPE &&
+		number > sp->tpe_n_startup ? build_obs(sw, &n_obs) : NULL;
 	cJSON *params = NULL;
 	char *json = NULL;
 	uint64_t seed = sampler_trial_seed(sp->seed, number);
@@ -430,6 +434,7 @@ create_trial(struct sweep *sw, const cJSON *fixed, char *err, size_t errlen)
 		goto out;
 	json = json_print(params);
 	if (!json) {
+		rc = -ENOMEM;
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
@@ -442,6 +447,7 @@ create_trial(struct sweep *sw, const cJSON *fixed, char *err, size_t errlen)
 	}
 	t = trial_new(sw, id, number, 0, seed, json);
 	if (!t) {
+		rc = -ENOMEM;
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
@@ -451,7 +457,8 @@ out:
 	free(obs);
 	cJSON_Delete(params);
 	cJSON_free(json);
-	return t;
+	*out = t;
+	return t ? 0 : rc < 0 ? rc : -ENOMEM;
 }
 
 static void
@@ -481,7 +488,7 @@ start_one(struct sweep *sw)
 	int rc;
 
 	if (!t) {
-		t = create_trial(sw, NULL, err, sizeof err);
+		create_trial(sw, NULL, &t, err, sizeof err);
 		if (!t && s->storage_rc)
 			return;   /* an outage, not the sweep's fault: later */
 		if (!t) {
@@ -1191,51 +1198,179 @@ fresh_seed(void)
 	return seed & ((1ULL << 53) - 1);   /* exact as a JSON number */
 }
 
-/* Creates trials for each object of params (object or array), in order. */
-static int
-enqueue_list(struct sweep *sw, const cJSON *params, int *n_out, char *err,
-	     size_t errlen)
+/* Takes trial numbers n_before + 1.. back out of memory after their
+ * transaction was rolled back: they are the queue's tail. */
+static void
+forget_created(struct sweep *sw, int n_before)
 {
-	const cJSON *one;
-	int n = cJSON_IsArray(params) ? cJSON_GetArraySize(params) : 1;
-	int room = sw->spec->trials - sw->n_created;
+	for (; sw->n_created > n_before; sw->n_created--) {
+		struct trial *t = sw->queue_tail;
+		struct sweep_hist *h = hist_at(sw, sw->n_created);
 
-	*n_out = 0;
-	if (n > room) {
-		snprintf(err, errlen, "cannot enqueue %d trials: sweep %" PRId64
-			 " has room for %d more (search.trials = %d)", n, sw->id,
-			 room, sw->spec->trials);
-		return -EINVAL;
+		if (t && t->number == sw->n_created) {
+			sw->queue_tail = t->prev;
+			if (t->prev)
+				t->prev->next = NULL;
+			else
+				sw->queue = NULL;
+			trial_free(t);
+		}
+		if (h) {
+			cJSON_Delete(h->params);
+			h->params = NULL;
+			h->n_curve = 0;
+		}
 	}
-	for (int i = 0; i < n; i++) {
+}
+
+/* Creates a trial for each object of params (an object or an array), in
+ * order, inside the caller's transaction; on failure the caller rolls it
+ * back and calls forget_created. */
+static int
+create_list(struct sweep *sw, const cJSON *params, char *err, size_t errlen)
+{
+	const cJSON *one = cJSON_IsArray(params) ? params->child : params;
+	int i = 0, rc = 0;
+
+	for (; one && rc == 0; one = cJSON_IsArray(params) ? one->next : NULL) {
 		struct trial *t;
 
-		one = cJSON_IsArray(params) ? cJSON_GetArrayItem(params, i) : params;
 		if (!cJSON_IsObject(one)) {
 			snprintf(err, errlen, "params[%d]: must be an object", i);
 			return -EINVAL;
 		}
-		t = create_trial(sw, one, err, errlen);
-		if (!t)
-			return -EINVAL;
-		queue_push(sw, t);
-		(*n_out)++;
+		rc = create_trial(sw, one, &t, err, errlen);
+		if (rc == 0)
+			queue_push(sw, t);
+		i++;
 	}
-	return 0;
+	return rc;
+}
+
+/* Ends the transaction of a submit or enqueue: committed when rc == 0,
+ * else rolled back. Returns rc or the commit's failure (with err). */
+static int
+end_group(struct server *s, int rc, char *err, size_t errlen)
+{
+	if (rc < 0) {
+		db_rollback(s->db);
+		return rc;
+	}
+	rc = db_commit(s->db);
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot store the trials: %s",
+			 db_last_error(s->db));
+		sched_storage_failed(s, rc, "new trials");
+	}
+	return rc;
+}
+
+static int
+begin_group(struct server *s, char *err, size_t errlen)
+{
+	int rc = db_begin(s->db);
+
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot store anything: %s",
+			 db_last_error(s->db));
+		sched_storage_failed(s, rc, "new trials");
+	}
+	return rc;
 }
 
 int
 sched_enqueue(struct sweep *sw, const cJSON *params, int *n_out, char *err,
 	      size_t errlen)
 {
+	int n = cJSON_IsArray(params) ? cJSON_GetArraySize(params) : 1;
+	int room = sw->spec->trials - sw->n_created, before = sw->n_created;
 	int rc;
 
+	*n_out = 0;
 	if (sw->ending) {
 		snprintf(err, errlen, "sweep %" PRId64 " is ending", sw->id);
 		return -EALREADY;
 	}
-	rc = enqueue_list(sw, params, n_out, err, errlen);
+	if (n > room) {
+		snprintf(err, errlen, "cannot enqueue %d trials: sweep %" PRId64
+			 " has room for %d more (search.trials = %d)", n, sw->id,
+			 room, sw->spec->trials);
+		return -EINVAL;
+	}
+	/* One transaction: every set is stored and acknowledged, or none. */
+	rc = begin_group(sw->srv, err, errlen);
+	if (rc == 0)
+		rc = end_group(sw->srv, create_list(sw, params, err, errlen),
+			       err, errlen);
+	if (rc < 0) {
+		forget_created(sw, before);
+		return rc;
+	}
+	*n_out = sw->n_created - before;
 	sched_kick(sw->srv);
+	return 0;
+}
+
+/* The checks of a submitted spec; *out owns the parsed spec on success. */
+static int
+check_submitted(const cJSON *spec_json, struct spec **out, char *err,
+		size_t errlen)
+{
+	struct diag_config dc;
+	struct spec *sp = NULL;
+	int rc;
+
+	rc = spec_parse(spec_json, &sp, err, errlen);
+	if (rc == 0)
+		rc = builtin_check_spec(sp, err, errlen);
+	if (rc == 0) {
+		diag_config_default(&dc);
+		rc = diag_config_parse(&dc, sp->diagnosis, err, errlen);
+	}
+	if (rc < 0) {
+		spec_free(sp);
+		return rc;
+	}
+	if (!sp->has_seed)
+		spec_set_seed(sp, fresh_seed());
+	*out = sp;
+	return 0;
+}
+
+/* Stores the sweep and its enqueued trials in one transaction, so a
+ * failure or a crash half way leaves nothing of it. *out: the sweep, not
+ * yet in the server's list. */
+static int
+store_sweep(struct server *s, struct spec *sp, struct sweep **out, char *err,
+	    size_t errlen)
+{
+	struct sweep *sw = NULL;
+	char *text = json_print(sp->json);
+	int64_t id;
+	int rc = text ? begin_group(s, err, errlen) : -ENOMEM;
+
+	if (rc < 0)
+		goto out;
+	rc = db_sweep_create(s->db, sp->name, text, sp->trials, server_now(),
+			     &id);
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot store the sweep: %s",
+			 db_last_error(s->db));
+		sched_storage_failed(s, rc, "a new sweep");
+	}
+	if (rc == 0 && !(sw = sweep_new(s, id, sp)))
+		rc = -ENOMEM;
+	if (rc == 0 && sp->enqueue)
+		rc = create_list(sw, sp->enqueue, err, errlen);
+	rc = end_group(s, rc, err, errlen);
+out:
+	cJSON_free(text);
+	if (rc < 0 && sw) {
+		sw->spec = NULL;   /* the caller's */
+		sweep_free(sw);
+		sw = NULL;
+	}
+	*out = sw;
 	return rc;
 }
 
@@ -1245,60 +1380,24 @@ sched_submit(struct server *s, const cJSON *spec_json, int64_t *id_out,
 {
 	struct spec *sp = NULL;
 	struct sweep *sw = NULL;
-	struct diag_config dc;
-	char *text = NULL;
-	int64_t id;
-	int n, rc;
+	int rc;
 
-	rc = spec_parse(spec_json, &sp, err, errlen);
+	rc = check_submitted(spec_json, &sp, err, errlen);
 	if (rc < 0)
-		goto fail;
-	rc = builtin_check_spec(sp, err, errlen);
-	if (rc < 0)
-		goto fail;
-	diag_config_default(&dc);
-	rc = diag_config_parse(&dc, sp->diagnosis, err, errlen);
-	if (rc < 0)
-		goto fail;
-	if (!sp->has_seed)
-		spec_set_seed(sp, fresh_seed());
-	text = json_print(sp->json);
-	if (!text) {
-		rc = -ENOMEM;
-		goto fail;
-	}
-	rc = db_sweep_create(s->db, sp->name, text, sp->trials, server_now(), &id);
+		return rc;
+	rc = store_sweep(s, sp, &sw, err, errlen);
 	if (rc < 0) {
-		snprintf(err, errlen, "cannot store the sweep: %s", strerror(-rc));
-		goto fail;
+		if (rc == -ENOMEM && !err[0])
+			snprintf(err, errlen, "out of memory");
+		spec_free(sp);
+		return rc;
 	}
-	sw = sweep_new(s, id, sp);
-	if (!sw) {
-		rc = -ENOMEM;
-		goto fail;
-	}
-	sp = NULL;
 	sweep_insert(s, sw);
-	if (sw->spec->enqueue) {
-		rc = enqueue_list(sw, sw->spec->enqueue, &n, err, errlen);
-		if (rc < 0) {
-			/* The spec validator checked the enqueued params, so
-			 * this is storage trouble: the sweep cannot run. */
-			sweep_end(sw, SWEEP_FAILED, err);
-			sweep_check_done(sw);
-			return rc;
-		}
-	}
-	log_info("sweep %" PRId64 " submitted: %s, %d trials", id,
+	log_info("sweep %" PRId64 " submitted: %s, %d trials", sw->id,
 		 sw->spec->name, sw->spec->trials);
-	*id_out = id;
-	cJSON_free(text);
+	*id_out = sw->id;
 	sched_kick(s);
 	return 0;
-fail:
-	cJSON_free(text);
-	spec_free(sp);
-	return rc;
 }
 
 int

@@ -1024,6 +1024,7 @@ parse_enqueue(struct spec *s, const cJSON *root, char *err, size_t errlen)
 			return rc;
 	}
 	s->enqueue = cJSON_Duplicate(eq, 1);
+	s->n_enqueue = i;
 	return s->enqueue ? 0 : -ENOMEM;
 }
 
@@ -1252,7 +1253,7 @@ spec_grid_size(const struct spec *s)
 int
 spec_n_enqueued(const struct spec *s)
 {
-	return s->enqueue ? cJSON_GetArraySize(s->enqueue) : 0;
+	return s->enqueue ? s->n_enqueue : 0;
 }
 
 int

@@ -99,6 +99,7 @@ struct spec {
 	unsigned retry_on;         /* enum spec_retry bits; default ALL */
 	cJSON *diagnosis;          /* NULL or owned copy of "diagnosis" */
 	cJSON *enqueue;            /* NULL or owned array of param objects */
+	int n_enqueue;             /* its length (cJSON counts by walking) */
 	cJSON *json;               /* owned: the normalized spec (defaults
 				    * filled in, the seed once set) */
 };

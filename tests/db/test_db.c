@@ -869,7 +869,7 @@ writes_are_committed_when_the_call_returns(void)
 	CHECK(raw_int(t.path, "SELECT count(*) FROM sweeps") == 1);
 	CHECK(db_trial_create(db, sid, 1, "{}", 1, &id) == 0);
 	CHECK(db_trial_start(db, id, 1, 1, 1, 1.0) == 0);
-	CHECK(raw_int(t.path, "SELECT n_running FROM sweeps") == 1);
+	CHECK(raw_int(t.path, "SELECT n_running FROM sweep_counts") == 1);
 	CHECK(db_trial_epoch(db, id, 1, 1, 0.5, "{}") == 0);
 	CHECK(raw_int(t.path, "SELECT count(*) FROM epochs") == 1);
 	CHECK(raw_int(t.path, "SELECT epochs FROM trials") == 1);

@@ -1,0 +1,155 @@
+"""Submit and enqueue are all or nothing: a daemon killed (SIGKILL) while it
+stores a large set of trials, or a disk that fills up half way, leaves the
+whole sweep / every enqueued set stored, or none of it."""
+import json
+import os
+import sqlite3
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sweeplib import Daemon, fake_spec, read_line, run_tests, wait_for
+from test_overnight import fill, tmpfs, umount
+
+N = 6000
+
+
+def sets(n, base=0):
+    return [{"x": ((base + i) % 997) / 997.0} for i in range(n)]
+
+
+def big_spec(n, enqueue=True):
+    spec = fake_spec(name="big", trials=n + 5, parallel=1,
+                     params={"x": {"uniform": [0, 1]}, "sleep_ms": 2000,
+                             "epochs": 1})
+    if enqueue:
+        spec["enqueue"] = sets(n)
+    return spec
+
+
+def db_trials(dbpath):
+    """{sweep_id: trial count} as committed, read beside the daemon."""
+    con = sqlite3.connect("file:%s?mode=ro" % dbpath, uri=True, timeout=5)
+    try:
+        return dict(con.execute(
+            "SELECT sweep_id, count(*) FROM trials GROUP BY sweep_id"))
+    except sqlite3.OperationalError:
+        return {}
+    finally:
+        con.close()
+
+
+def kill_while_storing(d, req, sweep, before):
+    """Sends req and SIGKILLs the daemon as soon as a trial more than
+    `before` is visible in the database (or the reply came first)."""
+    dbpath = os.path.join(d.dir, "sweepd.db")
+    s = d.connect()
+    s.setblocking(False)
+    s.sendall((json.dumps(req) + "\n").encode())
+    replied = b""
+    end = time.time() + 60
+    while time.time() < end:
+        try:
+            replied += s.recv(65536)
+        except BlockingIOError:
+            pass
+        if replied or db_trials(dbpath).get(sweep, 0) > before:
+            break
+        time.sleep(0.002)
+    d.kill9()
+    s.close()
+    return replied
+
+
+def check_all_or_none(d2, sid, before, n):
+    """The sweep holds before or before + n trials, and the enqueued ones
+    have their params."""
+    r = d2.request({"op": "trials", "sweep": sid, "limit": 1})
+    if not r["ok"]:
+        assert before == 0 and r["error"]["code"] == "not_found", r
+        return 0
+    total = r["total"]
+    assert total in (before, before + n), (before, total)
+    if total == before:
+        return 0
+    ts = d2.trials(sid)
+    xs = [t["params"]["x"] for t in ts[before:before + n]]
+    assert xs == [p["x"] for p in sets(n)], "enqueued params differ"
+    return total
+
+
+def _kill9_during_a_large_submit():
+    d = Daemon(workers=1).start()
+    try:
+        kill_while_storing(d, {"op": "submit", "spec": big_spec(N)}, 1, 0)
+        d2 = Daemon(workers=1, state_dir=d.dir).start()
+        try:
+            check_all_or_none(d2, 1, 0, N)
+            # whatever happened, the next sweep is served and complete
+            sid = d2.submit(big_spec(50))
+            assert d2.ok({"op": "trials", "sweep": sid, "limit": 0})["total"] == 50
+        finally:
+            d2.cleanup()
+    finally:
+        d.cleanup()
+
+
+def _kill9_during_a_large_enqueue():
+    d = Daemon(workers=1).start()
+    try:
+        sid = d.submit(big_spec(N + 10, enqueue=False))
+        d.ok({"op": "pause", "sweep": sid})
+        d.ok({"op": "enqueue", "sweep": sid, "params": sets(3)})
+        before = d.ok({"op": "trials", "sweep": sid, "limit": 0})["total"]
+        req = {"op": "enqueue", "sweep": sid, "params": sets(N)}
+        kill_while_storing(d, req, sid, before)
+        d2 = Daemon(workers=1, state_dir=d.dir).start()
+        try:
+            check_all_or_none(d2, sid, before, N)
+        finally:
+            d2.cleanup()
+    finally:
+        d.cleanup()
+
+
+def _disk_full_half_way_stores_nothing():
+    mnt = tmpfs("3m")
+    d = None
+    try:
+        d = Daemon(workers=1, state_dir=os.path.join(mnt, "state"))
+        d.start()
+        sid = d.submit(big_spec(N + 10, enqueue=False))
+        d.ok({"op": "pause", "sweep": sid})
+        before = d.ok({"op": "trials", "sweep": sid, "limit": 0})["total"]
+        # leave a little room: a few hundred trials fit, not thousands
+        fill(os.path.join(mnt, "filler"))
+        os.truncate(os.path.join(mnt, "filler"),
+                    os.path.getsize(os.path.join(mnt, "filler")) - 256 * 1024)
+        r = d.request({"op": "submit", "spec": big_spec(N)})
+        assert not r["ok"] and r["error"]["code"] == "disk_full", r
+        sweeps = d.ok({"op": "sweeps"})["sweeps"]
+        assert [s["id"] for s in sweeps] == [sid], sweeps
+        r = d.request({"op": "enqueue", "sweep": sid, "params": sets(N)})
+        assert not r["ok"] and r["error"]["code"] == "disk_full", r
+        os.unlink(os.path.join(mnt, "filler"))
+        assert wait_for(lambda: d.ok({"op": "stats"})["storage"]["ok"], 30), \
+            "storage did not come back"
+        assert d.ok({"op": "trials", "sweep": sid, "limit": 0})["total"] == before
+        d.stop()
+        d = Daemon(workers=1, state_dir=os.path.join(mnt, "state")).start()
+        assert db_trials(os.path.join(d.dir, "sweepd.db")) == \
+            ({sid: before} if before else {}), \
+            "trials of the refused requests were stored"
+        assert [s["id"] for s in d.ok({"op": "sweeps"})["sweeps"]] == [sid]
+        assert d.ok({"op": "enqueue", "sweep": sid, "params": sets(5)})["enqueued"] == 5
+    finally:
+        if d:
+            d.cleanup()
+        umount(mnt)
+
+
+TESTS = [_kill9_during_a_large_submit, _kill9_during_a_large_enqueue,
+         _disk_full_half_way_stores_nothing]
+
+if __name__ == "__main__":
+    sys.exit(run_tests(TESTS))
