@@ -387,3 +387,17 @@ report_strip_prefix(const char *line, size_t len, const char **payload,
 	*plen = len - pl;
 	return 1;
 }
+
+int
+report_string_value(const char *line, size_t len, const char *name,
+		    char *buf, size_t buflen)
+{
+	cJSON *root = cJSON_ParseWithLength(line, len);
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, name);
+	int is_str = cJSON_IsString(v);
+
+	if (is_str && buflen > 0)
+		snprintf(buf, buflen, "%s", v->valuestring);
+	cJSON_Delete(root);
+	return is_str;
+}

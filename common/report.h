@@ -92,4 +92,14 @@ cJSON *report_to_json(const struct report_line *r);
 int report_strip_prefix(const char *line, size_t len, const char **payload,
 			size_t *plen);
 
+/*
+ * For a line report_parse accepted without metric name: 1 when the line
+ * gives name a string value (metrics must be numbers; such keys are
+ * skipped as notes), with the string, truncated to buflen - 1 bytes, in
+ * buf; else 0. Lets the daemon say "the objective is a string" rather
+ * than "never reported".
+ */
+int report_string_value(const char *line, size_t len, const char *name,
+			char *buf, size_t buflen);
+
 #endif

@@ -97,7 +97,12 @@ sampler_random_value(const struct spec_param *p, struct sampler_rng *r)
 			i = p->n_values - 1;
 		return cJSON_Duplicate(cJSON_GetArrayItem(p->values, i), 1);
 	case SPEC_UNIFORM:
-		x = p->low + u * (p->high - p->low);
+		/* Halved when the width overflows ([-1e308, 1e308]); the usual
+		 * form otherwise, so existing sweeps draw the same values. */
+		if (isfinite(p->high - p->low))
+			x = p->low + u * (p->high - p->low);
+		else
+			x = 2.0 * (p->low / 2 + u * (p->high / 2 - p->low / 2));
 		break;
 	case SPEC_LOGUNIFORM:
 		x = exp(log(p->low) + u * (log(p->high) - log(p->low)));

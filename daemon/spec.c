@@ -30,6 +30,13 @@
 #define DEFAULT_TRIALS    20
 #define BIG_INT           JSON_EXACT_INT   /* 2^53: integers below are exact */
 #define MAX_SECONDS       1e9
+/* execve refuses a string over 128 KiB (MAX_ARG_STRLEN) with E2BIG, and
+ * the whole of argv and environ past a quarter of the stack limit: every
+ * trial would fail with "argument list too long". Refused at submit. */
+#define MAX_PARAMS_JSON   65536   /* SWEEP_PARAMS, the longest it can get */
+#define MAX_EXEC_STRING   65536   /* one command argument or NAME=value */
+#define MAX_EXEC_TOTAL    524288  /* command, env and SWEEP_PARAMS in all */
+#define NUMBER_TEXT       24      /* longest number json_print writes */
 
 static const char *const dist_names[] = {
 	[SPEC_CONST] = "constant", [SPEC_CHOICE] = "choice",
@@ -525,6 +532,12 @@ parse_env(struct spec *s, const cJSON *env, char *err, size_t errlen)
 		if (!cJSON_IsString(it))
 			return fail(err, errlen, "trainer.env.%s: must be a string",
 				    it->string);
+		if (strlen(it->string) + 1 + strlen(it->valuestring) >
+		    MAX_EXEC_STRING)
+			return fail(err, errlen, "trainer.env.%s: %zu bytes; an "
+				    "environment string holds at most %d",
+				    it->string, strlen(it->valuestring),
+				    MAX_EXEC_STRING);
 	}
 	s->env = cJSON_Duplicate(env, 1);
 	return s->env ? 0 : -ENOMEM;
@@ -549,6 +562,10 @@ parse_command(struct spec *s, const cJSON *cmd, char *err, size_t errlen)
 		if (!cJSON_IsString(it) || !it->valuestring[0])
 			return fail(err, errlen, "trainer.command[%d]: must be a "
 				    "non-empty string", i);
+		if (strlen(it->valuestring) > MAX_EXEC_STRING)
+			return fail(err, errlen, "trainer.command[%d]: %zu bytes; "
+				    "an argument holds at most %d", i,
+				    strlen(it->valuestring), MAX_EXEC_STRING);
 		s->argv[i] = strdup(it->valuestring);
 		if (!s->argv[i])
 			return -ENOMEM;
@@ -631,6 +648,84 @@ parse_trainer(struct spec *s, const cJSON *root, char *err, size_t errlen)
 		return -ENOMEM;
 	return has_b ? parse_builtin(s, tr, err, errlen) :
 		       parse_external(s, tr, err, errlen);
+}
+
+/* ---- what a trainer is started with ----------------------------------- */
+
+/* Bytes json_print(v) writes; 0 when out of memory. */
+static size_t
+printed_len(const cJSON *v)
+{
+	char *s = json_print(v);
+	size_t n = s ? strlen(s) : 0;
+
+	cJSON_free(s);
+	return n;
+}
+
+/* The longest value p can give a trial, as JSON text. */
+static size_t
+param_value_max(const struct spec_param *p)
+{
+	const cJSON *c;
+	size_t n, max = 0;
+
+	if (p->kind == SPEC_CONST)
+		return printed_len(p->values);
+	if (p->kind != SPEC_CHOICE)
+		return NUMBER_TEXT;
+	cJSON_ArrayForEach(c, p->values)
+		if ((n = printed_len(c)) > max)
+			max = n;
+	return max;
+}
+
+/* The longest "key":value of p in SWEEP_PARAMS, comma included. */
+static size_t
+param_member_max(const struct spec_param *p)
+{
+	cJSON *key = cJSON_CreateString(p->name);
+	size_t n = key ? printed_len(key) : 0;
+
+	cJSON_Delete(key);
+	return n + 2 + param_value_max(p);
+}
+
+/* The longest SWEEP_PARAMS a trial can get (the built-in trainer's options
+ * go in too), and the argv and environ it comes with, against what execve
+ * takes. */
+static int
+check_exec_size(const struct spec *s, char *err, size_t errlen)
+{
+	size_t total = 2, big = 0, n, exec = 0;
+	const char *big_name = NULL;
+	const cJSON *it;
+
+	for (int i = 0; i < s->n_params; i++) {
+		n = param_member_max(&s->params[i]);
+		total += n;
+		if (n > big) {
+			big = n;
+			big_name = s->params[i].name;
+		}
+	}
+	if (s->builtin)
+		total += printed_len(s->trainer);
+	if (total > MAX_PARAMS_JSON)
+		return fail(err, errlen, "space: a trial's params can take %zu "
+			    "bytes as JSON (space.%s up to %zu); SWEEP_PARAMS holds "
+			    "at most %d", total, big_name ? big_name : "?", big,
+			    MAX_PARAMS_JSON);
+	for (int i = 0; i < s->argc; i++)
+		exec += strlen(s->argv[i]) + 1;
+	cJSON_ArrayForEach(it, s->env)
+		exec += strlen(it->string) + strlen(it->valuestring) + 2;
+	if (exec + total > MAX_EXEC_TOTAL)
+		return fail(err, errlen, "trainer: the command, its env and "
+			    "SWEEP_PARAMS take up to %zu bytes; a trainer can be "
+			    "started with at most %d", exec + total,
+			    MAX_EXEC_TOTAL);
+	return 0;
 }
 
 /* ---- objective -------------------------------------------------------- */
@@ -1131,6 +1226,7 @@ spec_parse(const cJSON *json, struct spec **out, char *err, size_t errlen)
 	if ((rc = parse_name(s, json, err, errlen)) < 0 ||
 	    (rc = parse_space(s, json, err, errlen)) < 0 ||
 	    (rc = parse_trainer(s, json, err, errlen)) < 0 ||
+	    (rc = check_exec_size(s, err, errlen)) < 0 ||
 	    (rc = parse_objective(s, json, err, errlen)) < 0 ||
 	    (rc = parse_enqueue(s, json, err, errlen)) < 0 ||
 	    (rc = parse_search(s, json, err, errlen)) < 0 ||

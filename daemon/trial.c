@@ -250,6 +250,23 @@ protocol_error(struct trial *t, const char *msg)
 	trial_stop(t, STOP_PROTOCOL, msg);
 }
 
+/* False (with the message) when the epoch line gives the objective metric
+ * as a string: it would never count, and "never reported" would mislead. */
+static int
+objective_is_number(const struct trial *t, const struct report_line *r,
+		    const char *line, size_t len, char *err, size_t errlen)
+{
+	const char *metric = t->sweep->spec->metric;
+	char text[64];
+
+	if (report_has(r, metric) ||
+	    !report_string_value(line, len, metric, text, sizeof text))
+		return 1;
+	snprintf(err, errlen, "the objective metric \"%s\" is a string "
+		 "(\"%s\"), not a number: %.200s", metric, text, line);
+	return 0;
+}
+
 static int
 handle_line(struct trial *t, const char *line, size_t len)
 {
@@ -265,6 +282,16 @@ handle_line(struct trial *t, const char *line, size_t len)
 		return -EPROTO;
 	}
 	t->last_report_ms = uv_now(t->sweep->srv->loop);
+	if (t->got_final || (r.kind == REPORT_EPOCH &&
+			     !objective_is_number(t, &r, line, len, err,
+						  sizeof err))) {
+		if (t->got_final)
+			snprintf(err, sizeof err, "%s line after the final line: "
+				 "%.200s", r.kind == REPORT_EPOCH ? "an epoch" :
+				 "a second final", line);
+		protocol_error(t, err);
+		return -EPROTO;
+	}
 	if (r.kind == REPORT_EPOCH) {
 		if (r.epoch <= t->last_epoch) {
 			snprintf(err, sizeof err,

@@ -397,10 +397,28 @@ fuzz_mutations_keep_invariants(void)
 	CHECK(accepted > 100 && rejected > 100);
 }
 
+static void
+string_value_is_found_for_the_message(void)
+{
+	const char *line = "{\"epoch\":1,\"val_acc\":\"0.9\",\"n\":2}";
+	char buf[8] = "";
+
+	CHECK(report_string_value(line, strlen(line), "val_acc", buf,
+				  sizeof buf) == 1);
+	CHECK_STR(buf, "0.9");
+	CHECK(report_string_value(line, strlen(line), "n", buf, sizeof buf) == 0);
+	CHECK(report_string_value(line, strlen(line), "x", buf, sizeof buf) == 0);
+	CHECK(report_string_value("nope", 4, "x", buf, sizeof buf) == 0);
+	line = "{\"epoch\":1,\"m\":\"a long string value\"}";
+	CHECK(report_string_value(line, strlen(line), "m", buf, sizeof buf) == 1);
+	CHECK_STR(buf, "a long ");
+}
+
 int
 main(void)
 {
 	RUN(epoch_line_full);
+	RUN(string_value_is_found_for_the_message);
 	RUN(epoch_line_minimal);
 	RUN(final_line);
 	RUN(extra_metrics_kept_nonnumeric_ignored);

@@ -36,6 +36,43 @@ num(const cJSON *o, const char *key)
 	return cJSON_IsNumber(v) ? v->valuedouble : NAN;
 }
 
+/* A range as wide as doubles go: high - low overflows to inf, which made
+ * every draw high (inf clamped) or NaN. The draws must spread over it. */
+static void
+uniform_over_the_widest_range_spreads(void)
+{
+	struct spec *s = parse(SPEC("{'u': {'uniform': [-1e308, 1e308]},"
+				    " 'v': {'uniform': [1e308, 1.7e308]}}",
+				    "{'seed': 3}", ""));
+	int below_zero = 0, at_high = 0, bad = 0, v_low = 0, n = 200;
+
+	CHECK(s != NULL);
+	for (int i = 1; s && i <= n; i++) {
+		cJSON *out = NULL;
+		char err[256];
+		double u, v;
+
+		if (sampler_suggest(s, i, NULL, NULL, 0, &out, err, sizeof err) < 0) {
+			bad++;
+			continue;
+		}
+		u = num(out, "u");
+		v = num(out, "v");
+		bad += !(u >= -1e308 && u < 1e308) || !(v >= 1e308 && v < 1.7e308);
+		below_zero += u < 0;
+		at_high += u == 1e308;
+		v_low += v < 1.35e308;
+		cJSON_Delete(out);
+	}
+	CHECK(bad == 0);
+	CHECK(at_high == 0);
+	CHECK_MSG(below_zero > n / 4 && below_zero < 3 * n / 4, "%d of %d < 0",
+		  below_zero, n);
+	CHECK_MSG(v_low > n / 4 && v_low < 3 * n / 4, "%d of %d in the lower "
+		  "half", v_low, n);
+	spec_free(s);
+}
+
 static void
 trial_seed_mixes_seed_and_number(void)
 {
@@ -378,6 +415,7 @@ int
 main(void)
 {
 	RUN(trial_seed_mixes_seed_and_number);
+	RUN(uniform_over_the_widest_range_spreads);
 	RUN(random_returns_every_param_in_spec_order);
 	RUN(random_depends_only_on_seed_and_number);
 	RUN(another_seed_gives_other_params);
