@@ -11,6 +11,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "common/json.h"
+
 int
 conn_open(struct conn *c, const char *path)
 {
@@ -64,7 +66,7 @@ conn_send(struct conn *c, cJSON *req)
 	cJSON_DeleteItemFromObjectCaseSensitive(req, "id");
 	if (!cJSON_AddNumberToObject(req, "id", c->next_id++))
 		return -ENOMEM;
-	if (!(txt = cJSON_PrintUnformatted(req)))
+	if (!(txt = json_print(req)))
 		return -ENOMEM;
 	rc = write_all(c->fd, txt, strlen(txt));
 	if (rc == 0)

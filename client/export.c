@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "client/fmt.h"
+#include "common/json.h"
 
 char *
 export_number(char *buf, size_t len, double v)
@@ -161,7 +162,7 @@ csv_value(FILE *out, const cJSON *v)
 	} else if (cJSON_IsBool(v)) {
 		fputs(cJSON_IsTrue(v) ? "true" : "false", out);
 	} else {
-		if (!(txt = cJSON_PrintUnformatted(v)))
+		if (!(txt = json_print(v)))
 			return -ENOMEM;
 		export_csv_field(out, txt);
 		free(txt);
@@ -209,7 +210,7 @@ write_json(FILE *out, const cJSON *records, const cJSON *cols)
 				break;
 			bad = copy(full, c->valuestring, r, c->valuestring) < 0;
 		}
-		txt = bad ? NULL : cJSON_PrintUnformatted(full);
+		txt = bad ? NULL : json_print(full);
 		cJSON_Delete(full);
 		if (!txt)
 			return -ENOMEM;

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/json.h"
+
 /* ---- JSON getters ------------------------------------------------------ */
 
 const cJSON *
@@ -194,7 +196,7 @@ fmt_value(const cJSON *v, size_t maxw)
 		src = "false";
 	else if (!v || cJSON_IsNull(v))
 		src = "null";
-	else if (!(src = txt = cJSON_PrintUnformatted(v)))
+	else if (!(src = txt = json_print(v)))
 		return NULL;
 	out = malloc(strlen(src) + 3);
 	if (out) {

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "client/fmt.h"
+#include "common/json.h"
 
 /* ---- verdict colours ---------------------------------------------------- */
 
@@ -1051,7 +1052,7 @@ spec_section(FILE *out, const cJSON *sw)
 		fputs("<p>-</p>\n", out);
 		return 0;
 	}
-	if (!(txt = cJSON_Print(spec)))
+	if (!(txt = json_print_indented(spec)))
 		return -ENOMEM;
 	fputs("<pre>", out);
 	esc(out, txt);

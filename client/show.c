@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "client/fmt.h"
+#include "common/json.h"
 
 #define KEYW 12          /* key column of key/value blocks */
 #define PARAM_W 14       /* longest param value in tables before "…" */
@@ -798,7 +799,7 @@ show_event(FILE *out, const cJSON *ev, const char *metric, time_t at)
 		fprintf(out, "sweep %.0f ", fmt_jnum(ev, "sweep", 0));
 		fmt_puts_clean(out, fmt_jstr(ev, "status", "ended"));
 	} else {
-		if (!(s = cJSON_PrintUnformatted(ev)))
+		if (!(s = json_print(ev)))
 			return -ENOMEM;
 		fmt_puts_clean(out, s);
 		free(s);

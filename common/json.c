@@ -81,8 +81,8 @@ unmark(cJSON *v)
 	}
 }
 
-char *
-json_print(const cJSON *v)
+static char *
+print(const cJSON *v, int indented)
 {
 	cJSON *w = (cJSON *)v;   /* restored before returning */
 	char *out = NULL;
@@ -93,15 +93,27 @@ json_print(const cJSON *v)
 	if ((w->type & 0xFF) == cJSON_Number) {
 		char buf[32];
 		if (!exact_text(w, buf, sizeof buf))
-			return cJSON_PrintUnformatted(w);
+			return indented ? cJSON_Print(w) : cJSON_PrintUnformatted(w);
 		out = cJSON_malloc(strlen(buf) + 1);
 		return out ? strcpy(out, buf) : NULL;
 	}
 	if (!w->child || mark(w->child) == 0)
-		out = cJSON_PrintUnformatted(w);
+		out = indented ? cJSON_Print(w) : cJSON_PrintUnformatted(w);
 	if (w->child)
 		unmark(w->child);
 	return out;
+}
+
+char *
+json_print(const cJSON *v)
+{
+	return print(v, 0);
+}
+
+char *
+json_print_indented(const cJSON *v)
+{
+	return print(v, 1);
 }
 
 /* ---- input checks ----------------------------------------------------- */

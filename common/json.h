@@ -32,6 +32,9 @@
  */
 char *json_print(const cJSON *v);
 
+/* The same, indented as cJSON_Print does it (for people to read). */
+char *json_print_indented(const cJSON *v);
+
 /*
  * 0 when the len bytes of text are valid UTF-8 (no overlong forms, no
  * surrogates, nothing past U+10FFFF) and hold no "\u0000" escape; else

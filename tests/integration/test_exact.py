@@ -183,7 +183,39 @@ def _unrepresentable_integers_refused(d):
     assert d.submit(spec) > 0
 
 
+def _sweepctl_keeps_every_digit(d):
+    """sweepctl reads the spec file and sends it again: the seed and an
+    int constant must reach the daemon as written, and come back so in
+    `--json` output and a JSON export."""
+    spec = fake_spec(trials=2, params={"const": SEED, "n": {"int": [BIG, BIG + 9]}})
+    spec["search"]["seed"] = SEED
+    fd, path = tempfile.mkstemp(suffix=".json")
+    with os.fdopen(fd, "w") as f:
+        json.dump(spec, f)
+    try:
+        sid = int(d.ctl("submit", path, check=0).stdout)
+        d.wait_sweep(sid)
+        s = d.ok({"op": "sweep", "sweep": sid})["sweep"]
+        assert s["spec"]["search"]["seed"] == SEED, s["spec"]["search"]
+        assert s["spec"]["space"]["const"] == SEED, s["spec"]["space"]
+        out = json.loads(d.ctl("--json", "trials", str(sid), check=0).stdout)
+        raw = json.dumps(out)
+        for t in d.trials(sid):
+            assert str(t["seed"]) in raw and str(t["params"]["n"]) in raw, raw
+        rows = json.loads(d.ctl("export", str(sid), "--format", "json",
+                                check=0).stdout)
+    finally:
+        os.unlink(path)
+    want = {t["number"]: t for t in d.trials(sid)}
+    assert len(rows) == 2, rows
+    for r in rows:
+        t = want[r["number"]]
+        assert r["seed"] == t["seed"] and r["params.const"] == SEED, (r, t)
+        assert r["params.n"] == t["params"]["n"], (r, t)
+
+
 TESTS = [with_daemon(f, serving_after=True) for f in [
+    _sweepctl_keeps_every_digit,
     _explicit_seed_and_big_ints_exact, _daemon_seed_is_the_one_trainers_get,
     _request_ids_exact_or_refused, _unrepresentable_integers_refused,
 ]] + [_restart_reruns_exactly]
