@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/json.h"
+
 #define QUOTE_MAX 200   /* bytes of the line quoted in an error message */
 
 /* Writes `bad report line "<line>": <why>` into err and returns -EINVAL.
@@ -29,12 +31,17 @@ bad(char *err, size_t errlen, const char *line, size_t len,
 	char why[256];
 	size_t q = len < QUOTE_MAX ? len : QUOTE_MAX;
 	va_list ap;
+	int ascii;
 
 	if (!err || errlen == 0)
 		return -EINVAL;
+	/* The message is stored and sent as JSON: no invalid UTF-8 in it (a
+	 * bad line, or a sequence cut by the truncation). */
+	ascii = json_check_text(line, q, NULL, 0) < 0;
 	for (size_t i = 0; i < q; i++) {
 		unsigned char c = (unsigned char)line[i];
-		quote[i] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+		quote[i] = (c < 0x20 || c == 0x7f || (ascii && c >= 0x80)) ?
+			   '?' : (char)c;
 	}
 	if (q < len) {
 		memcpy(quote + q, "...", 3);
@@ -261,6 +268,7 @@ report_parse(const char *line, size_t len, struct report_line *out,
 	cJSON *root = NULL;
 	size_t slen;
 	int changed, rc;
+	char why[128];
 
 	memset(out, 0, sizeof(*out));
 	if (len == 0)
@@ -270,6 +278,8 @@ report_parse(const char *line, size_t len, struct report_line *out,
 			   REPORT_MAX_LINE);
 	if (memchr(line, '\0', len))
 		return BAD(&ctx, "contains a NUL byte");
+	if (json_check_text(line, len, why, sizeof why) < 0)
+		return BAD(&ctx, "%s", why);
 
 	scratch = malloc(len + len / 3 + 2);
 	if (!scratch)

@@ -414,10 +414,29 @@ string_value_is_found_for_the_message(void)
 	CHECK_STR(buf, "a long ");
 }
 
+static void
+nul_escape_and_invalid_utf8_are_refused(void)
+{
+	struct report_line r;
+	char err[512];
+	const char *nul = "{\"epoch\":1,\"val_acc\\u0000x\":0.5}";
+	const char *utf = "{\"epoch\":1,\"acc\xff\":0.5}";
+	const char *ok = "{\"epoch\":1,\"note\":\"a\\\\u0000\",\"acc\":0.5}";
+
+	CHECK(report_parse(nul, strlen(nul), &r, err, sizeof err) == -EINVAL);
+	CHECK_CONTAINS(err, "\\u0000");
+	CHECK(report_parse(utf, strlen(utf), &r, err, sizeof err) == -EINVAL);
+	CHECK_CONTAINS(err, "UTF-8");
+	CHECK(strchr(err, '\xff') == NULL);   /* the quote is stored as JSON */
+	CHECK(report_parse(ok, strlen(ok), &r, err, sizeof err) == 0);
+	CHECK(report_has(&r, "acc"));
+}
+
 int
 main(void)
 {
 	RUN(epoch_line_full);
+	RUN(nul_escape_and_invalid_utf8_are_refused);
 	RUN(string_value_is_found_for_the_message);
 	RUN(epoch_line_minimal);
 	RUN(final_line);
