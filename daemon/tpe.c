@@ -323,12 +323,20 @@ is_int(const struct spec_param *p)
 	return p->kind == SPEC_INT || p->kind == SPEC_LOGINT;
 }
 
+/* A linear range whose width overflows a double ([-1e308, 1e308]) is
+ * searched at half scale, where its width and the kernels are finite. */
+static double
+linear_scale(const struct spec_param *p)
+{
+	return isfinite(p->high - p->low) ? 1.0 : 0.5;
+}
+
 /* Internal space: log for log distributions; an integer k owns
  * [k - 0.5, k + 0.5], so the range widens by half a step each side. */
 static double
 to_internal(const struct spec_param *p, double v)
 {
-	return is_log(p) ? log(v) : v;
+	return is_log(p) ? log(v) : v * linear_scale(p);
 }
 
 static void
@@ -343,7 +351,7 @@ internal_bounds(const struct spec_param *p, double *lo, double *hi)
 static double
 from_internal(const struct spec_param *p, double x)
 {
-	double v = is_log(p) ? exp(x) : x;
+	double v = is_log(p) ? exp(x) : x / linear_scale(p);
 
 	if (is_int(p))
 		v = round(v);

@@ -328,6 +328,41 @@ stays_within_bounds_for_every_dist(void)
 	spec_free(s);
 }
 
+static double
+scaled_x(const cJSON *p)
+{
+	return fabs(num(p, "x") / 1e307 - 3.0);
+}
+
+/* A range whose width overflows a double ([-1e308, 1e308]): kernel widths
+ * of inf made every suggestion NaN or an end of the range. */
+static void
+widest_range_gives_finite_spread_suggestions(void)
+{
+	struct spec *s = parse(SPEC("{'x': {'uniform': [-1e308, 1e308]}}",
+				    "{'algorithm': 'tpe', 'trials': 40, 'seed': 4, "
+				    "'n_startup': 5}", ""));
+	struct run r;
+	int bad = 0, at_end = 0, distinct = 0;
+
+	CHECK_MSG(s, "%s", util_err);
+	if (!s)
+		return;
+	s->mode_max = 0;
+	CHECK(run_sweep(s, 40, scaled_x, &r) == 0);
+	for (int n = 5; n < r.n; n++) {
+		double x = num(r.params[n], "x");
+		bad += !(x >= -1e308 && x <= 1e308);
+		at_end += x == 1e308 || x == -1e308;
+		distinct += n > 5 && x != num(r.params[n - 1], "x");
+	}
+	CHECK_MSG(bad == 0, "%d suggestions out of range or NaN", bad);
+	CHECK_MSG(at_end == 0, "%d suggestions at an end of the range", at_end);
+	CHECK(distinct > 20);
+	run_free(&r);
+	spec_free(s);
+}
+
 /* Minimizing x itself drives TPE to the low end; it must not leave it. */
 static double
 just_x(const cJSON *p)
@@ -581,6 +616,7 @@ main(void)
 	RUN(startup_trials_are_the_random_ones);
 	RUN(max_mode_mirrors_min_mode);
 	RUN(stays_within_bounds_for_every_dist);
+	RUN(widest_range_gives_finite_spread_suggestions);
 	RUN(hugs_a_bound_without_crossing_it);
 	RUN(constant_liar_moves_off_running_points);
 	RUN(constant_liar_spreads_a_parallel_batch);
