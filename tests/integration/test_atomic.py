@@ -39,26 +39,42 @@ def db_trials(dbpath):
         con.close()
 
 
-def kill_while_storing(d, req, sweep, before):
+def kill_while_storing(d, req, sweep, before, after=None):
     """Sends req and SIGKILLs the daemon as soon as a trial more than
-    `before` is visible in the database (or the reply came first)."""
+    `before` is visible in the database, or `after` seconds after the
+    request was sent, or when the reply came. Returns whether the reply
+    came first."""
     dbpath = os.path.join(d.dir, "sweepd.db")
     s = d.connect()
-    s.setblocking(False)
     s.sendall((json.dumps(req) + "\n").encode())
+    s.setblocking(False)
+    sent = time.time()
     replied = b""
-    end = time.time() + 60
-    while time.time() < end:
+    while time.time() < sent + 60:
         try:
             replied += s.recv(65536)
         except BlockingIOError:
             pass
         if replied or db_trials(dbpath).get(sweep, 0) > before:
             break
+        if after is not None and time.time() >= sent + after:
+            break
         time.sleep(0.002)
     d.kill9()
     s.close()
-    return replied
+    return bool(replied)
+
+
+def submit_seconds(spec):
+    """How long this daemon takes to store spec: the kills below aim at
+    fractions of it, so that some land inside the transaction."""
+    d = Daemon(workers=1).start()
+    try:
+        t0 = time.time()
+        d.submit(spec)
+        return time.time() - t0
+    finally:
+        d.cleanup()
 
 
 def check_all_or_none(d2, sid, before, n):
@@ -79,19 +95,28 @@ def check_all_or_none(d2, sid, before, n):
 
 
 def _kill9_during_a_large_submit():
-    d = Daemon(workers=1).start()
-    try:
-        kill_while_storing(d, {"op": "submit", "spec": big_spec(N)}, 1, 0)
-        d2 = Daemon(workers=1, state_dir=d.dir).start()
+    spec = big_spec(N)
+    took = submit_seconds(spec)
+    for frac in (None, 0.5, 0.75, 0.9, 0.97):
+        d = Daemon(workers=1).start()
         try:
-            check_all_or_none(d2, 1, 0, N)
-            # whatever happened, the next sweep is served and complete
-            sid = d2.submit(big_spec(50))
-            assert d2.ok({"op": "trials", "sweep": sid, "limit": 0})["total"] == 50
+            after = None if frac is None else took * frac
+            replied = kill_while_storing(d, {"op": "submit", "spec": spec}, 1,
+                                         0, after)
+            d2 = Daemon(workers=1, state_dir=d.dir).start()
+            try:
+                got = check_all_or_none(d2, 1, 0, N)
+                print("# killed at %s of %.3f s: %s, %d trials stored" %
+                      (frac, took, "after the reply" if replied else
+                       "before the reply", got))
+                # whatever happened, the next sweep is served and complete
+                sid = d2.submit(big_spec(50))
+                assert d2.ok({"op": "trials", "sweep": sid,
+                              "limit": 0})["total"] == 50
+            finally:
+                d2.cleanup()
         finally:
-            d2.cleanup()
-    finally:
-        d.cleanup()
+            d.cleanup()
 
 
 def _kill9_during_a_large_enqueue():
