@@ -173,7 +173,38 @@ def _disk_full_half_way_stores_nothing():
         umount(mnt)
 
 
-TESTS = [_kill9_during_a_large_submit, _kill9_during_a_large_enqueue,
+def _a_bad_set_refuses_the_whole_enqueue():
+    d = Daemon(workers=1).start()
+    try:
+        sid = d.submit(big_spec(40, enqueue=False))
+        d.ok({"op": "pause", "sweep": sid})
+        before = d.ok({"op": "trials", "sweep": sid, "limit": 0})["total"]
+        for bad in ({"x": 2.0}, {"nope": 1}, 7):
+            r = d.request({"op": "enqueue", "sweep": sid,
+                           "params": sets(20) + [bad] + sets(3)})
+            assert not r["ok"] and r["error"]["code"] == "bad_request", r
+            assert "params" in r["error"]["message"], r
+            total = d.ok({"op": "trials", "sweep": sid, "limit": 0})["total"]
+            assert total == before, (bad, before, total)
+        # numbering goes on from where it was, in memory and on disk
+        assert d.ok({"op": "enqueue", "sweep": sid,
+                     "params": sets(4, 100)})["enqueued"] == 4
+        ts = d.trials(sid)
+        assert [t["number"] for t in ts] == list(range(1, before + 5)), ts
+        assert [t["params"]["x"] for t in ts[before:]] == \
+            [p["x"] for p in sets(4, 100)]
+        d.stop()
+        d2 = Daemon(workers=1, state_dir=d.dir).start()
+        try:
+            assert d2.ok({"op": "trials", "sweep": sid,
+                          "limit": 0})["total"] == before + 4
+        finally:
+            d2.cleanup()
+    finally:
+        d.cleanup()
+
+
+TESTS = [_a_bad_set_refuses_the_whole_enqueue, _kill9_during_a_large_submit, _kill9_during_a_large_enqueue,
          _disk_full_half_way_stores_nothing]
 
 if __name__ == "__main__":
