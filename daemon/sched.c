@@ -1234,11 +1234,13 @@ create_list(struct sweep *sw, const cJSON *params, char *err, size_t errlen)
 
 	for (; one && rc == 0; one = cJSON_IsArray(params) ? one->next : NULL) {
 		struct trial *t;
+		char where[32];
 
-		if (!cJSON_IsObject(one)) {
-			snprintf(err, errlen, "params[%d]: must be an object", i);
-			return -EINVAL;
-		}
+		/* Checked here too, so that the message names the set. */
+		snprintf(where, sizeof where, "params[%d]", i);
+		rc = spec_check_params(sw->spec, one, where, err, errlen);
+		if (rc < 0)
+			return rc;
 		rc = create_trial(sw, one, &t, err, errlen);
 		if (rc == 0)
 			queue_push(sw, t);
