@@ -186,6 +186,19 @@ grid_params(const struct spec *s, int number, cJSON *out, char *err,
 	return rc;
 }
 
+/* Whether fixed gives a value to every param that is not a constant. */
+static int
+fixes_all(const struct spec *s, const cJSON *fixed)
+{
+	if (!fixed)
+		return 0;
+	for (int i = 0; i < s->n_params; i++)
+		if (s->params[i].kind != SPEC_CONST &&
+		    !cJSON_GetObjectItemCaseSensitive(fixed, s->params[i].name))
+			return 0;
+	return 1;
+}
+
 /* Enqueued values replace the sampled ones, keeping spec order. */
 static int
 apply_fixed(cJSON *out, const cJSON *fixed)
@@ -227,7 +240,9 @@ sampler_suggest(const struct spec *s, int number, const cJSON *fixed,
 		rc = grid_params(s, number, params, err, errlen);
 		break;
 	case SPEC_TPE:
-		rc = number > s->tpe_n_startup ?
+		/* A set that fixes every sampled param gets nothing from TPE:
+		 * its random values are all replaced, at no cost per trial. */
+		rc = number > s->tpe_n_startup && !fixes_all(s, fixed) ?
 		     tpe_suggest(s, number, obs, n_obs, params, err, errlen) : 0;
 		/* 0: still starting, or nothing to learn from yet. */
 		if (rc == 0)

@@ -411,17 +411,33 @@ sweep_check_done(struct sweep *sw)
 
 /* ---- creating and starting trials ------------------------------------ */
 
-/* Samples trial number n_created + 1 (fixed: NULL or partial params) and
- * stores it as queued into *out. 0, or a negative errno with err. */
+/* Whether any trial of sw has a value TPE can learn from: without one,
+ * TPE samples at random whatever the other observations are. */
 static int
-create_trial(struct sweep *sw, const cJSON *fixed, struct trial **out,
-	     char *err, size_t errlen)
+hist_any_valued(const struct sweep *sw)
+{
+	for (int i = 0; i < sw->n_created && i < sw->cap_hist; i++) {
+		const struct sweep_hist *h = &sw->hist[i];
+		if (h->params && isfinite(h->value) &&
+		    (h->state == SAMPLER_COMPLETE || h->state == SAMPLER_PRUNED))
+			return 1;
+	}
+	return 0;
+}
+
+/* Samples trial number n_created + 1 (fixed: NULL or partial params) and
+ * stores it as queued into *out. learn: 0 when the caller knows no trial
+ * has a value yet. 0, or a negative errno with err. */
+static int
+create_trial(struct sweep *sw, const cJSON *fixed, int learn,
+	     struct trial **out, char *err, size_t errlen)
 {
 	const struct spec *sp = sw->spec;
 	int number = sw->n_created + 1, n_obs = 0, rc;
-	/* Only TPE past its start-up trials learns from the others: building
-	 * the observations for every trial made a large enqueue quadratic. */
-	struct sampler_obs *obs = sp->algorithm == SPEC_TPE &&
+	/* Only TPE past its start-up trials learns from the others, and only
+	 * once one has a value: building the observations for every trial
+	 * made a large enqueue quadratic. */
+	struct sampler_obs *obs = learn && sp->algorithm == SPEC_TPE &&
 		number > sp->tpe_n_startup ? build_obs(sw, &n_obs) : NULL;
 	cJSON *params = NULL;
 	char *json = NULL;
@@ -488,7 +504,7 @@ start_one(struct sweep *sw)
 	int rc;
 
 	if (!t) {
-		create_trial(sw, NULL, &t, err, sizeof err);
+		create_trial(sw, NULL, 1, &t, err, sizeof err);
 		if (!t && s->storage_rc)
 			return;   /* an outage, not the sweep's fault: later */
 		if (!t) {
@@ -1230,7 +1246,9 @@ static int
 create_list(struct sweep *sw, const cJSON *params, char *err, size_t errlen)
 {
 	const cJSON *one = cJSON_IsArray(params) ? params->child : params;
-	int i = 0, rc = 0;
+	/* The new trials carry no value: whether any trial has one holds
+	 * for the whole list. */
+	int learn = hist_any_valued(sw), i = 0, rc = 0;
 
 	for (; one && rc == 0; one = cJSON_IsArray(params) ? one->next : NULL) {
 		struct trial *t;
@@ -1241,7 +1259,7 @@ create_list(struct sweep *sw, const cJSON *params, char *err, size_t errlen)
 		rc = spec_check_params(sw->spec, one, where, err, errlen);
 		if (rc < 0)
 			return rc;
-		rc = create_trial(sw, one, &t, err, errlen);
+		rc = create_trial(sw, one, learn, &t, err, errlen);
 		if (rc == 0)
 			queue_push(sw, t);
 		i++;
