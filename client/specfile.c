@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/json.h"
+
 /* Reads all of fd into a NUL-terminated malloc'ed buffer. */
 static int
 slurp(int fd, char **out, size_t *outlen)
@@ -89,7 +91,7 @@ near_text(char *buf, size_t len, const char *p)
 int
 specfile_load(const char *path, cJSON **out, char *err, size_t errlen)
 {
-	char *text = NULL, near[24];
+	char *text = NULL, near[24], why[128];
 	size_t len = 0;
 	cJSON *v = NULL;
 	const char *ep;
@@ -108,6 +110,13 @@ specfile_load(const char *path, cJSON **out, char *err, size_t errlen)
 		snprintf(err, errlen, rc == -EFBIG ? "%s: larger than 1 MiB" :
 			 "cannot read %s: %s", path, strerror(-rc));
 		return rc;
+	}
+	/* cJSON would cut a string at \u0000 and send the rest unseen; the
+	 * daemon refuses invalid UTF-8, better said here with the path. */
+	if (json_check_text(text, len, why, sizeof why) < 0) {
+		snprintf(err, errlen, "%s: %s", path, why);
+		rc = -EINVAL;
+		goto out;
 	}
 	v = cJSON_ParseWithOpts(text, &ep, 1);
 	if (!v) {

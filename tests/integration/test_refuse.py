@@ -71,6 +71,20 @@ def _nul_escapes_are_refused(d):
     assert d.ok({"op": "sweep", "sweep": sid})["sweep"]["name"] == "a\\u0000b"
 
 
+def _sweepctl_refuses_nul_escapes_in_files(d):
+    """sweepctl parses the file itself: it must not send the cut name."""
+    import tempfile
+    fd, path = tempfile.mkstemp(suffix=".json")
+    with os.fdopen(fd, "w") as f:
+        json.dump(fake_spec(name="a\u0000b"), f)
+    try:
+        p = d.ctl("submit", path)
+    finally:
+        os.unlink(path)
+    assert p.returncode == 1 and "\\u0000" in p.stderr, (p.returncode, p.stderr)
+    assert d.ok({"op": "sweeps"})["sweeps"] == []
+
+
 def _invalid_utf8_is_refused(d):
     for bad in (b"\xff", b"caf\xc3", b"\xc0\xaf", b"\xed\xa0\x80"):
         line = (b'{"op":"submit","spec":' +
@@ -148,7 +162,8 @@ def _epoch_after_final_is_refused(d):
 TESTS = [with_daemon(f, serving_after=True) for f in [
     _trial_number_past_int_is_not_trial_1,
     _trailing_data_after_the_request_is_refused,
-    _nul_escapes_are_refused, _invalid_utf8_is_refused,
+    _nul_escapes_are_refused, _sweepctl_refuses_nul_escapes_in_files,
+    _invalid_utf8_is_refused,
     _params_too_large_for_the_environment_are_refused,
     _string_objective_says_string, _epoch_after_final_is_refused,
 ]]
