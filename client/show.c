@@ -798,6 +798,10 @@ show_event(FILE *out, const cJSON *ev, const char *metric, time_t at)
 	} else if (strcmp(name, "sweep_ended") == 0) {
 		fprintf(out, "sweep %.0f ", fmt_jnum(ev, "sweep", 0));
 		fmt_puts_clean(out, fmt_jstr(ev, "status", "ended"));
+	} else if (strcmp(name, "sweep_paused") == 0 ||
+		   strcmp(name, "sweep_resumed") == 0) {
+		fprintf(out, "sweep %.0f %s", fmt_jnum(ev, "sweep", 0),
+			name[6] == 'p' ? "paused" : "resumed");
 	} else {
 		if (!(s = json_print(ev)))
 			return -ENOMEM;

@@ -294,15 +294,17 @@ sched_find(struct server *s, int64_t id)
 	return NULL;
 }
 
+/* {"event":name,"sweep","status"} to the sweep's watchers: sweep_ended,
+ * sweep_paused, sweep_resumed. */
 static void
-broadcast_sweep_ended(struct sweep *sw, enum sweep_status st)
+broadcast_sweep_event(struct sweep *sw, const char *name, enum sweep_status st)
 {
 	cJSON *ev;
 
 	if (!server_has_watchers(sw->srv, sw->id))
 		return;
 	ev = cJSON_CreateObject();
-	cJSON_AddStringToObject(ev, "event", "sweep_ended");
+	cJSON_AddStringToObject(ev, "event", name);
 	cJSON_AddNumberToObject(ev, "sweep", (double)sw->id);
 	cJSON_AddStringToObject(ev, "status", sched_status_name(st));
 	server_broadcast(sw->srv, sw->id, ev);
@@ -350,7 +352,7 @@ sweep_finish(struct sweep *sw, enum sweep_status st, const char *error)
 			  sw->id, sched_status_name(st), strerror(-rc));
 	log_info("sweep %" PRId64 " %s%s%s", sw->id, sched_status_name(st),
 		 error ? ": " : "", error ? error : "");
-	broadcast_sweep_ended(sw, st);
+	broadcast_sweep_event(sw, "sweep_ended", st);
 	sweep_unlink(s, sw);
 	sweep_free(sw);
 	return 0;
@@ -1461,6 +1463,8 @@ set_status(struct sweep *sw, enum sweep_status st, char *err, size_t errlen)
 		return rc;
 	}
 	sw->status = st;
+	broadcast_sweep_event(sw, st == SWEEP_PAUSED ? "sweep_paused"
+						   : "sweep_resumed", st);
 	sched_kick(sw->srv);
 	return 0;
 }

@@ -209,6 +209,31 @@ def _watch_streams_events_until_the_end(d):
     assert "epoch" in kinds and events[-1]["status"] == "completed"
 
 
+def _watch_sees_pause_and_resume(d):
+    # sweep_paused and sweep_resumed reach the sweep's watchers, so a live
+    # view can say "paused" instead of "running".
+    sid = d.submit(fake_spec(trials=2, parallel=1, params={"sleep_ms": 100}))
+    from sweeplib import read_line
+    s = d.connect()
+    s.sendall(b'{"id":1,"op":"watch","sweep":%d}\n' % sid)
+    assert json.loads(read_line(s))["ok"]
+    d.ok({"op": "pause", "sweep": sid})
+    d.ok({"op": "resume", "sweep": sid})
+    events, buf = [], b""
+    while not events or events[-1]["event"] != "sweep_ended":
+        chunk = s.recv(65536)
+        assert chunk, "connection closed before sweep_ended"
+        buf += chunk
+        while b"\n" in buf:
+            line, buf = buf.split(b"\n", 1)
+            events.append(json.loads(line))
+    s.close()
+    mine = [e for e in events if e["event"] in ("sweep_paused", "sweep_resumed")]
+    assert [e["event"] for e in mine] == ["sweep_paused", "sweep_resumed"], events
+    assert [e["status"] for e in mine] == ["paused", "running"], mine
+    assert all(e["sweep"] == sid for e in mine), mine
+
+
 def _search_trials_is_a_total(d):
     sid = d.submit(fake_spec(trials=3))
     d.wait_sweep(sid)
@@ -236,6 +261,7 @@ def _shutdown_op_stops_the_daemon(d):
 
 
 TESTS = [with_daemon(f) for f in [
+    _watch_sees_pause_and_resume,
     _ping, _socket_is_private, _sweep_runs_to_completion, _random_is_reproducible,
     _grid_enumerates_every_combination, _grid_refuses_a_continuous_range,
     _spec_errors_name_the_field, _parallel_bounds_concurrency,
