@@ -52,6 +52,45 @@ is_end_status(const char *s)
 		     strcmp(s, "cancelled") == 0);
 }
 
+/* Counts n more failures of this class and message (kinds past
+ * LIVE_FAILURES_MAX are not kept: the view shows the commonest). */
+static void
+add_failure(struct live *l, const char *class, const char *message, int n)
+{
+	int i;
+
+	if (n <= 0)
+		return;
+	class = class && *class ? class : "error";
+	message = message ? message : "";
+	for (i = 0; i < l->n_failures; i++)
+		if (strcmp(l->failures[i].class, class) == 0 &&
+		    strncmp(l->failures[i].message, message,
+			    sizeof l->failures[i].message - 1) == 0)
+			break;
+	if (i == l->n_failures) {
+		if (i == LIVE_FAILURES_MAX)
+			return;
+		copy(l->failures[i].class, sizeof l->failures[i].class, class);
+		copy(l->failures[i].message, sizeof l->failures[i].message, message);
+		l->failures[i].n = 0;
+		l->n_failures++;
+	}
+	l->failures[i].n += n;
+}
+
+/* The summary's failure summary, [{"class","message","count"}], when the
+ * daemon sends one (older daemons do not). */
+static void
+seed_failures(struct live *l, const cJSON *failures)
+{
+	const cJSON *f;
+
+	cJSON_ArrayForEach(f, failures)
+		add_failure(l, fmt_jstr(f, "class", NULL), fmt_jstr(f, "message", NULL),
+			    (int)fmt_jnum(f, "count", 1));
+}
+
 int
 live_init(struct live *l, long long sweep, const cJSON *summary)
 {
@@ -76,6 +115,7 @@ live_init(struct live *l, long long sweep, const cJSON *summary)
 		l->best_value = fmt_jnum(best, "objective", NAN);
 	}
 	l->ended = is_end_status(l->status);
+	seed_failures(l, fmt_jget(summary, "failures"));
 	return 0;
 }
 
@@ -270,6 +310,12 @@ on_ended(struct live *l, const cJSON *ev)
 		l->best_number = number;
 		l->best_value = v;
 	}
+	if (st == LIVE_FAILED) {
+		const cJSON *err = fmt_jget(ev, "error");
+
+		add_failure(l, fmt_jstr(err, "class", NULL),
+			    fmt_jstr(err, "message", NULL), 1);
+	}
 	if (l->skip_verdicts > 0)
 		l->skip_verdicts--;
 	else
@@ -287,6 +333,10 @@ live_update(struct live *l, const cJSON *ev)
 		return on_epoch(l, ev);
 	} else if (strcmp(name, "trial_ended") == 0) {
 		on_ended(l, ev);
+	} else if (strcmp(name, "sweep_paused") == 0 && !l->ended) {
+		copy(l->status, sizeof l->status, "paused");
+	} else if (strcmp(name, "sweep_resumed") == 0 && !l->ended) {
+		copy(l->status, sizeof l->status, "running");
 	} else if (strcmp(name, "sweep_ended") == 0) {
 		copy(l->status, sizeof l->status, fmt_jstr(ev, "status", "ended"));
 		l->ended = 1;
@@ -394,6 +444,41 @@ struct frame {
 	int width, lines, max_lines;
 };
 
+/* Display columns of UTF-8 s: its code points (the view draws nothing
+ * wider than one cell). */
+static int
+cols(const char *s)
+{
+	int n = 0;
+
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	return n;
+}
+
+/* src cut to at most max columns into dst, its last one "…" when cut. */
+static char *
+cut(char *dst, size_t len, const char *src, int max)
+{
+	size_t i = 0;
+	int n = 0;
+
+	if (cols(src) <= max) {
+		copy(dst, len, src);
+		return dst;
+	}
+	for (; src[i] && i + 4 < len; i++) {
+		if (((unsigned char)src[i] & 0xc0) != 0x80 && n++ == max - 1)
+			break;
+		dst[i] = src[i];
+	}
+	if (max > 0)
+		memcpy(dst + i, "\xe2\x80\xa6", 4);   /* … and the NUL */
+	else
+		dst[i] = '\0';
+	return dst;
+}
+
 /* One line, control characters replaced (names come from the daemon), cut
  * to the frame's width in code points. Lines past max_lines are dropped. */
 static void __attribute__((format(printf, 2, 3)))
@@ -401,7 +486,7 @@ line(struct frame *f, const char *fmt, ...)
 {
 	char buf[LINE_MAX_BYTES];
 	va_list ap;
-	int cols = 0;
+	int n = 0;
 	size_t i;
 
 	if (f->lines >= f->max_lines)
@@ -412,7 +497,7 @@ line(struct frame *f, const char *fmt, ...)
 	for (i = 0; buf[i]; i++) {
 		unsigned char c = (unsigned char)buf[i];
 
-		if ((c & 0xc0) != 0x80 && cols++ == f->width)
+		if ((c & 0xc0) != 0x80 && n++ == f->width)
 			break;
 		if (c < 0x20 || c == 0x7f)
 			buf[i] = ' ';
@@ -426,24 +511,37 @@ line(struct frame *f, const char *fmt, ...)
 	f->lines++;
 }
 
+/* "sweep N NAME  STATUS  objective M (mode)": the name is cut (and on a
+ * narrow terminal the objective left out) so that the status shows. */
+static void
+header(struct frame *f, const struct live *l)
+{
+	char id[32], tail[LIVE_NAME_MAX + 48], name[LIVE_NAME_MAX + 4];
+	int room;
+
+	snprintf(id, sizeof id, "sweep %lld", l->sweep);
+	snprintf(tail, sizeof tail, "  %s  objective %s (%s)", l->status,
+		 l->metric, l->mode_max ? "max" : "min");
+	room = f->width - cols(id) - cols(tail) - 1;
+	if (l->name[0] && room < 12 && room < cols(l->name)) {
+		snprintf(tail, sizeof tail, "  %s", l->status);
+		room = f->width - cols(id) - cols(tail) - 1;
+	}
+	cut(name, sizeof name, l->name, room > 0 ? room : 0);
+	line(f, "%s%s%s%s", id, name[0] ? " " : "", name, tail);
+}
+
 static void
 progress(struct frame *f, const struct live *l, double now)
 {
 	char bar[BAR_W * 3 + 1], el[FMT_NUM_MAX], left[FMT_NUM_MAX + 16] = "";
-	int done = ended_count(l->counts), total = l->total, fill, k = 0;
+	char text[160];
+	int done = ended_count(l->counts), total = l->total, fill, k = 0, w;
 	double elapsed = -1;
 
 	if (l->created_at > 0)
 		elapsed = (l->ended && l->ended_at > 0 ? l->ended_at : now) -
 			  l->created_at;
-	/* fill = BAR_W done / total, in whole cells */
-	fill = total > 0 ? (int)((long long)BAR_W * (done > total ? total : done) /
-				 total) : 0;
-	for (int i = 0; i < BAR_W; i++) {
-		memcpy(bar + k, i < fill ? "\xe2\x96\x88" : "\xe2\x96\x91", 3);
-		k += 3;
-	}
-	bar[k] = '\0';
 	fmt_duration(el, sizeof el, elapsed);
 	/* time left = elapsed / done * (total - done): the rate so far */
 	if (!l->ended && done > 0 && done < total && elapsed > 0) {
@@ -452,8 +550,20 @@ progress(struct frame *f, const struct live *l, double now)
 		snprintf(left, sizeof left, "  ~%s left",
 			 fmt_duration(d, sizeof d, elapsed / done * (total - done)));
 	}
-	line(f, "%s %d/%d trials  %d%%  elapsed %s%s", bar, done, total,
-	     total > 0 ? (int)(100LL * done / total) : 0, el, left);
+	snprintf(text, sizeof text, "%d/%d trials  %d%%  elapsed %s%s", done, total,
+		 total > 0 ? (int)(100LL * done / total) : 0, el, left);
+	/* the bar gets what the text leaves, up to BAR_W; none below 5 */
+	w = f->width - cols(text) - 1;
+	w = w > BAR_W ? BAR_W : w < 5 ? 0 : w;
+	/* fill = w done / total, in whole cells */
+	fill = total > 0 ? (int)((long long)w * (done > total ? total : done) /
+				 total) : 0;
+	for (int i = 0; i < w; i++) {
+		memcpy(bar + k, i < fill ? "\xe2\x96\x88" : "\xe2\x96\x91", 3);
+		k += 3;
+	}
+	bar[k] = '\0';
+	line(f, "%s%s%s", bar, w ? " " : "", text);
 }
 
 static void
@@ -462,6 +572,7 @@ counts(struct frame *f, const struct live *l)
 	char buf[256];
 	size_t k = 0;
 
+	buf[0] = '\0';
 	for (int i = 0; i < LIVE_N_STATUS; i++) {
 		int always = i == LIVE_RUNNING || i == LIVE_QUEUED ||
 			     i == LIVE_COMPLETED;
@@ -476,55 +587,90 @@ counts(struct frame *f, const struct live *l)
 	line(f, "%s", buf);
 }
 
+/* "  #N   epoch i/n  metric value  sparkline  verdict": the sparkline
+ * shrinks (then the metric's name goes, then the sparkline) so the
+ * verdict stays in view. */
 static void
 trial_line(struct frame *f, const struct live *l, const struct live_trial *t)
 {
-	char ep[48], val[FMT_NUM_MAX], spark[SPARK_W * 3 + 1];
+	char ep[48], val[FMT_NUM_MAX], num[LIVE_NAME_MAX + FMT_NUM_MAX + 8];
+	char spark[SPARK_W * 3 + 1];
+	int sw, shown;
 
 	if (t->epochs > 0)
 		snprintf(ep, sizeof ep, "epoch %3d/%-3d", t->epoch, t->epochs);
 	else
 		snprintf(ep, sizeof ep, "epoch %3d    ", t->epoch);
 	fmt_double(val, sizeof val, t->value);
-	live_sparkline(spark, t->curve, t->n, SPARK_W);
-	line(f, "  #%-4d %s  %s %-8s  %-*s  %s", t->number, ep, l->metric,
-	     t->epoch > 0 ? val : "-",
-	     /* pad by cells: each sparkline cell is 3 bytes, or 1 for a blank */
-	     (int)(strlen(spark) + (SPARK_W - (t->n < SPARK_W ? t->n : SPARK_W))),
-	     spark, t->verdict);
+	snprintf(num, sizeof num, "%s %-8s", l->metric, t->epoch > 0 ? val : "-");
+	/* "  #" 4 " " ep "  " num "  " spark "  " verdict */
+	sw = f->width - 8 - cols(ep) - 2 - cols(num) - 2 - 2 - cols(t->verdict);
+	if (sw < 6) {
+		snprintf(num, sizeof num, "%-8s", t->epoch > 0 ? val : "-");
+		sw = f->width - 8 - cols(ep) - 2 - cols(num) - 2 - 2 - cols(t->verdict);
+	}
+	sw = sw > SPARK_W ? SPARK_W : sw < 4 ? 0 : sw;
+	live_sparkline(spark, t->curve, t->n, (size_t)sw);
+	shown = (int)(t->n < (size_t)sw ? t->n : (size_t)sw);
+	if (sw == 0)
+		line(f, "  #%-4d %s  %s  %s", t->number, ep, num, t->verdict);
+	else
+		/* pad by cells: each sparkline cell is 3 bytes, or 1 for a blank */
+		line(f, "  #%-4d %s  %s  %-*s  %s", t->number, ep, num,
+		     (int)strlen(spark) + (sw - shown), spark, t->verdict);
+}
+
+/* The commonest failure, and how many other kinds there are. */
+static void
+failures(struct frame *f, const struct live *l)
+{
+	int top = 0;
+
+	for (int i = 1; i < l->n_failures; i++)
+		if (l->failures[i].n > l->failures[top].n)
+			top = i;
+	line(f, "failures  %dx %s%s%s%s", l->failures[top].n, l->failures[top].class,
+	     l->failures[top].message[0] ? ": " : "", l->failures[top].message,
+	     l->n_failures > 1 ? "  (and other kinds)" : "");
+}
+
+static void
+trials(struct frame *f, const struct live *l, int room)
+{
+	int shown = 0, unseen = l->counts[LIVE_RUNNING] - (int)l->n_run;
+
+	for (size_t i = 0; i < l->n_run; i++) {
+		if (shown == room - 1 && l->n_run - i > 1)
+			break;
+		if (shown == room)
+			break;
+		trial_line(f, l, &l->run[i]);
+		shown++;
+	}
+	if (room <= 0)
+		return;
+	if ((size_t)shown < l->n_run)
+		line(f, "  ... %d more running", (int)l->n_run - shown +
+		     (unseen > 0 ? unseen : 0));
+	else if (unseen > 0 && shown < room)
+		line(f, "  ... %d more running, no epoch yet", unseen);
 }
 
 int
 live_render(FILE *out, const struct live *l, double now, int width,
 	    int max_lines)
 {
-	struct frame f = { out, width < 40 ? 40 : width, 0,
-			   max_lines < 6 ? 6 : max_lines };
+	struct frame f = { out, width < 20 ? 20 : width, 0,
+			   max_lines < 1 ? 1 : max_lines };
 	char best[FMT_NUM_MAX], verdicts[512];
 	size_t k = 0;
-	int room, shown = 0, unseen;
+	int tail = 2 + (l->n_failures > 0);
 
-	line(&f, "sweep %lld%s%s  %s  objective %s (%s)", l->sweep,
-	     l->name[0] ? " " : "", l->name, l->status, l->metric,
-	     l->mode_max ? "max" : "min");
+	header(&f, l);
 	progress(&f, l, now);
 	counts(&f, l);
 	/* the running trials get what the other lines leave */
-	room = f.max_lines - f.lines - 2;
-	for (size_t i = 0; i < l->n_run; i++) {
-		if (shown == room - 1 && l->n_run - i > 1)
-			break;
-		if (shown == room)
-			break;
-		trial_line(&f, l, &l->run[i]);
-		shown++;
-	}
-	unseen = l->counts[LIVE_RUNNING] - (int)l->n_run;
-	if ((size_t)shown < l->n_run)
-		line(&f, "  ... %d more running", (int)l->n_run - shown +
-		     (unseen > 0 ? unseen : 0));
-	else if (unseen > 0 && shown < room)
-		line(&f, "  ... %d more running, no epoch yet", unseen);
+	trials(&f, l, f.max_lines - f.lines - tail);
 	if (l->have_best)
 		line(&f, "best      #%d  %s=%s", l->best_number, l->metric,
 		     fmt_double(best, sizeof best, l->best_value));
@@ -535,5 +681,7 @@ live_render(FILE *out, const struct live *l, double now, int width,
 				      i ? "  " : "", l->verdicts[i].name,
 				      l->verdicts[i].n);
 	line(&f, "verdicts  %s", l->n_verdicts ? verdicts : "none yet");
+	if (l->n_failures > 0)
+		failures(&f, l);
 	return f.lines;
 }

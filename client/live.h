@@ -21,6 +21,7 @@
 #define LIVE_CURVE_MAX 256     /* objective points kept per running trial */
 #define LIVE_VERDICTS_MAX 16   /* distinct verdict names counted */
 #define LIVE_NAME_MAX 64
+#define LIVE_FAILURES_MAX 4    /* kinds of failure (class and message) kept */
 
 /* Trial states as the summary's "counts" names them. */
 enum live_status {
@@ -55,6 +56,10 @@ struct live {
 	struct { char name[32]; int n; } verdicts[LIVE_VERDICTS_MAX];
 	int n_verdicts;
 	int skip_verdicts;      /* trial_ended events already in verdicts[] */
+	struct { char class[32], message[96]; int n; } failures[LIVE_FAILURES_MAX];
+	int n_failures;         /* kinds of failure: the summary's "failures"
+				 * (when the daemon sends them) plus the
+				 * failed trial_ended events since */
 	struct live_trial *run; /* (n_run) running trials by start; owned */
 	size_t n_run, cap_run;
 	int ended;              /* sweep_ended seen (or the summary says so) */
@@ -76,7 +81,7 @@ int live_init(struct live *l, long long sweep, const cJSON *summary);
 int live_seed_verdicts(struct live *l, const cJSON *trials);
 
 /* Applies one watch event (borrowed): trial_started, epoch, trial_ended,
- * sweep_ended; others are ignored. Returns 0 or -ENOMEM (l stays usable). */
+ * sweep_paused, sweep_resumed, sweep_ended; others are ignored. Returns 0 or -ENOMEM (l stays usable). */
 int live_update(struct live *l, const cJSON *ev);
 
 /* Fills in a running trial first seen mid-way (need_fetch) from a `trial`
@@ -91,10 +96,14 @@ struct live_trial *live_find(struct live *l, int number);
  * Writes the view: a header, a progress bar with elapsed and estimated
  * time left, the counts, one line per running trial (epoch i/n, current
  * objective, a sparkline of its curve, its verdict so far), the best
- * trial and the verdict counts. Every line is cut to width display
- * columns (at least 40), and at most max_lines lines are written (at least
- * 6; running trials that do not fit are summed up in one line). now is
- * the current unix time. Returns the number of lines written.
+ * trial, the verdict counts and, when some trial failed, the most common
+ * failure. It is laid out for width display columns (at least 20): the
+ * sweep's name is cut before the status is, the bar and the sparklines
+ * shrink before the time left and the verdicts do; whatever still does
+ * not fit is cut at width. At most max_lines lines (at least 1) are
+ * written: the running trials get what the other lines leave, and those
+ * that do not fit are summed up in one line; on fewer lines still the last
+ * ones go. now is the current unix time. Returns the number of lines.
  */
 int live_render(FILE *out, const struct live *l, double now, int width,
 		int max_lines);

@@ -352,6 +352,159 @@ render_at_the_end(void)
 	live_free(&l);
 }
 
+/* Every line of out at most w columns; returns how many lines. */
+static int
+check_width(const char *out, int w)
+{
+	int n = 0;
+
+	for (const char *p = out; *p; n++) {
+		const char *e = strchr(p, '\n');
+		int c = 0;
+
+		for (const char *q = p; q < e; q++)
+			c += ((unsigned char)*q & 0xc0) != 0x80;
+		CHECK_MSG(c <= w, "%d columns: %.*s", c, (int)(e - p), p);
+		p = e + 1;
+	}
+	return n;
+}
+
+/* A running trial with a curve and a long verdict, 3 of 10 done. */
+static void
+busy(struct live *l)
+{
+	start(l);
+	strcpy(l->name, "a-sweep-name-long-enough-to-push-everything-else-off");
+	feed(l, "{\"event\":\"trial_started\",\"number\":4,\"attempt\":1,"
+		"\"params\":{\"epochs\":10}}");
+	for (int e = 1; e <= 5; e++) {
+		char ev[200];
+
+		snprintf(ev, sizeof ev, "{\"event\":\"epoch\",\"number\":4,\"epoch\":%d,"
+			 "\"objective\":%g,\"diagnosis\":{\"verdict\":"
+			 "\"exploding_gradients\"}}", e, 0.5 + 0.01 * e);
+		feed(l, ev);
+	}
+	feed(l, "{\"event\":\"trial_ended\",\"number\":3,\"status\":\"completed\","
+		"\"objective\":0.2}");
+}
+
+static void
+render_lays_out_for_60_columns(void)
+{
+	struct live l;
+	char *out;
+	int n;
+
+	busy(&l);
+	out = render(&l, T0 + 60, 60, 20, &n);
+	check_width(out, 60);
+	/* the name is cut, the status is not */
+	CHECK_CONTAINS(out, "sweep 2 a-sweep-name");
+	CHECK_CONTAINS(out, "…  running");
+	/* the bar shrinks so the time left fits */
+	CHECK_CONTAINS(out, " 3/10 trials  30%  elapsed 1m00s  ~2m20s left\n");
+	/* the verdict column stays */
+	CHECK_CONTAINS(out, "  #4 ");
+	CHECK_CONTAINS(out, "exploding_gradients\n");
+	free(out);
+	/* at 120 columns everything fits uncut */
+	out = render(&l, T0 + 60, 120, 20, &n);
+	check_width(out, 120);
+	CHECK_CONTAINS(out, "sweep 2 a-sweep-name-long-enough-to-push-everything-else-off"
+		       "  running  objective val_acc (max)\n");
+	CHECK_CONTAINS(out, "█████████░░░░░░░░░░░░░░░░░░░░░ 3/10");
+	CHECK_CONTAINS(out, "val_acc 0.55 ");
+	CHECK_CONTAINS(out, "  exploding_gradients\n");
+	free(out);
+	live_free(&l);
+}
+
+static void
+render_on_6_lines(void)
+{
+	struct live l;
+	char *out;
+	int n;
+
+	busy(&l);
+	for (int i = 10; i < 20; i++) {
+		char ev[128];
+
+		snprintf(ev, sizeof ev, "{\"event\":\"trial_started\",\"number\":%d,"
+			 "\"attempt\":1,\"params\":{}}", i);
+		feed(&l, ev);
+	}
+	out = render(&l, T0 + 60, 80, 6, &n);
+	CHECK(n == 6 && check_width(out, 80) == 6);
+	CHECK(strncmp(out, "sweep 2 ", 8) == 0);
+	CHECK(strstr(out + 1, "\nsweep 2 ") == NULL);
+	CHECK_CONTAINS(out, "  ... 11 more running\n");
+	CHECK_CONTAINS(out, "best      #2");
+	CHECK_CONTAINS(out, "verdicts  ");
+	free(out);
+	/* on 4 lines the last ones go, the header stays */
+	out = render(&l, T0 + 60, 80, 4, &n);
+	CHECK(n == 4 && strncmp(out, "sweep 2 ", 8) == 0);
+	free(out);
+	live_free(&l);
+}
+
+static void
+pause_and_resume_show_in_the_header(void)
+{
+	struct live l;
+	char *out;
+	int n;
+
+	start(&l);
+	feed(&l, "{\"event\":\"sweep_paused\",\"sweep\":2,\"status\":\"paused\"}");
+	CHECK_STR(l.status, "paused");
+	out = render(&l, T0 + 1, 80, 20, &n);
+	CHECK_CONTAINS(out, "sweep 2 demo  paused  objective");
+	free(out);
+	feed(&l, "{\"event\":\"sweep_resumed\",\"sweep\":2,\"status\":\"running\"}");
+	CHECK_STR(l.status, "running");
+	feed(&l, "{\"event\":\"sweep_ended\",\"sweep\":2,\"status\":\"cancelled\"}");
+	feed(&l, "{\"event\":\"sweep_resumed\",\"sweep\":2}");
+	CHECK_STR(l.status, "cancelled");   /* the end is the end */
+	live_free(&l);
+}
+
+static void
+failures_from_the_summary_and_the_events(void)
+{
+	struct live l;
+	cJSON *s = J("{\"name\":\"f\",\"status\":\"running\",\"trials_total\":40,"
+		     "\"counts\":{\"failed\":16},\"failures\":[{\"class\":\"exit\","
+		     "\"message\":\"trainer exited with status 3\",\"count\":16}]}");
+	char *out;
+	int n;
+
+	live_init(&l, 9, s);
+	cJSON_Delete(s);
+	feed(&l, "{\"event\":\"trial_ended\",\"number\":17,\"status\":\"failed\","
+		 "\"error\":{\"class\":\"exit\",\"message\":\"trainer exited with "
+		 "status 3\"}}");
+	out = render(&l, T0, 100, 20, &n);
+	CHECK_CONTAINS(out, "failures  17x exit: trainer exited with status 3\n");
+	free(out);
+	feed(&l, "{\"event\":\"trial_ended\",\"number\":18,\"status\":\"failed\","
+		 "\"error\":{\"class\":\"signal\",\"message\":\"killed by SIGSEGV\"}}");
+	out = render(&l, T0, 100, 20, &n);
+	CHECK_CONTAINS(out, "failures  17x exit: trainer exited with status 3  "
+		       "(and other kinds)\n");
+	free(out);
+	live_free(&l);
+	/* no failure, no line; a summary without "failures" is fine */
+	start(&l);
+	out = render(&l, T0, 100, 20, &n);
+	CHECK(strstr(out, "failures") == NULL);
+	free(out);
+	live_free(&l);
+}
+
 int
 main(void)
 {
@@ -366,5 +519,9 @@ main(void)
 	RUN(render_shows_progress_trials_best_and_verdicts);
 	RUN(render_fits_the_terminal);
 	RUN(render_at_the_end);
+	RUN(render_lays_out_for_60_columns);
+	RUN(render_on_6_lines);
+	RUN(pause_and_resume_show_in_the_header);
+	RUN(failures_from_the_summary_and_the_events);
 	return harness_done();
 }
