@@ -3,13 +3,21 @@
  * its text are live.c's; this file reads the events, fetches what the
  * event stream cannot tell (verdict counts so far, the params and curve of
  * a trial that started before the watch) on a second connection, and
- * redraws the frame in place: cursor up over the last frame, each line
- * rewritten and cleared to its end, the rest of the screen cleared.
+ * draws the frame with ncurses, which knows the terminal from terminfo and
+ * sends only what changed.
  *
- * No ncurses: the few escapes used (CUU, EL, ED, cursor hide/show) are
- * the ones every terminal emulator knows.
+ * Signals go through a self-pipe polled with the socket: SIGWINCH makes
+ * the next frame be laid out for the new size and repainted from scratch
+ * (ncurses' own handler is replaced, so nothing runs in the handler but a
+ * write); SIGINT, SIGTERM and SIGHUP end the view, give the terminal back
+ * and then kill the process with the same signal. When the sweep ends the
+ * screen is restored and the last frame printed as plain lines, so it
+ * stays on the terminal.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <langinfo.h>
+#include <locale.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -19,6 +27,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <curses.h>
+
 #include "client/cmd_watch.h"
 #include "client/fmt.h"
 #include "client/live.h"
@@ -26,18 +36,18 @@
 #define REDRAW_MIN_MS 100    /* at most ~10 frames a second */
 #define CLOCK_MS 1000        /* redraw this often without events (elapsed) */
 
-#define SHOW_CURSOR "\033[?25h"
-#define HIDE_CURSOR "\033[?25l"
-
 struct view {
 	struct ctl *c;
 	struct live l;
 	struct conn aux;        /* second connection for fetches; fd -1 */
 	int aux_failed;         /* do not try again */
-	int drawn;              /* lines of the frame on screen */
+	SCREEN *scr;            /* NULL once the terminal is given back */
 	double last_draw;       /* monotonic s */
 	int dirty;              /* state changed since the last frame */
 };
+
+static int sig_pipe[2] = { -1, -1 };
+static volatile sig_atomic_t sig_stop;   /* the terminating signal, or 0 */
 
 static double
 mono(void)
@@ -61,26 +71,40 @@ wall(void)
 static void
 on_signal(int sig)
 {
-	/* give the terminal its cursor back, then die of the signal */
-	static const char s[] = SHOW_CURSOR "\n";
-	ssize_t n = write(STDOUT_FILENO, s, sizeof s - 1);
+	int saved = errno;
+	char b = (char)sig;
+	ssize_t n;
 
+	if (sig != SIGWINCH)
+		sig_stop = sig;
+	n = write(sig_pipe[1], &b, 1);   /* full pipe: a wake-up is pending */
 	(void)n;
-	raise(sig);
+	errno = saved;
+}
+
+static int
+catch_signals(void)
+{
+	static const int sigs[] = { SIGWINCH, SIGINT, SIGTERM, SIGHUP };
+	struct sigaction sa;
+
+	if (sig_pipe[0] < 0 && pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
+		return -errno;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+		sigaction(sigs[i], &sa, NULL);
+	return 0;
 }
 
 static void
-catch_signals(void)
+drain_signals(void)
 {
-	struct sigaction sa;
+	char b[64];
 
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sa.sa_flags = SA_RESETHAND;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	while (read(sig_pipe[0], b, sizeof b) > 0)
+		;
 }
 
 static void
@@ -97,38 +121,91 @@ term_size(int *cols, int *rows)
 	}
 }
 
-static void
-draw(struct view *v)
+/* The frame for cols x rows as text (the caller frees it), or NULL. */
+static char *
+frame_text(const struct view *v, int cols, int rows)
 {
-	char *buf = NULL, *p, *nl;
+	char *buf = NULL;
 	size_t len = 0;
 	FILE *m = open_memstream(&buf, &len);
-	int cols, rows;
 
 	if (!m)
-		return;
-	term_size(&cols, &rows);
-	/* one column short of the edge: a full line would leave the cursor
-	 * in the pending-wrap state and the next \n would skip a row on some
-	 * terminals; one row short so the frame never scrolls itself away */
-	live_render(m, &v->l, wall(), cols - 1, rows - 1);
+		return NULL;
+	live_render(m, &v->l, wall(), cols, rows);
 	if (fclose(m) != 0) {
 		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/* One frame on the curses screen: erased and written whole; ncurses sends
+ * the difference. full: repaint everything (after a resize). */
+static void
+draw(struct view *v, int full)
+{
+	char *buf, *p, *nl;
+	int row = 0;
+
+	if (!v->scr)
 		return;
+	if (full) {
+		int cols, rows;
+
+		term_size(&cols, &rows);
+		resizeterm(rows, cols);
+		clearok(curscr, TRUE);
 	}
-	if (v->drawn > 0)
-		printf("\r\033[%dA", v->drawn);
-	v->drawn = 0;
-	for (p = buf; (nl = strchr(p, '\n')); p = nl + 1) {
-		fwrite(p, 1, (size_t)(nl - p), stdout);
-		fputs("\033[K\n", stdout);
-		v->drawn++;
-	}
-	fputs("\033[J", stdout);
-	fflush(stdout);
+	if (!(buf = frame_text(v, COLS, LINES)))
+		return;
+	erase();
+	for (p = buf; (nl = strchr(p, '\n')) && row < LINES; p = nl + 1, row++)
+		mvaddnstr(row, 0, p, (int)(nl - p));
+	move(LINES - 1, 0);
+	refresh();
 	free(buf);
 	v->last_draw = mono();
 	v->dirty = 0;
+}
+
+/* Gives the terminal back; with final, prints the last frame as plain
+ * lines for the width, so that it stays on screen. */
+static void
+leave(struct view *v, int final)
+{
+	char *buf;
+	int cols, rows;
+
+	if (!v->scr)
+		return;
+	endwin();
+	delscreen(v->scr);
+	v->scr = NULL;
+	if (final) {
+		term_size(&cols, &rows);
+		if ((buf = frame_text(v, cols, rows))) {
+			fputs(buf, stdout);
+			free(buf);
+		}
+	}
+	fflush(stdout);
+}
+
+/* ncurses on stdout; the view reads no keys. Box drawing and sparklines
+ * are UTF-8: when the locale's charset is not, the C.UTF-8 one is used.
+ * Returns 0, or -1 when the terminal is unknown to terminfo. */
+static int
+enter(struct view *v)
+{
+	setlocale(LC_CTYPE, "");
+	if (strcmp(nl_langinfo(CODESET), "UTF-8") != 0)
+		setlocale(LC_CTYPE, "C.UTF-8");
+	fflush(stdout);
+	if (!(v->scr = newterm(NULL, stdout, stdin)))
+		return -1;
+	nonl();
+	curs_set(0);
+	return 0;
 }
 
 /* One request on the second connection; the reply member key detached
@@ -204,6 +281,35 @@ buffered_line(const struct conn *c)
 	       memchr(c->buf + c->start, '\n', c->end - c->start) != NULL;
 }
 
+/* Waits for an event line, a signal or the next frame's time. Returns 1
+ * when a line can be read, 0 otherwise (a frame was drawn if due). */
+static int
+wait_input(struct view *v, struct conn *cn)
+{
+	double since = (mono() - v->last_draw) * 1000;
+	int wait = v->dirty ? REDRAW_MIN_MS - (int)since : CLOCK_MS - (int)since;
+	struct pollfd p[2] = {
+		{ .fd = cn->fd, .events = POLLIN },
+		{ .fd = sig_pipe[0], .events = POLLIN },
+	};
+	int n;
+
+	if (buffered_line(cn))
+		return 1;
+	n = wait > 0 ? poll(p, 2, wait) : 0;
+	if (n > 0 && p[1].revents) {
+		drain_signals();
+		if (!sig_stop)
+			draw(v, 1);   /* SIGWINCH: the new size, from scratch */
+		return 0;
+	}
+	if (n > 0 && p[0].revents)
+		return 1;
+	if (n == 0)
+		draw(v, 0);
+	return 0;
+}
+
 static int
 loop(struct view *v)
 {
@@ -214,23 +320,15 @@ loop(struct view *v)
 
 	for (;;) {
 		cJSON *ev;
-		const char *name;
+		int end;
 
-		if (!buffered_line(cn)) {
-			double since = (mono() - v->last_draw) * 1000;
-			int wait = v->dirty ? REDRAW_MIN_MS - (int)since
-					    : CLOCK_MS - (int)since;
-			struct pollfd p = { .fd = cn->fd, .events = POLLIN };
-
-			if (wait <= 0 || poll(&p, 1, wait) == 0) {
-				draw(v);
-				continue;
-			}
-		}
+		if (sig_stop)
+			return CTL_EXIT_FAIL;
+		if (!wait_input(v, cn))
+			continue;
 		rc = conn_read_line(cn, &line, &len);
 		if (rc < 0) {
-			draw(v);
-			fputs(SHOW_CURSOR, stdout);
+			leave(v, 1);
 			if (rc == -EPIPE || rc == -ECONNRESET) {
 				ctl_err("connection to sweepd closed before sweep %lld "
 					"ended", v->l.sweep);
@@ -240,21 +338,17 @@ loop(struct view *v)
 			return CTL_EXIT_FAIL;
 		}
 		ev = cJSON_ParseWithLength(line, len);
-		name = fmt_jstr(ev, "event", "");
-		if (live_update(&v->l, ev) < 0) {
-			cJSON_Delete(ev);
-			return ctl_oom();
-		}
-		v->dirty = 1;
-		if (strcmp(name, "sweep_ended") == 0) {
-			cJSON_Delete(ev);
-			draw(v);   /* the final state stays on screen */
-			return strcmp(v->l.status, "completed") == 0 ? 0 : CTL_EXIT_FAIL;
-		}
+		end = strcmp(fmt_jstr(ev, "event", ""), "sweep_ended") == 0;
+		rc = live_update(&v->l, ev);
 		cJSON_Delete(ev);
+		if (rc < 0)
+			return ctl_oom();
+		v->dirty = 1;
+		if (end)   /* the final state stays on screen */
+			return strcmp(v->l.status, "completed") == 0 ? 0 : CTL_EXIT_FAIL;
 		fetch_unknown(v);
 		if ((mono() - v->last_draw) * 1000 >= REDRAW_MIN_MS)
-			draw(v);
+			draw(v, 0);
 	}
 }
 
@@ -264,16 +358,19 @@ ctl_watch_live(struct ctl *c, long long sweep, const cJSON *summary)
 	struct view v = { .c = c, .aux = { .fd = -1 } };
 	int rc;
 
+	if (catch_signals() < 0 || enter(&v) < 0)
+		return CTL_WATCH_PLAIN;
 	live_init(&v.l, sweep, summary);
-	catch_signals();
-	fputs(HIDE_CURSOR, stdout);
 	if (!v.l.ended)
 		fetch_verdicts(&v);
-	draw(&v);
+	draw(&v, 0);
 	rc = loop(&v);
-	fputs(SHOW_CURSOR, stdout);
-	fflush(stdout);
+	leave(&v, 1);
 	conn_close(&v.aux);
 	live_free(&v.l);
+	if (sig_stop) {
+		signal(sig_stop, SIG_DFL);
+		raise(sig_stop);
+	}
 	return rc;
 }

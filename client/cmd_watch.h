@@ -1,6 +1,7 @@
 /*
  * cmd_watch: `sweepctl watch` on a terminal: the live view of live.c,
- * redrawn in place with ANSI cursor movement (see cmd_watch.c).
+ * drawn with ncurses and laid out again when the terminal is resized
+ * (see cmd_watch.c).
  */
 #ifndef SWEEPD_CLIENT_CMD_WATCH_H
 #define SWEEPD_CLIENT_CMD_WATCH_H
@@ -15,8 +16,12 @@
  * view at most 10 times a second and once a second for the clock, until
  * sweep_ended; the last frame stays on screen. Returns the exit status:
  * 0 the sweep completed, 1 it failed or was cancelled, 3 the connection
- * dropped first.
+ * dropped first; or CTL_WATCH_PLAIN, before anything was read or drawn,
+ * when the terminal cannot be driven (terminfo does not know $TERM): the
+ * caller prints the events as plain lines instead.
  */
+#define CTL_WATCH_PLAIN (-1)
+
 int ctl_watch_live(struct ctl *c, long long sweep, const cJSON *summary);
 
 #endif

@@ -500,8 +500,10 @@ follow(struct ctl *c, long long sweep, int quiet)
 	if (!quiet && !c->json && isatty(STDOUT_FILENO)) {
 		/* people at a terminal get the live view, redrawn in place */
 		rc = ctl_watch_live(c, sweep, fmt_jget(reply, "sweep"));
-		cJSON_Delete(reply);
-		return rc;
+		if (rc != CTL_WATCH_PLAIN) {
+			cJSON_Delete(reply);
+			return rc;
+		}
 	}
 	snprintf(metric, sizeof metric, "%s", fmt_jstr(fmt_jget(
 		fmt_jget(reply, "sweep"), "objective"), "metric", "objective"));

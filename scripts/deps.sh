@@ -9,7 +9,8 @@
 # (gcc-12 depends on libgcc-12-dev, which depends on them). Clang is needed
 # only for the libFuzzer targets (tests/fuzz/run.sh), not by scripts/test.sh.
 SWEEPD_BUILD_PKGS="build-essential pkg-config meson ninja-build libuv1-dev \
-libsqlite3-dev libcjson-dev zlib1g-dev libopenblas-dev python3"
+libsqlite3-dev libcjson-dev zlib1g-dev libopenblas-dev libncurses-dev \
+libmicrohttpd-dev python3"
 
 missing_pkgs() {
 	local p

@@ -8,12 +8,14 @@
 # counted over the individual test cases (TAP lines) of both runs; the exit
 # status is non-zero if either run failed. Installs the build dependencies
 # with apt-get when they are missing (chromium renders the HTML report in
-# tests/integration/test_report.py; the sanitizer runtimes come with gcc).
+# tests/integration/test_report.py and test_views.py, tmux runs `sweepctl
+# watch` at several sizes in test_views.py; the sanitizer runtimes come
+# with gcc).
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/scripts/deps.sh"
 
-ensure_deps dataset-fashion-mnist chromium || exit 1
+ensure_deps dataset-fashion-mnist chromium tmux || exit 1
 build_tree "$top" || { echo "0 passed, 1 failed"; exit 1; }
 
 # A run that stops before `meson test` writes its log must not be counted
