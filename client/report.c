@@ -131,10 +131,10 @@ scale_fit(struct scale *s, double lo, double hi, int log, double p0, double p1)
 	s->p1 = p1;
 }
 
-/* Up to max tick values inside the scale: 1-2-5 steps, or decades on a
- * log axis. Returns how many. */
+/* Up to max tick values inside the scale, about want of them: 1-2-5
+ * steps, or decades on a log axis. Returns how many. */
 static int
-ticks(const struct scale *s, double *t, int max)
+ticks_n(const struct scale *s, double *t, int max, int want)
 {
 	int n = 0;
 
@@ -145,7 +145,7 @@ ticks(const struct scale *s, double *t, int max)
 			return n;
 		n = 0;
 	}
-	double raw = (s->hi - s->lo) / 5, mag = pow(10, floor(log10(raw)));
+	double raw = (s->hi - s->lo) / want, mag = pow(10, floor(log10(raw)));
 	double norm = raw / mag;
 	double step = (norm < 1.5 ? 1 : norm < 3 ? 2 : norm < 7 ? 5 : 10) * mag;
 
@@ -158,15 +158,15 @@ ticks(const struct scale *s, double *t, int max)
 /* Frame, grid and tick labels of a chart whose plot area is the box of
  * the two scales; xticks 0 leaves the x labels to the caller (categories). */
 static void
-axes(FILE *out, const struct scale *x, const struct scale *y,
-     const char *xlabel, const char *ylabel, int xticks)
+axes_n(FILE *out, const struct scale *x, const struct scale *y,
+       const char *xlabel, const char *ylabel, int xticks, int want)
 {
 	double t[16];
 	int n;
 
 	fprintf(out, "<rect x='%.1f' y='%.1f' width='%.1f' height='%.1f' "
 		"class='frame'/>\n", x->p0, y->p1, x->p1 - x->p0, y->p0 - y->p1);
-	n = ticks(y, t, 16);
+	n = ticks_n(y, t, 16, want);
 	for (int i = 0; i < n; i++) {
 		double py = sc(y, t[i]);
 		fprintf(out, "<line x1='%.1f' x2='%.1f' y1='%.1f' y2='%.1f' "
@@ -175,7 +175,7 @@ axes(FILE *out, const struct scale *x, const struct scale *y,
 		num(out, t[i]);
 		fputs("</text>\n", out);
 	}
-	n = xticks ? ticks(x, t, 16) : 0;
+	n = xticks ? ticks_n(x, t, 16, want) : 0;
 	for (int i = 0; i < n; i++) {
 		double px = sc(x, t[i]);
 		fprintf(out, "<line x1='%.1f' x2='%.1f' y1='%.1f' y2='%.1f' "
@@ -198,10 +198,17 @@ axes(FILE *out, const struct scale *x, const struct scale *y,
 	}
 }
 
+static void
+axes(FILE *out, const struct scale *x, const struct scale *y,
+     const char *xlabel, const char *ylabel, int xticks)
+{
+	axes_n(out, x, y, xlabel, ylabel, xticks, 5);
+}
+
 /* ---- page head and summary -------------------------------------------- */
 
 static const char css[] =
-	"body{font:14px/1.45 system-ui,sans-serif;margin:24px auto;max-width:1100px;"
+	"body{font:14px/1.45 system-ui,sans-serif;margin:24px auto;max-width:1320px;"
 	"padding:0 16px;color:#222}\n"
 	"h1{font-size:22px;margin-bottom:4px}h2{font-size:18px;margin-top:32px;"
 	"border-bottom:1px solid #ddd}\n"
@@ -212,6 +219,13 @@ static const char css[] =
 	"table.trials th{cursor:pointer;border-bottom:1px solid #999;white-space:nowrap}\n"
 	"table.trials td{border-bottom:1px solid #eee;white-space:nowrap}\n"
 	"table.trials td.n{text-align:right;font-variant-numeric:tabular-nums}\n"
+	"table.trials{font-size:13px}table.trials td{max-width:14em;overflow:hidden;"
+	"text-overflow:ellipsis}\n"
+	".scroll{max-width:100%;overflow-x:auto}\n"
+	".arrow{display:inline-block;width:1em;color:#555;font-size:10px;"
+	"padding-left:2px}\n"
+	".pcl{text-anchor:middle;font-weight:bold}.pct{text-anchor:middle;fill:#555}"
+	".pcc{fill:#333}.pcax text{paint-order:stroke;stroke:#fff;stroke-width:3px}\n"
 	".badge{color:#fff;border-radius:3px;padding:0 5px;font-size:12px}\n"
 	"svg{font:10px system-ui,sans-serif}\n"
 	".frame{fill:none;stroke:#bbb}.grid{stroke:#eee}.tick{stroke:#999}\n"
@@ -258,8 +272,22 @@ head(FILE *out, const cJSON *sw, time_t now)
 		when);
 }
 
+/* A local date and time, "2026-12-01 09:14:53"; "-" when unknown. */
+static char *
+stamp(char *buf, size_t len, double t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!isfinite(t) || t <= 0 || t > 1e12 || !localtime_r(&tt, &tm))
+		snprintf(buf, len, "-");
+	else
+		strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
+	return buf;
+}
+
 static void
-summary(FILE *out, const cJSON *sw, time_t now)
+summary(FILE *out, const cJSON *sw)
 {
 	static const char *const states[] = {
 		"queued", "running", "completed", "failed", "pruned", "cancelled",
@@ -271,9 +299,9 @@ summary(FILE *out, const cJSON *sw, time_t now)
 
 	fputs("<h2 id='summary'>Summary</h2>\n<table class='kv'>\n", out);
 	kv_row(out, "status", fmt_jstr(sw, "status", "-"));
-	kv_row(out, "created", fmt_when(a, sizeof a, t0, now));
+	kv_row(out, "created", stamp(a, sizeof a, t0));
 	if (t1 > 0) {
-		snprintf(line, sizeof line, "%s (ran %s)", fmt_when(a, sizeof a, t1, now),
+		snprintf(line, sizeof line, "%s (ran %s)", stamp(a, sizeof a, t1),
 			 fmt_duration(b, sizeof b, t1 - t0));
 		kv_row(out, "ended", line);
 	}
@@ -587,7 +615,9 @@ extent(const double *a, const double *b, size_t n, double *lo, double *hi,
 	return k;
 }
 
-/* A polyline through the finite points, broken at the non-finite ones. */
+/* A polyline through the finite points, broken at the non-finite ones; a
+ * point with no finite neighbour is a dot (a trial pruned after one
+ * epoch has a curve of one point). cls: a class attribute, or "". */
 static void
 path(FILE *out, const struct scale *x, const struct scale *y, const double *ex,
      const double *v, size_t n, const char *color, const char *dash)
@@ -596,13 +626,23 @@ path(FILE *out, const struct scale *x, const struct scale *y, const double *ex,
 
 	for (size_t i = 0; i <= n; i++) {
 		int ok = i < n && isfinite(ex[i]) && isfinite(v[i]) && (!y->log || v[i] > 0);
+		int next = ok && i + 1 < n && isfinite(ex[i + 1]) && isfinite(v[i + 1]) &&
+			   (!y->log || v[i + 1] > 0);
+		/* past a cut range: drawn on its edge */
+		double vi = ok ? fmax(fmin(v[i], y->hi), y->lo) : 0;
+
+		if (ok && !open && !next) {
+			fprintf(out, "<circle cx='%.1f' cy='%.1f' r='2.5' fill='%s'/>\n",
+				sc(x, ex[i]), sc(y, vi), color);
+			continue;
+		}
 		if (ok && !open) {
 			fprintf(out, "<polyline fill='none' stroke='%s' stroke-width='1.4'%s"
 				" points='", color, dash);
 			open = 1;
 		}
 		if (ok)
-			fprintf(out, "%.1f,%.1f ", sc(x, ex[i]), sc(y, v[i]));
+			fprintf(out, "%.1f,%.1f ", sc(x, ex[i]), sc(y, vi));
 		if (!ok && open) {
 			fputs("'/>\n", out);
 			open = 0;
@@ -610,29 +650,73 @@ path(FILE *out, const struct scale *x, const struct scale *y, const double *ex,
 	}
 }
 
-static void
-panel(FILE *out, const cJSON *t, const struct curve *c, const char *metric)
-{
-	const cJSON *d = fmt_jget(t, "diagnosis");
-	const char *verdict = trial_verdict(t), *color = report_verdict_color(verdict);
-	const double *a = c->vl, *b = c->tl;
-	double lo, hi, elo = INFINITY, ehi = -INFINITY;
-	struct scale x, y;
-	int allpos, have;
+/* The ranges every small multiple shares: the losses over all trials
+ * (log when they span decades, a diverged run), the objective for trials
+ * that report no loss, and the epochs. */
+struct shared {
+	double llo, lhi, olo, ohi, elo, ehi;
+	int have_loss, have_obj, loss_log;
+	double cut;             /* losses above are drawn at the top; 0: none */
+};
 
-	have = extent(c->vl, c->tl, c->n, &lo, &hi, &allpos);
-	if (!have) {   /* no loss reported: draw the objective metric */
-		a = c->obj;
-		b = NULL;
-		have = extent(c->obj, NULL, c->n, &lo, &hi, &allpos);
+/* The first finite loss of a curve, NAN when none. */
+static double
+first_loss(const struct curve *c)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		double v = fmax(isfinite(c->vl[i]) ? c->vl[i] : -INFINITY,
+				isfinite(c->tl[i]) ? c->tl[i] : -INFINITY);
+		if (isfinite(v))
+			return v;
 	}
-	for (size_t i = 0; i < c->n; i++)
-		if (isfinite(c->ep[i])) {
-			elo = fmin(elo, c->ep[i]);
-			ehi = fmax(ehi, c->ep[i]);
+	return NAN;
+}
+
+static void
+shared_ranges(struct shared *sh, const struct curve *c, size_t n)
+{
+	int lpos = 1;
+	double start = -INFINITY;
+
+	*sh = (struct shared){ INFINITY, -INFINITY, INFINITY, -INFINITY,
+			       INFINITY, -INFINITY, 0, 0, 0, 0 };
+	for (size_t k = 0; k < n; k++) {
+		double lo, hi;
+		int pos;
+
+		if (extent(c[k].vl, c[k].tl, c[k].n, &lo, &hi, &pos)) {
+			sh->llo = fmin(sh->llo, lo);
+			sh->lhi = fmax(sh->lhi, hi);
+			lpos &= pos;
+			sh->have_loss = 1;
+			start = fmax(start, first_loss(&c[k]));
+		} else if (extent(c[k].obj, NULL, c[k].n, &lo, &hi, &pos)) {
+			sh->olo = fmin(sh->olo, lo);
+			sh->ohi = fmax(sh->ohi, hi);
+			sh->have_obj = 1;
 		}
-	fprintf(out, "<svg viewBox='0 0 200 130' width='200' height='130'>"
-		"<rect x='1' y='1' width='198' height='128' fill='none' stroke='%s' "
+		for (size_t i = 0; i < c[k].n; i++)
+			if (isfinite(c[k].ep[i])) {
+				sh->elo = fmin(sh->elo, c[k].ep[i]);
+				sh->ehi = fmax(sh->ehi, c[k].ep[i]);
+			}
+	}
+	/* A diverging loss would flatten every other curve: the range stops
+	 * at 3 times the highest starting loss. */
+	if (sh->have_loss && isfinite(start) && start > 0 && sh->lhi > 3 * start) {
+		sh->cut = 3 * start;
+		sh->lhi = sh->cut;
+	}
+	sh->loss_log = sh->have_loss && lpos && sh->lhi / sh->llo > 1e3;
+}
+
+static void
+panel_title(FILE *out, const cJSON *t, const char *color, const char *what)
+{
+	const char *verdict = trial_verdict(t);
+
+	fprintf(out, "<svg viewBox='0 0 230 160' width='230' height='160'>"
+		"<rect x='1' y='1' width='228' height='158' fill='none' stroke='%s' "
 		"stroke-width='2'/>\n<text x='6' y='13' fill='%s'><tspan "
 		"font-weight='bold'>#%.0f</tspan> ", color, color,
 		fmt_jnum(t, "number", 0));
@@ -640,69 +724,105 @@ panel(FILE *out, const cJSON *t, const struct curve *c, const char *metric)
 	fputs(" ", out);
 	if (cJSON_IsNumber(fmt_jget(t, "objective")))
 		num(out, fmt_jnum(t, "objective", 0));
+	fputs("</text>\n<text x='224' y='13' text-anchor='end' fill='#999'>", out);
+	esc(out, what);
 	fputs("</text>\n", out);
-	if (!have || !isfinite(elo)) {
-		fputs("<text x='100' y='70' text-anchor='middle' fill='#999'>"
+}
+
+static void
+panel(FILE *out, const cJSON *t, const struct curve *c, const char *metric,
+      const struct shared *sh)
+{
+	const cJSON *d = fmt_jget(t, "diagnosis");
+	const char *color = report_verdict_color(trial_verdict(t));
+	double lo, hi;
+	struct scale x, y;
+	int allpos, loss = extent(c->vl, c->tl, c->n, &lo, &hi, &allpos) > 0;
+	int have = loss || extent(c->obj, NULL, c->n, &lo, &hi, &allpos) > 0;
+
+	char what[FMT_NUM_MAX + 32], cutv[FMT_NUM_MAX];
+
+	if (loss && sh->cut > 0)
+		snprintf(what, sizeof what, "loss, cut at %s",
+			 fmt_double(cutv, sizeof cutv, sh->cut));
+	else
+		snprintf(what, sizeof what, "%s", loss ? (sh->loss_log ? "loss (log)" : "loss")
+						       : metric);
+	panel_title(out, t, color, have ? what : "");
+	if (!have) {
+		fputs("<text x='115' y='85' text-anchor='middle' fill='#999'>"
 		      "no curve</text></svg>\n", out);
 		return;
 	}
-	scale_fit(&x, elo, ehi, 0, 8, 192);
-	/* a diverging loss spans decades: log scale keeps the rest visible */
-	scale_fit(&y, lo, hi, allpos && hi / lo > 1e3, 118, 20);
+	scale_fit(&x, sh->elo, sh->ehi, 0, 44, 222);
+	if (loss)
+		scale_fit(&y, sh->llo, sh->lhi, sh->loss_log, 130, 22);
+	else
+		scale_fit(&y, sh->olo, sh->ohi, 0, 130, 22);
+	axes_n(out, &x, &y, NULL, NULL, 1, 3);
 	if (cJSON_IsNumber(fmt_jget(d, "stop_epoch"))) {
 		double px = sc(&x, fmt_jnum(d, "stop_epoch", 0));
-		fprintf(out, "<line x1='%.1f' x2='%.1f' y1='18' y2='120' stroke='#888' "
+		fprintf(out, "<line x1='%.1f' x2='%.1f' y1='22' y2='130' stroke='#888' "
 			"stroke-dasharray='3,2'><title>early stopping point: epoch %.0f"
 			"</title></line>\n", px, px, fmt_jnum(d, "stop_epoch", 0));
 	}
-	if (b)
-		path(out, &x, &y, c->ep, b, c->n, color, " stroke-dasharray='4,2'");
-	path(out, &x, &y, c->ep, a, c->n, color, "");
-	fputs("<text x='194' y='126' text-anchor='end' fill='#999'>", out);
-	num(out, lo);
-	fputs("&#8211;", out);
-	num(out, hi);
-	if (y.log)
-		fputs(" log", out);
-	if (a == c->obj) {
-		fputs(" ", out);
-		esc(out, metric);
+	if (loss) {
+		path(out, &x, &y, c->ep, c->tl, c->n, color, " stroke-dasharray='4,2'");
+		path(out, &x, &y, c->ep, c->vl, c->n, color, "");
+	} else {
+		path(out, &x, &y, c->ep, c->obj, c->n, color, "");
 	}
-	fputs("</text></svg>\n", out);
+	fputs("</svg>\n", out);
 }
 
-static int
-curves(FILE *out, const cJSON *sw, const cJSON *trials, const cJSON *epochs)
+/* A badge for each verdict some trial has, in the table's order. */
+static void
+verdict_legend(FILE *out, const cJSON *trials)
 {
-	const char *metric = fmt_jstr(fmt_jget(sw, "objective"), "metric", "objective");
-	struct curve *c, empty = { 0 };
-	const cJSON *t;
-	size_t n;
-
-	fputs("<h2 id='curves'>Learning curves</h2>\n", out);
-	if (!epochs) {
-		fputs("<p>The daemon did not send the epochs table.</p>\n", out);
-		return 0;
-	}
-	if (!(c = curves_build(trials, epochs, metric, &n)))
-		return -ENOMEM;
-	fputs("<p class='legend'>Solid: val_loss, dashed: train_loss (the objective "
-	      "metric when no loss was reported); dotted vertical line: the early "
-	      "stopping point. Each panel has its own y range, shown bottom "
-	      "right.<br>", out);
 	for (size_t i = 0; i < N_VERDICTS; i++) {
+		const cJSON *t;
+		int seen = 0;
+
+		cJSON_ArrayForEach(t, trials)
+			seen |= trial_verdict(t) &&
+				strcmp(trial_verdict(t), verdict_colors[i].verdict) == 0;
+		if (!seen)
+			continue;
 		fputs("<span>", out);
 		badge(out, verdict_colors[i].verdict);
 		fputs("</span>", out);
 	}
+}
+
+/* c: the curves by trial number (n of them), NULL without the epochs
+ * table. */
+static void
+curves(FILE *out, const cJSON *sw, const cJSON *trials, const struct curve *c,
+       size_t n)
+{
+	const char *metric = fmt_jstr(fmt_jget(sw, "objective"), "metric", "objective");
+	struct curve empty = { 0 };
+	struct shared sh;
+	const cJSON *t;
+
+	fputs("<h2 id='curves'>Learning curves</h2>\n", out);
+	if (!c) {
+		fputs("<p>The daemon did not send the epochs table.</p>\n", out);
+		return;
+	}
+	shared_ranges(&sh, c, n);
+	fputs("<p class='legend'>Solid: val_loss, dashed: train_loss (the objective "
+	      "metric when no loss was reported); dotted vertical line: the early "
+	      "stopping point; a trial with one epoch is a dot. Every panel has the "
+	      "same axes, so trials compare at a glance.<br>", out);
+	verdict_legend(out, trials);
 	fputs("</p>\n<div class='grid2'>\n", out);
 	cJSON_ArrayForEach(t, trials) {
 		double k = fmt_jnum(t, "number", 0);
-		panel(out, t, k >= 1 && k < (double)n ? &c[(size_t)k] : &empty, metric);
+		panel(out, t, k >= 1 && k < (double)n ? &c[(size_t)k] : &empty, metric,
+		      &sh);
 	}
 	fputs("</div>\n", out);
-	curves_free(c, n);
-	return 0;
 }
 
 /* ---- objective vs hyperparameters -------------------------------------- */
@@ -885,40 +1005,451 @@ out:
 	return rc;
 }
 
+/* The params worth a chart or an axis: every param the spec searches
+ * over; without a spec (an external trainer's enqueued params, say),
+ * every param that varies. Fills names (borrowed from trials). */
+static int
+searched_params(const cJSON *sw, const cJSON *trials, const char **names, int max)
+{
+	const cJSON *space = fmt_jget(fmt_jget(sw, "spec"), "space");
+	const cJSON *first = fmt_jget(cJSON_GetArrayItem(trials, 0), "params"), *p;
+	int n = 0;
+
+	if (cJSON_IsObject(first))
+		cJSON_ArrayForEach(p, first) {
+			if (n == max)
+				break;
+			if (is_distribution(fmt_jget(space, p->string)) ||
+			    varies(trials, p->string))
+				names[n++] = p->string;
+		}
+	return n;
+}
+
 static int
 params_section(FILE *out, const cJSON *sw, const cJSON *trials)
 {
 	const cJSON *space = fmt_jget(fmt_jget(sw, "spec"), "space");
 	const char *metric = fmt_jstr(fmt_jget(sw, "objective"), "metric", "objective");
-	const cJSON *first = fmt_jget(cJSON_GetArrayItem(trials, 0), "params"), *p;
-	int drawn = 0;
+	const char *names[64];
+	int drawn = searched_params(sw, trials, names, 64);
 
 	fputs("<h2 id='params'>Objective vs hyperparameters</h2>\n<div class='grid2'>\n",
 	      out);
-	/* Every param the spec searches over; without a spec (an external
-	 * trainer's enqueued params, say), every param that varies. */
-	if (cJSON_IsObject(first))
-		cJSON_ArrayForEach(p, first) {
-			const cJSON *dist = fmt_jget(space, p->string);
-			if (!is_distribution(dist) && !varies(trials, p->string))
-				continue;
-			if (param_chart(out, trials, p->string, dist, metric) < 0)
-				return -ENOMEM;
-			drawn++;
-		}
+	for (int i = 0; i < drawn; i++)
+		if (param_chart(out, trials, names[i], fmt_jget(space, names[i]),
+				metric) < 0)
+			return -ENOMEM;
 	fputs("</div>\n", out);
 	if (!drawn)
 		fputs("<p>No searched hyperparameter to plot.</p>\n", out);
 	return 0;
 }
 
-/* ---- trial table -------------------------------------------------------- */
+/* ---- every objective curve, overlaid ----------------------------------- */
+
+#define N_HIGHLIGHT 3
+static const char *const highlight_colors[N_HIGHLIGHT] = {
+	"#d62728", "#1f77b4", "#2ca02c",
+};
+
+/* The numbers of the (up to) N_HIGHLIGHT best completed trials, best
+ * first; 0 past the end. */
+static void
+best_numbers(const cJSON *sw, const cJSON *trials, int best[N_HIGHLIGHT])
+{
+	int maxmode = strcmp(fmt_jstr(fmt_jget(sw, "objective"), "mode", "max"), "min") != 0;
+	double bv[N_HIGHLIGHT];
+	const cJSON *t;
+
+	for (int i = 0; i < N_HIGHLIGHT; i++)
+		best[i] = 0;
+	cJSON_ArrayForEach(t, trials) {
+		double v = fmt_jnum(t, "objective", NAN);
+		int k = N_HIGHLIGHT;
+
+		if (!isfinite(v) || strcmp(fmt_jstr(t, "status", ""), "completed") != 0)
+			continue;
+		while (k > 0 && (!best[k - 1] || (maxmode ? v > bv[k - 1] : v < bv[k - 1])))
+			k--;
+		if (k == N_HIGHLIGHT)
+			continue;
+		memmove(best + k + 1, best + k, (N_HIGHLIGHT - k - 1) * sizeof *best);
+		memmove(bv + k + 1, bv + k, (N_HIGHLIGHT - k - 1) * sizeof *bv);
+		best[k] = (int)fmt_jnum(t, "number", 0);
+		bv[k] = v;
+	}
+}
+
+static int
+rank_of(const int best[N_HIGHLIGHT], double number)
+{
+	for (int i = 0; i < N_HIGHLIGHT; i++)
+		if (best[i] && best[i] == (int)number)
+			return i;
+	return -1;
+}
+
+/* One trial's objective curve in the overlay: grey, or coloured and
+ * thick for a best one. */
+static void
+overlay_trial(FILE *out, const cJSON *t, const struct curve *c,
+	      const struct scale *x, const struct scale *y, int rank)
+{
+	fprintf(out, "<g%s%s>", rank >= 0 ? " class='best' stroke-width='2.4'" : "",
+		rank >= 0 ? "" : " opacity='0.55'");
+	fprintf(out, "<title>trial %.0f: ", fmt_jnum(t, "number", 0));
+	if (cJSON_IsNumber(fmt_jget(t, "objective")))
+		num(out, fmt_jnum(t, "objective", 0));
+	fputs(" (", out);
+	esc(out, fmt_jstr(t, "status", "?"));
+	fputs(")</title>\n", out);
+	path(out, x, y, c->ep, c->obj, c->n,
+	     rank >= 0 ? highlight_colors[rank] : "#8a96a3", "");
+	fputs("</g>\n", out);
+}
 
 static void
-cell_num(FILE *out, const cJSON *v)
+overlay(FILE *out, const cJSON *sw, const cJSON *trials, const struct curve *c,
+	size_t n)
 {
+	const char *metric = fmt_jstr(fmt_jget(sw, "objective"), "metric", "objective");
+	double lo = INFINITY, hi = -INFINITY, elo = INFINITY, ehi = -INFINITY;
+	int best[N_HIGHLIGHT], drawn = 0;
+	struct scale x, y;
+	const cJSON *t;
+
+	fputs("<h2 id='overlay'>Objective by epoch</h2>\n", out);
+	for (size_t k = 0; c && k < n; k++)
+		for (size_t i = 0; i < c[k].n; i++)
+			if (isfinite(c[k].obj[i]) && isfinite(c[k].ep[i])) {
+				lo = fmin(lo, c[k].obj[i]);
+				hi = fmax(hi, c[k].obj[i]);
+				elo = fmin(elo, c[k].ep[i]);
+				ehi = fmax(ehi, c[k].ep[i]);
+			}
+	if (!isfinite(lo)) {
+		fputs("<p>No trial has reported the objective by epoch yet.</p>\n", out);
+		return;
+	}
+	best_numbers(sw, trials, best);
+	scale_fit(&x, elo, ehi, 0, 60, 600);
+	scale_fit(&y, lo, hi, 0, 260, 15);
+	fputs("<svg viewBox='0 0 720 300' width='720' height='300' role='img' "
+	      "aria-label='objective by epoch, every trial'>\n", out);
+	axes(out, &x, &y, "epoch", metric, 1);
+	/* the rest first, the best on top */
+	for (int pass = 0; pass < 2; pass++)
+		cJSON_ArrayForEach(t, trials) {
+			double k = fmt_jnum(t, "number", 0);
+			int r = rank_of(best, k);
+
+			if (!(k >= 1 && k < (double)n) || c[(size_t)k].n == 0 ||
+			    (pass == 0) != (r < 0))
+				continue;
+			overlay_trial(out, t, &c[(size_t)k], &x, &y, r);
+			drawn++;
+		}
+	for (int i = 0; i < N_HIGHLIGHT && best[i]; i++) {
+		fprintf(out, "<text x='610' y='%d' fill='%s' font-weight='bold'>#%d ",
+			30 + 14 * i, highlight_colors[i], best[i]);
+		cJSON_ArrayForEach(t, trials)
+			if ((int)fmt_jnum(t, "number", 0) == best[i])
+				num(out, fmt_jnum(t, "objective", NAN));
+		fputs("</text>\n", out);
+	}
+	fprintf(out, "</svg>\n<p class='legend'>%d trials; the best %s in colour, "
+		"the others grey.</p>\n", drawn,
+		best[1] ? "completed trials" : "completed trial");
+}
+
+/* ---- parallel coordinates ---------------------------------------------- */
+
+#define PC_MAX 16   /* params drawn, at most */
+
+/* A viridis colour for f in [0, 1]: dark purple (0) to yellow (1). */
+static void
+ramp(char buf[8], double f)
+{
+	static const int stops[5][3] = {
+		{ 68, 1, 84 }, { 59, 82, 139 }, { 33, 145, 140 }, { 94, 201, 98 },
+		{ 253, 231, 37 },
+	};
+	double p = (isfinite(f) ? fmin(fmax(f, 0), 1) : 0) * 4;
+	int i = p >= 4 ? 3 : (int)p, rgb[3];
+
+	for (int k = 0; k < 3; k++)
+		rgb[k] = (int)lround(stops[i][k] + (p - i) * (stops[i + 1][k] - stops[i][k]));
+	snprintf(buf, 8, "#%02x%02x%02x", rgb[0], rgb[1], rgb[2]);
+}
+
+struct pc_axis {
+	const char *name;
+	struct scale s;
+	cJSON *cats;          /* categories (owned), or NULL: numeric */
+};
+
+/* The vertical scale of one param's axis at x = px. */
+static int
+pc_axis_fit(struct pc_axis *a, const cJSON *sw, const cJSON *trials)
+{
+	const cJSON *dist = fmt_jget(fmt_jget(fmt_jget(sw, "spec"), "space"), a->name), *t;
+	double lo = INFINITY, hi = -INFINITY;
+	int numeric = !fmt_jget(dist, "choice");
+
+	cJSON_ArrayForEach(t, trials) {
+		const cJSON *v = fmt_jget(fmt_jget(t, "params"), a->name);
+		if (!v)
+			continue;
+		if (!cJSON_IsNumber(v))
+			numeric = 0;
+		lo = cJSON_IsNumber(v) ? fmin(lo, v->valuedouble) : lo;
+		hi = cJSON_IsNumber(v) ? fmax(hi, v->valuedouble) : hi;
+	}
+	a->cats = NULL;
+	if (!numeric) {
+		if (!(a->cats = categories(trials, a->name, dist)))
+			return -ENOMEM;
+		lo = 0;
+		hi = cJSON_GetArraySize(a->cats) - 1;
+	}
+	if (!isfinite(lo))
+		lo = hi = 0;
+	scale_fit(&a->s, lo, hi, numeric && (fmt_jget(dist, "loguniform") ||
+					     fmt_jget(dist, "logint")), 250, 40);
+	return 0;
+}
+
+/* Where trial t crosses axis a; NAN when it has no (drawable) value. */
+static double
+pc_y(const struct pc_axis *a, const cJSON *t)
+{
+	const cJSON *v = fmt_jget(fmt_jget(t, "params"), a->name);
+	int ci;
+
+	if (!v)
+		return NAN;
+	if (!a->cats)
+		return cJSON_IsNumber(v) && (!a->s.log || v->valuedouble > 0)
+		       ? sc(&a->s, v->valuedouble) : NAN;
+	ci = category_index(a->cats, v);
+	return ci < 0 ? NAN : sc(&a->s, ci);
+}
+
+static void
+pc_axis_draw(FILE *out, const struct pc_axis *a, double px)
+{
+	double t[8];
+	const cJSON *c;
+	int i = 0, n;
+
+	fprintf(out, "<line x1='%.1f' x2='%.1f' y1='40' y2='250' stroke='#777'/>\n"
+		"<text x='%.1f' y='20' class='pcl'>", px, px, px);
+	esc(out, a->name);
+	fputs("</text>\n", out);
+	if (a->cats) {
+		cJSON_ArrayForEach(c, a->cats) {
+			fprintf(out, "<text x='%.1f' y='%.1f' class='pcc'>", px + 5,
+				sc(&a->s, i++) + 3);
+			esc(out, c->valuestring);
+			fputs("</text>\n", out);
+		}
+		return;
+	}
+	n = ticks_n(&a->s, t, 8, 4);
+	for (i = 0; i < n; i++) {
+		double py = sc(&a->s, t[i]);
+
+		fprintf(out, "<line x1='%.1f' x2='%.1f' y1='%.1f' y2='%.1f' stroke='#777'/>"
+			"<text x='%.1f' y='%.1f' class='yt'>", px - 3, px, py, py,
+			px - 5, py + 3);
+		num(out, t[i]);
+		fputs("</text>\n", out);
+	}
+}
+
+static void
+pc_lines(FILE *out, const cJSON *sw, const cJSON *trials, const struct pc_axis *ax,
+	 int n, double step)
+{
+	int maxmode = strcmp(fmt_jstr(fmt_jget(sw, "objective"), "mode", "max"), "min") != 0;
+	const struct scale *o = &ax[n].s;
+	const cJSON *t;
+
+	cJSON_ArrayForEach(t, trials) {
+		double v = fmt_jnum(t, "objective", NAN), f;
+		char color[8];
+
+		if (!isfinite(v))
+			continue;
+		/* bright is better, whichever the mode */
+		f = o->hi > o->lo ? (v - o->lo) / (o->hi - o->lo) : 0.5;
+		ramp(color, maxmode ? f : 1 - f);
+		fprintf(out, "<polyline fill='none' stroke='%s' stroke-width='1.6' "
+			"opacity='0.85' points='", color);
+		for (int i = 0; i < n; i++) {
+			double y = pc_y(&ax[i], t);
+			if (isfinite(y))
+				fprintf(out, "%.1f,%.1f ", 60 + step * i, y);
+		}
+		fprintf(out, "%.1f,%.1f'><title>trial %.0f: ", 60 + step * n, sc(o, v),
+			fmt_jnum(t, "number", 0));
+		num(out, v);
+		fputs("</title></polyline>\n", out);
+	}
+}
+
+static int
+parcoords(FILE *out, const cJSON *sw, const cJSON *trials)
+{
+	const char *names[PC_MAX];
+	struct pc_axis ax[PC_MAX + 1];
+	double lo, hi, nmax, step;
+	int n = searched_params(sw, trials, names, PC_MAX), rc = 0, k = 0, w;
+
+	fputs("<h2 id='parcoords'>Parallel coordinates</h2>\n", out);
+	if (n == 0 || !objective_range(trials, &lo, &hi, &nmax)) {
+		fputs("<p>Nothing to draw yet: no searched hyperparameter, or no "
+		      "objective.</p>\n", out);
+		return 0;
+	}
+	for (; k < n; k++) {
+		ax[k].name = names[k];
+		if ((rc = pc_axis_fit(&ax[k], sw, trials)) < 0)
+			goto out;
+	}
+	ax[n].name = fmt_jstr(fmt_jget(sw, "objective"), "metric", "objective");
+	ax[n].cats = NULL;
+	scale_fit(&ax[n].s, lo, hi, 0, 250, 40);
+	w = 120 + 130 * n;
+	step = 130;
+	fprintf(out, "<svg viewBox='0 0 %d 280' width='%d' height='280' role='img' "
+		"aria-label='parallel coordinates'>\n", w, w);
+	pc_lines(out, sw, trials, ax, n, step);
+	fputs("<g class='pcax'>\n", out);
+	for (int i = 0; i <= n; i++)
+		pc_axis_draw(out, &ax[i], 60 + step * i);
+	fputs("</g>\n", out);
+	fputs("</svg>\n<p class='legend'>One line per trial with an objective, "
+	      "through its value of each hyperparameter to its objective; "
+	      "coloured by the objective, bright yellow the best, dark purple the "
+	      "worst.</p>\n", out);
+out:
+	for (int i = 0; i < k; i++)
+		cJSON_Delete(ax[i].cats);
+	return rc;
+}
+
+/* ---- failures ----------------------------------------------------------- */
+
+/* The failed trials grouped by error class and message:
+ * [{"class","message","count","trials":[N...]}] (new). */
+static cJSON *
+group_failures(const cJSON *trials)
+{
+	cJSON *groups = cJSON_CreateArray();
+	const cJSON *t;
+
+	cJSON_ArrayForEach(t, trials) {
+		const cJSON *err = fmt_jget(t, "error");
+		const char *cl = fmt_jstr(err, "class", "error");
+		const char *msg = fmt_jstr(err, "message", "");
+		cJSON *g;
+
+		if (!groups)
+			return NULL;
+		if (strcmp(fmt_jstr(t, "status", ""), "failed") != 0)
+			continue;
+		cJSON_ArrayForEach(g, groups)
+			if (strcmp(fmt_jstr(g, "class", ""), cl) == 0 &&
+			    strcmp(fmt_jstr(g, "message", ""), msg) == 0)
+				break;
+		if (!g && (!(g = cJSON_CreateObject()) ||
+			   !cJSON_AddItemToArray(groups, g) ||
+			   !cJSON_AddStringToObject(g, "class", cl) ||
+			   !cJSON_AddStringToObject(g, "message", msg) ||
+			   !cJSON_AddNumberToObject(g, "count", 0) ||
+			   !cJSON_AddArrayToObject(g, "trials")))
+			goto oom;
+		cJSON_SetNumberValue(cJSON_GetObjectItemCaseSensitive(g, "count"),
+				     fmt_jnum(g, "count", 0) + 1);
+		if (!cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(g, "trials"),
+					  cJSON_CreateNumber(fmt_jnum(t, "number", 0))))
+			goto oom;
+	}
+	return groups;
+oom:
+	cJSON_Delete(groups);
+	return NULL;
+}
+
+static void
+failure_row(FILE *out, const cJSON *f, const cJSON *local)
+{
+	const cJSON *g, *n, *nums = fmt_jget(f, "trials");
+	int shown = 0;
+
+	/* the daemon's summary may not list the trials: the local groups do */
+	cJSON_ArrayForEach(g, local)
+		if (!nums && strcmp(fmt_jstr(g, "class", ""), fmt_jstr(f, "class", "")) == 0 &&
+		    strcmp(fmt_jstr(g, "message", ""), fmt_jstr(f, "message", "")) == 0)
+			nums = fmt_jget(g, "trials");
+	fputs("<tr><td>", out);
+	esc(out, fmt_jstr(f, "class", "error"));
+	fputs("</td><td>", out);
+	esc(out, fmt_jstr(f, "message", ""));
+	fprintf(out, "</td><td class='n'>%.0f</td><td>", fmt_jnum(f, "count", 0));
+	cJSON_ArrayForEach(n, nums) {
+		if (shown++ == 12) {
+			fputs(" ...", out);
+			break;
+		}
+		fprintf(out, "%s#%.0f", shown > 1 ? " " : "", cJSON_GetNumberValue(n));
+	}
+	fputs("</td></tr>\n", out);
+}
+
+static int
+failures(FILE *out, const cJSON *sw, const cJSON *trials)
+{
+	const cJSON *daemon = fmt_jget(sw, "failures"), *f;
+	cJSON *local = group_failures(trials);
+	const cJSON *rows;
+
+	if (!local)
+		return -ENOMEM;
+	/* the daemon's summary counts every failure of the sweep; without
+	 * it (an older daemon), the trials sent are grouped here */
+	rows = cJSON_GetArraySize(daemon) > 0 ? daemon : local;
+	fputs("<h2 id='failures'>Failures</h2>\n", out);
+	if (cJSON_GetArraySize(rows) == 0)
+		fputs("<p>No trial failed.</p>\n", out);
+	else {
+		fputs("<table class='trials'><thead><tr><th>class</th><th>message</th>"
+		      "<th>trials</th><th>which</th></tr></thead><tbody>\n", out);
+		cJSON_ArrayForEach(f, rows)
+			failure_row(out, f, local);
+		fputs("</tbody></table>\n", out);
+	}
+	cJSON_Delete(local);
+	return 0;
+}
+
+/* ---- trial table -------------------------------------------------------- */
+
+/* A number cell, sorted by its value; with t0 (> 0) a tooltip saying
+ * when the trial ran. */
+static void
+cell_num(FILE *out, const cJSON *v, double t0, double t1)
+{
+	char a[FMT_NUM_MAX], b[FMT_NUM_MAX];
+
 	if (cJSON_IsNumber(v)) {
-		fprintf(out, "<td class='n' data-v='%.17g'>", v->valuedouble);
+		fprintf(out, "<td class='n' data-v='%.17g'", v->valuedouble);
+		if (t0 > 0)
+			fprintf(out, " title='%s to %s'", stamp(a, sizeof a, t0),
+				stamp(b, sizeof b, t1));
+		fputc('>', out);
 		num(out, v->valuedouble);
 		fputs("</td>", out);
 	} else {
@@ -929,8 +1460,10 @@ cell_num(FILE *out, const cJSON *v)
 static int
 trial_table(FILE *out, const cJSON *trials)
 {
+	/* "epochs run", not "epochs": a searched epochs param gets a column
+	 * of its own */
 	static const char *const fixed[] = {
-		"#", "status", "objective", "best epoch", "epochs", "verdict",
+		"#", "status", "objective", "best epoch", "epochs run", "verdict",
 		"seconds", "error",
 	};
 	const cJSON *first = fmt_jget(cJSON_GetArrayItem(trials, 0), "params"), *t, *p;
@@ -943,17 +1476,20 @@ trial_table(FILE *out, const cJSON *trials)
 	if (!same)
 		return -ENOMEM;
 	fputs("<h2 id='trials'>Trials</h2>\n<p class='legend'>Click a column "
-	      "header to sort.</p>\n<table class='trials' id='trial-table'>\n"
-	      "<thead><tr>", out);
-	for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
-		fprintf(out, "<th>%s</th>", fixed[i]);
+	      "header to sort.</p>\n<div class='scroll'><table class='trials' "
+	      "id='trial-table'>\n<thead><tr>", out);
+	/* sorted by number as sent: the arrow says so */
+	fputs("<th aria-sort='ascending'>#<span class='arrow'>\xe2\x96\xb2</span></th>",
+	      out);
+	for (size_t i = 1; i < sizeof fixed / sizeof fixed[0]; i++)
+		fprintf(out, "<th>%s<span class='arrow'></span></th>", fixed[i]);
 	if (cJSON_IsObject(first))
 		cJSON_ArrayForEach(p, first) {
 			if (fmt_jget(same, p->string))
 				continue;
 			fputs("<th>", out);
 			esc(out, p->string);
-			fputs("</th>", out);
+			fputs("<span class='arrow'></span></th>", out);
 		}
 	fputs("</tr></thead>\n<tbody>\n", out);
 	cJSON_ArrayForEach(t, trials) {
@@ -962,22 +1498,22 @@ trial_table(FILE *out, const cJSON *trials)
 		cJSON *secs = cJSON_CreateNumber(t1 - t0);
 
 		fputs("<tr>", out);
-		cell_num(out, fmt_jget(t, "number"));
+		cell_num(out, fmt_jget(t, "number"), 0, 0);
 		fputs("<td>", out);
 		esc(out, fmt_jstr(t, "status", "-"));
 		fputs("</td>", out);
-		cell_num(out, fmt_jget(t, "objective"));
-		cell_num(out, fmt_jget(t, "best_epoch"));
-		cell_num(out, fmt_jget(t, "epochs"));
+		cell_num(out, fmt_jget(t, "objective"), 0, 0);
+		cell_num(out, fmt_jget(t, "best_epoch"), 0, 0);
+		cell_num(out, fmt_jget(t, "epochs"), 0, 0);
 		fputs("<td>", out);
 		if (trial_verdict(t))
 			badge(out, trial_verdict(t));
 		fputs("</td>", out);
-		cell_num(out, isfinite(t1 - t0) ? secs : NULL);
+		cell_num(out, isfinite(t1 - t0) ? secs : NULL, t0, t1);
 		cJSON_Delete(secs);
 		fputs("<td>", out);
 		if (cJSON_IsObject(err)) {
-			fputs("<span title='", out);
+			fputs("<span class='cut' title='", out);
 			esc(out, fmt_jstr(err, "message", ""));
 			fputs("'>", out);
 			esc(out, fmt_jstr(err, "class", "error"));
@@ -990,7 +1526,7 @@ trial_table(FILE *out, const cJSON *trials)
 				if (fmt_jget(same, p->string))
 					continue;
 				if (cJSON_IsNumber(v)) {
-					cell_num(out, v);
+					cell_num(out, v, 0, 0);
 					continue;
 				}
 				fputs("<td>", out);
@@ -1000,7 +1536,7 @@ trial_table(FILE *out, const cJSON *trials)
 			}
 		fputs("</tr>\n", out);
 	}
-	fputs("</tbody>\n</table>\n", out);
+	fputs("</tbody>\n</table></div>\n", out);
 	if (cJSON_GetArraySize(same) > 0) {
 		if (!(same_txt = fmt_params(same, 0, NULL)))
 			goto oom;
@@ -1016,30 +1552,73 @@ oom:
 	return -ENOMEM;
 }
 
-/* Sorts the table by the clicked column: numbers (data-v) numerically,
- * everything else as text; a second click reverses. */
+/* sweepdSortable(root): the trial table in root sorts by the clicked
+ * column (numbers by data-v, empty ones last; the rest as text), a second
+ * click reverses, the header's arrow and aria-sort say how it is sorted.
+ * The order chosen is kept in sweepdSortable.state, so the live dashboard
+ * re-applies it to the table of its next refresh. */
 static const char sort_script[] =
-	"<script>\n"
-	"(function(){\n"
-	"var table=document.getElementById('trial-table');\n"
+	"function sweepdSortable(root){\n"
+	"var table=root.querySelector('#trial-table');\n"
 	"if(!table)return;\n"
 	"var heads=table.tHead.rows[0].cells;\n"
+	"function key(r,col){var c=r.cells[col],v=c.getAttribute('data-v');\n"
+	"  if(v!==null)return v===''?null:parseFloat(v);\n"
+	"  return c.textContent;}\n"
+	"function sortBy(col,asc){\n"
+	"  var body=table.tBodies[0],rows=Array.prototype.slice.call(body.rows);\n"
+	"  rows.sort(function(a,b){var x=key(a,col),y=key(b,col);\n"
+	"    if(x===null||y===null)return (x===null)-(y===null);\n"
+	"    var r=(typeof x==='number'&&typeof y==='number')?x-y:"
+	"String(x).localeCompare(String(y));\n"
+	"    return asc?r:-r;});\n"
+	"  rows.forEach(function(r){body.appendChild(r);});\n"
+	"  for(var i=0;i<heads.length;i++){heads[i].removeAttribute('aria-sort');\n"
+	"    var s=heads[i].querySelector('.arrow');if(s)s.textContent='';}\n"
+	"  heads[col].setAttribute('aria-sort',asc?'ascending':'descending');\n"
+	"  var a=heads[col].querySelector('.arrow');\n"
+	"  if(a)a.textContent=asc?'\\u25b2':'\\u25bc';\n"
+	"  sweepdSortable.state={col:col,asc:asc};}\n"
 	"for(var i=0;i<heads.length;i++)(function(col){\n"
-	"  var asc=true;\n"
 	"  heads[col].addEventListener('click',function(){\n"
-	"    var body=table.tBodies[0],rows=Array.prototype.slice.call(body.rows);\n"
-	"    function key(r){var c=r.cells[col],v=c.getAttribute('data-v');\n"
-	"      if(v!==null)return v===''?(asc?Infinity:-Infinity):parseFloat(v);\n"
-	"      return c.textContent;}\n"
-	"    rows.sort(function(a,b){var x=key(a),y=key(b);\n"
-	"      var r=(typeof x==='number'&&typeof y==='number')?x-y:String(x).localeCompare(String(y));\n"
-	"      return asc?r:-r;});\n"
-	"    rows.forEach(function(r){body.appendChild(r);});\n"
-	"    asc=!asc;\n"
-	"  });\n"
+	"    var st=sweepdSortable.state;\n"
+	"    sortBy(col,!(st&&st.col===col&&st.asc));});\n"
 	"})(i);\n"
-	"})();\n"
-	"</script>\n";
+	"var st=sweepdSortable.state||{col:0,asc:true};\n"
+	"if(st.col<heads.length)sortBy(st.col,st.asc);\n"
+	"}\n";
+
+const char *
+report_script(void)
+{
+	return sort_script;
+}
+
+const char *
+report_css(void)
+{
+	return css;
+}
+
+/* cJSON_Print's text, escaped, with two spaces for each tab that indents
+ * and one for the tab after a colon (a tab inside a string is written
+ * \t, so every tab is layout). */
+static void
+untab(FILE *out, const char *s)
+{
+	char c[2] = { 0 };
+	int start = 1;
+
+	for (; *s; s++) {
+		if (*s == '\t') {
+			fputs(start ? "  " : " ", out);
+			continue;
+		}
+		start = *s == '\n';
+		c[0] = *s;
+		esc(out, c);
+	}
+}
 
 static int
 spec_section(FILE *out, const cJSON *sw)
@@ -1055,10 +1634,39 @@ spec_section(FILE *out, const cJSON *sw)
 	if (!(txt = json_print_indented(spec)))
 		return -ENOMEM;
 	fputs("<pre>", out);
-	esc(out, txt);
+	untab(out, txt);
 	fputs("</pre>\n", out);
 	free(txt);
 	return 0;
+}
+
+/* The sections, summary to spec, without the page around them. */
+int
+report_write_body(FILE *out, const cJSON *sw, const cJSON *trials,
+		  const cJSON *epochs)
+{
+	const char *metric = fmt_jstr(fmt_jget(sw, "objective"), "metric", "objective");
+	struct curve *c = NULL;
+	size_t n = 0;
+	int rc;
+
+	if (epochs && !(c = curves_build(trials, epochs, metric, &n)))
+		return -ENOMEM;
+	summary(out, sw);
+	if ((rc = best(out, sw)) < 0 || (rc = failures(out, sw, trials)) < 0)
+		goto out;
+	history(out, sw, trials);
+	overlay(out, sw, trials, c, n);
+	curves(out, sw, trials, c, n);
+	if ((rc = params_section(out, sw, trials)) < 0 ||
+	    (rc = parcoords(out, sw, trials)) < 0 ||
+	    (rc = trial_table(out, trials)) < 0 ||
+	    (rc = spec_section(out, sw)) < 0)
+		goto out;
+	rc = 0;
+out:
+	curves_free(c, n);
+	return rc;
 }
 
 int
@@ -1068,19 +1676,10 @@ report_write(FILE *out, const cJSON *sw, const cJSON *trials,
 	int rc;
 
 	head(out, sw, now);
-	summary(out, sw, now);
-	if ((rc = best(out, sw)) < 0)
+	if ((rc = report_write_body(out, sw, trials, epochs)) < 0)
 		return rc;
-	history(out, sw, trials);
-	if ((rc = curves(out, sw, trials, epochs)) < 0)
-		return rc;
-	if ((rc = params_section(out, sw, trials)) < 0)
-		return rc;
-	if ((rc = trial_table(out, trials)) < 0)
-		return rc;
-	if ((rc = spec_section(out, sw)) < 0)
-		return rc;
-	fputs(sort_script, out);
+	fprintf(out, "<script>\n%s\nsweepdSortable(document);\n</script>\n",
+		report_script());
 	fputs("</body>\n</html>\n", out);
 	if (fflush(out) != 0 || ferror(out))
 		return -EIO;

@@ -1,13 +1,15 @@
 /*
  * report: one self-contained HTML page about a sweep (`sweepctl report`):
  * the summary and spec, the best trial with its diagnosis and advice, the
- * optimization history, every trial's learning curves as small multiples
- * coloured by verdict, the objective against each hyperparameter, and a
- * sortable table of the trials.
+ * failures grouped by kind, the optimization history, every trial's
+ * objective by epoch overlaid (the best ones highlighted), the learning
+ * curves as small multiples on shared axes coloured by verdict, the
+ * objective against each hyperparameter, parallel coordinates of the
+ * params coloured by objective, and a sortable table of the trials.
  *
- * Charts are inline SVG; the only script is a few lines that sort the
- * table. Nothing is fetched from the network: the file can be mailed or
- * opened offline.
+ * Charts are inline SVG; the only script sorts the table. Nothing is
+ * fetched from the network: the file can be mailed or opened offline.
+ * `sweepctl serve` puts the same sections in its live dashboard.
  */
 #ifndef SWEEPD_CLIENT_REPORT_H
 #define SWEEPD_CLIENT_REPORT_H
@@ -26,6 +28,20 @@
  */
 int report_write(FILE *out, const cJSON *sweep, const cJSON *trials,
 		 const cJSON *epochs, time_t now);
+
+/* The page's sections alone (summary, best trial, failures, history,
+ * every objective curve overlaid, learning curves, objective against each
+ * param, parallel coordinates, trials, spec), for a page of the caller's
+ * (the live dashboard). Same arguments and returns as report_write but
+ * never -EIO: the caller checks out. */
+int report_write_body(FILE *out, const cJSON *sweep, const cJSON *trials,
+		      const cJSON *epochs);
+
+/* The page's style sheet (CSS text) and its script (JavaScript text,
+ * defining sweepdSortable(root), which makes the trial table under root
+ * sortable and re-applies the last order). Static storage. */
+const char *report_css(void);
+const char *report_script(void);
 
 /* The colour (a CSS hex string) a verdict is drawn in; unknown verdicts
  * and NULL get grey. Static storage. */

@@ -116,8 +116,12 @@ every_section_is_there(void)
 	CHECK_CONTAINS(out, "<h2 id='params'>");
 	CHECK_CONTAINS(out, "<h2 id='trials'>");
 	CHECK_CONTAINS(out, "<h2 id='spec'>");
-	/* 1 history + 3 curve panels + 3 searched params (epochs is constant) */
-	CHECK_MSG(count(out, "<svg") == 7, "%d charts", count(out, "<svg"));
+	CHECK_CONTAINS(out, "<h2 id='failures'>");
+	CHECK_CONTAINS(out, "<h2 id='overlay'>");
+	CHECK_CONTAINS(out, "<h2 id='parcoords'>");
+	/* 1 history + 1 overlay + 3 curve panels + 3 searched params (epochs
+	 * is constant) + 1 parallel coordinates */
+	CHECK_MSG(count(out, "<svg") == 9, "%d charts", count(out, "<svg"));
 	/* one table row per trial, plus the header */
 	CHECK(count(out, "<tr><td class='n' data-v=") == 3);
 	/* the best-so-far line and a dot per trial with an objective */
@@ -140,9 +144,10 @@ charts_follow_the_spec_and_verdicts(void)
 	CHECK_CONTAINS(out, "stroke='#c62828' stroke-width='2'");
 	CHECK_CONTAINS(out, "stroke='#2e7d32' stroke-width='2'");
 	CHECK_CONTAINS(out, "early stopping point: epoch 2");
-	/* trial 2's diverging loss is drawn on a log axis; its old attempt
-	 * (7777) is not in the range */
-	CHECK_CONTAINS(out, "0.9&#8211;1e+12 log");
+	/* trial 2's diverging loss does not flatten the other curves: the
+	 * shared range stops at 3 times the highest first loss; its old
+	 * attempt (7777) is not drawn */
+	CHECK_CONTAINS(out, "loss, cut at 2.7");
 	CHECK(strstr(out, "7777") == NULL);
 	/* the failed trial has no curve */
 	CHECK_CONTAINS(out, "no curve");
@@ -159,9 +164,9 @@ constant_params_get_no_column(void)
 	/* epochs=3 in every trial: listed once under the table, not a second
 	 * "epochs" column beside the reported epochs */
 	CHECK(t != NULL);
-	CHECK_CONTAINS(t, "<th>epochs</th><th>verdict</th>");
-	CHECK(t && strstr(strstr(t, "<th>epochs</th>") + 1, "<th>epochs</th>") == NULL);
-	CHECK_CONTAINS(t, "<th>lr</th>");
+	CHECK_CONTAINS(t, "<th>epochs run<span class='arrow'></span></th><th>verdict");
+	CHECK(t && strstr(t, "<th>epochs<") == NULL);
+	CHECK_CONTAINS(t, "<th>lr<span");
 	CHECK_CONTAINS(t, "Same in every trial: epochs=3</p>");
 	free(out);
 }
@@ -195,6 +200,206 @@ write_errors_are_reported(void)
 	cJSON_Delete(t);
 }
 
+/* A 1-epoch pruned trial, epochs searched (so an "epochs" param column
+ * beside the reported epochs), and the daemon's failure summary. */
+static const char sweep2_json[] =
+	"{\"id\":7,\"name\":\"p\",\"status\":\"running\",\"created_at\":1700000000,"
+	" \"trials_total\":4,\"counts\":{\"completed\":2,\"pruned\":1,\"failed\":1},"
+	" \"objective\":{\"metric\":\"val_acc\",\"mode\":\"max\"},"
+	" \"failures\":[{\"class\":\"exit\",\"message\":\"exited with status 3\",\"count\":16}],"
+	" \"spec\":{\"space\":{\"epochs\":{\"choice\":[1,3]},\"x\":{\"uniform\":[0,1]}}}}";
+
+static const char trials2_json[] =
+	"[{\"number\":1,\"status\":\"completed\",\"objective\":0.9,\"epochs\":3,"
+	"  \"params\":{\"epochs\":3,\"x\":0.2},\"diagnosis\":{\"verdict\":\"good_fit\"}},"
+	" {\"number\":2,\"status\":\"pruned\",\"objective\":0.3,\"epochs\":1,"
+	"  \"params\":{\"epochs\":3,\"x\":0.9},\"diagnosis\":{\"verdict\":\"insufficient_data\"}},"
+	" {\"number\":3,\"status\":\"completed\",\"objective\":0.7,\"epochs\":1,"
+	"  \"params\":{\"epochs\":1,\"x\":0.5},\"diagnosis\":{\"verdict\":\"good_fit\"}},"
+	" {\"number\":4,\"status\":\"failed\",\"objective\":null,\"epochs\":0,"
+	"  \"params\":{\"epochs\":3,\"x\":0.4},\"error\":{\"class\":\"exit\","
+	"  \"message\":\"exited with status 3\"}}]";
+
+static const char epochs2_json[] =
+	"[{\"number\":1,\"epoch\":1,\"val_loss\":0.8,\"train_loss\":0.9,\"val_acc\":0.6},"
+	" {\"number\":1,\"epoch\":2,\"val_loss\":0.5,\"train_loss\":0.6,\"val_acc\":0.8},"
+	" {\"number\":1,\"epoch\":3,\"val_loss\":0.4,\"train_loss\":0.5,\"val_acc\":0.9},"
+	" {\"number\":2,\"epoch\":1,\"val_loss\":2.0,\"train_loss\":2.1,\"val_acc\":0.3},"
+	" {\"number\":3,\"epoch\":1,\"val_loss\":0.6,\"train_loss\":0.7,\"val_acc\":0.7}]";
+
+/* The part of out from section id's <h2> to the next <h2> (a copy). */
+static char *
+section(const char *out, const char *id)
+{
+	char key[64];
+	const char *a, *b;
+
+	snprintf(key, sizeof key, "<h2 id='%s'>", id);
+	if (!out || !(a = strstr(out, key)))
+		return strdup("");
+	b = strstr(a + 1, "<h2 ");
+	return b ? strndup(a, (size_t)(b - a)) : strdup(a);
+}
+
+static void
+a_one_epoch_trial_draws_a_point(void)
+{
+	int rc;
+	char *out = report(sweep2_json, trials2_json, epochs2_json, &rc);
+	char *c = section(out, "curves");
+	const char *p2 = strstr(c, "#2</tspan>");
+
+	/* trial 2 has one epoch: a dot, not an empty panel */
+	CHECK(p2 != NULL);
+	CHECK(p2 && strstr(p2, "<circle") && strstr(p2, "<circle") < strstr(p2, "</svg>"));
+	CHECK(strstr(c, "no curve") != NULL);   /* the failed trial */
+	free(c);
+	free(out);
+}
+
+/* The y tick labels of each small multiple, one string per panel. */
+static int
+panel_ticks(const char *c, char ticks[][256], int max)
+{
+	int n = 0;
+
+	for (const char *p = c; (p = strstr(p, "<svg")) && n < max; n++) {
+		const char *end = strstr(p, "</svg>"), *q = p;
+		size_t k = 0;
+
+		ticks[n][0] = '\0';
+		while ((q = strstr(q, "class='yt'>")) && q < end) {
+			q += 11;
+			k += (size_t)snprintf(ticks[n] + k, 256 - k, "%.*s|",
+					      (int)(strchr(q, '<') - q), q);
+		}
+		p = end;
+	}
+	return n;
+}
+
+static void
+small_multiples_share_the_y_axis(void)
+{
+	int rc, n;
+	char *out = report(sweep2_json, trials2_json, epochs2_json, &rc);
+	char *c = section(out, "curves");
+	char ticks[8][256];
+
+	n = panel_ticks(c, ticks, 8);
+	CHECK(n == 4);
+	/* every panel with a curve has the same labelled y axis */
+	CHECK_MSG(ticks[0][0] != '\0', "no y ticks");
+	CHECK_STR(ticks[1], ticks[0]);
+	CHECK_STR(ticks[2], ticks[0]);
+	CHECK_CONTAINS(c, "class='xt'>");   /* and an x axis */
+	/* no range label over the curves */
+	CHECK(strstr(c, "&#8211;") == NULL);
+	free(c);
+	free(out);
+}
+
+static void
+legend_lists_the_verdicts_trials_have(void)
+{
+	int rc;
+	char *out = report(sweep2_json, trials2_json, epochs2_json, &rc);
+	char *c = section(out, "curves");
+
+	CHECK_CONTAINS(c, ">good_fit</span>");
+	CHECK_CONTAINS(c, ">insufficient_data</span>");
+	CHECK(strstr(c, ">plateau</span>") == NULL);
+	CHECK(strstr(c, ">diverged</span>") == NULL);
+	free(c);
+	free(out);
+}
+
+static void
+table_heads_are_distinct_and_sorted(void)
+{
+	int rc;
+	char *out = report(sweep2_json, trials2_json, epochs2_json, &rc);
+	char *t = section(out, "trials");
+
+	CHECK(count(t, ">epochs<span") == 1);   /* the param */
+	CHECK_CONTAINS(t, ">epochs run<span");   /* what the trial ran */
+	/* the table comes sorted by number: the arrow says so */
+	CHECK_CONTAINS(t, "aria-sort='ascending'");
+	CHECK_CONTAINS(t, "\xe2\x96\xb2");   /* ▲ */
+	free(t);
+	free(out);
+}
+
+static void
+spec_is_indented_with_two_spaces_and_times_have_a_date(void)
+{
+	int rc;
+	char *out = report(sweep_json, trials_json, epochs_json, &rc);
+	char *sp = section(out, "spec"), *sum = section(out, "summary");
+
+	CHECK(strchr(sp, '\t') == NULL);
+	CHECK_CONTAINS(sp, "<pre>{\n  &quot;space&quot;: {\n    &quot;lr&quot;: {");
+	/* 1700000000 is 2023-11-14 or -15 depending on the zone */
+	CHECK_MSG(strstr(sum, "2023-11-1") != NULL, "%s", sum);
+	free(sp);
+	free(sum);
+	free(out);
+}
+
+static void
+overlay_draws_every_curve_and_highlights_the_best(void)
+{
+	int rc;
+	char *out = report(sweep2_json, trials2_json, epochs2_json, &rc);
+	char *o = section(out, "overlay");
+
+	CHECK(count(o, "<svg") == 1);
+	/* trial 1 a line, 2 and 3 (one epoch) a point each; 1 is the best */
+	CHECK_MSG(count(o, "<title>trial ") == 3, "%s", o);
+	CHECK_CONTAINS(o, "class='best'");
+	CHECK_CONTAINS(o, "#1 0.9");
+	CHECK_CONTAINS(o, "class='yt'>");
+	free(o);
+	free(out);
+}
+
+static void
+parallel_coordinates_of_the_params(void)
+{
+	int rc;
+	char *out = report(sweep2_json, trials2_json, epochs2_json, &rc);
+	char *pc = section(out, "parcoords");
+
+	CHECK(count(pc, "<svg") == 1);
+	/* an axis per searched param and the objective */
+	CHECK_CONTAINS(pc, "class='pcl'>epochs</text>");
+	CHECK_CONTAINS(pc, "class='pcl'>x</text>");
+	CHECK_CONTAINS(pc, "class='pcl'>val_acc</text>");
+	/* a line per trial with an objective, coloured by it */
+	CHECK_MSG(count(pc, "<polyline") == 3, "%d", count(pc, "<polyline"));
+	free(pc);
+	free(out);
+}
+
+static void
+failure_summary_from_the_daemon_or_the_trials(void)
+{
+	int rc;
+	char *out = report(sweep2_json, trials2_json, epochs2_json, &rc);
+	char *f = section(out, "failures");
+
+	/* the daemon's summary counts every failure */
+	CHECK_CONTAINS(f, "<td>exit</td><td>exited with status 3</td><td class='n'>16</td>");
+	free(f);
+	free(out);
+	/* without it, the trials' errors are grouped */
+	out = report(sweep_json, trials_json, epochs_json, &rc);
+	f = section(out, "failures");
+	CHECK_CONTAINS(f, "<td>crash</td><td>&lt;boom&gt;</td><td class='n'>1</td>");
+	free(f);
+	free(out);
+}
+
 int
 main(void)
 {
@@ -205,5 +410,13 @@ main(void)
 	RUN(constant_params_get_no_column);
 	RUN(works_without_epochs_or_results);
 	RUN(write_errors_are_reported);
+	RUN(a_one_epoch_trial_draws_a_point);
+	RUN(small_multiples_share_the_y_axis);
+	RUN(legend_lists_the_verdicts_trials_have);
+	RUN(table_heads_are_distinct_and_sorted);
+	RUN(spec_is_indented_with_two_spaces_and_times_have_a_date);
+	RUN(overlay_draws_every_curve_and_highlights_the_best);
+	RUN(parallel_coordinates_of_the_params);
+	RUN(failure_summary_from_the_daemon_or_the_trials);
 	return harness_done();
 }

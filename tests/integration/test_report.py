@@ -196,8 +196,10 @@ def _report_has_every_chart_and_row(d, sid, path):
     assert "x" in dom.text["params"] and "mode" in dom.text["params"]
     # the sortable table: one row per trial, a header per param
     assert dom.rows == len(trials), dom.rows
-    assert dom.heads[:3] == ["#", "status", "objective"], dom.heads
-    assert "x" in dom.heads and "mode" in dom.heads, dom.heads
+    heads = [h.strip("▲▼") for h in dom.heads]
+    assert heads[:3] == ["#", "status", "objective"], dom.heads
+    assert len(heads) == len(set(heads)), heads   # no two "epochs"
+    assert "x" in heads and "mode" in heads, dom.heads
     verdicts = {(t.get("diagnosis") or {}).get("verdict") for t in trials}
     assert len(verdicts - {None}) >= 2, verdicts
     for v in verdicts - {None}:
@@ -221,10 +223,48 @@ def _report_shows_the_best_trials_diagnosis_and_advice(d, sid, path):
         [re.sub(r"\s+", " ", li) for li in dom.li.get("best", [])], dom.li
 
 
+# Run in the page after its own script: what a person at a 1400 px
+# window sees of the table, and what a click on a header does.
+MEASURE = """<script>
+(function(){
+var t=document.getElementById('trial-table'),h=t.tHead.rows[0].cells,m={};
+m.tableRight=t.getBoundingClientRect().right;
+m.pageWidth=document.documentElement.scrollWidth;
+m.window=window.innerWidth;
+m.arrow0=h[0].textContent;
+h[2].click();
+m.sort2=h[2].getAttribute('aria-sort');m.arrow2=h[2].textContent;
+m.sort0=h[0].getAttribute('aria-sort');
+h[2].click();
+m.sort2b=h[2].getAttribute('aria-sort');
+var p=document.createElement('pre');p.id='measure';
+p.textContent=JSON.stringify(m);document.body.appendChild(p);
+})();
+</script>"""
+
+
+def _report_fits_1400px_and_sorts_with_an_arrow(d, sid, path):
+    with open(path) as f:
+        page = f.read()
+    probe = path + ".probe.html"
+    with open(probe, "w") as f:
+        f.write(page.replace("</body>", MEASURE + "</body>"))
+    dom, errors = run_chromium("file://" + probe, "--dump-dom",
+                               "--window-size=1400,1000")
+    assert not errors, errors
+    m = json.loads(html.unescape(re.search(r'<pre id="measure">(.*?)</pre>',
+                                           dom).group(1)))
+    assert m["window"] == 1400, m
+    assert m["tableRight"] <= 1400 and m["pageWidth"] <= 1400, m
+    assert m["arrow0"] == "#▲", m
+    assert m["sort2"] == "ascending" and m["arrow2"].endswith("▲"), m
+    assert m["sort0"] is None and m["sort2b"] == "descending", m
+
+
 def _report_screenshot_is_drawn(d, sid, path):
     png = os.path.join(os.path.dirname(path), "report.png")
     _, errors = run_chromium("file://" + path, "--screenshot=" + png,
-                             "--window-size=1280,2400")
+                             "--window-size=1400,4200")
     assert not errors, errors
     with open(png, "rb") as f:
         data = f.read()
@@ -237,7 +277,7 @@ def _report_screenshot_is_drawn(d, sid, path):
 TESTS = [_console_errors_are_seen] + [with_report(f) for f in [
     _report_loads_without_console_errors, _report_has_every_chart_and_row,
     _report_shows_the_best_trials_diagnosis_and_advice,
-    _report_screenshot_is_drawn]]
+    _report_fits_1400px_and_sorts_with_an_arrow, _report_screenshot_is_drawn]]
 
 if __name__ == "__main__":
     sys.exit(run_tests(TESTS))
