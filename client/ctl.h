@@ -26,6 +26,7 @@ enum {
 	CTL_OPT_OUTPUT = 1 << 2,   /* -o, --output FILE */
 	CTL_OPT_SIZE   = 1 << 3,   /* --width N, --height N */
 	CTL_OPT_PAGE   = 1 << 4,   /* --limit N, --offset N */
+	CTL_OPT_PORT   = 1 << 5,   /* --port N */
 };
 
 #define CTL_MAX_ARGS 4
@@ -45,6 +46,7 @@ struct ctl_args {
 	long long sweep, number;    /* parsed SWEEP and N, when the command has them */
 	const char *format, *output, *width, *height;   /* NULL when not given */
 	const char *limit, *offset;                     /* NULL when not given */
+	const char *port;                               /* NULL when not given */
 	int epochs;                 /* --epochs */
 	int help, version;
 };

@@ -24,6 +24,7 @@
 #include <cJSON.h>
 
 #include "client/cmd_output.h"
+#include "client/cmd_serve.h"
 #include "client/cmd_watch.h"
 #include "client/conn.h"
 #include "client/ctl.h"
@@ -600,6 +601,7 @@ static const struct cmd_def {
 	{ "enqueue",  ARG_SWEEP_FILE, 0, "SWEEP FILE", "run these params next (an object or an array of them)", cmd_enqueue },
 	{ "export",   ARG_SWEEP,      CTL_OPT_FORMAT | CTL_OPT_EPOCHS | CTL_OPT_OUTPUT, "SWEEP [--format csv|json] [--epochs] [-o FILE]", "trials (or every epoch) as CSV or JSON", ctl_cmd_export },
 	{ "report",   ARG_SWEEP,      CTL_OPT_OUTPUT, "SWEEP [-o FILE]", "one self-contained HTML report of the sweep", ctl_cmd_report },
+	{ "serve",    ARG_NONE,       CTL_OPT_PORT, "[--port N]", "a live dashboard of every sweep, in the browser (127.0.0.1)", ctl_cmd_serve },
 	{ "stats",    ARG_NONE,       0, "", "daemon uptime, memory, open files, queue", cmd_stats },
 	{ "ping",     ARG_NONE,       0, "", "check that sweepd answers", cmd_ping },
 	{ "shutdown", ARG_NONE,       0, "", "stop sweepd gracefully", cmd_shutdown },
@@ -673,6 +675,7 @@ static const struct opt_def {
 	{ "--height", NULL, CTL_OPT_SIZE,   1 },
 	{ "--limit",  NULL, CTL_OPT_PAGE,   1 },
 	{ "--offset", NULL, CTL_OPT_PAGE,   1 },
+	{ "--port",   NULL, CTL_OPT_PORT,   1 },
 };
 
 static void
@@ -690,6 +693,8 @@ opt_store(struct ctl_args *a, const struct opt_def *o, const char *val)
 		a->height = val;
 	else if (strcmp(o->name, "--limit") == 0)
 		a->limit = val;
+	else if (o->bit == CTL_OPT_PORT)
+		a->port = val;
 	else
 		a->offset = val;
 }

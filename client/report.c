@@ -48,8 +48,8 @@ trial_verdict(const cJSON *t)
 
 /* ---- text ------------------------------------------------------------- */
 
-static void
-esc(FILE *out, const char *s)
+void
+report_esc(FILE *out, const char *s)
 {
 	for (; s && *s; s++) {
 		switch (*s) {
@@ -61,6 +61,12 @@ esc(FILE *out, const char *s)
 		default: fputc(*s, out);
 		}
 	}
+}
+
+static void
+esc(FILE *out, const char *s)
+{
+	report_esc(out, s);
 }
 
 static void

@@ -43,6 +43,9 @@ int report_write_body(FILE *out, const cJSON *sweep, const cJSON *trials,
 const char *report_css(void);
 const char *report_script(void);
 
+/* s as HTML text (& < > " ' escaped); NULL writes nothing. */
+void report_esc(FILE *out, const char *s);
+
 /* The colour (a CSS hex string) a verdict is drawn in; unknown verdicts
  * and NULL get grey. Static storage. */
 const char *report_verdict_color(const char *verdict);
