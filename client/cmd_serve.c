@@ -279,7 +279,7 @@ ctl_cmd_serve(struct ctl *c, struct ctl_args *a)
 	struct serve sv = { .c = c };
 	const union MHD_DaemonInfo *info;
 	struct MHD_Daemon *d;
-	cJSON *req = ctl_request("ping", 0, 0), *reply = NULL;
+	cJSON *req, *reply = NULL;
 	sigset_t set;
 	unsigned port;
 	char *line;
@@ -289,7 +289,7 @@ ctl_cmd_serve(struct ctl *c, struct ctl_args *a)
 	if ((rc = parse_port(a->port, &port)) != 0)
 		return rc;
 	/* sweepd must answer first: this also finds its socket */
-	if (!req)
+	if (!(req = ctl_request("ping", 0, 0)))
 		return ctl_oom();
 	rc = ctl_call(c, req, &reply, &line, &len);
 	cJSON_Delete(req);

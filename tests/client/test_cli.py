@@ -662,8 +662,9 @@ def report_writes_one_self_contained_file():
         assert html.startswith("<!DOCTYPE html>") and html.endswith("</html>\n")
         assert "http" not in html and "src=" not in html
         assert "synthetic &lt;&amp;&gt;" in html and "<&>" not in html
-        # history + 24 curve panels + 4 searched params
-        assert html.count("<svg") == 1 + 24 + 4, html.count("<svg")
+        # history + overlay + 24 curve panels + 4 searched params +
+        # parallel coordinates
+        assert html.count("<svg") == 1 + 1 + 24 + 4 + 1, html.count("<svg")
         assert html.count("<tr><td class='n'") == 24
         assert ">lr (log scale)</text>" in html
         # default name, in the current directory

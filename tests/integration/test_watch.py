@@ -110,9 +110,11 @@ def _watch_redraws_cleanly_at_every_size():
             "mode": {"choice": ["ok", "exit3", "ok"]}}))
         assert wait_for(lambda: d.ok({"op": "sweep", "sweep": sid})["sweep"]
                         ["counts"]["failed"] >= 1, timeout=30), "no failure"
-        # the pane stays after the view exits, to show what it left
-        t.start(120, 30, "env LANG=C.UTF-8 %s --state-dir %s watch %d; sleep 60" %
-                (SWEEPCTL, d.dir, sid))
+        # the pane stays after the view exits, to show what it left;
+        # stderr and the exit status go to files
+        err, rc = os.path.join(tmp, "stderr"), os.path.join(tmp, "rc")
+        t.start(120, 30, "env LANG=C.UTF-8 %s --state-dir %s watch %d 2>%s; "
+                "echo $? >%s; sleep 60" % (SWEEPCTL, d.dir, sid, err, rc))
         rows = settled(t, 120, 30, lambda r: any(l.startswith("  #") and
                                                  re.search(r"epoch +\d+/200  val_acc 0", l)
                                                  for l in r))
@@ -150,6 +152,9 @@ def _watch_redraws_cleanly_at_every_size():
         rows = settled(t, 120, 30, lambda r: "  cancelled  " in header(r))
         assert not problems(rows, 120, 30), (problems(rows, 120, 30), rows)
         assert "  cancelled  " in header(rows), rows
+        assert wait_for(lambda: os.path.exists(rc) and open(rc).read().strip())
+        with open(rc) as f, open(err) as g:
+            assert f.read().strip() == "1" and g.read() == "", (rc, open(err).read())
     finally:
         t.kill()
         d.cleanup()
