@@ -69,13 +69,17 @@ dash_write_body(FILE *out, const struct dash_view *v)
 
 /* Replaces #live with /body when it changed since the last poll (the
  * first one too: the page may have been rendered a moment before a trial
- * ended); says when it last asked, or why it could not. The sort order of the table is kept by
- * sweepdSortable itself. */
+ * ended); says when it last asked, or why it could not. The next poll is
+ * DASH_POLL_MS later, or 5 times as long as this one took when that is
+ * more (a sweep so large that rendering it is slow keeps the daemon busy
+ * a fifth of the time at most); a hidden tab does not poll. */
 static const char poll_script[] =
 	"(function(){\n"
 	"var live=document.getElementById('live'),"
 	"state=document.getElementById('state'),last=null,updates=0;\n"
 	"function refresh(){\n"
+	"  if(document.hidden){setTimeout(refresh,%d);return;}\n"
+	"  var t0=Date.now();\n"
 	"  fetch('/body?token='+token+'&sweep='+sweep,{cache:'no-store'})\n"
 	"  .then(function(r){if(!r.ok)throw new Error('HTTP '+r.status);"
 	"return r.text();})\n"
@@ -85,7 +89,7 @@ static const char poll_script[] =
 	"    last=t;\n"
 	"    state.textContent='live: checked '+new Date().toLocaleTimeString();})\n"
 	"  .catch(function(e){state.textContent='not updating: '+e.message;})\n"
-	"  .then(function(){setTimeout(refresh,%d);});\n"
+	"  .then(function(){setTimeout(refresh,Math.max(%d,5*(Date.now()-t0)));});\n"
 	"}\n"
 	"sweepdSortable(live);\n"
 	"refresh();\n"
@@ -111,7 +115,7 @@ dash_write_page(FILE *out, const struct dash_view *v)
 		return rc;
 	fprintf(out, "</div>\n<script>\n%s\nvar token='%s',sweep=%lld;\n",
 		report_script(), v->token, v->sweep);
-	fprintf(out, poll_script, DASH_POLL_MS);
+	fprintf(out, poll_script, DASH_POLL_MS, DASH_POLL_MS);
 	fputs("</script>\n</body>\n</html>\n", out);
 	if (fflush(out) != 0 || ferror(out))
 		return -EIO;

@@ -37,8 +37,10 @@ long long dash_default_sweep(const cJSON *sweeps);
 int dash_write_body(FILE *out, const struct dash_view *v);
 
 /* The whole page: head, style, the body above, and the script that
- * polls /body?token=...&sweep=N every DASH_POLL_MS and replaces the live
- * part when it changed (keeping the trial table's sort order). 0,
+ * polls /body?token=...&sweep=N every DASH_POLL_MS (or 5 times as long as
+ * the last poll took, when that is more; not while the tab is hidden) and
+ * replaces the live part when it changed (keeping the trial table's sort
+ * order). 0,
  * -ENOMEM, or -EIO when writing failed. */
 int dash_write_page(FILE *out, const struct dash_view *v);
 
