@@ -4,9 +4,10 @@
  * The state (progress counts, the best trial, verdict counts, and each
  * running trial with its objective curve) starts from the watch reply's
  * sweep summary and moves on one watch event at a time (live_update).
- * live_render writes the whole view as plain lines to a FILE *; moving the
- * cursor to redraw it in place is the caller's business (cmd_watch.c), so
- * the tests can render to a memstream and compare text.
+ * live_render writes the whole view, laid out for a width and height, as
+ * plain lines to a FILE *; putting it on the screen is the caller's
+ * business (cmd_watch.c, with ncurses), so the tests can render to a
+ * memstream and compare text.
  *
  * Nothing here reads the clock, the terminal or the socket.
  */
