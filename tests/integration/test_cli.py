@@ -129,8 +129,9 @@ def _watch_ends_with_the_sweep(d, path):
             w.communicate()
     assert w.returncode == 0, (w.returncode, err)
     rows = [re.sub(r"^\[\d\d:\d\d:\d\d\] ", "", l) for l in out.splitlines()]
-    for want in ("trial 3 started (attempt 1)", "trial 3 epoch 3 ",
-                 "trial 3 completed"):
+    # the resume that let the trials go is a line of its own
+    for want in ("sweep %d resumed" % sid, "trial 3 started (attempt 1)",
+                 "trial 3 epoch 3 ", "trial 3 completed"):
         assert any(r.startswith(want) for r in rows), (want, out)
     assert rows[-1] == "sweep %d completed" % sid, out
 
