@@ -1194,12 +1194,15 @@ enum adv {
 	A_ANY,          /* nothing a param shows */
 	A_RAISE_LR,     /* not when lr is at the top of its range */
 	A_LOWER_LR,     /* not when lr is at the bottom of its range */
-	A_RAISE_LR_LOW, /* only when lr is at the bottom of its range */
 	A_OPTIMIZER,    /* not for adam or rmsprop */
 	A_BATCHNORM,    /* not when batchnorm is on */
 	A_RELU,         /* not for a relu-family activation */
 	A_INIT,         /* not for a fan-in-scaled initialization */
 	A_REGULARIZE,   /* an external trainer needs dropout or weight_decay */
+	A_NL_LOWER,     /* not learning, and a step too large is the likely
+			 * cause (see nl_direction) */
+	A_NL_RAISE,     /* not learning, and a step too small is */
+	A_NL_EITHER,    /* not learning, the cause unknown */
 };
 
 struct advice {
@@ -1259,10 +1262,12 @@ static const struct advice advice_text[V_COUNT][6] = {
 		{ A_INIT, "use a smaller, fan-in-scaled initialization" },
 		ADV_END },
 	[V_NOT_LEARNING] = {
-		{ A_LOWER_LR, "lower the learning rate (3-10x): a step too large "
-		  "often leaves a network stuck at chance" },
-		{ A_RAISE_LR_LOW, "raise the learning rate: at the bottom of its "
-		  "range it may be too small to move" },
+		{ A_NL_LOWER, "lower the learning rate (3-10x): a step too large "
+		  "leaves a network stuck at chance" },
+		{ A_NL_RAISE, "raise the learning rate: the loss barely moved "
+		  "from where it started" },
+		{ A_NL_EITHER, "lower the learning rate if the loss jumped in the "
+		  "first steps; raise it if it never moved" },
 		{ A_INIT, "check the initialization (He for relu, Xavier for "
 		  "tanh/sigmoid)" },
 		{ A_ANY, "check the data: labels matching their inputs, inputs "
@@ -1356,12 +1361,43 @@ param_is(const struct ctx *x, const char *name, const char *const *vals)
 	return 0;
 }
 
+/*
+ * Which way the learning rate should go for a network stuck at chance:
+ * -1 lower, +1 raise, 0 unknown. Lower when the loss blew up in epoch 1
+ * or started far above the guess level ln(1 / chance); else lower for an
+ * adaptive optimizer (adam, rmsprop) in the upper half of its lr range (or
+ * at lr >= 0.01 with no range known), whose large steps leave a network
+ * dead at the guess level; else raise (plain or momentum sgd crawling).
+ */
+static int
+nl_direction(const struct ctx *x)
+{
+	static const char *const adaptive[] = { "adam", "rmsprop", NULL };
+	const cJSON *lr = param(x, "lr");
+	double t0 = x->n > 0 ? x->ep[0].train_loss : NAN, lo, hi, pos;
+	int lg;
+
+	if (x->blowup || (isfinite(t0) && isfinite(x->chance) && x->chance > 0 &&
+			  t0 > 1.5 * log(1.0 / x->chance)))
+		return -1;
+	if (!cJSON_IsNumber(lr) || lr->valuedouble <= 0)
+		return 0;
+	if (!param_is(x, "optimizer", adaptive))
+		return param(x, "optimizer") ? 1 : 0;
+	if (!space_range(x, "lr", &lo, &hi, &lg))
+		return lr->valuedouble >= 0.01 ? -1 : 1;
+	pos = lg ? (log(lr->valuedouble) - log(lo)) / (log(hi) - log(lo))
+		 : (lr->valuedouble - lo) / (hi - lo);
+	return pos >= 0.5 ? -1 : 1;
+}
+
 /* The param an advice kind is about; NULL for A_ANY. */
 static const char *
 adv_param(enum adv k)
 {
 	switch (k) {
-	case A_RAISE_LR: case A_LOWER_LR: case A_RAISE_LR_LOW: return "lr";
+	case A_RAISE_LR: case A_LOWER_LR:
+	case A_NL_LOWER: case A_NL_RAISE: case A_NL_EITHER: return "lr";
 	case A_OPTIMIZER: return "optimizer";
 	case A_BATCHNORM: return "batchnorm";
 	case A_RELU: return "activation";
@@ -1389,7 +1425,9 @@ advice_fits(const struct ctx *x, enum adv k)
 	switch (k) {
 	case A_RAISE_LR: return lr_edge(x) <= 0;
 	case A_LOWER_LR: return lr_edge(x) >= 0;
-	case A_RAISE_LR_LOW: return lr_edge(x) < 0;
+	case A_NL_LOWER: return nl_direction(x) < 0 && lr_edge(x) >= 0;
+	case A_NL_RAISE: return nl_direction(x) > 0 && lr_edge(x) <= 0;
+	case A_NL_EITHER: return nl_direction(x) == 0;
 	case A_OPTIMIZER: return !param_is(x, "optimizer", adaptive);
 	case A_BATCHNORM: return !param_is(x, "batchnorm", on);
 	case A_RELU: return !param_is(x, "activation", relus);

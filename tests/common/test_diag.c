@@ -1152,6 +1152,32 @@ chance_level_is_not_learning(void)
 	CHECK(!has_str(d, "tags", "underfitting"));
 	CHECK(ev(d, "chance_acc") == 0.1);
 	cJSON_Delete(d);
+	/* which way the learning rate should go depends on the trial: adam
+	 * high in its range took steps too large; sgd low crawled */
+	{
+		cJSON *sp = cJSON_Parse("{\"lr\":{\"loguniform\":[0.0001,1]}}");
+		cJSON *adam = cJSON_Parse("{\"optimizer\":\"adam\",\"lr\":0.074}");
+		cJSON *sgd = cJSON_Parse("{\"optimizer\":\"sgd\",\"lr\":0.0023}");
+
+		t.builtin = 1;
+		t.space = sp;
+		t.params = adam;
+		d = diagnose_as(&c, &t);
+		CHECK(has_str(d, "advice", "lower the learning rate"));
+		CHECK(!has_str(d, "advice", "raise the learning rate"));
+		cJSON_Delete(d);
+		t.params = sgd;
+		d = diagnose_as(&c, &t);
+		CHECK_STR(verdict(d), "not_learning");
+		CHECK(has_str(d, "advice", "raise the learning rate"));
+		CHECK(!has_str(d, "advice", "lower the learning rate"));
+		cJSON_Delete(d);
+		t.params = t.space = NULL;
+		t.builtin = 0;
+		cJSON_Delete(sp);
+		cJSON_Delete(adam);
+		cJSON_Delete(sgd);
+	}
 	/* with the chance level unknown, the diagnosis says it is */
 	t.chance_acc = NAN;
 	d = diagnose_as(&c, &t);
