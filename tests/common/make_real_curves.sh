@@ -29,6 +29,8 @@
 #     tests/common/make_real_curves.sh --sweeps [BUILD_DIR]
 # BUILD_DIR (default build) holds sweepd, sweepctl and sweep-worker. About
 # 150 trials of a few epochs each; WORKERS (default 2) trials at once.
+# Two workers make the order trials end in, and so TPE's choices, vary:
+# write to an empty OUT and replace the stored sweep files as a whole.
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)

@@ -338,6 +338,17 @@ advice_has(const cJSON *d, const char *what)
 	return 0;
 }
 
+static int
+says_tag(const cJSON *d, const char *tag)
+{
+	const cJSON *e;
+
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(d, "tags"))
+		if (cJSON_IsString(e) && strcmp(e->valuestring, tag) == 0)
+			return 1;
+	return 0;
+}
+
 /* The trial's lr in the top tenth of its space's loguniform range. */
 static int
 lr_at_top(const struct loaded *c)
@@ -376,7 +387,8 @@ at_chance(const struct loaded *c)
 
 /* The promises every curve of a sweep keeps, whatever its label: a
  * pruned or early-stopped trial is never told to train longer; a trial at
- * chance is not learning (or diverged), never over- or underfitting;
+ * chance is not learning (or diverged, or has vanishing or exploding
+ * gradients and the not_learning tag), never over- or underfitting;
  * no adam advice to an adam or rmsprop trial, no higher learning rate
  * at the top of its range. */
 static void
@@ -393,8 +405,11 @@ check_promises(const char *file, const struct loaded *c, const cJSON *d,
 			  : "early-stopped");
 	if (at_chance(c)) {
 		(*n_chance)++;
+		/* a gradient finding may explain it: then tagged */
 		CHECK_MSG(strcmp(v, "not_learning") == 0 ||
-			  strcmp(v, "diverged") == 0,
+			  strcmp(v, "diverged") == 0 ||
+			  (strstr(v, "_gradients") &&
+			   says_tag(d, "not_learning")),
 			  "%s: at chance, diagnosed %s", file, v);
 	}
 	if (cJSON_IsString(opt) && (strcmp(opt->valuestring, "adam") == 0 ||
