@@ -386,7 +386,8 @@ struct ctx {
 	int mode_max;
 	int final;
 	int pruned;          /* partial curve: see enum diag_end */
-	int early;           /* early-stopped: not "not converged" */
+	int early;           /* early-stopped, failed or cancelled: ended
+			      * before its budget, not "not converged" */
 	double chance;       /* accuracy of guessing; NAN unknown */
 	int at_chance;       /* accuracy never clearly above chance */
 	int have_train, have_val;   /* a training / validation metric */
@@ -1728,7 +1729,7 @@ diag_trial_curve(const struct diag_config *c, const struct diag_epoch *ep,
 	x.mode_max = mode_max;
 	x.final = end != DIAG_RUNNING;
 	x.pruned = end == DIAG_PRUNED;
-	x.early = end == DIAG_EARLY_STOPPED;
+	x.early = end == DIAG_EARLY_STOPPED || end == DIAG_FAILED;
 	x.chance = chance_of(c, t);
 	root = cJSON_CreateObject();
 	if (!root)

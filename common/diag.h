@@ -116,7 +116,8 @@ enum diag_end {
 	DIAG_COMPLETED,
 	DIAG_EARLY_STOPPED,
 	DIAG_PRUNED,          /* by a pruner, or stopped live as diverged */
-	DIAG_FAILED,
+	DIAG_FAILED,          /* failed or cancelled: cut short like an
+			       * early-stopped one, never "not converged" */
 };
 
 /* What the diagnosis knows about the trial beyond its curve. All borrowed;

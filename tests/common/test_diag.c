@@ -1115,6 +1115,13 @@ early_stopped_trial_is_not_told_to_train_longer(void)
 	CHECK(strcmp(verdict(d), "not_converged") != 0);
 	CHECK(!says_train_longer(d));
 	cJSON_Delete(d);
+	/* nor is a trial that failed or was cancelled half-way */
+	diag_trial_init(&t, DIAG_FAILED);
+	d = diagnose_as(&c, &t);
+	CHECK(strcmp(verdict(d), "not_converged") != 0);
+	CHECK(!says_train_longer(d));
+	cJSON_Delete(d);
+	diag_trial_init(&t, DIAG_EARLY_STOPPED);
 	/* an early-stopped trial too short to judge is not told to wait */
 	c.n = 2;
 	d = diagnose_as(&c, &t);
