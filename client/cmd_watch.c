@@ -240,8 +240,8 @@ out:
 	return rc;
 }
 
-/* The verdict counts so far: the watch reply's summary has none (and the
- * `sweep` op's counts the provisional verdicts of running trials too). */
+/* The verdict counts so far, over ended trials as `status` counts them:
+ * the watch reply's summary has none. */
 static void
 fetch_verdicts(struct view *v)
 {

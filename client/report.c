@@ -27,6 +27,10 @@ static const struct { const char *verdict, *color; } verdict_colors[] = {
 	{ "exploding_gradients", "#ad1457" },
 	{ "insufficient_data",   "#9e9e9e" },
 	{ "unknown",             "#757575" },
+	{ "not_learning",        "#b71c1c" },
+	{ "not_converged",       "#0277bd" },
+	{ "pruned",              "#bdbdbd" },
+	{ "partial_metrics",     "#616161" },
 };
 #define N_VERDICTS (sizeof verdict_colors / sizeof verdict_colors[0])
 #define NO_VERDICT_COLOR "#9e9e9e"

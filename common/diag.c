@@ -31,6 +31,10 @@ enum verdict {
 	V_IMPROVING,
 	V_INSUFFICIENT,
 	V_UNKNOWN,
+	V_NOT_LEARNING,
+	V_NOT_CONVERGED,
+	V_PRUNED,
+	V_PARTIAL,
 	V_COUNT
 };
 
@@ -45,7 +49,36 @@ static const char *const verdict_names[V_COUNT] = {
 	[V_IMPROVING] = "improving",
 	[V_INSUFFICIENT] = "insufficient_data",
 	[V_UNKNOWN] = "unknown",
+	[V_NOT_LEARNING] = "not_learning",
+	[V_NOT_CONVERGED] = "not_converged",
+	[V_PRUNED] = "pruned",
+	[V_PARTIAL] = "partial_metrics",
 };
+
+static const char *const end_names[] = {
+	[DIAG_RUNNING] = "running",
+	[DIAG_COMPLETED] = "completed",
+	[DIAG_EARLY_STOPPED] = "early_stopped",
+	[DIAG_PRUNED] = "pruned",
+	[DIAG_FAILED] = "failed",
+};
+
+const char *
+diag_end_name(enum diag_end e)
+{
+	if ((unsigned)e >= sizeof(end_names) / sizeof(end_names[0]))
+		return "unknown";
+	return end_names[e];
+}
+
+void
+diag_trial_init(struct diag_trial *t, enum diag_end end)
+{
+	memset(t, 0, sizeof(*t));
+	t->end = end;
+	t->chance_acc = NAN;
+	t->sweep_best_train_acc = NAN;
+}
 
 #define TAG_EARLY_STOP "early_stopping_point"
 
@@ -80,6 +113,8 @@ diag_config_default(struct diag_config *c)
 	c->grad_growth = 1000.0;
 	c->grad_max = 1000.0;
 	c->stop_slack = 3;
+	c->chance_acc = 0;
+	c->underfit_rel = 0.8;
 }
 
 enum key_type { K_BOOL, K_INT, K_NUM };
@@ -112,6 +147,8 @@ static const struct config_key {
 	KEY(grad_growth, K_NUM, 1, 1e12, 1),
 	KEY(grad_max, K_NUM, 0, 1e300, 1),
 	KEY(stop_slack, K_INT, 1, 100000, 0),
+	KEY(chance_acc, K_NUM, 0, 1, 0),
+	KEY(underfit_rel, K_NUM, 0, 1, 0),
 #undef KEY
 };
 
@@ -344,9 +381,16 @@ recent_gain(const struct series *s, int k)
 struct ctx {
 	const struct diag_config *c;
 	const struct diag_epoch *ep;
+	const struct diag_trial *t;
 	int n;
 	int mode_max;
 	int final;
+	int pruned;          /* partial curve: see enum diag_end */
+	int early;           /* early-stopped, failed or cancelled: ended
+			      * before its budget, not "not converged" */
+	double chance;       /* accuracy of guessing; NAN unknown */
+	int at_chance;       /* accuracy never clearly above chance */
+	int have_train, have_val;   /* a training / validation metric */
 	cJSON *ev;           /* borrowed from the result: evidence */
 	cJSON *not_judged;   /* borrowed from the result */
 	int oom;
@@ -806,6 +850,94 @@ check_plateau(struct ctx *x)
 	       sv(&t, first_finite(&t)), x->n, x->c->plateau_tol * 100);
 }
 
+/* ---- chance level ----------------------------------------------------- */
+
+/* Largest finite value of field f over the curve; NAN if none. */
+static double
+max_of(const struct ctx *x, enum field f)
+{
+	double m = NAN;
+
+	for (int i = 0; i < x->n; i++) {
+		double v = raw(&x->ep[i], f);
+
+		if (isfinite(v) && (isnan(m) || v > m))
+			m = v;
+	}
+	return m;
+}
+
+static double
+min_of(const struct ctx *x, enum field f)
+{
+	double m = NAN;
+
+	for (int i = 0; i < x->n; i++) {
+		double v = raw(&x->ep[i], f);
+
+		if (isfinite(v) && (isnan(m) || v < m))
+			m = v;
+	}
+	return m;
+}
+
+/*
+ * A network that does not learn: every accuracy it reported stayed below
+ * chance + 10% of the way from chance to 1; without accuracies, every
+ * loss stayed at or above 95% of the loss of a uniform guess, ln(1 /
+ * chance). Needs the chance level (diagnosis.chance_acc, or the built-in
+ * trainer's number of classes).
+ */
+static void
+check_not_learning(struct ctx *x)
+{
+	double ch = x->chance, top, guess, low;
+
+	if (!isfinite(ch) || ch <= 0) {
+		not_judged(x, "not learning: the chance level is unknown (set "
+			   "diagnosis.chance_acc to 1 / classes)");
+		return;
+	}
+	ev_num(x, "chance_acc", ch);
+	top = fmax(max_of(x, F_TRAIN_ACC), max_of(x, F_VAL_ACC));
+	if (isfinite(top)) {
+		ev_num(x, "acc_max", top);
+		if (top < ch + 0.1 * (1 - ch)) {
+			x->at_chance = 1;
+			if (!reported(x->ep, x->n, F_TRAIN_LOSS))
+				not_judged(x, "plateau or not learning: train_loss "
+					   "not reported, so a loss falling slowly "
+					   "from a poor start cannot be told from "
+					   "one stuck at the guess level");
+			reason(x, V_NOT_LEARNING, "the accuracy never rose clearly "
+			       "above chance: at most %.3f over %d epoch%s, chance "
+			       "is %.3f (chance_acc)", top, x->n,
+			       x->n == 1 ? "" : "s", ch);
+		}
+		return;
+	}
+	guess = log(1.0 / ch);
+	low = fmin(min_of(x, F_TRAIN_LOSS), min_of(x, F_VAL_LOSS));
+	if (isfinite(low) && low >= 0.95 * guess) {
+		x->at_chance = 1;
+		reason(x, V_NOT_LEARNING, "the loss never fell below %.4g, the "
+		       "loss of a uniform guess ln(1/%.3g) = %.4g: the network "
+		       "learned nothing", low, ch, guess);
+	}
+}
+
+/* A plateau far above the guess level is a learning rate too small (the
+ * loss is still on its way down from a poor start): plateau, not "not
+ * learning". */
+static int
+plateau_above_guess(const struct ctx *x)
+{
+	double low = min_of(x, F_TRAIN_LOSS);
+
+	return x->plateau && isfinite(x->chance) && x->chance > 0 &&
+	       isfinite(low) && low > 1.05 * log(1.0 / x->chance);
+}
+
 /* ---- overfitting ------------------------------------------------------ */
 
 /* The accuracy gap (train - val): at the end (averaged over smooth
@@ -837,6 +969,19 @@ loss_gap(const struct ctx *x, int b, double *end, double *at_b, double *first)
 	for (int i = 0; i < x->n && !isfinite(*first); i++)
 		*first = sv(&vl, i) / sv(&tl, i);
 	return isfinite(*end) && isfinite(*first);
+}
+
+/* Training accuracy below validation accuracy at the end: a network that
+ * does worse on the data it trains on is not overfitting it (a val loss
+ * going up is then noise or instability). */
+static int
+train_below_val(const struct ctx *x)
+{
+	struct series ta = { x->ep, x->n, F_TRAIN_ACC, 0 };
+	struct series va = { x->ep, x->n, F_VAL_ACC, 0 };
+	double t = tail_mean(&ta, x->c->smooth), v = tail_mean(&va, x->c->smooth);
+
+	return isfinite(t) && isfinite(v) && t < v;
 }
 
 static void
@@ -874,7 +1019,7 @@ check_overfitting(struct ctx *x)
 		rise = vend / vbest - 1.0;
 		ev_num(x, "val_rise", rise);
 		if (past >= x->c->overfit_patience && rise > x->c->overfit_rise &&
-		    isfinite(tb) && tend < tb) {
+		    isfinite(tb) && tend < tb && !train_below_val(x)) {
 			x->overfit = 1;
 			reason(x, V_OVERFITTING, "%s rose %.0f%% above its best "
 			       "(epoch %d) over the last %d epochs while %s kept "
@@ -915,6 +1060,26 @@ check_overfitting(struct ctx *x)
 
 /* ---- underfitting ----------------------------------------------------- */
 
+/* underfit_acc is one data set's level; the sweep's other trials show what
+ * this task allows: a train accuracy far below the best of them, once the
+ * curve has flattened, is underfitting too. */
+static void
+underfit_relative(struct ctx *x, double tacc)
+{
+	double best = x->t ? x->t->sweep_best_train_acc : NAN;
+
+	if (!isfinite(best) || x->c->underfit_rel <= 0)
+		return;
+	ev_num(x, "sweep_best_train_acc", best);
+	if (x->not_converged || x->still_improving ||
+	    tacc >= x->c->underfit_rel * best)
+		return;
+	x->underfit_level = 1;
+	reason(x, V_UNDERFITTING, "converged low: train_acc is %.3f at the end, "
+	       "below %g x the %.3f other trials of the sweep reached "
+	       "(underfit_rel)", tacc, x->c->underfit_rel, best);
+}
+
 static void
 check_underfitting(struct ctx *x)
 {
@@ -928,6 +1093,13 @@ check_underfitting(struct ctx *x)
 		return;
 	}
 	has_v = pick(x, 1, &v, &vn);
+	/* "Still improving" is about what the trainer is judged on: the
+	 * validation accuracy when there is one (its error, 1 - val_acc),
+	 * since a loss can keep falling while the accuracy has settled. */
+	if (reported(x->ep, x->n, F_VAL_ACC)) {
+		v = series_of(x->ep, x->n, F_VAL_ACC);
+		vn = "val error (1 - val_acc)";
+	}
 	if (k > x->n - 1)
 		k = x->n - 1;
 	tfall = recent_gain(&t, k);
@@ -938,8 +1110,9 @@ check_underfitting(struct ctx *x)
 	}
 
 	/* Still improving fast at the end: both curves (or the training one
-	 * when that is all there is). */
-	if (isfinite(tfall) && tfall > x->c->converge_slope &&
+	 * when that is all there is). Not for an early-stopped trial: it was
+	 * stopped because its objective stopped improving. */
+	if (!x->early && isfinite(tfall) && tfall > x->c->converge_slope &&
 	    (!has_v || (isfinite(vfall) && vfall > x->c->converge_slope))) {
 		if (x->final) {
 			char vpart[96] = "";
@@ -948,7 +1121,7 @@ check_underfitting(struct ctx *x)
 				snprintf(vpart, sizeof(vpart), " and %s %.1f%%/epoch",
 					 vn, vfall * 100);
 			x->not_converged = 1;
-			reason(x, V_UNDERFITTING, "not converged: the best %s still "
+			reason(x, V_NOT_CONVERGED, "still improving when it ended: the best %s still "
 			       "improved %.1f%%/epoch%s over the last %d epochs "
 			       "(converge_slope %g%%)", tn, tfall * 100, vpart,
 			       k, x->c->converge_slope * 100);
@@ -970,17 +1143,18 @@ check_underfitting(struct ctx *x)
 			   "so a poor final loss cannot be told from a good one");
 		return;
 	}
-	if (x->c->underfit_acc <= 0 || tacc >= x->c->underfit_acc ||
-	    (isfinite(vacc) && vacc >= x->c->underfit_acc))
-		return;
 	if (!x->final && x->still_improving)
 		return;   /* low but still climbing: too early to say */
-	x->underfit_level = 1;
-	if (!x->not_converged)
-		reason(x, V_UNDERFITTING, "train_acc is %.3f at the end%s%.3f "
-		       "(underfit_acc %g)", tacc,
+	if (x->c->underfit_acc > 0 && tacc < x->c->underfit_acc &&
+	    !(isfinite(vacc) && vacc >= x->c->underfit_acc)) {
+		x->underfit_level = 1;
+		reason(x, V_UNDERFITTING, "converged low: train_acc is %.3f at "
+		       "the end%s%.3f (underfit_acc %g)", tacc,
 		       isfinite(vacc) ? " and val_acc " : "",
 		       isfinite(vacc) ? vacc : 0.0, x->c->underfit_acc);
+		return;
+	}
+	underfit_relative(x, tacc);
 }
 
 /* ---- early stopping point --------------------------------------------- */
@@ -1015,63 +1189,278 @@ check_stop_point(struct ctx *x)
 
 /* ---- verdict and advice ----------------------------------------------- */
 
-static const char *const advice_text[V_COUNT][5] = {
+/* What an item of advice changes, so it is left out when the trial's
+ * params already do it (or, for an external trainer, do not have it). */
+enum adv {
+	A_ANY,          /* nothing a param shows */
+	A_RAISE_LR,     /* not when lr is at the top of its range */
+	A_LOWER_LR,     /* not when lr is at the bottom of its range */
+	A_OPTIMIZER,    /* not for adam or rmsprop */
+	A_BATCHNORM,    /* not when batchnorm is on */
+	A_RELU,         /* not for a relu-family activation */
+	A_INIT,         /* not for a fan-in-scaled initialization */
+	A_REGULARIZE,   /* an external trainer needs dropout or weight_decay */
+	A_NL_LOWER,     /* not learning, and a step too large is the likely
+			 * cause (see nl_direction) */
+	A_NL_RAISE,     /* not learning, and a step too small is */
+	A_NL_EITHER,    /* not learning, the cause unknown */
+};
+
+struct advice {
+	enum adv kind;
+	const char *text;
+};
+
+#define ADV_END { A_ANY, NULL }
+
+static const struct advice advice_text[V_COUNT][6] = {
 	[V_GOOD_FIT] = {
-		"nothing to fix: train and validation converged together; "
-		"compare the objective with the other trials", NULL },
+		{ A_ANY, "nothing to fix: train and validation converged "
+		  "together; compare the objective with the other trials" },
+		ADV_END },
 	[V_OVERFITTING] = {
-		"stop at the onset epoch (early stopping on the validation metric)",
-		"regularize: add or raise dropout, add weight decay",
-		"use more training data (a larger train_fraction, augmentation)",
-		"use a smaller network", NULL },
+		{ A_ANY, "stop at the onset epoch (early stopping on the "
+		  "validation metric)" },
+		{ A_REGULARIZE, "regularize: add or raise dropout, add weight "
+		  "decay" },
+		{ A_ANY, "use more training data (a larger train_fraction, "
+		  "augmentation)" },
+		{ A_ANY, "use a smaller network" }, ADV_END },
 	[V_UNDERFITTING] = {
-		"use a larger network (wider or more hidden layers)",
-		"train for more epochs",
-		"raise the learning rate",
-		"use a better optimizer (adam, momentum)", NULL },
+		{ A_ANY, "use a larger network (wider or more hidden layers): "
+		  "the curve flattened at a poor level" },
+		{ A_RAISE_LR, "raise the learning rate" },
+		{ A_OPTIMIZER, "use a better optimizer (adam, momentum)" },
+		ADV_END },
+	[V_NOT_CONVERGED] = {
+		{ A_ANY, "train for more epochs: the curves were still "
+		  "improving when it ended" },
+		{ A_RAISE_LR, "raise the learning rate" },
+		{ A_OPTIMIZER, "use a better optimizer (adam, momentum)" },
+		ADV_END },
 	[V_DIVERGED] = {
-		"lower the learning rate (3-10x)",
-		"check the initialization (scaled to fan-in: He for relu, "
-		"Xavier for tanh/sigmoid)",
-		"add gradient clipping or batch normalization", NULL },
+		{ A_LOWER_LR, "lower the learning rate (3-10x)" },
+		{ A_INIT, "check the initialization (scaled to fan-in: He for "
+		  "relu, Xavier for tanh/sigmoid)" },
+		{ A_ANY, "add gradient clipping or batch normalization" },
+		ADV_END },
 	[V_PLATEAU] = {
-		"raise the learning rate",
-		"change the optimizer (adam or momentum)",
-		"change the initialization (He or Xavier, not tiny weights)", NULL },
+		{ A_RAISE_LR, "raise the learning rate" },
+		{ A_OPTIMIZER, "change the optimizer (adam or momentum)" },
+		{ A_INIT, "change the initialization (He or Xavier, not tiny "
+		  "weights)" }, ADV_END },
 	[V_VANISHING] = {
-		"use a relu-family activation instead of sigmoid/tanh",
-		"add batch normalization",
-		"use a fan-in-scaled initialization (He or Xavier) instead of "
-		"tiny weights",
-		"use fewer layers", NULL },
+		{ A_RELU, "use a relu-family activation instead of "
+		  "sigmoid/tanh" },
+		{ A_BATCHNORM, "add batch normalization" },
+		{ A_INIT, "use a fan-in-scaled initialization (He or Xavier) "
+		  "instead of tiny weights" },
+		{ A_ANY, "use fewer layers" }, ADV_END },
 	[V_EXPLODING] = {
-		"lower the learning rate",
-		"clip gradients",
-		"add batch normalization",
-		"use a smaller, fan-in-scaled initialization", NULL },
+		{ A_LOWER_LR, "lower the learning rate" },
+		{ A_ANY, "clip gradients" },
+		{ A_BATCHNORM, "add batch normalization" },
+		{ A_INIT, "use a smaller, fan-in-scaled initialization" },
+		ADV_END },
+	[V_NOT_LEARNING] = {
+		{ A_NL_LOWER, "lower the learning rate (3-10x): a step too large "
+		  "leaves a network stuck at chance" },
+		{ A_NL_RAISE, "raise the learning rate: the loss barely moved "
+		  "from where it started" },
+		{ A_NL_EITHER, "lower the learning rate if the loss jumped in the "
+		  "first steps; raise it if it never moved" },
+		{ A_INIT, "check the initialization (He for relu, Xavier for "
+		  "tanh/sigmoid)" },
+		{ A_ANY, "check the data: labels matching their inputs, inputs "
+		  "normalized" }, ADV_END },
 	[V_IMPROVING] = {
-		"let it run: the curves are still improving", NULL },
+		{ A_ANY, "let it run: the curves are still improving" }, ADV_END },
 	[V_INSUFFICIENT] = {
-		"wait for more epochs", NULL },
+		{ A_ANY, "wait for more epochs" }, ADV_END },
 	[V_UNKNOWN] = {
-		"report train_loss and val_loss (and train_acc, val_acc) on "
-		"every epoch line so the curve can be judged", NULL },
+		{ A_ANY, "report train_loss and val_loss (and train_acc, "
+		  "val_acc) on every epoch line so the curve can be judged" },
+		ADV_END },
+	[V_PRUNED] = {
+		{ A_ANY, "nothing to fix from its partial curve: the pruner "
+		  "stopped it because other trials were ahead at that epoch" },
+		ADV_END },
+	[V_PARTIAL] = {
+		{ A_ANY, "report a training metric (train_loss or train_acc) and "
+		  "a validation one on every epoch line, so over- and "
+		  "underfitting can be judged" }, ADV_END },
 };
 
-/* For a curve that is merely not converged, more epochs come first. */
-static const char *const advice_not_converged[] = {
-	"train for more epochs: the curves were still falling",
-	"raise the learning rate",
-	"use a better optimizer (adam, momentum)", NULL,
+/* An ended trial too short to judge is not told to wait. */
+static const struct advice advice_short_ended[] = {
+	{ A_ANY, "nothing to judge: too few epochs for the curve's shape "
+	  "(min_epochs)" }, ADV_END,
 };
 
-/* The curve itself is poor: flat, low, still far from converged, or a
- * validation metric that never got better than after epoch 1. */
+static const cJSON *
+param(const struct ctx *x, const char *name)
+{
+	if (!x->t || !x->t->params)
+		return NULL;
+	return cJSON_GetObjectItemCaseSensitive(x->t->params, name);
+}
+
+/* The low and high ends of the space's range for a numeric param. */
+static int
+space_range(const struct ctx *x, const char *name, double *lo, double *hi,
+	    int *logscale)
+{
+	const cJSON *p = x->t && x->t->space ?
+		cJSON_GetObjectItemCaseSensitive(x->t->space, name) : NULL;
+	const cJSON *a, *v;
+
+	if (!cJSON_IsObject(p) || !(a = p->child) || !cJSON_IsArray(a))
+		return 0;
+	*logscale = strcmp(a->string, "loguniform") == 0 ||
+		    strcmp(a->string, "logint") == 0;
+	*lo = INFINITY;
+	*hi = -INFINITY;
+	cJSON_ArrayForEach(v, a) {
+		if (!cJSON_IsNumber(v))
+			return 0;
+		*lo = fmin(*lo, v->valuedouble);
+		*hi = fmax(*hi, v->valuedouble);
+	}
+	return *lo < *hi && (!*logscale || *lo > 0);
+}
+
+/* +1: the trial's lr is in the top tenth of its range (in log space for
+ * a log distribution); -1: in the bottom tenth; 0: between, or unknown. */
+static int
+lr_edge(const struct ctx *x)
+{
+	const cJSON *lr = param(x, "lr");
+	double lo, hi, v, pos;
+	int lg;
+
+	if (!cJSON_IsNumber(lr) || !space_range(x, "lr", &lo, &hi, &lg))
+		return 0;
+	v = lr->valuedouble;
+	if (lg && v <= 0)
+		return 0;
+	pos = lg ? (log(v) - log(lo)) / (log(hi) - log(lo))
+		 : (v - lo) / (hi - lo);
+	return pos >= 0.9 ? 1 : pos <= 0.1 ? -1 : 0;
+}
+
+static int
+param_is(const struct ctx *x, const char *name, const char *const *vals)
+{
+	const cJSON *p = param(x, name);
+
+	for (; *vals; vals++) {
+		if (cJSON_IsString(p) && strcmp(p->valuestring, *vals) == 0)
+			return 1;
+		if (cJSON_IsTrue(p) && strcmp(*vals, "true") == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Which way the learning rate should go for a network stuck at chance:
+ * -1 lower, +1 raise, 0 unknown. Lower when the loss blew up in epoch 1
+ * or started far above the guess level ln(1 / chance); else lower for an
+ * adaptive optimizer (adam, rmsprop) in the upper half of its lr range (or
+ * at lr >= 0.01 with no range known), whose large steps leave a network
+ * dead at the guess level; else raise (plain or momentum sgd crawling).
+ */
+static int
+nl_direction(const struct ctx *x)
+{
+	static const char *const adaptive[] = { "adam", "rmsprop", NULL };
+	const cJSON *lr = param(x, "lr");
+	double t0 = x->n > 0 ? x->ep[0].train_loss : NAN, lo, hi, pos;
+	int lg;
+
+	if (x->blowup || (isfinite(t0) && isfinite(x->chance) && x->chance > 0 &&
+			  t0 > 1.5 * log(1.0 / x->chance)))
+		return -1;
+	if (!cJSON_IsNumber(lr) || lr->valuedouble <= 0)
+		return 0;
+	if (!param_is(x, "optimizer", adaptive))
+		return param(x, "optimizer") ? 1 : 0;
+	if (!space_range(x, "lr", &lo, &hi, &lg))
+		return lr->valuedouble >= 0.01 ? -1 : 1;
+	pos = lg ? (log(lr->valuedouble) - log(lo)) / (log(hi) - log(lo))
+		 : (lr->valuedouble - lo) / (hi - lo);
+	return pos >= 0.5 ? -1 : 1;
+}
+
+/* The param an advice kind is about; NULL for A_ANY. */
+static const char *
+adv_param(enum adv k)
+{
+	switch (k) {
+	case A_RAISE_LR: case A_LOWER_LR:
+	case A_NL_LOWER: case A_NL_RAISE: case A_NL_EITHER: return "lr";
+	case A_OPTIMIZER: return "optimizer";
+	case A_BATCHNORM: return "batchnorm";
+	case A_RELU: return "activation";
+	case A_INIT: return "init";
+	case A_REGULARIZE: return "dropout";
+	default: return NULL;
+	}
+}
+
+/* Is this advice for this trial? The trial's params decide; an external
+ * trainer gets param advice only for the params it has. */
+static int
+advice_fits(const struct ctx *x, enum adv k)
+{
+	static const char *const adaptive[] = { "adam", "rmsprop", NULL };
+	static const char *const on[] = { "true", NULL };
+	static const char *const relus[] = { "relu", "leaky_relu", "elu", NULL };
+	static const char *const scaled[] = { "auto", "he", "xavier", "pytorch",
+					      NULL };
+	const char *name = adv_param(k);
+
+	if (name && x->t && x->t->params && !x->t->builtin && !param(x, name) &&
+	    !(k == A_REGULARIZE && param(x, "weight_decay")))
+		return 0;
+	switch (k) {
+	case A_RAISE_LR: return lr_edge(x) <= 0;
+	case A_LOWER_LR: return lr_edge(x) >= 0;
+	case A_NL_LOWER: return nl_direction(x) < 0 && lr_edge(x) >= 0;
+	case A_NL_RAISE: return nl_direction(x) > 0 && lr_edge(x) <= 0;
+	case A_NL_EITHER: return nl_direction(x) == 0;
+	case A_OPTIMIZER: return !param_is(x, "optimizer", adaptive);
+	case A_BATCHNORM: return !param_is(x, "batchnorm", on);
+	case A_RELU: return !param_is(x, "activation", relus);
+	case A_INIT: return !param_is(x, "init", scaled);
+	default: return 1;
+	}
+}
+
+static int
+add_advice(const struct ctx *x, cJSON *arr, const struct advice *a)
+{
+	for (; a->text; a++) {
+		cJSON *e;
+
+		if (!advice_fits(x, a->kind))
+			continue;
+		e = cJSON_CreateString(a->text);
+		if (!e)
+			return -ENOMEM;
+		cJSON_AddItemToArray(arr, e);
+	}
+	return 0;
+}
+
+/* The curve itself is poor: flat, low, still far from converged, at
+ * chance, or a validation metric that never got better than after epoch
+ * 1. */
 static int
 poor_curve(const struct ctx *x)
 {
 	return x->plateau || x->underfit_level || x->not_converged ||
-	       x->val_stuck;
+	       x->val_stuck || x->at_chance;
 }
 
 /* Divergence by a blow-up in epoch 1, which counts only when the curve
@@ -1085,13 +1474,18 @@ soft_diverged(const struct ctx *x)
 static int
 finding(const struct ctx *x, enum verdict v)
 {
+	/* A network at chance is neither over- nor underfitting. */
+	int fit = !x->at_chance;
+
 	switch (v) {
 	case V_DIVERGED: return x->diverged || soft_diverged(x);
 	case V_VANISHING: return x->vanishing;
 	case V_EXPLODING: return x->exploding;
 	case V_PLATEAU: return x->plateau;
-	case V_OVERFITTING: return x->overfit;
-	case V_UNDERFITTING: return x->underfit_level || x->not_converged;
+	case V_NOT_LEARNING: return x->at_chance;
+	case V_OVERFITTING: return fit && x->overfit;
+	case V_UNDERFITTING: return fit && x->underfit_level;
+	case V_NOT_CONVERGED: return fit && x->not_converged;
 	case V_IMPROVING: return x->still_improving;
 	default: return 0;
 	}
@@ -1099,9 +1493,11 @@ finding(const struct ctx *x, enum verdict v)
 
 /*
  * Precedence: a diverged run is diverged whatever else it shows. Gradient
- * findings come next only when the curve itself is poor (flat, underfit or
- * not converged): they are then the cause; on a healthy curve they are a
- * tag. Then plateau, overfitting, underfitting.
+ * findings come next only when the curve itself is poor (flat, at chance,
+ * underfit or not converged): they are then the cause; on a healthy curve
+ * they are a tag. Then a plateau far above the guess level, chance level,
+ * plateau, overfitting; a pruned trial stops there. Then not converged,
+ * underfitting; good fit only with a training and a validation metric.
  */
 static enum verdict
 primary(const struct ctx *x)
@@ -1109,23 +1505,33 @@ primary(const struct ctx *x)
 	int poor = poor_curve(x);
 
 	if (x->n == 0)
-		return V_INSUFFICIENT;
+		return x->pruned ? V_PRUNED : V_INSUFFICIENT;
 	if (!x->have_any)
 		return x->diverged ? V_DIVERGED : V_UNKNOWN;
 	if (x->diverged || soft_diverged(x))
 		return V_DIVERGED;
 	if ((x->vanishing || x->exploding) && (poor || !x->shape_ok))
 		return x->vanishing ? V_VANISHING : V_EXPLODING;
+	if (plateau_above_guess(x))
+		return V_PLATEAU;
+	if (x->at_chance)
+		return V_NOT_LEARNING;
 	if (!x->shape_ok)
-		return V_INSUFFICIENT;
+		return x->pruned ? V_PRUNED : V_INSUFFICIENT;
 	if (x->plateau)
 		return V_PLATEAU;
 	if (x->overfit)
 		return V_OVERFITTING;
-	if (x->underfit_level || x->not_converged)
+	if (x->pruned)
+		return V_PRUNED;
+	if (x->not_converged)
+		return V_NOT_CONVERGED;
+	if (x->underfit_level)
 		return V_UNDERFITTING;
 	if (x->still_improving)
 		return V_IMPROVING;
+	if (!x->have_train || !x->have_val)
+		return V_PARTIAL;
 	return V_GOOD_FIT;
 }
 
@@ -1147,7 +1553,7 @@ add_tags(const struct ctx *x, cJSON *tags, enum verdict prim)
 {
 	static const enum verdict order[] = {
 		V_DIVERGED, V_VANISHING, V_EXPLODING, V_PLATEAU,
-		V_OVERFITTING, V_UNDERFITTING,
+		V_NOT_LEARNING, V_OVERFITTING, V_NOT_CONVERGED, V_UNDERFITTING,
 	};
 
 	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
@@ -1223,6 +1629,20 @@ primary_reason(struct ctx *x, enum verdict v)
 		return x->why[v];
 	case V_UNKNOWN:
 		return "no loss or accuracy reported";
+	case V_PRUNED:
+		snprintf(x->why[v], sizeof(x->why[v]), "stopped by the pruner "
+			 "after %d epoch%s; the partial curve shows no "
+			 "divergence, gradient problem, chance level or clear "
+			 "overfit (it is not judged for under- or non-convergence)",
+			 x->n, x->n == 1 ? "" : "s");
+		return x->why[v];
+	case V_PARTIAL:
+		snprintf(x->why[v], sizeof(x->why[v]), "no %s metric reported: "
+			 "a fit cannot be judged (over- and underfitting need a "
+			 "training and a validation metric); no divergence or "
+			 "gradient problem seen", x->have_train ? "validation"
+			 : "training");
+		return x->why[v];
 	case V_DIVERGED:
 		if (x->diverged)
 			return x->why[v];
@@ -1234,26 +1654,90 @@ primary_reason(struct ctx *x, enum verdict v)
 	}
 }
 
+/* The chance level for this trial: the spec's, else the trainer's. */
+static double
+chance_of(const struct diag_config *c, const struct diag_trial *t)
+{
+	if (c->chance_acc > 0)
+		return c->chance_acc;
+	return t ? t->chance_acc : NAN;
+}
+
+/* The shape checks; which run depends on how the trial ended. */
+static void
+check_shape(struct ctx *x)
+{
+	if (x->final || x->shape_ok)
+		check_not_learning(x);
+	if (!x->shape_ok || x->diverged)
+		return;
+	if (x->pruned) {
+		not_judged(x, "underfitting, convergence and plateau: the pruner "
+			   "stopped it after %d epochs, a partial curve cannot "
+			   "show them", x->n);
+		check_overfitting(x);
+		return;
+	}
+	check_plateau(x);
+	check_overfitting(x);
+	check_underfitting(x);
+}
+
+static int
+fill(struct ctx *x, cJSON *root, cJSON *tags, cJSON *adv)
+{
+	enum verdict v = primary(x);
+	const struct advice *a = advice_text[v];
+
+	if (v == V_INSUFFICIENT && x->final)
+		a = advice_short_ended;
+	if (add_tags(x, tags, v) < 0 || add_advice(x, adv, a) < 0)
+		return -ENOMEM;
+	if (replace(root, "verdict", cJSON_CreateString(verdict_names[v])) < 0 ||
+	    replace(root, "reason", cJSON_CreateString(primary_reason(x, v))) < 0)
+		return -ENOMEM;
+	if (x->stop_epoch > 0 &&
+	    (replace(root, "stop_epoch", cJSON_CreateNumber(x->stop_epoch)) < 0 ||
+	     replace(root, "epochs_past_stop", cJSON_CreateNumber(x->past_stop)) < 0))
+		return -ENOMEM;
+	return 0;
+}
+
 cJSON *
 diag_curve(const struct diag_config *c, const struct diag_epoch *ep, int n,
 	   int mode_max, int final)
 {
+	struct diag_trial t;
+
+	diag_trial_init(&t, final ? DIAG_COMPLETED : DIAG_RUNNING);
+	return diag_trial_curve(c, ep, n, mode_max, &t);
+}
+
+cJSON *
+diag_trial_curve(const struct diag_config *c, const struct diag_epoch *ep,
+		 int n, int mode_max, const struct diag_trial *t)
+{
 	struct ctx x;
 	cJSON *root, *tags, *adv;
-	enum verdict v;
+	enum diag_end end = t ? t->end : DIAG_COMPLETED;
 
 	memset(&x, 0, sizeof(x));
 	x.c = c;
 	x.ep = ep;
+	x.t = t;
 	x.n = n > 0 ? n : 0;
 	x.mode_max = mode_max;
-	x.final = final;
+	x.final = end != DIAG_RUNNING;
+	x.pruned = end == DIAG_PRUNED;
+	x.early = end == DIAG_EARLY_STOPPED || end == DIAG_FAILED;
+	x.chance = chance_of(c, t);
 	root = cJSON_CreateObject();
 	if (!root)
 		return NULL;
 	/* Built in key order; each node is attached at once, so the one
 	 * cJSON_Delete(root) on the fail path frees everything. */
 	if (!cJSON_AddStringToObject(root, "verdict", "") ||
+	    !cJSON_AddStringToObject(root, "ended", diag_end_name(end)) ||
 	    !(tags = cJSON_AddArrayToObject(root, "tags")) ||
 	    !cJSON_AddNullToObject(root, "stop_epoch") ||
 	    !cJSON_AddNumberToObject(root, "epochs_past_stop", 0) ||
@@ -1263,10 +1747,11 @@ diag_curve(const struct diag_config *c, const struct diag_epoch *ep, int n,
 	    !(x.not_judged = cJSON_AddArrayToObject(root, "not_judged")))
 		goto fail;
 
-	x.have_any = reported(ep, x.n, F_TRAIN_LOSS) ||
-		     reported(ep, x.n, F_VAL_LOSS) ||
-		     reported(ep, x.n, F_TRAIN_ACC) ||
+	x.have_train = reported(ep, x.n, F_TRAIN_LOSS) ||
+		       reported(ep, x.n, F_TRAIN_ACC);
+	x.have_val = reported(ep, x.n, F_VAL_LOSS) ||
 		     reported(ep, x.n, F_VAL_ACC);
+	x.have_any = x.have_train || x.have_val;
 	x.shape_ok = x.n >= c->min_epochs;
 	ev_num(&x, "epochs", x.n);
 	if (x.n > 0)
@@ -1281,29 +1766,14 @@ diag_curve(const struct diag_config *c, const struct diag_epoch *ep, int n,
 	} else if (!x.have_any) {
 		not_judged(&x, "curve: no train_loss, val_loss, train_acc or "
 			   "val_acc reported");
-	} else if (!x.shape_ok) {
-		not_judged(&x, "curve shape: %d epoch%s, at least %d needed "
-			   "(min_epochs)", x.n, x.n == 1 ? "" : "s", c->min_epochs);
-	} else if (!x.diverged) {
-		check_plateau(&x);
-		check_overfitting(&x);
-		check_underfitting(&x);
+	} else {
+		if (!x.shape_ok)
+			not_judged(&x, "curve shape: %d epoch%s, at least %d "
+				   "needed (min_epochs)", x.n,
+				   x.n == 1 ? "" : "s", c->min_epochs);
+		check_shape(&x);
 	}
-	if (x.oom)
-		goto fail;
-
-	v = primary(&x);
-	if (add_tags(&x, tags, v) < 0)
-		goto fail;
-	if (add_strings(adv, v == V_UNDERFITTING && !x.underfit_level
-			? advice_not_converged : advice_text[v]) < 0)
-		goto fail;
-	if (replace(root, "verdict", cJSON_CreateString(verdict_names[v])) < 0 ||
-	    replace(root, "reason", cJSON_CreateString(primary_reason(&x, v))) < 0)
-		goto fail;
-	if (x.stop_epoch > 0 &&
-	    (replace(root, "stop_epoch", cJSON_CreateNumber(x.stop_epoch)) < 0 ||
-	     replace(root, "epochs_past_stop", cJSON_CreateNumber(x.past_stop)) < 0))
+	if (x.oom || fill(&x, root, tags, adv) < 0)
 		goto fail;
 	return root;
 

@@ -76,6 +76,12 @@ struct diag_config {
 				   * (absolute) = exploding */
 	int stop_slack;           /* 2: epochs past the best epoch before the
 				   * early_stopping_point tag is given */
+	double chance_acc;        /* 0: the accuracy of guessing (1 / classes);
+				   * 0 = unknown (then struct diag_trial's,
+				   * set for the built-in trainer) */
+	double underfit_rel;      /* 0.8: final train accuracy below this
+				   * times the sweep's best = underfitting
+				   * (0 turns the rule off) */
 };
 
 /* Fills c with the defaults above. */
@@ -101,6 +107,39 @@ int diag_config_parse(struct diag_config *c, const cJSON *obj, char *err,
 int diag_epoch_from_report(struct diag_epoch *e, const struct report_line *r,
 			   const char *objective);
 
+/* How a trial ended, as far as the diagnosis cares: a pruned trial's curve
+ * is partial (only divergence, gradients, chance level and a clear overfit
+ * are judged, and it is never told to train longer); an early-stopped one
+ * stopped because its objective stalled, so it is not "not converged". */
+enum diag_end {
+	DIAG_RUNNING,
+	DIAG_COMPLETED,
+	DIAG_EARLY_STOPPED,
+	DIAG_PRUNED,          /* by a pruner, or stopped live as diverged */
+	DIAG_FAILED,          /* failed or cancelled: cut short like an
+			       * early-stopped one, never "not converged" */
+};
+
+/* What the diagnosis knows about the trial beyond its curve. All borrowed;
+ * diag_trial_init() sets "nothing known". */
+struct diag_trial {
+	enum diag_end end;
+	const cJSON *params;      /* the trial's params object, or NULL */
+	const cJSON *space;       /* the sweep's space object, or NULL */
+	int builtin;              /* 1: the built-in trainer: its params are
+				   * known, so advice can name them */
+	double chance_acc;        /* accuracy of guessing for this trial's
+				   * task; NAN: unknown (c->chance_acc wins
+				   * when that is set) */
+	double sweep_best_train_acc;   /* the best train_acc of the sweep's
+					* trials that ended before; NAN: none */
+};
+
+void diag_trial_init(struct diag_trial *t, enum diag_end end);
+
+/* "running", "completed", "early_stopped", "pruned", "failed". */
+const char *diag_end_name(enum diag_end e);
+
 /*
  * Diagnoses a curve of n epochs (n >= 0; ep may be NULL when n is 0).
  * mode_max: 1 when a larger objective is better, 0 when smaller is.
@@ -118,10 +157,25 @@ int diag_epoch_from_report(struct diag_epoch *e, const struct report_line *r,
  *    "advice": ["...", ...],
  *    "not_judged": ["gradients: grad_norm not reported", ...]}
  * The verdict is one of diag_verdict_names(); "insufficient_data" when the
- * curve is too short to judge, "unknown" when it has no loss or accuracy.
+ * curve is too short to judge, "unknown" when it has no loss or accuracy,
+ * "not_learning" when its accuracy stayed at chance (needs the chance
+ * level), "not_converged" when it ended still improving.
  */
 cJSON *diag_curve(const struct diag_config *c, const struct diag_epoch *ep,
 		  int n, int mode_max, int final);
+
+/*
+ * diag_curve() with what is known of the trial (t NULL: nothing; final is
+ * then t->end != DIAG_RUNNING). The object also gets "ended": the name of
+ * t->end. A pruned trial with no finding gets the verdict "pruned"; a trial
+ * whose metrics cannot show a fit (no training or no validation metric)
+ * gets "partial_metrics" instead of "good_fit"; advice that the trial's
+ * params already follow (adam to an adam trial, a higher learning rate at
+ * the top of its range) is left out.
+ */
+cJSON *diag_trial_curve(const struct diag_config *c,
+			const struct diag_epoch *ep, int n, int mode_max,
+			const struct diag_trial *t);
 
 /*
  * The live check, on the newest epoch ep[n-1]: 1 when the trial diverged

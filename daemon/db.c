@@ -125,7 +125,8 @@ enum {
 	  "FROM trials t JOIN epochs e ON e.trial_id = t.id " \
 	  "WHERE t.sweep_id = ?1 ORDER BY t.number, e.attempt, e.epoch") \
 	X(VERDICTS, "SELECT json_extract(diagnosis_json, '$.verdict') AS v, " \
-	  "count(*) FROM trials WHERE sweep_id = ?1 AND diagnosis_json IS NOT " \
+	  "count(*) FROM trials WHERE sweep_id = ?1 AND status NOT IN " \
+	  "('queued', 'running') AND diagnosis_json IS NOT " \
 	  "NULL AND json_valid(diagnosis_json) GROUP BY v HAVING v IS NOT NULL " \
 	  "ORDER BY v")
 

@@ -30,6 +30,7 @@
 #include "daemon/server.h"
 #include "daemon/spec.h"
 #include "daemon/trial.h"
+#include "daemon/trialdiag.h"
 
 /* A trial interrupted by daemon restarts more often than retries + this is
  * failed: it may be what takes the daemon down. */
@@ -253,6 +254,7 @@ sweep_new(struct server *s, int64_t id, struct spec *sp)
 	sw->status = SWEEP_RUNNING;
 	sw->need_history = sp->algorithm == SPEC_TPE ||
 			   sp->pruner != SPEC_PRUNE_NONE || sp->es_patience > 0;
+	sw->best_train_acc = NAN;
 	diag_config_default(&sw->diag);
 	/* Validated at submit; a stored spec that no longer passes keeps the
 	 * defaults rather than refusing to load the sweep. */
@@ -751,8 +753,7 @@ sched_trial_report(struct trial *t, const struct report_line *r)
 	if (store_diag || (t->n_curve <= 64 &&
 			   server_has_watchers(sw->srv, sw->id))) {
 		cJSON_Delete(t->diagnosis);
-		t->diagnosis = diag_curve(&sw->diag, t->curve, t->n_curve,
-					  sp->mode_max, 0);
+		t->diagnosis = tdiag_run(sw, t, DIAG_RUNNING);
 		if (t->diagnosis && store_diag)
 			diag_json = json_print(t->diagnosis);
 	}
@@ -1181,8 +1182,8 @@ sched_trial_ended(struct trial *t)
 		goto next;
 	}
 	cJSON_Delete(t->diagnosis);
-	t->diagnosis = diag_curve(&sw->diag, t->curve, t->n_curve,
-				  sw->spec->mode_max, 1);
+	t->diagnosis = tdiag_run(sw, t, tdiag_end_of(t, o.status));
+	tdiag_note_end(sw, t);
 	if (t->diagnosis)
 		diag_json = json_print(t->diagnosis);
 	rc = record_end(t, &o, diag_json);

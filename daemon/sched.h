@@ -45,6 +45,9 @@ struct sweep {
 	int64_t id;
 	struct spec *spec;         /* owned */
 	struct diag_config diag;
+	double best_train_acc;     /* best train_acc of the trials that ended
+				    * since the daemon loaded the sweep; NAN
+				    * before (trialdiag.c) */
 	enum sweep_status status;  /* RUNNING or PAUSED while active */
 	int ending;                /* cancel/fail decided: waiting for trials */
 	enum sweep_status end_status;

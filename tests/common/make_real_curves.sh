@@ -20,10 +20,48 @@
 # where the trainer looks for it (param data_dir, default
 # /usr/share/datasets/fashion-mnist). Runs are kept short (few epochs,
 # small train_fraction) because the machine is shared.
+#
+# With --sweeps it runs the sweeps of tests/common/sweeps/ on a private
+# sweepd instead (TPE+ASHA, early stopping, chance-level learning rates, a
+# trainer reporting only some metrics, the PyTorch example when
+# /usr/bin/python3 has torch) and stores every trial, labelled by the rules
+# of curves/README.md (label_curves.py):
+#     tests/common/make_real_curves.sh --sweeps [BUILD_DIR]
+# BUILD_DIR (default build) holds sweepd, sweepctl and sweep-worker. About
+# 150 trials of a few epochs each; WORKERS (default 2) trials at once.
+# Two workers make the order trials end in, and so TPE's choices, vary:
+# write to an empty OUT and replace the stored sweep files as a whole.
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
+
+if [ "${1:-}" = "--sweeps" ]; then
+	build=$(cd "${2:-$root/build}" && pwd)
+	out=${OUT:-$here/curves}
+	gen=$(mktemp -d /tmp/make_real_curves.XXXXXX)
+	specs="$here/sweeps/tpe-asha.json $here/sweeps/early-stop.json"
+	specs="$specs $here/sweeps/chance.json"
+	for f in "$here"/sweeps/*.json.in; do
+		g="$gen/$(basename "$f" .in)"
+		sed -e "s|@HERE@|$here|g" -e "s|@WORKER@|$build/sweep-worker|g" \
+		    -e "s|@ROOT@|$root|g" "$f" >"$g"
+		case $g in
+		*pytorch*)
+			/usr/bin/python3 -c 'import torch' 2>/dev/null || {
+				echo "make_real_curves.sh: no torch for" \
+				     "/usr/bin/python3: the PyTorch sweep is" \
+				     "skipped" >&2
+				continue
+			} ;;
+		esac
+		specs="$specs $g"
+	done
+	# shellcheck disable=SC2086
+	"$here/sweeps.sh" "$build" "$out" $specs
+	rm -rf "$gen"
+	exit 0
+fi
 worker=${1:-$root/build-common/worker/sweep-worker}
 out=${OUT:-$here/curves}
 offset=${SEED_OFFSET:-0}
@@ -63,7 +101,7 @@ for s in 1 2; do run overfitting wide-noreg "$s" "$wide"; done
 tiny='{"hidden":[2],"optimizer":"adam","lr":0.001,"epochs":10,"train_fraction":0.1}'
 for s in 1 2; do run underfitting tiny-hidden "$s" "$tiny"; done
 slow='{"hidden":[48,24],"optimizer":"sgd","lr":0.002,"epochs":6,"train_fraction":0.1}'
-run underfitting slow-sgd 1 "$slow"
+run not_converged slow-sgd 1 "$slow"
 
 # diverged: SGD at learning rate 1 (NaN at once on the wider net; blow-up,
 # dead or unstable on the narrower one), momentum at 0.5.

@@ -276,8 +276,8 @@ underfitting_not_converged_then_improving_live(void)
 		c.ep[i].val_acc = 0.71 + 0.02 * i;
 	}
 	d = diagnose(&c, 1);
-	CHECK_STR(verdict(d), "underfitting");
-	CHECK_CONTAINS(reason(d), "not converged");
+	CHECK_STR(verdict(d), "not_converged");
+	CHECK_CONTAINS(reason(d), "still improving when it ended");
 	CHECK(ev(d, "train_recent_gain") > 0.05);
 	CHECK(has_str(d, "advice", "more epochs"));
 	cJSON_Delete(d);
@@ -869,7 +869,10 @@ train_only_cannot_judge_overfitting(void)
 	for (int i = 0; i < 14; i++)
 		c.ep[i].val_loss = c.ep[i].val_acc = c.ep[i].objective = NAN;
 	d = diagnose(&c, 1);
-	CHECK_STR(verdict(d), "good_fit");
+	/* good_fit needs evidence: without a validation metric the fit is
+	 * not judged, and the verdict says so. */
+	CHECK_STR(verdict(d), "partial_metrics");
+	CHECK_CONTAINS(reason(d), "no validation metric");
 	CHECK(has_str(d, "not_judged", "overfitting: needs both"));
 	CHECK(has_str(d, "not_judged", "early stopping point"));
 	CHECK(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(d, "stop_epoch")));
@@ -1013,19 +1016,315 @@ config_defaults_and_parse(void)
 	}
 }
 
+
+/* ---- what the diagnosis knows of the trial ---------------------------- */
+
+static cJSON *
+diagnose_as(const struct curve *c, struct diag_trial *t)
+{
+	cJSON *d = diag_trial_curve(&cfg, c->ep, c->n, 1, t);
+
+	CHECK(d != NULL);
+	return d;
+}
+
+/* Advice telling the trial to train on: never for a pruned or an
+ * early-stopped trial. */
+static int
+says_train_longer(const cJSON *d)
+{
+	return has_str(d, "advice", "more epochs") ||
+	       has_str(d, "advice", "let it run") ||
+	       has_str(d, "advice", "wait for");
+}
+
+/* A curve still climbing steeply at epoch 3, as ASHA cuts it. */
+static void
+rising_curve(struct curve *c, int n)
+{
+	curve_init(c, n);
+	for (int i = 0; i < n; i++) {
+		c->ep[i].train_loss = 2.0 * pow(0.7, i);
+		c->ep[i].val_loss = 2.0 * pow(0.72, i);
+		c->ep[i].train_acc = 0.30 + 0.1 * i;
+		c->ep[i].val_acc = 0.31 + 0.1 * i;
+		c->ep[i].objective = c->ep[i].val_acc;
+	}
+}
+
+static void
+pruned_trial_is_not_told_to_train_longer(void)
+{
+	struct curve c;
+	struct diag_trial t;
+	cJSON *d;
+
+	rising_curve(&c, 3);
+	diag_trial_init(&t, DIAG_PRUNED);
+	d = diagnose_as(&c, &t);
+	CHECK_STR(verdict(d), "pruned");
+	CHECK_CONTAINS(reason(d), "stopped by the pruner");
+	CHECK(!says_train_longer(d));
+	CHECK(!has_str(d, "tags", "underfitting"));
+	CHECK(!has_str(d, "tags", "not_converged"));
+	CHECK(has_str(d, "not_judged", "the pruner stopped it"));
+	CHECK_STR(cJSON_GetObjectItemCaseSensitive(d, "ended")->valuestring,
+		  "pruned");
+	cJSON_Delete(d);
+	/* at epoch 1 too (not "insufficient_data, wait for more epochs") */
+	c.n = 1;
+	d = diagnose_as(&c, &t);
+	CHECK_STR(verdict(d), "pruned");
+	CHECK(!says_train_longer(d));
+	cJSON_Delete(d);
+	/* the same partial curve completed is "not converged" */
+	c.n = 3;
+	diag_trial_init(&t, DIAG_COMPLETED);
+	d = diagnose_as(&c, &t);
+	CHECK_STR(verdict(d), "not_converged");
+	cJSON_Delete(d);
+}
+
+/* A pruned trial's partial curve still shows divergence. */
+static void
+pruned_trial_still_shows_divergence(void)
+{
+	struct curve c;
+	struct diag_trial t;
+	cJSON *d;
+
+	rising_curve(&c, 3);
+	c.ep[2].train_loss = INFINITY;
+	diag_trial_init(&t, DIAG_PRUNED);
+	d = diagnose_as(&c, &t);
+	CHECK_STR(verdict(d), "diverged");
+	CHECK(!says_train_longer(d));
+	cJSON_Delete(d);
+}
+
+static void
+early_stopped_trial_is_not_told_to_train_longer(void)
+{
+	struct curve c;
+	struct diag_trial t;
+	cJSON *d;
+
+	rising_curve(&c, 6);
+	diag_trial_init(&t, DIAG_EARLY_STOPPED);
+	d = diagnose_as(&c, &t);
+	CHECK(strcmp(verdict(d), "not_converged") != 0);
+	CHECK(!says_train_longer(d));
+	cJSON_Delete(d);
+	/* nor is a trial that failed or was cancelled half-way */
+	diag_trial_init(&t, DIAG_FAILED);
+	d = diagnose_as(&c, &t);
+	CHECK(strcmp(verdict(d), "not_converged") != 0);
+	CHECK(!says_train_longer(d));
+	cJSON_Delete(d);
+	diag_trial_init(&t, DIAG_EARLY_STOPPED);
+	/* an early-stopped trial too short to judge is not told to wait */
+	c.n = 2;
+	d = diagnose_as(&c, &t);
+	CHECK_STR(verdict(d), "insufficient_data");
+	CHECK(!says_train_longer(d));
+	cJSON_Delete(d);
+}
+
+/* Adam at lr 0.074 as in the issue: the loss blew up and settled at the
+ * guess level ln 10, accuracies at chance. Neither over- nor underfit. */
+static void
+chance_level_is_not_learning(void)
+{
+	struct curve c;
+	struct diag_trial t;
+	cJSON *d;
+
+	curve_init(&c, 6);
+	for (int i = 0; i < 6; i++) {
+		c.ep[i].train_loss = 2.3026 + 0.002 * noise(i);
+		c.ep[i].val_loss = 2.3030 + 0.003 * noise(i + 3);
+		c.ep[i].train_acc = 0.099 + 0.002 * noise(i + 1);
+		c.ep[i].val_acc = 0.098 + 0.002 * noise(i + 5);
+		c.ep[i].objective = c.ep[i].val_acc;
+	}
+	/* a wide train/val gap would read as overfitting without the check */
+	for (int i = 3; i < 6; i++)
+		c.ep[i].val_loss = 2.6 + 0.1 * i;
+	diag_trial_init(&t, DIAG_COMPLETED);
+	t.chance_acc = 0.1;
+	d = diagnose_as(&c, &t);
+	CHECK_STR(verdict(d), "not_learning");
+	CHECK_CONTAINS(reason(d), "chance");
+	CHECK(!has_str(d, "tags", "overfitting"));
+	CHECK(!has_str(d, "tags", "underfitting"));
+	CHECK(ev(d, "chance_acc") == 0.1);
+	cJSON_Delete(d);
+	/* which way the learning rate should go depends on the trial: adam
+	 * high in its range took steps too large; sgd low crawled */
+	{
+		cJSON *sp = cJSON_Parse("{\"lr\":{\"loguniform\":[0.0001,1]}}");
+		cJSON *adam = cJSON_Parse("{\"optimizer\":\"adam\",\"lr\":0.074}");
+		cJSON *sgd = cJSON_Parse("{\"optimizer\":\"sgd\",\"lr\":0.0023}");
+
+		t.builtin = 1;
+		t.space = sp;
+		t.params = adam;
+		d = diagnose_as(&c, &t);
+		CHECK(has_str(d, "advice", "lower the learning rate"));
+		CHECK(!has_str(d, "advice", "raise the learning rate"));
+		cJSON_Delete(d);
+		t.params = sgd;
+		d = diagnose_as(&c, &t);
+		CHECK_STR(verdict(d), "not_learning");
+		CHECK(has_str(d, "advice", "raise the learning rate"));
+		CHECK(!has_str(d, "advice", "lower the learning rate"));
+		cJSON_Delete(d);
+		t.params = t.space = NULL;
+		t.builtin = 0;
+		cJSON_Delete(sp);
+		cJSON_Delete(adam);
+		cJSON_Delete(sgd);
+	}
+	/* with the chance level unknown, the diagnosis says it is */
+	t.chance_acc = NAN;
+	d = diagnose_as(&c, &t);
+	CHECK(strcmp(verdict(d), "not_learning") != 0);
+	CHECK(has_str(d, "not_judged", "chance level is unknown"));
+	cJSON_Delete(d);
+	/* the spec's chance_acc is used when the trainer's is unknown */
+	cfg.chance_acc = 0.1;
+	d = diagnose_as(&c, &t);
+	CHECK_STR(verdict(d), "not_learning");
+	cJSON_Delete(d);
+	diag_config_default(&cfg);
+}
+
+/* A trainer reporting only val_acc, stuck at 0.51: no good_fit. */
+static void
+val_only_is_not_a_good_fit(void)
+{
+	struct curve c;
+	struct diag_trial t;
+	cJSON *d;
+
+	curve_init(&c, 8);
+	for (int i = 0; i < 8; i++)
+		c.ep[i].val_acc = c.ep[i].objective = 0.51 + 0.001 * noise(i);
+	diag_trial_init(&t, DIAG_COMPLETED);
+	d = diagnose_as(&c, &t);
+	CHECK_STR(verdict(d), "partial_metrics");
+	CHECK_CONTAINS(reason(d), "no training metric");
+	CHECK(!has_str(d, "advice", "nothing to fix"));
+	cJSON_Delete(d);
+	/* a binary task whose chance level is known: not learning */
+	t.chance_acc = 0.5;
+	d = diagnose_as(&c, &t);
+	CHECK_STR(verdict(d), "not_learning");
+	cJSON_Delete(d);
+}
+
+/* A curve flattened at train_acc 0.6: underfitting. */
+static void
+low_curve(struct curve *c, int n, double top)
+{
+	curve_init(c, n);
+	for (int i = 0; i < n; i++) {
+		double d = exp(-i * 1.0);
+
+		c->ep[i].train_loss = 1.0 + 0.5 * d;
+		c->ep[i].val_loss = 1.02 + 0.5 * d;
+		c->ep[i].train_acc = top - 0.2 * d;
+		c->ep[i].val_acc = top - 0.01 - 0.2 * d;
+		c->ep[i].objective = c->ep[i].val_acc;
+	}
+}
+
+static void
+advice_fits_the_trial_params(void)
+{
+	struct curve c;
+	struct diag_trial t;
+	cJSON *params = cJSON_Parse("{\"optimizer\":\"adam\",\"lr\":0.28}");
+	cJSON *space = cJSON_Parse("{\"lr\":{\"loguniform\":[0.0001,0.3]}}");
+	cJSON *d;
+
+	low_curve(&c, 10, 0.6);
+	diag_trial_init(&t, DIAG_COMPLETED);
+	t.builtin = 1;
+	t.params = params;
+	t.space = space;
+	d = diagnose_as(&c, &t);
+	CHECK_STR(verdict(d), "underfitting");
+	CHECK(!has_str(d, "advice", "adam"));
+	CHECK(!has_str(d, "advice", "raise the learning rate"));
+	CHECK(has_str(d, "advice", "larger network"));
+	CHECK(!says_train_longer(d));
+	cJSON_Delete(d);
+	/* sgd at the bottom of its range gets both */
+	cJSON_Delete(params);
+	params = cJSON_Parse("{\"optimizer\":\"sgd\",\"lr\":0.0001}");
+	t.params = params;
+	d = diagnose_as(&c, &t);
+	CHECK(has_str(d, "advice", "adam"));
+	CHECK(has_str(d, "advice", "raise the learning rate"));
+	cJSON_Delete(d);
+	/* an external trainer without an optimizer or lr param: no advice
+	 * about them */
+	cJSON_Delete(params);
+	params = cJSON_Parse("{\"width\":8}");
+	t.params = params;
+	t.builtin = 0;
+	d = diagnose_as(&c, &t);
+	CHECK(!has_str(d, "advice", "optimizer"));
+	CHECK(!has_str(d, "advice", "learning rate"));
+	CHECK(has_str(d, "advice", "larger network"));
+	cJSON_Delete(d);
+	cJSON_Delete(params);
+	cJSON_Delete(space);
+}
+
+/* train_acc 0.8 is fine by underfit_acc 0.7, but far below the 0.99 the
+ * sweep's other trials reach on this task. */
+static void
+underfitting_relative_to_the_sweep(void)
+{
+	struct curve c;
+	struct diag_trial t;
+	cJSON *d;
+
+	low_curve(&c, 10, 0.75);
+	diag_trial_init(&t, DIAG_COMPLETED);
+	d = diagnose_as(&c, &t);
+	CHECK_STR(verdict(d), "good_fit");
+	cJSON_Delete(d);
+	t.sweep_best_train_acc = 0.99;
+	d = diagnose_as(&c, &t);
+	CHECK_STR(verdict(d), "underfitting");
+	CHECK_CONTAINS(reason(d), "underfit_rel");
+	CHECK(ev(d, "sweep_best_train_acc") == 0.99);
+	cJSON_Delete(d);
+	/* the rule can be turned off */
+	cfg.underfit_rel = 0;
+	d = diagnose_as(&c, &t);
+	CHECK_STR(verdict(d), "good_fit");
+	cJSON_Delete(d);
+	diag_config_default(&cfg);
+}
+
 static void
 verdict_names_listed(void)
 {
 	static const char *want[] = {
 		"good_fit", "overfitting", "underfitting", "diverged", "plateau",
 		"vanishing_gradients", "exploding_gradients", "improving",
-		"insufficient_data", "unknown",
+		"insufficient_data", "unknown", "not_learning", "not_converged",
+		"pruned", "partial_metrics",
 	};
-	int n = 0;
+	int n = 0, nw = (int)(sizeof(want) / sizeof(want[0]));
 	const char *const *names = diag_verdict_names(&n);
 
-	CHECK(n == (int)(sizeof(want) / sizeof(want[0])));
-	for (int i = 0; i < n && i < 10; i++)
+	CHECK(n == nw);
+	for (int i = 0; i < n && i < nw; i++)
 		CHECK_STR(names[i], want[i]);
 }
 
@@ -1158,6 +1457,13 @@ main(void)
 	RUN(thresholds_change_verdicts);
 	RUN(config_defaults_and_parse);
 	RUN(verdict_names_listed);
+	RUN(pruned_trial_is_not_told_to_train_longer);
+	RUN(pruned_trial_still_shows_divergence);
+	RUN(early_stopped_trial_is_not_told_to_train_longer);
+	RUN(chance_level_is_not_learning);
+	RUN(val_only_is_not_a_good_fit);
+	RUN(advice_fits_the_trial_params);
+	RUN(underfitting_relative_to_the_sweep);
 	RUN(epoch_from_report_maps_nonfinite);
 	RUN(long_curve);
 	RUN(random_curves_keep_shape);

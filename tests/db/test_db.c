@@ -932,6 +932,43 @@ best_is_an_index_search(void)
 	tdir_clean(&t);
 }
 
+/* The verdict counts are over ended trials only: a running trial's
+ * diagnosis is provisional, and `watch` counts ended trials, so `status`
+ * (which reads these counts) agrees with it. */
+static void
+verdicts_count_ended_trials_only(void)
+{
+	struct tdir t;
+	struct db *db;
+	cJSON *v = NULL;
+	int64_t sid = 0, t1 = 0, t2 = 0;
+	struct db_trial_end e = {
+		.status = "completed", .objective = 0.8, .best_epoch = 1,
+		.test_loss = NAN, .test_acc = NAN,
+		.diagnosis_json = "{\"verdict\":\"good_fit\"}", .now = 1002,
+	};
+
+	if (tdir_make(&t) < 0 || !(db = topen(&t))) {
+		CHECK(0);
+		return;
+	}
+	CHECK(db_sweep_create(db, "v", SPEC_MAX, 2, 1000, &sid) == 0);
+	CHECK(db_trial_create(db, sid, 1, "{}", 1, &t1) == 0);
+	CHECK(db_trial_create(db, sid, 2, "{}", 2, &t2) == 0);
+	CHECK(db_trial_start(db, t1, 1, 100, 1, 1001) == 0);
+	CHECK(db_trial_start(db, t2, 1, 101, 1, 1001) == 0);
+	CHECK(db_trial_set_diagnosis(db, t1, "{\"verdict\":\"improving\"}") == 0);
+	CHECK(db_trial_set_diagnosis(db, t2, "{\"verdict\":\"improving\"}") == 0);
+	CHECK(db_trial_end(db, t2, &e) == 0);
+	CHECK(db_verdicts_json(db, sid, &v) == 0);
+	CHECK(jnum(v, "good_fit") == 1);
+	CHECK(jget(v, "improving") == NULL);
+	CHECK(cJSON_GetArraySize(v) == 1);
+	cJSON_Delete(v);
+	db_close(db);
+	tdir_clean(&t);
+}
+
 int
 main(void)
 {
@@ -954,5 +991,6 @@ main(void)
 	RUN(explicit_transactions_group_and_roll_back);
 	RUN(writes_are_committed_when_the_call_returns);
 	RUN(best_is_an_index_search);
+	RUN(verdicts_count_ended_trials_only);
 	return harness_done();
 }

@@ -6,6 +6,15 @@ import statistics
 import sys
 import tempfile
 
+TRAIN_LONGER = ("more epochs", "train longer", "let it run", "wait for")
+
+
+def _no_train_longer(t):
+    """A trial the daemon stopped is diagnosed as stopped and never told
+    to train longer (docs/diagnosis.md, "The trial")."""
+    advice = " ".join(t["diagnosis"]["advice"])
+    assert not any(w in advice for w in TRAIN_LONGER), t["diagnosis"]
+
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from sweeplib import Daemon, fake_spec, run_tests, with_daemon
 
@@ -66,6 +75,9 @@ def _asha_stops_at_rungs(d):
         # Rungs at 1 and 3 epochs; the 9-epoch rung is the trials' last
         # epoch ("epochs": 9): a trial there has finished, it is not pruned.
         assert t["epochs"] in (1, 3), t
+        assert t["diagnosis"]["ended"] == "pruned", t["diagnosis"]
+        assert t["diagnosis"]["verdict"] != "underfitting", t["diagnosis"]
+        _no_train_longer(t)
     for t in ts:
         if t["status"] == "completed":
             assert t["epochs"] == 9, t
@@ -80,6 +92,9 @@ def _early_stopping_for_external_trainers(d):
     t = d.ok({"op": "trial", "sweep": sid, "number": 1})["trial"]
     assert t["status"] == "completed", t
     assert t["best_epoch"] == 3 and t["epochs"] < 12, t
+    assert t["diagnosis"]["ended"] == "early_stopped", t["diagnosis"]
+    assert t["diagnosis"]["verdict"] != "not_converged", t["diagnosis"]
+    _no_train_longer(t)
 
 
 def _enqueued_trials_run_first(d):
