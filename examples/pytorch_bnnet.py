@@ -221,6 +221,43 @@ def evaluate(net, x, y, loss_fn, batch=2000):
     return total / x.shape[0], correct / x.shape[0]
 
 
+def train_epoch(p, net, opt, train_x, train_y, order_gen, stop=lambda: False):
+    """One epoch in training mode: {"train_loss", "train_acc", "grad_norm"}
+    (running means over the batches; grad_norm per Linear layer, input side
+    first), or None when stop() turned true before a batch."""
+    import torch
+    import torch.nn as nn
+    linears = [m for m in net if isinstance(m, nn.Linear)]
+    mean_loss = nn.CrossEntropyLoss()
+    n, bs = train_x.shape[0], p["batch_size"]
+    net.train()
+    order = torch.randperm(n, generator=order_gen)
+    loss_sum, correct, seen, steps = 0.0, 0, 0, 0
+    gsum = [0.0] * len(linears)
+    for i in range(0, n, bs):
+        if stop():
+            return None
+        idx = order[i:i + bs]
+        if idx.shape[0] < 2 and p["batchnorm"] and p["hidden"]:
+            continue        # BatchNorm cannot normalise one sample
+        xb, yb = train_x[idx], train_y[idx]
+        opt.zero_grad()
+        out = net(xb)
+        loss = mean_loss(out, yb)
+        loss.backward()
+        for k, lin in enumerate(linears):
+            gsum[k] += lin.weight.grad.norm().item()
+        opt.step()
+        with torch.no_grad():
+            loss_sum += loss.item() * yb.shape[0]
+            correct += (out.argmax(1) == yb).sum().item()
+        seen += yb.shape[0]
+        steps += 1
+    return {"train_loss": loss_sum / max(seen, 1),
+            "train_acc": correct / max(seen, 1),
+            "grad_norm": [g / max(steps, 1) for g in gsum]}
+
+
 def main():
     try:
         p, seed = parse_params(sweepd.params({})), sweepd.seed() or 0
@@ -245,49 +282,24 @@ def main():
 
     train_x, train_y, val_x, val_y, test_x, test_y = load_split(p)
     net = build_net(p)
-    linears = [m for m in net if isinstance(m, nn.Linear)]
     opt = build_optimizer(p, net.parameters())
     loss_fn = nn.CrossEntropyLoss(reduction="sum")
-    mean_loss = nn.CrossEntropyLoss()
     order_gen = torch.Generator().manual_seed(seed % 2**64)
 
-    n, bs = train_x.shape[0], p["batch_size"]
     best_acc, best_epoch, best_state = -1.0, 0, None
     best_loss, since_loss = math.inf, 0
     for epoch in range(1, p["epochs"] + 1):
         t0 = time.monotonic()
-        net.train()
-        order = torch.randperm(n, generator=order_gen)
-        loss_sum, correct, seen, steps = 0.0, 0, 0, 0
-        gsum = [0.0] * len(linears)
-        for i in range(0, n, bs):
-            if sweepd.stopping():
-                sys.stderr.write("pytorch_bnnet: SIGTERM during epoch %d, "
-                                 "stopping\n" % epoch)
-                return EXIT_STOPPED
-            idx = order[i:i + bs]
-            if idx.shape[0] < 2 and p["batchnorm"] and p["hidden"]:
-                continue        # BatchNorm cannot normalise one sample
-            xb, yb = train_x[idx], train_y[idx]
-            opt.zero_grad()
-            out = net(xb)
-            loss = mean_loss(out, yb)
-            loss.backward()
-            for k, lin in enumerate(linears):
-                gsum[k] += lin.weight.grad.norm().item()
-            opt.step()
-            with torch.no_grad():
-                loss_sum += loss.item() * yb.shape[0]
-                correct += (out.argmax(1) == yb).sum().item()
-            seen += yb.shape[0]
-            steps += 1
+        m = train_epoch(p, net, opt, train_x, train_y, order_gen, sweepd.stopping)
+        if m is None:
+            sys.stderr.write("pytorch_bnnet: SIGTERM during epoch %d, stopping\n"
+                             % epoch)
+            return EXIT_STOPPED
         val_loss, val_acc = evaluate(net, val_x, val_y, loss_fn)
-        train_loss = loss_sum / max(seen, 1)
-        sweepd.report(epoch, train_loss=train_loss,
-                      train_acc=correct / max(seen, 1), val_loss=val_loss,
-                      val_acc=val_acc, lr=opt.param_groups[0]["lr"],
-                      seconds=round(time.monotonic() - t0, 4),
-                      grad_norm=[g / max(steps, 1) for g in gsum])
+        train_loss = m["train_loss"]
+        sweepd.report(epoch, val_loss=val_loss, val_acc=val_acc,
+                      lr=opt.param_groups[0]["lr"],
+                      seconds=round(time.monotonic() - t0, 4), **m)
 
         if val_acc > best_acc:
             best_acc, best_epoch = val_acc, epoch
