@@ -345,3 +345,23 @@ def test_tpe_learns_from_told_trials(client):
     s = client.status(sid)
     assert s["status"] == "completed"
     assert len(client.trials(sid, status="completed")) == 8
+
+
+def test_sweepctl_shows_a_manual_sweep(client, daemon, tmp_path):
+    sid = client.submit(manual_spec(trials=2, parallel=2,
+                                    pruner={"algorithm": "median",
+                                            "min_trials": 1}))
+    a, b = client.ask(sid), client.ask(sid)
+    for e in (1, 2):
+        a.report(e, train_loss=1.0 / e, val_loss=1.0 / e, train_acc=0.6 + e / 10,
+                 val_acc=0.55 + e / 10)
+    a.tell(test_acc=0.7)
+    assert b.report(1, val_acc=0.1) is True
+    out = tmp_path / "r.html"
+    daemon.ctl("report", str(sid), "-o", str(out), check=0)
+    html = out.read_text()
+    assert "pruned" in html and "median" in html
+    p = daemon.ctl("trials", str(sid), check=0)
+    assert "completed" in p.stdout and "pruned" in p.stdout
+    p = daemon.ctl("best", str(sid), check=0)
+    assert "0.75" in p.stdout

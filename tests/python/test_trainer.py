@@ -13,6 +13,7 @@ import textwrap
 import pytest
 
 import sweepd
+import sweeplib
 from conftest import py_env, ROOT
 
 PY = sys.executable
@@ -251,36 +252,44 @@ def test_stopping_outside_the_main_thread_says_why():
 # ---- a trainer on the helper, run by a real daemon -------------------------
 
 TRAINER = """
-import os, sys, sweepd
+import os, sys, time, sweepd
 p = sweepd.params({"x": 0.5, "epochs": 3})
 if p.get("close_fd3"):
     os.close(3)
+assert sweepd.trial_dir() is None
 sweepd.stopping()
 for epoch in range(sweepd.resume_epoch() + 1, p["epochs"] + 1):
     acc = 0.5 + 0.1 * epoch * p["x"]
     sweepd.report(epoch, train_loss=1.0 / epoch, val_loss=1.2 / epoch,
-                  train_acc=acc + 0.01, val_acc=acc)
+                  train_acc=acc + 0.01, val_acc=acc,
+                  seed_mod=sweepd.seed() % 1000003)
+    time.sleep(p.get("sleep", 0))
     if sweepd.stopping():
-        break
+        open(p["marker"], "w").write("stopped at epoch %d" % epoch)
+        sys.exit(0)
 sweepd.final(test_acc=0.5 + p["x"] / 10)
 """
+
+
+def helper_spec(daemon, **space):
+    script = os.path.join(daemon.dir, "trainer.py")
+    with open(script, "w") as f:
+        f.write(TRAINER)
+    sp = {"x": {"uniform": [0.1, 0.9]}, "epochs": 3}
+    sp.update(space)
+    return {"name": "helper", "trainer": {"command": [PY, script],
+                                          "env": {"PYTHONPATH":
+                                                  os.path.join(ROOT, "python")}},
+            "objective": {"metric": "val_acc", "mode": "max"},
+            "space": sp,
+            "search": {"algorithm": "random", "trials": 2, "parallel": 2,
+                       "seed": 5}}
 
 
 @pytest.mark.parametrize("close_fd3", [False, True],
                          ids=["fd3", "fd3-closed-stdout-prefix"])
 def test_trainer_on_the_helper_completes_under_sweepd(daemon, close_fd3):
-    script = os.path.join(daemon.dir, "trainer.py")
-    with open(script, "w") as f:
-        f.write(TRAINER)
-    spec = {"name": "helper", "trainer": {"command": [PY, script],
-                                          "env": {"PYTHONPATH":
-                                                  os.path.join(ROOT, "python")}},
-            "objective": {"metric": "val_acc", "mode": "max"},
-            "space": {"x": {"uniform": [0.1, 0.9]}, "epochs": 3,
-                      "close_fd3": close_fd3},
-            "search": {"algorithm": "random", "trials": 2, "parallel": 2,
-                       "seed": 5}}
-    sid = daemon.submit(spec)
+    sid = daemon.submit(helper_spec(daemon, close_fd3=close_fd3))
     s = daemon.wait_sweep(sid)
     assert s["status"] == "completed", s
     for t in daemon.trials(sid):
@@ -288,3 +297,20 @@ def test_trainer_on_the_helper_completes_under_sweepd(daemon, close_fd3):
         assert t["epochs"] == 3
         assert t["test_acc"] == pytest.approx(0.5 + t["params"]["x"] / 10)
         assert t["objective"] == pytest.approx(0.5 + 0.3 * t["params"]["x"])
+        curve = daemon.ok({"op": "trial", "sweep": sid,
+                           "number": t["number"]})["trial"]["curve"]
+        assert curve[0]["seed_mod"] == t["seed"] % 1000003
+
+
+def test_stopping_sees_the_daemons_sigterm(daemon):
+    marker = os.path.join(daemon.dir, "stopped")
+    spec = helper_spec(daemon, epochs=1000, sleep=0.05, marker=marker)
+    spec["search"]["trials"] = 1
+    sid = daemon.submit(spec)
+    assert sweeplib.wait_for(lambda: (daemon.trials(sid) or [{}])[0]
+                             .get("epochs"), timeout=30)
+    daemon.ok({"op": "cancel", "sweep": sid})
+    assert sweeplib.wait_for(lambda: os.path.exists(marker), timeout=30), \
+        "the trainer never saw stopping() turn true"
+    assert open(marker).read().startswith("stopped at epoch")
+    assert daemon.wait_sweep(sid)["status"] == "cancelled"
