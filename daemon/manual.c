@@ -172,14 +172,18 @@ static void
 add_trial_info(cJSON *reply, const struct trial *t)
 {
 	cJSON *o = cJSON_AddObjectToObject(reply, "trial");
+	char seed[32];
 
 	if (!o)
 		return;
+	/* Printed as an integer: cJSON's %.15g would give 53-bit seeds an
+	 * exponent (a float to the client), or lose digits. */
+	snprintf(seed, sizeof seed, "%" PRIu64, t->seed);
 	cJSON_AddNumberToObject(o, "sweep", (double)t->sweep->id);
 	cJSON_AddNumberToObject(o, "number", t->number);
 	cJSON_AddNumberToObject(o, "attempt", t->attempt);
 	cJSON_AddItemToObject(o, "params", cJSON_Parse(t->params_json));
-	cJSON_AddNumberToObject(o, "seed", (double)t->seed);
+	cJSON_AddRawToObject(o, "seed", seed);
 	cJSON_AddNullToObject(o, "trial_dir");
 	cJSON_AddNumberToObject(o, "heartbeat_s", t->sweep->spec->heartbeat_s);
 }

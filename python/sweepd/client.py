@@ -313,10 +313,10 @@ class Trial:
     def __init__(self, client, sweep, info):
         self.client = client
         self.sweep = sweep
-        self.number = info["number"]
-        self.attempt = info.get("attempt", 1)
+        self.number = _int(info["number"])
+        self.attempt = _int(info.get("attempt", 1))
         self.params = info.get("params", {})
-        self.seed = info.get("seed")
+        self.seed = _int(info.get("seed"))
         self.trial_dir = info.get("trial_dir")
         self.heartbeat_s = info.get("heartbeat_s")
         self.stopped = None    # the daemon's reason once it stopped us
@@ -390,6 +390,13 @@ class Trial:
         return False
 
 
+def _int(v):
+    """An integer the daemon may have printed as 1.2e+15: an int again."""
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    return v
+
+
 def _unwrap(reply):
     if not isinstance(reply, dict):
         raise Error("internal", "reply is not an object: %r" % (reply,))
@@ -435,7 +442,8 @@ def _flat(t):
     rec["stop_epoch"] = diag.get("stop_epoch")
     rec["error_class"] = err.get("class")
     rec["error_message"] = err.get("message")
-    for k in ("seed", "started_at", "ended_at"):
+    rec["seed"] = _int(t.get("seed"))
+    for k in ("started_at", "ended_at"):
         rec[k] = t.get(k)
     t0, t1 = t.get("started_at"), t.get("ended_at")
     rec["seconds"] = t1 - t0 if isinstance(t0, (int, float)) and \

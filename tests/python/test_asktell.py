@@ -2,8 +2,7 @@
 a client asks for trials, reports epochs and tells the end. Pruning, early
 stopping, divergence, the stale-trial timeout, retries, restarts, watch,
 best and the errors, against a real daemon."""
-import math
-import signal
+import re
 import time
 
 import pytest
@@ -76,6 +75,26 @@ def test_ask_gives_the_params_and_seed_the_search_would(client):
             (want["number"], want["params"], want["seed"])
         assert t.attempt == 1 and t.trial_dir is None and t.heartbeat_s == 600
         t.tell(val_acc=0.5)
+
+
+def test_ask_sends_the_seed_as_an_exact_integer(client, daemon):
+    # 53-bit seeds: printed with %.15g, many would come as 1.2e+15 floats.
+    sid = client.submit(manual_spec(trials=20, parallel=20))
+    want = {}
+    with daemon.connect() as s:
+        for i in range(20):
+            s.sendall(('{"id":%d,"op":"ask","sweep":%d}\n' % (i, sid)).encode())
+            line = sweeplib.read_line(s).decode()
+            seed = re.search(r'"seed":([^,}]*)', line).group(1)
+            assert re.fullmatch(r"\d+", seed), line
+            want[i + 1] = int(seed)
+    # docs/spec.md, "Seeds": splitmix64(seed + n * golden), 53 bits.
+    m = (1 << 64) - 1
+    for n, got in want.items():
+        z = (11 + n * 0x9e3779b97f4a7c15) & m
+        z = ((z ^ (z >> 30)) * 0xbf58476d1ce4e5b9) & m
+        z = ((z ^ (z >> 27)) * 0x94d049bb133111eb) & m
+        assert got == (z ^ (z >> 31)) & ((1 << 53) - 1), n
 
 
 def test_an_asked_trial_is_running_and_takes_a_slot(client):
