@@ -144,8 +144,10 @@ def test_wait_times_out_on_a_paused_sweep(client):
 
 
 def test_enqueue(client):
-    sid = client.submit(fake_spec(trials=3, parallel=1,
-                                  params={"x": {"uniform": [0, 1]}}))
+    # Room for the two whatever ran before the pause (about one trial).
+    sid = client.submit(fake_spec(trials=6, parallel=1,
+                                  params={"x": {"uniform": [0, 1]},
+                                          "sleep_ms": 50}))
     client.pause(sid)
     assert client.enqueue(sid, [{"x": 0.25}, {"x": 0.75}]) == 2
     client.resume(sid)
