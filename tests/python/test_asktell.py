@@ -304,16 +304,17 @@ def test_a_silent_trial_is_failed_as_stale_and_its_slot_freed(client):
 
 
 def test_reports_keep_a_trial_alive(client):
-    sid = client.submit(manual_spec(trials=1, limits={"heartbeat_s": 0.4}))
+    sid = client.submit(manual_spec(trials=1, limits={"heartbeat_s": 2}))
     t = client.ask(sid)
-    for e in range(1, 9):       # 8 x 0.1 s: twice the heartbeat
+    for e in range(1, 9):       # 8 x 0.5 s: twice the heartbeat
         assert t.report(e, val_acc=0.1 * e) is False
-        time.sleep(0.1)
+        time.sleep(0.5)
     assert t.tell()["status"] == "completed"
 
 
 def test_a_stale_trial_is_retried_with_its_params(client):
-    sid = client.submit(manual_spec(trials=1, limits={"heartbeat_s": 0.3,
+    # 2 s: the second attempt must not go stale before it reports.
+    sid = client.submit(manual_spec(trials=1, limits={"heartbeat_s": 2,
                                                       "retries": 1}))
     first = client.ask(sid)
     wait_status(client, sid, 1, ("queued",))

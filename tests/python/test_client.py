@@ -160,9 +160,9 @@ def test_enqueue(client):
 
 
 def test_watch_yields_every_event_then_ends(client):
-    # Each trial takes >= 0.6 s: the watch starts before the second one.
+    # Each trial takes >= 1.2 s: the watch starts before the second one.
     sid = client.submit(fake_spec(trials=2, parallel=1,
-                                  params={"sleep_ms": 200}))
+                                  params={"sleep_ms": 400}))
     events = list(client.watch(sid))
     kinds = [ev["event"] for ev in events]
     assert kinds[-1] == "sweep_ended" and kinds.count("sweep_ended") == 1
