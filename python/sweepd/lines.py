@@ -9,7 +9,7 @@ shows up in the trainer's own traceback instead of as a failed trial:
 - a final line's "best_epoch" is an integer >= 0 or None, its "epoch" an
   integer >= 1 or None;
 - "grad_norm" is a list of at most 64 numbers (None allowed);
-- a metric name is 1..63 bytes of UTF-8, without a NUL; at most 32 metrics
+- a metric name is 1..63 bytes of valid UTF-8, without a NUL; at most 32 metrics
   (which also keeps a line far below the daemon's 64 KiB).
 
 One rule is stricter than the daemon: a metric whose value is not a number
@@ -71,7 +71,12 @@ def _metrics(metrics, out):
                               "not %r" % (name,))
         if "\0" in name:
             raise ReportError("metric name %r contains a NUL" % name)
-        if len(name.encode("utf-8", "surrogatepass")) > MAX_NAME:
+        try:
+            size = len(name.encode("utf-8"))
+        except UnicodeEncodeError:
+            raise ReportError("metric name %r is not valid UTF-8 (a lone "
+                              "surrogate)" % name) from None
+        if size > MAX_NAME:
             raise ReportError("metric name %r is longer than %d bytes"
                               % (name[:40] + "...", MAX_NAME))
         if name in RESERVED:

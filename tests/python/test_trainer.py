@@ -162,6 +162,8 @@ def test_report_fd_that_is_not_a_number_is_refused():
     (lambda: sweepd.report(1, **{"": 1.0}), "non-empty string"),
     (lambda: sweepd.report(1, **{"a\0b": 1.0}), "contains a NUL"),
     (lambda: sweepd.report(1, **{"m" * 64: 1.0}), "longer than 63 bytes"),
+    (lambda: sweepd.report(1, **{"\u00e9" * 32: 1.0}), "longer than 63 bytes"),
+    (lambda: sweepd.report(1, **{"a\ud800": 1.0}), "not valid UTF-8"),
     (lambda: sweepd.report(1, **{"m%d" % i: 1.0 for i in range(33)}),
      "more than 32 metrics"),
     (lambda: sweepd.report(1, grad_norm=[0.1] * 65), "65 entries"),
@@ -193,7 +195,7 @@ def test_accepted_edge_values():
 RAW_BAD = ['{"epoch":0,"val_acc":0.5}', '{"epoch":1.5,"val_acc":0.5}',
            '{"epoch":1,"%s":0.5}' % ("m" * 64),
            '{"epoch":1,"grad_norm":[%s]}' % ",".join(["0.1"] * 65),
-           '{"final":true,"best_epoch":-1}']
+           '{"final":true,"best_epoch":-1}', '{"epoch":1,"a\\u0000b":1}']
 
 
 def test_the_daemon_refuses_what_the_helper_refuses(daemon):
