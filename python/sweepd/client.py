@@ -223,7 +223,8 @@ class Client:
 
     def watch(self, sweep):
         """An iterator of the sweep's events (trial_started, epoch,
-        trial_ended, sweep_ended), on a connection of its own; it ends
+        trial_ended, sweep_paused, sweep_resumed, sweep_ended; dicts as
+        docs/DESIGN.md lists them), on a connection of its own; it ends
         after sweep_ended. Watching starts here, before the first next():
         no event after this call is missed. Close the iterator (or break
         out of the loop) to stop watching."""
