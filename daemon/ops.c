@@ -19,6 +19,7 @@
 #include "common/json.h"
 #include "daemon/db.h"
 #include "daemon/log.h"
+#include "daemon/manual.h"
 #include "daemon/sched.h"
 #include "daemon/server.h"
 #include "daemon/spec.h"
@@ -441,6 +442,42 @@ op_enqueue(struct op_ctx *ctx)
 	return 0;
 }
 
+/* Ask and tell (manual.c): "number" names the trial, "attempt" (optional)
+ * the run of it the client was handed. */
+static int
+op_ask(struct op_ctx *ctx)
+{
+	return manual_ask(ctx->sweep, ctx->reply, ctx->msg, sizeof ctx->msg);
+}
+
+static int
+manual_op(struct op_ctx *ctx, int tell)
+{
+	int64_t number, attempt;
+	int rc;
+
+	rc = get_pos_int(ctx->req, "number", &number, ctx->msg, sizeof ctx->msg);
+	if (rc == 0)
+		rc = get_count(ctx->req, "attempt", 0, &attempt, ctx->msg,
+			       sizeof ctx->msg);
+	if (rc < 0)
+		return rc;
+	return (tell ? manual_tell : manual_report)(ctx->sweep, number, attempt,
+			ctx->req, ctx->reply, ctx->msg, sizeof ctx->msg);
+}
+
+static int
+op_report(struct op_ctx *ctx)
+{
+	return manual_op(ctx, 0);
+}
+
+static int
+op_tell(struct op_ctx *ctx)
+{
+	return manual_op(ctx, 1);
+}
+
 /* The reply goes first, then the events: the dispatcher sends the reply
  * when the handler returns, so an ended sweep's sweep_ended is queued by
  * the dispatcher through ctx->srv once the reply is out (see ops_dispatch). */
@@ -535,6 +572,9 @@ static const struct op_def op_table[] = {
 	{ "resume",   op_resume,   OP_SWEEP | OP_MUTATES | OP_ACTIVE },
 	{ "enqueue",  op_enqueue,  OP_SWEEP | OP_MUTATES | OP_ACTIVE },
 	{ "watch",    op_watch,    OP_SWEEP },
+	{ "ask",      op_ask,      OP_SWEEP | OP_MUTATES | OP_ACTIVE },
+	{ "report",   op_report,   OP_SWEEP | OP_MUTATES | OP_ACTIVE },
+	{ "tell",     op_tell,     OP_SWEEP | OP_MUTATES | OP_ACTIVE },
 	{ "stats",    op_stats,    0 },
 	{ "shutdown", op_shutdown, 0 },
 };

@@ -499,35 +499,50 @@ broadcast_started(struct trial *t)
 	cJSON_Delete(ev);
 }
 
-static void
-start_one(struct sweep *sw)
+void
+sched_trial_started(struct trial *t)
 {
-	struct server *s = sw->srv;
-	struct trial *t = queue_pop(sw);
-	char err[512] = "";
-	int rc;
+	broadcast_started(t);
+}
 
-	if (!t) {
-		create_trial(sw, NULL, 1, &t, err, sizeof err);
-		if (!t && s->storage_rc)
-			return;   /* an outage, not the sweep's fault: later */
-		if (!t) {
-			log_error("sweep %" PRId64 ": %s", sw->id, err);
-			if (sweep_end(sw, SWEEP_FAILED, err) < 0) {
-				/* Not even the failure could be stored: stop
-				 * scheduling it in memory all the same. */
-				sw->ending = 1;
-				sw->end_status = SWEEP_FAILED;
-			}
-			sweep_check_done(sw);
-			return;
-		}
-	}
+struct trial *
+sched_take(struct sweep *sw, char *err, size_t errlen)
+{
+	struct trial *t = queue_pop(sw);
+
+	if (!t)
+		create_trial(sw, NULL, 1, &t, err, errlen);
+	if (!t)
+		return NULL;
 	running_add(sw, t);
 	if (hist_at(sw, t->number)) {
 		/* A new attempt reports its curve from epoch 1 again. */
 		hist_at(sw, t->number)->n_curve = 0;
 		hist_at(sw, t->number)->state = SAMPLER_RUNNING;
+	}
+	return t;
+}
+
+static void
+start_one(struct sweep *sw)
+{
+	struct server *s = sw->srv;
+	char err[512] = "";
+	struct trial *t = sched_take(sw, err, sizeof err);
+	int rc;
+
+	if (!t && s->storage_rc)
+		return;   /* an outage, not the sweep's fault: later */
+	if (!t) {
+		log_error("sweep %" PRId64 ": %s", sw->id, err);
+		if (sweep_end(sw, SWEEP_FAILED, err) < 0) {
+			/* Not even the failure could be stored: stop
+			 * scheduling it in memory all the same. */
+			sw->ending = 1;
+			sw->end_status = SWEEP_FAILED;
+		}
+		sweep_check_done(sw);
+		return;
 	}
 	rc = trial_start(t, err, sizeof err);
 	if (rc < 0) {
@@ -549,7 +564,8 @@ start_one(struct sweep *sw)
 static int
 can_start(const struct sweep *sw)
 {
-	return sw->status == SWEEP_RUNNING && !sw->ending &&
+	/* A manual sweep's trials start when a client asks (manual.c). */
+	return sw->status == SWEEP_RUNNING && !sw->ending && !sw->spec->manual &&
 	       sw->n_running < sw->spec->parallel &&
 	       (sw->queue || sw->n_created < sw->spec->trials);
 }
@@ -574,7 +590,9 @@ sched_kick(struct server *s)
 {
 	struct sweep *sw;
 
-	while (!s->shutting_down && !s->storage_rc && s->n_running < s->workers &&
+	/* Manual trials run in their client's process, not in a worker. */
+	while (!s->shutting_down && !s->storage_rc &&
+	       s->n_running - s->n_manual < s->workers &&
 	       (sw = pick(s))) {
 		s->rr_last = sw->id;
 		start_one(sw);
@@ -887,6 +905,8 @@ static const struct {
 	[STOP_STORAGE]   = { TRIAL_FAILED,    "storage" },
 	[STOP_SHUTDOWN]  = { TRIAL_QUEUED,    "interrupted" },
 	[STOP_OUTAGE]    = { TRIAL_QUEUED,    "storage" },
+	[STOP_TOLD_FAILED] = { TRIAL_FAILED,  "exit" },
+	[STOP_TOLD_PRUNED] = { TRIAL_PRUNED,  "pruned" },
 };
 
 static void

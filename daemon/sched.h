@@ -105,6 +105,13 @@ int sched_unstored(const struct server *s);
 
 const char *sched_status_name(enum sweep_status st);
 
+/* For ask and tell (manual.c): the next trial of sw, a queued one first,
+ * else a new one sampled and stored, moved to the running list (its
+ * attempt not yet counted). NULL with err when none could be made. */
+struct trial *sched_take(struct sweep *sw, char *err, size_t errlen);
+/* Tells watchers that t started. */
+void sched_trial_started(struct trial *t);
+
 /* Called by trial.c. */
 void sched_trial_report(struct trial *t, const struct report_line *r);
 void sched_trial_ended(struct trial *t);

@@ -52,6 +52,9 @@ struct server {
 	struct sweep *sweeps;      /* active sweeps, ascending id */
 	int64_t rr_last;           /* id of the sweep that last got a slot */
 	int n_running;             /* trials running, all sweeps */
+	int n_manual;              /* of which asked for by clients (manual.c) */
+	uv_timer_t *manual_tick;   /* manual.c's heartbeat timer, NULL when no
+				    * manual trial runs */
 	uint64_t trials_run;       /* trials that ended since start */
 	double started_at;         /* unix seconds */
 	int shutting_down;

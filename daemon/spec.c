@@ -627,11 +627,27 @@ parse_builtin(struct spec *s, const cJSON *tr, char *err, size_t errlen)
 	return 0;
 }
 
+/* {"manual": {}}: trials are asked for and told by a client (manual.c). */
+static int
+parse_manual(struct spec *s, const cJSON *tr, char *err, size_t errlen)
+{
+	const cJSON *m = cJSON_GetObjectItemCaseSensitive(tr, "manual");
+
+	if (cJSON_GetArraySize(tr) != 1)
+		return fail(err, errlen, "trainer: \"manual\" takes no other "
+			    "field (the client that asks runs the trial)");
+	if (!cJSON_IsObject(m) || cJSON_GetArraySize(m) != 0)
+		return fail(err, errlen, "trainer.manual: must be {} (it has no "
+			    "options yet)");
+	s->manual = 1;
+	return 0;
+}
+
 static int
 parse_trainer(struct spec *s, const cJSON *root, char *err, size_t errlen)
 {
 	const cJSON *tr = cJSON_GetObjectItemCaseSensitive(root, "trainer");
-	int has_b, has_c;
+	int has_b, has_c, has_m;
 
 	if (!tr)
 		return fail(err, errlen, "trainer: required: {\"builtin\": \"mlp\"} "
@@ -640,12 +656,16 @@ parse_trainer(struct spec *s, const cJSON *root, char *err, size_t errlen)
 		return fail(err, errlen, "trainer: must be an object");
 	has_b = cJSON_HasObjectItem(tr, "builtin");
 	has_c = cJSON_HasObjectItem(tr, "command");
-	if (has_b == has_c)
-		return fail(err, errlen, "trainer: needs either \"builtin\" or "
-			    "\"command\"%s", has_b ? ", not both" : "");
+	has_m = cJSON_HasObjectItem(tr, "manual");
+	if (has_b + has_c + has_m != 1)
+		return fail(err, errlen, "trainer: needs one of \"builtin\", "
+			    "\"command\" or \"manual\"%s",
+			    has_b + has_c + has_m ? ", not several" : "");
 	s->trainer = cJSON_Duplicate(tr, 1);
 	if (!s->trainer)
 		return -ENOMEM;
+	if (has_m)
+		return parse_manual(s, tr, err, errlen);
 	return has_b ? parse_builtin(s, tr, err, errlen) :
 		       parse_external(s, tr, err, errlen);
 }
@@ -1009,8 +1029,31 @@ parse_pruner(struct spec *s, const cJSON *root, char *err, size_t errlen)
 
 static const char *const limits_keys[] = {
 	"trial_timeout_s", "retries", "max_failures", "stall_s", "memory_mb",
-	"nice", "retry_on",
+	"nice", "retry_on", "heartbeat_s",
 };
+
+/* A manual trainer runs no process: the process limits cannot apply, and
+ * heartbeat_s applies to nothing else. */
+static int
+check_manual_limits(const struct spec *s, const cJSON *lim, char *err,
+		    size_t errlen)
+{
+	static const char *const process_only[] = { "stall_s", "memory_mb", "nice" };
+
+	if (!s->manual) {
+		if (cJSON_HasObjectItem(lim, "heartbeat_s"))
+			return fail(err, errlen, "limits.heartbeat_s: only for a "
+				    "manual trainer ({\"manual\": {}}); a process "
+				    "trainer has limits.stall_s");
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof process_only / sizeof process_only[0]; i++)
+		if (cJSON_HasObjectItem(lim, process_only[i]))
+			return fail(err, errlen, "limits.%s: a manual trainer runs "
+				    "no process%s", process_only[i],
+				    i == 0 ? "; use limits.heartbeat_s" : "");
+	return 0;
+}
 
 static int
 parse_retry_on(struct spec *s, const cJSON *lim, char *err, size_t errlen)
@@ -1058,6 +1101,9 @@ parse_limits(struct spec *s, const cJSON *root, char *err, size_t errlen)
 			  &s->timeout_s, err, errlen)) < 0 ||
 	    (rc = get_num(lim, "stall_s", "limits", 0, MAX_SECONDS, 0,
 			  &s->stall_s, err, errlen)) < 0 ||
+	    (rc = get_num(lim, "heartbeat_s", "limits", 0, MAX_SECONDS,
+			  SPEC_HEARTBEAT_S, &s->heartbeat_s, err, errlen)) < 0 ||
+	    (rc = check_manual_limits(s, lim, err, errlen)) < 0 ||
 	    (rc = get_int(lim, "retries", "limits", 0, 100, 0, &retries, err,
 			  errlen)) < 0 ||
 	    (rc = get_int(lim, "max_failures", "limits", 0, SPEC_MAX_TRIALS, 0,
@@ -1181,6 +1227,9 @@ normalize(struct spec *s, const cJSON *root)
 	     put(sec, "gamma", s->tpe_gamma > 0 ? cJSON_CreateNumber(s->tpe_gamma) :
 				   cJSON_CreateString("auto")) < 0 ||
 	     put(sec, "n_candidates", cJSON_CreateNumber(s->tpe_n_candidates)) < 0))
+		goto fail;
+	if (s->manual && (!(sec = put_section(j, "limits")) ||
+	    put(sec, "heartbeat_s", cJSON_CreateNumber(s->heartbeat_s)) < 0))
 		goto fail;
 	sec = cJSON_GetObjectItemCaseSensitive(j, "pruner");
 	if (s->pruner == SPEC_PRUNE_ASHA &&

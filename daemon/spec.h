@@ -57,12 +57,15 @@ enum spec_retry {
 #define SPEC_MAX_PARALLEL   1024
 #define SPEC_MAX_INT_GRID   1000      /* int ranges up to this many values
 				       * are enumerated by grid search */
+#define SPEC_HEARTBEAT_S    600       /* limits.heartbeat_s default */
 #define SPEC_MAX_SEED       ((UINT64_C(1) << 53) - 1)  /* exact in JSON */
 
 struct spec {
 	char *name;                /* owned; default "sweep" */
 	int builtin;               /* 1: {"builtin":"mlp", ...options};
-				    * 0: external command */
+				    * 0: external command or manual */
+	int manual;                /* 1: {"manual": {}}: no process, trials
+				    * are asked for and told (manual.c) */
 	cJSON *trainer;            /* owned copy of the trainer object */
 	char **argv;               /* external: owned, argv[argc] == NULL,
 				    * non-empty strings; builtin: NULL */
@@ -94,6 +97,9 @@ struct spec {
 	int retries;               /* limits.retries, default 0 */
 	int max_failures;          /* limits.max_failures; 0 = no limit */
 	double stall_s;            /* limits.stall_s; 0 = no watchdog */
+	double heartbeat_s;        /* limits.heartbeat_s (manual trainers):
+				    * an asked trial silent this long is
+				    * failed as stale; 0 = never */
 	long memory_mb;            /* limits.memory_mb; 0 = no limit */
 	int nice;                  /* limits.nice, 0..19 */
 	unsigned retry_on;         /* enum spec_retry bits; default ALL */

@@ -22,6 +22,7 @@
 
 #include "common/json.h"
 #include "daemon/log.h"
+#include "daemon/manual.h"
 #include "daemon/sched.h"
 #include "daemon/server.h"
 #include "daemon/spec.h"
@@ -201,6 +202,10 @@ trial_stop(struct trial *t, enum trial_stop why, const char *msg)
 	if (t->stop == STOP_NONE) {
 		t->stop = why;
 		snprintf(t->stop_msg, sizeof t->stop_msg, "%s", msg ? msg : "");
+	}
+	if (t->manual) {
+		manual_stop(t);
+		return;
 	}
 	if (t->exited || t->pid <= 0)
 		return;
@@ -595,6 +600,12 @@ reset_run_state(struct trial *t)
 	t->got_final = 0;
 	t->final_best_epoch = 0;
 	t->test_loss = t->test_acc = NAN;
+}
+
+void
+trial_reset(struct trial *t)
+{
+	reset_run_state(t);
 }
 
 static void

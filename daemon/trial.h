@@ -43,6 +43,8 @@ enum trial_stop {
 	STOP_STORAGE,    /* the database refused a write */
 	STOP_OUTAGE,     /* a storage outage (disk full, read-only): requeue */
 	STOP_SHUTDOWN,   /* the daemon is shutting down: requeue */
+	STOP_TOLD_FAILED, /* manual: the client told "failed" */
+	STOP_TOLD_PRUNED, /* manual: the client told "pruned" */
 };
 
 #define TRIAL_ERRTAIL 4096   /* bytes of stderr kept */
@@ -56,6 +58,8 @@ struct trial {
 	uint64_t seed;                /* SWEEP_SEED */
 	char *params_json;            /* owned */
 	enum trial_status status;
+	int manual;                   /* asked for by a client: no process,
+				       * no handles (manual.c) */
 
 	/* The child. Handles are live from trial_start until closed. */
 	uv_process_t proc;
@@ -115,8 +119,13 @@ void trial_free(struct trial *t);
 int trial_start(struct trial *t, char *err, size_t errlen);
 
 /* Asks a running trial to stop: SIGTERM to its process group, SIGKILL 5 s
- * later if it is still there. The first reason given wins. */
+ * later if it is still there. The first reason given wins. A manual trial
+ * is ended by manual.c on the next loop iteration. */
 void trial_stop(struct trial *t, enum trial_stop why, const char *msg);
+
+/* Forgets what an earlier attempt left (curve, diagnosis, stop reason,
+ * best epoch) before a new one; trial_start does it itself. */
+void trial_reset(struct trial *t);
 
 /* Reads the start time of a process (field 22 of /proc/PID/stat, in clock
  * ticks since boot) so a restarted daemon can tell its old child from an

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """An external sweepd trainer in PyTorch: the textbook chapter's BNNet
 (Linear 784->48, BatchNorm1d, ReLU, 48->24, BatchNorm1d, ReLU, 24->10) on
-Fashion-MNIST, speaking the trial report protocol of docs/DESIGN.md.
+Fashion-MNIST, speaking the trial report protocol of docs/DESIGN.md through
+the sweepd Python package (python/sweepd, docs/python.md).
 
 Needs Debian's python3-torch and dataset-fashion-mnist; run it with
 /usr/bin/python3 (Debian's interpreter, the one python3-torch is built for).
@@ -9,7 +10,7 @@ By hand:
 
     SWEEP_PARAMS='{"epochs":2,"train_fraction":0.1}' /usr/bin/python3 examples/pytorch_bnnet.py
 
-reports on stdout when SWEEP_REPORT_FD is unset. Hyperparameters (all
+reports on stdout ("SWEEP " lines) when SWEEP_REPORT_FD is unset. Hyperparameters (all
 optional; anything else is refused with exit status 2): see PARAMS below and
 docs/pytorch.md. Nothing is downloaded: the IDX files are read from data_dir.
 """
@@ -18,12 +19,19 @@ import json
 import math
 import os
 import random
-import signal
 import struct
 import sys
 import time
 
+try:
+    import sweepd
+except ImportError:     # a checkout: the package is in ../python
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                    "..", "python"))
+    import sweepd
+
 EXIT_USAGE = 2
+EXIT_STOPPED = 128 + 15     # as if killed by SIGTERM
 CLASSES = 10
 
 # name: (kind, default, check, description). check returns an error or None.
@@ -65,14 +73,8 @@ def usage_error(msg):
     sys.exit(EXIT_USAGE)
 
 
-def parse_params(text):
-    """Checks SWEEP_PARAMS; returns a dict with every param filled in."""
-    try:
-        raw = json.loads(text)
-    except ValueError as e:
-        usage_error("SWEEP_PARAMS is not valid JSON: %s" % e)
-    if not isinstance(raw, dict):
-        usage_error("SWEEP_PARAMS must be a JSON object")
+def parse_params(raw):
+    """Checks the params; returns a dict with every param filled in."""
     unknown = sorted(k for k in raw if k not in PARAMS)
     if unknown:
         usage_error("unknown param%s %s (known: %s)" % (
@@ -219,17 +221,48 @@ def evaluate(net, x, y, loss_fn, batch=2000):
     return total / x.shape[0], correct / x.shape[0]
 
 
+def train_epoch(p, net, opt, train_x, train_y, order_gen, stop=lambda: False):
+    """One epoch in training mode: {"train_loss", "train_acc", "grad_norm"}
+    (running means over the batches; grad_norm per Linear layer, input side
+    first), or None when stop() turned true before a batch."""
+    import torch
+    import torch.nn as nn
+    linears = [m for m in net if isinstance(m, nn.Linear)]
+    mean_loss = nn.CrossEntropyLoss()
+    n, bs = train_x.shape[0], p["batch_size"]
+    net.train()
+    order = torch.randperm(n, generator=order_gen)
+    loss_sum, correct, seen, steps = 0.0, 0, 0, 0
+    gsum = [0.0] * len(linears)
+    for i in range(0, n, bs):
+        if stop():
+            return None
+        idx = order[i:i + bs]
+        if idx.shape[0] < 2 and p["batchnorm"] and p["hidden"]:
+            continue        # BatchNorm cannot normalise one sample
+        xb, yb = train_x[idx], train_y[idx]
+        opt.zero_grad()
+        out = net(xb)
+        loss = mean_loss(out, yb)
+        loss.backward()
+        for k, lin in enumerate(linears):
+            gsum[k] += lin.weight.grad.norm().item()
+        opt.step()
+        with torch.no_grad():
+            loss_sum += loss.item() * yb.shape[0]
+            correct += (out.argmax(1) == yb).sum().item()
+        seen += yb.shape[0]
+        steps += 1
+    return {"train_loss": loss_sum / max(seen, 1),
+            "train_acc": correct / max(seen, 1),
+            "grad_norm": [g / max(steps, 1) for g in gsum]}
+
+
 def main():
-    p = parse_params(os.environ.get("SWEEP_PARAMS", "{}"))
     try:
-        seed = int(os.environ.get("SWEEP_SEED", "0"))
-    except ValueError:
-        usage_error("SWEEP_SEED must be an integer")
-    try:
-        fd = int(os.environ.get("SWEEP_REPORT_FD", "1"))
-        report = os.fdopen(fd, "w", buffering=1)
-    except (ValueError, OSError) as e:
-        usage_error("SWEEP_REPORT_FD: %s" % e)
+        p, seed = parse_params(sweepd.params({})), sweepd.seed() or 0
+    except ValueError as e:
+        usage_error(str(e))
 
     # One thread. torch.set_num_threads(1) alone is not enough with Debian's
     # python3-torch: it calls the system libblas.so.3 (OpenBLAS, pthread
@@ -241,18 +274,7 @@ def main():
     import torch
     import torch.nn as nn
 
-    state = {"epoch": 0}
-
-    def on_sigterm(signum, frame):
-        # Stop now: nothing is flushed or saved. Die by the signal itself so
-        # the daemon records "killed by SIGTERM".
-        sys.stderr.write("pytorch_bnnet: SIGTERM during epoch %d, stopping\n"
-                         % (state["epoch"] + 1))
-        sys.stderr.flush()
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        os.kill(os.getpid(), signal.SIGTERM)
-    signal.signal(signal.SIGTERM, on_sigterm)
-
+    sweepd.stopping()   # from here on, SIGTERM sets a flag, checked per batch
     torch.set_num_threads(1)
     random.seed(seed)
     np.random.seed(seed % 2**32)
@@ -260,47 +282,24 @@ def main():
 
     train_x, train_y, val_x, val_y, test_x, test_y = load_split(p)
     net = build_net(p)
-    linears = [m for m in net if isinstance(m, nn.Linear)]
     opt = build_optimizer(p, net.parameters())
     loss_fn = nn.CrossEntropyLoss(reduction="sum")
-    mean_loss = nn.CrossEntropyLoss()
     order_gen = torch.Generator().manual_seed(seed % 2**64)
 
-    n, bs = train_x.shape[0], p["batch_size"]
     best_acc, best_epoch, best_state = -1.0, 0, None
     best_loss, since_loss = math.inf, 0
     for epoch in range(1, p["epochs"] + 1):
-        state["epoch"] = epoch - 1
         t0 = time.monotonic()
-        net.train()
-        order = torch.randperm(n, generator=order_gen)
-        loss_sum, correct, seen, steps = 0.0, 0, 0, 0
-        gsum = [0.0] * len(linears)
-        for i in range(0, n, bs):
-            idx = order[i:i + bs]
-            if idx.shape[0] < 2 and p["batchnorm"] and p["hidden"]:
-                continue        # BatchNorm cannot normalise one sample
-            xb, yb = train_x[idx], train_y[idx]
-            opt.zero_grad()
-            out = net(xb)
-            loss = mean_loss(out, yb)
-            loss.backward()
-            for k, lin in enumerate(linears):
-                gsum[k] += lin.weight.grad.norm().item()
-            opt.step()
-            with torch.no_grad():
-                loss_sum += loss.item() * yb.shape[0]
-                correct += (out.argmax(1) == yb).sum().item()
-            seen += yb.shape[0]
-            steps += 1
+        m = train_epoch(p, net, opt, train_x, train_y, order_gen, sweepd.stopping)
+        if m is None:
+            sys.stderr.write("pytorch_bnnet: SIGTERM during epoch %d, stopping\n"
+                             % epoch)
+            os._exit(EXIT_STOPPED)  # at once: tearing torch down takes seconds
         val_loss, val_acc = evaluate(net, val_x, val_y, loss_fn)
-        train_loss = loss_sum / max(seen, 1)
-        line = {"epoch": epoch, "train_loss": train_loss,
-                "train_acc": correct / max(seen, 1), "val_loss": val_loss,
-                "val_acc": val_acc, "lr": opt.param_groups[0]["lr"],
-                "seconds": round(time.monotonic() - t0, 4),
-                "grad_norm": [g / max(steps, 1) for g in gsum]}
-        report.write(json.dumps(line) + "\n")
+        train_loss = m["train_loss"]
+        sweepd.report(epoch, val_loss=val_loss, val_acc=val_acc,
+                      lr=opt.param_groups[0]["lr"],
+                      seconds=round(time.monotonic() - t0, 4), **m)
 
         if val_acc > best_acc:
             best_acc, best_epoch = val_acc, epoch
@@ -322,9 +321,7 @@ def main():
 
     net.load_state_dict(best_state)
     test_loss, test_acc = evaluate(net, test_x, test_y, loss_fn)
-    report.write(json.dumps({"final": True, "best_epoch": best_epoch,
-                             "test_loss": test_loss, "test_acc": test_acc}) + "\n")
-    report.close()
+    sweepd.final(best_epoch=best_epoch, test_loss=test_loss, test_acc=test_acc)
     return 0
 
 

@@ -10,7 +10,7 @@
 # only for the libFuzzer targets (tests/fuzz/run.sh), not by scripts/test.sh.
 SWEEPD_BUILD_PKGS="build-essential pkg-config meson ninja-build libuv1-dev \
 libsqlite3-dev libcjson-dev zlib1g-dev libopenblas-dev libncurses-dev \
-libmicrohttpd-dev python3"
+libmicrohttpd-dev python3 python3-pytest"
 
 missing_pkgs() {
 	local p

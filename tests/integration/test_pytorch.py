@@ -51,7 +51,7 @@ def run_script(params, seed=5, timeout=300, report_fd=True):
     if not report_fd:
         p = subprocess.run([PY, SCRIPT], env=env, capture_output=True, text=True,
                            timeout=timeout)
-        return p.returncode, [json.loads(l) for l in p.stdout.splitlines()], p.stdout, p.stderr
+        return p.returncode, [unprefix(l) for l in p.stdout.splitlines()], p.stdout, p.stderr
     r, w = os.pipe()
     env["SWEEP_REPORT_FD"] = "3"
 
@@ -69,6 +69,12 @@ def run_script(params, seed=5, timeout=300, report_fd=True):
         report = f.read()
     out, err = p.communicate(timeout=timeout)
     return p.returncode, [json.loads(l) for l in report.splitlines()], out, err
+
+
+def unprefix(line):
+    """A stdout report line: the SWEEP prefix, then the JSON object."""
+    assert line.startswith("SWEEP "), line
+    return json.loads(line[len("SWEEP "):])
 
 
 def check_epoch(line, n, layers=3):
@@ -139,7 +145,7 @@ def test_sigterm_stops_promptly():
                          stderr=subprocess.PIPE, text=True)
     try:
         first = p.stdout.readline()     # training has started
-        assert json.loads(first)["epoch"] == 1, first
+        assert unprefix(first)["epoch"] == 1, first
         t = time.time()
         p.send_signal(signal.SIGTERM)
         p.wait(timeout=5)
@@ -151,7 +157,8 @@ def test_sigterm_stops_promptly():
     rest = p.stdout.read()
     p.stdout.close()
     p.stderr.close()
-    assert p.returncode != 0, p.returncode
+    # Stopped within a batch, without a final line: 143, as if killed by it.
+    assert p.returncode == 128 + signal.SIGTERM, p.returncode
     assert took < 3, took
     assert '"final"' not in rest, rest
 

@@ -223,10 +223,23 @@ static const struct {
 	{ SPEC("{'a': 1}", "3", ""), "search: must be an object" },
 	{ "{'objective': {'metric': 'val_acc'}, 'space': {'a': 1}}", "trainer: required" },
 	{ "{'trainer': {}, 'objective': {'metric': 'val_acc'}, 'space': {'a': 1}}",
-	  "trainer: needs either \"builtin\" or \"command\"" },
+	  "trainer: needs one of \"builtin\", \"command\" or \"manual\"" },
 	{ "{'trainer': {'builtin': 'mlp', 'command': ['x']},"
 	  " 'objective': {'metric': 'val_acc'}, 'space': {'a': 1}}",
-	  "trainer: needs either \"builtin\" or \"command\", not both" },
+	  "trainer: needs one of \"builtin\", \"command\" or \"manual\", not several" },
+	{ "{'trainer': {'manual': {}, 'env': {}}, 'objective': {'metric': 'val_acc'},"
+	  " 'space': {'a': 1}}", "trainer: \"manual\" takes no other field" },
+	{ "{'trainer': {'manual': {'x': 1}}, 'objective': {'metric': 'val_acc'},"
+	  " 'space': {'a': 1}}", "trainer.manual: must be {}" },
+	{ "{'trainer': {'manual': {}}, 'objective': {'metric': 'val_acc'},"
+	  " 'space': {'a': 1}, 'limits': {'nice': 3}}",
+	  "limits.nice: a manual trainer runs no process" },
+	{ "{'trainer': {'manual': {}}, 'objective': {'metric': 'val_acc'},"
+	  " 'space': {'a': 1}, 'limits': {'heartbeat_s': 'x'}}",
+	  "limits.heartbeat_s: must be a number from 0 to 1e+09" },
+	{ "{'trainer': {'command': ['x']}, 'objective': {'metric': 'val_acc'},"
+	  " 'space': {'a': 1}, 'limits': {'heartbeat_s': 60}}",
+	  "limits.heartbeat_s: only for a manual trainer" },
 	{ "{'trainer': 'mlp', 'objective': {'metric': 'val_acc'}, 'space': {'a': 1}}",
 	  "trainer: must be an object" },
 	{ "{'trainer': {'builtin': 'cnn'}, 'objective': {'metric': 'val_acc'}, 'space': {'a': 1}}",
