@@ -65,6 +65,28 @@ check_object(const cJSON *obj, const char *where, char *err, size_t errlen)
 	return rc;
 }
 
+/* The objective must be a metric the trainer reports every epoch: a typo
+ * ("val_accuracy") would otherwise train every trial to its end and fail
+ * it for never reporting the objective. */
+static int
+check_metric(const struct spec *sp, char *err, size_t errlen)
+{
+	size_t used;
+
+	for (int i = 0; params_epoch_metrics[i]; i++)
+		if (strcmp(sp->metric, params_epoch_metrics[i]) == 0)
+			return 0;
+	used = (size_t)snprintf(err, errlen, "objective.metric: the built-in "
+				"trainer reports no metric \"%s\" (it reports ",
+				sp->metric);
+	for (int i = 0; params_epoch_metrics[i] && used < errlen; i++)
+		used += (size_t)snprintf(err + used, errlen - used, "%s%s",
+					 i ? ", " : "", params_epoch_metrics[i]);
+	if (used < errlen)
+		snprintf(err + used, errlen - used, ")");
+	return -EINVAL;
+}
+
 int
 builtin_check_spec(const struct spec *sp, char *err, size_t errlen)
 {
@@ -74,6 +96,8 @@ builtin_check_spec(const struct spec *sp, char *err, size_t errlen)
 
 	if (!sp->builtin)
 		return 0;
+	if ((rc = check_metric(sp, err, errlen)) < 0)
+		return rc;
 	base = cJSON_Duplicate(sp->trainer, 1);
 	if (!base)
 		return -ENOMEM;

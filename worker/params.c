@@ -43,6 +43,10 @@ static const char *const v_preprocess[] = { "standardize", "minmax", "none", NUL
 static const char *const v_augment[] = { "none", "shift", "flip", NULL };
 static const char *const v_builtin[] = { "mlp", NULL };
 
+const char *const params_epoch_metrics[] = {
+	"train_loss", "train_acc", "val_loss", "val_acc", "lr", "seconds", NULL,
+};
+
 static int
 check_dataset(const char *v, char *err, size_t errlen)
 {

@@ -29,6 +29,10 @@ enum params_mode { MODE_AUTO, MODE_MAX, MODE_MIN };
 enum params_preprocess { PRE_STANDARDIZE, PRE_MINMAX, PRE_NONE };
 enum params_augment { AUG_NONE, AUG_SHIFT, AUG_FLIP };
 
+/* The numeric keys of every epoch line the trainer writes (emit.c), in
+ * its order, NULL-terminated: what a sweep's objective.metric can name. */
+extern const char *const params_epoch_metrics[];
+
 struct params_int_list {
 	int n;
 	int v[PARAMS_MAX_HIDDEN];

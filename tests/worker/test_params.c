@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "tests/harness.h"
+#include "worker/emit.h"
 #include "worker/params.h"
 
 static char err[512];
@@ -162,6 +163,37 @@ table_json_lists_every_param(void)
 	free(t);
 }
 
+/* The daemon refuses an objective the trainer never reports by this list:
+ * it must name exactly the numeric keys of an epoch line. */
+static void
+epoch_metrics_are_the_emitted_keys(void)
+{
+	double g[2] = { 0.5, 0.25 };
+	struct emit_epoch e = { .epoch = 1, .train_loss = 1, .train_acc = 0.5,
+				.val_loss = 1, .val_acc = 0.5, .lr = 0.01,
+				.seconds = 2, .grad_norm = g, .n_grad_norm = 2 };
+	char line[512];
+	cJSON *obj, *it;
+	int n = 0, k = 0;
+
+	CHECK(emit_format_epoch(line, sizeof line, &e) > 0);
+	obj = cJSON_Parse(line);
+	CHECK(obj != NULL);
+	cJSON_ArrayForEach(it, obj) {
+		int listed = 0;
+		if (!cJSON_IsNumber(it) || strcmp(it->string, "epoch") == 0)
+			continue;
+		for (int i = 0; params_epoch_metrics[i]; i++)
+			listed |= strcmp(params_epoch_metrics[i], it->string) == 0;
+		CHECK_MSG(listed, "%s is emitted but not listed", it->string);
+		n++;
+	}
+	while (params_epoch_metrics[k])
+		k++;
+	CHECK(n == k);
+	cJSON_Delete(obj);
+}
+
 int
 main(void)
 {
@@ -174,5 +206,6 @@ main(void)
 	RUN(rejects_malformed_json);
 	RUN(rejects_impossible_combinations);
 	RUN(table_json_lists_every_param);
+	RUN(epoch_metrics_are_the_emitted_keys);
 	return harness_done();
 }
