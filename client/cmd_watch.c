@@ -345,7 +345,7 @@ loop(struct view *v)
 			return ctl_oom();
 		v->dirty = 1;
 		if (end)   /* the final state stays on screen */
-			return strcmp(v->l.status, "completed") == 0 ? 0 : CTL_EXIT_FAIL;
+			return ctl_exit_for_sweep(v->l.status);
 		fetch_unknown(v);
 		if ((mono() - v->last_draw) * 1000 >= REDRAW_MIN_MS)
 			draw(v, 0);

@@ -17,7 +17,14 @@ enum {
 	CTL_EXIT_FAIL  = 1,   /* the daemon answered an error; a file error */
 	CTL_EXIT_USAGE = 2,
 	CTL_EXIT_CONN  = 3,   /* cannot connect, or the connection dropped */
+	CTL_EXIT_SWEEP_FAILED    = 4,   /* watch, wait: the sweep failed */
+	CTL_EXIT_SWEEP_CANCELLED = 5,   /* watch, wait: it was cancelled */
 };
+
+/* watch and wait: the exit status for a sweep that ended with status st
+ * ("completed" is 0: the daemon ends a sweep completed only when at least
+ * one trial completed). */
+int ctl_exit_for_sweep(const char *st);
 
 /* Command options (a bit set per command says which it accepts). */
 enum {

@@ -9,7 +9,8 @@
  *
  * Exit status: 0 success; 1 the daemon answered an error, or a local file
  * could not be read or written; 2 usage error; 3 cannot reach the daemon
- * (no socket, refused, or the connection dropped mid-way).
+ * (no socket, refused, or the connection dropped mid-way); watch and wait:
+ * 4 the sweep failed, 5 it was cancelled.
  */
 #include <errno.h>
 #include <limits.h>
@@ -89,6 +90,16 @@ ctl_connect(struct ctl *c)
 		return CTL_EXIT_CONN;
 	}
 	return 0;
+}
+
+int
+ctl_exit_for_sweep(const char *st)
+{
+	if (strcmp(st, "completed") == 0)
+		return CTL_EXIT_OK;
+	if (strcmp(st, "cancelled") == 0)
+		return CTL_EXIT_SWEEP_CANCELLED;
+	return CTL_EXIT_SWEEP_FAILED;
 }
 
 /* Reports a failed read of a reply or event; returns the exit code. */
@@ -480,8 +491,8 @@ cmd_enqueue(struct ctl *c, struct ctl_args *a)
 
 /*
  * watch and wait: subscribe, then read events until sweep_ended (exit 0
- * when the sweep completed, 1 otherwise) or until the daemon closes the
- * connection (3). quiet: print only the end (wait). watch on a terminal
+ * when the sweep completed, 4 failed, 5 cancelled) or until the daemon
+ * closes the connection (3). quiet: print only the end (wait). watch on a terminal
  * draws the live view (cmd_watch.c); elsewhere one line per event.
  */
 static int
@@ -551,7 +562,7 @@ follow(struct ctl *c, long long sweep, int quiet)
 		fflush(stdout);
 		if (strcmp(name, "sweep_ended") == 0) {
 			st = fmt_jstr(ev, "status", "");
-			rc = strcmp(st, "completed") == 0 ? 0 : CTL_EXIT_FAIL;
+			rc = ctl_exit_for_sweep(st);
 			cJSON_Delete(ev);
 			return rc;
 		}
@@ -594,7 +605,7 @@ static const struct cmd_def {
 	{ "best",     ARG_SWEEP,      0, "SWEEP", "the best completed trial", cmd_best },
 	{ "curve",    ARG_SWEEP_N,    CTL_OPT_SIZE, "SWEEP N [--width W] [--height H]", "a trial's loss and objective curves, drawn in the terminal", ctl_cmd_curve },
 	{ "watch",    ARG_SWEEP,      0, "SWEEP", "print events live until the sweep ends", cmd_watch },
-	{ "wait",     ARG_SWEEP,      0, "SWEEP", "block until the sweep ends; exit 0 if it completed", cmd_wait },
+	{ "wait",     ARG_SWEEP,      0, "SWEEP", "block until the sweep ends; exit 0 completed, 4 failed, 5 cancelled", cmd_wait },
 	{ "cancel",   ARG_SWEEP,      0, "SWEEP", "stop a sweep and its running trials", cmd_state },
 	{ "pause",    ARG_SWEEP,      0, "SWEEP", "start no new trials (running ones finish)", cmd_state },
 	{ "resume",   ARG_SWEEP,      0, "SWEEP", "go on with a paused sweep", cmd_state },
@@ -630,7 +641,8 @@ usage(FILE *out)
 	      "  -h, --help       this text\n"
 	      "  --version        sweepctl's version\n\n"
 	      "exit status: 0 ok, 1 the daemon or a file gave an error, 2 usage error,\n"
-	      "3 cannot connect to sweepd\n", out);
+	      "3 cannot connect to sweepd; watch and wait: 4 the sweep failed,\n"
+	      "5 it was cancelled\n", out);
 }
 
 static int

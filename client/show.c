@@ -105,6 +105,39 @@ best_cell(char *buf, size_t len, const cJSON *sum)
 		 fmt_jnum(best, "number", 0));
 }
 
+/* "16 failed: exited with status 1: ..." for one group of "failures". */
+static void
+failure_line(char *buf, size_t len, const cJSON *f)
+{
+	snprintf(buf, len, "%.0f failed: %s", fmt_jnum(f, "count", 0),
+		 fmt_jstr(f, "message", "-"));
+}
+
+/* Under the table, the largest group of failures of each sweep that has
+ * any: the why of a failed sweep without `status` for each. */
+static void
+sweeps_failures(FILE *out, const cJSON *sweeps)
+{
+	const cJSON *s;
+	int first = 1;
+	char line[1024];
+
+	cJSON_ArrayForEach(s, sweeps) {
+		const cJSON *f = cJSON_GetArrayItem(fmt_jget(s, "failures"), 0);
+		char id[FMT_NUM_MAX], key[FMT_NUM_MAX + 16];
+
+		if (!cJSON_IsObject(f))
+			continue;
+		if (first)
+			fputs("\nfailures (the largest group of each sweep):\n", out);
+		first = 0;
+		fmt_jnumber(id, sizeof id, fmt_jget(s, "id"), "-");
+		snprintf(key, sizeof key, "sweep %s:", id);
+		failure_line(line, sizeof line, f);
+		kv_w(out, (int)strlen(key) + 1, key, line);
+	}
+}
+
 int
 show_sweeps(FILE *out, const cJSON *sweeps, time_t now)
 {
@@ -146,6 +179,7 @@ show_sweeps(FILE *out, const cJSON *sweeps, time_t now)
 			goto out;
 	}
 	fmt_table_print(t, out);
+	sweeps_failures(out, sweeps);
 out:
 	fmt_table_free(t);
 	return rc;
@@ -249,6 +283,29 @@ show_best_short(FILE *out, const cJSON *best, const char *metric)
 	return 0;
 }
 
+/* The groups of failed trials, largest first, and how many failed in
+ * groups the reply left out. */
+static void
+failures_block(FILE *out, const cJSON *sw)
+{
+	const cJSON *f;
+	double shown = 0;
+	char line[1024];
+	const char *key = "failures";
+
+	cJSON_ArrayForEach(f, fmt_jget(sw, "failures")) {
+		failure_line(line, sizeof line, f);
+		kv(out, key, line);
+		key = "";
+		shown += fmt_jnum(f, "count", 0);
+	}
+	if (shown > 0 && counts_get(sw, "failed") > shown) {
+		snprintf(line, sizeof line, "%.0f more failed in other ways "
+			 "(sweepctl trials)", counts_get(sw, "failed") - shown);
+		kv(out, key, line);
+	}
+}
+
 int
 show_sweep(FILE *out, const cJSON *sw, time_t now)
 {
@@ -261,6 +318,9 @@ show_sweep(FILE *out, const cJSON *sw, time_t now)
 	fmt_puts_clean(out, fmt_jstr(sw, "name", "-"));
 	fputc('\n', out);
 	kv(out, "status", fmt_jstr(sw, "status", "-"));
+	if (fmt_jstr(sw, "error", NULL))
+		kv(out, "error", fmt_jstr(sw, "error", NULL));
+	failures_block(out, sw);
 	span_line(line, sizeof line, sw, "created_at", now);
 	kv(out, "created", line);
 	fmt_jnumber(tot, sizeof tot, fmt_jget(sw, "trials_total"), "-");
@@ -274,8 +334,6 @@ show_sweep(FILE *out, const cJSON *sw, time_t now)
 	kv(out, "objective", line);
 	verdicts_line(line, sizeof line, fmt_jget(sw, "verdicts"));
 	kv(out, "verdicts", line);
-	if (fmt_jstr(sw, "error", NULL))
-		kv(out, "error", fmt_jstr(sw, "error", NULL));
 	if (!cJSON_IsObject(best)) {
 		fputs("best trial: none completed yet\n", out);
 		return 0;
@@ -798,6 +856,10 @@ show_event(FILE *out, const cJSON *ev, const char *metric, time_t at)
 	} else if (strcmp(name, "sweep_ended") == 0) {
 		fprintf(out, "sweep %.0f ", fmt_jnum(ev, "sweep", 0));
 		fmt_puts_clean(out, fmt_jstr(ev, "status", "ended"));
+		if (fmt_jstr(ev, "error", NULL)) {
+			fputs(": ", out);
+			fmt_puts_clean(out, fmt_jstr(ev, "error", NULL));
+		}
 	} else if (strcmp(name, "sweep_paused") == 0 ||
 		   strcmp(name, "sweep_resumed") == 0) {
 		fprintf(out, "sweep %.0f %s", fmt_jnum(ev, "sweep", 0),

@@ -124,6 +124,9 @@ enum {
 	X(EPOCHS_SWEEP, "SELECT t.number, e.attempt, e.epoch, e.metrics_json " \
 	  "FROM trials t JOIN epochs e ON e.trial_id = t.id " \
 	  "WHERE t.sweep_id = ?1 ORDER BY t.number, e.attempt, e.epoch") \
+	X(FAILURES, "SELECT coalesce(error_class, 'exit'), coalesce(error, ''), " \
+	  "count(*) AS n FROM trials WHERE sweep_id = ?1 AND status = 'failed' " \
+	  "GROUP BY 1, 2 ORDER BY n DESC, min(number) LIMIT ?2") \
 	X(VERDICTS, "SELECT json_extract(diagnosis_json, '$.verdict') AS v, " \
 	  "count(*) FROM trials WHERE sweep_id = ?1 AND status NOT IN " \
 	  "('queued', 'running') AND diagnosis_json IS NOT " \
@@ -1557,6 +1560,55 @@ add_best(struct db *db, cJSON *sum, int64_t id, int mode_max)
 	return 0;
 }
 
+static int
+append_failure(struct db *db, sqlite3_stmt *st, void *ctx)
+{
+	cJSON *f = cJSON_CreateObject();
+
+	(void)db;
+	if (!f || !cJSON_AddItemToArray(ctx, f)) {
+		cJSON_Delete(f);
+		return -ENOMEM;
+	}
+	cJSON_AddStringToObject(f, "class", col_text(st, 0));
+	cJSON_AddStringToObject(f, "message", col_text(st, 1));
+	cJSON_AddNumberToObject(f, "count", sqlite3_column_int(st, 2));
+	return 0;
+}
+
+int
+db_failures_json(struct db *db, int64_t sweep_id, int limit, cJSON **out)
+{
+	sqlite3_stmt *st = stmt(db, ST_FAILURES);
+	int b = sqlite3_bind_int64(st, 1, sweep_id);
+
+	if (b == SQLITE_OK)
+		b = sqlite3_bind_int(st, 2, limit);
+	return json_fill(db, st, b, append_failure, cJSON_CreateArray(), out,
+			 __func__);
+}
+
+/* "failures": the largest groups of failed trials, none queried when the
+ * counters say there is no failed trial. */
+static int
+add_failures(struct db *db, cJSON *sum, int64_t id, int n_failed, int limit)
+{
+	cJSON *arr = NULL;
+	int rc = 0;
+
+	if (n_failed > 0)
+		rc = db_failures_json(db, id, limit, &arr);
+	else
+		arr = cJSON_CreateArray();
+	if (rc == 0 && !arr)
+		rc = -ENOMEM;
+	if (rc == 0 && !cJSON_AddItemToObject(sum, "failures", arr)) {
+		cJSON_Delete(arr);
+		rc = -ENOMEM;
+	}
+	return rc;
+}
+
 /* A summary from a SWEEP_COLS row; with_detail adds "spec" and "error". */
 static int
 sweep_summary(struct db *db, sqlite3_stmt *st, int with_detail, cJSON **out)
@@ -1593,6 +1645,10 @@ sweep_summary(struct db *db, sqlite3_stmt *st, int with_detail, cJSON **out)
 		cJSON_AddNullToObject(obj, "metric");
 	cJSON_AddStringToObject(obj, "mode", mode_max ? "max" : "min");
 	rc = add_best(db, sum, id, mode_max);
+	if (rc == 0)
+		rc = add_failures(db, sum, id,
+				  sqlite3_column_int(st, SC_COUNTS + 3 /* failed */),
+				  with_detail ? DB_FAILURES_DETAIL : 1);
 	if (rc == 0 && with_detail) {
 		cJSON_AddItemToObject(sum, "spec", spec ? spec : cJSON_CreateNull());
 		spec = NULL;

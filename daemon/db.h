@@ -206,11 +206,18 @@ int db_load_curves(struct db *db, int64_t sweep_id,
  * {"id","name","status","created_at","ended_at","trials_total",
  *  "counts":{"queued","running","completed","failed","pruned","cancelled"},
  *  "objective":{"metric","mode"} (from the spec),
- *  "best":{"number","objective"} or null} */
+ *  "best":{"number","objective"} or null,
+ *  "failures":[{"class","message","count"}], at most one here} */
 int db_sweeps_json(struct db *db, cJSON **out);
 /* One summary as above plus "spec" (the parsed object) and "error".
- * -ENOENT for an unknown id. */
+ * -ENOENT for an unknown id. Both carry "failures" (below): the largest
+ * group only in the list, up to DB_FAILURES_DETAIL groups here. */
 int db_sweep_json(struct db *db, int64_t id, cJSON **out);
+/* The sweep's failed trials grouped by error class and message, the
+ * largest group first (ties: the one that failed first), at most limit:
+ * [{"class","message","count"}]. A failure without class reads "exit". */
+#define DB_FAILURES_DETAIL 10
+int db_failures_json(struct db *db, int64_t sweep_id, int limit, cJSON **out);
 /* Array ordered by number of trial objects:
  * {"id","number","status","attempt","params","seed","objective",
  *  "best_epoch","epochs","test_loss","test_acc","diagnosis",

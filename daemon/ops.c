@@ -620,12 +620,17 @@ send_sweep_ended(struct op_ctx *ctx)
 {
 	const cJSON *sum = cJSON_GetObjectItemCaseSensitive(ctx->reply, "sweep");
 	const cJSON *st = cJSON_GetObjectItemCaseSensitive(sum, "status");
+	const cJSON *error = cJSON_GetObjectItemCaseSensitive(sum, "error");
 	cJSON *ev = cJSON_CreateObject();
 
 	cJSON_AddStringToObject(ev, "event", "sweep_ended");
 	cJSON_AddNumberToObject(ev, "sweep", (double)ctx->sweep_id);
 	cJSON_AddStringToObject(ev, "status",
 				cJSON_IsString(st) ? st->valuestring : "unknown");
+	if (cJSON_IsString(error))
+		cJSON_AddStringToObject(ev, "error", error->valuestring);
+	else
+		cJSON_AddNullToObject(ev, "error");
 	server_send(ctx->conn, ev);
 	cJSON_Delete(ev);
 }

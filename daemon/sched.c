@@ -296,10 +296,12 @@ sched_find(struct server *s, int64_t id)
 	return NULL;
 }
 
-/* {"event":name,"sweep","status"} to the sweep's watchers: sweep_ended,
- * sweep_paused, sweep_resumed. */
+/* {"event":name,"sweep","status"} to the sweep's watchers: sweep_ended
+ * (with "error": null or why it failed or was cancelled), sweep_paused,
+ * sweep_resumed. */
 static void
-broadcast_sweep_event(struct sweep *sw, const char *name, enum sweep_status st)
+broadcast_sweep_event(struct sweep *sw, const char *name,
+		      enum sweep_status st, const char *error)
 {
 	cJSON *ev;
 
@@ -309,6 +311,10 @@ broadcast_sweep_event(struct sweep *sw, const char *name, enum sweep_status st)
 	cJSON_AddStringToObject(ev, "event", name);
 	cJSON_AddNumberToObject(ev, "sweep", (double)sw->id);
 	cJSON_AddStringToObject(ev, "status", sched_status_name(st));
+	if (error)
+		cJSON_AddStringToObject(ev, "error", error);
+	else if (strcmp(name, "sweep_ended") == 0)
+		cJSON_AddNullToObject(ev, "error");
 	server_broadcast(sw->srv, sw->id, ev);
 	cJSON_Delete(ev);
 }
@@ -354,7 +360,7 @@ sweep_finish(struct sweep *sw, enum sweep_status st, const char *error)
 			  sw->id, sched_status_name(st), strerror(-rc));
 	log_info("sweep %" PRId64 " %s%s%s", sw->id, sched_status_name(st),
 		 error ? ": " : "", error ? error : "");
-	broadcast_sweep_event(sw, "sweep_ended", st);
+	broadcast_sweep_event(sw, "sweep_ended", st, error);
 	sweep_unlink(s, sw);
 	sweep_free(sw);
 	return 0;
@@ -410,6 +416,18 @@ sweep_check_done(struct sweep *sw)
 	}
 	if (sw->n_created < sw->spec->trials || sw->queue || sw->n_running > 0)
 		return 0;
+	if (sw->n_completed == 0) {
+		char msg[sizeof sw->last_fail + 128];
+		if (sw->n_failed > 0)
+			snprintf(msg, sizeof msg, "no trial completed: %d of %d "
+				 "failed, the last with: %s", sw->n_failed,
+				 sw->n_ended, sw->last_fail);
+		else
+			snprintf(msg, sizeof msg, "no trial completed: all %d "
+				 "were stopped (pruned, diverged or cancelled)",
+				 sw->n_ended);
+		return sweep_finish(sw, SWEEP_FAILED, msg) == 0;
+	}
 	return sweep_finish(sw, SWEEP_COMPLETED, NULL) == 0;
 }
 
@@ -755,6 +773,7 @@ sched_trial_report(struct trial *t, const struct report_line *r)
 
 	if (r->kind == REPORT_FINAL)
 		return;   /* trial.c kept its figures; they are stored at the end */
+	sw->ff_off = 1;   /* a trainer that reports epochs: not fail-fast */
 	objective = report_get(r, sp->metric);
 	if (curve_append(t, r, objective) < 0) {
 		trial_stop(t, STOP_STORAGE, "out of memory");
@@ -843,6 +862,41 @@ stderr_says_oom(const struct trial *t)
 	return 0;
 }
 
+/* The last non-empty line of the trainer's stderr, at most len - 1 bytes,
+ * control characters and broken UTF-8 made '?': what a traceback ends with
+ * ("ModuleNotFoundError: No module named 'numpy'"). "" when it wrote none. */
+static void
+last_words(const struct trial *t, char *buf, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)t->errtail;
+	size_t end = t->errtail_len, start, n = 0;
+
+	while (end > 0 && (p[end - 1] == '\n' || p[end - 1] == '\r' ||
+			   p[end - 1] == ' ' || p[end - 1] == '\t'))
+		end--;
+	start = end;
+	while (start > 0 && p[start - 1] != '\n')
+		start--;
+	while (start < end && (p[start] == ' ' || p[start] == '\t'))
+		start++;
+	for (size_t i = start; i < end && n + 4 < len; ) {
+		int k = p[i] < 0x80 ? 1 : (p[i] & 0xe0) == 0xc0 ? 2 :
+			(p[i] & 0xf0) == 0xe0 ? 3 : (p[i] & 0xf8) == 0xf0 ? 4 : 0;
+		int ok = k > 0 && i + (size_t)k <= end;
+		for (int j = 1; ok && j < k; j++)
+			ok = (p[i + (size_t)j] & 0xc0) == 0x80;
+		if (!ok || (k == 1 && (p[i] < 0x20 || p[i] == 0x7f))) {
+			buf[n++] = '?';
+			i++;
+			continue;
+		}
+		memcpy(buf + n, p + i, (size_t)k);
+		n += (size_t)k;
+		i += (size_t)k;
+	}
+	buf[n] = '\0';
+}
+
 static void
 classify_natural(struct trial *t, struct outcome *o)
 {
@@ -859,10 +913,12 @@ classify_natural(struct trial *t, struct outcome *o)
 		snprintf(o->msg, sizeof o->msg, "killed by signal %d (%s)",
 			 t->term_signal, strsignal(t->term_signal));
 	} else if (t->exit_status != 0) {
+		char words[300];
+		last_words(t, words, sizeof words);
 		o->status = TRIAL_FAILED;
 		o->cls = sp->memory_mb > 0 && stderr_says_oom(t) ? "oom" : "exit";
-		snprintf(o->msg, sizeof o->msg, "exited with status %d",
-			 (int)t->exit_status);
+		snprintf(o->msg, sizeof o->msg, "exited with status %d%s%s",
+			 (int)t->exit_status, words[0] ? ": " : "", words);
 	} else if (!t->got_final) {
 		o->status = TRIAL_FAILED;
 		o->cls = "exit";
@@ -1019,6 +1075,38 @@ update_hist_end(struct trial *t, const struct outcome *o)
 	}
 }
 
+/* Fail fast: the first SCHED_FAIL_FAST trials of a sweep all failed the
+ * same way (class, exit status, signal, spawn error) before any reported
+ * an epoch: a trainer that cannot start or dies at import would fail every
+ * trial, so the sweep ends now. Off once anything else was seen, and when
+ * the spec sets limits.max_failures (which then decides). */
+static void
+fail_fast(struct trial *t, const struct outcome *o)
+{
+	struct sweep *sw = t->sweep;
+	const char *cls = o->cls ? o->cls : "exit";
+	char key[sizeof sw->ff_key], msg[sizeof sw->last_fail + 128];
+
+	if (sw->ff_off || sw->ending || sw->spec->has_max_failures)
+		return;
+	if (strcmp(cls, "storage") == 0)
+		return;   /* the daemon's trouble: says nothing about the trainer */
+	snprintf(key, sizeof key, "%s/%" PRId64 "/%d/%d", cls, t->exit_status,
+		 t->term_signal, t->spawn_error);
+	if (t->n_curve > 0 || (sw->ff_count > 0 && strcmp(key, sw->ff_key))) {
+		sw->ff_off = 1;
+		return;
+	}
+	snprintf(sw->ff_key, sizeof sw->ff_key, "%s", key);
+	if (++sw->ff_count < SCHED_FAIL_FAST)
+		return;
+	snprintf(msg, sizeof msg, "the first %d trials failed the same way "
+		 "before reporting any epoch: %s", sw->ff_count, o->msg);
+	log_warn("sweep %" PRId64 ": %s", sw->id, msg);
+	if (sweep_end(sw, SWEEP_FAILED, msg) < 0)
+		log_error("sweep %" PRId64 ": cannot store its failure", sw->id);
+}
+
 /* The rest of a trial's end once it is stored: counters, watchers, the
  * sweep's failure budget. Frees t. */
 static void
@@ -1033,8 +1121,11 @@ end_recorded(struct trial *t, const struct outcome *o)
 	sw->srv->trials_run++;
 	update_hist_end(t, o);
 	broadcast_ended(t, o);
+	if (o->status == TRIAL_COMPLETED)
+		sw->n_completed++;
 	if (o->status == TRIAL_FAILED) {
 		sw->n_failed++;
+		snprintf(sw->last_fail, sizeof sw->last_fail, "%s", o->msg);
 		if (sw->spec->max_failures > 0 &&
 		    sw->n_failed >= sw->spec->max_failures) {
 			char msg[128];
@@ -1042,6 +1133,9 @@ end_recorded(struct trial *t, const struct outcome *o)
 				 "(limits.max_failures)", sw->n_failed);
 			sweep_end(sw, SWEEP_FAILED, msg);
 		}
+		fail_fast(t, o);
+	} else if (o->status != TRIAL_CANCELLED) {
+		sw->ff_off = 1;
 	}
 	trial_free(t);
 }
@@ -1485,7 +1579,7 @@ set_status(struct sweep *sw, enum sweep_status st, char *err, size_t errlen)
 	}
 	sw->status = st;
 	broadcast_sweep_event(sw, st == SWEEP_PAUSED ? "sweep_paused"
-						   : "sweep_resumed", st);
+						   : "sweep_resumed", st, NULL);
 	sched_kick(sw->srv);
 	return 0;
 }
@@ -1640,10 +1734,15 @@ load_trial(struct sweep *sw, const struct db_trial_row *r)
 			   strcmp(r->status, "cancelled") == 0 ? SAMPLER_FAILED :
 			   SAMPLER_RUNNING;
 	}
+	if (r->epochs > 0 || strcmp(r->status, "completed") == 0 ||
+	    strcmp(r->status, "pruned") == 0)
+		sw->ff_off = 1;   /* fail-fast counts restart, but not past this */
 	if (!running && strcmp(r->status, "queued") != 0) {
 		sw->n_ended++;
 		if (strcmp(r->status, "failed") == 0)
 			sw->n_failed++;
+		if (strcmp(r->status, "completed") == 0)
+			sw->n_completed++;
 		return 0;
 	}
 	if (running) {

@@ -55,7 +55,15 @@ struct sweep {
 	int n_created;             /* trials that exist: numbers 1..n_created */
 	int n_ended;               /* in an end state */
 	int n_failed;
+	int n_completed;
 	int n_running;
+	/* Fail fast (docs/spec.md, limits): the first trials that fail the
+	 * same way before any epoch end the sweep, SCHED_FAIL_FAST of them. */
+	int ff_off;                /* an epoch, a success or another failure
+				    * was seen: the rule no longer applies */
+	int ff_count;              /* failures so far, all of key ff_key */
+	char ff_key[64];
+	char last_fail[768];       /* the latest failed trial's message */
 	struct trial *queue, *queue_tail;  /* queued, run in this order */
 	struct trial *running;             /* doubly linked */
 	struct trial *unstored;    /* ended, but a storage outage kept their
@@ -64,6 +72,10 @@ struct sweep {
 	struct sweep_hist *hist;   /* NULL or [cap_hist], index number-1 */
 	int cap_hist;
 };
+
+/* Failed trials, before any epoch and all alike, that end a sweep whose
+ * spec sets no limits.max_failures. */
+#define SCHED_FAIL_FAST 3
 
 /* Loads the active sweeps from the database at start-up: kills orphaned
  * trainers of a previous daemon, requeues the trials that were running

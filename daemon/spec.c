@@ -1115,6 +1115,8 @@ parse_limits(struct spec *s, const cJSON *root, char *err, size_t errlen)
 		return rc;
 	s->retries = (int)retries;
 	s->max_failures = (int)max_failures;
+	s->has_max_failures = cJSON_GetObjectItemCaseSensitive(lim,
+							      "max_failures") != NULL;
 	s->memory_mb = memory_mb;
 	s->nice = (int)nice_v;
 	return parse_retry_on(s, lim, err, errlen);

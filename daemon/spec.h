@@ -96,6 +96,7 @@ struct spec {
 	double timeout_s;          /* limits.trial_timeout_s; 0 = none */
 	int retries;               /* limits.retries, default 0 */
 	int max_failures;          /* limits.max_failures; 0 = no limit */
+	int has_max_failures;      /* max_failures was given: no fail-fast */
 	double stall_s;            /* limits.stall_s; 0 = no watchdog */
 	double heartbeat_s;        /* limits.heartbeat_s (manual trainers):
 				    * an asked trial silent this long is

@@ -96,6 +96,10 @@ SWEEPS = {
                {"number": 2, "objective": 0.75}, ended=False),
     3: summary(3, "stopped", "cancelled", {"cancelled": 3}),
 }
+NUMPY = "exited with status 1: ModuleNotFoundError: No module named 'numpy'"
+SWEEPS[1]["failures"] = [{"class": "exit", "message": NUMPY, "count": 1}]
+FAILED8 = ("the first 3 trials failed the same way before reporting any "
+           "epoch: " + NUMPY)
 
 SPEC = {"name": "fashion-demo", "trainer": {"builtin": "mlp"},
         "objective": {"metric": "val_acc", "mode": "max"},
@@ -204,7 +208,7 @@ def sweep_id(req):
     s = req.get("sweep")
     if not isinstance(s, int) or s < 1:
         return None, err("bad_request", '"sweep" must be a positive integer')
-    if s not in SWEEPS and s not in (4, 5, 6):
+    if s not in SWEEPS and s not in (4, 5, 6, 8):
         return None, err("not_found", "no sweep %d" % s)
     return s, None
 
@@ -330,6 +334,11 @@ def answer(req):
             return err("conflict", "sweep %d has already ended" % sid), [], False
         return {"ok": True, "enqueued": len(p) if isinstance(p, list) else 1}, [], False
     if op == "watch":
+        if sid == 8:
+            return ({"ok": True, "sweep": summary(8, "broken", "running", {},
+                                                   ended=False)},
+                    [{"event": "sweep_ended", "sweep": 8, "status": "failed",
+                      "error": FAILED8}], False)
         if sid == 4:
             return ({"ok": True, "sweep": summary(4, "dropper", "running", {},
                                                    ended=False)},

@@ -192,7 +192,13 @@ def ls_table():
     rows = lines_of(p.stdout)
     head = rows[0]
     assert re.match(r"ID +NAME +STATUS +DONE/TOTAL +RUNNING +BEST +CREATED$", head), head
-    assert len(rows) == 4, rows
+    assert len(rows) == 8, rows
+    # Under the table, the largest group of each sweep's failures.
+    assert rows[4:] == ["", "failures (the largest group of each sweep):",
+                        "  sweep 1: 1 failed: exited with status 1: "
+                        "ModuleNotFoundError: No module named",
+                        "           'numpy'"], rows
+    rows = rows[:4]
     r1 = rows[1]
     assert r1.split()[0] == "1" and "fashion-demo" in r1, r1
     # Columns line up: each value starts where its header starts (left
@@ -221,7 +227,9 @@ def status_summary():
     p = FAKE.ctl("status", "1")
     expect(p, 0, out=[
         "sweep 1: fashion-demo\n",
-        "  status      completed\n",
+        "  status      completed\n"
+        "  failures    1 failed: exited with status 1: ModuleNotFoundError: No module\n"
+        "              named 'numpy'\n"
         "  created     2023-11-14 22:13, ended 2023-11-14 23:15 (1h02m)\n",
         "  progress    3/3 done, 0 running, 0 queued\n",
         "  trials      1 completed, 1 failed, 1 pruned\n",
@@ -234,7 +242,7 @@ def status_summary():
         "  - try a slightly larger lr\n"])
     assert "lr=0.001234 batch_size=64 activation=relu" in p.stdout
     p = FAKE.ctl("status", "3")
-    expect(p, 0, out=["  error       cancelled by a client\n",
+    expect(p, 0, out=["  status      cancelled\n  error       cancelled by a client\n",
                       "best trial: none completed yet\n",
                       "  verdicts    none yet\n"])
     p = FAKE.ctl("--json", "status", "1")
@@ -527,7 +535,7 @@ def watch_json_prints_the_lines_as_sent():
 @test
 def watch_exit_codes():
     p = FAKE.ctl("watch", "3")
-    expect(p, 1)
+    expect(p, 5)
     assert re.match(STAMP + "sweep 3 cancelled$", lines_of(p.stdout)[-1]), p.stdout
     p = FAKE.ctl("watch", "4")
     expect(p, 3, err="sweepctl: connection to sweepd closed before sweep 4 ended")
@@ -542,12 +550,18 @@ def wait_is_quiet_and_exits_by_outcome():
     rows = lines_of(p.stdout)
     assert len(rows) == 1 and re.match(STAMP + "sweep 2 completed$", rows[0]), rows
     expect(FAKE.ctl("wait", "1"), 0, out="sweep 1 completed")
-    expect(FAKE.ctl("wait", "3"), 1, out="sweep 3 cancelled")
+    expect(FAKE.ctl("wait", "3"), 5, out="sweep 3 cancelled")
     p = FAKE.ctl("--json", "wait", "3")
-    expect(p, 1)
+    expect(p, 5)
     assert json.loads(p.stdout) == {"event": "sweep_ended", "sweep": 3,
                                     "status": "cancelled"}
     expect(FAKE.ctl("wait", "4"), 3, err="closed before sweep 4 ended")
+    # A failed sweep: its own exit status, and the reason on the line.
+    p = FAKE.ctl("wait", "8")
+    expect(p, 4, out="sweep 8 failed: the first 3 trials failed the same way "
+                     "before reporting any epoch: exited with status 1: "
+                     "ModuleNotFoundError: No module named 'numpy'")
+    expect(FAKE.ctl("watch", "8"), 4, out="sweep 8 failed: the first 3")
 
 
 @test

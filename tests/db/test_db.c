@@ -606,6 +606,82 @@ signal_end_keeps_signal_and_stderr(void)
 }
 
 static void
+fail_trial(struct db *db, int64_t sid, int number, const char *cls,
+	   const char *msg)
+{
+	int64_t id;
+	struct db_trial_end e = {
+		.status = "failed", .objective = NAN, .test_loss = NAN,
+		.test_acc = NAN, .error = msg, .error_class = cls,
+		.exit_code = 1, .now = 3.0,
+	};
+
+	CHECK(db_trial_create(db, sid, number, "{}", 1, &id) == 0);
+	CHECK(db_trial_start(db, id, 1, 9, 9, 1.0) == 0);
+	CHECK(db_trial_end(db, id, &e) == 0);
+}
+
+/* "failures": failed trials grouped by class and message, largest group
+ * first, ties to the group that failed first; the list has only the top
+ * group, the one sweep up to DB_FAILURES_DETAIL. */
+static void
+failures_are_grouped_by_class_and_message(void)
+{
+	struct tdir t;
+	struct db *db;
+	cJSON *f = NULL, *one = NULL, *all = NULL;
+	const cJSON *g;
+	int64_t sid, sid2;
+	const double c[] = { 0.5 };
+
+	if (tdir_make(&t) < 0 || !(db = topen(&t))) {
+		CHECK(0);
+		return;
+	}
+	CHECK(db_sweep_create(db, "s", SPEC_MAX, 9, 1.0, &sid) == 0);
+	CHECK(db_sweep_create(db, "ok", SPEC_MAX, 1, 1.0, &sid2) == 0);
+	completed_trial(db, sid2, 1, c, 1, 1);
+	fail_trial(db, sid, 1, "signal", "killed by signal 9");
+	fail_trial(db, sid, 2, "exit", "exited with status 1: E");
+	fail_trial(db, sid, 3, "exit", "exited with status 1: E");
+	fail_trial(db, sid, 4, "exit", "exited with status 2");
+	fail_trial(db, sid, 5, "timeout", "timed out");
+	fail_trial(db, sid, 6, "signal", "killed by signal 9");
+	fail_trial(db, sid, 7, "exit", "exited with status 1: E");
+	completed_trial(db, sid, 8, c, 1, 1);
+
+	CHECK(db_failures_json(db, sid, 10, &f) == 0);
+	CHECK(cJSON_GetArraySize(f) == 4);
+	g = cJSON_GetArrayItem(f, 0);
+	CHECK_STR(jstr(g, "class"), "exit");
+	CHECK_STR(jstr(g, "message"), "exited with status 1: E");
+	CHECK(jnum(g, "count") == 3);
+	g = cJSON_GetArrayItem(f, 1);
+	CHECK_STR(jstr(g, "class"), "signal");
+	CHECK(jnum(g, "count") == 2);
+	g = cJSON_GetArrayItem(f, 2);   /* 1 each: trial 4 failed before 5 */
+	CHECK_STR(jstr(g, "message"), "exited with status 2");
+	cJSON_Delete(f);
+	CHECK(db_failures_json(db, sid, 2, &f) == 0);
+	CHECK(cJSON_GetArraySize(f) == 2);
+	cJSON_Delete(f);
+
+	CHECK(db_sweep_json(db, sid, &one) == 0);
+	CHECK(cJSON_GetArraySize(jget(one, "failures")) == 4);
+	CHECK(db_sweeps_json(db, &all) == 0);
+	g = cJSON_GetArrayItem(all, 0);
+	CHECK(cJSON_GetArraySize(jget(g, "failures")) == 1);
+	CHECK(jnum(cJSON_GetArrayItem(jget(g, "failures"), 0), "count") == 3);
+	g = cJSON_GetArrayItem(all, 1);
+	CHECK(cJSON_IsArray(jget(g, "failures")) &&
+	      cJSON_GetArraySize(jget(g, "failures")) == 0);
+	cJSON_Delete(one);
+	cJSON_Delete(all);
+	db_close(db);
+	tdir_clean(&t);
+}
+
+static void
 duplicate_epoch_is_eexist(void)
 {
 	struct tdir t;
@@ -974,6 +1050,7 @@ main(void)
 {
 	RUN(open_close_null_is_harmless);
 	RUN(create_start_epoch_end_round_trip);
+	RUN(failures_are_grouped_by_class_and_message);
 	RUN(sweep_status_sets_and_clears_ended_at);
 	RUN(load_sweeps_filters_active);
 	RUN(load_trials_in_number_order);

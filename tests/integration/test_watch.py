@@ -154,7 +154,8 @@ def _watch_redraws_cleanly_at_every_size():
         assert "  cancelled  " in header(rows), rows
         assert wait_for(lambda: os.path.exists(rc) and open(rc).read().strip())
         with open(rc) as f, open(err) as g:
-            assert f.read().strip() == "1" and g.read() == "", (rc, open(err).read())
+            # 5: cancelled (docs/cli.md)
+            assert f.read().strip() == "5" and g.read() == "", (rc, open(err).read())
     finally:
         t.kill()
         d.cleanup()

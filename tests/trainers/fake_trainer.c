@@ -9,10 +9,18 @@
  *                                 huge_line | no_final | nan | pynan | flood |
  *                                 fork | close_fd3 | stdout | no_metric |
  *                                 stall | ignore_term | fail_once | peak |
- *                                 alloc | nice | noisy_stdout
+ *                                 alloc | nice | noisy_stdout |
+ *                                 import_error | plain_stdout |
+ *                                 short_no_final
  *                                 (noisy_stdout: reports on stdout, and
  *                                 before epoch 2's a 100,000-byte line of
- *                                 its own output in the same write)
+ *                                 its own output in the same write;
+ *                                 import_error: a Python traceback on
+ *                                 stderr, exit 1 before any report;
+ *                                 plain_stdout: every line, the final one
+ *                                 too, on stdout without the "SWEEP "
+ *                                 prefix, exit 0; short_no_final: epochs
+ *                                 - 1 epochs, no final line, exit 0)
  *   alloc_mb   (int, default 64)  mode alloc: malloc and touch this many MiB
  *                                 before epoch 1 (exit 1 with "out of
  *                                 memory" on stderr when malloc fails)
@@ -126,6 +134,17 @@ train(const cJSON *p)
 		use_prefix = 1;
 		printf("some ordinary output\n");
 		fflush(stdout);
+	}
+	if (strcmp(mode, "plain_stdout") == 0)
+		report_fd = 1;
+	if (strcmp(mode, "short_no_final") == 0)
+		epochs--;
+	if (strcmp(mode, "import_error") == 0) {
+		fprintf(stderr, "Traceback (most recent call last):\n"
+			"  File \"train.py\", line 1, in <module>\n"
+			"ModuleNotFoundError: No module named 'numpy'\n");
+		rc = 1;
+		goto out;
 	}
 	if (strcmp(mode, "ignore_term") == 0)
 		signal(SIGTERM, SIG_IGN);
@@ -253,7 +272,7 @@ train(const cJSON *p)
 			goto out;
 		}
 	}
-	if (strcmp(mode, "no_final") == 0)
+	if (strcmp(mode, "no_final") == 0 || strcmp(mode, "short_no_final") == 0)
 		goto out;
 	snprintf(line, sizeof line, "{\"final\":true,\"best_epoch\":%d,"
 		 "\"test_loss\":0.5,\"test_acc\":%.6f}", epochs, q);

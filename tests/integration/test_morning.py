@@ -1,0 +1,170 @@
+"""The morning after (issue 12, issue 11 item 12): a sweep that cannot work
+is refused at submit or fails fast with the reason; a sweep without a
+completed trial never ends `completed`; `wait` says how it ended in its
+exit status; `status` and `ls` group the failures; a trainer that gets the
+protocol slightly wrong is told what was missing."""
+import json
+import os
+import shutil
+import stat
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sweeplib import FAKE, Skip, fake_spec, run_tests, with_daemon
+
+NUMPY = "exited with status 1: ModuleNotFoundError: No module named 'numpy'"
+
+
+def refused(d, spec, *words):
+    r = d.request({"op": "submit", "spec": spec})
+    assert not r.get("ok"), r
+    msg = r["error"]["message"]
+    for w in words:
+        assert w in msg, (w, msg)
+    return msg
+
+
+def builtin_spec(metric):
+    return {"trainer": {"builtin": "mlp", "dataset": "synthetic"},
+            "objective": {"metric": metric, "mode": "max"},
+            "space": {"epochs": 1}, "search": {"trials": 1}}
+
+
+def _builtin_wrong_metric_refused(d):
+    refused(d, builtin_spec("val_accuracy"), "objective.metric",
+            '"val_accuracy"', "val_acc", "train_loss", "val_loss", "train_acc")
+    r = d.request({"op": "submit", "spec": builtin_spec("val_acc")})
+    assert r.get("ok"), r
+    d.ok({"op": "cancel", "sweep": r["sweep_id"]})
+
+
+def counts(s):
+    return s["counts"]
+
+
+def _same_early_failure_fails_fast(d):
+    sid = d.submit(fake_spec(trials=20, parallel=1,
+                             params={"mode": "import_error"}))
+    s = d.wait_sweep(sid)
+    assert s["status"] == "failed", s
+    assert counts(s)["failed"] == 3, s
+    assert counts(s)["completed"] == 0, s
+    assert "first 3 trials" in s["error"] and NUMPY in s["error"], s["error"]
+    assert s["failures"] == [{"class": "exit", "message": NUMPY,
+                              "count": 3}], s["failures"]
+
+
+def _parallel_early_failures_stop_too(d):
+    sid = d.submit(fake_spec(trials=200, parallel=4,
+                             params={"mode": "import_error"}))
+    s = d.wait_sweep(sid)
+    assert s["status"] == "failed", s
+    n = counts(s)
+    assert 3 <= n["failed"] <= 8, n    # not 200 burnt
+    assert n["failed"] + n["cancelled"] + n["queued"] < 20, n
+
+
+def _two_early_failures_then_success_completes(d):
+    spec = fake_spec(trials=4, parallel=1,
+                     params={"mode": {"choice": ["ok", "import_error"]}},
+                     enqueue=[{"mode": "import_error"}, {"mode": "import_error"},
+                              {"mode": "ok"}, {"mode": "import_error"}])
+    s = d.wait_sweep(d.submit(spec))
+    assert s["status"] == "completed", s
+    assert counts(s)["failed"] == 3 and counts(s)["completed"] == 1, s
+    assert s["failures"] == [{"class": "exit", "message": NUMPY,
+                              "count": 3}], s["failures"]
+
+
+def _max_failures_overrides_fail_fast(d):
+    spec = fake_spec(trials=10, parallel=1, params={"mode": "import_error"},
+                     limits={"max_failures": 5})
+    s = d.wait_sweep(d.submit(spec))
+    assert s["status"] == "failed", s
+    assert counts(s)["failed"] == 5, s
+    assert "max_failures" in s["error"], s
+
+
+def _late_failures_end_failed_not_completed(d):
+    # exit3 fails at epoch 2, after reporting epoch 1: not a fail-fast case,
+    # every trial runs; but with none completed the sweep is failed.
+    sid = d.submit(fake_spec(trials=4, parallel=2, params={"mode": "exit3"}))
+    s = d.wait_sweep(sid)
+    assert s["status"] == "failed", s
+    assert counts(s)["failed"] == 4, s
+    assert "no trial completed" in s["error"], s
+    assert "something went wrong" in s["error"], s
+    [f] = s["failures"]
+    assert f["class"] == "exit" and f["count"] == 4, f
+    assert f["message"] == ("exited with status 3: fake_trainer: something "
+                            "went wrong"), f
+
+
+def _wait_exit_status_tells_the_end(d):
+    path = os.path.join(d.dir, "spec.json")
+    for mode, want, words in (("ok", 0, "completed"),
+                              ("import_error", 4, "failed: the first 3")):
+        with open(path, "w") as f:
+            json.dump(fake_spec(trials=3, parallel=1,
+                                params={"mode": mode}), f)
+        sid = d.ctl("submit", path, check=0).stdout.strip()
+        p = d.ctl("wait", sid, check=want)
+        assert words in p.stdout, p.stdout
+    with open(path, "w") as f:
+        json.dump(fake_spec(trials=3, parallel=1,
+                            params={"sleep_ms": 3000}), f)
+    sid = d.ctl("submit", path, check=0).stdout.strip()
+    d.ctl("cancel", sid, check=0)
+    d.ctl("wait", sid, check=5)
+
+
+def _status_and_ls_show_the_failures(d):
+    sid = d.submit(fake_spec(trials=20, parallel=1,
+                             params={"mode": "import_error"}))
+    d.wait_sweep(sid)
+    want = "3 failed: " + NUMPY
+    p = d.ctl("status", str(sid), check=0)
+    lines = p.stdout.splitlines()
+    hit = [i for i, l in enumerate(lines) if "failures    3 failed: " in l]
+    assert hit and hit[0] < 6, p.stdout          # near the top
+    assert want in " ".join(p.stdout.split()), p.stdout   # wrapped at 80
+    p = d.ctl("ls", check=0)
+    assert want in " ".join(p.stdout.split()), p.stdout
+
+
+def external(cmd, **tr):
+    spec = fake_spec(trials=3, parallel=1)
+    spec["trainer"] = dict({"command": cmd}, **tr)
+    return spec
+
+
+def _trainer_that_cannot_start_fails_fast(d):
+    # Executable, so submit takes it; its interpreter is missing, so every
+    # exec fails: the sweep fails after the first 3, not 50 later.
+    tmp = tempfile.mkdtemp()
+    try:
+        script = os.path.join(tmp, "t.sh")
+        with open(script, "w") as f:
+            f.write("#!/nonexistent/interpreter\n")
+        os.chmod(script, stat.S_IRWXU)
+        s = d.wait_sweep(d.submit(dict(external([script]),
+                                       search={"trials": 50, "parallel": 1})))
+        assert s["status"] == "failed", s
+        assert counts(s)["failed"] == 3, s
+        assert "cannot start" in s["error"], s
+    finally:
+        shutil.rmtree(tmp)
+
+
+TESTS = [
+    _builtin_wrong_metric_refused, _same_early_failure_fails_fast,
+    _parallel_early_failures_stop_too,
+    _two_early_failures_then_success_completes,
+    _max_failures_overrides_fail_fast, _late_failures_end_failed_not_completed,
+    _wait_exit_status_tells_the_end, _status_and_ls_show_the_failures,
+    _trainer_that_cannot_start_fails_fast,
+]
+
+if __name__ == "__main__":
+    sys.exit(run_tests([with_daemon(t, serving_after=True) for t in TESTS]))
