@@ -592,6 +592,8 @@ show_trial(FILE *out, const cJSON *t, int with_curve, time_t now)
 		fmt_jnum(t, "number", 0), fmt_jnum(t, "attempt", 1), a);
 	status_cell(line, sizeof line, t);
 	kv(out, "status", line);
+	if (fmt_jstr(t, "note", NULL))
+		kv(out, "note", fmt_jstr(t, "note", NULL));
 	fmt_jnumber(a, sizeof a, fmt_jget(t, "objective"), "-");
 	fmt_jnumber(b, sizeof b, fmt_jget(t, "best_epoch"), "-");
 	if (cJSON_IsNumber(fmt_jget(t, "objective")))

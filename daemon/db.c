@@ -1269,6 +1269,16 @@ add_metrics(cJSON *o, const char *metrics_json, const char *const *skip)
 }
 
 /* The trial object of db_trials_json from a TRIAL_COLS row. */
+/* error_class "note" on a completed trial: error holds a note, not a
+ * failure (e.g. it ended without a final report line). */
+static int
+is_note(sqlite3_stmt *st)
+{
+	const char *cls = col_text(st, TC_ERROR_CLASS);
+
+	return cls && strcmp(cls, "note") == 0;
+}
+
 static cJSON *
 trial_object(sqlite3_stmt *st)
 {
@@ -1290,10 +1300,16 @@ trial_object(sqlite3_stmt *st)
 	add_num(t, "test_loss", st, TC_TEST_LOSS);
 	add_num(t, "test_acc", st, TC_TEST_ACC);
 	add_parsed(t, "diagnosis", st, TC_DIAGNOSIS);
-	if (sqlite3_column_type(st, TC_ERROR) == SQLITE_NULL &&
+	if (is_note(st)) {
+		/* A completed trial's remark on how it ended (storage.md). */
+		add_str(t, "note", st, TC_ERROR);
+		cJSON_AddNullToObject(t, "error");
+	} else if (sqlite3_column_type(st, TC_ERROR) == SQLITE_NULL &&
 	    sqlite3_column_type(st, TC_ERROR_CLASS) == SQLITE_NULL) {
+		cJSON_AddNullToObject(t, "note");
 		cJSON_AddNullToObject(t, "error");
 	} else {
+		cJSON_AddNullToObject(t, "note");
 		e = cJSON_AddObjectToObject(t, "error");
 		add_str(e, "class", st, TC_ERROR_CLASS);
 		add_str(e, "message", st, TC_ERROR);

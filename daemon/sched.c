@@ -822,7 +822,7 @@ sched_trial_report(struct trial *t, const struct report_line *r)
 struct outcome {
 	enum trial_status status;
 	const char *cls;          /* NULL or the failure class */
-	char msg[768];
+	char msg[768];            /* a completed trial's note, else the failure */
 	int requeue;              /* back to the queue instead of an end state */
 };
 
@@ -897,6 +897,50 @@ last_words(const struct trial *t, char *buf, size_t len)
 	buf[n] = '\0';
 }
 
+/* Exit 0 without a single report line: said how to report, and what the
+ * trainer did instead when it printed report lines without the prefix. */
+static void
+no_report(const struct trial *t, struct outcome *o)
+{
+	o->status = TRIAL_FAILED;
+	if (t->plain_reports > 0) {
+		o->cls = "protocol";
+		snprintf(o->msg, sizeof o->msg, "printed %d report line%s on "
+			 "stdout without the \"SWEEP \" prefix (the first: %s) "
+			 "and none where sweepd reads them: write report lines to "
+			 "fd 3 ($SWEEP_REPORT_FD), or print them on stdout as "
+			 "\"SWEEP {...}\"", t->plain_reports,
+			 t->plain_reports == 1 ? "" : "s", t->plain_example);
+		return;
+	}
+	o->cls = "exit";
+	snprintf(o->msg, sizeof o->msg, "exited with status 0 without reporting "
+		 "any epoch: write one JSON line per epoch to fd 3 "
+		 "($SWEEP_REPORT_FD), or on stdout prefixed \"SWEEP \", and "
+		 "{\"final\": true} last");
+}
+
+/* Exit 0 without a final line before the trial's epoch budget (its
+ * "epochs" param, or pruner.max_epochs): it stopped early, not done.
+ * 1 and o filled in, or 0 when the budget is unknown or reached. */
+static int
+stopped_short(const struct trial *t, struct outcome *o)
+{
+	cJSON *params = cJSON_Parse(t->params_json);
+	int budget = prune_budget(t->sweep->spec, params);
+
+	cJSON_Delete(params);
+	if (budget <= 0 || t->last_epoch >= budget)
+		return 0;
+	o->status = TRIAL_FAILED;
+	o->cls = "exit";
+	snprintf(o->msg, sizeof o->msg, "exited with status 0 after epoch %d "
+		 "of %d without a \"final\" report line: a trainer that ends "
+		 "normally writes {\"final\": true} last; one that gives up "
+		 "should exit non-zero", t->last_epoch, budget);
+	return 1;
+}
+
 static void
 classify_natural(struct trial *t, struct outcome *o)
 {
@@ -919,11 +963,10 @@ classify_natural(struct trial *t, struct outcome *o)
 		o->cls = sp->memory_mb > 0 && stderr_says_oom(t) ? "oom" : "exit";
 		snprintf(o->msg, sizeof o->msg, "exited with status %d%s%s",
 			 (int)t->exit_status, words[0] ? ": " : "", words);
-	} else if (!t->got_final) {
-		o->status = TRIAL_FAILED;
-		o->cls = "exit";
-		snprintf(o->msg, sizeof o->msg,
-			 "exited with status 0 without a final report line");
+	} else if (!t->got_final && t->n_curve == 0) {
+		no_report(t, o);
+	} else if (!t->got_final && stopped_short(t, o)) {
+		;   /* o says which epoch it stopped at */
 	} else if (!isfinite(t->best) && t->n_curve == 0) {
 		o->status = TRIAL_FAILED;
 		o->cls = "exit";
@@ -943,6 +986,15 @@ classify_natural(struct trial *t, struct outcome *o)
 			 "never reported the objective metric \"%s\"", sp->metric);
 	} else {
 		o->status = TRIAL_COMPLETED;
+		if (!t->got_final) {
+			/* Every epoch but no final line: what Optuna and Ray
+			 * Tune users write. Completed, and said so. */
+			o->cls = "note";
+			snprintf(o->msg, sizeof o->msg, "no \"final\" report "
+				 "line: completed on exit status 0 after epoch %d, "
+				 "so test metrics are unknown; write {\"final\": "
+				 "true, ...} last to report them", t->last_epoch);
+		}
 	}
 }
 
@@ -1052,7 +1104,8 @@ record_end(struct trial *t, const struct outcome *o, const char *diag_json)
 	memcpy(tail, t->errtail, t->errtail_len);
 	tail[t->errtail_len] = '\0';
 	e.stderr_tail = t->errtail_len ? tail : NULL;
-	if (o->status == TRIAL_COMPLETED) {
+	if (o->status == TRIAL_COMPLETED && !(o->cls &&
+					      strcmp(o->cls, "note") == 0)) {
 		e.error = NULL;
 		e.error_class = NULL;
 	}

@@ -322,14 +322,44 @@ on_report_line(void *ud, char *line, size_t len)
 	return handle_line(ud, line, len);
 }
 
+/* A line on stdout without the prefix that would be a valid report line:
+ * counted, until a real report arrives, so that a trainer that forgot the
+ * prefix (or fd 3) is told so instead of "never reported". */
+static void
+note_plain_report(struct trial *t, const char *line, size_t len)
+{
+	struct report_line r;
+	size_t i = 0;
+
+	if (t->last_epoch > 0 || t->got_final)
+		return;
+	while (i < len && (line[i] == ' ' || line[i] == '\t'))
+		i++;
+	if (i == len || line[i] != '{' ||
+	    report_parse(line + i, len - i, &r, NULL, 0) < 0)
+		return;
+	if (t->plain_reports++ == 0) {
+		size_t cut = len - i < 80 ? len - i : 80;
+		/* not inside a UTF-8 sequence: the message must stay valid */
+		while (cut < len - i && cut > 0 &&
+		       ((unsigned char)line[i + cut] & 0xc0) == 0x80)
+			cut--;
+		snprintf(t->plain_example, sizeof t->plain_example, "%.*s%s",
+			 (int)cut, line + i, cut < len - i ? "..." : "");
+	}
+}
+
 static int
 on_stdout_line(void *ud, char *line, size_t len)
 {
 	const char *payload;
 	size_t plen;
 
-	if (!report_strip_prefix(line, len, &payload, &plen))
-		return 0;   /* the trainer's own output: not ours to read */
+	if (!report_strip_prefix(line, len, &payload, &plen)) {
+		/* the trainer's own output: not ours to read */
+		note_plain_report(ud, line, len);
+		return 0;
+	}
 	return handle_line(ud, payload, plen);
 }
 
@@ -598,6 +628,8 @@ reset_run_state(struct trial *t)
 	t->best = NAN;
 	t->best_epoch = 0;
 	t->got_final = 0;
+	t->plain_reports = 0;
+	t->plain_example[0] = '\0';
 	t->final_best_epoch = 0;
 	t->test_loss = t->test_acc = NAN;
 }

@@ -92,6 +92,8 @@ struct trial {
 	double best;                  /* best objective so far, NAN if none */
 	int best_epoch;               /* 0 if none */
 	int got_final;
+	int plain_reports;         /* report lines on stdout without "SWEEP " */
+	char plain_example[100];   /* the first of them, cut */
 	int final_best_epoch;
 	double test_loss, test_acc;   /* NAN if not reported */
 	cJSON *diagnosis;             /* NULL or owned: the latest diagnosis */

@@ -313,7 +313,8 @@ def trial_with_curve():
     p = FAKE.ctl("trial", "1", "1")
     expect(p, 0, out=[
         "trial 1 (attempt 1, seed 4201)\n",
-        "  status      completed\n",
+        "  status      completed\n"
+        "  note        no final line: test metrics unknown\n",
         "  objective   0.8812 at epoch 3 of 4\n",
         "  test        loss 0.33, acc 0.884\n",
         "params\n  lr          0.001234\n  batch_size  64\n",

@@ -133,6 +133,37 @@ def _status_and_ls_show_the_failures(d):
     assert want in " ".join(p.stdout.split()), p.stdout
 
 
+def one_trial(d, mode, **params):
+    params["mode"] = mode
+    sid = d.submit(fake_spec(trials=1, parallel=1, params=params))
+    d.wait_sweep(sid)
+    return d.ok({"op": "trial", "sweep": sid, "number": 1})["trial"]
+
+
+def _report_lines_without_prefix_get_a_hint(d):
+    t = one_trial(d, "plain_stdout")
+    assert t["status"] == "failed", t
+    assert t["error"]["class"] == "protocol", t["error"]
+    msg = t["error"]["message"]
+    for w in ('"SWEEP "', "fd 3", "SWEEP_REPORT_FD", '{"epoch":1'):
+        assert w in msg, (w, msg)
+
+
+def _every_epoch_but_no_final_line_completes_with_a_note(d):
+    t = one_trial(d, "no_final")
+    assert t["status"] == "completed", t
+    assert t["error"] is None, t
+    assert "final" in (t.get("note") or ""), t
+    assert t["objective"] is not None, t
+
+
+def _stopping_early_without_final_line_fails(d):
+    t = one_trial(d, "short_no_final")
+    assert t["status"] == "failed", t
+    msg = t["error"]["message"]
+    assert "after epoch 2 of 3" in msg and '"final"' in msg, msg
+
+
 def external(cmd, **tr):
     spec = fake_spec(trials=3, parallel=1)
     spec["trainer"] = dict({"command": cmd}, **tr)
@@ -163,6 +194,9 @@ TESTS = [
     _two_early_failures_then_success_completes,
     _max_failures_overrides_fail_fast, _late_failures_end_failed_not_completed,
     _wait_exit_status_tells_the_end, _status_and_ls_show_the_failures,
+    _report_lines_without_prefix_get_a_hint,
+    _every_epoch_but_no_final_line_completes_with_a_note,
+    _stopping_early_without_final_line_fails,
     _trainer_that_cannot_start_fails_fast,
 ]
 
