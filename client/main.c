@@ -32,6 +32,7 @@
 #include "client/fmt.h"
 #include "client/show.h"
 #include "client/specfile.h"
+#include "common/cmdcheck.h"
 #include "common/statedir.h"
 
 #define SWEEPCTL_VERSION "0.1.0"
@@ -277,6 +278,13 @@ cmd_submit(struct ctl *c, struct ctl_args *a)
 	rc = CTL_EXIT_FAIL;
 	if (!cJSON_IsObject(spec)) {
 		ctl_err("%s: a sweep spec must be a JSON object", path);
+		goto out;
+	}
+	/* A trainer that cannot start is refused here, before anything is
+	 * sent; sweepd checks again with the PATH its trainers get. */
+	if (cmdcheck_trainer(cJSON_GetObjectItemCaseSensitive(spec, "trainer"),
+			     err, sizeof err) < 0) {
+		ctl_err("%s: %s", path, err);
 		goto out;
 	}
 	if (!(req = ctl_request("submit", 0, 0)))

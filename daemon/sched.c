@@ -21,6 +21,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "common/cmdcheck.h"
 #include "common/json.h"
 #include "daemon/builtin.h"
 #include "daemon/db.h"
@@ -1513,6 +1514,11 @@ check_submitted(const cJSON *spec_json, struct spec **out, char *err,
 	rc = spec_parse(spec_json, &sp, err, errlen);
 	if (rc == 0)
 		rc = builtin_check_spec(sp, err, errlen);
+	/* What the daemon will run must exist now, not fail trial by trial
+	 * (sweepctl checks the same before sending; this is for every
+	 * client, and uses the PATH the trainers get). */
+	if (rc == 0 && !sp->builtin && cmdcheck_trainer(sp->trainer, err, errlen) < 0)
+		rc = -EINVAL;
 	if (rc == 0) {
 		diag_config_default(&dc);
 		rc = diag_config_parse(&dc, sp->diagnosis, err, errlen);

@@ -390,7 +390,9 @@ def write(path, text):
 def submit_resolves_paths_against_the_spec_file():
     d = tempfile.mkdtemp()
     try:
-        os.mkdir(os.path.join(d, "sub"))
+        os.makedirs(os.path.join(d, "sub", "code"))
+        write(os.path.join(d, "sub", "code", "train.py"), "")
+        os.chmod(write(os.path.join(d, "sub", "t.sh"), "#!/bin/sh\n"), 0o755)
         spec = write(os.path.join(d, "sub", "spec.json"), json.dumps({
             "name": "ext", "trainer": {"command": ["python3", "train.py"],
                                        "cwd": "code", "data_dir": "../data"}}))
@@ -413,6 +415,36 @@ def submit_resolves_paths_against_the_spec_file():
         p = FAKE.ctl("--json", "submit", spec)
         expect(p, 0)
         json_is_what_was_sent(p, "submit")
+    finally:
+        shutil.rmtree(d)
+
+
+@test
+def submit_checks_the_trainer_before_sending():
+    # fake_sweepd takes any spec: these refusals are sweepctl's own.
+    d = tempfile.mkdtemp()
+    try:
+        spec = os.path.join(d, "spec.json")
+        real = os.path.realpath(d)
+        n = len(FAKE.log())
+        for trainer, msg in (
+                ({"command": ["no-such-trainer-xyz"]},
+                 'trainer.command[0]: "no-such-trainer-xyz" not found on PATH'),
+                ({"command": ["./t.sh"]},
+                 "trainer.command[0]: %s/t.sh does not exist" % real),
+                ({"command": ["sh"], "cwd": "gone"},
+                 "trainer.cwd: %s/gone does not exist" % real),
+                ({"command": ["sh", "train.py"]},
+                 'trainer.command[1]: script "train.py" not found '
+                 "(looked for %s/train.py)" % real)):
+            write(spec, json.dumps({"trainer": trainer}))
+            expect(FAKE.ctl("submit", spec), 1, err="sweepctl: %s: %s" % (spec, msg))
+        assert len(FAKE.log()) == n, "nothing is sent"
+        os.chmod(write(os.path.join(d, "t.sh"), "#!/bin/sh\n"), 0o644)
+        write(spec, json.dumps({"trainer": {"command": ["./t.sh"]}}))
+        expect(FAKE.ctl("submit", spec), 1, err="t.sh is not executable")
+        os.chmod(os.path.join(d, "t.sh"), 0o755)
+        expect(FAKE.ctl("submit", spec), 0)
     finally:
         shutil.rmtree(d)
 

@@ -116,12 +116,22 @@ def _python_nan_is_read_and_stops_the_trial(d):
 
 
 def _missing_command_fails_cleanly(d):
+    # A missing command is refused at submit (test_morning.py); one that
+    # cannot be executed at spawn time (its interpreter is missing) fails
+    # its trial, naming it.
     spec = fake_spec(trials=1, parallel=1)
     spec["trainer"]["command"] = ["/nonexistent/trainer"]
+    r = d.request({"op": "submit", "spec": spec})
+    assert not r["ok"] and "/nonexistent/trainer" in r["error"]["message"], r
+    script = os.path.join(d.dir, "t.sh")
+    with open(script, "w") as f:
+        f.write("#!/nonexistent/interpreter\n")
+    os.chmod(script, 0o755)
+    spec["trainer"]["command"] = [script]
     sid = d.submit(spec)
     d.wait_sweep(sid)
     t = d.trials(sid)[0]
-    assert t["status"] == "failed" and "/nonexistent/trainer" in t["error"]["message"], t
+    assert t["status"] == "failed" and script in t["error"]["message"], t
 
 
 TESTS = [with_daemon(f, serving_after=True) for f in [

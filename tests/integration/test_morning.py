@@ -170,6 +170,38 @@ def external(cmd, **tr):
     return spec
 
 
+def _daemon_checks_command_and_cwd(d):
+    tmp = tempfile.mkdtemp()
+    try:
+        refused(d, external(["/nonexistent/trainer"]), "trainer.command[0]",
+                "/nonexistent/trainer", "does not exist")
+        refused(d, external(["no-such-trainer-xyz"]), "trainer.command[0]",
+                "not found on PATH")
+        refused(d, external(["no-such-trainer-xyz"], env={"PATH": tmp}),
+                "trainer.command[0]", tmp)
+        refused(d, external([FAKE], cwd="/nonexistent/dir"), "trainer.cwd",
+                "/nonexistent/dir", "does not exist")
+        plain = os.path.join(tmp, "plain.sh")
+        with open(plain, "w") as f:
+            f.write("#!/bin/sh\nexit 0\n")
+        refused(d, external([FAKE], cwd=plain), "trainer.cwd",
+                "not a directory")
+        refused(d, external([plain]), "trainer.command[0]", "not executable")
+        refused(d, external(["./plain.sh"], cwd=tmp), "trainer.command[0]",
+                "not executable")
+        refused(d, external([FAKE, "train.py"], cwd=tmp), "trainer.command[1]",
+                "train.py", tmp)
+        # Found through the spec's own PATH, relative to cwd, or absolute.
+        shutil.copy(FAKE, os.path.join(tmp, "faketrainer"))
+        for spec in (external(["faketrainer"], env={"PATH": tmp}),
+                     external(["./faketrainer"], cwd=tmp),
+                     external([FAKE])):
+            s = d.wait_sweep(d.submit(spec))
+            assert s["status"] == "completed", s
+    finally:
+        shutil.rmtree(tmp)
+
+
 def _trainer_that_cannot_start_fails_fast(d):
     # Executable, so submit takes it; its interpreter is missing, so every
     # exec fails: the sweep fails after the first 3, not 50 later.
@@ -188,6 +220,33 @@ def _trainer_that_cannot_start_fails_fast(d):
         shutil.rmtree(tmp)
 
 
+def _sweepctl_checks_before_sending(d):
+    tmp = tempfile.mkdtemp()
+    try:
+        path = os.path.join(tmp, "spec.json")
+
+        def submit(trainer, code, *words):
+            spec = fake_spec(trials=1, parallel=1)
+            spec["trainer"] = trainer
+            with open(path, "w") as f:
+                json.dump(spec, f)
+            p = d.ctl("submit", path, check=code)
+            for w in words:
+                assert w in p.stderr, (w, p.stderr)
+
+        submit({"command": ["no-such-trainer-xyz"]}, 1, "trainer.command[0]",
+               "not found on PATH")
+        submit({"command": [FAKE], "cwd": "missing"}, 1, "trainer.cwd",
+               os.path.join(os.path.realpath(tmp), "missing"))
+        submit({"command": [FAKE, "train.py"]}, 1, "trainer.command[1]",
+               "train.py")
+        with open(os.path.join(tmp, "train.py"), "w") as f:
+            f.write("# the fake trainer ignores it\n")
+        submit({"command": [FAKE, "train.py"]}, 0)
+    finally:
+        shutil.rmtree(tmp)
+
+
 TESTS = [
     _builtin_wrong_metric_refused, _same_early_failure_fails_fast,
     _parallel_early_failures_stop_too,
@@ -196,8 +255,8 @@ TESTS = [
     _wait_exit_status_tells_the_end, _status_and_ls_show_the_failures,
     _report_lines_without_prefix_get_a_hint,
     _every_epoch_but_no_final_line_completes_with_a_note,
-    _stopping_early_without_final_line_fails,
-    _trainer_that_cannot_start_fails_fast,
+    _stopping_early_without_final_line_fails, _daemon_checks_command_and_cwd,
+    _trainer_that_cannot_start_fails_fast, _sweepctl_checks_before_sending,
 ]
 
 if __name__ == "__main__":
