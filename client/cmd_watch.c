@@ -345,7 +345,8 @@ loop(struct view *v)
 			return ctl_oom();
 		v->dirty = 1;
 		if (end)   /* the final state stays on screen */
-			return ctl_exit_for_sweep(v->l.status);
+			return ctl_exit_for_sweep(v->l.status,
+						  v->l.counts[LIVE_COMPLETED]);
 		fetch_unknown(v);
 		if ((mono() - v->last_draw) * 1000 >= REDRAW_MIN_MS)
 			draw(v, 0);

@@ -22,9 +22,10 @@ enum {
 };
 
 /* watch and wait: the exit status for a sweep that ended with status st
- * ("completed" is 0: the daemon ends a sweep completed only when at least
- * one trial completed). */
-int ctl_exit_for_sweep(const char *st);
+ * and n_completed completed trials (-1: unknown). "completed" is 0 only
+ * with a completed trial: the daemon ends a sweep completed only then, but
+ * a database from before that rule may hold one without. */
+int ctl_exit_for_sweep(const char *st, int n_completed);
 
 /* Command options (a bit set per command says which it accepts). */
 enum {

@@ -94,10 +94,10 @@ ctl_connect(struct ctl *c)
 }
 
 int
-ctl_exit_for_sweep(const char *st)
+ctl_exit_for_sweep(const char *st, int n_completed)
 {
 	if (strcmp(st, "completed") == 0)
-		return CTL_EXIT_OK;
+		return n_completed == 0 ? CTL_EXIT_SWEEP_FAILED : CTL_EXIT_OK;
 	if (strcmp(st, "cancelled") == 0)
 		return CTL_EXIT_SWEEP_CANCELLED;
 	return CTL_EXIT_SWEEP_FAILED;
@@ -509,7 +509,7 @@ follow(struct ctl *c, long long sweep, int quiet)
 	cJSON *reply = NULL, *ev = NULL, *req = ctl_request("watch", sweep, 0);
 	char *line, metric[128];
 	size_t len;
-	int rc;
+	int rc, n_completed = -1;
 
 	if (!req)
 		return ctl_oom();
@@ -517,6 +517,12 @@ follow(struct ctl *c, long long sweep, int quiet)
 	cJSON_Delete(req);
 	if (rc != 0)
 		return rc;
+	/* An ended sweep's counts are final: they tell a "completed" sweep
+	 * without a completed trial (stored before sweepd refused those). */
+	if (strcmp(fmt_jstr(fmt_jget(reply, "sweep"), "status", ""), "running") &&
+	    strcmp(fmt_jstr(fmt_jget(reply, "sweep"), "status", ""), "paused"))
+		n_completed = (int)fmt_jnum(fmt_jget(fmt_jget(reply, "sweep"),
+						     "counts"), "completed", -1);
 	if (!quiet && !c->json && isatty(STDOUT_FILENO)) {
 		/* people at a terminal get the live view, redrawn in place */
 		rc = ctl_watch_live(c, sweep, fmt_jget(reply, "sweep"));
@@ -570,7 +576,7 @@ follow(struct ctl *c, long long sweep, int quiet)
 		fflush(stdout);
 		if (strcmp(name, "sweep_ended") == 0) {
 			st = fmt_jstr(ev, "status", "");
-			rc = ctl_exit_for_sweep(st);
+			rc = ctl_exit_for_sweep(st, n_completed);
 			cJSON_Delete(ev);
 			return rc;
 		}

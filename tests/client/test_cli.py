@@ -595,6 +595,8 @@ def wait_is_quiet_and_exits_by_outcome():
                      "before reporting any epoch: exited with status 1: "
                      "ModuleNotFoundError: No module named 'numpy'")
     expect(FAKE.ctl("watch", "8"), 4, out="sweep 8 failed: the first 3")
+    # "completed" without a completed trial is no success either
+    expect(FAKE.ctl("wait", "9"), 4, out="sweep 9 completed")
 
 
 @test
