@@ -1130,8 +1130,8 @@ update_hist_end(struct trial *t, const struct outcome *o)
 }
 
 /* Fail fast: the first SCHED_FAIL_FAST trials of a sweep all failed the
- * same way (class, exit status, signal, spawn error) before any reported
- * an epoch: a trainer that cannot start or dies at import would fail every
+ * same way (class, and for a trainer that ended by itself its exit
+ * status, signal or spawn error) before any reported an epoch: a trainer that cannot start or dies at import would fail every
  * trial, so the sweep ends now. Off once anything else was seen, and when
  * the spec sets limits.max_failures (which then decides). */
 static void
@@ -1145,8 +1145,11 @@ fail_fast(struct trial *t, const struct outcome *o)
 		return;
 	if (strcmp(cls, "storage") == 0)
 		return;   /* the daemon's trouble: says nothing about the trainer */
-	snprintf(key, sizeof key, "%s/%" PRId64 "/%d/%d", cls, t->exit_status,
-		 t->term_signal, t->spawn_error);
+	if (t->stop != STOP_NONE)   /* how it died was the daemon's doing */
+		snprintf(key, sizeof key, "%s", cls);
+	else
+		snprintf(key, sizeof key, "%s/%" PRId64 "/%d/%d", cls,
+			 t->exit_status, t->term_signal, t->spawn_error);
 	if (t->n_curve > 0 || (sw->ff_count > 0 && strcmp(key, sw->ff_key))) {
 		sw->ff_off = 1;
 		return;

@@ -77,6 +77,36 @@ def _two_early_failures_then_success_completes(d):
                               "count": 3}], s["failures"]
 
 
+def _protocol_errors_on_the_first_line_fail_fast(d):
+    # The daemon stops such a trainer: whether it exits first or dies of
+    # SIGTERM must not make the failures look different.
+    quick, slow = {"sleep_ms": 0}, {"sleep_ms": 3000}
+    for enq in ([quick] * 3, [slow] * 3, [quick, slow, quick, slow]):
+        sid = d.submit(fake_spec(trials=20, parallel=1, params={
+            "mode": "garbage_first", "sleep_ms": {"choice": [0, 3000]}},
+            enqueue=enq))
+        s = d.wait_sweep(sid)
+        assert s["status"] == "failed", s
+        assert "first 3 trials" in s["error"], s
+        assert "Epoch 1/10" in s["error"], s
+        assert s["failures"][0]["class"] == "protocol", s
+
+
+def _different_early_failures_do_not_fail_fast(d):
+    # Failing in different ways says the params matter: all trials run.
+    spec = fake_spec(trials=5, parallel=1,
+                     params={"mode": {"choice": ["ok", "import_error",
+                                                 "plain_stdout"]}},
+                     enqueue=[{"mode": "import_error"}, {"mode": "plain_stdout"},
+                              {"mode": "import_error"}, {"mode": "import_error"},
+                              {"mode": "ok"}])
+    s = d.wait_sweep(d.submit(spec))
+    assert s["status"] == "completed", s
+    assert counts(s)["failed"] == 4 and counts(s)["completed"] == 1, s
+    assert [f["count"] for f in s["failures"]] == [3, 1], s["failures"]
+    assert s["failures"][1]["class"] == "protocol", s["failures"]
+
+
 def _max_failures_overrides_fail_fast(d):
     spec = fake_spec(trials=10, parallel=1, params={"mode": "import_error"},
                      limits={"max_failures": 5})
@@ -251,6 +281,8 @@ TESTS = [
     _builtin_wrong_metric_refused, _same_early_failure_fails_fast,
     _parallel_early_failures_stop_too,
     _two_early_failures_then_success_completes,
+    _protocol_errors_on_the_first_line_fail_fast,
+    _different_early_failures_do_not_fail_fast,
     _max_failures_overrides_fail_fast, _late_failures_end_failed_not_completed,
     _wait_exit_status_tells_the_end, _status_and_ls_show_the_failures,
     _report_lines_without_prefix_get_a_hint,

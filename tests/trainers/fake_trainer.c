@@ -11,7 +11,7 @@
  *                                 stall | ignore_term | fail_once | peak |
  *                                 alloc | nice | noisy_stdout |
  *                                 import_error | plain_stdout |
- *                                 short_no_final
+ *                                 short_no_final | garbage_first
  *                                 (noisy_stdout: reports on stdout, and
  *                                 before epoch 2's a 100,000-byte line of
  *                                 its own output in the same write;
@@ -20,7 +20,9 @@
  *                                 plain_stdout: every line, the final one
  *                                 too, on stdout without the "SWEEP "
  *                                 prefix, exit 0; short_no_final: epochs
- *                                 - 1 epochs, no final line, exit 0)
+ *                                 - 1 epochs, no final line, exit 0;
+ *                                 garbage_first: a line that is not JSON
+ *                                 before epoch 1, then sleep_ms)
  *   alloc_mb   (int, default 64)  mode alloc: malloc and touch this many MiB
  *                                 before epoch 1 (exit 1 with "out of
  *                                 memory" on stderr when malloc fails)
@@ -144,6 +146,11 @@ train(const cJSON *p)
 			"  File \"train.py\", line 1, in <module>\n"
 			"ModuleNotFoundError: No module named 'numpy'\n");
 		rc = 1;
+		goto out;
+	}
+	if (strcmp(mode, "garbage_first") == 0) {
+		rc = emit("Epoch 1/10 - loss: 0.5") < 0 ? 4 : 0;
+		nap(sleep_ms);
 		goto out;
 	}
 	if (strcmp(mode, "ignore_term") == 0)
