@@ -419,10 +419,11 @@ sweep_check_done(struct sweep *sw)
 		return 0;
 	if (sw->n_completed == 0) {
 		char msg[sizeof sw->last_fail + 128];
-		if (sw->n_failed > 0)
+		if (sw->n_failed > 0)   /* last_fail is "" after a restart */
 			snprintf(msg, sizeof msg, "no trial completed: %d of %d "
-				 "failed, the last with: %s", sw->n_failed,
-				 sw->n_ended, sw->last_fail);
+				 "failed%s%s", sw->n_failed, sw->n_ended,
+				 sw->last_fail[0] ? ", the last with: " : "",
+				 sw->last_fail);
 		else
 			snprintf(msg, sizeof msg, "no trial completed: all %d "
 				 "were stopped (pruned, diverged or cancelled)",
@@ -964,7 +965,7 @@ classify_natural(struct trial *t, struct outcome *o)
 		o->cls = sp->memory_mb > 0 && stderr_says_oom(t) ? "oom" : "exit";
 		snprintf(o->msg, sizeof o->msg, "exited with status %d%s%s",
 			 (int)t->exit_status, words[0] ? ": " : "", words);
-	} else if (!t->got_final && t->n_curve == 0) {
+	} else if (t->n_curve == 0 && (!t->got_final || t->plain_reports > 0)) {
 		no_report(t, o);
 	} else if (!t->got_final && stopped_short(t, o)) {
 		;   /* o says which epoch it stopped at */
@@ -1131,9 +1132,10 @@ update_hist_end(struct trial *t, const struct outcome *o)
 
 /* Fail fast: the first SCHED_FAIL_FAST trials of a sweep all failed the
  * same way (class, and for a trainer that ended by itself its exit
- * status, signal or spawn error) before any reported an epoch: a trainer that cannot start or dies at import would fail every
- * trial, so the sweep ends now. Off once anything else was seen, and when
- * the spec sets limits.max_failures (which then decides). */
+ * status, signal or spawn error) before any reported an epoch: a trainer
+ * that cannot start or dies at import would fail every trial, so the sweep
+ * ends now. Off once anything else was seen, and when the spec sets
+ * limits.max_failures (which then decides). */
 static void
 fail_fast(struct trial *t, const struct outcome *o)
 {
