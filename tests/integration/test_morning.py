@@ -11,7 +11,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sweeplib import FAKE, Skip, fake_spec, run_tests, with_daemon
+from sweeplib import FAKE, fake_spec, run_tests, wait_for, with_daemon
 
 NUMPY = "exited with status 1: ModuleNotFoundError: No module named 'numpy'"
 
@@ -105,6 +105,26 @@ def _different_early_failures_do_not_fail_fast(d):
     assert counts(s)["failed"] == 4 and counts(s)["completed"] == 1, s
     assert [f["count"] for f in s["failures"]] == [3, 1], s["failures"]
     assert s["failures"][1]["class"] == "protocol", s["failures"]
+
+
+def _fail_fast_stays_off_across_a_restart(d):
+    # Trial 1 completed before the restart: the failures after it are not
+    # "the first trials", so the sweep runs to its end and completes.
+    spec = fake_spec(trials=5, parallel=1,
+                     params={"mode": {"choice": ["ok", "import_error"]}},
+                     enqueue=[{"mode": "ok"}] + [{"mode": "import_error"}] * 4)
+    sid = d.submit(spec)
+    d.ok({"op": "pause", "sweep": sid})
+    assert wait_for(lambda: counts(d.ok({"op": "sweep", "sweep": sid})
+                                   ["sweep"])["completed"] == 1)
+    d.kill9()
+    d.proc.stdout.close()
+    d.proc.stderr.close()
+    d.start()           # the same state dir
+    d.ok({"op": "resume", "sweep": sid})
+    s = d.wait_sweep(sid)
+    assert s["status"] == "completed", s
+    assert counts(s)["failed"] == 4, s
 
 
 def _max_failures_overrides_fail_fast(d):
@@ -283,6 +303,7 @@ TESTS = [
     _two_early_failures_then_success_completes,
     _protocol_errors_on_the_first_line_fail_fast,
     _different_early_failures_do_not_fail_fast,
+    _fail_fast_stays_off_across_a_restart,
     _max_failures_overrides_fail_fast, _late_failures_end_failed_not_completed,
     _wait_exit_status_tells_the_end, _status_and_ls_show_the_failures,
     _report_lines_without_prefix_get_a_hint,
