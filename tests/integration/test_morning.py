@@ -109,14 +109,18 @@ def _different_early_failures_do_not_fail_fast(d):
 
 def _fail_fast_stays_off_across_a_restart(d):
     # Trial 1 completed before the restart: the failures after it are not
-    # "the first trials", so the sweep runs to its end and completes.
-    spec = fake_spec(trials=5, parallel=1,
-                     params={"mode": {"choice": ["ok", "import_error"]}},
-                     enqueue=[{"mode": "ok"}] + [{"mode": "import_error"}] * 4)
+    # "the first trials", so the sweep runs to its end and completes. Trial
+    # 1 is slow, so that the pause holds every failure for the new daemon.
+    spec = fake_spec(trials=5, parallel=1, params={
+        "mode": {"choice": ["ok", "import_error"]},
+        "sleep_ms": {"choice": [0, 500]}},
+        enqueue=[{"mode": "ok", "sleep_ms": 500}] +
+        [{"mode": "import_error", "sleep_ms": 0}] * 4)
     sid = d.submit(spec)
     d.ok({"op": "pause", "sweep": sid})
     assert wait_for(lambda: counts(d.ok({"op": "sweep", "sweep": sid})
-                                   ["sweep"])["completed"] == 1)
+                                   ["sweep"])["completed"] == 1, timeout=30)
+    assert counts(d.ok({"op": "sweep", "sweep": sid})["sweep"])["failed"] == 0
     d.kill9()
     d.proc.stdout.close()
     d.proc.stderr.close()
