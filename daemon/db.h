@@ -221,6 +221,8 @@ int db_failures_json(struct db *db, int64_t sweep_id, int limit, cJSON **out);
 /* Array ordered by number of trial objects:
  * {"id","number","status","attempt","params","seed","objective",
  *  "best_epoch","epochs","test_loss","test_acc","diagnosis",
+ *  "note": null or a completed trial's remark on how it ended (stored as
+ *  error class "note", storage.md),
  *  "error": null or {"class","message","exit_code","signal"},
  *  "started_at","ended_at"}. An unknown sweep gives an empty array. */
 int db_trials_json(struct db *db, int64_t sweep_id, cJSON **out);
