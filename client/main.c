@@ -500,8 +500,8 @@ cmd_enqueue(struct ctl *c, struct ctl_args *a)
 /*
  * watch and wait: subscribe, then read events until sweep_ended (exit 0
  * when the sweep completed, 4 failed, 5 cancelled) or until the daemon
- * closes the connection (3). quiet: print only the end (wait). watch on a terminal
- * draws the live view (cmd_watch.c); elsewhere one line per event.
+ * closes the connection (3). quiet: print only the end (wait). watch on a
+ * terminal draws the live view (cmd_watch.c); elsewhere one line per event.
  */
 static int
 follow(struct ctl *c, long long sweep, int quiet)

@@ -274,6 +274,9 @@ def answer(req):
         s = summary(6, "synthetic <&> \"quoted\"", "completed",
                     {"completed": 17, "failed": 3, "pruned": 4},
                     {"number": best["number"], "objective": best["objective"]})
+        # 3 failed, the reply groups 2 of them (a daemon shows at most 10)
+        s["failures"] = [{"class": "crash", "message": "exit code 1",
+                          "count": 2}]
         s.update(spec=SYN_SPEC, error=None, best_trial=best, advice=[
             "<b>not bold</b>: escape me"],
             verdicts={"good_fit": 9, "overfitting": 4, "diverged": 4, "plateau": 4})

@@ -248,6 +248,9 @@ def status_summary():
     p = FAKE.ctl("--json", "status", "1")
     expect(p, 0)
     json_is_what_was_sent(p, "sweep")
+    expect(FAKE.ctl("status", "6"), 0, out=[
+        "  failures    2 failed: exit code 1\n"
+        "              1 more failed in other ways (sweepctl trials)\n"])
 
 
 @test
