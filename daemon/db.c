@@ -126,7 +126,7 @@ enum {
 	  "WHERE t.sweep_id = ?1 ORDER BY t.number, e.attempt, e.epoch") \
 	X(FAILURES, "SELECT coalesce(error_class, 'exit'), coalesce(error, ''), " \
 	  "count(*) AS n FROM trials WHERE sweep_id = ?1 AND status = 'failed' " \
-	  "GROUP BY 1, 2 ORDER BY n DESC, min(number) LIMIT ?2") \
+	  "GROUP BY error_class, error ORDER BY n DESC, min(id) LIMIT ?2") \
 	X(VERDICTS, "SELECT json_extract(diagnosis_json, '$.verdict') AS v, " \
 	  "count(*) FROM trials WHERE sweep_id = ?1 AND status NOT IN " \
 	  "('queued', 'running') AND diagnosis_json IS NOT " \
@@ -688,10 +688,10 @@ db_set_max_pages(struct db *db, int64_t pages)
 	return exec(db, sql, __func__);
 }
 
-int
-db_best_plan(struct db *db, int mode_max, char *buf, size_t len)
+/* The EXPLAIN QUERY PLAN of one prepared statement's SQL, a line each. */
+static int
+plan_of(struct db *db, int id, char *buf, size_t len)
 {
-	const char *sql = stmt_sql[mode_max ? ST_BEST_MAX : ST_BEST_MIN];
 	sqlite3_stmt *st = NULL;
 	size_t used = 0;
 	char *q;
@@ -700,7 +700,7 @@ db_best_plan(struct db *db, int mode_max, char *buf, size_t len)
 	if (!db || !buf || len == 0)
 		return -EINVAL;
 	buf[0] = '\0';
-	q = sqlite3_mprintf("EXPLAIN QUERY PLAN %s", sql);
+	q = sqlite3_mprintf("EXPLAIN QUERY PLAN %s", stmt_sql[id]);
 	if (!q)
 		return -ENOMEM;
 	rc = sqlite3_prepare_v2(db->h, q, -1, &st, NULL);
@@ -717,6 +717,18 @@ db_best_plan(struct db *db, int mode_max, char *buf, size_t len)
 	sqlite3_finalize(st);
 	sqlite3_free(q);
 	return rc;
+}
+
+int
+db_best_plan(struct db *db, int mode_max, char *buf, size_t len)
+{
+	return plan_of(db, mode_max ? ST_BEST_MAX : ST_BEST_MIN, buf, len);
+}
+
+int
+db_failures_plan(struct db *db, char *buf, size_t len)
+{
+	return plan_of(db, ST_FAILURES, buf, len);
 }
 
 /* ---- transactions ----------------------------------------------------- */

@@ -77,6 +77,8 @@ int db_set_max_pages(struct db *db, int64_t pages);
  * (truncated to len). Lets a test or an operator check that `best` is an
  * index search, not a scan. 0 or a negative errno. */
 int db_best_plan(struct db *db, int mode_max, char *buf, size_t len);
+/* The same for the query of db_failures_json (a covering index search). */
+int db_failures_plan(struct db *db, char *buf, size_t len);
 
 /* ---- transactions ----------------------------------------------------- */
 
@@ -214,7 +216,7 @@ int db_sweeps_json(struct db *db, cJSON **out);
  * group only in the list, up to DB_FAILURES_DETAIL groups here. */
 int db_sweep_json(struct db *db, int64_t id, cJSON **out);
 /* The sweep's failed trials grouped by error class and message, the
- * largest group first (ties: the one that failed first), at most limit:
+ * largest group first (ties: the one whose first trial is oldest), at most limit:
  * [{"class","message","count"}]. A failure without class reads "exit". */
 #define DB_FAILURES_DETAIL 10
 int db_failures_json(struct db *db, int64_t sweep_id, int limit, cJSON **out);

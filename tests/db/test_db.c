@@ -677,6 +677,14 @@ failures_are_grouped_by_class_and_message(void)
 	      cJSON_GetArraySize(jget(g, "failures")) == 0);
 	cJSON_Delete(one);
 	cJSON_Delete(all);
+	/* Every summary runs it: one covering index range, no table scan
+	 * and no lookup of each failed row. */
+	{
+		char plan[1024];
+		CHECK(db_failures_plan(db, plan, sizeof plan) == 0);
+		CHECK_CONTAINS(plan, "COVERING INDEX trials_failures");
+		CHECK_MSG(!strstr(plan, "SCAN"), "%s", plan);
+	}
 	db_close(db);
 	tdir_clean(&t);
 }
