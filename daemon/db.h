@@ -216,8 +216,9 @@ int db_sweeps_json(struct db *db, cJSON **out);
  * group only in the list, up to DB_FAILURES_DETAIL groups here. */
 int db_sweep_json(struct db *db, int64_t id, cJSON **out);
 /* The sweep's failed trials grouped by error class and message, the
- * largest group first (ties: the one whose first trial is oldest), at most limit:
- * [{"class","message","count"}]. A failure without class reads "exit". */
+ * largest group first (ties: the one whose first trial is oldest), at
+ * most limit: [{"class","message","count"}]. A failure without class reads
+ * "exit". */
 #define DB_FAILURES_DETAIL 10
 int db_failures_json(struct db *db, int64_t sweep_id, int limit, cJSON **out);
 /* Array ordered by number of trial objects:
