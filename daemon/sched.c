@@ -1522,7 +1522,8 @@ check_submitted(const cJSON *spec_json, struct spec **out, char *err,
 	/* What the daemon will run must exist now, not fail trial by trial
 	 * (sweepctl checks the same before sending; this is for every
 	 * client, and uses the PATH the trainers get). */
-	if (rc == 0 && !sp->builtin && cmdcheck_trainer(sp->trainer, err, errlen) < 0)
+	if (rc == 0 && !sp->builtin &&
+	    cmdcheck_trainer(sp->trainer, err, errlen) < 0)
 		rc = -EINVAL;
 	if (rc == 0) {
 		diag_config_default(&dc);
