@@ -207,7 +207,11 @@ def test_the_daemon_refuses_what_the_helper_refuses(daemon):
     spec = {"name": "raw", "trainer": {"command": [PY, script]},
             "objective": {"metric": "val_acc", "mode": "max"},
             "space": {"line": {"choice": RAW_BAD}},
-            "search": {"algorithm": "grid", "parallel": 2}}
+            "search": {"algorithm": "grid", "parallel": 2},
+            # every trial fails the same way before an epoch: without a
+            # max_failures of its own, fail-fast would end the sweep after
+            # 3 of them (docs/spec.md); 0 = never end it for failures
+            "limits": {"max_failures": 0}}
     sid = daemon.submit(spec)
     daemon.wait_sweep(sid)
     trials = daemon.trials(sid)
