@@ -116,10 +116,10 @@ trial_proc_start(int pid)
 	p = strrchr(buf, ')');
 	if (!p)
 		return -1;
-	/* Fields 3.. follow, one space apart; starttime is field 22, the 20th
-	 * after ')'. (sscanf with 19 skipped conversions cost more than the
-	 * rest of starting a trial.) */
-	for (int field = 3; field < 22; field++) {
+	/* Fields 3.. follow, one space apart: after the loop p is the space
+	 * before field 22, starttime. (sscanf with 19 skipped conversions cost
+	 * more than the rest of starting a trial.) */
+	for (int field = 3; field <= 22; field++) {
 		p = strchr(p + 1, ' ');
 		if (!p)
 			return -1;

@@ -23,7 +23,9 @@ def _kill9_while_trials_run(d=None):
     mark = "SWEEPTEST_K9_%d" % os.getpid()
     d = Daemon(workers=2).start()
     try:
-        spec = fake_spec(trials=6, parallel=2, params={"sleep_ms": 150, "epochs": 4})
+        # keep_going: an orphan does not die of EPIPE, only if it is killed
+        spec = fake_spec(trials=6, parallel=2, params={"sleep_ms": 150, "epochs": 4,
+                                                       "keep_going": 1})
         spec["trainer"]["env"] = {"SWEEPTEST_MARK": mark}
         sid = d.submit(spec)
         wait_for(lambda: d.ok({"op": "sweep", "sweep": sid})["sweep"]["counts"]["completed"] >= 1, 20)
@@ -51,6 +53,51 @@ def _kill9_while_trials_run(d=None):
             d2.cleanup()
     finally:
         d.cleanup()
+
+
+def _orphans_gone_after_restart(params, min_pids, min_epochs):
+    """SIGKILL the daemon while its one trainer sits in a silent epoch (it
+    writes nothing, so it cannot die of EPIPE); the restarted daemon must
+    kill it, and everything it left, within a few seconds."""
+    mark = "SWEEPTEST_SILENT_%d_%d" % (os.getpid(), min_pids)
+    d = Daemon(workers=1).start()
+    try:
+        spec = fake_spec(trials=1, parallel=1, params=params)
+        spec["trainer"]["env"] = {"SWEEPTEST_MARK": mark}
+        sid = d.submit(spec)
+        assert wait_for(lambda: d.trials(sid)[0]["status"] == "running" and
+                        d.trials(sid)[0]["epochs"] >= min_epochs, 20), d.trials(sid)
+        old = set(wait_for(lambda: len(pids_with_env("SWEEPTEST_MARK=" + mark)) >= min_pids
+                           and pids_with_env("SWEEPTEST_MARK=" + mark), 10) or [])
+        assert len(old) >= min_pids, old
+        d.kill9()
+        assert old <= set(pids_with_env("SWEEPTEST_MARK=" + mark)), \
+            "the trainer died with the daemon: the test shows nothing"
+        d2 = Daemon(workers=1, state_dir=d.dir).start()
+        try:
+            left = wait_for(lambda: not (old & set(pids_with_env("SWEEPTEST_MARK=" + mark))), 5)
+            assert left, "orphans of the killed daemon still alive: %r" % (
+                old & set(pids_with_env("SWEEPTEST_MARK=" + mark)))
+            d2.ok({"op": "cancel", "sweep": sid})
+        finally:
+            d2.cleanup()
+    finally:
+        d.cleanup()
+        for pid in old:   # whatever the daemon left, so as not to leak it
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+
+
+def _kill9_kills_trainer_in_silent_epoch():
+    _orphans_gone_after_restart({"mode": "hang", "epochs": 3}, 1, 1)
+
+
+def _kill9_kills_descendants_that_left_the_group():
+    # the trainer sleeps silently in epoch 1; its grandchild setsid()ed away
+    _orphans_gone_after_restart({"mode": "escape", "sleep_ms": 60000,
+                                 "epochs": 1}, 2, 0)
 
 
 def _sigterm_requeues_running_trials():
@@ -111,7 +158,8 @@ def _completed_sweeps_survive_restart():
         d.cleanup()
 
 
-TESTS = [_kill9_while_trials_run, _sigterm_requeues_running_trials,
+TESTS = [_kill9_while_trials_run, _kill9_kills_trainer_in_silent_epoch,
+         _sigterm_requeues_running_trials,
          _newer_schema_is_refused, _garbage_database_is_refused,
          _completed_sweeps_survive_restart]
 
