@@ -4,9 +4,10 @@
  *   sweepd [--state-dir DIR] [--workers N] [--log FILE] [--worker PATH]
  *          [--detach]
  *
- * The state directory (0700) holds sweepd.db, sweepd.sock and sweepd.lock;
- * the lock (flock) makes sure one daemon serves a directory, which also
- * makes it safe to remove a stale socket at start-up.
+ * The state directory (0700) holds sweepd.db and sweepd.sock. It must be
+ * the daemon user's, and so must those files (strict.c). A flock on the
+ * directory itself makes sure one daemon serves it, which also makes it
+ * safe to remove a stale socket at start-up.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -27,6 +27,7 @@
 #include "daemon/log.h"
 #include "daemon/sched.h"
 #include "daemon/server.h"
+#include "daemon/strict.h"
 
 struct options {
 	const char *state_dir;     /* NULL: the default */
@@ -124,12 +125,14 @@ make_dirs(const char *path)
 	return 0;
 }
 
+/* The state dir, created 0700 if missing, checked (strict.c) before
+ * anything in it is opened. Returns its fd (kept open: it carries the
+ * lock), the real path in out. */
 static int
 prepare_state_dir(const struct options *o, char *out, size_t outlen)
 {
-	char dir[PATH_MAX];
-	struct stat st;
-	int rc;
+	char dir[PATH_MAX], sock[STATEDIR_SUN_PATH_MAX], err[PATH_MAX + 256];
+	int rc, fd;
 
 	if (o->state_dir) {
 		snprintf(dir, sizeof dir, "%s", o->state_dir);
@@ -137,6 +140,12 @@ prepare_state_dir(const struct options *o, char *out, size_t outlen)
 		fprintf(stderr, "sweepd: no state directory: set --state-dir, "
 			"$SWEEP_STATE_DIR or $HOME\n");
 		return rc;
+	}
+	if (snprintf(sock, sizeof sock, "%s/sweepd.sock", dir) >= (int)sizeof sock) {
+		fprintf(stderr, "sweepd: socket path %s/sweepd.sock is too long: "
+			"a Unix socket path holds at most %d bytes; use a "
+			"shorter --state-dir\n", dir, STATEDIR_SUN_PATH_MAX - 1);
+		return -ENAMETOOLONG;
 	}
 	rc = make_dirs(dir);
 	if (rc < 0) {
@@ -147,43 +156,37 @@ prepare_state_dir(const struct options *o, char *out, size_t outlen)
 		fprintf(stderr, "sweepd: %s: %s\n", dir, strerror(errno));
 		return -errno;
 	}
-	if (stat(out, &st) < 0 || !S_ISDIR(st.st_mode)) {
-		fprintf(stderr, "sweepd: %s is not a directory\n", out);
-		return -ENOTDIR;
+	/* Resolving links can make the path longer than the one given. */
+	if (statedir_socket_path(out, sock, sizeof sock) < 0) {
+		fprintf(stderr, "sweepd: socket path %s/sweepd.sock is too long: "
+			"a Unix socket path holds at most %d bytes; use a "
+			"shorter --state-dir\n", out, STATEDIR_SUN_PATH_MAX - 1);
+		return -ENAMETOOLONG;
+	}
+	fd = strict_open_dir(out, o->log_path, err, sizeof err);
+	if (fd < 0) {
+		fprintf(stderr, "sweepd: %s\n", err);
+		return fd;
 	}
 	/* The socket's 0600 mode is the access control; the 0700 directory
 	 * keeps other users from even reaching it. */
-	if ((st.st_mode & 0077) && chmod(out, 0700) < 0)
+	if (fchmod(fd, 0700) < 0)
 		fprintf(stderr, "sweepd: warning: cannot chmod 0700 %s: %s\n",
 			out, strerror(errno));
-	return 0;
+	return fd;
 }
 
 static int
-take_lock(const char *dir)
+take_lock(int dirfd, const char *dir)
 {
-	char path[PATH_MAX + 16];
-	int fd;
+	int rc = strict_lock_dir(dirfd, 2000);
 
-	snprintf(path, sizeof path, "%s/sweepd.lock", dir);
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		fprintf(stderr, "sweepd: cannot open %s: %s\n", path, strerror(errno));
-		return -1;
-	}
-	/* A daemon killed with SIGKILL can leave the lock held for a moment
-	 * by a trainer it was forking (the descriptor closes at exec), so
-	 * wait up to 2 s before calling the directory taken. */
-	for (int tries = 0; flock(fd, LOCK_EX | LOCK_NB) < 0; tries++) {
-		if (errno != EWOULDBLOCK || tries == 20) {
-			fprintf(stderr, "sweepd: another sweepd is already running "
-				"on %s\n", dir);
-			close(fd);
-			return -1;
-		}
-		usleep(100 * 1000);
-	}
-	return fd;   /* held until exit */
+	if (rc == -EBUSY)
+		fprintf(stderr, "sweepd: another sweepd is already running on "
+			"%s\n", dir);
+	else if (rc < 0)
+		fprintf(stderr, "sweepd: cannot lock %s: %s\n", dir, strerror(-rc));
+	return rc;
 }
 
 static void
@@ -298,7 +301,8 @@ main(int argc, char **argv)
 	if (parse_args(argc, argv, &o) < 0)
 		return 2;
 	signal(SIGPIPE, SIG_IGN);
-	if (prepare_state_dir(&o, dir, sizeof dir) < 0)
+	lock_fd = prepare_state_dir(&o, dir, sizeof dir);
+	if (lock_fd < 0)
 		return 1;
 	if (o.detach && !o.log_path) {
 		snprintf(logpath, sizeof logpath, "%s/sweepd.log", dir);
@@ -313,8 +317,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "sweepd: cannot detach: %s\n", strerror(errno));
 		return 1;
 	}
-	lock_fd = take_lock(dir);
-	if (lock_fd < 0)
+	if (take_lock(lock_fd, dir) < 0)
 		return 1;
 	if (o.worker_bin)
 		snprintf(worker, sizeof worker, "%s", o.worker_bin);

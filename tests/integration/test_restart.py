@@ -1,10 +1,12 @@
 """kill -9 and restarts: nothing committed is lost, nothing runs twice,
 no trainer is orphaned, search.trials stays a total."""
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -140,6 +142,45 @@ def _garbage_database_is_refused():
     assert p.returncode != 0 and "sweepd.db" in p.stderr, p.stderr
 
 
+def _removed_lock_file_does_not_let_a_second_daemon_in():
+    d = Daemon().start()
+    try:
+        lock = os.path.join(d.dir, "sweepd.lock")
+        if os.path.exists(lock):
+            os.unlink(lock)
+        p = subprocess.run([SWEEPD, "--state-dir", d.dir], capture_output=True,
+                           text=True, timeout=20)
+        assert p.returncode != 0 and "already running" in p.stderr, \
+            (p.returncode, p.stderr)
+        assert d.ok({"op": "ping"}) and d.proc.poll() is None
+    finally:
+        d.cleanup()
+
+
+def _socket_path_too_long_is_refused():
+    base = tempfile.mkdtemp(prefix="sweepd-test-")
+    try:
+        # dir + "/sweepd.sock" is 108 bytes: one over what sun_path holds
+        deep = os.path.join(base, "d" * (108 - len(base) - len("/sweepd.sock") - 1))
+        assert len(deep + "/sweepd.sock") == 108
+        p = subprocess.run([SWEEPD, "--state-dir", deep], capture_output=True,
+                           text=True, timeout=20)
+        assert p.returncode != 0, p.stderr
+        assert "too long" in p.stderr and deep + "/sweepd.sock" in p.stderr, p.stderr
+        # nothing was created or bound, in the dir or beside it
+        assert not os.path.exists(deep) or os.listdir(deep) == [], os.listdir(deep)
+        assert os.listdir(base) in ([], [os.path.basename(deep)]), os.listdir(base)
+        # one byte less fits, and the daemon serves there
+        ok = os.path.join(base, "d" * (len(os.path.basename(deep)) - 1))
+        d = Daemon(state_dir=ok).start()
+        try:
+            assert d.ok({"op": "ping"}) and os.path.exists(os.path.join(ok, "sweepd.sock"))
+        finally:
+            d.cleanup()
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
 def _completed_sweeps_survive_restart():
     d = Daemon().start()
     try:
@@ -161,7 +202,9 @@ def _completed_sweeps_survive_restart():
 TESTS = [_kill9_while_trials_run, _kill9_kills_trainer_in_silent_epoch,
          _sigterm_requeues_running_trials,
          _newer_schema_is_refused, _garbage_database_is_refused,
-         _completed_sweeps_survive_restart]
+         _completed_sweeps_survive_restart,
+         _removed_lock_file_does_not_let_a_second_daemon_in,
+         _socket_path_too_long_is_refused]
 
 if __name__ == "__main__":
     sys.exit(run_tests(TESTS))
