@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/json.h"
@@ -648,6 +649,31 @@ abort_start(struct trial *t, int rc, int spawned)
 		close_handle((uv_handle_t *)&t->proc);
 }
 
+/* Why uv_spawn failed. The child changes to the cwd before it execs, and
+ * both report through the same errno: when the cwd is what is missing,
+ * say so rather than blame the command. */
+static void
+spawn_message(const uv_process_options_t *opt, int rc, char *err, size_t errlen)
+{
+	struct stat st;
+	int e = 0;
+
+	if (!opt->cwd)
+		e = 0;
+	else if (stat(opt->cwd, &st) < 0)
+		e = errno;
+	else if (!S_ISDIR(st.st_mode))
+		e = ENOTDIR;
+	else if (access(opt->cwd, X_OK) < 0)
+		e = errno;
+	if (e) {
+		snprintf(err, errlen, "cannot start %s: trainer.cwd %s: %s",
+			 opt->file, opt->cwd, strerror(e));
+		return;
+	}
+	snprintf(err, errlen, "cannot start %s: %s", opt->file, uv_strerror(rc));
+}
+
 int
 trial_start(struct trial *t, char *err, size_t errlen)
 {
@@ -717,8 +743,7 @@ trial_start(struct trial *t, char *err, size_t errlen)
 	t->open_handles++;   /* the process handle, from uv_spawn on */
 	rc = uv_spawn(s->loop, &t->proc, &opt);
 	if (rc < 0) {
-		snprintf(err, errlen, "cannot start %s: %s", opt.file,
-			 uv_strerror(rc));
+		spawn_message(&opt, rc, err, errlen);
 		abort_start(t, rc, 1);
 		goto out;
 	}

@@ -122,6 +122,17 @@ def _missing_command_fails_cleanly(d):
     assert t["status"] == "failed" and "/nonexistent/trainer" in t["error"]["message"], t
 
 
+def _missing_cwd_is_named(d):
+    spec = fake_spec(trials=1, parallel=1)
+    spec["trainer"]["cwd"] = "/nonexistent/workdir"
+    sid = d.submit(spec)
+    d.wait_sweep(sid)
+    t = d.trials(sid)[0]
+    msg = t["error"]["message"]
+    assert t["status"] == "failed" and "/nonexistent/workdir" in msg and \
+        "cwd" in msg, t
+
+
 TESTS = [with_daemon(f, serving_after=True) for f in [
     _segv_is_a_signal_failure, _sigkill_is_a_signal_failure,
     _nonzero_exit_keeps_stderr_tail, _garbage_line_is_quoted,
@@ -130,7 +141,8 @@ TESTS = [with_daemon(f, serving_after=True) for f in [
     _timeout_stops_a_hung_trainer, _sigterm_ignored_means_sigkill,
     _grandchildren_are_killed_with_the_trial,
     _flooding_trainer_keeps_memory_bounded,
-    _python_nan_is_read_and_stops_the_trial, _missing_command_fails_cleanly]]
+    _python_nan_is_read_and_stops_the_trial, _missing_command_fails_cleanly,
+    _missing_cwd_is_named]]
 
 if __name__ == "__main__":
     sys.exit(run_tests(TESTS))
