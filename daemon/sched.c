@@ -175,6 +175,19 @@ queue_push(struct sweep *sw, struct trial *t)
 	sw->queue_tail = t;
 }
 
+/* Back at the head: a trial whose start was held goes first again. */
+static void
+queue_push_front(struct sweep *sw, struct trial *t)
+{
+	t->prev = NULL;
+	t->next = sw->queue;
+	if (sw->queue)
+		sw->queue->prev = t;
+	else
+		sw->queue_tail = t;
+	sw->queue = t;
+}
+
 static struct trial *
 queue_pop(struct sweep *sw)
 {
@@ -499,6 +512,62 @@ broadcast_started(struct trial *t)
 	cJSON_Delete(ev);
 }
 
+/* ---- spawn hold ------------------------------------------------------ */
+
+/* The daemon's own want of descriptors or processes, not the trial's. */
+static int
+spawn_transient(int rc)
+{
+	return rc == UV_EMFILE || rc == UV_ENFILE || rc == UV_EAGAIN;
+}
+
+static void
+on_spawn_retry(uv_timer_t *tm)
+{
+	struct server *s = tm->data;
+
+	s->spawn_rc = 0;
+	sched_kick(s);
+}
+
+/* Holds every start for SCHED_SPAWN_RETRY_MS; logs the first failure of
+ * a run of them only. */
+static void
+spawn_hold(struct server *s, int rc, const char *msg)
+{
+	if (!s->spawn_trouble) {
+		s->spawn_trouble = 1;
+		s->spawn_since = server_now();
+		snprintf(s->spawn_msg, sizeof s->spawn_msg, "%s", msg);
+		log_error("cannot start trials: %s; the trial is put back in "
+			  "its queue, not failed, and starts are retried every "
+			  "%d ms", msg, SCHED_SPAWN_RETRY_MS);
+	}
+	s->spawn_rc = rc;
+	s->spawn_held++;
+	if (s->spawn_timer_on)
+		uv_timer_start(&s->spawn_timer, on_spawn_retry,
+			       SCHED_SPAWN_RETRY_MS, 0);
+}
+
+/* A trial whose spawn was held: as it was before the attempt, at the head
+ * of its queue. The database still has it queued (its start was never
+ * recorded). */
+static void
+put_back(struct trial *t)
+{
+	struct sweep *sw = t->sweep;
+	struct sweep_hist *h = hist_at(sw, t->number);
+
+	t->attempt--;
+	t->status = TRIAL_QUEUED;
+	if (h) {
+		h->state = SAMPLER_RUNNING;
+		h->n_curve = 0;
+	}
+	queue_push_front(sw, t);
+}
+
 void
 sched_trial_started(struct trial *t)
 {
@@ -545,10 +614,21 @@ start_one(struct sweep *sw)
 		return;
 	}
 	rc = trial_start(t, err, sizeof err);
+	if (rc < 0 && spawn_transient(rc)) {
+		spawn_hold(s, rc, err);
+		return;   /* it reaches sched_trial_ended, and is put back */
+	}
 	if (rc < 0) {
 		log_warn("sweep %" PRId64 " trial %d: %s", sw->id, t->number, err);
 		snprintf(t->stop_msg, sizeof t->stop_msg, "%s", err);
 		return;   /* it reaches sched_trial_ended as failed */
+	}
+	if (s->spawn_trouble) {
+		log_info("trials start again after %.0f s (%" PRIu64 " starts "
+			 "held)", server_now() - s->spawn_since, s->spawn_held);
+		s->spawn_trouble = 0;
+		s->spawn_held = 0;
+		s->spawn_msg[0] = '\0';
 	}
 	rc = db_trial_start(s->db, t->id, t->attempt, t->pid,
 			    trial_proc_start(t->pid), t->started_at);
@@ -591,7 +671,7 @@ sched_kick(struct server *s)
 	struct sweep *sw;
 
 	/* Manual trials run in their client's process, not in a worker. */
-	while (!s->shutting_down && !s->storage_rc &&
+	while (!s->shutting_down && !s->storage_rc && !s->spawn_rc &&
 	       s->n_running - s->n_manual < s->workers &&
 	       (sw = pick(s))) {
 		s->rr_last = sw->id;
@@ -1180,6 +1260,10 @@ sched_trial_ended(struct trial *t)
 	int rc;
 
 	running_remove(sw, t);
+	if (t->spawn_error && spawn_transient(t->spawn_error)) {
+		put_back(t);
+		goto next;
+	}
 	classify(t, &o);
 	if (!o.requeue && retry_allowed(t, &o)) {
 		log_info("sweep %" PRId64 " trial %d attempt %d failed (%s): retry",

@@ -97,6 +97,10 @@ void sched_free_all(struct server *s);
  * store in memory, and redoes those writes every SCHED_STORAGE_RETRY_MS;
  * when they all succeed it resumes. Reads are served throughout. */
 #define SCHED_STORAGE_RETRY_MS 3000
+/* A trial that could not be spawned for want of descriptors or processes
+ * (EMFILE, ENFILE, EAGAIN) is put back in its queue as it was, not failed
+ * and not counted; starting trials is held this long, then tried again. */
+#define SCHED_SPAWN_RETRY_MS 1000
 /* 1 when rc is such a failure (the outage starts, or goes on; what, the
  * write that failed, is logged), 0 for any other rc. */
 int sched_storage_failed(struct server *s, int rc, const char *what);

@@ -54,6 +54,7 @@ class Daemon:
         self.workers = workers
         self.extra = list(extra)
         self.proc = None
+        self.preexec = None   # run in the child before sweepd (rlimits)
         self.sock = os.path.join(self.dir, "sweepd.sock")
         self.log = os.path.join(self.dir, "test.log")
         self._id = 0
@@ -65,7 +66,8 @@ class Daemon:
             args += ["--worker", WORKER]
         self.proc = subprocess.Popen(daemon_command(args),
                                      stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE)
+                                     stderr=subprocess.PIPE,
+                                     preexec_fn=self.preexec)
         if wait:
             self.wait_ready()
         return self
