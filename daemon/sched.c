@@ -25,6 +25,7 @@
 #include "daemon/builtin.h"
 #include "daemon/db.h"
 #include "daemon/log.h"
+#include "daemon/reaper.h"
 #include "daemon/prune.h"
 #include "daemon/sampler.h"
 #include "daemon/server.h"
@@ -1658,15 +1659,23 @@ rows_free(struct rows *rows)
 /* A trainer of the previous daemon that is still alive is killed, with its
  * process group; the start time tells it from a recycled pid. */
 static void
-kill_orphan(const struct db_trial_row *r)
+kill_orphan(struct server *s, const struct db_trial_row *r)
 {
-	if (r->pid <= 0 || r->proc_start <= 0 ||
-	    trial_proc_start(r->pid) != r->proc_start)
-		return;
-	log_warn("killing orphaned trainer pid %d (trial id %" PRId64 ")",
-		 r->pid, r->id);
-	kill(-r->pid, SIGKILL);
-	kill(r->pid, SIGKILL);
+	int n;
+
+	if (r->pid > 0 && r->proc_start > 0 &&
+	    trial_proc_start(r->pid) == r->proc_start) {
+		log_warn("killing orphaned trainer pid %d (trial id %" PRId64 ")",
+			 r->pid, r->id);
+		kill(-r->pid, SIGKILL);
+		kill(r->pid, SIGKILL);
+	}
+	/* Descendants that left its group carry the trial's SWEEPD_TRIAL. */
+	n = reaper_kill_trial(s->reaper_key, r->id);
+	if (n > 0)
+		log_warn("killed %d process%s left by trial id %" PRId64
+			 " outside its process group", n, n == 1 ? "" : "es",
+			 r->id);
 }
 
 static int
@@ -1693,7 +1702,7 @@ settle_ended_sweep(struct server *s, int64_t sweep_id)
 	for (int i = 0; rc == 0 && i < rows.n; i++) {
 		const struct db_trial_row *r = &rows.v[i];
 		if (strcmp(r->status, "running") == 0)
-			kill_orphan(r);
+			kill_orphan(s, r);
 		if (strcmp(r->status, "running") == 0 ||
 		    strcmp(r->status, "queued") == 0)
 			rc = end_interrupted(s->db, r, "cancelled",
@@ -1731,7 +1740,7 @@ load_trial(struct sweep *sw, const struct db_trial_row *r)
 		return 0;
 	}
 	if (running) {
-		kill_orphan(r);
+		kill_orphan(s, r);
 		if (r->attempt > sw->spec->retries + RESTART_ALLOWANCE) {
 			sw->n_ended++;
 			sw->n_failed++;

@@ -39,6 +39,7 @@
 #include "daemon/db.h"
 #include "daemon/log.h"
 #include "daemon/ops.h"
+#include "daemon/reaper.h"
 #include "daemon/sched.h"
 
 enum conn_state { CONN_OPEN, CONN_ENDING, CONN_CLOSING };
@@ -549,6 +550,7 @@ server_maybe_finish(struct server *s)
 		uv_close((uv_handle_t *)&s->spawn_timer, on_closed_noop);
 		s->spawn_timer_on = 0;
 	}
+	reaper_close(s);
 	log_info("all trials stopped; closing");
 }
 
@@ -624,6 +626,8 @@ server_init(struct server *s, uv_loop_t *loop, const struct server_config *cfg,
 		rc = -ENOMEM;
 		goto fail;
 	}
+	if (reaper_init(s, path, sizeof path) < 0)
+		log_warn("%s", path);
 	snprintf(path, sizeof path, "%s/sweepd.db", cfg->state_dir);
 	rc = db_open(path, &s->db, err, errlen);
 	if (rc < 0)

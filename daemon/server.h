@@ -90,6 +90,12 @@ struct server {
 	uint64_t spawn_held;       /* starts put back since spawn_since */
 	uv_timer_t spawn_timer;    /* the retry; initialized by server_init */
 	int spawn_timer_on;        /* spawn_timer initialized, not closed */
+
+	/* reaper.c: escaped descendants of trials. */
+	char reaper_key[48];       /* "DEV:INO" of the state dir */
+	uv_signal_t sig_chld;
+	uv_timer_t reap_timer;
+	int reaper_on;             /* both initialized, not closed */
 	char readbuf[65536];       /* shared read buffer: callbacks consume it at once */
 };
 

@@ -24,6 +24,7 @@
 #include "common/json.h"
 #include "daemon/log.h"
 #include "daemon/manual.h"
+#include "daemon/reaper.h"
 #include "daemon/sched.h"
 #include "daemon/server.h"
 #include "daemon/spec.h"
@@ -223,9 +224,11 @@ on_exit_cb(uv_process_t *p, int64_t exit_status, int term_signal)
 	t->exited = 1;
 	t->exit_status = exit_status;
 	t->term_signal = term_signal;
-	/* Whatever the trainer left behind in its group goes with it. */
+	/* Whatever the trainer left behind in its group goes with it; what
+	 * left the group comes back to the daemon, the subreaper (reaper.c). */
 	if (kill(-t->pid, SIGKILL) < 0 && errno != ESRCH)
 		log_warn("kill(-%d): %s", t->pid, strerror(errno));
+	reaper_schedule(t->sweep->srv);
 	uv_timer_stop(&t->deadline);
 	uv_timer_stop(&t->killer);
 	uv_timer_stop(&t->stall);
@@ -503,7 +506,7 @@ static int
 build_env(const struct trial *t, struct envb *e)
 {
 	const struct spec *sp = t->sweep->spec;
-	char num[32], *params;
+	char num[32], key[96], *params;
 	const cJSON *it;
 	int rc = 0;
 
@@ -545,6 +548,9 @@ build_env(const struct trial *t, struct envb *e)
 		rc = env_set(e, "SWEEP_ATTEMPT", num);
 	if (rc == 0)
 		rc = env_set(e, "SWEEP_REPORT_FD", "3");
+	reaper_trial_env(t->sweep->srv, t->id, key, sizeof key);
+	if (rc == 0)
+		rc = env_set(e, REAPER_ENV, key);
 	return rc;
 }
 

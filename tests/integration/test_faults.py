@@ -94,6 +94,50 @@ def _grandchildren_are_killed_with_the_trial(d):
         "the trainer's child outlived the trial"
 
 
+def kill_all(pids):
+    for pid in pids:   # whatever the daemon left, so as not to leak it
+        try:
+            os.kill(pid, 9)
+        except OSError:
+            pass
+
+
+def _escaped_grandchild_is_killed_with_the_trial(d):
+    """A double-forked, setsid()ed grandchild holding fd 3 is outside the
+    trial's process group; it must not outlive the trial all the same."""
+    mark = "SWEEPTEST_ESCAPE_%d" % os.getpid()
+    spec = fake_spec(trials=1, parallel=1, params={"mode": "escape", "epochs": 2})
+    spec["trainer"]["env"] = {"SWEEPTEST_MARK": mark}
+    try:
+        sid = d.submit(spec)
+        d.wait_sweep(sid)
+        assert d.trials(sid)[0]["status"] == "completed", d.trials(sid)
+        assert wait_for(lambda: not pids_with_env("SWEEPTEST_MARK=" + mark), 5), \
+            "the escaped grandchild outlived the trial: %r" % pids_with_env(
+                "SWEEPTEST_MARK=" + mark)
+    finally:
+        kill_all(pids_with_env("SWEEPTEST_MARK=" + mark))
+
+
+def _escaped_grandchild_is_killed_at_shutdown():
+    mark = "SWEEPTEST_ESCSHUT_%d" % os.getpid()
+    d = Daemon().start()
+    try:
+        spec = fake_spec(trials=1, parallel=1,
+                         params={"mode": "escape", "sleep_ms": 60000, "epochs": 1})
+        spec["trainer"]["env"] = {"SWEEPTEST_MARK": mark}
+        d.submit(spec)
+        assert wait_for(lambda: len(pids_with_env("SWEEPTEST_MARK=" + mark)) >= 2), \
+            pids_with_env("SWEEPTEST_MARK=" + mark)
+        assert d.stop() == 0
+        assert wait_for(lambda: not pids_with_env("SWEEPTEST_MARK=" + mark), 5), \
+            "descendants outlived the daemon's shutdown: %r" % pids_with_env(
+                "SWEEPTEST_MARK=" + mark)
+    finally:
+        d.cleanup()
+        kill_all(pids_with_env("SWEEPTEST_MARK=" + mark))
+
+
 def _flooding_trainer_keeps_memory_bounded(d):
     before = d.ok({"op": "stats"})["rss_kb"]
     t = one_trial(d, "flood", timeout=120)
@@ -142,7 +186,8 @@ TESTS = [with_daemon(f, serving_after=True) for f in [
     _grandchildren_are_killed_with_the_trial,
     _flooding_trainer_keeps_memory_bounded,
     _python_nan_is_read_and_stops_the_trial, _missing_command_fails_cleanly,
-    _missing_cwd_is_named]]
+    _missing_cwd_is_named, _escaped_grandchild_is_killed_with_the_trial]]
+TESTS.append(_escaped_grandchild_is_killed_at_shutdown)
 
 if __name__ == "__main__":
     sys.exit(run_tests(TESTS))

@@ -57,6 +57,19 @@ def _kill9_while_trials_run(d=None):
         d.cleanup()
 
 
+def session_leaders(mark):
+    out = []
+    for pid in pids_with_env("SWEEPTEST_MARK=" + mark):
+        try:
+            with open("/proc/%d/stat" % pid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == pid:   # field 6, session
+            out.append(pid)
+    return out
+
+
 def _orphans_gone_after_restart(params, min_pids, min_epochs):
     """SIGKILL the daemon while its one trainer sits in a silent epoch (it
     writes nothing, so it cannot die of EPIPE); the restarted daemon must
@@ -69,8 +82,10 @@ def _orphans_gone_after_restart(params, min_pids, min_epochs):
         sid = d.submit(spec)
         assert wait_for(lambda: d.trials(sid)[0]["status"] == "running" and
                         d.trials(sid)[0]["epochs"] >= min_epochs, 20), d.trials(sid)
-        old = set(wait_for(lambda: len(pids_with_env("SWEEPTEST_MARK=" + mark)) >= min_pids
-                           and pids_with_env("SWEEPTEST_MARK=" + mark), 10) or [])
+        # session leaders: the trainer, and the grandchild once it setsid()ed
+        # (its short-lived parent is neither)
+        old = set(wait_for(lambda: len(session_leaders(mark)) >= min_pids and
+                           session_leaders(mark), 10) or [])
         assert len(old) >= min_pids, old
         d.kill9()
         assert old <= set(pids_with_env("SWEEPTEST_MARK=" + mark)), \
@@ -200,6 +215,7 @@ def _completed_sweeps_survive_restart():
 
 
 TESTS = [_kill9_while_trials_run, _kill9_kills_trainer_in_silent_epoch,
+         _kill9_kills_descendants_that_left_the_group,
          _sigterm_requeues_running_trials,
          _newer_schema_is_refused, _garbage_database_is_refused,
          _completed_sweeps_survive_restart,
