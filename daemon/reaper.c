@@ -25,23 +25,36 @@
 
 /* ---- /proc ------------------------------------------------------------ */
 
+const char *
+reaper_proc_stat(int pid, char *buf, size_t len)
+{
+	char path[64];
+	FILE *f;
+	size_t n;
+	char *p;
+
+	if (pid <= 0 || len < 2)
+		return NULL;
+	snprintf(path, sizeof path, "/proc/%d/stat", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return NULL;
+	n = fread(buf, 1, len - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* The command name (field 2) may hold spaces and ')'. */
+	p = strrchr(buf, ')');
+	return p ? p + 1 : NULL;
+}
+
 /* Parent pid and state letter of pid; -1 if it is gone. */
 static int
 proc_parent(int pid, int *ppid, char *state)
 {
-	char path[64], buf[1024], *p;
-	FILE *f;
-	size_t n;
+	char buf[1024];
+	const char *p = reaper_proc_stat(pid, buf, sizeof buf);
 
-	snprintf(path, sizeof path, "/proc/%d/stat", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return -1;
-	n = fread(buf, 1, sizeof buf - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	p = strrchr(buf, ')');   /* the command name may hold anything */
-	if (!p || sscanf(p + 1, " %c %d", state, ppid) != 2)
+	if (!p || sscanf(p, " %c %d", state, ppid) != 2)
 		return -1;
 	return 0;
 }

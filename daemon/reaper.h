@@ -40,6 +40,10 @@ void reaper_close(struct server *s);
 /* Kills (SIGKILL) every process whose environment has
  * SWEEPD_TRIAL=key:trial_id; returns how many. */
 int reaper_kill_trial(const char *key, int64_t trial_id);
+/* Reads /proc/PID/stat into buf; returns where field 3 starts (just past
+ * the command name's closing ')', so fields are one space apart from
+ * there), or NULL when there is no such process. */
+const char *reaper_proc_stat(int pid, char *buf, size_t len);
 /* The value of SWEEPD_TRIAL for a trial: "key:trial_id". */
 void reaper_trial_env(const struct server *s, int64_t trial_id, char *buf,
 		      size_t len);

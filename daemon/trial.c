@@ -99,29 +99,16 @@ trial_free(struct trial *t)
 int64_t
 trial_proc_start(int pid)
 {
-	char path[64], buf[1024];
-	FILE *f;
-	size_t n;
-	char *p;
-	long long start = -1;
+	char buf[1024];
+	const char *p = reaper_proc_stat(pid, buf, sizeof buf);
+	long long start;
 
-	if (pid <= 0)
-		return -1;
-	snprintf(path, sizeof path, "/proc/%d/stat", pid);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	n = fread(buf, 1, sizeof buf - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	/* The command name (field 2) may hold spaces and ')': skip to the last ')'. */
-	p = strrchr(buf, ')');
 	if (!p)
 		return -1;
-	/* Fields 3.. follow, one space apart: after the loop p is the space
-	 * before field 22, starttime. (sscanf with 19 skipped conversions cost
-	 * more than the rest of starting a trial.) */
-	for (int field = 3; field <= 22; field++) {
+	/* p is the space before field 3; after the loop, the one before field
+	 * 22, starttime. (sscanf with 19 skipped conversions cost more than
+	 * the rest of starting a trial.) */
+	for (int field = 4; field <= 22; field++) {
 		p = strchr(p + 1, ' ');
 		if (!p)
 			return -1;
