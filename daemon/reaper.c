@@ -134,6 +134,38 @@ each_pid(void (*fn)(int pid, void *ud), void *ud)
 	closedir(d);
 }
 
+/* Calls fn(pid, ud) for each child of this process, from the threads'
+ * /proc/self/task/TID/children lists; 0, or -ENOENT where the kernel has
+ * no such lists (then nothing was called). */
+static int
+each_child(void (*fn)(int pid, void *ud), void *ud)
+{
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *e;
+	int rc = -ENOENT;
+
+	if (!d)
+		return rc;
+	while ((e = readdir(d))) {
+		char path[320];
+		FILE *f;
+		int pid;
+
+		if (!isdigit((unsigned char)e->d_name[0]))
+			continue;
+		snprintf(path, sizeof path, "/proc/self/task/%s/children", e->d_name);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		rc = 0;
+		while (fscanf(f, "%d", &pid) == 1)
+			fn(pid, ud);
+		fclose(f);
+	}
+	closedir(d);
+	return rc;
+}
+
 /* ---- the daemon's children --------------------------------------------- */
 
 static const struct trial *
@@ -161,9 +193,9 @@ check_child(int pid, void *ud)
 	char state;
 	int64_t id;
 
-	if (proc_parent(pid, &ppid, &state) < 0 || ppid != (int)getpid() ||
-	    running_trial(c->s, pid, 0))
-		return;   /* not ours, or a trainer: libuv reaps those */
+	if (running_trial(c->s, pid, 0) ||
+	    proc_parent(pid, &ppid, &state) < 0 || ppid != (int)getpid())
+		return;   /* a trainer (libuv reaps those), or not ours */
 	c->found++;
 	if (state == 'Z') {
 		waitpid(pid, NULL, WNOHANG);
@@ -183,7 +215,10 @@ sweep_children(struct server *s, int all)
 {
 	struct sweep_ctx c = { .s = s, .all = all };
 
-	each_pid(check_child, &c);
+	/* Where the kernel lists children (CONFIG_PROC_CHILDREN), a check is
+	 * one read when there is nothing to do; else every pid is looked at. */
+	if (each_child(check_child, &c) < 0)
+		each_pid(check_child, &c);
 	return c.found;
 }
 
