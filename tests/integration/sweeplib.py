@@ -220,6 +220,21 @@ def pids_with_env(marker):
     return out
 
 
+def session_leaders(mark):
+    """pids_with_env("SWEEPTEST_MARK=" + mark) that lead a session: a
+    trainer, and a descendant once it has setsid()ed."""
+    out = []
+    for pid in pids_with_env("SWEEPTEST_MARK=" + mark):
+        try:
+            with open("/proc/%d/stat" % pid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == pid:   # field 6, the session id
+            out.append(pid)
+    return out
+
+
 def wait_for(pred, timeout=10.0, step=0.02):
     end = time.time() + timeout
     while time.time() < end:

@@ -5,8 +5,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sweeplib import (Daemon, fake_spec, pids_with_env, run_tests, wait_for,
-                      with_daemon)
+from sweeplib import (Daemon, fake_spec, pids_with_env, run_tests,
+                      session_leaders, wait_for, with_daemon)
 
 
 def one_trial(d, mode, timeout=60, **top):
@@ -119,6 +119,32 @@ def _escaped_grandchild_is_killed_with_the_trial(d):
         kill_all(pids_with_env("SWEEPTEST_MARK=" + mark))
 
 
+def _helper_of_a_running_trainer_is_spared(d):
+    """A process a trainer put in a session of its own lives as long as the
+    trainer does, though it is reparented to the daemon: other trials that
+    end meanwhile do not kill it. It goes when its trainer has gone."""
+    mark = "SWEEPTEST_HELPER_%d" % os.getpid()
+    spec = fake_spec(name="a", trials=1, parallel=1,
+                     params={"mode": "escape", "sleep_ms": 1500, "epochs": 2})
+    spec["trainer"]["env"] = {"SWEEPTEST_MARK": mark}
+    try:
+        a = d.submit(spec)
+        assert wait_for(lambda: len(session_leaders(mark)) == 2), \
+            pids_with_env("SWEEPTEST_MARK=" + mark)
+        helper = set(session_leaders(mark))
+        b = d.submit(fake_spec(name="b", trials=3, parallel=1, params={"epochs": 1}))
+        d.wait_sweep(b)
+        assert d.ok({"op": "sweep", "sweep": a})["sweep"]["status"] == "running"
+        assert helper <= set(pids_with_env("SWEEPTEST_MARK=" + mark)), \
+            "a running trainer's helper was killed"
+        d.wait_sweep(a)
+        assert d.trials(a)[0]["status"] == "completed", d.trials(a)
+        assert wait_for(lambda: not pids_with_env("SWEEPTEST_MARK=" + mark), 5), \
+            pids_with_env("SWEEPTEST_MARK=" + mark)
+    finally:
+        kill_all(pids_with_env("SWEEPTEST_MARK=" + mark))
+
+
 def _escaped_grandchild_is_killed_at_shutdown():
     mark = "SWEEPTEST_ESCSHUT_%d" % os.getpid()
     d = Daemon().start()
@@ -127,7 +153,7 @@ def _escaped_grandchild_is_killed_at_shutdown():
                          params={"mode": "escape", "sleep_ms": 60000, "epochs": 1})
         spec["trainer"]["env"] = {"SWEEPTEST_MARK": mark}
         d.submit(spec)
-        assert wait_for(lambda: len(pids_with_env("SWEEPTEST_MARK=" + mark)) >= 2), \
+        assert wait_for(lambda: len(session_leaders(mark)) >= 2), \
             pids_with_env("SWEEPTEST_MARK=" + mark)
         assert d.stop() == 0
         assert wait_for(lambda: not pids_with_env("SWEEPTEST_MARK=" + mark), 5), \
@@ -186,7 +212,8 @@ TESTS = [with_daemon(f, serving_after=True) for f in [
     _grandchildren_are_killed_with_the_trial,
     _flooding_trainer_keeps_memory_bounded,
     _python_nan_is_read_and_stops_the_trial, _missing_command_fails_cleanly,
-    _missing_cwd_is_named, _escaped_grandchild_is_killed_with_the_trial]]
+    _missing_cwd_is_named, _escaped_grandchild_is_killed_with_the_trial,
+    _helper_of_a_running_trainer_is_spared]]
 TESTS.append(_escaped_grandchild_is_killed_at_shutdown)
 
 if __name__ == "__main__":

@@ -10,7 +10,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sweeplib import Daemon, SWEEPD, fake_spec, pids_with_env, run_tests, wait_for
+from sweeplib import (Daemon, SWEEPD, fake_spec, pids_with_env, run_tests,
+                      session_leaders, wait_for)
 
 
 def epoch_rows(dbpath):
@@ -55,19 +56,6 @@ def _kill9_while_trials_run(d=None):
             d2.cleanup()
     finally:
         d.cleanup()
-
-
-def session_leaders(mark):
-    out = []
-    for pid in pids_with_env("SWEEPTEST_MARK=" + mark):
-        try:
-            with open("/proc/%d/stat" % pid) as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[3]) == pid:   # field 6, session
-            out.append(pid)
-    return out
 
 
 def _orphans_gone_after_restart(params, min_pids, min_epochs):
