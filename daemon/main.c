@@ -35,6 +35,7 @@ struct options {
 	const char *worker_bin;    /* NULL: beside this executable */
 	int workers;               /* 0: number of CPUs */
 	int detach;
+	int no_cgroups;
 };
 
 static void
@@ -42,7 +43,7 @@ usage(FILE *out)
 {
 	fprintf(out,
 		"usage: sweepd [--state-dir DIR] [--workers N] [--log FILE]\n"
-		"              [--worker PATH] [--detach]\n"
+		"              [--worker PATH] [--detach] [--no-cgroups]\n"
 		"\n"
 		"  --state-dir DIR  database, socket and lock (default:\n"
 		"                   $SWEEP_STATE_DIR, $XDG_STATE_HOME/sweepd or\n"
@@ -51,7 +52,8 @@ usage(FILE *out)
 		"  --log FILE       append the log to FILE (SIGHUP reopens it)\n"
 		"  --worker PATH    the built-in trainer (default: sweep-worker\n"
 		"                   beside sweepd, or $SWEEPD_WORKER)\n"
-		"  --detach         run in the background once listening\n");
+		"  --detach         run in the background once listening\n"
+		"  --no-cgroups     no cgroup v2 per trial, even where possible\n");
 }
 
 static int
@@ -63,6 +65,7 @@ parse_args(int argc, char **argv, struct options *o)
 		{ "log",       required_argument, NULL, 'l' },
 		{ "worker",    required_argument, NULL, 'W' },
 		{ "detach",    no_argument,       NULL, 'd' },
+		{ "no-cgroups", no_argument,      NULL, 'C' },
 		{ "help",      no_argument,       NULL, 'h' },
 		{ "version",   no_argument,       NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -79,6 +82,7 @@ parse_args(int argc, char **argv, struct options *o)
 		case 'l': o->log_path = optarg; break;
 		case 'W': o->worker_bin = optarg; break;
 		case 'd': o->detach = 1; break;
+		case 'C': o->no_cgroups = 1; break;
 		case 'w':
 			errno = 0;
 			n = strtol(optarg, &end, 10);
@@ -251,16 +255,31 @@ release_stdio(void)
 		close(fd);
 }
 
-/* sweepd --exec-trial MEMORY_MB NICE -- COMMAND...: the trial's own
- * process applies its limits and becomes the trainer. Failing here ends
- * the trial with the message on its stderr. */
+/* Moves this process into the cgroup whose cgroup.procs is procs. */
+static void
+join_cgroup(const char *procs)
+{
+	int fd = open(procs, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return;
+	n = write(fd, "0", 1);
+	(void)n;   /* not fatal: see the caller */
+	close(fd);
+}
+
+/* sweepd --exec-trial MEMORY_MB NICE CGROUP_PROCS -- COMMAND...: the
+ * trial's own process applies its limits, joins its cgroup (CGROUP_PROCS
+ * "" for none) and becomes the trainer. Failing here ends the trial with
+ * the message on its stderr. */
 static int
 exec_trial(int argc, char **argv)
 {
 	long mb;
 	int nice_v;
 
-	if (argc < 6 || strcmp(argv[4], "--") != 0) {
+	if (argc < 7 || strcmp(argv[5], "--") != 0) {
 		fprintf(stderr, "sweepd: --exec-trial is for sweepd itself\n");
 		return 126;
 	}
@@ -280,8 +299,12 @@ exec_trial(int argc, char **argv)
 			strerror(errno));
 		return 126;
 	}
-	execvp(argv[5], argv + 5);
-	fprintf(stderr, "sweepd: cannot start %s: %s\n", argv[5], strerror(errno));
+	/* Without the cgroup the trial still runs; the daemon's subreaper
+	 * then catches what escapes the process group (reaper.c). */
+	if (argv[4][0])
+		join_cgroup(argv[4]);
+	execvp(argv[6], argv + 6);
+	fprintf(stderr, "sweepd: cannot start %s: %s\n", argv[6], strerror(errno));
 	return 127;
 }
 
@@ -325,6 +348,7 @@ main(int argc, char **argv)
 		default_worker(worker, sizeof worker);
 	cfg.state_dir = dir;
 	cfg.worker_bin = worker;
+	cfg.cgroups = !o.no_cgroups;
 	cfg.workers = o.workers ? o.workers : (int)sysconf(_SC_NPROCESSORS_ONLN);
 	if (cfg.workers < 1)
 		cfg.workers = 1;

@@ -578,6 +578,10 @@ op_stats(struct op_ctx *ctx)
 	cJSON_AddNumberToObject(ctx->reply, "workers", s->workers);
 	cJSON_AddItemToObject(ctx->reply, "storage", storage_json(s));
 	cJSON_AddItemToObject(ctx->reply, "spawn", spawn_json(s));
+	if (s->cg_base)
+		cJSON_AddStringToObject(ctx->reply, "trial_cgroups", s->cg_base);
+	else
+		cJSON_AddNullToObject(ctx->reply, "trial_cgroups");
 	return 0;
 }
 

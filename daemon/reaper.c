@@ -20,6 +20,7 @@
 #include "daemon/sched.h"
 #include "daemon/server.h"
 #include "daemon/trial.h"
+#include "daemon/trialcg.h"
 
 #define ENVIRON_MAX (8u << 20)   /* bytes of /proc/PID/environ read */
 
@@ -168,16 +169,6 @@ each_child(void (*fn)(int pid, void *ud), void *ud)
 
 /* ---- the daemon's children --------------------------------------------- */
 
-static const struct trial *
-running_trial(const struct server *s, int pid, int64_t id)
-{
-	for (const struct sweep *sw = s->sweeps; sw; sw = sw->next)
-		for (const struct trial *t = sw->running; t; t = t->next)
-			if ((pid && t->pid == pid) || (id && t->id == id))
-				return t;
-	return NULL;
-}
-
 struct sweep_ctx {
 	struct server *s;
 	int all;       /* the end: spare no one */
@@ -193,7 +184,7 @@ check_child(int pid, void *ud)
 	char state;
 	int64_t id;
 
-	if (running_trial(c->s, pid, 0) ||
+	if (sched_running_trial(c->s, pid, 0) ||
 	    proc_parent(pid, &ppid, &state) < 0 || ppid != (int)getpid())
 		return;   /* a trainer (libuv reaps those), or not ours */
 	c->found++;
@@ -202,7 +193,7 @@ check_child(int pid, void *ud)
 		return;
 	}
 	id = proc_trial(pid, c->s->reaper_key);
-	t = id ? running_trial(c->s, 0, id) : NULL;
+	t = id ? sched_running_trial(c->s, 0, id) : NULL;
 	if (!c->all && t && !t->exited)
 		return;   /* its trainer is still running */
 	log_warn("killing pid %d, left behind by trial id %" PRId64
@@ -226,6 +217,7 @@ static void
 on_reap_timer(uv_timer_t *tm)
 {
 	sweep_children(tm->data, 0);
+	trialcg_tidy(tm->data);
 }
 
 static void

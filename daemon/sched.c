@@ -939,6 +939,9 @@ classify_natural(struct trial *t, struct outcome *o)
 		o->cls = t->term_signal == SIGKILL && sp->memory_mb > 0 ? "oom" : "signal";
 		snprintf(o->msg, sizeof o->msg, "killed by signal %d (%s)",
 			 t->term_signal, strsignal(t->term_signal));
+	} else if (trial_wrapper_error(t, o->msg, sizeof o->msg)) {
+		o->status = TRIAL_FAILED;   /* as if uv_spawn had failed */
+		o->cls = "exit";
 	} else if (t->exit_status != 0) {
 		o->status = TRIAL_FAILED;
 		o->cls = sp->memory_mb > 0 && stderr_says_oom(t) ? "oom" : "exit";
@@ -1249,6 +1252,16 @@ sched_unstored(const struct server *s)
 			n += t->requeue_unstored;
 	}
 	return n;
+}
+
+struct trial *
+sched_running_trial(const struct server *s, int pid, int64_t id)
+{
+	for (struct sweep *sw = s->sweeps; sw; sw = sw->next)
+		for (struct trial *t = sw->running; t; t = t->next)
+			if ((pid > 0 && t->pid == pid) || (id > 0 && t->id == id))
+				return t;
+	return NULL;
 }
 
 void

@@ -118,6 +118,10 @@ void sched_trial_started(struct trial *t);
 
 /* Called by trial.c. */
 void sched_trial_report(struct trial *t, const struct report_line *r);
+/* The running trial whose trainer has pid (when pid > 0) or whose id is
+ * id (when id > 0); NULL if none. Its trainer may have exited already
+ * (t->exited) while its pipes drain. */
+struct trial *sched_running_trial(const struct server *s, int pid, int64_t id);
 void sched_trial_ended(struct trial *t);
 
 #endif

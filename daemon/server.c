@@ -40,6 +40,7 @@
 #include "daemon/log.h"
 #include "daemon/ops.h"
 #include "daemon/reaper.h"
+#include "daemon/trialcg.h"
 #include "daemon/sched.h"
 
 enum conn_state { CONN_OPEN, CONN_ENDING, CONN_CLOSING };
@@ -550,6 +551,7 @@ server_maybe_finish(struct server *s)
 		uv_close((uv_handle_t *)&s->spawn_timer, on_closed_noop);
 		s->spawn_timer_on = 0;
 	}
+	trialcg_close(s);
 	reaper_close(s);
 	log_info("all trials stopped; closing");
 }
@@ -628,6 +630,11 @@ server_init(struct server *s, uv_loop_t *loop, const struct server_config *cfg,
 	}
 	if (reaper_init(s, path, sizeof path) < 0)
 		log_warn("%s", path);
+	trialcg_init(s, cfg->cgroups, path, sizeof path);
+	if (path[0])
+		log_info("%s", path);
+	else
+		log_info("a cgroup per trial under %s", s->cg_base);
 	snprintf(path, sizeof path, "%s/sweepd.db", cfg->state_dir);
 	rc = db_open(path, &s->db, err, errlen);
 	if (rc < 0)
@@ -687,5 +694,6 @@ server_free(struct server *s)
 	free(s->sock_path);
 	free(s->worker_bin);
 	free(s->self_exe);
+	trialcg_close(s);   /* start-up failed after trialcg_init: rmdir */
 	s->state_dir = s->sock_path = s->worker_bin = s->self_exe = NULL;
 }

@@ -39,6 +39,7 @@ struct server_config {
 	const char *state_dir;     /* absolute; created 0700 by main */
 	const char *worker_bin;    /* the built-in trainer's path */
 	int workers;               /* >= 1: concurrent trials, all sweeps */
+	int cgroups;               /* 1: a cgroup v2 per trial where possible */
 };
 
 struct server {
@@ -96,6 +97,7 @@ struct server {
 	uv_signal_t sig_chld;
 	uv_timer_t reap_timer;
 	int reaper_on;             /* both initialized, not closed */
+	char *cg_base;             /* NULL, or owned: trialcg.c's cgroup dir */
 	char readbuf[65536];       /* shared read buffer: callbacks consume it at once */
 };
 

@@ -28,6 +28,7 @@
 #include "daemon/sched.h"
 #include "daemon/server.h"
 #include "daemon/spec.h"
+#include "daemon/trialcg.h"
 
 #define KILL_GRACE_MS   5000   /* SIGTERM -> SIGKILL */
 #define DRAIN_MS        5000   /* exited -> force the pipes shut */
@@ -115,6 +116,30 @@ trial_proc_start(int pid)
 	}
 	start = strtoll(p + 1, NULL, 10);
 	return start > 0 ? start : -1;
+}
+
+int
+trial_wrapper_error(const struct trial *t, char *buf, size_t len)
+{
+	static const char tag[] = "sweepd: ";
+	const char *line = NULL, *end = t->errtail + t->errtail_len;
+	size_t n = 0;
+
+	if (!t->wrapped || t->term_signal ||
+	    (t->exit_status != 126 && t->exit_status != 127))
+		return 0;
+	/* main.c's exec_trial writes one line, the last thing before exit */
+	for (const char *p = t->errtail; p < end; p++)
+		if ((p == t->errtail || p[-1] == '\n') &&
+		    (size_t)(end - p) > sizeof tag - 1 &&
+		    memcmp(p, tag, sizeof tag - 1) == 0)
+			line = p + sizeof tag - 1;
+	if (!line)
+		return 0;
+	while (line + n < end && line[n] != '\n')
+		n++;
+	snprintf(buf, len, "%.*s", (int)n, line);
+	return 1;
 }
 
 /* ---- ending ---------------------------------------------------------- */
@@ -215,6 +240,7 @@ on_exit_cb(uv_process_t *p, int64_t exit_status, int term_signal)
 	 * left the group comes back to the daemon, the subreaper (reaper.c). */
 	if (kill(-t->pid, SIGKILL) < 0 && errno != ESRCH)
 		log_warn("kill(-%d): %s", t->pid, strerror(errno));
+	trialcg_kill(t->sweep->srv, t->id);
 	reaper_schedule(t->sweep->srv);
 	uv_timer_stop(&t->deadline);
 	uv_timer_stop(&t->killer);
@@ -541,17 +567,18 @@ build_env(const struct trial *t, struct envb *e)
 	return rc;
 }
 
-/* argv for `sweepd --exec-trial MEMORY_MB NICE -- COMMAND...`; the two
- * numbers are owned by the array, the rest borrowed. */
+/* argv for `sweepd --exec-trial MEMORY_MB NICE CGROUP_PROCS -- COMMAND...`;
+ * the two numbers are owned by the array, the rest borrowed. */
 static int
-wrap_limits(struct server *s, const struct spec *sp, char **args, char ***out)
+wrap_limits(struct server *s, const struct spec *sp, char *cgprocs,
+	    char **args, char ***out)
 {
 	int n = 0;
 	char **w;
 
 	while (args[n])
 		n++;
-	w = calloc((size_t)n + 6, sizeof *w);
+	w = calloc((size_t)n + 7, sizeof *w);
 	if (!w)
 		return -ENOMEM;
 	w[0] = s->self_exe;
@@ -566,9 +593,10 @@ wrap_limits(struct server *s, const struct spec *sp, char **args, char ***out)
 		free(w);
 		return -ENOMEM;
 	}
-	w[4] = "--";
+	w[4] = cgprocs;
+	w[5] = "--";
 	for (int i = 0; i < n; i++)
-		w[5 + i] = args[i];
+		w[6 + i] = args[i];
 	*out = w;
 	return 0;
 }
@@ -585,6 +613,7 @@ reset_run_state(struct trial *t)
 	t->exit_status = 0;
 	t->term_signal = 0;
 	t->spawn_error = 0;
+	t->wrapped = 0;
 	t->errtail_len = 0;
 	t->stop = STOP_NONE;
 	t->stop_msg[0] = '\0';
@@ -677,6 +706,7 @@ trial_start(struct trial *t, char *err, size_t errlen)
 	struct envb env = { 0 };
 	char *builtin_argv[2] = { s->worker_bin, NULL };
 	char **wrapped = NULL;
+	char cgprocs[4300];
 	int rc;
 
 	reset_run_state(t);
@@ -710,16 +740,19 @@ trial_start(struct trial *t, char *err, size_t errlen)
 	opt.exit_cb = on_exit_cb;
 	opt.flags = UV_PROCESS_DETACHED;
 	opt.args = sp->builtin ? builtin_argv : sp->argv;
-	if (sp->memory_mb > 0 || sp->nice != 0) {
+	trialcg_create(s, t->id, cgprocs, sizeof cgprocs);
+	if (sp->memory_mb > 0 || sp->nice != 0 || cgprocs[0]) {
 		/* libuv has no pre-exec hook: sweepd re-executes itself to set
-		 * the limits, then execs the trainer (main.c, --exec-trial). */
-		rc = wrap_limits(s, sp, opt.args, &wrapped);
+		 * the limits and join the trial's cgroup, then execs the
+		 * trainer (main.c, --exec-trial). */
+		rc = wrap_limits(s, sp, cgprocs, opt.args, &wrapped);
 		if (rc < 0) {
 			snprintf(err, errlen, "out of memory");
 			abort_start(t, rc, 0);
 			return rc;
 		}
 		opt.args = wrapped;
+		t->wrapped = 1;
 	}
 	opt.file = opt.args[0];
 	opt.cwd = sp->cwd;

@@ -145,9 +145,9 @@ def _helper_of_a_running_trainer_is_spared(d):
         kill_all(pids_with_env("SWEEPTEST_MARK=" + mark))
 
 
-def _escaped_grandchild_is_killed_at_shutdown():
+def _escaped_grandchild_is_killed_at_shutdown(extra=()):
     mark = "SWEEPTEST_ESCSHUT_%d" % os.getpid()
-    d = Daemon().start()
+    d = Daemon(extra=extra).start()
     try:
         spec = fake_spec(trials=1, parallel=1,
                          params={"mode": "escape", "sleep_ms": 60000, "epochs": 1})
@@ -192,6 +192,18 @@ def _missing_command_fails_cleanly(d):
     assert t["status"] == "failed" and "/nonexistent/trainer" in t["error"]["message"], t
 
 
+def _missing_command_is_named_under_limits(d):
+    """Limits (and a cgroup) start the trainer through sweepd --exec-trial:
+    its exec failing must read like uv_spawn's, not "exited with 127"."""
+    spec = fake_spec(trials=1, parallel=1, limits={"memory_mb": 512})
+    spec["trainer"]["command"] = ["/nonexistent/trainer"]
+    sid = d.submit(spec)
+    d.wait_sweep(sid)
+    t = d.trials(sid)[0]
+    msg = t["error"]["message"]
+    assert t["status"] == "failed" and msg.startswith("cannot start /nonexistent/trainer"), t
+
+
 def _missing_cwd_is_named(d):
     spec = fake_spec(trials=1, parallel=1)
     spec["trainer"]["cwd"] = "/nonexistent/workdir"
@@ -212,9 +224,30 @@ TESTS = [with_daemon(f, serving_after=True) for f in [
     _grandchildren_are_killed_with_the_trial,
     _flooding_trainer_keeps_memory_bounded,
     _python_nan_is_read_and_stops_the_trial, _missing_command_fails_cleanly,
-    _missing_cwd_is_named, _escaped_grandchild_is_killed_with_the_trial,
+    _missing_cwd_is_named, _missing_command_is_named_under_limits,
+    _escaped_grandchild_is_killed_with_the_trial,
     _helper_of_a_running_trainer_is_spared]]
 TESTS.append(_escaped_grandchild_is_killed_at_shutdown)
+# The fallback where no cgroup v2 can be had: the subreaper alone.
+NO_CG = ["--no-cgroups"]
+
+
+def _without_cgroups_escaped_grandchild_is_killed_with_the_trial(d):
+    _escaped_grandchild_is_killed_with_the_trial(d)
+
+
+def _without_cgroups_helper_of_a_running_trainer_is_spared(d):
+    _helper_of_a_running_trainer_is_spared(d)
+
+
+def _without_cgroups_escaped_grandchild_is_killed_at_shutdown():
+    _escaped_grandchild_is_killed_at_shutdown(NO_CG)
+
+
+TESTS += [with_daemon(f, serving_after=True, extra=NO_CG) for f in [
+    _without_cgroups_escaped_grandchild_is_killed_with_the_trial,
+    _without_cgroups_helper_of_a_running_trainer_is_spared]]
+TESTS.append(_without_cgroups_escaped_grandchild_is_killed_at_shutdown)
 
 if __name__ == "__main__":
     sys.exit(run_tests(TESTS))

@@ -10,8 +10,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sweeplib import (Daemon, SWEEPD, fake_spec, pids_with_env, run_tests,
-                      session_leaders, wait_for)
+from sweeplib import (Daemon, SWEEPD, Skip, fake_spec, pids_with_env,
+                      run_tests, session_leaders, wait_for)
 
 
 def epoch_rows(dbpath):
@@ -58,12 +58,12 @@ def _kill9_while_trials_run(d=None):
         d.cleanup()
 
 
-def _orphans_gone_after_restart(params, min_pids, min_epochs):
+def _orphans_gone_after_restart(params, min_pids, min_epochs, extra=()):
     """SIGKILL the daemon while its one trainer sits in a silent epoch (it
     writes nothing, so it cannot die of EPIPE); the restarted daemon must
     kill it, and everything it left, within a few seconds."""
-    mark = "SWEEPTEST_SILENT_%d_%d" % (os.getpid(), min_pids)
-    d = Daemon(workers=1).start()
+    mark = "SWEEPTEST_SILENT_%d_%d_%d" % (os.getpid(), min_pids, len(extra))
+    d = Daemon(workers=1, extra=extra).start()
     try:
         spec = fake_spec(trials=1, parallel=1, params=params)
         spec["trainer"]["env"] = {"SWEEPTEST_MARK": mark}
@@ -78,7 +78,7 @@ def _orphans_gone_after_restart(params, min_pids, min_epochs):
         d.kill9()
         assert old <= set(pids_with_env("SWEEPTEST_MARK=" + mark)), \
             "the trainer died with the daemon: the test shows nothing"
-        d2 = Daemon(workers=1, state_dir=d.dir).start()
+        d2 = Daemon(workers=1, state_dir=d.dir, extra=extra).start()
         try:
             left = wait_for(lambda: not (old & set(pids_with_env("SWEEPTEST_MARK=" + mark))), 5)
             assert left, "orphans of the killed daemon still alive: %r" % (
@@ -103,6 +103,54 @@ def _kill9_kills_descendants_that_left_the_group():
     # the trainer sleeps silently in epoch 1; its grandchild setsid()ed away
     _orphans_gone_after_restart({"mode": "escape", "sleep_ms": 60000,
                                  "epochs": 1}, 2, 0)
+
+
+def _kill9_kills_descendants_that_left_the_group_without_cgroups():
+    # the fallback: they are found by the SWEEPD_TRIAL they inherited
+    _orphans_gone_after_restart({"mode": "escape", "sleep_ms": 60000,
+                                 "epochs": 1}, 2, 0, extra=["--no-cgroups"])
+
+
+def alive(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _kill9_kills_descendants_with_no_environment():
+    """Only a cgroup per trial can find these after a restart: the
+    grandchild left the group, and its environment (and so SWEEPD_TRIAL)
+    is empty."""
+    d = Daemon(workers=1).start()
+    pid = None
+    try:
+        if d.ok({"op": "stats"})["trial_cgroups"] is None:
+            raise Skip("no writable cgroup v2 with cgroup.kill here; the "
+                       "subreaper cannot find these after a restart")
+        pidfile = os.path.join(d.dir, "grandchild.pid")
+        sid = d.submit(fake_spec(trials=1, parallel=1, params={
+            "mode": "escape", "sleep_ms": 60000, "epochs": 1,
+            "pidfile": pidfile, "clear_env": 1}))
+        assert wait_for(lambda: os.path.exists(pidfile) and open(pidfile).read().strip()), \
+            d.trials(sid)
+        pid = int(open(pidfile).read())
+        assert wait_for(lambda: alive(pid) and
+                        open("/proc/%d/environ" % pid, "rb").read() == b""), pid
+        d.kill9()
+        assert alive(pid), "the grandchild died with the daemon: the test shows nothing"
+        d2 = Daemon(workers=1, state_dir=d.dir).start()
+        try:
+            assert wait_for(lambda: not alive(pid), 5), \
+                "the grandchild of the killed daemon's trial is alive"
+            d2.ok({"op": "cancel", "sweep": sid})
+        finally:
+            d2.cleanup()
+    finally:
+        d.cleanup()
+        if pid and alive(pid):
+            os.kill(pid, signal.SIGKILL)
 
 
 def _sigterm_requeues_running_trials():
@@ -204,6 +252,8 @@ def _completed_sweeps_survive_restart():
 
 TESTS = [_kill9_while_trials_run, _kill9_kills_trainer_in_silent_epoch,
          _kill9_kills_descendants_that_left_the_group,
+         _kill9_kills_descendants_that_left_the_group_without_cgroups,
+         _kill9_kills_descendants_with_no_environment,
          _sigterm_requeues_running_trials,
          _newer_schema_is_refused, _garbage_database_is_refused,
          _completed_sweeps_survive_restart,

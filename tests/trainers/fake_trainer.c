@@ -22,7 +22,9 @@
  *                                 trainer that catches BrokenPipeError
  *                                 and trains on would
  *   (mode escape: before epoch 1, a double-forked grandchild in its own
- *    session, holding fd 3, pauses forever; the trainer reports as ok)
+ *    session, holding fd 3, pauses forever; the trainer reports as ok.
+ *    pidfile (string): the grandchild writes its pid there; clear_env 1:
+ *    it then becomes /bin/sleep 600 with an empty environment)
  *   x          (number, default 0.5)  the objective is a smooth function of x
  *                                     (and of lr when given), so a search has
  *                                     something to find
@@ -102,8 +104,10 @@ mix(uint64_t z)
  * trial's process group), reparented away from the trainer, that keeps
  * fd 3 open and never exits. Returns 0 in the trainer, -1 if fork fails. */
 static int
-escape(void)
+escape(const cJSON *p)
 {
+	const cJSON *pf = cJSON_GetObjectItemCaseSensitive(p, "pidfile");
+	int clear_env = num(p, "clear_env", 0) != 0;
 	pid_t pid = fork();
 
 	if (pid < 0)
@@ -112,6 +116,17 @@ escape(void)
 		if (fork() != 0)
 			_exit(0);
 		setsid();
+		if (cJSON_IsString(pf)) {
+			FILE *f = fopen(pf->valuestring, "w");
+			if (f) {
+				fprintf(f, "%d\n", (int)getpid());
+				fclose(f);
+			}
+		}
+		if (clear_env) {   /* nothing left to tell whose it is */
+			char *argv[] = { "sleep", "600", NULL }, *envp[] = { NULL };
+			execve("/bin/sleep", argv, envp);
+		}
 		for (;;)
 			pause();
 	}
@@ -168,7 +183,7 @@ train(const cJSON *p)
 		keep_going = 1;
 		signal(SIGPIPE, SIG_IGN);
 	}
-	if (strcmp(mode, "escape") == 0 && escape() < 0) {
+	if (strcmp(mode, "escape") == 0 && escape(p) < 0) {
 		rc = 1;
 		goto out;
 	}
