@@ -417,7 +417,6 @@ static void
 refuse_busy(struct conn *c)
 {
 	struct server *s = c->srv;
-	static int logged;
 	char line[384];
 	uv_buf_t b;
 	int n;
@@ -428,10 +427,10 @@ refuse_busy(struct conn *c)
 		     "kept for trials)\"}}\n", s->max_clients, s->nofile);
 	b = uv_buf_init(line, (unsigned)n);
 	uv_try_write((uv_stream_t *)&c->pipe, &b, 1);
-	if (!logged)
+	if (!s->busy_logged)
 		log_warn("refusing clients past max_clients %d (RLIMIT_NOFILE %ld)",
 			 s->max_clients, s->nofile);
-	logged = 1;
+	s->busy_logged = 1;
 	conn_close(c);
 }
 
@@ -471,6 +470,7 @@ on_connection(uv_stream_t *listener, int status)
 		refuse_busy(c);
 		return;
 	}
+	s->busy_logged = 0;   /* the next refusal starts a new run */
 	uv_read_start((uv_stream_t *)&c->pipe, alloc_cb, on_read);
 }
 

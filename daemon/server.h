@@ -59,6 +59,7 @@ struct server {
 	struct conn *conns;        /* doubly linked */
 	int n_conns;
 	int max_clients;           /* connections past this are refused (busy) */
+	int busy_logged;           /* this run of refusals was logged */
 	long nofile;               /* RLIMIT_NOFILE (soft) at start-up, -1: none */
 	struct sweep *sweeps;      /* active sweeps, ascending id */
 	int64_t rr_last;           /* id of the sweep that last got a slot */
