@@ -7,7 +7,9 @@
  * pipes closed, whichever came first (STYLE.md: tmux's job.c). Once the
  * child has exited, its group is SIGKILLed so that grandchildren holding
  * the pipes open cannot keep the trial alive; a drain timer closes the
- * pipes anyway if something outside the group still holds them.
+ * pipes anyway if something outside the group still holds them. What left
+ * the group is killed with the trial's cgroup (trialcg.c), where there is
+ * one, and by the daemon as their subreaper (reaper.c).
  */
 #include "daemon/trial.h"
 
