@@ -195,7 +195,8 @@ def _missing_command_fails_cleanly(d):
 def _missing_command_is_named_under_limits(d):
     """Limits (and a cgroup) start the trainer through sweepd --exec-trial:
     its exec failing must read like uv_spawn's, not "exited with 127"."""
-    spec = fake_spec(trials=1, parallel=1, limits={"memory_mb": 512})
+    # nice, not memory_mb: RLIMIT_AS leaves an ASan-built sweepd no room
+    spec = fake_spec(trials=1, parallel=1, limits={"nice": 1})
     spec["trainer"]["command"] = ["/nonexistent/trainer"]
     sid = d.submit(spec)
     d.wait_sweep(sid)
