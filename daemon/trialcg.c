@@ -217,7 +217,8 @@ trialcg_close(struct server *s)
 	if (!s->cg_base)
 		return;
 	sweep_all(s);
-	rmdir(s->cg_base);
+	if (rmdir(s->cg_base) < 0 && errno != ENOENT)
+		log_warn("cannot remove %s: %s", s->cg_base, strerror(errno));
 	free(s->cg_base);
 	s->cg_base = NULL;
 }
