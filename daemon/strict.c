@@ -68,6 +68,45 @@ check_entry(int dirfd, const char *dir, const char *name, char *err,
 	return rc;
 }
 
+/* Each directory above dir (an absolute, resolved path) must be root's or
+ * ours, and not writable by group or others unless sticky: else whoever
+ * may rename entries in it can swap the state dir after it was checked. */
+static int
+check_parents(const char *dir, char *err, size_t errlen)
+{
+	char path[4096], ours[64], theirs[64];
+	struct stat st;
+	char *slash;
+
+	snprintf(path, sizeof path, "%s", dir);
+	while ((slash = strrchr(path, '/'))) {
+		slash[slash == path] = '\0';   /* "/a/b" -> "/a", "/a" -> "/" */
+		if (stat(path, &st) < 0)
+			return 0;   /* unreachable: the opens will say so */
+		if (st.st_uid != 0 && st.st_uid != geteuid()) {
+			snprintf(err, errlen, "refusing %s: its parent %s is owned "
+				 "by %s (uid %u), who could swap it; neither root "
+				 "nor %s (uid %u) who runs this sweepd", dir, path,
+				 user_name(st.st_uid, theirs, sizeof theirs),
+				 (unsigned)st.st_uid,
+				 user_name(geteuid(), ours, sizeof ours),
+				 (unsigned)geteuid());
+			return -EPERM;
+		}
+		if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX)) {
+			snprintf(err, errlen, "refusing %s: its parent %s is "
+				 "writable by %s (mode %04o) and not sticky: another "
+				 "user could swap it", dir, path,
+				 st.st_mode & S_IWOTH ? "everyone" : "its group",
+				 (unsigned)(st.st_mode & 07777));
+			return -EPERM;
+		}
+		if (path[1] == '\0')
+			break;
+	}
+	return 0;
+}
+
 static int
 check_log(const char *log_path, char *err, size_t errlen)
 {
@@ -96,6 +135,8 @@ strict_open_dir(const char *dir, const char *log_path, char *err, size_t errlen)
 		goto fail;
 	}
 	rc = check_owner(&st, dir, err, errlen);
+	if (rc == 0)
+		rc = check_parents(dir, err, errlen);
 	for (int i = 0; rc == 0 && strict_state_files[i]; i++)
 		rc = check_entry(fd, dir, strict_state_files[i], err, errlen);
 	if (rc == 0)

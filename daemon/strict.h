@@ -17,9 +17,12 @@
 /* The files of the state dir that sweepd opens, creates or removes. */
 extern const char *const strict_state_files[];
 
-/* Opens dir (O_DIRECTORY, close-on-exec) and checks that it and every
- * existing file of strict_state_files in it are owned by the effective
- * uid; also the file log_path when it is a regular file (NULL: none).
+/* Opens dir (absolute and resolved: realpath) with O_DIRECTORY and
+ * close-on-exec, and checks that it and every existing file of
+ * strict_state_files in it are owned by the effective uid, also the file
+ * log_path when it is a regular file (NULL: none); and that each directory
+ * above it is root's or that uid's, and not writable by group or others
+ * unless sticky.
  * Returns the directory's fd, or -EPERM (someone else owns one of them:
  * err names the path and its owner) or another -errno (err says which). */
 int strict_open_dir(const char *dir, const char *log_path, char *err,

@@ -94,6 +94,35 @@ def _state_dir_of_another_user_is_refused():
         shutil.rmtree(d, ignore_errors=True)
 
 
+def _parent_another_user_can_change_is_refused():
+    """Whoever may rename entries in a parent can swap the whole state dir
+    between the checks and the opens: the parents must be root's or ours,
+    and not writable by others unless sticky (as /tmp is)."""
+    need_root()
+    base = tempfile.mkdtemp(prefix="sweepd-test-")
+    try:
+        parent = os.path.join(base, "p")
+        state = os.path.join(parent, "state")
+        os.makedirs(state, mode=0o700)
+        os.chown(parent, NOBODY, NOBODY)
+        os.chmod(parent, 0o755)
+        err = start_fails(state)
+        assert parent in err and "nobody" in err, err
+        os.chown(parent, 0, 0)
+        os.chmod(parent, 0o777)
+        err = start_fails(state)
+        assert parent in err and "writable" in err, err
+        assert os.listdir(state) == [], os.listdir(state)
+        os.chmod(parent, 0o1777)   # sticky, like /tmp: fine
+        d = Daemon(state_dir=state).start()
+        try:
+            assert d.ok({"op": "ping"})
+        finally:
+            d.cleanup()
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
 def _files_of_another_user_are_refused():
     """A database, socket or log that nobody owns in our own dir."""
     need_root()
@@ -116,7 +145,8 @@ def _files_of_another_user_are_refused():
 
 
 TESTS = [_state_dir_and_socket_are_private, _peer_of_another_uid_is_refused,
-         _state_dir_of_another_user_is_refused, _files_of_another_user_are_refused]
+         _state_dir_of_another_user_is_refused, _files_of_another_user_are_refused,
+         _parent_another_user_can_change_is_refused]
 
 if __name__ == "__main__":
     sys.exit(run_tests(TESTS))
