@@ -731,6 +731,10 @@ show_stats(FILE *out, const cJSON *r)
 		     fmt_jnum(r, "queued_output_bytes", NAN) / 1024));
 	show_storage(out, w, r);
 	show_spawn(out, w, r);
+	if (cJSON_IsString(fmt_jget(r, "trial_cgroups")))
+		kv_w(out, w, "trial cgroups", fmt_jstr(r, "trial_cgroups", ""));
+	else if (fmt_jget(r, "trial_cgroups"))
+		kv_w(out, w, "trial cgroups", "off (the subreaper alone)");
 	return 0;
 }
 
