@@ -99,6 +99,44 @@ def _kill9_kills_trainer_in_silent_epoch():
     _orphans_gone_after_restart({"mode": "hang", "epochs": 3}, 1, 1)
 
 
+def alive(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _kill9_kills_trainer_by_pid_and_start_time():
+    """Without cgroups, and with an empty environment, only the pid and the
+    /proc start time stored for the trial tell the orphan (item 2)."""
+    d = Daemon(workers=1, extra=["--no-cgroups"]).start()
+    pid = None
+    try:
+        sid = d.submit(fake_spec(trials=1, parallel=1, params={
+            "mode": "hang", "epochs": 3, "clear_env": 1}))
+        assert wait_for(lambda: d.trials(sid)[0]["epochs"] >= 1, 20), d.trials(sid)
+        con = sqlite3.connect(os.path.join(d.dir, "sweepd.db"), timeout=10)
+        try:
+            pid = con.execute("SELECT pid FROM trials WHERE status = 'running'").fetchone()[0]
+        finally:
+            con.close()
+        assert wait_for(lambda: alive(pid) and
+                        open("/proc/%d/environ" % pid, "rb").read() == b""), pid
+        d.kill9()
+        assert alive(pid), "the trainer died with the daemon: the test shows nothing"
+        d2 = Daemon(workers=1, state_dir=d.dir, extra=["--no-cgroups"]).start()
+        try:
+            assert wait_for(lambda: not alive(pid), 5), "the orphan %d is alive" % pid
+            d2.ok({"op": "cancel", "sweep": sid})
+        finally:
+            d2.cleanup()
+    finally:
+        d.cleanup()
+        if pid and alive(pid):
+            os.kill(pid, signal.SIGKILL)
+
+
 def _kill9_kills_descendants_that_left_the_group():
     # the trainer sleeps silently in epoch 1; its grandchild setsid()ed away
     _orphans_gone_after_restart({"mode": "escape", "sleep_ms": 60000,
@@ -109,14 +147,6 @@ def _kill9_kills_descendants_that_left_the_group_without_cgroups():
     # the fallback: they are found by the SWEEPD_TRIAL they inherited
     _orphans_gone_after_restart({"mode": "escape", "sleep_ms": 60000,
                                  "epochs": 1}, 2, 0, extra=["--no-cgroups"])
-
-
-def alive(pid):
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 def _kill9_kills_descendants_with_no_environment():
@@ -251,6 +281,7 @@ def _completed_sweeps_survive_restart():
 
 
 TESTS = [_kill9_while_trials_run, _kill9_kills_trainer_in_silent_epoch,
+         _kill9_kills_trainer_by_pid_and_start_time,
          _kill9_kills_descendants_that_left_the_group,
          _kill9_kills_descendants_that_left_the_group_without_cgroups,
          _kill9_kills_descendants_with_no_environment,

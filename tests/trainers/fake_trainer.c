@@ -24,7 +24,8 @@
  *   (mode escape: before epoch 1, a double-forked grandchild in its own
  *    session, holding fd 3, pauses forever; the trainer reports as ok.
  *    pidfile (string): the grandchild writes its pid there; clear_env 1:
- *    it then becomes /bin/sleep 600 with an empty environment)
+ *    it then becomes /bin/sleep 600 with an empty environment; in mode
+ *    hang, clear_env 1 makes the trainer itself do so at epoch 2)
  *   x          (number, default 0.5)  the objective is a smooth function of x
  *                                     (and of lr when given), so a search has
  *                                     something to find
@@ -231,9 +232,16 @@ train(const cJSON *p)
 			rc = 3;
 			goto out;
 		}
-		if ((strcmp(mode, "hang") == 0 || strcmp(mode, "stall") == 0) && e == 2)
+		if ((strcmp(mode, "hang") == 0 || strcmp(mode, "stall") == 0) && e == 2) {
+			if (num(p, "clear_env", 0) != 0) {
+				/* the same process, nothing left to find it by
+				 * but its pid and start time */
+				char *argv[] = { "sleep", "600", NULL }, *envp[] = { NULL };
+				execve("/bin/sleep", argv, envp);
+			}
 			for (;;)
 				pause();
+		}
 		if (strcmp(mode, "garbage") == 0 && e == 2) {
 			rc = emit("this is not json") < 0 ? 4 : 0;
 			nap(2000);
