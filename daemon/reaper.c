@@ -196,8 +196,12 @@ check_child(int pid, void *ud)
 	t = id ? sched_running_trial(c->s, 0, id) : NULL;
 	if (!c->all && t && !t->exited)
 		return;   /* its trainer is still running */
-	log_warn("killing pid %d, left behind by trial id %" PRId64
-		 " outside its process group", pid, id);
+	if (id)
+		log_warn("killing pid %d, left behind by trial id %" PRId64
+			 " outside its process group", pid, id);
+	else
+		log_warn("killing pid %d, left behind by a trial outside its "
+			 "process group (its environment does not say which)", pid);
 	kill(pid, SIGKILL);
 }
 
