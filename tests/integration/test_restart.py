@@ -107,6 +107,20 @@ def alive(pid):
         return False
 
 
+def restart_kills(d, sid, pid, extra):
+    """SIGKILLs d; pid must outlive it, and be gone within a few seconds
+    of the next daemon's start on the same dir."""
+    d.kill9()
+    assert alive(pid), "%d died with the daemon: the test shows nothing" % pid
+    d2 = Daemon(workers=1, state_dir=d.dir, extra=extra).start()
+    try:
+        assert wait_for(lambda: not alive(pid), 5), \
+            "%d, left by the killed daemon's trial, is alive" % pid
+        d2.ok({"op": "cancel", "sweep": sid})
+    finally:
+        d2.cleanup()
+
+
 def _kill9_kills_trainer_by_pid_and_start_time():
     """Without cgroups, and with an empty environment, only the pid and the
     /proc start time stored for the trial tell the orphan (item 2)."""
@@ -123,14 +137,7 @@ def _kill9_kills_trainer_by_pid_and_start_time():
             con.close()
         assert wait_for(lambda: alive(pid) and
                         open("/proc/%d/environ" % pid, "rb").read() == b""), pid
-        d.kill9()
-        assert alive(pid), "the trainer died with the daemon: the test shows nothing"
-        d2 = Daemon(workers=1, state_dir=d.dir, extra=["--no-cgroups"]).start()
-        try:
-            assert wait_for(lambda: not alive(pid), 5), "the orphan %d is alive" % pid
-            d2.ok({"op": "cancel", "sweep": sid})
-        finally:
-            d2.cleanup()
+        restart_kills(d, sid, pid, ["--no-cgroups"])
     finally:
         d.cleanup()
         if pid and alive(pid):
@@ -168,15 +175,7 @@ def _kill9_kills_descendants_with_no_environment():
         pid = int(open(pidfile).read())
         assert wait_for(lambda: alive(pid) and
                         open("/proc/%d/environ" % pid, "rb").read() == b""), pid
-        d.kill9()
-        assert alive(pid), "the grandchild died with the daemon: the test shows nothing"
-        d2 = Daemon(workers=1, state_dir=d.dir).start()
-        try:
-            assert wait_for(lambda: not alive(pid), 5), \
-                "the grandchild of the killed daemon's trial is alive"
-            d2.ok({"op": "cancel", "sweep": sid})
-        finally:
-            d2.cleanup()
+        restart_kills(d, sid, pid, [])
     finally:
         d.cleanup()
         if pid and alive(pid):
