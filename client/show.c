@@ -750,6 +750,23 @@ show_storage(FILE *out, int w, const cJSON *reply)
 	kv_w(out, w, "storage", line);
 }
 
+/* Trial starts held for want of descriptors or processes (sweepd's own
+ * trouble: the trials wait in their queues). */
+static void
+show_spawn(FILE *out, int w, const cJSON *reply)
+{
+	const cJSON *sp = fmt_jget(reply, "spawn");
+	char line[1024], n[FMT_NUM_MAX];
+
+	if (!sp || cJSON_IsTrue(fmt_jget(sp, "ok")))
+		return;
+	snprintf(line, sizeof line, "held (%s): %s; trials wait queued, "
+		 "starts retried every second (held so far: %s)",
+		 fmt_jstr(sp, "error", "?"), fmt_jstr(sp, "message", ""),
+		 fmt_jnumber(n, sizeof n, fmt_jget(sp, "held"), "0"));
+	kv_w(out, w, "trial starts", line);
+}
+
 int
 show_stats(FILE *out, const cJSON *r)
 {
@@ -757,6 +774,7 @@ show_stats(FILE *out, const cJSON *r)
 		{ "open_fds", "open fds" }, { "running", "running" },
 		{ "queued", "queued" }, { "trials_run", "trials run" },
 		{ "sweeps_active", "sweeps active" }, { "clients", "clients" },
+		{ "max_clients", "max clients" },
 		{ "paused_clients", "paused clients" }, { "workers", "workers" },
 	};
 	char buf[FMT_NUM_MAX];
@@ -772,6 +790,11 @@ show_stats(FILE *out, const cJSON *r)
 		kv_w(out, w, "output queued", fmt_kib(buf, sizeof buf,
 		     fmt_jnum(r, "queued_output_bytes", NAN) / 1024));
 	show_storage(out, w, r);
+	show_spawn(out, w, r);
+	if (cJSON_IsString(fmt_jget(r, "trial_cgroups")))
+		kv_w(out, w, "trial cgroups", fmt_jstr(r, "trial_cgroups", ""));
+	else if (fmt_jget(r, "trial_cgroups"))
+		kv_w(out, w, "trial cgroups", "off (the subreaper alone)");
 	return 0;
 }
 

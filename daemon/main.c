@@ -4,9 +4,10 @@
  *   sweepd [--state-dir DIR] [--workers N] [--log FILE] [--worker PATH]
  *          [--detach]
  *
- * The state directory (0700) holds sweepd.db, sweepd.sock and sweepd.lock;
- * the lock (flock) makes sure one daemon serves a directory, which also
- * makes it safe to remove a stale socket at start-up.
+ * The state directory (0700) holds sweepd.db and sweepd.sock. It must be
+ * the daemon user's, and so must those files (strict.c). A flock on the
+ * directory itself makes sure one daemon serves it, which also makes it
+ * safe to remove a stale socket at start-up.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -27,6 +27,7 @@
 #include "daemon/log.h"
 #include "daemon/sched.h"
 #include "daemon/server.h"
+#include "daemon/strict.h"
 
 struct options {
 	const char *state_dir;     /* NULL: the default */
@@ -34,6 +35,7 @@ struct options {
 	const char *worker_bin;    /* NULL: beside this executable */
 	int workers;               /* 0: number of CPUs */
 	int detach;
+	int no_cgroups;
 };
 
 static void
@@ -41,7 +43,7 @@ usage(FILE *out)
 {
 	fprintf(out,
 		"usage: sweepd [--state-dir DIR] [--workers N] [--log FILE]\n"
-		"              [--worker PATH] [--detach]\n"
+		"              [--worker PATH] [--detach] [--no-cgroups]\n"
 		"\n"
 		"  --state-dir DIR  database, socket and lock (default:\n"
 		"                   $SWEEP_STATE_DIR, $XDG_STATE_HOME/sweepd or\n"
@@ -50,7 +52,8 @@ usage(FILE *out)
 		"  --log FILE       append the log to FILE (SIGHUP reopens it)\n"
 		"  --worker PATH    the built-in trainer (default: sweep-worker\n"
 		"                   beside sweepd, or $SWEEPD_WORKER)\n"
-		"  --detach         run in the background once listening\n");
+		"  --detach         run in the background once listening\n"
+		"  --no-cgroups     no cgroup v2 per trial, even where possible\n");
 }
 
 static int
@@ -62,6 +65,7 @@ parse_args(int argc, char **argv, struct options *o)
 		{ "log",       required_argument, NULL, 'l' },
 		{ "worker",    required_argument, NULL, 'W' },
 		{ "detach",    no_argument,       NULL, 'd' },
+		{ "no-cgroups", no_argument,      NULL, 'C' },
 		{ "help",      no_argument,       NULL, 'h' },
 		{ "version",   no_argument,       NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -78,6 +82,7 @@ parse_args(int argc, char **argv, struct options *o)
 		case 'l': o->log_path = optarg; break;
 		case 'W': o->worker_bin = optarg; break;
 		case 'd': o->detach = 1; break;
+		case 'C': o->no_cgroups = 1; break;
 		case 'w':
 			errno = 0;
 			n = strtol(optarg, &end, 10);
@@ -124,12 +129,14 @@ make_dirs(const char *path)
 	return 0;
 }
 
+/* The state dir, created 0700 if missing, checked (strict.c) before
+ * anything in it is opened. Returns its fd (kept open: it carries the
+ * lock), the real path in out. */
 static int
 prepare_state_dir(const struct options *o, char *out, size_t outlen)
 {
-	char dir[PATH_MAX];
-	struct stat st;
-	int rc;
+	char dir[PATH_MAX], sock[STATEDIR_SUN_PATH_MAX], err[PATH_MAX + 256];
+	int rc, fd;
 
 	if (o->state_dir) {
 		snprintf(dir, sizeof dir, "%s", o->state_dir);
@@ -137,6 +144,12 @@ prepare_state_dir(const struct options *o, char *out, size_t outlen)
 		fprintf(stderr, "sweepd: no state directory: set --state-dir, "
 			"$SWEEP_STATE_DIR or $HOME\n");
 		return rc;
+	}
+	if (snprintf(sock, sizeof sock, "%s/sweepd.sock", dir) >= (int)sizeof sock) {
+		fprintf(stderr, "sweepd: socket path %s/sweepd.sock is too long: "
+			"a Unix socket path holds at most %d bytes; use a "
+			"shorter --state-dir\n", dir, STATEDIR_SUN_PATH_MAX - 1);
+		return -ENAMETOOLONG;
 	}
 	rc = make_dirs(dir);
 	if (rc < 0) {
@@ -147,43 +160,37 @@ prepare_state_dir(const struct options *o, char *out, size_t outlen)
 		fprintf(stderr, "sweepd: %s: %s\n", dir, strerror(errno));
 		return -errno;
 	}
-	if (stat(out, &st) < 0 || !S_ISDIR(st.st_mode)) {
-		fprintf(stderr, "sweepd: %s is not a directory\n", out);
-		return -ENOTDIR;
+	/* Resolving links can make the path longer than the one given. */
+	if (statedir_socket_path(out, sock, sizeof sock) < 0) {
+		fprintf(stderr, "sweepd: socket path %s/sweepd.sock is too long: "
+			"a Unix socket path holds at most %d bytes; use a "
+			"shorter --state-dir\n", out, STATEDIR_SUN_PATH_MAX - 1);
+		return -ENAMETOOLONG;
+	}
+	fd = strict_open_dir(out, o->log_path, err, sizeof err);
+	if (fd < 0) {
+		fprintf(stderr, "sweepd: %s\n", err);
+		return fd;
 	}
 	/* The socket's 0600 mode is the access control; the 0700 directory
 	 * keeps other users from even reaching it. */
-	if ((st.st_mode & 0077) && chmod(out, 0700) < 0)
+	if (fchmod(fd, 0700) < 0)
 		fprintf(stderr, "sweepd: warning: cannot chmod 0700 %s: %s\n",
 			out, strerror(errno));
-	return 0;
+	return fd;
 }
 
 static int
-take_lock(const char *dir)
+take_lock(int dirfd, const char *dir)
 {
-	char path[PATH_MAX + 16];
-	int fd;
+	int rc = strict_lock_dir(dirfd, 2000);
 
-	snprintf(path, sizeof path, "%s/sweepd.lock", dir);
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		fprintf(stderr, "sweepd: cannot open %s: %s\n", path, strerror(errno));
-		return -1;
-	}
-	/* A daemon killed with SIGKILL can leave the lock held for a moment
-	 * by a trainer it was forking (the descriptor closes at exec), so
-	 * wait up to 2 s before calling the directory taken. */
-	for (int tries = 0; flock(fd, LOCK_EX | LOCK_NB) < 0; tries++) {
-		if (errno != EWOULDBLOCK || tries == 20) {
-			fprintf(stderr, "sweepd: another sweepd is already running "
-				"on %s\n", dir);
-			close(fd);
-			return -1;
-		}
-		usleep(100 * 1000);
-	}
-	return fd;   /* held until exit */
+	if (rc == -EBUSY)
+		fprintf(stderr, "sweepd: another sweepd is already running on "
+			"%s\n", dir);
+	else if (rc < 0)
+		fprintf(stderr, "sweepd: cannot lock %s: %s\n", dir, strerror(-rc));
+	return rc;
 }
 
 static void
@@ -248,16 +255,31 @@ release_stdio(void)
 		close(fd);
 }
 
-/* sweepd --exec-trial MEMORY_MB NICE -- COMMAND...: the trial's own
- * process applies its limits and becomes the trainer. Failing here ends
- * the trial with the message on its stderr. */
+/* Moves this process into the cgroup whose cgroup.procs is procs. */
+static void
+join_cgroup(const char *procs)
+{
+	int fd = open(procs, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return;
+	n = write(fd, "0", 1);
+	(void)n;   /* not fatal: see the caller */
+	close(fd);
+}
+
+/* sweepd --exec-trial MEMORY_MB NICE CGROUP_PROCS -- COMMAND...: the
+ * trial's own process applies its limits, joins its cgroup (CGROUP_PROCS
+ * "" for none) and becomes the trainer. Failing here ends the trial with
+ * the message on its stderr. */
 static int
 exec_trial(int argc, char **argv)
 {
 	long mb;
 	int nice_v;
 
-	if (argc < 6 || strcmp(argv[4], "--") != 0) {
+	if (argc < 7 || strcmp(argv[5], "--") != 0) {
 		fprintf(stderr, "sweepd: --exec-trial is for sweepd itself\n");
 		return 126;
 	}
@@ -277,8 +299,12 @@ exec_trial(int argc, char **argv)
 			strerror(errno));
 		return 126;
 	}
-	execvp(argv[5], argv + 5);
-	fprintf(stderr, "sweepd: cannot start %s: %s\n", argv[5], strerror(errno));
+	/* Without the cgroup the trial still runs; the daemon's subreaper
+	 * then catches what escapes the process group (reaper.c). */
+	if (argv[4][0])
+		join_cgroup(argv[4]);
+	execvp(argv[6], argv + 6);
+	fprintf(stderr, "sweepd: cannot start %s: %s\n", argv[6], strerror(errno));
 	return 127;
 }
 
@@ -298,7 +324,8 @@ main(int argc, char **argv)
 	if (parse_args(argc, argv, &o) < 0)
 		return 2;
 	signal(SIGPIPE, SIG_IGN);
-	if (prepare_state_dir(&o, dir, sizeof dir) < 0)
+	lock_fd = prepare_state_dir(&o, dir, sizeof dir);
+	if (lock_fd < 0)
 		return 1;
 	if (o.detach && !o.log_path) {
 		snprintf(logpath, sizeof logpath, "%s/sweepd.log", dir);
@@ -313,8 +340,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "sweepd: cannot detach: %s\n", strerror(errno));
 		return 1;
 	}
-	lock_fd = take_lock(dir);
-	if (lock_fd < 0)
+	if (take_lock(lock_fd, dir) < 0)
 		return 1;
 	if (o.worker_bin)
 		snprintf(worker, sizeof worker, "%s", o.worker_bin);
@@ -322,6 +348,7 @@ main(int argc, char **argv)
 		default_worker(worker, sizeof worker);
 	cfg.state_dir = dir;
 	cfg.worker_bin = worker;
+	cfg.cgroups = !o.no_cgroups;
 	cfg.workers = o.workers ? o.workers : (int)sysconf(_SC_NPROCESSORS_ONLN);
 	if (cfg.workers < 1)
 		cfg.workers = 1;

@@ -194,6 +194,26 @@ storage_json(const struct server *s)
 	return o;
 }
 
+/* {"ok":true} or, while trial starts are held for want of descriptors or
+ * processes, {"ok":false,"error":"EMFILE","message","since","held"}. */
+static cJSON *
+spawn_json(const struct server *s)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (!o)
+		return NULL;
+	cJSON_AddBoolToObject(o, "ok", !s->spawn_trouble);
+	if (!s->spawn_trouble)
+		return o;
+	cJSON_AddStringToObject(o, "error", uv_err_name(s->spawn_rc ?
+				s->spawn_rc : UV_EMFILE));
+	cJSON_AddStringToObject(o, "message", s->spawn_msg);
+	cJSON_AddNumberToObject(o, "since", s->spawn_since);
+	cJSON_AddNumberToObject(o, "held", (double)s->spawn_held);
+	return o;
+}
+
 /* ---- ops -------------------------------------------------------------- */
 
 static int
@@ -550,11 +570,18 @@ op_stats(struct op_ctx *ctx)
 	cJSON_AddNumberToObject(ctx->reply, "trials_run", (double)s->trials_run);
 	cJSON_AddNumberToObject(ctx->reply, "sweeps_active", active);
 	cJSON_AddNumberToObject(ctx->reply, "clients", s->n_conns);
+	cJSON_AddNumberToObject(ctx->reply, "max_clients", s->max_clients);
+	cJSON_AddNumberToObject(ctx->reply, "nofile", (double)s->nofile);
 	server_output_stats(s, &paused, &out);
 	cJSON_AddNumberToObject(ctx->reply, "paused_clients", paused);
 	cJSON_AddNumberToObject(ctx->reply, "queued_output_bytes", (double)out);
 	cJSON_AddNumberToObject(ctx->reply, "workers", s->workers);
 	cJSON_AddItemToObject(ctx->reply, "storage", storage_json(s));
+	cJSON_AddItemToObject(ctx->reply, "spawn", spawn_json(s));
+	if (s->cg_base)
+		cJSON_AddStringToObject(ctx->reply, "trial_cgroups", s->cg_base);
+	else
+		cJSON_AddNullToObject(ctx->reply, "trial_cgroups");
 	return 0;
 }
 

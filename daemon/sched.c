@@ -26,6 +26,7 @@
 #include "daemon/builtin.h"
 #include "daemon/db.h"
 #include "daemon/log.h"
+#include "daemon/reaper.h"
 #include "daemon/prune.h"
 #include "daemon/sampler.h"
 #include "daemon/server.h"
@@ -174,6 +175,19 @@ queue_push(struct sweep *sw, struct trial *t)
 	else
 		sw->queue = t;
 	sw->queue_tail = t;
+}
+
+/* Back at the head: a trial whose start was held goes first again. */
+static void
+queue_push_front(struct sweep *sw, struct trial *t)
+{
+	t->prev = NULL;
+	t->next = sw->queue;
+	if (sw->queue)
+		sw->queue->prev = t;
+	else
+		sw->queue_tail = t;
+	sw->queue = t;
 }
 
 static struct trial *
@@ -519,6 +533,62 @@ broadcast_started(struct trial *t)
 	cJSON_Delete(ev);
 }
 
+/* ---- spawn hold ------------------------------------------------------ */
+
+/* The daemon's own want of descriptors or processes, not the trial's. */
+static int
+spawn_transient(int rc)
+{
+	return rc == UV_EMFILE || rc == UV_ENFILE || rc == UV_EAGAIN;
+}
+
+static void
+on_spawn_retry(uv_timer_t *tm)
+{
+	struct server *s = tm->data;
+
+	s->spawn_rc = 0;
+	sched_kick(s);
+}
+
+/* Holds every start for SCHED_SPAWN_RETRY_MS; logs the first failure of
+ * a run of them only. */
+static void
+spawn_hold(struct server *s, int rc, const char *msg)
+{
+	if (!s->spawn_trouble) {
+		s->spawn_trouble = 1;
+		s->spawn_since = server_now();
+		snprintf(s->spawn_msg, sizeof s->spawn_msg, "%s", msg);
+		log_error("cannot start trials: %s; the trial is put back in "
+			  "its queue, not failed, and starts are retried every "
+			  "%d ms", msg, SCHED_SPAWN_RETRY_MS);
+	}
+	s->spawn_rc = rc;
+	s->spawn_held++;
+	if (s->spawn_timer_on)
+		uv_timer_start(&s->spawn_timer, on_spawn_retry,
+			       SCHED_SPAWN_RETRY_MS, 0);
+}
+
+/* A trial whose spawn was held: as it was before the attempt, at the head
+ * of its queue. The database still has it queued (its start was never
+ * recorded). */
+static void
+put_back(struct trial *t)
+{
+	struct sweep *sw = t->sweep;
+	struct sweep_hist *h = hist_at(sw, t->number);
+
+	t->attempt--;
+	t->status = TRIAL_QUEUED;
+	if (h) {
+		h->state = SAMPLER_RUNNING;
+		h->n_curve = 0;
+	}
+	queue_push_front(sw, t);
+}
+
 void
 sched_trial_started(struct trial *t)
 {
@@ -565,10 +635,21 @@ start_one(struct sweep *sw)
 		return;
 	}
 	rc = trial_start(t, err, sizeof err);
+	if (rc < 0 && spawn_transient(rc)) {
+		spawn_hold(s, rc, err);
+		return;   /* it reaches sched_trial_ended, and is put back */
+	}
 	if (rc < 0) {
 		log_warn("sweep %" PRId64 " trial %d: %s", sw->id, t->number, err);
 		snprintf(t->stop_msg, sizeof t->stop_msg, "%s", err);
 		return;   /* it reaches sched_trial_ended as failed */
+	}
+	if (s->spawn_trouble) {
+		log_info("trials start again after %.0f s (%" PRIu64 " starts "
+			 "held)", server_now() - s->spawn_since, s->spawn_held);
+		s->spawn_trouble = 0;
+		s->spawn_held = 0;
+		s->spawn_msg[0] = '\0';
 	}
 	rc = db_trial_start(s->db, t->id, t->attempt, t->pid,
 			    trial_proc_start(t->pid), t->started_at);
@@ -611,7 +692,7 @@ sched_kick(struct server *s)
 	struct sweep *sw;
 
 	/* Manual trials run in their client's process, not in a worker. */
-	while (!s->shutting_down && !s->storage_rc &&
+	while (!s->shutting_down && !s->storage_rc && !s->spawn_rc &&
 	       s->n_running - s->n_manual < s->workers &&
 	       (sw = pick(s))) {
 		s->rr_last = sw->id;
@@ -958,6 +1039,9 @@ classify_natural(struct trial *t, struct outcome *o)
 		o->cls = t->term_signal == SIGKILL && sp->memory_mb > 0 ? "oom" : "signal";
 		snprintf(o->msg, sizeof o->msg, "killed by signal %d (%s)",
 			 t->term_signal, strsignal(t->term_signal));
+	} else if (trial_wrapper_error(t, o->msg, sizeof o->msg)) {
+		o->status = TRIAL_FAILED;   /* as if uv_spawn had failed */
+		o->cls = "exit";
 	} else if (t->exit_status != 0) {
 		char words[300];
 		last_words(t, words, sizeof words);
@@ -1323,6 +1407,16 @@ sched_unstored(const struct server *s)
 	return n;
 }
 
+struct trial *
+sched_running_trial(const struct server *s, int pid, int64_t id)
+{
+	for (struct sweep *sw = s->sweeps; sw; sw = sw->next)
+		for (struct trial *t = sw->running; t; t = t->next)
+			if ((pid > 0 && t->pid == pid) || (id > 0 && t->id == id))
+				return t;
+	return NULL;
+}
+
 void
 sched_trial_ended(struct trial *t)
 {
@@ -1333,6 +1427,10 @@ sched_trial_ended(struct trial *t)
 	int rc;
 
 	running_remove(sw, t);
+	if (t->spawn_error && spawn_transient(t->spawn_error)) {
+		put_back(t);
+		goto next;
+	}
 	classify(t, &o);
 	if (!o.requeue && retry_allowed(t, &o)) {
 		log_info("sweep %" PRId64 " trial %d attempt %d failed (%s): retry",
@@ -1733,15 +1831,23 @@ rows_free(struct rows *rows)
 /* A trainer of the previous daemon that is still alive is killed, with its
  * process group; the start time tells it from a recycled pid. */
 static void
-kill_orphan(const struct db_trial_row *r)
+kill_orphan(struct server *s, const struct db_trial_row *r)
 {
-	if (r->pid <= 0 || r->proc_start <= 0 ||
-	    trial_proc_start(r->pid) != r->proc_start)
-		return;
-	log_warn("killing orphaned trainer pid %d (trial id %" PRId64 ")",
-		 r->pid, r->id);
-	kill(-r->pid, SIGKILL);
-	kill(r->pid, SIGKILL);
+	int n;
+
+	if (r->pid > 0 && r->proc_start > 0 &&
+	    trial_proc_start(r->pid) == r->proc_start) {
+		log_warn("killing orphaned trainer pid %d (trial id %" PRId64 ")",
+			 r->pid, r->id);
+		kill(-r->pid, SIGKILL);
+		kill(r->pid, SIGKILL);
+	}
+	/* Descendants that left its group carry the trial's SWEEPD_TRIAL. */
+	n = reaper_kill_trial(s->reaper_key, r->id);
+	if (n > 0)
+		log_warn("killed %d process%s left by trial id %" PRId64
+			 " outside its process group", n, n == 1 ? "" : "es",
+			 r->id);
 }
 
 static int
@@ -1768,7 +1874,7 @@ settle_ended_sweep(struct server *s, int64_t sweep_id)
 	for (int i = 0; rc == 0 && i < rows.n; i++) {
 		const struct db_trial_row *r = &rows.v[i];
 		if (strcmp(r->status, "running") == 0)
-			kill_orphan(r);
+			kill_orphan(s, r);
 		if (strcmp(r->status, "running") == 0 ||
 		    strcmp(r->status, "queued") == 0)
 			rc = end_interrupted(s->db, r, "cancelled",
@@ -1811,7 +1917,7 @@ load_trial(struct sweep *sw, const struct db_trial_row *r)
 		return 0;
 	}
 	if (running) {
-		kill_orphan(r);
+		kill_orphan(s, r);
 		if (r->attempt > sw->spec->retries + RESTART_ALLOWANCE) {
 			sw->n_ended++;
 			sw->n_failed++;

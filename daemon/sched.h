@@ -109,6 +109,10 @@ void sched_free_all(struct server *s);
  * store in memory, and redoes those writes every SCHED_STORAGE_RETRY_MS;
  * when they all succeed it resumes. Reads are served throughout. */
 #define SCHED_STORAGE_RETRY_MS 3000
+/* A trial that could not be spawned for want of descriptors or processes
+ * (EMFILE, ENFILE, EAGAIN) is put back in its queue as it was, not failed
+ * and not counted; starting trials is held this long, then tried again. */
+#define SCHED_SPAWN_RETRY_MS 1000
 /* 1 when rc is such a failure (the outage starts, or goes on; what, the
  * write that failed, is logged), 0 for any other rc. */
 int sched_storage_failed(struct server *s, int rc, const char *what);
@@ -126,6 +130,10 @@ void sched_trial_started(struct trial *t);
 
 /* Called by trial.c. */
 void sched_trial_report(struct trial *t, const struct report_line *r);
+/* The running trial whose trainer has pid (when pid > 0) or whose id is
+ * id (when id > 0); NULL if none. Its trainer may have exited already
+ * (t->exited) while its pipes drain. */
+struct trial *sched_running_trial(const struct server *s, int pid, int64_t id);
 void sched_trial_ended(struct trial *t);
 
 #endif

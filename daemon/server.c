@@ -23,10 +23,12 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -37,6 +39,8 @@
 #include "daemon/db.h"
 #include "daemon/log.h"
 #include "daemon/ops.h"
+#include "daemon/reaper.h"
+#include "daemon/trialcg.h"
 #include "daemon/sched.h"
 
 enum conn_state { CONN_OPEN, CONN_ENDING, CONN_CLOSING };
@@ -406,6 +410,30 @@ peer_allowed(uv_pipe_t *p)
 	return cred.uid == geteuid();
 }
 
+/* One client too many: it is told why (a best-effort write, the socket
+ * buffer of a new connection has room), then closed. Logged once per
+ * run of refusals. */
+static void
+refuse_busy(struct conn *c)
+{
+	struct server *s = c->srv;
+	char line[384];
+	uv_buf_t b;
+	int n;
+
+	n = snprintf(line, sizeof line, "{\"id\":null,\"ok\":false,\"error\":"
+		     "{\"code\":\"busy\",\"message\":\"too many clients: "
+		     "max_clients is %d (RLIMIT_NOFILE %ld less the descriptors "
+		     "kept for trials)\"}}\n", s->max_clients, s->nofile);
+	b = uv_buf_init(line, (unsigned)n);
+	uv_try_write((uv_stream_t *)&c->pipe, &b, 1);
+	if (!s->busy_logged)
+		log_warn("refusing clients past max_clients %d (RLIMIT_NOFILE %ld)",
+			 s->max_clients, s->nofile);
+	s->busy_logged = 1;
+	conn_close(c);
+}
+
 static void
 on_connection(uv_stream_t *listener, int status)
 {
@@ -438,6 +466,11 @@ on_connection(uv_stream_t *listener, int status)
 		conn_close(c);
 		return;
 	}
+	if (s->n_conns > s->max_clients) {
+		refuse_busy(c);
+		return;
+	}
+	s->busy_logged = 0;   /* the next refusal starts a new run */
 	uv_read_start((uv_stream_t *)&c->pipe, alloc_cb, on_read);
 }
 
@@ -514,6 +547,12 @@ server_maybe_finish(struct server *s)
 		uv_close((uv_handle_t *)&s->storage_timer, on_closed_noop);
 		s->storage_timer_on = 0;
 	}
+	if (s->spawn_timer_on) {
+		uv_close((uv_handle_t *)&s->spawn_timer, on_closed_noop);
+		s->spawn_timer_on = 0;
+	}
+	trialcg_close(s);
+	reaper_close(s);
 	log_info("all trials stopped; closing");
 }
 
@@ -534,6 +573,33 @@ server_shutdown(struct server *s)
 
 /* ---- set-up ---------------------------------------------------------- */
 
+/* Clients get what RLIMIT_NOFILE leaves once the trials' reserve is set
+ * aside (server.h, SERVER_FD_BASE). */
+static void
+set_max_clients(struct server *s)
+{
+	struct rlimit rl;
+	long reserve = SERVER_FD_BASE + (long)SERVER_FD_PER_TRIAL * s->workers;
+	long cap;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY ||
+	    rl.rlim_cur > (rlim_t)INT_MAX) {
+		s->nofile = -1;
+		s->max_clients = INT_MAX;
+		return;
+	}
+	s->nofile = (long)rl.rlim_cur;
+	cap = s->nofile - reserve;
+	if (cap < SERVER_MIN_CLIENTS) {
+		log_warn("RLIMIT_NOFILE %ld leaves too few descriptors for %d "
+			 "workers (%ld kept for trials): %d clients allowed; "
+			 "raise it (ulimit -n)", s->nofile, s->workers, reserve,
+			 SERVER_MIN_CLIENTS);
+		cap = SERVER_MIN_CLIENTS;
+	}
+	s->max_clients = (int)cap;
+}
+
 int
 server_init(struct server *s, uv_loop_t *loop, const struct server_config *cfg,
 	    char *err, size_t errlen)
@@ -546,7 +612,11 @@ server_init(struct server *s, uv_loop_t *loop, const struct server_config *cfg,
 	uv_timer_init(loop, &s->storage_timer);
 	s->storage_timer.data = s;
 	s->storage_timer_on = 1;
+	uv_timer_init(loop, &s->spawn_timer);
+	s->spawn_timer.data = s;
+	s->spawn_timer_on = 1;
 	s->workers = cfg->workers;
+	set_max_clients(s);
 	s->started_at = server_now();
 	s->state_dir = strdup(cfg->state_dir);
 	s->worker_bin = strdup(cfg->worker_bin);
@@ -558,6 +628,13 @@ server_init(struct server *s, uv_loop_t *loop, const struct server_config *cfg,
 		rc = -ENOMEM;
 		goto fail;
 	}
+	if (reaper_init(s, path, sizeof path) < 0)
+		log_warn("%s", path);
+	trialcg_init(s, cfg->cgroups, path, sizeof path);
+	if (path[0])
+		log_info("%s", path);
+	else
+		log_info("a cgroup per trial under %s", s->cg_base);
 	snprintf(path, sizeof path, "%s/sweepd.db", cfg->state_dir);
 	rc = db_open(path, &s->db, err, errlen);
 	if (rc < 0)
@@ -617,5 +694,6 @@ server_free(struct server *s)
 	free(s->sock_path);
 	free(s->worker_bin);
 	free(s->self_exe);
+	trialcg_close(s);   /* start-up failed after trialcg_init: rmdir */
 	s->state_dir = s->sock_path = s->worker_bin = s->self_exe = NULL;
 }

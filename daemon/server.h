@@ -26,11 +26,20 @@ struct conn;
  * that sends requests and never reads stalls itself, holding about this
  * much plus one reply, whatever it sends. */
 #define SERVER_OUT_HIGH   (1u << 20)
+/* Descriptors kept out of the clients' reach, so that idle clients cannot
+ * take those trials need: a base for the database, log, lock, listener and
+ * the loop's own, plus per worker what a trial holds while it is spawned
+ * (three pipes of two ends, and libuv's exec-error pipe). Clients are
+ * capped at RLIMIT_NOFILE less this reserve, and at least SERVER_MIN_CLIENTS. */
+#define SERVER_FD_BASE       32
+#define SERVER_FD_PER_TRIAL  8
+#define SERVER_MIN_CLIENTS   4
 
 struct server_config {
 	const char *state_dir;     /* absolute; created 0700 by main */
 	const char *worker_bin;    /* the built-in trainer's path */
 	int workers;               /* >= 1: concurrent trials, all sweeps */
+	int cgroups;               /* 1: a cgroup v2 per trial where possible */
 };
 
 struct server {
@@ -49,6 +58,9 @@ struct server {
 
 	struct conn *conns;        /* doubly linked */
 	int n_conns;
+	int max_clients;           /* connections past this are refused (busy) */
+	int busy_logged;           /* this run of refusals was logged */
+	long nofile;               /* RLIMIT_NOFILE (soft) at start-up, -1: none */
 	struct sweep *sweeps;      /* active sweeps, ascending id */
 	int64_t rr_last;           /* id of the sweep that last got a slot */
 	int n_running;             /* trials running, all sweeps */
@@ -68,6 +80,25 @@ struct server {
 	double storage_since;      /* unix seconds */
 	uv_timer_t storage_timer;  /* the retry; initialized by server_listen */
 	int storage_timer_on;      /* storage_timer initialized, not closed */
+
+	/* Spawn hold: a trial could not be started for want of descriptors or
+	 * processes (EMFILE, ENFILE, EAGAIN): the daemon's trouble, not the
+	 * trial's. The trial is requeued as it was; no trial starts until
+	 * SCHED_SPAWN_RETRY_MS have passed, and then one is tried again. */
+	int spawn_rc;              /* 0, or the libuv error while holding */
+	int spawn_trouble;         /* set from the failure to the next start */
+	char spawn_msg[512];       /* the first failure's message */
+	double spawn_since;        /* unix seconds */
+	uint64_t spawn_held;       /* starts put back since spawn_since */
+	uv_timer_t spawn_timer;    /* the retry; initialized by server_init */
+	int spawn_timer_on;        /* spawn_timer initialized, not closed */
+
+	/* reaper.c: escaped descendants of trials. */
+	char reaper_key[48];       /* "DEV:INO" of the state dir */
+	uv_signal_t sig_chld;
+	uv_timer_t reap_timer;
+	int reaper_on;             /* both initialized, not closed */
+	char *cg_base;             /* NULL, or owned: trialcg.c's cgroup dir */
 	char readbuf[65536];       /* shared read buffer: callbacks consume it at once */
 };
 

@@ -7,7 +7,9 @@
  * pipes closed, whichever came first (STYLE.md: tmux's job.c). Once the
  * child has exited, its group is SIGKILLed so that grandchildren holding
  * the pipes open cannot keep the trial alive; a drain timer closes the
- * pipes anyway if something outside the group still holds them.
+ * pipes anyway if something outside the group still holds them. What left
+ * the group is killed with the trial's cgroup (trialcg.c), where there is
+ * one, and by the daemon as their subreaper (reaper.c).
  */
 #include "daemon/trial.h"
 
@@ -18,14 +20,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/json.h"
 #include "daemon/log.h"
 #include "daemon/manual.h"
+#include "daemon/reaper.h"
 #include "daemon/sched.h"
 #include "daemon/server.h"
 #include "daemon/spec.h"
+#include "daemon/trialcg.h"
 
 #define KILL_GRACE_MS   5000   /* SIGTERM -> SIGKILL */
 #define DRAIN_MS        5000   /* exited -> force the pipes shut */
@@ -97,35 +102,46 @@ trial_free(struct trial *t)
 int64_t
 trial_proc_start(int pid)
 {
-	char path[64], buf[1024];
-	FILE *f;
-	size_t n;
-	char *p;
-	long long start = -1;
+	char buf[1024];
+	const char *p = reaper_proc_stat(pid, buf, sizeof buf);
+	long long start;
 
-	if (pid <= 0)
-		return -1;
-	snprintf(path, sizeof path, "/proc/%d/stat", pid);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	n = fread(buf, 1, sizeof buf - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	/* The command name (field 2) may hold spaces and ')': skip to the last ')'. */
-	p = strrchr(buf, ')');
 	if (!p)
 		return -1;
-	/* Fields 3.. follow, one space apart; starttime is field 22, the 20th
-	 * after ')'. (sscanf with 19 skipped conversions cost more than the
-	 * rest of starting a trial.) */
-	for (int field = 3; field < 22; field++) {
+	/* p is the space before field 3; after the loop, the one before field
+	 * 22, starttime. (sscanf with 19 skipped conversions cost more than
+	 * the rest of starting a trial.) */
+	for (int field = 4; field <= 22; field++) {
 		p = strchr(p + 1, ' ');
 		if (!p)
 			return -1;
 	}
 	start = strtoll(p + 1, NULL, 10);
 	return start > 0 ? start : -1;
+}
+
+int
+trial_wrapper_error(const struct trial *t, char *buf, size_t len)
+{
+	static const char tag[] = "sweepd: ";
+	const char *line = NULL, *end = t->errtail + t->errtail_len;
+	size_t n = 0;
+
+	if (!t->wrapped || t->term_signal ||
+	    (t->exit_status != 126 && t->exit_status != 127))
+		return 0;
+	/* main.c's exec_trial writes one line, the last thing before exit */
+	for (const char *p = t->errtail; p < end; p++)
+		if ((p == t->errtail || p[-1] == '\n') &&
+		    (size_t)(end - p) > sizeof tag - 1 &&
+		    memcmp(p, tag, sizeof tag - 1) == 0)
+			line = p + sizeof tag - 1;
+	if (!line)
+		return 0;
+	while (line + n < end && line[n] != '\n')
+		n++;
+	snprintf(buf, len, "%.*s", (int)n, line);
+	return 1;
 }
 
 /* ---- ending ---------------------------------------------------------- */
@@ -222,9 +238,12 @@ on_exit_cb(uv_process_t *p, int64_t exit_status, int term_signal)
 	t->exited = 1;
 	t->exit_status = exit_status;
 	t->term_signal = term_signal;
-	/* Whatever the trainer left behind in its group goes with it. */
+	/* Whatever the trainer left behind in its group goes with it; what
+	 * left the group comes back to the daemon, the subreaper (reaper.c). */
 	if (kill(-t->pid, SIGKILL) < 0 && errno != ESRCH)
 		log_warn("kill(-%d): %s", t->pid, strerror(errno));
+	trialcg_kill(t->sweep->srv, t->id);
+	reaper_schedule(t->sweep->srv);
 	uv_timer_stop(&t->deadline);
 	uv_timer_stop(&t->killer);
 	uv_timer_stop(&t->stall);
@@ -532,7 +551,7 @@ static int
 build_env(const struct trial *t, struct envb *e)
 {
 	const struct spec *sp = t->sweep->spec;
-	char num[32], *params;
+	char num[32], key[96], *params;
 	const cJSON *it;
 	int rc = 0;
 
@@ -574,20 +593,24 @@ build_env(const struct trial *t, struct envb *e)
 		rc = env_set(e, "SWEEP_ATTEMPT", num);
 	if (rc == 0)
 		rc = env_set(e, "SWEEP_REPORT_FD", "3");
+	reaper_trial_env(t->sweep->srv, t->id, key, sizeof key);
+	if (rc == 0)
+		rc = env_set(e, REAPER_ENV, key);
 	return rc;
 }
 
-/* argv for `sweepd --exec-trial MEMORY_MB NICE -- COMMAND...`; the two
- * numbers are owned by the array, the rest borrowed. */
+/* argv for `sweepd --exec-trial MEMORY_MB NICE CGROUP_PROCS -- COMMAND...`;
+ * the two numbers are owned by the array, the rest borrowed. */
 static int
-wrap_limits(struct server *s, const struct spec *sp, char **args, char ***out)
+wrap_limits(struct server *s, const struct spec *sp, char *cgprocs,
+	    char **args, char ***out)
 {
 	int n = 0;
 	char **w;
 
 	while (args[n])
 		n++;
-	w = calloc((size_t)n + 6, sizeof *w);
+	w = calloc((size_t)n + 7, sizeof *w);
 	if (!w)
 		return -ENOMEM;
 	w[0] = s->self_exe;
@@ -602,9 +625,10 @@ wrap_limits(struct server *s, const struct spec *sp, char **args, char ***out)
 		free(w);
 		return -ENOMEM;
 	}
-	w[4] = "--";
+	w[4] = cgprocs;
+	w[5] = "--";
 	for (int i = 0; i < n; i++)
-		w[5 + i] = args[i];
+		w[6 + i] = args[i];
 	*out = w;
 	return 0;
 }
@@ -621,6 +645,7 @@ reset_run_state(struct trial *t)
 	t->exit_status = 0;
 	t->term_signal = 0;
 	t->spawn_error = 0;
+	t->wrapped = 0;
 	t->errtail_len = 0;
 	t->stop = STOP_NONE;
 	t->stop_msg[0] = '\0';
@@ -680,6 +705,31 @@ abort_start(struct trial *t, int rc, int spawned)
 		close_handle((uv_handle_t *)&t->proc);
 }
 
+/* Why uv_spawn failed. The child changes to the cwd before it execs, and
+ * both report through the same errno: when the cwd is what is missing,
+ * say so rather than blame the command. */
+static void
+spawn_message(const uv_process_options_t *opt, int rc, char *err, size_t errlen)
+{
+	struct stat st;
+	int e = 0;
+
+	if (!opt->cwd)
+		e = 0;
+	else if (stat(opt->cwd, &st) < 0)
+		e = errno;
+	else if (!S_ISDIR(st.st_mode))
+		e = ENOTDIR;
+	else if (access(opt->cwd, X_OK) < 0)
+		e = errno;
+	if (e) {
+		snprintf(err, errlen, "cannot start %s: trainer.cwd %s: %s",
+			 opt->file, opt->cwd, strerror(e));
+		return;
+	}
+	snprintf(err, errlen, "cannot start %s: %s", opt->file, uv_strerror(rc));
+}
+
 int
 trial_start(struct trial *t, char *err, size_t errlen)
 {
@@ -690,6 +740,7 @@ trial_start(struct trial *t, char *err, size_t errlen)
 	struct envb env = { 0 };
 	char *builtin_argv[2] = { s->worker_bin, NULL };
 	char **wrapped = NULL;
+	char cgprocs[4300];
 	int rc;
 
 	reset_run_state(t);
@@ -723,16 +774,19 @@ trial_start(struct trial *t, char *err, size_t errlen)
 	opt.exit_cb = on_exit_cb;
 	opt.flags = UV_PROCESS_DETACHED;
 	opt.args = sp->builtin ? builtin_argv : sp->argv;
-	if (sp->memory_mb > 0 || sp->nice != 0) {
+	trialcg_create(s, t->id, cgprocs, sizeof cgprocs);
+	if (sp->memory_mb > 0 || sp->nice != 0 || cgprocs[0]) {
 		/* libuv has no pre-exec hook: sweepd re-executes itself to set
-		 * the limits, then execs the trainer (main.c, --exec-trial). */
-		rc = wrap_limits(s, sp, opt.args, &wrapped);
+		 * the limits and join the trial's cgroup, then execs the
+		 * trainer (main.c, --exec-trial). */
+		rc = wrap_limits(s, sp, cgprocs, opt.args, &wrapped);
 		if (rc < 0) {
 			snprintf(err, errlen, "out of memory");
 			abort_start(t, rc, 0);
 			return rc;
 		}
 		opt.args = wrapped;
+		t->wrapped = 1;
 	}
 	opt.file = opt.args[0];
 	opt.cwd = sp->cwd;
@@ -749,8 +803,7 @@ trial_start(struct trial *t, char *err, size_t errlen)
 	t->open_handles++;   /* the process handle, from uv_spawn on */
 	rc = uv_spawn(s->loop, &t->proc, &opt);
 	if (rc < 0) {
-		snprintf(err, errlen, "cannot start %s: %s", opt.file,
-			 uv_strerror(rc));
+		spawn_message(&opt, rc, err, errlen);
 		abort_start(t, rc, 1);
 		goto out;
 	}

@@ -76,6 +76,7 @@ struct trial {
 	int64_t exit_status;
 	int term_signal;
 	int spawn_error;              /* negative libuv error from uv_spawn, or 0 */
+	int wrapped;                  /* started through sweepd --exec-trial */
 	struct linebuf report_lb;
 	struct linebuf out_lb;
 	char errtail[TRIAL_ERRTAIL];
@@ -133,6 +134,11 @@ void trial_reset(struct trial *t);
  * ticks since boot) so a restarted daemon can tell its old child from an
  * unrelated process that got the same pid. -1 when there is no such pid. */
 int64_t trial_proc_start(int pid);
+
+/* 1 when the trial never became its trainer: `sweepd --exec-trial`
+ * (limits, cgroup) could not exec it, or set a limit; its message (as
+ * uv_spawn's would read: "cannot start CMD: REASON") goes in buf. */
+int trial_wrapper_error(const struct trial *t, char *buf, size_t len);
 
 const char *trial_status_name(enum trial_status st);
 

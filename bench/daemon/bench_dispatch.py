@@ -3,7 +3,8 @@
 
   bench/daemon/bench_dispatch.py BUILD_DIR [--trials 2000] [--idle 60]
       [--latency-trials 10000] [--requests 5000] [--clients 20]
-      [--limit N] [--pipeline K] [--skip-throughput] [--skip-latency]
+      [--limit N] [--pipeline K] [--sweepd-arg ARG] [--skip-throughput]
+      [--skip-latency]
 
 1. Throughput: a sweep of --trials trivial trials (tests/trainers/fake_trainer:
    5 epochs, no sleep), parallel 2, --workers 2: trials/s overall, over the
@@ -124,7 +125,7 @@ def pct(v, q):
 
 def throughput(args, fake):
     state = tempfile.mkdtemp(prefix="sweepd-bench-")
-    p, sock = start_daemon(args.build, state)
+    p, sock = start_daemon(args.build, state, extra=args.sweepd_arg)
     try:
         t0 = time.time()
         sid = request(sock, {"op": "submit", "spec": spec(fake, args.trials, 5)})["sweep_id"]
@@ -235,6 +236,9 @@ def main():
                     help="trials requests ask for pages of this many")
     ap.add_argument("--pipeline", type=int, default=1,
                     help="requests each client sends before reading")
+    ap.add_argument("--sweepd-arg", action="append", default=[],
+                    help="an argument for sweepd in the throughput run "
+                    "(--no-cgroups, say); repeatable")
     ap.add_argument("--skip-throughput", action="store_true")
     ap.add_argument("--skip-latency", action="store_true")
     args = ap.parse_args()

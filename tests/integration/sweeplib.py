@@ -54,6 +54,7 @@ class Daemon:
         self.workers = workers
         self.extra = list(extra)
         self.proc = None
+        self.preexec = None   # run in the child before sweepd (rlimits)
         self.sock = os.path.join(self.dir, "sweepd.sock")
         self.log = os.path.join(self.dir, "test.log")
         self._id = 0
@@ -65,7 +66,8 @@ class Daemon:
             args += ["--worker", WORKER]
         self.proc = subprocess.Popen(daemon_command(args),
                                      stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE)
+                                     stderr=subprocess.PIPE,
+                                     preexec_fn=self.preexec)
         if wait:
             self.wait_ready()
         return self
@@ -215,6 +217,21 @@ def pids_with_env(marker):
                     out.append(int(pid))
         except OSError:
             pass
+    return out
+
+
+def session_leaders(mark):
+    """pids_with_env("SWEEPTEST_MARK=" + mark) that lead a session: a
+    trainer, and a descendant once it has setsid()ed."""
+    out = []
+    for pid in pids_with_env("SWEEPTEST_MARK=" + mark):
+        try:
+            with open("/proc/%d/stat" % pid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == pid:   # field 6, the session id
+            out.append(pid)
     return out
 
 

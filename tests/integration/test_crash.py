@@ -34,7 +34,7 @@ def _sigkill_at_20_random_moments():
     dbpath = os.path.join(d.dir, "sweepd.db")
     try:
         spec = fake_spec(trials=TRIALS, parallel=2,
-                         params={"sleep_ms": 60, "epochs": 5,
+                         params={"sleep_ms": 60, "epochs": 5, "keep_going": 1,
                                  "x": {"uniform": [0, 1]}},
                          limits={"retries": KILLS})
         spec["trainer"]["env"] = {"SWEEPTEST_MARK": mark}
@@ -43,6 +43,8 @@ def _sigkill_at_20_random_moments():
         for k in range(KILLS):
             time.sleep(rng.uniform(0.05, 0.6))
             d.kill9()
+            # keep_going: these outlive the daemon unless the next one kills them
+            orphans = set(pids_with_env("SWEEPTEST_MARK=" + mark))
             rows, ended = snapshot(dbpath)
             assert seen_rows <= rows, "kill %d lost epoch rows: %r" % (k, seen_rows - rows)
             for n, v in seen_ended.items():
@@ -50,6 +52,9 @@ def _sigkill_at_20_random_moments():
                     k, n, v, ended.get(n))
             seen_rows, seen_ended = rows, ended
             d = Daemon(workers=2, state_dir=d.dir).start()
+            assert wait_for(lambda: not orphans & set(pids_with_env("SWEEPTEST_MARK=" + mark)), 5), \
+                "kill %d: orphans still alive after the restart: %r" % (
+                    k, orphans & set(pids_with_env("SWEEPTEST_MARK=" + mark)))
         s = d.wait_sweep(sid, timeout=120)
         rows, ended = snapshot(dbpath)
         assert seen_rows <= rows, seen_rows - rows
@@ -71,6 +76,11 @@ def _sigkill_at_20_random_moments():
     finally:
         d.cleanup()
         first.cleanup()
+        for pid in pids_with_env("SWEEPTEST_MARK=" + mark):   # never leak them
+            try:
+                os.kill(pid, 9)
+            except OSError:
+                pass
 
 
 TESTS = [_sigkill_at_20_random_moments]

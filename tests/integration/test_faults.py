@@ -5,8 +5,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sweeplib import (Daemon, fake_spec, pids_with_env, run_tests, wait_for,
-                      with_daemon)
+from sweeplib import (Daemon, fake_spec, pids_with_env, run_tests,
+                      session_leaders, wait_for, with_daemon)
 
 
 def one_trial(d, mode, timeout=60, **top):
@@ -96,6 +96,76 @@ def _grandchildren_are_killed_with_the_trial(d):
         "the trainer's child outlived the trial"
 
 
+def kill_all(pids):
+    for pid in pids:   # whatever the daemon left, so as not to leak it
+        try:
+            os.kill(pid, 9)
+        except OSError:
+            pass
+
+
+def _escaped_grandchild_is_killed_with_the_trial(d):
+    """A double-forked, setsid()ed grandchild holding fd 3 is outside the
+    trial's process group; it must not outlive the trial all the same."""
+    mark = "SWEEPTEST_ESCAPE_%d" % os.getpid()
+    spec = fake_spec(trials=1, parallel=1, params={"mode": "escape", "epochs": 2})
+    spec["trainer"]["env"] = {"SWEEPTEST_MARK": mark}
+    try:
+        sid = d.submit(spec)
+        d.wait_sweep(sid)
+        assert d.trials(sid)[0]["status"] == "completed", d.trials(sid)
+        assert wait_for(lambda: not pids_with_env("SWEEPTEST_MARK=" + mark), 5), \
+            "the escaped grandchild outlived the trial: %r" % pids_with_env(
+                "SWEEPTEST_MARK=" + mark)
+    finally:
+        kill_all(pids_with_env("SWEEPTEST_MARK=" + mark))
+
+
+def _helper_of_a_running_trainer_is_spared(d):
+    """A process a trainer put in a session of its own lives as long as the
+    trainer does, though it is reparented to the daemon: other trials that
+    end meanwhile do not kill it. It goes when its trainer has gone."""
+    mark = "SWEEPTEST_HELPER_%d" % os.getpid()
+    spec = fake_spec(name="a", trials=1, parallel=1,
+                     params={"mode": "escape", "sleep_ms": 1500, "epochs": 2})
+    spec["trainer"]["env"] = {"SWEEPTEST_MARK": mark}
+    try:
+        a = d.submit(spec)
+        assert wait_for(lambda: len(session_leaders(mark)) == 2), \
+            pids_with_env("SWEEPTEST_MARK=" + mark)
+        helper = set(session_leaders(mark))
+        b = d.submit(fake_spec(name="b", trials=3, parallel=1, params={"epochs": 1}))
+        d.wait_sweep(b)
+        assert d.ok({"op": "sweep", "sweep": a})["sweep"]["status"] == "running"
+        assert helper <= set(pids_with_env("SWEEPTEST_MARK=" + mark)), \
+            "a running trainer's helper was killed"
+        d.wait_sweep(a)
+        assert d.trials(a)[0]["status"] == "completed", d.trials(a)
+        assert wait_for(lambda: not pids_with_env("SWEEPTEST_MARK=" + mark), 5), \
+            pids_with_env("SWEEPTEST_MARK=" + mark)
+    finally:
+        kill_all(pids_with_env("SWEEPTEST_MARK=" + mark))
+
+
+def _escaped_grandchild_is_killed_at_shutdown(extra=()):
+    mark = "SWEEPTEST_ESCSHUT_%d" % os.getpid()
+    d = Daemon(extra=extra).start()
+    try:
+        spec = fake_spec(trials=1, parallel=1,
+                         params={"mode": "escape", "sleep_ms": 60000, "epochs": 1})
+        spec["trainer"]["env"] = {"SWEEPTEST_MARK": mark}
+        d.submit(spec)
+        assert wait_for(lambda: len(session_leaders(mark)) >= 2), \
+            pids_with_env("SWEEPTEST_MARK=" + mark)
+        assert d.stop() == 0
+        assert wait_for(lambda: not pids_with_env("SWEEPTEST_MARK=" + mark), 5), \
+            "descendants outlived the daemon's shutdown: %r" % pids_with_env(
+                "SWEEPTEST_MARK=" + mark)
+    finally:
+        d.cleanup()
+        kill_all(pids_with_env("SWEEPTEST_MARK=" + mark))
+
+
 def _flooding_trainer_keeps_memory_bounded(d):
     before = d.ok({"op": "stats"})["rss_kb"]
     t = one_trial(d, "flood", timeout=120)
@@ -134,6 +204,30 @@ def _missing_command_fails_cleanly(d):
     assert t["status"] == "failed" and script in t["error"]["message"], t
 
 
+def _missing_command_is_named_under_limits(d):
+    """Limits (and a cgroup) start the trainer through sweepd --exec-trial:
+    its exec failing must read like uv_spawn's, not "exited with 127"."""
+    # nice, not memory_mb: RLIMIT_AS leaves an ASan-built sweepd no room
+    spec = fake_spec(trials=1, parallel=1, limits={"nice": 1})
+    spec["trainer"]["command"] = ["/nonexistent/trainer"]
+    sid = d.submit(spec)
+    d.wait_sweep(sid)
+    t = d.trials(sid)[0]
+    msg = t["error"]["message"]
+    assert t["status"] == "failed" and msg.startswith("cannot start /nonexistent/trainer"), t
+
+
+def _missing_cwd_is_named(d):
+    spec = fake_spec(trials=1, parallel=1)
+    spec["trainer"]["cwd"] = "/nonexistent/workdir"
+    sid = d.submit(spec)
+    d.wait_sweep(sid)
+    t = d.trials(sid)[0]
+    msg = t["error"]["message"]
+    assert t["status"] == "failed" and "/nonexistent/workdir" in msg and \
+        "cwd" in msg, t
+
+
 TESTS = [with_daemon(f, serving_after=True) for f in [
     _segv_is_a_signal_failure, _sigkill_is_a_signal_failure,
     _nonzero_exit_keeps_stderr_tail, _garbage_line_is_quoted,
@@ -142,7 +236,31 @@ TESTS = [with_daemon(f, serving_after=True) for f in [
     _timeout_stops_a_hung_trainer, _sigterm_ignored_means_sigkill,
     _grandchildren_are_killed_with_the_trial,
     _flooding_trainer_keeps_memory_bounded,
-    _python_nan_is_read_and_stops_the_trial, _missing_command_fails_cleanly]]
+    _python_nan_is_read_and_stops_the_trial, _missing_command_fails_cleanly,
+    _missing_cwd_is_named, _missing_command_is_named_under_limits,
+    _escaped_grandchild_is_killed_with_the_trial,
+    _helper_of_a_running_trainer_is_spared]]
+TESTS.append(_escaped_grandchild_is_killed_at_shutdown)
+# The fallback where no cgroup v2 can be had: the subreaper alone.
+NO_CG = ["--no-cgroups"]
+
+
+def _without_cgroups_escaped_grandchild_is_killed_with_the_trial(d):
+    _escaped_grandchild_is_killed_with_the_trial(d)
+
+
+def _without_cgroups_helper_of_a_running_trainer_is_spared(d):
+    _helper_of_a_running_trainer_is_spared(d)
+
+
+def _without_cgroups_escaped_grandchild_is_killed_at_shutdown():
+    _escaped_grandchild_is_killed_at_shutdown(NO_CG)
+
+
+TESTS += [with_daemon(f, serving_after=True, extra=NO_CG) for f in [
+    _without_cgroups_escaped_grandchild_is_killed_with_the_trial,
+    _without_cgroups_helper_of_a_running_trainer_is_spared]]
+TESTS.append(_without_cgroups_escaped_grandchild_is_killed_at_shutdown)
 
 if __name__ == "__main__":
     sys.exit(run_tests(TESTS))

@@ -1,14 +1,17 @@
 """kill -9 and restarts: nothing committed is lost, nothing runs twice,
 no trainer is orphaned, search.trials stays a total."""
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sweeplib import Daemon, SWEEPD, fake_spec, pids_with_env, run_tests, wait_for
+from sweeplib import (Daemon, SWEEPD, Skip, fake_spec, pids_with_env,
+                      run_tests, session_leaders, wait_for)
 
 
 def epoch_rows(dbpath):
@@ -23,7 +26,9 @@ def _kill9_while_trials_run(d=None):
     mark = "SWEEPTEST_K9_%d" % os.getpid()
     d = Daemon(workers=2).start()
     try:
-        spec = fake_spec(trials=6, parallel=2, params={"sleep_ms": 150, "epochs": 4})
+        # keep_going: an orphan does not die of EPIPE, only if it is killed
+        spec = fake_spec(trials=6, parallel=2, params={"sleep_ms": 150, "epochs": 4,
+                                                       "keep_going": 1})
         spec["trainer"]["env"] = {"SWEEPTEST_MARK": mark}
         sid = d.submit(spec)
         wait_for(lambda: d.ok({"op": "sweep", "sweep": sid})["sweep"]["counts"]["completed"] >= 1, 20)
@@ -51,6 +56,130 @@ def _kill9_while_trials_run(d=None):
             d2.cleanup()
     finally:
         d.cleanup()
+
+
+def _orphans_gone_after_restart(params, min_pids, min_epochs, extra=()):
+    """SIGKILL the daemon while its one trainer sits in a silent epoch (it
+    writes nothing, so it cannot die of EPIPE); the restarted daemon must
+    kill it, and everything it left, within a few seconds."""
+    mark = "SWEEPTEST_SILENT_%d_%d_%d" % (os.getpid(), min_pids, len(extra))
+    d = Daemon(workers=1, extra=extra).start()
+    try:
+        spec = fake_spec(trials=1, parallel=1, params=params)
+        spec["trainer"]["env"] = {"SWEEPTEST_MARK": mark}
+        sid = d.submit(spec)
+        assert wait_for(lambda: d.trials(sid)[0]["status"] == "running" and
+                        d.trials(sid)[0]["epochs"] >= min_epochs, 20), d.trials(sid)
+        # session leaders: the trainer, and the grandchild once it setsid()ed
+        # (its short-lived parent is neither)
+        old = set(wait_for(lambda: len(session_leaders(mark)) >= min_pids and
+                           session_leaders(mark), 10) or [])
+        assert len(old) >= min_pids, old
+        d.kill9()
+        assert old <= set(pids_with_env("SWEEPTEST_MARK=" + mark)), \
+            "the trainer died with the daemon: the test shows nothing"
+        d2 = Daemon(workers=1, state_dir=d.dir, extra=extra).start()
+        try:
+            left = wait_for(lambda: not (old & set(pids_with_env("SWEEPTEST_MARK=" + mark))), 5)
+            assert left, "orphans of the killed daemon still alive: %r" % (
+                old & set(pids_with_env("SWEEPTEST_MARK=" + mark)))
+            d2.ok({"op": "cancel", "sweep": sid})
+        finally:
+            d2.cleanup()
+    finally:
+        d.cleanup()
+        for pid in old:   # whatever the daemon left, so as not to leak it
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+
+
+def _kill9_kills_trainer_in_silent_epoch():
+    _orphans_gone_after_restart({"mode": "hang", "epochs": 3}, 1, 1)
+
+
+def alive(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def restart_kills(d, sid, pid, extra):
+    """SIGKILLs d; pid must outlive it, and be gone within a few seconds
+    of the next daemon's start on the same dir."""
+    d.kill9()
+    assert alive(pid), "%d died with the daemon: the test shows nothing" % pid
+    d2 = Daemon(workers=1, state_dir=d.dir, extra=extra).start()
+    try:
+        assert wait_for(lambda: not alive(pid), 5), \
+            "%d, left by the killed daemon's trial, is alive" % pid
+        d2.ok({"op": "cancel", "sweep": sid})
+    finally:
+        d2.cleanup()
+
+
+def _kill9_kills_trainer_by_pid_and_start_time():
+    """Without cgroups, and with an empty environment, only the pid and the
+    /proc start time stored for the trial tell the orphan (item 2)."""
+    d = Daemon(workers=1, extra=["--no-cgroups"]).start()
+    pid = None
+    try:
+        sid = d.submit(fake_spec(trials=1, parallel=1, params={
+            "mode": "hang", "epochs": 3, "clear_env": 1}))
+        assert wait_for(lambda: d.trials(sid)[0]["epochs"] >= 1, 20), d.trials(sid)
+        con = sqlite3.connect(os.path.join(d.dir, "sweepd.db"), timeout=10)
+        try:
+            pid = con.execute("SELECT pid FROM trials WHERE status = 'running'").fetchone()[0]
+        finally:
+            con.close()
+        assert wait_for(lambda: alive(pid) and
+                        open("/proc/%d/environ" % pid, "rb").read() == b""), pid
+        restart_kills(d, sid, pid, ["--no-cgroups"])
+    finally:
+        d.cleanup()
+        if pid and alive(pid):
+            os.kill(pid, signal.SIGKILL)
+
+
+def _kill9_kills_descendants_that_left_the_group():
+    # the trainer sleeps silently in epoch 1; its grandchild setsid()ed away
+    _orphans_gone_after_restart({"mode": "escape", "sleep_ms": 60000,
+                                 "epochs": 1}, 2, 0)
+
+
+def _kill9_kills_descendants_that_left_the_group_without_cgroups():
+    # the fallback: they are found by the SWEEPD_TRIAL they inherited
+    _orphans_gone_after_restart({"mode": "escape", "sleep_ms": 60000,
+                                 "epochs": 1}, 2, 0, extra=["--no-cgroups"])
+
+
+def _kill9_kills_descendants_with_no_environment():
+    """Only a cgroup per trial can find these after a restart: the
+    grandchild left the group, and its environment (and so SWEEPD_TRIAL)
+    is empty."""
+    d = Daemon(workers=1).start()
+    pid = None
+    try:
+        if d.ok({"op": "stats"})["trial_cgroups"] is None:
+            raise Skip("no writable cgroup v2 with cgroup.kill here; the "
+                       "subreaper cannot find these after a restart")
+        pidfile = os.path.join(d.dir, "grandchild.pid")
+        sid = d.submit(fake_spec(trials=1, parallel=1, params={
+            "mode": "escape", "sleep_ms": 60000, "epochs": 1,
+            "pidfile": pidfile, "clear_env": 1}))
+        assert wait_for(lambda: os.path.exists(pidfile) and open(pidfile).read().strip()), \
+            d.trials(sid)
+        pid = int(open(pidfile).read())
+        assert wait_for(lambda: alive(pid) and
+                        open("/proc/%d/environ" % pid, "rb").read() == b""), pid
+        restart_kills(d, sid, pid, [])
+    finally:
+        d.cleanup()
+        if pid and alive(pid):
+            os.kill(pid, signal.SIGKILL)
 
 
 def _sigterm_requeues_running_trials():
@@ -93,6 +222,45 @@ def _garbage_database_is_refused():
     assert p.returncode != 0 and "sweepd.db" in p.stderr, p.stderr
 
 
+def _removed_lock_file_does_not_let_a_second_daemon_in():
+    d = Daemon().start()
+    try:
+        lock = os.path.join(d.dir, "sweepd.lock")
+        if os.path.exists(lock):
+            os.unlink(lock)
+        p = subprocess.run([SWEEPD, "--state-dir", d.dir], capture_output=True,
+                           text=True, timeout=20)
+        assert p.returncode != 0 and "already running" in p.stderr, \
+            (p.returncode, p.stderr)
+        assert d.ok({"op": "ping"}) and d.proc.poll() is None
+    finally:
+        d.cleanup()
+
+
+def _socket_path_too_long_is_refused():
+    base = tempfile.mkdtemp(prefix="sweepd-test-")
+    try:
+        # dir + "/sweepd.sock" is 108 bytes: one over what sun_path holds
+        deep = os.path.join(base, "d" * (108 - len(base) - len("/sweepd.sock") - 1))
+        assert len(deep + "/sweepd.sock") == 108
+        p = subprocess.run([SWEEPD, "--state-dir", deep], capture_output=True,
+                           text=True, timeout=20)
+        assert p.returncode != 0, p.stderr
+        assert "too long" in p.stderr and deep + "/sweepd.sock" in p.stderr, p.stderr
+        # nothing was created or bound, in the dir or beside it
+        assert not os.path.exists(deep) or os.listdir(deep) == [], os.listdir(deep)
+        assert os.listdir(base) in ([], [os.path.basename(deep)]), os.listdir(base)
+        # one byte less fits, and the daemon serves there
+        ok = os.path.join(base, "d" * (len(os.path.basename(deep)) - 1))
+        d = Daemon(state_dir=ok).start()
+        try:
+            assert d.ok({"op": "ping"}) and os.path.exists(os.path.join(ok, "sweepd.sock"))
+        finally:
+            d.cleanup()
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
 def _completed_sweeps_survive_restart():
     d = Daemon().start()
     try:
@@ -111,9 +279,16 @@ def _completed_sweeps_survive_restart():
         d.cleanup()
 
 
-TESTS = [_kill9_while_trials_run, _sigterm_requeues_running_trials,
+TESTS = [_kill9_while_trials_run, _kill9_kills_trainer_in_silent_epoch,
+         _kill9_kills_trainer_by_pid_and_start_time,
+         _kill9_kills_descendants_that_left_the_group,
+         _kill9_kills_descendants_that_left_the_group_without_cgroups,
+         _kill9_kills_descendants_with_no_environment,
+         _sigterm_requeues_running_trials,
          _newer_schema_is_refused, _garbage_database_is_refused,
-         _completed_sweeps_survive_restart]
+         _completed_sweeps_survive_restart,
+         _removed_lock_file_does_not_let_a_second_daemon_in,
+         _socket_path_too_long_is_refused]
 
 if __name__ == "__main__":
     sys.exit(run_tests(TESTS))

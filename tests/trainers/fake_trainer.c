@@ -9,7 +9,7 @@
  *                                 huge_line | no_final | nan | pynan | flood |
  *                                 fork | close_fd3 | stdout | no_metric |
  *                                 stall | ignore_term | fail_once | peak |
- *                                 alloc | nice | noisy_stdout |
+ *                                 alloc | nice | noisy_stdout | escape |
  *                                 import_error | plain_stdout |
  *                                 short_no_final | garbage_first
  *                                 (noisy_stdout: reports on stdout, and
@@ -26,6 +26,16 @@
  *   alloc_mb   (int, default 64)  mode alloc: malloc and touch this many MiB
  *                                 before epoch 1 (exit 1 with "out of
  *                                 memory" on stderr when malloc fails)
+ *   keep_going (number, default 0)  1: ignore SIGPIPE and, when a report
+ *                                 write fails (the daemon is gone), sit
+ *                                 silent forever instead of exiting, as a
+ *                                 trainer that catches BrokenPipeError
+ *                                 and trains on would
+ *   (mode escape: before epoch 1, a double-forked grandchild in its own
+ *    session, holding fd 3, pauses forever; the trainer reports as ok.
+ *    pidfile (string): the grandchild writes its pid there; clear_env 1:
+ *    it then becomes /bin/sleep 600 with an empty environment; in mode
+ *    hang, clear_env 1 makes the trainer itself do so at epoch 2)
  *   x          (number, default 0.5)  the objective is a smooth function of x
  *                                     (and of lr when given), so a search has
  *                                     something to find
@@ -41,6 +51,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -48,6 +59,7 @@
 
 static int report_fd = 1;
 static int use_prefix;
+static int keep_going;
 
 /* Returns 0, or -1 when the report could not be written. */
 static int
@@ -56,7 +68,11 @@ emit(const char *line)
 	char buf[4096];
 	int n = snprintf(buf, sizeof buf, "%s%s\n", use_prefix ? "SWEEP " : "", line);
 
-	return write(report_fd, buf, (size_t)n) == n ? 0 : -1;
+	if (write(report_fd, buf, (size_t)n) == n)
+		return 0;
+	while (keep_going)   /* the daemon is gone: train on, silently */
+		pause();
+	return -1;
 }
 
 /* Dies by sig for real. Under AddressSanitizer a handler of ASan's (SIGSEGV,
@@ -93,6 +109,41 @@ mix(uint64_t z)
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
 	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
 	return z ^ (z >> 31);
+}
+
+/* Mode escape: a grandchild in a session of its own (so outside the
+ * trial's process group), reparented away from the trainer, that keeps
+ * fd 3 open and never exits. Returns 0 in the trainer, -1 if fork fails. */
+static int
+escape(const cJSON *p)
+{
+	const cJSON *pf = cJSON_GetObjectItemCaseSensitive(p, "pidfile");
+	int clear_env = num(p, "clear_env", 0) != 0;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		if (fork() != 0)
+			_exit(0);
+		setsid();
+		if (cJSON_IsString(pf)) {
+			FILE *f = fopen(pf->valuestring, "w");
+			if (f) {
+				fprintf(f, "%d\n", (int)getpid());
+				fclose(f);
+			}
+		}
+		if (clear_env) {   /* nothing left to tell whose it is */
+			char *argv[] = { "sleep", "600", NULL }, *envp[] = { NULL };
+			execve("/bin/sleep", argv, envp);
+		}
+		for (;;)
+			pause();
+	}
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	return 0;
 }
 
 /* Mode alloc: the chunks, linked through their first bytes so that they
@@ -155,6 +206,14 @@ train(const cJSON *p)
 	}
 	if (strcmp(mode, "ignore_term") == 0)
 		signal(SIGTERM, SIG_IGN);
+	if (num(p, "keep_going", 0) != 0) {
+		keep_going = 1;
+		signal(SIGPIPE, SIG_IGN);
+	}
+	if (strcmp(mode, "escape") == 0 && escape(p) < 0) {
+		rc = 1;
+		goto out;
+	}
 	if (strcmp(mode, "fail_once") == 0 && attempt_s && atoi(attempt_s) == 1) {
 		fprintf(stderr, "fake_trainer: failing on the first attempt\n");
 		rc = 3;
@@ -199,9 +258,16 @@ train(const cJSON *p)
 			rc = 3;
 			goto out;
 		}
-		if ((strcmp(mode, "hang") == 0 || strcmp(mode, "stall") == 0) && e == 2)
+		if ((strcmp(mode, "hang") == 0 || strcmp(mode, "stall") == 0) && e == 2) {
+			if (num(p, "clear_env", 0) != 0) {
+				/* the same process, nothing left to find it by
+				 * but its pid and start time */
+				char *argv[] = { "sleep", "600", NULL }, *envp[] = { NULL };
+				execve("/bin/sleep", argv, envp);
+			}
 			for (;;)
 				pause();
+		}
 		if (strcmp(mode, "garbage") == 0 && e == 2) {
 			rc = emit("this is not json") < 0 ? 4 : 0;
 			nap(2000);

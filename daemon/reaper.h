@@ -1,0 +1,51 @@
+/*
+ * reaper: no descendant of a trial outlives it, nor the daemon.
+ *
+ * A trial's process group is killed when its trainer exits (trial.c), but a
+ * descendant can leave the group (setsid, a double fork). sweepd makes
+ * itself a child subreaper (PR_SET_CHILD_SUBREAPER), so such a descendant
+ * is reparented to the daemon, not to init, once its ancestors in the trial
+ * are gone: any child of the daemon that is not a trial's trainer is one.
+ * It is killed, unless its environment says it belongs to a trial that is
+ * still running (a trainer may start helpers of its own while it runs).
+ *
+ * Every trainer's environment carries SWEEPD_TRIAL=DEV:INO:ID (the state
+ * dir's device and inode, the trial id), which descendants inherit: it
+ * tells whose a reparented child is, and it lets a restarted daemon find
+ * the descendants of its killed predecessor's trials, which were
+ * reparented elsewhere. A descendant that empties its environment and
+ * escapes while its trial runs is killed at the next check.
+ */
+#ifndef SWEEPD_REAPER_H
+#define SWEEPD_REAPER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct server;
+
+#define REAPER_ENV "SWEEPD_TRIAL"
+#define REAPER_DELAY_MS 20   /* checks triggered together run once */
+
+/* Makes the daemon a subreaper, fills s->reaper_key from the state dir and
+ * starts watching SIGCHLD. 0 or -errno (err says what); the daemon runs on
+ * without it, logging that escaped descendants may outlive their trials. */
+int reaper_init(struct server *s, char *err, size_t errlen);
+/* Checks the daemon's children soon (a trainer exited, a child died). */
+void reaper_schedule(struct server *s);
+/* At the end: kills and reaps every child that is not a trainer, round
+ * after round while killing them reparents more (up to about a second),
+ * and closes the reaper's handles. */
+void reaper_close(struct server *s);
+/* Kills (SIGKILL) every process whose environment has
+ * SWEEPD_TRIAL=key:trial_id; returns how many. */
+int reaper_kill_trial(const char *key, int64_t trial_id);
+/* Reads /proc/PID/stat into buf; returns where field 3 starts (just past
+ * the command name's closing ')', so fields are one space apart from
+ * there), or NULL when there is no such process. */
+const char *reaper_proc_stat(int pid, char *buf, size_t len);
+/* The value of SWEEPD_TRIAL for a trial: "key:trial_id". */
+void reaper_trial_env(const struct server *s, int64_t trial_id, char *buf,
+		      size_t len);
+
+#endif

@@ -1,0 +1,224 @@
+/*
+ * trialcg.c: per-trial cgroups (see trialcg.h).
+ */
+#include "daemon/trialcg.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "daemon/log.h"
+#include "daemon/sched.h"
+#include "daemon/server.h"
+#include "daemon/trial.h"
+
+#define CG_PATH 4096
+
+/* The mount point of the cgroup v2 hierarchy, from /proc/self/mountinfo. */
+static int
+find_mount(char *out, size_t len)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	char line[4096];
+	int rc = -ENOENT;
+
+	if (!f)
+		return -errno;
+	while (rc < 0 && fgets(line, sizeof line, f)) {
+		char mnt[CG_PATH];
+		const char *sep = strstr(line, " - ");
+
+		/* ID PARENT MAJ:MIN ROOT MOUNTPOINT ... - FSTYPE ... */
+		if (!sep || strncmp(sep + 3, "cgroup2 ", 8) != 0 ||
+		    sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1)
+			continue;
+		if (snprintf(out, len, "%s", mnt) < (int)len)
+			rc = 0;
+	}
+	fclose(f);
+	return rc;
+}
+
+/* The daemon's own cgroup v2 path ("0::/PATH" in /proc/self/cgroup). */
+static int
+own_cgroup(char *out, size_t len)
+{
+	FILE *f = fopen("/proc/self/cgroup", "re");
+	char line[CG_PATH];
+	int rc = -ENOENT;
+
+	if (!f)
+		return -errno;
+	while (rc < 0 && fgets(line, sizeof line, f)) {
+		if (strncmp(line, "0::", 3) != 0)
+			continue;
+		line[strcspn(line, "\n")] = '\0';
+		if (snprintf(out, len, "%s", strcmp(line + 3, "/") == 0 ?
+			     "" : line + 3) < (int)len)
+			rc = 0;
+	}
+	fclose(f);
+	return rc;
+}
+
+static int
+write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+	int rc = 0;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, text, strlen(text));
+	if (n != (ssize_t)strlen(text))
+		rc = n < 0 ? -errno : -EIO;
+	close(fd);
+	return rc;
+}
+
+/* Kills what is in dir (a trial cgroup under the base) and removes it;
+ * -EBUSY while it is still emptying. */
+static int
+kill_and_remove(const char *base, const char *name)
+{
+	char path[CG_PATH + 300];
+
+	snprintf(path, sizeof path, "%s/%s", base, name);
+	if (rmdir(path) == 0 || errno == ENOENT)
+		return 0;
+	snprintf(path, sizeof path, "%s/%s/cgroup.kill", base, name);
+	write_file(path, "1");
+	snprintf(path, sizeof path, "%s/%s", base, name);
+	return rmdir(path) == 0 || errno == ENOENT ? 0 : -errno;
+}
+
+/* For each trial-ID under the base whose trial is not running (all: every
+ * one): kill and remove it. Returns how many are left. */
+static int
+sweep_base(struct server *s, int all)
+{
+	DIR *d = opendir(s->cg_base);
+	struct dirent *e;
+	const struct trial *t;
+	int left = 0;
+
+	if (!d)
+		return 0;
+	while ((e = readdir(d))) {
+		int64_t id;
+		if (strncmp(e->d_name, "trial-", 6) != 0)
+			continue;
+		id = strtoll(e->d_name + 6, NULL, 10);
+		t = id > 0 ? sched_running_trial(s, 0, id) : NULL;
+		if (!all && t && !t->exited)
+			continue;   /* its trainer still runs */
+		if (kill_and_remove(s->cg_base, e->d_name) < 0)
+			left++;
+	}
+	closedir(d);
+	return left;
+}
+
+/* Waits up to about a second for every trial cgroup to go. */
+static void
+sweep_all(struct server *s)
+{
+	for (int round = 0; round < 20 && sweep_base(s, 1) > 0; round++)
+		usleep(50 * 1000);
+}
+
+void
+trialcg_init(struct server *s, int enable, char *why, size_t whylen)
+{
+	char mnt[CG_PATH], own[CG_PATH], base[2 * CG_PATH + 64], probe[sizeof base + 32];
+	struct stat st;
+
+	why[0] = '\0';
+	if (!enable) {
+		snprintf(why, whylen, "per-trial cgroups off (--no-cgroups)");
+		return;
+	}
+	if (find_mount(mnt, sizeof mnt) < 0 || own_cgroup(own, sizeof own) < 0) {
+		snprintf(why, whylen, "no cgroup v2 hierarchy: per-trial cgroups off");
+		return;
+	}
+	if (stat(s->state_dir, &st) < 0)
+		return;
+	snprintf(base, sizeof base, "%s%s/sweepd-%ju-%ju", mnt, own,
+		 (uintmax_t)st.st_dev, (uintmax_t)st.st_ino);
+	if (mkdir(base, 0755) < 0 && errno != EEXIST) {
+		snprintf(why, whylen, "cannot make %s (%s): per-trial cgroups off",
+			 base, strerror(errno));
+		return;
+	}
+	snprintf(probe, sizeof probe, "%s/cgroup.kill", base);
+	if (access(probe, W_OK) < 0) {
+		snprintf(why, whylen, "%s has no writable cgroup.kill (Linux "
+			 "5.14): per-trial cgroups off", base);
+		rmdir(base);
+		return;
+	}
+	s->cg_base = strdup(base);
+	if (!s->cg_base)
+		return;
+	sweep_all(s);   /* what a killed daemon left, nothing of ours yet */
+}
+
+int
+trialcg_create(struct server *s, int64_t trial_id, char *path, size_t len)
+{
+	path[0] = '\0';
+	if (!s->cg_base)
+		return -ENOENT;
+	snprintf(path, len, "%s/trial-%" PRId64, s->cg_base, trial_id);
+	if (mkdir(path, 0755) < 0 && errno != EEXIST) {
+		int rc = -errno;
+		log_warn("cannot make %s: %s", path, strerror(-rc));
+		path[0] = '\0';
+		return rc;
+	}
+	if (snprintf(path, len, "%s/trial-%" PRId64 "/cgroup.procs", s->cg_base,
+		     trial_id) >= (int)len) {
+		path[0] = '\0';
+		return -ENAMETOOLONG;
+	}
+	return 0;
+}
+
+void
+trialcg_kill(struct server *s, int64_t trial_id)
+{
+	char path[CG_PATH + 64];
+
+	if (!s->cg_base)
+		return;
+	snprintf(path, sizeof path, "%s/trial-%" PRId64 "/cgroup.kill",
+		 s->cg_base, trial_id);
+	write_file(path, "1");
+}
+
+void
+trialcg_tidy(struct server *s)
+{
+	if (s->cg_base)
+		sweep_base(s, 0);
+}
+
+void
+trialcg_close(struct server *s)
+{
+	if (!s->cg_base)
+		return;
+	sweep_all(s);
+	if (rmdir(s->cg_base) < 0 && errno != ENOENT)
+		log_warn("cannot remove %s: %s", s->cg_base, strerror(errno));
+	free(s->cg_base);
+	s->cg_base = NULL;
+}
