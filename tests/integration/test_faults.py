@@ -1,6 +1,7 @@
 """Trainers that crash, hang, lie or flood: each ends as a failed trial with
 a clear reason, and the daemon serves on."""
 import os
+import tempfile
 import sys
 import time
 
@@ -208,24 +209,42 @@ def _missing_command_is_named_under_limits(d):
     """Limits (and a cgroup) start the trainer through sweepd --exec-trial:
     its exec failing must read like uv_spawn's, not "exited with 127"."""
     # nice, not memory_mb: RLIMIT_AS leaves an ASan-built sweepd no room
+    # A missing command is refused at submit now; an interpreter that is
+    # missing is only found when the kernel execs the script.
     spec = fake_spec(trials=1, parallel=1, limits={"nice": 1})
-    spec["trainer"]["command"] = ["/nonexistent/trainer"]
+    script = os.path.join(d.dir, "t.sh")
+    with open(script, "w") as f:
+        f.write("#!/nonexistent/interpreter\n")
+    os.chmod(script, 0o755)
+    spec["trainer"]["command"] = [script]
     sid = d.submit(spec)
     d.wait_sweep(sid)
     t = d.trials(sid)[0]
     msg = t["error"]["message"]
-    assert t["status"] == "failed" and msg.startswith("cannot start /nonexistent/trainer"), t
+    assert t["status"] == "failed" and msg.startswith("cannot start " + script), t
 
 
 def _missing_cwd_is_named(d):
+    """A cwd missing at submit is refused there; one removed after submit,
+    before its trial starts, must still be named when the trial fails."""
     spec = fake_spec(trials=1, parallel=1)
     spec["trainer"]["cwd"] = "/nonexistent/workdir"
+    r = d.request({"op": "submit", "spec": spec})
+    assert not r["ok"] and "trainer.cwd" in r["error"]["message"], r
+    # Hold every worker with hanging trials so the second sweep queues.
+    blocker = d.submit(fake_spec(trials=d.workers, parallel=d.workers,
+                                 params={"mode": "hang"}))
+    wait_for(lambda: sum(t["status"] == "running"
+                         for t in d.trials(blocker)) == d.workers)
+    workdir = tempfile.mkdtemp(dir=d.dir)
+    spec["trainer"]["cwd"] = workdir
     sid = d.submit(spec)
+    os.rmdir(workdir)
+    d.ok({"op": "cancel", "sweep": blocker})
     d.wait_sweep(sid)
     t = d.trials(sid)[0]
     msg = t["error"]["message"]
-    assert t["status"] == "failed" and "/nonexistent/workdir" in msg and \
-        "cwd" in msg, t
+    assert t["status"] == "failed" and workdir in msg and "cwd" in msg, t
 
 
 TESTS = [with_daemon(f, serving_after=True) for f in [
