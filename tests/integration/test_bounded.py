@@ -1,0 +1,71 @@
+"""What one trainer or one client can cost the daemon is bounded: a report
+line by the line (not by the epoch number it claims), a flooding trainer by
+a batch per turn of the loop, a big `epochs` export by a page, stalled
+watchers by the per-client and total output caps (docs/DESIGN.md)."""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sweeplib import SANITIZED, fake_spec, run_tests, wait_for, with_daemon
+
+# Every rule that keeps a per-sweep history: the pruner, early stopping and
+# TPE all read it.
+HISTORY = {
+    "pruner": {"algorithm": "asha", "min_epochs": 1, "eta": 3},
+    "early_stopping": {"patience": 1000},
+}
+
+
+def history_spec(name, epoch_list, trials=2):
+    spec = fake_spec(name, trials=trials, parallel=1,
+                     params={"epoch_list": epoch_list}, **HISTORY)
+    spec["search"]["algorithm"] = "tpe"
+    return spec
+
+
+def _peak_rss_mb(d):
+    """The daemon's peak resident size so far (VmHWM), in MiB."""
+    with open("/proc/%d/status" % d.proc.pid) as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
+    raise AssertionError("no VmHWM in /proc/%d/status" % d.proc.pid)
+
+
+def _an_epoch_over_the_limit_fails_the_trial_quoting_the_line(d):
+    sid = d.submit(history_spec("huge-epoch", [1, 2147483647], trials=1))
+    s = d.wait_sweep(sid, timeout=30)
+    assert d.request({"op": "ping"}, timeout=5)["ok"]
+    t = d.trials(sid)[0]
+    assert t["status"] == "failed", t
+    msg = t["error"]["message"]
+    assert '"epoch":2147483647' in msg, t["error"]      # quotes the line
+    assert "1 to 1000000000" in msg, t["error"]         # names the limit
+    assert s["status"] in ("completed", "failed"), s
+
+
+def _sparse_epoch_numbers_cost_what_their_lines_cost(d):
+    """A trainer reporting its global step: four lines, epoch numbers up
+    to the limit. The history keeps the lines, not every number between."""
+    steps = [1, 1000, 500000000, 1000000000]
+    sid = d.submit(history_spec("steps", steps, trials=3))
+    d.wait_sweep(sid, timeout=60)
+    assert d.request({"op": "ping"}, timeout=5)["ok"]
+    for t in d.trials(sid):
+        assert t["status"] in ("completed", "pruned"), t
+    rows = d.ok({"op": "epochs", "sweep": sid})["epochs"]
+    got = sorted({r["epoch"] for r in rows})
+    assert got == steps, got
+    if not SANITIZED:   # ASan's shadow memory and quarantine inflate RSS
+        assert _peak_rss_mb(d) < 100, _peak_rss_mb(d)
+
+
+TESTS = [
+    with_daemon(_an_epoch_over_the_limit_fails_the_trial_quoting_the_line,
+                serving_after=True),
+    with_daemon(_sparse_epoch_numbers_cost_what_their_lines_cost,
+                serving_after=True),
+]
+
+if __name__ == "__main__":
+    sys.exit(run_tests(TESTS))
