@@ -6,7 +6,10 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sweeplib import SANITIZED, fake_spec, run_tests, wait_for, with_daemon
+import json
+
+from sweeplib import (SANITIZED, fake_spec, read_line, run_tests, wait_for,
+                      with_daemon)
 
 # Every rule that keeps a per-sweep history: the pruner, early stopping and
 # TPE all read it.
@@ -60,10 +63,47 @@ def _sparse_epoch_numbers_cost_what_their_lines_cost(d):
         assert _peak_rss_mb(d) < 100, _peak_rss_mb(d)
 
 
+def _ask(s, req):
+    s.sendall((json.dumps(req) + "\n").encode())
+    return json.loads(read_line(s))
+
+
+FLOOD = 30000
+
+
+def _a_flooding_trainer_leaves_the_loop_to_other_clients(d):
+    """A trainer writing epoch lines as fast as it can (no sleep): other
+    clients are served while it runs, and every epoch is stored once."""
+    sid = d.submit(fake_spec("flood", trials=1, parallel=1,
+                             params={"epochs": FLOOD}))
+    pings = 0
+    with d.connect() as s:
+        assert wait_for(lambda: _ask(s, {"op": "trials", "sweep": sid})
+                        ["trials"][0]["status"] == "running", timeout=10)
+        while True:
+            assert _ask(s, {"op": "ping"})["ok"]
+            t = _ask(s, {"op": "trials", "sweep": sid})["trials"][0]
+            if t["status"] != "running":
+                break
+            pings += 1
+    d.wait_sweep(sid, timeout=60)
+    t = d.trials(sid)[0]
+    assert t["status"] == "completed", t
+    # The flood takes seconds; a loop that serves others between batches
+    # answers hundreds of pings meanwhile, one that reads the whole pipe
+    # first answers a handful.
+    assert pings >= 50, "only %d pings answered during the flood" % pings
+    rows = d.ok({"op": "epochs", "sweep": sid})["epochs"]
+    assert [r["epoch"] for r in rows] == list(range(1, FLOOD + 1)), len(rows)
+    assert t["epochs"] == FLOOD, t
+
+
 TESTS = [
     with_daemon(_an_epoch_over_the_limit_fails_the_trial_quoting_the_line,
                 serving_after=True),
     with_daemon(_sparse_epoch_numbers_cost_what_their_lines_cost,
+                serving_after=True),
+    with_daemon(_a_flooding_trainer_leaves_the_loop_to_other_clients,
                 serving_after=True),
 ]
 
