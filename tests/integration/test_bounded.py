@@ -7,6 +7,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import json
+import socket
 
 from sweeplib import (SANITIZED, fake_spec, read_line, run_tests, wait_for,
                       with_daemon)
@@ -98,12 +99,59 @@ def _a_flooding_trainer_leaves_the_loop_to_other_clients(d):
     assert t["epochs"] == FLOOD, t
 
 
+WATCHERS = 100
+
+
+def _eof_after_draining(s):
+    """Reads s to its end; True when the daemon closed it."""
+    s.settimeout(30)
+    try:
+        while s.recv(1 << 16):
+            pass
+    except ConnectionResetError:
+        pass
+    return True
+
+
+def _stalled_watchers_are_capped_and_their_memory_returned(d):
+    """100 watchers that never read: each is disconnected once its queue
+    passes the per-watcher cap (or the total one), the daemon stays small
+    meanwhile, and gives the memory back once they are gone."""
+    sid = d.submit(fake_spec("watched", trials=2, parallel=2,
+                             params={"epochs": 3000, "sleep_ms": 0}))
+    socks = []
+    try:
+        for _ in range(WATCHERS):
+            s = d.connect()
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            s.sendall(b'{"op":"watch","sweep":%d}\n' % sid)
+            socks.append(s)
+        d.wait_sweep(sid, timeout=180)
+        assert d.request({"op": "ping"}, timeout=5)["ok"]
+        st = d.ok({"op": "stats"})
+        # Those dropped are closed, those left hold at most the total cap.
+        assert st["queued_output_bytes"] <= 33 << 20, st
+        for s in socks:
+            assert _eof_after_draining(s)
+        assert "is not reading: disconnected" in d.log_text()
+        if not SANITIZED:
+            peak = _peak_rss_mb(d)
+            assert peak < 100, "peak RSS %.0f MiB" % peak
+            now = d.ok({"op": "stats"})["rss_kb"] / 1024.0
+            assert now < 40, "RSS %.0f MiB after the watchers left" % now
+    finally:
+        for s in socks:
+            s.close()
+
+
 TESTS = [
     with_daemon(_an_epoch_over_the_limit_fails_the_trial_quoting_the_line,
                 serving_after=True),
     with_daemon(_sparse_epoch_numbers_cost_what_their_lines_cost,
                 serving_after=True),
     with_daemon(_a_flooding_trainer_leaves_the_loop_to_other_clients,
+                serving_after=True),
+    with_daemon(_stalled_watchers_are_capped_and_their_memory_returned,
                 serving_after=True),
 ]
 
