@@ -31,7 +31,7 @@ def vm(pid, key):
 
 
 def closed_by_daemon(s):
-    s.settimeout(10)
+    s.settimeout(0.5)
     try:
         while s.recv(1 << 16):
             pass

@@ -20,6 +20,26 @@ HISTORY = {
 }
 
 
+def all_epochs(d, sid, limit=None, pages=None):
+    """Every epoch row of the sweep, page after page of the `epochs` op;
+    pages (a list) gets each page's length."""
+    rows, after = [], None
+    while True:
+        req = {"op": "epochs", "sweep": sid}
+        if limit is not None:
+            req["limit"] = limit
+        if after is not None:
+            req["after"] = after
+        r = d.ok(req)
+        rows += r["epochs"]
+        if pages is not None:
+            pages.append(len(r["epochs"]))
+        after = r["next"]
+        if after is None:
+            return rows
+        assert r["epochs"], r   # a page that says more follows has rows
+
+
 def history_spec(name, epoch_list, trials=2):
     spec = fake_spec(name, trials=trials, parallel=1,
                      params={"epoch_list": epoch_list}, **HISTORY)
@@ -57,7 +77,7 @@ def _sparse_epoch_numbers_cost_what_their_lines_cost(d):
     assert d.request({"op": "ping"}, timeout=5)["ok"]
     for t in d.trials(sid):
         assert t["status"] in ("completed", "pruned"), t
-    rows = d.ok({"op": "epochs", "sweep": sid})["epochs"]
+    rows = all_epochs(d, sid)
     got = sorted({r["epoch"] for r in rows})
     assert got == steps, got
     if not SANITIZED:   # ASan's shadow memory and quarantine inflate RSS
@@ -94,7 +114,7 @@ def _a_flooding_trainer_leaves_the_loop_to_other_clients(d):
     # answers hundreds of pings meanwhile, one that reads the whole pipe
     # first answers a handful.
     assert pings >= 50, "only %d pings answered during the flood" % pings
-    rows = d.ok({"op": "epochs", "sweep": sid})["epochs"]
+    rows = all_epochs(d, sid)
     assert [r["epoch"] for r in rows] == list(range(1, FLOOD + 1)), len(rows)
     assert t["epochs"] == FLOOD, t
 
@@ -144,6 +164,58 @@ def _stalled_watchers_are_capped_and_their_memory_returned(d):
             s.close()
 
 
+def key(r):
+    return (r["number"], r["attempt"], r["epoch"])
+
+
+def _epochs_pages_give_every_row_once_in_order(d):
+    """Retried trials too: rows of every attempt, (number, attempt, epoch)
+    order, whatever the page size."""
+    sid = d.submit(fake_spec("pages", trials=3, parallel=1,
+                             params={"epochs": 5, "mode": "fail_once"},
+                             limits={"retries": 1}))
+    d.wait_sweep(sid)
+    whole = all_epochs(d, sid)
+    keys = [key(r) for r in whole]
+    assert len(keys) == 15 and keys == sorted(set(keys)), keys
+    assert {k[1] for k in keys} == {2}, keys   # the second attempts' rows
+    for limit in (1, 4, 5, 14, 15, 16):
+        pages = []
+        rows = all_epochs(d, sid, limit=limit, pages=pages)
+        assert rows == whole, (limit, [key(r) for r in rows])
+        assert max(pages) <= limit, (limit, pages)
+    r = d.ok({"op": "epochs", "sweep": sid, "after": {"number": 2,
+                                                      "attempt": 2,
+                                                      "epoch": 3}})
+    assert [key(x) for x in r["epochs"]] == keys[8:] and r["next"] is None, r
+
+
+def _epochs_without_a_limit_get_one_bounded_page(d):
+    n = 12000
+    sid = d.submit(fake_spec("big", trials=1, parallel=1,
+                             params={"epochs": n}))
+    d.wait_sweep(sid, timeout=120)
+    r = d.ok({"op": "epochs", "sweep": sid})
+    assert 0 < len(r["epochs"]) <= 10000 and r["next"] is not None, \
+        (len(r["epochs"]), r.get("next"))
+    rows = all_epochs(d, sid)
+    assert [x["epoch"] for x in rows] == list(range(1, n + 1)), len(rows)
+    p = d.ctl("export", str(sid), "--epochs", check=0)
+    assert len(p.stdout.splitlines()) == 1 + n, len(p.stdout.splitlines())
+
+
+def _bad_epochs_page_requests_are_refused_naming_the_field(d):
+    sid = d.submit(fake_spec("bad", trials=1))
+    d.wait_sweep(sid)
+    for field, bad in (("limit", 0), ("limit", -1), ("limit", 1.5),
+                       ("limit", "3"), ("after", 3), ("after", {}),
+                       ("after", {"number": 1, "attempt": 1}),
+                       ("after", {"number": -1, "attempt": 1, "epoch": 1})):
+        r = d.request({"op": "epochs", "sweep": sid, field: bad})
+        assert not r["ok"] and r["error"]["code"] == "bad_request", (bad, r)
+        assert '"%s"' % field in r["error"]["message"], (field, bad, r)
+
+
 TESTS = [
     with_daemon(_an_epoch_over_the_limit_fails_the_trial_quoting_the_line,
                 serving_after=True),
@@ -153,6 +225,9 @@ TESTS = [
                 serving_after=True),
     with_daemon(_stalled_watchers_are_capped_and_their_memory_returned,
                 serving_after=True),
+    with_daemon(_epochs_pages_give_every_row_once_in_order),
+    with_daemon(_epochs_without_a_limit_get_one_bounded_page),
+    with_daemon(_bad_epochs_page_requests_are_refused_naming_the_field),
 ]
 
 if __name__ == "__main__":
