@@ -19,7 +19,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from benchlib import request, start_daemon  # noqa: E402
+from benchlib import fake_sweep, request, start_daemon  # noqa: E402
 
 
 def pct(v, p):
@@ -33,15 +33,11 @@ def main():
     ap.add_argument("--epochs", type=int, default=100000)
     ap.add_argument("--trainers", type=int, default=1)
     a = ap.parse_args()
-    fake = os.path.join(a.build, "tests", "trainers", "fake_trainer")
     state = tempfile.mkdtemp(prefix="sweepd-flood-")
     proc, sock = start_daemon(a.build, state)
     try:
-        spec = {"name": "flood", "trainer": {"command": [fake]},
-                "objective": {"metric": "val_acc", "mode": "max"},
-                "space": {"epochs": a.epochs},
-                "search": {"algorithm": "random", "trials": a.trainers,
-                           "parallel": a.trainers, "seed": 1}}
+        spec = fake_sweep(a.build, "flood", a.epochs, trials=a.trainers,
+                          parallel=a.trainers)
         sid = request(sock, {"op": "submit", "spec": spec})["sweep_id"]
         lat = []
         t0 = time.time()

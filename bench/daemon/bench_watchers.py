@@ -19,15 +19,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from benchlib import request, start_daemon  # noqa: E402
-
-
-def vm(pid, key):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith(key + ":"):
-                return int(line.split()[1]) / 1024.0
-    return float("nan")
+from benchlib import fake_sweep, proc_mb, request, start_daemon  # noqa: E402
 
 
 def closed_by_daemon(s):
@@ -48,17 +40,12 @@ def main():
     ap.add_argument("--watchers", type=int, default=100)
     ap.add_argument("--epochs", type=int, default=3000)
     a = ap.parse_args()
-    fake = os.path.join(a.build, "tests", "trainers", "fake_trainer")
     state = tempfile.mkdtemp(prefix="sweepd-watch-")
     proc, sock = start_daemon(a.build, state)
     socks = []
     try:
-        spec = {"name": "watched", "trainer": {"command": [fake]},
-                "objective": {"metric": "val_acc", "mode": "max"},
-                "space": {"epochs": a.epochs},
-                "search": {"algorithm": "random", "trials": 2,
-                           "parallel": 2, "seed": 1}}
-        base = vm(proc.pid, "VmRSS")
+        spec = fake_sweep(a.build, "watched", a.epochs, trials=2, parallel=2)
+        base = proc_mb(proc.pid, "VmRSS")
         sid = request(sock, {"op": "submit", "spec": spec})["sweep_id"]
         for _ in range(a.watchers):
             s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -76,14 +63,14 @@ def main():
                 break
             time.sleep(0.05)
         took = time.time() - t0
-        peak = vm(proc.pid, "VmHWM")
-        during = vm(proc.pid, "VmRSS")
+        peak = proc_mb(proc.pid, "VmHWM")
+        during = proc_mb(proc.pid, "VmRSS")
         dropped = sum(closed_by_daemon(s) for s in socks)
         for s in socks:
             s.close()
         time.sleep(0.5)
         request(sock, {"op": "ping"})
-        after = vm(proc.pid, "VmRSS")
+        after = proc_mb(proc.pid, "VmRSS")
         print("%d stalled watchers, 2 x %d epochs in %.1f s" %
               (a.watchers, a.epochs, took))
         print("RSS: %.0f MiB at start, peak %.0f MiB, %.0f MiB at the sweep's "
