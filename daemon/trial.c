@@ -8,6 +8,11 @@
  * child has exited, its group is SIGKILLed so that grandchildren holding
  * the pipes open cannot keep the trial alive; a drain timer closes the
  * pipes anyway if something outside the group still holds them.
+ *
+ * Report pipes (fd 3, stdout) are read into a backlog that on_drain, an
+ * idle handle, hands to the line splitter BATCH_LINES lines per pipe per
+ * turn of the loop; past BACKLOG_HIGH the pipe is not read until the
+ * backlog is handled, so a trainer that floods it blocks in write.
  */
 #include "daemon/trial.h"
 
@@ -256,8 +261,6 @@ on_exit_cb(uv_process_t *p, int64_t exit_status, int term_signal)
 
 /* ---- reading --------------------------------------------------------- */
 
-typedef void (*alloc_fn)(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
-
 static void
 alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
@@ -431,9 +434,11 @@ backlog_batch(const struct trial_backlog *b)
 
 /* Handles one batch of the pipe's backlog; at EOF with nothing left, the
  * unterminated last line and the close. 1 while bytes remain, else 0. */
+static void on_report_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf);
+static void on_out_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf);
+
 static int
-drain_pipe(struct trial *t, uv_pipe_t *p, struct linebuf *lb, linebuf_cb cb,
-	   alloc_fn alloc, uv_read_cb read)
+drain_pipe(struct trial *t, uv_pipe_t *p, struct linebuf *lb, linebuf_cb cb)
 {
 	struct trial_backlog *b = backlog_of(t, p);
 	size_t n;
@@ -458,13 +463,11 @@ drain_pipe(struct trial *t, uv_pipe_t *p, struct linebuf *lb, linebuf_cb cb,
 		close_pipe(t, p);
 	} else if (b->paused) {
 		b->paused = 0;
-		uv_read_start((uv_stream_t *)p, alloc, read);
+		uv_read_start((uv_stream_t *)p, alloc_cb, p == &t->report ?
+			      on_report_read : on_out_read);
 	}
 	return 0;
 }
-
-static void on_report_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf);
-static void on_out_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf);
 
 static void
 on_drain(uv_idle_t *h)
@@ -472,10 +475,8 @@ on_drain(uv_idle_t *h)
 	struct trial *t = h->data;
 	int more;
 
-	more = drain_pipe(t, &t->report, &t->report_lb, on_report_line,
-			  alloc_cb, on_report_read);
-	more |= drain_pipe(t, &t->out, &t->out_lb, on_stdout_line, alloc_cb,
-			   on_out_read);
+	more = drain_pipe(t, &t->report, &t->report_lb, on_report_line);
+	more |= drain_pipe(t, &t->out, &t->out_lb, on_stdout_line);
 	if (!more)
 		uv_idle_stop(h);
 }
