@@ -48,35 +48,6 @@ fetch(struct ctl *c, const char *op, long long sweep, long long number,
 	return 0;
 }
 
-/* Moves the rows of one `epochs` reply to all; *after becomes its "next"
- * (NULL after the last page; a daemon without pages sends none). Returns
- * 0 or an exit code. Takes reply. */
-static int
-take_epochs_page(cJSON *reply, cJSON *all, cJSON **after)
-{
-	cJSON *page = cJSON_GetObjectItemCaseSensitive(reply, "epochs"), *e;
-	cJSON *next = cJSON_DetachItemFromObjectCaseSensitive(reply, "next");
-	int rc = 0;
-
-	*after = NULL;
-	if (!cJSON_IsArray(page) || (next && !cJSON_IsNull(next) &&
-				     !cJSON_IsObject(next))) {
-		ctl_err("the epochs reply from sweepd has no \"epochs\" page");
-		rc = CTL_EXIT_FAIL;
-		goto out;
-	}
-	while ((e = cJSON_DetachItemFromArray(page, 0)))
-		cJSON_AddItemToArray(all, e);
-	if (cJSON_IsObject(next)) {
-		*after = next;
-		next = NULL;
-	}
-out:
-	cJSON_Delete(next);
-	cJSON_Delete(reply);
-	return rc;
-}
-
 /* Every epoch row of the sweep: the daemon sends them a page per request
  * (docs/DESIGN.md), each page's "next" is the next request's "after". */
 static int
@@ -99,8 +70,11 @@ fetch_epochs(struct ctl *c, long long sweep, cJSON **out)
 			cJSON_AddItemToObject(req, "after", after);
 		rc = ctl_call(c, req, &reply, &line, &len);
 		cJSON_Delete(req);
-		if (rc == 0)
-			rc = take_epochs_page(reply, all, &after);
+		if (rc == 0 && export_take_epochs_page(reply, all, &after) < 0) {
+			ctl_err("the epochs reply from sweepd has no \"epochs\" "
+				"page");
+			rc = CTL_EXIT_FAIL;
+		}
 	} while (rc == 0 && after);
 	if (rc != 0) {
 		cJSON_Delete(all);
