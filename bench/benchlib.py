@@ -52,3 +52,23 @@ def start_daemon(build, state, log="bench.log", workers=2, extra=()):
         except OSError:
             time.sleep(0.01)
     raise SystemExit("sweepd did not start")
+
+
+def proc_mb(pid, key):
+    """A memory figure of /proc/PID/status (VmRSS, VmHWM, ...) in MiB."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1]) / 1024.0
+    return float("nan")
+
+
+def fake_sweep(build, name, epochs, trials=1, parallel=1):
+    """A sweep spec of BUILD's fake trainer (tests/trainers) writing epochs
+    epoch lines as fast as it can, trials trials, parallel at a time."""
+    fake = os.path.join(build, "tests", "trainers", "fake_trainer")
+    return {"name": name, "trainer": {"command": [fake]},
+            "objective": {"metric": "val_acc", "mode": "max"},
+            "space": {"epochs": epochs},
+            "search": {"algorithm": "random", "trials": trials,
+                       "parallel": parallel, "seed": 1}}

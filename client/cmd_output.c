@@ -48,6 +48,42 @@ fetch(struct ctl *c, const char *op, long long sweep, long long number,
 	return 0;
 }
 
+/* Every epoch row of the sweep: the daemon sends them a page per request
+ * (docs/DESIGN.md), each page's "next" is the next request's "after". */
+static int
+fetch_epochs(struct ctl *c, long long sweep, cJSON **out)
+{
+	cJSON *all = cJSON_CreateArray(), *after = NULL, *req, *reply;
+	char *line;
+	size_t len;
+	int rc = 0;
+
+	if (!all)
+		return ctl_oom();
+	do {
+		if (!(req = ctl_request("epochs", sweep, 0))) {
+			cJSON_Delete(after);
+			rc = ctl_oom();
+			break;
+		}
+		if (after)
+			cJSON_AddItemToObject(req, "after", after);
+		rc = ctl_call(c, req, &reply, &line, &len);
+		cJSON_Delete(req);
+		if (rc == 0 && export_take_epochs_page(reply, all, &after) < 0) {
+			ctl_err("the epochs reply from sweepd has no \"epochs\" "
+				"page");
+			rc = CTL_EXIT_FAIL;
+		}
+	} while (rc == 0 && after);
+	if (rc != 0) {
+		cJSON_Delete(all);
+		all = NULL;
+	}
+	*out = all;
+	return rc;
+}
+
 /* A positive size option, or dflt when not given. */
 static int
 size_opt(const char *s, const char *name, int lo, int hi, int dflt, int *out)
@@ -313,7 +349,7 @@ ctl_cmd_export(struct ctl *c, struct ctl_args *a)
 			"[--epochs] [-o FILE]\n");
 		return CTL_EXIT_USAGE;
 	}
-	rc = a->epochs ? fetch(c, "epochs", a->sweep, 0, "epochs", &rows)
+	rc = a->epochs ? fetch_epochs(c, a->sweep, &rows)
 		       : fetch(c, "trials", a->sweep, 0, "trials", &rows);
 	if (rc != 0)
 		return rc;
@@ -341,7 +377,7 @@ ctl_cmd_report(struct ctl *c, struct ctl_args *a)
 	}
 	if ((rc = fetch(c, "sweep", a->sweep, 0, "sweep", &sw)) ||
 	    (rc = fetch(c, "trials", a->sweep, 0, "trials", &trials)) ||
-	    (rc = fetch(c, "epochs", a->sweep, 0, "epochs", &epochs)))
+	    (rc = fetch_epochs(c, a->sweep, &epochs)))
 		goto out;
 	if (!(out = open_output(path))) {
 		rc = CTL_EXIT_FAIL;

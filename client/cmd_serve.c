@@ -28,6 +28,7 @@
 
 #include "client/cmd_serve.h"
 #include "client/dash.h"
+#include "client/export.h"
 #include "client/fmt.h"
 
 #define TOKEN_BYTES 16
@@ -93,6 +94,35 @@ roundtrip(struct serve *sv, cJSON *req, char **line, size_t *len)
 	return rc;
 }
 
+/* Sends req (the caller's); the ok reply in *reply (the caller's). On
+ * failure sv->err says why. Returns 0 or -1. */
+static int
+ask_req(struct serve *sv, cJSON *req, cJSON **reply)
+{
+	const cJSON *err;
+	char *line;
+	size_t len;
+	int rc;
+
+	*reply = NULL;
+	rc = roundtrip(sv, req, &line, &len);
+	if (rc < 0) {
+		snprintf(sv->err, sizeof sv->err, "cannot ask sweepd at %s: %s "
+			 "(is it running?)", sv->c->sock, strerror(-rc));
+		return -1;
+	}
+	*reply = cJSON_ParseWithLength(line, len);
+	if (cJSON_IsTrue(fmt_jget(*reply, "ok")))
+		return 0;
+	err = fmt_jget(*reply, "error");
+	snprintf(sv->err, sizeof sv->err, "sweepd: %s (%s)",
+		 fmt_jstr(err, "message", "request failed"),
+		 fmt_jstr(err, "code", "error"));
+	cJSON_Delete(*reply);
+	*reply = NULL;
+	return -1;
+}
+
 /* The reply member key of op, detached into *out; on failure sv->err
  * says why. Returns 0 or -1. */
 static int
@@ -100,34 +130,51 @@ ask(struct serve *sv, const char *op, long long sweep, const char *key,
     cJSON **out)
 {
 	cJSON *req = ctl_request(op, sweep, 0), *reply = NULL;
-	const cJSON *err;
-	char *line;
-	size_t len;
-	int rc;
 
 	*out = NULL;
 	if (!req) {
 		snprintf(sv->err, sizeof sv->err, "out of memory");
 		return -1;
 	}
-	rc = roundtrip(sv, req, &line, &len);
-	cJSON_Delete(req);
-	if (rc < 0) {
-		snprintf(sv->err, sizeof sv->err, "cannot ask sweepd at %s: %s "
-			 "(is it running?)", sv->c->sock, strerror(-rc));
-		return -1;
-	}
-	reply = cJSON_ParseWithLength(line, len);
-	err = fmt_jget(reply, "error");
-	if (!cJSON_IsTrue(fmt_jget(reply, "ok")))
-		snprintf(sv->err, sizeof sv->err, "sweepd: %s (%s)",
-			 fmt_jstr(err, "message", "request failed"),
-			 fmt_jstr(err, "code", "error"));
-	else if (!(*out = cJSON_DetachItemFromObjectCaseSensitive(reply, key)))
+	if (ask_req(sv, req, &reply) == 0 &&
+	    !(*out = cJSON_DetachItemFromObjectCaseSensitive(reply, key)))
 		snprintf(sv->err, sizeof sv->err, "the %s reply from sweepd has no "
 			 "\"%s\"", op, key);
+	cJSON_Delete(req);
 	cJSON_Delete(reply);
 	return *out ? 0 : -1;
+}
+
+/* Every epoch row of the sweep, page after page (docs/DESIGN.md). */
+static int
+ask_epochs(struct serve *sv, long long sweep, cJSON **out)
+{
+	cJSON *all = cJSON_CreateArray(), *after = NULL, *req, *reply;
+	int rc = 0;
+
+	do {
+		if (!all || !(req = ctl_request("epochs", sweep, 0))) {
+			snprintf(sv->err, sizeof sv->err, "out of memory");
+			cJSON_Delete(after);
+			rc = -1;
+			break;
+		}
+		if (after)
+			cJSON_AddItemToObject(req, "after", after);
+		rc = ask_req(sv, req, &reply);
+		cJSON_Delete(req);
+		if (rc == 0 && export_take_epochs_page(reply, all, &after) < 0) {
+			snprintf(sv->err, sizeof sv->err, "the epochs reply from "
+				 "sweepd has no \"epochs\" page");
+			rc = -1;
+		}
+	} while (rc == 0 && after);
+	if (rc < 0) {
+		cJSON_Delete(all);
+		all = NULL;
+	}
+	*out = all;
+	return rc;
 }
 
 /* The page (page 1) or its live part for sweep (0: the newest), as a
@@ -148,7 +195,7 @@ render(struct serve *sv, long long sweep, int page, size_t *len)
 		v.sweep = sweep > 0 ? sweep : dash_default_sweep(sweeps);
 		if (v.sweep > 0 && ask(sv, "sweep", v.sweep, "sweep", &sw) == 0 &&
 		    ask(sv, "trials", v.sweep, "trials", &trials) == 0)
-			ask(sv, "epochs", v.sweep, "epochs", &epochs);
+			ask_epochs(sv, v.sweep, &epochs);
 	}
 	v.sweeps = sweeps;
 	v.sw = sw;

@@ -283,3 +283,28 @@ out:
 	cJSON_Delete(records);
 	return rc;
 }
+
+int
+export_take_epochs_page(cJSON *reply, cJSON *all, cJSON **after)
+{
+	cJSON *page = cJSON_GetObjectItemCaseSensitive(reply, "epochs"), *e;
+	cJSON *next = cJSON_DetachItemFromObjectCaseSensitive(reply, "next");
+	int rc = 0;
+
+	*after = NULL;
+	if (!cJSON_IsArray(page) || (next && !cJSON_IsNull(next) &&
+				     !cJSON_IsObject(next))) {
+		rc = -EPROTO;
+		goto out;
+	}
+	while ((e = cJSON_DetachItemFromArray(page, 0)))
+		cJSON_AddItemToArray(all, e);
+	if (cJSON_IsObject(next)) {
+		*after = next;
+		next = NULL;
+	}
+out:
+	cJSON_Delete(next);
+	cJSON_Delete(reply);
+	return rc;
+}

@@ -31,6 +31,13 @@ int export_trials(FILE *out, const cJSON *trials, enum export_format f);
 /* epochs: the `epochs` reply's array. Same returns. */
 int export_epochs(FILE *out, const cJSON *epochs, enum export_format f);
 
+/* The daemon sends the epoch rows a page per `epochs` request: moves the
+ * rows of one reply (taken, deleted here) to the array all, and sets
+ * *after to the reply's "next" (owned by the caller: the next request's
+ * "after"), NULL after the last page (or from a daemon without pages).
+ * Returns 0, or -EPROTO when the reply has no such page. */
+int export_take_epochs_page(cJSON *reply, cJSON *all, cJSON **after);
+
 /* Writes one CSV field (quoted when it must be). */
 void export_csv_field(FILE *out, const char *s);
 

@@ -121,7 +121,7 @@ rewrite_nonfinite(const char *line, size_t len, char *out, int *changed)
 	return o;
 }
 
-/* A JSON number that is a whole value in [lo, INT_MAX]. */
+/* A JSON number that is a whole value in [lo, REPORT_MAX_EPOCH]. */
 static int
 json_int(const cJSON *v, int lo, int *out)
 {
@@ -130,7 +130,7 @@ json_int(const cJSON *v, int lo, int *out)
 	if (!cJSON_IsNumber(v))
 		return 0;
 	d = v->valuedouble;
-	if (!isfinite(d) || d != floor(d) || d < lo || d > INT_MAX)
+	if (!isfinite(d) || d != floor(d) || d < lo || d > REPORT_MAX_EPOCH)
 		return 0;
 	*out = (int)d;
 	return 1;
@@ -247,12 +247,14 @@ parse_object(const struct parse_ctx *ctx, const cJSON *root,
 	out->kind = is_final ? REPORT_FINAL : REPORT_EPOCH;
 	if (epoch && !(is_final && cJSON_IsNull(epoch)) &&
 	    !json_int(epoch, 1, &out->epoch))
-		return BAD(ctx, "\"epoch\" must be an integer >= 1");
+		return BAD(ctx, "\"epoch\" must be an integer from 1 to "
+			   REPORT_MAX_EPOCH_STR);
 	if (!is_final && !epoch)
 		return BAD(ctx, "missing \"epoch\" (an epoch line needs it; "
 			   "a final line needs \"final\":true)");
 	if (best && !cJSON_IsNull(best) && !json_int(best, 0, &out->best_epoch))
-		return BAD(ctx, "\"best_epoch\" must be an integer >= 0");
+		return BAD(ctx, "\"best_epoch\" must be an integer from 0 to "
+			   REPORT_MAX_EPOCH_STR);
 	if (grad)
 		return parse_grad(ctx, grad, out);
 	return 0;

@@ -24,6 +24,10 @@
 #define REPORT_MAX_GRAD 64
 #define REPORT_MAX_NAME 64     /* metric name buffer, NUL included */
 #define REPORT_MAX_LINE 65536  /* longest line report_parse accepts */
+/* The largest epoch number (a trainer may report its global step): the
+ * daemon's memory and time per line do not depend on it, see sched.c. */
+#define REPORT_MAX_EPOCH 1000000000
+#define REPORT_MAX_EPOCH_STR "1000000000"
 
 enum report_kind {
 	REPORT_EPOCH = 1,
@@ -51,7 +55,8 @@ struct report_line {
  *  - the line is one JSON object, at most REPORT_MAX_LINE bytes, no NUL;
  *  - "final": true makes a FINAL line ("final": false is the same as
  *    absent); "best_epoch" is then optional, an integer >= 0 or null;
- *  - otherwise "epoch" is required, an integer >= 1;
+ *  - otherwise "epoch" is required, an integer 1..REPORT_MAX_EPOCH
+ *    ("best_epoch" and a final line's "epoch" are at most that too);
  *  - "grad_norm", when present and not null, is an array of at most
  *    REPORT_MAX_GRAD numbers (null entries read as NaN);
  *  - every other key whose value is a number or null is a metric (name at

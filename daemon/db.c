@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/statvfs.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -121,9 +122,15 @@ enum {
 	X(BEST_MIN, BEST_SQL("min")) \
 	X(CURVE, "SELECT epoch, metrics_json FROM epochs WHERE trial_id = ?1 " \
 	  "AND attempt = ?2 ORDER BY epoch") \
-	X(EPOCHS_SWEEP, "SELECT t.number, e.attempt, e.epoch, e.metrics_json " \
+	X(EPOCHS_SAME, "SELECT t.number, e.attempt, e.epoch, e.metrics_json " \
 	  "FROM trials t JOIN epochs e ON e.trial_id = t.id " \
-	  "WHERE t.sweep_id = ?1 ORDER BY t.number, e.attempt, e.epoch") \
+	  "WHERE t.sweep_id = ?1 AND t.number = ?2 AND " \
+	  "(e.attempt, e.epoch) > (?3, ?4) ORDER BY e.attempt, e.epoch " \
+	  "LIMIT ?5") \
+	X(EPOCHS_AFTER, "SELECT t.number, e.attempt, e.epoch, e.metrics_json " \
+	  "FROM trials t JOIN epochs e ON e.trial_id = t.id " \
+	  "WHERE t.sweep_id = ?1 AND t.number > ?2 " \
+	  "ORDER BY t.number, e.attempt, e.epoch LIMIT ?3") \
 	X(FAILURES, "SELECT coalesce(error_class, 'exit'), coalesce(error, ''), " \
 	  "count(*) AS n FROM trials WHERE sweep_id = ?1 AND status = 'failed' " \
 	  "GROUP BY error_class, error ORDER BY n DESC, min(id) LIMIT ?2") \
@@ -1549,13 +1556,86 @@ append_epoch_row(struct db *db, sqlite3_stmt *st, void *ctx)
 	return 0;
 }
 
-int
-db_epochs_json(struct db *db, int64_t sweep_id, cJSON **out)
-{
-	sqlite3_stmt *st = stmt(db, ST_EPOCHS_SWEEP);
+/* A page being filled: rows up to limit, or until budget_ns have passed. */
+struct epoch_page {
+	cJSON *arr;
+	int64_t n, limit;
+	uint64_t t0, budget_ns;
+	struct db_epoch_key last;
+};
 
-	return json_fill(db, st, sqlite3_bind_int64(st, 1, sweep_id),
-			 append_epoch_row, cJSON_CreateArray(), out, __func__);
+static uint64_t
+mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* 1 stops the walk: the page is full. */
+static int
+page_epoch_row(struct db *db, sqlite3_stmt *st, void *ctx)
+{
+	struct epoch_page *pg = ctx;
+	int rc = append_epoch_row(db, st, pg->arr);
+
+	if (rc < 0)
+		return rc;
+	pg->last.number = sqlite3_column_int64(st, 0);
+	pg->last.attempt = sqlite3_column_int64(st, 1);
+	pg->last.epoch = sqlite3_column_int64(st, 2);
+	pg->n++;
+	if (pg->n >= pg->limit)
+		return 1;
+	if (pg->budget_ns && pg->n % 64 == 0 &&
+	    mono_ns() - pg->t0 >= pg->budget_ns)
+		return 1;
+	return 0;
+}
+
+int
+db_epochs_page_json(struct db *db, int64_t sweep_id,
+		    const struct db_epoch_key *after, int64_t limit,
+		    uint64_t budget_ns, cJSON **out, struct db_epoch_key *next,
+		    int *more)
+{
+	struct epoch_page pg = { .arr = cJSON_CreateArray(), .limit = limit,
+				 .t0 = mono_ns(), .budget_ns = budget_ns };
+	sqlite3_stmt *st = stmt(db, ST_EPOCHS_SAME);
+	int rc, brc;
+
+	*out = NULL;
+	*more = 0;
+	if (!pg.arr)
+		return -ENOMEM;
+	if (limit < 1) {
+		cJSON_Delete(pg.arr);
+		return -EINVAL;
+	}
+	/* The rest of the cursor's trial, then the trials after it: two index
+	 * seeks, so a page costs its rows whatever its place in the table. */
+	brc = sqlite3_bind_int64(st, 1, sweep_id) ||
+	      sqlite3_bind_int64(st, 2, after->number) ||
+	      sqlite3_bind_int64(st, 3, after->attempt) ||
+	      sqlite3_bind_int64(st, 4, after->epoch) ||
+	      sqlite3_bind_int64(st, 5, limit);
+	rc = walk(db, st, brc, page_epoch_row, &pg, __func__);
+	if (rc == 0) {
+		st = stmt(db, ST_EPOCHS_AFTER);
+		brc = sqlite3_bind_int64(st, 1, sweep_id) ||
+		      sqlite3_bind_int64(st, 2, after->number) ||
+		      sqlite3_bind_int64(st, 3, limit - pg.n);
+		rc = walk(db, st, brc, page_epoch_row, &pg, __func__);
+	}
+	if (rc < 0) {
+		cJSON_Delete(pg.arr);
+		return rc;
+	}
+	*more = rc == 1;
+	*next = pg.last;
+	*out = pg.arr;
+	return 0;
 }
 
 /* ---- sweep summaries -------------------------------------------------- */

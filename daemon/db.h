@@ -245,9 +245,21 @@ int db_trial_json(struct db *db, int64_t sweep_id, int64_t number,
  * of the sweep. -ENOENT when the sweep has no completed trial with an
  * objective. */
 int db_best_json(struct db *db, int64_t sweep_id, int mode_max, cJSON **out);
-/* Every epoch row of the sweep, every attempt, for export, ordered by
- * number, attempt, epoch: [{"number","attempt","epoch", ...metrics}]. */
-int db_epochs_json(struct db *db, int64_t sweep_id, cJSON **out);
+/* An epoch row's place in the export order (number, attempt, epoch). */
+struct db_epoch_key {
+	int64_t number, attempt, epoch;
+};
+/* One page of the sweep's epoch rows, every attempt, for export, ordered
+ * by number, attempt, epoch: [{"number","attempt","epoch", ...metrics}].
+ * The rows after *after ({0, 0, 0}: from the first), at most limit (>= 1,
+ * else -EINVAL) of them, fewer when the page has taken budget_ns (0: no
+ * budget; checked every 64 rows). *more is 1 when the page stopped there
+ * (rows may follow: ask again after *next, the last row's key), 0 when it
+ * holds the last row. An unknown sweep gives an empty page. */
+int db_epochs_page_json(struct db *db, int64_t sweep_id,
+			const struct db_epoch_key *after, int64_t limit,
+			uint64_t budget_ns, cJSON **out,
+			struct db_epoch_key *next, int *more);
 
 /* {"good_fit": 3, "overfitting": 2, ...}: how many trials of the sweep
  * carry each diagnosis verdict (a NEW object owned by the caller), counted

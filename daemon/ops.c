@@ -312,22 +312,6 @@ check_sweep_exists(struct op_ctx *ctx)
 	return rc;
 }
 
-/* Replies with one of the sweep's arrays, read by fn, under name. */
-static int
-reply_sweep_array(struct op_ctx *ctx, const char *name,
-		  int (*fn)(struct db *, int64_t, cJSON **))
-{
-	cJSON *arr;
-	int rc = check_sweep_exists(ctx);
-
-	if (rc == 0)
-		rc = fn(ctx->srv->db, ctx->sweep_id, &arr);
-	if (rc < 0)
-		return not_found(ctx, rc);
-	cJSON_AddItemToObject(ctx->reply, name, arr);
-	return 0;
-}
-
 /* All the trials, or a page of them: "limit" and "offset" (optional,
  * non-negative) cut the list in number order; "total" counts them all. */
 static int
@@ -354,10 +338,78 @@ op_trials(struct op_ctx *ctx)
 	return 0;
 }
 
+/* A page of the epochs table holds at most EPOCHS_PAGE_MAX rows and takes
+ * at most about EPOCHS_PAGE_NS of the loop: a million rows are exported in
+ * pages, each request short, the daemon's memory one page's worth. */
+#define EPOCHS_PAGE_MAX 10000
+#define EPOCHS_PAGE_NS  (20u * 1000000u)
+
+/* "after": absent ({0, 0, 0}: from the first row), or a reply's "next". */
+static int
+get_epoch_key(const cJSON *req, struct db_epoch_key *k, char *msg,
+	      size_t msglen)
+{
+	const cJSON *a = cJSON_GetObjectItemCaseSensitive(req, "after");
+	int64_t v[3];
+	static const char *const names[] = { "number", "attempt", "epoch" };
+
+	memset(k, 0, sizeof *k);
+	if (!a)
+		return 0;
+	for (int i = 0; i < 3; i++) {
+		if (!cJSON_IsObject(a) ||
+		    get_int(a, names[i], 0, &v[i], msg, msglen) < 0) {
+			snprintf(msg, msglen, "\"after\" must be the \"next\" of "
+				 "an epochs reply: {\"number\",\"attempt\","
+				 "\"epoch\"}, non-negative integers");
+			return -EINVAL;
+		}
+	}
+	k->number = v[0];
+	k->attempt = v[1];
+	k->epoch = v[2];
+	return 0;
+}
+
+/* One page of the sweep's epoch rows after "after", at most "limit"
+ * (1..EPOCHS_PAGE_MAX, default the most); "next" is the cursor for the
+ * page after it, null after the last row. */
 static int
 op_epochs(struct op_ctx *ctx)
 {
-	return reply_sweep_array(ctx, "epochs", db_epochs_json);
+	struct db_epoch_key after, next;
+	cJSON *arr, *n;
+	int64_t limit;
+	int more, rc;
+
+	rc = get_count(ctx->req, "limit", EPOCHS_PAGE_MAX, &limit, ctx->msg,
+		       sizeof ctx->msg);
+	if (rc == 0 && (limit < 1 || limit > EPOCHS_PAGE_MAX)) {
+		snprintf(ctx->msg, sizeof ctx->msg, "\"limit\" must be an "
+			 "integer from 1 to %d", EPOCHS_PAGE_MAX);
+		rc = -EINVAL;
+	}
+	if (rc == 0)
+		rc = get_epoch_key(ctx->req, &after, ctx->msg, sizeof ctx->msg);
+	if (rc < 0)
+		return rc;
+	rc = check_sweep_exists(ctx);
+	if (rc == 0)
+		rc = db_epochs_page_json(ctx->srv->db, ctx->sweep_id, &after,
+					 limit, EPOCHS_PAGE_NS, &arr, &next,
+					 &more);
+	if (rc < 0)
+		return not_found(ctx, rc);
+	cJSON_AddItemToObject(ctx->reply, "epochs", arr);
+	if (!more) {
+		cJSON_AddNullToObject(ctx->reply, "next");
+		return 0;
+	}
+	n = cJSON_AddObjectToObject(ctx->reply, "next");
+	cJSON_AddNumberToObject(n, "number", (double)next.number);
+	cJSON_AddNumberToObject(n, "attempt", (double)next.attempt);
+	cJSON_AddNumberToObject(n, "epoch", (double)next.epoch);
+	return 0;
 }
 
 static int

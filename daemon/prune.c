@@ -24,13 +24,27 @@ better(const struct spec *s, double a, double b)
 	return s->mode_max ? a > b : a < b;
 }
 
-/* Best finite value of c over epochs 1..e (e <= c->n), NAN if none. */
+/* The epoch number of point i of c. */
+static int
+epoch_at(const struct prune_curve *c, int i)
+{
+	return c->epoch ? c->epoch[i] : i + 1;
+}
+
+/* The last epoch c reached, 0 if none. */
+static int
+last_epoch(const struct prune_curve *c)
+{
+	return c->n > 0 ? epoch_at(c, c->n - 1) : 0;
+}
+
+/* Best finite value of c over its epochs up to e, NAN if none. */
 static double
 best_until(const struct spec *s, const struct prune_curve *c, int e)
 {
 	double best = NAN;
 
-	for (int i = 0; i < e && i < c->n; i++)
+	for (int i = 0; i < c->n && epoch_at(c, i) <= e; i++)
 		if (isfinite(c->v[i]) && better(s, c->v[i], best))
 			best = c->v[i];
 	return best;
@@ -53,7 +67,7 @@ prune_budget(const struct spec *s, const cJSON *params)
 static int
 at_budget(const struct prune_curve *me)
 {
-	return me->budget > 0 && me->n >= me->budget;
+	return me->budget > 0 && last_epoch(me) >= me->budget;
 }
 
 static int
@@ -69,7 +83,7 @@ prune_median(const struct spec *s, const struct prune_curve *me,
 	     const struct prune_curve *others, int n_others, char *why,
 	     size_t whylen)
 {
-	int e = me->n, n = 0, stop;
+	int e = last_epoch(me), n = 0, stop;
 	double mine, median, *vals;
 
 	if (me->done || e < 1 || e <= s->prune_warmup || n_others < 1 ||
@@ -80,7 +94,7 @@ prune_median(const struct spec *s, const struct prune_curve *me,
 		return 0;   /* never stop a trial for want of memory */
 	for (int i = 0; i < n_others; i++) {
 		double b;
-		if (!others[i].done || others[i].n < e)
+		if (!others[i].done || last_epoch(&others[i]) < e)
 			continue;
 		b = best_until(s, &others[i], e);
 		if (isfinite(b))
@@ -120,14 +134,14 @@ prune_asha(const struct spec *s, const struct prune_curve *me,
 	   const struct prune_curve *others, int n_others, char *why,
 	   size_t whylen)
 {
-	int e = me->n, count = 1, ahead = 0, keep;
+	int e = last_epoch(me), count = 1, ahead = 0, keep;
 	double mine;
 
 	if (me->done || e < 1 || !is_rung(s, e) || at_budget(me))
 		return 0;
 	mine = best_until(s, me, e);
 	for (int i = 0; i < n_others; i++) {
-		if (others[i].n < e)
+		if (last_epoch(&others[i]) < e)
 			continue;
 		count++;
 		if (better(s, best_until(s, &others[i], e), mine))
@@ -168,13 +182,13 @@ prune_early_stop(const struct spec *s, const struct prune_curve *me,
 	}
 	if (last < 0)
 		return 0;
-	idle = me->n - 1 - last;
+	idle = last_epoch(me) - epoch_at(me, last);
 	if (idle < s->es_patience)
 		return 0;
 	if (whylen > 0)
 		snprintf(why, whylen, "early stopping: %s has not improved by more "
 			 "than %g for %d epochs (best %.6g at epoch %d, patience %d)",
-			 s->metric, s->es_min_delta, idle, best, last + 1,
+			 s->metric, s->es_min_delta, idle, best, epoch_at(me, last),
 			 s->es_patience);
 	return 1;
 }

@@ -4,7 +4,10 @@
  * daemon asks again after every reported epoch and the answer depends only
  * on what the curves say at that moment.
  *
- * A curve is the sweep's objective at epochs 1..n. A value is "better"
+ * A curve is the sweep's objective at the epochs a trial reported: 1..n,
+ * or any ascending epoch numbers (a trainer that reports its global step).
+ * The work is O(points), whatever the epoch numbers are; "epoch e" below
+ * is an epoch number, and a curve "reaches" e when its last epoch is >= e. A value is "better"
  * when larger with objective.mode "max", smaller with "min"; NaN (a
  * missing or non-finite value) is never better than anything.
  */
@@ -16,9 +19,11 @@
 #include "daemon/spec.h"
 
 struct prune_curve {
-	const double *v;   /* borrowed [n]: objective at epoch i + 1, NAN if
+	const double *v;   /* borrowed [n]: the objective at point i, NAN if
 			    * missing */
-	int n;             /* epochs reported */
+	const int *epoch;  /* borrowed [n]: point i's epoch number, strictly
+			    * ascending; NULL: point i is epoch i + 1 */
+	int n;             /* points (epoch lines) reported */
 	int done;          /* 1 if the trial completed */
 	int budget;        /* epochs the trial is set to run; 0: unknown */
 };
@@ -32,11 +37,11 @@ int prune_budget(const struct spec *s, const cJSON *params);
 
 /*
  * Neither pruner stops a trial at or past its budget (me->budget > 0 and
- * me->n >= me->budget): it has run all its epochs, so stopping it saves
+ * its last epoch >= me->budget): it has run all its epochs, so stopping it saves
  * nothing and would record a finished trial as pruned. Ray Tune's ASHA
  * likewise never stops a trial at max_t.
  *
- * Median rule (Optuna's MedianPruner). At epoch e = me->n, after more than
+ * Median rule (Optuna's MedianPruner). At epoch e = my last epoch, after more than
  * s->prune_warmup epochs, and with at least s->prune_min_trials completed
  * others that reached epoch e with a finite best-so-far there: 1 when my
  * best so far at e is worse than the median of theirs (mean of the middle
@@ -51,7 +56,7 @@ int prune_median(const struct spec *s, const struct prune_curve *me,
 /*
  * Asynchronous successive halving (ASHA, Li et al. 2018; Ray Tune's
  * AsyncHyperBandScheduler; Optuna's SuccessiveHalvingPruner). Rungs sit at
- * s->prune_min_epochs * eta^k epochs. Only when me->n is exactly a rung r:
+ * s->prune_min_epochs * eta^k epochs. Only when my last epoch is exactly a rung r:
  * my best so far at r is ranked among the best-so-far values at r of every
  * other trial (any state) that reached r, me included. With fewer than eta
  * trials at the rung I go on (nothing to compare yet); otherwise I go on
@@ -65,8 +70,8 @@ int prune_asha(const struct spec *s, const struct prune_curve *me,
 /*
  * Early stopping (as Keras' EarlyStopping): an epoch improves when its
  * value beats the best so far by more than s->es_min_delta (the best moves
- * only on such epochs); 1 when the last s->es_patience epochs (or more)
- * brought no improvement. Epochs before the first finite value do not
+ * only on such epochs); 1 when the last s->es_patience epochs (or more,
+ * counted in epoch numbers) brought no improvement. Epochs before the first finite value do not
  * count; a curve with no finite value never stops here (the divergence
  * check handles NaN losses). 0 when es_patience is 0. why as above.
  */

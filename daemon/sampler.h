@@ -37,7 +37,7 @@ struct sampler_obs {
 	enum sampler_state state;
 	double value;              /* objective: COMPLETE: final best;
 				    * PRUNED: best so far; ignored otherwise */
-	int epochs;                /* epochs reported */
+	int epochs;                /* the last epoch number reported */
 };
 
 /*

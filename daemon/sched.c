@@ -98,6 +98,9 @@ hist_set_params(struct sweep *sw, int number, const char *params_json)
 	h->n_curve = 0;
 }
 
+/* Appends epoch's value to the trial's curve: memory and time by the line,
+ * whatever the epoch number. Epochs arrive ascending (trial.c refuses
+ * others; the store loads them in order); a repeat replaces the value. */
 static void
 hist_push(struct sweep *sw, int number, int epoch, double v)
 {
@@ -105,23 +108,35 @@ hist_push(struct sweep *sw, int number, int epoch, double v)
 
 	if (!h || epoch < 1)
 		return;
-	if (epoch > h->cap_curve) {
+	if (h->n_curve > 0 && epoch <= h->epochs[h->n_curve - 1]) {
+		if (epoch == h->epochs[h->n_curve - 1])
+			h->curve[h->n_curve - 1] = v;
+		return;
+	}
+	if (h->n_curve == h->cap_curve) {
 		int cap = h->cap_curve ? h->cap_curve * 2 : 16;
-		double *c;
+		double *c = realloc(h->curve, (size_t)cap * sizeof *c);
+		int *e;
 
-		while (cap < epoch)
-			cap *= 2;
-		c = realloc(h->curve, (size_t)cap * sizeof *c);
 		if (!c)
 			return;
 		h->curve = c;
+		e = realloc(h->epochs, (size_t)cap * sizeof *e);
+		if (!e)
+			return;
+		h->epochs = e;
 		h->cap_curve = cap;
 	}
-	for (int i = h->n_curve; i < epoch - 1; i++)
-		h->curve[i] = NAN;   /* epochs the trainer skipped */
-	h->curve[epoch - 1] = v;
-	if (epoch > h->n_curve)
-		h->n_curve = epoch;
+	h->curve[h->n_curve] = v;
+	h->epochs[h->n_curve] = epoch;
+	h->n_curve++;
+}
+
+/* The last epoch number h reached, 0 if none. */
+static int
+hist_last_epoch(const struct sweep_hist *h)
+{
+	return h->n_curve > 0 ? h->epochs[h->n_curve - 1] : 0;
 }
 
 static void
@@ -130,6 +145,7 @@ hist_free(struct sweep *sw)
 	for (int i = 0; i < sw->cap_hist; i++) {
 		cJSON_Delete(sw->hist[i].params);
 		free(sw->hist[i].curve);
+		free(sw->hist[i].epochs);
 	}
 	free(sw->hist);
 	sw->hist = NULL;
@@ -156,7 +172,7 @@ build_obs(struct sweep *sw, int *n_out)
 		obs[n].params = h->params;
 		obs[n].state = h->state;
 		obs[n].value = h->value;
-		obs[n].epochs = h->n_curve;
+		obs[n].epochs = hist_last_epoch(h);
 		n++;
 	}
 	*n_out = n;
@@ -796,6 +812,7 @@ check_pruners(struct trial *t)
 	if (!mine)
 		return;
 	me.v = mine->curve;
+	me.epoch = mine->epochs;
 	me.n = mine->n_curve;
 	me.done = 0;
 	me.budget = prune_budget(sp, mine->params);
@@ -813,6 +830,7 @@ check_pruners(struct trial *t)
 		if (i == t->number - 1 || !h->params || h->n_curve == 0)
 			continue;
 		others[n].v = h->curve;
+		others[n].epoch = h->epochs;
 		others[n].n = h->n_curve;
 		others[n].done = h->state == SAMPLER_COMPLETE;
 		n++;

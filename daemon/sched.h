@@ -35,7 +35,11 @@ struct sweep_hist {
 	cJSON *params;         /* owned */
 	int state;             /* enum sampler_state */
 	double value;          /* best objective, NAN if none */
-	double *curve;         /* owned: objective at epoch i+1 */
+	/* The objective curve, one point per epoch line (not per epoch
+	 * number: a trainer may count in global steps, up to
+	 * REPORT_MAX_EPOCH): curve[i] at epoch epochs[i], ascending. */
+	double *curve;         /* owned [cap_curve] */
+	int *epochs;           /* owned [cap_curve] */
 	int n_curve, cap_curve;
 };
 

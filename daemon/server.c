@@ -16,7 +16,9 @@
  * a client that sends requests without reading the replies stalls only
  * itself, at about one reply's worth of memory; reading resumes once it
  * has read enough. A watcher whose queue passes SERVER_WATCH_CAP is
- * dropped. A client that half-closes (EOF) after its requests gets every
+ * dropped. The output of all connections together is bounded too
+ * (SERVER_OUT_TOTAL, see server.h), and once most of a large backlog is
+ * gone the heap is trimmed so that the memory goes back to the system. A client that half-closes (EOF) after its requests gets every
  * reply before the daemon closes (ENDING).
  */
 #include "daemon/server.h"
@@ -24,6 +26,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,10 +59,12 @@ struct conn {
 	char *held;                   /* NULL or owned: bytes read but not yet fed
 	                               * to `in` when it paused; <= readbuf */
 	size_t held_len;              /* bytes in held */
+	size_t out_cost;              /* memory held by its pending writes */
 };
 
 struct write_req {
 	uv_write_t req;
+	size_t cost;                  /* counted in out_cost until written */
 	char *owned;                  /* NULL, or the line handed over by
 	                               * send_text (cJSON_free) */
 	char data[];                  /* else a copy of the line */
@@ -109,8 +114,32 @@ conn_close(struct conn *c)
 static int
 conn_over(struct conn *c)
 {
-	return uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe) >
-	       SERVER_OUT_HIGH;
+	return c->out_cost > SERVER_OUT_HIGH ||
+	       (c->srv->out_cost > SERVER_OUT_TOTAL && c->out_cost > 0);
+}
+
+/* Counts a write's memory in or out. Once the pending output of all
+ * connections falls to a quarter of a high mark of some MiB (watchers
+ * dropped, a big reply written), malloc_trim hands the freed memory back:
+ * glibc would keep it in the heap otherwise. */
+static void
+out_account(struct conn *c, size_t cost, int add)
+{
+	struct server *s = c->srv;
+
+	if (add) {
+		c->out_cost += cost;
+		s->out_cost += cost;
+		if (s->out_cost > s->out_peak)
+			s->out_peak = s->out_cost;
+		return;
+	}
+	c->out_cost -= cost;
+	s->out_cost -= cost;
+	if (s->out_peak >= (4u << 20) && s->out_cost < s->out_peak / 4) {
+		malloc_trim(0);
+		s->out_peak = s->out_cost;
+	}
 }
 
 static void
@@ -150,9 +179,11 @@ on_write(uv_write_t *req, int status)
 {
 	struct write_req *w = (struct write_req *)req;
 	struct conn *c = req->handle->data;
+	size_t cost = w->cost;
 
 	cJSON_free(w->owned);
 	free(w);
+	out_account(c, cost, 0);
 	/* A client that went away mid-reply costs only its own connection. */
 	if (status < 0 && status != UV_ECANCELED)
 		conn_close(c);
@@ -187,9 +218,12 @@ send_text(struct conn *c, char *text, size_t len, int own)
 		text = memcpy(w->data, text, len);
 	bufs[0] = uv_buf_init(text, (unsigned)len);
 	bufs[1] = uv_buf_init(newline, 1);
+	w->cost = sizeof *w + len + 1;
+	out_account(c, w->cost, 1);
 	rc = uv_write(&w->req, (uv_stream_t *)&c->pipe, bufs, 2, on_write);
 	if (rc == 0)
 		return 0;
+	out_account(c, w->cost, 0);
 	free(w);
 	conn_close(c);
 drop:
@@ -248,8 +282,9 @@ server_broadcast(struct server *s, int64_t sweep_id, const cJSON *event)
 		next = c->next;
 		if (c->watch_sweep != sweep_id)
 			continue;
-		if (uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe) >
-		    SERVER_WATCH_CAP) {
+		if (c->out_cost > SERVER_WATCH_CAP ||
+		    (s->out_cost > SERVER_OUT_TOTAL &&
+		     c->out_cost > SERVER_WATCH_FLOOR)) {
 			log_warn("watcher of sweep %" PRId64 " is not reading: "
 				 "disconnected", sweep_id);
 			conn_close(c);

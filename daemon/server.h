@@ -20,7 +20,8 @@ struct sweep;
 struct conn;
 
 #define SERVER_MAX_LINE   (1u << 20)   /* request line cap: 1 MiB */
-#define SERVER_WATCH_CAP  (8u << 20)   /* pending output that ends a watcher */
+/* Pending output is counted as the memory it holds: the text and the
+ * write request around it. */
 /* Pending output past which a connection's requests are no longer read
  * until the client has read enough of its replies (backpressure): a client
  * that sends requests and never reads stalls itself, holding about this
@@ -34,6 +35,14 @@ struct conn;
 #define SERVER_FD_BASE       32
 #define SERVER_FD_PER_TRIAL  8
 #define SERVER_MIN_CLIENTS   4
+/* Pending output of all connections together past which no connection
+ * with output pending has its requests read, and watchers with more than
+ * SERVER_WATCH_FLOOR pending are disconnected at their next event. */
+#define SERVER_OUT_TOTAL  (32u << 20)
+#define SERVER_WATCH_FLOOR (64u << 10)
+/* Pending output that ends a watcher, whatever the total: 100 watchers
+ * that stopped reading hold at most about SERVER_OUT_TOTAL together. */
+#define SERVER_WATCH_CAP  (1u << 20)
 
 struct server_config {
 	const char *state_dir;     /* absolute; created 0700 by main */
@@ -99,6 +108,8 @@ struct server {
 	uv_timer_t reap_timer;
 	int reaper_on;             /* both initialized, not closed */
 	char *cg_base;             /* NULL, or owned: trialcg.c's cgroup dir */
+	size_t out_cost;           /* pending output of all connections */
+	size_t out_peak;           /* its high mark since the last malloc_trim */
 	char readbuf[65536];       /* shared read buffer: callbacks consume it at once */
 };
 
@@ -122,7 +133,8 @@ void server_free(struct server *s);
  * (the connection is then being closed). */
 int server_send(struct conn *c, const cJSON *obj);
 /* Sends event to every connection watching sweep_id. Watchers whose
- * pending output passed SERVER_WATCH_CAP are disconnected instead. */
+ * pending output passed SERVER_WATCH_CAP, or SERVER_WATCH_FLOOR while all
+ * connections' passed SERVER_OUT_TOTAL, are disconnected instead. */
 void server_broadcast(struct server *s, int64_t sweep_id, const cJSON *event);
 /* True when any connection watches sweep_id (so callers can skip building
  * events nobody reads). */

@@ -10,6 +10,11 @@
  * pipes anyway if something outside the group still holds them. What left
  * the group is killed with the trial's cgroup (trialcg.c), where there is
  * one, and by the daemon as their subreaper (reaper.c).
+ *
+ * Report pipes (fd 3, stdout) are read into a backlog that on_drain, an
+ * idle handle, hands to the line splitter BATCH_LINES lines per pipe per
+ * turn of the loop; past BACKLOG_HIGH the pipe is not read until the
+ * backlog is handled, so a trainer that floods it blocks in write.
  */
 #include "daemon/trial.h"
 
@@ -34,6 +39,8 @@
 
 #define KILL_GRACE_MS   5000   /* SIGTERM -> SIGKILL */
 #define DRAIN_MS        5000   /* exited -> force the pipes shut */
+#define BATCH_LINES     32     /* report lines handled per pipe per turn */
+#define BACKLOG_HIGH    (64 * 1024)   /* stop reading a pipe past this */
 
 extern char **environ;
 
@@ -92,6 +99,8 @@ trial_free(struct trial *t)
 	curve_clear(t);
 	linebuf_free(&t->report_lb);
 	linebuf_free(&t->out_lb);
+	free(t->report_bl.buf);
+	free(t->out_bl.buf);
 	cJSON_Delete(t->diagnosis);
 	free(t->params_json);
 	free(t->end_msg);
@@ -171,13 +180,29 @@ maybe_done(struct trial *t)
 	close_handle((uv_handle_t *)&t->deadline);
 	close_handle((uv_handle_t *)&t->killer);
 	close_handle((uv_handle_t *)&t->stall);
+	close_handle((uv_handle_t *)&t->drain);
 }
 
+static struct trial_backlog *
+backlog_of(struct trial *t, uv_pipe_t *p)
+{
+	if (p == &t->report)
+		return &t->report_bl;
+	return p == &t->out ? &t->out_bl : NULL;
+}
+
+/* Whatever is still unread in a closed pipe's backlog is dropped with it. */
 static void
 close_pipe(struct trial *t, uv_pipe_t *p)
 {
+	struct trial_backlog *b = backlog_of(t, p);
+
 	if (uv_is_closing((uv_handle_t *)p))
 		return;
+	if (b) {
+		free(b->buf);
+		memset(b, 0, sizeof *b);
+	}
 	uv_read_stop((uv_stream_t *)p);
 	t->pipes_open--;
 	close_handle((uv_handle_t *)p);
@@ -382,24 +407,127 @@ on_stdout_line(void *ud, char *line, size_t len)
 	return handle_line(ud, payload, plen);
 }
 
-static void
-on_report_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
+/* ---- the backlog ------------------------------------------------------ */
+
+static int
+backlog_append(struct trial_backlog *b, const char *data, size_t n)
 {
-	struct trial *t = st->data;
+	if (b->off > 0) {   /* handled bytes make room first */
+		memmove(b->buf, b->buf + b->off, b->len - b->off);
+		b->len -= b->off;
+		b->off = 0;
+	}
+	if (b->len + n > b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 4096;
+		char *nb;
+
+		while (cap < b->len + n)
+			cap *= 2;
+		nb = realloc(b->buf, cap);
+		if (!nb)
+			return -ENOMEM;
+		b->buf = nb;
+		b->cap = cap;
+	}
+	memcpy(b->buf + b->len, data, n);
+	b->len += n;
+	return 0;
+}
+
+/* The length of the first BATCH_LINES lines of the backlog, or all of it
+ * when it holds fewer (a partial last line then goes to the linebuf,
+ * which keeps the length cap). */
+static size_t
+backlog_batch(const struct trial_backlog *b)
+{
+	const char *p = b->buf + b->off, *end = b->buf + b->len;
+
+	for (int i = 0; i < BATCH_LINES && p < end; i++) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		if (!nl)
+			return b->len - b->off;
+		p = nl + 1;
+	}
+	return (size_t)(p - (b->buf + b->off));
+}
+
+/* Handles one batch of the pipe's backlog; at EOF with nothing left, the
+ * unterminated last line and the close. 1 while bytes remain, else 0. */
+static void on_report_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf);
+static void on_out_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf);
+
+static int
+drain_pipe(struct trial *t, uv_pipe_t *p, struct linebuf *lb, linebuf_cb cb)
+{
+	struct trial_backlog *b = backlog_of(t, p);
+	size_t n;
 	int rc;
+
+	if (uv_is_closing((uv_handle_t *)p))
+		return 0;
+	n = backlog_batch(b);
+	rc = n ? linebuf_feed(lb, b->buf + b->off, n, cb, t) : 0;
+	b->off += n;
+	if (rc == -E2BIG)
+		protocol_error(t, "report line longer than 64 KiB");
+	if (rc < 0) {
+		close_pipe(t, p);
+		return 0;
+	}
+	if (b->off < b->len)
+		return 1;
+	b->off = b->len = 0;
+	if (b->eof) {
+		linebuf_finish(lb, cb, t);
+		close_pipe(t, p);
+	} else if (b->paused) {
+		b->paused = 0;
+		uv_read_start((uv_stream_t *)p, alloc_cb, p == &t->report ?
+			      on_report_read : on_out_read);
+	}
+	return 0;
+}
+
+static void
+on_drain(uv_idle_t *h)
+{
+	struct trial *t = h->data;
+	int more;
+
+	more = drain_pipe(t, &t->report, &t->report_lb, on_report_line);
+	more |= drain_pipe(t, &t->out, &t->out_lb, on_stdout_line);
+	if (!more)
+		uv_idle_stop(h);
+}
+
+/* A read of a report pipe only queues the bytes; on_drain handles them,
+ * a batch per turn of the loop. */
+static void
+queue_read(struct trial *t, uv_pipe_t *p, ssize_t n, const uv_buf_t *buf)
+{
+	struct trial_backlog *b = backlog_of(t, p);
 
 	if (n == 0)
 		return;
 	if (n < 0) {
-		linebuf_finish(&t->report_lb, on_report_line, t);
-		close_pipe(t, &t->report);
+		b->eof = 1;
+		uv_read_stop((uv_stream_t *)p);
+	} else if (backlog_append(b, buf->base, (size_t)n) < 0) {
+		protocol_error(t, "out of memory for the report pipe");
+		close_pipe(t, p);
 		return;
+	} else if (b->len - b->off >= BACKLOG_HIGH) {
+		b->paused = 1;
+		uv_read_stop((uv_stream_t *)p);
 	}
-	rc = linebuf_feed(&t->report_lb, buf->base, (size_t)n, on_report_line, t);
-	if (rc == -E2BIG)
-		protocol_error(t, "report line longer than 64 KiB");
-	if (rc < 0)
-		close_pipe(t, &t->report);
+	if (!uv_is_active((uv_handle_t *)&t->drain))
+		uv_idle_start(&t->drain, on_drain);
+}
+
+static void
+on_report_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
+{
+	queue_read(st->data, &((struct trial *)st->data)->report, n, buf);
 }
 
 /* stdout may carry "SWEEP " report lines among anything else the trainer
@@ -408,15 +536,7 @@ on_report_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
 static void
 on_out_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
 {
-	struct trial *t = st->data;
-
-	if (n < 0) {
-		linebuf_finish(&t->out_lb, on_stdout_line, t);
-		close_pipe(t, &t->out);
-		return;
-	}
-	if (linebuf_feed(&t->out_lb, buf->base, (size_t)n, on_stdout_line, t) < 0)
-		close_pipe(t, &t->out);
+	queue_read(st->data, &((struct trial *)st->data)->out, n, buf);
 }
 
 static void
@@ -672,6 +792,7 @@ init_handles(struct trial *t, uv_loop_t *loop)
 		(uv_handle_t *)&t->report, (uv_handle_t *)&t->out,
 		(uv_handle_t *)&t->err, (uv_handle_t *)&t->deadline,
 		(uv_handle_t *)&t->killer, (uv_handle_t *)&t->stall,
+		(uv_handle_t *)&t->drain,
 	};
 
 	uv_pipe_init(loop, &t->report, 0);
@@ -680,9 +801,10 @@ init_handles(struct trial *t, uv_loop_t *loop)
 	uv_timer_init(loop, &t->deadline);
 	uv_timer_init(loop, &t->killer);
 	uv_timer_init(loop, &t->stall);
+	uv_idle_init(loop, &t->drain);
 	for (size_t i = 0; i < sizeof hs / sizeof hs[0]; i++)
 		hs[i]->data = t;
-	t->open_handles = 6;
+	t->open_handles = (int)(sizeof hs / sizeof hs[0]);
 	t->pipes_open = 3;
 }
 
@@ -700,6 +822,7 @@ abort_start(struct trial *t, int rc, int spawned)
 	close_handle((uv_handle_t *)&t->deadline);
 	close_handle((uv_handle_t *)&t->killer);
 	close_handle((uv_handle_t *)&t->stall);
+	close_handle((uv_handle_t *)&t->drain);
 	/* libuv: the process handle must be closed even when spawn failed. */
 	if (spawned)
 		close_handle((uv_handle_t *)&t->proc);

@@ -49,6 +49,18 @@ enum trial_stop {
 
 #define TRIAL_ERRTAIL 4096   /* bytes of stderr kept */
 
+/* Bytes read from a report pipe (fd 3 or stdout) and not yet handled: a
+ * turn of the loop handles at most a batch of lines per pipe, so that a
+ * trainer writing as fast as it can does not keep the loop from everyone
+ * else; while the backlog is high the pipe is not read (the trainer
+ * blocks in write, as any full pipe makes it). */
+struct trial_backlog {
+	char *buf;                    /* NULL or owned [cap] */
+	size_t off, len, cap;         /* pending bytes are buf[off, len) */
+	int eof;                      /* nothing follows these bytes */
+	int paused;                   /* reading stopped for the backlog */
+};
+
 struct trial {
 	struct sweep *sweep;          /* borrowed: the sweep outlives its trials */
 	struct trial *next, *prev;    /* the sweep's queue or running list */
@@ -79,6 +91,9 @@ struct trial {
 	int wrapped;                  /* started through sweepd --exec-trial */
 	struct linebuf report_lb;
 	struct linebuf out_lb;
+	struct trial_backlog report_bl;
+	struct trial_backlog out_bl;
+	uv_idle_t drain;              /* active while a backlog is not empty */
 	char errtail[TRIAL_ERRTAIL];
 	size_t errtail_len;
 	uint64_t last_report_ms;      /* loop time of the last report line */

@@ -194,8 +194,21 @@ class Client:
     def best(self, sweep):
         return self.request("best", sweep=sweep)["trial"]
 
-    def epochs(self, sweep):
-        return self.request("epochs", sweep=sweep)["epochs"]
+    def epochs(self, sweep, page=None):
+        """Every epoch row of the sweep, every attempt, in (number,
+        attempt, epoch) order: the daemon sends them a page per request
+        (at most page rows when given), each reply's "next" is the next
+        request's "after"."""
+        rows, after = [], None
+        while True:
+            kw = {"after": after} if after else {}
+            if page is not None:
+                kw["limit"] = page
+            r = self.request("epochs", sweep=sweep, **kw)
+            rows += r["epochs"]
+            after = r.get("next")
+            if not after:
+                return rows
 
     # ---- changes ---------------------------------------------------------
 

@@ -242,6 +242,24 @@ def page(req, trials):
     return {"ok": True, "total": len(trials), "trials": trials[off:off + lim]}
 
 
+EPOCH_PAGE = 3   # small, so that clients must page as with the real daemon
+
+
+def epochs_page(req, rows):
+    """The `epochs` reply: the rows after "after" in (number, attempt,
+    epoch) order, at most "limit" (EPOCH_PAGE by default), and "next"."""
+    def key(r):
+        return (r["number"], r["attempt"], r["epoch"])
+    a = req.get("after")
+    after = key(a) if a else (0, 0, 0)
+    rest = sorted((r for r in rows if key(r) > after), key=key)
+    page = rest[:req.get("limit", EPOCH_PAGE)]
+    nxt = None
+    if len(rest) > len(page):
+        nxt = {k: page[-1][k] for k in ("number", "attempt", "epoch")}
+    return {"ok": True, "epochs": page, "next": nxt}
+
+
 def answer(req):
     """(reply dict, [event dicts], close_after) for one request."""
     op = req.get("op")
@@ -302,9 +320,9 @@ def answer(req):
             return page(req, SYN_TRIALS), [], False
         return page(req, TRIALS if sid == 1 else []), [], False
     if op == "epochs" and sid == 6:
-        return {"ok": True, "epochs": SYN_EPOCHS}, [], False
+        return epochs_page(req, SYN_EPOCHS), [], False
     if op == "epochs":
-        return {"ok": True, "epochs": epochs_of(sid) if sid == 1 else []}, [], False
+        return epochs_page(req, epochs_of(sid) if sid == 1 else []), [], False
     if op == "trial" and sid == 6:
         n = req.get("number")
         t = dict(SYN_TRIALS[n - 1])

@@ -140,16 +140,24 @@ missing_epoch_rejected(void)
 	CHECK_BAD("{}", "missing \"epoch\"");
 }
 
+#define EPOCH_RULE "\"epoch\" must be an integer from 1 to 1000000000"
+
 static void
 bad_epoch_values_rejected(void)
 {
-	CHECK_BAD("{\"epoch\":0}", "\"epoch\" must be an integer >= 1");
-	CHECK_BAD("{\"epoch\":-1}", "\"epoch\" must be an integer >= 1");
-	CHECK_BAD("{\"epoch\":1.5}", "\"epoch\" must be an integer >= 1");
-	CHECK_BAD("{\"epoch\":\"1\"}", "\"epoch\" must be an integer >= 1");
-	CHECK_BAD("{\"epoch\":NaN}", "\"epoch\" must be an integer >= 1");
-	CHECK_BAD("{\"epoch\":1e12}", "\"epoch\" must be an integer >= 1");
-	CHECK_BAD("{\"epoch\":null}", "\"epoch\" must be an integer >= 1");
+	struct report_line r;
+
+	CHECK_BAD("{\"epoch\":1000000001}", EPOCH_RULE);
+	CHECK_BAD("{\"epoch\":2147483647}", EPOCH_RULE);
+	CHECK(report_parse("{\"epoch\":1000000000}", 20, &r, NULL, 0) == 0);
+	CHECK(r.epoch == 1000000000);
+	CHECK_BAD("{\"epoch\":0}", EPOCH_RULE);
+	CHECK_BAD("{\"epoch\":-1}", EPOCH_RULE);
+	CHECK_BAD("{\"epoch\":1.5}", EPOCH_RULE);
+	CHECK_BAD("{\"epoch\":\"1\"}", EPOCH_RULE);
+	CHECK_BAD("{\"epoch\":NaN}", EPOCH_RULE);
+	CHECK_BAD("{\"epoch\":1e12}", EPOCH_RULE);
+	CHECK_BAD("{\"epoch\":null}", EPOCH_RULE);
 	CHECK_BAD("{\"final\":true,\"epoch\":0}", "\"epoch\" must be an integer");
 }
 
@@ -159,7 +167,7 @@ bad_final_and_best_epoch_rejected(void)
 	CHECK_BAD("{\"final\":1}", "\"final\" must be true or false");
 	CHECK_BAD("{\"final\":\"yes\",\"epoch\":1}", "\"final\" must be");
 	CHECK_BAD("{\"final\":true,\"best_epoch\":-2}",
-		  "\"best_epoch\" must be an integer >= 0");
+		  "\"best_epoch\" must be an integer from 0 to 1000000000");
 	CHECK_BAD("{\"final\":true,\"best_epoch\":2.5}", "\"best_epoch\"");
 	CHECK_BAD("{\"final\":true,\"final\":true}", "\"final\" appears twice");
 }

@@ -766,13 +766,26 @@ requeue_starts_a_fresh_attempt(void)
 	CHECK(jnum(jget(one, "curve")->child, "val_acc") == 0.7);
 	cJSON_Delete(one);
 	/* The export keeps every attempt. */
-	CHECK(db_epochs_json(db, sid, &ep) == 0);
-	CHECK(cJSON_GetArraySize(ep) == 3);
+	struct db_epoch_key from = { 0, 0, 0 }, next;
+	int more;
+	CHECK(db_epochs_page_json(db, sid, &from, 100, 0, &ep, &next, &more) == 0);
+	CHECK(cJSON_GetArraySize(ep) == 3 && !more);
 	const cJSON *e0 = cJSON_GetArrayItem(ep, 0), *e2 = cJSON_GetArrayItem(ep, 2);
 	CHECK(jnum(e0, "number") == 1 && jnum(e0, "attempt") == 1 &&
 	      jnum(e0, "epoch") == 1 && jnum(e0, "val_acc") == 0.1);
 	CHECK(jnum(e2, "attempt") == 2 && jnum(e2, "val_acc") == 0.7);
 	cJSON_Delete(ep);
+	/* In pages: the cursor is the last row's key, within a trial too. */
+	CHECK(db_epochs_page_json(db, sid, &from, 2, 0, &ep, &next, &more) == 0);
+	CHECK(cJSON_GetArraySize(ep) == 2 && more);
+	CHECK(next.number == 1 && next.attempt == 1 && next.epoch == 2);
+	cJSON_Delete(ep);
+	CHECK(db_epochs_page_json(db, sid, &next, 2, 0, &ep, &next, &more) == 0);
+	CHECK(cJSON_GetArraySize(ep) == 1 && !more);
+	CHECK(jnum(ep->child, "attempt") == 2 && jnum(ep->child, "epoch") == 1);
+	cJSON_Delete(ep);
+	CHECK(db_epochs_page_json(db, sid, &from, 0, 0, &ep, &next, &more) ==
+	      -EINVAL);
 	db_close(db);
 	tdir_clean(&t);
 }
@@ -842,8 +855,10 @@ unknown_ids_are_enoent(void)
 	CHECK(db_trials_json(db, 5, &j) == 0);
 	CHECK(cJSON_IsArray(j) && cJSON_GetArraySize(j) == 0);
 	cJSON_Delete(j);
-	CHECK(db_epochs_json(db, 5, &j) == 0);
-	CHECK(cJSON_IsArray(j) && cJSON_GetArraySize(j) == 0);
+	struct db_epoch_key k = { 0, 0, 0 };
+	int more = 1;
+	CHECK(db_epochs_page_json(db, 5, &k, 10, 0, &j, &k, &more) == 0);
+	CHECK(cJSON_IsArray(j) && cJSON_GetArraySize(j) == 0 && !more);
 	cJSON_Delete(j);
 	CHECK(db_sweeps_json(db, &j) == 0);
 	CHECK(cJSON_GetArraySize(j) == 1);

@@ -248,7 +248,8 @@ def test_report_and_tell_refusals(client, daemon):
     for req, code, why in [
         ({"metrics": {"epoch": 2, "val_acc": 0.5}}, "bad_request",
          "epoch 2 reported after epoch 2"),
-        ({"metrics": {"epoch": 0}}, "bad_request", "must be an integer >= 1"),
+        ({"metrics": {"epoch": 0}}, "bad_request",
+         "must be an integer from 1 to 1000000000"),
         ({"metrics": {"val_acc": 1}}, "bad_request", "missing \\\"epoch\\\""),
         ({"metrics": {"final": True}}, "bad_request", "goes to tell"),
         ({"metrics": 3}, "bad_request", "must be an object"),

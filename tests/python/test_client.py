@@ -198,6 +198,10 @@ def test_export_rows_like_sweepctl(client, daemon):
     assert [r["objective"] for r in rows] == [r["objective"] for r in want]
     ep = client.export(sid, epochs=True)
     assert len(ep) == 6 and {"number", "epoch", "val_acc"} <= set(ep[0])
+    # The daemon pages the epochs: pages of 4 give the same rows, in order.
+    assert client.epochs(sid, page=4) == client.epochs(sid) and len(ep) == 6
+    assert [(r["number"], r["epoch"]) for r in client.epochs(sid, page=1)] \
+        == [(n, e) for n in (1, 2) for e in (1, 2, 3)]
 
 
 def test_export_dataframe(client):

@@ -430,6 +430,47 @@ budget_from_epochs_param_and_max_epochs(void)
 	cJSON_Delete(none);
 }
 
+/* ---- sparse epoch numbers --------------------------------------------- */
+
+/* A trainer that reports its global step: the rules read epoch numbers,
+ * not point indices. */
+static void
+sparse_curves_count_in_epoch_numbers(void)
+{
+	struct spec s = mk(1);
+	const double a[] = { 0.5, 0.9 }, b[] = { 0.5, 0.8 }, c[] = { 0.5, 0.85 };
+	const int ea[] = { 1, 900 }, eb[] = { 1, 1000 }, ec[] = { 1, 5000 };
+	const double mine[] = { 0.6, 0.6 }, late[] = { 0.4, 0.1, 0.2 };
+	const int em[] = { 1, 950 }, el[] = { 1, 9, 27 };
+	struct prune_curve others[] = {
+		{ .v = a, .epoch = ea, .n = 2, .done = 1 },
+		{ .v = b, .epoch = eb, .n = 2, .done = 1 },
+		{ .v = c, .epoch = ec, .n = 2, .done = 1 },
+	};
+	struct prune_curve me = { .v = mine, .epoch = em, .n = 2 };
+	char why[256];
+
+	/* At epoch 950 only b and c reached it; their best by 950 is 0.5. */
+	s.prune_min_trials = 2;
+	CHECK(prune_median(&s, &me, others, 3, why, sizeof why) == 0);
+	s.prune_min_trials = 3;   /* a stopped at 900: only two count */
+	CHECK(prune_median(&s, &me, others, 3, why, sizeof why) == 0);
+	/* Rung 27 (1, 3, 9, 27) is an epoch number, the third point here;
+	 * the others best by 27 is their epoch-1 value, 0.5. */
+	s.pruner = SPEC_PRUNE_ASHA;
+	me = (struct prune_curve){ .v = late, .epoch = el, .n = 3 };
+	CHECK(prune_asha(&s, &me, others, 3, why, sizeof why) == 1);
+	me.n = 2;   /* at epoch 9, a rung, but fewer than eta others are there */
+	CHECK(prune_asha(&s, &me, others, 0, why, sizeof why) == 0);
+	/* Patience in epochs: best at epoch 1, last at epoch 27 is 26 idle. */
+	me.n = 3;
+	s.es_patience = 26;
+	CHECK(prune_early_stop(&s, &me, why, sizeof why) == 1);
+	CHECK(strstr(why, "for 26 epochs") && strstr(why, "at epoch 1"));
+	s.es_patience = 27;
+	CHECK(prune_early_stop(&s, &me, why, sizeof why) == 0);
+}
+
 int
 main(void)
 {
@@ -453,5 +494,6 @@ main(void)
 	RUN(early_stop_off_and_nan);
 	RUN(pruners_never_stop_a_trial_at_its_budget);
 	RUN(budget_from_epochs_param_and_max_epochs);
+	RUN(sparse_curves_count_in_epoch_numbers);
 	return harness_done();
 }

@@ -40,6 +40,9 @@
  *                                     (and of lr when given), so a search has
  *                                     something to find
  *   lr         (number)
+ *   epoch_list (array of numbers)  the epoch numbers to report, in order,
+ *                                  instead of 1..epochs (a trainer that
+ *                                  reports its global step, say)
  * The curve is deterministic in (params, SWEEP_SEED): val_acc rises to a
  * plateau of quality(x, lr) with a little seeded noise.
  */
@@ -146,6 +149,17 @@ escape(const cJSON *p)
 	return 0;
 }
 
+/* The epoch number of the e-th line (1-based): epoch_list[e - 1] when the
+ * params have one, else e. Printed with %.0f, so any number goes. */
+static double
+epoch_number(const cJSON *p, int e)
+{
+	const cJSON *l = cJSON_GetObjectItemCaseSensitive(p, "epoch_list");
+	const cJSON *v = cJSON_IsArray(l) ? cJSON_GetArrayItem(l, e - 1) : NULL;
+
+	return cJSON_IsNumber(v) ? v->valuedouble : (double)e;
+}
+
 /* Mode alloc: the chunks, linked through their first bytes so that they
  * can be freed (LeakSanitizer counts a lost one as a leak). */
 static void
@@ -170,7 +184,9 @@ train(const cJSON *p)
 	uint64_t seed = seed_s ? strtoull(seed_s, NULL, 10) : 0;
 	const cJSON *m = cJSON_GetObjectItemCaseSensitive(p, "mode");
 	const char *mode = cJSON_IsString(m) ? m->valuestring : "ok";
-	int epochs = (int)num(p, "epochs", 5);
+	const cJSON *elist = cJSON_GetObjectItemCaseSensitive(p, "epoch_list");
+	int epochs = cJSON_IsArray(elist) ? cJSON_GetArraySize(elist) :
+		     (int)num(p, "epochs", 5);
 	int sleep_ms = (int)num(p, "sleep_ms", 0);
 	double x = num(p, "x", 0.5);
 	double lr = num(p, "lr", 0.01);
@@ -320,9 +336,9 @@ train(const cJSON *p)
 				 getpriority(PRIO_PROCESS, 0));
 		else
 			snprintf(line, sizeof line,
-				 "{\"epoch\":%d,\"train_loss\":%.6f,\"train_acc\":%.6f,"
+				 "{\"epoch\":%.0f,\"train_loss\":%.6f,\"train_acc\":%.6f,"
 				 "\"val_loss\":%.6f,\"val_acc\":%.6f,\"lr\":%g,"
-				 "\"seconds\":0.001}", e, loss * 0.95, acc + 0.01,
+				 "\"seconds\":0.001}", epoch_number(p, e), loss * 0.95, acc + 0.01,
 				 loss, acc, lr);
 		if (strcmp(mode, "noisy_stdout") == 0 && e == 2) {
 			size_t n = 100000;
@@ -347,8 +363,8 @@ train(const cJSON *p)
 	}
 	if (strcmp(mode, "no_final") == 0 || strcmp(mode, "short_no_final") == 0)
 		goto out;
-	snprintf(line, sizeof line, "{\"final\":true,\"best_epoch\":%d,"
-		 "\"test_loss\":0.5,\"test_acc\":%.6f}", epochs, q);
+	snprintf(line, sizeof line, "{\"final\":true,\"best_epoch\":%.0f,"
+		 "\"test_loss\":0.5,\"test_acc\":%.6f}", epoch_number(p, epochs), q);
 	if (emit(line) < 0)
 		rc = 4;
 out:
