@@ -314,7 +314,7 @@ main(int argc, char **argv)
 	struct options o;
 	struct server srv;
 	struct server_config cfg;
-	char dir[PATH_MAX], worker[PATH_MAX], logpath[PATH_MAX + 16];
+	char dir[PATH_MAX], worker[PATH_MAX], logpath[PATH_MAX + 16], cache[PATH_MAX + 8];
 	char err[1024] = "";
 	uv_loop_t *loop = uv_default_loop();
 	int lock_fd, notify_fd = -1, rc;
@@ -349,6 +349,12 @@ main(int argc, char **argv)
 	cfg.state_dir = dir;
 	cfg.worker_bin = worker;
 	cfg.cgroups = !o.no_cgroups;
+	/* the built-in trainer's prepared-data cache (worker/dcache.h), shared
+	 * by all trials; a SWEEP_DATA_CACHE of the caller's own, even empty
+	 * (no cache), is kept */
+	snprintf(cache, sizeof cache, "%s/cache", dir);
+	if (setenv("SWEEP_DATA_CACHE", cache, 0) < 0)
+		log_warn("cannot set SWEEP_DATA_CACHE: %s", strerror(errno));
 	cfg.workers = o.workers ? o.workers : (int)sysconf(_SC_NPROCESSORS_ONLN);
 	if (cfg.workers < 1)
 		cfg.workers = 1;

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <zlib.h>
 
@@ -490,21 +491,40 @@ max_label(const struct source *s)
 	return m;
 }
 
+static void
+idx_sources(const char *prefix, bool is_dir, char src[DATA_N_SRC][DATA_PATH_MAX])
+{
+	idx_pick(src[DATA_SRC_TRAIN_X], DATA_PATH_MAX, prefix, is_dir, "train-images-idx3-ubyte");
+	idx_pick(src[DATA_SRC_TRAIN_Y], DATA_PATH_MAX, prefix, is_dir, "train-labels-idx1-ubyte");
+	idx_pick(src[DATA_SRC_TEST_X], DATA_PATH_MAX, prefix, is_dir, "t10k-images-idx3-ubyte");
+	idx_pick(src[DATA_SRC_TEST_Y], DATA_PATH_MAX, prefix, is_dir, "t10k-labels-idx1-ubyte");
+}
+
+int
+data_idx_sources(const struct params *p, char src[DATA_N_SRC][DATA_PATH_MAX])
+{
+	if (strcmp(p->dataset, "synthetic") == 0)
+		return -ENOTSUP;
+	if (strncmp(p->dataset, "idx:", 4) == 0)
+		idx_sources(p->dataset + 4, false, src);
+	else
+		idx_sources(p->data_dir, true, src);
+	return 0;
+}
+
 static int
 prepare_idx(struct data_split *out, const char *prefix, bool is_dir, const struct params *p,
 	    char *err, size_t errlen)
 {
-	char ti[PARAMS_STR_MAX + 64], tl[PARAMS_STR_MAX + 64];
-	char ei[PARAMS_STR_MAX + 64], el[PARAMS_STR_MAX + 64];
+	char src[DATA_N_SRC][DATA_PATH_MAX];
+	const char *ti = src[DATA_SRC_TRAIN_X], *tl = src[DATA_SRC_TRAIN_Y];
+	const char *ei = src[DATA_SRC_TEST_X], *el = src[DATA_SRC_TEST_Y];
 	struct idx_file tri = { 0 }, trl = { 0 }, tei = { 0 }, tel = { 0 };
 	int32_t *ytr = NULL, *yte = NULL;
 	struct source str, ste;
 	int rc;
 
-	idx_pick(ti, sizeof(ti), prefix, is_dir, "train-images-idx3-ubyte");
-	idx_pick(tl, sizeof(tl), prefix, is_dir, "train-labels-idx1-ubyte");
-	idx_pick(ei, sizeof(ei), prefix, is_dir, "t10k-images-idx3-ubyte");
-	idx_pick(el, sizeof(el), prefix, is_dir, "t10k-labels-idx1-ubyte");
+	idx_sources(prefix, is_dir, src);
 	if ((rc = idx_pair(&tri, &trl, ti, tl, err, errlen)) < 0)
 		return rc;
 	if ((rc = idx_pair(&tei, &tel, ei, el, err, errlen)) < 0)
@@ -663,6 +683,11 @@ data_split_free(struct data_split *s)
 {
 	if (!s)
 		return;
+	if (s->map) {
+		munmap(s->map, s->map_len);
+		memset(s, 0, sizeof(*s));
+		return;
+	}
 	data_set_free(&s->train);
 	data_set_free(&s->val);
 	data_set_free(&s->test);

@@ -27,7 +27,15 @@ struct data_split {
 	struct data_set train, val, test;
 	int n_classes;
 	float fill;      /* the preprocessed value of a 0 pixel: shifts fill with it */
+	void *map;       /* non-NULL: the sets point into this read-only mapping of a
+			  * data cache file (dcache.c), not into their own arrays */
+	size_t map_len;
 };
+
+/* The four IDX files of a data set, in this order: train images, train
+ * labels, test images, test labels (the name data_prepare opens). */
+#define DATA_PATH_MAX (PARAMS_STR_MAX + 64)
+enum { DATA_SRC_TRAIN_X, DATA_SRC_TRAIN_Y, DATA_SRC_TEST_X, DATA_SRC_TEST_Y, DATA_N_SRC };
 
 /* Read an IDX image file and its label file (gzipped or not) into out,
  * pixels as raw floats 0..255. Returns 0; -ENOENT/-EIO when a file cannot be
@@ -55,6 +63,11 @@ int
 data_prepare(struct data_split *out, const struct params *p, uint64_t seed,
 	     char *err, size_t errlen);
 
+/* The IDX file names params' dataset reads (see DATA_SRC_*). Returns 0, or
+ * -ENOTSUP for the synthetic set (it has no files). */
+int
+data_idx_sources(const struct params *p, char src[DATA_N_SRC][DATA_PATH_MAX]);
+
 /* Copy samples idx[0..B) of s into xb (B, d) and yb (B), contiguously,
  * applying augment (enum params_augment) with randomness from r. fill is
  * the background value for shifted-in pixels. No allocation. */
@@ -62,7 +75,8 @@ void
 data_gather(float *xb, int32_t *yb, const struct data_set *s, const uint32_t *idx, int B,
 	    int augment, float fill, struct rng *r);
 
-/* Free a set's arrays; NULL or zeroed is fine, twice is harmless. */
+/* Free a set's arrays (never a mapped split's: data_split_free unmaps
+ * those); NULL or zeroed is fine, twice is harmless. */
 void
 data_set_free(struct data_set *s);
 void

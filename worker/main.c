@@ -5,6 +5,8 @@
  *   SWEEP_PARAMS     JSON object of params (trial params + trainer options)
  *   SWEEP_SEED       uint64, the only source of randomness (default 0)
  *   SWEEP_REPORT_FD  where report lines go (default: stdout)
+ *   SWEEP_DATA_CACHE directory of prepared-split caches (dcache.h); unset
+ *                    or empty: every run prepares its data from the files
  * Exit status: 0 after the final line; 2 for invalid params or data (the
  * message on stderr names the param or file); 1 for internal errors; 143
  * when stopped by SIGTERM (or 130 by SIGINT).
@@ -24,6 +26,7 @@
 #include <unistd.h>
 
 #include "worker/data.h"
+#include "worker/dcache.h"
 #include "worker/params.h"
 #include "worker/train.h"
 
@@ -121,6 +124,21 @@ describe(const struct params *p, const struct data_split *d, uint64_t seed)
 		p->batch_size, p->epochs, seed);
 }
 
+/* One line when the cache was not simply used: where it went, and why. */
+static void
+describe_cache(const struct dcache_info *ci)
+{
+	static const char *const what[] = {
+		[DCACHE_BUILT] = "written", [DCACHE_REBUILT] = "rebuilt",
+		[DCACHE_UNWRITABLE] = "not written, trained without it",
+	};
+
+	if (ci->result == DCACHE_OFF || ci->result == DCACHE_HIT)
+		return;
+	fprintf(stderr, "sweep-worker: data cache %s: %s%s%s\n", ci->path, what[ci->result],
+		*ci->why ? ": " : "", ci->why);
+}
+
 static int
 bench(const struct params *p, const struct data_split *d, uint64_t seed)
 {
@@ -143,6 +161,7 @@ main(int argc, char **argv)
 	struct params p;
 	struct data_split d = { 0 };
 	struct train_result res;
+	struct dcache_info ci;
 	char err[1024];
 	uint64_t seed;
 	int fd, rc, status = 1;
@@ -177,11 +196,12 @@ main(int argc, char **argv)
 		perror("sweep-worker: sigaction");
 		return 1;
 	}
-	rc = data_prepare(&d, &p, seed, err, sizeof(err));
+	rc = dcache_prepare(&d, &p, seed, getenv("SWEEP_DATA_CACHE"), &ci, err, sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, "sweep-worker: %s\n", err);
 		return rc == -ENOMEM ? 1 : EXIT_INVALID;
 	}
+	describe_cache(&ci);
 	if (stop_signal)
 		goto out;
 	describe(&p, &d, seed);

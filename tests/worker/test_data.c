@@ -1,9 +1,13 @@
 /*
  * test_data.c: IDX parsing (good, truncated, corrupt, mismatched, missing
  * files), the synthetic set, the split, preprocessing and augmentation.
- * Every IDX file is generated here, in a fresh temp dir.
+ * the data cache (corrupt, truncated, stale, unwritable: rebuilt or
+ * bypassed, never used). Every IDX file is generated here, in a fresh
+ * temp dir.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -11,6 +15,7 @@
 
 #include "tests/harness.h"
 #include "worker/data.h"
+#include "worker/dcache.h"
 
 static char dir[64];
 static char err[1024];
@@ -393,6 +398,141 @@ gather_flips_and_shifts_images(void)
 	CHECK(memcmp(out, img, sizeof(img)) == 0);
 }
 
+static bool
+same_split(const struct data_split *a, const struct data_split *b)
+{
+	const struct data_set *sa[3] = { &a->train, &a->val, &a->test };
+	const struct data_set *sb[3] = { &b->train, &b->val, &b->test };
+
+	if (a->n_classes != b->n_classes || a->fill != b->fill)
+		return false;
+	for (int i = 0; i < 3; i++)
+		if (sa[i]->n != sb[i]->n || sa[i]->d != sb[i]->d ||
+		    memcmp(sa[i]->x, sb[i]->x, sa[i]->n * (size_t)sa[i]->d * sizeof(float)) ||
+		    memcmp(sa[i]->y, sb[i]->y, sa[i]->n * sizeof(int32_t)))
+			return false;
+	return true;
+}
+
+/* dcache_prepare in dir/cache against data_prepare; returns the result,
+ * and why in *why. */
+static int
+cached(const struct params *p, const struct data_split *want, struct dcache_info *ci)
+{
+	struct data_split d;
+	char cdir[128];
+
+	snprintf(cdir, sizeof(cdir), "%s/cache", dir);
+	CHECK_MSG(dcache_prepare(&d, p, 0, cdir, ci, err, sizeof(err)) == 0, "%s", err);
+	CHECK_MSG(same_split(&d, want), "result %d", ci->result);
+	CHECK(ci->result == DCACHE_HIT ? d.map != NULL : d.map == NULL);
+	data_split_free(&d);
+	return ci->result;
+}
+
+/* Overwrite len bytes at off of the cache file with junk. */
+static void
+scribble(const char *path, long off, size_t len)
+{
+	FILE *f = fopen(path, "r+b");
+	CHECK(f != NULL);
+	fseek(f, off, SEEK_SET);
+	for (size_t i = 0; i < len; i++)
+		fputc(0xa5, f);
+	fclose(f);
+}
+
+static void
+cache_rebuilds_whatever_is_wrong_with_it(void)
+{
+	struct params p;
+	struct data_split want;
+	struct dcache_info ci;
+	char js[256], src[256];
+
+	write_idx("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", 300, 6, 6, 5);
+	write_idx("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte", 50, 6, 6, 5);
+	snprintf(js, sizeof(js), "{\"dataset\":\"idx:%s\",\"val_size\":40}", dir);
+	CHECK(params_parse(&p, js, err, sizeof(err)) == 0);
+	CHECK(data_prepare(&want, &p, 0, err, sizeof(err)) == 0);
+	CHECK(cached(&p, &want, &ci) == DCACHE_BUILT);
+	CHECK(cached(&p, &want, &ci) == DCACHE_HIT);
+	/* a byte of the training pixels */
+	scribble(ci.path, 8192 + 100, 1);
+	CHECK(cached(&p, &want, &ci) == DCACHE_REBUILT);
+	CHECK_CONTAINS(ci.why, "payload checksum");
+	CHECK(cached(&p, &want, &ci) == DCACHE_HIT);
+	/* the header (its n_classes, say) */
+	scribble(ci.path, 16, 4);
+	CHECK(cached(&p, &want, &ci) == DCACHE_REBUILT);
+	CHECK_CONTAINS(ci.why, "checksum");
+	/* cut short, in the payload and in the header */
+	CHECK(truncate(ci.path, 8192 + 4096) == 0);
+	CHECK(cached(&p, &want, &ci) == DCACHE_REBUILT);
+	CHECK_CONTAINS(ci.why, "truncated");
+	CHECK(truncate(ci.path, 100) == 0);
+	CHECK(cached(&p, &want, &ci) == DCACHE_REBUILT);
+	CHECK_CONTAINS(ci.why, "truncated");
+	/* not ours at all */
+	scribble(ci.path, 0, 8);
+	CHECK(cached(&p, &want, &ci) == DCACHE_REBUILT);
+	CHECK_CONTAINS(ci.why, "not a cache file");
+	/* a source file changed: more samples, so the old cache is wrong */
+	data_split_free(&want);
+	write_idx("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", 320, 6, 6, 5);
+	CHECK(data_prepare(&want, &p, 0, err, sizeof(err)) == 0);
+	CHECK(cached(&p, &want, &ci) == DCACHE_REBUILT);
+	CHECK_CONTAINS(ci.why, "stale");
+	/* the same content, only the mtime moved: still rebuilt, never trusted */
+	path_of(src, sizeof(src), "t10k-images-idx3-ubyte");
+	struct timespec ts[2] = { { 1, 0 }, { 1000, 0 } };
+	CHECK(utimensat(AT_FDCWD, src, ts, 0) == 0);
+	CHECK(cached(&p, &want, &ci) == DCACHE_REBUILT);
+	CHECK_CONTAINS(ci.why, "stale");
+	CHECK(cached(&p, &want, &ci) == DCACHE_HIT);
+	/* other params, another file; the first one stays valid */
+	char first[sizeof(ci.path)];
+	snprintf(first, sizeof(first), "%s", ci.path);
+	struct params q = p;
+	struct data_split wq;
+	q.train_fraction = 0.5;
+	CHECK_MSG(data_prepare(&wq, &q, 0, err, sizeof(err)) == 0, "%s", err);
+	CHECK(cached(&q, &wq, &ci) == DCACHE_BUILT);
+	CHECK(strcmp(first, ci.path) != 0);
+	CHECK(cached(&p, &want, &ci) == DCACHE_HIT);
+	data_split_free(&wq);
+	data_split_free(&want);
+}
+
+static void
+cache_that_cannot_be_written_or_read_is_bypassed(void)
+{
+	struct params p;
+	struct data_split d;
+	struct dcache_info ci;
+	char js[256], cdir[128];
+
+	snprintf(js, sizeof(js), "{\"dataset\":\"idx:%s\",\"val_size\":40}", dir);
+	CHECK(params_parse(&p, js, err, sizeof(err)) == 0);
+	/* a cache dir under a regular file */
+	snprintf(cdir, sizeof(cdir), "%s/t10k-labels-idx1-ubyte/cache", dir);
+	CHECK(dcache_prepare(&d, &p, 0, cdir, &ci, err, sizeof(err)) == 0);
+	CHECK(ci.result == DCACHE_UNWRITABLE && d.map == NULL && d.train.n == 280);
+	CHECK_CONTAINS(ci.why, "cannot create");
+	data_split_free(&d);
+	/* a missing source is named as without a cache */
+	snprintf(cdir, sizeof(cdir), "%s/cache", dir);
+	CHECK(params_parse(&p, "{\"data_dir\":\"/nonexistent-sweepd\"}", err, sizeof(err)) == 0);
+	CHECK(dcache_prepare(&d, &p, 0, cdir, &ci, err, sizeof(err)) == -ENOENT);
+	CHECK_CONTAINS(err, "/nonexistent-sweepd/train-images-idx3-ubyte.gz");
+	/* no dir: no cache */
+	snprintf(js, sizeof(js), "{\"dataset\":\"idx:%s\",\"val_size\":40}", dir);
+	CHECK(params_parse(&p, js, err, sizeof(err)) == 0);
+	CHECK(dcache_prepare(&d, &p, 0, "", &ci, err, sizeof(err)) == 0);
+	CHECK(ci.result == DCACHE_OFF && d.map == NULL);
+	data_split_free(&d);
+}
+
 int
 main(void)
 {
@@ -414,6 +554,8 @@ main(void)
 	RUN(split_is_seeded_by_split_seed);
 	RUN(synthetic_is_deterministic);
 	RUN(gather_flips_and_shifts_images);
+	RUN(cache_rebuilds_whatever_is_wrong_with_it);
+	RUN(cache_that_cannot_be_written_or_read_is_bypassed);
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
