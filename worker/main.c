@@ -13,7 +13,7 @@
  *
  *   sweep-worker --params-table   print the param table as JSON
  *   sweep-worker --check          validate SWEEP_PARAMS only
- *   sweep-worker --bench          time one training epoch, print JSON
+ *   sweep-worker --bench          time steady-state training epochs, print JSON
  */
 #include <cblas.h>
 #include <errno.h>

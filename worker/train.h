@@ -35,10 +35,10 @@ int
 train_run(const struct params *p, const struct data_split *d, uint64_t seed, int report_fd,
 	  volatile sig_atomic_t *stop, struct train_result *res);
 
-/* Speed measurement: build the net as train_run does, warm up on a few
- * batches, then time one epoch of training steps (no evaluation) over the
- * training part. *samples gets the samples trained on, *seconds the wall
- * time, *flops the multiply-adds x 2 of the matrix products per sample.
+/* Speed measurement: build the net as train_run does, train one whole
+ * warm-up epoch, then time three epochs of training steps (no evaluation)
+ * over the training part. *samples gets the samples of one epoch,
+ * *seconds the wall time of the fastest timed epoch (the steady state), *flops the multiply-adds x 2 of the matrix products per sample.
  * Returns 0 or -ENOMEM. */
 int
 train_bench(const struct params *p, const struct data_split *d, uint64_t seed,

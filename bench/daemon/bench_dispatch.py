@@ -6,9 +6,13 @@
       [--limit N] [--pipeline K] [--sweepd-arg ARG] [--skip-throughput]
       [--skip-latency]
 
-1. Throughput: a sweep of --trials trivial trials (tests/trainers/fake_trainer:
-   5 epochs, no sleep), parallel 2, --workers 2: trials/s overall, over the
-   first 500 and over the last 500 (by end time), and the daemon's RSS after.
+1. Throughput: first the machine's limit, the rate at which this machine
+   posix_spawns (new session) and reaps the same trivial trainer, 2 at a
+   time, with no daemon; then a sweep of --trials such trials
+   (tests/trainers/fake_trainer: 5 epochs, no sleep), parallel 2, --workers
+   2: trials/s overall and as a ratio of the limit, over the first 500 and
+   over the last 500 (by end time; half the trials each below 1,000), the
+   daemon's CPU time per trial, and its RSS after.
 2. Idle CPU: the daemon's user+system CPU time over --idle seconds with
    nothing to do.
 3. Latency: with --latency-trials trials of 10 epochs each in the database
@@ -123,24 +127,69 @@ def pct(v, q):
     return v[min(len(v) - 1, int(q * len(v)))]
 
 
+def machine_limit(fake, n, parallel=2):
+    """Trials/s with no daemon: posix_spawn (a new session, as sweepd
+    does) the same trivial trainer with the same params, `parallel` at a
+    time, its report to /dev/null, and reap it; n runs in all."""
+    env = dict(os.environ, SWEEP_PARAMS=json.dumps({"epochs": 5, "x": 0.5}),
+               SWEEP_SEED="1")
+    env.pop("SWEEP_REPORT_FD", None)
+    null = [(os.POSIX_SPAWN_OPEN, fd, "/dev/null", os.O_RDWR, 0) for fd in (0, 1, 2)]
+    running, started, failed = 0, 0, 0
+    t0 = time.perf_counter()
+    while started < n or running:
+        while running < parallel and started < n:
+            os.posix_spawn(fake, [fake], env, file_actions=null, setsid=True)
+            running += 1
+            started += 1
+        _, status = os.wait()
+        running -= 1
+        failed += status != 0
+    dt = time.perf_counter() - t0
+    if failed:
+        raise SystemExit("machine limit: %d of %d trainer runs failed" % (failed, n))
+    return n / dt
+
+
+def windows(trials):
+    """(window, first-window rate, last-window rate): 500 trials, or half
+    of them when there are fewer than 1,000."""
+    ends = sorted(t["ended_at"] for t in trials)
+    starts = sorted(t["started_at"] for t in trials)
+    w = min(500, len(trials) // 2)
+    if w < 1 or ends[w - 1] <= starts[0] or ends[-1] <= ends[-w - 1]:
+        return w, float("nan"), float("nan")
+    return w, w / (ends[w - 1] - starts[0]), w / (ends[-1] - ends[-w - 1])
+
+
 def throughput(args, fake):
+    limit = machine_limit(fake, args.trials)
+    print("machine limit: posix_spawn + reap of the trainer, parallel 2, no daemon, "
+          "%d runs: %.0f trials/s" % (args.trials, limit))
     state = tempfile.mkdtemp(prefix="sweepd-bench-")
     p, sock = start_daemon(args.build, state, extra=args.sweepd_arg)
     try:
+        tck = os.sysconf("SC_CLK_TCK")
+        c0 = cpu_ticks(p.pid)
         t0 = time.time()
         sid = request(sock, {"op": "submit", "spec": spec(fake, args.trials, 5)})["sweep_id"]
         s = wait_done(sock, sid)
         wall = time.time() - t0
+        cpu = (cpu_ticks(p.pid) - c0) / tck
         trials = request(sock, {"op": "trials", "sweep": sid})["trials"]
-        ends = sorted(t["ended_at"] for t in trials)
-        starts = sorted(t["started_at"] for t in trials)
-        first = 500 / (ends[499] - starts[0])
-        last = 500 / (ends[-1] - ends[-501])
+        w, first, last = windows(trials)
+        rate = len(trials) / wall
+        span = max(t["ended_at"] for t in trials) - min(t["started_at"] for t in trials)
+        own = len(trials) / span if span > 0 else float("nan")
         print("throughput: %d trials (5 epochs each), parallel 2, %s in %.2f s: "
-              "%.0f trials/s; first 500: %.0f/s, last 500: %.0f/s"
-              % (len(trials), s["status"], wall, len(trials) / wall, first, last))
+              "%.0f trials/s = %.2f of the machine limit (%.0f/s = %.2f from the trials' "
+              "own first start to last end); first %d: %.0f/s, last %d: %.0f/s "
+              "(last/first %.2f)"
+              % (len(trials), s["status"], wall, rate, rate / limit, own, own / limit,
+                 w, first, w, last, last / first))
+        print("daemon CPU: %.2f s for %d trials = %.2f ms per trial (the 0.5 s status "
+              "polls included)" % (cpu, len(trials), 1e3 * cpu / max(1, len(trials))))
         print("daemon RSS after %d trials: %d kB" % (len(trials), rss_kb(p.pid)))
-        tck = os.sysconf("SC_CLK_TCK")
         c0 = cpu_ticks(p.pid)
         time.sleep(args.idle)
         c1 = cpu_ticks(p.pid)

@@ -5,6 +5,10 @@ best epoch by val_acc restored before the test) for the BNNet and the
 /usr/bin/python3 can import torch. Builds nothing.
 
   bench/worker/bench_accuracy.py BUILD_DIR [--no-torch] [--seeds N]
+      [--nets bnnet,mlp] [--epochs 15] [--train-fraction F]
+
+--epochs and --train-fraction shorten the recipe (a quick run; the
+reference figures are for 15 epochs on all 50,000 samples).
 """
 import json
 import os
@@ -24,11 +28,16 @@ def final_line(out):
     return [l for l in lines if l.get("final")][0]
 
 
-def worker(build, net, seed):
+def opt(args, name, default):
+    return args[args.index(name) + 1] if name in args else default
+
+
+def worker(build, net, seed, epochs, fraction):
     env = dict(os.environ, SWEEP_SEED=str(seed))
-    env["SWEEP_PARAMS"] = json.dumps(dict(NETS[net][1], epochs=15, batch_size=128,
-                                          optimizer="adam", lr=1e-3))
-    out = subprocess.run([os.path.join(build, "worker", "sweep-worker")], env=env,
+    env["SWEEP_PARAMS"] = json.dumps(dict(NETS[net][1], epochs=epochs, batch_size=128,
+                                          optimizer="adam", lr=1e-3,
+                                          train_fraction=fraction))
+    out = subprocess.run([os.path.join(build, "sweep-worker")], env=env,
                          check=True, capture_output=True, text=True).stdout
     return final_line(out)
 
@@ -38,21 +47,30 @@ def main():
     if not args or args[0].startswith("-"):
         sys.exit(__doc__)
     build = args[0]
-    seeds = int(args[args.index("--seeds") + 1]) if "--seeds" in args else 1
+    seeds = int(opt(args, "--seeds", "1"))
+    epochs = int(opt(args, "--epochs", "15"))
+    fraction = float(opt(args, "--train-fraction", "1"))
+    nets = opt(args, "--nets", ",".join(NETS)).split(",")
+    if not os.access(os.path.join(build, "sweep-worker"), os.X_OK):
+        sys.exit(f"bench_accuracy: {build}/sweep-worker is missing: build {build} first")
+    bad = [n for n in nets if n not in NETS]
+    if bad:
+        sys.exit(f"bench_accuracy: --nets: unknown {', '.join(bad)} (known: {', '.join(NETS)})")
     use_torch = "--no-torch" not in args and subprocess.run(
         ["/usr/bin/python3", "-c", "import torch"], capture_output=True).returncode == 0
     print("| net | sweep-worker test_acc (seed: acc, best epoch) | PyTorch test_acc (this run)"
           " | PyTorch reference |")
     print("|---|---|---|---|")
-    for net in NETS:
+    for net in nets:
         accs = []
         for s in range(seeds):
-            r = worker(build, net, s)
+            r = worker(build, net, s, epochs, fraction)
             accs.append(f"{s}: {r['test_acc']:.4f} (e{r['best_epoch']})")
         t = "n/a"
         if use_torch:
             out = subprocess.run(["/usr/bin/python3", os.path.join(HERE, "torch_bench.py"),
-                                  "accuracy", net], check=True, capture_output=True,
+                                  "accuracy", net, "--epochs", str(epochs),
+                                  "--fraction", str(fraction)], check=True, capture_output=True,
                                  text=True).stdout
             r = json.loads(out.splitlines()[-1])
             t = f"{r['test_acc']:.4f} (e{r['best_epoch']})"

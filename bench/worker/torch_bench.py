@@ -2,8 +2,12 @@
 """PyTorch side of sweep-worker's benchmarks: the same nets, data, split and
 preprocessing, one thread.
 
-  torch_bench.py speed NET BATCH...   one timed training epoch per batch size
-  torch_bench.py accuracy NET         the 15-epoch recipe: test accuracy
+  torch_bench.py speed NET BATCH... [--fraction F]   per batch size, one
+      warm-up epoch, then the fastest of 3 timed epochs (the steady state,
+      as sweep-worker --bench); --fraction trains on that share of the
+      training part (a quick run)
+  torch_bench.py accuracy NET [--epochs 15] [--fraction F]   the 15-epoch
+      recipe: test accuracy
 
 NET is bnnet (784-48-BN-ReLU-24-BN-ReLU-10) or mlp (784-256-ReLU-Drop(0.2)-
 128-ReLU-Drop(0.2)-10). Prints one JSON object per line. Data: Debian's
@@ -102,16 +106,30 @@ def blas_in_use():
 def main():
     torch.set_num_threads(1)
     torch.manual_seed(0)
-    mode, net = sys.argv[1], sys.argv[2]
+    args = sys.argv[1:]
+    flags = {"--fraction": 1.0, "--epochs": 15}
+    for name in flags:
+        if name in args:
+            i = args.index(name)
+            flags[name] = type(flags[name])(args[i + 1])
+            del args[i:i + 2]
+    fraction, epochs = flags["--fraction"], flags["--epochs"]
+    mode, net = args[0], args[1]
     x, y, xv, yv, xt, yt = load()
+    # the first round(fraction * n) of the (already shuffled) training
+    # part, as sweep-worker's train_fraction keeps
+    keep = max(2, round(fraction * len(x)))
+    x, y = x[:keep], y[:keep]
     if mode == "speed":
-        for bs in map(int, sys.argv[3:]):
+        for bs in map(int, args[2:]):
             model = make(net)
             opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-            epoch(model, opt, x, y, bs, max_batches=20)   # warm-up, as sweep-worker
-            t0 = time.perf_counter()
-            n = epoch(model, opt, x, y, bs)
-            dt = time.perf_counter() - t0
+            epoch(model, opt, x, y, bs)   # warm-up epoch, as sweep-worker --bench
+            dt = float("inf")
+            for _ in range(3):
+                t0 = time.perf_counter()
+                n = epoch(model, opt, x, y, bs)
+                dt = min(dt, time.perf_counter() - t0)
             print(json.dumps({"net": net, "batch": bs, "samples": n, "seconds": dt,
                               "samples_per_s": n / dt, "torch": torch.__version__,
                               "threads": torch.get_num_threads(),
@@ -120,7 +138,7 @@ def main():
         model = make(net)
         opt = torch.optim.Adam(model.parameters(), lr=1e-3)
         best = (-1.0, None, 0)
-        for e in range(1, 16):
+        for e in range(1, epochs + 1):
             epoch(model, opt, x, y, 128)
             vl, va = evaluate(model, xv, yv)
             if va > best[0]:

@@ -1,0 +1,167 @@
+"""Every benchmark under bench/ runs, on a tiny budget, against this build
+and prints its figures: a renamed binary, a changed op or a moved option
+breaks a test here instead of the next person who wants the numbers.
+Figures are not judged (tests assert behaviour, never timings), only that
+each script finishes and prints the lines its README promises.
+
+Skips, saying why: the PyTorch and Optuna parts when /usr/bin/python3
+cannot import torch / optuna, the Fashion-MNIST parts when the data set is
+missing, and everything under the sanitizers (a benchmark there measures
+nothing and takes minutes).
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sweeplib import SANITIZED, SWEEPD, Skip, run_tests
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+BENCH = os.path.join(ROOT, "bench")
+BUILD = os.path.dirname(SWEEPD)
+PY = "/usr/bin/python3"
+FMNIST = "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"
+NUM = r"[0-9]+(\.[0-9]+)?"
+_imports = {}
+
+
+def can_import(mods):
+    if mods not in _imports:
+        _imports[mods] = subprocess.run([PY, "-c", "import " + mods],
+                                        capture_output=True).returncode == 0
+    return _imports[mods]
+
+
+def need(torch=False, optuna=False, data=False):
+    if SANITIZED:
+        raise Skip("benchmarks run in the normal build only (sanitized: %s)" % SANITIZED)
+    if data and not os.path.exists(FMNIST):
+        raise Skip("Fashion-MNIST not installed (apt-get install dataset-fashion-mnist)")
+    if torch and not can_import("torch"):
+        raise Skip("%s cannot import torch (apt-get install python3-torch)" % PY)
+    if optuna and not can_import("optuna"):
+        raise Skip("%s cannot import optuna (apt-get install python3-optuna)" % PY)
+
+
+def run(cmd, *patterns, timeout=600):
+    """Runs cmd from the top of the tree; asserts exit 0 and that every
+    regex of patterns matches its stdout. Returns the stdout."""
+    p = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+    out = p.stdout
+    assert p.returncode == 0, "%s: exit %d\n%s\n%s" % (cmd, p.returncode, out[-3000:],
+                                                         p.stderr[-3000:])
+    for pat in patterns:
+        assert re.search(pat, out, re.M), "%s: no line matches %r in:\n%s" % (cmd, pat,
+                                                                               out[-3000:])
+    return out
+
+
+def script(rel):
+    return [sys.executable, os.path.join(BENCH, rel)]
+
+
+def test_dispatch():
+    need()
+    run(script("daemon/bench_dispatch.py") +
+        [BUILD, "--trials", "20", "--idle", "1", "--latency-trials", "20", "--requests", "20",
+         "--clients", "2"],
+        r"^machine limit: .* %s trials/s$" % NUM,
+        r"^throughput: 20 trials .* completed .* of the machine limit",
+        r"^daemon CPU: .* ms per trial", r"^best +10 requests", r"^errors: 0")
+
+
+def test_enqueue():
+    need()
+    run(script("daemon/bench_enqueue.py") + [BUILD, "--sets", "50"],
+        r"^random +submit +50 sets", r"^random +enqueue +50 sets")
+
+
+def test_load():
+    need()
+    run(script("daemon/bench_load.py") + [BUILD, "--clients", "4", "--requests", "40",
+                                           "--burst", "4"],
+        r"^ +best +[0-9]+ requests: median", r"^daemon after: rss")
+
+
+def test_soak():
+    need()
+    run(script("daemon/bench_soak.py") + [BUILD, "--trials", "30", "--warmup", "10",
+                                           "--epochs", "1"],
+        r"^trials/s: %s overall" % NUM, r"^zombie children")
+
+
+def test_search_synth():
+    need()
+    run(script("search/bench_search.py") + ["synth", BUILD, "--seeds", "1", "--trials", "4"],
+        r"^\| sweepd tpe \(parallel 1\) \| %s" % NUM)
+
+
+def test_search_optuna():
+    need(optuna=True)
+    run([PY, os.path.join(BENCH, "search", "bench_search.py"), "optuna", BUILD, "--seeds", "1",
+         "--trials", "4"], r"^\| optuna")
+
+
+def test_search_fashion():
+    need(data=True)
+    with open(os.path.join(ROOT, "configs", "tpe-asha-fashion.json")) as f:
+        spec = json.load(f)
+    # the same spec, small nets on 2 % of the data for 2 epochs
+    spec["space"].update(hidden={"choice": [[48, 24], [16]]}, epochs=2, train_fraction=0.02)
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+        json.dump(spec, f)
+    try:
+        run(script("search/bench_search.py") + ["fashion", BUILD, "--seeds", "1", "--trials",
+                                                "2", "--config", f.name, "--target", "0.1"],
+            r"^seed 1 tpe\+asha: completed, best %s" % NUM,
+            r"^seed 1 random +: completed, best %s" % NUM, r"^\| search \| time to 0\.100")
+    finally:
+        os.unlink(f.name)
+
+
+def test_db_and_tpe_programs():
+    need()
+    run([os.path.join(BUILD, "bench", "db", "bench_db"), "--sweeps", "2", "--trials", "5",
+         "--epochs", "2", "--calls", "10", "--inserts", "10"],
+        r"^db_best_json +median", r"^epoch insert")
+    run([os.path.join(BUILD, "bench", "search", "bench_tpe"), "10"],
+        r"10 observations: one suggestion median")
+
+
+def test_worker_speed():
+    need(data=True)
+    torch = ["--no-torch"] if not can_import("torch") else []
+    out = run(script("worker/bench_speed.py") +
+              [BUILD, "--nets", "bnnet", "--batches", "256", "--train-fraction", "0.02",
+               "--peak-size", "256"] + torch,
+              r"^\| BNNet .* \| 256 \| %sk \|" % NUM, r"^load average at the end")
+    if not torch:
+        assert re.search(r"^\| BNNet .* \| 256 \| [^|]+ \| [^|]+ \| [^|]+ \| %sk \|" % NUM,
+                         out, re.M), out
+
+
+def test_worker_accuracy():
+    need(data=True)
+    torch = ["--no-torch"] if not can_import("torch") else []
+    run(script("worker/bench_accuracy.py") +
+        [BUILD, "--nets", "bnnet", "--epochs", "1", "--train-fraction", "0.02"] + torch,
+        r"^\| BNNet .* \| 0: 0\.[0-9]+ \(e1\) \|")
+
+
+def test_e2e():
+    need(torch=True, optuna=True, data=True)
+    run(script("e2e/bench_e2e.py") + [BUILD, "--trials", "3", "--epochs", "3",
+                                       "--train-fraction", "0.02", "--no-install"],
+        r"^\| sweepd \(built-in trainer\) \| %s \| 3 \|" % NUM,
+        r"^\| Optuna 3\.[0-9.]+ \+ PyTorch \| %s \|" % NUM,
+        r"^Optuna wall / sweepd wall: %s" % NUM)
+
+
+if __name__ == "__main__":
+    sys.exit(run_tests([test_dispatch, test_enqueue, test_load, test_soak, test_search_synth,
+                        test_search_optuna, test_search_fashion, test_db_and_tpe_programs,
+                        test_worker_speed, test_worker_accuracy, test_e2e]))
