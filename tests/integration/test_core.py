@@ -8,8 +8,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sweeplib import (Daemon, Skip, fake_spec, run_tests, wait_for, FAKE, SWEEPD,
-                      with_daemon)
+from sweeplib import (Daemon, Skip, fake_spec, pids_with_env, run_tests, wait_for, FAKE,
+                      SWEEPD, with_daemon)
 
 
 def _ping(d):
@@ -260,6 +260,38 @@ def _shutdown_op_stops_the_daemon(d):
     assert d.proc.wait(10) == 0
 
 
+def _running_trainer_with(d, marker):
+    """Starts a one-trial sweep of a hanging trainer on d; True when a
+    trainer process with marker in its environment shows up."""
+    sid = d.ok({"op": "submit", "spec": fake_spec(trials=1, parallel=1,
+                                                  params={"mode": "hang"})})["sweep_id"]
+    try:
+        return bool(wait_for(lambda: pids_with_env(marker), timeout=30))
+    finally:
+        d.ok({"op": "cancel", "sweep": sid})
+
+
+def _trainers_get_the_data_cache_dir(d):
+    # the built-in trainer keeps its prepared data there (worker/dcache.h)
+    assert _running_trainer_with(d, "SWEEP_DATA_CACHE=%s/cache\0" % d.dir)
+
+
+def test_data_cache_dir_of_the_caller_is_kept():
+    saved = os.environ.get("SWEEP_DATA_CACHE")
+    os.environ["SWEEP_DATA_CACHE"] = ""
+    d = Daemon()
+    try:
+        d.start()
+        # set but empty (no cache) is the caller's choice, not overridden
+        assert _running_trainer_with(d, "\0SWEEP_DATA_CACHE=\0")
+    finally:
+        if saved is None:
+            os.environ.pop("SWEEP_DATA_CACHE", None)
+        else:
+            os.environ["SWEEP_DATA_CACHE"] = saved
+        d.cleanup()
+
+
 TESTS = [with_daemon(f) for f in [
     _watch_sees_pause_and_resume,
     _ping, _socket_is_private, _sweep_runs_to_completion, _random_is_reproducible,
@@ -270,7 +302,8 @@ TESTS = [with_daemon(f) for f in [
     _stdout_prefixed_reports_work, _stdout_report_after_an_overlong_line_is_kept,
     _watch_streams_events_until_the_end,
     _search_trials_is_a_total, _second_daemon_on_the_same_dir_is_refused,
-    _stats_reports_the_daemon, _shutdown_op_stops_the_daemon]]
+    _stats_reports_the_daemon, _shutdown_op_stops_the_daemon,
+    _trainers_get_the_data_cache_dir]] + [test_data_cache_dir_of_the_caller_is_kept]
 TESTS.insert(8, with_daemon(_sweeps_share_workers_round_robin, workers=2))
 
 if __name__ == "__main__":
