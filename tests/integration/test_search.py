@@ -140,7 +140,58 @@ def _enqueue_checks_room_and_values(d):
     assert [t["params"]["x"] for t in d.trials(sid)][1] == 0.25
 
 
+def _conditional_params_only_when_active(d):
+    # The trainer records the SWEEP_PARAMS it is started with.
+    with tempfile.TemporaryDirectory() as tmp:
+        log = os.path.join(tmp, "params.log")
+        spec = fake_spec(trials=0, parallel=2, params={
+            "opt": {"choice": ["sgd", "momentum", "nesterov"]},
+            "x": {"uniform": [0, 1], "grid": [0.2, 0.4],
+                  "when": {"opt": ["momentum", "nesterov"]}},
+            "damp": {"choice": [0, 1], "when": {"opt": ["nesterov"]}}})
+        fake = spec["trainer"]["command"][0]
+        spec["trainer"]["command"] = [
+            "/bin/sh", "-c", 'printf "%s\\n" "$SWEEP_PARAMS" >> "$0"; exec "$1"',
+            log, fake]
+        spec["search"] = {"algorithm": "grid", "parallel": 2}
+        sid = d.submit(spec)
+        assert d.wait_sweep(sid)["status"] == "completed"
+        ts = d.trials(sid)
+        # sgd: 1; momentum: 2 x; nesterov: 2 x times 2 damp = 7
+        assert len(ts) == 7, [t["params"] for t in ts]
+        seen = set()
+        for t in ts:
+            p = t["params"]
+            assert ("x" in p) == (p["opt"] != "sgd"), p
+            assert ("damp" in p) == (p["opt"] == "nesterov"), p
+            seen.add(json.dumps(p, sort_keys=True))
+        assert len(seen) == 7, seen
+        with open(log) as f:
+            started = [json.loads(line) for line in f if line.strip()]
+        assert len(started) == 7, started
+        for p in started:
+            assert ("x" in p) == (p["opt"] != "sgd"), p
+            assert ("damp" in p) == (p["opt"] == "nesterov"), p
+    bad = fake_spec(params={"a": {"choice": [1, 2], "when": {"b": [1]}},
+                            "b": {"choice": [1, 2], "when": {"a": [1]}}})
+    r = d.request({"op": "submit", "spec": bad})
+    assert not r["ok"] and "space.a.when: the conditions form a cycle (a -> b -> a)" \
+        in r["error"]["message"], r
+    bad = fake_spec(params={"m": {"uniform": [0, 1], "when": {"optimizer": ["x"]}}})
+    r = d.request({"op": "submit", "spec": bad})
+    assert not r["ok"] and "space.m.when.optimizer: not a param of the space" \
+        in r["error"]["message"], r
+    mlp = {"trainer": {"builtin": "mlp", "dataset": "synthetic"},
+           "objective": {"metric": "val_acc", "mode": "max"},
+           "space": {"optimizer": {"choice": ["adam", "momentum"]},
+                     "momentum": {"uniform": [0, 0.9]}}}
+    r = d.request({"op": "submit", "spec": mlp})
+    assert not r["ok"] and "space.momentum: applies only when optimizer is" \
+        in r["error"]["message"], r
+
+
 TESTS = [with_daemon(f) for f in [
+    _conditional_params_only_when_active,
     _tpe_concentrates_near_the_optimum, _tpe_is_reproducible,
     _median_pruner_stops_bad_trials, _asha_stops_at_rungs,
     _early_stopping_for_external_trainers, _enqueued_trials_run_first,
