@@ -5,6 +5,7 @@ import os
 import statistics
 import sys
 import tempfile
+import time
 
 TRAIN_LONGER = ("more epochs", "train longer", "let it run", "wait for")
 
@@ -190,7 +191,31 @@ def _conditional_params_only_when_active(d):
         in r["error"]["message"], r
 
 
+def _tpe_off_the_loop_survives_cancel_and_shutdown(d):
+    # TPE suggestions run on the thread pool: a sweep cancelled or a
+    # daemon stopped while one is pending must neither lose nor duplicate
+    # a trial, nor crash (ASan runs this too).
+    spec = fake_spec(trials=400, parallel=4, params={
+        "x": {"uniform": [0, 1]}, "k": {"choice": [1, 2, 3]}, "epochs": 1})
+    spec["search"] = {"algorithm": "tpe", "trials": 400, "parallel": 4,
+                      "seed": 5, "n_startup": 2}
+    sid = d.submit(spec)
+    while len(d.trials(sid)) < 30:
+        time.sleep(0.02)
+    d.ok({"op": "cancel", "sweep": sid})
+    assert d.wait_sweep(sid)["status"] == "cancelled"
+    ts = d.trials(sid)
+    assert [t["number"] for t in ts] == list(range(1, len(ts) + 1)), ts
+    assert len(ts) < 400
+    assert len({json.dumps(t["params"], sort_keys=True) for t in ts}) == len(ts)
+    other = d.submit(spec)
+    while len(d.trials(other)) < 20:
+        time.sleep(0.02)
+    assert d.stop() == 0
+
+
 TESTS = [with_daemon(f) for f in [
+    _tpe_off_the_loop_survives_cancel_and_shutdown,
     _conditional_params_only_when_active,
     _tpe_concentrates_near_the_optimum, _tpe_is_reproducible,
     _median_pruner_stops_bad_trials, _asha_stops_at_rungs,
