@@ -38,23 +38,20 @@ def pct(v, q):
 
 
 def make_spec(fake, n_obs):
+    # Short names and 4-digit values: 10,000 sets must fit the 1 MiB
+    # request line.
     rnd = random.Random(1)
-    space = {"epochs": 1, "x": {"uniform": [0, 1]}, "lr": {"loguniform": [1e-4, 1]},
+    space = {"epochs": 1, "x": {"uniform": [0, 1]}, "l": {"loguniform": [1e-4, 1]},
              "w": {"uniform": [0, 1]}, "k": {"choice": [1, 2, 3, 4]},
-             "act": {"choice": ["relu", "tanh", "elu"]}, "bn": {"choice": [True, False]}}
-    enq = [{"x": rnd.random(), "lr": 10 ** rnd.uniform(-4, 0), "w": rnd.random(),
-            "k": rnd.choice([1, 2, 3, 4]), "act": rnd.choice(["relu", "tanh", "elu"]),
-            "bn": rnd.choice([True, False])} for _ in range(n_obs)]
+             "a": {"choice": ["r", "t", "e"]}, "b": {"choice": [0, 1]}}
+    enq = [{"x": round(rnd.random(), 4), "l": round(10 ** rnd.uniform(-4, 0), 8),
+            "w": round(rnd.random(), 4), "k": rnd.choice([1, 2, 3, 4]),
+            "a": rnd.choice("rte"), "b": rnd.choice([0, 1])} for _ in range(n_obs)]
     return {"name": "stall", "trainer": {"command": [fake]},
             "objective": {"metric": "val_acc", "mode": "max"}, "space": space,
             "search": {"algorithm": "tpe", "trials": n_obs + 100000, "parallel": 4,
                        "seed": 3, "n_startup": 10},
             "enqueue": enq}
-
-
-def created(sock, sid):
-    s = request(sock, {"op": "sweep", "sweep": sid})["sweep"]
-    return s.get("trials_created", s.get("n_created", s.get("trials", 0)))
 
 
 def main():
@@ -71,8 +68,11 @@ def main():
     p, sock = start_daemon(args.build, state, workers=args.workers)
     try:
         t0 = time.time()
-        sid = request(sock, {"op": "submit", "spec": make_spec(fake, args.obs)},
-                      timeout=600)["sweep_id"]
+        r = request(sock, {"op": "submit", "spec": make_spec(fake, args.obs)},
+                    timeout=600)
+        if not r.get("ok"):
+            raise SystemExit("submit: %s" % r["error"]["message"])
+        sid = r["sweep_id"]
         while True:
             tr = request(sock, {"op": "trials", "sweep": sid, "offset": args.obs,
                                 "limit": 1})

@@ -214,7 +214,34 @@ def _tpe_off_the_loop_survives_cancel_and_shutdown(d):
     assert d.stop() == 0
 
 
+def _importance_names_what_mattered(d):
+    # The fake trainer's quality: 0.9 - 0.5 (x - 0.3)^2 - 0.02 (log10 lr + 2)^2;
+    # over these ranges x carries ~89 % of its variance, lr ~11 %, z none.
+    spec = fake_spec(trials=80, parallel=4, params={
+        "x": {"uniform": [0, 1]}, "lr": {"loguniform": [1e-4, 1]},
+        "z": {"uniform": [0, 1]}})
+    sid = d.submit(spec)
+    assert d.wait_sweep(sid)["status"] == "completed"
+    imp = d.ok({"op": "importance", "sweep": sid})["importance"]
+    assert imp["trials"] == 80, imp
+    names = [p["param"] for p in imp["objective"]]
+    assert names[0] == "x" and set(names) == {"x", "lr", "z"}, imp   # no constant
+    share = {p["param"]: p["share"] for p in imp["objective"]}
+    assert share["x"] > 0.6 and share["z"] < 0.1, imp
+    assert isinstance(imp["verdicts"], list), imp
+    p = d.ctl("importance", str(sid))
+    assert p.returncode == 0 and "x" in p.stdout and "80 completed trials" in p.stdout, \
+        (p.stdout, p.stderr)
+    p = d.ctl("status", str(sid))
+    assert p.returncode == 0 and "what mattered: x " in p.stdout, (p.stdout, p.stderr)
+    p = d.ctl("--json", "importance", str(sid))
+    assert json.loads(p.stdout)["importance"]["objective"][0]["param"] == "x", p.stdout
+    r = d.request({"op": "importance", "sweep": 999})
+    assert not r["ok"] and r["error"]["code"] == "not_found", r
+
+
 TESTS = [with_daemon(f) for f in [
+    _importance_names_what_mattered,
     _tpe_off_the_loop_survives_cancel_and_shutdown,
     _conditional_params_only_when_active,
     _tpe_concentrates_near_the_optimum, _tpe_is_reproducible,
