@@ -13,6 +13,9 @@ first TPE trial exists, --clients threads send `best` for that sweep back
 to back for --seconds, each on a new connection as sweepctl does: median,
 p99 and worst latency, and how many TPE trials were created meanwhile. The
 load average is printed: the figures mean little on a busy machine.
+--algorithm random runs the same trial flood without suggestions: the
+latency the rest of the daemon's work (spawning, reports, SQLite commits)
+leaves, against which the suggestions' share is read.
 """
 import argparse
 import os
@@ -37,7 +40,7 @@ def pct(v, q):
     return v[min(len(v) - 1, int(q * len(v)))] if v else float("nan")
 
 
-def make_spec(fake, n_obs):
+def make_spec(fake, n_obs, algorithm="tpe"):
     # Short names and 4-digit values: 10,000 sets must fit the 1 MiB
     # request line.
     rnd = random.Random(1)
@@ -49,8 +52,9 @@ def make_spec(fake, n_obs):
             "a": rnd.choice("rte"), "b": rnd.choice([0, 1])} for _ in range(n_obs)]
     return {"name": "stall", "trainer": {"command": [fake]},
             "objective": {"metric": "val_acc", "mode": "max"}, "space": space,
-            "search": {"algorithm": "tpe", "trials": n_obs + 100000, "parallel": 4,
-                       "seed": 3, "n_startup": 10},
+            "search": dict({"algorithm": algorithm, "trials": n_obs + 100000,
+                            "parallel": 4, "seed": 3},
+                           **({"n_startup": 10} if algorithm == "tpe" else {})),
             "enqueue": enq}
 
 
@@ -61,6 +65,8 @@ def main():
     ap.add_argument("--clients", type=int, default=20)
     ap.add_argument("--seconds", type=float, default=20)
     ap.add_argument("--workers", type=int, default=4)
+    ap.add_argument("--algorithm", default="tpe",
+                    help="random: the same trial flood without suggestions, the floor")
     args = ap.parse_args()
     fake = os.path.join(args.build, "tests", "trainers", "fake_trainer")
     state = tempfile.mkdtemp(prefix="sweepd-stall-")
@@ -68,7 +74,7 @@ def main():
     p, sock = start_daemon(args.build, state, workers=args.workers)
     try:
         t0 = time.time()
-        r = request(sock, {"op": "submit", "spec": make_spec(fake, args.obs)},
+        r = request(sock, {"op": "submit", "spec": make_spec(fake, args.obs, args.algorithm)},
                     timeout=600)
         if not r.get("ok"):
             raise SystemExit("submit: %s" % r["error"]["message"])
