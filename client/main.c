@@ -333,10 +333,47 @@ render_sweep(struct ctl *c, const cJSON *v)
 	return 0;
 }
 
+/* "what mattered: x 0.89, lr 0.10, z 0.00 (share of the objective's
+ * variance, 80 trials; sweepctl importance)" under status: the top 3. */
+static int
+status_importance(struct ctl *c, long long sweep)
+{
+	cJSON *req = ctl_request("importance", sweep, 0), *reply = NULL;
+	const cJSON *imp, *it;
+	char *line;
+	size_t len;
+	int rc, n = 0;
+
+	if (!req)
+		return ctl_oom();
+	rc = ctl_call(c, req, &reply, &line, &len);
+	cJSON_Delete(req);
+	if (rc != 0)
+		return rc;
+	imp = fmt_jget(reply, "importance");
+	cJSON_ArrayForEach(it, fmt_jget(imp, "objective")) {
+		const cJSON *sh = fmt_jget(it, "share");
+		if (!cJSON_IsNumber(sh) || n == 3)
+			break;
+		printf("%s%s %.2f", n++ ? ", " : "what mattered: ",
+		       fmt_jstr(it, "param", "?"), sh->valuedouble);
+	}
+	if (n)
+		printf(" (share of the objective's variance over %d trials; "
+		       "sweepctl importance %lld)\n", (int)fmt_jnum(imp, "trials", 0),
+		       sweep);
+	cJSON_Delete(reply);
+	return 0;
+}
+
 static int
 cmd_status(struct ctl *c, struct ctl_args *a)
 {
-	return simple(c, ctl_request("sweep", a->sweep, 0), NULL, render_sweep);
+	int rc = simple(c, ctl_request("sweep", a->sweep, 0), NULL, render_sweep);
+
+	if (rc == 0 && !c->json)
+		rc = status_importance(c, a->sweep);
+	return rc;
 }
 
 /* r: the whole reply; a page of the trials says which part it is. */
@@ -418,6 +455,54 @@ cmd_best(struct ctl *c, struct ctl_args *a)
 {
 	c->args_sweep = a->sweep;
 	return simple(c, ctl_request("best", a->sweep, 0), "trial", render_best);
+}
+
+/* One line per param: "  lr            0.521  ##########". */
+static void
+print_shares(const cJSON *arr, int max_rows)
+{
+	const cJSON *it;
+	int n = 0;
+
+	cJSON_ArrayForEach(it, arr) {
+		const cJSON *sh = fmt_jget(it, "share");
+		if (n++ == max_rows)
+			break;
+		if (!cJSON_IsNumber(sh)) {
+			printf("  %-20s      -\n", fmt_jstr(it, "param", "?"));
+			continue;
+		}
+		printf("  %-20s %6.3f  ", fmt_jstr(it, "param", "?"), sh->valuedouble);
+		for (int k = 0; k < (int)(sh->valuedouble * 40 + 0.5); k++)
+			putchar('#');
+		putchar('\n');
+	}
+}
+
+static int
+render_importance(struct ctl *c, const cJSON *imp)
+{
+	const cJSON *v;
+
+	printf("what mattered in sweep %lld: share of the objective's variance "
+	       "over %d completed trials\n", c->args_sweep,
+	       (int)fmt_jnum(imp, "trials", 0));
+	print_shares(fmt_jget(imp, "objective"), -1);
+	cJSON_ArrayForEach(v, fmt_jget(imp, "verdicts")) {
+		printf("diagnosed %s (%d of %d trials):\n", fmt_jstr(v, "verdict", "?"),
+		       (int)fmt_jnum(v, "trials", 0), (int)fmt_jnum(v, "of", 0));
+		print_shares(fmt_jget(v, "params"), 3);
+	}
+	printf("(%s)\n", fmt_jstr(imp, "method", ""));
+	return 0;
+}
+
+static int
+cmd_importance(struct ctl *c, struct ctl_args *a)
+{
+	c->args_sweep = a->sweep;
+	return simple(c, ctl_request("importance", a->sweep, 0), "importance",
+		      render_importance);
 }
 
 static int
@@ -617,6 +702,7 @@ static const struct cmd_def {
 	{ "trials",   ARG_SWEEP,      CTL_OPT_PAGE, "SWEEP [--limit N] [--offset N]", "table of a sweep's trials (or N of them)", cmd_trials },
 	{ "trial",    ARG_SWEEP_N,    0, "SWEEP N", "one trial: params, error, diagnosis, learning curve", cmd_trial },
 	{ "best",     ARG_SWEEP,      0, "SWEEP", "the best completed trial", cmd_best },
+	{ "importance", ARG_SWEEP,    0, "SWEEP", "which params mattered: for the objective and for each verdict", cmd_importance },
 	{ "curve",    ARG_SWEEP_N,    CTL_OPT_SIZE, "SWEEP N [--width W] [--height H]", "a trial's loss and objective curves, drawn in the terminal", ctl_cmd_curve },
 	{ "watch",    ARG_SWEEP,      0, "SWEEP", "print events live until the sweep ends", cmd_watch },
 	{ "wait",     ARG_SWEEP,      0, "SWEEP", "block until the sweep ends; exit 0 completed, 4 failed, 5 cancelled", cmd_wait },

@@ -87,6 +87,135 @@ check_metric(const struct spec *sp, char *err, size_t errlen)
 	return -EINVAL;
 }
 
+/*
+ * The values parent can have wherever a knob of the trainer is given:
+ * for a space param with a "when" on parent, the listed values; for a
+ * space parent otherwise, its probe values; a trainer option's value; or
+ * the table default (NULL: the caller passes none and the worker's
+ * default is not conditional). A new array, or NULL when out of memory.
+ */
+static cJSON *
+parent_values(const struct spec *sp, const struct spec_param *p,
+	      const char *parent)
+{
+	int q = spec_param_index(sp, parent);
+	const cJSON *opt;
+
+	for (int k = 0; p && k < p->n_when; k++)
+		if (p->when[k].parent == q)
+			return cJSON_Duplicate(p->when[k].values, 1);
+	if (q >= 0)
+		return probe_values(&sp->params[q]);
+	opt = cJSON_GetObjectItemCaseSensitive(sp->trainer, parent);
+	if (opt) {
+		cJSON *arr = cJSON_CreateArray();
+		if (arr && !cJSON_AddItemToArray(arr, cJSON_Duplicate(opt, 1))) {
+			cJSON_Delete(arr);
+			return NULL;
+		}
+		return arr;
+	}
+	return cJSON_CreateArray();   /* the default: the worker checks it */
+}
+
+/* "\"momentum\", \"nesterov\"" into buf. */
+static void
+list_ok(char *buf, size_t len, const char *const *ok)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (int k = 0; ok[k] && n < len; k++)
+		n += (size_t)snprintf(buf + n, len - n, "%s\"%s\"", k ? ", " : "",
+				      ok[k]);
+}
+
+/* Refuses a conditional knob of the trainer (space param or trainer
+ * option) that can be given while its parent has a value it ignores. */
+static int
+check_knob(const struct spec *sp, const char *name, const char *where,
+	   char *err, size_t errlen)
+{
+	const char *parent;
+	const char *const *ok;
+	const struct spec_param *p;
+	cJSON *vals, *v;
+	char list[256];
+	int i = spec_param_index(sp, name), rc = 0, good;
+
+	if (!params_condition(name, &parent, &ok))
+		return 0;
+	p = i >= 0 ? &sp->params[i] : NULL;
+	vals = parent_values(sp, p, parent);
+	if (!vals)
+		return -ENOMEM;
+	cJSON_ArrayForEach(v, vals) {
+		good = 0;
+		for (int k = 0; ok[k] && cJSON_IsString(v); k++)
+			good |= strcmp(ok[k], v->valuestring) == 0;
+		if (good || !cJSON_IsString(v))
+			continue;   /* a non-string the worker refuses itself */
+		list_ok(list, sizeof list, ok);
+		snprintf(err, errlen, "%s: applies only when %s is %s, but %s can be "
+			 "\"%s\" here; %s {\"%s\": [%s]}", where, parent, list, parent,
+			 v->valuestring, p ? "give it \"when\":" :
+			 "move it into space with \"when\":", parent, list);
+		rc = -EINVAL;
+		break;
+	}
+	cJSON_Delete(vals);
+	return rc;
+}
+
+static int
+check_knobs(const struct spec *sp, char *err, size_t errlen)
+{
+	const cJSON *it;
+	char where[300];
+	int rc = 0;
+
+	for (int i = 0; i < sp->n_params && rc == 0; i++) {
+		snprintf(where, sizeof where, "space.%s", sp->params[i].name);
+		rc = check_knob(sp, sp->params[i].name, where, err, errlen);
+	}
+	cJSON_ArrayForEach(it, sp->trainer) {
+		if (rc < 0)
+			break;
+		snprintf(where, sizeof where, "trainer.%s", it->string);
+		rc = check_knob(sp, it->string, where, err, errlen);
+	}
+	return rc;
+}
+
+/* The object the worker would see with p at value v: its direct parents
+ * set to a value that makes it active, inactive params dropped. */
+static int
+probe_object(const struct spec *sp, const cJSON *base,
+	     const struct spec_param *p, const cJSON *v, cJSON **out)
+{
+	cJSON *o = cJSON_Duplicate(base, 1);
+	int rc = -ENOMEM;
+
+	if (!o)
+		return -ENOMEM;
+	for (int k = 0; k < p->n_when; k++) {
+		const char *pn = sp->params[p->when[k].parent].name;
+		cJSON_DeleteItemFromObjectCaseSensitive(o, pn);
+		if (!cJSON_AddItemToObject(o, pn, cJSON_Duplicate(
+				cJSON_GetArrayItem(p->when[k].values, 0), 1)))
+			goto fail;
+	}
+	cJSON_DeleteItemFromObjectCaseSensitive(o, p->name);
+	if (!cJSON_AddItemToObject(o, p->name, cJSON_Duplicate(v, 1)) ||
+	    spec_drop_inactive(sp, o) < 0)
+		goto fail;
+	*out = o;
+	return 0;
+fail:
+	cJSON_Delete(o);
+	return rc;
+}
+
 int
 builtin_check_spec(const struct spec *sp, char *err, size_t errlen)
 {
@@ -116,7 +245,12 @@ builtin_check_spec(const struct spec *sp, char *err, size_t errlen)
 		cJSON_Delete(vals);
 		vals = NULL;
 	}
-	rc = check_object(base, "trainer", err, errlen);
+	rc = check_knobs(sp, err, errlen);
+	if (rc < 0)
+		goto out;
+	rc = spec_drop_inactive(sp, base);
+	if (rc == 0)
+		rc = check_object(base, "trainer", err, errlen);
 	if (rc < 0) {
 		/* Name the space param when the message names one. */
 		for (int i = 0; i < sp->n_params; i++) {
@@ -134,18 +268,23 @@ builtin_check_spec(const struct spec *sp, char *err, size_t errlen)
 	/* Then one param at a time through its values. */
 	for (int i = 0; i < sp->n_params && rc == 0; i++) {
 		const struct spec_param *p = &sp->params[i];
-		cJSON *saved = cJSON_DetachItemFromObjectCaseSensitive(base, p->name);
 
 		vals = probe_values(p);
+		if (!vals) {
+			rc = -ENOMEM;
+			break;
+		}
 		snprintf(where, sizeof where, "space.%s", p->name);
 		cJSON_ArrayForEach(it, vals) {
-			cJSON_AddItemToObject(base, p->name, cJSON_Duplicate(it, 1));
-			rc = check_object(base, where, err, errlen);
-			cJSON_DeleteItemFromObjectCaseSensitive(base, p->name);
+			cJSON *probe;
+			rc = probe_object(sp, base, p, it, &probe);
+			if (rc == 0) {
+				rc = check_object(probe, where, err, errlen);
+				cJSON_Delete(probe);
+			}
 			if (rc < 0)
 				break;
 		}
-		cJSON_AddItemToObject(base, p->name, saved);
 		cJSON_Delete(vals);
 		vals = NULL;
 	}

@@ -18,6 +18,7 @@
 
 #include "common/json.h"
 #include "daemon/db.h"
+#include "daemon/importance.h"
 #include "daemon/log.h"
 #include "daemon/manual.h"
 #include "daemon/sched.h"
@@ -459,6 +460,32 @@ op_best(struct op_ctx *ctx)
 	return 0;
 }
 
+/* Which params mattered, for the objective and for each verdict
+ * (importance.h), over every trial of the sweep. */
+static int
+op_importance(struct op_ctx *ctx)
+{
+	struct sweep *sw = sched_find(ctx->srv, ctx->sweep_id);
+	struct spec *parsed = NULL;
+	cJSON *sum = NULL, *trials = NULL, *imp = NULL;
+	int rc;
+
+	rc = db_sweep_json(ctx->srv->db, ctx->sweep_id, &sum);
+	if (rc == 0 && !sw)
+		rc = spec_parse(cJSON_GetObjectItemCaseSensitive(sum, "spec"), &parsed,
+				ctx->msg, sizeof ctx->msg);
+	if (rc == 0)
+		rc = db_trials_json(ctx->srv->db, ctx->sweep_id, &trials);
+	if (rc == 0)
+		rc = importance_json(sw ? sw->spec : parsed, trials, &imp);
+	if (rc == 0)
+		cJSON_AddItemToObject(ctx->reply, "importance", imp);
+	spec_free(parsed);
+	cJSON_Delete(sum);
+	cJSON_Delete(trials);
+	return rc < 0 ? not_found(ctx, rc) : 0;
+}
+
 /* Replies with the sweep's summary after a change of state. */
 static int
 reply_summary(struct op_ctx *ctx)
@@ -646,6 +673,7 @@ static const struct op_def op_table[] = {
 	{ "trial",    op_trial,    OP_SWEEP },
 	{ "epochs",   op_epochs,   OP_SWEEP },
 	{ "best",     op_best,     OP_SWEEP },
+	{ "importance", op_importance, OP_SWEEP },
 	{ "cancel",   op_cancel,   OP_SWEEP | OP_MUTATES | OP_ACTIVE },
 	{ "pause",    op_pause,    OP_SWEEP | OP_MUTATES | OP_ACTIVE },
 	{ "resume",   op_resume,   OP_SWEEP | OP_MUTATES | OP_ACTIVE },

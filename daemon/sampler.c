@@ -157,9 +157,11 @@ static int
 grid_params(const struct spec *s, int number, cJSON *out, char *err,
 	    size_t errlen)
 {
-	long size = spec_grid_size(s), idx, *digit;
+	long size = spec_grid_size(s), idx, *digit;   /* -ENOMEM possible */
 	int n_enq = spec_n_enqueued(s), rc = 0;
 
+	if (size == -ENOMEM)
+		return -ENOMEM;
 	idx = number > n_enq ? (long)number - 1 - n_enq : (long)number - 1;
 	/* An enqueued trial takes its unspecified params from a combination;
 	 * there may be more enqueued sets than combinations, so cycle. */
@@ -173,15 +175,11 @@ grid_params(const struct spec *s, int number, cJSON *out, char *err,
 	digit = calloc((size_t)s->n_params, sizeof *digit);
 	if (!digit)
 		return -ENOMEM;
-	/* Mixed radix, last param fastest. */
-	for (int i = s->n_params - 1; i >= 0; i--) {
-		long len = spec_param_grid_len(&s->params[i]);
-		digit[i] = idx % len;
-		idx /= len;
-	}
+	rc = spec_grid_digits(s, idx, digit);
 	for (int i = 0; i < s->n_params && rc == 0; i++)
-		rc = add_param(out, &s->params[i],
-			       spec_param_grid_value(&s->params[i], digit[i]));
+		if (digit[i] >= 0)
+			rc = add_param(out, &s->params[i],
+				       spec_param_grid_value(&s->params[i], digit[i]));
 	free(digit);
 	return rc;
 }
@@ -199,15 +197,28 @@ fixes_all(const struct spec *s, const cJSON *fixed)
 	return 1;
 }
 
-/* Enqueued values replace the sampled ones, keeping spec order. */
+/* Enqueued values replace the sampled ones, keeping spec order (a grid
+ * combination lacks the params inactive in it: those are added). */
 static int
-apply_fixed(cJSON *out, const cJSON *fixed)
+apply_fixed(const struct spec *s, cJSON *out, const cJSON *fixed)
 {
 	const cJSON *it;
+	cJSON *v;
+	int ok;
 
 	cJSON_ArrayForEach(it, fixed) {
-		cJSON *v = cJSON_Duplicate(it, 1);
-		if (!v || !cJSON_ReplaceItemInObjectCaseSensitive(out, it->string, v)) {
+		v = cJSON_Duplicate(it, 1);
+		ok = v && (cJSON_HasObjectItem(out, it->string) ?
+			   cJSON_ReplaceItemInObjectCaseSensitive(out, it->string, v) :
+			   cJSON_AddItemToObject(out, it->string, v));
+		if (!ok) {
+			cJSON_Delete(v);
+			return -ENOMEM;
+		}
+	}
+	for (int i = 0; i < s->n_params; i++) {
+		v = cJSON_DetachItemFromObjectCaseSensitive(out, s->params[i].name);
+		if (v && !cJSON_AddItemToObject(out, s->params[i].name, v)) {
 			cJSON_Delete(v);
 			return -ENOMEM;
 		}
@@ -256,7 +267,10 @@ sampler_suggest(const struct spec *s, int number, const cJSON *fixed,
 		break;
 	}
 	if (rc == 0 && fixed)
-		rc = apply_fixed(params, fixed);
+		rc = apply_fixed(s, params, fixed);
+	/* After the enqueued values: they can switch a branch on or off. */
+	if (rc == 0)
+		rc = spec_drop_inactive(s, params);
 	if (rc < 0)
 		goto fail;
 	*out = params;

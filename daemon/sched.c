@@ -29,6 +29,7 @@
 #include "daemon/reaper.h"
 #include "daemon/prune.h"
 #include "daemon/sampler.h"
+#include "daemon/suggest.h"
 #include "daemon/server.h"
 #include "daemon/spec.h"
 #include "daemon/trial.h"
@@ -265,6 +266,11 @@ sweep_free(struct sweep *sw)
 		sw->unstored = t->next;
 		trial_free(t);
 	}
+	if (sw->suggesting) {
+		/* The pool thread reads spec and hist: suggestion_done frees. */
+		sw->gone = 1;
+		return;
+	}
 	hist_free(sw);
 	spec_free(sw->spec);
 	free(sw->end_error);
@@ -479,30 +485,18 @@ hist_any_valued(const struct sweep *sw)
 	return 0;
 }
 
-/* Samples trial number n_created + 1 (fixed: NULL or partial params) and
- * stores it as queued into *out. learn: 0 when the caller knows no trial
- * has a value yet. 0, or a negative errno with err. */
+/* Stores params (borrowed) as trial number n_created + 1, queued, into
+ * *out. 0, or a negative errno with err. */
 static int
-create_trial(struct sweep *sw, const cJSON *fixed, int learn,
-	     struct trial **out, char *err, size_t errlen)
+store_trial(struct sweep *sw, const cJSON *params, struct trial **out,
+	    char *err, size_t errlen)
 {
-	const struct spec *sp = sw->spec;
-	int number = sw->n_created + 1, n_obs = 0, rc;
-	/* Only TPE past its start-up trials learns from the others, and only
-	 * once one has a value: building the observations for every trial
-	 * made a large enqueue quadratic. */
-	struct sampler_obs *obs = learn && sp->algorithm == SPEC_TPE &&
-		number > sp->tpe_n_startup ? build_obs(sw, &n_obs) : NULL;
-	cJSON *params = NULL;
-	char *json = NULL;
-	uint64_t seed = sampler_trial_seed(sp->seed, number);
+	int number = sw->n_created + 1, rc = 0;
+	uint64_t seed = sampler_trial_seed(sw->spec->seed, number);
+	char *json = json_print(params);
 	struct trial *t = NULL;
 	int64_t id;
 
-	rc = sampler_suggest(sp, number, fixed, obs, n_obs, &params, err, errlen);
-	if (rc < 0)
-		goto out;
-	json = json_print(params);
 	if (!json) {
 		rc = -ENOMEM;
 		snprintf(err, errlen, "out of memory");
@@ -524,11 +518,117 @@ create_trial(struct sweep *sw, const cJSON *fixed, int learn,
 	sw->n_created = number;
 	hist_set_params(sw, number, json);
 out:
-	free(obs);
-	cJSON_Delete(params);
 	cJSON_free(json);
 	*out = t;
 	return t ? 0 : rc < 0 ? rc : -ENOMEM;
+}
+
+/* Whether trial n_created + 1 would learn from the others (TPE past its
+ * start-up trials, once one has a value). */
+static int
+wants_learning(struct sweep *sw, int learn)
+{
+	return learn && sw->spec->algorithm == SPEC_TPE &&
+	       sw->n_created + 1 > sw->spec->tpe_n_startup;
+}
+
+/* Samples trial number n_created + 1 (fixed: NULL or partial params) and
+ * stores it as queued into *out. learn: 0 when the caller knows no trial
+ * has a value yet. 0, or a negative errno with err. */
+static int
+create_trial(struct sweep *sw, const cJSON *fixed, int learn,
+	     struct trial **out, char *err, size_t errlen)
+{
+	const struct spec *sp = sw->spec;
+	int number = sw->n_created + 1, n_obs = 0, rc;
+	/* Only TPE past its start-up trials learns from the others, and only
+	 * once one has a value: building the observations for every trial
+	 * made a large enqueue quadratic. */
+	struct sampler_obs *obs = wants_learning(sw, learn) ?
+				  build_obs(sw, &n_obs) : NULL;
+	cJSON *params = NULL;
+
+	*out = NULL;
+	rc = sampler_suggest(sp, number, fixed, obs, n_obs, &params, err, errlen);
+	free(obs);
+	if (rc < 0)
+		return rc;
+	rc = store_trial(sw, params, out, err, errlen);
+	cJSON_Delete(params);
+	return rc;
+}
+
+/* A trial could not be made: the sweep fails (an outage waits instead). */
+static void
+creation_failed(struct sweep *sw, const char *err)
+{
+	if (sw->srv->storage_rc)
+		return;   /* an outage, not the sweep's fault: later */
+	log_error("sweep %" PRId64 ": %s", sw->id, err);
+	if (sweep_end(sw, SWEEP_FAILED, err) < 0) {
+		/* Not even the failure could be stored: stop scheduling it in
+		 * memory all the same. */
+		sw->ending = 1;
+		sw->end_status = SWEEP_FAILED;
+	}
+	sweep_check_done(sw);
+}
+
+/* On the loop, a suggestion from the pool (suggest.c): stored as the next
+ * trial and queued, unless the sweep went, stopped creating trials, or
+ * created one meanwhile (an enqueue): then it is dropped. */
+static void
+suggestion_done(void *ud, int number, int rc, cJSON *params, const char *err)
+{
+	struct sweep *sw = ud;
+	struct server *s = sw->srv;
+	struct trial *t = NULL;
+	char msg[512];
+
+	sw->suggesting = 0;
+	if (sw->gone) {
+		cJSON_Delete(params);
+		sweep_free(sw);
+		return;
+	}
+	if (number != sw->n_created + 1 || sw->status != SWEEP_RUNNING ||
+	    sw->ending || s->shutting_down) {
+		cJSON_Delete(params);
+		sched_kick(s);
+		return;
+	}
+	if (rc == 0)
+		rc = store_trial(sw, params, &t, msg, sizeof msg);
+	else
+		snprintf(msg, sizeof msg, "%s", err);
+	cJSON_Delete(params);
+	if (!t) {
+		creation_failed(sw, msg);
+		sched_kick(s);
+		return;
+	}
+	queue_push(sw, t);
+	sched_kick(s);
+}
+
+/* Starts the suggestion of the next trial off the loop. 1 when it runs,
+ * 0 when the caller should create the trial itself. */
+static int
+suggest_off_loop(struct sweep *sw)
+{
+	struct sampler_obs *obs;
+	int n_obs = 0;
+
+	if (!wants_learning(sw, 1) || !hist_any_valued(sw))
+		return 0;
+	obs = build_obs(sw, &n_obs);
+	if (!obs)
+		return 0;
+	if (suggest_start(sw->srv->loop, sw->spec, sw->n_created + 1, obs, n_obs,
+			  suggestion_done, sw) < 0)
+		return 0;
+	sw->suggesting = 1;
+	return 1;
 }
 
 static void
@@ -634,20 +734,14 @@ start_one(struct sweep *sw)
 {
 	struct server *s = sw->srv;
 	char err[512] = "";
-	struct trial *t = sched_take(sw, err, sizeof err);
+	struct trial *t;
 	int rc;
 
-	if (!t && s->storage_rc)
-		return;   /* an outage, not the sweep's fault: later */
+	if (!sw->queue && suggest_off_loop(sw))
+		return;   /* suggestion_done queues it */
+	t = sched_take(sw, err, sizeof err);
 	if (!t) {
-		log_error("sweep %" PRId64 ": %s", sw->id, err);
-		if (sweep_end(sw, SWEEP_FAILED, err) < 0) {
-			/* Not even the failure could be stored: stop
-			 * scheduling it in memory all the same. */
-			sw->ending = 1;
-			sw->end_status = SWEEP_FAILED;
-		}
-		sweep_check_done(sw);
+		creation_failed(sw, err);
 		return;
 	}
 	rc = trial_start(t, err, sizeof err);
@@ -684,7 +778,7 @@ can_start(const struct sweep *sw)
 	/* A manual sweep's trials start when a client asks (manual.c). */
 	return sw->status == SWEEP_RUNNING && !sw->ending && !sw->spec->manual &&
 	       sw->n_running < sw->spec->parallel &&
-	       (sw->queue || sw->n_created < sw->spec->trials);
+	       (sw->queue || (sw->n_created < sw->spec->trials && !sw->suggesting));
 }
 
 /* Round-robin: the first startable sweep after the one served last. */

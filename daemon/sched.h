@@ -75,6 +75,12 @@ struct sweep {
 	int need_history;
 	struct sweep_hist *hist;   /* NULL or [cap_hist], index number-1 */
 	int cap_hist;
+	int suggesting;            /* a TPE suggestion runs off the loop
+				    * (suggest.c): no other trial is created
+				    * meanwhile; spec and hist stay as they
+				    * are until it is done */
+	int gone;                  /* freed while suggesting: the rest is
+				    * freed when the suggestion is done */
 };
 
 /* Failed trials, before any epoch and all alike, that end a sweep whose

@@ -297,7 +297,7 @@ check_value(const struct spec_param *p, const cJSON *v, const char *where,
 /* ---- space ------------------------------------------------------------ */
 
 static const char *const dist_keys[] = {
-	"choice", "uniform", "loguniform", "int", "logint", "grid",
+	"choice", "uniform", "loguniform", "int", "logint", "grid", "when",
 };
 
 /* [low, high] of a range distribution, checked for kind. */
@@ -424,7 +424,7 @@ parse_dist(struct spec_param *p, const cJSON *obj, const char *path,
 	if (rc < 0)
 		return rc;
 	cJSON_ArrayForEach(it, obj) {
-		if (strcmp(it->string, "grid") == 0)
+		if (strcmp(it->string, "grid") == 0 || strcmp(it->string, "when") == 0)
 			continue;
 		if (dist)
 			return fail(err, errlen, "%s: more than one distribution "
@@ -445,6 +445,10 @@ parse_dist(struct spec_param *p, const cJSON *obj, const char *path,
 		rc = parse_range(p, dist, where, err, errlen);
 	if (rc < 0)
 		return rc;
+	/* "when" is checked once every param is known (parse_conditions). */
+	it = cJSON_GetObjectItemCaseSensitive(obj, "when");
+	if (it && !(p->when_json = cJSON_Duplicate(it, 1)))
+		return -ENOMEM;
 	grid = cJSON_GetObjectItemCaseSensitive(obj, "grid");
 	return grid ? parse_grid(p, grid, path, err, errlen) : 0;
 }
@@ -502,6 +506,189 @@ parse_space(struct spec *s, const cJSON *root, char *err, size_t errlen)
 		rc = parse_param(&s->params[i++], it, err, errlen);
 		if (rc < 0)
 			return rc;
+	}
+	return 0;
+}
+
+/* ---- conditions ("when") ---------------------------------------------- */
+
+/* The conditions of p from its "when" object, parents looked up by name. */
+static int
+parse_when(struct spec *s, struct spec_param *p, char *err, size_t errlen)
+{
+	char path[WHERE_LEN], where[WHERE_LEN + 16];
+	const cJSON *c, *v;
+	int n = cJSON_IsObject(p->when_json) ? cJSON_GetArraySize(p->when_json) : 0;
+	int k = 0, j, rc;
+
+	snprintf(path, sizeof path, "space.%s.when", p->name);
+	if (n < 1)
+		return fail(err, errlen, "%s: must be a non-empty object: "
+			    "{\"param\": [values...]}", path);
+	if ((rc = check_dups(p->when_json, path, err, errlen)) < 0)
+		return rc;
+	p->when = calloc((size_t)n, sizeof *p->when);
+	if (!p->when)
+		return -ENOMEM;
+	cJSON_ArrayForEach(c, p->when_json) {
+		snprintf(where, sizeof where, "%s.%s", path, c->string);
+		p->when[k].parent = spec_param_index(s, c->string);
+		if (p->when[k].parent < 0)
+			return fail(err, errlen, "%s: not a param of the space", where);
+		if (&s->params[p->when[k].parent] == p)
+			return fail(err, errlen, "%s: a param cannot depend on itself",
+				    where);
+		if (!cJSON_IsArray(c) || cJSON_GetArraySize(c) < 1)
+			return fail(err, errlen, "%s: must be a non-empty array of "
+				    "values of %s", where, c->string);
+		j = 0;
+		cJSON_ArrayForEach(v, c) {
+			snprintf(where, sizeof where, "%s.%s[%d]", path, c->string, j++);
+			rc = check_value(&s->params[p->when[k].parent], v, where, err,
+					 errlen);
+			if (rc < 0)
+				return rc;
+		}
+		p->when[k].values = (cJSON *)c;
+		p->n_when = ++k;
+	}
+	return 0;
+}
+
+/* Depth-first: state 0 unseen, 1 on the path, 2 done. A param reached
+ * again while on the path closes a cycle, named parent by parent. */
+static int
+visit(struct spec *s, int i, signed char *state, int *path, int depth,
+      int *n_order, char *err, size_t errlen)
+{
+	const struct spec_param *p = &s->params[i];
+	char cycle[512];
+	size_t used = 0;
+	int rc, start = 0;
+
+	if (state[i] == 2)
+		return 0;
+	path[depth] = i;
+	if (state[i] == 1) {
+		while (path[start] != i)
+			start++;
+		for (int d = start; d <= depth && used < sizeof cycle; d++)
+			used += (size_t)snprintf(cycle + used, sizeof cycle - used,
+						 "%s%s", d > start ? " -> " : "",
+						 s->params[path[d]].name);
+		return fail(err, errlen, "space.%s.when: the conditions form a "
+			    "cycle (%s)", s->params[i].name, cycle);
+	}
+	state[i] = 1;
+	for (int k = 0; k < p->n_when; k++) {
+		rc = visit(s, p->when[k].parent, state, path, depth + 1, n_order,
+			   err, errlen);
+		if (rc < 0)
+			return rc;
+	}
+	state[i] = 2;
+	s->order[(*n_order)++] = i;
+	return 0;
+}
+
+/* Resolves every "when" and orders the params parents first. */
+static int
+parse_conditions(struct spec *s, char *err, size_t errlen)
+{
+	signed char *state = NULL;
+	int *path = NULL, n_order = 0, rc = -ENOMEM;
+
+	s->order = malloc((size_t)s->n_params * sizeof *s->order);
+	state = calloc((size_t)s->n_params, 1);
+	path = malloc(((size_t)s->n_params + 1) * sizeof *path);
+	if (!s->order || !state || !path)
+		goto out;
+	for (int i = 0; i < s->n_params; i++) {
+		if (!s->params[i].when_json)
+			continue;
+		s->conditional = 1;
+		if ((rc = parse_when(s, &s->params[i], err, errlen)) < 0)
+			goto out;
+	}
+	rc = 0;
+	for (int i = 0; i < s->n_params && rc == 0; i++)
+		rc = visit(s, i, state, path, 0, &n_order, err, errlen);
+out:
+	free(state);
+	free(path);
+	return rc;
+}
+
+/* Whether v is one of the values of condition c. */
+static int
+cond_holds(const struct spec_cond *c, const cJSON *v)
+{
+	const cJSON *it;
+
+	if (!v)
+		return 0;
+	cJSON_ArrayForEach(it, c->values)
+		if (cJSON_Compare(v, it, 1))
+			return 1;
+	return 0;
+}
+
+void
+spec_active(const struct spec *s, const cJSON *params, unsigned char *active)
+{
+	for (int o = 0; o < s->n_params; o++) {
+		int i = s->order ? s->order[o] : o;
+		const struct spec_param *p = &s->params[i];
+
+		active[i] = 1;
+		for (int k = 0; k < p->n_when && active[i]; k++) {
+			const struct spec_param *q = &s->params[p->when[k].parent];
+			active[i] = active[p->when[k].parent] &&
+				    cond_holds(&p->when[k],
+					       cJSON_GetObjectItemCaseSensitive(params,
+										q->name));
+		}
+	}
+}
+
+int
+spec_drop_inactive(const struct spec *s, cJSON *params)
+{
+	unsigned char *active;
+
+	if (!s->conditional)
+		return 0;
+	active = malloc((size_t)s->n_params);
+	if (!active)
+		return -ENOMEM;
+	spec_active(s, params, active);
+	for (int i = 0; i < s->n_params; i++)
+		if (!active[i])
+			cJSON_DeleteItemFromObjectCaseSensitive(params,
+								s->params[i].name);
+	free(active);
+	return 0;
+}
+
+/*
+ * Whether a partial params object rules param i out: some condition's
+ * parent is given a value outside the list, or is ruled out itself.
+ * Recursion ends: the conditions have no cycle (parse_conditions).
+ */
+static int
+ruled_out(const struct spec *s, const cJSON *params, int i, int *why)
+{
+	const struct spec_param *p = &s->params[i];
+
+	for (int k = 0; k < p->n_when; k++) {
+		int q = p->when[k].parent;
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(params,
+								  s->params[q].name);
+		if ((v && !cond_holds(&p->when[k], v)) ||
+		    (!v && ruled_out(s, params, q, why))) {
+			*why = k;
+			return 1;
+		}
 	}
 	return 0;
 }
@@ -827,6 +1014,24 @@ parse_algorithm(struct spec *s, const cJSON *search, char *err, size_t errlen)
 	return 0;
 }
 
+/* Combinations of the params some "when" names (capped). */
+static long
+parents_product(const struct spec *s)
+{
+	long size = 1;
+
+	for (int i = 0; i < s->n_params; i++) {
+		int named = 0;
+		for (int j = 0; j < s->n_params && !named; j++)
+			for (int k = 0; k < s->params[j].n_when; k++)
+				named |= s->params[j].when[k].parent == i;
+		if (named)
+			size = size > SPEC_MAX_COND_GRID ? size :
+			       size * spec_param_grid_len(&s->params[i]);
+	}
+	return size;
+}
+
 /* Grid search: every param enumerable; trials defaults to the grid size
  * plus the enqueued sets and may not exceed it. */
 static int
@@ -835,6 +1040,8 @@ check_grid(struct spec *s, int trials_given, char *err, size_t errlen)
 	long size = spec_grid_size(s);
 	long room;
 
+	if (size == -ENOMEM)
+		return -ENOMEM;
 	if (size < 0) {
 		for (int i = 0; i < s->n_params; i++) {
 			const struct spec_param *p = &s->params[i];
@@ -854,6 +1061,10 @@ check_grid(struct spec *s, int trials_given, char *err, size_t errlen)
 		return fail(err, errlen, "search.algorithm: the grid cannot be "
 			    "enumerated");
 	}
+	if (s->conditional && parents_product(s) > SPEC_MAX_COND_GRID)
+		return fail(err, errlen, "space: grid search walks at most %d "
+			    "combinations of the params that \"when\" names",
+			    SPEC_MAX_COND_GRID);
 	room = size + spec_n_enqueued(s);
 	if (room > SPEC_MAX_TRIALS)
 		return fail(err, errlen, "search.algorithm: the grid has more than "
@@ -1276,6 +1487,7 @@ spec_parse(const cJSON *json, struct spec **out, char *err, size_t errlen)
 	/* Space first: the trainer and enqueue checks look params up. */
 	if ((rc = parse_name(s, json, err, errlen)) < 0 ||
 	    (rc = parse_space(s, json, err, errlen)) < 0 ||
+	    (rc = parse_conditions(s, err, errlen)) < 0 ||
 	    (rc = parse_trainer(s, json, err, errlen)) < 0 ||
 	    (rc = check_exec_size(s, err, errlen)) < 0 ||
 	    (rc = parse_objective(s, json, err, errlen)) < 0 ||
@@ -1314,8 +1526,11 @@ spec_free(struct spec *s)
 		free(s->params[i].name);
 		cJSON_Delete(s->params[i].values);
 		cJSON_Delete(s->params[i].grid);
+		free(s->params[i].when);
+		cJSON_Delete(s->params[i].when_json);
 	}
 	free(s->params);
+	free(s->order);
 	cJSON_Delete(s->diagnosis);
 	cJSON_Delete(s->enqueue);
 	cJSON_Delete(s->json);
@@ -1382,13 +1597,18 @@ spec_param_grid_value(const struct spec_param *p, long i)
 	return cJSON_CreateNumber(p->low + (double)i);
 }
 
-long
-spec_grid_size(const struct spec *s)
+/* Product of the grid lengths of the params with want[i] set (NULL: all),
+ * capped at SPEC_MAX_TRIALS + 1; -1 when one cannot be enumerated. */
+static long
+grid_product(const struct spec *s, const unsigned char *want)
 {
 	long size = 1;
 
 	for (int i = 0; i < s->n_params; i++) {
-		long n = spec_param_grid_len(&s->params[i]);
+		long n;
+		if (want && !want[i])
+			continue;
+		n = spec_param_grid_len(&s->params[i]);
 		if (n < 0)
 			return -1;
 		size = size > (SPEC_MAX_TRIALS + 1L) / n ? SPEC_MAX_TRIALS + 1L :
@@ -1397,10 +1617,205 @@ spec_grid_size(const struct spec *s)
 	return size > SPEC_MAX_TRIALS ? SPEC_MAX_TRIALS + 1L : size;
 }
 
+/* The walk over the parents' combinations (see spec_grid_digits). */
+struct cond_walk {
+	unsigned char *is_parent;  /* [n]: named by some "when" */
+	unsigned char *active;     /* [n]: of the current combination */
+	unsigned char *rest;       /* [n]: active and not a parent */
+	long *pd;                  /* [n]: the parents' digits */
+	cJSON *vals;               /* the parents' values */
+};
+
+static void
+walk_free(struct cond_walk *w)
+{
+	free(w->is_parent);
+	free(w->active);
+	free(w->rest);
+	free(w->pd);
+	cJSON_Delete(w->vals);
+}
+
+static int
+walk_init(const struct spec *s, struct cond_walk *w)
+{
+	size_t n = (size_t)s->n_params;
+
+	memset(w, 0, sizeof *w);
+	w->is_parent = calloc(n, 1);
+	w->active = calloc(n, 1);
+	w->rest = calloc(n, 1);
+	w->pd = calloc(n, sizeof *w->pd);
+	if (!w->is_parent || !w->active || !w->rest || !w->pd)
+		return -ENOMEM;
+	for (int i = 0; i < s->n_params; i++)
+		for (int k = 0; k < s->params[i].n_when; k++)
+			w->is_parent[s->params[i].when[k].parent] = 1;
+	return 0;
+}
+
+/* Sets up the current parent combination: values, activity, and whether
+ * it is canonical (every inactive parent at digit 0). 1, 0 or -ENOMEM. */
+static int
+walk_combo(const struct spec *s, struct cond_walk *w)
+{
+	cJSON_Delete(w->vals);
+	w->vals = cJSON_CreateObject();
+	if (!w->vals)
+		return -ENOMEM;
+	for (int i = 0; i < s->n_params; i++) {
+		cJSON *v;
+		if (!w->is_parent[i])
+			continue;
+		v = spec_param_grid_value(&s->params[i], w->pd[i]);
+		if (!v || !cJSON_AddItemToObject(w->vals, s->params[i].name, v)) {
+			cJSON_Delete(v);
+			return -ENOMEM;
+		}
+	}
+	spec_active(s, w->vals, w->active);
+	for (int i = 0; i < s->n_params; i++) {
+		if (w->is_parent[i] && !w->active[i] && w->pd[i] != 0)
+			return 0;
+		w->rest[i] = w->active[i] && !w->is_parent[i];
+	}
+	return 1;
+}
+
+/* The next parent combination, last parent fastest; 0 after the last. */
+static int
+walk_next(const struct spec *s, struct cond_walk *w)
+{
+	for (int i = s->n_params - 1; i >= 0; i--) {
+		if (!w->is_parent[i])
+			continue;
+		if (++w->pd[i] < spec_param_grid_len(&s->params[i]))
+			return 1;
+		w->pd[i] = 0;
+	}
+	return 0;
+}
+
+/*
+ * Walks the canonical parent combinations: with idx < 0 returns the number
+ * of combinations in all (capped at SPEC_MAX_TRIALS + 1); otherwise fills
+ * digit[] for combination idx and returns 0 (-EINVAL past the end).
+ */
+static long
+cond_grid(const struct spec *s, long idx, long *digit)
+{
+	struct cond_walk w;
+	long total = 0, block, walked = 0;
+	int rc = walk_init(s, &w);
+
+	if (rc < 0 || grid_product(s, w.is_parent) < 0) {
+		total = rc < 0 ? rc : -1;
+		goto out;
+	}
+	do {
+		if (++walked > SPEC_MAX_COND_GRID) {
+			total = SPEC_MAX_TRIALS + 1L;   /* refused by check_grid */
+			goto out;
+		}
+		if ((rc = walk_combo(s, &w)) <= 0) {
+			if (rc < 0) {
+				total = rc;
+				goto out;
+			}
+			continue;
+		}
+		block = grid_product(s, w.rest);
+		if (block < 0) {
+			total = -1;
+			goto out;
+		}
+		if (idx >= 0 && idx < total + block) {
+			idx -= total;
+			for (int i = s->n_params - 1; i >= 0; i--) {
+				long len = spec_param_grid_len(&s->params[i]);
+				digit[i] = w.is_parent[i] && w.active[i] ? w.pd[i] : -1;
+				if (!w.rest[i])
+					continue;
+				digit[i] = idx % len;
+				idx /= len;
+			}
+			total = 0;
+			goto out;
+		}
+		total += block;
+		if (total > SPEC_MAX_TRIALS)
+			break;
+	} while (walk_next(s, &w));
+	if (idx >= 0)
+		total = -EINVAL;
+	else if (total > SPEC_MAX_TRIALS)
+		total = SPEC_MAX_TRIALS + 1L;
+out:
+	walk_free(&w);
+	return total;
+}
+
+long
+spec_grid_size(const struct spec *s)
+{
+	if (!s->conditional)
+		return grid_product(s, NULL);
+	return cond_grid(s, -1, NULL);
+}
+
+int
+spec_grid_digits(const struct spec *s, long idx, long *digit)
+{
+	long rc;
+
+	if (idx < 0)
+		return -EINVAL;
+	if (s->conditional) {
+		rc = cond_grid(s, idx, digit);
+		return rc < 0 ? (int)rc : 0;
+	}
+	if (idx >= grid_product(s, NULL))
+		return -EINVAL;
+	for (int i = s->n_params - 1; i >= 0; i--) {
+		long len = spec_param_grid_len(&s->params[i]);
+		digit[i] = idx % len;
+		idx /= len;
+	}
+	return 0;
+}
+
 int
 spec_n_enqueued(const struct spec *s)
 {
 	return s->enqueue ? s->n_enqueue : 0;
+}
+
+/* Refuses a param of params that params itself rules out. */
+static int
+check_applies(const struct spec *s, const cJSON *params, const char *where,
+	      char *err, size_t errlen)
+{
+	const cJSON *it;
+	char shown[64];
+	int why;
+
+	cJSON_ArrayForEach(it, params) {
+		int i = spec_param_index(s, it->string);
+		const struct spec_param *p = &s->params[i];
+		const char *parent;
+		const cJSON *pv;
+
+		if (!ruled_out(s, params, i, &why))
+			continue;
+		parent = s->params[p->when[why].parent].name;
+		pv = cJSON_GetObjectItemCaseSensitive(params, parent);
+		if (pv)
+			show(shown, sizeof shown, pv);
+		return fail(err, errlen, "%s.%s: does not apply when %s is %s "
+			    "(space.%s.when)", where, it->string, parent,
+			    pv ? shown : "inactive", it->string);
+	}
+	return 0;
 }
 
 int
@@ -1426,5 +1841,5 @@ spec_check_params(const struct spec *s, const cJSON *params,
 		if (rc < 0)
 			return rc;
 	}
-	return 0;
+	return check_applies(s, params, where, err, errlen);
 }

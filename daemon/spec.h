@@ -37,6 +37,18 @@ struct spec_param {
 	int n_values;      /* CHOICE: entries in values (>= 1); CONST: 1 */
 	cJSON *grid;       /* NULL or owned array of explicit grid points, each
 			    * within the distribution */
+	/* "when": the param exists only when every condition holds (AND):
+	 * the parent is active and has one of the listed values. */
+	int n_when;
+	struct spec_cond *when;   /* owned [n_when], NULL when unconditional */
+	cJSON *when_json;  /* owned copy of the "when" object, or NULL */
+};
+
+/* One condition of "when" (ConfigSpace's InCondition). */
+struct spec_cond {
+	int parent;        /* index into spec.params */
+	cJSON *values;     /* borrowed from the param's when_json: a non-empty
+			    * array of values the parent can take */
 };
 
 enum spec_search { SPEC_GRID, SPEC_RANDOM, SPEC_TPE };
@@ -58,6 +70,8 @@ enum spec_retry {
 #define SPEC_MAX_INT_GRID   1000      /* int ranges up to this many values
 				       * are enumerated by grid search */
 #define SPEC_HEARTBEAT_S    600       /* limits.heartbeat_s default */
+#define SPEC_MAX_COND_GRID  10000     /* combinations of the parents of
+				       * conditions grid search walks */
 #define SPEC_MAX_SEED       ((UINT64_C(1) << 53) - 1)  /* exact in JSON */
 
 struct spec {
@@ -76,6 +90,9 @@ struct spec {
 	int mode_max;              /* 1: higher is better */
 	int n_params;
 	struct spec_param *params; /* owned [n_params], in spec order */
+	int *order;                /* owned [n_params]: indices with every
+				    * parent before the params it conditions */
+	int conditional;           /* 1 when some param has "when" */
 	enum spec_search algorithm;   /* default random */
 	int trials;                /* total for the sweep, 1..SPEC_MAX_TRIALS */
 	int parallel;              /* 1..SPEC_MAX_PARALLEL, default 1 */
@@ -155,6 +172,33 @@ cJSON *spec_param_grid_value(const struct spec_param *p, long i);
  */
 long spec_grid_size(const struct spec *s);
 
+/*
+ * Grid search support with conditions: the digits (indices into
+ * spec_param_grid_value) of combination idx (0 <= idx < spec_grid_size)
+ * into digit[n_params], -1 for a param inactive in it. Without conditions
+ * this is the mixed radix of spec order, last param fastest. With them,
+ * the combinations of the parents (the params some "when" names) are
+ * walked first in that order, skipping those that differ only in an
+ * inactive parent, and each is followed by every combination of the
+ * other params active in it. Returns 0, -EINVAL (idx out of range) or
+ * -ENOMEM.
+ */
+int spec_grid_digits(const struct spec *s, long idx, long *digit);
+
+/*
+ * Which params are active for the values in params (borrowed; a full or
+ * partial params object): active[i] is 1 when every condition of param i
+ * holds (its parent active and its value, as given in params, listed), 0
+ * otherwise; a param without conditions is always active. A parent absent
+ * from params counts as inactive.
+ */
+void spec_active(const struct spec *s, const cJSON *params,
+		 unsigned char *active);
+
+/* Deletes from params (borrowed) every param spec_active finds inactive.
+ * Returns 0 or -ENOMEM. */
+int spec_drop_inactive(const struct spec *s, cJSON *params);
+
 /* Entries of the spec's "enqueue" list (0 without one). Grid search gives
  * these the first trial numbers and starts the grid after them. */
 int spec_n_enqueued(const struct spec *s);
@@ -165,7 +209,9 @@ int spec_n_enqueued(const struct spec *s);
  * choice values, the constant itself, a number within the range, an
  * integer for int/logint). where prefixes messages ("enqueue[2]",
  * "params"): `enqueue[2].lr: 0.5 is outside the loguniform range [0.0001,
- * 0.1]`. Returns 0 or -EINVAL with err set.
+ * 0.1]`. A param whose conditions the object itself rules out (its
+ * parent given a value outside the "when" list) is refused as well.
+ * Returns 0 or -EINVAL with err set.
  */
 int spec_check_params(const struct spec *s, const cJSON *params,
 		      const char *where, char *err, size_t errlen);

@@ -30,6 +30,10 @@ struct param_def {
 	/* STRING: extra check, returns 0 or -EINVAL with a message. */
 	int (*check)(const char *v, char *err, size_t errlen);
 	const char *help;
+	/* Conditional knobs: NULL, or the enum param whose value (one of
+	 * when_values, NULL-terminated) makes this one mean anything. */
+	const char *when;
+	const char *const *when_values;
 };
 
 static const char *const v_optimizer[] = { "sgd", "momentum", "nesterov", "adam", "rmsprop", NULL };
@@ -42,6 +46,15 @@ static const char *const v_mode[] = { "auto", "max", "min", NULL };
 static const char *const v_preprocess[] = { "standardize", "minmax", "none", NULL };
 static const char *const v_augment[] = { "none", "shift", "flip", NULL };
 static const char *const v_builtin[] = { "mlp", NULL };
+/* What the conditional knobs apply to. */
+static const char *const w_momentum[] = { "momentum", "nesterov", NULL };
+static const char *const w_adam[] = { "adam", NULL };
+static const char *const w_eps[] = { "adam", "rmsprop", NULL };
+static const char *const w_rmsprop[] = { "rmsprop", NULL };
+static const char *const w_step[] = { "step", NULL };
+static const char *const w_cosine[] = { "cosine", NULL };
+static const char *const w_small_normal[] = { "small_normal", NULL };
+static const char *const w_autoencoder[] = { "autoencoder", NULL };
 
 const char *const params_epoch_metrics[] = {
 	"train_loss", "train_acc", "val_loss", "val_acc", "lr", "seconds", NULL,
@@ -60,17 +73,22 @@ check_dataset(const char *v, char *err, size_t errlen)
 }
 
 #define OFF(f) offsetof(struct params, f)
-#define P_INT(n, lo, hi, d, h) { #n, PT_INT, lo, hi, d, NULL, NULL, OFF(n), NULL, h }
-#define P_FLT(n, lo, hi, d, h) { #n, PT_FLOAT, lo, hi, d, NULL, NULL, OFF(n), NULL, h }
-#define P_ENUM(n, vals, d, h) { #n, PT_ENUM, 0, 0, 0, d, vals, OFF(n), NULL, h }
+#define P_INT(n, lo, hi, d, h) { #n, PT_INT, lo, hi, d, NULL, NULL, OFF(n), NULL, h, NULL, NULL }
+#define P_FLT(n, lo, hi, d, h) { #n, PT_FLOAT, lo, hi, d, NULL, NULL, OFF(n), NULL, h, NULL, NULL }
+#define P_ENUM(n, vals, d, h) { #n, PT_ENUM, 0, 0, 0, d, vals, OFF(n), NULL, h, NULL, NULL }
+#define P_INT_IF(n, lo, hi, d, h, w, wv) \
+	{ #n, PT_INT, lo, hi, d, NULL, NULL, OFF(n), NULL, h, w, wv }
+#define P_FLT_IF(n, lo, hi, d, h, w, wv) \
+	{ #n, PT_FLOAT, lo, hi, d, NULL, NULL, OFF(n), NULL, h, w, wv }
 
 static const struct param_def table[] = {
 	{ "builtin", PT_ENUM, 0, 0, 0, "mlp", v_builtin, OFF(builtin), NULL,
-	  "which built-in trainer; ignored (there is one)" },
+	  "which built-in trainer; ignored (there is one)", NULL, NULL },
 	{ "dataset", PT_STRING, 0, 0, 0, "fashion-mnist", NULL, OFF(dataset), check_dataset,
-	  "fashion-mnist | synthetic | idx:PREFIX (PREFIX + train-images-idx3-ubyte.gz ...)" },
+	  "fashion-mnist | synthetic | idx:PREFIX (PREFIX + train-images-idx3-ubyte.gz ...)",
+	  NULL, NULL },
 	{ "data_dir", PT_STRING, 0, 0, 0, "/usr/share/datasets/fashion-mnist", NULL, OFF(data_dir),
-	  NULL, "directory of the fashion-mnist IDX files" },
+	  NULL, "directory of the fashion-mnist IDX files", NULL, NULL },
 	P_INT(val_size, 1, 10000000, 10000, "training-file samples held out for validation"),
 	P_INT(split_seed, 0, 2147483647, 0,
 	      "seed of the train/val shuffle; fixed so all trials share one val set"),
@@ -85,30 +103,33 @@ static const struct param_def table[] = {
 	P_INT(synthetic_classes, 2, 1000, 5, "synthetic: classes"),
 	P_FLT(synthetic_noise, 0, 100, 1.0, "synthetic: noise std around the class centres"),
 	{ "hidden", PT_INT_LIST, 1, 65536, 0, "[48, 24]", NULL, OFF(hidden), NULL,
-	  "hidden layer widths, input side first; [] is softmax regression" },
+	  "hidden layer widths, input side first; [] is softmax regression", NULL, NULL },
 	P_ENUM(activation, v_activation, "relu", "hidden activation"),
 	{ "batchnorm", PT_BOOL, 0, 1, 0, NULL, NULL, OFF(batchnorm), NULL,
-	  "BatchNorm1d after each hidden Linear (momentum 0.1, eps 1e-5)" },
+	  "BatchNorm1d after each hidden Linear (momentum 0.1, eps 1e-5)", NULL, NULL },
 	P_FLT(dropout, 0, 0.95, 0, "inverted dropout probability after each hidden activation"),
 	P_ENUM(init, v_init, "auto",
 	       "auto: he for relu-like, xavier for tanh/sigmoid | small_normal | xavier | he | "
 	       "autoencoder (greedy layer-wise pre-training) | pytorch (U(+-1/sqrt(fan_in)))"),
-	P_FLT(init_std, 1e-6, 10, 0.01, "small_normal: weight std"),
-	P_INT(pretrain_epochs, 0, 1000, 1, "autoencoder: pre-training epochs per hidden layer"),
+	P_FLT_IF(init_std, 1e-6, 10, 0.01, "small_normal: weight std", "init", w_small_normal),
+	P_INT_IF(pretrain_epochs, 0, 1000, 1, "autoencoder: pre-training epochs per hidden layer",
+		 "init", w_autoencoder),
 	P_INT(epochs, 1, 100000, 10, "training epochs"),
 	P_INT(batch_size, 1, 65536, 128, "mini-batch size"),
 	P_FLT(lr, 1e-6, 1, 1e-3, "learning rate"),
 	P_ENUM(optimizer, v_optimizer, "adam", "update rule (PyTorch's)"),
-	P_FLT(momentum, 0, 0.9999, 0.9, "momentum and nesterov: momentum"),
-	P_FLT(beta1, 0, 0.9999, 0.9, "adam: beta1"),
-	P_FLT(beta2, 0, 0.999999, 0.999, "adam: beta2"),
-	P_FLT(eps, 1e-12, 1, 1e-8, "adam and rmsprop: eps"),
-	P_FLT(alpha, 0, 0.999999, 0.99, "rmsprop: smoothing constant"),
+	P_FLT_IF(momentum, 0, 0.9999, 0.9, "momentum and nesterov: momentum", "optimizer",
+		 w_momentum),
+	P_FLT_IF(beta1, 0, 0.9999, 0.9, "adam: beta1", "optimizer", w_adam),
+	P_FLT_IF(beta2, 0, 0.999999, 0.999, "adam: beta2", "optimizer", w_adam),
+	P_FLT_IF(eps, 1e-12, 1, 1e-8, "adam and rmsprop: eps", "optimizer", w_eps),
+	P_FLT_IF(alpha, 0, 0.999999, 0.99, "rmsprop: smoothing constant", "optimizer",
+		 w_rmsprop),
 	P_FLT(weight_decay, 0, 1, 0, "L2 penalty added to the gradient of every parameter"),
 	P_ENUM(lr_schedule, v_schedule, "constant", "per-epoch learning-rate schedule"),
-	P_INT(lr_step, 1, 100000, 10, "step: epochs between decays"),
-	P_FLT(lr_gamma, 0, 1, 0.1, "step: decay factor"),
-	P_FLT(lr_min, 0, 1, 0, "cosine: final learning rate"),
+	P_INT_IF(lr_step, 1, 100000, 10, "step: epochs between decays", "lr_schedule", w_step),
+	P_FLT_IF(lr_gamma, 0, 1, 0.1, "step: decay factor", "lr_schedule", w_step),
+	P_FLT_IF(lr_min, 0, 1, 0, "cosine: final learning rate", "lr_schedule", w_cosine),
 	P_ENUM(objective, v_objective, "val_acc", "metric for early stopping and best_epoch"),
 	P_ENUM(mode, v_mode, "auto", "auto: max for *_acc, min for *_loss"),
 	P_INT(patience, 0, 100000, 0, "early stopping: epochs without improvement; 0 = off"),
@@ -297,6 +318,64 @@ parse_one(struct params *p, const struct param_def *d, const cJSON *v, char *err
 	return -EINVAL;
 }
 
+static int
+in_values(const char *const *values, const char *v)
+{
+	return enum_index(values, v) >= 0;
+}
+
+/* "momentum or nesterov" into buf. */
+static void
+list_values(char *buf, size_t len, const char *const *values)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; values[i] && n < len; i++)
+		n += (size_t)snprintf(buf + n, len - n, "%s%s",
+				      i == 0 ? "" : values[i + 1] ? ", " : " or ",
+				      values[i]);
+}
+
+/* A conditional knob given while its condition does not hold would be
+ * silently ignored by the trainer: refused instead. */
+static int
+check_applies(const struct params *p, const cJSON *root, char *err, size_t errlen)
+{
+	const cJSON *it;
+	char list[256];
+
+	cJSON_ArrayForEach(it, root) {
+		const struct param_def *d = find_def(it->string), *w;
+		const char *now;
+
+		if (!d || !d->when)
+			continue;
+		w = find_def(d->when);
+		now = w->values[*(const int *)((const char *)p + w->offset)];
+		if (in_values(d->when_values, now))
+			continue;
+		list_values(list, sizeof list, d->when_values);
+		snprintf(err, errlen, "param '%s': applies only when %s is %s, not %s",
+			 d->name, d->when, list, now);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int
+params_condition(const char *name, const char **parent,
+		 const char *const **values)
+{
+	const struct param_def *d = find_def(name);
+
+	if (!d || !d->when)
+		return 0;
+	*parent = d->when;
+	*values = d->when_values;
+	return 1;
+}
+
 /* Checks across params that need no data; the data loader checks the rest
  * (val_size against a file's sample count). */
 static int
@@ -354,7 +433,9 @@ params_parse(struct params *p, const char *json, char *err, size_t errlen)
 		if ((rc = parse_one(p, d, it, err, errlen)) < 0)
 			goto out;
 	}
-	rc = check_combination(p, err, errlen);
+	rc = check_applies(p, root, err, errlen);
+	if (rc == 0)
+		rc = check_combination(p, err, errlen);
 out:
 	cJSON_Delete(root);
 	return rc;
@@ -397,6 +478,12 @@ def_to_json(const struct param_def *d)
 		break;
 	}
 	cJSON_AddStringToObject(o, "help", d->help);
+	if (d->when) {
+		cJSON *w = cJSON_AddObjectToObject(o, "when");
+		cJSON *vals = w ? cJSON_AddArrayToObject(w, d->when) : NULL;
+		for (int i = 0; vals && d->when_values[i]; i++)
+			cJSON_AddItemToArray(vals, cJSON_CreateString(d->when_values[i]));
+	}
 	return o;
 }
 

@@ -98,6 +98,16 @@ params_parse(struct params *p, const char *json, char *err, size_t errlen);
 char *
 params_table_json(void);
 
+/*
+ * Whether param `name` is a conditional knob: 1 with *parent (an enum
+ * param) and *values (its NULL-terminated values for which `name` applies)
+ * set; 0 for every other param. params_parse refuses a conditional knob
+ * given while its parent has another value.
+ */
+int
+params_condition(const char *name, const char **parent,
+		 const char *const **values);
+
 /* The value name of an enum param (e.g. "adam" for optimizer 3), or "?". */
 const char *
 params_enum_name(const char *param, int index);

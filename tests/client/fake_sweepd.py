@@ -284,8 +284,16 @@ def answer(req):
         return {"ok": True}, [], False
     sid, e = sweep_id(req)
     if e and op in ("sweep", "trials", "trial", "best", "cancel", "pause",
-                    "resume", "watch", "enqueue", "epochs"):
+                    "resume", "watch", "enqueue", "epochs", "importance"):
         return e, [], False
+    if op == "importance":
+        shares = [{"param": "lr", "share": 0.61}, {"param": "x", "share": 0.2},
+                  {"param": "batch", "share": 0.01}, {"param": "z", "share": 0.0}]
+        return {"ok": True, "importance": {
+            "method": "main-effect variance shares", "trials": 4 if sid == 1 else 0,
+            "objective": shares if sid == 1 else [{"param": "lr", "share": None}],
+            "verdicts": [{"verdict": "overfitting", "trials": 1, "of": 2,
+                          "params": shares}] if sid == 1 else []}}, [], False
     if op == "sweep" and sid == 6:
         best = max((t for t in SYN_TRIALS if t["status"] == "completed"),
                    key=lambda t: t["objective"])

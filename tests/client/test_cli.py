@@ -223,6 +223,21 @@ def ls_json_is_the_reply_as_sent():
 
 
 @test
+def importance_table():
+    p = FAKE.ctl("importance", "1")
+    expect(p, 0, out=["what mattered in sweep 1: share of the objective's variance "
+                      "over 4 completed trials\n",
+                      "  lr                    0.610  " + "#" * 24 + "\n",
+                      "  z                     0.000  \n",
+                      "diagnosed overfitting (1 of 2 trials):\n"])
+    # a verdict lists its top 3 only
+    assert p.stdout.count("  z ") == 1, p.stdout
+    p = FAKE.ctl("importance", "1", "--json")
+    expect(p, 0)
+    json_is_what_was_sent(p, "importance")
+
+
+@test
 def status_summary():
     p = FAKE.ctl("status", "1")
     expect(p, 0, out=[
@@ -241,7 +256,11 @@ def status_summary():
         "advice for the best trial\n  - keep early stopping at patience 1-2\n"
         "  - try a slightly larger lr\n"])
     assert "lr=0.001234 batch_size=64 activation=relu" in p.stdout
+    # the top 3 of `importance`, nothing when no share is known yet
+    assert ("what mattered: lr 0.61, x 0.20, batch 0.01 (share of the objective's "
+            "variance over 4 trials; sweepctl importance 1)\n") in p.stdout, p.stdout
     p = FAKE.ctl("status", "3")
+    assert "what mattered" not in p.stdout, p.stdout
     expect(p, 0, out=["  status      cancelled\n  error       cancelled by a client\n",
                       "best trial: none completed yet\n",
                       "  verdicts    none yet\n"])

@@ -5,6 +5,7 @@ import os
 import statistics
 import sys
 import tempfile
+import time
 
 TRAIN_LONGER = ("more epochs", "train longer", "let it run", "wait for")
 
@@ -140,7 +141,109 @@ def _enqueue_checks_room_and_values(d):
     assert [t["params"]["x"] for t in d.trials(sid)][1] == 0.25
 
 
+def _conditional_params_only_when_active(d):
+    # The trainer records the SWEEP_PARAMS it is started with.
+    with tempfile.TemporaryDirectory() as tmp:
+        log = os.path.join(tmp, "params.log")
+        spec = fake_spec(trials=0, parallel=2, params={
+            "opt": {"choice": ["sgd", "momentum", "nesterov"]},
+            "x": {"uniform": [0, 1], "grid": [0.2, 0.4],
+                  "when": {"opt": ["momentum", "nesterov"]}},
+            "damp": {"choice": [0, 1], "when": {"opt": ["nesterov"]}}})
+        fake = spec["trainer"]["command"][0]
+        spec["trainer"]["command"] = [
+            "/bin/sh", "-c", 'printf "%s\\n" "$SWEEP_PARAMS" >> "$0"; exec "$1"',
+            log, fake]
+        spec["search"] = {"algorithm": "grid", "parallel": 2}
+        sid = d.submit(spec)
+        assert d.wait_sweep(sid)["status"] == "completed"
+        ts = d.trials(sid)
+        # sgd: 1; momentum: 2 x; nesterov: 2 x times 2 damp = 7
+        assert len(ts) == 7, [t["params"] for t in ts]
+        seen = set()
+        for t in ts:
+            p = t["params"]
+            assert ("x" in p) == (p["opt"] != "sgd"), p
+            assert ("damp" in p) == (p["opt"] == "nesterov"), p
+            seen.add(json.dumps(p, sort_keys=True))
+        assert len(seen) == 7, seen
+        with open(log) as f:
+            started = [json.loads(line) for line in f if line.strip()]
+        assert len(started) == 7, started
+        for p in started:
+            assert ("x" in p) == (p["opt"] != "sgd"), p
+            assert ("damp" in p) == (p["opt"] == "nesterov"), p
+    bad = fake_spec(params={"a": {"choice": [1, 2], "when": {"b": [1]}},
+                            "b": {"choice": [1, 2], "when": {"a": [1]}}})
+    r = d.request({"op": "submit", "spec": bad})
+    assert not r["ok"] and "space.a.when: the conditions form a cycle (a -> b -> a)" \
+        in r["error"]["message"], r
+    bad = fake_spec(params={"m": {"uniform": [0, 1], "when": {"optimizer": ["x"]}}})
+    r = d.request({"op": "submit", "spec": bad})
+    assert not r["ok"] and "space.m.when.optimizer: not a param of the space" \
+        in r["error"]["message"], r
+    mlp = {"trainer": {"builtin": "mlp", "dataset": "synthetic"},
+           "objective": {"metric": "val_acc", "mode": "max"},
+           "space": {"optimizer": {"choice": ["adam", "momentum"]},
+                     "momentum": {"uniform": [0, 0.9]}}}
+    r = d.request({"op": "submit", "spec": mlp})
+    assert not r["ok"] and "space.momentum: applies only when optimizer is" \
+        in r["error"]["message"], r
+
+
+def _tpe_off_the_loop_survives_cancel_and_shutdown(d):
+    # TPE suggestions run on the thread pool: a sweep cancelled or a
+    # daemon stopped while one is pending must neither lose nor duplicate
+    # a trial, nor crash (ASan runs this too).
+    spec = fake_spec(trials=400, parallel=4, params={
+        "x": {"uniform": [0, 1]}, "k": {"choice": [1, 2, 3]}, "epochs": 1})
+    spec["search"] = {"algorithm": "tpe", "trials": 400, "parallel": 4,
+                      "seed": 5, "n_startup": 2}
+    sid = d.submit(spec)
+    while len(d.trials(sid)) < 30:
+        time.sleep(0.02)
+    d.ok({"op": "cancel", "sweep": sid})
+    assert d.wait_sweep(sid)["status"] == "cancelled"
+    ts = d.trials(sid)
+    assert [t["number"] for t in ts] == list(range(1, len(ts) + 1)), ts
+    assert len(ts) < 400
+    assert len({json.dumps(t["params"], sort_keys=True) for t in ts}) == len(ts)
+    other = d.submit(spec)
+    while len(d.trials(other)) < 20:
+        time.sleep(0.02)
+    assert d.stop() == 0
+
+
+def _importance_names_what_mattered(d):
+    # The fake trainer's quality: 0.9 - 0.5 (x - 0.3)^2 - 0.02 (log10 lr + 2)^2;
+    # over these ranges x carries ~89 % of its variance, lr ~11 %, z none.
+    spec = fake_spec(trials=80, parallel=4, params={
+        "x": {"uniform": [0, 1]}, "lr": {"loguniform": [1e-4, 1]},
+        "z": {"uniform": [0, 1]}})
+    sid = d.submit(spec)
+    assert d.wait_sweep(sid)["status"] == "completed"
+    imp = d.ok({"op": "importance", "sweep": sid})["importance"]
+    assert imp["trials"] == 80, imp
+    names = [p["param"] for p in imp["objective"]]
+    assert names[0] == "x" and set(names) == {"x", "lr", "z"}, imp   # no constant
+    share = {p["param"]: p["share"] for p in imp["objective"]}
+    assert share["x"] > 0.6 and share["z"] < 0.1, imp
+    assert isinstance(imp["verdicts"], list), imp
+    p = d.ctl("importance", str(sid))
+    assert p.returncode == 0 and "x" in p.stdout and "80 completed trials" in p.stdout, \
+        (p.stdout, p.stderr)
+    p = d.ctl("status", str(sid))
+    assert p.returncode == 0 and "what mattered: x " in p.stdout, (p.stdout, p.stderr)
+    p = d.ctl("--json", "importance", str(sid))
+    assert json.loads(p.stdout)["importance"]["objective"][0]["param"] == "x", p.stdout
+    r = d.request({"op": "importance", "sweep": 999})
+    assert not r["ok"] and r["error"]["code"] == "not_found", r
+
+
 TESTS = [with_daemon(f) for f in [
+    _importance_names_what_mattered,
+    _tpe_off_the_loop_survives_cancel_and_shutdown,
+    _conditional_params_only_when_active,
     _tpe_concentrates_near_the_optimum, _tpe_is_reproducible,
     _median_pruner_stops_bad_trials, _asha_stops_at_rungs,
     _early_stopping_for_external_trainers, _enqueued_trials_run_first,

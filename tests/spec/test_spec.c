@@ -177,7 +177,7 @@ static const struct {
 	{ SPEC("{'c': {'choice': 'relu'}}", "{}", ""),
 	  "space.c.choice: must be a non-empty array" },
 	{ SPEC("{'x': {'unifrom': [0, 1]}}", "{}", ""),
-	  "space.x: unknown field \"unifrom\" (valid: choice, uniform, loguniform, int, logint, grid)" },
+	  "space.x: unknown field \"unifrom\" (valid: choice, uniform, loguniform, int, logint, grid, when)" },
 	{ SPEC("{'x': {'uniform': [0, 1], 'choice': [1]}}", "{}", ""),
 	  "space.x: more than one distribution" },
 	{ SPEC("{'x': {'grid': [1]}}", "{}", ""), "space.x: needs one distribution" },

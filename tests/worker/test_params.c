@@ -107,6 +107,24 @@ rejects_wrong_types(void)
 	CHECK_CONTAINS(err, "param 'dataset'");
 }
 
+/* A conditional knob the trainer would silently ignore is refused, by the
+ * parent's final value whatever the key order. */
+static void
+rejects_knobs_that_do_not_apply(void)
+{
+	struct params p;
+	CHECK(params_parse(&p, "{\"momentum\":0.5}", err, sizeof(err)) == -EINVAL);
+	CHECK_CONTAINS(err, "param 'momentum': applies only when optimizer is momentum or "
+		       "nesterov, not adam");
+	CHECK(params_parse(&p, "{\"lr_step\":3,\"lr_schedule\":\"cosine\"}", err,
+			   sizeof(err)) == -EINVAL);
+	CHECK_CONTAINS(err, "param 'lr_step': applies only when lr_schedule is step, not cosine");
+	CHECK(params_parse(&p, "{\"momentum\":0.5,\"optimizer\":\"nesterov\","
+			   "\"lr_step\":3,\"lr_schedule\":\"step\"}", err, sizeof(err)) == 0);
+	CHECK_NEAR(p.momentum, 0.5, 0);
+	CHECK(p.lr_step == 3);
+}
+
 static void
 rejects_malformed_json(void)
 {
@@ -203,6 +221,7 @@ main(void)
 	RUN(rejects_unknown_param_by_name);
 	RUN(rejects_out_of_range_with_the_range);
 	RUN(rejects_wrong_types);
+	RUN(rejects_knobs_that_do_not_apply);
 	RUN(rejects_malformed_json);
 	RUN(rejects_impossible_combinations);
 	RUN(table_json_lists_every_param);

@@ -1,0 +1,126 @@
+#!/usr/bin/env python3
+"""`best` latency while a large TPE sweep keeps suggesting (issue 19, "No
+stalls"). Not a test.
+
+  bench/search/bench_stall.py BUILD_DIR [--obs 10000] [--clients 20]
+      [--seconds 20] [--workers 4]
+
+A sweep of the fake trainer (1 epoch, no sleep) enqueues --obs param sets
+in its spec (every param fixed, so they cost TPE nothing) and then runs TPE
+trials (n_startup 10, ten-knob-like space of 3 numeric params and 3
+choices): each of those learns from about --obs observations. Once the
+first TPE trial exists, --clients threads send `best` for that sweep back
+to back for --seconds, each on a new connection as sweepctl does: median,
+p99 and worst latency, and how many TPE trials were created meanwhile. The
+load average is printed: the figures mean little on a busy machine.
+--algorithm random runs the same trial flood without suggestions: the
+latency the rest of the daemon's work (spawning, reports, SQLite commits)
+leaves, against which the suggestions' share is read.
+"""
+import argparse
+import os
+import random
+import shutil
+import sys
+import tempfile
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from benchlib import request, start_daemon  # noqa: E402
+
+
+def loadavg():
+    with open("/proc/loadavg") as f:
+        return "load " + " ".join(f.read().split()[:3])
+
+
+def pct(v, q):
+    v = sorted(v)
+    return v[min(len(v) - 1, int(q * len(v)))] if v else float("nan")
+
+
+def make_spec(fake, n_obs, algorithm="tpe"):
+    # Short names and 4-digit values: 10,000 sets must fit the 1 MiB
+    # request line.
+    rnd = random.Random(1)
+    space = {"epochs": 1, "x": {"uniform": [0, 1]}, "l": {"loguniform": [1e-4, 1]},
+             "w": {"uniform": [0, 1]}, "k": {"choice": [1, 2, 3, 4]},
+             "a": {"choice": ["r", "t", "e"]}, "b": {"choice": [0, 1]}}
+    enq = [{"x": round(rnd.random(), 4), "l": round(10 ** rnd.uniform(-4, 0), 8),
+            "w": round(rnd.random(), 4), "k": rnd.choice([1, 2, 3, 4]),
+            "a": rnd.choice("rte"), "b": rnd.choice([0, 1])} for _ in range(n_obs)]
+    return {"name": "stall", "trainer": {"command": [fake]},
+            "objective": {"metric": "val_acc", "mode": "max"}, "space": space,
+            "search": dict({"algorithm": algorithm, "trials": n_obs + 100000,
+                            "parallel": 4, "seed": 3},
+                           **({"n_startup": 10} if algorithm == "tpe" else {})),
+            "enqueue": enq}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("build")
+    ap.add_argument("--obs", type=int, default=10000)
+    ap.add_argument("--clients", type=int, default=20)
+    ap.add_argument("--seconds", type=float, default=20)
+    ap.add_argument("--workers", type=int, default=4)
+    ap.add_argument("--algorithm", default="tpe",
+                    help="random: the same trial flood without suggestions, the floor")
+    args = ap.parse_args()
+    fake = os.path.join(args.build, "tests", "trainers", "fake_trainer")
+    state = tempfile.mkdtemp(prefix="sweepd-stall-")
+    print(loadavg(), "at the start")
+    p, sock = start_daemon(args.build, state, workers=args.workers)
+    try:
+        t0 = time.time()
+        r = request(sock, {"op": "submit", "spec": make_spec(fake, args.obs, args.algorithm)},
+                    timeout=600)
+        if not r.get("ok"):
+            raise SystemExit("submit: %s" % r["error"]["message"])
+        sid = r["sweep_id"]
+        while True:
+            tr = request(sock, {"op": "trials", "sweep": sid, "offset": args.obs,
+                                "limit": 1})
+            if tr.get("ok") and tr.get("trials"):
+                break
+            time.sleep(0.5)
+        print("%d enqueued trials ran in %.1f s" % (args.obs, time.time() - t0))
+        lat, errors = [], []
+        stop = time.time() + args.seconds
+
+        def client():
+            while time.time() < stop:
+                t = time.perf_counter()
+                r = request(sock, {"op": "best", "sweep": sid})
+                lat.append(time.perf_counter() - t)
+                if not r.get("ok"):
+                    errors.append(r)
+
+        def n_tpe():
+            r = request(sock, {"op": "trials", "sweep": sid, "offset": args.obs,
+                               "limit": 1000000})
+            return len(r.get("trials", []))
+
+        before = n_tpe()
+        th = [threading.Thread(target=client) for _ in range(args.clients)]
+        for t in th:
+            t.start()
+        for t in th:
+            t.join()
+        after = n_tpe()
+        print("best: %d requests from %d clients in %.0f s: median %.2f ms, p99 %.2f ms, "
+              "max %.2f ms; errors %d" % (len(lat), args.clients, args.seconds,
+                                          1e3 * pct(lat, 0.5), 1e3 * pct(lat, 0.99),
+                                          1e3 * max(lat), len(errors)))
+        print("TPE trials created meanwhile: %d (%.1f/s), each over ~%d observations"
+              % (after - before, (after - before) / args.seconds, args.obs))
+    finally:
+        p.terminate()
+        p.wait()
+        shutil.rmtree(state, ignore_errors=True)
+    print(loadavg(), "at the end")
+
+
+if __name__ == "__main__":
+    main()
