@@ -119,7 +119,6 @@ cached_split_trains_the_same_curve(void)
 	      same_set(&plain.test, &hit.test));
 	CHECK(plain.n_classes == hit.n_classes && plain.fill == hit.fill);
 	char *a = report_of(&p, &plain), *b = report_of(&p, &built), *c = report_of(&p, &hit);
-	printf("# %s", a);
 	CHECK(strlen(a) > 100);
 	CHECK_STR(a, b);
 	CHECK_STR(a, c);
