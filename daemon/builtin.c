@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cJSON.h>
@@ -87,6 +88,53 @@ check_metric(const struct spec *sp, char *err, size_t errlen)
 	return -EINVAL;
 }
 
+/* "unknown param 'x'" from the table becomes "trainer.x: unknown param;
+ * valid names: ..." (or space.x when the space gives it), as the spec's
+ * own field typos list theirs. */
+static void
+name_unknown(const struct spec *sp, char *err, size_t errlen)
+{
+	static const char tag[] = "unknown param '";
+	const char *at = strstr(err, tag), *end, *where = "trainer";
+	char name[128], list[1024] = "";
+	char *table = NULL;
+	cJSON *arr = NULL, *it;
+	size_t used = 0;
+
+	if (!at || !(end = strchr(at + strlen(tag), '\'')) ||
+	    end - at - strlen(tag) >= sizeof name)
+		return;
+	snprintf(name, sizeof name, "%.*s", (int)(end - at - strlen(tag)),
+		 at + strlen(tag));
+	for (int i = 0; i < sp->n_params; i++)
+		if (strcmp(sp->params[i].name, name) == 0)
+			where = "space";
+	table = params_table_json();
+	arr = table ? cJSON_Parse(table) : NULL;
+	cJSON_ArrayForEach(it, arr) {
+		const cJSON *n = cJSON_GetObjectItemCaseSensitive(it, "name");
+		if (cJSON_IsString(n) && used < sizeof list)
+			used += (size_t)snprintf(list + used, sizeof list - used,
+						 "%s%s", used ? ", " : "",
+						 n->valuestring);
+	}
+	snprintf(err, errlen, "%s.%s: unknown param; valid names: %s", where,
+		 name, list);
+	cJSON_Delete(arr);
+	free(table);
+}
+
+/* Where a probe value of p came from: space.x, or space.x.choice[K]
+ * (1-based) for the K-th value of a choice. */
+static void
+probe_where(const struct spec_param *p, int k, char *where, size_t len)
+{
+	if (p->kind == SPEC_CHOICE)
+		snprintf(where, len, "space.%s.choice[%d]", p->name, k + 1);
+	else
+		snprintf(where, len, "space.%s", p->name);
+}
+
 int
 builtin_check_spec(const struct spec *sp, char *err, size_t errlen)
 {
@@ -117,6 +165,10 @@ builtin_check_spec(const struct spec *sp, char *err, size_t errlen)
 		vals = NULL;
 	}
 	rc = check_object(base, "trainer", err, errlen);
+	if (rc < 0 && strstr(err, "unknown param '")) {
+		name_unknown(sp, err, errlen);
+		goto out;
+	}
 	if (rc < 0) {
 		/* Name the space param when the message names one. */
 		for (int i = 0; i < sp->n_params; i++) {
@@ -125,7 +177,8 @@ builtin_check_spec(const struct spec *sp, char *err, size_t errlen)
 			if (strstr(err, quoted)) {
 				char msg[512];
 				snprintf(msg, sizeof msg, "%s", err + strlen("trainer: "));
-				snprintf(err, errlen, "space.%s: %s", sp->params[i].name, msg);
+				probe_where(&sp->params[i], 0, where, sizeof where);
+				snprintf(err, errlen, "%s: %s", where, msg);
 				break;
 			}
 		}
@@ -136,9 +189,11 @@ builtin_check_spec(const struct spec *sp, char *err, size_t errlen)
 		const struct spec_param *p = &sp->params[i];
 		cJSON *saved = cJSON_DetachItemFromObjectCaseSensitive(base, p->name);
 
+		int k = 0;
+
 		vals = probe_values(p);
-		snprintf(where, sizeof where, "space.%s", p->name);
 		cJSON_ArrayForEach(it, vals) {
+			probe_where(p, k++, where, sizeof where);
 			cJSON_AddItemToObject(base, p->name, cJSON_Duplicate(it, 1));
 			rc = check_object(base, where, err, errlen);
 			cJSON_DeleteItemFromObjectCaseSensitive(base, p->name);

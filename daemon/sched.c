@@ -1547,7 +1547,7 @@ create_list(struct sweep *sw, const cJSON *params, char *err, size_t errlen)
 		char where[32];
 
 		/* Checked here too, so that the message names the set. */
-		snprintf(where, sizeof where, "params[%d]", i);
+		snprintf(where, sizeof where, "params[%d]", i + 1);   /* 1-based */
 		rc = spec_check_params(sw->spec, one, where, err, errlen);
 		if (rc < 0)
 			return rc;

@@ -514,7 +514,7 @@ def enqueue_object_or_array():
         assert FAKE.last("enqueue")["req"]["params"] == [{"lr": 0.01}, {"lr": 0.1}]
         bad = write(os.path.join(d, "bad.json"), '[{"lr": 0.01}, 3]')
         expect(FAKE.ctl("enqueue", "2", bad), 1,
-               err="sweepctl: %s: element 1 of the array is not an object" % bad)
+               err="sweepctl: %s: params[2]: must be an object of params" % bad)
         expect(FAKE.ctl("enqueue", "1", one), 1, err="(conflict)")
         expect(FAKE.ctl("enqueue", "x", one), 2, err="sweep id must be")
     finally:
