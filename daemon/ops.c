@@ -437,6 +437,36 @@ op_trial(struct op_ctx *ctx)
 	return 0;
 }
 
+/* best's message when no trial completed: "yet" only of an active sweep;
+ * an ended one says how it ended and what became of its trials. */
+static int
+no_best(struct op_ctx *ctx)
+{
+	cJSON *sum = NULL;
+	const cJSON *n;
+
+	if (sched_find(ctx->srv, ctx->sweep_id) ||
+	    db_sweep_json(ctx->srv->db, ctx->sweep_id, &sum) < 0) {
+		snprintf(ctx->msg, sizeof ctx->msg,
+			 "sweep %lld has no completed trial yet",
+			 (long long)ctx->sweep_id);
+		return -ENOENT;
+	}
+	n = cJSON_GetObjectItemCaseSensitive(sum, "counts");
+	snprintf(ctx->msg, sizeof ctx->msg, "sweep %lld ended (%s) with no "
+		 "completed trial: %d failed, %d pruned, %d cancelled",
+		 (long long)ctx->sweep_id,
+		 cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(sum, "status")) ?: "?",
+		 cJSON_GetObjectItemCaseSensitive(n, "failed") ?
+		 cJSON_GetObjectItemCaseSensitive(n, "failed")->valueint : 0,
+		 cJSON_GetObjectItemCaseSensitive(n, "pruned") ?
+		 cJSON_GetObjectItemCaseSensitive(n, "pruned")->valueint : 0,
+		 cJSON_GetObjectItemCaseSensitive(n, "cancelled") ?
+		 cJSON_GetObjectItemCaseSensitive(n, "cancelled")->valueint : 0);
+	cJSON_Delete(sum);
+	return -ENOENT;
+}
+
 static int
 op_best(struct op_ctx *ctx)
 {
@@ -447,12 +477,8 @@ op_best(struct op_ctx *ctx)
 	if (rc < 0)
 		return not_found(ctx, rc);
 	rc = db_best_json(ctx->srv->db, ctx->sweep_id, mode_max, &t);
-	if (rc == -ENOENT) {
-		snprintf(ctx->msg, sizeof ctx->msg,
-			 "sweep %lld has no completed trial yet",
-			 (long long)ctx->sweep_id);
-		return rc;
-	}
+	if (rc == -ENOENT)
+		return no_best(ctx);
 	if (rc < 0)
 		return not_found(ctx, rc);
 	cJSON_AddItemToObject(ctx->reply, "trial", t);

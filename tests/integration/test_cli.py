@@ -7,7 +7,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sweeplib import SWEEPCTL, Daemon, fake_spec, run_tests
+from sweeplib import SWEEPCTL, Daemon, fake_spec, run_tests, wait_for
 
 
 def with_sweep(fn):
@@ -142,7 +142,31 @@ def _cannot_connect_is_reported(d, path):
     assert p.returncode != 0 and "sweepd.sock" in p.stderr, p.stderr
 
 
+def _best_of_an_ended_sweep(d, path):
+    # cancelled after one trial completed: best answers with it
+    sid = d.submit(fake_spec(trials=4, parallel=1, params={
+        "sleep_ms": {"choice": [0, 3000]}}, enqueue=[{"sleep_ms": 0}] + [{"sleep_ms": 3000}] * 3))
+    assert wait_for(lambda: d.ok({"op": "trials", "sweep": sid})["trials"][0]
+                    ["status"] == "completed", timeout=30)
+    d.ok({"op": "cancel", "sweep": sid})
+    p = d.ctl("best", str(sid))
+    assert p.returncode == 0 and "trial 1 " in p.stdout, (p.stdout, p.stderr)
+    # ended with no completed trial: said as ended, not "yet"
+    for spec, cancel in ((fake_spec(trials=2, params={"mode": "exit3"}), False),
+                         (fake_spec(trials=2, params={"sleep_ms": 5000}), True)):
+        sid = d.submit(spec)
+        if cancel:
+            d.ok({"op": "cancel", "sweep": sid})
+        status = d.wait_sweep(sid, timeout=60)["status"]
+        p = d.ctl("best", str(sid))
+        assert p.returncode == 1 and "yet" not in p.stderr, p.stderr
+        assert "ended (%s) with no completed trial: 2 " % status in p.stderr or \
+            "ended (%s) with no completed trial: 0 failed, 0 pruned, 2 cancelled" \
+            % status in p.stderr, p.stderr
+
+
 TESTS = [with_sweep(f) for f in [
+    _best_of_an_ended_sweep,
     _submit_prints_the_id_and_wait_returns_0, _json_submit_replies_with_sweep_id,
     _ls_status_trials_best_tables, _json_trials_and_best_shapes,
     _trial_shows_params_and_curve, _errors_go_to_stderr_with_nonzero_exit,
