@@ -444,9 +444,14 @@ no_best(struct op_ctx *ctx)
 {
 	cJSON *sum = NULL;
 	const cJSON *n;
+	const char *st;
 
-	if (sched_find(ctx->srv, ctx->sweep_id) ||
-	    db_sweep_json(ctx->srv->db, ctx->sweep_id, &sum) < 0) {
+	/* the stored status: a cancelled sweep may still be stopping trials */
+	if (db_sweep_json(ctx->srv->db, ctx->sweep_id, &sum) < 0 ||
+	    !(st = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(sum,
+							"status"))) ||
+	    strcmp(st, "running") == 0 || strcmp(st, "paused") == 0) {
+		cJSON_Delete(sum);
 		snprintf(ctx->msg, sizeof ctx->msg,
 			 "sweep %lld has no completed trial yet",
 			 (long long)ctx->sweep_id);
@@ -455,8 +460,7 @@ no_best(struct op_ctx *ctx)
 	n = cJSON_GetObjectItemCaseSensitive(sum, "counts");
 	snprintf(ctx->msg, sizeof ctx->msg, "sweep %lld ended (%s) with no "
 		 "completed trial: %d failed, %d pruned, %d cancelled",
-		 (long long)ctx->sweep_id,
-		 cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(sum, "status")) ?: "?",
+		 (long long)ctx->sweep_id, st,
 		 cJSON_GetObjectItemCaseSensitive(n, "failed") ?
 		 cJSON_GetObjectItemCaseSensitive(n, "failed")->valueint : 0,
 		 cJSON_GetObjectItemCaseSensitive(n, "pruned") ?

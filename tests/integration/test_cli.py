@@ -2,6 +2,7 @@
 import json
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -165,7 +166,71 @@ def _best_of_an_ended_sweep(d, path):
             % status in p.stderr, p.stderr
 
 
+def _trials_sort_status_top(d, path):
+    sid = d.submit(fake_spec(trials=6, parallel=2, params={
+        "x": {"uniform": [0, 1]}, "mode": {"choice": ["ok", "ok", "exit3"]}}))
+    d.wait_sweep(sid, timeout=60)
+    ts = d.trials(sid)
+    done = sorted((t for t in ts if t["status"] == "completed"),
+                  key=lambda t: (-t["objective"], t["number"]))
+    assert len(done) >= 2, ts
+    p = d.ctl("trials", str(sid), "--status", "completed", "--sort",
+              "objective", "--desc", "--top", "2", check=0)
+    rows = [l.split() for l in p.stdout.splitlines() if re.match(r"\d+ +(completed|failed|pruned|cancelled|queued|running)\b", l)]
+    assert [int(r[0]) for r in rows] == [t["number"] for t in done[:2]], (p.stdout, [(t["number"], t["objective"]) for t in done])
+    assert "2 of 6 trials shown" in p.stdout, p.stdout
+    # ascending by a param; a bad key or status is a usage error naming it
+    p = d.ctl("trials", str(sid), "--sort", "x", check=0)
+    rows = [int(l.split()[0]) for l in p.stdout.splitlines()
+            if re.match(r"\d+ +(completed|failed|pruned|cancelled|queued|running)\b", l)]
+    want = [t["number"] for t in sorted(ts, key=lambda t: (t["params"]["x"], t["number"]))]
+    assert rows == want, (rows, want, p.stdout)
+    p = d.ctl("trials", str(sid), "--sort", "nope")
+    assert p.returncode == 2 and '"nope"' in p.stderr, p.stderr
+    p = d.ctl("trials", str(sid), "--status", "done")
+    assert p.returncode == 2 and "--status must be one of" in p.stderr, p.stderr
+    p = d.ctl("trials", str(sid), "--top", "0")
+    assert p.returncode == 2 and "--top" in p.stderr, p.stderr
+
+
+def _rows_fit_the_width(d, path):
+    sid = d.submit(fake_spec(trials=2, params={
+        "a_rather_long_param_name": {"uniform": [0, 1]}, "x": {"uniform": [0, 1]}}))
+    d.wait_sweep(sid)
+    env = dict(os.environ, COLUMNS="50")
+    for args in (["trials", str(sid)], ["ls"]):
+        p = subprocess.run([SWEEPCTL, "--state-dir", d.dir] + args, env=env,
+                           capture_output=True, text=True, timeout=30)
+        assert p.returncode == 0, p.stderr
+        lines = p.stdout.splitlines()
+        assert lines and all(len(l) <= 50 for l in lines), lines
+        assert any(l.endswith("~") for l in lines), lines   # cut, and says so
+    # without a width (a pipe, no $COLUMNS) rows are whole
+    env.pop("COLUMNS")
+    p = subprocess.run([SWEEPCTL, "--state-dir", d.dir, "trials", str(sid)],
+                       env=env, capture_output=True, text=True, timeout=30)
+    assert "a_rather_long_param_name=" in p.stdout, p.stdout
+
+
+def _ls_shows_recent_sweeps_and_all(d, path):
+    old = d.submit(fake_spec(name="old-one", trials=1))
+    new = d.submit(fake_spec(name="new-one", trials=1))
+    d.wait_sweep(old)
+    d.wait_sweep(new)
+    db = sqlite3.connect(os.path.join(d.dir, "sweepd.db"), timeout=10)
+    db.execute("UPDATE sweeps SET ended_at = ended_at - 8 * 86400, "
+               "created_at = created_at - 8 * 86400 WHERE id = ?", (old,))
+    db.commit()
+    db.close()
+    ls = d.ctl("ls", check=0).stdout
+    assert "new-one" in ls and "old-one" not in ls, ls
+    assert "1 older sweep (ended over 7 days ago) not shown: sweepctl ls --all" in ls, ls
+    ls = d.ctl("ls", "--all", check=0).stdout
+    assert "new-one" in ls and "old-one" in ls and "not shown" not in ls, ls
+
+
 TESTS = [with_sweep(f) for f in [
+    _trials_sort_status_top, _rows_fit_the_width, _ls_shows_recent_sweeps_and_all,
     _best_of_an_ended_sweep,
     _submit_prints_the_id_and_wait_returns_0, _json_submit_replies_with_sweep_id,
     _ls_status_trials_best_tables, _json_trials_and_best_shapes,
