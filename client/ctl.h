@@ -38,6 +38,7 @@ enum {
 	CTL_OPT_PORT   = 1 << 5,   /* --port N */
 	CTL_OPT_SELECT = 1 << 6,   /* --sort KEY, --desc, --status S, --top N */
 	CTL_OPT_ALL    = 1 << 7,   /* --all */
+	CTL_OPT_YES    = 1 << 8,   /* --yes, -y */
 };
 
 #define CTL_MAX_ARGS 4
@@ -62,7 +63,7 @@ struct ctl_args {
 	const char *limit, *offset;                     /* NULL when not given */
 	const char *port;                               /* NULL when not given */
 	const char *sort, *status, *top;                /* NULL when not given */
-	int desc, all;              /* --desc, --all */
+	int desc, all, yes;         /* --desc, --all, --yes */
 	int epochs;                 /* --epochs */
 	int help, version;
 };

@@ -583,6 +583,29 @@ op_tell(struct op_ctx *ctx)
 /* The reply goes first, then the events: the dispatcher sends the reply
  * when the handler returns, so an ended sweep's sweep_ended is queued by
  * the dispatcher through ctx->srv once the reply is out (see ops_dispatch). */
+/* rm: an ended sweep only (the dispatcher's OP_SWEEP check found the id;
+ * sched_find is the active ones). No per-trial files exist yet, so the
+ * rows are all there is. */
+static int
+op_delete(struct op_ctx *ctx)
+{
+	int rc = check_sweep_exists(ctx);
+
+	if (rc < 0)
+		return not_found(ctx, rc);
+	if (sched_find(ctx->srv, ctx->sweep_id)) {
+		snprintf(ctx->msg, sizeof ctx->msg, "sweep %lld is still active: "
+			 "cancel it first", (long long)ctx->sweep_id);
+		return -EBUSY;
+	}
+	rc = db_sweep_delete(ctx->srv->db, ctx->sweep_id);
+	if (rc < 0)
+		return not_found(ctx, rc);
+	log_info("sweep %lld deleted", (long long)ctx->sweep_id);
+	cJSON_AddNumberToObject(ctx->reply, "deleted", (double)ctx->sweep_id);
+	return 0;
+}
+
 static int
 op_watch(struct op_ctx *ctx)
 {
@@ -684,6 +707,7 @@ static const struct op_def op_table[] = {
 	{ "ask",      op_ask,      OP_SWEEP | OP_MUTATES | OP_ACTIVE },
 	{ "report",   op_report,   OP_SWEEP | OP_MUTATES | OP_ACTIVE },
 	{ "tell",     op_tell,     OP_SWEEP | OP_MUTATES | OP_ACTIVE },
+	{ "delete",   op_delete,   OP_SWEEP | OP_MUTATES },
 	{ "stats",    op_stats,    0 },
 	{ "shutdown", op_shutdown, 0 },
 };

@@ -229,7 +229,44 @@ def _ls_shows_recent_sweeps_and_all(d, path):
     assert "new-one" in ls and "old-one" in ls and "not shown" not in ls, ls
 
 
+def _rm_asks_refuses_active_and_removes_everything(d, path):
+    sid = d.submit(fake_spec(trials=2, params={"sleep_ms": 5000}))
+    p = d.ctl("rm", str(sid), "--yes")
+    assert p.returncode == 1 and "cancel it first" in p.stderr, p.stderr
+    r = d.request({"op": "delete", "sweep": sid})     # the daemon refuses too
+    assert not r["ok"] and r["error"]["code"] == "conflict", r
+    d.ok({"op": "cancel", "sweep": sid})
+    d.wait_sweep(sid)
+    done = d.submit(fake_spec(trials=3))
+    d.wait_sweep(done)
+    for answer in ("", "n\n", "no way\n"):
+        p = subprocess.run([SWEEPCTL, "--state-dir", d.dir, "rm", str(done)],
+                           input=answer, capture_output=True, text=True, timeout=30)
+        assert p.returncode == 1 and "not removed" in p.stderr, p.stderr
+        assert d.ok({"op": "sweep", "sweep": done})
+    p = subprocess.run([SWEEPCTL, "--state-dir", d.dir, "rm", str(done)],
+                       input="y\n", capture_output=True, text=True, timeout=30)
+    assert p.returncode == 0 and "removed sweep %d" % done in p.stdout, p
+    p = d.ctl("rm", str(sid), "--yes")
+    assert p.returncode == 0, p.stderr
+    for gone in (sid, done):
+        r = d.request({"op": "sweep", "sweep": gone})
+        assert r["error"]["code"] == "not_found", r
+    db = sqlite3.connect(os.path.join(d.dir, "sweepd.db"), timeout=10)
+    left = db.execute("SELECT (SELECT count(*) FROM trials), "
+                      "(SELECT count(*) FROM epochs)").fetchone()
+    db.close()
+    assert left == (0, 0), left
+    assert d.ctl("rm", str(done), "--yes").returncode == 1     # not twice
+    # the daemon goes on: a new sweep runs and takes the next id
+    nxt = d.submit(fake_spec(trials=1))
+    assert nxt > done, (nxt, done)
+    st = d.wait_sweep(nxt)
+    assert st["status"] == "completed", st
+
+
 TESTS = [with_sweep(f) for f in [
+    _rm_asks_refuses_active_and_removes_everything,
     _trials_sort_status_top, _rows_fit_the_width, _ls_shows_recent_sweeps_and_all,
     _best_of_an_ended_sweep,
     _submit_prints_the_id_and_wait_returns_0, _json_submit_replies_with_sweep_id,

@@ -1,0 +1,12 @@
+/*
+ * cmd_manage: sweepctl commands that change what the daemon keeps.
+ */
+#ifndef SWEEPD_CLIENT_CMD_MANAGE_H
+#define SWEEPD_CLIENT_CMD_MANAGE_H
+
+#include "client/ctl.h"
+
+/* rm SWEEP [--yes]: refused while the sweep runs; asks unless --yes. */
+int ctl_cmd_rm(struct ctl *c, struct ctl_args *a);
+
+#endif
