@@ -1,6 +1,7 @@
 /*
- * cmd_manage.c: sweepctl rm SWEEP [--yes]: delete an ended sweep with its
- * trials, after asking.
+ * cmd_manage.c: sweepctl rm SWEEP [--yes] (delete an ended sweep with its
+ * trials, after asking) and extend SWEEP --trials N (run it again with N
+ * more trials).
  */
 #include "client/cmd_manage.h"
 
@@ -77,6 +78,38 @@ ctl_cmd_rm(struct ctl *c, struct ctl_args *a)
 		if ((rc = call(c, "delete", a->sweep, &reply)) == 0 && !c->json)
 			printf("removed %s\n", what);
 	}
+	cJSON_Delete(reply);
+	return rc;
+}
+
+int
+ctl_cmd_extend(struct ctl *c, struct ctl_args *a)
+{
+	cJSON *req, *reply = NULL;
+	long long n;
+	char *line;
+	size_t len;
+	int rc;
+
+	if (!a->trials) {
+		ctl_err("extend: --trials N is needed (how many more trials)");
+		return CTL_EXIT_USAGE;
+	}
+	if ((rc = ctl_parse_id(a->trials, "--trials", &n)) != 0)
+		return rc;
+	if (!(req = ctl_request("extend", a->sweep, 0)) ||
+	    !cJSON_AddNumberToObject(req, "trials", (double)n)) {
+		cJSON_Delete(req);
+		return ctl_oom();
+	}
+	rc = ctl_call(c, req, &reply, &line, &len);
+	cJSON_Delete(req);
+	if (rc == 0 && c->json)
+		ctl_put_line(line, len);
+	else if (rc == 0)
+		printf("sweep %lld extended to %.0f trials (%s)\n", a->sweep,
+		       fmt_jnum(fmt_jget(reply, "sweep"), "trials_total", 0),
+		       fmt_jstr(fmt_jget(reply, "sweep"), "status", "?"));
 	cJSON_Delete(reply);
 	return rc;
 }

@@ -9,4 +9,7 @@
 /* rm SWEEP [--yes]: refused while the sweep runs; asks unless --yes. */
 int ctl_cmd_rm(struct ctl *c, struct ctl_args *a);
 
+/* extend SWEEP --trials N: an ended sweep runs N more trials. */
+int ctl_cmd_extend(struct ctl *c, struct ctl_args *a);
+
 #endif

@@ -39,6 +39,7 @@ enum {
 	CTL_OPT_SELECT = 1 << 6,   /* --sort KEY, --desc, --status S, --top N */
 	CTL_OPT_ALL    = 1 << 7,   /* --all */
 	CTL_OPT_YES    = 1 << 8,   /* --yes, -y */
+	CTL_OPT_TRIALS = 1 << 9,   /* --trials N */
 };
 
 #define CTL_MAX_ARGS 4
@@ -63,6 +64,7 @@ struct ctl_args {
 	const char *limit, *offset;                     /* NULL when not given */
 	const char *port;                               /* NULL when not given */
 	const char *sort, *status, *top;                /* NULL when not given */
+	const char *trials;                             /* NULL when not given */
 	int desc, all, yes;         /* --desc, --all, --yes */
 	int epochs;                 /* --epochs */
 	int help, version;

@@ -716,6 +716,7 @@ static const struct cmd_def {
 	{ "cancel",   ARG_SWEEP,      0, "SWEEP", "stop a sweep and its running trials", cmd_state },
 	{ "pause",    ARG_SWEEP,      0, "SWEEP", "start no new trials (running ones finish)", cmd_state },
 	{ "resume",   ARG_SWEEP,      0, "SWEEP", "go on with a paused sweep", cmd_state },
+	{ "extend",   ARG_SWEEP,      CTL_OPT_TRIALS, "SWEEP --trials N", "give an ended sweep N more trials; its trials and search history kept", ctl_cmd_extend },
 	{ "rm",       ARG_SWEEP,      CTL_OPT_YES, "SWEEP [--yes]", "delete an ended sweep and its trials (asks unless --yes)", ctl_cmd_rm },
 	{ "enqueue",  ARG_SWEEP_FILE, 0, "SWEEP FILE", "run these params next (an object or an array of them)", cmd_enqueue },
 	{ "export",   ARG_SWEEP,      CTL_OPT_FORMAT | CTL_OPT_EPOCHS | CTL_OPT_OUTPUT, "SWEEP [--format csv|json] [--epochs] [-o FILE]", "trials (or every epoch) as CSV or JSON", ctl_cmd_export },
@@ -802,6 +803,7 @@ static const struct opt_def {
 	{ "--top",    NULL, CTL_OPT_SELECT, 1 },
 	{ "--all",    NULL, CTL_OPT_ALL,    0 },
 	{ "--yes",    "-y", CTL_OPT_YES,    0 },
+	{ "--trials", NULL, CTL_OPT_TRIALS, 1 },
 };
 
 static void
@@ -838,6 +840,8 @@ opt_store(struct ctl_args *a, const struct opt_def *o, const char *val)
 		a->all = 1;
 	else if (o->bit == CTL_OPT_YES)
 		a->yes = 1;
+	else if (o->bit == CTL_OPT_TRIALS)
+		a->trials = val;
 	else if (o->bit == CTL_OPT_SELECT)
 		opt_store_select(a, o->name, val);
 	else

@@ -84,6 +84,9 @@ enum {
 	X(SWEEP_STATUS, "UPDATE sweeps SET status = ?2, error = ?3, " \
 	  "ended_at = ?4 WHERE id = ?1") \
 	X(SWEEP_SPEC, "UPDATE sweeps SET spec_json = ?2 WHERE id = ?1") \
+	X(SWEEP_REOPEN, "UPDATE sweeps SET spec_json = ?2, trials_total = ?3, " \
+	  "status = 'running', error = NULL, ended_at = NULL WHERE id = ?1 " \
+	  "AND status NOT IN ('running', 'paused')") \
 	X(SWEEP_DELETE, "DELETE FROM sweeps WHERE id = ?1 AND " \
 	  "status NOT IN ('running', 'paused')") \
 	X(SWEEPS_ALL, "SELECT " SWEEP_COLS " FROM " SWEEP_FROM " ORDER BY s.id") \
@@ -850,6 +853,26 @@ db_sweep_set_spec(struct db *db, int64_t id, const char *spec_json)
 	rc = run(db, st, b, __func__);
 	if (rc == 0 && sqlite3_changes(db->h) == 0)
 		rc = -ENOENT;
+	return rc;
+}
+
+int
+db_sweep_reopen(struct db *db, int64_t id, const char *spec_json,
+		int trials_total)
+{
+	sqlite3_stmt *st = stmt(db, ST_SWEEP_REOPEN);
+	int b, rc = check_object(db, "spec_json", spec_json, __func__);
+
+	if (rc < 0)
+		return rc;
+	b = sqlite3_bind_int64(st, 1, id);
+	if (b == SQLITE_OK)
+		b = bind_text(st, 2, spec_json);
+	if (b == SQLITE_OK)
+		b = sqlite3_bind_int(st, 3, trials_total);
+	rc = run(db, st, b, __func__);
+	if (rc == 0 && sqlite3_changes(db->h) == 0)
+		rc = -ENOENT;   /* no such sweep, or an active one */
 	return rc;
 }
 

@@ -606,6 +606,27 @@ op_delete(struct op_ctx *ctx)
 	return 0;
 }
 
+/* extend: {"sweep":N,"trials":K}, K more trials for an ended sweep. */
+static int
+op_extend(struct op_ctx *ctx)
+{
+	int64_t n;
+	int rc = get_pos_int(ctx->req, "trials", &n, ctx->msg, sizeof ctx->msg);
+
+	if (rc < 0)
+		return rc;
+	if ((rc = check_sweep_exists(ctx)) < 0)
+		return not_found(ctx, rc);
+	if (n > SPEC_MAX_TRIALS) {
+		snprintf(ctx->msg, sizeof ctx->msg, "\"trials\" must be at most %d",
+			 SPEC_MAX_TRIALS);
+		return -EINVAL;
+	}
+	rc = sched_extend(ctx->srv, ctx->sweep_id, (int)n, ctx->msg,
+			  sizeof ctx->msg);
+	return rc < 0 ? rc : reply_summary(ctx);
+}
+
 static int
 op_watch(struct op_ctx *ctx)
 {
@@ -708,6 +729,7 @@ static const struct op_def op_table[] = {
 	{ "report",   op_report,   OP_SWEEP | OP_MUTATES | OP_ACTIVE },
 	{ "tell",     op_tell,     OP_SWEEP | OP_MUTATES | OP_ACTIVE },
 	{ "delete",   op_delete,   OP_SWEEP | OP_MUTATES },
+	{ "extend",   op_extend,   OP_SWEEP | OP_MUTATES },
 	{ "stats",    op_stats,    0 },
 	{ "shutdown", op_shutdown, 0 },
 };

@@ -2097,3 +2097,65 @@ sched_load(struct server *s, char *err, size_t errlen)
 	}
 	return 0;
 }
+
+/* ---- extend ----------------------------------------------------------- */
+
+/* The stored spec with search.trials raised by n, checked as a submit
+ * would; *text is the new spec's JSON (the caller frees). */
+static int
+extended_spec(struct server *s, int64_t id, int n, char **text, int *trials,
+	      char *err, size_t errlen)
+{
+	cJSON *sum = NULL, *spec, *search, *num;
+	struct spec *sp = NULL;
+	int rc = db_sweep_json(s->db, id, &sum);
+
+	*text = NULL;
+	if (rc < 0)
+		return rc;
+	spec = cJSON_GetObjectItemCaseSensitive(sum, "spec");
+	search = cJSON_GetObjectItemCaseSensitive(spec, "search");
+	num = cJSON_GetObjectItemCaseSensitive(search, "trials");
+	rc = -EINVAL;
+	if (!cJSON_IsNumber(num)) {
+		snprintf(err, errlen, "sweep %" PRId64 ": stored spec has no "
+			 "search.trials", id);
+		goto out;
+	}
+	cJSON_SetNumberValue(num, num->valuedouble + n);
+	if ((rc = spec_parse(spec, &sp, err, errlen)) < 0)
+		goto out;
+	*trials = sp->trials;
+	*text = cJSON_PrintUnformatted(spec);
+	rc = *text ? 0 : -ENOMEM;
+out:
+	spec_free(sp);
+	cJSON_Delete(sum);
+	return rc;
+}
+
+int
+sched_extend(struct server *s, int64_t id, int n, char *err, size_t errlen)
+{
+	struct db_sweep_row r = { .id = id, .status = "running" };
+	char *text = NULL;
+	int trials = 0, rc;
+
+	if (sched_find(s, id)) {
+		snprintf(err, errlen, "sweep %" PRId64 " is still active: extend "
+			 "gives an ended sweep more trials", id);
+		return -EALREADY;
+	}
+	rc = extended_spec(s, id, n, &text, &trials, err, errlen);
+	if (rc == 0)
+		rc = db_sweep_reopen(s->db, id, text, trials);
+	r.spec_json = text;
+	if (rc == 0)
+		rc = load_sweep(s, &r, err, errlen);
+	if (rc == 0) {
+		log_info("sweep %" PRId64 " extended to %d trials", id, trials);
+		sched_kick(s);
+	}
+	free(text);
+	return rc;
+}

@@ -265,7 +265,59 @@ def _rm_asks_refuses_active_and_removes_everything(d, path):
     assert st["status"] == "completed", st
 
 
+def tpe_spec(trials):
+    spec = fake_spec(trials=trials, parallel=1, params={"x": {"uniform": [0, 1]}})
+    spec["search"].update({"algorithm": "tpe", "n_startup": 2, "seed": 11})
+    return spec
+
+
+def _extend_goes_on_where_it_stopped(d, path):
+    sid = d.submit(tpe_spec(4))
+    d.wait_sweep(sid)
+    before = d.trials(sid)
+    p = d.ctl("extend", str(sid), "--trials", "3")
+    assert p.returncode == 0 and "sweep %d extended to 7 trials" % sid in p.stdout, p
+    st = d.wait_sweep(sid)
+    assert st["status"] == "completed" and st["trials_total"] == 7, st
+    after = d.trials(sid)
+    assert [t["number"] for t in after] == list(range(1, 8)), after
+    for a, b in zip(before, after):      # the history is kept as it was
+        assert (a["params"], a["objective"], a["seed"]) == \
+            (b["params"], b["objective"], b["seed"]), (a, b)
+    # TPE goes on from its observations: trials 5..7 are what one 7-trial
+    # sweep of the same seed runs after the same first 4
+    ref = d.submit(tpe_spec(7))
+    d.wait_sweep(ref)
+    assert [t["params"] for t in d.trials(ref)] == [t["params"] for t in after]
+    # refused: an active sweep, a bad count
+    live = d.submit(fake_spec(trials=2, params={"sleep_ms": 5000}))
+    p = d.ctl("extend", str(live), "--trials", "1")
+    assert p.returncode == 1 and "conflict" in p.stderr, p.stderr
+    p = d.ctl("extend", str(sid), "--trials", "0")
+    assert p.returncode == 2 and "--trials" in p.stderr, p.stderr
+    p = d.ctl("extend", str(sid))
+    assert p.returncode == 2 and "--trials" in p.stderr, p.stderr
+    d.ok({"op": "cancel", "sweep": live})
+
+
+def _extend_a_cancelled_sweep(d, path):
+    sid = d.submit(fake_spec(trials=3, parallel=1, params={"sleep_ms": {"choice": [0, 3000]}},
+                             enqueue=[{"sleep_ms": 0}, {"sleep_ms": 3000}, {"sleep_ms": 3000}]))
+    assert wait_for(lambda: d.trials(sid)[0]["status"] == "completed", timeout=30)
+    d.ok({"op": "cancel", "sweep": sid})
+    d.wait_sweep(sid)
+    p = d.ctl("extend", str(sid), "--trials", "1")
+    assert p.returncode == 0, p.stderr
+    st = d.wait_sweep(sid, timeout=60)
+    ts = d.trials(sid)
+    assert len(ts) == 4 and ts[3]["status"] == "completed", ts
+    assert ts[0]["status"] == "completed" and \
+        [t["status"] for t in ts[1:3]] == ["cancelled", "cancelled"], ts
+    assert st["status"] == "completed", st
+
+
 TESTS = [with_sweep(f) for f in [
+    _extend_goes_on_where_it_stopped, _extend_a_cancelled_sweep,
     _rm_asks_refuses_active_and_removes_everything,
     _trials_sort_status_top, _rows_fit_the_width, _ls_shows_recent_sweeps_and_all,
     _best_of_an_ended_sweep,
