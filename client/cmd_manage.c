@@ -1,7 +1,7 @@
 /*
  * cmd_manage.c: sweepctl rm SWEEP [--yes] (delete an ended sweep with its
- * trials, after asking) and extend SWEEP --trials N (run it again with N
- * more trials).
+ * trials, after asking), extend SWEEP --trials N (run it again with N
+ * more trials) and rerun SWEEP N (trial N again, as a new trial).
  */
 #include "client/cmd_manage.h"
 
@@ -110,6 +110,28 @@ ctl_cmd_extend(struct ctl *c, struct ctl_args *a)
 		printf("sweep %lld extended to %.0f trials (%s)\n", a->sweep,
 		       fmt_jnum(fmt_jget(reply, "sweep"), "trials_total", 0),
 		       fmt_jstr(fmt_jget(reply, "sweep"), "status", "?"));
+	cJSON_Delete(reply);
+	return rc;
+}
+
+int
+ctl_cmd_rerun(struct ctl *c, struct ctl_args *a)
+{
+	cJSON *req = ctl_request("rerun", a->sweep, a->number), *reply = NULL;
+	char *line;
+	size_t len;
+	int rc;
+
+	if (!req)
+		return ctl_oom();
+	rc = ctl_call(c, req, &reply, &line, &len);
+	cJSON_Delete(req);
+	if (rc == 0 && c->json)
+		ctl_put_line(line, len);
+	else if (rc == 0)
+		printf("sweep %lld: trial %.0f re-runs trial %lld (same params "
+		       "and seed)\n", a->sweep, fmt_jnum(reply, "number", 0),
+		       a->number);
 	cJSON_Delete(reply);
 	return rc;
 }

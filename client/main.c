@@ -717,6 +717,7 @@ static const struct cmd_def {
 	{ "pause",    ARG_SWEEP,      0, "SWEEP", "start no new trials (running ones finish)", cmd_state },
 	{ "resume",   ARG_SWEEP,      0, "SWEEP", "go on with a paused sweep", cmd_state },
 	{ "extend",   ARG_SWEEP,      CTL_OPT_TRIALS, "SWEEP --trials N", "give an ended sweep N more trials; its trials and search history kept", ctl_cmd_extend },
+	{ "rerun",    ARG_SWEEP_N,    0, "SWEEP N", "run trial N of an ended sweep again (same params and seed) as a new trial", ctl_cmd_rerun },
 	{ "rm",       ARG_SWEEP,      CTL_OPT_YES, "SWEEP [--yes]", "delete an ended sweep and its trials (asks unless --yes)", ctl_cmd_rm },
 	{ "enqueue",  ARG_SWEEP_FILE, 0, "SWEEP FILE", "run these params next (an object or an array of them)", cmd_enqueue },
 	{ "export",   ARG_SWEEP,      CTL_OPT_FORMAT | CTL_OPT_EPOCHS | CTL_OPT_OUTPUT, "SWEEP [--format csv|json] [--epochs] [-o FILE]", "trials (or every epoch) as CSV or JSON", ctl_cmd_export },

@@ -10,6 +10,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -627,6 +628,28 @@ op_extend(struct op_ctx *ctx)
 	return rc < 0 ? rc : reply_summary(ctx);
 }
 
+/* rerun: {"sweep":N,"number":K}, trial K again (same params and seed) as
+ * a new trial of the ended sweep. */
+static int
+op_rerun(struct op_ctx *ctx)
+{
+	int64_t k;
+	int n = 0, rc = get_pos_int(ctx->req, "number", &k, ctx->msg,
+				    sizeof ctx->msg);
+
+	if (rc < 0)
+		return rc;
+	if ((rc = check_sweep_exists(ctx)) < 0)
+		return not_found(ctx, rc);
+	rc = sched_rerun(ctx->srv, ctx->sweep_id, k > INT_MAX ? INT_MAX : (int)k,
+			 &n, ctx->msg, sizeof ctx->msg);
+	if (rc < 0)
+		return rc;
+	cJSON_AddNumberToObject(ctx->reply, "number", n);
+	cJSON_AddNumberToObject(ctx->reply, "rerun_of", (double)k);
+	return 0;
+}
+
 static int
 op_watch(struct op_ctx *ctx)
 {
@@ -730,6 +753,7 @@ static const struct op_def op_table[] = {
 	{ "tell",     op_tell,     OP_SWEEP | OP_MUTATES | OP_ACTIVE },
 	{ "delete",   op_delete,   OP_SWEEP | OP_MUTATES },
 	{ "extend",   op_extend,   OP_SWEEP | OP_MUTATES },
+	{ "rerun",    op_rerun,    OP_SWEEP | OP_MUTATES },
 	{ "stats",    op_stats,    0 },
 	{ "shutdown", op_shutdown, 0 },
 };

@@ -2134,16 +2134,19 @@ out:
 	return rc;
 }
 
-int
-sched_extend(struct server *s, int64_t id, int n, char *err, size_t errlen)
+/* An ended sweep, reopened with n more trials and loaded as at a start
+ * (not kicked yet). */
+static int
+reopen(struct server *s, int64_t id, int n, const char *what, char *err,
+       size_t errlen)
 {
 	struct db_sweep_row r = { .id = id, .status = "running" };
 	char *text = NULL;
 	int trials = 0, rc;
 
 	if (sched_find(s, id)) {
-		snprintf(err, errlen, "sweep %" PRId64 " is still active: extend "
-			 "gives an ended sweep more trials", id);
+		snprintf(err, errlen, "sweep %" PRId64 " is still active: %s works "
+			 "on an ended sweep", id, what);
 		return -EALREADY;
 	}
 	rc = extended_spec(s, id, n, &text, &trials, err, errlen);
@@ -2152,10 +2155,83 @@ sched_extend(struct server *s, int64_t id, int n, char *err, size_t errlen)
 	r.spec_json = text;
 	if (rc == 0)
 		rc = load_sweep(s, &r, err, errlen);
-	if (rc == 0) {
-		log_info("sweep %" PRId64 " extended to %d trials", id, trials);
-		sched_kick(s);
-	}
+	if (rc == 0)
+		log_info("sweep %" PRId64 " reopened with %d trials (%s)", id,
+			 trials, what);
 	free(text);
+	return rc;
+}
+
+int
+sched_extend(struct server *s, int64_t id, int n, char *err, size_t errlen)
+{
+	int rc = reopen(s, id, n, "extend", err, errlen);
+
+	if (rc == 0)
+		sched_kick(s);
+	return rc;
+}
+
+/* Trial number's stored params and seed, copied into *params. */
+static int
+stored_trial(struct server *s, int64_t id, int number, char **params,
+	     uint64_t *seed, char *err, size_t errlen)
+{
+	struct rows rows = { 0 };
+	int rc = db_load_trials(s->db, id, collect_trial, &rows);
+
+	*params = NULL;
+	for (int i = 0; rc == 0 && i < rows.n; i++)
+		if (rows.v[i].number == number) {
+			*seed = rows.v[i].seed;
+			if (!(*params = strdup(rows.v[i].params_json)))
+				rc = -ENOMEM;
+			break;
+		}
+	rows_free(&rows);
+	if (rc == 0 && !*params) {
+		snprintf(err, errlen, "sweep %" PRId64 " has no trial %d", id,
+			 number);
+		rc = -ENOENT;
+	}
+	return rc;
+}
+
+int
+sched_rerun(struct server *s, int64_t id, int number, int *new_number,
+	    char *err, size_t errlen)
+{
+	struct sweep *sw;
+	struct trial *t = NULL;
+	char *params = NULL;
+	uint64_t seed = 0;
+	int64_t tid;
+	int rc;
+
+	if (sched_find(s, id)) {
+		snprintf(err, errlen, "sweep %" PRId64 " is still active: rerun "
+			 "works on an ended sweep", id);
+		return -EALREADY;
+	}
+	rc = stored_trial(s, id, number, &params, &seed, err, errlen);
+	if (rc == 0)
+		rc = reopen(s, id, 1, "rerun", err, errlen);
+	if (rc < 0 || !(sw = sched_find(s, id)))
+		goto out;
+	*new_number = sw->n_created + 1;
+	rc = db_trial_create(s->db, id, *new_number, params, seed, &tid);
+	if (rc == 0 && !(t = trial_new(sw, tid, *new_number, 0, seed, params)))
+		rc = -ENOMEM;
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot store the new trial: %s",
+			 strerror(-rc));
+		goto out;
+	}
+	sw->n_created = *new_number;
+	hist_set_params(sw, *new_number, params);
+	queue_push(sw, t);
+	sched_kick(s);
+out:
+	free(params);
 	return rc;
 }

@@ -95,6 +95,11 @@ struct sweep *sched_find(struct server *s, int64_t id);
  * again with its trials and search history as they were. -EALREADY for an
  * active sweep, -EINVAL past the spec's limits, with a message. */
 int sched_extend(struct server *s, int64_t id, int n, char *err, size_t errlen);
+/* rerun: an ended sweep gets one more trial, *new_number, with trial
+ * number's params and seed. -ENOENT for no such trial, -EALREADY for an
+ * active sweep. */
+int sched_rerun(struct server *s, int64_t id, int number, int *new_number,
+		char *err, size_t errlen);
 /* Cancel, pause, resume an active sweep. 0, -EALREADY (already in that
  * state) or a storage error; err says why. */
 int sched_cancel(struct sweep *sw, char *err, size_t errlen);

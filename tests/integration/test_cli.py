@@ -316,7 +316,30 @@ def _extend_a_cancelled_sweep(d, path):
     assert st["status"] == "completed", st
 
 
+def _rerun_repeats_a_trial_exactly(d, path):
+    sid = d.submit(fake_spec(trials=3, params={"x": {"uniform": [0, 1]}}))
+    d.wait_sweep(sid)
+    orig = d.trials(sid)[1]
+    p = d.ctl("rerun", str(sid), "2")
+    assert p.returncode == 0 and "trial 4 re-runs trial 2" in p.stdout, p
+    st = d.wait_sweep(sid)
+    ts = d.trials(sid)
+    assert len(ts) == 4 and st["trials_total"] == 4, ts
+    new = ts[3]
+    assert new["number"] == 4 and new["status"] == "completed", new
+    assert (new["params"], new["seed"]) == (orig["params"], orig["seed"]), (new, orig)
+    # the fake trainer is deterministic in (params, seed): the same curve
+    assert new["objective"] == orig["objective"], (new, orig)
+    p = d.ctl("rerun", str(sid), "9")
+    assert p.returncode == 1 and "no trial 9" in p.stderr, p.stderr
+    live = d.submit(fake_spec(trials=2, params={"sleep_ms": 5000}))
+    p = d.ctl("rerun", str(live), "1")
+    assert p.returncode == 1 and "conflict" in p.stderr, p.stderr
+    d.ok({"op": "cancel", "sweep": live})
+
+
 TESTS = [with_sweep(f) for f in [
+    _rerun_repeats_a_trial_exactly,
     _extend_goes_on_where_it_stopped, _extend_a_cancelled_sweep,
     _rm_asks_refuses_active_and_removes_everything,
     _trials_sort_status_top, _rows_fit_the_width, _ls_shows_recent_sweeps_and_all,
