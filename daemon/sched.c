@@ -2134,6 +2134,23 @@ out:
 	return rc;
 }
 
+/* extend and rerun of a sweep still in memory: running or paused, or
+ * ended but still stopping its trials (a cancel kills them first). */
+static int
+still_active(struct server *s, int64_t id, const char *what, char *err,
+	     size_t errlen)
+{
+	struct sweep *sw = sched_find(s, id);
+
+	if (sw->status == SWEEP_RUNNING || sw->status == SWEEP_PAUSED)
+		snprintf(err, errlen, "sweep %" PRId64 " is still active: %s "
+			 "works on an ended sweep", id, what);
+	else
+		snprintf(err, errlen, "sweep %" PRId64 " is still stopping its "
+			 "trials: %s it again in a moment", id, what);
+	return -EALREADY;
+}
+
 /* An ended sweep, reopened with n more trials and loaded as at a start
  * (not kicked yet). */
 static int
@@ -2144,11 +2161,8 @@ reopen(struct server *s, int64_t id, int n, const char *what, char *err,
 	char *text = NULL;
 	int trials = 0, rc;
 
-	if (sched_find(s, id)) {
-		snprintf(err, errlen, "sweep %" PRId64 " is still active: %s works "
-			 "on an ended sweep", id, what);
-		return -EALREADY;
-	}
+	if (sched_find(s, id))
+		return still_active(s, id, what, err, errlen);
 	rc = extended_spec(s, id, n, &text, &trials, err, errlen);
 	if (rc == 0)
 		rc = db_sweep_reopen(s->db, id, text, trials);
@@ -2208,11 +2222,8 @@ sched_rerun(struct server *s, int64_t id, int number, int *new_number,
 	int64_t tid;
 	int rc;
 
-	if (sched_find(s, id)) {
-		snprintf(err, errlen, "sweep %" PRId64 " is still active: rerun "
-			 "works on an ended sweep", id);
-		return -EALREADY;
-	}
+	if (sched_find(s, id))
+		return still_active(s, id, "rerun", err, errlen);
 	rc = stored_trial(s, id, number, &params, &seed, err, errlen);
 	if (rc == 0)
 		rc = reopen(s, id, 1, "rerun", err, errlen);

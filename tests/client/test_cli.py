@@ -187,7 +187,13 @@ def ping_human_and_json():
 
 @test
 def ls_table():
+    # the fake's ended sweeps ended in 2023: only --all lists them
     p = FAKE.ctl("ls")
+    expect(p, 0)
+    assert "fashion-demo" not in p.stdout and "running-one" in p.stdout, p.stdout
+    assert p.stdout.endswith("2 older sweeps (ended over 7 days ago) not "
+                             "shown: sweepctl ls --all\n"), p.stdout
+    p = FAKE.ctl("ls", "--all")
     expect(p, 0)
     rows = lines_of(p.stdout)
     head = rows[0]

@@ -306,8 +306,13 @@ def _extend_a_cancelled_sweep(d, path):
     assert wait_for(lambda: d.trials(sid)[0]["status"] == "completed", timeout=30)
     d.ok({"op": "cancel", "sweep": sid})
     d.wait_sweep(sid)
+    # until the cancelled trial has stopped, extend says so, then works
     p = d.ctl("extend", str(sid), "--trials", "1")
-    assert p.returncode == 0, p.stderr
+    if p.returncode == 1:
+        assert "still stopping its trials" in p.stderr, p.stderr
+        p = wait_for(lambda: (lambda q: q if q.returncode != 1 else None)(
+            d.ctl("extend", str(sid), "--trials", "1")), timeout=30)
+    assert p and p.returncode == 0, p
     st = d.wait_sweep(sid, timeout=60)
     ts = d.trials(sid)
     assert len(ts) == 4 and ts[3]["status"] == "completed", ts
