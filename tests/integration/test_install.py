@@ -102,15 +102,19 @@ def test_bash_completion_completes_the_commands():
     script = ('PATH=%s:$PATH; . %s; COMP_WORDS=(sweepctl ""); COMP_CWORD=1; '
               '_sweepctl; printf "%%s\\n" "${COMPREPLY[@]}"; '
               'COMP_WORDS=(sweepctl export 1 --format ""); COMP_CWORD=4; '
-              '_sweepctl; printf "fmt:%%s\\n" "${COMPREPLY[@]}"'
+              '_sweepctl; printf "fmt:%%s\\n" "${COMPREPLY[@]}"; '
+              'COMP_WORDS=(sweepctl trials 1 --s); COMP_CWORD=3; '
+              '_sweepctl; printf "opt:%%s\\n" "${COMPREPLY[@]}"'
               % (path("bin"), comp))
     p = subprocess.run(["bash", "-c", script], capture_output=True,
                        text=True, timeout=20)
     assert p.returncode == 0 and not p.stderr, p.stderr
     got = p.stdout.split()
-    assert sorted(w for w in got if not w.startswith("fmt:")) == \
+    assert sorted(w for w in got if not w.startswith(("fmt:", "opt:"))) == \
         sorted(commands()), got
     assert "fmt:csv" in got and "fmt:json" in got, got
+    assert sorted(w for w in got if w.startswith("opt:")) == \
+        ["opt:--sort", "opt:--status"], got
 
 
 def test_docs_installed():
