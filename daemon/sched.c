@@ -2142,7 +2142,8 @@ still_active(struct server *s, int64_t id, const char *what, char *err,
 {
 	struct sweep *sw = sched_find(s, id);
 
-	if (sw->status == SWEEP_RUNNING || sw->status == SWEEP_PAUSED)
+	if (!sw->ending &&
+	    (sw->status == SWEEP_RUNNING || sw->status == SWEEP_PAUSED))
 		snprintf(err, errlen, "sweep %" PRId64 " is still active: %s "
 			 "works on an ended sweep", id, what);
 	else
