@@ -9,6 +9,7 @@
 
 #include <cJSON.h>
 
+#include "client/cmd_select.h"
 #include "client/conn.h"
 #include "common/statedir.h"
 
@@ -35,6 +36,10 @@ enum {
 	CTL_OPT_SIZE   = 1 << 3,   /* --width N, --height N */
 	CTL_OPT_PAGE   = 1 << 4,   /* --limit N, --offset N */
 	CTL_OPT_PORT   = 1 << 5,   /* --port N */
+	CTL_OPT_SELECT = 1 << 6,   /* --sort KEY, --desc, --status S, --top N */
+	CTL_OPT_ALL    = 1 << 7,   /* --all */
+	CTL_OPT_YES    = 1 << 8,   /* --yes, -y */
+	CTL_OPT_TRIALS = 1 << 9,   /* --trials N */
 };
 
 #define CTL_MAX_ARGS 4
@@ -45,6 +50,9 @@ struct ctl {
 	char sock[STATEDIR_SUN_PATH_MAX];  /* set by the first request */
 	struct conn conn;           /* fd -1 until the first request */
 	long long args_sweep;       /* the sweep id, for renderers */
+	int args_all;               /* ls --all */
+	struct select_opts select;  /* trials --sort, --status, --top */
+	int selecting;              /* any of them given */
 };
 
 struct ctl_args {
@@ -55,6 +63,9 @@ struct ctl_args {
 	const char *format, *output, *width, *height;   /* NULL when not given */
 	const char *limit, *offset;                     /* NULL when not given */
 	const char *port;                               /* NULL when not given */
+	const char *sort, *status, *top;                /* NULL when not given */
+	const char *trials;                             /* NULL when not given */
+	int desc, all, yes;         /* --desc, --all, --yes */
 	int epochs;                 /* --epochs */
 	int help, version;
 };

@@ -24,6 +24,7 @@
 
 #include <cJSON.h>
 
+#include "client/cmd_manage.h"
 #include "client/cmd_output.h"
 #include "client/cmd_serve.h"
 #include "client/cmd_watch.h"
@@ -308,17 +309,49 @@ out:
 	return rc;
 }
 
+/* Prints what show() writes, each row cut to the terminal's width. */
+static int
+print_fit(int (*show)(FILE *, const cJSON *, time_t), const cJSON *v)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&buf, &len);
+	int rc;
+
+	if (!mem)
+		return ctl_oom();
+	rc = show(mem, v, time(NULL));
+	if (fclose(mem) != 0 || rc < 0) {
+		free(buf);
+		return ctl_oom();
+	}
+	select_print_fit(stdout, buf, len, select_width());
+	free(buf);
+	return 0;
+}
+
 static int
 render_sweeps(struct ctl *c, const cJSON *v)
 {
-	(void)c;
-	return show_sweeps(stdout, v, time(NULL)) < 0 ? ctl_oom() : 0;
+	cJSON *shown = cJSON_Duplicate(v, 1);
+	int hidden = 0, rc;
+
+	if (!shown)
+		return ctl_oom();
+	if (!c->args_all)
+		select_recent_sweeps(shown, (double)time(NULL), &hidden);
+	rc = print_fit(show_sweeps, shown);
+	if (rc == 0 && hidden)
+		printf("%d older sweep%s (ended over 7 days ago) not shown: "
+		       "sweepctl ls --all\n", hidden, hidden == 1 ? "" : "s");
+	cJSON_Delete(shown);
+	return rc;
 }
 
 static int
 cmd_ls(struct ctl *c, struct ctl_args *a)
 {
-	(void)a;
+	c->args_all = a->all;
 	return simple(c, ctl_request("sweeps", 0, 0), "sweeps", render_sweeps);
 }
 
@@ -376,6 +409,34 @@ cmd_status(struct ctl *c, struct ctl_args *a)
 	return rc;
 }
 
+/* trials --sort/--status/--top: over the whole list, then says how many
+ * of the sweep's trials are shown. */
+static int
+render_selected(struct ctl *c, const cJSON *trials, double total)
+{
+	cJSON *v = cJSON_Duplicate(trials, 1);
+	char err[512];
+	int rc, n;
+
+	if (!v)
+		return ctl_oom();
+	if ((rc = select_trials(v, &c->select, err, sizeof err)) < 0) {
+		cJSON_Delete(v);
+		if (rc == -ENOMEM)
+			return ctl_oom();
+		ctl_err("trials: %s", err);
+		return CTL_EXIT_USAGE;
+	}
+	n = cJSON_GetArraySize(v);
+	if (n == 0)
+		printf("no %s trials (of %.0f)\n", c->select.status ?
+		       c->select.status : "such", total);
+	else if ((rc = print_fit(show_trials, v)) == 0 && n < total)
+		printf("%d of %.0f trials shown\n", n, total);
+	cJSON_Delete(v);
+	return rc;
+}
+
 /* r: the whole reply; a page of the trials says which part it is. */
 static int
 render_trials(struct ctl *c, const cJSON *r)
@@ -384,13 +445,14 @@ render_trials(struct ctl *c, const cJSON *r)
 	double total = fmt_jnum(r, "total", NAN);
 	int n = cJSON_GetArraySize(trials);
 
-	(void)c;
+	if (c->selecting)
+		return render_selected(c, trials, total);
 	if (n == 0 && total > 0) {
 		printf("no trials in this range: the sweep has %.0f\n", total);
 		return 0;
 	}
-	if (show_trials(stdout, trials, time(NULL)) < 0)
-		return ctl_oom();
+	if (print_fit(show_trials, trials) != 0)
+		return CTL_EXIT_FAIL;
 	if (n > 0 && n < total)
 		printf("%d of %.0f trials shown (#%.0f to #%.0f)\n", n, total,
 		       fmt_jnum(cJSON_GetArrayItem(trials, 0), "number", NAN),
@@ -413,6 +475,33 @@ page_opt(cJSON *req, const char *opt, const char *s, const char *name)
 	return cJSON_AddNumberToObject(req, name, (double)v) ? 0 : ctl_oom();
 }
 
+/* --sort, --desc, --status, --top into c->select; they work on the whole
+ * list, so not with --limit/--offset. */
+static int
+select_opts(struct ctl *c, struct ctl_args *a)
+{
+	long long top = -1;
+	int rc;
+
+	c->selecting = a->sort || a->status || a->top || a->desc;
+	if (!c->selecting)
+		return 0;
+	if (a->limit || a->offset) {
+		ctl_err("trials: --sort, --status and --top work on every trial; "
+			"give them without --limit and --offset");
+		return CTL_EXIT_USAGE;
+	}
+	if (a->desc && !a->sort) {
+		ctl_err("trials: --desc needs --sort KEY");
+		return CTL_EXIT_USAGE;
+	}
+	if (a->top && (rc = parse_int(a->top, 1, "--top", &top)) != 0)
+		return rc;
+	c->select = (struct select_opts){ a->sort, a->desc, a->status,
+					  top > INT_MAX ? INT_MAX : (int)top };
+	return 0;
+}
+
 static int
 cmd_trials(struct ctl *c, struct ctl_args *a)
 {
@@ -421,6 +510,10 @@ cmd_trials(struct ctl *c, struct ctl_args *a)
 
 	if (!req)
 		return ctl_oom();
+	if ((rc = select_opts(c, a)) != 0) {
+		cJSON_Delete(req);
+		return rc;
+	}
 	if ((rc = page_opt(req, "--limit", a->limit, "limit")) ||
 	    (rc = page_opt(req, "--offset", a->offset, "offset"))) {
 		cJSON_Delete(req);
@@ -697,9 +790,9 @@ static const struct cmd_def {
 	int (*fn)(struct ctl *, struct ctl_args *);
 } cmd_table[] = {
 	{ "submit",   ARG_FILE,       0, "FILE", "submit a sweep spec; prints the new sweep id", cmd_submit },
-	{ "ls",       ARG_NONE,       0, "", "list sweeps: status, progress, best value", cmd_ls },
+	{ "ls",       ARG_NONE,       CTL_OPT_ALL, "[--all]", "list active and recent sweeps (every one with --all)", cmd_ls },
 	{ "status",   ARG_SWEEP,      0, "SWEEP", "one sweep: progress, verdicts, best trial, advice", cmd_status },
-	{ "trials",   ARG_SWEEP,      CTL_OPT_PAGE, "SWEEP [--limit N] [--offset N]", "table of a sweep's trials (or N of them)", cmd_trials },
+	{ "trials",   ARG_SWEEP,      CTL_OPT_PAGE | CTL_OPT_SELECT, "SWEEP [--sort KEY [--desc]] [--status S] [--top N] [--limit N] [--offset N]", "table of a sweep's trials: sorted, filtered, the top N, or a page", cmd_trials },
 	{ "trial",    ARG_SWEEP_N,    0, "SWEEP N", "one trial: params, error, diagnosis, learning curve", cmd_trial },
 	{ "best",     ARG_SWEEP,      0, "SWEEP", "the best completed trial", cmd_best },
 	{ "importance", ARG_SWEEP,    0, "SWEEP", "which params mattered: for the objective and for each verdict", cmd_importance },
@@ -709,6 +802,9 @@ static const struct cmd_def {
 	{ "cancel",   ARG_SWEEP,      0, "SWEEP", "stop a sweep and its running trials", cmd_state },
 	{ "pause",    ARG_SWEEP,      0, "SWEEP", "start no new trials (running ones finish)", cmd_state },
 	{ "resume",   ARG_SWEEP,      0, "SWEEP", "go on with a paused sweep", cmd_state },
+	{ "extend",   ARG_SWEEP,      CTL_OPT_TRIALS, "SWEEP --trials N", "give an ended sweep N more trials; its trials and search history kept", ctl_cmd_extend },
+	{ "rerun",    ARG_SWEEP_N,    0, "SWEEP N", "run trial N of an ended sweep again (same params and seed) as a new trial", ctl_cmd_rerun },
+	{ "rm",       ARG_SWEEP,      CTL_OPT_YES, "SWEEP [--yes]", "delete an ended sweep and its trials (asks unless --yes)", ctl_cmd_rm },
 	{ "enqueue",  ARG_SWEEP_FILE, 0, "SWEEP FILE", "run these params next (an object or an array of them)", cmd_enqueue },
 	{ "export",   ARG_SWEEP,      CTL_OPT_FORMAT | CTL_OPT_EPOCHS | CTL_OPT_OUTPUT, "SWEEP [--format csv|json] [--epochs] [-o FILE]", "trials (or every epoch) as CSV or JSON", ctl_cmd_export },
 	{ "report",   ARG_SWEEP,      CTL_OPT_OUTPUT, "SWEEP [-o FILE]", "one self-contained HTML report of the sweep", ctl_cmd_report },
@@ -788,7 +884,27 @@ static const struct opt_def {
 	{ "--limit",  NULL, CTL_OPT_PAGE,   1 },
 	{ "--offset", NULL, CTL_OPT_PAGE,   1 },
 	{ "--port",   NULL, CTL_OPT_PORT,   1 },
+	{ "--sort",   NULL, CTL_OPT_SELECT, 1 },
+	{ "--desc",   NULL, CTL_OPT_SELECT, 0 },
+	{ "--status", NULL, CTL_OPT_SELECT, 1 },
+	{ "--top",    NULL, CTL_OPT_SELECT, 1 },
+	{ "--all",    NULL, CTL_OPT_ALL,    0 },
+	{ "--yes",    "-y", CTL_OPT_YES,    0 },
+	{ "--trials", NULL, CTL_OPT_TRIALS, 1 },
 };
+
+static void
+opt_store_select(struct ctl_args *a, const char *name, const char *val)
+{
+	if (strcmp(name, "--sort") == 0)
+		a->sort = val;
+	else if (strcmp(name, "--desc") == 0)
+		a->desc = 1;
+	else if (strcmp(name, "--status") == 0)
+		a->status = val;
+	else
+		a->top = val;
+}
 
 static void
 opt_store(struct ctl_args *a, const struct opt_def *o, const char *val)
@@ -807,6 +923,14 @@ opt_store(struct ctl_args *a, const struct opt_def *o, const char *val)
 		a->limit = val;
 	else if (o->bit == CTL_OPT_PORT)
 		a->port = val;
+	else if (o->bit == CTL_OPT_ALL)
+		a->all = 1;
+	else if (o->bit == CTL_OPT_YES)
+		a->yes = 1;
+	else if (o->bit == CTL_OPT_TRIALS)
+		a->trials = val;
+	else if (o->bit == CTL_OPT_SELECT)
+		opt_store_select(a, o->name, val);
 	else
 		a->offset = val;
 }

@@ -241,12 +241,12 @@ specfile_check_params(const cJSON *v, const char *path, char *err,
 		return -EINVAL;
 	}
 	cJSON_ArrayForEach(e, v) {
+		i++;   /* 1-based, as the daemon's params[N] */
 		if (!cJSON_IsObject(e)) {
-			snprintf(err, errlen, "%s: element %d of the array is not "
-				 "an object of params", path, i);
+			snprintf(err, errlen, "%s: params[%d]: must be an object "
+				 "of params", path, i);
 			return -EINVAL;
 		}
-		i++;
 	}
 	return 0;
 }

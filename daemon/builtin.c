@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cJSON.h>
@@ -216,6 +217,53 @@ fail:
 	return rc;
 }
 
+/* "unknown param 'x'" from the table becomes "trainer.x: unknown param;
+ * valid names: ..." (or space.x when the space gives it), as the spec's
+ * own field typos list theirs. */
+static void
+name_unknown(const struct spec *sp, char *err, size_t errlen)
+{
+	static const char tag[] = "unknown param '";
+	const char *at = strstr(err, tag), *end, *where = "trainer";
+	char name[128], list[1024] = "";
+	char *table = NULL;
+	cJSON *arr = NULL, *it;
+	size_t used = 0;
+
+	if (!at || !(end = strchr(at + strlen(tag), '\'')) ||
+	    end - at - strlen(tag) >= sizeof name)
+		return;
+	snprintf(name, sizeof name, "%.*s", (int)(end - at - strlen(tag)),
+		 at + strlen(tag));
+	for (int i = 0; i < sp->n_params; i++)
+		if (strcmp(sp->params[i].name, name) == 0)
+			where = "space";
+	table = params_table_json();
+	arr = table ? cJSON_Parse(table) : NULL;
+	cJSON_ArrayForEach(it, arr) {
+		const cJSON *n = cJSON_GetObjectItemCaseSensitive(it, "name");
+		if (cJSON_IsString(n) && used < sizeof list)
+			used += (size_t)snprintf(list + used, sizeof list - used,
+						 "%s%s", used ? ", " : "",
+						 n->valuestring);
+	}
+	snprintf(err, errlen, "%s.%s: unknown param; valid names: %s", where,
+		 name, list);
+	cJSON_Delete(arr);
+	free(table);
+}
+
+/* Where a probe value of p came from: space.x, or space.x.choice[K]
+ * (1-based) for the K-th value of a choice. */
+static void
+probe_where(const struct spec_param *p, int k, char *where, size_t len)
+{
+	if (p->kind == SPEC_CHOICE)
+		snprintf(where, len, "space.%s.choice[%d]", p->name, k + 1);
+	else
+		snprintf(where, len, "space.%s", p->name);
+}
+
 int
 builtin_check_spec(const struct spec *sp, char *err, size_t errlen)
 {
@@ -251,6 +299,10 @@ builtin_check_spec(const struct spec *sp, char *err, size_t errlen)
 	rc = spec_drop_inactive(sp, base);
 	if (rc == 0)
 		rc = check_object(base, "trainer", err, errlen);
+	if (rc < 0 && strstr(err, "unknown param '")) {
+		name_unknown(sp, err, errlen);
+		goto out;
+	}
 	if (rc < 0) {
 		/* Name the space param when the message names one. */
 		for (int i = 0; i < sp->n_params; i++) {
@@ -259,7 +311,8 @@ builtin_check_spec(const struct spec *sp, char *err, size_t errlen)
 			if (strstr(err, quoted)) {
 				char msg[512];
 				snprintf(msg, sizeof msg, "%s", err + strlen("trainer: "));
-				snprintf(err, errlen, "space.%s: %s", sp->params[i].name, msg);
+				probe_where(&sp->params[i], 0, where, sizeof where);
+				snprintf(err, errlen, "%s: %s", where, msg);
 				break;
 			}
 		}
@@ -268,15 +321,16 @@ builtin_check_spec(const struct spec *sp, char *err, size_t errlen)
 	/* Then one param at a time through its values. */
 	for (int i = 0; i < sp->n_params && rc == 0; i++) {
 		const struct spec_param *p = &sp->params[i];
+		int k = 0;
 
 		vals = probe_values(p);
 		if (!vals) {
 			rc = -ENOMEM;
 			break;
 		}
-		snprintf(where, sizeof where, "space.%s", p->name);
 		cJSON_ArrayForEach(it, vals) {
 			cJSON *probe;
+			probe_where(p, k++, where, sizeof where);
 			rc = probe_object(sp, base, p, it, &probe);
 			if (rc == 0) {
 				rc = check_object(probe, where, err, errlen);

@@ -76,11 +76,19 @@ enum {
 	X(SAVEPOINT, "SAVEPOINT db_op") \
 	X(RELEASE, "RELEASE db_op") \
 	X(ROLLBACK_TO, "ROLLBACK TO db_op") \
-	X(SWEEP_INSERT, "INSERT INTO sweeps (name, spec_json, status, " \
-	  "trials_total, created_at) VALUES (?1, ?2, 'running', ?3, ?4)") \
+	X(SWEEP_INSERT, "INSERT INTO sweeps (id, name, spec_json, status, " \
+	  "trials_total, created_at) VALUES (1 + max(" \
+	  "coalesce((SELECT max(id) FROM sweeps), 0), " \
+	  "coalesce((SELECT max(id) FROM deleted_sweeps), 0)), " \
+	  "?1, ?2, 'running', ?3, ?4)") \
 	X(SWEEP_STATUS, "UPDATE sweeps SET status = ?2, error = ?3, " \
 	  "ended_at = ?4 WHERE id = ?1") \
 	X(SWEEP_SPEC, "UPDATE sweeps SET spec_json = ?2 WHERE id = ?1") \
+	X(SWEEP_REOPEN, "UPDATE sweeps SET spec_json = ?2, trials_total = ?3, " \
+	  "status = 'running', error = NULL, ended_at = NULL WHERE id = ?1 " \
+	  "AND status NOT IN ('running', 'paused')") \
+	X(SWEEP_DELETE, "DELETE FROM sweeps WHERE id = ?1 AND " \
+	  "status NOT IN ('running', 'paused')") \
 	X(SWEEPS_ALL, "SELECT " SWEEP_COLS " FROM " SWEEP_FROM " ORDER BY s.id") \
 	X(SWEEPS_ACTIVE, "SELECT " SWEEP_COLS " FROM " SWEEP_FROM " WHERE " \
 	  "s.status IN ('running', 'paused') ORDER BY s.id") \
@@ -845,6 +853,37 @@ db_sweep_set_spec(struct db *db, int64_t id, const char *spec_json)
 	rc = run(db, st, b, __func__);
 	if (rc == 0 && sqlite3_changes(db->h) == 0)
 		rc = -ENOENT;
+	return rc;
+}
+
+int
+db_sweep_reopen(struct db *db, int64_t id, const char *spec_json,
+		int trials_total)
+{
+	sqlite3_stmt *st = stmt(db, ST_SWEEP_REOPEN);
+	int b, rc = check_object(db, "spec_json", spec_json, __func__);
+
+	if (rc < 0)
+		return rc;
+	b = sqlite3_bind_int64(st, 1, id);
+	if (b == SQLITE_OK)
+		b = bind_text(st, 2, spec_json);
+	if (b == SQLITE_OK)
+		b = sqlite3_bind_int(st, 3, trials_total);
+	rc = run(db, st, b, __func__);
+	if (rc == 0 && sqlite3_changes(db->h) == 0)
+		rc = -ENOENT;   /* no such sweep, or an active one */
+	return rc;
+}
+
+int
+db_sweep_delete(struct db *db, int64_t id)
+{
+	sqlite3_stmt *st = stmt(db, ST_SWEEP_DELETE);
+	int rc = run(db, st, sqlite3_bind_int64(st, 1, id), __func__);
+
+	if (rc == 0 && sqlite3_changes(db->h) == 0)
+		rc = -ENOENT;   /* no such sweep, or an active one */
 	return rc;
 }
 

@@ -110,6 +110,13 @@ int db_sweep_set_status(struct db *db, int64_t id, const char *status,
 			const char *error, double now);
 /* Replaces the stored spec (a JSON object). -ENOENT, -EINVAL. */
 int db_sweep_set_spec(struct db *db, int64_t id, const char *spec_json);
+/* An ended sweep runs again with this spec and trial count (its trials
+ * kept). -ENOENT when there is no such ended sweep. */
+int db_sweep_reopen(struct db *db, int64_t id, const char *spec_json,
+		    int trials_total);
+/* Deletes an ended sweep with its trials and epochs (ON DELETE CASCADE).
+ * -ENOENT when there is no such ended sweep. */
+int db_sweep_delete(struct db *db, int64_t id);
 
 /* ---- trials ----------------------------------------------------------- */
 /* Status strings: "queued", "running", "completed", "failed", "pruned",

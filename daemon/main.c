@@ -29,6 +29,11 @@
 #include "daemon/server.h"
 #include "daemon/strict.h"
 
+/* Where `meson install` puts the trainer (set by meson.build). */
+#ifndef SWEEPD_LIBEXECDIR
+#define SWEEPD_LIBEXECDIR "/usr/local/libexec/sweepd"
+#endif
+
 struct options {
 	const char *state_dir;     /* NULL: the default */
 	const char *log_path;      /* NULL: stderr */
@@ -50,8 +55,9 @@ usage(FILE *out)
 		"                   ~/.local/state/sweepd)\n"
 		"  --workers N      concurrent trials over all sweeps (default: CPUs)\n"
 		"  --log FILE       append the log to FILE (SIGHUP reopens it)\n"
-		"  --worker PATH    the built-in trainer (default: sweep-worker\n"
-		"                   beside sweepd, or $SWEEPD_WORKER)\n"
+		"  --worker PATH    the built-in trainer (default: $SWEEPD_WORKER,\n"
+		"                   sweep-worker beside sweepd, or\n"
+		"                   " SWEEPD_LIBEXECDIR "/sweep-worker)\n"
 		"  --detach         run in the background once listening\n"
 		"  --no-cgroups     no cgroup v2 per trial, even where possible\n");
 }
@@ -193,10 +199,12 @@ take_lock(int dirfd, const char *dir)
 	return rc;
 }
 
+/* The trainer: $SWEEPD_WORKER, else sweep-worker beside this executable
+ * (the build tree), else the one `meson install` put in libexec. */
 static void
 default_worker(char *buf, size_t len)
 {
-	char self[PATH_MAX];
+	char self[PATH_MAX], beside[PATH_MAX + 16];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
 	char *slash;
 	const char *env = getenv("SWEEPD_WORKER");
@@ -205,16 +213,17 @@ default_worker(char *buf, size_t len)
 		snprintf(buf, len, "%s", env);
 		return;
 	}
-	if (n <= 0) {
-		snprintf(buf, len, "sweep-worker");
+	snprintf(buf, len, "%s/sweep-worker", SWEEPD_LIBEXECDIR);
+	if (n <= 0)
 		return;
-	}
 	self[n] = '\0';
 	slash = strrchr(self, '/');
 	if (slash)
 		*slash = '\0';
-	if (snprintf(buf, len, "%s/sweep-worker", self) >= (int)len)
-		snprintf(buf, len, "sweep-worker");   /* found through PATH */
+	if (snprintf(beside, sizeof beside, "%s/sweep-worker", self) <
+		    (int)sizeof beside && strlen(beside) < len &&
+	    access(beside, X_OK) == 0)
+		memcpy(buf, beside, strlen(beside) + 1);
 }
 
 /* --detach: the parent returns once the child listens (or failed), so a

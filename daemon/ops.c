@@ -10,6 +10,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -438,6 +439,40 @@ op_trial(struct op_ctx *ctx)
 	return 0;
 }
 
+/* best's message when no trial completed: "yet" only of an active sweep;
+ * an ended one says how it ended and what became of its trials. */
+static int
+no_best(struct op_ctx *ctx)
+{
+	cJSON *sum = NULL;
+	const cJSON *n;
+	const char *st;
+
+	/* the stored status: a cancelled sweep may still be stopping trials */
+	if (db_sweep_json(ctx->srv->db, ctx->sweep_id, &sum) < 0 ||
+	    !(st = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(sum,
+							"status"))) ||
+	    strcmp(st, "running") == 0 || strcmp(st, "paused") == 0) {
+		cJSON_Delete(sum);
+		snprintf(ctx->msg, sizeof ctx->msg,
+			 "sweep %lld has no completed trial yet",
+			 (long long)ctx->sweep_id);
+		return -ENOENT;
+	}
+	n = cJSON_GetObjectItemCaseSensitive(sum, "counts");
+	snprintf(ctx->msg, sizeof ctx->msg, "sweep %lld ended (%s) with no "
+		 "completed trial: %d failed, %d pruned, %d cancelled",
+		 (long long)ctx->sweep_id, st,
+		 cJSON_GetObjectItemCaseSensitive(n, "failed") ?
+		 cJSON_GetObjectItemCaseSensitive(n, "failed")->valueint : 0,
+		 cJSON_GetObjectItemCaseSensitive(n, "pruned") ?
+		 cJSON_GetObjectItemCaseSensitive(n, "pruned")->valueint : 0,
+		 cJSON_GetObjectItemCaseSensitive(n, "cancelled") ?
+		 cJSON_GetObjectItemCaseSensitive(n, "cancelled")->valueint : 0);
+	cJSON_Delete(sum);
+	return -ENOENT;
+}
+
 static int
 op_best(struct op_ctx *ctx)
 {
@@ -448,12 +483,8 @@ op_best(struct op_ctx *ctx)
 	if (rc < 0)
 		return not_found(ctx, rc);
 	rc = db_best_json(ctx->srv->db, ctx->sweep_id, mode_max, &t);
-	if (rc == -ENOENT) {
-		snprintf(ctx->msg, sizeof ctx->msg,
-			 "sweep %lld has no completed trial yet",
-			 (long long)ctx->sweep_id);
-		return rc;
-	}
+	if (rc == -ENOENT)
+		return no_best(ctx);
 	if (rc < 0)
 		return not_found(ctx, rc);
 	cJSON_AddItemToObject(ctx->reply, "trial", t);
@@ -580,6 +611,72 @@ op_tell(struct op_ctx *ctx)
 /* The reply goes first, then the events: the dispatcher sends the reply
  * when the handler returns, so an ended sweep's sweep_ended is queued by
  * the dispatcher through ctx->srv once the reply is out (see ops_dispatch). */
+/* rm: an ended sweep only (the dispatcher's OP_SWEEP check found the id;
+ * sched_find is the active ones). No per-trial files exist yet, so the
+ * rows are all there is. */
+static int
+op_delete(struct op_ctx *ctx)
+{
+	int rc = check_sweep_exists(ctx);
+
+	if (rc < 0)
+		return not_found(ctx, rc);
+	if (sched_find(ctx->srv, ctx->sweep_id)) {
+		snprintf(ctx->msg, sizeof ctx->msg, "sweep %lld is still active: "
+			 "cancel it first", (long long)ctx->sweep_id);
+		return -EBUSY;
+	}
+	rc = db_sweep_delete(ctx->srv->db, ctx->sweep_id);
+	if (rc < 0)
+		return not_found(ctx, rc);
+	log_info("sweep %lld deleted", (long long)ctx->sweep_id);
+	cJSON_AddNumberToObject(ctx->reply, "deleted", (double)ctx->sweep_id);
+	return 0;
+}
+
+/* extend: {"sweep":N,"trials":K}, K more trials for an ended sweep. */
+static int
+op_extend(struct op_ctx *ctx)
+{
+	int64_t n;
+	int rc = get_pos_int(ctx->req, "trials", &n, ctx->msg, sizeof ctx->msg);
+
+	if (rc < 0)
+		return rc;
+	if ((rc = check_sweep_exists(ctx)) < 0)
+		return not_found(ctx, rc);
+	if (n > SPEC_MAX_TRIALS) {
+		snprintf(ctx->msg, sizeof ctx->msg, "\"trials\" must be at most %d",
+			 SPEC_MAX_TRIALS);
+		return -EINVAL;
+	}
+	rc = sched_extend(ctx->srv, ctx->sweep_id, (int)n, ctx->msg,
+			  sizeof ctx->msg);
+	return rc < 0 ? rc : reply_summary(ctx);
+}
+
+/* rerun: {"sweep":N,"number":K}, trial K again (same params and seed) as
+ * a new trial of the ended sweep. */
+static int
+op_rerun(struct op_ctx *ctx)
+{
+	int64_t k;
+	int n = 0, rc = get_pos_int(ctx->req, "number", &k, ctx->msg,
+				    sizeof ctx->msg);
+
+	if (rc < 0)
+		return rc;
+	if ((rc = check_sweep_exists(ctx)) < 0)
+		return not_found(ctx, rc);
+	rc = sched_rerun(ctx->srv, ctx->sweep_id, k > INT_MAX ? INT_MAX : (int)k,
+			 &n, ctx->msg, sizeof ctx->msg);
+	if (rc < 0)
+		return rc;
+	cJSON_AddNumberToObject(ctx->reply, "number", n);
+	cJSON_AddNumberToObject(ctx->reply, "rerun_of", (double)k);
+	return 0;
+}
+
 static int
 op_watch(struct op_ctx *ctx)
 {
@@ -682,6 +779,9 @@ static const struct op_def op_table[] = {
 	{ "ask",      op_ask,      OP_SWEEP | OP_MUTATES | OP_ACTIVE },
 	{ "report",   op_report,   OP_SWEEP | OP_MUTATES | OP_ACTIVE },
 	{ "tell",     op_tell,     OP_SWEEP | OP_MUTATES | OP_ACTIVE },
+	{ "delete",   op_delete,   OP_SWEEP | OP_MUTATES },
+	{ "extend",   op_extend,   OP_SWEEP | OP_MUTATES },
+	{ "rerun",    op_rerun,    OP_SWEEP | OP_MUTATES },
 	{ "stats",    op_stats,    0 },
 	{ "shutdown", op_shutdown, 0 },
 };

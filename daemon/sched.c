@@ -1641,7 +1641,7 @@ create_list(struct sweep *sw, const cJSON *params, char *err, size_t errlen)
 		char where[32];
 
 		/* Checked here too, so that the message names the set. */
-		snprintf(where, sizeof where, "params[%d]", i);
+		snprintf(where, sizeof where, "params[%d]", i + 1);   /* 1-based */
 		rc = spec_check_params(sw->spec, one, where, err, errlen);
 		if (rc < 0)
 			return rc;
@@ -2190,4 +2190,154 @@ sched_load(struct server *s, char *err, size_t errlen)
 		sweep_check_done(sw);
 	}
 	return 0;
+}
+
+/* ---- extend ----------------------------------------------------------- */
+
+/* The stored spec with search.trials raised by n, checked as a submit
+ * would; *text is the new spec's JSON (the caller frees). */
+static int
+extended_spec(struct server *s, int64_t id, int n, char **text, int *trials,
+	      char *err, size_t errlen)
+{
+	cJSON *sum = NULL, *spec, *search, *num;
+	struct spec *sp = NULL;
+	int rc = db_sweep_json(s->db, id, &sum);
+
+	*text = NULL;
+	if (rc < 0)
+		return rc;
+	spec = cJSON_GetObjectItemCaseSensitive(sum, "spec");
+	search = cJSON_GetObjectItemCaseSensitive(spec, "search");
+	num = cJSON_GetObjectItemCaseSensitive(search, "trials");
+	rc = -EINVAL;
+	if (!cJSON_IsNumber(num)) {
+		snprintf(err, errlen, "sweep %" PRId64 ": stored spec has no "
+			 "search.trials", id);
+		goto out;
+	}
+	cJSON_SetNumberValue(num, num->valuedouble + n);
+	if ((rc = spec_parse(spec, &sp, err, errlen)) < 0)
+		goto out;
+	*trials = sp->trials;
+	*text = cJSON_PrintUnformatted(spec);
+	rc = *text ? 0 : -ENOMEM;
+out:
+	spec_free(sp);
+	cJSON_Delete(sum);
+	return rc;
+}
+
+/* extend and rerun of a sweep still in memory: running or paused, or
+ * ended but still stopping its trials (a cancel kills them first). */
+static int
+still_active(struct server *s, int64_t id, const char *what, char *err,
+	     size_t errlen)
+{
+	struct sweep *sw = sched_find(s, id);
+
+	if (!sw->ending &&
+	    (sw->status == SWEEP_RUNNING || sw->status == SWEEP_PAUSED))
+		snprintf(err, errlen, "sweep %" PRId64 " is still active: %s "
+			 "works on an ended sweep", id, what);
+	else
+		snprintf(err, errlen, "sweep %" PRId64 " is still stopping its "
+			 "trials: %s it again in a moment", id, what);
+	return -EALREADY;
+}
+
+/* An ended sweep, reopened with n more trials and loaded as at a start
+ * (not kicked yet). */
+static int
+reopen(struct server *s, int64_t id, int n, const char *what, char *err,
+       size_t errlen)
+{
+	struct db_sweep_row r = { .id = id, .status = "running" };
+	char *text = NULL;
+	int trials = 0, rc;
+
+	if (sched_find(s, id))
+		return still_active(s, id, what, err, errlen);
+	rc = extended_spec(s, id, n, &text, &trials, err, errlen);
+	if (rc == 0)
+		rc = db_sweep_reopen(s->db, id, text, trials);
+	r.spec_json = text;
+	if (rc == 0)
+		rc = load_sweep(s, &r, err, errlen);
+	if (rc == 0)
+		log_info("sweep %" PRId64 " reopened with %d trials (%s)", id,
+			 trials, what);
+	free(text);
+	return rc;
+}
+
+int
+sched_extend(struct server *s, int64_t id, int n, char *err, size_t errlen)
+{
+	int rc = reopen(s, id, n, "extend", err, errlen);
+
+	if (rc == 0)
+		sched_kick(s);
+	return rc;
+}
+
+/* Trial number's stored params and seed, copied into *params. */
+static int
+stored_trial(struct server *s, int64_t id, int number, char **params,
+	     uint64_t *seed, char *err, size_t errlen)
+{
+	struct rows rows = { 0 };
+	int rc = db_load_trials(s->db, id, collect_trial, &rows);
+
+	*params = NULL;
+	for (int i = 0; rc == 0 && i < rows.n; i++)
+		if (rows.v[i].number == number) {
+			*seed = rows.v[i].seed;
+			if (!(*params = strdup(rows.v[i].params_json)))
+				rc = -ENOMEM;
+			break;
+		}
+	rows_free(&rows);
+	if (rc == 0 && !*params) {
+		snprintf(err, errlen, "sweep %" PRId64 " has no trial %d", id,
+			 number);
+		rc = -ENOENT;
+	}
+	return rc;
+}
+
+int
+sched_rerun(struct server *s, int64_t id, int number, int *new_number,
+	    char *err, size_t errlen)
+{
+	struct sweep *sw;
+	struct trial *t = NULL;
+	char *params = NULL;
+	uint64_t seed = 0;
+	int64_t tid;
+	int rc;
+
+	if (sched_find(s, id))
+		return still_active(s, id, "rerun", err, errlen);
+	rc = stored_trial(s, id, number, &params, &seed, err, errlen);
+	if (rc == 0)
+		rc = reopen(s, id, 1, "rerun", err, errlen);
+	if (rc < 0 || !(sw = sched_find(s, id)))
+		goto out;
+	*new_number = sw->n_created + 1;
+	rc = db_trial_create(s->db, id, *new_number, params, seed, &tid);
+	if (rc == 0 && !(t = trial_new(sw, tid, *new_number, 0, seed, params)))
+		rc = -ENOMEM;
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot store the new trial: %s",
+			 strerror(-rc));
+		goto out;
+	}
+	sw->n_created = *new_number;
+	hist_set_params(sw, *new_number, params);
+	queue_push(sw, t);
+	sched_kick(s);
+out:
+	free(params);
+	return rc;
 }

@@ -97,6 +97,15 @@ int sched_submit(struct server *s, const cJSON *spec_json, int64_t *id_out,
 		 char *err, size_t errlen);
 /* The active sweep with this id, or NULL (ended or unknown). */
 struct sweep *sched_find(struct server *s, int64_t id);
+/* extend: an ended sweep gets n more trials (search.trials += n) and runs
+ * again with its trials and search history as they were. -EALREADY for an
+ * active sweep, -EINVAL past the spec's limits, with a message. */
+int sched_extend(struct server *s, int64_t id, int n, char *err, size_t errlen);
+/* rerun: an ended sweep gets one more trial, *new_number, with trial
+ * number's params and seed. -ENOENT for no such trial, -EALREADY for an
+ * active sweep. */
+int sched_rerun(struct server *s, int64_t id, int number, int *new_number,
+		char *err, size_t errlen);
 /* Cancel, pause, resume an active sweep. 0, -EALREADY (already in that
  * state) or a storage error; err says why. */
 int sched_cancel(struct sweep *sw, char *err, size_t errlen);

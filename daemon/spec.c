@@ -1369,7 +1369,7 @@ parse_enqueue(struct spec *s, const cJSON *root, char *err, size_t errlen)
 		return fail(err, errlen, "enqueue: must be an array of param "
 			    "objects");
 	cJSON_ArrayForEach(it, eq) {
-		snprintf(where, sizeof where, "enqueue[%d]", i++);
+		snprintf(where, sizeof where, "enqueue[%d]", ++i);   /* 1-based */
 		if (!cJSON_IsObject(it))
 			return fail(err, errlen, "%s: must be an object of params",
 				    where);

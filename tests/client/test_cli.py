@@ -187,7 +187,13 @@ def ping_human_and_json():
 
 @test
 def ls_table():
+    # the fake's ended sweeps ended in 2023: only --all lists them
     p = FAKE.ctl("ls")
+    expect(p, 0)
+    assert "fashion-demo" not in p.stdout and "running-one" in p.stdout, p.stdout
+    assert p.stdout.endswith("2 older sweeps (ended over 7 days ago) not "
+                             "shown: sweepctl ls --all\n"), p.stdout
+    p = FAKE.ctl("ls", "--all")
     expect(p, 0)
     rows = lines_of(p.stdout)
     head = rows[0]
@@ -533,7 +539,7 @@ def enqueue_object_or_array():
         assert FAKE.last("enqueue")["req"]["params"] == [{"lr": 0.01}, {"lr": 0.1}]
         bad = write(os.path.join(d, "bad.json"), '[{"lr": 0.01}, 3]')
         expect(FAKE.ctl("enqueue", "2", bad), 1,
-               err="sweepctl: %s: element 1 of the array is not an object" % bad)
+               err="sweepctl: %s: params[2]: must be an object of params" % bad)
         expect(FAKE.ctl("enqueue", "1", one), 1, err="(conflict)")
         expect(FAKE.ctl("enqueue", "x", one), 2, err="sweep id must be")
     finally:

@@ -208,7 +208,7 @@ enqueue_params_are_checked(void)
 	cJSON *v = cJSON_Parse("[{\"lr\":1},{\"lr\":2},\"x\"]");
 
 	CHECK(specfile_check_params(v, "p.json", err, sizeof err) == -EINVAL);
-	CHECK_STR(err, "p.json: element 2 of the array is not an object of params");
+	CHECK_STR(err, "p.json: params[3]: must be an object of params");
 	cJSON_Delete(v);
 	v = cJSON_Parse("[]");
 	CHECK(specfile_check_params(v, "p.json", err, sizeof err) == -EINVAL);

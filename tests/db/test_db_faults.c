@@ -47,8 +47,11 @@ fresh_database_is_migrated_to_latest(void)
 	CHECK(raw_int(t.path, "SELECT count(*) FROM sqlite_master WHERE name IN "
 		      "('sweeps', 'trials', 'epochs', 'trials_best', "
 		      "'trials_number')") == 5);
+	/* 0004's three counters, its sweep insert, 0005's deleted ids */
 	CHECK(raw_int(t.path, "SELECT count(*) FROM sqlite_master WHERE "
-		      "type = 'trigger'") == 4);
+		      "type = 'trigger'") == 5);
+	CHECK(raw_int(t.path, "SELECT count(*) FROM sqlite_master WHERE "
+		      "name IN ('deleted_sweeps', 'sweeps_delete_record')") == 2);
 	/* Counting a trial touches the narrow sweep_counts row only: a
 	 * trigger that updated `sweeps` would rewrite the spec each time
 	 * (quadratic submits of large enqueues). */

@@ -183,7 +183,8 @@ def _a_bad_set_refuses_the_whole_enqueue():
             r = d.request({"op": "enqueue", "sweep": sid,
                            "params": sets(20) + [bad] + sets(3)})
             assert not r["ok"] and r["error"]["code"] == "bad_request", r
-            assert "params[20]" in r["error"]["message"], r
+            # 1-based, as trial numbers are: the 21st set
+            assert "params[21]" in r["error"]["message"], r
             total = d.ok({"op": "trials", "sweep": sid, "limit": 0})["total"]
             assert total == before, (bad, before, total)
         # numbering goes on from where it was, in memory and on disk

@@ -136,7 +136,39 @@ def _watcher_that_does_not_read_is_dropped(d):
     s.close()
 
 
+def builtin_spec(trainer=None, space=None):
+    sp = {"epochs": 1}
+    sp.update(space or {})
+    tr = {"builtin": "mlp"}
+    tr.update(trainer or {})
+    return {"name": "b", "trainer": tr, "space": sp,
+            "objective": {"metric": "val_acc", "mode": "max"},
+            "search": {"algorithm": "random", "trials": 1}}
+
+
+def _builtin_param_typos_name_the_path_and_the_valid_names(d):
+    # A typo names where it is and lists what it could have been, as the
+    # spec's own field typos do; a bad choice value names its index (1-based).
+    cases = [
+        (builtin_spec(trainer={"datset": "fashion"}),
+         "trainer.datset: unknown param", True),
+        (builtin_spec(space={"batch_sise": {"choice": [32, 64]}}),
+         "space.batch_sise: unknown param", True),
+        (builtin_spec(space={"batch_size": {"choice": [32, "x", 7]}}),
+         "space.batch_size.choice[2]: ", False),
+    ]
+    for spec, prefix, lists in cases:
+        r = d.request({"op": "submit", "spec": spec})
+        assert not r["ok"], r
+        msg = r["error"]["message"]
+        assert msg.startswith(prefix), (prefix, msg)
+        if lists:
+            assert "valid names:" in msg and "dataset" in msg and \
+                "batch_size" in msg and "lr" in msg, msg
+
+
 TESTS = [with_daemon(f, serving_after=True) for f in [
+    _builtin_param_typos_name_the_path_and_the_valid_names,
     _invalid_json, _not_an_object, _missing_op, _unknown_op,
     _missing_and_bad_sweep_ids, _submit_without_spec, _spec_field_errors,
     _two_mib_line_is_refused_and_others_served,
