@@ -65,9 +65,9 @@ static const struct {
 	       " 'c': {'choice': [1, 2], 'when': {'b': [1]}}}", "{}", ""),
 	  "space.a.when: the conditions form a cycle (a -> c -> b -> a)" },
 	{ SPEC(OPT_SPACE, "{}", ", 'enqueue': [{'optimizer': 'sgd', 'momentum': 0.5}]"),
-	  "enqueue[0].momentum: does not apply when optimizer is \"sgd\" (space.momentum.when)" },
+	  "enqueue[1].momentum: does not apply when optimizer is \"sgd\" (space.momentum.when)" },
 	{ SPEC(OPT_SPACE, "{}", ", 'enqueue': [{'optimizer': 'sgd', 'dampening': 0}]"),
-	  "enqueue[0].dampening: does not apply when optimizer is \"sgd\"" },
+	  "enqueue[1].dampening: does not apply when optimizer is \"sgd\"" },
 };
 
 static void
