@@ -300,6 +300,26 @@ kill_if_trial(int pid, void *ud)
 		c->killed++;
 }
 
+static void
+kill_if_any_trial(int pid, void *ud)
+{
+	struct kill_ctx *c = ud;
+
+	if (proc_trial(pid, c->key) <= 0)
+		return;
+	if (kill(pid, SIGKILL) == 0)
+		c->killed++;
+}
+
+int
+reaper_kill_all(const char *key)
+{
+	struct kill_ctx c = { .key = key };
+
+	each_pid(kill_if_any_trial, &c);
+	return c.killed;
+}
+
 int
 reaper_kill_trial(const char *key, int64_t trial_id)
 {

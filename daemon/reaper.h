@@ -40,6 +40,11 @@ void reaper_close(struct server *s);
 /* Kills (SIGKILL) every process whose environment has
  * SWEEPD_TRIAL=key:trial_id; returns how many. */
 int reaper_kill_trial(const char *key, int64_t trial_id);
+/* Kills (SIGKILL) every process whose environment has SWEEPD_TRIAL=key:ID
+ * for any trial: at start-up, before any trial of this daemon runs, each
+ * one is a predecessor's, even of a trial whose start it never stored
+ * (killed between the spawn and the commit). Returns how many. */
+int reaper_kill_all(const char *key);
 /* Reads /proc/PID/stat into buf; returns where field 3 starts (just past
  * the command name's closing ')', so fields are one space apart from
  * there), or NULL when there is no such process. */

@@ -2157,8 +2157,14 @@ int
 sched_load(struct server *s, char *err, size_t errlen)
 {
 	struct sweep_rows sr = { 0 };
-	int rc;
+	int rc, n;
 
+	/* No trial of ours runs yet: whatever carries our mark is a trainer,
+	 * or the wrapper starting one, that a predecessor left. */
+	n = strcmp(s->reaper_key, "0:0") != 0 ? reaper_kill_all(s->reaper_key) : 0;
+	if (n > 0)
+		log_warn("killed %d process%s a previous sweepd left running",
+			 n, n == 1 ? "" : "es");
 	rc = db_load_sweeps(s->db, 0, collect_sweep, &sr);
 	for (int i = 0; rc == 0 && i < sr.n; i++) {
 		struct db_sweep_row r = {

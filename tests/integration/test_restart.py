@@ -279,7 +279,32 @@ def _completed_sweeps_survive_restart():
         d.cleanup()
 
 
-TESTS = [_kill9_while_trials_run, _kill9_kills_trainer_in_silent_epoch,
+def _kill9_between_spawn_and_commit_leaves_no_trainer():
+    """A daemon killed after it spawned a trainer but before it stored the
+    start leaves a process whose trial is not `running` in the database
+    (here: a trial id that was never stored at all). It carries the state
+    dir's SWEEPD_TRIAL mark, and the next daemon kills it before loading."""
+    d = Daemon()
+    st = os.stat(d.dir)
+    env = dict(os.environ, SWEEPD_TRIAL="%d:%d:424242" % (st.st_dev, st.st_ino))
+    other = dict(os.environ, SWEEPD_TRIAL="%d:%d:424242" % (st.st_dev, st.st_ino + 1))
+    mine = subprocess.Popen(["sleep", "600"], env=env, start_new_session=True)
+    theirs = subprocess.Popen(["sleep", "600"], env=other, start_new_session=True)
+    try:
+        d.start()
+        assert wait_for(lambda: mine.poll() is not None, 5), \
+            "a process with this state dir's mark outlived the restart"
+        assert theirs.poll() is None, "another state dir's trainer was killed"
+        assert "a previous sweepd left running" in d.log_text()
+    finally:
+        for p in (mine, theirs):
+            if p.poll() is None:
+                p.kill()
+            p.wait()
+        d.cleanup()
+
+
+TESTS = [_kill9_while_trials_run, _kill9_between_spawn_and_commit_leaves_no_trainer, _kill9_kills_trainer_in_silent_epoch,
          _kill9_kills_trainer_by_pid_and_start_time,
          _kill9_kills_descendants_that_left_the_group,
          _kill9_kills_descendants_that_left_the_group_without_cgroups,
