@@ -285,20 +285,8 @@ reaper_close(struct server *s)
 
 struct kill_ctx {
 	const char *key;
-	int64_t id;
 	int killed;
 };
-
-static void
-kill_if_trial(int pid, void *ud)
-{
-	struct kill_ctx *c = ud;
-
-	if (proc_trial(pid, c->key) != c->id)
-		return;
-	if (kill(pid, SIGKILL) == 0)
-		c->killed++;
-}
 
 static void
 kill_if_any_trial(int pid, void *ud)
@@ -317,17 +305,6 @@ reaper_kill_all(const char *key)
 	struct kill_ctx c = { .key = key };
 
 	each_pid(kill_if_any_trial, &c);
-	return c.killed;
-}
-
-int
-reaper_kill_trial(const char *key, int64_t trial_id)
-{
-	struct kill_ctx c = { .key = key, .id = trial_id };
-
-	if (trial_id <= 0)
-		return 0;
-	each_pid(kill_if_trial, &c);
 	return c.killed;
 }
 

@@ -37,13 +37,11 @@ void reaper_schedule(struct server *s);
  * after round while killing them reparents more (up to about a second),
  * and closes the reaper's handles. */
 void reaper_close(struct server *s);
-/* Kills (SIGKILL) every process whose environment has
- * SWEEPD_TRIAL=key:trial_id; returns how many. */
-int reaper_kill_trial(const char *key, int64_t trial_id);
 /* Kills (SIGKILL) every process whose environment has SWEEPD_TRIAL=key:ID
- * for any trial: at start-up, before any trial of this daemon runs, each
- * one is a predecessor's, even of a trial whose start it never stored
- * (killed between the spawn and the commit). Returns how many. */
+ * for any trial, in one pass over /proc: at start-up, before any trial of
+ * this daemon runs, each one is a predecessor's: a descendant that left a
+ * trainer's group, or a trainer whose start was never stored (killed
+ * between the spawn and the commit). Returns how many. */
 int reaper_kill_all(const char *key);
 /* Reads /proc/PID/stat into buf; returns where field 3 starts (just past
  * the command name's closing ')', so fields are one space apart from

@@ -1943,10 +1943,8 @@ rows_free(struct rows *rows)
 /* A trainer of the previous daemon that is still alive is killed, with its
  * process group; the start time tells it from a recycled pid. */
 static void
-kill_orphan(struct server *s, const struct db_trial_row *r)
+kill_orphan(const struct db_trial_row *r)
 {
-	int n;
-
 	if (r->pid > 0 && r->proc_start > 0 &&
 	    trial_proc_start(r->pid) == r->proc_start) {
 		log_warn("killing orphaned trainer pid %d (trial id %" PRId64 ")",
@@ -1954,12 +1952,8 @@ kill_orphan(struct server *s, const struct db_trial_row *r)
 		kill(-r->pid, SIGKILL);
 		kill(r->pid, SIGKILL);
 	}
-	/* Descendants that left its group carry the trial's SWEEPD_TRIAL. */
-	n = reaper_kill_trial(s->reaper_key, r->id);
-	if (n > 0)
-		log_warn("killed %d process%s left by trial id %" PRId64
-			 " outside its process group", n, n == 1 ? "" : "es",
-			 r->id);
+	/* What left its group carries its SWEEPD_TRIAL: sched_load kills it
+	 * with every other marked process in one pass, after these. */
 }
 
 static int
@@ -1986,7 +1980,7 @@ settle_ended_sweep(struct server *s, int64_t sweep_id)
 	for (int i = 0; rc == 0 && i < rows.n; i++) {
 		const struct db_trial_row *r = &rows.v[i];
 		if (strcmp(r->status, "running") == 0)
-			kill_orphan(s, r);
+			kill_orphan(r);
 		if (strcmp(r->status, "running") == 0 ||
 		    strcmp(r->status, "queued") == 0)
 			rc = end_interrupted(s->db, r, "cancelled",
@@ -2029,7 +2023,7 @@ load_trial(struct sweep *sw, const struct db_trial_row *r)
 		return 0;
 	}
 	if (running) {
-		kill_orphan(s, r);
+		kill_orphan(r);
 		if (r->attempt > sw->spec->retries + RESTART_ALLOWANCE) {
 			sw->n_ended++;
 			sw->n_failed++;
@@ -2159,12 +2153,6 @@ sched_load(struct server *s, char *err, size_t errlen)
 	struct sweep_rows sr = { 0 };
 	int rc, n;
 
-	/* No trial of ours runs yet: whatever carries our mark is a trainer,
-	 * or the wrapper starting one, that a predecessor left. */
-	n = strcmp(s->reaper_key, "0:0") != 0 ? reaper_kill_all(s->reaper_key) : 0;
-	if (n > 0)
-		log_warn("killed %d process%s a previous sweepd left running",
-			 n, n == 1 ? "" : "es");
 	rc = db_load_sweeps(s->db, 0, collect_sweep, &sr);
 	for (int i = 0; rc == 0 && i < sr.n; i++) {
 		struct db_sweep_row r = {
@@ -2184,6 +2172,13 @@ sched_load(struct server *s, char *err, size_t errlen)
 	free(sr.ids);
 	free(sr.specs);
 	free(sr.statuses);
+	/* The stored trainers' groups are killed by now, and no trial of ours
+	 * runs yet: whatever carries our mark is a predecessor's (a descendant
+	 * that left its group, or a trainer whose start was never stored). */
+	n = strcmp(s->reaper_key, "0:0") != 0 ? reaper_kill_all(s->reaper_key) : 0;
+	if (n > 0)
+		log_warn("killed %d process%s a previous sweepd left running",
+			 n, n == 1 ? "" : "es");
 	if (rc < 0) {
 		if (!err[0])
 			snprintf(err, errlen, "cannot load the stored sweeps: %s",
