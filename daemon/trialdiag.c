@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "daemon/spec.h"
+#include "worker/params.h"
 
 enum diag_end
 tdiag_end_of(const struct trial *t, enum trial_status st)
@@ -46,10 +47,13 @@ tdiag_chance(const struct spec *sp, const cJSON *params)
 		return 0.1;
 	if (!cJSON_IsString(d) || strcmp(d->valuestring, "synthetic") != 0)
 		return NAN;
-	/* sweep-worker's default for synthetic_classes is 5. */
 	k = setting(sp, params, "synthetic_classes");
-	if (!k)
-		return 0.2;
+	if (!k) {   /* sweep-worker's own default, from its table */
+		struct params def;
+
+		params_defaults(&def);
+		return 1.0 / def.synthetic_classes;
+	}
 	return cJSON_IsNumber(k) && k->valuedouble >= 2 ? 1.0 / k->valuedouble
 						       : NAN;
 }
