@@ -205,11 +205,10 @@ spawn_json(const struct server *s)
 
 	if (!o)
 		return NULL;
-	cJSON_AddBoolToObject(o, "ok", !s->spawn_trouble);
-	if (!s->spawn_trouble)
+	cJSON_AddBoolToObject(o, "ok", !s->spawn_rc);
+	if (!s->spawn_rc)
 		return o;
-	cJSON_AddStringToObject(o, "error", uv_err_name(s->spawn_rc ?
-				s->spawn_rc : UV_EMFILE));
+	cJSON_AddStringToObject(o, "error", uv_err_name(s->spawn_rc));
 	cJSON_AddStringToObject(o, "message", s->spawn_msg);
 	cJSON_AddNumberToObject(o, "since", s->spawn_since);
 	cJSON_AddNumberToObject(o, "held", (double)s->spawn_held);

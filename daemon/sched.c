@@ -661,10 +661,15 @@ spawn_transient(int rc)
 static void
 on_spawn_retry(uv_timer_t *tm)
 {
-	struct server *s = tm->data;
+	sched_kick(tm->data);
+}
 
-	s->spawn_rc = 0;
-	sched_kick(s);
+/* Starts are held: the retry of a failed spawn has not come yet. */
+static int
+spawn_waiting(const struct server *s)
+{
+	return s->spawn_timer_on &&
+	       uv_is_active((const uv_handle_t *)&s->spawn_timer);
 }
 
 /* Holds every start for SCHED_SPAWN_RETRY_MS; logs the first failure of
@@ -672,8 +677,7 @@ on_spawn_retry(uv_timer_t *tm)
 static void
 spawn_hold(struct server *s, int rc, const char *msg)
 {
-	if (!s->spawn_trouble) {
-		s->spawn_trouble = 1;
+	if (!s->spawn_rc) {
 		s->spawn_since = server_now();
 		snprintf(s->spawn_msg, sizeof s->spawn_msg, "%s", msg);
 		log_error("cannot start trials: %s; the trial is put back in "
@@ -754,10 +758,10 @@ start_one(struct sweep *sw)
 		snprintf(t->stop_msg, sizeof t->stop_msg, "%s", err);
 		return;   /* it reaches sched_trial_ended as failed */
 	}
-	if (s->spawn_trouble) {
+	if (s->spawn_rc) {
 		log_info("trials start again after %.0f s (%" PRIu64 " starts "
 			 "held)", server_now() - s->spawn_since, s->spawn_held);
-		s->spawn_trouble = 0;
+		s->spawn_rc = 0;
 		s->spawn_held = 0;
 		s->spawn_msg[0] = '\0';
 	}
@@ -802,7 +806,7 @@ sched_kick(struct server *s)
 	struct sweep *sw;
 
 	/* Manual trials run in their client's process, not in a worker. */
-	while (!s->shutting_down && !s->storage_rc && !s->spawn_rc &&
+	while (!s->shutting_down && !s->storage_rc && !spawn_waiting(s) &&
 	       s->n_running - s->n_manual < s->workers &&
 	       (sw = pick(s))) {
 		s->rr_last = sw->id;

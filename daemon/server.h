@@ -94,8 +94,10 @@ struct server {
 	 * processes (EMFILE, ENFILE, EAGAIN): the daemon's trouble, not the
 	 * trial's. The trial is requeued as it was; no trial starts until
 	 * SCHED_SPAWN_RETRY_MS have passed, and then one is tried again. */
-	int spawn_rc;              /* 0, or the libuv error while holding */
-	int spawn_trouble;         /* set from the failure to the next start */
+	int spawn_rc;              /* 0, or the libuv error of the run's last
+				    * failed start; cleared by the next start
+				    * that succeeds. While spawn_timer runs,
+				    * no trial starts. */
 	char spawn_msg[512];       /* the first failure's message */
 	double spawn_since;        /* unix seconds */
 	uint64_t spawn_held;       /* starts put back since spawn_since */

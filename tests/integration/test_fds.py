@@ -102,6 +102,7 @@ def _emfile_at_spawn_holds_the_trial():
                 c.ok({"op": "stats"})
             st = c.ok({"op": "stats"})["spawn"]
             assert "too many open files" in st["message"].lower(), st
+            assert st["error"] == "EMFILE", st
             ts = trials_of(c, sid)
             assert all(t["status"] == "queued" and t["attempt"] == 0 for t in ts), ts
             sw = c.ok({"op": "sweep", "sweep": sid})["sweep"]
