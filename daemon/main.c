@@ -25,9 +25,9 @@
 
 #include "common/statedir.h"
 #include "daemon/log.h"
-#include "daemon/sched.h"
-#include "daemon/server.h"
-#include "daemon/strict.h"
+#include "daemon/sched/sched.h"
+#include "daemon/serve/server.h"
+#include "daemon/serve/strict.h"
 
 /* Where `meson install` puts the trainer (set by meson.build). */
 #ifndef SWEEPD_LIBEXECDIR

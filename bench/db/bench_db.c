@@ -23,7 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "daemon/db.h"
+#include "daemon/store/db.h"
 
 struct opts {
 	int sweeps, trials, epochs, calls, inserts;

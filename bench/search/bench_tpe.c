@@ -18,9 +18,9 @@
 
 #include <cJSON.h>
 
-#include "daemon/sampler.h"
-#include "daemon/spec.h"
-#include "daemon/tpe.h"
+#include "daemon/search/sampler.h"
+#include "daemon/search/spec.h"
+#include "daemon/search/tpe.h"
 
 #define REPEATS 20
 

@@ -17,7 +17,7 @@
 #include <cJSON.h>
 #include <sqlite3.h>
 
-#include "daemon/db.h"
+#include "daemon/store/db.h"
 #include "tests/harness.h"
 
 struct tdir {

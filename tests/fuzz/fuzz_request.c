@@ -1,8 +1,8 @@
 /*
  * fuzz_request.c: libFuzzer target for the daemon's client-request
- * handling: the connection's line splitter (daemon/server.c), the op
- * dispatcher and every op (daemon/ops.c), the scheduler's submit, cancel,
- * pause, resume and enqueue (daemon/sched.c) and the database behind them.
+ * handling: the connection's line splitter (daemon/serve/server.c), the op
+ * dispatcher and every op (daemon/serve/ops.c), the scheduler's submit, cancel,
+ * pause, resume and enqueue (daemon/sched/sched.c) and the database behind them.
  *
  * One real struct server, on its own libuv loop and a state dir under
  * $SWEEPD_FUZZ_DIR (default /dev/shm), with workers = 0 and "/bin/false"
@@ -38,9 +38,9 @@
 #include <cJSON.h>
 #include <uv.h>
 
-#include "daemon/db.h"
+#include "daemon/store/db.h"
 #include "daemon/log.h"
-#include "daemon/server.h"
+#include "daemon/serve/server.h"
 
 #define FUZZ_TARGET "fuzz_request"
 #include "tests/fuzz/fuzz_check.h"

@@ -1,6 +1,6 @@
 /*
  * fuzz_spec.c: libFuzzer target for the sweep-spec validator
- * (daemon/spec.c) and the samplers behind it (daemon/sampler.c, tpe.c).
+ * (daemon/search/spec.c) and the samplers behind it (daemon/search/sampler.c, tpe.c).
  *
  * The input is JSON text (what a client puts under "spec"). Per input:
  *  - spec_parse either fails with -EINVAL and a non-empty message, or
@@ -25,8 +25,8 @@
 
 #include <cJSON.h>
 
-#include "daemon/sampler.h"
-#include "daemon/spec.h"
+#include "daemon/search/sampler.h"
+#include "daemon/search/spec.h"
 
 #define FUZZ_TARGET "fuzz_spec"
 #include "tests/fuzz/fuzz_check.h"

@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon/builtin.h"
-#include "daemon/sampler.h"
+#include "daemon/search/builtin.h"
+#include "daemon/search/sampler.h"
 #include "tests/harness.h"
 #include "tests/spec/util.h"
 

@@ -12,8 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "daemon/importance.h"
-#include "daemon/sampler.h"
+#include "daemon/search/importance.h"
+#include "daemon/search/sampler.h"
 #include "tests/harness.h"
 #include "tests/spec/util.h"
 

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "daemon/prune.h"
+#include "daemon/search/prune.h"
 #include "tests/harness.h"
 
 /* A spec with only the fields the pruners read. */

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon/sampler.h"
+#include "daemon/search/sampler.h"
 #include "tests/harness.h"
 #include "tests/spec/util.h"
 

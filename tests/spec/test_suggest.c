@@ -1,6 +1,6 @@
 /*
  * test_suggest.c: a TPE suggestion computed on the thread pool
- * (daemon/suggest.c) gives the params the loop thread would have, calls
+ * (daemon/search/suggest.c) gives the params the loop thread would have, calls
  * its callback once, on the loop, after the loop has served other
  * callbacks (it does not run inside suggest_start), and frees what it took.
  */
@@ -11,8 +11,8 @@
 
 #include <uv.h>
 
-#include "daemon/sampler.h"
-#include "daemon/suggest.h"
+#include "daemon/search/sampler.h"
+#include "daemon/search/suggest.h"
 #include "tests/harness.h"
 #include "tests/spec/util.h"
 

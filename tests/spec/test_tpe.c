@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon/sampler.h"
-#include "daemon/tpe.h"
+#include "daemon/search/sampler.h"
+#include "daemon/search/tpe.h"
 #include "tests/harness.h"
 #include "tests/spec/util.h"
 

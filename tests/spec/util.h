@@ -13,7 +13,7 @@
 
 #include <cJSON.h>
 
-#include "daemon/spec.h"
+#include "daemon/search/spec.h"
 
 static char util_err[1024];
 

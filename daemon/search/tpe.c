@@ -12,7 +12,7 @@
  * Everything here is deterministic: the ranking breaks ties by trial
  * number (the order of obs) and all randomness comes from the trial's own generator.
  */
-#include "daemon/tpe.h"
+#include "daemon/search/tpe.h"
 
 #include <errno.h>
 #include <math.h>

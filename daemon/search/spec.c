@@ -9,7 +9,7 @@
  * Numbers are read from cJSON's valuedouble, never valueint, which cJSON
  * clamps to the int range without saying so.
  */
-#include "daemon/spec.h"
+#include "daemon/search/spec.h"
 
 #include <errno.h>
 #include <limits.h>

@@ -2,12 +2,12 @@
  * trialdiag.c: runs common/diag.c on a trial with its context (see
  * trialdiag.h).
  */
-#include "daemon/trialdiag.h"
+#include "daemon/sched/trialdiag.h"
 
 #include <math.h>
 #include <string.h>
 
-#include "daemon/spec.h"
+#include "daemon/search/spec.h"
 #include "worker/params.h"
 
 enum diag_end

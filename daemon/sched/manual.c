@@ -8,7 +8,7 @@
  * from the daemon's one manual timer, never from inside a loop over the
  * running list.
  */
-#include "daemon/manual.h"
+#include "daemon/sched/manual.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -18,12 +18,12 @@
 #include <string.h>
 
 #include "common/report.h"
-#include "daemon/db.h"
+#include "daemon/store/db.h"
 #include "daemon/log.h"
-#include "daemon/sched.h"
-#include "daemon/server.h"
-#include "daemon/spec.h"
-#include "daemon/trial.h"
+#include "daemon/sched/sched.h"
+#include "daemon/serve/server.h"
+#include "daemon/search/spec.h"
+#include "daemon/sched/trial.h"
 
 #define TICK_MS 250   /* heartbeat and timeout checks, while trials run */
 

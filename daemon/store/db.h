@@ -1,5 +1,5 @@
 /*
- * daemon/db.h: sweepd's storage, one SQLite database in the state directory.
+ * daemon/store/db.h: sweepd's storage, one SQLite database in the state directory.
  *
  * The daemon keeps live state in memory and writes every change here before
  * it acknowledges it: each db_ call that changes something has committed when

@@ -1,5 +1,5 @@
 /*
- * daemon/db.c: sweepd's SQLite storage (contract in db.h, schema in
+ * daemon/store/db.c: sweepd's SQLite storage (contract in db.h, schema in
  * schema/NNNN_*.sql, reasoning in docs/storage.md).
  *
  * Every statement is prepared once at open (SQLITE_PREPARE_PERSISTENT) and
@@ -9,7 +9,7 @@
  * them in a SAVEPOINT, which is a transaction of its own outside db_begin and
  * a nested one inside it, so a failure never leaves half a change.
  */
-#include "daemon/db.h"
+#include "daemon/store/db.h"
 
 #include <errno.h>
 #include <inttypes.h>

@@ -1,7 +1,7 @@
 /*
  * trialcg.c: per-trial cgroups (see trialcg.h).
  */
-#include "daemon/trialcg.h"
+#include "daemon/sched/trialcg.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -14,9 +14,9 @@
 #include <unistd.h>
 
 #include "daemon/log.h"
-#include "daemon/sched.h"
-#include "daemon/server.h"
-#include "daemon/trial.h"
+#include "daemon/sched/sched.h"
+#include "daemon/serve/server.h"
+#include "daemon/sched/trial.h"
 
 #define CG_PATH 4096
 

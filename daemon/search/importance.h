@@ -20,7 +20,7 @@
 
 #include <cJSON.h>
 
-#include "daemon/spec.h"
+#include "daemon/search/spec.h"
 
 #define IMPORTANCE_MIN_TRIALS 4   /* fewer: every share is NAN */
 

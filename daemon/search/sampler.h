@@ -14,7 +14,7 @@
 
 #include <cJSON.h>
 
-#include "daemon/spec.h"
+#include "daemon/search/spec.h"
 
 /*
  * The seed of trial `number` (SWEEP_SEED): splitmix64 of the sweep seed

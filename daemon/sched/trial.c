@@ -4,7 +4,7 @@
  * The child runs in its own session (UV_PROCESS_DETACHED calls setsid), so
  * its pid is also its process group: signals go to -pid and reach whatever
  * the trainer forked. A trial ends when the child was reaped and its three
- * pipes closed, whichever came first (STYLE.md: tmux's job.c). Once the
+ * pipes closed, whichever came last (as tmux's job.c does). Once the
  * child has exited, its group is SIGKILLed so that grandchildren holding
  * the pipes open cannot keep the trial alive; a drain timer closes the
  * pipes anyway if something outside the group still holds them. What left
@@ -16,7 +16,7 @@
  * turn of the loop; past BACKLOG_HIGH the pipe is not read until the
  * backlog is handled, so a trainer that floods it blocks in write.
  */
-#include "daemon/trial.h"
+#include "daemon/sched/trial.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -30,12 +30,12 @@
 
 #include "common/json.h"
 #include "daemon/log.h"
-#include "daemon/manual.h"
-#include "daemon/reaper.h"
-#include "daemon/sched.h"
-#include "daemon/server.h"
-#include "daemon/spec.h"
-#include "daemon/trialcg.h"
+#include "daemon/sched/manual.h"
+#include "daemon/sched/reaper.h"
+#include "daemon/sched/sched.h"
+#include "daemon/serve/server.h"
+#include "daemon/search/spec.h"
+#include "daemon/sched/trialcg.h"
 
 #define KILL_GRACE_MS   5000   /* SIGTERM -> SIGKILL */
 #define DRAIN_MS        5000   /* exited -> force the pipes shut */

@@ -2,7 +2,7 @@
  * importance.c: main-effect variance shares by the bias-corrected
  * correlation ratio (importance.h says what and why).
  */
-#include "daemon/importance.h"
+#include "daemon/search/importance.h"
 
 #include <errno.h>
 #include <math.h>

@@ -1,7 +1,7 @@
 /*
  * reaper.c: escaped descendants of trials (see reaper.h).
  */
-#include "daemon/reaper.h"
+#include "daemon/sched/reaper.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -17,10 +17,10 @@
 #include <unistd.h>
 
 #include "daemon/log.h"
-#include "daemon/sched.h"
-#include "daemon/server.h"
-#include "daemon/trial.h"
-#include "daemon/trialcg.h"
+#include "daemon/sched/sched.h"
+#include "daemon/serve/server.h"
+#include "daemon/sched/trial.h"
+#include "daemon/sched/trialcg.h"
 
 #define ENVIRON_MAX (8u << 20)   /* bytes of /proc/PID/environ read */
 

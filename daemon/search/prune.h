@@ -16,7 +16,7 @@
 
 #include <stddef.h>
 
-#include "daemon/spec.h"
+#include "daemon/search/spec.h"
 
 struct prune_curve {
 	const double *v;   /* borrowed [n]: the objective at point i, NAN if

@@ -9,7 +9,7 @@
  * - A sweep leaves the active list only after its last running trial has
  *   ended, so a trial never points to a freed sweep.
  */
-#include "daemon/sched.h"
+#include "daemon/sched/sched.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -23,17 +23,17 @@
 
 #include "common/cmdcheck.h"
 #include "common/json.h"
-#include "daemon/builtin.h"
-#include "daemon/db.h"
+#include "daemon/search/builtin.h"
+#include "daemon/store/db.h"
 #include "daemon/log.h"
-#include "daemon/reaper.h"
-#include "daemon/prune.h"
-#include "daemon/sampler.h"
-#include "daemon/suggest.h"
-#include "daemon/server.h"
-#include "daemon/spec.h"
-#include "daemon/trial.h"
-#include "daemon/trialdiag.h"
+#include "daemon/sched/reaper.h"
+#include "daemon/search/prune.h"
+#include "daemon/search/sampler.h"
+#include "daemon/search/suggest.h"
+#include "daemon/serve/server.h"
+#include "daemon/search/spec.h"
+#include "daemon/sched/trial.h"
+#include "daemon/sched/trialdiag.h"
 
 /* A trial interrupted by daemon restarts more often than retries + this is
  * failed: it may be what takes the daemon down. */

@@ -6,7 +6,7 @@
  * through the sweep is what lets trials finish in any order (or be re-run
  * after a crash) and still get the params they would have had.
  */
-#include "daemon/sampler.h"
+#include "daemon/search/sampler.h"
 
 #include <errno.h>
 #include <math.h>
@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon/tpe.h"
+#include "daemon/search/tpe.h"
 
 #define GOLDEN        UINT64_C(0x9e3779b97f4a7c15)
 #define STREAM_RANDOM UINT64_C(0x72616e646f6d2121)   /* "random!!" */

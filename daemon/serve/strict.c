@@ -1,7 +1,7 @@
 /*
  * strict.c: ownership checks and the lock of the state directory.
  */
-#include "daemon/strict.h"
+#include "daemon/serve/strict.h"
 
 #include <errno.h>
 #include <fcntl.h>

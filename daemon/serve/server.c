@@ -21,7 +21,7 @@
  * gone the heap is trimmed so that the memory goes back to the system. A client that half-closes (EOF) after its requests gets every
  * reply before the daemon closes (ENDING).
  */
-#include "daemon/server.h"
+#include "daemon/serve/server.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -39,12 +39,12 @@
 
 #include "common/json.h"
 #include "common/linebuf.h"
-#include "daemon/db.h"
+#include "daemon/store/db.h"
 #include "daemon/log.h"
-#include "daemon/ops.h"
-#include "daemon/reaper.h"
-#include "daemon/trialcg.h"
-#include "daemon/sched.h"
+#include "daemon/serve/ops.h"
+#include "daemon/sched/reaper.h"
+#include "daemon/sched/trialcg.h"
+#include "daemon/sched/sched.h"
 
 enum conn_state { CONN_OPEN, CONN_ENDING, CONN_CLOSING };
 

@@ -8,7 +8,7 @@
  * (every param at some valid value) and then vary one param at a time
  * through its choice values and the two ends of its range.
  */
-#include "daemon/builtin.h"
+#include "daemon/search/builtin.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -18,7 +18,7 @@
 #include <cJSON.h>
 
 #include "common/json.h"
-#include "daemon/spec.h"
+#include "daemon/search/spec.h"
 #include "worker/params.h"
 
 /* Values of one space param worth checking: a new array (caller frees). */

@@ -16,8 +16,8 @@
 #include <cJSON.h>
 #include <uv.h>
 
-#include "daemon/sampler.h"
-#include "daemon/spec.h"
+#include "daemon/search/sampler.h"
+#include "daemon/search/spec.h"
 
 struct suggest_job;
 

@@ -5,7 +5,7 @@
  * new params object (cJSON allocates with malloc, which is thread-safe);
  * everything else happens in after_work on the loop thread.
  */
-#include "daemon/suggest.h"
+#include "daemon/search/suggest.h"
 
 #include <errno.h>
 #include <stdio.h>

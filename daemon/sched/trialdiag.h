@@ -11,8 +11,8 @@
 #include <cJSON.h>
 
 #include "common/diag.h"
-#include "daemon/sched.h"
-#include "daemon/trial.h"
+#include "daemon/sched/sched.h"
+#include "daemon/sched/trial.h"
 
 /* How a trial that ends as st (stopped for t->stop) ended, for the
  * diagnosis: a pruner or the live divergence check cut its curve short;

@@ -5,7 +5,7 @@
  * itself: a noisy epoch should not decide a trial's fate, and a trial's
  * objective is its best epoch anyway.
  */
-#include "daemon/prune.h"
+#include "daemon/search/prune.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -19,8 +19,8 @@
 
 #include <cJSON.h>
 
-#include "daemon/sampler.h"
-#include "daemon/spec.h"
+#include "daemon/search/sampler.h"
+#include "daemon/search/spec.h"
 
 /*
  * Adds every space param of s (constants copied), in spec order, to out

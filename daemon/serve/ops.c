@@ -6,7 +6,7 @@
  * the database (so they see exactly what is stored); changes go through the
  * scheduler, which commits before the handler replies.
  */
-#include "daemon/ops.h"
+#include "daemon/serve/ops.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -18,14 +18,14 @@
 #include <unistd.h>
 
 #include "common/json.h"
-#include "daemon/db.h"
-#include "daemon/importance.h"
+#include "daemon/store/db.h"
+#include "daemon/search/importance.h"
 #include "daemon/log.h"
-#include "daemon/manual.h"
-#include "daemon/sched.h"
-#include "daemon/server.h"
-#include "daemon/spec.h"
-#include "daemon/trial.h"
+#include "daemon/sched/manual.h"
+#include "daemon/sched/sched.h"
+#include "daemon/serve/server.h"
+#include "daemon/search/spec.h"
+#include "daemon/sched/trial.h"
 
 #define SWEEPD_VERSION "0.1.0"
 
