@@ -4,7 +4,7 @@
 A module is a .c/.h pair (daemon/sched/trial.c and .h are "sched/trial").
 An edge A -> B means A's .c or .h includes B's header. Prints the edges,
 then every cycle found (strongly connected components of more than one
-module), then the layer edges (serve, sched, search, store) that point
+module), then the layer edges (serve, sched, proc, wire, search, store) that point
 upward. Exit status 1 when there is a cycle.
 
     python3 scripts/include-graph.py [--dot] [ROOT]
@@ -14,7 +14,7 @@ import re
 import sys
 
 INC = re.compile(r'^\s*#\s*include\s+"daemon/([^"]+)\.h"', re.M)
-LAYERS = ["serve", "sched", "search", "store"]   # top to bottom
+LAYERS = ["serve", "sched", "proc", "wire", "search", "store"]   # top to bottom
 
 
 def modules(root):
