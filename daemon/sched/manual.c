@@ -163,7 +163,7 @@ check_askable(const struct sweep *sw, char *err, size_t errlen)
 		snprintf(err, errlen, "sweep %" PRId64 " has %d trials asked for and "
 			 "not yet told (search.parallel = %d)", sw->id,
 			 sw->n_running, sw->spec->parallel);
-		return -EBUSY;
+		return -EALREADY;
 	}
 	return 0;
 }

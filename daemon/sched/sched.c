@@ -1492,7 +1492,7 @@ on_storage_retry(uv_timer_t *tm)
 int
 sched_storage_failed(struct server *s, int rc, const char *what)
 {
-	if (rc != -ENOSPC && rc != -EROFS && rc != -EIO && rc != -EBUSY)
+	if (!db_is_outage(rc))
 		return 0;
 	if (s->storage_rc)
 		return 1;
@@ -1974,21 +1974,20 @@ end_interrupted(struct db *db, const struct db_trial_row *r, const char *status,
 	return db_trial_end(db, r->id, &e);
 }
 
-/* Trials of a sweep that ended while they were queued or running. */
+/* Trials of ended sweeps that were queued or running when sweepd went
+ * down: the only rows of an ended sweep a start reads. */
 static int
-settle_ended_sweep(struct server *s, int64_t sweep_id)
+settle_ended_sweeps(struct server *s)
 {
 	struct rows rows = { 0 };
-	int rc = db_load_trials(s->db, sweep_id, collect_trial, &rows);
+	int rc = db_load_unsettled(s->db, collect_trial, &rows);
 
 	for (int i = 0; rc == 0 && i < rows.n; i++) {
 		const struct db_trial_row *r = &rows.v[i];
 		if (strcmp(r->status, "running") == 0)
 			kill_orphan(r);
-		if (strcmp(r->status, "running") == 0 ||
-		    strcmp(r->status, "queued") == 0)
-			rc = end_interrupted(s->db, r, "cancelled",
-					     "the sweep ended while sweepd was down");
+		rc = end_interrupted(s->db, r, "cancelled",
+				     "the sweep ended while sweepd was down");
 	}
 	rows_free(&rows);
 	return rc;
@@ -2157,17 +2156,15 @@ sched_load(struct server *s, char *err, size_t errlen)
 	struct sweep_rows sr = { 0 };
 	int rc, n;
 
-	rc = db_load_sweeps(s->db, 0, collect_sweep, &sr);
+	rc = settle_ended_sweeps(s);
+	if (rc == 0)
+		rc = db_load_sweeps(s->db, 1, collect_sweep, &sr);
 	for (int i = 0; rc == 0 && i < sr.n; i++) {
 		struct db_sweep_row r = {
 			.id = sr.ids[i], .spec_json = sr.specs[i],
 			.status = sr.statuses[i],
 		};
-		if (strcmp(r.status, "running") == 0 ||
-		    strcmp(r.status, "paused") == 0)
-			rc = load_sweep(s, &r, err, errlen);
-		else
-			rc = settle_ended_sweep(s, r.id);
+		rc = load_sweep(s, &r, err, errlen);
 	}
 	for (int i = 0; i < sr.n; i++) {
 		free(sr.specs[i]);
@@ -2189,6 +2186,11 @@ sched_load(struct server *s, char *err, size_t errlen)
 				 strerror(-rc));
 		return rc;
 	}
+	n = 0;
+	for (struct sweep *sw = s->sweeps; sw; sw = sw->next)
+		n++;
+	log_info("start-up: %d active sweep%s loaded, %" PRId64 " trial rows "
+		 "read", n, n == 1 ? "" : "s", db_trial_rows_loaded(s->db));
 	/* A sweep whose last trial ended just before a crash is complete. */
 	for (struct sweep *sw = s->sweeps, *next; sw; sw = next) {
 		next = sw->next;

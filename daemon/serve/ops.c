@@ -55,18 +55,30 @@ struct op_def {
 
 /* ---- helpers ---------------------------------------------------------- */
 
+/* Storage trouble (db_is_outage) has a code of its own, never a state
+ * error's: the client did nothing wrong and can retry once it is over. */
+static const char *
+storage_code(int err)
+{
+	switch (err) {
+	case -EROFS:     return "read_only";
+	case -ENOSPC:    return "disk_full";
+	case -EBUSY:     return "locked";
+	default:         return "internal";
+	}
+}
+
 const char *
 ops_error_code(int err)
 {
+	if (db_is_outage(err))
+		return storage_code(err);
 	switch (err) {
 	case -EINVAL:    return "bad_request";
 	case -ENOENT:    return "not_found";
 	case -EALREADY:  return "conflict";
-	case -EBUSY:     return "conflict";
 	case -ENOSYS:    return "unknown_op";
 	case -E2BIG:     return "too_large";
-	case -EROFS:     return "read_only";
-	case -ENOSPC:    return "disk_full";
 	case -ESHUTDOWN: return "shutting_down";
 	case -ENOMEM:    return "out_of_memory";
 	default:         return "internal";
@@ -623,7 +635,7 @@ op_delete(struct op_ctx *ctx)
 	if (sched_find(ctx->srv, ctx->sweep_id)) {
 		snprintf(ctx->msg, sizeof ctx->msg, "sweep %lld is still active: "
 			 "cancel it first", (long long)ctx->sweep_id);
-		return -EBUSY;
+		return -EALREADY;
 	}
 	rc = db_sweep_delete(ctx->srv->db, ctx->sweep_id);
 	if (rc < 0)

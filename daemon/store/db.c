@@ -44,6 +44,11 @@ enum {
 	TC_STARTED_AT, TC_ENDED_AT, TC_STDERR_TAIL,
 };
 
+/* The start-up loaders' trial columns, in db_trial_row's order. */
+#define LOAD_COLS \
+	"t.id, t.sweep_id, t.number, t.params_json, t.status, t.attempt, " \
+	"t.pid, t.proc_start, t.seed, t.objective, t.best_epoch, t.epochs"
+
 #define SWEEP_COLS \
 	"s.id, s.name, s.status, s.created_at, s.ended_at, s.trials_total, " \
 	"c.n_queued, c.n_running, c.n_completed, c.n_failed, c.n_pruned, " \
@@ -115,9 +120,12 @@ enum {
 	  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)") \
 	X(EPOCH_COUNT, "UPDATE trials SET epochs = epochs + 1 " \
 	  "WHERE id = ?1 AND attempt = ?2") \
-	X(TRIALS_LOAD, "SELECT id, sweep_id, number, params_json, status, " \
-	  "attempt, pid, proc_start, seed, objective, best_epoch, epochs " \
-	  "FROM trials WHERE sweep_id = ?1 ORDER BY number") \
+	X(TRIALS_LOAD, "SELECT " LOAD_COLS " FROM trials t " \
+	  "WHERE t.sweep_id = ?1 ORDER BY t.number") \
+	X(UNSETTLED_LOAD, "SELECT " LOAD_COLS " FROM sweeps s CROSS JOIN trials t " \
+	  "INDEXED BY trials_best ON t.sweep_id = s.id AND t.status IN ('queued', 'running') " \
+	  "WHERE s.status NOT IN ('running', 'paused') " \
+	  "ORDER BY s.id, t.number") \
 	X(CURVES_LOAD, "SELECT e.trial_id, e.epoch, e.objective FROM trials t " \
 	  "JOIN epochs e ON e.trial_id = t.id AND e.attempt = t.attempt " \
 	  "WHERE t.sweep_id = ?1 ORDER BY t.number, e.epoch") \
@@ -167,6 +175,7 @@ struct db {
 	char *path;                   /* owned, for messages */
 	int version;                  /* user_version after migrations */
 	char err[512];                /* last failure's message, "" if none */
+	int64_t trial_rows;           /* handed out by the loaders */
 };
 
 static const char *const sweep_statuses[] = {
@@ -686,6 +695,12 @@ db_schema_latest(void)
 	return schema_migrations_n;
 }
 
+int
+db_is_outage(int rc)
+{
+	return rc == -ENOSPC || rc == -EROFS || rc == -EIO || rc == -EBUSY;
+}
+
 const char *
 db_last_error(const struct db *db)
 {
@@ -744,6 +759,12 @@ int
 db_failures_plan(struct db *db, char *buf, size_t len)
 {
 	return plan_of(db, ST_FAILURES, buf, len);
+}
+
+int
+db_unsettled_plan(struct db *db, char *buf, size_t len)
+{
+	return plan_of(db, ST_UNSETTLED_LOAD, buf, len);
 }
 
 /* ---- transactions ----------------------------------------------------- */
@@ -1226,7 +1247,7 @@ trial_row(struct db *db, sqlite3_stmt *st, void *ctx)
 		.epochs = sqlite3_column_int(st, 11),
 	};
 
-	(void)db;
+	db->trial_rows++;
 	return c->cb(c->ud, &r);
 }
 
@@ -1241,6 +1262,24 @@ db_load_trials(struct db *db, int64_t sweep_id,
 		return -EINVAL;
 	return walk(db, st, sqlite3_bind_int64(st, 1, sweep_id), trial_row, &c,
 		    __func__);
+}
+
+int
+db_load_unsettled(struct db *db,
+		  int (*cb)(void *ud, const struct db_trial_row *r), void *ud)
+{
+	struct trial_cb c = { cb, ud };
+
+	if (!cb)
+		return -EINVAL;
+	return walk(db, stmt(db, ST_UNSETTLED_LOAD), SQLITE_OK, trial_row, &c,
+		    __func__);
+}
+
+int64_t
+db_trial_rows_loaded(const struct db *db)
+{
+	return db ? db->trial_rows : 0;
 }
 
 struct curve_cb {

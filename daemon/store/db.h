@@ -63,6 +63,14 @@ int db_schema_version(struct db *db);
 /* The newest schema version this build knows (the number of migrations). */
 int db_schema_latest(void);
 
+/* 1 when rc (a db_ call's result) is storage trouble rather than the
+ * caller's doing: -ENOSPC, -EROFS, -EIO or -EBUSY (another process holds
+ * the lock past the busy timeout). The one definition the daemon uses: the
+ * scheduler holds every sweep on it (the outage), and the client protocol
+ * answers it with a storage error code, never a state error. -ENOMEM is
+ * not: it is the daemon's memory, not its storage. */
+int db_is_outage(int rc);
+
 /* SQLite's message for the last failed call on db, "" when none. Borrowed:
  * valid until the next db_ call on db. */
 const char *db_last_error(const struct db *db);
@@ -79,6 +87,9 @@ int db_set_max_pages(struct db *db, int64_t pages);
 int db_best_plan(struct db *db, int mode_max, char *buf, size_t len);
 /* The same for the query of db_failures_json (a covering index search). */
 int db_failures_plan(struct db *db, char *buf, size_t len);
+/* The same for db_load_unsettled: a search of trials_best on (sweep_id,
+ * status) per ended sweep, never a scan of its trials. */
+int db_unsettled_plan(struct db *db, char *buf, size_t len);
 
 /* ---- transactions ----------------------------------------------------- */
 
@@ -201,6 +212,16 @@ struct db_trial_row {
 /* The sweep's trials ordered by number (none for an unknown sweep). */
 int db_load_trials(struct db *db, int64_t sweep_id,
 		   int (*cb)(void *ud, const struct db_trial_row *r), void *ud);
+/* The trials left queued or running in an ended sweep (the daemon died
+ * between storing the sweep's end and its trials' ends), ordered by sweep
+ * then number: all a start needs of the ended sweeps, whose other trials
+ * it never reads. Two seeks on trials(sweep_id, status) per ended sweep. */
+int db_load_unsettled(struct db *db,
+		      int (*cb)(void *ud, const struct db_trial_row *r),
+		      void *ud);
+/* How many trial rows the loaders above have handed to their callbacks
+ * since db_open: what a start-up cost in rows (the daemon logs it). */
+int64_t db_trial_rows_loaded(const struct db *db);
 /* The objective of every epoch of each trial's current attempt, ordered by
  * trial number then epoch; objective is NAN where none was reported. */
 int db_load_curves(struct db *db, int64_t sweep_id,

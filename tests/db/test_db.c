@@ -300,6 +300,59 @@ load_trials_in_number_order(void)
 	tdir_clean(&t);
 }
 
+/* Of an ended sweep a start reads only what its end left queued or running
+ * (the daemon died between the sweep's end and its trials'): never the
+ * settled rows, never an active sweep's, and by two index seeks per ended
+ * sweep, not a walk over its trials. */
+static void
+unsettled_skips_settled_trials(void)
+{
+	struct tdir t;
+	struct db *db;
+	struct trial_rows rows = { 0 };
+	int64_t ended, active, id;
+	int64_t before;
+	char plan[1024];
+
+	if (tdir_make(&t) < 0 || !(db = topen(&t))) {
+		CHECK(0);
+		return;
+	}
+	CHECK(db_sweep_create(db, "ended", SPEC_MAX, 40, 1.0, &ended) == 0);
+	CHECK(db_sweep_create(db, "active", SPEC_MAX, 2, 1.0, &active) == 0);
+	for (int i = 1; i <= 40; i++) {
+		CHECK(db_trial_create(db, ended, i, "{}", (uint64_t)i, &id) == 0);
+		if (i == 7)
+			continue;   /* left queued */
+		CHECK(db_trial_start(db, id, 1, 100 + i, 1000 + i, 2.0) == 0);
+		if (i == 3)
+			continue;   /* left running */
+		struct db_trial_end e = end_completed(i / 40.0, 1, 3.0);
+		CHECK(db_trial_end(db, id, &e) == 0);
+	}
+	CHECK(db_trial_create(db, active, 1, "{}", 1, &id) == 0);
+	CHECK(db_sweep_set_status(db, ended, "cancelled", NULL, 4.0) == 0);
+	before = db_trial_rows_loaded(db);
+	CHECK(db_load_unsettled(db, collect_trial, &rows) == 0);
+	CHECK_MSG(rows.n == 2, "%d rows", rows.n);
+	CHECK(rows.numbers[0] == 3 && rows.numbers[1] == 7);
+	CHECK_STR(rows.status[0], "running");
+	CHECK_STR(rows.status[1], "queued");
+	CHECK(rows.last.sweep_id == ended && rows.last.seed == 7);
+	CHECK(db_trial_rows_loaded(db) - before == 2);
+	CHECK(db_load_unsettled(db, NULL, NULL) == -EINVAL);
+	CHECK(db_unsettled_plan(db, plan, sizeof plan) == 0);
+	printf("# unsettled plan:\n");
+	for (char *l = plan, *nl; *l; l = nl + 1) {
+		nl = strchr(l, '\n');
+		printf("#   %.*s\n", (int)(nl - l), l);
+	}
+	CHECK_MSG(strstr(plan, "trials_best (sweep_id=? AND status=?)") &&
+		  !strstr(plan, "SCAN t"), "%s", plan);
+	db_close(db);
+	tdir_clean(&t);
+}
+
 /* The numbers in a page of db_trials_page_json, as "1,2,3". */
 static const char *
 page_numbers(struct db *db, int64_t sid, int64_t offset, int64_t limit,
@@ -1077,6 +1130,7 @@ main(void)
 	RUN(sweep_status_sets_and_clears_ended_at);
 	RUN(load_sweeps_filters_active);
 	RUN(load_trials_in_number_order);
+	RUN(unsettled_skips_settled_trials);
 	RUN(trials_pages_keep_number_order_and_count_all);
 	RUN(trial_row_carries_pid_proc_start_and_seed);
 	RUN(best_max_and_min_modes);

@@ -58,7 +58,7 @@ static char state_dir[PATH_MAX];
 
 static const char *const codes[] = {
 	"bad_request", "not_found", "conflict", "unknown_op", "too_large",
-	"read_only", "disk_full", "shutting_down", "out_of_memory", "internal",
+	"read_only", "disk_full", "locked", "shutting_down", "out_of_memory", "internal",
 };
 
 static int

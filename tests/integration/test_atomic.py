@@ -205,8 +205,37 @@ def _a_bad_set_refuses_the_whole_enqueue():
         d.cleanup()
 
 
+def _locked_database_is_a_storage_error():
+    # Another process (an sqlite3 shell, a backup) holding the write lock
+    # past the busy timeout is storage trouble, like a full disk: code
+    # "locked", not "conflict" (a state error, the sweep's own doing).
+    d = Daemon(workers=1).start()
+    con = None
+    try:
+        con = sqlite3.connect(os.path.join(d.dir, "sweepd.db"), timeout=5,
+                              isolation_level=None)
+        con.execute("BEGIN EXCLUSIVE")
+        r = d.request({"op": "submit", "spec": fake_spec(trials=1)})
+        assert not r["ok"] and r["error"]["code"] == "locked", r
+        assert "locked" in r["error"]["message"], r
+        st = d.ok({"op": "stats"})["storage"]
+        assert not st["ok"] and st["error"] == "locked", st
+        con.execute("ROLLBACK")
+        con.close()
+        con = None
+        assert wait_for(lambda: d.ok({"op": "stats"})["storage"]["ok"], 30), \
+            "storage did not come back"
+        assert d.ok({"op": "sweeps"})["sweeps"] == []
+        d.wait_sweep(d.submit(fake_spec(trials=1)))
+    finally:
+        if con:
+            con.close()
+        d.cleanup()
+
+
 TESTS = [_a_bad_set_refuses_the_whole_enqueue, _kill9_during_a_large_submit, _kill9_during_a_large_enqueue,
-         _disk_full_half_way_stores_nothing]
+         _disk_full_half_way_stores_nothing,
+         _locked_database_is_a_storage_error]
 
 if __name__ == "__main__":
     sys.exit(run_tests(TESTS))

@@ -304,6 +304,65 @@ def _kill9_between_spawn_and_commit_leaves_no_trainer():
         d.cleanup()
 
 
+def trial_rows_read(log):
+    """The count of the last start-up's log line "N trial rows read"."""
+    lines = [l for l in log.splitlines() if "trial rows read" in l]
+    assert lines, "no start-up line counting the trial rows read:\n" + log
+    return int(lines[-1].split(" trial rows read")[0].split()[-1])
+
+
+def _start_up_reads_no_trial_of_a_settled_ended_sweep():
+    """At a start only active sweeps are loaded: an ended sweep's trials
+    are read only when one was left queued or running (its end was
+    interrupted), and then only those, which end as cancelled."""
+    mark = "SWEEPTEST_SETTLE_%d" % os.getpid()
+    d = Daemon(workers=1).start()
+    try:
+        done = d.submit(fake_spec(trials=5, parallel=1))
+        d.wait_sweep(done)
+        spec = fake_spec(trials=3, parallel=1,
+                         params={"sleep_ms": 60000, "keep_going": 1})
+        spec["trainer"]["env"] = {"SWEEPTEST_MARK": mark}
+        cut = d.submit(spec)
+        assert wait_for(lambda: d.ok({"op": "sweep", "sweep": cut})["sweep"]
+                        ["counts"]["running"] == 1, 20)
+        d.kill9()
+        # the sweep was stored cancelled, and the daemon died before it
+        # stored its trials' ends
+        con = sqlite3.connect(os.path.join(d.dir, "sweepd.db"))
+        with con:
+            con.execute("UPDATE sweeps SET status = 'cancelled', "
+                        "ended_at = 1 WHERE id = ?", (cut,))
+            left = con.execute("SELECT count(*) FROM trials WHERE sweep_id "
+                               "= ? AND status IN ('queued', 'running')",
+                               (cut,)).fetchone()[0]
+        con.close()
+        assert left >= 1, left
+        d2 = Daemon(workers=1, state_dir=d.dir).start()
+        try:
+            got = trial_rows_read(d2.log_text())
+            assert got == left, (got, left, d2.log_text())
+            ts = d2.trials(cut)
+            assert [t["status"] for t in ts] == ["cancelled"] * left, ts
+            assert all(t["error"]["class"] == "interrupted" and "while "
+                       "sweepd was down" in t["error"]["message"]
+                       for t in ts), ts
+            assert wait_for(lambda: not pids_with_env("SWEEPTEST_MARK=" +
+                                                      mark)), "orphan left"
+            assert [t["status"] for t in d2.trials(done)] == \
+                ["completed"] * 5
+            d2.stop()
+            d3 = Daemon(workers=1, state_dir=d.dir).start()
+            try:
+                assert trial_rows_read(d3.log_text()) == 0, d3.log_text()
+            finally:
+                d3.cleanup()
+        finally:
+            d2.cleanup()
+    finally:
+        d.cleanup()
+
+
 TESTS = [_kill9_while_trials_run, _kill9_between_spawn_and_commit_leaves_no_trainer, _kill9_kills_trainer_in_silent_epoch,
          _kill9_kills_trainer_by_pid_and_start_time,
          _kill9_kills_descendants_that_left_the_group,
@@ -312,6 +371,7 @@ TESTS = [_kill9_while_trials_run, _kill9_between_spawn_and_commit_leaves_no_trai
          _sigterm_requeues_running_trials,
          _newer_schema_is_refused, _garbage_database_is_refused,
          _completed_sweeps_survive_restart,
+         _start_up_reads_no_trial_of_a_settled_ended_sweep,
          _removed_lock_file_does_not_let_a_second_daemon_in,
          _socket_path_too_long_is_refused]
 
