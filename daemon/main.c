@@ -25,7 +25,8 @@
 
 #include "common/statedir.h"
 #include "daemon/log.h"
-#include "daemon/sched/sched.h"
+#include "daemon/sched/recover.h"
+#include "daemon/sched/scheduler.h"
 #include "daemon/serve/server.h"
 #include "daemon/serve/strict.h"
 

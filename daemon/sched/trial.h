@@ -17,35 +17,10 @@
 #include "common/diag.h"
 #include "common/linebuf.h"
 #include "common/report.h"
+#include "daemon/sched/outcome.h"   /* enum trial_status, trial_stop */
 
 struct sweep;
 struct server;
-
-enum trial_status {
-	TRIAL_QUEUED,
-	TRIAL_RUNNING,
-	TRIAL_COMPLETED,
-	TRIAL_FAILED,
-	TRIAL_PRUNED,
-	TRIAL_CANCELLED,
-};
-
-/* Why the daemon stopped a trial itself (STOP_NONE: it ended on its own). */
-enum trial_stop {
-	STOP_NONE,
-	STOP_PRUNED,     /* a pruner (median, asha) said so */
-	STOP_DIVERGED,   /* the diagnosis saw NaN/inf or an exploding loss */
-	STOP_EARLY,      /* early stopping: completed at its best epoch */
-	STOP_CANCELLED,  /* the sweep was cancelled or failed */
-	STOP_TIMEOUT,    /* limits.trial_timeout_s */
-	STOP_STALL,      /* limits.stall_s without a report line */
-	STOP_PROTOCOL,   /* a bad report line */
-	STOP_STORAGE,    /* the database refused a write */
-	STOP_OUTAGE,     /* a storage outage (disk full, read-only): requeue */
-	STOP_SHUTDOWN,   /* the daemon is shutting down: requeue */
-	STOP_TOLD_FAILED, /* manual: the client told "failed" */
-	STOP_TOLD_PRUNED, /* manual: the client told "pruned" */
-};
 
 #define TRIAL_ERRTAIL 4096   /* bytes of stderr kept */
 

@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "daemon/log.h"
-#include "daemon/sched/sched.h"
+#include "daemon/sched/scheduler.h"
 #include "daemon/serve/server.h"
 #include "daemon/sched/trial.h"
 

@@ -11,7 +11,7 @@
 #include <cJSON.h>
 
 #include "common/diag.h"
-#include "daemon/sched/sched.h"
+#include "daemon/sched/sweep.h"
 #include "daemon/sched/trial.h"
 
 /* How a trial that ends as st (stopped for t->stop) ended, for the

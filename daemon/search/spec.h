@@ -54,7 +54,7 @@ struct spec_cond {
 enum spec_search { SPEC_GRID, SPEC_RANDOM, SPEC_TPE };
 enum spec_pruner { SPEC_PRUNE_NONE, SPEC_PRUNE_MEDIAN, SPEC_PRUNE_ASHA };
 
-/* Failure classes of limits.retry_on; the bit order is the one sched.c's
+/* Failure classes of limits.retry_on; the bit order is the one sched/outcome.c's
  * class_bit() uses ("signal", "timeout", "stall", "oom", "exit"). */
 enum spec_retry {
 	SPEC_RETRY_SIGNAL  = 1u << 0,

@@ -44,7 +44,7 @@
 #include "daemon/serve/ops.h"
 #include "daemon/sched/reaper.h"
 #include "daemon/sched/trialcg.h"
-#include "daemon/sched/sched.h"
+#include "daemon/sched/scheduler.h"
 
 enum conn_state { CONN_OPEN, CONN_ENDING, CONN_CLOSING };
 

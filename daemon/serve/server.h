@@ -82,7 +82,7 @@ struct server {
 	int closed;                /* handles closed, loop may end */
 
 	/* Storage outage: a write failed with -ENOSPC, -EROFS, -EIO or -EBUSY
-	 * (sched.c). No trial starts until the writes it left undone are
+	 * (sched/hold.c). No trial starts until the writes it left undone are
 	 * redone, tried every SCHED_STORAGE_RETRY_MS; reads are served. */
 	int storage_rc;            /* 0, or the negative errno of the outage */
 	char storage_msg[512];     /* what could not be stored, and why */

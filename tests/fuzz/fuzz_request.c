@@ -2,7 +2,7 @@
  * fuzz_request.c: libFuzzer target for the daemon's client-request
  * handling: the connection's line splitter (daemon/serve/server.c), the op
  * dispatcher and every op (daemon/serve/ops.c), the scheduler's submit, cancel,
- * pause, resume and enqueue (daemon/sched/sched.c) and the database behind them.
+ * pause, resume and enqueue (daemon/sched/control.c) and the database behind them.
  *
  * One real struct server, on its own libuv loop and a state dir under
  * $SWEEPD_FUZZ_DIR (default /dev/shm), with workers = 0 and "/bin/false"

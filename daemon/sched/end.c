@@ -1,0 +1,322 @@
+/*
+ * end.c: the end of a trial (end.h).
+ */
+#include "daemon/sched/end.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/json.h"
+#include "daemon/log.h"
+#include "daemon/sched/hold.h"
+#include "daemon/sched/outcome.h"
+#include "daemon/sched/scheduler.h"
+#include "daemon/sched/trial.h"
+#include "daemon/sched/trialdiag.h"
+#include "daemon/search/prune.h"
+#include "daemon/search/sampler.h"
+#include "daemon/search/spec.h"
+#include "daemon/serve/server.h"
+#include "daemon/store/db.h"
+
+static void
+broadcast_ended(struct trial *t, const struct outcome *o)
+{
+	struct sweep *sw = t->sweep;
+	cJSON *ev, *e;
+
+	if (!server_has_watchers(sw->srv, sw->id))
+		return;
+	ev = cJSON_CreateObject();
+	cJSON_AddStringToObject(ev, "event", "trial_ended");
+	cJSON_AddNumberToObject(ev, "sweep", (double)sw->id);
+	cJSON_AddNumberToObject(ev, "number", t->number);
+	cJSON_AddStringToObject(ev, "status", trial_status_name(o->status));
+	if (isfinite(t->best))
+		cJSON_AddNumberToObject(ev, "objective", t->best);
+	else
+		cJSON_AddNullToObject(ev, "objective");
+	if (t->best_epoch)
+		cJSON_AddNumberToObject(ev, "best_epoch", t->best_epoch);
+	else
+		cJSON_AddNullToObject(ev, "best_epoch");
+	if (o->status == TRIAL_FAILED || o->status == TRIAL_PRUNED) {
+		e = cJSON_AddObjectToObject(ev, "error");
+		cJSON_AddStringToObject(e, "class", o->cls ? o->cls : "exit");
+		cJSON_AddStringToObject(e, "message", o->msg);
+	} else {
+		cJSON_AddNullToObject(ev, "error");
+	}
+	cJSON_AddItemToObject(ev, "diagnosis", t->diagnosis ?
+			      cJSON_Duplicate(t->diagnosis, 1) : cJSON_CreateNull());
+	server_broadcast(sw->srv, sw->id, ev);
+	cJSON_Delete(ev);
+}
+
+static int
+record_end(struct trial *t, const struct outcome *o, const char *diag_json)
+{
+	char tail[TRIAL_ERRTAIL + 1];
+	struct db_trial_end e = {
+		.status = trial_status_name(o->status),
+		.objective = t->best,
+		.best_epoch = t->best_epoch,
+		.test_loss = t->test_loss,
+		.test_acc = t->test_acc,
+		.diagnosis_json = diag_json,
+		.error = o->msg[0] ? o->msg : NULL,
+		.error_class = o->cls,
+		.exit_code = t->exited && !t->term_signal && !t->spawn_error ?
+			     (int)t->exit_status : -1,
+		.signal = t->term_signal,
+		.now = server_now(),
+	};
+
+	memcpy(tail, t->errtail, t->errtail_len);
+	tail[t->errtail_len] = '\0';
+	e.stderr_tail = t->errtail_len ? tail : NULL;
+	if (o->status == TRIAL_COMPLETED && !(o->cls &&
+					      strcmp(o->cls, "note") == 0)) {
+		e.error = NULL;
+		e.error_class = NULL;
+	}
+	return db_trial_end(t->sweep->srv->db, t->id, &e);
+}
+
+static void
+update_hist_end(struct trial *t, const struct outcome *o)
+{
+	struct sweep_hist *h = hist_at(&t->sweep->hist, t->number);
+
+	if (!h)
+		return;
+	h->value = t->best;
+	switch (o->status) {
+	case TRIAL_COMPLETED: h->state = SAMPLER_COMPLETE; break;
+	case TRIAL_PRUNED:    h->state = SAMPLER_PRUNED; break;
+	case TRIAL_QUEUED:    h->state = SAMPLER_RUNNING; h->n_curve = 0; break;
+	default:              h->state = SAMPLER_FAILED; break;
+	}
+}
+
+/* Fail fast: the first SCHED_FAIL_FAST trials of a sweep all failed the
+ * same way (class, and for a trainer that ended by itself its exit
+ * status, signal or spawn error) before any reported an epoch: a trainer
+ * that cannot start or dies at import would fail every trial, so the sweep
+ * ends now. Off once anything else was seen, and when the spec sets
+ * limits.max_failures (which then decides). */
+static void
+fail_fast(struct trial *t, const struct outcome *o)
+{
+	struct sweep *sw = t->sweep;
+	const char *cls = o->cls ? o->cls : "exit";
+	char key[sizeof sw->ff_key], msg[sizeof sw->last_fail + 128];
+
+	if (sw->ff_off || sw->ending || sw->spec->has_max_failures)
+		return;
+	if (strcmp(cls, "storage") == 0)
+		return;   /* the daemon's trouble: says nothing about the trainer */
+	if (t->stop != STOP_NONE)   /* how it died was the daemon's doing */
+		snprintf(key, sizeof key, "%s", cls);
+	else
+		snprintf(key, sizeof key, "%s/%" PRId64 "/%d/%d", cls,
+			 t->exit_status, t->term_signal, t->spawn_error);
+	if (t->n_curve > 0 || (sw->ff_count > 0 && strcmp(key, sw->ff_key))) {
+		sw->ff_off = 1;
+		return;
+	}
+	snprintf(sw->ff_key, sizeof sw->ff_key, "%s", key);
+	if (++sw->ff_count < SCHED_FAIL_FAST)
+		return;
+	snprintf(msg, sizeof msg, "the first %d trials failed the same way "
+		 "before reporting any epoch: %s", sw->ff_count, o->msg);
+	log_warn("sweep %" PRId64 ": %s", sw->id, msg);
+	if (sweep_end(sw, SWEEP_FAILED, msg) < 0)
+		log_error("sweep %" PRId64 ": cannot store its failure", sw->id);
+}
+
+/* The rest of a trial's end once it is stored: counters, watchers, the
+ * sweep's failure budget. Frees t. */
+static void
+end_recorded(struct trial *t, const struct outcome *o)
+{
+	struct sweep *sw = t->sweep;
+
+	log_info("sweep %" PRId64 " trial %d %s%s%s", sw->id, t->number,
+		 trial_status_name(o->status), o->msg[0] ? ": " : "", o->msg);
+	t->status = o->status;
+	sw->n_ended++;
+	sw->srv->trials_run++;
+	update_hist_end(t, o);
+	broadcast_ended(t, o);
+	if (o->status == TRIAL_COMPLETED)
+		sw->n_completed++;
+	if (o->status == TRIAL_FAILED) {
+		sw->n_failed++;
+		snprintf(sw->last_fail, sizeof sw->last_fail, "%s", o->msg);
+		if (sw->spec->max_failures > 0 &&
+		    sw->n_failed >= sw->spec->max_failures) {
+			char msg[128];
+			snprintf(msg, sizeof msg, "%d trials failed "
+				 "(limits.max_failures)", sw->n_failed);
+			sweep_end(sw, SWEEP_FAILED, msg);
+		}
+		fail_fast(t, o);
+	} else if (o->status != TRIAL_CANCELLED) {
+		sw->ff_off = 1;
+	}
+	trial_free(t);
+}
+
+/* A storage outage kept the end of t from the db: t waits on the sweep's
+ * unstored list, its outcome kept, until the retry stores it. */
+static void
+end_defer(struct trial *t, const struct outcome *o, const char *diag_json)
+{
+	struct sweep *sw = t->sweep;
+
+	log_warn("sweep %" PRId64 " trial %d %s, not stored yet (storage outage)",
+		 sw->id, t->number, trial_status_name(o->status));
+	t->status = o->status;
+	t->end_cls = o->cls;
+	free(t->end_msg);
+	free(t->end_diag);
+	t->end_msg = strdup(o->msg);
+	t->end_diag = diag_json ? strdup(diag_json) : NULL;
+	t->prev = NULL;
+	t->next = sw->unstored;
+	sw->unstored = t;
+}
+
+/* Redoes the writes an outage left undone in sw; 0 once all went through,
+ * else the first failure. */
+int
+end_flush_sweep(struct sweep *sw)
+{
+	struct db *db = sw->srv->db;
+	struct trial *t;
+	int rc;
+
+	for (t = sw->queue; t; t = t->next) {
+		if (!t->requeue_unstored)
+			continue;
+		rc = db_trial_requeue(db, t->id, t->attempt);
+		if (rc < 0)
+			return rc;
+		t->requeue_unstored = 0;
+	}
+	while ((t = sw->unstored)) {
+		struct outcome o = { .status = t->status, .cls = t->end_cls };
+
+		snprintf(o.msg, sizeof o.msg, "%s", t->end_msg ? t->end_msg : "");
+		rc = record_end(t, &o, t->end_diag);
+		if (rc < 0)
+			return rc;
+		sw->unstored = t->next;
+		t->next = NULL;
+		end_recorded(t, &o);
+	}
+	return 0;
+}
+
+void
+end_input(const struct trial *t, struct outcome_in *in, char *msgbuf,
+	  size_t len)
+{
+	const struct spec *sp = t->sweep->spec;
+	cJSON *params = cJSON_Parse(t->params_json);
+
+	memset(in, 0, sizeof *in);
+	in->stop = t->stop;
+	in->stop_msg = t->stop_msg;
+	in->spawn_error = t->spawn_error;
+	in->spawn_strerror = t->spawn_error ? uv_strerror(t->spawn_error) : "";
+	in->term_signal = t->term_signal;
+	in->exit_status = t->exit_status;
+	msgbuf[0] = '\0';
+	in->wrapper_failed = trial_wrapper_error(t, msgbuf, len);
+	in->wrapper_msg = msgbuf;
+	in->errtail = t->errtail;
+	in->errtail_len = t->errtail_len;
+	in->n_curve = t->n_curve;
+	in->last_epoch = t->last_epoch;
+	in->got_final = t->got_final;
+	in->plain_reports = t->plain_reports;
+	in->plain_example = t->plain_example;
+	in->best = t->best;
+	for (int i = 0; i < t->n_curve; i++)
+		in->objective_seen |= !isnan(t->curve[i].objective) ||
+				      isinf(t->curve[i].objective);
+	in->metric = sp->metric;
+	in->budget = prune_budget(sp, params);
+	cJSON_Delete(params);
+	in->memory_mb = sp->memory_mb;
+	in->retry_on = sp->retry_on;
+	in->retries = sp->retries;
+	in->attempt = t->attempt;
+	in->sweep_ending = t->sweep->ending;
+}
+
+void
+sched_trial_ended(struct trial *t)
+{
+	struct sweep *sw = t->sweep;
+	struct server *s = sw->srv;
+	struct outcome_in in;
+	struct outcome o;
+	char wmsg[OUTCOME_MSG], *diag_json = NULL;
+	int rc;
+
+	sweep_running_remove(sw, t);
+	if (t->spawn_error && hold_spawn_transient(t->spawn_error)) {
+		sched_put_back(t);
+		goto next;
+	}
+	end_input(t, &in, wmsg, sizeof wmsg);
+	outcome_classify(&in, &o);
+	if (!o.requeue && outcome_retry_allowed(&in, &o)) {
+		log_info("sweep %" PRId64 " trial %d attempt %d failed (%s): retry",
+			 sw->id, t->number, t->attempt, o.msg);
+		o.requeue = 1;
+	}
+	if (o.requeue) {
+		rc = db_trial_requeue(s->db, t->id, t->attempt);
+		if (rc < 0 && sched_storage_failed(s, rc, "a requeued trial"))
+			t->requeue_unstored = 1;
+		else if (rc < 0)
+			log_error("sweep %" PRId64 " trial %d: cannot requeue: %s",
+				  sw->id, t->number, strerror(-rc));
+		if (t->stop == STOP_OUTAGE)
+			log_info("sweep %" PRId64 " trial %d attempt %d: %s; "
+				 "requeued", sw->id, t->number, t->attempt, o.msg);
+		t->status = TRIAL_QUEUED;
+		update_hist_end(t, &o);
+		sweep_queue_push(sw, t);
+		goto next;
+	}
+	cJSON_Delete(t->diagnosis);
+	t->diagnosis = tdiag_run(sw, t, tdiag_end_of(t, o.status));
+	tdiag_note_end(sw, t);
+	if (t->diagnosis)
+		diag_json = json_print(t->diagnosis);
+	rc = record_end(t, &o, diag_json);
+	if (rc < 0 && sched_storage_failed(s, rc, "a trial's end")) {
+		end_defer(t, &o, diag_json);
+		cJSON_free(diag_json);
+		goto next;
+	}
+	cJSON_free(diag_json);
+	if (rc < 0)
+		log_error("sweep %" PRId64 " trial %d: cannot store its end (%s): %s",
+			  sw->id, t->number, trial_status_name(o.status),
+			  strerror(-rc));
+	end_recorded(t, &o);
+next:
+	if (!s->shutting_down)
+		sweep_check_done(sw);
+	sched_kick(s);
+	server_maybe_finish(s);
+}

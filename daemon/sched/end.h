@@ -1,0 +1,26 @@
+/*
+ * end.h: the end of a trial: classified (outcome.h), retried or requeued,
+ * stored, counted and told to watchers; the sweep's failure budget and
+ * fail-fast rule.
+ */
+#ifndef SWEEPD_SCHED_END_H
+#define SWEEPD_SCHED_END_H
+
+#include <stddef.h>
+
+struct outcome_in;
+struct sweep;
+struct trial;
+
+/* Called by trial.c and manual.c once t's process (if any) is gone:
+ * records the end and frees t, or requeues it. */
+void sched_trial_ended(struct trial *t);
+/* What is known of ended t, for outcome.h; borrows from t and msgbuf
+ * (the wrapper's message, len bytes). */
+void end_input(const struct trial *t, struct outcome_in *in, char *msgbuf,
+	       size_t len);
+/* Redoes the writes an outage left undone in sw; 0 once all went through,
+ * else the first failure. */
+int end_flush_sweep(struct sweep *sw);
+
+#endif

@@ -1,0 +1,139 @@
+/*
+ * hist.c: the per-sweep history for the pruners and TPE.
+ */
+#include "daemon/sched/hist.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/search/sampler.h"
+
+struct sweep_hist *
+hist_at(struct hist *hs, int number)
+{
+	if (!hs->on || number < 1)
+		return NULL;
+	if (number > hs->cap) {
+		int cap = hs->cap ? hs->cap : 16;
+		struct sweep_hist *h;
+
+		while (cap < number)
+			cap *= 2;
+		h = realloc(hs->v, (size_t)cap * sizeof *h);
+		if (!h)
+			return NULL;
+		memset(h + hs->cap, 0, (size_t)(cap - hs->cap) * sizeof *h);
+		hs->v = h;
+		hs->cap = cap;
+	}
+	return &hs->v[number - 1];
+}
+
+void
+hist_set_params(struct hist *hs, int number, const char *params_json)
+{
+	struct sweep_hist *h = hist_at(hs, number);
+
+	if (!h)
+		return;
+	cJSON_Delete(h->params);
+	h->params = cJSON_Parse(params_json);
+	h->state = SAMPLER_RUNNING;
+	h->value = NAN;
+	h->n_curve = 0;
+}
+
+/* Appends epoch's value to the trial's curve: memory and time by the line,
+ * whatever the epoch number. Epochs arrive ascending (trial.c refuses
+ * others; the store loads them in order); a repeat replaces the value. */
+void
+hist_push(struct hist *hs, int number, int epoch, double v)
+{
+	struct sweep_hist *h = hist_at(hs, number);
+
+	if (!h || epoch < 1)
+		return;
+	if (h->n_curve > 0 && epoch <= h->epochs[h->n_curve - 1]) {
+		if (epoch == h->epochs[h->n_curve - 1])
+			h->curve[h->n_curve - 1] = v;
+		return;
+	}
+	if (h->n_curve == h->cap_curve) {
+		int cap = h->cap_curve ? h->cap_curve * 2 : 16;
+		double *c = realloc(h->curve, (size_t)cap * sizeof *c);
+		int *e;
+
+		if (!c)
+			return;
+		h->curve = c;
+		e = realloc(h->epochs, (size_t)cap * sizeof *e);
+		if (!e)
+			return;
+		h->epochs = e;
+		h->cap_curve = cap;
+	}
+	h->curve[h->n_curve] = v;
+	h->epochs[h->n_curve] = epoch;
+	h->n_curve++;
+}
+
+int
+hist_last_epoch(const struct sweep_hist *h)
+{
+	return h->n_curve > 0 ? h->epochs[h->n_curve - 1] : 0;
+}
+
+void
+hist_free(struct hist *hs)
+{
+	for (int i = 0; i < hs->cap; i++) {
+		cJSON_Delete(hs->v[i].params);
+		free(hs->v[i].curve);
+		free(hs->v[i].epochs);
+	}
+	free(hs->v);
+	hs->v = NULL;
+	hs->cap = 0;
+}
+
+struct sampler_obs *
+hist_build_obs(struct hist *hs, int n_created, int *n_out)
+{
+	struct sampler_obs *obs;
+	int n = 0;
+
+	*n_out = 0;
+	if (!hs->on || n_created == 0)
+		return NULL;
+	obs = calloc((size_t)n_created, sizeof *obs);
+	if (!obs)
+		return NULL;
+	for (int i = 0; i < n_created && i < hs->cap; i++) {
+		struct sweep_hist *h = &hs->v[i];
+		if (!h->params)
+			continue;
+		obs[n].params = h->params;
+		obs[n].state = h->state;
+		obs[n].value = h->value;
+		obs[n].epochs = hist_last_epoch(h);
+		n++;
+	}
+	*n_out = n;
+	return obs;
+}
+
+
+/* Without such a value, TPE samples at random whatever the other
+ * observations are. */
+int
+hist_any_valued(const struct hist *hs, int n_created)
+{
+	for (int i = 0; i < n_created && i < hs->cap; i++) {
+		const struct sweep_hist *h = &hs->v[i];
+		if (h->params && isfinite(h->value) &&
+		    (h->state == SAMPLER_COMPLETE || h->state == SAMPLER_PRUNED))
+			return 1;
+	}
+	return 0;
+}

@@ -1,0 +1,50 @@
+/*
+ * hist.h: what the search and the pruners know of a sweep's trials.
+ *
+ * One record per trial number: its params, its state for the sampler, its
+ * best objective and its objective curve. Kept only when the sweep's
+ * algorithm (TPE) or pruner needs history; with on == 0 every call is a
+ * no-op and hist_at returns NULL.
+ */
+#ifndef SWEEPD_SCHED_HIST_H
+#define SWEEPD_SCHED_HIST_H
+
+#include <cJSON.h>
+
+struct sampler_obs;
+
+/* What the search and the pruners know of one trial (by number). */
+struct sweep_hist {
+	cJSON *params;         /* owned */
+	int state;             /* enum sampler_state */
+	double value;          /* best objective, NAN if none */
+	/* The objective curve, one point per epoch line (not per epoch
+	 * number: a trainer may count in global steps, up to
+	 * REPORT_MAX_EPOCH): curve[i] at epoch epochs[i], ascending. */
+	double *curve;         /* owned [cap_curve] */
+	int *epochs;           /* owned [cap_curve] */
+	int n_curve, cap_curve;
+};
+
+struct hist {
+	int on;                /* the sweep needs history */
+	struct sweep_hist *v;  /* NULL or owned [cap], index number-1 */
+	int cap;
+};
+
+/* Trial number's record, grown as needed; NULL when off or out of memory. */
+struct sweep_hist *hist_at(struct hist *hs, int number);
+/* A new trial (or attempt): params (JSON text) parsed, running, no curve. */
+void hist_set_params(struct hist *hs, int number, const char *params_json);
+/* Appends epoch's value to trial number's curve. */
+void hist_push(struct hist *hs, int number, int epoch, double v);
+/* The last epoch number h reached, 0 if none. */
+int hist_last_epoch(const struct sweep_hist *h);
+void hist_free(struct hist *hs);
+/* Observations for the sampler, of numbers 1..n_created: calloc'ed (the
+ * caller frees), params borrowed from hs. NULL when none. */
+struct sampler_obs *hist_build_obs(struct hist *hs, int n_created, int *n_out);
+/* Whether any of trials 1..n_created has a value TPE can learn from. */
+int hist_any_valued(const struct hist *hs, int n_created);
+
+#endif

@@ -1,0 +1,234 @@
+/*
+ * progress.c: report lines of a running trial (progress.h).
+ */
+#include "daemon/sched/progress.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/json.h"
+#include "daemon/log.h"
+#include "daemon/sched/hold.h"
+#include "daemon/sched/sweep.h"
+#include "daemon/sched/trial.h"
+#include "daemon/sched/trialdiag.h"
+#include "daemon/search/prune.h"
+#include "daemon/search/sampler.h"
+#include "daemon/search/spec.h"
+#include "daemon/serve/server.h"
+#include "daemon/store/db.h"
+
+static int
+better(const struct spec *sp, double a, double b)
+{
+	if (!isfinite(a))
+		return 0;
+	if (!isfinite(b))
+		return 1;
+	return sp->mode_max ? a > b : a < b;
+}
+
+
+static int
+curve_append(struct trial *t, const struct report_line *r, double objective)
+{
+	struct diag_epoch *e;
+	double *g = NULL;
+
+	if (t->n_curve == t->cap_curve) {
+		int cap = t->cap_curve ? t->cap_curve * 2 : 16;
+		struct diag_epoch *c = realloc(t->curve, (size_t)cap * sizeof *c);
+		if (!c)
+			return -ENOMEM;
+		t->curve = c;
+		t->cap_curve = cap;
+	}
+	if (r->n_grad > 0) {
+		g = malloc((size_t)r->n_grad * sizeof *g);
+		if (!g)
+			return -ENOMEM;
+		memcpy(g, r->grad_norm, (size_t)r->n_grad * sizeof *g);
+	}
+	e = &t->curve[t->n_curve];
+	/* A NaN loss reads as +inf there, so "diverged" is told from "not
+	 * reported" even at epoch 1. */
+	if (diag_epoch_from_report(e, r, NULL) < 0) {
+		free(g);
+		return -EINVAL;
+	}
+	t->n_curve++;
+	e->objective = objective;
+	e->grad_norm = g;
+	return 0;
+}
+
+static int
+store_epoch(struct trial *t, const struct report_line *r, double objective,
+	    const char *diag_json)
+{
+	struct db *db = t->sweep->srv->db;
+	cJSON *m = report_to_json(r);
+	char *metrics = m ? json_print(m) : NULL;
+	int rc = -ENOMEM;
+
+	cJSON_Delete(m);
+	if (!metrics)
+		return rc;
+	rc = db_begin(db);
+	if (rc == 0)
+		rc = db_trial_epoch(db, t->id, t->attempt, r->epoch, objective,
+				    metrics);
+	if (rc == 0 && diag_json)
+		rc = db_trial_set_diagnosis(db, t->id, diag_json);
+	if (rc == 0)
+		rc = db_commit(db);
+	else
+		db_rollback(db);
+	cJSON_free(metrics);
+	return rc;
+}
+
+static void
+broadcast_epoch(struct trial *t, const struct report_line *r, double objective)
+{
+	struct sweep *sw = t->sweep;
+	cJSON *ev;
+
+	if (!server_has_watchers(sw->srv, sw->id))
+		return;
+	ev = cJSON_CreateObject();
+	cJSON_AddStringToObject(ev, "event", "epoch");
+	cJSON_AddNumberToObject(ev, "sweep", (double)sw->id);
+	cJSON_AddNumberToObject(ev, "number", t->number);
+	cJSON_AddNumberToObject(ev, "epoch", r->epoch);
+	cJSON_AddItemToObject(ev, "metrics", report_to_json(r));
+	cJSON_AddNumberToObject(ev, "objective", objective);
+	cJSON_AddItemToObject(ev, "diagnosis", t->diagnosis ?
+			      cJSON_Duplicate(t->diagnosis, 1) : cJSON_CreateNull());
+	server_broadcast(sw->srv, sw->id, ev);
+	cJSON_Delete(ev);
+}
+
+/* The pruners see every other trial's objective curve (by number). */
+static void
+check_pruners(struct trial *t)
+{
+	struct sweep *sw = t->sweep;
+	const struct spec *sp = sw->spec;
+	struct sweep_hist *mine = hist_at(&sw->hist, t->number);
+	struct prune_curve me, *others;
+	char why[512] = "";
+	int n = 0, stop = 0;
+
+	if (!mine)
+		return;
+	me.v = mine->curve;
+	me.epoch = mine->epochs;
+	me.n = mine->n_curve;
+	me.done = 0;
+	me.budget = prune_budget(sp, mine->params);
+	if (sp->es_patience > 0 && prune_early_stop(sp, &me, why, sizeof why)) {
+		trial_stop(t, STOP_EARLY, why);
+		return;
+	}
+	if (sp->pruner == SPEC_PRUNE_NONE)
+		return;
+	others = calloc((size_t)sw->n_created + 1, sizeof *others);
+	if (!others)
+		return;
+	for (int i = 0; i < sw->n_created && i < sw->hist.cap; i++) {
+		struct sweep_hist *h = &sw->hist.v[i];
+		if (i == t->number - 1 || !h->params || h->n_curve == 0)
+			continue;
+		others[n].v = h->curve;
+		others[n].epoch = h->epochs;
+		others[n].n = h->n_curve;
+		others[n].done = h->state == SAMPLER_COMPLETE;
+		n++;
+	}
+	if (sp->pruner == SPEC_PRUNE_MEDIAN)
+		stop = prune_median(sp, &me, others, n, why, sizeof why);
+	else if (sp->pruner == SPEC_PRUNE_ASHA)
+		stop = prune_asha(sp, &me, others, n, why, sizeof why);
+	free(others);
+	if (stop)
+		trial_stop(t, STOP_PRUNED, why);
+}
+
+/* The live diagnosis of a running trial is refreshed for watchers at
+ * every epoch, and stored at most every LIVE_DIAG_MS otherwise: for short
+ * epochs, printing and storing it each time cost more than the epoch
+ * itself. The final diagnosis is always stored when the trial ends. */
+#define LIVE_DIAG_MS 1000
+
+static int
+live_diag_due(struct trial *t)
+{
+	uint64_t now = uv_now(t->sweep->srv->loop);
+
+	if (t->n_curve == 1 || now - t->diag_stored_ms >= LIVE_DIAG_MS) {
+		t->diag_stored_ms = now;
+		return 1;
+	}
+	return 0;
+}
+
+void
+sched_trial_report(struct trial *t, const struct report_line *r)
+{
+	struct sweep *sw = t->sweep;
+	const struct spec *sp = sw->spec;
+	double objective;
+	char *diag_json = NULL;
+	char why[256];
+	int store_diag, rc;
+
+	if (r->kind == REPORT_FINAL)
+		return;   /* trial.c kept its figures; they are stored at the end */
+	sw->ff_off = 1;   /* a trainer that reports epochs: not fail-fast */
+	objective = report_get(r, sp->metric);
+	if (curve_append(t, r, objective) < 0) {
+		trial_stop(t, STOP_STORAGE, "out of memory");
+		return;
+	}
+	if (better(sp, objective, t->best)) {
+		t->best = objective;
+		t->best_epoch = r->epoch;
+	}
+	/* Watchers get a fresh diagnosis with every epoch of a short curve;
+	 * past that, diag_curve's O(epochs) cost per epoch would add up to
+	 * O(epochs^2), so they get the one refreshed every LIVE_DIAG_MS. */
+	store_diag = live_diag_due(t);
+	if (store_diag || (t->n_curve <= 64 &&
+			   server_has_watchers(sw->srv, sw->id))) {
+		cJSON_Delete(t->diagnosis);
+		t->diagnosis = tdiag_run(sw, t, DIAG_RUNNING);
+		if (t->diagnosis && store_diag)
+			diag_json = json_print(t->diagnosis);
+	}
+	rc = store_epoch(t, r, objective, diag_json);
+	cJSON_free(diag_json);
+	if (rc < 0) {
+		char msg[256];
+		snprintf(msg, sizeof msg, "cannot store epoch %d: %s", r->epoch,
+			 strerror(-rc));
+		log_error("sweep %" PRId64 " trial %d: %s", sw->id, t->number, msg);
+		trial_stop(t, sched_storage_failed(sw->srv, rc, "an epoch") ?
+			   STOP_OUTAGE : STOP_STORAGE, msg);
+		return;
+	}
+	hist_push(&sw->hist, t->number, r->epoch, objective);
+	if (sw->hist.on)
+		hist_at(&sw->hist, t->number)->value = t->best;
+	broadcast_epoch(t, r, objective);
+
+	if (diag_diverged(&sw->diag, t->curve, t->n_curve, why, sizeof why)) {
+		trial_stop(t, STOP_DIVERGED, why);
+		return;
+	}
+	check_pruners(t);
+}

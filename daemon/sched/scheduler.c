@@ -1,0 +1,340 @@
+/*
+ * scheduler.c: slots, and trials created and started (scheduler.h).
+ *
+ * Invariant: a trial exists in the database before it is queued in
+ * memory, and every change of its state is committed before anyone is
+ * told.
+ */
+#include "daemon/sched/scheduler.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/json.h"
+#include "daemon/log.h"
+#include "daemon/sched/hold.h"
+#include "daemon/sched/trial.h"
+#include "daemon/search/sampler.h"
+#include "daemon/search/spec.h"
+#include "daemon/search/suggest.h"
+#include "daemon/serve/server.h"
+#include "daemon/store/db.h"
+
+/* Stores params (borrowed) as trial number n_created + 1, queued, into
+ * *out. 0, or a negative errno with err. */
+static int
+store_trial(struct sweep *sw, const cJSON *params, struct trial **out,
+	    char *err, size_t errlen)
+{
+	int number = sw->n_created + 1, rc = 0;
+	uint64_t seed = sampler_trial_seed(sw->spec->seed, number);
+	char *json = json_print(params);
+	struct trial *t = NULL;
+	int64_t id;
+
+	if (!json) {
+		rc = -ENOMEM;
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	rc = db_trial_create(sw->srv->db, sw->id, number, json, seed, &id);
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot store trial %d: %s", number,
+			 db_last_error(sw->srv->db));
+		sched_storage_failed(sw->srv, rc, "a new trial");
+		goto out;
+	}
+	t = trial_new(sw, id, number, 0, seed, json);
+	if (!t) {
+		rc = -ENOMEM;
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	sw->n_created = number;
+	hist_set_params(&sw->hist, number, json);
+out:
+	cJSON_free(json);
+	*out = t;
+	return t ? 0 : rc < 0 ? rc : -ENOMEM;
+}
+
+/* Whether trial n_created + 1 would learn from the others (TPE past its
+ * start-up trials, once one has a value). */
+static int
+wants_learning(struct sweep *sw, int learn)
+{
+	return learn && sw->spec->algorithm == SPEC_TPE &&
+	       sw->n_created + 1 > sw->spec->tpe_n_startup;
+}
+
+/* Samples trial number n_created + 1 (fixed: NULL or partial params) and
+ * stores it as queued into *out. learn: 0 when the caller knows no trial
+ * has a value yet. 0, or a negative errno with err. */
+int
+sched_create_trial(struct sweep *sw, const cJSON *fixed, int learn,
+	     struct trial **out, char *err, size_t errlen)
+{
+	const struct spec *sp = sw->spec;
+	int number = sw->n_created + 1, n_obs = 0, rc;
+	/* Only TPE past its start-up trials learns from the others, and only
+	 * once one has a value: building the observations for every trial
+	 * made a large enqueue quadratic. */
+	struct sampler_obs *obs = wants_learning(sw, learn) ?
+				  hist_build_obs(&sw->hist, sw->n_created, &n_obs) : NULL;
+	cJSON *params = NULL;
+
+	*out = NULL;
+	rc = sampler_suggest(sp, number, fixed, obs, n_obs, &params, err, errlen);
+	free(obs);
+	if (rc < 0)
+		return rc;
+	rc = store_trial(sw, params, out, err, errlen);
+	cJSON_Delete(params);
+	return rc;
+}
+
+/* A trial could not be made: the sweep fails (an outage waits instead). */
+static void
+creation_failed(struct sweep *sw, const char *err)
+{
+	if (sw->srv->storage_rc)
+		return;   /* an outage, not the sweep's fault: later */
+	log_error("sweep %" PRId64 ": %s", sw->id, err);
+	if (sweep_end(sw, SWEEP_FAILED, err) < 0) {
+		/* Not even the failure could be stored: stop scheduling it in
+		 * memory all the same. */
+		sw->ending = 1;
+		sw->end_status = SWEEP_FAILED;
+	}
+	sweep_check_done(sw);
+}
+
+/* On the loop, a suggestion from the pool (suggest.c): stored as the next
+ * trial and queued, unless the sweep went, stopped creating trials, or
+ * created one meanwhile (an enqueue): then it is dropped. */
+static void
+suggestion_done(void *ud, int number, int rc, cJSON *params, const char *err)
+{
+	struct sweep *sw = ud;
+	struct server *s = sw->srv;
+	struct trial *t = NULL;
+	char msg[512];
+
+	sw->suggesting = 0;
+	if (sw->gone) {
+		cJSON_Delete(params);
+		sweep_free(sw);
+		return;
+	}
+	if (number != sw->n_created + 1 || sw->status != SWEEP_RUNNING ||
+	    sw->ending || s->shutting_down) {
+		cJSON_Delete(params);
+		sched_kick(s);
+		return;
+	}
+	if (rc == 0)
+		rc = store_trial(sw, params, &t, msg, sizeof msg);
+	else
+		snprintf(msg, sizeof msg, "%s", err);
+	cJSON_Delete(params);
+	if (!t) {
+		creation_failed(sw, msg);
+		sched_kick(s);
+		return;
+	}
+	sweep_queue_push(sw, t);
+	sched_kick(s);
+}
+
+/* Starts the suggestion of the next trial off the loop. 1 when it runs,
+ * 0 when the caller should create the trial itself. */
+static int
+suggest_off_loop(struct sweep *sw)
+{
+	struct sampler_obs *obs;
+	int n_obs = 0;
+
+	if (!wants_learning(sw, 1) || !hist_any_valued(&sw->hist, sw->n_created))
+		return 0;
+	obs = hist_build_obs(&sw->hist, sw->n_created, &n_obs);
+	if (!obs)
+		return 0;
+	if (suggest_start(sw->srv->loop, sw->spec, sw->n_created + 1, obs, n_obs,
+			  suggestion_done, sw) < 0)
+		return 0;
+	sw->suggesting = 1;
+	return 1;
+}
+
+static void
+broadcast_started(struct trial *t)
+{
+	struct sweep *sw = t->sweep;
+	cJSON *ev;
+
+	if (!server_has_watchers(sw->srv, sw->id))
+		return;
+	ev = cJSON_CreateObject();
+	cJSON_AddStringToObject(ev, "event", "trial_started");
+	cJSON_AddNumberToObject(ev, "sweep", (double)sw->id);
+	cJSON_AddNumberToObject(ev, "number", t->number);
+	cJSON_AddNumberToObject(ev, "attempt", t->attempt);
+	cJSON_AddItemToObject(ev, "params", cJSON_Parse(t->params_json));
+	server_broadcast(sw->srv, sw->id, ev);
+	cJSON_Delete(ev);
+}
+
+/* A trial whose spawn was held: as it was before the attempt, at the head
+ * of its queue. The database still has it queued (its start was never
+ * recorded). */
+void
+sched_put_back(struct trial *t)
+{
+	struct sweep *sw = t->sweep;
+	struct sweep_hist *h = hist_at(&sw->hist, t->number);
+
+	t->attempt--;
+	t->status = TRIAL_QUEUED;
+	if (h) {
+		h->state = SAMPLER_RUNNING;
+		h->n_curve = 0;
+	}
+	sweep_queue_push_front(sw, t);
+}
+
+void
+sched_trial_started(struct trial *t)
+{
+	broadcast_started(t);
+}
+
+struct trial *
+sched_take(struct sweep *sw, char *err, size_t errlen)
+{
+	struct trial *t = sweep_queue_pop(sw);
+
+	if (!t)
+		sched_create_trial(sw, NULL, 1, &t, err, errlen);
+	if (!t)
+		return NULL;
+	sweep_running_add(sw, t);
+	if (hist_at(&sw->hist, t->number)) {
+		/* A new attempt reports its curve from epoch 1 again. */
+		hist_at(&sw->hist, t->number)->n_curve = 0;
+		hist_at(&sw->hist, t->number)->state = SAMPLER_RUNNING;
+	}
+	return t;
+}
+
+static void
+start_one(struct sweep *sw)
+{
+	struct server *s = sw->srv;
+	char err[512] = "";
+	struct trial *t;
+	int rc;
+
+	if (!sw->queue && suggest_off_loop(sw))
+		return;   /* suggestion_done queues it */
+	t = sched_take(sw, err, sizeof err);
+	if (!t) {
+		creation_failed(sw, err);
+		return;
+	}
+	rc = trial_start(t, err, sizeof err);
+	if (rc < 0 && hold_spawn_transient(rc)) {
+		hold_spawn(s, rc, err);
+		return;   /* it reaches sched_trial_ended, and is put back */
+	}
+	if (rc < 0) {
+		log_warn("sweep %" PRId64 " trial %d: %s", sw->id, t->number, err);
+		snprintf(t->stop_msg, sizeof t->stop_msg, "%s", err);
+		return;   /* it reaches sched_trial_ended as failed */
+	}
+	if (s->spawn_rc) {
+		log_info("trials start again after %.0f s (%" PRIu64 " starts "
+			 "held)", server_now() - s->spawn_since, s->spawn_held);
+		s->spawn_rc = 0;
+		s->spawn_held = 0;
+		s->spawn_msg[0] = '\0';
+	}
+	rc = db_trial_start(s->db, t->id, t->attempt, t->pid,
+			    trial_proc_start(t->pid), t->started_at);
+	if (rc < 0) {
+		trial_stop(t, sched_storage_failed(s, rc, "a trial's start") ?
+			   STOP_OUTAGE : STOP_STORAGE,
+			   "cannot record the trial's start");
+		return;
+	}
+	broadcast_started(t);
+}
+
+static int
+can_start(const struct sweep *sw)
+{
+	/* A manual sweep's trials start when a client asks (manual.c). */
+	return sw->status == SWEEP_RUNNING && !sw->ending && !sw->spec->manual &&
+	       sw->n_running < sw->spec->parallel &&
+	       (sw->queue || (sw->n_created < sw->spec->trials && !sw->suggesting));
+}
+
+/* Round-robin: the first startable sweep after the one served last. */
+static struct sweep *
+pick(struct server *s)
+{
+	struct sweep *sw;
+
+	for (sw = s->sweeps; sw; sw = sw->next)
+		if (sw->id > s->rr_last && can_start(sw))
+			return sw;
+	for (sw = s->sweeps; sw; sw = sw->next)
+		if (can_start(sw))
+			return sw;
+	return NULL;
+}
+
+void
+sched_kick(struct server *s)
+{
+	struct sweep *sw;
+
+	/* Manual trials run in their client's process, not in a worker. */
+	while (!s->shutting_down && !s->storage_rc && !hold_spawn_waiting(s) &&
+	       s->n_running - s->n_manual < s->workers &&
+	       (sw = pick(s))) {
+		s->rr_last = sw->id;
+		start_one(sw);
+	}
+}
+
+struct trial *
+sched_running_trial(const struct server *s, int pid, int64_t id)
+{
+	for (struct sweep *sw = s->sweeps; sw; sw = sw->next)
+		for (struct trial *t = sw->running; t; t = t->next)
+			if ((pid > 0 && t->pid == pid) || (id > 0 && t->id == id))
+				return t;
+	return NULL;
+}
+
+void
+sched_stop_all(struct server *s)
+{
+	for (struct sweep *sw = s->sweeps; sw; sw = sw->next)
+		for (struct trial *t = sw->running; t; t = t->next)
+			trial_stop(t, STOP_SHUTDOWN, "sweepd shut down");
+}
+
+void
+sched_free_all(struct server *s)
+{
+	struct sweep *sw;
+
+	while ((sw = s->sweeps)) {
+		s->sweeps = sw->next;
+		sweep_free(sw);
+	}
+}

@@ -1,0 +1,109 @@
+/*
+ * sweep.h: an active sweep in memory, its queue and running list, and its
+ * life: created, ended (cancelled, failed, completed) and freed.
+ *
+ * Invariants:
+ * - n_created only grows: trial numbers are never reused, and a sweep has
+ *   at most search.trials of them whatever happens to the daemon.
+ * - A sweep leaves the active list only after its last running trial has
+ *   ended, so a trial never points to a freed sweep.
+ */
+#ifndef SWEEPD_SCHED_SWEEP_H
+#define SWEEPD_SCHED_SWEEP_H
+
+#include <stdint.h>
+#include <cJSON.h>
+
+#include "common/diag.h"
+#include "daemon/sched/hist.h"
+
+struct server;
+struct spec;
+struct trial;
+
+enum sweep_status {
+	SWEEP_RUNNING,
+	SWEEP_PAUSED,
+	SWEEP_COMPLETED,
+	SWEEP_FAILED,
+	SWEEP_CANCELLED,
+};
+
+struct sweep {
+	struct server *srv;        /* borrowed */
+	struct sweep *next;        /* server's list, ascending id */
+	int64_t id;
+	struct spec *spec;         /* owned */
+	struct diag_config diag;
+	double best_train_acc;     /* best train_acc of the trials that ended
+				    * since the daemon loaded the sweep; NAN
+				    * before (trialdiag.c) */
+	enum sweep_status status;  /* RUNNING or PAUSED while active */
+	int ending;                /* cancel/fail decided: waiting for trials */
+	enum sweep_status end_status;
+	char *end_error;           /* NULL or owned: why it ended */
+	int n_created;             /* trials that exist: numbers 1..n_created */
+	int n_ended;               /* in an end state */
+	int n_failed;
+	int n_completed;
+	int n_running;
+	/* Fail fast (docs/spec.md, limits): the first trials that fail the
+	 * same way before any epoch end the sweep, SCHED_FAIL_FAST of them. */
+	int ff_off;                /* an epoch, a success or another failure
+				    * was seen: the rule no longer applies */
+	int ff_count;              /* failures so far, all of key ff_key */
+	char ff_key[64];
+	char last_fail[768];       /* the latest failed trial's message */
+	struct trial *queue, *queue_tail;  /* queued, run in this order */
+	struct trial *running;             /* doubly linked */
+	struct trial *unstored;    /* ended, but a storage outage kept their
+				    * end from the db: retried (hold.c) */
+	struct hist hist;          /* for TPE and the pruners (hist.h) */
+	int suggesting;            /* a TPE suggestion runs off the loop
+				    * (suggest.c): no other trial is created
+				    * meanwhile; spec and hist stay as they
+				    * are until it is done */
+	int gone;                  /* freed while suggesting: the rest is
+				    * freed when the suggestion is done */
+};
+
+/* Failed trials, before any epoch and all alike, that end a sweep whose
+ * spec sets no limits.max_failures. */
+#define SCHED_FAIL_FAST 3
+
+const char *sched_status_name(enum sweep_status st);
+
+/* The active sweep with this id, or NULL (ended or unknown). */
+struct sweep *sched_find(struct server *s, int64_t id);
+
+/* A sweep in memory for the stored sweep id, running; it owns sp. NULL on
+ * ENOMEM. Not yet in the server's list. */
+struct sweep *sweep_new(struct server *s, int64_t id, struct spec *sp);
+/* Frees sw with its queued and unstored trials (none may run). NULL ok. */
+void sweep_free(struct sweep *sw);
+/* Into, out of the server's list of active sweeps (ascending id). */
+void sweep_insert(struct server *s, struct sweep *sw);
+void sweep_unlink(struct server *s, struct sweep *sw);
+
+/* The queue (run in this order) and the running list. */
+void sweep_queue_push(struct sweep *sw, struct trial *t);
+/* Back at the head: a trial whose start was held goes first again. */
+void sweep_queue_push_front(struct sweep *sw, struct trial *t);
+struct trial *sweep_queue_pop(struct sweep *sw);
+void sweep_running_add(struct sweep *sw, struct trial *t);
+void sweep_running_remove(struct sweep *sw, struct trial *t);
+
+/* {"event":name,"sweep","status"} to the sweep's watchers: sweep_ended
+ * (with "error": null or why it failed or was cancelled), sweep_paused,
+ * sweep_resumed. */
+void sweep_broadcast_event(struct sweep *sw, const char *name,
+			   enum sweep_status st, const char *error);
+/* Decides the sweep's end (cancel, too many failures): the status is
+ * stored at once, running trials are stopped, and the sweep is finished
+ * when the last of them has ended. 0 or a storage error. */
+int sweep_end(struct sweep *sw, enum sweep_status st, const char *error);
+/* Finishes sw when nothing of it is left to run or store. Returns 1 when
+ * the sweep ended (and was freed). */
+int sweep_check_done(struct sweep *sw);
+
+#endif
