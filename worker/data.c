@@ -65,15 +65,96 @@ gz_errmsg(gzFile f, const char *path, const char *what, char *err, size_t errlen
 		snprintf(err, errlen, "%s: %s", path, what);
 }
 
+/* The magic, data type and dimensions of an IDX file into f (ndim, dims, n_bytes). */
+static int
+idx_read_header(gzFile gz, struct idx_file *f, const char *path, int min_ndim, char *err,
+		size_t errlen)
+{
+	uint8_t head[4], dimb[12];
+	size_t got, need = 1;
+
+	if (gz_read_full(gz, head, 4, &got) < 0 || got < 4) {
+		gz_errmsg(gz, path, "truncated or corrupt IDX header", err, errlen);
+		return -EINVAL;
+	}
+	if (head[0] != 0 || head[1] != 0) {
+		snprintf(err, errlen, "%s: not an IDX file (bad magic %02x %02x)", path, head[0],
+			 head[1]);
+		return -EINVAL;
+	}
+	if (head[2] != 0x08) {
+		snprintf(err, errlen, "%s: unsupported IDX data type 0x%02x (only unsigned bytes)",
+			 path, head[2]);
+		return -EINVAL;
+	}
+	f->ndim = head[3];
+	if (f->ndim < min_ndim || f->ndim > 3) {
+		snprintf(err, errlen, "%s: IDX file has %d dimensions, expected %d%s", path, f->ndim,
+			 min_ndim, min_ndim < 3 ? "" : "");
+		return -EINVAL;
+	}
+	if (gz_read_full(gz, dimb, 4 * (size_t)f->ndim, &got) < 0 || got < 4 * (size_t)f->ndim) {
+		gz_errmsg(gz, path, "truncated or corrupt IDX header", err, errlen);
+		return -EINVAL;
+	}
+	for (int i = 0; i < f->ndim; i++) {
+		f->dims[i] = (uint32_t)dimb[4 * i] << 24 | (uint32_t)dimb[4 * i + 1] << 16 |
+			     (uint32_t)dimb[4 * i + 2] << 8 | dimb[4 * i + 3];
+		if (f->dims[i] == 0 || need > IDX_MAX_BYTES / f->dims[i]) {
+			snprintf(err, errlen, "%s: implausible IDX dimensions (corrupt header?)",
+				 path);
+			return -EINVAL;
+		}
+		need *= f->dims[i];
+	}
+	f->n_bytes = need;
+	return 0;
+}
+
+/* The f->n_bytes data bytes into f->data (owned by f, freed by the caller on failure),
+ * then the end of the stream. */
+static int
+idx_read_data(gzFile gz, struct idx_file *f, const char *path, char *err, size_t errlen)
+{
+	size_t got, need = f->n_bytes;
+	uint8_t extra;
+
+	f->data = malloc(need);
+	if (!f->data) {
+		snprintf(err, errlen, "%s: out of memory for %zu bytes", path, need);
+		return -ENOMEM;
+	}
+	if (gz_read_full(gz, f->data, need, &got) < 0) {
+		gz_errmsg(gz, path, "corrupt compressed data", err, errlen);
+		return -EINVAL;
+	}
+	if (got < need) {
+		char what[128];
+		snprintf(what, sizeof(what), "truncated: %zu of %zu data bytes", got, need);
+		gz_errmsg(gz, path, what, err, errlen);
+		return -EINVAL;
+	}
+	/* Reading past the end makes zlib check the gzip CRC and length: a
+	 * flipped byte in the middle is caught here, not only a short file. */
+	if (gz_read_full(gz, &extra, 1, &got) < 0) {
+		gz_errmsg(gz, path, "corrupt compressed data", err, errlen);
+		return -EINVAL;
+	}
+	if (got != 0) {
+		snprintf(err, errlen, "%s: trailing bytes after %zu data bytes (corrupt?)", path,
+			 need);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* Read one IDX file of unsigned bytes with ndim in [min_ndim, 3]. */
 static int
 idx_read(struct idx_file *out, const char *path, int min_ndim, char *err, size_t errlen)
 {
 	struct idx_file f = { 0 };
-	uint8_t head[4], dimb[12], extra;
-	size_t got, need = 1;
 	gzFile gz;
-	int rc = 0;
+	int rc;
 
 	memset(out, 0, sizeof(*out));
 	errno = 0;
@@ -85,85 +166,16 @@ idx_read(struct idx_file *out, const char *path, int min_ndim, char *err, size_t
 		return rc;
 	}
 	gzbuffer(gz, 1 << 18);
-	if (gz_read_full(gz, head, 4, &got) < 0 || got < 4) {
-		gz_errmsg(gz, path, "truncated or corrupt IDX header", err, errlen);
-		rc = -EINVAL;
-		goto fail;
-	}
-	if (head[0] != 0 || head[1] != 0) {
-		snprintf(err, errlen, "%s: not an IDX file (bad magic %02x %02x)", path, head[0],
-			 head[1]);
-		rc = -EINVAL;
-		goto fail;
-	}
-	if (head[2] != 0x08) {
-		snprintf(err, errlen, "%s: unsupported IDX data type 0x%02x (only unsigned bytes)",
-			 path, head[2]);
-		rc = -EINVAL;
-		goto fail;
-	}
-	f.ndim = head[3];
-	if (f.ndim < min_ndim || f.ndim > 3) {
-		snprintf(err, errlen, "%s: IDX file has %d dimensions, expected %d%s", path, f.ndim,
-			 min_ndim, min_ndim < 3 ? "" : "");
-		rc = -EINVAL;
-		goto fail;
-	}
-	if (gz_read_full(gz, dimb, 4 * (size_t)f.ndim, &got) < 0 || got < 4 * (size_t)f.ndim) {
-		gz_errmsg(gz, path, "truncated or corrupt IDX header", err, errlen);
-		rc = -EINVAL;
-		goto fail;
-	}
-	for (int i = 0; i < f.ndim; i++) {
-		f.dims[i] = (uint32_t)dimb[4 * i] << 24 | (uint32_t)dimb[4 * i + 1] << 16 |
-			    (uint32_t)dimb[4 * i + 2] << 8 | dimb[4 * i + 3];
-		if (f.dims[i] == 0 || need > IDX_MAX_BYTES / f.dims[i]) {
-			snprintf(err, errlen, "%s: implausible IDX dimensions (corrupt header?)",
-				 path);
-			rc = -EINVAL;
-			goto fail;
-		}
-		need *= f.dims[i];
-	}
-	f.n_bytes = need;
-	f.data = malloc(need);
-	if (!f.data) {
-		snprintf(err, errlen, "%s: out of memory for %zu bytes", path, need);
-		rc = -ENOMEM;
-		goto fail;
-	}
-	if (gz_read_full(gz, f.data, need, &got) < 0) {
-		gz_errmsg(gz, path, "corrupt compressed data", err, errlen);
-		rc = -EINVAL;
-		goto fail;
-	}
-	if (got < need) {
-		char what[128];
-		snprintf(what, sizeof(what), "truncated: %zu of %zu data bytes", got, need);
-		gz_errmsg(gz, path, what, err, errlen);
-		rc = -EINVAL;
-		goto fail;
-	}
-	/* Reading past the end makes zlib check the gzip CRC and length: a
-	 * flipped byte in the middle is caught here, not only a short file. */
-	if (gz_read_full(gz, &extra, 1, &got) < 0) {
-		gz_errmsg(gz, path, "corrupt compressed data", err, errlen);
-		rc = -EINVAL;
-		goto fail;
-	}
-	if (got != 0) {
-		snprintf(err, errlen, "%s: trailing bytes after %zu data bytes (corrupt?)", path,
-			 need);
-		rc = -EINVAL;
-		goto fail;
-	}
+	rc = idx_read_header(gz, &f, path, min_ndim, err, errlen);
+	if (rc == 0)
+		rc = idx_read_data(gz, &f, path, err, errlen);
 	gzclose(gz);
+	if (rc < 0) {
+		free(f.data);
+		return rc;
+	}
 	*out = f;
 	return 0;
-fail:
-	free(f.data);
-	gzclose(gz);
-	return rc;
 }
 
 /* Read an image file and a label file into raw bytes, checking they match. */

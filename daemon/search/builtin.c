@@ -264,70 +264,69 @@ probe_where(const struct spec_param *p, int k, char *where, size_t len)
 		snprintf(where, len, "space.%s", p->name);
 }
 
-int
-builtin_check_spec(const struct spec *sp, char *err, size_t errlen)
+/* The base of every probe: the trainer's options with every space param
+ * at its first probe value. *out is owned by the caller. */
+static int
+probe_base(const struct spec *sp, cJSON **out)
 {
-	cJSON *base = NULL, *vals = NULL, *it;
-	char where[256];
-	int rc = 0;
+	cJSON *base = cJSON_Duplicate(sp->trainer, 1), *vals;
 
-	if (!sp->builtin)
-		return 0;
-	if ((rc = check_metric(sp, err, errlen)) < 0)
-		return rc;
-	base = cJSON_Duplicate(sp->trainer, 1);
 	if (!base)
 		return -ENOMEM;
 	cJSON_DeleteItemFromObjectCaseSensitive(base, "builtin");
-	/* The base: every space param at its first probe value. */
 	for (int i = 0; i < sp->n_params; i++) {
 		const struct spec_param *p = &sp->params[i];
 		cJSON_DeleteItemFromObjectCaseSensitive(base, p->name);
 		vals = probe_values(p);
 		if (!vals || cJSON_GetArraySize(vals) == 0) {
-			rc = -ENOMEM;
-			goto out;
+			cJSON_Delete(vals);
+			cJSON_Delete(base);
+			return -ENOMEM;
 		}
 		cJSON_AddItemToObject(base, p->name,
 				      cJSON_Duplicate(cJSON_GetArrayItem(vals, 0), 1));
 		cJSON_Delete(vals);
-		vals = NULL;
 	}
-	rc = check_knobs(sp, err, errlen);
-	if (rc < 0)
-		goto out;
-	rc = spec_drop_inactive(sp, base);
-	if (rc == 0)
-		rc = check_object(base, "trainer", err, errlen);
-	if (rc < 0 && strstr(err, "unknown param '")) {
-		name_unknown(sp, err, errlen);
-		goto out;
-	}
-	if (rc < 0) {
-		/* Name the space param when the message names one. */
-		for (int i = 0; i < sp->n_params; i++) {
-			char quoted[300];
-			snprintf(quoted, sizeof quoted, "'%s'", sp->params[i].name);
-			if (strstr(err, quoted)) {
-				char msg[512];
-				snprintf(msg, sizeof msg, "%s", err + strlen("trainer: "));
-				probe_where(&sp->params[i], 0, where, sizeof where);
-				snprintf(err, errlen, "%s: %s", where, msg);
-				break;
-			}
+	*out = base;
+	return 0;
+}
+
+/* A message from the table about the base that quotes a space param's
+ * name is put at that param (space.x), in place of "trainer: ". */
+static void
+name_base_param(const struct spec *sp, char *err, size_t errlen)
+{
+	char where[256];
+
+	for (int i = 0; i < sp->n_params; i++) {
+		char quoted[300];
+		snprintf(quoted, sizeof quoted, "'%s'", sp->params[i].name);
+		if (strstr(err, quoted)) {
+			char msg[512];
+			snprintf(msg, sizeof msg, "%s", err + strlen("trainer: "));
+			probe_where(&sp->params[i], 0, where, sizeof where);
+			snprintf(err, errlen, "%s: %s", where, msg);
+			break;
 		}
-		goto out;
 	}
-	/* Then one param at a time through its values. */
+}
+
+/* One param at a time through its probe values, the others at base. */
+static int
+probe_each(const struct spec *sp, const cJSON *base, char *err,
+	   size_t errlen)
+{
+	cJSON *vals, *it;
+	char where[256];
+	int rc = 0;
+
 	for (int i = 0; i < sp->n_params && rc == 0; i++) {
 		const struct spec_param *p = &sp->params[i];
 		int k = 0;
 
 		vals = probe_values(p);
-		if (!vals) {
-			rc = -ENOMEM;
-			break;
-		}
+		if (!vals)
+			return -ENOMEM;
 		cJSON_ArrayForEach(it, vals) {
 			cJSON *probe;
 			probe_where(p, k++, where, sizeof where);
@@ -340,10 +339,35 @@ builtin_check_spec(const struct spec *sp, char *err, size_t errlen)
 				break;
 		}
 		cJSON_Delete(vals);
-		vals = NULL;
 	}
+	return rc;
+}
+
+int
+builtin_check_spec(const struct spec *sp, char *err, size_t errlen)
+{
+	cJSON *base = NULL;
+	int rc;
+
+	if (!sp->builtin)
+		return 0;
+	if ((rc = check_metric(sp, err, errlen)) < 0)
+		return rc;
+	if ((rc = probe_base(sp, &base)) < 0)
+		return rc;
+	rc = check_knobs(sp, err, errlen);
+	if (rc < 0)
+		goto out;
+	rc = spec_drop_inactive(sp, base);
+	if (rc == 0)
+		rc = check_object(base, "trainer", err, errlen);
+	if (rc < 0 && strstr(err, "unknown param '"))
+		name_unknown(sp, err, errlen);
+	else if (rc < 0)
+		name_base_param(sp, err, errlen);
+	else
+		rc = probe_each(sp, base, err, errlen);
 out:
-	cJSON_Delete(vals);
 	cJSON_Delete(base);
 	return rc;
 }
