@@ -13,6 +13,7 @@
 
 #include "client/fmt.h"
 #include "common/json.h"
+#include "common/vocab.h"
 
 /* ---- verdict colours ---------------------------------------------------- */
 
@@ -299,9 +300,6 @@ stamp(char *buf, size_t len, double t)
 static void
 summary(FILE *out, const cJSON *sw)
 {
-	static const char *const states[] = {
-		"queued", "running", "completed", "failed", "pruned", "cancelled",
-	};
 	const cJSON *obj = fmt_jget(sw, "objective"), *verdicts, *v;
 	char line[512], a[FMT_NUM_MAX], b[FMT_NUM_MAX];
 	size_t used = 0;
@@ -319,10 +317,12 @@ summary(FILE *out, const cJSON *sw)
 		 fmt_jstr(obj, "mode", "-"));
 	kv_row(out, "objective", line);
 	line[0] = '\0';
-	for (size_t i = 0; i < sizeof states / sizeof states[0] && used < sizeof line; i++)
+	for (int i = 0; i < TRIAL_N_STATUS && used < sizeof line; i++) {
+		const char *st = vocab_trial_name((enum trial_status)i);
 		used += (size_t)snprintf(line + used, sizeof line - used, "%s%.0f %s",
 					 i ? ", " : "", fmt_jnum(fmt_jget(sw, "counts"),
-								 states[i], 0), states[i]);
+								 st, 0), st);
+	}
 	kv_row(out, "trials", line);
 	fmt_jnumber(a, sizeof a, fmt_jget(sw, "trials_total"), "-");
 	kv_row(out, "planned", a);
@@ -450,7 +450,7 @@ static void
 dot(FILE *out, double x, double y, const cJSON *t, double v)
 {
 	const char *color = report_verdict_color(trial_verdict(t));
-	int pruned = strcmp(fmt_jstr(t, "status", ""), "pruned") == 0;
+	int pruned = vocab_trial_parse(fmt_jstr(t, "status", "")) == TRIAL_PRUNED;
 
 	fprintf(out, "<circle cx='%.1f' cy='%.1f' r='3.5' fill='%s' stroke='%s'>"
 		"<title>trial %.0f: ", x, y, pruned ? "#fff" : color, color,
@@ -489,7 +489,8 @@ history(FILE *out, const cJSON *sw, const cJSON *trials)
 	fputs("<polyline fill='none' stroke='#333' stroke-width='1.5' points='", out);
 	cJSON_ArrayForEach(t, trials) {
 		double v = fmt_jnum(t, "objective", NAN), n = fmt_jnum(t, "number", 0);
-		if (!isfinite(v) || strcmp(fmt_jstr(t, "status", ""), "completed") != 0)
+		if (!isfinite(v) ||
+		    vocab_trial_parse(fmt_jstr(t, "status", "")) != TRIAL_COMPLETED)
 			continue;
 		if (isfinite(bestv) && !(maxmode ? v > bestv : v < bestv))
 			continue;
@@ -1078,7 +1079,8 @@ best_numbers(const cJSON *sw, const cJSON *trials, int best[N_HIGHLIGHT])
 		double v = fmt_jnum(t, "objective", NAN);
 		int k = N_HIGHLIGHT;
 
-		if (!isfinite(v) || strcmp(fmt_jstr(t, "status", ""), "completed") != 0)
+		if (!isfinite(v) ||
+		    vocab_trial_parse(fmt_jstr(t, "status", "")) != TRIAL_COMPLETED)
 			continue;
 		while (k > 0 && (!best[k - 1] || (maxmode ? v > bv[k - 1] : v < bv[k - 1])))
 			k--;
@@ -1368,7 +1370,7 @@ group_failures(const cJSON *trials)
 
 		if (!groups)
 			return NULL;
-		if (strcmp(fmt_jstr(t, "status", ""), "failed") != 0)
+		if (vocab_trial_parse(fmt_jstr(t, "status", "")) != TRIAL_FAILED)
 			continue;
 		cJSON_ArrayForEach(g, groups)
 			if (strcmp(fmt_jstr(g, "class", ""), cl) == 0 &&

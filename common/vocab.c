@@ -80,14 +80,14 @@ vocab_class_parse(const char *name)
 }
 
 int
-vocab_trial_ended(enum trial_status st)
+vocab_trial_ended(int st)
 {
 	return st == TRIAL_COMPLETED || st == TRIAL_FAILED ||
 	       st == TRIAL_PRUNED || st == TRIAL_CANCELLED;
 }
 
 int
-vocab_sweep_active(enum sweep_status st)
+vocab_sweep_active(int st)
 {
 	return st == SWEEP_RUNNING || st == SWEEP_PAUSED;
 }

@@ -62,9 +62,11 @@ int vocab_trial_parse(const char *name);
 int vocab_sweep_parse(const char *name);
 int vocab_class_parse(const char *name);
 
-/* 1 for completed, failed, pruned and cancelled, else 0. */
-int vocab_trial_ended(enum trial_status st);
-/* 1 for running and paused (a sweep that has not ended), else 0. */
-int vocab_sweep_active(enum sweep_status st);
+/* 1 for completed, failed, pruned and cancelled, else 0. st is an enum
+ * trial_status or what vocab_trial_parse returned (-EINVAL: 0). */
+int vocab_trial_ended(int st);
+/* 1 for running and paused (a sweep that has not ended), else 0. st is an
+ * enum sweep_status or what vocab_sweep_parse returned (-EINVAL: 0). */
+int vocab_sweep_active(int st);
 
 #endif
