@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "client/fmt.h"
+#include "common/vocab.h"
 
 /* "sweep 3 (name, cancelled, 12 trials)" of the sweep's summary. */
 static void
@@ -65,7 +66,7 @@ ctl_cmd_rm(struct ctl *c, struct ctl_args *a)
 	sum = fmt_jget(reply, "sweep");
 	describe(what, sizeof what, a->sweep, sum);
 	st = fmt_jstr(sum, "status", "");
-	if (strcmp(st, "running") == 0 || strcmp(st, "paused") == 0) {
+	if (vocab_sweep_active(vocab_sweep_parse(st))) {
 		ctl_err("%s is %s: cancel it first (sweepctl cancel %lld)", what,
 			st, a->sweep);
 		rc = CTL_EXIT_FAIL;

@@ -14,10 +14,7 @@
 #include <unistd.h>
 
 #include "client/fmt.h"
-
-static const char *const statuses[] = {
-	"queued", "running", "completed", "failed", "pruned", "cancelled",
-};
+#include "common/vocab.h"
 
 /* ---- trials ----------------------------------------------------------- */
 
@@ -99,10 +96,7 @@ known_key(const char *key, const cJSON *trials)
 static int
 known_status(const char *s)
 {
-	for (size_t i = 0; i < sizeof statuses / sizeof statuses[0]; i++)
-		if (strcmp(s, statuses[i]) == 0)
-			return 1;
-	return 0;
+	return vocab_trial_parse(s) >= 0;
 }
 
 int
@@ -163,7 +157,7 @@ select_recent_sweeps(cJSON *sweeps, double now, int *hidden)
 		double ended = fmt_jnum(s, "ended_at", NAN);
 
 		next = s->next;
-		if (strcmp(st, "running") == 0 || strcmp(st, "paused") == 0 ||
+		if (vocab_sweep_active(vocab_sweep_parse(st)) ||
 		    isnan(ended) || now - ended < SELECT_RECENT_SECONDS)
 			continue;
 		cJSON_Delete(cJSON_DetachItemViaPointer(sweeps, s));

@@ -19,19 +19,6 @@
 #define BAR_W 30        /* cells of the progress bar */
 #define SPARK_W 24      /* cells of a trial's sparkline, at most */
 
-static const char *const status_names[LIVE_N_STATUS] = {
-	"queued", "running", "completed", "failed", "pruned", "cancelled",
-};
-
-static int
-status_index(const char *s)
-{
-	for (int i = 0; s && i < LIVE_N_STATUS; i++)
-		if (strcmp(s, status_names[i]) == 0)
-			return i;
-	return -1;
-}
-
 static void
 copy(char *dst, size_t len, const char *src)
 {
@@ -45,11 +32,14 @@ ended_count(const int *counts)
 	       counts[LIVE_PRUNED] + counts[LIVE_CANCELLED];
 }
 
+/* A sweep's status that says it ended (not "running", "paused" or
+ * anything unknown). */
 static int
 is_end_status(const char *s)
 {
-	return s && (strcmp(s, "completed") == 0 || strcmp(s, "failed") == 0 ||
-		     strcmp(s, "cancelled") == 0);
+	int st = vocab_sweep_parse(s);
+
+	return st >= 0 && !vocab_sweep_active(st);
 }
 
 /* Counts n more failures of this class and message (kinds past
@@ -108,7 +98,8 @@ live_init(struct live *l, long long sweep, const cJSON *summary)
 	l->ended_at = fmt_jnum(summary, "ended_at", 0);
 	l->total = (int)fmt_jnum(summary, "trials_total", 0);
 	for (int i = 0; i < LIVE_N_STATUS; i++)
-		l->counts[i] = (int)fmt_jnum(counts, status_names[i], 0);
+		l->counts[i] = (int)fmt_jnum(counts,
+					     vocab_trial_name((enum trial_status)i), 0);
 	if (cJSON_IsNumber(fmt_jget(best, "objective"))) {
 		l->have_best = 1;
 		l->best_number = (int)fmt_jnum(best, "number", 0);
@@ -147,9 +138,9 @@ live_seed_verdicts(struct live *l, const cJSON *trials)
 
 	l->n_verdicts = 0;
 	cJSON_ArrayForEach(t, trials) {
-		int st = status_index(fmt_jstr(t, "status", NULL));
+		int st = vocab_trial_parse(fmt_jstr(t, "status", NULL));
 
-		if (st < LIVE_COMPLETED)
+		if (st < 0 || !vocab_trial_ended((enum trial_status)st))
 			continue;
 		ended++;
 		count_verdict(l, fmt_jstr(fmt_jget(t, "diagnosis"), "verdict", NULL), 1);
@@ -295,7 +286,7 @@ static void
 on_ended(struct live *l, const cJSON *ev)
 {
 	int number = (int)fmt_jnum(ev, "number", 0);
-	int st = status_index(fmt_jstr(ev, "status", NULL));
+	int st = vocab_trial_parse(fmt_jstr(ev, "status", NULL));
 	struct live_trial *t = live_find(l, number);
 	double v = fmt_jnum(ev, "objective", NAN);
 
@@ -334,9 +325,9 @@ live_update(struct live *l, const cJSON *ev)
 	} else if (strcmp(name, "trial_ended") == 0) {
 		on_ended(l, ev);
 	} else if (strcmp(name, "sweep_paused") == 0 && !l->ended) {
-		copy(l->status, sizeof l->status, "paused");
+		copy(l->status, sizeof l->status, vocab_sweep_name(SWEEP_PAUSED));
 	} else if (strcmp(name, "sweep_resumed") == 0 && !l->ended) {
-		copy(l->status, sizeof l->status, "running");
+		copy(l->status, sizeof l->status, vocab_sweep_name(SWEEP_RUNNING));
 	} else if (strcmp(name, "sweep_ended") == 0) {
 		copy(l->status, sizeof l->status, fmt_jstr(ev, "status", "ended"));
 		l->ended = 1;
@@ -580,7 +571,8 @@ counts(struct frame *f, const struct live *l)
 		if (!always && l->counts[i] == 0)
 			continue;
 		k += (size_t)snprintf(buf + k, sizeof buf - k, "%s%s %d",
-				      k ? "  " : "", status_names[i], l->counts[i]);
+				      k ? "  " : "", vocab_trial_name((enum trial_status)i),
+				      l->counts[i]);
 		if (k >= sizeof buf)
 			break;
 	}

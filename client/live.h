@@ -19,15 +19,19 @@
 
 #include <cJSON.h>
 
+#include "common/vocab.h"
+
 #define LIVE_CURVE_MAX 256     /* objective points kept per running trial */
 #define LIVE_VERDICTS_MAX 16   /* distinct verdict names counted */
 #define LIVE_NAME_MAX 64
 #define LIVE_FAILURES_MAX 4    /* kinds of failure (class and message) kept */
 
-/* Trial states as the summary's "counts" names them. */
+/* Trial states as the summary's "counts" names them (common/vocab.h's). */
 enum live_status {
-	LIVE_QUEUED, LIVE_RUNNING, LIVE_COMPLETED, LIVE_FAILED, LIVE_PRUNED,
-	LIVE_CANCELLED, LIVE_N_STATUS
+	LIVE_QUEUED = TRIAL_QUEUED, LIVE_RUNNING = TRIAL_RUNNING,
+	LIVE_COMPLETED = TRIAL_COMPLETED, LIVE_FAILED = TRIAL_FAILED,
+	LIVE_PRUNED = TRIAL_PRUNED, LIVE_CANCELLED = TRIAL_CANCELLED,
+	LIVE_N_STATUS = TRIAL_N_STATUS
 };
 
 struct live_trial {

@@ -35,6 +35,7 @@
 #include "client/specfile.h"
 #include "common/cmdcheck.h"
 #include "common/statedir.h"
+#include "common/vocab.h"
 
 #define SWEEPCTL_VERSION "0.1.0"
 
@@ -97,9 +98,9 @@ ctl_connect(struct ctl *c)
 int
 ctl_exit_for_sweep(const char *st, int n_completed)
 {
-	if (strcmp(st, "completed") == 0)
+	if (vocab_sweep_parse(st) == SWEEP_COMPLETED)
 		return n_completed == 0 ? CTL_EXIT_SWEEP_FAILED : CTL_EXIT_OK;
-	if (strcmp(st, "cancelled") == 0)
+	if (vocab_sweep_parse(st) == SWEEP_CANCELLED)
 		return CTL_EXIT_SWEEP_CANCELLED;
 	return CTL_EXIT_SWEEP_FAILED;
 }
@@ -697,10 +698,10 @@ follow(struct ctl *c, long long sweep, int quiet)
 		return rc;
 	/* An ended sweep's counts are final: they tell a "completed" sweep
 	 * without a completed trial (stored before sweepd refused those). */
-	if (strcmp(fmt_jstr(fmt_jget(reply, "sweep"), "status", ""), "running") &&
-	    strcmp(fmt_jstr(fmt_jget(reply, "sweep"), "status", ""), "paused"))
-		n_completed = (int)fmt_jnum(fmt_jget(fmt_jget(reply, "sweep"),
-						     "counts"), "completed", -1);
+	if (!vocab_sweep_active(vocab_sweep_parse(fmt_jstr(fmt_jget(reply, "sweep"),
+							    "status", ""))))
+		n_completed = (int)fmt_jnum(fmt_jget(fmt_jget(reply, "sweep"), "counts"),
+					    vocab_trial_name(TRIAL_COMPLETED), -1);
 	if (!quiet && !c->json && isatty(STDOUT_FILENO)) {
 		/* people at a terminal get the live view, redrawn in place */
 		rc = ctl_watch_live(c, sweep, fmt_jget(reply, "sweep"));
@@ -715,16 +716,19 @@ follow(struct ctl *c, long long sweep, int quiet)
 		ctl_put_line(line, len);
 	} else if (!quiet) {
 		const cJSON *s = fmt_jget(reply, "sweep"), *n = fmt_jget(s, "counts");
-		double done = fmt_jnum(n, "completed", 0) + fmt_jnum(n, "failed", 0) +
-			      fmt_jnum(n, "pruned", 0) + fmt_jnum(n, "cancelled", 0);
+		double done = 0;
 		char tot[FMT_NUM_MAX];
+
+		for (int i = 0; i < TRIAL_N_STATUS; i++)
+			if (vocab_trial_ended((enum trial_status)i))
+				done += fmt_jnum(n, vocab_trial_name((enum trial_status)i), 0);
 
 		printf("watching sweep %lld (", sweep);
 		fmt_puts_clean(stdout, fmt_jstr(s, "name", "-"));
 		printf("): %s, %.0f/%s trials done, %.0f running\n",
 		       fmt_jstr(s, "status", "-"), done,
 		       fmt_jnumber(tot, sizeof tot, fmt_jget(s, "trials_total"), "-"),
-		       fmt_jnum(n, "running", 0));
+		       fmt_jnum(n, vocab_trial_name(TRIAL_RUNNING), 0));
 	}
 	fflush(stdout);
 	cJSON_Delete(reply);

@@ -13,6 +13,7 @@
 
 #include "client/fmt.h"
 #include "common/json.h"
+#include "common/vocab.h"
 
 /* ---- verdict colours ---------------------------------------------------- */
 
@@ -299,9 +300,6 @@ stamp(char *buf, size_t len, double t)
 static void
 summary(FILE *out, const cJSON *sw)
 {
-	static const char *const states[] = {
-		"queued", "running", "completed", "failed", "pruned", "cancelled",
-	};
 	const cJSON *obj = fmt_jget(sw, "objective"), *verdicts, *v;
 	char line[512], a[FMT_NUM_MAX], b[FMT_NUM_MAX];
 	size_t used = 0;
@@ -319,10 +317,12 @@ summary(FILE *out, const cJSON *sw)
 		 fmt_jstr(obj, "mode", "-"));
 	kv_row(out, "objective", line);
 	line[0] = '\0';
-	for (size_t i = 0; i < sizeof states / sizeof states[0] && used < sizeof line; i++)
+	for (int i = 0; i < TRIAL_N_STATUS && used < sizeof line; i++) {
+		const char *st = vocab_trial_name((enum trial_status)i);
 		used += (size_t)snprintf(line + used, sizeof line - used, "%s%.0f %s",
 					 i ? ", " : "", fmt_jnum(fmt_jget(sw, "counts"),
-								 states[i], 0), states[i]);
+								 st, 0), st);
+	}
 	kv_row(out, "trials", line);
 	fmt_jnumber(a, sizeof a, fmt_jget(sw, "trials_total"), "-");
 	kv_row(out, "planned", a);
@@ -450,7 +450,7 @@ static void
 dot(FILE *out, double x, double y, const cJSON *t, double v)
 {
 	const char *color = report_verdict_color(trial_verdict(t));
-	int pruned = strcmp(fmt_jstr(t, "status", ""), "pruned") == 0;
+	int pruned = vocab_trial_parse(fmt_jstr(t, "status", "")) == TRIAL_PRUNED;
 
 	fprintf(out, "<circle cx='%.1f' cy='%.1f' r='3.5' fill='%s' stroke='%s'>"
 		"<title>trial %.0f: ", x, y, pruned ? "#fff" : color, color,
@@ -489,7 +489,8 @@ history(FILE *out, const cJSON *sw, const cJSON *trials)
 	fputs("<polyline fill='none' stroke='#333' stroke-width='1.5' points='", out);
 	cJSON_ArrayForEach(t, trials) {
 		double v = fmt_jnum(t, "objective", NAN), n = fmt_jnum(t, "number", 0);
-		if (!isfinite(v) || strcmp(fmt_jstr(t, "status", ""), "completed") != 0)
+		if (!isfinite(v) ||
+		    vocab_trial_parse(fmt_jstr(t, "status", "")) != TRIAL_COMPLETED)
 			continue;
 		if (isfinite(bestv) && !(maxmode ? v > bestv : v < bestv))
 			continue;
@@ -1078,7 +1079,8 @@ best_numbers(const cJSON *sw, const cJSON *trials, int best[N_HIGHLIGHT])
 		double v = fmt_jnum(t, "objective", NAN);
 		int k = N_HIGHLIGHT;
 
-		if (!isfinite(v) || strcmp(fmt_jstr(t, "status", ""), "completed") != 0)
+		if (!isfinite(v) ||
+		    vocab_trial_parse(fmt_jstr(t, "status", "")) != TRIAL_COMPLETED)
 			continue;
 		while (k > 0 && (!best[k - 1] || (maxmode ? v > bv[k - 1] : v < bv[k - 1])))
 			k--;
@@ -1368,7 +1370,7 @@ group_failures(const cJSON *trials)
 
 		if (!groups)
 			return NULL;
-		if (strcmp(fmt_jstr(t, "status", ""), "failed") != 0)
+		if (vocab_trial_parse(fmt_jstr(t, "status", "")) != TRIAL_FAILED)
 			continue;
 		cJSON_ArrayForEach(g, groups)
 			if (strcmp(fmt_jstr(g, "class", ""), cl) == 0 &&
@@ -1467,8 +1469,10 @@ cell_num(FILE *out, const cJSON *v, double t0, double t1)
 	}
 }
 
-static int
-trial_table(FILE *out, const cJSON *trials)
+/* The table's header row: the fixed columns, then one per param that
+ * differs between trials (first: the first trial's params, borrowed). */
+static void
+trial_table_head(FILE *out, const cJSON *first, const cJSON *same)
 {
 	/* "epochs run", not "epochs": a searched epochs param gets a column
 	 * of its own */
@@ -1476,15 +1480,8 @@ trial_table(FILE *out, const cJSON *trials)
 		"#", "status", "objective", "best epoch", "epochs run", "verdict",
 		"seconds", "error",
 	};
-	const cJSON *first = fmt_jget(cJSON_GetArrayItem(trials, 0), "params"), *t, *p;
-	/* Params the same in every trial get no column (the constant epochs
-	 * would sit beside the reported "epochs"); they are listed once
-	 * under the table instead, as `sweepctl trials` does. */
-	cJSON *same = fmt_common_params(trials);
-	char *same_txt;
+	const cJSON *p;
 
-	if (!same)
-		return -ENOMEM;
 	fputs("<h2 id='trials'>Trials</h2>\n<p class='legend'>Click a column "
 	      "header to sort.</p>\n<div class='scroll'><table class='trials' "
 	      "id='trial-table'>\n<thead><tr>", out);
@@ -1502,50 +1499,81 @@ trial_table(FILE *out, const cJSON *trials)
 			fputs("<span class='arrow'></span></th>", out);
 		}
 	fputs("</tr></thead>\n<tbody>\n", out);
-	cJSON_ArrayForEach(t, trials) {
-		const cJSON *err = fmt_jget(t, "error");
-		double t0 = fmt_jnum(t, "started_at", NAN), t1 = fmt_jnum(t, "ended_at", NAN);
-		cJSON *secs = cJSON_CreateNumber(t1 - t0);
+}
 
-		fputs("<tr>", out);
-		cell_num(out, fmt_jget(t, "number"), 0, 0);
-		fputs("<td>", out);
-		esc(out, fmt_jstr(t, "status", "-"));
-		fputs("</td>", out);
-		cell_num(out, fmt_jget(t, "objective"), 0, 0);
-		cell_num(out, fmt_jget(t, "best_epoch"), 0, 0);
-		cell_num(out, fmt_jget(t, "epochs"), 0, 0);
-		fputs("<td>", out);
-		if (trial_verdict(t))
-			badge(out, trial_verdict(t));
-		fputs("</td>", out);
-		cell_num(out, isfinite(t1 - t0) ? secs : NULL, t0, t1);
-		cJSON_Delete(secs);
-		fputs("<td>", out);
-		if (cJSON_IsObject(err)) {
-			fputs("<span class='cut' title='", out);
-			esc(out, fmt_jstr(err, "message", ""));
-			fputs("'>", out);
-			esc(out, fmt_jstr(err, "class", "error"));
-			fputs("</span>", out);
-		}
-		fputs("</td>", out);
-		if (cJSON_IsObject(first))
-			cJSON_ArrayForEach(p, first) {
-				const cJSON *v = fmt_jget(fmt_jget(t, "params"), p->string);
-				if (fmt_jget(same, p->string))
-					continue;
-				if (cJSON_IsNumber(v)) {
-					cell_num(out, v, 0, 0);
-					continue;
-				}
-				fputs("<td>", out);
-				if (value(out, v) < 0)
-					goto oom;
-				fputs("</td>", out);
-			}
-		fputs("</tr>\n", out);
+/* The error cell: the class, with the message as its tooltip. */
+static void
+error_cell(FILE *out, const cJSON *err)
+{
+	fputs("<td>", out);
+	if (cJSON_IsObject(err)) {
+		fputs("<span class='cut' title='", out);
+		esc(out, fmt_jstr(err, "message", ""));
+		fputs("'>", out);
+		esc(out, fmt_jstr(err, "class", "error"));
+		fputs("</span>", out);
 	}
+	fputs("</td>", out);
+}
+
+/* One trial's row (columns as trial_table_head's). 0 or -ENOMEM. */
+static int
+trial_table_row(FILE *out, const cJSON *t, const cJSON *first,
+		const cJSON *same)
+{
+	double t0 = fmt_jnum(t, "started_at", NAN), t1 = fmt_jnum(t, "ended_at", NAN);
+	cJSON *secs = cJSON_CreateNumber(t1 - t0);
+	const cJSON *p;
+
+	fputs("<tr>", out);
+	cell_num(out, fmt_jget(t, "number"), 0, 0);
+	fputs("<td>", out);
+	esc(out, fmt_jstr(t, "status", "-"));
+	fputs("</td>", out);
+	cell_num(out, fmt_jget(t, "objective"), 0, 0);
+	cell_num(out, fmt_jget(t, "best_epoch"), 0, 0);
+	cell_num(out, fmt_jget(t, "epochs"), 0, 0);
+	fputs("<td>", out);
+	if (trial_verdict(t))
+		badge(out, trial_verdict(t));
+	fputs("</td>", out);
+	cell_num(out, isfinite(t1 - t0) ? secs : NULL, t0, t1);
+	cJSON_Delete(secs);
+	error_cell(out, fmt_jget(t, "error"));
+	if (cJSON_IsObject(first))
+		cJSON_ArrayForEach(p, first) {
+			const cJSON *v = fmt_jget(fmt_jget(t, "params"), p->string);
+			if (fmt_jget(same, p->string))
+				continue;
+			if (cJSON_IsNumber(v)) {
+				cell_num(out, v, 0, 0);
+				continue;
+			}
+			fputs("<td>", out);
+			if (value(out, v) < 0)
+				return -ENOMEM;
+			fputs("</td>", out);
+		}
+	fputs("</tr>\n", out);
+	return 0;
+}
+
+static int
+trial_table(FILE *out, const cJSON *trials)
+{
+	const cJSON *first = fmt_jget(cJSON_GetArrayItem(trials, 0), "params"), *t;
+	/* Params the same in every trial get no column (the constant epochs
+	 * would sit beside the reported "epochs"); they are listed once
+	 * under the table instead, as `sweepctl trials` does. */
+	cJSON *same = fmt_common_params(trials);
+	char *same_txt;
+
+	if (!same)
+		return -ENOMEM;
+	trial_table_head(out, first, same);
+	cJSON_ArrayForEach(t, trials)
+		if (trial_table_row(out, t, first, same) < 0)
+			goto oom;
 	fputs("</tbody>\n</table></div>\n", out);
 	if (cJSON_GetArraySize(same) > 0) {
 		if (!(same_txt = fmt_params(same, 0, NULL)))

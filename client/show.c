@@ -12,15 +12,11 @@
 
 #include "client/fmt.h"
 #include "common/json.h"
+#include "common/vocab.h"
 
 #define KEYW 12          /* key column of key/value blocks */
 #define PARAM_W 14       /* longest param value in tables before "…" */
 #define WRAP_COL 80      /* key/value blocks wrap their values here */
-
-static const char *const trial_states[] = {
-	"queued", "running", "completed", "failed", "pruned", "cancelled",
-};
-#define N_STATES (sizeof trial_states / sizeof trial_states[0])
 
 /* Metrics in the order people expect them; others follow in the order
  * they first appear. */
@@ -71,9 +67,9 @@ kv(FILE *out, const char *key, const char *val)
 }
 
 static double
-counts_get(const cJSON *sum, const char *state)
+counts_get(const cJSON *sum, enum trial_status st)
 {
-	return fmt_jnum(fmt_jget(sum, "counts"), state, 0);
+	return fmt_jnum(fmt_jget(sum, "counts"), vocab_trial_name(st), 0);
 }
 
 /* Ended trials: everything but queued and running. */
@@ -82,8 +78,9 @@ done_count(const cJSON *sum)
 {
 	double n = 0;
 
-	for (size_t i = 2; i < N_STATES; i++)
-		n += counts_get(sum, trial_states[i]);
+	for (int i = 0; i < TRIAL_N_STATUS; i++)
+		if (vocab_trial_ended((enum trial_status)i))
+			n += counts_get(sum, (enum trial_status)i);
 	return n;
 }
 
@@ -165,7 +162,7 @@ show_sweeps(FILE *out, const cJSON *sweeps, time_t now)
 		fmt_jnumber(id, sizeof id, fmt_jget(s, "id"), "-");
 		fmt_jnumber(tot, sizeof tot, fmt_jget(s, "trials_total"), "-");
 		snprintf(done, sizeof done, "%.0f/%s", done_count(s), tot);
-		fmt_double(run, sizeof run, counts_get(s, "running"));
+		fmt_double(run, sizeof run, counts_get(s, TRIAL_RUNNING));
 		best_cell(best, sizeof best, s);
 		fmt_when(when, sizeof when, fmt_jnum(s, "created_at", 0), now);
 		row[0] = id;
@@ -193,11 +190,12 @@ counts_line(char *buf, size_t len, const cJSON *sum)
 	size_t used = 0;
 
 	buf[0] = '\0';
-	for (size_t i = 0; i < N_STATES && used < len; i++) {
-		double n = counts_get(sum, trial_states[i]);
+	for (int i = 0; i < TRIAL_N_STATUS && used < len; i++) {
+		const char *name = vocab_trial_name((enum trial_status)i);
+		double n = counts_get(sum, (enum trial_status)i);
 		if (n > 0)
 			used += (size_t)snprintf(buf + used, len - used, "%s%.0f %s",
-						 used ? ", " : "", n, trial_states[i]);
+						 used ? ", " : "", n, name);
 	}
 	if (!buf[0])
 		snprintf(buf, len, "none");
@@ -299,9 +297,9 @@ failures_block(FILE *out, const cJSON *sw)
 		key = "";
 		shown += fmt_jnum(f, "count", 0);
 	}
-	if (shown > 0 && counts_get(sw, "failed") > shown) {
+	if (shown > 0 && counts_get(sw, TRIAL_FAILED) > shown) {
 		snprintf(line, sizeof line, "%.0f more failed in other ways "
-			 "(sweepctl trials)", counts_get(sw, "failed") - shown);
+			 "(sweepctl trials)", counts_get(sw, TRIAL_FAILED) - shown);
 		kv(out, key, line);
 	}
 }
@@ -325,8 +323,8 @@ show_sweep(FILE *out, const cJSON *sw, time_t now)
 	kv(out, "created", line);
 	fmt_jnumber(tot, sizeof tot, fmt_jget(sw, "trials_total"), "-");
 	snprintf(line, sizeof line, "%.0f/%s done, %.0f running, %.0f queued",
-		 done_count(sw), tot, counts_get(sw, "running"),
-		 counts_get(sw, "queued"));
+		 done_count(sw), tot, counts_get(sw, TRIAL_RUNNING),
+		 counts_get(sw, TRIAL_QUEUED));
 	kv(out, "progress", line);
 	counts_line(line, sizeof line, sw);
 	kv(out, "trials", line);
@@ -355,7 +353,7 @@ status_cell(char *buf, size_t len, const cJSON *t)
 	const char *st = fmt_jstr(t, "status", "-");
 	const char *cls = fmt_jstr(fmt_jget(t, "error"), "class", NULL);
 
-	if (cls && strcmp(st, "failed") == 0)
+	if (cls && vocab_trial_parse(st) == TRIAL_FAILED)
 		snprintf(buf, len, "%s(%s)", st, cls);
 	else
 		snprintf(buf, len, "%s", st);
@@ -370,7 +368,8 @@ trial_seconds(const cJSON *t, time_t now)
 	if (t0 <= 0)
 		return NAN;
 	if (t1 <= 0)
-		t1 = strcmp(fmt_jstr(t, "status", ""), "running") == 0 ? (double)now : NAN;
+		t1 = vocab_trial_parse(fmt_jstr(t, "status", "")) == TRIAL_RUNNING ?
+		     (double)now : NAN;
 	return t1 - t0;
 }
 

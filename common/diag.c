@@ -714,84 +714,100 @@ check_dead(struct ctx *x, int zero_from)
 	       "network died and stopped learning", zero_from);
 }
 
-static void
-check_gradients(struct ctx *x)
-{
-	double ratios_sorted[64], g0max = NAN, gmax = NAN, growth, ratio;
-	int n_ratio = 0, any = 0, multi = 0, stride, gmax_epoch = 0;
-	int zero_from = 0;   /* first epoch of a trailing run of all-zero norms */
+#define GRAD_RATIOS_MAX 64
 
-	/* At most 64 epochs sampled for the median, evenly, so the work is
-	 * bounded however long the curve. */
-	stride = x->n > 64 ? (x->n + 63) / 64 : 1;
+/* What the gradient checks read off the epochs' grad_norm arrays. */
+struct grad_scan {
+	double ratios[GRAD_RATIOS_MAX]; /* input/output norm of sampled epochs */
+	int n_ratio;
+	int any;          /* an epoch reported finite norms */
+	int multi;        /* one of them reported two layers or more */
+	double g0max;     /* the first such epoch's largest norm */
+	double gmax;      /* the largest norm of all, at gmax_epoch */
+	int gmax_epoch;
+	int zero_from;    /* first epoch of a trailing run of all-zero norms */
+};
+
+/* The first, the largest and the zero norms of every epoch, and the
+ * input/output ratio of at most GRAD_RATIOS_MAX epochs sampled evenly for
+ * the median, so the work is bounded however long the curve. */
+static void
+grad_scan(const struct ctx *x, struct grad_scan *s)
+{
+	int stride = x->n > GRAD_RATIOS_MAX ?
+		     (x->n + GRAD_RATIOS_MAX - 1) / GRAD_RATIOS_MAX : 1;
+
+	s->n_ratio = s->any = s->multi = s->gmax_epoch = s->zero_from = 0;
+	s->g0max = s->gmax = NAN;
 	for (int i = 0; i < x->n; i++) {
 		const struct diag_epoch *e = &x->ep[i];
-		double top = 0;
+		double top = 0, in, out;
 
 		if (e->n_grad <= 0 || !e->grad_norm || grad_nonfinite_at(e))
 			continue;
-		any = 1;
+		s->any = 1;
 		for (int g = 0; g < e->n_grad; g++)
 			if (e->grad_norm[g] > top)
 				top = e->grad_norm[g];
-		if (top == 0 && !zero_from)
-			zero_from = e->epoch;
+		if (top == 0 && !s->zero_from)
+			s->zero_from = e->epoch;
 		else if (top != 0)
-			zero_from = 0;
-		if (isnan(g0max))
-			g0max = top;
-		if (isnan(gmax) || top > gmax) {
-			gmax = top;
-			gmax_epoch = e->epoch;
+			s->zero_from = 0;
+		if (isnan(s->g0max))
+			s->g0max = top;
+		if (isnan(s->gmax) || top > s->gmax) {
+			s->gmax = top;
+			s->gmax_epoch = e->epoch;
 		}
 		if (e->n_grad < 2)
 			continue;
-		multi = 1;
-		if (i % stride != 0 || n_ratio == 64)
+		s->multi = 1;
+		if (i % stride != 0 || s->n_ratio == GRAD_RATIOS_MAX)
 			continue;
-		{
-			double in = e->grad_norm[0], out = e->grad_norm[e->n_grad - 1];
+		in = e->grad_norm[0];
+		out = e->grad_norm[e->n_grad - 1];
+		if (out > 0)
+			s->ratios[s->n_ratio++] = in / out;
+		else if (in > 0)
+			s->ratios[s->n_ratio++] = INFINITY;
+	}
+}
 
-			if (out > 0)
-				ratios_sorted[n_ratio++] = in / out;
-			else if (in > 0)
-				ratios_sorted[n_ratio++] = INFINITY;
-		}
-	}
-	if (!any) {
-		not_judged(x, "gradients: grad_norm not reported");
-		return;
-	}
-	check_dead(x, zero_from);
-	growth = g0max > 0 ? gmax / g0max : NAN;
+/* The largest norm's growth from epoch 1, and its size. */
+static void
+check_grad_growth(struct ctx *x, const struct grad_scan *s)
+{
+	double growth = s->g0max > 0 ? s->gmax / s->g0max : NAN;
+
 	ev_num(x, "grad_growth", growth);
-	ev_num(x, "grad_norm_max", gmax);
+	ev_num(x, "grad_norm_max", s->gmax);
 	if (isfinite(growth) && growth > x->c->grad_growth) {
 		x->exploding = 1;
 		reason(x, V_EXPLODING, "the largest gradient norm grew %.3gx "
 		       "from epoch 1 (grad_growth %g)", growth, x->c->grad_growth);
-	} else if (gmax > x->c->grad_max) {
+	} else if (s->gmax > x->c->grad_max) {
 		x->exploding = 1;
 		reason(x, V_EXPLODING, "a gradient norm reached %.3g at epoch %d "
-		       "(grad_max %g)", gmax, gmax_epoch, x->c->grad_max);
+		       "(grad_max %g)", s->gmax, s->gmax_epoch, x->c->grad_max);
 	}
-	if (!multi) {
-		not_judged(x, "gradient ratio: grad_norm has one layer only");
-		return;
-	}
-	if (n_ratio == 0)
-		return;
-	/* The median input/output ratio: typical over the run, not one
-	 * unlucky epoch. Insertion sort: at most 64 values. */
-	for (int i = 1; i < n_ratio; i++)
-		for (int j = i; j > 0 && ratios_sorted[j - 1] > ratios_sorted[j]; j--) {
-			double t = ratios_sorted[j];
-			ratios_sorted[j] = ratios_sorted[j - 1];
-			ratios_sorted[j - 1] = t;
+}
+
+/* The median input/output ratio (s->n_ratio > 0; s->ratios gets sorted):
+ * typical over the run, not one unlucky epoch. */
+static void
+check_grad_ratio(struct ctx *x, struct grad_scan *s)
+{
+	double *r = s->ratios, ratio;
+	int n = s->n_ratio;
+
+	/* Insertion sort: at most GRAD_RATIOS_MAX values. */
+	for (int i = 1; i < n; i++)
+		for (int j = i; j > 0 && r[j - 1] > r[j]; j--) {
+			double t = r[j];
+			r[j] = r[j - 1];
+			r[j - 1] = t;
 		}
-	ratio = n_ratio % 2 ? ratios_sorted[n_ratio / 2]
-			    : 0.5 * (ratios_sorted[n_ratio / 2 - 1] +
-				     ratios_sorted[n_ratio / 2]);
+	ratio = n % 2 ? r[n / 2] : 0.5 * (r[n / 2 - 1] + r[n / 2]);
 	ev_num(x, "grad_ratio", ratio);
 	if (ratio < x->c->vanish_ratio) {
 		x->vanishing = 1;
@@ -804,6 +820,26 @@ check_gradients(struct ctx *x)
 		       "%.3gx the output-side one's (median over epochs; "
 		       "explode_ratio %g)", ratio, x->c->explode_ratio);
 	}
+}
+
+static void
+check_gradients(struct ctx *x)
+{
+	struct grad_scan s;
+
+	grad_scan(x, &s);
+	if (!s.any) {
+		not_judged(x, "gradients: grad_norm not reported");
+		return;
+	}
+	check_dead(x, s.zero_from);
+	check_grad_growth(x, &s);
+	if (!s.multi) {
+		not_judged(x, "gradient ratio: grad_norm has one layer only");
+		return;
+	}
+	if (s.n_ratio > 0)
+		check_grad_ratio(x, &s);
 }
 
 /* ---- plateau ---------------------------------------------------------- */

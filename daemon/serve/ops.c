@@ -35,6 +35,10 @@ enum {
 	OP_SWEEP    = 1 << 0,   /* needs "sweep": a positive integer id */
 	OP_MUTATES  = 1 << 1,   /* refused while shutting down */
 	OP_ACTIVE   = 1 << 2,   /* the sweep must be active (running/paused) */
+	/* What follows a successful reply: */
+	OP_THEN_ENDED    = 1 << 3,   /* "sweep_ended" if the sweep is not
+				      * active (a watch of an ended sweep) */
+	OP_THEN_SHUTDOWN = 1 << 4,   /* the daemon shuts down */
 };
 
 struct op_ctx {
@@ -788,7 +792,7 @@ static const struct op_def op_table[] = {
 	{ "pause",    op_pause,    OP_SWEEP | OP_MUTATES | OP_ACTIVE },
 	{ "resume",   op_resume,   OP_SWEEP | OP_MUTATES | OP_ACTIVE },
 	{ "enqueue",  op_enqueue,  OP_SWEEP | OP_MUTATES | OP_ACTIVE },
-	{ "watch",    op_watch,    OP_SWEEP },
+	{ "watch",    op_watch,    OP_SWEEP | OP_THEN_ENDED },
 	{ "ask",      op_ask,      OP_SWEEP | OP_MUTATES | OP_ACTIVE },
 	{ "report",   op_report,   OP_SWEEP | OP_MUTATES | OP_ACTIVE },
 	{ "tell",     op_tell,     OP_SWEEP | OP_MUTATES | OP_ACTIVE },
@@ -796,7 +800,7 @@ static const struct op_def op_table[] = {
 	{ "extend",   op_extend,   OP_SWEEP | OP_MUTATES },
 	{ "rerun",    op_rerun,    OP_SWEEP | OP_MUTATES },
 	{ "stats",    op_stats,    0 },
-	{ "shutdown", op_shutdown, 0 },
+	{ "shutdown", op_shutdown, OP_THEN_SHUTDOWN },
 };
 
 static const struct op_def *
@@ -942,9 +946,9 @@ ops_dispatch(struct server *s, struct conn *c, const char *line, size_t len)
 		goto out;
 	}
 	server_send(c, ctx.reply);
-	if (op->fn == op_watch && !sched_find(s, ctx.sweep_id))
+	if ((op->flags & OP_THEN_ENDED) && !sched_find(s, ctx.sweep_id))
 		send_sweep_ended(&ctx);
-	if (op->fn == op_shutdown) {
+	if (op->flags & OP_THEN_SHUTDOWN) {
 		log_info("shutdown requested by a client");
 		server_shutdown(s);
 	}
