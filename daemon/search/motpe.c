@@ -14,28 +14,25 @@
 
 #define WEIGHT_EPS 1e-12   /* Optuna's EPS added to every contribution */
 
-/* The valued observations' values into v[n * k], their obs index into
- * map[n]; group[] set for every observation but the valued ones. */
+/* The valued candidates' values into v[n * k], their index into map[n];
+ * the non-finite ones ignored. */
 static int
-collect(const struct sampler_obs *obs, int n_obs, int k,
-	const double *values, signed char *group, double *v, int *map)
+collect(int n_obs, int k, const double *values, signed char *group,
+	double *v, int *map)
 {
 	int n = 0;
 
 	for (int i = 0; i < n_obs; i++) {
-		const struct sampler_obs *o = &obs[i];
 		const double *x = values + (size_t)i * k;
-		int finite = o->state == SAMPLER_COMPLETE && o->params;
+		int finite = group[i] == MOTPE_CANDIDATE;
 
 		for (int j = 0; finite && j < k; j++)
 			finite = isfinite(x[j]);
-		group[i] = -1;
 		if (finite) {
 			memcpy(v + (size_t)n * k, x, (size_t)k * sizeof *v);
 			map[n++] = i;
-		} else if (o->params && (o->state == SAMPLER_RUNNING ||
-					 o->state == SAMPLER_PRUNED)) {
-			group[i] = 0;
+		} else if (group[i] == MOTPE_CANDIDATE) {
+			group[i] = MOTPE_IGNORED;
 		}
 	}
 	return n;
@@ -137,9 +134,8 @@ weigh_good(const double *g, int m, int k, const int *maximize, double *w)
 }
 
 int
-motpe_split(const struct sampler_obs *obs, int n_obs, int k,
-	    const int *maximize, const double *values, double gamma,
-	    signed char *group, double *wgood)
+motpe_split(int n_obs, int k, const int *maximize, const double *values,
+	    double gamma, signed char *group, double *wgood)
 {
 	double *v = malloc(((size_t)n_obs * k + 1) * sizeof *v);
 	double *w = malloc(((size_t)n_obs + 1) * sizeof *w);
@@ -149,13 +145,13 @@ motpe_split(const struct sampler_obs *obs, int n_obs, int k,
 
 	if (!v || !w || !map || !good)
 		goto out;
-	n = collect(obs, n_obs, k, values, group, v, map);
+	n = collect(n_obs, k, values, group, v, map);
 	for (int i = 0; i < n_obs; i++)
 		wgood[i] = 0;
 	rc = n > 0 ? choose_good(v, n, k, maximize, good_count(gamma, n), good) : 0;
 	/* The good ones' values, packed in trial-number order, then weighed. */
 	for (int i = 0; rc == 0 && i < n; i++) {
-		group[map[i]] = good[i] ? 1 : 0;
+		group[map[i]] = good[i] ? MOTPE_GOOD : MOTPE_BAD;
 		if (good[i])
 			memmove(v + (size_t)m++ * k, v + (size_t)i * k,
 				(size_t)k * sizeof *v);

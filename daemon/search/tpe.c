@@ -587,6 +587,20 @@ tpe_suggest(const struct spec *s, int number, const struct sampler_obs *obs,
 	return rc;
 }
 
+/* Each observation's role for motpe_split: the states as split() reads
+ * them (only completed trials are ranked with several objectives). */
+static void
+mo_roles(const struct sampler_obs *obs, int n_obs, signed char *group)
+{
+	for (int i = 0; i < n_obs; i++) {
+		enum sampler_state st = obs[i].state;
+		group[i] = !obs[i].params ? MOTPE_IGNORED :
+			   st == SAMPLER_COMPLETE ? MOTPE_CANDIDATE :
+			   st == SAMPLER_RUNNING || st == SAMPLER_PRUNED ?
+			   MOTPE_BAD : MOTPE_IGNORED;
+	}
+}
+
 int
 tpe_suggest_mo(const struct spec *s, const struct sampler_objectives *objs,
 	       int number, const struct sampler_obs *obs, int n_obs,
@@ -600,9 +614,11 @@ tpe_suggest_mo(const struct spec *s, const struct sampler_objectives *objs,
 		return tpe_suggest(s, number, obs, n_obs, out, err, errlen);
 	group = malloc((size_t)n_obs + 1);
 	wgood = malloc(((size_t)n_obs + 1) * sizeof *wgood);
-	if (group && wgood)
-		rc = motpe_split(obs, n_obs, objs->k, objs->maximize,
-				 objs->values, s->tpe_gamma, group, wgood);
+	if (group && wgood) {
+		mo_roles(obs, n_obs, group);
+		rc = motpe_split(n_obs, objs->k, objs->maximize, objs->values,
+				 s->tpe_gamma, group, wgood);
+	}
 	if (rc > 0)
 		rc = suggest_all(s, number, obs, n_obs, group, wgood, out);
 	if (rc == -ENOMEM)

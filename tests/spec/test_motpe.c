@@ -38,30 +38,28 @@ static const double HAND[N_HAND * 2] = {
 	0, 0, 0, 0, 0, 0, 0, NAN, 0, 0,
 };
 
+/* The roles tpe.c gives those states. */
 static void
-hand_obs(struct sampler_obs *obs, cJSON *p)
+hand_roles(signed char *group)
 {
 	for (int i = 0; i < N_HAND; i++)
-		obs[i] = (struct sampler_obs){ .params = p,
-					       .state = SAMPLER_COMPLETE };
-	obs[7].state = SAMPLER_RUNNING;
-	obs[8].state = SAMPLER_PRUNED;
-	obs[9].state = SAMPLER_FAILED;
-	obs[11].params = NULL;
+		group[i] = MOTPE_CANDIDATE;
+	group[7] = MOTPE_BAD;       /* running */
+	group[8] = MOTPE_BAD;       /* pruned */
+	group[9] = MOTPE_IGNORED;   /* failed */
+	group[11] = MOTPE_IGNORED;  /* no params */
 }
 
 static void
 split_by_rank_then_hypervolume(void)
 {
 	const signed char want[N_HAND] = { 1, 1, 1, 1, 0, 0, 0, 0, 0, -1, -1, -1 };
-	struct sampler_obs obs[N_HAND];
 	signed char group[N_HAND];
 	double w[N_HAND];
-	cJSON *p = J("{'x': 1}");
 	int n;
 
-	hand_obs(obs, p);
-	n = motpe_split(obs, N_HAND, 2, (int[]){ 0, 0 }, HAND, 0.5, group, w);
+	hand_roles(group);
+	n = motpe_split(N_HAND, 2, (int[]){ 0, 0 }, HAND, 0.5, group, w);
 	CHECK(n == 7);
 	for (int i = 0; i < N_HAND; i++)
 		CHECK_MSG(group[i] == want[i], "obs %d: %d", i, group[i]);
@@ -71,7 +69,6 @@ split_by_rank_then_hypervolume(void)
 	CHECK(w[3] > 0 && w[3] < 1e-11);
 	for (int i = 4; i < N_HAND; i++)
 		CHECK(w[i] == 0);
-	cJSON_Delete(p);
 }
 
 /* "auto" of 7: one good: of front 0 the largest box against (4.4, 5.5):
@@ -79,49 +76,46 @@ split_by_rank_then_hypervolume(void)
 static void
 split_auto_gamma_takes_the_best_box(void)
 {
-	struct sampler_obs obs[N_HAND];
 	signed char group[N_HAND];
 	double w[N_HAND];
-	cJSON *p = J("{'x': 1}");
 	int good = 0;
 
-	hand_obs(obs, p);
-	CHECK(motpe_split(obs, N_HAND, 2, (int[]){ 0, 0 }, HAND, 0, group, w) == 7);
+	hand_roles(group);
+	CHECK(motpe_split(N_HAND, 2, (int[]){ 0, 0 }, HAND, 0, group, w) == 7);
 	for (int i = 0; i < N_HAND; i++)
 		good += group[i] == 1;
 	CHECK(good == 1 && group[1] == 1 && w[1] == 1);
-	cJSON_Delete(p);
 }
 
 /* Maximizing the negated values is the same problem: the same split. */
 static void
 split_follows_directions(void)
 {
-	struct sampler_obs obs[N_HAND];
 	signed char g1[N_HAND], g2[N_HAND], g3[N_HAND];
 	double w1[N_HAND], w2[N_HAND], w3[N_HAND], neg[N_HAND * 2], half[N_HAND * 2];
-	cJSON *p = J("{'x': 1}");
 	int same = 1, differs = 0;
 
-	hand_obs(obs, p);
+	hand_roles(g1);
+	hand_roles(g2);
+	hand_roles(g3);
 	for (int i = 0; i < N_HAND * 2; i++) {
 		neg[i] = -HAND[i];
 		half[i] = i % 2 ? -HAND[i] : HAND[i];
 	}
-	motpe_split(obs, N_HAND, 2, (int[]){ 0, 0 }, HAND, 0.5, g1, w1);
-	motpe_split(obs, N_HAND, 2, (int[]){ 1, 1 }, neg, 0.5, g2, w2);
-	motpe_split(obs, N_HAND, 2, (int[]){ 0, 1 }, half, 0.5, g3, w3);
+	motpe_split(N_HAND, 2, (int[]){ 0, 0 }, HAND, 0.5, g1, w1);
+	motpe_split(N_HAND, 2, (int[]){ 1, 1 }, neg, 0.5, g2, w2);
+	motpe_split(N_HAND, 2, (int[]){ 0, 1 }, half, 0.5, g3, w3);
 	for (int i = 0; i < N_HAND; i++) {
 		same &= g1[i] == g2[i] && g1[i] == g3[i];
 		same &= fabs(w1[i] - w2[i]) < 1e-12 && fabs(w1[i] - w3[i]) < 1e-12;
 	}
 	CHECK(same);
 	/* ... and the wrong direction is another problem. */
-	motpe_split(obs, N_HAND, 2, (int[]){ 1, 0 }, HAND, 0.5, g2, w2);
+	hand_roles(g2);
+	motpe_split(N_HAND, 2, (int[]){ 1, 0 }, HAND, 0.5, g2, w2);
 	for (int i = 0; i < N_HAND; i++)
 		differs |= g1[i] != g2[i];
 	CHECK(differs);
-	cJSON_Delete(p);
 }
 
 static void
@@ -140,7 +134,9 @@ nothing_to_learn_without_a_completed_trial(void)
 	obs[0] = (struct sampler_obs){ .params = p, .state = SAMPLER_PRUNED };
 	obs[1] = (struct sampler_obs){ .params = p, .state = SAMPLER_COMPLETE };
 	CHECK(s != NULL);
-	CHECK(motpe_split(obs, 2, 2, mo.maximize, v, 0, g, w) == 0);
+	g[0] = MOTPE_BAD;
+	g[1] = MOTPE_CANDIDATE;
+	CHECK(motpe_split(2, 2, mo.maximize, v, 0, g, w) == 0);
 	CHECK(tpe_suggest_mo(s, &mo, 3, obs, 2, out, err, sizeof err) == 0);
 	CHECK(cJSON_GetArraySize(out) == 0);   /* untouched: random */
 	cJSON_Delete(out);
