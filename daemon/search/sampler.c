@@ -231,11 +231,28 @@ sampler_suggest(const struct spec *s, int number, const cJSON *fixed,
 		const struct sampler_obs *obs, int n_obs, cJSON **out,
 		char *err, size_t errlen)
 {
+	return sampler_suggest_mo(s, NULL, number, fixed, obs, n_obs, out,
+				  err, errlen);
+}
+
+int
+sampler_suggest_mo(const struct spec *s,
+		   const struct sampler_objectives *objs, int number,
+		   const cJSON *fixed, const struct sampler_obs *obs,
+		   int n_obs, cJSON **out, char *err, size_t errlen)
+{
 	cJSON *params = NULL;
 	int rc;
 
 	if (number < 1) {
 		snprintf(err, errlen, "trial number %d: must be >= 1", number);
+		return -EINVAL;
+	}
+	if (objs && (objs->k < 1 || (objs->k > 1 && (!objs->maximize ||
+						   (n_obs > 0 && !objs->values))))) {
+		snprintf(err, errlen, "objectives: %d of them, %s", objs->k,
+			 objs->k < 1 ? "at least 1 needed" :
+			 "each needs a direction and values");
 		return -EINVAL;
 	}
 	if (fixed) {
@@ -254,7 +271,8 @@ sampler_suggest(const struct spec *s, int number, const cJSON *fixed,
 		/* A set that fixes every sampled param gets nothing from TPE:
 		 * its random values are all replaced, at no cost per trial. */
 		rc = number > s->tpe_n_startup && !fixes_all(s, fixed) ?
-		     tpe_suggest(s, number, obs, n_obs, params, err, errlen) : 0;
+		     tpe_suggest_mo(s, objs, number, obs, n_obs, params, err,
+				    errlen) : 0;
 		/* 0: still starting, or nothing to learn from yet. */
 		if (rc == 0)
 			rc = random_params(s, number, params);

@@ -41,6 +41,22 @@ struct sampler_obs {
 };
 
 /*
+ * Several objectives: how many, for each whether higher is better
+ * (maximize[j] nonzero), and the observations' values of each, parallel
+ * to the obs array (so struct sampler_obs, its single value and every
+ * caller building one stay as they are). k = 1 (or NULL objectives) is
+ * the spec's single objective, obs[].value and mode: sampler_suggest.
+ */
+struct sampler_objectives {
+	int k;
+	const int *maximize;       /* borrowed [k] */
+	const double *values;      /* borrowed [n_obs * k]: obs[i]'s value of
+				    * objective j at values[i * k + j] (NaN
+				    * when it has none); obs[i].value is then
+				    * ignored */
+};
+
+/*
  * The params of trial `number` (>= 1): in *out a new object, owned by the
  * caller, with EVERY space param, constants included, in spec order.
  * fixed (NULL or a partial params object, e.g. an enqueued one) overrides;
@@ -64,6 +80,19 @@ struct sampler_obs {
 int sampler_suggest(const struct spec *s, int number, const cJSON *fixed,
 		    const struct sampler_obs *obs, int n_obs, cJSON **out,
 		    char *err, size_t errlen);
+
+/*
+ * The same with objectives objs (borrowed; NULL: one): with k > 1, grid
+ * and random search are unchanged (they read no observation), and TPE is
+ * MOTPE (tpe_suggest_mo), which reads objs->values; a completed
+ * observation without k finite values carries nothing. Returns as
+ * sampler_suggest; -EINVAL (err set) for k < 1, or k > 1 without
+ * maximize or values (values may be NULL when n_obs is 0).
+ */
+int sampler_suggest_mo(const struct spec *s,
+		       const struct sampler_objectives *objs, int number,
+		       const cJSON *fixed, const struct sampler_obs *obs,
+		       int n_obs, cJSON **out, char *err, size_t errlen);
 
 /* ---- the random source (shared with tpe.c) ---------------------------- */
 

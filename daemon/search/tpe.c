@@ -20,6 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "daemon/search/motpe.h"
+
 #define STREAM_TPE    UINT64_C(0x7470652d7374726d)   /* "tpe-strm" */
 #define PRIOR_WEIGHT  1.0
 #define RAMP_AFTER    25      /* observations at full weight (the newest) */
@@ -373,11 +375,12 @@ score(const struct spec_param *p, const struct tpe_parzen *l,
 	return tpe_parzen_logmass(l, a, b) - tpe_parzen_logmass(g, a, b);
 }
 
-/* Internal values (and weights) of the members of one group. */
+/* Internal values (and weights) of the members of one group: wobs[]
+ * (per observation; NULL: by age, ramp_weights). */
 static int
 gather_numeric(const struct spec_param *p, const struct sampler_obs *obs,
-	       int n_obs, const signed char *group, int which, double *x,
-	       double *w)
+	       int n_obs, const signed char *group, int which,
+	       const double *wobs, double *x, double *w)
 {
 	int n = 0;
 
@@ -389,16 +392,19 @@ gather_numeric(const struct spec_param *p, const struct sampler_obs *obs,
 		if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) ||
 		    v->valuedouble < p->low || v->valuedouble > p->high)
 			continue;   /* not from this space (an older spec?) */
+		if (wobs)
+			w[n] = wobs[i];
 		x[n++] = to_internal(p, v->valuedouble);
 	}
-	ramp_weights(w, n);
+	if (!wobs)
+		ramp_weights(w, n);
 	return n;
 }
 
 static cJSON *
 suggest_numeric(const struct spec_param *p, const struct sampler_obs *obs,
-		int n_obs, const signed char *group, int n_cand,
-		struct sampler_rng *r)
+		int n_obs, const signed char *group, const double *wgood,
+		int n_cand, struct sampler_rng *r)
 {
 	double *buf = malloc(4 * ((size_t)n_obs + 1) * sizeof *buf);
 	struct tpe_parzen l = { 0 }, g = { 0 };
@@ -409,9 +415,10 @@ suggest_numeric(const struct spec_param *p, const struct sampler_obs *obs,
 	if (!buf)
 		return NULL;
 	internal_bounds(p, &lo, &hi);
-	nl = gather_numeric(p, obs, n_obs, group, 1, buf, buf + n_obs + 1);
-	ng = gather_numeric(p, obs, n_obs, group, 0, buf + 2 * (n_obs + 1),
-			    buf + 3 * (n_obs + 1));
+	nl = gather_numeric(p, obs, n_obs, group, 1, wgood, buf,
+			    buf + n_obs + 1);
+	ng = gather_numeric(p, obs, n_obs, group, 0, NULL,
+			    buf + 2 * (n_obs + 1), buf + 3 * (n_obs + 1));
 	if (tpe_parzen_init(&l, buf, buf + n_obs + 1, nl, lo, hi) < 0 ||
 	    tpe_parzen_init(&g, buf + 2 * (n_obs + 1), buf + 3 * (n_obs + 1),
 			    ng, lo, hi) < 0)
@@ -453,12 +460,13 @@ choice_index(const struct spec_param *p, const cJSON *v)
 /*
  * The categorical estimator of one group into prob[K]: each member's
  * kernel is its choice plus eps = prior_weight / (n + 1) on every choice,
- * normalized; the prior kernel is uniform; kernels weighted as numeric ones.
+ * normalized; the prior kernel is uniform; kernels weighted as numeric ones
+ * (wobs as in gather_numeric).
  */
 static void
 categorical(const struct spec_param *p, const struct sampler_obs *obs,
-	    int n_obs, const signed char *group, int which, int *idx, double *w,
-	    double *prob)
+	    int n_obs, const signed char *group, int which, const double *wobs,
+	    int *idx, double *w, double *prob)
 {
 	int K = p->n_values, n = 0;
 	double eps, total = PRIOR_WEIGHT;
@@ -469,10 +477,13 @@ categorical(const struct spec_param *p, const struct sampler_obs *obs,
 			continue;
 		c = choice_index(p, cJSON_GetObjectItemCaseSensitive(obs[i].params,
 								     p->name));
+		if (c >= 0 && wobs)
+			w[n] = wobs[i];
 		if (c >= 0)
 			idx[n++] = c;
 	}
-	ramp_weights(w, n);
+	if (!wobs)
+		ramp_weights(w, n);
 	eps = PRIOR_WEIGHT / (n + 1);
 	for (int k = 0; k < K; k++)
 		prob[k] = PRIOR_WEIGHT / K;
@@ -487,8 +498,8 @@ categorical(const struct spec_param *p, const struct sampler_obs *obs,
 
 static cJSON *
 suggest_choice(const struct spec_param *p, const struct sampler_obs *obs,
-	       int n_obs, const signed char *group, int n_cand,
-	       struct sampler_rng *r)
+	       int n_obs, const signed char *group, const double *wgood,
+	       int n_cand, struct sampler_rng *r)
 {
 	int K = p->n_values, best = -1;
 	double *pl = malloc((2 * (size_t)K + (size_t)n_obs + 1) * sizeof *pl);
@@ -500,8 +511,8 @@ suggest_choice(const struct spec_param *p, const struct sampler_obs *obs,
 		goto out;
 	pg = pl + K;
 	w = pg + K;
-	categorical(p, obs, n_obs, group, 1, idx, w, pl);
-	categorical(p, obs, n_obs, group, 0, idx, w, pg);
+	categorical(p, obs, n_obs, group, 1, wgood, idx, w, pl);
+	categorical(p, obs, n_obs, group, 0, NULL, idx, w, pg);
 	for (int c = 0; c < n_cand; c++) {
 		double u = sampler_rng_uniform(r), acc = 0, sc;
 		int k = K - 1;
@@ -527,22 +538,16 @@ out:
 
 /* ---- public ------------------------------------------------------------ */
 
-int
-tpe_suggest(const struct spec *s, int number, const struct sampler_obs *obs,
-	    int n_obs, cJSON *out, char *err, size_t errlen)
+/* Every param of s into out from the split group[] (and the good ones'
+ * weights wgood, NULL: by age). Returns 1 or -ENOMEM. */
+static int
+suggest_all(const struct spec *s, int number, const struct sampler_obs *obs,
+	    int n_obs, const signed char *group, const double *wgood,
+	    cJSON *out)
 {
 	uint64_t seed = sampler_trial_seed(s->seed, number) ^ STREAM_TPE;
-	signed char *group = malloc((size_t)n_obs + 1);
 	struct sampler_rng r;
-	int n_valued, rc = -ENOMEM;
 
-	if (!group)
-		goto out;
-	n_valued = split(s, obs, n_obs, group);
-	if (n_valued <= 0) {
-		rc = n_valued;   /* 0: nothing to learn from yet */
-		goto out;
-	}
 	for (int i = 0; i < s->n_params; i++) {
 		const struct spec_param *p = &s->params[i];
 		cJSON *v;
@@ -551,20 +556,75 @@ tpe_suggest(const struct spec *s, int number, const struct sampler_obs *obs,
 		if (p->kind == SPEC_CONST)
 			v = cJSON_Duplicate(p->values, 1);
 		else if (p->kind == SPEC_CHOICE)
-			v = suggest_choice(p, obs, n_obs, group,
+			v = suggest_choice(p, obs, n_obs, group, wgood,
 					   s->tpe_n_candidates, &r);
 		else
-			v = suggest_numeric(p, obs, n_obs, group,
+			v = suggest_numeric(p, obs, n_obs, group, wgood,
 					    s->tpe_n_candidates, &r);
 		if (!v || !cJSON_AddItemToObject(out, p->name, v)) {
 			cJSON_Delete(v);
-			goto out;
+			return -ENOMEM;
 		}
 	}
-	rc = 1;
-out:
+	return 1;
+}
+
+int
+tpe_suggest(const struct spec *s, int number, const struct sampler_obs *obs,
+	    int n_obs, cJSON *out, char *err, size_t errlen)
+{
+	signed char *group = malloc((size_t)n_obs + 1);
+	int rc = -ENOMEM;
+
+	if (group)
+		rc = split(s, obs, n_obs, group);
+	/* 0: nothing to learn from yet */
+	if (rc > 0)
+		rc = suggest_all(s, number, obs, n_obs, group, NULL, out);
 	if (rc == -ENOMEM)
 		snprintf(err, errlen, "out of memory in TPE for trial %d", number);
 	free(group);
+	return rc;
+}
+
+/* Each observation's role for motpe_split: the states as split() reads
+ * them (only completed trials are ranked with several objectives). */
+static void
+mo_roles(const struct sampler_obs *obs, int n_obs, signed char *group)
+{
+	for (int i = 0; i < n_obs; i++) {
+		enum sampler_state st = obs[i].state;
+		group[i] = !obs[i].params ? MOTPE_IGNORED :
+			   st == SAMPLER_COMPLETE ? MOTPE_CANDIDATE :
+			   st == SAMPLER_RUNNING || st == SAMPLER_PRUNED ?
+			   MOTPE_BAD : MOTPE_IGNORED;
+	}
+}
+
+int
+tpe_suggest_mo(const struct spec *s, const struct sampler_objectives *objs,
+	       int number, const struct sampler_obs *obs, int n_obs,
+	       cJSON *out, char *err, size_t errlen)
+{
+	signed char *group;
+	double *wgood;
+	int rc = -ENOMEM;
+
+	if (!objs || objs->k <= 1)
+		return tpe_suggest(s, number, obs, n_obs, out, err, errlen);
+	group = malloc((size_t)n_obs + 1);
+	wgood = malloc(((size_t)n_obs + 1) * sizeof *wgood);
+	if (group && wgood) {
+		mo_roles(obs, n_obs, group);
+		rc = motpe_split(n_obs, objs->k, objs->maximize, objs->values,
+				 s->tpe_gamma, group, wgood);
+	}
+	if (rc > 0)
+		rc = suggest_all(s, number, obs, n_obs, group, wgood, out);
+	if (rc == -ENOMEM)
+		snprintf(err, errlen, "out of memory in MOTPE for trial %d",
+			 number);
+	free(group);
+	free(wgood);
 	return rc;
 }

@@ -36,6 +36,20 @@ int tpe_suggest(const struct spec *s, int number,
 		const struct sampler_obs *obs, int n_obs, cJSON *out,
 		char *err, size_t errlen);
 
+/*
+ * The same with objectives objs (borrowed; NULL or k = 1: tpe_suggest,
+ * bit for bit). With k > 1 this is MOTPE (Ozaki et al. 2020, as Optuna
+ * 3.1's TPESampler does it for a multi-objective study): the good group
+ * is chosen by motpe_split (non-domination rank, then hypervolume) and
+ * weighted by each good trial's hypervolume contribution; the estimators
+ * and the l(x)/g(x) choice are the ones above. Returns as tpe_suggest (0:
+ * no completed trial with k finite values yet).
+ */
+int tpe_suggest_mo(const struct spec *s,
+		   const struct sampler_objectives *objs, int number,
+		   const struct sampler_obs *obs, int n_obs, cJSON *out,
+		   char *err, size_t errlen);
+
 /* ---- the estimator, exposed for tests --------------------------------- */
 
 /*
