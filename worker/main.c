@@ -7,6 +7,11 @@
  *   SWEEP_REPORT_FD  where report lines go (default: stdout)
  *   SWEEP_DATA_CACHE directory of prepared-split caches (dcache.h); unset
  *                    or empty: every run prepares its data from the files
+ *   SWEEP_TRIAL_DIR  the trial's directory: a checkpoint after every epoch
+ *                    and the best weights go there (trainckpt.h); unset or
+ *                    empty: nothing is written
+ *   SWEEP_RESUME=1, SWEEP_RESUME_EPOCH=K  resume after epoch K from its
+ *                    checkpoint, reporting from K + 1 (else start over)
  * Exit status: 0 after the final line; 2 for invalid params or data (the
  * message on stderr names the param or file); 1 for internal errors; 143
  * when stopped by SIGTERM (or 130 by SIGINT).
@@ -14,6 +19,8 @@
  *   sweep-worker --params-table   print the param table as JSON
  *   sweep-worker --check          validate SWEEP_PARAMS only
  *   sweep-worker --bench          time steady-state training epochs, print JSON
+ *   sweep-worker --predict FILE   test-set loss and accuracy of a best.weights
+ *                                 file (its own params and seed), as JSON
  */
 #include <cblas.h>
 #include <errno.h>
@@ -23,12 +30,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "worker/data.h"
 #include "worker/dcache.h"
+#include "worker/emit.h"
 #include "worker/params.h"
 #include "worker/train.h"
+#include "worker/trainckpt.h"
 
 #define EXIT_INVALID 2
 
@@ -97,6 +107,50 @@ env_report_fd(int *fd)
 	return 0;
 }
 
+/* SWEEP_TRIAL_DIR, SWEEP_RESUME and SWEEP_RESUME_EPOCH (docs/DESIGN.md):
+ * the daemon sets the last two together or not at all. */
+static int
+env_ckpt(struct train_ckpt *ck)
+{
+	const char *dir = getenv("SWEEP_TRIAL_DIR"), *res = getenv("SWEEP_RESUME");
+	const char *ep = getenv("SWEEP_RESUME_EPOCH");
+	struct stat st;
+	char *end;
+
+	*ck = (struct train_ckpt){ .params_text = getenv("SWEEP_PARAMS") };
+	if (dir && *dir) {
+		const char *why = stat(dir, &st) < 0 ? strerror(errno)
+				  : !S_ISDIR(st.st_mode) ? "not a directory" : NULL;
+		if (why) {
+			fprintf(stderr, "sweep-worker: SWEEP_TRIAL_DIR: '%s': %s\n", dir, why);
+			return -EINVAL;
+		}
+		ck->dir = dir;
+	}
+	if (!res || !*res) {
+		if (ep && *ep) {
+			fprintf(stderr, "sweep-worker: SWEEP_RESUME_EPOCH is '%s' but SWEEP_RESUME "
+				"is not set: set SWEEP_RESUME=1 too, or neither\n", ep);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	errno = 0;
+	long k = ep ? strtol(ep, &end, 10) : 0;
+	if (strcmp(res, "1") != 0 || !ep || errno || *end || end == ep || k < 1 ||
+	    k > 1000000000) {
+		fprintf(stderr, "sweep-worker: SWEEP_RESUME='%s', SWEEP_RESUME_EPOCH='%s': "
+			"resuming needs SWEEP_RESUME=1 and SWEEP_RESUME_EPOCH an epoch from 1 "
+			"to 1000000000\n", res, ep ? ep : "(unset)");
+		return -EINVAL;
+	}
+	ck->resume_epoch = (int)k;
+	if (!ck->dir)
+		fprintf(stderr, "sweep-worker: SWEEP_RESUME=1 without SWEEP_TRIAL_DIR: no "
+			"checkpoint to resume from, starting over from epoch 1\n");
+	return 0;
+}
+
 static int
 print_table(void)
 {
@@ -155,48 +209,61 @@ bench(const struct params *p, const struct data_split *d, uint64_t seed)
 	return 0;
 }
 
-int
-main(int argc, char **argv)
+/* --predict FILE: the test set through a weights file's net, with the
+ * params and seed stored in it (SWEEP_PARAMS is not read). */
+static int
+predict(const char *path)
 {
+	struct ckpt_reader r;
 	struct params p;
+	struct data_split d = { 0 };
+	struct dcache_info ci;
+	char err[1024], loss[32], acc[32], *ptext = NULL;
+	uint64_t seed;
+	double tl, ta;
+	int epoch, rc, status = EXIT_INVALID;
+
+	if (tck_weights_open(&r, path, &ptext, &seed, &epoch, err, sizeof(err)) < 0) {
+		fprintf(stderr, "sweep-worker: --predict: %s\n", err);
+		return EXIT_INVALID;
+	}
+	if (params_parse(&p, ptext, err, sizeof(err)) < 0) {
+		fprintf(stderr, "sweep-worker: --predict: %s: its params: %s\n", path, err);
+		goto out;
+	}
+	rc = dcache_prepare(&d, &p, seed, getenv("SWEEP_DATA_CACHE"), &ci, err, sizeof(err));
+	if (rc == 0) {
+		describe_cache(&ci);
+		rc = train_predict(&p, &d, &r, &tl, &ta, err, sizeof(err));
+	}
+	if (rc < 0) {
+		fprintf(stderr, "sweep-worker: --predict: %s: %s\n", path, err);
+		status = rc == -ENOMEM ? 1 : EXIT_INVALID;
+		goto out;
+	}
+	emit_number(loss, sizeof(loss), tl);
+	emit_number(acc, sizeof(acc), ta);
+	printf("{\"best_epoch\":%d,\"test_loss\":%s,\"test_acc\":%s,\"test_samples\":%zu}\n",
+	       epoch, loss, acc, d.test.n);
+	status = 0;
+out:
+	data_split_free(&d);
+	ckpt_reader_free(&r);
+	free(ptext);
+	return status;
+}
+
+/* Prepare the data and train (or --bench); the exit status. */
+static int
+run(const struct params *p, uint64_t seed, int fd, const struct train_ckpt *ck, bool bench_mode)
+{
 	struct data_split d = { 0 };
 	struct train_result res;
 	struct dcache_info ci;
 	char err[1024];
-	uint64_t seed;
-	int fd, rc, status = 1;
-	bool check = false, bench_mode = false;
+	int rc, status = 1;
 
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--params-table") == 0)
-			return print_table();
-		else if (strcmp(argv[i], "--check") == 0)
-			check = true;
-		else if (strcmp(argv[i], "--bench") == 0)
-			bench_mode = true;
-		else {
-			fprintf(stderr, "usage: SWEEP_PARAMS='{...}' %s [--check | --params-table"
-				" | --bench]\n", argv[0]);
-			return EXIT_INVALID;
-		}
-	}
-	openblas_set_num_threads(1);
-	if (params_parse(&p, getenv("SWEEP_PARAMS"), err, sizeof(err)) < 0) {
-		fprintf(stderr, "sweep-worker: %s\n", err);
-		return EXIT_INVALID;
-	}
-	if (env_seed(&seed) < 0)
-		return EXIT_INVALID;
-	/* --check validates params only: the report fd belongs to a real run */
-	if (check)
-		return 0;
-	if (env_report_fd(&fd) < 0)
-		return EXIT_INVALID;
-	if (install_signals() < 0) {
-		perror("sweep-worker: sigaction");
-		return 1;
-	}
-	rc = dcache_prepare(&d, &p, seed, getenv("SWEEP_DATA_CACHE"), &ci, err, sizeof(err));
+	rc = dcache_prepare(&d, p, seed, getenv("SWEEP_DATA_CACHE"), &ci, err, sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, "sweep-worker: %s\n", err);
 		return rc == -ENOMEM ? 1 : EXIT_INVALID;
@@ -204,12 +271,12 @@ main(int argc, char **argv)
 	describe_cache(&ci);
 	if (stop_signal)
 		goto out;
-	describe(&p, &d, seed);
+	describe(p, &d, seed);
 	if (bench_mode) {
-		status = bench(&p, &d, seed);
+		status = bench(p, &d, seed);
 		goto out;
 	}
-	rc = train_run(&p, &d, seed, fd, &stop_signal, &res);
+	rc = train_run_ckpt(p, &d, seed, fd, &stop_signal, ck, &res);
 	if (rc == -EINTR)
 		goto out;
 	if (rc < 0) {
@@ -222,6 +289,53 @@ main(int argc, char **argv)
 	status = 0;
 out:
 	data_split_free(&d);
+	return status;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct params p;
+	struct train_ckpt ck;
+	char err[1024];
+	uint64_t seed;
+	int fd, status;
+	bool check = false, bench_mode = false;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--params-table") == 0)
+			return print_table();
+		else if (strcmp(argv[i], "--check") == 0)
+			check = true;
+		else if (strcmp(argv[i], "--bench") == 0)
+			bench_mode = true;
+		else if (strcmp(argv[i], "--predict") == 0 && i + 1 < argc && argc == 3) {
+			openblas_set_num_threads(1);
+			return predict(argv[i + 1]);
+		} else {
+			fprintf(stderr, "usage: SWEEP_PARAMS='{...}' %s [--check | --params-table"
+				" | --bench]\n       %s --predict best.weights\n", argv[0],
+				argv[0]);
+			return EXIT_INVALID;
+		}
+	}
+	openblas_set_num_threads(1);
+	if (params_parse(&p, getenv("SWEEP_PARAMS"), err, sizeof(err)) < 0) {
+		fprintf(stderr, "sweep-worker: %s\n", err);
+		return EXIT_INVALID;
+	}
+	if (env_seed(&seed) < 0 || env_ckpt(&ck) < 0)
+		return EXIT_INVALID;
+	/* --check validates params only: the report fd belongs to a real run */
+	if (check)
+		return 0;
+	if (env_report_fd(&fd) < 0)
+		return EXIT_INVALID;
+	if (install_signals() < 0) {
+		perror("sweep-worker: sigaction");
+		return 1;
+	}
+	status = run(&p, seed, fd, &ck, bench_mode);
 	if (stop_signal) {
 		fprintf(stderr, "sweep-worker: stopped by signal %d\n", (int)stop_signal);
 		status = 128 + (int)stop_signal;

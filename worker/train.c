@@ -16,6 +16,7 @@
 
 #include "worker/emit.h"
 #include "worker/opt.h"
+#include "worker/trainckpt.h"
 
 #define EVAL_BATCH 1000       /* evaluation chunk; eval mode makes it irrelevant */
 #define BENCH_EPOCHS 3        /* timed epochs after the warm-up one; the fastest counts */
@@ -32,6 +33,9 @@ struct trainer {
 	float *best_stats;    /* (n_stats) */
 	struct rng order_rng, drop_rng, aug_rng, init_rng;
 	volatile sig_atomic_t *stop;
+	uint64_t seed;
+	const struct train_ckpt *ck;  /* borrowed; NULL: no checkpoints */
+	struct tck_book book;         /* early stopping: best so far, patience */
 };
 
 static double
@@ -55,13 +59,28 @@ trainer_free(struct trainer *t)
 	memset(t, 0, sizeof(*t));
 }
 
+/* The largest batch of a trainer: a training batch (never more than the
+ * training part, whatever batch_size says) or an evaluation chunk. The
+ * chunking of nn_evaluate follows it, so --predict uses the same. */
+static int
+max_batch(const struct params *p, const struct data_split *d)
+{
+	int B = (size_t)p->batch_size < d->train.n ? p->batch_size : (int)d->train.n;
+	return B > EVAL_BATCH ? B : EVAL_BATCH;
+}
+
+static int
+net_init(struct nn_net *net, const struct params *p, const struct data_split *d)
+{
+	return nn_init(net, d->train.d, &p->hidden, d->n_classes, p->activation, p->batchnorm,
+		       (float)p->dropout, max_batch(p, d));
+}
+
 static int
 trainer_init(struct trainer *t, const struct params *p, const struct data_split *d,
 	     uint64_t seed, volatile sig_atomic_t *stop)
 {
-	/* a batch never exceeds the training part, whatever batch_size says */
 	int B = (size_t)p->batch_size < d->train.n ? p->batch_size : (int)d->train.n;
-	int mb = B > EVAL_BATCH ? B : EVAL_BATCH;
 	size_t nd = (size_t)d->train.d;
 	int rc;
 
@@ -69,8 +88,9 @@ trainer_init(struct trainer *t, const struct params *p, const struct data_split 
 	t->p = p;
 	t->d = d;
 	t->stop = stop;
-	rc = nn_init(&t->net, d->train.d, &p->hidden, d->n_classes, p->activation, p->batchnorm,
-		     (float)p->dropout, mb);
+	t->seed = seed;
+	t->book.best = params_objective_max(p) ? -INFINITY : INFINITY;
+	rc = net_init(&t->net, p, d);
 	if (rc < 0)
 		return rc;
 	if ((rc = opt_init(&t->opt, p, t->net.n_params)) < 0)
@@ -205,58 +225,162 @@ report_epoch(int fd, int epoch, const struct epoch_stats *es, double vl, double 
 	return n < 0 ? n : emit_write(fd, line, (size_t)n);
 }
 
-int
-train_run(const struct params *p, const struct data_split *d, uint64_t seed, int report_fd,
-	  volatile sig_atomic_t *stop, struct train_result *res)
+/* The trainer's state as trainckpt.c saves and loads it. */
+static void
+trainer_view(struct trainer *t, struct tck_view *v)
 {
-	const bool maximise = params_objective_max(p);
+	*v = (struct tck_view){
+		.params_text = t->ck->params_text ? t->ck->params_text : "", .seed = t->seed,
+		.n_params = t->net.n_params, .n_stats = t->net.n_stats, .n_train = t->d->train.n,
+		.params = t->net.params, .stats = t->net.stats, .best_params = t->best_params,
+		.best_stats = t->best_stats, .opt_m = t->opt.m, .opt_v = t->opt.v,
+		.opt_step = &t->opt.step,
+		.rng = { &t->order_rng, &t->drop_rng, &t->aug_rng, &t->init_rng },
+		.order = t->order, .book = &t->book,
+	};
+}
+
+static void
+write_best(struct trainer *t, struct tck_view *v)
+{
+	char err[1024];
+
+	if (tck_save_best(t->ck->dir, t->book.best_epoch, v, err, sizeof(err)) < 0)
+		fprintf(stderr, "sweep-worker: best weights not written (none are kept): %s\n",
+			err);
+}
+
+/* The first epoch to train: K + 1 when resuming from checkpoint K works,
+ * else 1, after removing what another run left in the trial dir. A
+ * refused checkpoint copies nothing (tck_load), so the trainer is still
+ * its freshly seeded self. */
+static int
+trainer_start(struct trainer *t)
+{
+	const struct train_ckpt *ck = t->ck;
+	struct tck_view v;
+	char err[1024];
+
+	if (!ck || !ck->dir)
+		return 1;
+	if (ck->resume_epoch > 0) {
+		trainer_view(t, &v);
+		if (tck_load(ck->dir, ck->resume_epoch, &v, err, sizeof(err)) == 0) {
+			fprintf(stderr, "sweep-worker: resuming after epoch %d from its checkpoint "
+				"in %s\n", ck->resume_epoch, ck->dir);
+			tck_clear(ck->dir, ck->resume_epoch);
+			if (t->book.best_epoch > 0)
+				write_best(t, &v);
+			return ck->resume_epoch + 1;
+		}
+		fprintf(stderr, "sweep-worker: cannot resume after epoch %d: %s; starting over "
+			"from epoch 1\n", ck->resume_epoch, err);
+	}
+	tck_clear(ck->dir, 0);
+	return 1;
+}
+
+/* After epoch's bookkeeping, before its report line: the checkpoint, and
+ * the best weights when the epoch improved. A failed write is reported and
+ * training goes on (the run's curve matters more than its checkpoint). */
+static void
+trainer_checkpoint(struct trainer *t, int epoch, bool improved)
+{
+	struct tck_view v;
+	char err[1024];
+
+	if (!t->ck || !t->ck->dir)
+		return;
+	trainer_view(t, &v);
+	if (tck_save(t->ck->dir, epoch, &v, err, sizeof(err)) < 0)
+		fprintf(stderr, "sweep-worker: checkpoint of epoch %d not written: %s\n", epoch,
+			err);
+	if (improved)
+		write_best(t, &v);
+}
+
+/* Early-stopping bookkeeping of one epoch; true when it is the best so far. */
+static bool
+track_best(struct trainer *t, int epoch, const struct epoch_stats *es, double vl, double va)
+{
+	const struct params *p = t->p;
+	struct tck_book *b = &t->book;
+	double obj = objective_value(p, es, vl, va);
+	bool better = params_objective_max(p) ? obj > b->best + p->min_delta
+					      : obj < b->best - p->min_delta;
+
+	b->epochs_run = epoch;
+	/* the first finite epoch always counts, whatever min_delta says */
+	if (isfinite(obj) && (better || b->best_epoch == 0)) {
+		b->best = obj;
+		b->best_epoch = epoch;
+		b->since_best = 0;
+		save_best(t);
+		better = true;
+	} else {
+		b->since_best++;
+		better = false;
+	}
+	if (es->diverged || !isfinite(vl))
+		b->stopped = TCK_DIVERGED;
+	else if (p->patience > 0 && b->since_best >= p->patience)
+		b->stopped = TCK_PATIENCE;
+	return better;
+}
+
+static int
+run_epochs(struct trainer *t, int first, int report_fd)
+{
+	const struct params *p = t->p;
+	const struct data_split *d = t->d;
+	int rc;
+
+	for (int epoch = first; epoch <= p->epochs && t->book.stopped == TCK_RUNNING; epoch++) {
+		struct epoch_stats es;
+		double t0 = now_s(), lr = opt_schedule_lr(p, epoch), vl, va;
+
+		if ((rc = train_epoch(t, (float)lr, -1, &es)) < 0)
+			return rc;
+		nn_evaluate(&t->net, d->val.x, d->val.y, d->val.n, &vl, &va);
+		trainer_checkpoint(t, epoch, track_best(t, epoch, &es, vl, va));
+		rc = report_epoch(report_fd, epoch, &es, vl, va, lr, now_s() - t0,
+				  t->net.n_layers);
+		if (rc < 0)
+			return rc;
+		if (t->book.stopped == TCK_DIVERGED)
+			fprintf(stderr, "sweep-worker: loss diverged at epoch %d, stopping\n",
+				epoch);
+		else if (t->book.stopped == TCK_PATIENCE)
+			fprintf(stderr, "sweep-worker: no improvement for %d epochs, stopping "
+				"after epoch %d\n", p->patience, epoch);
+	}
+	return 0;
+}
+
+int
+train_run_ckpt(const struct params *p, const struct data_split *d, uint64_t seed,
+	       int report_fd, volatile sig_atomic_t *stop, const struct train_ckpt *ck,
+	       struct train_result *res)
+{
 	struct trainer t;
-	double best = maximise ? -INFINITY : INFINITY;
-	int since_best = 0, rc;
+	int first, rc;
 	char line[512];
 
 	memset(res, 0, sizeof(*res));
 	if ((rc = trainer_init(&t, p, d, seed, stop)) < 0)
 		return rc;
-	if (p->init == INIT_AUTOENCODER &&
+	t.ck = ck;
+	first = trainer_start(&t);
+	if (first == 1 && p->init == INIT_AUTOENCODER &&
 	    (rc = train_pretrain(&t.net, p, &d->train, &t.init_rng, stop)) < 0)
 		goto out;
-	save_best(&t);
-	for (int epoch = 1; epoch <= p->epochs; epoch++) {
-		struct epoch_stats es;
-		double t0 = now_s(), lr = opt_schedule_lr(p, epoch), vl, va;
-
-		if ((rc = train_epoch(&t, (float)lr, -1, &es)) < 0)
-			goto out;
-		nn_evaluate(&t.net, d->val.x, d->val.y, d->val.n, &vl, &va);
-		rc = report_epoch(report_fd, epoch, &es, vl, va, lr, now_s() - t0,
-				  t.net.n_layers);
-		if (rc < 0)
-			goto out;
-		res->epochs_run = epoch;
-		double obj = objective_value(p, &es, vl, va);
-		bool better = maximise ? obj > best + p->min_delta : obj < best - p->min_delta;
-		/* the first finite epoch always counts, whatever min_delta says */
-		if (isfinite(obj) && (better || res->best_epoch == 0)) {
-			best = obj;
-			res->best_epoch = epoch;
-			since_best = 0;
-			save_best(&t);
-		} else {
-			since_best++;
-		}
-		if (es.diverged || !isfinite(vl)) {
-			res->diverged = true;
-			fprintf(stderr, "sweep-worker: loss diverged at epoch %d, stopping\n",
-				epoch);
-			break;
-		}
-		if (p->patience > 0 && since_best >= p->patience) {
-			fprintf(stderr, "sweep-worker: no improvement for %d epochs, stopping "
-				"after epoch %d\n", p->patience, epoch);
-			break;
-		}
-	}
+	if (first == 1)
+		save_best(&t);
+	if ((rc = run_epochs(&t, first, report_fd)) < 0)
+		goto out;
+	res->epochs_run = t.book.epochs_run;
+	res->diverged = t.book.stopped == TCK_DIVERGED;
+	res->best_epoch = t.book.best_epoch;
 	/* No finite epoch at all: the last weights are the ones tested. */
 	if (res->best_epoch > 0)
 		restore_best(&t);
@@ -270,6 +394,33 @@ train_run(const struct params *p, const struct data_split *d, uint64_t seed, int
 out:
 	trainer_free(&t);
 	return rc < 0 ? rc : 0;
+}
+
+int
+train_run(const struct params *p, const struct data_split *d, uint64_t seed, int report_fd,
+	  volatile sig_atomic_t *stop, struct train_result *res)
+{
+	return train_run_ckpt(p, d, seed, report_fd, stop, NULL, res);
+}
+
+int
+train_predict(const struct params *p, const struct data_split *d,
+	      const struct ckpt_reader *weights, double *loss, double *acc, char *err,
+	      size_t errlen)
+{
+	struct nn_net net;
+	int rc;
+
+	if ((rc = net_init(&net, p, d)) < 0) {
+		snprintf(err, errlen, "out of memory");
+		return rc;
+	}
+	rc = tck_weights_get(weights, net.params, net.n_params, net.stats, net.n_stats, err,
+			     errlen);
+	if (rc == 0)
+		nn_evaluate(&net, d->test.x, d->test.y, d->test.n, loss, acc);
+	nn_free(&net);
+	return rc;
 }
 
 static double

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "worker/ckpt.h"
 #include "worker/data.h"
 #include "worker/nn.h"
 #include "worker/params.h"
@@ -34,6 +35,36 @@ struct train_result {
 int
 train_run(const struct params *p, const struct data_split *d, uint64_t seed, int report_fd,
 	  volatile sig_atomic_t *stop, struct train_result *res);
+
+/* Checkpoints and resume (docs/DESIGN.md, SWEEP_TRIAL_DIR; trainckpt.h). */
+struct train_ckpt {
+	const char *dir;          /* borrowed: SWEEP_TRIAL_DIR; NULL: nothing is written */
+	int resume_epoch;         /* SWEEP_RESUME_EPOCH K; 0: not resuming */
+	const char *params_text;  /* borrowed: SWEEP_PARAMS as given, or NULL for "" */
+};
+
+/* train_run with ck (may be NULL: exactly train_run). With ck->dir, after
+ * every epoch and before its report line, dir/checkpoint-E is written
+ * (the last TCK_KEEP are kept) and, when the epoch is the best so far,
+ * dir/best.weights. With ck->resume_epoch K > 0 the run continues from
+ * dir/checkpoint-K and reports from epoch K + 1, bit for bit as if never
+ * stopped; a missing or refused checkpoint is named on stderr and the run
+ * starts over from epoch 1. Starting over (or resuming from K) first
+ * removes the checkpoints of other epochs (after K) a previous run left. */
+int
+train_run_ckpt(const struct params *p, const struct data_split *d, uint64_t seed,
+	       int report_fd, volatile sig_atomic_t *stop, const struct train_ckpt *ck,
+	       struct train_result *res);
+
+/* The test set's mean loss and accuracy with the weights of an opened
+ * weights file (tck_weights_open), in a net built from p for d exactly as
+ * train_run builds it, so the figures equal the final line's of the run
+ * that wrote the file. Returns 0, -ENOMEM, or -EINVAL when the file's
+ * sizes are not this net's (message in err). */
+int
+train_predict(const struct params *p, const struct data_split *d,
+	      const struct ckpt_reader *weights, double *loss, double *acc, char *err,
+	      size_t errlen);
 
 /* Speed measurement: build the net as train_run does, train one whole
  * warm-up epoch, then time three epochs of training steps (no evaluation)
