@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/vocab.h"
+
 #define MAX_BINS 10
 #define MIN_PER_BIN 5     /* numeric bins hold at least this many trials */
 
@@ -293,7 +295,7 @@ importance_json(const struct spec *s, const cJSON *trials, cJSON **out)
 			continue;
 		if (verdict_of(t))
 			diag[n_diag++] = t;
-		if (cJSON_IsString(st) && strcmp(st->valuestring, "completed") == 0 &&
+		if (vocab_trial_parse(cJSON_GetStringValue(st)) == TRIAL_COMPLETED &&
 		    cJSON_IsNumber(v) && isfinite(v->valuedouble))
 			obs[n_done++] = (struct importance_obs){ p, v->valuedouble };
 	}
