@@ -54,8 +54,9 @@ struct spec_cond {
 enum spec_search { SPEC_GRID, SPEC_RANDOM, SPEC_TPE };
 enum spec_pruner { SPEC_PRUNE_NONE, SPEC_PRUNE_MEDIAN, SPEC_PRUNE_ASHA };
 
-/* Failure classes of limits.retry_on; the bit order is the one sched/outcome.c's
- * class_bit() uses ("signal", "timeout", "stall", "oom", "exit"). */
+/* Failure classes of limits.retry_on: 1u << common/vocab.h's enum
+ * error_class ("signal", "timeout", "stall", "oom", "exit"; spec_limits.c
+ * checks the two agree). */
 enum spec_retry {
 	SPEC_RETRY_SIGNAL  = 1u << 0,
 	SPEC_RETRY_TIMEOUT = 1u << 1,

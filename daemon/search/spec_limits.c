@@ -6,13 +6,19 @@
 #include <math.h>
 #include <string.h>
 
+#include "common/vocab.h"
 #include "daemon/search/spec_util.h"
 
 #define MAX_SECONDS       1e9
 
-static const char *const retry_names[] = {
-	"signal", "timeout", "stall", "oom", "exit",   /* enum spec_retry order */
-};
+/* limits.retry_on's bits are the error classes' (1u << class). */
+_Static_assert(SPEC_RETRY_SIGNAL == 1u << CLASS_SIGNAL &&
+	       SPEC_RETRY_TIMEOUT == 1u << CLASS_TIMEOUT &&
+	       SPEC_RETRY_STALL == 1u << CLASS_STALL &&
+	       SPEC_RETRY_OOM == 1u << CLASS_OOM &&
+	       SPEC_RETRY_EXIT == 1u << CLASS_EXIT &&
+	       SPEC_RETRY_ALL == (1u << CLASS_N_RETRY) - 1,
+	       "enum spec_retry follows common/vocab.h's error classes");
 static const char *const es_keys[] = { "patience", "min_delta" };
 
 int
@@ -156,10 +162,9 @@ parse_retry_on(struct spec *s, const cJSON *lim, char *err, size_t errlen)
 				 "failure classes (signal, timeout, stall, oom, exit)");
 	s->retry_on = 0;
 	cJSON_ArrayForEach(it, ro) {
-		unsigned bit = 0;
-		for (unsigned k = 0; k < 5 && cJSON_IsString(it); k++)
-			if (strcmp(it->valuestring, retry_names[k]) == 0)
-				bit = 1u << k;
+		int cls = vocab_class_parse(cJSON_GetStringValue(it));
+		unsigned bit = cls >= 0 && cls < CLASS_N_RETRY ? 1u << cls : 0;
+
 		if (!bit)
 			return spec_fail(err, errlen, "limits.retry_on[%d]: must be one "
 					 "of \"signal\", \"timeout\", \"stall\", \"oom\", "
