@@ -66,20 +66,36 @@ check_object(const cJSON *obj, const char *where, char *err, size_t errlen)
 	return rc;
 }
 
-/* The objective must be a metric the trainer reports every epoch: a typo
- * ("val_accuracy") would otherwise train every trial to its end and fail
- * it for never reporting the objective. */
+/* Each objective must be a metric the trainer reports every epoch: a
+ * typo ("val_accuracy") would otherwise train every trial to its end and
+ * fail it for never reporting the objective. */
+static int
+reported(const char *metric)
+{
+	for (int i = 0; params_epoch_metrics[i]; i++)
+		if (strcmp(metric, params_epoch_metrics[i]) == 0)
+			return 1;
+	return 0;
+}
+
 static int
 check_metric(const struct spec *sp, char *err, size_t errlen)
 {
+	char where[32];
 	size_t used;
+	int k = 0;
 
-	for (int i = 0; params_epoch_metrics[i]; i++)
-		if (strcmp(sp->metric, params_epoch_metrics[i]) == 0)
-			return 0;
-	used = (size_t)snprintf(err, errlen, "objective.metric: the built-in "
-				"trainer reports no metric \"%s\" (it reports ",
-				sp->metric);
+	while (k < sp->n_objectives && reported(sp->objectives[k].metric))
+		k++;
+	if (k == sp->n_objectives)
+		return 0;
+	if (cJSON_HasObjectItem(sp->json, "objectives"))
+		snprintf(where, sizeof where, "objectives[%d]", k);
+	else
+		snprintf(where, sizeof where, "objective");
+	used = (size_t)snprintf(err, errlen, "%s.metric: the built-in trainer "
+				"reports no metric \"%s\" (it reports ", where,
+				sp->objectives[k].metric);
 	for (int i = 0; params_epoch_metrics[i] && used < errlen; i++)
 		used += (size_t)snprintf(err + used, errlen - used, "%s%s",
 					 i ? ", " : "", params_epoch_metrics[i]);

@@ -22,7 +22,8 @@ spec_free(struct spec *s)
 	free(s->argv);
 	free(s->cwd);
 	cJSON_Delete(s->env);
-	free(s->metric);
+	for (int i = 0; i < s->n_objectives; i++)
+		free(s->objectives[i].metric);
 	for (int i = 0; i < s->n_params; i++) {
 		free(s->params[i].name);
 		cJSON_Delete(s->params[i].values);

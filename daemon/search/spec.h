@@ -74,6 +74,13 @@ enum spec_retry {
 #define SPEC_MAX_COND_GRID  10000     /* combinations of the parents of
 				       * conditions grid search walks */
 #define SPEC_MAX_SEED       ((UINT64_C(1) << 53) - 1)  /* exact in JSON */
+#define SPEC_MAX_OBJECTIVES 4         /* entries of "objectives" */
+
+/* One objective: "objective", or an entry of "objectives". */
+struct spec_objective {
+	char *metric;      /* owned, a key of the trainer's epoch lines */
+	int mode_max;      /* 1: higher is better */
+};
 
 struct spec {
 	char *name;                /* owned; default "sweep" */
@@ -87,8 +94,14 @@ struct spec {
 	int argc;
 	char *cwd;                 /* NULL or owned absolute path */
 	cJSON *env;                /* NULL or owned object of string values */
-	char *metric;              /* owned, objective.metric */
-	int mode_max;              /* 1: higher is better */
+	char *metric;              /* borrowed: objectives[0].metric, the
+				    * objective the search, pruners, early
+				    * stopping and best use */
+	int mode_max;              /* objectives[0].mode_max */
+	int n_objectives;          /* 1 ("objective"), or the entries of
+				    * "objectives", 1..SPEC_MAX_OBJECTIVES,
+				    * distinct metrics */
+	struct spec_objective objectives[SPEC_MAX_OBJECTIVES];
 	int n_params;
 	struct spec_param *params; /* owned [n_params], in spec order */
 	int *order;                /* owned [n_params]: indices with every
@@ -111,6 +124,10 @@ struct spec {
 	int prune_warmup;          /* median: epochs never pruned, default 0 */
 	int prune_min_trials;      /* median: completed others needed, def. 5 */
 	int prune_max_epochs;      /* never prune at or past it; 0 = none */
+	int prune_objective;       /* pruner.metric as an index into
+				    * objectives; 0 when not given. Only 0
+				    * is accepted for now (the pruners rank
+				    * by metric/mode_max) */
 	double timeout_s;          /* limits.trial_timeout_s; 0 = none */
 	int retries;               /* limits.retries, default 0 */
 	int max_failures;          /* limits.max_failures; 0 = no limit */

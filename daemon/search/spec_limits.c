@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "common/vocab.h"
+#include "daemon/search/spec_objective.h"
 #include "daemon/search/spec_util.h"
 
 #define MAX_SECONDS       1e9
@@ -44,7 +45,7 @@ spec_parse_early_stopping(struct spec *s, const cJSON *root, char *err,
 
 static const char *const pruner_keys[] = {
 	"algorithm", "min_epochs", "eta", "warmup_epochs", "min_trials",
-	"max_epochs",
+	"max_epochs", "metric",
 };
 
 /* Which options each pruner takes: a key for another one is refused, so
@@ -54,13 +55,48 @@ pruner_option_ok(enum spec_pruner p, const char *key)
 {
 	if (strcmp(key, "algorithm") == 0)
 		return 1;
-	if (strcmp(key, "max_epochs") == 0)
+	if (strcmp(key, "max_epochs") == 0 || strcmp(key, "metric") == 0)
 		return p != SPEC_PRUNE_NONE;
 	if (p == SPEC_PRUNE_ASHA)
 		return strcmp(key, "min_epochs") == 0 || strcmp(key, "eta") == 0;
 	if (p == SPEC_PRUNE_MEDIAN)
 		return strcmp(key, "warmup_epochs") == 0 ||
 		       strcmp(key, "min_trials") == 0;
+	return 0;
+}
+
+/*
+ * pruner.metric: the objective the pruner ranks trials by. Required with
+ * several objectives, so that which one it is is said, not assumed. The
+ * pruners rank by the first objective (metric/mode_max): naming another
+ * is refused until they can rank by it.
+ */
+static int
+parse_prune_metric(struct spec *s, const cJSON *pr, char *err, size_t errlen)
+{
+	char list[SPEC_MAX_OBJECTIVES * (SPEC_MAX_NAME + 2)];
+	const char *m;
+	int rc = spec_get_str(pr, "metric", "pruner", &m, err, errlen);
+
+	s->prune_objective = 0;
+	if (rc < 0)
+		return rc;
+	spec_objective_list(s, list, sizeof list);
+	if (!m && s->pruner != SPEC_PRUNE_NONE && s->n_objectives > 1)
+		return spec_fail(err, errlen, "pruner.metric: required with several "
+				 "objectives: the one the pruner ranks trials by "
+				 "(%s)", list);
+	if (!m)
+		return 0;
+	rc = spec_objective_index(s, m);
+	if (rc < 0)
+		return spec_fail(err, errlen, "pruner.metric: \"%s\" is not an "
+				 "objective (%s)", m, list);
+	if (rc > 0)
+		return spec_fail(err, errlen, "pruner.metric: pruning on \"%s\", "
+				 "not the first objective (%s), is not supported "
+				 "yet", m, s->metric);
+	s->prune_objective = rc;
 	return 0;
 }
 
@@ -116,7 +152,7 @@ spec_parse_pruner(struct spec *s, const cJSON *root, char *err, size_t errlen)
 	s->prune_eta = (int)eta;
 	s->prune_warmup = (int)warmup;
 	s->prune_min_trials = (int)min_trials;
-	return 0;
+	return parse_prune_metric(s, pr, err, errlen);
 }
 
 static const char *const limits_keys[] = {

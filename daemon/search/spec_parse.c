@@ -15,6 +15,7 @@
 
 #include "daemon/search/spec_cond.h"
 #include "daemon/search/spec_limits.h"
+#include "daemon/search/spec_objective.h"
 #include "daemon/search/spec_param.h"
 #include "daemon/search/spec_search.h"
 #include "daemon/search/spec_trainer.h"
@@ -108,9 +109,7 @@ normalize(struct spec *s, const cJSON *root)
 		return -ENOMEM;
 	if (spec_put(j, "name", cJSON_CreateString(s->name)) < 0)
 		goto fail;
-	sec = spec_put_section(j, "objective");
-	if (!sec || spec_put(sec, "mode", cJSON_CreateString(s->mode_max ? "max" :
-							   "min")) < 0)
+	if (spec_normalize_objectives(s, j) < 0)
 		goto fail;
 	sec = spec_put_section(j, "search");
 	if (!sec ||
@@ -144,8 +143,8 @@ fail:
 }
 
 static const char *const top_keys[] = {
-	"name", "trainer", "objective", "space", "search", "early_stopping",
-	"pruner", "limits", "diagnosis", "enqueue",
+	"name", "trainer", "objective", "objectives", "space", "search",
+	"early_stopping", "pruner", "limits", "diagnosis", "enqueue",
 };
 
 int

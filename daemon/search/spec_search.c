@@ -1,61 +1,15 @@
 /*
- * spec_search.c: the "objective" and "search" sections.
+ * spec_search.c: the "search" section: the algorithm, its options, the
+ * budget.
  */
 #include "daemon/search/spec_search.h"
 
-#include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "daemon/search/spec_grid.h"
 #include "daemon/search/spec_util.h"
 
 #define DEFAULT_TRIALS    20
-
-static const char *const objective_keys[] = { "metric", "mode" };
-
-int
-spec_parse_objective(struct spec *s, const cJSON *root, char *err, size_t errlen)
-{
-	const cJSON *obj;
-	const char *metric, *mode;
-	int rc, acc, loss;
-
-	rc = spec_get_section(root, "objective", &obj, err, errlen);
-	if (rc < 0)
-		return rc;
-	if (!obj)
-		return spec_fail(err, errlen, "objective: required, e.g. {\"metric\": "
-				 "\"val_acc\", \"mode\": \"max\"}");
-	rc = spec_check_keys(obj, "objective", objective_keys, 2, err, errlen);
-	if (rc < 0)
-		return rc;
-	rc = spec_get_str(obj, "metric", "objective", &metric, err, errlen);
-	if (rc < 0)
-		return rc;
-	if (!metric)
-		return spec_fail(err, errlen, "objective.metric: required (a key of the "
-				 "trainer's epoch lines, e.g. \"val_acc\")");
-	if (strcmp(metric, "epoch") == 0)
-		return spec_fail(err, errlen, "objective.metric: \"epoch\" is the epoch "
-				 "number, not a metric");
-	rc = spec_get_str(obj, "mode", "objective", &mode, err, errlen);
-	if (rc < 0)
-		return spec_fail(err, errlen, "objective.mode: must be \"max\" or \"min\"");
-	if (mode && strcmp(mode, "max") != 0 && strcmp(mode, "min") != 0)
-		return spec_fail(err, errlen, "objective.mode: must be \"max\" or "
-				 "\"min\", not \"%s\"", mode);
-	/* Guessing the direction is safe only for names that say it. */
-	acc = strstr(metric, "acc") != NULL;
-	loss = strstr(metric, "loss") != NULL;
-	if (!mode && acc == loss)
-		return spec_fail(err, errlen, "objective.mode: required for metric "
-				 "\"%s\" (\"max\" or \"min\"); only a name with \"acc\" "
-				 "or \"loss\" in it has a default", metric);
-	s->mode_max = mode ? strcmp(mode, "max") == 0 : acc;
-	s->metric = strdup(metric);
-	return s->metric ? 0 : -ENOMEM;
-}
 
 static const char *const search_keys[] = {
 	"algorithm", "trials", "parallel", "seed", "n_startup", "gamma",

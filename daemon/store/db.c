@@ -1819,7 +1819,11 @@ sweep_summary(struct db *db, sqlite3_stmt *st, int with_detail, cJSON **out)
 		cJSON_AddNumberToObject(counts, trial_statuses[i],
 					sqlite3_column_int(st, SC_COUNTS + i));
 	spec = cJSON_Parse(col_text(st, SC_SPEC));
+	/* A spec with several objectives: the first is the objective. */
 	o = cJSON_GetObjectItemCaseSensitive(spec, "objective");
+	if (!o)
+		o = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(spec,
+									"objectives"), 0);
 	metric = cJSON_GetObjectItemCaseSensitive(o, "metric");
 	mode = cJSON_GetObjectItemCaseSensitive(o, "mode");
 	/* The spec's default mode is max; only an explicit "min" flips it. */

@@ -240,6 +240,33 @@ def _importance_names_what_mattered(d):
     assert not r["ok"] and r["error"]["code"] == "not_found", r
 
 
+def _several_objectives_first_is_the_objective(d):
+    """With "objectives", the first is the sweep's objective wherever a
+    single one is read: the sweep's objective and its best (docs/spec.md,
+    "objectives"); sweepctl refuses what the daemon refuses."""
+    spec = fake_spec(trials=4, parallel=2, params={"x": {"uniform": [0, 1]}})
+    del spec["objective"]
+    spec["objectives"] = [{"metric": "val_loss"},
+                          {"metric": "seconds", "mode": "min"}]
+    sid = d.submit(spec)
+    sw = d.wait_sweep(sid)
+    assert sw["status"] == "completed", sw
+    assert sw["objective"] == {"metric": "val_loss", "mode": "min"}, sw
+    done = [t for t in d.trials(sid) if t["status"] == "completed"]
+    assert len({t["objective"] for t in done}) > 1, done
+    want = min(done, key=lambda t: (t["objective"], t["number"]))
+    assert sw["best"]["number"] == want["number"], (sw["best"], done)
+    spec["pruner"] = {"algorithm": "asha"}
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+        json.dump(spec, f)
+    try:
+        p = d.ctl("submit", f.name)
+    finally:
+        os.unlink(f.name)
+    assert p.returncode != 0, p
+    assert "pruner.metric: required with several objectives" in p.stderr, p.stderr
+
+
 TESTS = [with_daemon(f) for f in [
     _importance_names_what_mattered,
     _tpe_off_the_loop_survives_cancel_and_shutdown,
@@ -247,7 +274,8 @@ TESTS = [with_daemon(f) for f in [
     _tpe_concentrates_near_the_optimum, _tpe_is_reproducible,
     _median_pruner_stops_bad_trials, _asha_stops_at_rungs,
     _early_stopping_for_external_trainers, _enqueued_trials_run_first,
-    _enqueue_on_a_running_sweep, _enqueue_checks_room_and_values]]
+    _enqueue_on_a_running_sweep, _enqueue_checks_room_and_values,
+    _several_objectives_first_is_the_objective]]
 
 if __name__ == "__main__":
     sys.exit(run_tests(TESTS))

@@ -321,6 +321,46 @@ builtin_refuses_a_knob_that_cannot_apply(void)
 	}
 }
 
+/* Every objective must be a metric the built-in trainer reports, each
+ * refusal naming its entry. */
+static void
+builtin_checks_every_objective_metric(void)
+{
+	static const char *const refused =
+		"{'trainer': {'builtin': 'mlp', 'dataset': 'synthetic'},"
+		" 'objectives': [{'metric': 'val_acc'}, {'metric': 'secs', 'mode': 'min'}],"
+		" 'space': {'lr': 0.1}}";
+	static const char *const accepted =
+		"{'trainer': {'builtin': 'mlp', 'dataset': 'synthetic'},"
+		" 'objectives': [{'metric': 'val_acc'}, {'metric': 'seconds', 'mode': 'min'}],"
+		" 'space': {'lr': 0.1}}";
+	struct spec *s = parse(refused);
+	char err[512];
+
+	CHECK_MSG(s, "%s", util_err);
+	if (s) {
+		CHECK(builtin_check_spec(s, err, sizeof err) == -EINVAL);
+		CHECK_CONTAINS(err, "objectives[1].metric: the built-in trainer reports "
+			       "no metric \"secs\" (it reports ");
+	}
+	spec_free(s);
+	s = parse(accepted);
+	CHECK_MSG(s, "%s", util_err);
+	if (s)
+		CHECK_MSG(builtin_check_spec(s, err, sizeof err) == 0, "%s", err);
+	spec_free(s);
+	/* The single form keeps its path. */
+	s = parse("{'trainer': {'builtin': 'mlp', 'dataset': 'synthetic'},"
+		  " 'objective': {'metric': 'val_accuracy'}, 'space': {'lr': 0.1}}");
+	CHECK_MSG(s, "%s", util_err);
+	if (s) {
+		CHECK(builtin_check_spec(s, err, sizeof err) == -EINVAL);
+		CHECK_CONTAINS(err, "objective.metric: the built-in trainer reports no "
+			       "metric \"val_accuracy\"");
+	}
+	spec_free(s);
+}
+
 /* The normalized spec keeps "when": parsing it again conditions the same. */
 static void
 normalized_spec_keeps_conditions(void)
@@ -347,6 +387,7 @@ main(void)
 	RUN(enqueued_branch_switch_drops_the_inactive);
 	RUN(tpe_fits_a_param_where_it_was_active);
 	RUN(builtin_refuses_a_knob_that_cannot_apply);
+	RUN(builtin_checks_every_objective_metric);
 	RUN(normalized_spec_keeps_conditions);
 	return harness_done();
 }

@@ -534,6 +534,159 @@ check_params_accepts_partial_sets(void)
 	spec_free(s);
 }
 
+/* ---- several objectives ------------------------------------------------ */
+
+/* A spec with the "objectives" list objs and extra top-level text. */
+#define MO(objs, extra) \
+	"{'trainer': {'command': ['/bin/true']}, 'objectives': " objs "," \
+	" 'space': {'a': 1}" extra "}"
+#define TWO "[{'metric': 'val_acc', 'mode': 'max'}, {'metric': 'seconds', 'mode': 'min'}]"
+
+static void
+parses_several_objectives(void)
+{
+	struct spec *s = parse(MO(TWO, "")), *b = NULL;
+	const cJSON *list;
+	char err[256];
+
+	CHECK_MSG(s, "%s", util_err);
+	if (!s)
+		return;
+	CHECK(s->n_objectives == 2);
+	CHECK_STR(s->objectives[0].metric, "val_acc");
+	CHECK(s->objectives[0].mode_max == 1);
+	CHECK_STR(s->objectives[1].metric, "seconds");
+	CHECK(s->objectives[1].mode_max == 0);
+	/* The first is the objective everything else reads. */
+	CHECK(s->metric == s->objectives[0].metric && s->mode_max == 1);
+	/* Normalized: the list stays a list, every mode written out, and it
+	 * parses to the same spec. */
+	CHECK(!cJSON_HasObjectItem(s->json, "objective"));
+	list = cJSON_GetObjectItem(s->json, "objectives");
+	CHECK(cJSON_GetArraySize(list) == 2);
+	CHECK(spec_parse(s->json, &b, err, sizeof err) == 0);
+	CHECK(b && cJSON_Compare(s->json, b->json, 1) && b->n_objectives == 2);
+	spec_free(b);
+	spec_free(s);
+	/* A mode left out follows the metric's name, entry by entry. */
+	s = parse(MO("[{'metric': 'val_loss'}, {'metric': 'train_acc'}]", ""));
+	CHECK_MSG(s && s->mode_max == 0 && s->objectives[1].mode_max == 1, "%s",
+		  util_err);
+	if (s) {
+		list = cJSON_GetObjectItem(s->json, "objectives");
+		CHECK_STR(cJSON_GetObjectItem(cJSON_GetArrayItem(list, 0), "mode")
+			  ->valuestring, "min");
+		CHECK_STR(cJSON_GetObjectItem(cJSON_GetArrayItem(list, 1), "mode")
+			  ->valuestring, "max");
+	}
+	spec_free(s);
+	/* A list of one is the single objective spelled as a list. */
+	s = parse(MO("[{'metric': 'val_loss'}]", ""));
+	CHECK_MSG(s && s->n_objectives == 1 && s->mode_max == 0, "%s", util_err);
+	spec_free(s);
+}
+
+static void
+single_objective_is_the_first_of_one(void)
+{
+	struct spec *s = parse(SPEC("{'a': 1}", "{}", ""));
+
+	CHECK_MSG(s, "%s", util_err);
+	if (!s)
+		return;
+	CHECK(s->n_objectives == 1);
+	CHECK(s->objectives[0].metric == s->metric);
+	CHECK_STR(s->metric, "val_acc");
+	CHECK(s->objectives[0].mode_max == 1 && s->mode_max == 1);
+	CHECK(!cJSON_HasObjectItem(s->json, "objectives"));
+	spec_free(s);
+}
+
+static void
+pruner_metric_names_the_objective_it_ranks_by(void)
+{
+	struct spec *s;
+
+	/* Several objectives: the pruner must be told which one. */
+	s = parse(MO(TWO, ", 'pruner': {'algorithm': 'asha', 'metric': 'val_acc'}"));
+	CHECK_MSG(s && s->prune_objective == 0, "%s", util_err);
+	spec_free(s);
+	/* No pruner, or "none", needs no metric. */
+	s = parse(MO(TWO, ", 'pruner': {'algorithm': 'none'}"));
+	CHECK_MSG(s, "%s", util_err);
+	spec_free(s);
+	/* One objective: naming it is allowed (and changes nothing). */
+	s = parse(SPEC("{'a': 1}", "{}", ", 'pruner': {'algorithm': 'median', "
+		       "'metric': 'val_acc'}"));
+	CHECK_MSG(s && s->prune_objective == 0, "%s", util_err);
+	spec_free(s);
+	s = parse(SPEC("{'a': 1}", "{}", ", 'pruner': {'algorithm': 'median'}"));
+	CHECK_MSG(s && s->prune_objective == 0, "%s", util_err);
+	spec_free(s);
+}
+
+/* One bad "objectives" (or pruner with them) each, and its message. */
+static const struct {
+	const char *spec, *msg;
+} bad_objectives[] = {
+	{ "{'trainer': {'command': ['x']}, 'objective': {'metric': 'val_acc'},"
+	  " 'objectives': [{'metric': 'val_acc'}], 'space': {'a': 1}}",
+	  "objectives: give \"objective\" or \"objectives\", not both" },
+	{ MO("[]", ""), "objectives: must be a non-empty array" },
+	{ MO("{'metric': 'val_acc'}", ""), "objectives: must be a non-empty array" },
+	{ MO("[{'metric': 'val_acc'}, 'seconds']", ""),
+	  "objectives[1]: must be an object" },
+	{ MO("[{'metric': 'val_acc'}, {'mode': 'min'}]", ""),
+	  "objectives[1].metric: required" },
+	{ MO("[{'metric': 'val_acc'}, {'metric': ''}]", ""),
+	  "objectives[1].metric: must be a non-empty string" },
+	{ MO("[{'metric': 'epoch', 'mode': 'min'}]", ""),
+	  "objectives[0].metric: \"epoch\" is the epoch number" },
+	{ MO("[{'metric': 'val_acc'}, {'metric': 'seconds', 'mode': 'up'}]", ""),
+	  "objectives[1].mode: must be \"max\" or \"min\", not \"up\"" },
+	{ MO("[{'metric': 'val_acc'}, {'metric': 'seconds', 'mode': 1}]", ""),
+	  "objectives[1].mode: must be \"max\" or \"min\"" },
+	{ MO("[{'metric': 'val_acc'}, {'metric': 'seconds'}]", ""),
+	  "objectives[1].mode: required for metric \"seconds\"" },
+	{ MO("[{'metric': 'val_acc', 'goal': 'max'}]", ""),
+	  "objectives[0]: unknown field \"goal\"" },
+	{ MO("[{'metric': 'val_acc', 'metric': 'val_loss'}]", ""),
+	  "objectives[0]: duplicate field \"metric\"" },
+	{ MO("[{'metric': 'val_acc'}, {'metric': 'val_loss'}, {'metric': 'val_acc', "
+	     "'mode': 'min'}]", ""),
+	  "objectives[2].metric: \"val_acc\" is already objectives[0]" },
+	{ MO("[{'metric': 'a_acc'}, {'metric': 'b_acc'}, {'metric': 'c_acc'},"
+	     " {'metric': 'd_acc'}, {'metric': 'e_acc'}]", ""),
+	  "objectives: at most 4 objectives, not 5" },
+	{ MO(TWO, ", 'pruner': {'algorithm': 'asha'}"),
+	  "pruner.metric: required with several objectives" },
+	{ MO(TWO, ", 'pruner': {'algorithm': 'median', 'min_trials': 2}"),
+	  "pruner.metric: required with several objectives" },
+	{ MO(TWO, ", 'pruner': {'algorithm': 'asha', 'metric': 'val_loss'}"),
+	  "pruner.metric: \"val_loss\" is not an objective (val_acc, seconds)" },
+	{ MO(TWO, ", 'pruner': {'algorithm': 'asha', 'metric': 'seconds'}"),
+	  "pruner.metric: pruning on \"seconds\", not the first objective" },
+	{ MO(TWO, ", 'pruner': {'algorithm': 'asha', 'metric': 3}"),
+	  "pruner.metric: must be a non-empty string" },
+	{ MO(TWO, ", 'pruner': {'algorithm': 'none', 'metric': 'val_acc'}"),
+	  "pruner.metric: not an option of the \"none\" pruner" },
+	{ SPEC("{'a': 1}", "{}", ", 'pruner': {'algorithm': 'asha', 'metric': 'val_loss'}"),
+	  "pruner.metric: \"val_loss\" is not an objective (val_acc)" },
+};
+
+static void
+refuses_bad_objectives_naming_the_field(void)
+{
+	for (size_t i = 0; i < sizeof bad_objectives / sizeof bad_objectives[0]; i++) {
+		struct spec *s = parse(bad_objectives[i].spec);
+		CHECK_MSG(!s, "accepted: %s", bad_objectives[i].spec);
+		CHECK_MSG(strstr(util_err, bad_objectives[i].msg),
+			  "case %zu: \"%s\" lacks \"%s\"", i, util_err,
+			  bad_objectives[i].msg);
+		spec_free(s);
+	}
+}
+
 /* ---- fuzz: mutated specs are refused or parse to a re-parseable spec --- */
 
 static uint64_t fuzz_state = 88172645463325252ULL;
@@ -658,6 +811,10 @@ main(void)
 	RUN(normalized_json_parses_to_the_same_spec);
 	RUN(set_seed_writes_it_back);
 	RUN(check_params_accepts_partial_sets);
+	RUN(parses_several_objectives);
+	RUN(single_objective_is_the_first_of_one);
+	RUN(pruner_metric_names_the_objective_it_ranks_by);
+	RUN(refuses_bad_objectives_naming_the_field);
 	RUN(mutated_specs_never_crash_and_stay_consistent);
 	return harness_done();
 }
