@@ -49,6 +49,7 @@ need_packages() {
 		die "missing:$missing (SLURM_CLUSTER_NO_INSTALL=1: not installing)"
 	command -v apt-get >/dev/null 2>&1 || die "missing:$missing, and no apt-get"
 	echo "slurm-cluster: installing$missing" >&2
+	# shellcheck disable=SC2086 # one word per package
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
 		$missing >"$dir/apt.log" 2>&1 ||
 		{ tail -n 20 "$dir/apt.log" >&2; die "apt-get install$missing failed"; }
@@ -199,7 +200,9 @@ kill_daemons() {
 			sleep 0.1
 			t=$((t + 1))
 		done
-		alive "$dir/$d.pid" && kill -9 "$pid" 2>/dev/null || true
+		if alive "$dir/$d.pid"; then
+			kill -9 "$pid" 2>/dev/null || true
+		fi
 		rm -f "$dir/$d.pid"
 	done
 }
