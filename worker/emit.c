@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 void
@@ -77,15 +79,26 @@ emit_format_final(char *buf, size_t len, int best_epoch, double test_loss, doubl
 	return (int)(pos + (size_t)n);
 }
 
+static char emit_prefix[32];   /* "" or what emit_set_prefix was given */
+
 int
-emit_write(int fd, const char *line, size_t len)
+emit_set_prefix(const char *prefix)
+{
+	if (prefix && strlen(prefix) >= sizeof(emit_prefix))
+		return -ENAMETOOLONG;
+	snprintf(emit_prefix, sizeof(emit_prefix), "%s", prefix ? prefix : "");
+	return 0;
+}
+
+static int
+write_all(int fd, const char *buf, size_t len)
 {
 	size_t off = 0;
 
 	/* Lines are far below PIPE_BUF, so the first write is atomic and the
 	 * loop only matters for EINTR. */
 	while (off < len) {
-		ssize_t n = write(fd, line + off, len - off);
+		ssize_t n = write(fd, buf + off, len - off);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -94,4 +107,24 @@ emit_write(int fd, const char *line, size_t len)
 		off += (size_t)n;
 	}
 	return 0;
+}
+
+int
+emit_write(int fd, const char *line, size_t len)
+{
+	size_t plen = strlen(emit_prefix);
+	char stack[4096];
+	char *buf = stack;   /* stack, or owned when the line is longer */
+	int rc;
+
+	if (plen == 0)
+		return write_all(fd, line, len);
+	if (plen + len > sizeof(stack) && !(buf = malloc(plen + len)))
+		return -ENOMEM;
+	memcpy(buf, emit_prefix, plen);
+	memcpy(buf + plen, line, len);
+	rc = write_all(fd, buf, plen + len);
+	if (buf != stack)
+		free(buf);
+	return rc;
 }

@@ -32,8 +32,17 @@ emit_format_epoch(char *buf, size_t len, const struct emit_epoch *e);
 int
 emit_format_final(char *buf, size_t len, int best_epoch, double test_loss, double test_acc);
 
-/* Write the line in one write() (retrying on EINTR or a short write).
- * Returns 0 or -errno (EPIPE when the daemon went away). */
+/* Every later emit_write puts prefix (copied; NULL or "" for none) before
+ * its line, in the same write(): "SWEEP " when the lines go to stdout
+ * because SWEEP_REPORT_FD is unset (docs/DESIGN.md). Set once, before the
+ * run: a trainer process reports one way. Returns 0 or -ENAMETOOLONG for a
+ * prefix over 31 bytes. */
+int
+emit_set_prefix(const char *prefix);
+
+/* Write the prefix and the line in one write() (retrying on EINTR or a
+ * short write). Returns 0, -ENOMEM, or -errno (EPIPE when the daemon went
+ * away). */
 int
 emit_write(int fd, const char *line, size_t len);
 

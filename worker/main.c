@@ -4,7 +4,8 @@
  * Runs one trial under the report protocol of docs/DESIGN.md:
  *   SWEEP_PARAMS     JSON object of params (trial params + trainer options)
  *   SWEEP_SEED       uint64, the only source of randomness (default 0)
- *   SWEEP_REPORT_FD  where report lines go (default: stdout)
+ *   SWEEP_REPORT_FD  where report lines go (default: stdout, each line
+ *                    prefixed with "SWEEP ")
  *   SWEEP_DATA_CACHE directory of prepared-split caches (dcache.h); unset
  *                    or empty: every run prepares its data from the files
  *   SWEEP_TRIAL_DIR  the trial's directory: a checkpoint after every epoch
@@ -94,8 +95,10 @@ env_report_fd(int *fd)
 	char *end;
 
 	*fd = STDOUT_FILENO;
+	/* no report pipe (by hand, or under srun: fd 3 does not reach the
+	 * node): stdout, with the prefix the daemon looks for there */
 	if (!s || !*s)
-		return 0;
+		return emit_set_prefix("SWEEP ");
 	errno = 0;
 	long v = strtol(s, &end, 10);
 	if (errno || *end || v < 0 || v > 65535 || fcntl((int)v, F_GETFD) < 0) {

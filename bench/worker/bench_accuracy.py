@@ -24,7 +24,8 @@ REF = {"bnnet": 0.876, "mlp": 0.888}
 
 
 def final_line(out):
-    lines = [json.loads(l) for l in out.splitlines() if l.startswith("{")]
+    # no SWEEP_REPORT_FD: the report lines are on stdout, "SWEEP "-prefixed
+    lines = [json.loads(l[6:]) for l in out.splitlines() if l.startswith("SWEEP {")]
     return [l for l in lines if l.get("final")][0]
 
 

@@ -79,10 +79,11 @@ run() {
 	file="$out/$1--$2-s$3.jsonl"
 	tmp="$file.tmp"
 	printf '# intended: %s | seed: %s | params: %s\n' "$1" "$3" "$4" >"$tmp"
-	# The trainer writes report lines on stdout when SWEEP_REPORT_FD is
-	# unset. A diverging run may exit non-zero; its lines are still kept.
-	env -u SWEEP_REPORT_FD SWEEP_SEED="$3" SWEEP_PARAMS="$4" \
-		"$worker" >>"$tmp" 2>/dev/null || true
+	# The trainer writes report lines on stdout, "SWEEP "-prefixed, when
+	# SWEEP_REPORT_FD is unset; the curve files hold them bare. A diverging
+	# run may exit non-zero; its lines are still kept.
+	{ env -u SWEEP_REPORT_FD SWEEP_SEED="$3" SWEEP_PARAMS="$4" \
+		"$worker" 2>/dev/null || true; } | sed -n 's/^SWEEP //p' >>"$tmp"
 	mv "$tmp" "$file"
 	echo "$file: $(grep -c '"epoch"' "$file") epoch lines"
 }

@@ -20,7 +20,8 @@ env = dict(os.environ)
 env.pop("SWEEP_REPORT_FD", None)
 proc = subprocess.Popen([worker], env=env, stdout=subprocess.PIPE, text=True)
 for line in proc.stdout:
-    rec = json.loads(line)
+    # the worker, without SWEEP_REPORT_FD, prefixes its lines with "SWEEP "
+    rec = json.loads(line[len("SWEEP "):] if line.startswith("SWEEP ") else line)
     if "epoch" in rec:
         rec = {k: v for k, v in rec.items() if k == "epoch" or k in keep}
     out.write(json.dumps(rec) + "\n")

@@ -282,3 +282,24 @@ def run_tests(tests):
         sys.stdout.flush()
     print("1..%d" % len(tests))
     return 1 if failed else 0
+
+
+def slurm_or_skip():
+    """Raises Skip, saying why, unless a Slurm cluster answers sinfo with a
+    node; scripts/slurm-cluster.sh start makes one (CI does, as root)."""
+    conf = os.environ.get("SLURM_CONF", "/etc/slurm/slurm.conf")
+    if not shutil.which("sinfo"):
+        raise Skip("no sinfo on PATH (Slurm not installed; scripts/slurm-cluster.sh "
+                   "start installs and starts a test cluster, as root)")
+    if not os.path.exists(conf):
+        # sinfo would retry a missing config for 60 s
+        raise Skip("no Slurm config at %s (scripts/slurm-cluster.sh start, then "
+                   "export SLURM_CONF)" % conf)
+    try:
+        p = subprocess.run(["sinfo", "--noheader", "--format=%T"], capture_output=True,
+                           text=True, timeout=30)
+    except subprocess.TimeoutExpired:
+        raise Skip("sinfo (SLURM_CONF=%s) did not answer in 30 s" % conf) from None
+    if p.returncode != 0 or not p.stdout.strip():
+        raise Skip("sinfo (SLURM_CONF=%s) gives no node: exit %d, %s" %
+                   (conf, p.returncode, (p.stderr.strip().splitlines() or [""])[-1]))

@@ -6,7 +6,8 @@ each script finishes and prints the lines its README promises.
 
 Skips, saying why: the PyTorch and Optuna parts when /usr/bin/python3
 cannot import torch / optuna, the Fashion-MNIST parts when the data set is
-missing, and everything under the sanitizers (a benchmark there measures
+missing, the Slurm part when `sinfo` does not answer (no cluster: see
+scripts/slurm-cluster.sh), and everything under the sanitizers (a benchmark there measures
 nothing and takes minutes).
 """
 import json
@@ -17,7 +18,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sweeplib import SANITIZED, SWEEPD, Skip, run_tests
+from sweeplib import SANITIZED, SWEEPD, Skip, run_tests, slurm_or_skip
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -161,7 +162,15 @@ def test_e2e():
         r"^Optuna wall / sweepd wall: %s" % NUM)
 
 
+def test_slurm_srun():
+    need()
+    slurm_or_skip()
+    run(script("slurm/bench_srun.py") + ["--runs", "2"],
+        r"^  median %s ms, min" % NUM, r"^  10 lines; arrival of the newline",
+        r"^  3 lines of \[18, 102429, 18\] bytes", r"^  100000 lines in %s s, all, in order" % NUM)
+
+
 if __name__ == "__main__":
     sys.exit(run_tests([test_dispatch, test_enqueue, test_load, test_soak, test_search_synth,
                         test_search_optuna, test_search_fashion, test_db_and_tpe_programs,
-                        test_worker_speed, test_worker_accuracy, test_e2e]))
+                        test_worker_speed, test_worker_accuracy, test_e2e, test_slurm_srun]))

@@ -132,15 +132,26 @@ missing_data_exits_2_naming_the_file(void)
 	CHECK_STR(r.out, "");
 }
 
+/* Without SWEEP_REPORT_FD (by hand, or under srun, where fd 3 does not
+ * reach the node) the lines go to stdout with the "SWEEP " prefix the
+ * daemon reads there: every line, each whole. */
 static void
-by_hand_the_report_goes_to_stdout(void)
+without_report_fd_the_report_goes_to_stdout_prefixed(void)
 {
 	run(&r, NULL, "{" SYN ",\"epochs\":2}", "7", 0);
 	CHECK(r.status == 0);
-	CHECK(strncmp(r.out, "{\"epoch\":1,", 11) == 0);
-	CHECK_CONTAINS(r.out, "\n{\"epoch\":2,");
-	CHECK_CONTAINS(r.out, "\n{\"final\":true,\"best_epoch\":");
+	CHECK(strncmp(r.out, "SWEEP {\"epoch\":1,", 17) == 0);
+	CHECK_CONTAINS(r.out, "\nSWEEP {\"epoch\":2,");
+	CHECK_CONTAINS(r.out, "\nSWEEP {\"final\":true,\"best_epoch\":");
 	CHECK(r.out[strlen(r.out) - 1] == '\n');
+	int lines = 0;
+	for (const char *l = r.out, *nl; *l; l = nl + 1) {
+		CHECK(strncmp(l, "SWEEP {", 7) == 0);
+		if (!(nl = strchr(l, '\n')))
+			break;
+		lines++;
+	}
+	CHECK(lines == 3);
 	CHECK(strstr(r.err, "{\"epoch\"") == NULL);
 }
 
@@ -153,8 +164,9 @@ with_report_fd_the_lines_go_there(void)
 	CHECK_STR(a.out, "");
 	CHECK(strncmp(a.fd3, "{\"epoch\":1,", 11) == 0);
 	CHECK_CONTAINS(a.fd3, "{\"final\":true");
-	/* the same seed as the stdout run: the same test result */
-	const char *f1 = strstr(a.fd3, "{\"final\""), *f2 = strstr(r.out, "{\"final\"");
+	/* the same seed as the stdout run: the same test result, unprefixed */
+	const char *f1 = strstr(a.fd3, "{\"final\""), *f2 = strstr(r.out, "SWEEP {\"final\"");
+	f2 = f2 ? f2 + 6 : NULL;
 	CHECK(f1 && f2 && strcmp(f1, f2) == 0);
 }
 
@@ -218,7 +230,7 @@ main(int argc, char **argv)
 	RUN(bad_seed_is_refused);
 	RUN(params_table_is_a_json_array);
 	RUN(missing_data_exits_2_naming_the_file);
-	RUN(by_hand_the_report_goes_to_stdout);
+	RUN(without_report_fd_the_report_goes_to_stdout_prefixed);
 	RUN(with_report_fd_the_lines_go_there);
 	RUN(sigterm_stops_the_run_with_a_failure_status);
 	return harness_done();
