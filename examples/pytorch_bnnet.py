@@ -10,7 +10,10 @@ By hand:
 
     SWEEP_PARAMS='{"epochs":2,"train_fraction":0.1}' /usr/bin/python3 examples/pytorch_bnnet.py
 
-reports on stdout ("SWEEP " lines) when SWEEP_REPORT_FD is unset. Hyperparameters (all
+reports on stdout ("SWEEP " lines) when SWEEP_REPORT_FD is unset. With
+SWEEP_TRIAL_DIR it writes checkpoint-E.pt after every epoch (the last three
+are kept) and best.pt, and with SWEEP_RESUME=1 SWEEP_RESUME_EPOCH=K it goes on
+from checkpoint-K.pt, reporting from epoch K+1 (docs/pytorch.md). Hyperparameters (all
 optional; anything else is refused with exit status 2): see PARAMS below and
 docs/pytorch.md. Nothing is downloaded: the IDX files are read from data_dir.
 """
@@ -19,6 +22,7 @@ import json
 import math
 import os
 import random
+import re
 import struct
 import sys
 import time
@@ -258,6 +262,38 @@ def train_epoch(p, net, opt, train_x, train_y, order_gen, stop=lambda: False):
             "grad_norm": [g / max(steps, 1) for g in gsum]}
 
 
+KEEP = 3    # checkpoints kept: the daemon's SWEEP_RESUME_EPOCH may lag by two
+
+
+def checkpoint_path(tdir, epoch):
+    return os.path.join(tdir, "checkpoint-%d.pt" % epoch)
+
+
+def save_atomic(obj, path):
+    """torch.save to a temp file, fsync, rename: a kill leaves the old file whole."""
+    import torch
+    with open(path + ".tmp", "wb") as f:
+        torch.save(obj, f)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(path + ".tmp", path)
+
+
+def load_checkpoint(tdir, k, p, seed):
+    """The state saved after epoch k, or None (saying why on stderr)."""
+    import torch
+    path = checkpoint_path(tdir, k)
+    try:
+        state = torch.load(path)
+        if (state["epoch"], state["params"], state["seed"]) != (k, p, seed):
+            raise ValueError("written for epoch %s of other params or seed" % state["epoch"])
+        return state
+    except Exception as e:      # missing, truncated, corrupt, foreign: start over
+        sys.stderr.write("pytorch_bnnet: cannot resume after epoch %d from %s: %s; "
+                         "starting over from epoch 1\n" % (k, path, e))
+        return None
+
+
 def main():
     try:
         p, seed = parse_params(sweepd.params({})), sweepd.seed() or 0
@@ -287,8 +323,27 @@ def main():
     order_gen = torch.Generator().manual_seed(seed % 2**64)
 
     best_acc, best_epoch, best_state = -1.0, 0, None
-    best_loss, since_loss = math.inf, 0
-    for epoch in range(1, p["epochs"] + 1):
+    best_loss, since_loss, stopped = math.inf, 0, False
+    try:
+        tdir = sweepd.trial_dir()
+    except sweepd.NoSweepError:
+        tdir = None             # by hand: no checkpoints
+    first, k = 1, sweepd.resume_epoch()
+    state = load_checkpoint(tdir, k, p, seed) if tdir and k else None
+    if state:                   # resumed after epoch k: go on from k + 1
+        net.load_state_dict(state["net"])
+        opt.load_state_dict(state["opt"])
+        torch.set_rng_state(state["torch_rng"])         # dropout
+        order_gen.set_state(state["order_rng"])         # batch order
+        best_acc, best_epoch, best_state, best_loss, since_loss, stopped = state["book"]
+        first = k + 1
+    elif tdir:                  # starting over: another run's files would mislead
+        for name in os.listdir(tdir):
+            if re.fullmatch(r"checkpoint-\d+\.pt(\.tmp)?|best\.pt", name):
+                os.remove(os.path.join(tdir, name))
+    for epoch in range(first, p["epochs"] + 1):
+        if stopped:             # early-stopped or diverged before the interruption
+            break
         t0 = time.monotonic()
         m = train_epoch(p, net, opt, train_x, train_y, order_gen, sweepd.stopping)
         if m is None:
@@ -297,27 +352,40 @@ def main():
             os._exit(EXIT_STOPPED)  # at once: tearing torch down takes seconds
         val_loss, val_acc = evaluate(net, val_x, val_y, loss_fn)
         train_loss = m["train_loss"]
-        sweepd.report(epoch, val_loss=val_loss, val_acc=val_acc,
-                      lr=opt.param_groups[0]["lr"],
-                      seconds=round(time.monotonic() - t0, 4), **m)
+        seconds = round(time.monotonic() - t0, 4)
 
-        if val_acc > best_acc:
+        improved = val_acc > best_acc
+        if improved:
             best_acc, best_epoch = val_acc, epoch
             best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
-        if not math.isfinite(train_loss) or not math.isfinite(val_loss):
-            sys.stderr.write("pytorch_bnnet: loss is %s at epoch %d, diverged: stopping\n"
-                             % (train_loss if not math.isfinite(train_loss) else val_loss,
-                                epoch))
-            break
+        diverged = not math.isfinite(train_loss) or not math.isfinite(val_loss)
         if val_loss < best_loss:
             best_loss, since_loss = val_loss, 0
         else:
             since_loss += 1
-            if p["patience"] and since_loss >= p["patience"]:
-                sys.stderr.write("pytorch_bnnet: early stop after epoch %d (val_loss not "
-                                 "below %.6g for %d epochs)\n"
-                                 % (epoch, best_loss, since_loss))
-                break
+        stopped = diverged or bool(p["patience"] and since_loss >= p["patience"])
+        if tdir:    # before the report line: the daemon's K never outruns the files
+            save_atomic({"epoch": epoch, "params": p, "seed": seed,
+                         "net": net.state_dict(), "opt": opt.state_dict(),
+                         "torch_rng": torch.get_rng_state(),
+                         "order_rng": order_gen.get_state(),
+                         "book": (best_acc, best_epoch, best_state, best_loss,
+                                  since_loss, stopped)}, checkpoint_path(tdir, epoch))
+            if epoch > KEEP and os.path.exists(checkpoint_path(tdir, epoch - KEEP)):
+                os.remove(checkpoint_path(tdir, epoch - KEEP))
+            if improved:
+                save_atomic({"params": p, "seed": seed, "best_epoch": epoch,
+                             "state_dict": best_state}, os.path.join(tdir, "best.pt"))
+        sweepd.report(epoch, val_loss=val_loss, val_acc=val_acc,
+                      lr=opt.param_groups[0]["lr"], seconds=seconds, **m)
+
+        if diverged:
+            sys.stderr.write("pytorch_bnnet: loss is %s at epoch %d, diverged: stopping\n"
+                             % (train_loss if not math.isfinite(train_loss) else val_loss,
+                                epoch))
+        elif stopped:
+            sys.stderr.write("pytorch_bnnet: early stop after epoch %d (val_loss not "
+                             "below %.6g for %d epochs)\n" % (epoch, best_loss, since_loss))
 
     net.load_state_dict(best_state)
     test_loss, test_acc = evaluate(net, test_x, test_y, loss_fn)

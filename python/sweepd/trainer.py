@@ -2,7 +2,9 @@
 
     import sweepd
     p = sweepd.params({"lr": 1e-3, "epochs": 5})   # defaults: runs by hand too
-    for epoch in range(sweepd.resume_epoch() + 1, p["epochs"] + 1):
+    first = 1       # or resume_epoch() + 1 after loading the checkpoint of
+                    # that epoch from trial_dir() (docs/pytorch.md)
+    for epoch in range(first, p["epochs"] + 1):
         ...
         sweepd.report(epoch, train_loss=tl, val_loss=vl, val_acc=va)
         if sweepd.stopping():
@@ -53,10 +55,29 @@ def params(defaults=None):
     return out
 
 
-def trial_dir():
-    """The trial's own directory (SWEEP_TRIAL_DIR), or None when the
-    daemon gives none."""
-    return os.environ.get("SWEEP_TRIAL_DIR") or None
+def trial_dir(default=None):
+    """The trial's own directory (SWEEP_TRIAL_DIR): it exists, is the same
+    for every attempt of the trial and is kept after it ends; keep
+    checkpoints and artifacts there.
+
+    default, when given, is the answer where the daemon gives none (by
+    hand, outside a sweep): it is created if missing, so the same script
+    runs both ways. Without a directory and without default:
+    NoSweepError."""
+    got = os.environ.get("SWEEP_TRIAL_DIR")
+    if got:
+        return got
+    if default is None:
+        if os.environ.get("SWEEP_PARAMS") is None:
+            raise NoSweepError(
+                "SWEEP_TRIAL_DIR is not set: this is not a sweepd trial. Run "
+                "it from a sweep, or give a default: sweepd.trial_dir('ckpt')")
+        raise NoSweepError(
+            "SWEEP_TRIAL_DIR is not set: this sweepd gives its trials no "
+            "directory; give a default: sweepd.trial_dir('ckpt')")
+    default = os.fspath(default)
+    os.makedirs(default, exist_ok=True)
+    return default
 
 
 def _env_int(name, default):
@@ -70,11 +91,28 @@ def _env_int(name, default):
 
 
 def resume_epoch():
-    """The last epoch a previous attempt of this trial completed
-    (SWEEP_RESUME_EPOCH), 0 when the trial starts from scratch."""
+    """K when this attempt resumes after epoch K (SWEEP_RESUME=1 and
+    SWEEP_RESUME_EPOCH=K, K >= 1, the last epoch sweepd stored), else 0.
+
+    A trainer that finds its checkpoint of epoch K continues and reports
+    from K + 1; one that has none starts over from epoch 1 (docs/DESIGN.md).
+    ValueError for what the contract never sets: SWEEP_RESUME other than 1,
+    SWEEP_RESUME_EPOCH missing, not an integer >= 1, or set alone."""
+    resume = os.environ.get("SWEEP_RESUME") or None
+    text = os.environ.get("SWEEP_RESUME_EPOCH") or None
+    if resume is None:
+        if text is not None:
+            raise ValueError("SWEEP_RESUME_EPOCH is %r but SWEEP_RESUME is not "
+                             "set: set SWEEP_RESUME=1 too, or neither" % text)
+        return 0
+    if resume != "1":
+        raise ValueError("SWEEP_RESUME must be 1 (or unset), not %r" % resume)
+    if text is None:
+        raise ValueError("SWEEP_RESUME=1 needs SWEEP_RESUME_EPOCH, the last "
+                         "epoch stored")
     n = _env_int("SWEEP_RESUME_EPOCH", 0)
-    if n < 0:
-        raise ValueError("SWEEP_RESUME_EPOCH must be >= 0, not %d" % n)
+    if n < 1:
+        raise ValueError("SWEEP_RESUME_EPOCH must be >= 1, not %d" % n)
     return n
 
 

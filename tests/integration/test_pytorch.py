@@ -8,9 +8,11 @@ Skips when Debian's /usr/bin/python3 cannot import torch
 import json
 import math
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -43,10 +45,11 @@ def need_torch():
             raise Skip("%s missing (apt-get install dataset-fashion-mnist)" % f)
 
 
-def run_script(params, seed=5, timeout=300, report_fd=True):
+def run_script(params, seed=5, timeout=300, report_fd=True, extra_env=None):
     """Runs the trainer with the report on fd 3 (or stdout); returns
     (exit status, report lines as objects, stdout, stderr)."""
-    env = dict(os.environ, SWEEP_PARAMS=json.dumps(params), SWEEP_SEED=str(seed))
+    env = dict(os.environ, SWEEP_PARAMS=json.dumps(params), SWEEP_SEED=str(seed),
+               **(extra_env or {}))
     env.pop("SWEEP_REPORT_FD", None)
     if not report_fd:
         p = subprocess.run([PY, SCRIPT], env=env, capture_output=True, text=True,
@@ -121,6 +124,36 @@ def test_two_epochs_options():
     check_epoch(lines[0], 1, layers=2)
     check_epoch(lines[1], 2, layers=2)
     assert lines[2]["final"] is True and lines[2]["best_epoch"] in (1, 2), lines[2]
+
+
+def test_checkpoints_and_bit_exact_resume():
+    """With SWEEP_TRIAL_DIR: checkpoint-E.pt (last three) and best.pt;
+    resumed after epoch 1 it reports epochs 2, 3 and the final line of the
+    uninterrupted run exactly; a corrupt checkpoint is refused, saying so,
+    and the run starts over with the same curve."""
+    need_torch()
+    params = {"epochs": 3, "train_fraction": 0.02, "dropout": 0.1, "optimizer": "adam"}
+    tdir = tempfile.mkdtemp(prefix="bnnet-ckpt-")
+    try:
+        def strip(lines):
+            return [dict((k, v) for k, v in l.items() if k != "seconds") for l in lines]
+        rc, ref, _, err = run_script(params, extra_env={"SWEEP_TRIAL_DIR": tdir})
+        assert rc == 0, err
+        assert sorted(os.listdir(tdir)) == ["best.pt", "checkpoint-1.pt", "checkpoint-2.pt",
+                                            "checkpoint-3.pt"]
+        resume = {"SWEEP_TRIAL_DIR": tdir, "SWEEP_RESUME": "1", "SWEEP_RESUME_EPOCH": "1"}
+        rc, lines, _, err = run_script(params, extra_env=resume)
+        assert rc == 0, err
+        assert strip(lines) == strip(ref[1:]), (lines, ref)
+        with open(os.path.join(tdir, "checkpoint-2.pt"), "r+b") as f:
+            f.truncate(100)
+        rc, lines, _, err = run_script(params, extra_env=dict(resume,
+                                                              SWEEP_RESUME_EPOCH="2"))
+        assert rc == 0, err
+        assert "cannot resume after epoch 2" in err and "starting over" in err, err
+        assert strip(lines) == strip(ref), (lines, ref)
+    finally:
+        shutil.rmtree(tdir, ignore_errors=True)
 
 
 def test_unknown_param_exits_2():
@@ -235,5 +268,6 @@ def test_shipped_config_via_sweepctl():
 
 if __name__ == "__main__":
     sys.exit(run_tests([test_by_hand_one_epoch, test_two_epochs_options,
+                        test_checkpoints_and_bit_exact_resume,
                         test_unknown_param_exits_2, test_sigterm_stops_promptly,
                         test_sweep_end_to_end, test_shipped_config_via_sweepctl]))

@@ -41,3 +41,60 @@ def test_notebook_asktell_runs_a_sweep(daemon, client):
     assert done and all(0 < t["test_acc"] <= 1 for t in done), done
     full = client.trial(s["id"], done[0]["number"])
     assert len(full["curve"]) == 2 and full["diagnosis"]["verdict"]
+
+
+# docs/pytorch.md's ten lines, with a tiny net (dropout, so torch's RNG
+# matters) around them: what the doc tells a user to add must resume.
+TEN_LINES_AROUND = """
+import json, sys, torch
+torch.manual_seed(0)
+net = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Dropout(0.3),
+                          torch.nn.Linear(8, 2))
+opt = torch.optim.Adam(net.parameters(), lr=0.05)
+x, y, epochs = torch.randn(64, 4), torch.randint(0, 2, (64,)), 4
+"""
+TRAIN_STEP = """
+    idx = torch.randperm(64)[:32]
+    opt.zero_grad()
+    loss = torch.nn.functional.cross_entropy(net(x[idx]), y[idx])
+    loss.backward(); opt.step()
+    val_loss, val_acc = float(loss), float((net(x).argmax(1) == y).float().mean())
+"""
+
+
+def ten_lines():
+    import re
+    with open(os.path.join(ROOT, "docs", "pytorch.md")) as f:
+        text = f.read()
+    sec = text[text.index("## Checkpoints and resume"):]
+    (code,) = re.findall(r"```python\n(.*?)```", sec, re.S)[:1]
+    lines = [l for l in code.splitlines() if l.strip()]
+    # the loop, its body and its report line are the user's already
+    added = [l for l in lines if not l.lstrip().startswith(("for ", "...", "sweepd.report"))]
+    assert len(added) <= 10, "the doc promises ten lines: %d" % len(added)
+    step = [l for l in lines if l.strip().startswith("...")]
+    assert len(step) == 1, lines
+    return TEN_LINES_AROUND + code.replace(step[0], TRAIN_STEP.strip("\n"))
+
+
+def test_pytorch_doc_ten_lines_resume_exactly(tmp_path):
+    need_torch()
+    script = tmp_path / "train.py"
+    script.write_text(ten_lines())
+    tdir = tmp_path / "trial"
+    tdir.mkdir()
+
+    def run(**extra):
+        p = subprocess.run([PY, str(script)], env=py_env(SWEEP_TRIAL_DIR=str(tdir), **extra),
+                           capture_output=True, text=True, timeout=300)
+        assert p.returncode == 0, p.stderr
+        return [l for l in p.stdout.splitlines() if l.startswith("SWEEP ")]
+
+    full = run()
+    assert len(full) == 4 and '"epoch":1,' in full[0], full
+    assert sorted(os.listdir(tdir)) == ["checkpoint-%d.pt" % e for e in (1, 2, 3, 4)]
+    resumed = run(SWEEP_RESUME="1", SWEEP_RESUME_EPOCH="2")
+    assert resumed == full[2:], (resumed, full)
+    # no checkpoint of K: starts over, the same run again
+    os.remove(tdir / "checkpoint-3.pt")
+    assert run(SWEEP_RESUME="1", SWEEP_RESUME_EPOCH="3") == full

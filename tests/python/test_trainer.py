@@ -57,22 +57,54 @@ def test_params_bad_json_says_why(monkeypatch, text, why):
         sweepd.params({"lr": 1})
 
 
-def test_trial_dir(monkeypatch):
-    monkeypatch.delenv("SWEEP_TRIAL_DIR", raising=False)
-    assert sweepd.trial_dir() is None
+def test_trial_dir(monkeypatch, tmp_path):
     monkeypatch.setenv("SWEEP_TRIAL_DIR", "/tmp/t7")
     assert sweepd.trial_dir() == "/tmp/t7"
+    assert sweepd.trial_dir("elsewhere") == "/tmp/t7"
+    monkeypatch.delenv("SWEEP_TRIAL_DIR")
+    # by hand: the default, created
+    d = tmp_path / "ckpt" / "run1"
+    assert sweepd.trial_dir(d) == str(d) and d.is_dir()
+    assert sweepd.trial_dir(str(d)) == str(d)
+
+
+def test_trial_dir_without_one_or_default_raises(monkeypatch):
+    monkeypatch.delenv("SWEEP_TRIAL_DIR", raising=False)
+    monkeypatch.delenv("SWEEP_PARAMS", raising=False)
+    with pytest.raises(sweepd.NoSweepError, match="not a sweepd trial"):
+        sweepd.trial_dir()
+    monkeypatch.setenv("SWEEP_PARAMS", "{}")
+    monkeypatch.setenv("SWEEP_TRIAL_DIR", "")
+    with pytest.raises(sweepd.NoSweepError, match="gives its trials no directory"):
+        sweepd.trial_dir()
 
 
 def test_resume_epoch(monkeypatch):
+    monkeypatch.delenv("SWEEP_RESUME", raising=False)
     monkeypatch.delenv("SWEEP_RESUME_EPOCH", raising=False)
     assert sweepd.resume_epoch() == 0
+    monkeypatch.setenv("SWEEP_RESUME", "1")
     monkeypatch.setenv("SWEEP_RESUME_EPOCH", "4")
     assert sweepd.resume_epoch() == 4
-    for bad in ("x", "-1"):
-        monkeypatch.setenv("SWEEP_RESUME_EPOCH", bad)
-        with pytest.raises(ValueError, match="SWEEP_RESUME_EPOCH"):
-            sweepd.resume_epoch()
+
+
+@pytest.mark.parametrize("resume,epoch,why", [
+    (None, "4", "SWEEP_RESUME is not set"),
+    ("1", None, "needs SWEEP_RESUME_EPOCH"),
+    ("1", "x", "SWEEP_RESUME_EPOCH must be an integer"),
+    ("1", "0", "SWEEP_RESUME_EPOCH must be >= 1"),
+    ("1", "-1", "SWEEP_RESUME_EPOCH must be >= 1"),
+    ("yes", "3", "SWEEP_RESUME must be 1"),
+])
+def test_resume_epoch_refuses_what_the_contract_never_sets(monkeypatch, resume,
+                                                           epoch, why):
+    for name, v in (("SWEEP_RESUME", resume), ("SWEEP_RESUME_EPOCH", epoch)):
+        if v is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, v)
+    with pytest.raises(ValueError, match=why):
+        sweepd.resume_epoch()
 
 
 def test_seed(monkeypatch):
@@ -262,7 +294,7 @@ import os, sys, time, sweepd
 p = sweepd.params({"x": 0.5, "epochs": 3})
 if p.get("close_fd3"):
     os.close(3)
-assert sweepd.trial_dir() is None
+assert "SWEEP_TRIAL_DIR" not in os.environ or os.path.isdir(sweepd.trial_dir())
 sweepd.stopping()
 for epoch in range(sweepd.resume_epoch() + 1, p["epochs"] + 1):
     acc = 0.5 + 0.1 * epoch * p["x"]
