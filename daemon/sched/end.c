@@ -69,15 +69,15 @@ record_end(struct trial *t, const struct outcome *o, const char *diag_json)
 		.diagnosis_json = diag_json,
 		.error = o->msg[0] ? o->msg : NULL,
 		.error_class = o->cls,
-		.exit_code = t->exited && !t->term_signal && !t->spawn_error ?
-			     (int)t->exit_status : -1,
-		.signal = t->term_signal,
+		.exit_code = t->child.exited && !t->child.term_signal &&
+			     !t->child.spawn_error ? (int)t->child.exit_status : -1,
+		.signal = t->child.term_signal,
 		.now = server_now(),
 	};
 
-	memcpy(tail, t->errtail, t->errtail_len);
-	tail[t->errtail_len] = '\0';
-	e.stderr_tail = t->errtail_len ? tail : NULL;
+	memcpy(tail, t->child.errtail, t->child.errtail_len);
+	tail[t->child.errtail_len] = '\0';
+	e.stderr_tail = t->child.errtail_len ? tail : NULL;
 	if (o->status == TRIAL_COMPLETED && !(o->cls &&
 					      strcmp(o->cls, "note") == 0)) {
 		e.error = NULL;
@@ -123,7 +123,7 @@ fail_fast(struct trial *t, const struct outcome *o)
 		snprintf(key, sizeof key, "%s", cls);
 	else
 		snprintf(key, sizeof key, "%s/%" PRId64 "/%d/%d", cls,
-			 t->exit_status, t->term_signal, t->spawn_error);
+			 t->child.exit_status, t->child.term_signal, t->child.spawn_error);
 	if (t->n_curve > 0 || (sw->ff_count > 0 && strcmp(key, sw->ff_key))) {
 		sw->ff_off = 1;
 		return;
@@ -232,15 +232,16 @@ end_input(const struct trial *t, struct outcome_in *in, char *msgbuf,
 	memset(in, 0, sizeof *in);
 	in->stop = t->stop;
 	in->stop_msg = t->stop_msg;
-	in->spawn_error = t->spawn_error;
-	in->spawn_strerror = t->spawn_error ? uv_strerror(t->spawn_error) : "";
-	in->term_signal = t->term_signal;
-	in->exit_status = t->exit_status;
+	in->spawn_error = t->child.spawn_error;
+	in->spawn_strerror = t->child.spawn_error ?
+		uv_strerror(t->child.spawn_error) : "";
+	in->term_signal = t->child.term_signal;
+	in->exit_status = t->child.exit_status;
 	msgbuf[0] = '\0';
 	in->wrapper_failed = trial_wrapper_error(t, msgbuf, len);
 	in->wrapper_msg = msgbuf;
-	in->errtail = t->errtail;
-	in->errtail_len = t->errtail_len;
+	in->errtail = t->child.errtail;
+	in->errtail_len = t->child.errtail_len;
 	in->n_curve = t->n_curve;
 	in->last_epoch = t->last_epoch;
 	in->got_final = t->got_final;
@@ -271,7 +272,7 @@ sched_trial_ended(struct trial *t)
 	int rc;
 
 	sweep_running_remove(sw, t);
-	if (t->spawn_error && hold_spawn_transient(t->spawn_error)) {
+	if (t->child.spawn_error && hold_spawn_transient(t->child.spawn_error)) {
 		sched_put_back(t);
 		goto next;
 	}

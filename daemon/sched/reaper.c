@@ -194,7 +194,7 @@ check_child(int pid, void *ud)
 	}
 	id = proc_trial(pid, c->s->reaper_key);
 	t = id ? sched_running_trial(c->s, 0, id) : NULL;
-	if (!c->all && t && !t->exited)
+	if (!c->all && t && !t->child.exited)
 		return;   /* its trainer is still running */
 	if (id)
 		log_warn("killing pid %d, left behind by trial id %" PRId64

@@ -261,8 +261,8 @@ start_one(struct sweep *sw)
 		s->spawn_held = 0;
 		s->spawn_msg[0] = '\0';
 	}
-	rc = db_trial_start(s->db, t->id, t->attempt, t->pid,
-			    trial_proc_start(t->pid), t->started_at);
+	rc = db_trial_start(s->db, t->id, t->attempt, t->child.pid,
+			    trial_proc_start(t->child.pid), t->started_at);
 	if (rc < 0) {
 		trial_stop(t, sched_storage_failed(s, rc, "a trial's start") ?
 			   STOP_OUTAGE : STOP_STORAGE,
@@ -315,7 +315,7 @@ sched_running_trial(const struct server *s, int pid, int64_t id)
 {
 	for (struct sweep *sw = s->sweeps; sw; sw = sw->next)
 		for (struct trial *t = sw->running; t; t = t->next)
-			if ((pid > 0 && t->pid == pid) || (id > 0 && t->id == id))
+			if ((pid > 0 && t->child.pid == pid) || (id > 0 && t->id == id))
 				return t;
 	return NULL;
 }

@@ -52,7 +52,7 @@ void sched_put_back(struct trial *t);
 
 /* The running trial whose trainer has pid (when pid > 0) or whose id is
  * id (when id > 0); NULL if none. Its trainer may have exited already
- * (t->exited) while its pipes drain. */
+ * (t->child.exited) while its pipes drain. */
 struct trial *sched_running_trial(const struct server *s, int pid, int64_t id);
 
 #endif

@@ -1,12 +1,12 @@
 /*
- * trial.h: one trial as a running child process.
+ * trial.h: one trial, the scheduler's record of it.
  *
- * A trial is started with uv_spawn in its own session (and so its own
- * process group), with stdout, stderr and fd 3 as pipes. Report lines are
- * read from fd 3 (and from stdout lines prefixed "SWEEP "), stderr is kept
- * as a bounded tail. The trial ends only when the child has been reaped AND
- * every pipe has been closed; then trial.c hands it to the scheduler
- * (sched_trial_ended), which records the result and frees it.
+ * A trial that runs a process embeds its child (daemon/proc/child.h),
+ * which owns the process, its pipes and its timers; trial.c gives it the
+ * trial's command and environment, reads its report lines (fd 3, and
+ * stdout lines prefixed "SWEEP ") as the protocol says, and once the child
+ * has ended (reaped AND every pipe closed) hands the trial to the
+ * scheduler (sched_trial_ended), which records the result and frees it.
  */
 #ifndef SWEEPD_TRIAL_H
 #define SWEEPD_TRIAL_H
@@ -17,24 +17,13 @@
 #include "common/diag.h"
 #include "common/linebuf.h"
 #include "common/report.h"
+#include "daemon/proc/child.h"
 #include "daemon/sched/outcome.h"   /* enum trial_status, trial_stop */
 
 struct sweep;
 struct server;
 
-#define TRIAL_ERRTAIL 4096   /* bytes of stderr kept */
-
-/* Bytes read from a report pipe (fd 3 or stdout) and not yet handled: a
- * turn of the loop handles at most a batch of lines per pipe, so that a
- * trainer writing as fast as it can does not keep the loop from everyone
- * else; while the backlog is high the pipe is not read (the trainer
- * blocks in write, as any full pipe makes it). */
-struct trial_backlog {
-	char *buf;                    /* NULL or owned [cap] */
-	size_t off, len, cap;         /* pending bytes are buf[off, len) */
-	int eof;                      /* nothing follows these bytes */
-	int paused;                   /* reading stopped for the backlog */
-};
+#define TRIAL_ERRTAIL CHILD_ERRTAIL   /* bytes of stderr kept */
 
 struct trial {
 	struct sweep *sweep;          /* borrowed: the sweep outlives its trials */
@@ -48,29 +37,9 @@ struct trial {
 	int manual;                   /* asked for by a client: no process,
 				       * no handles (manual.c) */
 
-	/* The child. Handles are live from trial_start until closed. */
-	uv_process_t proc;
-	uv_pipe_t report;             /* fd 3 */
-	uv_pipe_t out;                /* stdout */
-	uv_pipe_t err;                /* stderr */
-	uv_timer_t deadline;          /* trial_timeout_s, then stall checks */
-	uv_timer_t killer;            /* SIGKILL 5 s after SIGTERM; pipe drain */
-	uv_timer_t stall;             /* limits.stall_s watchdog */
-	int open_handles;             /* closes still pending */
-	int pipes_open;               /* of report, out, err */
-	int pid;                      /* 0 when not running */
-	int exited;                   /* exit callback ran */
-	int64_t exit_status;
-	int term_signal;
-	int spawn_error;              /* negative libuv error from uv_spawn, or 0 */
-	int wrapped;                  /* started through sweepd --exec-trial */
-	struct linebuf report_lb;
-	struct linebuf out_lb;
-	struct trial_backlog report_bl;
-	struct trial_backlog out_bl;
-	uv_idle_t drain;              /* active while a backlog is not empty */
-	char errtail[TRIAL_ERRTAIL];
-	size_t errtail_len;
+	/* The process (not used by a manual trial): live from trial_start
+	 * until sched_trial_ended. */
+	struct child child;
 	uint64_t last_report_ms;      /* loop time of the last report line */
 
 	enum trial_stop stop;
@@ -111,8 +80,8 @@ void trial_free(struct trial *t);
  * treats both the same. */
 int trial_start(struct trial *t, char *err, size_t errlen);
 
-/* Asks a running trial to stop: SIGTERM to its process group, SIGKILL 5 s
- * later if it is still there. The first reason given wins. A manual trial
+/* Asks a running trial to stop: child_stop (SIGTERM to its process group,
+ * SIGKILL 5 s later if it is still there). The first reason given wins. A manual trial
  * is ended by manual.c on the next loop iteration. */
 void trial_stop(struct trial *t, enum trial_stop why, const char *msg);
 

@@ -117,7 +117,7 @@ sweep_base(struct server *s, int all)
 			continue;
 		id = strtoll(e->d_name + 6, NULL, 10);
 		t = id > 0 ? sched_running_trial(s, 0, id) : NULL;
-		if (!all && t && !t->exited)
+		if (!all && t && !t->child.exited)
 			continue;   /* its trainer still runs */
 		if (kill_and_remove(s->cg_base, e->d_name) < 0)
 			left++;
