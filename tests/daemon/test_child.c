@@ -1,0 +1,470 @@
+/*
+ * test_child.c: the child module (daemon/proc/child.c) on a real loop,
+ * against small trainers written here as /bin/sh scripts, without root.
+ *
+ * Each test runs its child until `ended` came (or a watchdog of
+ * WATCHDOG_MS gave up, which fails the test), then runs the loop dry, so
+ * that a second `ended`, or a handle left open, shows.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "common/report.h"
+#include "daemon/proc/child.h"
+#include "tests/harness.h"
+
+#define WATCHDOG_MS 20000
+
+extern char **environ;
+
+struct rec {
+	struct child c;
+	int n_report, n_output, n_refused, n_exited, n_ended, n_started;
+	int n_limit[2];
+	int exited_before_end;     /* `exited` came before `ended` */
+	int pipes_at_end;          /* pipes still open at `ended` */
+	char refused[128];
+	char first[128], last[128]; /* report lines */
+	/* flood */
+	long next;                 /* the number the next line must be */
+	int out_of_order;
+	int turn_lines, max_turn_lines;
+	int ticks, ticks_at_first, ticks_at_last;
+	size_t max_cap;
+	int stop_on;               /* child_stop at the first report line */
+	int restart;               /* starts again from `ended` (argv2) */
+	char *const *argv2;
+	int flood;
+};
+
+static uv_loop_t loop;
+
+static int
+on_report(void *ud, char *line, size_t len)
+{
+	struct rec *r = ud;
+
+	if (r->n_report == 0) {
+		snprintf(r->first, sizeof r->first, "%.*s", (int)len, line);
+		r->ticks_at_first = r->ticks;
+	}
+	r->n_report++;
+	snprintf(r->last, sizeof r->last, "%.*s", (int)len, line);
+	r->ticks_at_last = r->ticks;
+	if (r->flood) {
+		if (strtol(line, NULL, 10) != r->next)
+			r->out_of_order++;
+		r->next++;
+		r->turn_lines++;
+		if (r->turn_lines > r->max_turn_lines)
+			r->max_turn_lines = r->turn_lines;
+		if (r->c.report.bl.cap > r->max_cap)
+			r->max_cap = r->c.report.bl.cap;
+	}
+	if (r->stop_on && r->n_report == 1)
+		child_stop(&r->c);
+	return 0;
+}
+
+static void
+on_output(void *ud, char *line, size_t len)
+{
+	(void)line;
+	(void)len;
+	((struct rec *)ud)->n_output++;
+}
+
+static void
+on_refused(void *ud, const char *msg)
+{
+	struct rec *r = ud;
+
+	r->n_refused++;
+	snprintf(r->refused, sizeof r->refused, "%s", msg);
+}
+
+static void
+on_limit(void *ud, enum child_limit which)
+{
+	struct rec *r = ud;
+
+	r->n_limit[which]++;
+	child_stop(&r->c);
+}
+
+static void
+on_started(void *ud)
+{
+	((struct rec *)ud)->n_started++;
+}
+
+static void
+on_exited(void *ud)
+{
+	((struct rec *)ud)->n_exited++;
+}
+
+static const struct child_cbs cbs;
+
+static void
+on_ended(void *ud, struct child *c)
+{
+	struct rec *r = ud;
+
+	r->n_ended++;
+	r->exited_before_end = r->n_exited > 0 || c->spawn_error;
+	r->pipes_at_end = c->pipes_open;
+	if (r->restart) {
+		struct child_config cfg = {
+			.loop = &loop, .argv = r->argv2, .env = environ,
+			.max_line = REPORT_MAX_LINE,
+		};
+		char err[256];
+
+		r->restart = 0;
+		CHECK(child_start(c, &cfg, &cbs, r, err, sizeof err) == 0);
+	}
+}
+
+static const struct child_cbs cbs = {
+	.report = on_report, .output = on_output, .refused = on_refused,
+	.limit = on_limit, .started = on_started, .exited = on_exited,
+	.ended = on_ended,
+};
+
+/* A uv_check runs once per turn of the loop: it ends a turn's count. */
+static void
+on_check(uv_check_t *h)
+{
+	((struct rec *)h->data)->turn_lines = 0;
+}
+
+static void
+on_tick(uv_timer_t *tm)
+{
+	((struct rec *)tm->data)->ticks++;
+}
+
+static int watchdog_fired;
+
+static void
+on_watchdog(uv_timer_t *tm)
+{
+	struct rec *r = tm->data;
+
+	watchdog_fired = 1;
+	if (r->c.pid > 0)
+		kill(-r->c.pid, SIGKILL);
+}
+
+static void
+on_closed(uv_handle_t *h)
+{
+	(void)h;
+}
+
+/* Runs until `ended` (as many times as `want`), then the loop dry (with
+ * keep_on, the caller's handles, closed first). */
+static void
+run_keep(struct rec *r, int want, uv_handle_t **keep_on, int n_keep)
+{
+	uv_timer_t dog;
+
+	watchdog_fired = 0;
+	uv_timer_init(&loop, &dog);
+	dog.data = r;
+	uv_timer_start(&dog, on_watchdog, WATCHDOG_MS, 0);
+	while (r->n_ended < want && !watchdog_fired &&
+	       uv_run(&loop, UV_RUN_ONCE))
+		;
+	CHECK_MSG(!watchdog_fired, "the child did not end in %d ms",
+		  WATCHDOG_MS);
+	uv_close((uv_handle_t *)&dog, on_closed);
+	if (watchdog_fired)
+		return;   /* failed: what is left may never close */
+	for (int i = 0; i < n_keep; i++)
+		uv_close(keep_on[i], on_closed);
+	uv_run(&loop, UV_RUN_DEFAULT);
+}
+
+static void
+run(struct rec *r, int want)
+{
+	run_keep(r, want, NULL, 0);
+}
+
+static int
+start_sh(struct rec *r, const char *script, struct child_config *cfg)
+{
+	char *argv[] = { "/bin/sh", "-c", (char *)script, NULL };
+	char err[256] = "";
+	int rc;
+
+	cfg->loop = &loop;
+	cfg->argv = argv;
+	cfg->env = environ;
+	cfg->max_line = REPORT_MAX_LINE;
+	cfg->label = "test";
+	rc = child_start(&r->c, cfg, &cbs, r, err, sizeof err);
+	CHECK_MSG(rc == 0, "child_start: %d %s", rc, err);
+	return rc;
+}
+
+/* ---- the tests ------------------------------------------------------- */
+
+/* 200,000 lines on fd 3 as fast as sh can: all arrive, in order, at most
+ * CHILD_BATCH_LINES per turn; a timer fires while they come; the backlog
+ * stays under the high mark plus one read. */
+static void
+test_flood_in_order(void)
+{
+	static struct rec r;
+	struct child_config cfg = { 0 };
+	uv_check_t chk;
+	uv_timer_t tick;
+	uv_handle_t *mine[] = { (uv_handle_t *)&chk, (uv_handle_t *)&tick };
+
+	memset(&r, 0, sizeof r);
+	r.flood = 1;
+	r.next = 1;
+	uv_check_init(&loop, &chk);
+	chk.data = &r;
+	uv_check_start(&chk, on_check);
+	uv_timer_init(&loop, &tick);
+	tick.data = &r;
+	uv_timer_start(&tick, on_tick, 1, 1);
+	if (start_sh(&r, "seq 1 200000 >&3", &cfg) == 0)
+		run_keep(&r, 1, mine, 2);
+	else
+		run_keep(&r, 0, mine, 2);
+	CHECK_MSG(r.n_report == 200000, "%d lines", r.n_report);
+	CHECK(r.out_of_order == 0);
+	CHECK_STR(r.last, "200000");
+	CHECK_MSG(r.max_turn_lines <= CHILD_BATCH_LINES, "%d lines in a turn",
+		  r.max_turn_lines);
+	CHECK_MSG(r.ticks_at_last > r.ticks_at_first,
+		  "the timer never fired while lines came");
+	CHECK_MSG(r.max_cap <= 2 * CHILD_BACKLOG_HIGH, "backlog of %zu bytes",
+		  r.max_cap);
+	CHECK(r.n_started == 1);
+	CHECK(r.n_ended == 1);
+	CHECK(r.c.exit_status == 0 && r.c.term_signal == 0);
+}
+
+/* A trainer that ignores SIGTERM: child_stop sends it (the trap says so
+ * on fd 3), then SIGKILL after the grace; one end, the signal in it. */
+static void
+test_ignores_term(void)
+{
+	static struct rec r;
+	struct child_config cfg = { .kill_grace_ms = 1000 };
+
+	memset(&r, 0, sizeof r);
+	r.stop_on = 1;
+	if (start_sh(&r, "trap 'echo term >&3' TERM; echo ready >&3; "
+		     "while :; do sleep 0.05; done", &cfg) == 0)
+		run(&r, 1);
+	CHECK_STR(r.first, "ready");
+	CHECK_STR(r.last, "term");
+	CHECK(r.n_ended == 1);
+	CHECK(r.n_exited == 1);
+	CHECK_MSG(r.c.term_signal == SIGKILL, "signal %d", r.c.term_signal);
+}
+
+/* A grandchild that leaves the group (setsid) and holds every pipe: the
+ * drain timer closes them after the trainer exited; one end, with the
+ * trainer's own exit status. */
+static void
+test_escaped_grandchild(void)
+{
+	static struct rec r;
+	struct child_config cfg = { .drain_ms = 200 };
+	char script[512], pidfile[] = "/tmp/test_child_XXXXXX";
+	int fd = mkstemp(pidfile);
+	FILE *f;
+	int pid = 0;
+
+	CHECK(fd >= 0);
+	if (fd < 0)
+		return;
+	close(fd);
+	snprintf(script, sizeof script, "setsid -f sh -c 'echo $$ > %s; "
+		 "exec sleep 600'; while [ ! -s %s ]; do sleep 0.01; done; "
+		 "echo hi >&3; exit 3", pidfile, pidfile);
+	memset(&r, 0, sizeof r);
+	if (start_sh(&r, script, &cfg) == 0)
+		run(&r, 1);
+	f = fopen(pidfile, "r");
+	if (f && fscanf(f, "%d", &pid) == 1 && pid > 0) {
+		CHECK_MSG(kill(pid, 0) == 0, "the grandchild did not escape");
+		kill(pid, SIGKILL);
+	}
+	if (f)
+		fclose(f);
+	unlink(pidfile);
+	CHECK(pid > 0);
+	CHECK(r.n_ended == 1);
+	CHECK(r.exited_before_end);
+	CHECK(r.pipes_at_end == 0);
+	CHECK_STR(r.first, "hi");
+	CHECK_MSG(r.c.exit_status == 3, "exit %d", (int)r.c.exit_status);
+}
+
+/* A line over REPORT_MAX_LINE on fd 3 is refused and closes fd 3 (nothing
+ * after it is read); on stdout it is skipped and the next line counts. */
+static void
+test_overlong_line(void)
+{
+	static struct rec r;
+	struct child_config cfg = { 0 };
+
+	memset(&r, 0, sizeof r);
+	if (start_sh(&r, "printf 'SWEEP '; head -c 70000 /dev/zero | tr '\\0' b;"
+		     " echo; echo 'SWEEP out'; echo first >&3; "
+		     "head -c 70000 /dev/zero | tr '\\0' a >&3; echo >&3; "
+		     "echo after >&3", &cfg) == 0)
+		run(&r, 1);
+	CHECK(r.n_refused == 1);
+	CHECK_STR(r.refused, "report line longer than 64 KiB");
+	CHECK(strcmp(r.first, "out") == 0 || strcmp(r.first, "first") == 0);
+	CHECK(strcmp(r.last, "out") == 0 || strcmp(r.last, "first") == 0);
+	CHECK(strcmp(r.last, "after") != 0);
+	CHECK_MSG(r.n_report == 2, "%d report lines", r.n_report);
+	CHECK(r.n_ended == 1);
+}
+
+/* Exit status and the last CHILD_ERRTAIL bytes of stderr; stdout lines
+ * with the prefix are reports (prefix removed), the others output. */
+static void
+test_status_and_tail(void)
+{
+	static struct rec r;
+	struct child_config cfg = { 0 };
+	const char *end;
+
+	memset(&r, 0, sizeof r);
+	if (start_sh(&r, "i=0; while [ $i -lt 1000 ]; do echo \"err line $i\" >&2;"
+		     " i=$((i+1)); done; echo last >&2; echo plain; "
+		     "echo 'SWEEP {\"epoch\":1}'; exit 7", &cfg) == 0)
+		run(&r, 1);
+	CHECK(r.n_ended == 1);
+	CHECK_MSG(r.c.exit_status == 7, "exit %d", (int)r.c.exit_status);
+	CHECK(r.c.term_signal == 0 && r.c.spawn_error == 0);
+	CHECK_MSG(r.c.errtail_len == CHILD_ERRTAIL, "%zu bytes",
+		  r.c.errtail_len);
+	end = r.c.errtail + r.c.errtail_len;
+	CHECK(r.c.errtail_len >= 18 &&
+	      memcmp(end - 18, "err line 999\nlast\n", 18) == 0);
+	CHECK(r.n_output == 1);
+	CHECK(r.n_report == 1);
+	CHECK_STR(r.first, "{\"epoch\":1}");
+}
+
+/* uv_spawn fails: child_start says so, `ended` comes later from the loop
+ * with the error, and the child can be started again from `ended`. */
+static void
+test_spawn_error_then_reuse(void)
+{
+	static struct rec r;
+	char *argv[] = { "/nonexistent/trainer", NULL };
+	char *again[] = { "/bin/sh", "-c", "echo again >&3", NULL };
+	struct child_config cfg = {
+		.loop = &loop, .argv = argv, .env = environ,
+		.max_line = REPORT_MAX_LINE,
+	};
+	char err[256] = "";
+	int rc;
+
+	memset(&r, 0, sizeof r);
+	r.restart = 1;
+	r.argv2 = again;
+	rc = child_start(&r.c, &cfg, &cbs, &r, err, sizeof err);
+	CHECK_MSG(rc == UV_ENOENT, "rc %d", rc);
+	CHECK_CONTAINS(err, "cannot start /nonexistent/trainer");
+	CHECK(r.n_ended == 0);
+	run(&r, 2);
+	CHECK(r.n_ended == 2);
+	CHECK_STR(r.first, "again");
+	CHECK(r.c.spawn_error == 0 && r.c.exit_status == 0);
+}
+
+/* limits: a silent trainer is told stalled; a busy one timed out. */
+static void
+test_limits(void)
+{
+	static struct rec r;
+	struct child_config cfg = { .stall_s = 0.2 };
+
+	memset(&r, 0, sizeof r);
+	if (start_sh(&r, "exec sleep 600", &cfg) == 0)
+		run(&r, 1);
+	CHECK(r.n_limit[CHILD_STALL] == 1 && r.n_limit[CHILD_TIMEOUT] == 0);
+	CHECK(r.c.term_signal == SIGTERM);
+	memset(&r, 0, sizeof r);
+	cfg = (struct child_config){ .timeout_s = 0.2 };
+	if (start_sh(&r, "while :; do echo x >&3; sleep 0.01; done", &cfg) == 0)
+		run(&r, 1);
+	CHECK(r.n_limit[CHILD_TIMEOUT] == 1);
+	CHECK(r.n_ended == 1);
+}
+
+/* A launcher row without fd 3 (as srun): reports come only from stdout. */
+static int
+stdout_only_start(struct child *c, const struct child_config *cfg, char *err,
+		  size_t errlen)
+{
+	int rc = child_spawn(c, cfg, cfg->argv, err, errlen);
+
+	if (rc == 0)
+		child_running(c);
+	return rc;
+}
+
+static void
+noop_reaped(struct child *c)
+{
+	(void)c;
+}
+
+static const struct launcher stdout_only = {
+	.name = "stdout-only", .report_fd = 0, .start = stdout_only_start,
+	.signal = child_signal_group, .reaped = noop_reaped,
+};
+
+static void
+test_second_row_without_fd3(void)
+{
+	static struct rec r;
+	struct child_config cfg = { .launcher = &stdout_only };
+
+	memset(&r, 0, sizeof r);
+	if (start_sh(&r, "echo 'SWEEP one'; echo x >&3 || echo 'SWEEP nofd3'",
+		     &cfg) == 0)
+		run(&r, 1);
+	CHECK_STR(r.first, "one");
+	CHECK_STR(r.last, "nofd3");
+	CHECK(r.n_report == 2);
+	CHECK(r.n_ended == 1);
+}
+
+int
+main(void)
+{
+	signal(SIGPIPE, SIG_IGN);
+	uv_loop_init(&loop);
+	RUN(test_flood_in_order);
+	RUN(test_ignores_term);
+	RUN(test_escaped_grandchild);
+	RUN(test_overlong_line);
+	RUN(test_status_and_tail);
+	RUN(test_spawn_error_then_reuse);
+	RUN(test_limits);
+	RUN(test_second_row_without_fd3);
+	uv_loop_close(&loop);
+	return harness_done();
+}
