@@ -262,7 +262,7 @@ static void
 test_ignores_term(void)
 {
 	static struct rec r;
-	struct child_config cfg = { .kill_grace_ms = 1000 };
+	struct child_config cfg = { .kill_grace_ms = 3000 };
 
 	memset(&r, 0, sizeof r);
 	r.stop_on = 1;
