@@ -273,7 +273,7 @@ check_frame(const uint8_t *b, size_t len, uint32_t kind, uint64_t *payload, char
 			 len, (unsigned long long)(*payload + CKPT_HEADER_LEN + 4));
 		return -EINVAL;
 	}
-	uLong crc = crc32(crc32(0L, Z_NULL, 0), b, (uInt)(len - 4));
+	uLong crc = crc32_z(crc32(0L, Z_NULL, 0), b, len - 4);
 	if ((uint32_t)crc != get_u32(b + len - 4)) {
 		snprintf(err, errlen, "checksum mismatch: the file is corrupt");
 		return -EINVAL;
@@ -281,31 +281,41 @@ check_frame(const uint8_t *b, size_t len, uint32_t kind, uint64_t *payload, char
 	return 0;
 }
 
-int
-ckpt_parse(struct ckpt_reader *r, const void *data, size_t len, uint32_t kind, char *err,
-	   size_t errlen)
+/* Check buf (owned: kept in r on success, freed on failure). */
+static int
+parse_owned(struct ckpt_reader *r, uint8_t *buf, size_t len, uint32_t kind, char *err,
+	    size_t errlen)
 {
 	uint64_t payload;
 	int rc;
 
 	memset(r, 0, sizeof(*r));
-	if (len > UINT_MAX) {
-		snprintf(err, errlen, "%zu bytes: larger than a checkpoint can be", len);
-		return -EINVAL;
-	}
-	if ((rc = check_frame(data, len, kind, &payload, err, errlen)) < 0)
+	if ((rc = check_frame(buf, len, kind, &payload, err, errlen)) < 0) {
+		free(buf);
 		return rc;
-	r->buf = malloc(len);
-	if (!r->buf) {
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
 	}
-	memcpy(r->buf, data, len);
+	r->buf = buf;
 	r->len = len;
 	r->kind = kind;
 	if ((rc = parse_fields(r, r->buf + CKPT_HEADER_LEN, payload, err, errlen)) < 0)
 		ckpt_reader_free(r);
 	return rc;
+}
+
+int
+ckpt_parse(struct ckpt_reader *r, const void *data, size_t len, uint32_t kind, char *err,
+	   size_t errlen)
+{
+	uint8_t *buf = malloc(len ? len : 1);
+
+	memset(r, 0, sizeof(*r));
+	if (!buf) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	if (len)
+		memcpy(buf, data, len);
+	return parse_owned(r, buf, len, kind, err, errlen);
 }
 
 /* The whole of fd into a malloc'd buffer. */
@@ -320,7 +330,7 @@ slurp(int fd, uint8_t **out, size_t *len)
 		return -errno;
 	if (!S_ISREG(st.st_mode))
 		return -EINVAL;
-	if ((uint64_t)st.st_size > UINT_MAX)
+	if ((uint64_t)st.st_size >= SIZE_MAX)
 		return -EFBIG;
 	b = malloc((size_t)st.st_size + 1);
 	if (!b)
@@ -364,10 +374,9 @@ ckpt_read(struct ckpt_reader *r, const char *path, uint32_t kind, char *err, siz
 			 : strerror(-rc));
 		return rc;
 	}
-	rc = ckpt_parse(r, buf, len, kind, why, sizeof(why));
+	rc = parse_owned(r, buf, len, kind, why, sizeof(why));
 	if (rc < 0)
 		snprintf(err, errlen, "%s: %s", path, why);
-	free(buf);
 	return rc;
 }
 

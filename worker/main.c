@@ -289,6 +289,10 @@ run(const struct params *p, uint64_t seed, int fd, const struct train_ckpt *ck, 
 	}
 	fprintf(stderr, "sweep-worker: done: best epoch %d, test loss %.4f, test acc %.4f%s\n",
 		res.best_epoch, res.test_loss, res.test_acc, res.diverged ? " (diverged)" : "");
+	if (ck->dir)
+		fprintf(stderr, "sweep-worker: %d checkpoints written in %s, %.1f ms each with "
+			"best.weights\n", res.ckpt_writes, ck->dir,
+			res.ckpt_writes ? 1e3 * res.ckpt_seconds / res.ckpt_writes : 0.0);
 	status = 0;
 out:
 	data_split_free(&d);

@@ -36,6 +36,8 @@ struct trainer {
 	uint64_t seed;
 	const struct train_ckpt *ck;  /* borrowed; NULL: no checkpoints */
 	struct tck_book book;         /* early stopping: best so far, patience */
+	int ckpt_writes;              /* checkpoint files written, and their time */
+	double ckpt_seconds;
 };
 
 static double
@@ -291,12 +293,16 @@ trainer_checkpoint(struct trainer *t, int epoch, bool improved)
 
 	if (!t->ck || !t->ck->dir)
 		return;
+	double t0 = now_s();
 	trainer_view(t, &v);
 	if (tck_save(t->ck->dir, epoch, &v, err, sizeof(err)) < 0)
 		fprintf(stderr, "sweep-worker: checkpoint of epoch %d not written: %s\n", epoch,
 			err);
+	else
+		t->ckpt_writes++;
 	if (improved)
 		write_best(t, &v);
+	t->ckpt_seconds += now_s() - t0;
 }
 
 /* Early-stopping bookkeeping of one epoch; true when it is the best so far. */
@@ -342,9 +348,10 @@ run_epochs(struct trainer *t, int first, int report_fd)
 		if ((rc = train_epoch(t, (float)lr, -1, &es)) < 0)
 			return rc;
 		nn_evaluate(&t->net, d->val.x, d->val.y, d->val.n, &vl, &va);
+		/* seconds: training and validation, not the checkpoint's write */
+		double secs = now_s() - t0;
 		trainer_checkpoint(t, epoch, track_best(t, epoch, &es, vl, va));
-		rc = report_epoch(report_fd, epoch, &es, vl, va, lr, now_s() - t0,
-				  t->net.n_layers);
+		rc = report_epoch(report_fd, epoch, &es, vl, va, lr, secs, t->net.n_layers);
 		if (rc < 0)
 			return rc;
 		if (t->book.stopped == TCK_DIVERGED)
@@ -381,6 +388,8 @@ train_run_ckpt(const struct params *p, const struct data_split *d, uint64_t seed
 	res->epochs_run = t.book.epochs_run;
 	res->diverged = t.book.stopped == TCK_DIVERGED;
 	res->best_epoch = t.book.best_epoch;
+	res->ckpt_writes = t.ckpt_writes;
+	res->ckpt_seconds = t.ckpt_seconds;
 	/* No finite epoch at all: the last weights are the ones tested. */
 	if (res->best_epoch > 0)
 		restore_best(&t);

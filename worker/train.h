@@ -26,6 +26,8 @@ struct train_result {
 	int best_epoch;       /* the epoch whose weights were tested */
 	bool diverged;        /* a loss became NaN or infinite */
 	double test_loss, test_acc;
+	int ckpt_writes;      /* checkpoints written (train_run_ckpt with a dir) */
+	double ckpt_seconds;  /* wall time of writing them and best.weights */
 };
 
 /* Train and report. stop (may be NULL) is polled after every batch; once

@@ -153,6 +153,17 @@ def test_worker_accuracy():
         r"^\| BNNet .* \| 0: 0\.[0-9]+ \(e1\) \|")
 
 
+def test_worker_resume():
+    need(data=True)
+    run(script("worker/bench_resume.py") +
+        [BUILD, "--epochs", "3", "--kill-after", "1", "--train-fraction", "0.02"],
+        r"^uninterrupted, checkpoints: +%s s wall +%s s CPU +test_acc 0\.[0-9]+$"
+        % (NUM, NUM),
+        r"^killed \+ resumed: +%s s" % NUM,
+        r"^checkpoint: [0-9]+ bytes, .* written in %s ms per epoch" % NUM,
+        r"^curves equal: yes")
+
+
 def test_e2e():
     need(torch=True, optuna=True, data=True)
     run(script("e2e/bench_e2e.py") + [BUILD, "--trials", "3", "--epochs", "3",
@@ -173,4 +184,5 @@ def test_slurm_srun():
 if __name__ == "__main__":
     sys.exit(run_tests([test_dispatch, test_enqueue, test_load, test_soak, test_search_synth,
                         test_search_optuna, test_search_fashion, test_db_and_tpe_programs,
-                        test_worker_speed, test_worker_accuracy, test_e2e, test_slurm_srun]))
+                        test_worker_speed, test_worker_accuracy, test_worker_resume,
+                        test_e2e, test_slurm_srun]))
