@@ -7,7 +7,7 @@
  * Fills a fresh database in DIR (default: a mkdtemp dir, removed after)
  * with sweeps x trials completed trials of `epochs` epoch rows each
  * (default 10,000 trials, 100,000 epochs), then times, over `calls` calls
- * on random sweeps, db_best_json and db_trials_json (median and p99), the
+ * on random sweeps, wire_best_json and wire_trials_json (median and p99), the
  * time db_open takes on the filled file (PRAGMA quick_check is linear in
  * its size), and the epoch insert rate when each row is its own commit
  * (db_trial_epoch outside db_begin, as the daemon writes) against rows
@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "daemon/store/db.h"
+#include "daemon/wire/wire.h"
 
 struct opts {
 	int sweeps, trials, epochs, calls, inserts;
@@ -132,22 +133,22 @@ time_reads(struct db *db, const struct opts *o)
 	for (int i = 0; rc == 0 && i < o->calls; i++) {
 		int64_t sid = 1 + rand() % o->sweeps;
 		double t0 = now_s();
-		rc = db_best_json(db, sid, 1, &j);
+		rc = wire_best_json(db, sid, 1, &j);
 		v[i] = now_s() - t0;
 		cJSON_Delete(j);
 	}
 	if (rc == 0)
-		report("db_best_json", v, o->calls);
+		report("wire_best_json", v, o->calls);
 	for (int i = 0; rc == 0 && i < o->calls; i++) {
 		int64_t sid = 1 + rand() % o->sweeps;
 		double t0 = now_s();
-		rc = db_trials_json(db, sid, &j);
+		rc = wire_trials_json(db, sid, &j);
 		v[i] = now_s() - t0;
 		cJSON_Delete(j);
 	}
 	if (rc == 0) {
 		char what[64];
-		snprintf(what, sizeof what, "db_trials_json (%d trials)", o->trials);
+		snprintf(what, sizeof what, "wire_trials_json (%d trials)", o->trials);
 		report(what, v, o->calls);
 	}
 	free(v);

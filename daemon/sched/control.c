@@ -22,6 +22,7 @@
 #include "daemon/search/spec.h"
 #include "daemon/serve/server.h"
 #include "daemon/store/db.h"
+#include "daemon/wire/wire.h"
 
 /* ---- client-facing changes ------------------------------------------- */
 
@@ -316,7 +317,7 @@ extended_spec(struct server *s, int64_t id, int n, char **text, int *trials,
 {
 	cJSON *sum = NULL, *spec, *search, *num;
 	struct spec *sp = NULL;
-	int rc = db_sweep_json(s->db, id, &sum);
+	int rc = wire_sweep_json(s->db, id, &sum);
 
 	*text = NULL;
 	if (rc < 0)

@@ -21,37 +21,26 @@
 #include "daemon/search/spec.h"
 #include "daemon/serve/server.h"
 #include "daemon/store/db.h"
+#include "daemon/wire/wire.h"
 
 static void
 broadcast_ended(struct trial *t, const struct outcome *o)
 {
 	struct sweep *sw = t->sweep;
-	cJSON *ev, *e;
+	struct wire_trial_ended e = {
+		.sweep = sw->id, .number = t->number,
+		.status = trial_status_name(o->status),
+		.objective = t->best, .best_epoch = t->best_epoch,
+		.has_error = o->status == TRIAL_FAILED ||
+			     o->status == TRIAL_PRUNED,
+		.error_class = o->cls, .error_message = o->msg,
+		.diagnosis = t->diagnosis,
+	};
+	cJSON *ev;
 
 	if (!server_has_watchers(sw->srv, sw->id))
 		return;
-	ev = cJSON_CreateObject();
-	cJSON_AddStringToObject(ev, "event", "trial_ended");
-	cJSON_AddNumberToObject(ev, "sweep", (double)sw->id);
-	cJSON_AddNumberToObject(ev, "number", t->number);
-	cJSON_AddStringToObject(ev, "status", trial_status_name(o->status));
-	if (isfinite(t->best))
-		cJSON_AddNumberToObject(ev, "objective", t->best);
-	else
-		cJSON_AddNullToObject(ev, "objective");
-	if (t->best_epoch)
-		cJSON_AddNumberToObject(ev, "best_epoch", t->best_epoch);
-	else
-		cJSON_AddNullToObject(ev, "best_epoch");
-	if (o->status == TRIAL_FAILED || o->status == TRIAL_PRUNED) {
-		e = cJSON_AddObjectToObject(ev, "error");
-		cJSON_AddStringToObject(e, "class", o->cls ? o->cls : "exit");
-		cJSON_AddStringToObject(e, "message", o->msg);
-	} else {
-		cJSON_AddNullToObject(ev, "error");
-	}
-	cJSON_AddItemToObject(ev, "diagnosis", t->diagnosis ?
-			      cJSON_Duplicate(t->diagnosis, 1) : cJSON_CreateNull());
+	ev = wire_ev_trial_ended(&e);
 	server_broadcast(sw->srv, sw->id, ev);
 	cJSON_Delete(ev);
 }

@@ -19,6 +19,7 @@
 
 #include "common/report.h"
 #include "daemon/store/db.h"
+#include "daemon/wire/wire.h"
 #include "daemon/log.h"
 #include "daemon/sched/end.h"
 #include "daemon/sched/hold.h"
@@ -246,7 +247,7 @@ not_running(struct sweep *sw, int64_t number, char *err, size_t errlen)
 		return -EINVAL;
 	}
 	rc = number <= sw->n_created ?
-	     db_trial_json(sw->srv->db, sw->id, (int)number, &tj) : -ENOENT;
+	     wire_trial_json(sw->srv->db, sw->id, (int)number, &tj) : -ENOENT;
 	if (rc == -ENOENT) {
 		snprintf(err, errlen, "sweep %" PRId64 " has no trial %" PRId64,
 			 sw->id, number);
@@ -343,7 +344,7 @@ stored_end(struct server *s, int64_t sweep_id, int number)
 	cJSON *tj = NULL;
 	const cJSON *st;
 
-	if (db_trial_json(s->db, sweep_id, number, &tj) < 0)
+	if (wire_trial_json(s->db, sweep_id, number, &tj) < 0)
 		return NULL;
 	st = cJSON_GetObjectItemCaseSensitive(tj, "status");
 	if (cJSON_IsString(st) && strcmp(st->valuestring, "running") == 0) {

@@ -21,6 +21,7 @@
 #include "daemon/search/spec.h"
 #include "daemon/serve/server.h"
 #include "daemon/store/db.h"
+#include "daemon/wire/wire.h"
 
 static int
 better(const struct spec *sp, double a, double b)
@@ -100,15 +101,7 @@ broadcast_epoch(struct trial *t, const struct report_line *r, double objective)
 
 	if (!server_has_watchers(sw->srv, sw->id))
 		return;
-	ev = cJSON_CreateObject();
-	cJSON_AddStringToObject(ev, "event", "epoch");
-	cJSON_AddNumberToObject(ev, "sweep", (double)sw->id);
-	cJSON_AddNumberToObject(ev, "number", t->number);
-	cJSON_AddNumberToObject(ev, "epoch", r->epoch);
-	cJSON_AddItemToObject(ev, "metrics", report_to_json(r));
-	cJSON_AddNumberToObject(ev, "objective", objective);
-	cJSON_AddItemToObject(ev, "diagnosis", t->diagnosis ?
-			      cJSON_Duplicate(t->diagnosis, 1) : cJSON_CreateNull());
+	ev = wire_ev_epoch(sw->id, t->number, r, objective, t->diagnosis);
 	server_broadcast(sw->srv, sw->id, ev);
 	cJSON_Delete(ev);
 }

@@ -22,6 +22,7 @@
 #include "daemon/search/suggest.h"
 #include "daemon/serve/server.h"
 #include "daemon/store/db.h"
+#include "daemon/wire/wire.h"
 
 /* Stores params (borrowed) as trial number n_created + 1, queued, into
  * *out. 0, or a negative errno with err. */
@@ -177,12 +178,8 @@ broadcast_started(struct trial *t)
 
 	if (!server_has_watchers(sw->srv, sw->id))
 		return;
-	ev = cJSON_CreateObject();
-	cJSON_AddStringToObject(ev, "event", "trial_started");
-	cJSON_AddNumberToObject(ev, "sweep", (double)sw->id);
-	cJSON_AddNumberToObject(ev, "number", t->number);
-	cJSON_AddNumberToObject(ev, "attempt", t->attempt);
-	cJSON_AddItemToObject(ev, "params", cJSON_Parse(t->params_json));
+	ev = wire_ev_trial_started(sw->id, t->number, t->attempt,
+				   t->params_json);
 	server_broadcast(sw->srv, sw->id, ev);
 	cJSON_Delete(ev);
 }

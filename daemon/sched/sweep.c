@@ -16,6 +16,7 @@
 #include "daemon/search/spec.h"
 #include "daemon/serve/server.h"
 #include "daemon/store/db.h"
+#include "daemon/wire/wire.h"
 
 static const char *const sweep_status_names[] = {
 	[SWEEP_RUNNING] = "running",     [SWEEP_PAUSED] = "paused",
@@ -191,14 +192,7 @@ sweep_broadcast_event(struct sweep *sw, const char *name,
 
 	if (!server_has_watchers(sw->srv, sw->id))
 		return;
-	ev = cJSON_CreateObject();
-	cJSON_AddStringToObject(ev, "event", name);
-	cJSON_AddNumberToObject(ev, "sweep", (double)sw->id);
-	cJSON_AddStringToObject(ev, "status", sched_status_name(st));
-	if (error)
-		cJSON_AddStringToObject(ev, "error", error);
-	else if (strcmp(name, "sweep_ended") == 0)
-		cJSON_AddNullToObject(ev, "error");
+	ev = wire_ev_sweep(name, sw->id, sched_status_name(st), error);
 	server_broadcast(sw->srv, sw->id, ev);
 	cJSON_Delete(ev);
 }

@@ -19,12 +19,14 @@
 
 #include "common/json.h"
 #include "daemon/store/db.h"
+#include "daemon/wire/wire.h"
 #include "daemon/search/importance.h"
 #include "daemon/log.h"
 #include "daemon/sched/manual.h"
 #include "daemon/sched/control.h"
 #include "daemon/sched/hold.h"
 #include "daemon/sched/sweep.h"
+#include "daemon/serve/request.h"
 #include "daemon/serve/server.h"
 #include "daemon/search/spec.h"
 #include "daemon/sched/trial.h"
@@ -61,102 +63,22 @@ struct op_def {
 
 /* ---- helpers ---------------------------------------------------------- */
 
-/* Storage trouble (db_is_outage) has a code of its own, never a state
- * error's: the client did nothing wrong and can retry once it is over. */
-static const char *
-storage_code(int err)
-{
-	switch (err) {
-	case -EROFS:     return "read_only";
-	case -ENOSPC:    return "disk_full";
-	case -EBUSY:     return "locked";
-	default:         return "internal";
-	}
-}
-
 const char *
 ops_error_code(int err)
 {
-	if (db_is_outage(err))
-		return storage_code(err);
-	switch (err) {
-	case -EINVAL:    return "bad_request";
-	case -ENOENT:    return "not_found";
-	case -EALREADY:  return "conflict";
-	case -ENOSYS:    return "unknown_op";
-	case -E2BIG:     return "too_large";
-	case -ESHUTDOWN: return "shutting_down";
-	case -ENOMEM:    return "out_of_memory";
-	default:         return "internal";
-	}
+	return wire_error_code(err);
 }
 
 void
 ops_reply_error(struct conn *c, const cJSON *id, const char *code,
 		const char *msg)
 {
-	cJSON *r = cJSON_CreateObject(), *e;
+	cJSON *r = wire_error_reply(id, code, msg);
 
 	if (!r)
 		return;
-	if (id)
-		cJSON_AddItemToObject(r, "id", cJSON_Duplicate(id, 1));
-	cJSON_AddFalseToObject(r, "ok");
-	e = cJSON_AddObjectToObject(r, "error");
-	cJSON_AddStringToObject(e, "code", code);
-	cJSON_AddStringToObject(e, "message", msg);
 	server_send(c, r);
 	cJSON_Delete(r);
-}
-
-/* An integer member of at least min (0 or 1) and below 2^53, exactly
- * representable: 0, -ENOENT when absent, or -EINVAL naming it. */
-static int
-get_int(const cJSON *req, const char *name, int64_t min, int64_t *out,
-	char *msg, size_t msglen)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(req, name);
-
-	if (!v)
-		return -ENOENT;
-	if (!cJSON_IsNumber(v) || !(v->valuedouble >= (double)min) ||
-	    v->valuedouble >= JSON_EXACT_INT ||
-	    v->valuedouble != floor(v->valuedouble)) {
-		snprintf(msg, msglen, "\"%s\" must be a %s integer below "
-			 "2^53", name, min > 0 ? "positive" : "non-negative");
-		return -EINVAL;
-	}
-	*out = (int64_t)v->valuedouble;
-	return 0;
-}
-
-/* A positive integer member, or -EINVAL naming it. */
-static int
-get_pos_int(const cJSON *req, const char *name, int64_t *out, char *msg,
-	    size_t msglen)
-{
-	int rc = get_int(req, name, 1, out, msg, msglen);
-
-	if (rc == -ENOENT) {
-		snprintf(msg, msglen, "missing field \"%s\"", name);
-		rc = -EINVAL;
-	}
-	return rc;
-}
-
-/* An optional non-negative integer member: dflt when absent, else the
- * value, or -EINVAL naming it. */
-static int
-get_count(const cJSON *req, const char *name, int64_t dflt, int64_t *out,
-	  char *msg, size_t msglen)
-{
-	int rc = get_int(req, name, 0, out, msg, msglen);
-
-	if (rc == -ENOENT) {
-		*out = dflt;
-		rc = 0;
-	}
-	return rc;
 }
 
 /* Objective mode of any sweep, active or ended. */
@@ -172,7 +94,7 @@ sweep_mode_max(struct op_ctx *ctx, int *mode_max)
 		*mode_max = sw->spec->mode_max;
 		return 0;
 	}
-	rc = db_sweep_json(ctx->srv->db, ctx->sweep_id, &sum);
+	rc = wire_sweep_json(ctx->srv->db, ctx->sweep_id, &sum);
 	if (rc < 0)
 		goto out;
 	mode = cJSON_GetObjectItemCaseSensitive(
@@ -183,9 +105,14 @@ out:
 	return rc;
 }
 
+/* A failed read's message for the client; storage trouble is logged too
+ * (daemon/store/ never prints). */
 static int
 not_found(struct op_ctx *ctx, int rc)
 {
+	if (db_is_outage(rc))
+		log_error("storage: %s: %s", db_last_error_func(ctx->srv->db),
+			  db_last_error(ctx->srv->db));
 	if (rc == -ENOENT)
 		snprintf(ctx->msg, sizeof ctx->msg, "no sweep %lld",
 			 (long long)ctx->sweep_id);
@@ -200,18 +127,9 @@ not_found(struct op_ctx *ctx, int rc)
 static cJSON *
 storage_json(const struct server *s)
 {
-	cJSON *o = cJSON_CreateObject();
-
-	if (!o)
-		return NULL;
-	cJSON_AddBoolToObject(o, "ok", !s->storage_rc);
-	if (!s->storage_rc)
-		return o;
-	cJSON_AddStringToObject(o, "error", ops_error_code(s->storage_rc));
-	cJSON_AddStringToObject(o, "message", s->storage_msg);
-	cJSON_AddNumberToObject(o, "since", s->storage_since);
-	cJSON_AddNumberToObject(o, "unstored", sched_unstored(s));
-	return o;
+	return wire_hold(s->storage_rc ? wire_error_code(s->storage_rc) : NULL,
+			 s->storage_msg, s->storage_since, "unstored",
+			 s->storage_rc ? sched_unstored(s) : 0);
 }
 
 /* {"ok":true} or, while trial starts are held for want of descriptors or
@@ -219,18 +137,9 @@ storage_json(const struct server *s)
 static cJSON *
 spawn_json(const struct server *s)
 {
-	cJSON *o = cJSON_CreateObject();
-
-	if (!o)
-		return NULL;
-	cJSON_AddBoolToObject(o, "ok", !s->spawn_rc);
-	if (!s->spawn_rc)
-		return o;
-	cJSON_AddStringToObject(o, "error", uv_err_name(s->spawn_rc));
-	cJSON_AddStringToObject(o, "message", s->spawn_msg);
-	cJSON_AddNumberToObject(o, "since", s->spawn_since);
-	cJSON_AddNumberToObject(o, "held", (double)s->spawn_held);
-	return o;
+	return wire_hold(s->spawn_rc ? uv_err_name(s->spawn_rc) : NULL,
+			 s->spawn_msg, s->spawn_since, "held",
+			 (double)s->spawn_held);
 }
 
 /* ---- ops -------------------------------------------------------------- */
@@ -266,7 +175,7 @@ static int
 op_sweeps(struct op_ctx *ctx)
 {
 	cJSON *arr;
-	int rc = db_sweeps_json(ctx->srv->db, &arr);
+	int rc = wire_sweeps_json(ctx->srv->db, &arr);
 
 	if (rc < 0)
 		return not_found(ctx, rc);
@@ -281,17 +190,17 @@ op_sweep(struct op_ctx *ctx)
 	const cJSON *advice;
 	int mode_max = 1, rc;
 
-	rc = db_sweep_json(ctx->srv->db, ctx->sweep_id, &sum);
+	rc = wire_sweep_json(ctx->srv->db, ctx->sweep_id, &sum);
 	if (rc < 0)
 		return not_found(ctx, rc);
-	rc = db_verdicts_json(ctx->srv->db, ctx->sweep_id, &verdicts);
+	rc = wire_verdicts_json(ctx->srv->db, ctx->sweep_id, &verdicts);
 	if (rc < 0)
 		goto out;
 	cJSON_AddItemToObject(sum, "verdicts", verdicts);
 	rc = sweep_mode_max(ctx, &mode_max);
 	if (rc < 0)
 		goto out;
-	rc = db_best_json(ctx->srv->db, ctx->sweep_id, mode_max, &best);
+	rc = wire_best_json(ctx->srv->db, ctx->sweep_id, mode_max, &best);
 	if (rc == -ENOENT) {
 		cJSON_AddNullToObject(sum, "best_trial");
 		cJSON_AddArrayToObject(sum, "advice");
@@ -326,7 +235,7 @@ check_sweep_exists(struct op_ctx *ctx)
 
 	if (sched_find(ctx->srv, ctx->sweep_id))
 		return 0;
-	rc = db_sweep_json(ctx->srv->db, ctx->sweep_id, &sum);
+	rc = wire_sweep_json(ctx->srv->db, ctx->sweep_id, &sum);
 	cJSON_Delete(sum);
 	return rc;
 }
@@ -340,15 +249,15 @@ op_trials(struct op_ctx *ctx)
 	int64_t limit, offset, total;
 	int rc;
 
-	rc = get_count(ctx->req, "limit", -1, &limit, ctx->msg, sizeof ctx->msg);
+	rc = req_count(ctx->req, "limit", -1, &limit, ctx->msg, sizeof ctx->msg);
 	if (rc == 0)
-		rc = get_count(ctx->req, "offset", 0, &offset, ctx->msg,
+		rc = req_count(ctx->req, "offset", 0, &offset, ctx->msg,
 			       sizeof ctx->msg);
 	if (rc < 0)
 		return rc;
 	rc = check_sweep_exists(ctx);
 	if (rc == 0)
-		rc = db_trials_page_json(ctx->srv->db, ctx->sweep_id, offset,
+		rc = wire_trials_page_json(ctx->srv->db, ctx->sweep_id, offset,
 					 limit, &arr, &total);
 	if (rc < 0)
 		return not_found(ctx, rc);
@@ -363,33 +272,6 @@ op_trials(struct op_ctx *ctx)
 #define EPOCHS_PAGE_MAX 10000
 #define EPOCHS_PAGE_NS  (20u * 1000000u)
 
-/* "after": absent ({0, 0, 0}: from the first row), or a reply's "next". */
-static int
-get_epoch_key(const cJSON *req, struct db_epoch_key *k, char *msg,
-	      size_t msglen)
-{
-	const cJSON *a = cJSON_GetObjectItemCaseSensitive(req, "after");
-	int64_t v[3];
-	static const char *const names[] = { "number", "attempt", "epoch" };
-
-	memset(k, 0, sizeof *k);
-	if (!a)
-		return 0;
-	for (int i = 0; i < 3; i++) {
-		if (!cJSON_IsObject(a) ||
-		    get_int(a, names[i], 0, &v[i], msg, msglen) < 0) {
-			snprintf(msg, msglen, "\"after\" must be the \"next\" of "
-				 "an epochs reply: {\"number\",\"attempt\","
-				 "\"epoch\"}, non-negative integers");
-			return -EINVAL;
-		}
-	}
-	k->number = v[0];
-	k->attempt = v[1];
-	k->epoch = v[2];
-	return 0;
-}
-
 /* One page of the sweep's epoch rows after "after", at most "limit"
  * (1..EPOCHS_PAGE_MAX, default the most); "next" is the cursor for the
  * page after it, null after the last row. */
@@ -401,7 +283,7 @@ op_epochs(struct op_ctx *ctx)
 	int64_t limit;
 	int more, rc;
 
-	rc = get_count(ctx->req, "limit", EPOCHS_PAGE_MAX, &limit, ctx->msg,
+	rc = req_count(ctx->req, "limit", EPOCHS_PAGE_MAX, &limit, ctx->msg,
 		       sizeof ctx->msg);
 	if (rc == 0 && (limit < 1 || limit > EPOCHS_PAGE_MAX)) {
 		snprintf(ctx->msg, sizeof ctx->msg, "\"limit\" must be an "
@@ -409,25 +291,20 @@ op_epochs(struct op_ctx *ctx)
 		rc = -EINVAL;
 	}
 	if (rc == 0)
-		rc = get_epoch_key(ctx->req, &after, ctx->msg, sizeof ctx->msg);
+		rc = req_epoch_key(ctx->req, &after, ctx->msg, sizeof ctx->msg);
 	if (rc < 0)
 		return rc;
 	rc = check_sweep_exists(ctx);
 	if (rc == 0)
-		rc = db_epochs_page_json(ctx->srv->db, ctx->sweep_id, &after,
+		rc = wire_epochs_page_json(ctx->srv->db, ctx->sweep_id, &after,
 					 limit, EPOCHS_PAGE_NS, &arr, &next,
 					 &more);
 	if (rc < 0)
 		return not_found(ctx, rc);
 	cJSON_AddItemToObject(ctx->reply, "epochs", arr);
-	if (!more) {
-		cJSON_AddNullToObject(ctx->reply, "next");
-		return 0;
-	}
-	n = cJSON_AddObjectToObject(ctx->reply, "next");
-	cJSON_AddNumberToObject(n, "number", (double)next.number);
-	cJSON_AddNumberToObject(n, "attempt", (double)next.attempt);
-	cJSON_AddNumberToObject(n, "epoch", (double)next.epoch);
+	n = more ? wire_epoch_key(&next) : cJSON_CreateNull();
+	if (!cJSON_AddItemToObject(ctx->reply, "next", n))
+		cJSON_Delete(n);
 	return 0;
 }
 
@@ -438,13 +315,13 @@ op_trial(struct op_ctx *ctx)
 	int64_t number;
 	int rc;
 
-	rc = get_pos_int(ctx->req, "number", &number, ctx->msg, sizeof ctx->msg);
+	rc = req_pos_int(ctx->req, "number", &number, ctx->msg, sizeof ctx->msg);
 	if (rc < 0)
 		return rc;
 	rc = check_sweep_exists(ctx);
 	if (rc < 0)
 		return not_found(ctx, rc);
-	rc = db_trial_json(ctx->srv->db, ctx->sweep_id, number, &t);
+	rc = wire_trial_json(ctx->srv->db, ctx->sweep_id, number, &t);
 	if (rc == -ENOENT) {
 		snprintf(ctx->msg, sizeof ctx->msg, "sweep %lld has no trial %lld",
 			 (long long)ctx->sweep_id, (long long)number);
@@ -466,7 +343,7 @@ no_best(struct op_ctx *ctx)
 	const char *st;
 
 	/* the stored status: a cancelled sweep may still be stopping trials */
-	if (db_sweep_json(ctx->srv->db, ctx->sweep_id, &sum) < 0 ||
+	if (wire_sweep_json(ctx->srv->db, ctx->sweep_id, &sum) < 0 ||
 	    !(st = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(sum,
 							"status"))) ||
 	    strcmp(st, "running") == 0 || strcmp(st, "paused") == 0) {
@@ -499,7 +376,7 @@ op_best(struct op_ctx *ctx)
 	rc = sweep_mode_max(ctx, &mode_max);
 	if (rc < 0)
 		return not_found(ctx, rc);
-	rc = db_best_json(ctx->srv->db, ctx->sweep_id, mode_max, &t);
+	rc = wire_best_json(ctx->srv->db, ctx->sweep_id, mode_max, &t);
 	if (rc == -ENOENT)
 		return no_best(ctx);
 	if (rc < 0)
@@ -518,12 +395,12 @@ op_importance(struct op_ctx *ctx)
 	cJSON *sum = NULL, *trials = NULL, *imp = NULL;
 	int rc;
 
-	rc = db_sweep_json(ctx->srv->db, ctx->sweep_id, &sum);
+	rc = wire_sweep_json(ctx->srv->db, ctx->sweep_id, &sum);
 	if (rc == 0 && !sw)
 		rc = spec_parse(cJSON_GetObjectItemCaseSensitive(sum, "spec"), &parsed,
 				ctx->msg, sizeof ctx->msg);
 	if (rc == 0)
-		rc = db_trials_json(ctx->srv->db, ctx->sweep_id, &trials);
+		rc = wire_trials_json(ctx->srv->db, ctx->sweep_id, &trials);
 	if (rc == 0)
 		rc = importance_json(sw ? sw->spec : parsed, trials, &imp);
 	if (rc == 0)
@@ -539,7 +416,7 @@ static int
 reply_summary(struct op_ctx *ctx)
 {
 	cJSON *sum;
-	int rc = db_sweep_json(ctx->srv->db, ctx->sweep_id, &sum);
+	int rc = wire_sweep_json(ctx->srv->db, ctx->sweep_id, &sum);
 
 	if (rc < 0)
 		return not_found(ctx, rc);
@@ -603,9 +480,9 @@ manual_op(struct op_ctx *ctx, int tell)
 	int64_t number, attempt;
 	int rc;
 
-	rc = get_pos_int(ctx->req, "number", &number, ctx->msg, sizeof ctx->msg);
+	rc = req_pos_int(ctx->req, "number", &number, ctx->msg, sizeof ctx->msg);
 	if (rc == 0)
-		rc = get_count(ctx->req, "attempt", 0, &attempt, ctx->msg,
+		rc = req_count(ctx->req, "attempt", 0, &attempt, ctx->msg,
 			       sizeof ctx->msg);
 	if (rc < 0)
 		return rc;
@@ -656,7 +533,7 @@ static int
 op_extend(struct op_ctx *ctx)
 {
 	int64_t n;
-	int rc = get_pos_int(ctx->req, "trials", &n, ctx->msg, sizeof ctx->msg);
+	int rc = req_pos_int(ctx->req, "trials", &n, ctx->msg, sizeof ctx->msg);
 
 	if (rc < 0)
 		return rc;
@@ -678,7 +555,7 @@ static int
 op_rerun(struct op_ctx *ctx)
 {
 	int64_t k;
-	int n = 0, rc = get_pos_int(ctx->req, "number", &k, ctx->msg,
+	int n = 0, rc = req_pos_int(ctx->req, "number", &k, ctx->msg,
 				    sizeof ctx->msg);
 
 	if (rc < 0)
@@ -824,7 +701,7 @@ prepare(struct op_ctx *ctx, const struct op_def *op)
 	}
 	if (!(op->flags & OP_SWEEP))
 		return 0;
-	rc = get_pos_int(ctx->req, "sweep", &ctx->sweep_id, ctx->msg,
+	rc = req_pos_int(ctx->req, "sweep", &ctx->sweep_id, ctx->msg,
 			 sizeof ctx->msg);
 	if (rc < 0 || !(op->flags & OP_ACTIVE))
 		return rc;
@@ -845,63 +722,12 @@ send_sweep_ended(struct op_ctx *ctx)
 	const cJSON *sum = cJSON_GetObjectItemCaseSensitive(ctx->reply, "sweep");
 	const cJSON *st = cJSON_GetObjectItemCaseSensitive(sum, "status");
 	const cJSON *error = cJSON_GetObjectItemCaseSensitive(sum, "error");
-	cJSON *ev = cJSON_CreateObject();
+	cJSON *ev = wire_ev_sweep("sweep_ended", ctx->sweep_id,
+				  cJSON_IsString(st) ? st->valuestring : "unknown",
+				  cJSON_IsString(error) ? error->valuestring : NULL);
 
-	cJSON_AddStringToObject(ev, "event", "sweep_ended");
-	cJSON_AddNumberToObject(ev, "sweep", (double)ctx->sweep_id);
-	cJSON_AddStringToObject(ev, "status",
-				cJSON_IsString(st) ? st->valuestring : "unknown");
-	if (cJSON_IsString(error))
-		cJSON_AddStringToObject(ev, "error", error->valuestring);
-	else
-		cJSON_AddNullToObject(ev, "error");
 	server_send(ctx->conn, ev);
 	cJSON_Delete(ev);
-}
-
-/*
- * The request on a line: one JSON object and nothing after it but white
- * space, in valid UTF-8 without "\u0000" (cJSON would cut the string
- * there), whose "id", when a number, is an integer a double holds exactly
- * (the reply echoes it). NULL with a message otherwise.
- */
-static cJSON *
-parse_request(const char *line, size_t len, char *msg, size_t msglen)
-{
-	const char *end = NULL;
-	const cJSON *id;
-	cJSON *req;
-	char why[128];
-
-	if (json_check_text(line, len, why, sizeof why) < 0) {
-		snprintf(msg, msglen, "request refused: %s", why);
-		return NULL;
-	}
-	req = cJSON_ParseWithLengthOpts(line, len, &end, 0);
-	if (!req || !cJSON_IsObject(req)) {
-		snprintf(msg, msglen, "request is not a JSON object");
-		goto fail;
-	}
-	while (end < line + len && (*end == ' ' || *end == '\t' ||
-				    *end == '\r' || *end == '\n'))
-		end++;
-	if (end < line + len) {
-		snprintf(msg, msglen, "data after the request object (at byte "
-			 "%zu): one JSON object per line", (size_t)(end - line));
-		goto fail;
-	}
-	id = cJSON_GetObjectItemCaseSensitive(req, "id");
-	if (cJSON_IsNumber(id) && !(fabs(id->valuedouble) < JSON_EXACT_INT &&
-				    id->valuedouble == floor(id->valuedouble))) {
-		snprintf(msg, msglen, "\"id\" must be a string or an integer "
-			 "below 2^53 in magnitude (the reply could not echo it "
-			 "exactly)");
-		goto fail;
-	}
-	return req;
-fail:
-	cJSON_Delete(req);
-	return NULL;
 }
 
 void
@@ -909,7 +735,7 @@ ops_dispatch(struct server *s, struct conn *c, const char *line, size_t len)
 {
 	struct op_ctx ctx = { .srv = s, .conn = c };
 	const struct op_def *op = NULL;
-	cJSON *req = parse_request(line, len, ctx.msg, sizeof ctx.msg);
+	cJSON *req = req_parse(line, len, ctx.msg, sizeof ctx.msg);
 	const cJSON *id = NULL, *name;
 	int rc;
 

@@ -19,9 +19,11 @@
  *   -EBUSY   another process holds the database lock past the busy timeout
  *   -ENOMEM  out of memory
  *   -EIO     any other SQLite error (corruption, I/O)
- * A storage failure (-EIO, -EROFS, -ENOSPC, -EBUSY, -ENOMEM) is logged to
- * stderr with the function name and SQLite's message, and that message is
- * kept for db_last_error. A failed call leaves no partial change behind.
+ * The module never prints: a failure's message (SQLite's, or one naming
+ * the bad argument) is kept for db_last_error and db_last_error_func, and
+ * the caller logs it (daemon/log.h). A failed call leaves no partial change
+ * behind. Replies to clients are built from the rows of the reads below by
+ * daemon/wire/, never here.
  *
  * Not thread-safe: one struct db belongs to one thread (the daemon's loop).
  */
@@ -31,7 +33,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <cJSON.h>
 
 struct db;   /* opaque: the sqlite3 handle and its prepared statements */
 
@@ -74,18 +75,21 @@ int db_is_outage(int rc);
 /* SQLite's message for the last failed call on db, "" when none. Borrowed:
  * valid until the next db_ call on db. */
 const char *db_last_error(const struct db *db);
+/* The name of the db_ function whose failure that is ("" when none), for
+ * the caller's log line. Static storage. */
+const char *db_last_error_func(const struct db *db);
 
 /* Test seam: caps the database at pages pages (PRAGMA max_page_count), so
  * that writes past it fail as a full disk (-ENOSPC) does. Returns 0 or a
  * negative errno. */
 int db_set_max_pages(struct db *db, int64_t pages);
 
-/* Diagnostic: the EXPLAIN QUERY PLAN of the statement db_best_json runs
+/* Diagnostic: the EXPLAIN QUERY PLAN of the statement db_best_get runs
  * (mode_max picks which), one plan line per "\n"-ended line, into buf
  * (truncated to len). Lets a test or an operator check that `best` is an
  * index search, not a scan. 0 or a negative errno. */
 int db_best_plan(struct db *db, int mode_max, char *buf, size_t len);
-/* The same for the query of db_failures_json (a covering index search). */
+/* The same for the query of db_failures (a covering index search). */
 int db_failures_plan(struct db *db, char *buf, size_t len);
 /* The same for db_load_unsettled: a search of trials_best on (sweep_id,
  * status) per ended sweep, never a scan of its trials. */
@@ -229,69 +233,91 @@ int db_load_curves(struct db *db, int64_t sweep_id,
 			     double objective), void *ud);
 
 /* ---- reads for client ops --------------------------------------------- */
-/* Each stores in *out a NEW cJSON tree owned by the caller (cJSON_Delete);
- * *out is NULL on failure. Absent values are JSON null. */
+/* Rows as stored, for daemon/wire/ to build the protocol's objects from.
+ * Like the loaders, each read calls cb once per row, in order, with the row
+ * and its strings borrowed for the callback's duration; a nonzero return
+ * stops the walk and is returned. A callback may call other db_ reads (not
+ * the same one again). Absent values: NULL strings, NAN numbers. */
 
-/* Array of sweep summaries ordered by id:
- * {"id","name","status","created_at","ended_at","trials_total",
- *  "counts":{"queued","running","completed","failed","pruned","cancelled"},
- *  "objective":{"metric","mode"} (from the spec),
- *  "best":{"number","objective"} or null,
- *  "failures":[{"class","message","count"}], at most one here} */
-int db_sweeps_json(struct db *db, cJSON **out);
-/* One summary as above plus "spec" (the parsed object) and "error".
- * -ENOENT for an unknown id. Both carry "failures" (below): the largest
- * group only in the list, up to DB_FAILURES_DETAIL groups here. */
-int db_sweep_json(struct db *db, int64_t id, cJSON **out);
+/* The trial statuses in the order of db_sweep_rec.counts (NULL-ended). */
+extern const char *const db_trial_statuses[];
+#define DB_TRIAL_STATUSES 6
+
+/* A trial row, every column the protocol shows. */
+struct db_trial_rec {
+	int64_t id;
+	int number, attempt, epochs;
+	const char *status, *params_json;
+	uint64_t seed;
+	double objective, best_epoch, test_loss, test_acc;   /* NAN = NULL */
+	const char *diagnosis_json, *error, *error_class, *stderr_tail;
+	double exit_code, signal, started_at, ended_at;      /* NAN = NULL */
+};
+typedef int (*db_trial_fn)(void *ud, const struct db_trial_rec *r);
+
+/* The number of trials the sweep has (0 for an unknown sweep). */
+int db_trials_count(struct db *db, int64_t sweep_id, int64_t *total);
+/* The trials from the offset-th (0-based, in number order) on, at most
+ * limit of them (limit < 0: all the rest). offset < 0 is -EINVAL. */
+int db_trials_page(struct db *db, int64_t sweep_id, int64_t offset,
+		   int64_t limit, db_trial_fn cb, void *ud);
+/* Trial number of the sweep: cb's result, -ENOENT when there is none. */
+int db_trial_get(struct db *db, int64_t sweep_id, int64_t number,
+		 db_trial_fn cb, void *ud);
+/* The completed trial with the highest (mode_max) or lowest objective;
+ * ties go to the lower number. Two index seeks on trials(sweep_id, status,
+ * objective, number), whatever the size of the sweep. -ENOENT when the
+ * sweep has no completed trial with an objective. */
+int db_best_get(struct db *db, int64_t sweep_id, int mode_max,
+		db_trial_fn cb, void *ud);
+/* The epochs of one attempt of a trial, in epoch order: its number and
+ * the stored metrics object's text. */
+int db_curve(struct db *db, int64_t trial_id, int attempt,
+	     int (*cb)(void *ud, int epoch, const char *metrics_json),
+	     void *ud);
+
+/* A sweep row with its trial counters. */
+struct db_sweep_rec {
+	int64_t id;
+	const char *name, *status, *spec_json, *error;
+	double created_at, ended_at;                          /* NAN = NULL */
+	int trials_total;
+	int counts[DB_TRIAL_STATUSES];   /* in db_trial_statuses order */
+};
+typedef int (*db_sweep_fn)(void *ud, const struct db_sweep_rec *r);
+/* Every sweep, ordered by id. */
+int db_sweeps_walk(struct db *db, db_sweep_fn cb, void *ud);
+/* One sweep: cb's result, -ENOENT for an unknown id. */
+int db_sweep_get(struct db *db, int64_t id, db_sweep_fn cb, void *ud);
+
 /* The sweep's failed trials grouped by error class and message, the
  * largest group first (ties: the one whose first trial is oldest), at
- * most limit: [{"class","message","count"}]. A failure without class reads
- * "exit". */
-#define DB_FAILURES_DETAIL 10
-int db_failures_json(struct db *db, int64_t sweep_id, int limit, cJSON **out);
-/* Array ordered by number of trial objects:
- * {"id","number","status","attempt","params","seed","objective",
- *  "best_epoch","epochs","test_loss","test_acc","diagnosis",
- *  "note": null or a completed trial's remark on how it ended (stored as
- *  error class "note", storage.md),
- *  "error": null or {"class","message","exit_code","signal"},
- *  "started_at","ended_at"}. An unknown sweep gives an empty array. */
-int db_trials_json(struct db *db, int64_t sweep_id, cJSON **out);
-/* One page of that array: the trials from the offset-th (0-based, in
- * number order) on, at most limit of them (limit < 0: all the rest), and in
- * *total the number of trials the sweep has. offset < 0 is -EINVAL. */
-int db_trials_page_json(struct db *db, int64_t sweep_id, int64_t offset,
-			int64_t limit, cJSON **out, int64_t *total);
-/* One trial object as above plus "stderr_tail" and "curve": one object per
- * epoch of the current attempt, {"epoch":N, ...every stored metric}, in
- * epoch order. -ENOENT for an unknown (sweep, number). */
-int db_trial_json(struct db *db, int64_t sweep_id, int64_t number,
-		  cJSON **out);
-/* The completed trial with the highest (mode_max) or lowest objective, as a
- * trial object of db_trials_json; ties go to the lower number. Two index
- * seeks on trials(sweep_id, status, objective, number), whatever the size
- * of the sweep. -ENOENT when the sweep has no completed trial with an
- * objective. */
-int db_best_json(struct db *db, int64_t sweep_id, int mode_max, cJSON **out);
+ * most limit groups. A failure without class reads "exit", without
+ * message "". */
+int db_failures(struct db *db, int64_t sweep_id, int limit,
+		int (*cb)(void *ud, const char *cls, const char *msg,
+			  int count), void *ud);
+/* How many ended trials of the sweep carry each diagnosis verdict, in
+ * verdict order, counted in SQL so that `status` parses no trial. */
+int db_verdicts(struct db *db, int64_t sweep_id,
+		int (*cb)(void *ud, const char *verdict, int count), void *ud);
+
 /* An epoch row's place in the export order (number, attempt, epoch). */
 struct db_epoch_key {
 	int64_t number, attempt, epoch;
 };
-/* One page of the sweep's epoch rows, every attempt, for export, ordered
- * by number, attempt, epoch: [{"number","attempt","epoch", ...metrics}].
- * The rows after *after ({0, 0, 0}: from the first), at most limit (>= 1,
- * else -EINVAL) of them, fewer when the page has taken budget_ns (0: no
- * budget; checked every 64 rows). *more is 1 when the page stopped there
- * (rows may follow: ask again after *next, the last row's key), 0 when it
- * holds the last row. An unknown sweep gives an empty page. */
-int db_epochs_page_json(struct db *db, int64_t sweep_id,
-			const struct db_epoch_key *after, int64_t limit,
-			uint64_t budget_ns, cJSON **out,
-			struct db_epoch_key *next, int *more);
-
-/* {"good_fit": 3, "overfitting": 2, ...}: how many trials of the sweep
- * carry each diagnosis verdict (a NEW object owned by the caller), counted
- * in SQL so that `status` does not parse every trial. */
-int db_verdicts_json(struct db *db, int64_t sweep_id, cJSON **out);
+struct db_epoch_row {
+	struct db_epoch_key key;
+	const char *metrics_json;
+};
+/* The sweep's epoch rows, every attempt, ordered by number, attempt,
+ * epoch: the rows after *after ({0, 0, 0}: from the first), at most limit
+ * (>= 1, else -EINVAL) of them. Two index seeks (the rest of the cursor's
+ * trial, then the trials after it), so a page costs its own rows. An
+ * unknown sweep gives no row. */
+int db_epochs_after(struct db *db, int64_t sweep_id,
+		    const struct db_epoch_key *after, int64_t limit,
+		    int (*cb)(void *ud, const struct db_epoch_row *r),
+		    void *ud);
 
 #endif

@@ -18,6 +18,7 @@
 #include <sqlite3.h>
 
 #include "daemon/store/db.h"
+#include "daemon/wire/wire.h"
 #include "tests/harness.h"
 
 struct tdir {

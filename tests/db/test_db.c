@@ -86,7 +86,7 @@ create_start_epoch_end_round_trip(void)
 	};
 	CHECK(db_trial_end(db, tid, &e) == 0);
 
-	CHECK(db_trials_json(db, sid, &arr) == 0);
+	CHECK(wire_trials_json(db, sid, &arr) == 0);
 	CHECK(cJSON_GetArraySize(arr) == 1);
 	const cJSON *tr = cJSON_GetArrayItem(arr, 0);
 	CHECK(jnum(tr, "id") == (double)tid);
@@ -108,7 +108,7 @@ create_start_epoch_end_round_trip(void)
 	CHECK(jnum(tr, "ended_at") == 1005.75);
 	CHECK(jget(tr, "curve") == NULL);
 
-	CHECK(db_trial_json(db, sid, 1, &one) == 0);
+	CHECK(wire_trial_json(db, sid, 1, &one) == 0);
 	CHECK_STR(jstr(one, "stderr_tail"), "done\n");
 	const cJSON *curve = jget(one, "curve");
 	CHECK(cJSON_GetArraySize(curve) == 2);
@@ -125,7 +125,7 @@ create_start_epoch_end_round_trip(void)
 	CHECK_STR(p2->child ? p2->child->string : NULL, "epoch");
 	CHECK(cJSON_GetArraySize((cJSON *)p2) == 6);
 
-	CHECK(db_sweep_json(db, sid, &j) == 0);
+	CHECK(wire_sweep_json(db, sid, &j) == 0);
 	CHECK(jnum(j, "id") == 1);
 	CHECK_STR(jstr(j, "name"), "fashion");
 	CHECK_STR(jstr(j, "status"), "running");
@@ -164,19 +164,19 @@ sweep_status_sets_and_clears_ended_at(void)
 	CHECK(db_sweep_create(db, "a", SPEC_MAX, 2, 1.0, &a) == 0);
 	CHECK(db_sweep_create(db, "b", SPEC_MIN, 3, 2.0, &b) == 0);
 	CHECK(db_sweep_set_status(db, a, "failed", "too many failures", 9.5) == 0);
-	CHECK(db_sweep_json(db, a, &j) == 0);
+	CHECK(wire_sweep_json(db, a, &j) == 0);
 	CHECK_STR(jstr(j, "status"), "failed");
 	CHECK_STR(jstr(j, "error"), "too many failures");
 	CHECK(jnum(j, "ended_at") == 9.5);
 	cJSON_Delete(j);
 	CHECK(db_sweep_set_status(db, b, "paused", NULL, 3.0) == 0);
 	CHECK(db_sweep_set_status(db, b, "running", NULL, 4.0) == 0);
-	CHECK(db_sweep_json(db, b, &j) == 0);
+	CHECK(wire_sweep_json(db, b, &j) == 0);
 	CHECK(jnull(j, "ended_at"));
 	CHECK_STR(jstr(jget(j, "objective"), "mode"), "min");
 	cJSON_Delete(j);
 	CHECK(db_sweep_set_spec(db, b, "{\"objective\":{\"metric\":\"x\"}}") == 0);
-	CHECK(db_sweeps_json(db, &all) == 0);
+	CHECK(wire_sweeps_json(db, &all) == 0);
 	CHECK(cJSON_GetArraySize(all) == 2);
 	const cJSON *s1 = cJSON_GetArrayItem(all, 0), *s2 = cJSON_GetArrayItem(all, 1);
 	CHECK(jnum(s1, "id") == (double)a && jnum(s2, "id") == (double)b);
@@ -353,7 +353,7 @@ unsettled_skips_settled_trials(void)
 	tdir_clean(&t);
 }
 
-/* The numbers in a page of db_trials_page_json, as "1,2,3". */
+/* The numbers in a page of wire_trials_page_json, as "1,2,3". */
 static const char *
 page_numbers(struct db *db, int64_t sid, int64_t offset, int64_t limit,
 	     int64_t *total)
@@ -364,7 +364,7 @@ page_numbers(struct db *db, int64_t sid, int64_t offset, int64_t limit,
 	size_t n = 0;
 
 	buf[0] = '\0';
-	if (db_trials_page_json(db, sid, offset, limit, &arr, total) < 0)
+	if (wire_trials_page_json(db, sid, offset, limit, &arr, total) < 0)
 		return "error";
 	cJSON_ArrayForEach(t, arr)
 		n += (size_t)snprintf(buf + n, sizeof buf - n, "%s%.0f",
@@ -406,7 +406,7 @@ trials_pages_keep_number_order_and_count_all(void)
 	CHECK(total == 1);
 	CHECK_STR(page_numbers(db, 99, 0, -1, &total), "");
 	CHECK(total == 0);
-	CHECK(db_trials_page_json(db, sid, -1, 2, &arr, &total) == -EINVAL);
+	CHECK(wire_trials_page_json(db, sid, -1, 2, &arr, &total) == -EINVAL);
 	CHECK(arr == NULL);
 	db_close(db);
 	tdir_clean(&t);
@@ -477,13 +477,13 @@ best_max_and_min_modes(void)
 	CHECK(db_trial_end(db, id, &e) == 0);
 	CHECK(db_trial_create(db, sid, 5, "{}", 5, &id) == 0);
 
-	CHECK(db_best_json(db, sid, 1, &b) == 0);
+	CHECK(wire_best_json(db, sid, 1, &b) == 0);
 	CHECK(jnum(b, "number") == 2);
 	CHECK(jnum(b, "objective") == 0.9);
 	CHECK(jnum(b, "best_epoch") == 2);
 	CHECK_STR(jstr(b, "status"), "completed");
 	cJSON_Delete(b);
-	CHECK(db_best_json(db, sid, 0, &b) == 0);
+	CHECK(wire_best_json(db, sid, 0, &b) == 0);
 	CHECK(jnum(b, "number") == 3);
 	CHECK(jnum(b, "objective") == 0.2);
 	cJSON_Delete(b);
@@ -491,19 +491,19 @@ best_max_and_min_modes(void)
 	/* A tie goes to the lower number. */
 	const double c6[] = { 0.9 };
 	completed_trial(db, sid, 6, c6, 1, 1);
-	CHECK(db_best_json(db, sid, 1, &b) == 0);
+	CHECK(wire_best_json(db, sid, 1, &b) == 0);
 	CHECK(jnum(b, "number") == 2);
 	cJSON_Delete(b);
 
 	/* The summary picks the direction from the spec. */
-	CHECK(db_sweep_json(db, sid, &s) == 0);
+	CHECK(wire_sweep_json(db, sid, &s) == 0);
 	CHECK(jnum(jget(s, "best"), "number") == 2);
 	CHECK(jnum(jget(s, "counts"), "completed") == 4);
 	CHECK(jnum(jget(s, "counts"), "pruned") == 1);
 	CHECK(jnum(jget(s, "counts"), "queued") == 1);
 	cJSON_Delete(s);
 	CHECK(db_sweep_set_spec(db, sid, SPEC_MIN) == 0);
-	CHECK(db_sweep_json(db, sid, &s) == 0);
+	CHECK(wire_sweep_json(db, sid, &s) == 0);
 	CHECK(jnum(jget(s, "best"), "number") == 3);
 	CHECK(jnum(jget(s, "best"), "objective") == 0.2);
 	cJSON_Delete(s);
@@ -524,17 +524,17 @@ best_without_completed_trial_is_enoent(void)
 		return;
 	}
 	CHECK(db_sweep_create(db, "s", SPEC_MAX, 2, 1.0, &sid) == 0);
-	CHECK(db_best_json(db, sid, 1, &b) == -ENOENT);
+	CHECK(wire_best_json(db, sid, 1, &b) == -ENOENT);
 	CHECK(b == NULL);
 	CHECK(db_trial_create(db, sid, 1, "{}", 1, &id) == 0);
 	CHECK(db_trial_start(db, id, 1, 9, 9, 1.0) == 0);
 	/* completed but without an objective (the trainer reported none) */
 	struct db_trial_end e = end_completed(NAN, 0, 2.0);
 	CHECK(db_trial_end(db, id, &e) == 0);
-	CHECK(db_best_json(db, sid, 1, &b) == -ENOENT);
-	CHECK(db_best_json(db, sid, 0, &b) == -ENOENT);
-	CHECK(db_best_json(db, 77, 1, &b) == -ENOENT);
-	CHECK(db_sweep_json(db, sid, &s) == 0);
+	CHECK(wire_best_json(db, sid, 1, &b) == -ENOENT);
+	CHECK(wire_best_json(db, sid, 0, &b) == -ENOENT);
+	CHECK(wire_best_json(db, 77, 1, &b) == -ENOENT);
+	CHECK(wire_sweep_json(db, sid, &s) == 0);
 	CHECK(jnull(s, "best"));
 	cJSON_Delete(s);
 	/* Beside a NULL objective, min still finds the real one. */
@@ -542,13 +542,13 @@ best_without_completed_trial_is_enoent(void)
 	CHECK(db_trial_start(db, id, 1, 9, 9, 1.0) == 0);
 	e = end_completed(5.0, 1, 2.0);
 	CHECK(db_trial_end(db, id, &e) == 0);
-	CHECK(db_best_json(db, sid, 0, &b) == 0);
+	CHECK(wire_best_json(db, sid, 0, &b) == 0);
 	CHECK(jnum(b, "number") == 2);
 	cJSON_Delete(b);
-	CHECK(db_best_json(db, sid, 1, &b) == 0);
+	CHECK(wire_best_json(db, sid, 1, &b) == 0);
 	CHECK(jnum(b, "number") == 2);
 	cJSON_Delete(b);
-	CHECK(db_sweep_json(db, sid, &s) == 0);
+	CHECK(wire_sweep_json(db, sid, &s) == 0);
 	CHECK(jnum(jget(s, "best"), "objective") == 5.0);
 	cJSON_Delete(s);
 	db_close(db);
@@ -607,7 +607,7 @@ nan_objective_is_stored_as_null(void)
 	e.error_class = "exit";
 	e.exit_code = 3;
 	CHECK(db_trial_end(db, id, &e) == 0);
-	CHECK(db_trial_json(db, sid, 1, &one) == 0);
+	CHECK(wire_trial_json(db, sid, 1, &one) == 0);
 	CHECK(jnull(one, "objective"));
 	CHECK(jnull(one, "best_epoch"));
 	CHECK(jnull(one, "test_loss"));
@@ -645,7 +645,7 @@ signal_end_keeps_signal_and_stderr(void)
 		.diagnosis_json = "{\"verdict\":\"unknown\"}", .now = 3.0,
 	};
 	CHECK(db_trial_end(db, id, &e) == 0);
-	CHECK(db_trial_json(db, sid, 1, &one) == 0);
+	CHECK(wire_trial_json(db, sid, 1, &one) == 0);
 	CHECK_STR(jstr(one, "status"), "failed");
 	CHECK(jnum(jget(one, "error"), "signal") == 11);
 	CHECK(jnull(jget(one, "error"), "exit_code"));
@@ -676,7 +676,7 @@ fail_trial(struct db *db, int64_t sid, int number, const char *cls,
 
 /* "failures": failed trials grouped by class and message, largest group
  * first, ties to the group that failed first; the list has only the top
- * group, the one sweep up to DB_FAILURES_DETAIL. */
+ * group, the one sweep up to WIRE_FAILURES_DETAIL. */
 static void
 failures_are_grouped_by_class_and_message(void)
 {
@@ -703,7 +703,7 @@ failures_are_grouped_by_class_and_message(void)
 	fail_trial(db, sid, 7, "exit", "exited with status 1: E");
 	completed_trial(db, sid, 8, c, 1, 1);
 
-	CHECK(db_failures_json(db, sid, 10, &f) == 0);
+	CHECK(wire_failures_json(db, sid, 10, &f) == 0);
 	CHECK(cJSON_GetArraySize(f) == 4);
 	g = cJSON_GetArrayItem(f, 0);
 	CHECK_STR(jstr(g, "class"), "exit");
@@ -715,13 +715,13 @@ failures_are_grouped_by_class_and_message(void)
 	g = cJSON_GetArrayItem(f, 2);   /* 1 each: trial 4 failed before 5 */
 	CHECK_STR(jstr(g, "message"), "exited with status 2");
 	cJSON_Delete(f);
-	CHECK(db_failures_json(db, sid, 2, &f) == 0);
+	CHECK(wire_failures_json(db, sid, 2, &f) == 0);
 	CHECK(cJSON_GetArraySize(f) == 2);
 	cJSON_Delete(f);
 
-	CHECK(db_sweep_json(db, sid, &one) == 0);
+	CHECK(wire_sweep_json(db, sid, &one) == 0);
 	CHECK(cJSON_GetArraySize(jget(one, "failures")) == 4);
-	CHECK(db_sweeps_json(db, &all) == 0);
+	CHECK(wire_sweeps_json(db, &all) == 0);
 	g = cJSON_GetArrayItem(all, 0);
 	CHECK(cJSON_GetArraySize(jget(g, "failures")) == 1);
 	CHECK(jnum(cJSON_GetArrayItem(jget(g, "failures"), 0), "count") == 3);
@@ -759,7 +759,7 @@ duplicate_epoch_is_eexist(void)
 	CHECK(db_trial_start(db, id, 1, 9, 9, 1.0) == 0);
 	CHECK(db_trial_epoch(db, id, 1, 1, 0.5, "{\"val_acc\":0.5}") == 0);
 	CHECK(db_trial_epoch(db, id, 1, 1, 0.9, "{\"val_acc\":0.9}") == -EEXIST);
-	CHECK(db_trial_json(db, sid, 1, &one) == 0);
+	CHECK(wire_trial_json(db, sid, 1, &one) == 0);
 	CHECK(jnum(one, "epochs") == 1);   /* the failed insert did not count */
 	CHECK(cJSON_GetArraySize(jget(one, "curve")) == 1);
 	CHECK(jnum(jget(one, "curve")->child, "val_acc") == 0.5);
@@ -797,7 +797,7 @@ requeue_starts_a_fresh_attempt(void)
 	CHECK_STR(rows.status[0], "queued");
 	CHECK(rows.last.attempt == 1 && rows.last.pid == 0 &&
 	      rows.last.proc_start == 0);
-	CHECK(db_sweep_json(db, sid, &one) == 0);
+	CHECK(wire_sweep_json(db, sid, &one) == 0);
 	CHECK(jnum(jget(one, "counts"), "queued") == 1);
 	CHECK(jnum(jget(one, "counts"), "running") == 0);
 	cJSON_Delete(one);
@@ -812,7 +812,7 @@ requeue_starts_a_fresh_attempt(void)
 	      r.epochs == 1);
 	CHECK(db_load_curves(db, sid, collect_point, &c) == 0);
 	CHECK(c.n == 1 && c.epoch[0] == 1 && c.obj[0] == 0.7 && c.trial[0] == id);
-	CHECK(db_trial_json(db, sid, 1, &one) == 0);
+	CHECK(wire_trial_json(db, sid, 1, &one) == 0);
 	CHECK(jnum(one, "attempt") == 2);
 	CHECK(jnum(one, "started_at") == 5.0);
 	CHECK(cJSON_GetArraySize(jget(one, "curve")) == 1);
@@ -821,7 +821,7 @@ requeue_starts_a_fresh_attempt(void)
 	/* The export keeps every attempt. */
 	struct db_epoch_key from = { 0, 0, 0 }, next;
 	int more;
-	CHECK(db_epochs_page_json(db, sid, &from, 100, 0, &ep, &next, &more) == 0);
+	CHECK(wire_epochs_page_json(db, sid, &from, 100, 0, &ep, &next, &more) == 0);
 	CHECK(cJSON_GetArraySize(ep) == 3 && !more);
 	const cJSON *e0 = cJSON_GetArrayItem(ep, 0), *e2 = cJSON_GetArrayItem(ep, 2);
 	CHECK(jnum(e0, "number") == 1 && jnum(e0, "attempt") == 1 &&
@@ -829,15 +829,15 @@ requeue_starts_a_fresh_attempt(void)
 	CHECK(jnum(e2, "attempt") == 2 && jnum(e2, "val_acc") == 0.7);
 	cJSON_Delete(ep);
 	/* In pages: the cursor is the last row's key, within a trial too. */
-	CHECK(db_epochs_page_json(db, sid, &from, 2, 0, &ep, &next, &more) == 0);
+	CHECK(wire_epochs_page_json(db, sid, &from, 2, 0, &ep, &next, &more) == 0);
 	CHECK(cJSON_GetArraySize(ep) == 2 && more);
 	CHECK(next.number == 1 && next.attempt == 1 && next.epoch == 2);
 	cJSON_Delete(ep);
-	CHECK(db_epochs_page_json(db, sid, &next, 2, 0, &ep, &next, &more) == 0);
+	CHECK(wire_epochs_page_json(db, sid, &next, 2, 0, &ep, &next, &more) == 0);
 	CHECK(cJSON_GetArraySize(ep) == 1 && !more);
 	CHECK(jnum(ep->child, "attempt") == 2 && jnum(ep->child, "epoch") == 1);
 	cJSON_Delete(ep);
-	CHECK(db_epochs_page_json(db, sid, &from, 0, 0, &ep, &next, &more) ==
+	CHECK(wire_epochs_page_json(db, sid, &from, 0, 0, &ep, &next, &more) ==
 	      -EINVAL);
 	db_close(db);
 	tdir_clean(&t);
@@ -901,19 +901,19 @@ unknown_ids_are_enoent(void)
 	CHECK(db_trial_end(db, 9, &e) == -ENOENT);
 	CHECK(db_trial_requeue(db, 9, 1) == -ENOENT);
 	CHECK(db_trial_set_diagnosis(db, 9, "{}") == -ENOENT);
-	CHECK(db_sweep_json(db, 5, &j) == -ENOENT);
+	CHECK(wire_sweep_json(db, 5, &j) == -ENOENT);
 	CHECK(j == NULL);
 	CHECK(db_sweep_create(db, "s", SPEC_MAX, 1, 1.0, &sid) == 0);
-	CHECK(db_trial_json(db, sid, 1, &j) == -ENOENT);
-	CHECK(db_trials_json(db, 5, &j) == 0);
+	CHECK(wire_trial_json(db, sid, 1, &j) == -ENOENT);
+	CHECK(wire_trials_json(db, 5, &j) == 0);
 	CHECK(cJSON_IsArray(j) && cJSON_GetArraySize(j) == 0);
 	cJSON_Delete(j);
 	struct db_epoch_key k = { 0, 0, 0 };
 	int more = 1;
-	CHECK(db_epochs_page_json(db, 5, &k, 10, 0, &j, &k, &more) == 0);
+	CHECK(wire_epochs_page_json(db, 5, &k, 10, 0, &j, &k, &more) == 0);
 	CHECK(cJSON_IsArray(j) && cJSON_GetArraySize(j) == 0 && !more);
 	cJSON_Delete(j);
-	CHECK(db_sweeps_json(db, &j) == 0);
+	CHECK(wire_sweeps_json(db, &j) == 0);
 	CHECK(cJSON_GetArraySize(j) == 1);
 	cJSON_Delete(j);
 	CHECK(raw_int(t.path, "SELECT count(*) FROM trials") == 0);
@@ -1072,11 +1072,11 @@ best_is_an_index_search(void)
 	cJSON *b = NULL;
 	/* 0.9 is first completed at number 19 (9 stayed queued), then at 29,
 	 * 49, ...; 0.0 first at number 10 (then 20, 40, ...). */
-	CHECK(db_best_json(db, sid, 1, &b) == 0);
+	CHECK(wire_best_json(db, sid, 1, &b) == 0);
 	CHECK(jnum(b, "number") == 19);
 	CHECK(jnum(b, "objective") == 0.9);
 	cJSON_Delete(b);
-	CHECK(db_best_json(db, sid, 0, &b) == 0);
+	CHECK(wire_best_json(db, sid, 0, &b) == 0);
 	CHECK(jnum(b, "number") == 10);
 	CHECK(jnum(b, "objective") == 0.0);
 	cJSON_Delete(b);
@@ -1112,7 +1112,7 @@ verdicts_count_ended_trials_only(void)
 	CHECK(db_trial_set_diagnosis(db, t1, "{\"verdict\":\"improving\"}") == 0);
 	CHECK(db_trial_set_diagnosis(db, t2, "{\"verdict\":\"improving\"}") == 0);
 	CHECK(db_trial_end(db, t2, &e) == 0);
-	CHECK(db_verdicts_json(db, sid, &v) == 0);
+	CHECK(wire_verdicts_json(db, sid, &v) == 0);
 	CHECK(jnum(v, "good_fit") == 1);
 	CHECK(jget(v, "improving") == NULL);
 	CHECK(cJSON_GetArraySize(v) == 1);

@@ -132,7 +132,7 @@ old_database_is_migrated_and_backfilled(void)
 		return;
 	}
 	CHECK(db_schema_version(db) == schema_migrations_n);
-	CHECK(db_sweep_json(db, 1, &s) == 0);
+	CHECK(wire_sweep_json(db, 1, &s) == 0);
 	CHECK(jnum(jget(s, "counts"), "completed") == 2);
 	CHECK(jnum(jget(s, "counts"), "queued") == 1);
 	CHECK(jnum(jget(s, "best"), "number") == 2);
@@ -140,7 +140,7 @@ old_database_is_migrated_and_backfilled(void)
 	/* and the triggers keep counting from there */
 	CHECK(db_trial_create(db, 1, 4, "{}", 4, &id) == 0);
 	CHECK(db_trial_start(db, id, 1, 1, 1, 1.0) == 0);
-	CHECK(db_sweep_json(db, 1, &s) == 0);
+	CHECK(wire_sweep_json(db, 1, &s) == 0);
 	CHECK(jnum(jget(s, "counts"), "queued") == 1);
 	CHECK(jnum(jget(s, "counts"), "running") == 1);
 	cJSON_Delete(s);
@@ -320,7 +320,7 @@ read_only_database_reads_and_refuses_writes(void)
 		tdir_clean(&t);
 		return;
 	}
-	CHECK(db_sweep_json(db, sid, &j) == 0);
+	CHECK(wire_sweep_json(db, sid, &j) == 0);
 	CHECK(jnum(jget(j, "counts"), "running") == 1);
 	cJSON_Delete(j);
 	CHECK(db_sweep_create(db, "s", SPEC, 1, 1.0, &sid) == -EROFS);
@@ -335,7 +335,7 @@ read_only_database_reads_and_refuses_writes(void)
 	CHECK(db_rollback(db) == 0);
 	CHECK(db_rollback(db) == 0);
 	/* reads still work after the failures: no statement left busy */
-	CHECK(db_trials_json(db, 1, &j) == 0);
+	CHECK(wire_trials_json(db, 1, &j) == 0);
 	CHECK(cJSON_GetArraySize(j) == 1);
 	cJSON_Delete(j);
 	db_close(db);

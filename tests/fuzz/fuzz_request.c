@@ -39,6 +39,7 @@
 #include <uv.h>
 
 #include "daemon/store/db.h"
+#include "daemon/wire/wire.h"
 #include "daemon/log.h"
 #include "daemon/serve/server.h"
 
@@ -211,7 +212,7 @@ db_dirty(void)
 	cJSON *arr = NULL;
 	int n;
 
-	if (db_sweeps_json(srv.db, &arr) < 0)
+	if (wire_sweeps_json(srv.db, &arr) < 0)
 		return 1;
 	n = cJSON_GetArraySize(arr);
 	cJSON_Delete(arr);

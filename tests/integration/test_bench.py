@@ -128,7 +128,7 @@ def test_db_and_tpe_programs():
     need()
     run([os.path.join(BUILD, "bench", "db", "bench_db"), "--sweeps", "2", "--trials", "5",
          "--epochs", "2", "--calls", "10", "--inserts", "10"],
-        r"^db_best_json +median", r"^epoch insert")
+        r"^wire_best_json +median", r"^epoch insert")
     run([os.path.join(BUILD, "bench", "search", "bench_tpe"), "10"],
         r"10 observations: one suggestion median")
 
