@@ -484,6 +484,57 @@ killed_writer_loses_no_acknowledged_epoch(void)
 	tdir_clean(&t);
 }
 
+/* A lock another process holds past the busy timeout is -EBUSY, storage
+ * trouble (db_is_outage), named for the caller's log: the module returns
+ * its failures and prints nothing, whatever fails (bad argument, missing
+ * row, lock, read-only file). */
+static void
+failures_are_returned_not_printed(void)
+{
+	struct tdir t;
+	struct db *db = NULL, *ro = NULL;
+	char path[160], err[256];
+	sqlite3 *h = NULL;
+	int64_t sid = 0, tid = 0;
+	int saved, fd;
+	struct stat st;
+
+	if (tdir_make(&t) < 0 || !(db = topen(&t))) {
+		CHECK(0);
+		return;
+	}
+	CHECK(db_sweep_create(db, "s", SPEC, 1, 1.0, &sid) == 0);
+	snprintf(path, sizeof path, "%s/stderr", t.dir);
+	fflush(stderr);
+	saved = dup(2);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	CHECK(saved >= 0 && fd >= 0 && dup2(fd, 2) == 2);
+	CHECK(db_sweep_create(db, "s", "[]", 1, 1.0, &sid) == -EINVAL);
+	CHECK(db_trial_create(db, 99, 1, "{}", 1, &tid) == -ENOENT);
+	CHECK(sqlite3_open(t.path, &h) == SQLITE_OK &&
+	      sqlite3_exec(h, "BEGIN EXCLUSIVE", NULL, NULL, NULL) == SQLITE_OK);
+	CHECK(db_trial_create(db, sid, 1, "{}", 1, &tid) == -EBUSY);
+	CHECK(db_is_outage(-EBUSY));
+	CHECK_MSG(strstr(db_last_error(db), "locked"), "%s", db_last_error(db));
+	CHECK_STR(db_last_error_func(db), "db_trial_create");
+	sqlite3_exec(h, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_close(h);
+	CHECK(db_trial_create(db, sid, 1, "{}", 1, &tid) == 0);
+	CHECK(db_open_flags(t.path, SQLITE_OPEN_READONLY, &ro, err,
+			    sizeof err) == 0);
+	CHECK(ro && db_sweep_set_status(ro, sid, "paused", NULL, 2.0) == -EROFS);
+	db_close(ro);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	close(fd);
+	CHECK(stat(path, &st) == 0);
+	CHECK_MSG(st.st_size == 0, "db printed %lld bytes to stderr",
+		  (long long)st.st_size);
+	db_close(db);
+	tdir_clean(&t);
+}
+
 int
 main(void)
 {
@@ -500,5 +551,6 @@ main(void)
 	RUN(read_only_file_is_refused_at_open);
 	RUN(full_database_is_enospc);
 	RUN(killed_writer_loses_no_acknowledged_epoch);
+	RUN(failures_are_returned_not_printed);
 	return harness_done();
 }
