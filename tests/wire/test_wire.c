@@ -114,8 +114,10 @@ events_have_the_documented_members_in_order(void)
 	cJSON *ev;
 
 	CHECK_MSG(design, "cannot read %s", DESIGN_MD);
-	if (!design)
+	if (!design) {
+		cJSON_Delete(diag);
 		return;
+	}
 	CHECK(report_parse(txt, strlen(txt), &line, err, sizeof err) == 0);
 	ev = wire_ev_trial_started(3, 4, 1, "{\"lr\":0.1}");
 	CHECK_STR(keys(ev), documented(design, "trial_started"));
