@@ -21,17 +21,20 @@
 #include <stdint.h>
 #include <cJSON.h>
 
+#include "daemon/sched/state.h"
 #include "daemon/sched/sweep.h"
 
-struct server;
 struct trial;
 
+/* The spawn hold's retry (hold.h): starts may go again. */
+void sched_spawn_retry(uv_timer_t *tm);
+
 /* Starts trials while slots are free. Cheap when there is nothing to do. */
-void sched_kick(struct server *s);
+void sched_kick(struct sched *s);
 /* Stops every running trial for a shutdown (they are requeued). */
-void sched_stop_all(struct server *s);
+void sched_stop_all(struct sched *s);
 /* Frees every active sweep (after the loop ended). */
-void sched_free_all(struct server *s);
+void sched_free_all(struct sched *s);
 
 /* Samples trial number n_created + 1 (fixed: NULL or partial params) and
  * stores it as queued into *out. learn: 0 when the caller knows no trial
@@ -50,9 +53,5 @@ void sched_trial_started(struct trial *t);
  * recorded). */
 void sched_put_back(struct trial *t);
 
-/* The running trial whose trainer has pid (when pid > 0) or whose id is
- * id (when id > 0); NULL if none. Its trainer may have exited already
- * (t->child.exited) while its pipes drain. */
-struct trial *sched_running_trial(const struct server *s, int pid, int64_t id);
 
 #endif
