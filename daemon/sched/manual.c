@@ -203,9 +203,9 @@ manual_ask(struct sweep *sw, cJSON *reply, char *err, size_t errlen)
 	rc = tick_arm(s, 0);
 	if (rc < 0)
 		return rc;
-	t = sched_take(sw, err, errlen);
-	if (!t)
-		return s->storage_rc ? s->storage_rc : -EINVAL;
+	rc = sched_take(sw, &t, err, errlen);
+	if (rc < 0)
+		return rc;   /* the store's or the sampler's, as it was */
 	trial_reset(t);
 	t->manual = 1;
 	t->attempt++;

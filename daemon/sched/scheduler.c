@@ -211,22 +211,24 @@ sched_trial_started(struct trial *t)
 	broadcast_started(t);
 }
 
-struct trial *
-sched_take(struct sweep *sw, char *err, size_t errlen)
+int
+sched_take(struct sweep *sw, struct trial **out, char *err, size_t errlen)
 {
 	struct trial *t = sweep_queue_pop(sw);
+	int rc = 0;
 
 	if (!t)
-		sched_create_trial(sw, NULL, 1, &t, err, errlen);
-	if (!t)
-		return NULL;
+		rc = sched_create_trial(sw, NULL, 1, &t, err, errlen);
+	*out = t;
+	if (rc < 0)
+		return rc;
 	sweep_running_add(sw, t);
 	if (hist_at(&sw->hist, t->number)) {
 		/* A new attempt reports its curve from epoch 1 again. */
 		hist_at(&sw->hist, t->number)->n_curve = 0;
 		hist_at(&sw->hist, t->number)->state = SAMPLER_RUNNING;
 	}
-	return t;
+	return 0;
 }
 
 static void
@@ -239,8 +241,7 @@ start_one(struct sweep *sw)
 
 	if (!sw->queue && suggest_off_loop(sw))
 		return;   /* suggestion_done queues it */
-	t = sched_take(sw, err, sizeof err);
-	if (!t) {
+	if (sched_take(sw, &t, err, sizeof err) < 0) {
 		creation_failed(sw, err);
 		return;
 	}

@@ -44,8 +44,9 @@ int sched_create_trial(struct sweep *sw, const cJSON *fixed, int learn,
 
 /* For ask and tell (manual.c): the next trial of sw, a queued one first,
  * else a new one sampled and stored, moved to the running list (its
- * attempt not yet counted). NULL with err when none could be made. */
-struct trial *sched_take(struct sweep *sw, char *err, size_t errlen);
+ * attempt not yet counted), into *out. 0, or the negative errno of the
+ * sampler or the store with err (then *out is NULL). */
+int sched_take(struct sweep *sw, struct trial **out, char *err, size_t errlen);
 /* Tells watchers that t started. */
 void sched_trial_started(struct trial *t);
 /* A trial whose spawn was held: as it was before the attempt, at the head

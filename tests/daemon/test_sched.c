@@ -16,6 +16,7 @@
 #include "daemon/sched/control.h"
 #include "daemon/sched/end.h"
 #include "daemon/sched/init.h"
+#include "daemon/sched/manual.h"
 #include "daemon/sched/recover.h"
 #include "daemon/sched/scheduler.h"
 #include "daemon/sched/trial.h"
@@ -443,6 +444,61 @@ test_recovery_requeues_or_fails(void)
 	fx_close(&f);
 }
 
+/* ---- ask: a trial that cannot be made keeps its error ------------------ */
+
+/* The next trial's number is taken in the database behind the scheduler's
+ * back: the ask fails with the storage's error (-EEXIST, "internal"), not
+ * -EINVAL, which would tell the client its request was bad. And during a
+ * disk-full outage the ask is told -ENOSPC. */
+static void
+test_ask_keeps_the_errno(void)
+{
+	struct fx f;
+	struct sweep *sw;
+	cJSON *spec, *reply = cJSON_CreateObject();
+	char err[512] = "", sql[256];
+	int64_t sid;
+	int rc;
+
+	if (fx_open(&f, 1) < 0) {
+		CHECK(0);
+		fx_close(&f);
+		cJSON_Delete(reply);
+		return;
+	}
+	spec = cJSON_Parse("{\"name\":\"m\",\"trainer\":{\"manual\":{}},"
+			   "\"objective\":{\"metric\":\"val_acc\",\"mode\":\"max\"},"
+			   "\"space\":{\"x\":{\"uniform\":[0,1]}},"
+			   "\"search\":{\"algorithm\":\"random\",\"trials\":500,"
+			   "\"parallel\":500,\"seed\":7}}");
+	sid = submit(&f, spec);
+	sw = sched_find(&f.s, sid);
+	if (!sw) {
+		CHECK(0);
+		goto out;
+	}
+	snprintf(sql, sizeof sql, "INSERT INTO trials (sweep_id, number, "
+		 "params_json, seed) VALUES (%" PRId64 ", 1, '{}', 0)", sid);
+	CHECK(raw_exec(f.t.path, sql) == 0);
+	rc = manual_ask(sw, reply, err, sizeof err);
+	CHECK_MSG(rc == -EEXIST, "ask: %d %s", rc, err);
+	CHECK(f.s.storage_rc == 0);   /* not an outage */
+	snprintf(sql, sizeof sql, "DELETE FROM trials WHERE sweep_id = %" PRId64,
+		 sid);
+	CHECK(raw_exec(f.t.path, sql) == 0);
+	fill_disk(&f);
+	for (int i = 0; i < 400 && rc != -ENOSPC; i++) {
+		cJSON_Delete(reply);
+		reply = cJSON_CreateObject();
+		rc = manual_ask(sw, reply, err, sizeof err);
+	}
+	CHECK_MSG(rc == -ENOSPC, "ask with the disk full: %d %s", rc, err);
+	room_again(&f);
+out:
+	cJSON_Delete(reply);
+	fx_close(&f);
+}
+
 int
 main(void)
 {
@@ -451,5 +507,6 @@ main(void)
 	RUN(test_sweep_runs_to_completion);
 	RUN(test_outage_holds_and_resumes);
 	RUN(test_recovery_requeues_or_fails);
+	RUN(test_ask_keeps_the_errno);
 	return harness_done();
 }
