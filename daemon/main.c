@@ -25,9 +25,7 @@
 
 #include "common/statedir.h"
 #include "daemon/log.h"
-#include "daemon/sched/recover.h"
-#include "daemon/sched/scheduler.h"
-#include "daemon/serve/server.h"
+#include "daemon/daemon.h"
 #include "daemon/serve/strict.h"
 
 /* Where `meson install` puts the trainer (set by meson.build). */
@@ -318,12 +316,23 @@ exec_trial(int argc, char **argv)
 	return 127;
 }
 
+/* The detached daemon is up: its parent may exit (detach), and stdio
+ * goes (release_stdio). */
+static void
+notify_parent(int notify_fd)
+{
+	if (write(notify_fd, "1", 1) != 1)
+		log_warn("cannot notify the parent: %s", strerror(errno));
+	close(notify_fd);
+	release_stdio();
+}
+
 int
 main(int argc, char **argv)
 {
 	struct options o;
-	struct server srv;
-	struct server_config cfg;
+	struct daemon d;
+	struct daemon_config cfg;
 	char dir[PATH_MAX], worker[PATH_MAX], logpath[PATH_MAX + 16], cache[PATH_MAX + 8];
 	char err[1024] = "";
 	uv_loop_t *loop = uv_default_loop();
@@ -369,32 +378,17 @@ main(int argc, char **argv)
 	if (cfg.workers < 1)
 		cfg.workers = 1;
 
-	rc = server_init(&srv, loop, &cfg, err, sizeof err);
-	if (rc < 0) {
+	if (daemon_open(&d, loop, &cfg, err, sizeof err) < 0) {
 		fprintf(stderr, "sweepd: %s\n", err);
 		log_error("%s", err);
-		return 1;
-	}
-	rc = sched_load(&srv, err, sizeof err);
-	if (rc == 0)
-		rc = server_listen(&srv, err, sizeof err);
-	if (rc < 0) {
-		fprintf(stderr, "sweepd: %s\n", err);
-		log_error("%s", err);
-		server_free(&srv);
 		return 1;
 	}
 	log_info("sweepd 0.1.0 listening on %s (pid %d, %d workers)",
-		 srv.sock_path, (int)getpid(), srv.workers);
-	if (notify_fd >= 0) {
-		if (write(notify_fd, "1", 1) != 1)
-			log_warn("cannot notify the parent: %s", strerror(errno));
-		close(notify_fd);
-		release_stdio();
-	}
-	sched_kick(&srv);
-	uv_run(loop, UV_RUN_DEFAULT);
-	server_free(&srv);
+		 d.srv.sock_path, (int)getpid(), cfg.workers);
+	if (notify_fd >= 0)
+		notify_parent(notify_fd);
+	daemon_run(&d);
+	daemon_free(&d);
 	rc = uv_loop_close(loop);
 	if (rc < 0)
 		log_warn("uv_loop_close: %s", uv_strerror(rc));

@@ -20,7 +20,7 @@
 #include "daemon/sched/trial.h"
 #include "daemon/search/builtin.h"
 #include "daemon/search/spec.h"
-#include "daemon/serve/server.h"
+#include "daemon/sched/state.h"
 #include "daemon/store/db.h"
 #include "daemon/wire/wire.h"
 
@@ -92,7 +92,7 @@ create_list(struct sweep *sw, const cJSON *params, char *err, size_t errlen)
 /* Ends the transaction of a submit or enqueue: committed when rc == 0,
  * else rolled back. Returns rc or the commit's failure (with err). */
 static int
-end_group(struct server *s, int rc, char *err, size_t errlen)
+end_group(struct sched *s, int rc, char *err, size_t errlen)
 {
 	if (rc < 0) {
 		db_rollback(s->db);
@@ -108,7 +108,7 @@ end_group(struct server *s, int rc, char *err, size_t errlen)
 }
 
 static int
-begin_group(struct server *s, char *err, size_t errlen)
+begin_group(struct sched *s, char *err, size_t errlen)
 {
 	int rc = db_begin(s->db);
 
@@ -140,16 +140,16 @@ sched_enqueue(struct sweep *sw, const cJSON *params, int *n_out, char *err,
 		return -EINVAL;
 	}
 	/* One transaction: every set is stored and acknowledged, or none. */
-	rc = begin_group(sw->srv, err, errlen);
+	rc = begin_group(sw->sched, err, errlen);
 	if (rc == 0)
-		rc = end_group(sw->srv, create_list(sw, params, err, errlen),
+		rc = end_group(sw->sched, create_list(sw, params, err, errlen),
 			       err, errlen);
 	if (rc < 0) {
 		forget_created(sw, before);
 		return rc;
 	}
 	*n_out = sw->n_created - before;
-	sched_kick(sw->srv);
+	sched_kick(sw->sched);
 	return 0;
 }
 
@@ -187,9 +187,9 @@ check_submitted(const cJSON *spec_json, struct spec **out, char *err,
 
 /* Stores the sweep and its enqueued trials in one transaction, so a
  * failure or a crash half way leaves nothing of it. *out: the sweep, not
- * yet in the server's list. */
+ * yet in the scheduler's list. */
 static int
-store_sweep(struct server *s, struct spec *sp, struct sweep **out, char *err,
+store_sweep(struct sched *s, struct spec *sp, struct sweep **out, char *err,
 	    size_t errlen)
 {
 	struct sweep *sw = NULL;
@@ -199,7 +199,7 @@ store_sweep(struct server *s, struct spec *sp, struct sweep **out, char *err,
 
 	if (rc < 0)
 		goto out;
-	rc = db_sweep_create(s->db, sp->name, text, sp->trials, server_now(),
+	rc = db_sweep_create(s->db, sp->name, text, sp->trials, sched_now(),
 			     &id);
 	if (rc < 0) {
 		snprintf(err, errlen, "cannot store the sweep: %s",
@@ -223,7 +223,7 @@ out:
 }
 
 int
-sched_submit(struct server *s, const cJSON *spec_json, int64_t *id_out,
+sched_submit(struct sched *s, const cJSON *spec_json, int64_t *id_out,
 	     char *err, size_t errlen)
 {
 	struct spec *sp = NULL;
@@ -281,8 +281,8 @@ set_status(struct sweep *sw, enum sweep_status st, char *err, size_t errlen)
 			 sched_status_name(st));
 		return -EALREADY;
 	}
-	rc = db_sweep_set_status(sw->srv->db, sw->id, sched_status_name(st),
-				 NULL, server_now());
+	rc = db_sweep_set_status(sw->sched->db, sw->id, sched_status_name(st),
+				 NULL, sched_now());
 	if (rc < 0) {
 		snprintf(err, errlen, "cannot store the new status: %s",
 			 strerror(-rc));
@@ -291,7 +291,7 @@ set_status(struct sweep *sw, enum sweep_status st, char *err, size_t errlen)
 	sw->status = st;
 	sweep_broadcast_event(sw, st == SWEEP_PAUSED ? "sweep_paused"
 						   : "sweep_resumed", st, NULL);
-	sched_kick(sw->srv);
+	sched_kick(sw->sched);
 	return 0;
 }
 
@@ -312,7 +312,7 @@ sched_resume(struct sweep *sw, char *err, size_t errlen)
 /* The stored spec with search.trials raised by n, checked as a submit
  * would; *text is the new spec's JSON (the caller frees). */
 static int
-extended_spec(struct server *s, int64_t id, int n, char **text, int *trials,
+extended_spec(struct sched *s, int64_t id, int n, char **text, int *trials,
 	      char *err, size_t errlen)
 {
 	cJSON *sum = NULL, *spec, *search, *num;
@@ -346,7 +346,7 @@ out:
 /* extend and rerun of a sweep still in memory: running or paused, or
  * ended but still stopping its trials (a cancel kills them first). */
 static int
-still_active(struct server *s, int64_t id, const char *what, char *err,
+still_active(struct sched *s, int64_t id, const char *what, char *err,
 	     size_t errlen)
 {
 	struct sweep *sw = sched_find(s, id);
@@ -364,7 +364,7 @@ still_active(struct server *s, int64_t id, const char *what, char *err,
 /* An ended sweep, reopened with n more trials and loaded as at a start
  * (not kicked yet). */
 static int
-reopen(struct server *s, int64_t id, int n, const char *what, char *err,
+reopen(struct sched *s, int64_t id, int n, const char *what, char *err,
        size_t errlen)
 {
 	struct db_sweep_row r = { .id = id, .status = "running" };
@@ -387,7 +387,7 @@ reopen(struct server *s, int64_t id, int n, const char *what, char *err,
 }
 
 int
-sched_extend(struct server *s, int64_t id, int n, char *err, size_t errlen)
+sched_extend(struct sched *s, int64_t id, int n, char *err, size_t errlen)
 {
 	int rc = reopen(s, id, n, "extend", err, errlen);
 
@@ -398,7 +398,7 @@ sched_extend(struct server *s, int64_t id, int n, char *err, size_t errlen)
 
 /* Trial number's stored params and seed, copied into *params. */
 static int
-stored_trial(struct server *s, int64_t id, int number, char **params,
+stored_trial(struct sched *s, int64_t id, int number, char **params,
 	     uint64_t *seed, char *err, size_t errlen)
 {
 	struct recover_rows rows = { 0 };
@@ -422,7 +422,7 @@ stored_trial(struct server *s, int64_t id, int number, char **params,
 }
 
 int
-sched_rerun(struct server *s, int64_t id, int number, int *new_number,
+sched_rerun(struct sched *s, int64_t id, int number, int *new_number,
 	    char *err, size_t errlen)
 {
 	struct sweep *sw;

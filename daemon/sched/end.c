@@ -19,7 +19,7 @@
 #include "daemon/search/prune.h"
 #include "daemon/search/sampler.h"
 #include "daemon/search/spec.h"
-#include "daemon/serve/server.h"
+#include "daemon/sched/state.h"
 #include "daemon/store/db.h"
 #include "daemon/wire/wire.h"
 
@@ -38,10 +38,10 @@ broadcast_ended(struct trial *t, const struct outcome *o)
 	};
 	cJSON *ev;
 
-	if (!server_has_watchers(sw->srv, sw->id))
+	if (!sched_has_watchers(sw->sched, sw->id))
 		return;
 	ev = wire_ev_trial_ended(&e);
-	server_broadcast(sw->srv, sw->id, ev);
+	sched_broadcast(sw->sched, sw->id, ev);
 	cJSON_Delete(ev);
 }
 
@@ -61,7 +61,7 @@ record_end(struct trial *t, const struct outcome *o, const char *diag_json)
 		.exit_code = t->child.exited && !t->child.term_signal &&
 			     !t->child.spawn_error ? (int)t->child.exit_status : -1,
 		.signal = t->child.term_signal,
-		.now = server_now(),
+		.now = sched_now(),
 	};
 
 	memcpy(tail, t->child.errtail, t->child.errtail_len);
@@ -72,7 +72,7 @@ record_end(struct trial *t, const struct outcome *o, const char *diag_json)
 		e.error = NULL;
 		e.error_class = NULL;
 	}
-	return db_trial_end(t->sweep->srv->db, t->id, &e);
+	return db_trial_end(t->sweep->sched->db, t->id, &e);
 }
 
 static void
@@ -138,7 +138,7 @@ end_recorded(struct trial *t, const struct outcome *o)
 		 trial_status_name(o->status), o->msg[0] ? ": " : "", o->msg);
 	t->status = o->status;
 	sw->n_ended++;
-	sw->srv->trials_run++;
+	sw->sched->trials_run++;
 	update_hist_end(t, o);
 	broadcast_ended(t, o);
 	if (o->status == TRIAL_COMPLETED)
@@ -185,7 +185,7 @@ end_defer(struct trial *t, const struct outcome *o, const char *diag_json)
 int
 end_flush_sweep(struct sweep *sw)
 {
-	struct db *db = sw->srv->db;
+	struct db *db = sw->sched->db;
 	struct trial *t;
 	int rc;
 
@@ -254,7 +254,7 @@ void
 sched_trial_ended(struct trial *t)
 {
 	struct sweep *sw = t->sweep;
-	struct server *s = sw->srv;
+	struct sched *s = sw->sched;
 	struct outcome_in in;
 	struct outcome o;
 	char wmsg[OUTCOME_MSG], *diag_json = NULL;
@@ -308,5 +308,58 @@ next:
 	if (!s->shutting_down)
 		sweep_check_done(sw);
 	sched_kick(s);
-	server_maybe_finish(s);
+	sched_idle(s);
+}
+
+/* Without anything to redo, a write of what is stored already tells
+ * whether writes go through again (a sweep's own status). */
+static int
+probe_write(struct sched *s)
+{
+	for (struct sweep *sw = s->sweeps; sw; sw = sw->next)
+		if (!sw->ending)
+			return db_sweep_set_status(s->db, sw->id,
+						   sched_status_name(sw->status),
+						   NULL, sched_now());
+	return 0;
+}
+
+void
+end_storage_retry(uv_timer_t *tm)
+{
+	struct sched *s = tm->data;
+	struct sweep *sw, *next;
+	int rc = 0;
+
+	for (sw = s->sweeps; sw && rc == 0; sw = sw->next)
+		rc = end_flush_sweep(sw);
+	if (rc == 0)
+		rc = probe_write(s);
+	if (rc < 0)
+		return;   /* still out; db.c logged the failure */
+	log_info("storage: writes go through again after %.0f s; resuming",
+		 sched_now() - s->storage_since);
+	s->storage_rc = 0;
+	s->storage_msg[0] = '\0';
+	uv_timer_stop(tm);
+	for (sw = s->sweeps; sw; sw = next) {
+		next = sw->next;
+		sweep_check_done(sw);
+	}
+	sched_kick(s);
+	sched_idle(s);
+}
+
+int
+sched_unstored(const struct sched *s)
+{
+	int n = 0;
+
+	for (const struct sweep *sw = s->sweeps; sw; sw = sw->next) {
+		for (const struct trial *t = sw->unstored; t; t = t->next)
+			n++;
+		for (const struct trial *t = sw->queue; t; t = t->next)
+			n += t->requeue_unstored;
+	}
+	return n;
 }

@@ -7,8 +7,10 @@
 #define SWEEPD_SCHED_END_H
 
 #include <stddef.h>
+#include <uv.h>
 
 struct outcome_in;
+struct sched;
 struct sweep;
 struct trial;
 
@@ -22,5 +24,11 @@ void end_input(const struct trial *t, struct outcome_in *in, char *msgbuf,
 /* Redoes the writes an outage left undone in sw; 0 once all went through,
  * else the first failure. */
 int end_flush_sweep(struct sweep *sw);
+/* The storage outage's retry (hold.h), every SCHED_STORAGE_RETRY_MS: redoes
+ * what it left undone; once that and a probe write go through, the outage
+ * is over: sweeps may finish and trials start again. */
+void end_storage_retry(uv_timer_t *tm);
+/* Writes the outage left undone: unstored trial ends and requeues. */
+int sched_unstored(const struct sched *s);
 
 #endif

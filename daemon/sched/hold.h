@@ -5,7 +5,7 @@
 #ifndef SWEEPD_SCHED_HOLD_H
 #define SWEEPD_SCHED_HOLD_H
 
-struct server;
+struct sched;
 
 /* Storage outages. A write that fails with -ENOSPC, -EROFS, -EIO or -EBUSY
  * is not the trial's or the client's fault: the daemon stops starting
@@ -19,16 +19,14 @@ struct server;
 #define SCHED_SPAWN_RETRY_MS 1000
 /* 1 when rc is such a failure (the outage starts, or goes on; what, the
  * write that failed, is logged), 0 for any other rc. */
-int sched_storage_failed(struct server *s, int rc, const char *what);
-/* Writes the outage left undone: unstored trial ends and requeues. */
-int sched_unstored(const struct server *s);
+int sched_storage_failed(struct sched *s, int rc, const char *what);
 
 /* The daemon's own want of descriptors or processes, not the trial's. */
 int hold_spawn_transient(int rc);
 /* Starts are held: the retry of a failed spawn has not come yet. */
-int hold_spawn_waiting(const struct server *s);
+int hold_spawn_waiting(const struct sched *s);
 /* Holds every start for SCHED_SPAWN_RETRY_MS; logs the first failure of
  * a run of them only. */
-void hold_spawn(struct server *s, int rc, const char *msg);
+void hold_spawn(struct sched *s, int rc, const char *msg);
 
 #endif

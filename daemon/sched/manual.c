@@ -25,7 +25,7 @@
 #include "daemon/sched/hold.h"
 #include "daemon/sched/progress.h"
 #include "daemon/sched/scheduler.h"
-#include "daemon/serve/server.h"
+#include "daemon/sched/state.h"
 #include "daemon/search/spec.h"
 #include "daemon/sched/trial.h"
 
@@ -38,7 +38,7 @@
 static void
 end_now(struct trial *t)
 {
-	t->sweep->srv->n_manual--;
+	t->sweep->sched->n_manual--;
 	t->manual = 0;
 	sched_trial_ended(t);
 }
@@ -51,9 +51,9 @@ on_tick_closed(uv_handle_t *h)
 
 /* The first manual trial that must end now, or NULL. */
 static struct trial *
-due(struct server *s, uint64_t now)
+due(struct sched *s, uint64_t now)
 {
-	double wall = server_now();
+	double wall = sched_now();
 
 	for (struct sweep *sw = s->sweeps; sw; sw = sw->next) {
 		const struct spec *sp = sw->spec;
@@ -89,7 +89,7 @@ due(struct server *s, uint64_t now)
 static void
 on_tick(uv_timer_t *tm)
 {
-	struct server *s = tm->data;
+	struct sched *s = tm->data;
 	struct trial *t;
 
 	/* Each end may free its sweep: look again from the start. */
@@ -106,7 +106,7 @@ on_tick(uv_timer_t *tm)
 
 /* Makes sure the timer runs; soon: fire on the next loop iteration. */
 static int
-tick_arm(struct server *s, int soon)
+tick_arm(struct sched *s, int soon)
 {
 	if (!s->manual_tick) {
 		uv_timer_t *tm = malloc(sizeof *tm);
@@ -126,7 +126,7 @@ tick_arm(struct server *s, int soon)
 void
 manual_stop(struct trial *t)
 {
-	if (tick_arm(t->sweep->srv, 1) < 0)
+	if (tick_arm(t->sweep->sched, 1) < 0)
 		log_error("sweep %" PRId64 " trial %d: out of memory for the "
 			  "manual timer", t->sweep->id, t->number);
 }
@@ -136,7 +136,7 @@ manual_stop(struct trial *t)
 static int
 check_askable(const struct sweep *sw, char *err, size_t errlen)
 {
-	const struct server *s = sw->srv;
+	const struct sched *s = sw->sched;
 	int has_queue = sw->queue != NULL;
 
 	if (!sw->spec->manual) {
@@ -195,7 +195,7 @@ add_trial_info(cJSON *reply, const struct trial *t)
 int
 manual_ask(struct sweep *sw, cJSON *reply, char *err, size_t errlen)
 {
-	struct server *s = sw->srv;
+	struct sched *s = sw->sched;
 	struct trial *t;
 	int rc = check_askable(sw, err, errlen);
 
@@ -204,14 +204,14 @@ manual_ask(struct sweep *sw, cJSON *reply, char *err, size_t errlen)
 	rc = tick_arm(s, 0);
 	if (rc < 0)
 		return rc;
-	t = sched_take(sw, err, errlen);
-	if (!t)
-		return s->storage_rc ? s->storage_rc : -EINVAL;
+	rc = sched_take(sw, &t, err, errlen);
+	if (rc < 0)
+		return rc;   /* the store's or the sampler's, as it was */
 	trial_reset(t);
 	t->manual = 1;
 	t->attempt++;
 	t->status = TRIAL_RUNNING;
-	t->started_at = server_now();
+	t->started_at = sched_now();
 	t->last_report_ms = uv_now(s->loop);
 	s->n_manual++;
 	rc = db_trial_start(s->db, t->id, t->attempt, 0, -1, t->started_at);
@@ -247,7 +247,7 @@ not_running(struct sweep *sw, int64_t number, char *err, size_t errlen)
 		return -EINVAL;
 	}
 	rc = number <= sw->n_created ?
-	     wire_trial_json(sw->srv->db, sw->id, (int)number, &tj) : -ENOENT;
+	     wire_trial_json(sw->sched->db, sw->id, (int)number, &tj) : -ENOENT;
 	if (rc == -ENOENT) {
 		snprintf(err, errlen, "sweep %" PRId64 " has no trial %" PRId64,
 			 sw->id, number);
@@ -255,7 +255,7 @@ not_running(struct sweep *sw, int64_t number, char *err, size_t errlen)
 	}
 	if (rc < 0) {
 		snprintf(err, errlen, "cannot read trial %" PRId64 ": %s", number,
-			 db_last_error(sw->srv->db));
+			 db_last_error(sw->sched->db));
 		return rc;
 	}
 	st = cJSON_GetObjectItemCaseSensitive(tj, "status");
@@ -339,7 +339,7 @@ parse_line(const cJSON *req, int final, struct report_line *r, char *err,
 /* The trial as stored after its end, or NULL when that end could not be
  * stored (a storage outage: it is kept in memory, stored later). */
 static cJSON *
-stored_end(struct server *s, int64_t sweep_id, int number)
+stored_end(struct sched *s, int64_t sweep_id, int number)
 {
 	cJSON *tj = NULL;
 	const cJSON *st;
@@ -355,7 +355,7 @@ stored_end(struct server *s, int64_t sweep_id, int number)
 }
 
 static int
-unstored(const struct server *s, char *err, size_t errlen)
+unstored(const struct sched *s, char *err, size_t errlen)
 {
 	snprintf(err, errlen, "%s; the trial's end is kept and stored once "
 		 "writes go through again", s->storage_msg[0] ? s->storage_msg :
@@ -367,7 +367,7 @@ unstored(const struct server *s, char *err, size_t errlen)
 static int
 stopped(struct trial *t, cJSON *reply, char *err, size_t errlen)
 {
-	struct server *s = t->sweep->srv;
+	struct sched *s = t->sweep->sched;
 	int64_t sweep_id = t->sweep->id;
 	int number = t->number;
 	enum trial_stop why = t->stop;
@@ -410,7 +410,7 @@ manual_report(struct sweep *sw, int64_t number, int64_t attempt,
 			 t->last_epoch);
 		return -EINVAL;
 	}
-	t->last_report_ms = uv_now(sw->srv->loop);
+	t->last_report_ms = uv_now(sw->sched->loop);
 	t->last_epoch = r.epoch;
 	sched_trial_report(t, &r);
 	if (t->stop != STOP_NONE)
@@ -462,7 +462,7 @@ manual_tell(struct sweep *sw, int64_t number, int64_t attempt,
 	    const cJSON *req, cJSON *reply, char *err, size_t errlen)
 {
 	const cJSON *st = cJSON_GetObjectItemCaseSensitive(req, "status");
-	struct server *s = sw->srv;
+	struct sched *s = sw->sched;
 	int64_t sweep_id = sw->id;
 	struct trial *t;
 	cJSON *tj;

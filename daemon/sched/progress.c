@@ -19,7 +19,7 @@
 #include "daemon/search/prune.h"
 #include "daemon/search/sampler.h"
 #include "daemon/search/spec.h"
-#include "daemon/serve/server.h"
+#include "daemon/sched/state.h"
 #include "daemon/store/db.h"
 #include "daemon/wire/wire.h"
 
@@ -71,7 +71,7 @@ static int
 store_epoch(struct trial *t, const struct report_line *r, double objective,
 	    const char *diag_json)
 {
-	struct db *db = t->sweep->srv->db;
+	struct db *db = t->sweep->sched->db;
 	cJSON *m = report_to_json(r);
 	char *metrics = m ? json_print(m) : NULL;
 	int rc = -ENOMEM;
@@ -99,10 +99,10 @@ broadcast_epoch(struct trial *t, const struct report_line *r, double objective)
 	struct sweep *sw = t->sweep;
 	cJSON *ev;
 
-	if (!server_has_watchers(sw->srv, sw->id))
+	if (!sched_has_watchers(sw->sched, sw->id))
 		return;
 	ev = wire_ev_epoch(sw->id, t->number, r, objective, t->diagnosis);
-	server_broadcast(sw->srv, sw->id, ev);
+	sched_broadcast(sw->sched, sw->id, ev);
 	cJSON_Delete(ev);
 }
 
@@ -161,7 +161,7 @@ check_pruners(struct trial *t)
 static int
 live_diag_due(struct trial *t)
 {
-	uint64_t now = uv_now(t->sweep->srv->loop);
+	uint64_t now = uv_now(t->sweep->sched->loop);
 
 	if (t->n_curve == 1 || now - t->diag_stored_ms >= LIVE_DIAG_MS) {
 		t->diag_stored_ms = now;
@@ -197,7 +197,7 @@ sched_trial_report(struct trial *t, const struct report_line *r)
 	 * O(epochs^2), so they get the one refreshed every LIVE_DIAG_MS. */
 	store_diag = live_diag_due(t);
 	if (store_diag || (t->n_curve <= 64 &&
-			   server_has_watchers(sw->srv, sw->id))) {
+			   sched_has_watchers(sw->sched, sw->id))) {
 		cJSON_Delete(t->diagnosis);
 		t->diagnosis = tdiag_run(sw, t, DIAG_RUNNING);
 		if (t->diagnosis && store_diag)
@@ -210,7 +210,7 @@ sched_trial_report(struct trial *t, const struct report_line *r)
 		snprintf(msg, sizeof msg, "cannot store epoch %d: %s", r->epoch,
 			 strerror(-rc));
 		log_error("sweep %" PRId64 " trial %d: %s", sw->id, t->number, msg);
-		trial_stop(t, sched_storage_failed(sw->srv, rc, "an epoch") ?
+		trial_stop(t, sched_storage_failed(sw->sched, rc, "an epoch") ?
 			   STOP_OUTAGE : STOP_STORAGE, msg);
 		return;
 	}

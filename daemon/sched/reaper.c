@@ -17,8 +17,8 @@
 #include <unistd.h>
 
 #include "daemon/log.h"
-#include "daemon/sched/scheduler.h"
-#include "daemon/serve/server.h"
+#include "daemon/sched/sweep.h"
+#include "daemon/sched/state.h"
 #include "daemon/sched/trial.h"
 #include "daemon/sched/trialcg.h"
 
@@ -170,7 +170,7 @@ each_child(void (*fn)(int pid, void *ud), void *ud)
 /* ---- the daemon's children --------------------------------------------- */
 
 struct sweep_ctx {
-	struct server *s;
+	struct sched *s;
 	int all;       /* the end: spare no one */
 	int found;     /* children that are not trainers */
 };
@@ -206,7 +206,7 @@ check_child(int pid, void *ud)
 }
 
 static int
-sweep_children(struct server *s, int all)
+sweep_children(struct sched *s, int all)
 {
 	struct sweep_ctx c = { .s = s, .all = all };
 
@@ -232,14 +232,14 @@ on_sigchld(uv_signal_t *h, int signum)
 }
 
 void
-reaper_schedule(struct server *s)
+reaper_schedule(struct sched *s)
 {
 	if (s->reaper_on && !uv_is_active((uv_handle_t *)&s->reap_timer))
 		uv_timer_start(&s->reap_timer, on_reap_timer, REAPER_DELAY_MS, 0);
 }
 
 int
-reaper_init(struct server *s, char *err, size_t errlen)
+reaper_init(struct sched *s, char *err, size_t errlen)
 {
 	struct stat st;
 	int rc = 0;
@@ -270,7 +270,7 @@ on_closed(uv_handle_t *h)
 }
 
 void
-reaper_close(struct server *s)
+reaper_close(struct sched *s)
 {
 	/* Killing a child reparents its own children to the daemon: go on
 	 * while there are any, for about a second at most. */
@@ -309,7 +309,7 @@ reaper_kill_all(const char *key)
 }
 
 void
-reaper_trial_env(const struct server *s, int64_t trial_id, char *buf, size_t len)
+reaper_trial_env(const struct sched *s, int64_t trial_id, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s:%" PRId64, s->reaper_key, trial_id);
 }

@@ -22,7 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct server;
+struct sched;
 
 #define REAPER_ENV "SWEEPD_TRIAL"
 #define REAPER_DELAY_MS 20   /* checks triggered together run once */
@@ -30,13 +30,13 @@ struct server;
 /* Makes the daemon a subreaper, fills s->reaper_key from the state dir and
  * starts watching SIGCHLD. 0 or -errno (err says what); the daemon runs on
  * without it, logging that escaped descendants may outlive their trials. */
-int reaper_init(struct server *s, char *err, size_t errlen);
+int reaper_init(struct sched *s, char *err, size_t errlen);
 /* Checks the daemon's children soon (a trainer exited, a child died). */
-void reaper_schedule(struct server *s);
+void reaper_schedule(struct sched *s);
 /* At the end: kills and reaps every child that is not a trainer, round
  * after round while killing them reparents more (up to about a second),
  * and closes the reaper's handles. */
-void reaper_close(struct server *s);
+void reaper_close(struct sched *s);
 /* Kills (SIGKILL) every process whose environment has SWEEPD_TRIAL=key:ID
  * for any trial, in one pass over /proc: at start-up, before any trial of
  * this daemon runs, each one is a predecessor's: a descendant that left a
@@ -48,7 +48,7 @@ int reaper_kill_all(const char *key);
  * there), or NULL when there is no such process. */
 const char *reaper_proc_stat(int pid, char *buf, size_t len);
 /* The value of SWEEPD_TRIAL for a trial: "key:trial_id". */
-void reaper_trial_env(const struct server *s, int64_t trial_id, char *buf,
+void reaper_trial_env(const struct sched *s, int64_t trial_id, char *buf,
 		      size_t len);
 
 #endif

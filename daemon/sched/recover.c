@@ -17,7 +17,7 @@
 #include "daemon/sched/trial.h"
 #include "daemon/search/sampler.h"
 #include "daemon/search/spec.h"
-#include "daemon/serve/server.h"
+#include "daemon/sched/state.h"
 #include "daemon/store/db.h"
 
 int
@@ -86,7 +86,7 @@ end_interrupted(struct db *db, const struct db_trial_row *r, const char *status,
 		.status = status, .objective = r->objective,
 		.best_epoch = r->best_epoch, .test_loss = NAN, .test_acc = NAN,
 		.error = msg, .error_class = "interrupted", .exit_code = -1,
-		.now = server_now(),
+		.now = sched_now(),
 	};
 
 	return db_trial_end(db, r->id, &e);
@@ -95,7 +95,7 @@ end_interrupted(struct db *db, const struct db_trial_row *r, const char *status,
 /* Trials of ended sweeps that were queued or running when sweepd went
  * down: the only rows of an ended sweep a start reads. */
 static int
-settle_ended_sweeps(struct server *s)
+settle_ended_sweeps(struct sched *s)
 {
 	struct recover_rows rows = { 0 };
 	int rc = db_load_unsettled(s->db, recover_collect_trial, &rows);
@@ -114,7 +114,7 @@ settle_ended_sweeps(struct server *s)
 static int
 load_trial(struct sweep *sw, const struct db_trial_row *r)
 {
-	struct server *s = sw->srv;
+	struct sched *s = sw->sched;
 	struct sweep_hist *h;
 	struct trial *t;
 	int running = strcmp(r->status, "running") == 0;
@@ -192,7 +192,7 @@ on_curve_point(void *ud, int64_t trial_id, int epoch, double objective)
 }
 
 int
-recover_load_sweep(struct server *s, const struct db_sweep_row *r, char *err,
+recover_load_sweep(struct sched *s, const struct db_sweep_row *r, char *err,
 	   size_t errlen)
 {
 	struct spec *sp = NULL;
@@ -208,7 +208,7 @@ recover_load_sweep(struct server *s, const struct db_sweep_row *r, char *err,
 			  "marked failed", r->id, err);
 		return db_sweep_set_status(s->db, r->id, "failed",
 					   "stored spec no longer valid",
-					   server_now());
+					   sched_now());
 	}
 	sw = sweep_new(s, r->id, sp);
 	if (!sw) {
@@ -269,7 +269,7 @@ collect_sweep(void *ud, const struct db_sweep_row *r)
 }
 
 int
-sched_load(struct server *s, char *err, size_t errlen)
+sched_load(struct sched *s, char *err, size_t errlen)
 {
 	struct sweep_rows sr = { 0 };
 	int rc, n;

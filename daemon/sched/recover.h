@@ -9,7 +9,7 @@
 
 struct db_sweep_row;
 struct db_trial_row;
-struct server;
+struct sched;
 
 /* A trial interrupted by daemon restarts more often than retries + this is
  * failed: it may be what takes the daemon down. */
@@ -18,11 +18,11 @@ struct server;
 /* Loads the active sweeps from the database at start-up: kills orphaned
  * trainers of a previous daemon, requeues the trials that were running
  * (attempt + 1) or fails them past their retries. 0 or -errno + err. */
-int sched_load(struct server *s, char *err, size_t errlen);
+int sched_load(struct sched *s, char *err, size_t errlen);
 
 /* One stored sweep loaded into memory as at a start (in the server's
  * list, not kicked). */
-int recover_load_sweep(struct server *s, const struct db_sweep_row *r,
+int recover_load_sweep(struct sched *s, const struct db_sweep_row *r,
 		       char *err, size_t errlen);
 
 /* Stored trial rows, copied (db_load_trials' callback). */

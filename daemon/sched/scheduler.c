@@ -20,7 +20,7 @@
 #include "daemon/search/sampler.h"
 #include "daemon/search/spec.h"
 #include "daemon/search/suggest.h"
-#include "daemon/serve/server.h"
+#include "daemon/sched/state.h"
 #include "daemon/store/db.h"
 #include "daemon/wire/wire.h"
 
@@ -41,11 +41,11 @@ store_trial(struct sweep *sw, const cJSON *params, struct trial **out,
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
-	rc = db_trial_create(sw->srv->db, sw->id, number, json, seed, &id);
+	rc = db_trial_create(sw->sched->db, sw->id, number, json, seed, &id);
 	if (rc < 0) {
 		snprintf(err, errlen, "cannot store trial %d: %s", number,
-			 db_last_error(sw->srv->db));
-		sched_storage_failed(sw->srv, rc, "a new trial");
+			 db_last_error(sw->sched->db));
+		sched_storage_failed(sw->sched, rc, "a new trial");
 		goto out;
 	}
 	t = trial_new(sw, id, number, 0, seed, json);
@@ -101,7 +101,7 @@ sched_create_trial(struct sweep *sw, const cJSON *fixed, int learn,
 static void
 creation_failed(struct sweep *sw, const char *err)
 {
-	if (sw->srv->storage_rc)
+	if (sw->sched->storage_rc)
 		return;   /* an outage, not the sweep's fault: later */
 	log_error("sweep %" PRId64 ": %s", sw->id, err);
 	if (sweep_end(sw, SWEEP_FAILED, err) < 0) {
@@ -120,7 +120,7 @@ static void
 suggestion_done(void *ud, int number, int rc, cJSON *params, const char *err)
 {
 	struct sweep *sw = ud;
-	struct server *s = sw->srv;
+	struct sched *s = sw->sched;
 	struct trial *t = NULL;
 	char msg[512];
 
@@ -163,7 +163,7 @@ suggest_off_loop(struct sweep *sw)
 	obs = hist_build_obs(&sw->hist, sw->n_created, &n_obs);
 	if (!obs)
 		return 0;
-	if (suggest_start(sw->srv->loop, sw->spec, sw->n_created + 1, obs, n_obs,
+	if (suggest_start(sw->sched->loop, sw->spec, sw->n_created + 1, obs, n_obs,
 			  suggestion_done, sw) < 0)
 		return 0;
 	sw->suggesting = 1;
@@ -176,11 +176,11 @@ broadcast_started(struct trial *t)
 	struct sweep *sw = t->sweep;
 	cJSON *ev;
 
-	if (!server_has_watchers(sw->srv, sw->id))
+	if (!sched_has_watchers(sw->sched, sw->id))
 		return;
 	ev = wire_ev_trial_started(sw->id, t->number, t->attempt,
 				   t->params_json);
-	server_broadcast(sw->srv, sw->id, ev);
+	sched_broadcast(sw->sched, sw->id, ev);
 	cJSON_Delete(ev);
 }
 
@@ -208,36 +208,37 @@ sched_trial_started(struct trial *t)
 	broadcast_started(t);
 }
 
-struct trial *
-sched_take(struct sweep *sw, char *err, size_t errlen)
+int
+sched_take(struct sweep *sw, struct trial **out, char *err, size_t errlen)
 {
 	struct trial *t = sweep_queue_pop(sw);
+	int rc = 0;
 
 	if (!t)
-		sched_create_trial(sw, NULL, 1, &t, err, errlen);
-	if (!t)
-		return NULL;
+		rc = sched_create_trial(sw, NULL, 1, &t, err, errlen);
+	*out = t;
+	if (rc < 0)
+		return rc;
 	sweep_running_add(sw, t);
 	if (hist_at(&sw->hist, t->number)) {
 		/* A new attempt reports its curve from epoch 1 again. */
 		hist_at(&sw->hist, t->number)->n_curve = 0;
 		hist_at(&sw->hist, t->number)->state = SAMPLER_RUNNING;
 	}
-	return t;
+	return 0;
 }
 
 static void
 start_one(struct sweep *sw)
 {
-	struct server *s = sw->srv;
+	struct sched *s = sw->sched;
 	char err[512] = "";
 	struct trial *t;
 	int rc;
 
 	if (!sw->queue && suggest_off_loop(sw))
 		return;   /* suggestion_done queues it */
-	t = sched_take(sw, err, sizeof err);
-	if (!t) {
+	if (sched_take(sw, &t, err, sizeof err) < 0) {
 		creation_failed(sw, err);
 		return;
 	}
@@ -253,7 +254,7 @@ start_one(struct sweep *sw)
 	}
 	if (s->spawn_rc) {
 		log_info("trials start again after %.0f s (%" PRIu64 " starts "
-			 "held)", server_now() - s->spawn_since, s->spawn_held);
+			 "held)", sched_now() - s->spawn_since, s->spawn_held);
 		s->spawn_rc = 0;
 		s->spawn_held = 0;
 		s->spawn_msg[0] = '\0';
@@ -280,7 +281,7 @@ can_start(const struct sweep *sw)
 
 /* Round-robin: the first startable sweep after the one served last. */
 static struct sweep *
-pick(struct server *s)
+pick(struct sched *s)
 {
 	struct sweep *sw;
 
@@ -294,7 +295,7 @@ pick(struct server *s)
 }
 
 void
-sched_kick(struct server *s)
+sched_kick(struct sched *s)
 {
 	struct sweep *sw;
 
@@ -307,26 +308,17 @@ sched_kick(struct server *s)
 	}
 }
 
-struct trial *
-sched_running_trial(const struct server *s, int pid, int64_t id)
-{
-	for (struct sweep *sw = s->sweeps; sw; sw = sw->next)
-		for (struct trial *t = sw->running; t; t = t->next)
-			if ((pid > 0 && t->child.pid == pid) || (id > 0 && t->id == id))
-				return t;
-	return NULL;
-}
-
 void
-sched_stop_all(struct server *s)
+sched_stop_all(struct sched *s)
 {
+	s->shutting_down = 1;
 	for (struct sweep *sw = s->sweeps; sw; sw = sw->next)
 		for (struct trial *t = sw->running; t; t = t->next)
 			trial_stop(t, STOP_SHUTDOWN, "sweepd shut down");
 }
 
 void
-sched_free_all(struct server *s)
+sched_free_all(struct sched *s)
 {
 	struct sweep *sw;
 
@@ -334,4 +326,10 @@ sched_free_all(struct server *s)
 		s->sweeps = sw->next;
 		sweep_free(sw);
 	}
+}
+
+void
+sched_spawn_retry(uv_timer_t *tm)
+{
+	sched_kick(tm->data);
 }

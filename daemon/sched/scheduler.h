@@ -21,17 +21,20 @@
 #include <stdint.h>
 #include <cJSON.h>
 
+#include "daemon/sched/state.h"
 #include "daemon/sched/sweep.h"
 
-struct server;
 struct trial;
 
+/* The spawn hold's retry (hold.h): starts may go again. */
+void sched_spawn_retry(uv_timer_t *tm);
+
 /* Starts trials while slots are free. Cheap when there is nothing to do. */
-void sched_kick(struct server *s);
+void sched_kick(struct sched *s);
 /* Stops every running trial for a shutdown (they are requeued). */
-void sched_stop_all(struct server *s);
+void sched_stop_all(struct sched *s);
 /* Frees every active sweep (after the loop ended). */
-void sched_free_all(struct server *s);
+void sched_free_all(struct sched *s);
 
 /* Samples trial number n_created + 1 (fixed: NULL or partial params) and
  * stores it as queued into *out. learn: 0 when the caller knows no trial
@@ -41,8 +44,9 @@ int sched_create_trial(struct sweep *sw, const cJSON *fixed, int learn,
 
 /* For ask and tell (manual.c): the next trial of sw, a queued one first,
  * else a new one sampled and stored, moved to the running list (its
- * attempt not yet counted). NULL with err when none could be made. */
-struct trial *sched_take(struct sweep *sw, char *err, size_t errlen);
+ * attempt not yet counted), into *out. 0, or the negative errno of the
+ * sampler or the store with err (then *out is NULL). */
+int sched_take(struct sweep *sw, struct trial **out, char *err, size_t errlen);
 /* Tells watchers that t started. */
 void sched_trial_started(struct trial *t);
 /* A trial whose spawn was held: as it was before the attempt, at the head
@@ -50,9 +54,5 @@ void sched_trial_started(struct trial *t);
  * recorded). */
 void sched_put_back(struct trial *t);
 
-/* The running trial whose trainer has pid (when pid > 0) or whose id is
- * id (when id > 0); NULL if none. Its trainer may have exited already
- * (t->child.exited) while its pipes drain. */
-struct trial *sched_running_trial(const struct server *s, int pid, int64_t id);
 
 #endif

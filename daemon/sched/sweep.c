@@ -14,7 +14,7 @@
 #include "daemon/sched/hold.h"
 #include "daemon/sched/trial.h"
 #include "daemon/search/spec.h"
-#include "daemon/serve/server.h"
+#include "daemon/sched/state.h"
 #include "daemon/store/db.h"
 #include "daemon/wire/wire.h"
 
@@ -80,7 +80,7 @@ sweep_running_add(struct sweep *sw, struct trial *t)
 		sw->running->prev = t;
 	sw->running = t;
 	sw->n_running++;
-	sw->srv->n_running++;
+	sw->sched->n_running++;
 }
 
 void
@@ -94,7 +94,7 @@ sweep_running_remove(struct sweep *sw, struct trial *t)
 		t->next->prev = t->prev;
 	t->next = t->prev = NULL;
 	sw->n_running--;
-	sw->srv->n_running--;
+	sw->sched->n_running--;
 }
 
 /* ---- sweeps ----------------------------------------------------------- */
@@ -126,14 +126,14 @@ sweep_free(struct sweep *sw)
 }
 
 struct sweep *
-sweep_new(struct server *s, int64_t id, struct spec *sp)
+sweep_new(struct sched *s, int64_t id, struct spec *sp)
 {
 	struct sweep *sw = calloc(1, sizeof *sw);
 	char err[256];
 
 	if (!sw)
 		return NULL;
-	sw->srv = s;
+	sw->sched = s;
 	sw->id = id;
 	sw->spec = sp;
 	sw->status = SWEEP_RUNNING;
@@ -151,7 +151,7 @@ sweep_new(struct server *s, int64_t id, struct spec *sp)
 }
 
 void
-sweep_insert(struct server *s, struct sweep *sw)
+sweep_insert(struct sched *s, struct sweep *sw)
 {
 	struct sweep **pp = &s->sweeps;
 
@@ -162,7 +162,7 @@ sweep_insert(struct server *s, struct sweep *sw)
 }
 
 void
-sweep_unlink(struct server *s, struct sweep *sw)
+sweep_unlink(struct sched *s, struct sweep *sw)
 {
 	for (struct sweep **pp = &s->sweeps; *pp; pp = &(*pp)->next) {
 		if (*pp == sw) {
@@ -173,11 +173,21 @@ sweep_unlink(struct server *s, struct sweep *sw)
 }
 
 struct sweep *
-sched_find(struct server *s, int64_t id)
+sched_find(struct sched *s, int64_t id)
 {
 	for (struct sweep *sw = s->sweeps; sw; sw = sw->next)
 		if (sw->id == id)
 			return sw;
+	return NULL;
+}
+
+struct trial *
+sched_running_trial(const struct sched *s, int pid, int64_t id)
+{
+	for (struct sweep *sw = s->sweeps; sw; sw = sw->next)
+		for (struct trial *t = sw->running; t; t = t->next)
+			if ((pid > 0 && t->child.pid == pid) || (id > 0 && t->id == id))
+				return t;
 	return NULL;
 }
 
@@ -190,10 +200,10 @@ sweep_broadcast_event(struct sweep *sw, const char *name,
 {
 	cJSON *ev;
 
-	if (!server_has_watchers(sw->srv, sw->id))
+	if (!sched_has_watchers(sw->sched, sw->id))
 		return;
 	ev = wire_ev_sweep(name, sw->id, sched_status_name(st), error);
-	server_broadcast(sw->srv, sw->id, ev);
+	sched_broadcast(sw->sched, sw->id, ev);
 	cJSON_Delete(ev);
 }
 
@@ -208,9 +218,9 @@ cancel_queued(struct sweep *sw)
 	};
 
 	while ((t = sweep_queue_pop(sw))) {
-		e.now = server_now();
+		e.now = sched_now();
 		e.error = "the sweep ended before this trial ran";
-		if (db_trial_end(sw->srv->db, t->id, &e) < 0)
+		if (db_trial_end(sw->sched->db, t->id, &e) < 0)
 			log_error("sweep %" PRId64 " trial %d: cannot record "
 				  "its cancellation", sw->id, t->number);
 		sw->n_ended++;
@@ -225,11 +235,11 @@ cancel_queued(struct sweep *sw)
 static int
 sweep_finish(struct sweep *sw, enum sweep_status st, const char *error)
 {
-	struct server *s = sw->srv;
+	struct sched *s = sw->sched;
 	int rc;
 
 	rc = db_sweep_set_status(s->db, sw->id, sched_status_name(st), error,
-				 server_now());
+				 sched_now());
 	if (rc < 0 && !sw->ending &&
 	    sched_storage_failed(s, rc, "the end of a sweep"))
 		return -1;
@@ -254,8 +264,8 @@ sweep_end(struct sweep *sw, enum sweep_status st, const char *error)
 
 	if (sw->ending)
 		return 0;
-	rc = db_sweep_set_status(sw->srv->db, sw->id, sched_status_name(st),
-				 error, server_now());
+	rc = db_sweep_set_status(sw->sched->db, sw->id, sched_status_name(st),
+				 error, sched_now());
 	if (rc < 0)
 		return rc;
 	sw->ending = 1;
@@ -271,10 +281,10 @@ sweep_end(struct sweep *sw, enum sweep_status st, const char *error)
 			.best_epoch = t->best_epoch, .test_loss = NAN,
 			.test_acc = NAN, .error_class = "cancelled",
 			.error = error ? error : "sweep cancelled", .exit_code = -1,
-			.now = server_now(),
+			.now = sched_now(),
 		};
 		trial_stop(t, STOP_CANCELLED, e.error);
-		if (db_trial_end(sw->srv->db, t->id, &e) < 0)
+		if (db_trial_end(sw->sched->db, t->id, &e) < 0)
 			log_error("sweep %" PRId64 " trial %d: cannot record its "
 				  "cancellation", sw->id, t->number);
 	}

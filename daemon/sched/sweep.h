@@ -17,7 +17,7 @@
 #include "common/diag.h"
 #include "daemon/sched/hist.h"
 
-struct server;
+struct sched;
 struct spec;
 struct trial;
 
@@ -30,8 +30,8 @@ enum sweep_status {
 };
 
 struct sweep {
-	struct server *srv;        /* borrowed */
-	struct sweep *next;        /* server's list, ascending id */
+	struct sched *sched;       /* borrowed */
+	struct sweep *next;        /* scheduler's list, ascending id */
 	int64_t id;
 	struct spec *spec;         /* owned */
 	struct diag_config diag;
@@ -74,16 +74,20 @@ struct sweep {
 const char *sched_status_name(enum sweep_status st);
 
 /* The active sweep with this id, or NULL (ended or unknown). */
-struct sweep *sched_find(struct server *s, int64_t id);
+struct sweep *sched_find(struct sched *s, int64_t id);
+/* The running trial whose trainer has pid (when pid > 0) or whose id is
+ * id (when id > 0); NULL if none. Its trainer may have exited already
+ * (t->exited) while its pipes drain. */
+struct trial *sched_running_trial(const struct sched *s, int pid, int64_t id);
 
 /* A sweep in memory for the stored sweep id, running; it owns sp. NULL on
- * ENOMEM. Not yet in the server's list. */
-struct sweep *sweep_new(struct server *s, int64_t id, struct spec *sp);
+ * ENOMEM. Not yet in the scheduler's list. */
+struct sweep *sweep_new(struct sched *s, int64_t id, struct spec *sp);
 /* Frees sw with its queued and unstored trials (none may run). NULL ok. */
 void sweep_free(struct sweep *sw);
-/* Into, out of the server's list of active sweeps (ascending id). */
-void sweep_insert(struct server *s, struct sweep *sw);
-void sweep_unlink(struct server *s, struct sweep *sw);
+/* Into, out of the scheduler's list of active sweeps (ascending id). */
+void sweep_insert(struct sched *s, struct sweep *sw);
+void sweep_unlink(struct sched *s, struct sweep *sw);
 
 /* The queue (run in this order) and the running list. */
 void sweep_queue_push(struct sweep *sw, struct trial *t);

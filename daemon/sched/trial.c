@@ -25,7 +25,7 @@
 #include "daemon/sched/end.h"
 #include "daemon/sched/progress.h"
 #include "daemon/sched/sweep.h"
-#include "daemon/serve/server.h"
+#include "daemon/sched/state.h"
 #include "daemon/search/spec.h"
 #include "daemon/sched/trialcg.h"
 
@@ -176,7 +176,7 @@ handle_line(struct trial *t, const char *line, size_t len)
 		protocol_error(t, err);
 		return -EPROTO;
 	}
-	t->last_report_ms = uv_now(t->sweep->srv->loop);
+	t->last_report_ms = uv_now(t->sweep->sched->loop);
 	child_alive(&t->child);
 	if (t->got_final || (r.kind == REPORT_EPOCH &&
 			     !objective_is_number(t, &r, line, len, err,
@@ -280,8 +280,8 @@ on_child_exited(void *ud)
 {
 	struct trial *t = ud;
 
-	trialcg_kill(t->sweep->srv, t->id);
-	reaper_schedule(t->sweep->srv);
+	trialcg_kill(t->sweep->sched, t->id);
+	reaper_schedule(t->sweep->sched);
 }
 
 static void
@@ -418,7 +418,7 @@ build_env(const struct trial *t, struct envb *e)
 		rc = env_set(e, "SWEEP_ATTEMPT", num);
 	if (rc == 0)
 		rc = env_set(e, "SWEEP_REPORT_FD", "3");
-	reaper_trial_env(t->sweep->srv, t->id, key, sizeof key);
+	reaper_trial_env(t->sweep->sched, t->id, key, sizeof key);
 	if (rc == 0)
 		rc = env_set(e, REAPER_ENV, key);
 	return rc;
@@ -453,7 +453,7 @@ trial_reset(struct trial *t)
 int
 trial_start(struct trial *t, char *err, size_t errlen)
 {
-	struct server *s = t->sweep->srv;
+	struct sched *s = t->sweep->sched;
 	const struct spec *sp = t->sweep->spec;
 	char *builtin_argv[2] = { s->worker_bin, NULL };
 	struct envb env = { 0 };
@@ -476,7 +476,7 @@ trial_start(struct trial *t, char *err, size_t errlen)
 	reset_run_state(t);
 	t->attempt++;
 	t->status = TRIAL_RUNNING;
-	t->started_at = server_now();
+	t->started_at = sched_now();
 	t->last_report_ms = uv_now(s->loop);
 	snprintf(label, sizeof label, "trial %d/%d", t->number, t->attempt);
 	trialcg_create(s, t->id, cgprocs, sizeof cgprocs);

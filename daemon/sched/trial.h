@@ -21,7 +21,7 @@
 #include "daemon/sched/outcome.h"   /* enum trial_status, trial_stop */
 
 struct sweep;
-struct server;
+struct sched;
 
 #define TRIAL_ERRTAIL CHILD_ERRTAIL   /* bytes of stderr kept */
 

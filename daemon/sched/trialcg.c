@@ -14,8 +14,8 @@
 #include <unistd.h>
 
 #include "daemon/log.h"
-#include "daemon/sched/scheduler.h"
-#include "daemon/serve/server.h"
+#include "daemon/sched/sweep.h"
+#include "daemon/sched/state.h"
 #include "daemon/sched/trial.h"
 
 #define CG_PATH 4096
@@ -102,7 +102,7 @@ kill_and_remove(const char *base, const char *name)
 /* For each trial-ID under the base whose trial is not running (all: every
  * one): kill and remove it. Returns how many are left. */
 static int
-sweep_base(struct server *s, int all)
+sweep_base(struct sched *s, int all)
 {
 	DIR *d = opendir(s->cg_base);
 	struct dirent *e;
@@ -128,14 +128,14 @@ sweep_base(struct server *s, int all)
 
 /* Waits up to about a second for every trial cgroup to go. */
 static void
-sweep_all(struct server *s)
+sweep_all(struct sched *s)
 {
 	for (int round = 0; round < 20 && sweep_base(s, 1) > 0; round++)
 		usleep(50 * 1000);
 }
 
 void
-trialcg_init(struct server *s, int enable, char *why, size_t whylen)
+trialcg_init(struct sched *s, int enable, char *why, size_t whylen)
 {
 	char mnt[CG_PATH], own[CG_PATH], base[2 * CG_PATH + 64], probe[sizeof base + 32];
 	struct stat st;
@@ -172,7 +172,7 @@ trialcg_init(struct server *s, int enable, char *why, size_t whylen)
 }
 
 int
-trialcg_create(struct server *s, int64_t trial_id, char *path, size_t len)
+trialcg_create(struct sched *s, int64_t trial_id, char *path, size_t len)
 {
 	path[0] = '\0';
 	if (!s->cg_base)
@@ -193,7 +193,7 @@ trialcg_create(struct server *s, int64_t trial_id, char *path, size_t len)
 }
 
 void
-trialcg_kill(struct server *s, int64_t trial_id)
+trialcg_kill(struct sched *s, int64_t trial_id)
 {
 	char path[CG_PATH + 64];
 
@@ -205,14 +205,14 @@ trialcg_kill(struct server *s, int64_t trial_id)
 }
 
 void
-trialcg_tidy(struct server *s)
+trialcg_tidy(struct sched *s)
 {
 	if (s->cg_base)
 		sweep_base(s, 0);
 }
 
 void
-trialcg_close(struct server *s)
+trialcg_close(struct sched *s)
 {
 	if (!s->cg_base)
 		return;

@@ -18,22 +18,22 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct server;
+struct sched;
 
 /* Sets s->cg_base (owned) when per-trial cgroups can be used, after
  * killing and removing the trial cgroups a previous daemon left; else
  * leaves it NULL and says why in why (for the log). enable 0: off. */
-void trialcg_init(struct server *s, int enable, char *why, size_t whylen);
+void trialcg_init(struct sched *s, int enable, char *why, size_t whylen);
 /* Makes the trial's cgroup; its cgroup.procs path in path. 0, or -errno
  * (path is then "": the trial runs without one). */
-int trialcg_create(struct server *s, int64_t trial_id, char *path, size_t len);
+int trialcg_create(struct sched *s, int64_t trial_id, char *path, size_t len);
 /* Kills everything in the trial's cgroup (cgroup.kill). */
-void trialcg_kill(struct server *s, int64_t trial_id);
+void trialcg_kill(struct sched *s, int64_t trial_id);
 /* Removes the cgroups of trials that are not running, killing what is
  * left in them; those still emptying are tried again next time. */
-void trialcg_tidy(struct server *s);
+void trialcg_tidy(struct sched *s);
 /* At the end: kills every trial cgroup, waits up to about a second for
  * them to empty, removes them and the daemon's own, frees s->cg_base. */
-void trialcg_close(struct server *s);
+void trialcg_close(struct sched *s);
 
 #endif

@@ -24,7 +24,8 @@
 #include "daemon/log.h"
 #include "daemon/sched/manual.h"
 #include "daemon/sched/control.h"
-#include "daemon/sched/hold.h"
+#include "daemon/sched/end.h"
+#include "daemon/sched/state.h"
 #include "daemon/sched/sweep.h"
 #include "daemon/serve/request.h"
 #include "daemon/serve/server.h"
@@ -85,7 +86,7 @@ ops_reply_error(struct conn *c, const cJSON *id, const char *code,
 static int
 sweep_mode_max(struct op_ctx *ctx, int *mode_max)
 {
-	struct sweep *sw = sched_find(ctx->srv, ctx->sweep_id);
+	struct sweep *sw = sched_find(ctx->srv->sched, ctx->sweep_id);
 	cJSON *sum = NULL;
 	const cJSON *mode;
 	int rc;
@@ -125,7 +126,7 @@ not_found(struct op_ctx *ctx, int rc)
 /* {"ok":true} or, during a storage outage, {"ok":false,"error":"disk_full",
  * "message","since","unstored"}: what stats and sweep say about storage. */
 static cJSON *
-storage_json(const struct server *s)
+storage_json(const struct sched *s)
 {
 	return wire_hold(s->storage_rc ? wire_error_code(s->storage_rc) : NULL,
 			 s->storage_msg, s->storage_since, "unstored",
@@ -135,7 +136,7 @@ storage_json(const struct server *s)
 /* {"ok":true} or, while trial starts are held for want of descriptors or
  * processes, {"ok":false,"error":"EMFILE","message","since","held"}. */
 static cJSON *
-spawn_json(const struct server *s)
+spawn_json(const struct sched *s)
 {
 	return wire_hold(s->spawn_rc ? uv_err_name(s->spawn_rc) : NULL,
 			 s->spawn_msg, s->spawn_since, "held",
@@ -164,7 +165,7 @@ op_submit(struct op_ctx *ctx)
 			 "\"spec\" must be a JSON object (the sweep spec)");
 		return -EINVAL;
 	}
-	rc = sched_submit(ctx->srv, spec, &id, ctx->msg, sizeof ctx->msg);
+	rc = sched_submit(ctx->srv->sched, spec, &id, ctx->msg, sizeof ctx->msg);
 	if (rc < 0)
 		return rc;
 	cJSON_AddNumberToObject(ctx->reply, "sweep_id", (double)id);
@@ -218,9 +219,9 @@ op_sweep(struct op_ctx *ctx)
 	cJSON_AddItemToObject(ctx->reply, "sweep", sum);
 	sum = NULL;
 	/* An outage holds every sweep still: say so where people look. */
-	if (ctx->srv->storage_rc)
+	if (ctx->srv->sched->storage_rc)
 		cJSON_AddItemToObject(ctx->reply, "storage",
-				      storage_json(ctx->srv));
+				      storage_json(ctx->srv->sched));
 out:
 	cJSON_Delete(sum);
 	cJSON_Delete(best);
@@ -233,7 +234,7 @@ check_sweep_exists(struct op_ctx *ctx)
 	cJSON *sum = NULL;
 	int rc;
 
-	if (sched_find(ctx->srv, ctx->sweep_id))
+	if (sched_find(ctx->srv->sched, ctx->sweep_id))
 		return 0;
 	rc = wire_sweep_json(ctx->srv->db, ctx->sweep_id, &sum);
 	cJSON_Delete(sum);
@@ -390,7 +391,7 @@ op_best(struct op_ctx *ctx)
 static int
 op_importance(struct op_ctx *ctx)
 {
-	struct sweep *sw = sched_find(ctx->srv, ctx->sweep_id);
+	struct sweep *sw = sched_find(ctx->srv->sched, ctx->sweep_id);
 	struct spec *parsed = NULL;
 	cJSON *sum = NULL, *trials = NULL, *imp = NULL;
 	int rc;
@@ -515,7 +516,7 @@ op_delete(struct op_ctx *ctx)
 
 	if (rc < 0)
 		return not_found(ctx, rc);
-	if (sched_find(ctx->srv, ctx->sweep_id)) {
+	if (sched_find(ctx->srv->sched, ctx->sweep_id)) {
 		snprintf(ctx->msg, sizeof ctx->msg, "sweep %lld is still active: "
 			 "cancel it first", (long long)ctx->sweep_id);
 		return -EALREADY;
@@ -544,7 +545,7 @@ op_extend(struct op_ctx *ctx)
 			 SPEC_MAX_TRIALS);
 		return -EINVAL;
 	}
-	rc = sched_extend(ctx->srv, ctx->sweep_id, (int)n, ctx->msg,
+	rc = sched_extend(ctx->srv->sched, ctx->sweep_id, (int)n, ctx->msg,
 			  sizeof ctx->msg);
 	return rc < 0 ? rc : reply_summary(ctx);
 }
@@ -562,7 +563,7 @@ op_rerun(struct op_ctx *ctx)
 		return rc;
 	if ((rc = check_sweep_exists(ctx)) < 0)
 		return not_found(ctx, rc);
-	rc = sched_rerun(ctx->srv, ctx->sweep_id, k > INT_MAX ? INT_MAX : (int)k,
+	rc = sched_rerun(ctx->srv->sched, ctx->sweep_id, k > INT_MAX ? INT_MAX : (int)k,
 			 &n, ctx->msg, sizeof ctx->msg);
 	if (rc < 0)
 		return rc;
@@ -578,7 +579,7 @@ op_watch(struct op_ctx *ctx)
 
 	if (rc < 0)
 		return rc;
-	if (sched_find(ctx->srv, ctx->sweep_id))
+	if (sched_find(ctx->srv->sched, ctx->sweep_id))
 		server_watch(ctx->conn, ctx->sweep_id);
 	return 0;
 }
@@ -624,10 +625,11 @@ static int
 op_stats(struct op_ctx *ctx)
 {
 	struct server *s = ctx->srv;
+	const struct sched *k = s->sched;
 	int queued = 0, active = 0, paused;
 	size_t out;
 
-	for (struct sweep *sw = s->sweeps; sw; sw = sw->next) {
+	for (struct sweep *sw = k->sweeps; sw; sw = sw->next) {
 		active++;
 		for (struct trial *t = sw->queue; t; t = t->next)
 			queued++;
@@ -635,9 +637,9 @@ op_stats(struct op_ctx *ctx)
 	cJSON_AddNumberToObject(ctx->reply, "uptime_s", server_now() - s->started_at);
 	cJSON_AddNumberToObject(ctx->reply, "rss_kb", (double)self_rss_kb());
 	cJSON_AddNumberToObject(ctx->reply, "open_fds", self_open_fds());
-	cJSON_AddNumberToObject(ctx->reply, "running", s->n_running);
+	cJSON_AddNumberToObject(ctx->reply, "running", k->n_running);
 	cJSON_AddNumberToObject(ctx->reply, "queued", queued);
-	cJSON_AddNumberToObject(ctx->reply, "trials_run", (double)s->trials_run);
+	cJSON_AddNumberToObject(ctx->reply, "trials_run", (double)k->trials_run);
 	cJSON_AddNumberToObject(ctx->reply, "sweeps_active", active);
 	cJSON_AddNumberToObject(ctx->reply, "clients", s->n_conns);
 	cJSON_AddNumberToObject(ctx->reply, "max_clients", s->max_clients);
@@ -646,10 +648,10 @@ op_stats(struct op_ctx *ctx)
 	cJSON_AddNumberToObject(ctx->reply, "paused_clients", paused);
 	cJSON_AddNumberToObject(ctx->reply, "queued_output_bytes", (double)out);
 	cJSON_AddNumberToObject(ctx->reply, "workers", s->workers);
-	cJSON_AddItemToObject(ctx->reply, "storage", storage_json(s));
-	cJSON_AddItemToObject(ctx->reply, "spawn", spawn_json(s));
-	if (s->cg_base)
-		cJSON_AddStringToObject(ctx->reply, "trial_cgroups", s->cg_base);
+	cJSON_AddItemToObject(ctx->reply, "storage", storage_json(k));
+	cJSON_AddItemToObject(ctx->reply, "spawn", spawn_json(k));
+	if (k->cg_base)
+		cJSON_AddStringToObject(ctx->reply, "trial_cgroups", k->cg_base);
 	else
 		cJSON_AddNullToObject(ctx->reply, "trial_cgroups");
 	return 0;
@@ -705,7 +707,7 @@ prepare(struct op_ctx *ctx, const struct op_def *op)
 			 sizeof ctx->msg);
 	if (rc < 0 || !(op->flags & OP_ACTIVE))
 		return rc;
-	ctx->sweep = sched_find(ctx->srv, ctx->sweep_id);
+	ctx->sweep = sched_find(ctx->srv->sched, ctx->sweep_id);
 	if (ctx->sweep)
 		return 0;
 	rc = check_sweep_exists(ctx);
@@ -772,7 +774,7 @@ ops_dispatch(struct server *s, struct conn *c, const char *line, size_t len)
 		goto out;
 	}
 	server_send(c, ctx.reply);
-	if ((op->flags & OP_THEN_ENDED) && !sched_find(s, ctx.sweep_id))
+	if ((op->flags & OP_THEN_ENDED) && !sched_find(s->sched, ctx.sweep_id))
 		send_sweep_ended(&ctx);
 	if (op->flags & OP_THEN_SHUTDOWN) {
 		log_info("shutdown requested by a client");

@@ -42,8 +42,7 @@
 #include "daemon/store/db.h"
 #include "daemon/log.h"
 #include "daemon/serve/ops.h"
-#include "daemon/sched/reaper.h"
-#include "daemon/sched/trialcg.h"
+#include "daemon/sched/init.h"
 #include "daemon/sched/scheduler.h"
 
 enum conn_state { CONN_OPEN, CONN_ENDING, CONN_CLOSING };
@@ -73,10 +72,7 @@ struct write_req {
 double
 server_now(void)
 {
-	struct timeval tv;
-
-	gettimeofday(&tv, NULL);
-	return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
+	return sched_now();
 }
 
 /* ---- connections ------------------------------------------------------ */
@@ -564,7 +560,7 @@ on_closed_noop(uv_handle_t *h)
 void
 server_maybe_finish(struct server *s)
 {
-	if (!s->shutting_down || s->closed || s->n_running > 0)
+	if (!s->shutting_down || s->closed || s->sched->n_running > 0)
 		return;
 	s->closed = 1;
 	/* conn_end, not conn_close: the reply to `shutdown` is still queued. */
@@ -578,16 +574,7 @@ server_maybe_finish(struct server *s)
 		uv_close((uv_handle_t *)&s->sig_hup, on_closed_noop);
 		s->signals_on = 0;
 	}
-	if (s->storage_timer_on) {
-		uv_close((uv_handle_t *)&s->storage_timer, on_closed_noop);
-		s->storage_timer_on = 0;
-	}
-	if (s->spawn_timer_on) {
-		uv_close((uv_handle_t *)&s->spawn_timer, on_closed_noop);
-		s->spawn_timer_on = 0;
-	}
-	trialcg_close(s);
-	reaper_close(s);
+	sched_close(s->sched);
 	log_info("all trials stopped; closing");
 }
 
@@ -602,7 +589,7 @@ server_shutdown(struct server *s)
 		s->listening = 0;
 		unlink(s->sock_path);
 	}
-	sched_stop_all(s);
+	sched_stop_all(s->sched);
 	server_maybe_finish(s);
 }
 
@@ -636,48 +623,23 @@ set_max_clients(struct server *s)
 }
 
 int
-server_init(struct server *s, uv_loop_t *loop, const struct server_config *cfg,
-	    char *err, size_t errlen)
+server_init(struct server *s, uv_loop_t *loop, struct db *db,
+	    struct sched *sched, const struct server_config *cfg, char *err,
+	    size_t errlen)
 {
-	char path[4096];
-	int rc;
-
 	memset(s, 0, sizeof *s);
 	s->loop = loop;
-	uv_timer_init(loop, &s->storage_timer);
-	s->storage_timer.data = s;
-	s->storage_timer_on = 1;
-	uv_timer_init(loop, &s->spawn_timer);
-	s->spawn_timer.data = s;
-	s->spawn_timer_on = 1;
+	s->db = db;
+	s->sched = sched;
 	s->workers = cfg->workers;
 	set_max_clients(s);
 	s->started_at = server_now();
-	s->state_dir = strdup(cfg->state_dir);
-	s->worker_bin = strdup(cfg->worker_bin);
-	s->self_exe = realpath("/proc/self/exe", NULL);
-	if (asprintf(&s->sock_path, "%s/sweepd.sock", cfg->state_dir) < 0)
+	if (asprintf(&s->sock_path, "%s/sweepd.sock", cfg->state_dir) < 0) {
 		s->sock_path = NULL;
-	if (!s->state_dir || !s->worker_bin || !s->sock_path || !s->self_exe) {
 		snprintf(err, errlen, "out of memory");
-		rc = -ENOMEM;
-		goto fail;
+		return -ENOMEM;
 	}
-	if (reaper_init(s, path, sizeof path) < 0)
-		log_warn("%s", path);
-	trialcg_init(s, cfg->cgroups, path, sizeof path);
-	if (path[0])
-		log_info("%s", path);
-	else
-		log_info("a cgroup per trial under %s", s->cg_base);
-	snprintf(path, sizeof path, "%s/sweepd.db", cfg->state_dir);
-	rc = db_open(path, &s->db, err, errlen);
-	if (rc < 0)
-		goto fail;
 	return 0;
-fail:
-	server_free(s);
-	return rc;
 }
 
 int
@@ -722,13 +684,6 @@ server_listen(struct server *s, char *err, size_t errlen)
 void
 server_free(struct server *s)
 {
-	sched_free_all(s);
-	db_close(s->db);
-	s->db = NULL;
-	free(s->state_dir);
 	free(s->sock_path);
-	free(s->worker_bin);
-	free(s->self_exe);
-	trialcg_close(s);   /* start-up failed after trialcg_init: rmdir */
-	s->state_dir = s->sock_path = s->worker_bin = s->self_exe = NULL;
+	s->sock_path = NULL;
 }

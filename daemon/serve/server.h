@@ -16,6 +16,7 @@
 #include <uv.h>
 
 struct db;
+struct sched;
 struct sweep;
 struct conn;
 
@@ -46,18 +47,14 @@ struct conn;
 
 struct server_config {
 	const char *state_dir;     /* absolute; created 0700 by main */
-	const char *worker_bin;    /* the built-in trainer's path */
 	int workers;               /* >= 1: concurrent trials, all sweeps */
-	int cgroups;               /* 1: a cgroup v2 per trial where possible */
 };
 
 struct server {
 	uv_loop_t *loop;           /* borrowed */
-	struct db *db;             /* owned once server_init succeeded */
-	char *state_dir;           /* owned */
+	struct db *db;             /* borrowed: the daemon's (daemon.h) */
+	struct sched *sched;       /* borrowed: the daemon's scheduler */
 	char *sock_path;           /* owned */
-	char *worker_bin;          /* owned */
-	char *self_exe;            /* owned: this executable, for --exec-trial */
 	int workers;
 
 	uv_pipe_t listener;
@@ -70,55 +67,20 @@ struct server {
 	int max_clients;           /* connections past this are refused (busy) */
 	int busy_logged;           /* this run of refusals was logged */
 	long nofile;               /* RLIMIT_NOFILE (soft) at start-up, -1: none */
-	struct sweep *sweeps;      /* active sweeps, ascending id */
-	int64_t rr_last;           /* id of the sweep that last got a slot */
-	int n_running;             /* trials running, all sweeps */
-	int n_manual;              /* of which asked for by clients (manual.c) */
-	uv_timer_t *manual_tick;   /* manual.c's heartbeat timer, NULL when no
-				    * manual trial runs */
-	uint64_t trials_run;       /* trials that ended since start */
 	double started_at;         /* unix seconds */
 	int shutting_down;
 	int closed;                /* handles closed, loop may end */
 
-	/* Storage outage: a write failed with -ENOSPC, -EROFS, -EIO or -EBUSY
-	 * (sched/hold.c). No trial starts until the writes it left undone are
-	 * redone, tried every SCHED_STORAGE_RETRY_MS; reads are served. */
-	int storage_rc;            /* 0, or the negative errno of the outage */
-	char storage_msg[512];     /* what could not be stored, and why */
-	double storage_since;      /* unix seconds */
-	uv_timer_t storage_timer;  /* the retry; initialized by server_listen */
-	int storage_timer_on;      /* storage_timer initialized, not closed */
-
-	/* Spawn hold: a trial could not be started for want of descriptors or
-	 * processes (EMFILE, ENFILE, EAGAIN): the daemon's trouble, not the
-	 * trial's. The trial is requeued as it was; no trial starts until
-	 * SCHED_SPAWN_RETRY_MS have passed, and then one is tried again. */
-	int spawn_rc;              /* 0, or the libuv error of the run's last
-				    * failed start; cleared by the next start
-				    * that succeeds. While spawn_timer runs,
-				    * no trial starts. */
-	char spawn_msg[512];       /* the first failure's message */
-	double spawn_since;        /* unix seconds */
-	uint64_t spawn_held;       /* starts put back since spawn_since */
-	uv_timer_t spawn_timer;    /* the retry; initialized by server_init */
-	int spawn_timer_on;        /* spawn_timer initialized, not closed */
-
-	/* reaper.c: escaped descendants of trials. */
-	char reaper_key[48];       /* "DEV:INO" of the state dir */
-	uv_signal_t sig_chld;
-	uv_timer_t reap_timer;
-	int reaper_on;             /* both initialized, not closed */
-	char *cg_base;             /* NULL, or owned: trialcg.c's cgroup dir */
 	size_t out_cost;           /* pending output of all connections */
 	size_t out_peak;           /* its high mark since the last malloc_trim */
 	char readbuf[65536];       /* shared read buffer: callbacks consume it at once */
 };
 
-/* Opens the database in cfg->state_dir and fills s. 0, or a negative errno
- * with a message in err. */
-int server_init(struct server *s, uv_loop_t *loop,
-		const struct server_config *cfg, char *err, size_t errlen);
+/* Fills s, to serve STATE_DIR/sweepd.sock from db and sched (borrowed).
+ * 0, or -ENOMEM with a message in err. */
+int server_init(struct server *s, uv_loop_t *loop, struct db *db,
+		struct sched *sched, const struct server_config *cfg,
+		char *err, size_t errlen);
 /* Binds STATE_DIR/sweepd.sock (mode 0600) and starts accepting; installs
  * the SIGTERM/SIGINT/SIGHUP handlers. 0 or negative errno + err. */
 int server_listen(struct server *s, char *err, size_t errlen);

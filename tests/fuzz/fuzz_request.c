@@ -4,7 +4,7 @@
  * dispatcher and every op (daemon/serve/ops.c), the scheduler's submit, cancel,
  * pause, resume and enqueue (daemon/sched/control.c) and the database behind them.
  *
- * One real struct server, on its own libuv loop and a state dir under
+ * One real struct daemon (server and scheduler), on its own libuv loop and a state dir under
  * $SWEEPD_FUZZ_DIR (default /dev/shm), with workers = 0 and "/bin/false"
  * as the worker: the scheduler never has a free slot, so no fuzzed submit
  * ever starts a process. Per input:
@@ -41,6 +41,7 @@
 #include "daemon/store/db.h"
 #include "daemon/wire/wire.h"
 #include "daemon/log.h"
+#include "daemon/daemon.h"
 #include "daemon/serve/server.h"
 
 #define FUZZ_TARGET "fuzz_request"
@@ -53,8 +54,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static uv_loop_t loop;
-static struct server srv;
-static int up;                       /* srv and loop initialized */
+static struct daemon d;
+static int up;                       /* d and loop initialized */
 static char state_dir[PATH_MAX];
 
 static const char *const codes[] = {
@@ -73,7 +74,7 @@ static void
 server_up(void)
 {
 	const char *root = getenv("SWEEPD_FUZZ_DIR");
-	struct server_config cfg;
+	struct daemon_config cfg;
 	char err[512];
 	int rc;
 
@@ -86,9 +87,9 @@ server_up(void)
 	cfg.state_dir = state_dir;
 	cfg.worker_bin = "/bin/false";
 	cfg.workers = 0;        /* no slot: a fuzzed submit never runs anything */
-	rc = server_init(&srv, &loop, &cfg, err, sizeof err);
+	rc = daemon_init(&d, &loop, &cfg, err, sizeof err);
 	if (rc < 0)
-		FAIL("server_init: %s", err);
+		FAIL("daemon_init: %s", err);
 	up = 1;
 }
 
@@ -99,11 +100,11 @@ server_down(void)
 
 	if (!up)
 		return;
-	server_shutdown(&srv);
+	server_shutdown(&d.srv);
 	for (int i = 0; i < MAX_ITERS && uv_loop_alive(&loop); i++)
 		uv_run(&loop, UV_RUN_NOWAIT);
-	REQUIRE(srv.n_running == 0);
-	server_free(&srv);
+	REQUIRE(d.sched.n_running == 0);
+	daemon_free(&d);
 	uv_run(&loop, UV_RUN_NOWAIT);
 	rc = uv_loop_close(&loop);
 	if (rc != 0)
@@ -212,7 +213,7 @@ db_dirty(void)
 	cJSON *arr = NULL;
 	int n;
 
-	if (wire_sweeps_json(srv.db, &arr) < 0)
+	if (wire_sweeps_json(d.db, &arr) < 0)
 		return 1;
 	n = cJSON_GetArraySize(arr);
 	cJSON_Delete(arr);
@@ -230,7 +231,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		server_up();
 	REQUIRE(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
 	REQUIRE(fcntl(sv[1], F_SETFL, O_NONBLOCK) == 0);
-	rc = server_adopt(&srv, sv[0]);
+	rc = server_adopt(&d.srv, sv[0]);
 	if (rc < 0)
 		FAIL("server_adopt: %s", uv_strerror(rc));
 
@@ -275,7 +276,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* Let the close callbacks run. */
 	for (int i = 0; i < 16; i++)
 		uv_run(&loop, UV_RUN_NOWAIT);
-	REQUIRE(srv.n_conns == 0);
+	REQUIRE(d.srv.n_conns == 0);
 
 	/* After EOF the server writes every reply before it closes: none is
 	 * cut short. */
@@ -293,14 +294,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		start = i + 1;
 	}
 	free(reply);
-	if (!srv.shutting_down) {
+	if (!d.srv.shutting_down) {
 		int want = count_requests(data, size);
 
 		if (off == size && replies != want)
 			FAIL("%d replies to %d requests", replies, want);
 	}
 
-	if (srv.shutting_down || db_dirty())
+	if (d.srv.shutting_down || db_dirty())
 		server_down();
 	return 0;
 }

@@ -1,0 +1,85 @@
+/*
+ * init.c: the scheduler set up, closed and freed (init.h).
+ */
+#include "daemon/sched/init.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/log.h"
+#include "daemon/sched/end.h"
+#include "daemon/sched/reaper.h"
+#include "daemon/sched/scheduler.h"
+#include "daemon/sched/trialcg.h"
+
+int
+sched_init(struct sched *s, uv_loop_t *loop, struct db *db,
+	   const struct sched_config *cfg, const struct sched_events *ev,
+	   char *err, size_t errlen)
+{
+	char why[4096];
+
+	memset(s, 0, sizeof *s);
+	s->loop = loop;
+	s->db = db;
+	s->ev = *ev;
+	s->storage_retry = end_storage_retry;
+	s->spawn_retry = sched_spawn_retry;
+	uv_timer_init(loop, &s->storage_timer);
+	s->storage_timer.data = s;
+	s->storage_timer_on = 1;
+	uv_timer_init(loop, &s->spawn_timer);
+	s->spawn_timer.data = s;
+	s->spawn_timer_on = 1;
+	s->workers = cfg->workers;
+	s->state_dir = strdup(cfg->state_dir);
+	s->worker_bin = strdup(cfg->worker_bin);
+	s->self_exe = realpath("/proc/self/exe", NULL);
+	if (!s->state_dir || !s->worker_bin || !s->self_exe) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	if (reaper_init(s, why, sizeof why) < 0)
+		log_warn("%s", why);
+	trialcg_init(s, cfg->cgroups, why, sizeof why);
+	if (why[0])
+		log_info("%s", why);
+	else
+		log_info("a cgroup per trial under %s", s->cg_base);
+	return 0;
+}
+
+static void
+on_closed_noop(uv_handle_t *h)
+{
+	(void)h;
+}
+
+void
+sched_close(struct sched *s)
+{
+	if (s->storage_timer_on) {
+		uv_close((uv_handle_t *)&s->storage_timer, on_closed_noop);
+		s->storage_timer_on = 0;
+	}
+	if (s->spawn_timer_on) {
+		uv_close((uv_handle_t *)&s->spawn_timer, on_closed_noop);
+		s->spawn_timer_on = 0;
+	}
+	trialcg_close(s);
+	reaper_close(s);
+}
+
+void
+sched_free(struct sched *s)
+{
+	sched_free_all(s);
+	free(s->state_dir);
+	free(s->worker_bin);
+	free(s->self_exe);
+	trialcg_close(s);   /* start-up failed after trialcg_init: rmdir */
+	s->state_dir = s->worker_bin = s->self_exe = NULL;
+}

@@ -1,0 +1,513 @@
+/*
+ * test_sched.c: the scheduler (daemon/sched/) on a real libuv loop and a
+ * real database in a temp dir, without the server: its events go to this
+ * test (struct sched_events), and trials run the fake trainer
+ * (tests/trainers/fake_trainer.c, $FAKE_TRAINER). No root needed: a full
+ * disk is the database's max_page_count (db_set_max_pages).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cJSON.h>
+#include <uv.h>
+
+#include "daemon/sched/control.h"
+#include "daemon/sched/end.h"
+#include "daemon/sched/init.h"
+#include "daemon/sched/manual.h"
+#include "daemon/sched/recover.h"
+#include "daemon/sched/scheduler.h"
+#include "daemon/sched/trial.h"
+#include "daemon/store/db.h"
+#include "daemon/wire/wire.h"
+#include "tests/db/dbtest.h"
+
+/* A wait gives up after this long (a bound for a broken scheduler, not a
+ * timing asserted: every wait is for a state). The tick wakes the loop so
+ * that a wait for a state that never comes ends. */
+#define WAIT_MS 60000
+#define TICK_MS 50
+
+struct fx {
+	struct tdir t;
+	uv_loop_t loop;
+	struct db *db;
+	struct sched s;
+	uv_timer_t tick;
+	int up;                   /* sched_init succeeded, tick running */
+	int n_events, n_started, n_ended, n_sweep_ended, n_idle;
+	int max_running;          /* s.n_running seen at any event, at most */
+	char last_sweep_status[32];
+};
+
+static void
+on_broadcast(void *ud, int64_t sweep_id, const cJSON *ev)
+{
+	struct fx *f = ud;
+	const char *name = jstr(ev, "event");
+
+	(void)sweep_id;
+	f->n_events++;
+	if (f->s.n_running > f->max_running)
+		f->max_running = f->s.n_running;
+	if (!name)
+		return;
+	if (strcmp(name, "trial_started") == 0)
+		f->n_started++;
+	else if (strcmp(name, "trial_ended") == 0)
+		f->n_ended++;
+	else if (strcmp(name, "sweep_ended") == 0) {
+		f->n_sweep_ended++;
+		snprintf(f->last_sweep_status, sizeof f->last_sweep_status, "%s",
+			 jstr(ev, "status") ? jstr(ev, "status") : "");
+	}
+}
+
+static int
+on_has_watchers(void *ud, int64_t sweep_id)
+{
+	(void)ud;
+	(void)sweep_id;
+	return 1;   /* every event is built, and checked */
+}
+
+static void
+on_idle(void *ud)
+{
+	((struct fx *)ud)->n_idle++;
+}
+
+static void
+on_tick(uv_timer_t *tm)
+{
+	(void)tm;
+}
+
+/* Opens the scheduler on the database in t (made by the caller). */
+static int
+fx_open_at(struct fx *f, int workers, const struct tdir *t)
+{
+	const struct sched_events ev = {
+		.broadcast = on_broadcast, .has_watchers = on_has_watchers,
+		.idle = on_idle, .ud = f,
+	};
+	struct sched_config cfg = { .worker_bin = "/bin/false",
+				    .workers = workers, .cgroups = 0 };
+	char err[512];
+
+	memset(f, 0, sizeof *f);
+	f->t = *t;
+	if (uv_loop_init(&f->loop) != 0)
+		return -1;
+	f->db = topen(&f->t);
+	if (!f->db)
+		return -1;
+	cfg.state_dir = f->t.dir;
+	if (sched_init(&f->s, &f->loop, f->db, &cfg, &ev, err, sizeof err) < 0) {
+		printf("# sched_init: %s\n", err);
+		return -1;
+	}
+	uv_timer_init(&f->loop, &f->tick);
+	uv_timer_start(&f->tick, on_tick, TICK_MS, TICK_MS);
+	f->up = 1;
+	return 0;
+}
+
+static int
+fx_open(struct fx *f, int workers)
+{
+	struct tdir t;
+
+	if (tdir_make(&t) < 0) {
+		memset(f, 0, sizeof *f);
+		return -1;
+	}
+	return fx_open_at(f, workers, &t);
+}
+
+/* Runs the loop until *flag is at least want; 1 when it got there. */
+static int
+fx_wait(struct fx *f, const int *flag, int want)
+{
+	uint64_t t0 = uv_now(&f->loop);
+
+	while (*flag < want && uv_now(&f->loop) - t0 < WAIT_MS)
+		uv_run(&f->loop, UV_RUN_ONCE);
+	return *flag >= want;
+}
+
+/* Runs the loop until pred(f) holds; 1 when it does. */
+static int
+fx_until(struct fx *f, int (*pred)(struct fx *f))
+{
+	uint64_t t0 = uv_now(&f->loop);
+
+	while (!pred(f) && uv_now(&f->loop) - t0 < WAIT_MS)
+		uv_run(&f->loop, UV_RUN_ONCE);
+	return pred(f);
+}
+
+static int
+none_running(struct fx *f)
+{
+	return f->s.n_running == 0;
+}
+
+/* Stops what runs, closes every handle: uv_loop_close must succeed. */
+static void
+fx_close(struct fx *f)
+{
+	if (f->up) {
+		sched_stop_all(&f->s);
+		CHECK(fx_until(f, none_running));
+		uv_close((uv_handle_t *)&f->tick, NULL);
+		sched_close(&f->s);
+		uv_run(&f->loop, UV_RUN_DEFAULT);
+		sched_free(&f->s);
+		CHECK(uv_loop_close(&f->loop) == 0);
+	}
+	if (f->db)
+		db_close(f->db);
+	tdir_clean(&f->t);
+}
+
+/* A spec for the fake trainer: params as extra_params says (3 epochs
+ * unless it sets "epochs"), limits as given. */
+static cJSON *
+fake_spec(int trials, int parallel, const char *extra_params,
+	  const char *limits)
+{
+	const char *fake = getenv("FAKE_TRAINER");
+	char space[512], buf[2048];
+
+	if (!extra_params)
+		snprintf(space, sizeof space, "\"epochs\":3");
+	else if (strstr(extra_params, "\"epochs\""))
+		snprintf(space, sizeof space, "%s", extra_params);
+	else
+		snprintf(space, sizeof space, "\"epochs\":3,%s", extra_params);
+	snprintf(buf, sizeof buf,
+		 "{\"name\":\"t\",\"trainer\":{\"command\":[\"%s\"]},"
+		 "\"objective\":{\"metric\":\"val_acc\",\"mode\":\"max\"},"
+		 "\"space\":{%s},"
+		 "\"search\":{\"algorithm\":\"random\",\"trials\":%d,"
+		 "\"parallel\":%d,\"seed\":7}%s%s}",
+		 fake ? fake : "/bin/true", space, trials, parallel,
+		 limits ? ",\"limits\":" : "", limits ? limits : "");
+	return cJSON_Parse(buf);
+}
+
+static int64_t
+submit(struct fx *f, cJSON *spec)
+{
+	char err[512] = "";
+	int64_t id = 0;
+	int rc = sched_submit(&f->s, spec, &id, err, sizeof err);
+
+	CHECK_MSG(rc == 0, "sched_submit: %d %s", rc, err);
+	cJSON_Delete(spec);
+	return id;
+}
+
+/* A stored trial's status ("" when there is none). */
+static const char *
+trial_status(struct fx *f, int64_t sid, int number, char *buf, size_t len)
+{
+	cJSON *tj = NULL;
+
+	buf[0] = '\0';
+	if (wire_trial_json(f->db, sid, number, &tj) == 0 && jstr(tj, "status"))
+		snprintf(buf, len, "%s", jstr(tj, "status"));
+	cJSON_Delete(tj);
+	return buf;
+}
+
+/* ---- enqueue during a storage outage ----------------------------------- */
+
+/* The database is "full" from now on: no page may be added. */
+static void
+fill_disk(struct fx *f)
+{
+	CHECK(db_set_max_pages(f->db, raw_int(f->t.path, "PRAGMA page_count"))
+	      == 0);
+}
+
+static void
+room_again(struct fx *f)
+{
+	CHECK(db_set_max_pages(f->db, 1 << 30) == 0);
+}
+
+/* Trials enough to need new pages. */
+static cJSON *
+many_sets(int n)
+{
+	cJSON *arr = cJSON_CreateArray();
+
+	for (int i = 0; i < n; i++) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddNumberToObject(o, "x", (double)i / n);
+		cJSON_AddItemToArray(arr, o);
+	}
+	return arr;
+}
+
+static void
+test_enqueue_during_outage_is_disk_full(void)
+{
+	struct fx f;
+	struct sweep *sw;
+	cJSON *sets = NULL;
+	char err[512];
+	int64_t sid;
+	int n = -1, rc;
+
+	if (fx_open(&f, 0) < 0) {   /* no worker: nothing runs */
+		CHECK(0);
+		fx_close(&f);
+		return;
+	}
+	sid = submit(&f, fake_spec(2000, 1, "\"x\":{\"uniform\":[0,1]}", NULL));
+	sw = sched_find(&f.s, sid);
+	CHECK(sw != NULL);
+	if (!sw)
+		goto out;
+	fill_disk(&f);
+	sets = many_sets(500);
+	rc = sched_enqueue(sw, sets, &n, err, sizeof err);
+	CHECK_MSG(rc == -ENOSPC, "first enqueue: %d %s", rc, err);
+	CHECK(f.s.storage_rc == -ENOSPC);   /* the outage started */
+	/* During the outage: the same answer, disk_full, not bad_request. */
+	err[0] = '\0';
+	rc = sched_enqueue(sw, sets, &n, err, sizeof err);
+	CHECK_MSG(rc == -ENOSPC, "enqueue during the outage: %d %s", rc, err);
+	CHECK_CONTAINS(err, "disk full");
+	CHECK(n == 0);
+	CHECK(sw->n_created == 0);
+	room_again(&f);
+	rc = sched_enqueue(sw, sets, &n, err, sizeof err);
+	CHECK_MSG(rc == 0 && n == 500, "enqueue with room again: %d %s", rc, err);
+out:
+	cJSON_Delete(sets);
+	fx_close(&f);
+}
+
+/* ---- the scheduler on a loop ---------------------------------------- */
+
+/* Three trials of the fake trainer, two at a time: all complete, watchers
+ * hear each start and end and the sweep's end, never more than two run. */
+static void
+test_sweep_runs_to_completion(void)
+{
+	struct fx f;
+	char st[32];
+	int64_t sid;
+
+	if (fx_open(&f, 2) < 0) {
+		CHECK(0);
+		fx_close(&f);
+		return;
+	}
+	sid = submit(&f, fake_spec(3, 2, NULL, NULL));
+	CHECK(fx_wait(&f, &f.n_sweep_ended, 1));
+	CHECK_STR(f.last_sweep_status, "completed");
+	CHECK(f.n_started == 3 && f.n_ended == 3);
+	CHECK(f.max_running >= 1 && f.max_running <= 2);
+	CHECK(sched_find(&f.s, sid) == NULL);   /* ended: out of memory */
+	for (int n = 1; n <= 3; n++)
+		CHECK_STR(trial_status(&f, sid, n, st, sizeof st), "completed");
+	CHECK(f.s.trials_run == 3);
+	fx_close(&f);
+}
+
+/* ---- the storage outage hold --------------------------------------------- */
+
+static int
+outage_on(struct fx *f)
+{
+	return f->s.storage_rc != 0;
+}
+
+static int
+outage_over_and_idle(struct fx *f)
+{
+	return f->s.storage_rc == 0 && f->n_sweep_ended > 0;
+}
+
+/* The disk fills while trials run: the hold starts, the trials whose epoch
+ * could not be stored are requeued (not failed), none starts; with room
+ * again the retry resumes and every trial
+ * completes, with nothing lost. */
+static void
+test_outage_holds_and_resumes(void)
+{
+	struct fx f;
+	struct sweep *sw;
+	char st[32];
+	int64_t sid;
+
+	if (fx_open(&f, 2) < 0) {
+		CHECK(0);
+		fx_close(&f);
+		return;
+	}
+	sid = submit(&f, fake_spec(4, 2, "\"epochs\":400,\"sleep_ms\":2", NULL));
+	sw = sched_find(&f.s, sid);
+	if (!sw) {
+		CHECK(0);
+		fx_close(&f);
+		return;
+	}
+	CHECK(fx_wait(&f, &f.n_started, 2));
+	fill_disk(&f);
+	CHECK(fx_until(&f, outage_on));
+	CHECK(f.s.storage_rc == -ENOSPC);
+	CHECK_CONTAINS(f.s.storage_msg, "disk full");
+	CHECK(fx_until(&f, none_running));
+	CHECK(f.n_ended == 0);                 /* requeued, not ended */
+	CHECK(sw && sw->queue != NULL);
+	CHECK(sw && sw->n_failed == 0);
+	for (int k = 0; k < 50; k++)           /* held: nothing starts */
+		uv_run(&f.loop, UV_RUN_NOWAIT);
+	CHECK(f.s.n_running == 0);
+	room_again(&f);
+	CHECK(fx_until(&f, outage_over_and_idle));
+	CHECK_STR(f.last_sweep_status, "completed");
+	for (int k = 1; k <= 4; k++)
+		CHECK_STR(trial_status(&f, sid, k, st, sizeof st), "completed");
+	CHECK(sched_unstored(&f.s) == 0);
+	fx_close(&f);
+}
+
+/* ---- start-up recovery ----------------------------------------------------- */
+
+static int
+first_ended(struct fx *f)
+{
+	return f->n_ended > 0;
+}
+
+/* A database a "previous daemon" left with two running trials: the one on
+ * its first attempt is requeued and runs again as attempt 2; the one that
+ * was interrupted by restarts past retries + RESTART_ALLOWANCE is failed. */
+static void
+test_recovery_requeues_or_fails(void)
+{
+	struct tdir t;
+	struct fx f;
+	struct db *db;
+	struct sweep *sw;
+	cJSON *spec = fake_spec(2, 2, NULL, "{\"retries\":0}"), *tj = NULL;
+	char *text = cJSON_PrintUnformatted(spec), err[512] = "", st[32];
+	int64_t sid = 0, id1 = 0, id2 = 0;
+
+	cJSON_Delete(spec);
+	if (tdir_make(&t) < 0 || !(db = topen(&t))) {
+		CHECK(0);
+		free(text);
+		return;
+	}
+	CHECK(db_sweep_create(db, "t", text, 2, 1.0, &sid) == 0);
+	CHECK(db_trial_create(db, sid, 1, "{\"epochs\":3}", 11, &id1) == 0);
+	CHECK(db_trial_start(db, id1, 1, 0, -1, 2.0) == 0);
+	CHECK(db_trial_create(db, sid, 2, "{\"epochs\":3}", 12, &id2) == 0);
+	CHECK(db_trial_start(db, id2, 1 + RESTART_ALLOWANCE, 0, -1, 2.0) == 0);
+	db_close(db);
+	free(text);
+
+	if (fx_open_at(&f, 1, &t) < 0) {
+		CHECK(0);
+		fx_close(&f);
+		return;
+	}
+	CHECK(sched_load(&f.s, err, sizeof err) == 0);
+	sw = sched_find(&f.s, sid);
+	CHECK(sw != NULL);
+	CHECK(sw && sw->queue && sw->queue->number == 1 &&
+	      sw->queue->attempt == 1 && !sw->queue->next);
+	CHECK(sw && sw->n_failed == 1 && sw->n_ended == 1);
+	CHECK_STR(trial_status(&f, sid, 1, st, sizeof st), "queued");
+	CHECK_STR(trial_status(&f, sid, 2, st, sizeof st), "failed");
+	if (wire_trial_json(f.db, sid, 2, &tj) == 0)
+		CHECK_CONTAINS(cJSON_PrintUnformatted(
+			cJSON_GetObjectItemCaseSensitive(tj, "error")),
+			"interrupted by daemon restarts too often");
+	cJSON_Delete(tj);
+	tj = NULL;
+	sched_kick(&f.s);
+	CHECK(fx_until(&f, first_ended));
+	CHECK_STR(trial_status(&f, sid, 1, st, sizeof st), "completed");
+	if (wire_trial_json(f.db, sid, 1, &tj) == 0)
+		CHECK(jnum(tj, "attempt") == 2);
+	cJSON_Delete(tj);
+	fx_close(&f);
+}
+
+/* ---- ask: a trial that cannot be made keeps its error ------------------ */
+
+/* The next trial's number is taken in the database behind the scheduler's
+ * back: the ask fails with the storage's error (-EEXIST, "internal"), not
+ * -EINVAL, which would tell the client its request was bad. And during a
+ * disk-full outage the ask is told -ENOSPC. */
+static void
+test_ask_keeps_the_errno(void)
+{
+	struct fx f;
+	struct sweep *sw;
+	cJSON *spec, *reply = cJSON_CreateObject();
+	char err[512] = "", sql[256];
+	int64_t sid;
+	int rc;
+
+	if (fx_open(&f, 1) < 0) {
+		CHECK(0);
+		fx_close(&f);
+		cJSON_Delete(reply);
+		return;
+	}
+	spec = cJSON_Parse("{\"name\":\"m\",\"trainer\":{\"manual\":{}},"
+			   "\"objective\":{\"metric\":\"val_acc\",\"mode\":\"max\"},"
+			   "\"space\":{\"x\":{\"uniform\":[0,1]}},"
+			   "\"search\":{\"algorithm\":\"random\",\"trials\":500,"
+			   "\"parallel\":500,\"seed\":7}}");
+	sid = submit(&f, spec);
+	sw = sched_find(&f.s, sid);
+	if (!sw) {
+		CHECK(0);
+		goto out;
+	}
+	snprintf(sql, sizeof sql, "INSERT INTO trials (sweep_id, number, "
+		 "params_json, seed) VALUES (%" PRId64 ", 1, '{}', 0)", sid);
+	CHECK(raw_exec(f.t.path, sql) == 0);
+	rc = manual_ask(sw, reply, err, sizeof err);
+	CHECK_MSG(rc == -EEXIST, "ask: %d %s", rc, err);
+	CHECK(f.s.storage_rc == 0);   /* not an outage */
+	snprintf(sql, sizeof sql, "DELETE FROM trials WHERE sweep_id = %" PRId64,
+		 sid);
+	CHECK(raw_exec(f.t.path, sql) == 0);
+	fill_disk(&f);
+	for (int i = 0; i < 400 && rc != -ENOSPC; i++) {
+		cJSON_Delete(reply);
+		reply = cJSON_CreateObject();
+		rc = manual_ask(sw, reply, err, sizeof err);
+	}
+	CHECK_MSG(rc == -ENOSPC, "ask with the disk full: %d %s", rc, err);
+	room_again(&f);
+out:
+	cJSON_Delete(reply);
+	fx_close(&f);
+}
+
+int
+main(void)
+{
+	setvbuf(stdout, NULL, _IONBF, 0);   /* TAP lines among the logs */
+	RUN(test_enqueue_during_outage_is_disk_full);
+	RUN(test_sweep_runs_to_completion);
+	RUN(test_outage_holds_and_resumes);
+	RUN(test_recovery_requeues_or_fails);
+	RUN(test_ask_keeps_the_errno);
+	return harness_done();
+}
