@@ -178,7 +178,7 @@ static void
 zdt1(const cJSON *p, double *out)
 {
 	double x[ZDT_N], g = 0;
-	char key[4];
+	char key[16];
 
 	for (int i = 0; i < ZDT_N; i++) {
 		snprintf(key, sizeof key, "x%d", i);
