@@ -12,6 +12,10 @@
  *   bench_motpe hv K1,K2,... < points
  *       the hypervolume of the first K1, K2, ... lines "f1 f2" read
  *       (another tool's trials), so every tool is measured by one code.
+ *   bench_motpe cost N [N ...]
+ *       the cost of non-dominated sorting (all ranks, and the first
+ *       fronts MOTPE needs), of the front and of one MOTPE suggestion
+ *       (30 params) with N completed observations of ZDT1's values.
  *
  * f1 = x0, g = 1 + 9 sum(x1..x(D-1)) / (D - 1), f2 = g (1 - sqrt(f1 / g))
  * (ZDT1) or g (1 - (f1 / g)^2) (ZDT2). Reference point (1.1, 11): every
@@ -185,6 +189,57 @@ hv_stdin(const int *ks, int nk)
 	return 0;
 }
 
+/* N observations of ZDT1 with random params (sweepd's random search). */
+static int
+cost_one(int n)
+{
+	struct spec *s = make_spec("tpe", 1, n + 100, 30);
+	struct sampler_obs *obs = calloc((size_t)n + 1, sizeof *obs);
+	double *v = calloc(2 * (size_t)n + 2, sizeof *v), t[5];
+	int *rank = calloc((size_t)n + 1, sizeof *rank), got = 0, rc = 1;
+	int maximize[2] = { 0, 0 };
+	struct sampler_objectives mo = { 2, maximize, v };
+	cJSON *p = NULL;
+	char err[256];
+
+	if (!s || !obs || !v || !rank)
+		goto out;
+	for (; got < n; got++) {
+		if (sampler_suggest(s, got + 1, NULL, NULL, 0, &p, err, sizeof err) < 0)
+			goto out;
+		zdt(0, p, 30, v + 2 * got);
+		obs[got] = (struct sampler_obs){ .params = p, .value = v[2 * got],
+						 .state = SAMPLER_COMPLETE };
+	}
+	t[0] = now_s();
+	pareto_ranks(v, n, 2, maximize, rank, 0);
+	t[1] = now_s();
+	pareto_ranks(v, n, 2, maximize, rank, 25);
+	t[2] = now_s();
+	if (sampler_suggest_mo(s, &mo, n + 1, NULL, obs, n, &p, err, sizeof err) < 0)
+		goto out;
+	t[3] = now_s();
+	cJSON_Delete(p);
+	/* The same with one objective (f1): what TPE itself costs. */
+	if (sampler_suggest(s, n + 1, NULL, obs, n, &p, err, sizeof err) < 0)
+		goto out;
+	t[4] = now_s();
+	cJSON_Delete(p);
+	printf("{\"n\": %d, \"ranks_ms\": %.3f, \"first_25_ms\": %.3f,"
+	       " \"motpe_suggest_ms\": %.3f, \"tpe_suggest_ms\": %.3f}\n", n,
+	       1e3 * (t[1] - t[0]), 1e3 * (t[2] - t[1]), 1e3 * (t[3] - t[2]),
+	       1e3 * (t[4] - t[3]));
+	rc = 0;
+out:
+	for (int i = 0; i < got; i++)
+		cJSON_Delete((cJSON *)obs[i].params);
+	free(obs);
+	free(v);
+	free(rank);
+	spec_free(s);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -195,9 +250,16 @@ main(int argc, char **argv)
 		return run(argv[2], argv[3], atoi(argv[4]), atoi(argv[5]),
 			   atoi(argv[6]), ks, nk);
 	}
+	if (argc >= 3 && strcmp(argv[1], "cost") == 0) {
+		for (int i = 2; i < argc; i++)
+			if (cost_one(atoi(argv[i])) != 0)
+				return 1;
+		return 0;
+	}
 	if (argc == 3 && strcmp(argv[1], "hv") == 0)
 		return hv_stdin(ks, parse_ks(argv[2], ks));
 	fprintf(stderr, "usage: bench_motpe run zdt1|zdt2 tpe|random SEED TRIALS DIMS K1,K2,..\n"
-		"       bench_motpe hv K1,K2,.. < points\n");
+		"       bench_motpe hv K1,K2,.. < points\n"
+		"       bench_motpe cost N [N ...]\n");
 	return 2;
 }
