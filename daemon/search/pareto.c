@@ -100,6 +100,64 @@ peel_front(struct row *left, int n_left, struct row *front, int r, int *rank)
 	return kept;
 }
 
+/* Whether the last point `tail` of a 2-D front (its lowest second value,
+ * the front sorted as left[]) dominates p, so that the whole front does:
+ * any member dominating p implies the tail does. */
+static int
+tail_dominates(const struct row *tail, const struct row *p)
+{
+	int cy = cmp_obj(tail->v[1], p->v[1], is_max(tail->maximize, 1));
+
+	return cy < 0 || (cy == 0 &&
+			  cmp_obj(tail->v[0], p->v[0], is_max(tail->maximize, 0)) < 0);
+}
+
+/*
+ * Two objectives in O(n log n): in sorted order each point joins the
+ * first front whose tail does not dominate it (a front dominates a point
+ * only if the one before it does, so that is a binary search); tails[] is
+ * scratch. Returns the number of fronts.
+ */
+static int
+ranks_2d(const struct row *left, int n, struct row *tails, int *rank)
+{
+	int fronts = 0;
+
+	for (int i = 0; i < n; i++) {
+		int lo = 0, hi = fronts;
+		while (lo < hi) {
+			int mid = lo + (hi - lo) / 2;
+			if (tail_dominates(&tails[mid], &left[i]))
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		tails[lo] = left[i];
+		rank[left[i].idx] = lo;
+		fronts += lo == fronts;
+	}
+	return fronts;
+}
+
+/* Keeps the first fronts that bring the ranked points to `enough`. */
+static int
+cut_ranks(int *rank, int n, int fronts, int enough)
+{
+	int *size = calloc((size_t)fronts + 1, sizeof *size), keep = 0;
+
+	if (!size)
+		return -ENOMEM;
+	for (int i = 0; i < n; i++)
+		size[rank[i]]++;
+	for (int sum = 0; keep < fronts && sum < enough; keep++)
+		sum += size[keep];
+	for (int i = 0; i < n; i++)
+		if (rank[i] >= keep)
+			rank[i] = -1;
+	free(size);
+	return keep;
+}
+
 int
 pareto_ranks(const double *v, int n, int k, const int *maximize,
 	     int *rank, int enough)
@@ -120,6 +178,12 @@ pareto_ranks(const double *v, int n, int k, const int *maximize,
 		rank[i] = -1;
 	}
 	qsort(left, (size_t)n, sizeof *left, cmp_row);
+	if (k == 2) {
+		fronts = ranks_2d(left, n, front, rank);
+		if (enough > 0)
+			fronts = cut_ranks(rank, n, fronts, enough);
+		n_left = 0;
+	}
 	while (n_left > 0) {
 		n_left = peel_front(left, n_left, front, fronts, rank);
 		fronts++;

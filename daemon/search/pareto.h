@@ -34,7 +34,9 @@ int pareto_dominates(const double *a, const double *b, int k,
  * reached get -1 (worse than every rank given). Returns the number of
  * fronts ranked.
  *
- * Cost: a sort, then each front costs (points left) x (its size) x k
+ * Cost: two objectives, O(n log n) (a sort, then each point finds its
+ * front by bisection over the fronts' last points). Three or more: a
+ * sort, then each front costs (points left) x (its size) x k
  * comparisons: O(k n^2) in the worst case (one front of n points), about
  * O(k n f) for the f points of the first fronts when enough is small.
  */

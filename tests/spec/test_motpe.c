@@ -178,7 +178,7 @@ static void
 zdt1(const cJSON *p, double *out)
 {
 	double x[ZDT_N], g = 0;
-	char key[4];
+	char key[16];
 
 	for (int i = 0; i < ZDT_N; i++) {
 		snprintf(key, sizeof key, "x%d", i);
@@ -291,6 +291,33 @@ deterministic_and_one_objective_is_tpe(void)
 	spec_free(s);
 }
 
+/* Random search reads no observation: k objectives change nothing. */
+static void
+random_is_the_same_with_two_objectives(void)
+{
+	struct spec *s = parse(SPEC("{'x': {'uniform': [0, 1]}, 'c': {'choice': ['a', 'b']}}",
+				    "{'algorithm': 'random', 'seed': 5}", ""));
+	cJSON *p = J("{'x': 0.2, 'c': 'a'}");
+	struct sampler_obs obs[1] = { { .params = p, .state = SAMPLER_COMPLETE } };
+	double v[2] = { 1, 2 };
+	struct sampler_objectives two = { 2, (int[]){ 1, 0 }, v };
+	int same = 1;
+	char err[128];
+
+	CHECK(s != NULL);
+	for (int n = 1; s && n <= 30; n++) {
+		cJSON *a = NULL, *b = NULL;
+		CHECK(sampler_suggest_mo(s, &two, n, NULL, obs, 1, &a, err, sizeof err) == 0);
+		CHECK(sampler_suggest(s, n, NULL, obs, 1, &b, err, sizeof err) == 0);
+		same &= a && b && cJSON_Compare(a, b, 1);
+		cJSON_Delete(a);
+		cJSON_Delete(b);
+	}
+	CHECK(same);
+	cJSON_Delete(p);
+	spec_free(s);
+}
+
 int
 main(void)
 {
@@ -301,5 +328,6 @@ main(void)
 	RUN(bad_objectives_are_refused);
 	RUN(beats_random_on_zdt1);
 	RUN(deterministic_and_one_objective_is_tpe);
+	RUN(random_is_the_same_with_two_objectives);
 	return harness_done();
 }
