@@ -158,7 +158,9 @@ node_state() {
 start() {
 	[ "$(id -u)" = 0 ] || die "start must run as root (slurmd runs jobs as any user)"
 	mkdir -p "$dir"
-	chmod 0700 "$dir"
+	# 0755: the munge socket in it must be reachable by every user who runs
+	# srun; the key in it is 0600
+	chmod 0755 "$dir"
 	need_packages
 	if alive "$dir/slurmctld.pid" && alive "$dir/slurmd.pid" &&
 	   [ -n "$(node_state)" ]; then
