@@ -13,7 +13,7 @@
 #include "daemon/sched/end.h"
 #include "daemon/sched/reaper.h"
 #include "daemon/sched/scheduler.h"
-#include "daemon/sched/trialcg.h"
+#include "daemon/proc/trialcg.h"
 
 int
 sched_init(struct sched *s, uv_loop_t *loop, struct db *db,
@@ -44,7 +44,7 @@ sched_init(struct sched *s, uv_loop_t *loop, struct db *db,
 	}
 	if (reaper_init(s, why, sizeof why) < 0)
 		log_warn("%s", why);
-	trialcg_init(s, cfg->cgroups, why, sizeof why);
+	s->cg_base = trialcg_init(s->state_dir, cfg->cgroups, why, sizeof why);
 	if (why[0])
 		log_info("%s", why);
 	else
@@ -69,7 +69,8 @@ sched_close(struct sched *s)
 		uv_close((uv_handle_t *)&s->spawn_timer, on_closed_noop);
 		s->spawn_timer_on = 0;
 	}
-	trialcg_close(s);
+	trialcg_close(s->cg_base);
+	s->cg_base = NULL;
 	reaper_close(s);
 }
 
@@ -80,6 +81,7 @@ sched_free(struct sched *s)
 	free(s->state_dir);
 	free(s->worker_bin);
 	free(s->self_exe);
-	trialcg_close(s);   /* start-up failed after trialcg_init: rmdir */
+	trialcg_close(s->cg_base);   /* start-up failed after trialcg_init */
+	s->cg_base = NULL;
 	s->state_dir = s->worker_bin = s->self_exe = NULL;
 }

@@ -20,7 +20,7 @@
 #include "daemon/sched/sweep.h"
 #include "daemon/sched/state.h"
 #include "daemon/sched/trial.h"
-#include "daemon/sched/trialcg.h"
+#include "daemon/proc/trialcg.h"
 
 #define ENVIRON_MAX (8u << 20)   /* bytes of /proc/PID/environ read */
 
@@ -169,6 +169,16 @@ each_child(void (*fn)(int pid, void *ud), void *ud)
 
 /* ---- the daemon's children --------------------------------------------- */
 
+/* 1 while trial id runs and its trainer has not exited (its descendants
+ * and its cgroup are left alone). ud: the scheduler. */
+static int
+trainer_running(void *ud, int64_t id)
+{
+	const struct trial *t = sched_running_trial(ud, 0, id);
+
+	return t && !t->child.exited;
+}
+
 struct sweep_ctx {
 	struct sched *s;
 	int all;       /* the end: spare no one */
@@ -179,7 +189,6 @@ static void
 check_child(int pid, void *ud)
 {
 	struct sweep_ctx *c = ud;
-	const struct trial *t;
 	int ppid;
 	char state;
 	int64_t id;
@@ -193,8 +202,7 @@ check_child(int pid, void *ud)
 		return;
 	}
 	id = proc_trial(pid, c->s->reaper_key);
-	t = id ? sched_running_trial(c->s, 0, id) : NULL;
-	if (!c->all && t && !t->child.exited)
+	if (!c->all && id && trainer_running(c->s, id))
 		return;   /* its trainer is still running */
 	if (id)
 		log_warn("killing pid %d, left behind by trial id %" PRId64
@@ -220,8 +228,10 @@ sweep_children(struct sched *s, int all)
 static void
 on_reap_timer(uv_timer_t *tm)
 {
-	sweep_children(tm->data, 0);
-	trialcg_tidy(tm->data);
+	struct sched *s = tm->data;
+
+	sweep_children(s, 0);
+	trialcg_tidy(s->cg_base, trainer_running, s);
 }
 
 static void

@@ -27,7 +27,7 @@
 #include "daemon/sched/sweep.h"
 #include "daemon/sched/state.h"
 #include "daemon/search/spec.h"
-#include "daemon/sched/trialcg.h"
+#include "daemon/proc/trialcg.h"
 
 extern char **environ;
 
@@ -280,7 +280,7 @@ on_child_exited(void *ud)
 {
 	struct trial *t = ud;
 
-	trialcg_kill(t->sweep->sched, t->id);
+	trialcg_kill(t->sweep->sched->cg_base, t->id);
 	reaper_schedule(t->sweep->sched);
 }
 
@@ -479,7 +479,7 @@ trial_start(struct trial *t, char *err, size_t errlen)
 	t->started_at = sched_now();
 	t->last_report_ms = uv_now(s->loop);
 	snprintf(label, sizeof label, "trial %d/%d", t->number, t->attempt);
-	trialcg_create(s, t->id, cgprocs, sizeof cgprocs);
+	trialcg_create(s->cg_base, t->id, cgprocs, sizeof cgprocs);
 	rc = build_env(t, &env);
 	if (rc < 0) {
 		snprintf(err, errlen, "cannot build the environment: %s",

@@ -1,7 +1,7 @@
 /*
  * trialcg.c: per-trial cgroups (see trialcg.h).
  */
-#include "daemon/sched/trialcg.h"
+#include "daemon/proc/trialcg.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -14,9 +14,6 @@
 #include <unistd.h>
 
 #include "daemon/log.h"
-#include "daemon/sched/sweep.h"
-#include "daemon/sched/state.h"
-#include "daemon/sched/trial.h"
 
 #define CG_PATH 4096
 
@@ -99,14 +96,13 @@ kill_and_remove(const char *base, const char *name)
 	return rmdir(path) == 0 || errno == ENOENT ? 0 : -errno;
 }
 
-/* For each trial-ID under the base whose trial is not running (all: every
- * one): kill and remove it. Returns how many are left. */
+/* For each trial-ID under base whose trainer is not running (all, or
+ * running NULL: every one): kill and remove it. Returns how many are left. */
 static int
-sweep_base(struct sched *s, int all)
+sweep_base(const char *base, int all, trialcg_running_fn running, void *ud)
 {
-	DIR *d = opendir(s->cg_base);
+	DIR *d = opendir(base);
 	struct dirent *e;
-	const struct trial *t;
 	int left = 0;
 
 	if (!d)
@@ -116,10 +112,9 @@ sweep_base(struct sched *s, int all)
 		if (strncmp(e->d_name, "trial-", 6) != 0)
 			continue;
 		id = strtoll(e->d_name + 6, NULL, 10);
-		t = id > 0 ? sched_running_trial(s, 0, id) : NULL;
-		if (!all && t && !t->child.exited)
+		if (!all && running && id > 0 && running(ud, id))
 			continue;   /* its trainer still runs */
-		if (kill_and_remove(s->cg_base, e->d_name) < 0)
+		if (kill_and_remove(base, e->d_name) < 0)
 			left++;
 	}
 	closedir(d);
@@ -128,63 +123,65 @@ sweep_base(struct sched *s, int all)
 
 /* Waits up to about a second for every trial cgroup to go. */
 static void
-sweep_all(struct sched *s)
+sweep_all(const char *base)
 {
-	for (int round = 0; round < 20 && sweep_base(s, 1) > 0; round++)
+	for (int round = 0; round < 20 && sweep_base(base, 1, NULL, NULL) > 0;
+	     round++)
 		usleep(50 * 1000);
 }
 
-void
-trialcg_init(struct sched *s, int enable, char *why, size_t whylen)
+char *
+trialcg_init(const char *state_dir, int enable, char *why, size_t whylen)
 {
 	char mnt[CG_PATH], own[CG_PATH], base[2 * CG_PATH + 64], probe[sizeof base + 32];
 	struct stat st;
+	char *out;
 
 	why[0] = '\0';
 	if (!enable) {
 		snprintf(why, whylen, "per-trial cgroups off (--no-cgroups)");
-		return;
+		return NULL;
 	}
 	if (find_mount(mnt, sizeof mnt) < 0 || own_cgroup(own, sizeof own) < 0) {
 		snprintf(why, whylen, "no cgroup v2 hierarchy: per-trial cgroups off");
-		return;
+		return NULL;
 	}
-	if (stat(s->state_dir, &st) < 0)
-		return;
+	if (stat(state_dir, &st) < 0)
+		return NULL;
 	snprintf(base, sizeof base, "%s%s/sweepd-%ju-%ju", mnt, own,
 		 (uintmax_t)st.st_dev, (uintmax_t)st.st_ino);
 	if (mkdir(base, 0755) < 0 && errno != EEXIST) {
 		snprintf(why, whylen, "cannot make %s (%s): per-trial cgroups off",
 			 base, strerror(errno));
-		return;
+		return NULL;
 	}
 	snprintf(probe, sizeof probe, "%s/cgroup.kill", base);
 	if (access(probe, W_OK) < 0) {
 		snprintf(why, whylen, "%s has no writable cgroup.kill (Linux "
 			 "5.14): per-trial cgroups off", base);
 		rmdir(base);
-		return;
+		return NULL;
 	}
-	s->cg_base = strdup(base);
-	if (!s->cg_base)
-		return;
-	sweep_all(s);   /* what a killed daemon left, nothing of ours yet */
+	out = strdup(base);
+	if (out)
+		sweep_all(out);   /* what a killed daemon left, nothing of ours yet */
+	return out;
 }
 
 int
-trialcg_create(struct sched *s, int64_t trial_id, char *path, size_t len)
+trialcg_create(const char *base, int64_t trial_id, char *path, size_t len)
 {
 	path[0] = '\0';
-	if (!s->cg_base)
+	if (!base)
 		return -ENOENT;
-	snprintf(path, len, "%s/trial-%" PRId64, s->cg_base, trial_id);
+	snprintf(path, len, "%s/trial-%" PRId64, base, trial_id);
 	if (mkdir(path, 0755) < 0 && errno != EEXIST) {
 		int rc = -errno;
 		log_warn("cannot make %s: %s", path, strerror(-rc));
 		path[0] = '\0';
 		return rc;
 	}
-	if (snprintf(path, len, "%s/trial-%" PRId64 "/cgroup.procs", s->cg_base,
+	if (snprintf(path, len, "%s/trial-%" PRId64 "/cgroup.procs", base,
 		     trial_id) >= (int)len) {
 		path[0] = '\0';
 		return -ENAMETOOLONG;
@@ -193,32 +190,31 @@ trialcg_create(struct sched *s, int64_t trial_id, char *path, size_t len)
 }
 
 void
-trialcg_kill(struct sched *s, int64_t trial_id)
+trialcg_kill(const char *base, int64_t trial_id)
 {
 	char path[CG_PATH + 64];
 
-	if (!s->cg_base)
+	if (!base)
 		return;
-	snprintf(path, sizeof path, "%s/trial-%" PRId64 "/cgroup.kill",
-		 s->cg_base, trial_id);
+	snprintf(path, sizeof path, "%s/trial-%" PRId64 "/cgroup.kill", base,
+		 trial_id);
 	write_file(path, "1");
 }
 
 void
-trialcg_tidy(struct sched *s)
+trialcg_tidy(const char *base, trialcg_running_fn running, void *ud)
 {
-	if (s->cg_base)
-		sweep_base(s, 0);
+	if (base)
+		sweep_base(base, 0, running, ud);
 }
 
 void
-trialcg_close(struct sched *s)
+trialcg_close(char *base)
 {
-	if (!s->cg_base)
+	if (!base)
 		return;
-	sweep_all(s);
-	if (rmdir(s->cg_base) < 0 && errno != ENOENT)
-		log_warn("cannot remove %s: %s", s->cg_base, strerror(errno));
-	free(s->cg_base);
-	s->cg_base = NULL;
+	sweep_all(base);
+	if (rmdir(base) < 0 && errno != ENOENT)
+		log_warn("cannot remove %s: %s", base, strerror(errno));
+	free(base);
 }

@@ -1,0 +1,42 @@
+/*
+ * trialcg: a cgroup v2 per trial, where the daemon may make them.
+ *
+ * Where a cgroup v2 hierarchy is mounted, the daemon's own cgroup is
+ * writable and has cgroup.kill (Linux 5.14), each trainer is put in
+ * SWEEPD/trial-ID under it, SWEEPD being sweepd-DEV-INO (the state dir),
+ * before it execs (`sweepd --exec-trial` joins it). Whatever the trainer
+ * starts stays in that cgroup whatever it does (setsid, double forks, an
+ * empty environment), so cgroup.kill ends all of it when the trainer exits,
+ * and a restarted daemon ends what its killed predecessor left: every
+ * trial cgroup it finds at start-up. Elsewhere (no cgroup v2, no rights,
+ * `--no-cgroups`) the subreaper (reaper.c) does what it can; it runs in
+ * both cases.
+ */
+#ifndef SWEEPD_PROC_TRIALCG_H
+#define SWEEPD_PROC_TRIALCG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* 1 while the trainer of trial_id still runs: its cgroup is left alone. */
+typedef int (*trialcg_running_fn)(void *ud, int64_t trial_id);
+
+/* The base directory (owned by the caller, free with trialcg_close) when
+ * per-trial cgroups can be used, after killing and removing the trial
+ * cgroups a previous daemon left in it; else NULL, with why in why (for
+ * the log; "" when there is nothing to say). enable 0: off. */
+char *trialcg_init(const char *state_dir, int enable, char *why, size_t whylen);
+/* Makes the trial's cgroup under base; its cgroup.procs path in path. 0,
+ * or -errno (path is then "": the trial runs without one). base NULL:
+ * -ENOENT. */
+int trialcg_create(const char *base, int64_t trial_id, char *path, size_t len);
+/* Kills everything in the trial's cgroup (cgroup.kill). base NULL: no-op. */
+void trialcg_kill(const char *base, int64_t trial_id);
+/* Removes the cgroups of trials that are not running, killing what is
+ * left in them; those still emptying are tried again next time. */
+void trialcg_tidy(const char *base, trialcg_running_fn running, void *ud);
+/* At the end: kills every trial cgroup, waits up to about a second for
+ * them to empty, removes them and base itself, frees base. NULL ok. */
+void trialcg_close(char *base);
+
+#endif
