@@ -430,10 +430,12 @@ test_recovery_requeues_or_fails(void)
 	CHECK(sw && sw->n_failed == 1 && sw->n_ended == 1);
 	CHECK_STR(trial_status(&f, sid, 1, st, sizeof st), "queued");
 	CHECK_STR(trial_status(&f, sid, 2, st, sizeof st), "failed");
-	if (wire_trial_json(f.db, sid, 2, &tj) == 0)
-		CHECK_CONTAINS(cJSON_PrintUnformatted(
-			cJSON_GetObjectItemCaseSensitive(tj, "error")),
-			"interrupted by daemon restarts too often");
+	if (wire_trial_json(f.db, sid, 2, &tj) == 0) {
+		char *e = cJSON_PrintUnformatted(
+			cJSON_GetObjectItemCaseSensitive(tj, "error"));
+		CHECK_CONTAINS(e, "interrupted by daemon restarts too often");
+		cJSON_free(e);
+	}
 	cJSON_Delete(tj);
 	tj = NULL;
 	sched_kick(&f.s);
