@@ -13,6 +13,7 @@
 
 #include "common/cmdcheck.h"
 #include "common/json.h"
+#include "common/vocab.h"
 #include "daemon/log.h"
 #include "daemon/sched/hold.h"
 #include "daemon/sched/recover.h"
@@ -278,10 +279,10 @@ set_status(struct sweep *sw, enum sweep_status st, char *err, size_t errlen)
 	}
 	if (sw->status == st) {
 		snprintf(err, errlen, "sweep %" PRId64 " is already %s", sw->id,
-			 sched_status_name(st));
+			 vocab_sweep_name(st));
 		return -EALREADY;
 	}
-	rc = db_sweep_set_status(sw->sched->db, sw->id, sched_status_name(st),
+	rc = db_sweep_set_status(sw->sched->db, sw->id, vocab_sweep_name(st),
 				 NULL, sched_now());
 	if (rc < 0) {
 		snprintf(err, errlen, "cannot store the new status: %s",
@@ -367,7 +368,9 @@ static int
 reopen(struct sched *s, int64_t id, int n, const char *what, char *err,
        size_t errlen)
 {
-	struct db_sweep_row r = { .id = id, .status = "running" };
+	struct db_sweep_row r = {
+		.id = id, .status = vocab_sweep_name(SWEEP_RUNNING),
+	};
 	char *text = NULL;
 	int trials = 0, rc;
 

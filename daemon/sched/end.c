@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "common/json.h"
+#include "common/vocab.h"
 #include "daemon/log.h"
 #include "daemon/sched/hold.h"
 #include "daemon/sched/outcome.h"
@@ -29,7 +30,7 @@ broadcast_ended(struct trial *t, const struct outcome *o)
 	struct sweep *sw = t->sweep;
 	struct wire_trial_ended e = {
 		.sweep = sw->id, .number = t->number,
-		.status = trial_status_name(o->status),
+		.status = vocab_trial_name(o->status),
 		.objective = t->best, .best_epoch = t->best_epoch,
 		.has_error = o->status == TRIAL_FAILED ||
 			     o->status == TRIAL_PRUNED,
@@ -50,7 +51,7 @@ record_end(struct trial *t, const struct outcome *o, const char *diag_json)
 {
 	char tail[TRIAL_ERRTAIL + 1];
 	struct db_trial_end e = {
-		.status = trial_status_name(o->status),
+		.status = vocab_trial_name(o->status),
 		.objective = t->best,
 		.best_epoch = t->best_epoch,
 		.test_loss = t->test_loss,
@@ -67,8 +68,8 @@ record_end(struct trial *t, const struct outcome *o, const char *diag_json)
 	memcpy(tail, t->child.errtail, t->child.errtail_len);
 	tail[t->child.errtail_len] = '\0';
 	e.stderr_tail = t->child.errtail_len ? tail : NULL;
-	if (o->status == TRIAL_COMPLETED && !(o->cls &&
-					      strcmp(o->cls, "note") == 0)) {
+	if (o->status == TRIAL_COMPLETED &&
+	    vocab_class_parse(o->cls) != CLASS_NOTE) {
 		e.error = NULL;
 		e.error_class = NULL;
 	}
@@ -101,12 +102,12 @@ static void
 fail_fast(struct trial *t, const struct outcome *o)
 {
 	struct sweep *sw = t->sweep;
-	const char *cls = o->cls ? o->cls : "exit";
+	const char *cls = o->cls ? o->cls : vocab_class_name(CLASS_EXIT);
 	char key[sizeof sw->ff_key], msg[sizeof sw->last_fail + 128];
 
 	if (sw->ff_off || sw->ending || sw->spec->has_max_failures)
 		return;
-	if (strcmp(cls, "storage") == 0)
+	if (vocab_class_parse(cls) == CLASS_STORAGE)
 		return;   /* the daemon's trouble: says nothing about the trainer */
 	if (t->stop != STOP_NONE)   /* how it died was the daemon's doing */
 		snprintf(key, sizeof key, "%s", cls);
@@ -135,7 +136,7 @@ end_recorded(struct trial *t, const struct outcome *o)
 	struct sweep *sw = t->sweep;
 
 	log_info("sweep %" PRId64 " trial %d %s%s%s", sw->id, t->number,
-		 trial_status_name(o->status), o->msg[0] ? ": " : "", o->msg);
+		 vocab_trial_name(o->status), o->msg[0] ? ": " : "", o->msg);
 	t->status = o->status;
 	sw->n_ended++;
 	sw->sched->trials_run++;
@@ -168,7 +169,7 @@ end_defer(struct trial *t, const struct outcome *o, const char *diag_json)
 	struct sweep *sw = t->sweep;
 
 	log_warn("sweep %" PRId64 " trial %d %s, not stored yet (storage outage)",
-		 sw->id, t->number, trial_status_name(o->status));
+		 sw->id, t->number, vocab_trial_name(o->status));
 	t->status = o->status;
 	t->end_cls = o->cls;
 	free(t->end_msg);
@@ -301,7 +302,7 @@ sched_trial_ended(struct trial *t)
 	cJSON_free(diag_json);
 	if (rc < 0)
 		log_error("sweep %" PRId64 " trial %d: cannot store its end (%s): %s",
-			  sw->id, t->number, trial_status_name(o.status),
+			  sw->id, t->number, vocab_trial_name(o.status),
 			  strerror(-rc));
 	end_recorded(t, &o);
 next:
@@ -319,7 +320,7 @@ probe_write(struct sched *s)
 	for (struct sweep *sw = s->sweeps; sw; sw = sw->next)
 		if (!sw->ending)
 			return db_sweep_set_status(s->db, sw->id,
-						   sched_status_name(sw->status),
+						   vocab_sweep_name(sw->status),
 						   NULL, sched_now());
 	return 0;
 }

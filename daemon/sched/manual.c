@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "common/report.h"
+#include "common/vocab.h"
 #include "daemon/store/db.h"
 #include "daemon/wire/wire.h"
 #include "daemon/log.h"
@@ -347,7 +348,7 @@ stored_end(struct sched *s, int64_t sweep_id, int number)
 	if (wire_trial_json(s->db, sweep_id, number, &tj) < 0)
 		return NULL;
 	st = cJSON_GetObjectItemCaseSensitive(tj, "status");
-	if (cJSON_IsString(st) && strcmp(st->valuestring, "running") == 0) {
+	if (vocab_trial_parse(cJSON_GetStringValue(st)) == TRIAL_RUNNING) {
 		cJSON_Delete(tj);
 		return NULL;
 	}
@@ -462,15 +463,15 @@ manual_tell(struct sweep *sw, int64_t number, int64_t attempt,
 	    const cJSON *req, cJSON *reply, char *err, size_t errlen)
 {
 	const cJSON *st = cJSON_GetObjectItemCaseSensitive(req, "status");
+	int told = vocab_trial_parse(cJSON_GetStringValue(st));
 	struct sched *s = sw->sched;
 	int64_t sweep_id = sw->id;
 	struct trial *t;
 	cJSON *tj;
 	int rc;
 
-	if (!cJSON_IsString(st) || (strcmp(st->valuestring, "completed") != 0 &&
-				    strcmp(st->valuestring, "failed") != 0 &&
-				    strcmp(st->valuestring, "pruned") != 0)) {
+	if (told != TRIAL_COMPLETED && told != TRIAL_FAILED &&
+	    told != TRIAL_PRUNED) {
 		snprintf(err, errlen, "\"status\" must be \"completed\", \"failed\" "
 			 "or \"pruned\"");
 		return -EINVAL;
@@ -478,9 +479,9 @@ manual_tell(struct sweep *sw, int64_t number, int64_t attempt,
 	rc = find_running(sw, number, attempt, &t, err, errlen);
 	if (rc < 0)
 		return rc;
-	if (strcmp(st->valuestring, "completed") == 0)
+	if (told == TRIAL_COMPLETED)
 		rc = tell_completed(t, req, err, errlen);
-	else if (strcmp(st->valuestring, "failed") == 0)
+	else if (told == TRIAL_FAILED)
 		rc = tell_stop(t, STOP_TOLD_FAILED, req, "failed (told by the "
 			       "client)", err, errlen);
 	else

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/vocab.h"
 #include "daemon/search/spec.h"
 
 /* The limits.retry_on bit of a failure class; 0 for classes never retried
@@ -15,16 +16,9 @@
 static unsigned
 class_bit(const char *cls)
 {
-	static const struct { const char *name; unsigned bit; } classes[] = {
-		{ "signal", SPEC_RETRY_SIGNAL }, { "timeout", SPEC_RETRY_TIMEOUT },
-		{ "stall", SPEC_RETRY_STALL },   { "oom", SPEC_RETRY_OOM },
-		{ "exit", SPEC_RETRY_EXIT },
-	};
+	int c = vocab_class_parse(cls);
 
-	for (size_t i = 0; i < sizeof classes / sizeof classes[0]; i++)
-		if (cls && strcmp(cls, classes[i].name) == 0)
-			return classes[i].bit;
-	return 0;
+	return c >= 0 && c < CLASS_N_RETRY ? 1u << c : 0;
 }
 
 /* Under limits.memory_mb an allocation fails instead of the OOM killer
@@ -87,7 +81,7 @@ no_report(const struct outcome_in *t, struct outcome *o)
 {
 	o->status = TRIAL_FAILED;
 	if (t->plain_reports > 0) {
-		o->cls = "protocol";
+		o->cls = vocab_class_name(CLASS_PROTOCOL);
 		snprintf(o->msg, sizeof o->msg, "printed %d report line%s on "
 			 "stdout without the \"SWEEP \" prefix (the first: %s) "
 			 "and none where sweepd reads them: write report lines to "
@@ -96,7 +90,7 @@ no_report(const struct outcome_in *t, struct outcome *o)
 			 t->plain_reports == 1 ? "" : "s", t->plain_example);
 		return;
 	}
-	o->cls = "exit";
+	o->cls = vocab_class_name(CLASS_EXIT);
 	snprintf(o->msg, sizeof o->msg, "exited with status 0 without reporting "
 		 "any epoch: write one JSON line per epoch to fd 3 "
 		 "($SWEEP_REPORT_FD), or on stdout prefixed \"SWEEP \", and "
@@ -114,7 +108,7 @@ stopped_short(const struct outcome_in *t, struct outcome *o)
 	if (budget <= 0 || t->last_epoch >= budget)
 		return 0;
 	o->status = TRIAL_FAILED;
-	o->cls = "exit";
+	o->cls = vocab_class_name(CLASS_EXIT);
 	snprintf(o->msg, sizeof o->msg, "exited with status 0 after epoch %d "
 		 "of %d without a \"final\" report line: a trainer that ends "
 		 "normally writes {\"final\": true} last; one that gives up "
@@ -127,23 +121,27 @@ classify_natural(const struct outcome_in *t, struct outcome *o)
 {
 	if (t->spawn_error) {
 		o->status = TRIAL_FAILED;
-		o->cls = "exit";
+		o->cls = vocab_class_name(CLASS_EXIT);
 		snprintf(o->msg, sizeof o->msg, "%s", t->stop_msg[0] ?
 			 t->stop_msg : t->spawn_strerror);
 	} else if (t->term_signal) {
 		o->status = TRIAL_FAILED;
-		o->cls = t->term_signal == SIGKILL && t->memory_mb > 0 ? "oom" : "signal";
+		o->cls = vocab_class_name(
+			t->term_signal == SIGKILL && t->memory_mb > 0 ?
+			CLASS_OOM : CLASS_SIGNAL);
 		snprintf(o->msg, sizeof o->msg, "killed by signal %d (%s)",
 			 t->term_signal, strsignal(t->term_signal));
 	} else if (t->wrapper_failed) {
 		o->status = TRIAL_FAILED;   /* as if uv_spawn had failed */
-		o->cls = "exit";
+		o->cls = vocab_class_name(CLASS_EXIT);
 		snprintf(o->msg, sizeof o->msg, "%s", t->wrapper_msg);
 	} else if (t->exit_status != 0) {
 		char words[300];
 		last_words(t, words, sizeof words);
 		o->status = TRIAL_FAILED;
-		o->cls = t->memory_mb > 0 && stderr_says_oom(t) ? "oom" : "exit";
+		o->cls = vocab_class_name(
+			t->memory_mb > 0 && stderr_says_oom(t) ?
+			CLASS_OOM : CLASS_EXIT);
 		snprintf(o->msg, sizeof o->msg, "exited with status %d%s%s",
 			 (int)t->exit_status, words[0] ? ": " : "", words);
 	} else if (t->n_curve == 0 && (!t->got_final || t->plain_reports > 0)) {
@@ -152,14 +150,14 @@ classify_natural(const struct outcome_in *t, struct outcome *o)
 		;   /* o says which epoch it stopped at */
 	} else if (!isfinite(t->best) && t->n_curve == 0) {
 		o->status = TRIAL_FAILED;
-		o->cls = "exit";
+		o->cls = vocab_class_name(CLASS_EXIT);
 		snprintf(o->msg, sizeof o->msg, "never reported the objective "
 			 "metric \"%s\"", t->metric);
 	} else if (!isfinite(t->best)) {
 		/* Reported epochs, but the metric was never a finite number:
 		 * either absent or NaN all along (a diverged run). */
 		o->status = TRIAL_FAILED;
-		o->cls = "exit";
+		o->cls = vocab_class_name(CLASS_EXIT);
 		snprintf(o->msg, sizeof o->msg, t->objective_seen ?
 			 "the objective metric \"%s\" was never finite" :
 			 "never reported the objective metric \"%s\"", t->metric);
@@ -168,7 +166,7 @@ classify_natural(const struct outcome_in *t, struct outcome *o)
 		if (!t->got_final) {
 			/* Every epoch but no final line: what Optuna and Ray
 			 * Tune users write. Completed, and said so. */
-			o->cls = "note";
+			o->cls = vocab_class_name(CLASS_NOTE);
 			snprintf(o->msg, sizeof o->msg, "no \"final\" report "
 				 "line: completed on exit status 0 after epoch %d, "
 				 "so test metrics are unknown; write {\"final\": "
@@ -180,20 +178,20 @@ classify_natural(const struct outcome_in *t, struct outcome *o)
 /* What each way of being stopped by the daemon ends as. */
 static const struct {
 	enum trial_status status;
-	const char *cls;
+	enum error_class cls;
 } stop_outcomes[] = {
-	[STOP_PRUNED]    = { TRIAL_PRUNED,    "pruned" },
-	[STOP_DIVERGED]  = { TRIAL_PRUNED,    "diverged" },
-	[STOP_EARLY]     = { TRIAL_COMPLETED, NULL },
-	[STOP_CANCELLED] = { TRIAL_CANCELLED, "cancelled" },
-	[STOP_TIMEOUT]   = { TRIAL_FAILED,    "timeout" },
-	[STOP_STALL]     = { TRIAL_FAILED,    "stall" },
-	[STOP_PROTOCOL]  = { TRIAL_FAILED,    "protocol" },
-	[STOP_STORAGE]   = { TRIAL_FAILED,    "storage" },
-	[STOP_SHUTDOWN]  = { TRIAL_QUEUED,    "interrupted" },
-	[STOP_OUTAGE]    = { TRIAL_QUEUED,    "storage" },
-	[STOP_TOLD_FAILED] = { TRIAL_FAILED,  "exit" },
-	[STOP_TOLD_PRUNED] = { TRIAL_PRUNED,  "pruned" },
+	[STOP_PRUNED]    = { TRIAL_PRUNED,    CLASS_PRUNED },
+	[STOP_DIVERGED]  = { TRIAL_PRUNED,    CLASS_DIVERGED },
+	[STOP_EARLY]     = { TRIAL_COMPLETED, CLASS_NONE },
+	[STOP_CANCELLED] = { TRIAL_CANCELLED, CLASS_CANCELLED },
+	[STOP_TIMEOUT]   = { TRIAL_FAILED,    CLASS_TIMEOUT },
+	[STOP_STALL]     = { TRIAL_FAILED,    CLASS_STALL },
+	[STOP_PROTOCOL]  = { TRIAL_FAILED,    CLASS_PROTOCOL },
+	[STOP_STORAGE]   = { TRIAL_FAILED,    CLASS_STORAGE },
+	[STOP_SHUTDOWN]  = { TRIAL_QUEUED,    CLASS_INTERRUPTED },
+	[STOP_OUTAGE]    = { TRIAL_QUEUED,    CLASS_STORAGE },
+	[STOP_TOLD_FAILED] = { TRIAL_FAILED,  CLASS_EXIT },
+	[STOP_TOLD_PRUNED] = { TRIAL_PRUNED,  CLASS_PRUNED },
 };
 
 void
@@ -205,12 +203,12 @@ outcome_classify(const struct outcome_in *t, struct outcome *o)
 		return;
 	}
 	o->status = stop_outcomes[t->stop].status;
-	o->cls = stop_outcomes[t->stop].cls;
+	o->cls = vocab_class_name(stop_outcomes[t->stop].cls);
 	o->requeue = t->stop == STOP_SHUTDOWN || t->stop == STOP_OUTAGE;
 	/* Early stopping completes a trial only if it has a best epoch. */
 	if (t->stop == STOP_EARLY && !isfinite(t->best)) {
 		o->status = TRIAL_FAILED;
-		o->cls = "exit";
+		o->cls = vocab_class_name(CLASS_EXIT);
 	}
 	snprintf(o->msg, sizeof o->msg, "%s", t->stop_msg);
 }

@@ -12,14 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum trial_status {
-	TRIAL_QUEUED,
-	TRIAL_RUNNING,
-	TRIAL_COMPLETED,
-	TRIAL_FAILED,
-	TRIAL_PRUNED,
-	TRIAL_CANCELLED,
-};
+#include "common/vocab.h"
 
 /* Why the daemon stopped a trial itself (STOP_NONE: it ended on its own). */
 enum trial_stop {

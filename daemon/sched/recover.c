@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/vocab.h"
 #include "daemon/log.h"
 #include "daemon/sched/reaper.h"
 #include "daemon/sched/sweep.h"
@@ -79,14 +80,15 @@ kill_orphan(const struct db_trial_row *r)
 }
 
 static int
-end_interrupted(struct db *db, const struct db_trial_row *r, const char *status,
-		const char *msg)
+end_interrupted(struct db *db, const struct db_trial_row *r,
+		enum trial_status status, const char *msg)
 {
 	struct db_trial_end e = {
-		.status = status, .objective = r->objective,
+		.status = vocab_trial_name(status), .objective = r->objective,
 		.best_epoch = r->best_epoch, .test_loss = NAN, .test_acc = NAN,
-		.error = msg, .error_class = "interrupted", .exit_code = -1,
-		.now = sched_now(),
+		.error = msg,
+		.error_class = vocab_class_name(CLASS_INTERRUPTED),
+		.exit_code = -1, .now = sched_now(),
 	};
 
 	return db_trial_end(db, r->id, &e);
@@ -102,9 +104,9 @@ settle_ended_sweeps(struct sched *s)
 
 	for (int i = 0; rc == 0 && i < rows.n; i++) {
 		const struct db_trial_row *r = &rows.v[i];
-		if (strcmp(r->status, "running") == 0)
+		if (vocab_trial_parse(r->status) == TRIAL_RUNNING)
 			kill_orphan(r);
-		rc = end_interrupted(s->db, r, "cancelled",
+		rc = end_interrupted(s->db, r, TRIAL_CANCELLED,
 				     "the sweep ended while sweepd was down");
 	}
 	recover_rows_free(&rows);
@@ -117,7 +119,8 @@ load_trial(struct sweep *sw, const struct db_trial_row *r)
 	struct sched *s = sw->sched;
 	struct sweep_hist *h;
 	struct trial *t;
-	int running = strcmp(r->status, "running") == 0;
+	int st = vocab_trial_parse(r->status);
+	int running = st == TRIAL_RUNNING;
 	int rc;
 
 	if (r->number > sw->n_created)
@@ -126,20 +129,20 @@ load_trial(struct sweep *sw, const struct db_trial_row *r)
 	if (h) {
 		h->params = cJSON_Parse(r->params_json);
 		h->value = r->objective;
-		h->state = strcmp(r->status, "completed") == 0 ? SAMPLER_COMPLETE :
-			   strcmp(r->status, "pruned") == 0 ? SAMPLER_PRUNED :
-			   strcmp(r->status, "failed") == 0 ||
-			   strcmp(r->status, "cancelled") == 0 ? SAMPLER_FAILED :
+		h->state = st == TRIAL_COMPLETED ? SAMPLER_COMPLETE :
+			   st == TRIAL_PRUNED ? SAMPLER_PRUNED :
+			   st == TRIAL_FAILED ||
+			   st == TRIAL_CANCELLED ? SAMPLER_FAILED :
 			   SAMPLER_RUNNING;
 	}
-	if (r->epochs > 0 || strcmp(r->status, "completed") == 0 ||
-	    strcmp(r->status, "pruned") == 0)
+	if (r->epochs > 0 || st == TRIAL_COMPLETED ||
+	    st == TRIAL_PRUNED)
 		sw->ff_off = 1;   /* fail-fast counts restart, but not past this */
-	if (!running && strcmp(r->status, "queued") != 0) {
+	if (!running && st != TRIAL_QUEUED) {
 		sw->n_ended++;
-		if (strcmp(r->status, "failed") == 0)
+		if (st == TRIAL_FAILED)
 			sw->n_failed++;
-		if (strcmp(r->status, "completed") == 0)
+		if (st == TRIAL_COMPLETED)
 			sw->n_completed++;
 		return 0;
 	}
@@ -148,7 +151,7 @@ load_trial(struct sweep *sw, const struct db_trial_row *r)
 		if (r->attempt > sw->spec->retries + RESTART_ALLOWANCE) {
 			sw->n_ended++;
 			sw->n_failed++;
-			return end_interrupted(s->db, r, "failed",
+			return end_interrupted(s->db, r, TRIAL_FAILED,
 				"interrupted by daemon restarts too often");
 		}
 		rc = db_trial_requeue(s->db, r->id, r->attempt);
@@ -206,7 +209,8 @@ recover_load_sweep(struct sched *s, const struct db_sweep_row *r, char *err,
 	if (rc < 0) {
 		log_error("sweep %" PRId64 ": stored spec no longer valid (%s): "
 			  "marked failed", r->id, err);
-		return db_sweep_set_status(s->db, r->id, "failed",
+		return db_sweep_set_status(s->db, r->id,
+					   vocab_sweep_name(SWEEP_FAILED),
 					   "stored spec no longer valid",
 					   sched_now());
 	}
@@ -215,7 +219,8 @@ recover_load_sweep(struct sched *s, const struct db_sweep_row *r, char *err,
 		spec_free(sp);
 		return -ENOMEM;
 	}
-	sw->status = strcmp(r->status, "paused") == 0 ? SWEEP_PAUSED : SWEEP_RUNNING;
+	sw->status = vocab_sweep_parse(r->status) == SWEEP_PAUSED ?
+		     SWEEP_PAUSED : SWEEP_RUNNING;
 	sweep_insert(s, sw);
 	rc = db_load_trials(s->db, sw->id, recover_collect_trial, &rows);
 	for (int i = 0; rc == 0 && i < rows.n; i++)

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/vocab.h"
 #include "daemon/log.h"
 #include "daemon/sched/hold.h"
 #include "daemon/sched/trial.h"
@@ -17,18 +18,6 @@
 #include "daemon/sched/state.h"
 #include "daemon/store/db.h"
 #include "daemon/wire/wire.h"
-
-static const char *const sweep_status_names[] = {
-	[SWEEP_RUNNING] = "running",     [SWEEP_PAUSED] = "paused",
-	[SWEEP_COMPLETED] = "completed", [SWEEP_FAILED] = "failed",
-	[SWEEP_CANCELLED] = "cancelled",
-};
-
-const char *
-sched_status_name(enum sweep_status st)
-{
-	return sweep_status_names[st];
-}
 
 void
 sweep_queue_push(struct sweep *sw, struct trial *t)
@@ -202,7 +191,7 @@ sweep_broadcast_event(struct sweep *sw, const char *name,
 
 	if (!sched_has_watchers(sw->sched, sw->id))
 		return;
-	ev = wire_ev_sweep(name, sw->id, sched_status_name(st), error);
+	ev = wire_ev_sweep(name, sw->id, vocab_sweep_name(st), error);
 	sched_broadcast(sw->sched, sw->id, ev);
 	cJSON_Delete(ev);
 }
@@ -213,8 +202,10 @@ cancel_queued(struct sweep *sw)
 {
 	struct trial *t;
 	struct db_trial_end e = {
-		.status = "cancelled", .objective = NAN, .test_loss = NAN,
-		.test_acc = NAN, .error_class = "cancelled", .exit_code = -1,
+		.status = vocab_trial_name(TRIAL_CANCELLED), .objective = NAN,
+		.test_loss = NAN, .test_acc = NAN,
+		.error_class = vocab_class_name(CLASS_CANCELLED),
+		.exit_code = -1,
 	};
 
 	while ((t = sweep_queue_pop(sw))) {
@@ -238,15 +229,15 @@ sweep_finish(struct sweep *sw, enum sweep_status st, const char *error)
 	struct sched *s = sw->sched;
 	int rc;
 
-	rc = db_sweep_set_status(s->db, sw->id, sched_status_name(st), error,
+	rc = db_sweep_set_status(s->db, sw->id, vocab_sweep_name(st), error,
 				 sched_now());
 	if (rc < 0 && !sw->ending &&
 	    sched_storage_failed(s, rc, "the end of a sweep"))
 		return -1;
 	if (rc < 0)
 		log_error("sweep %" PRId64 ": cannot store status %s: %s",
-			  sw->id, sched_status_name(st), strerror(-rc));
-	log_info("sweep %" PRId64 " %s%s%s", sw->id, sched_status_name(st),
+			  sw->id, vocab_sweep_name(st), strerror(-rc));
+	log_info("sweep %" PRId64 " %s%s%s", sw->id, vocab_sweep_name(st),
 		 error ? ": " : "", error ? error : "");
 	sweep_broadcast_event(sw, "sweep_ended", st, error);
 	sweep_unlink(s, sw);
@@ -264,7 +255,7 @@ sweep_end(struct sweep *sw, enum sweep_status st, const char *error)
 
 	if (sw->ending)
 		return 0;
-	rc = db_sweep_set_status(sw->sched->db, sw->id, sched_status_name(st),
+	rc = db_sweep_set_status(sw->sched->db, sw->id, vocab_sweep_name(st),
 				 error, sched_now());
 	if (rc < 0)
 		return rc;
@@ -277,11 +268,12 @@ sweep_end(struct sweep *sw, enum sweep_status st, const char *error)
 	 * is recorded again, with its details, once their process is gone. */
 	for (struct trial *t = sw->running; t; t = t->next) {
 		struct db_trial_end e = {
-			.status = "cancelled", .objective = t->best,
-			.best_epoch = t->best_epoch, .test_loss = NAN,
-			.test_acc = NAN, .error_class = "cancelled",
-			.error = error ? error : "sweep cancelled", .exit_code = -1,
-			.now = sched_now(),
+			.status = vocab_trial_name(TRIAL_CANCELLED),
+			.objective = t->best, .best_epoch = t->best_epoch,
+			.test_loss = NAN, .test_acc = NAN,
+			.error_class = vocab_class_name(CLASS_CANCELLED),
+			.error = error ? error : "sweep cancelled",
+			.exit_code = -1, .now = sched_now(),
 		};
 		trial_stop(t, STOP_CANCELLED, e.error);
 		if (db_trial_end(sw->sched->db, t->id, &e) < 0)

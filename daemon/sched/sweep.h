@@ -15,19 +15,12 @@
 #include <cJSON.h>
 
 #include "common/diag.h"
+#include "common/vocab.h"
 #include "daemon/sched/hist.h"
 
 struct sched;
 struct spec;
 struct trial;
-
-enum sweep_status {
-	SWEEP_RUNNING,
-	SWEEP_PAUSED,
-	SWEEP_COMPLETED,
-	SWEEP_FAILED,
-	SWEEP_CANCELLED,
-};
 
 struct sweep {
 	struct sched *sched;       /* borrowed */
@@ -70,8 +63,6 @@ struct sweep {
 /* Failed trials, before any epoch and all alike, that end a sweep whose
  * spec sets no limits.max_failures. */
 #define SCHED_FAIL_FAST 3
-
-const char *sched_status_name(enum sweep_status st);
 
 /* The active sweep with this id, or NULL (ended or unknown). */
 struct sweep *sched_find(struct sched *s, int64_t id);

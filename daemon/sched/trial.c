@@ -31,18 +31,6 @@
 
 extern char **environ;
 
-static const char *const status_names[] = {
-	[TRIAL_QUEUED] = "queued",       [TRIAL_RUNNING] = "running",
-	[TRIAL_COMPLETED] = "completed", [TRIAL_FAILED] = "failed",
-	[TRIAL_PRUNED] = "pruned",       [TRIAL_CANCELLED] = "cancelled",
-};
-
-const char *
-trial_status_name(enum trial_status st)
-{
-	return status_names[st];
-}
-
 struct trial *
 trial_new(struct sweep *sw, int64_t id, int number, int attempt, uint64_t seed,
 	  const char *params_json)

@@ -17,6 +17,7 @@
 #include "common/diag.h"
 #include "common/linebuf.h"
 #include "common/report.h"
+#include "common/vocab.h"
 #include "daemon/proc/child.h"
 #include "daemon/sched/outcome.h"   /* enum trial_status, trial_stop */
 
@@ -99,6 +100,5 @@ int64_t trial_proc_start(int pid);
  * uv_spawn's would read: "cannot start CMD: REASON") goes in buf. */
 int trial_wrapper_error(const struct trial *t, char *buf, size_t len);
 
-const char *trial_status_name(enum trial_status st);
 
 #endif

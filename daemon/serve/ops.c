@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "common/json.h"
+#include "common/vocab.h"
 #include "daemon/store/db.h"
 #include "daemon/wire/wire.h"
 #include "daemon/search/importance.h"
@@ -347,7 +348,7 @@ no_best(struct op_ctx *ctx)
 	if (wire_sweep_json(ctx->srv->db, ctx->sweep_id, &sum) < 0 ||
 	    !(st = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(sum,
 							"status"))) ||
-	    strcmp(st, "running") == 0 || strcmp(st, "paused") == 0) {
+	    vocab_sweep_active(vocab_sweep_parse(st))) {
 		cJSON_Delete(sum);
 		snprintf(ctx->msg, sizeof ctx->msg,
 			 "sweep %lld has no completed trial yet",

@@ -34,27 +34,7 @@ db_stmt_sql(enum stmt_id id)
 	return stmt_sql[id];
 }
 
-const char *const db_sweep_statuses[] = {
-	"running", "paused", "completed", "failed", "cancelled", NULL,
-};
-/* Order matters: the n_* counter columns follow it. */
-const char *const db_trial_statuses[] = {
-	"queued", "running", "completed", "failed", "pruned", "cancelled", NULL,
-};
-const char *const db_trial_end_statuses[] = {
-	"completed", "failed", "pruned", "cancelled", NULL,
-};
-
 /* ---- errors ----------------------------------------------------------- */
-
-int
-db_in_list(const char *s, const char *const *list)
-{
-	for (; s && *list; list++)
-		if (strcmp(s, *list) == 0)
-			return 1;
-	return 0;
-}
 
 /* An SQLite (extended) result code as a negative errno. */
 static int

@@ -33,6 +33,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/vocab.h"
 
 struct db;   /* opaque: the sqlite3 handle and its prepared statements */
 
@@ -239,9 +240,8 @@ int db_load_curves(struct db *db, int64_t sweep_id,
  * stops the walk and is returned. A callback may call other db_ reads (not
  * the same one again). Absent values: NULL strings, NAN numbers. */
 
-/* The trial statuses in the order of db_sweep_rec.counts (NULL-ended). */
-extern const char *const db_trial_statuses[];
-#define DB_TRIAL_STATUSES 6
+/* db_sweep_rec.counts is indexed by common/vocab.h's enum trial_status. */
+#define DB_TRIAL_STATUSES TRIAL_N_STATUS
 
 /* A trial row, every column the protocol shows. */
 struct db_trial_rec {

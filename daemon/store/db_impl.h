@@ -56,7 +56,7 @@ enum {
 #define SWEEP_FROM "sweeps s JOIN sweep_counts c ON c.sweep_id = s.id"
 enum {
 	SC_ID, SC_NAME, SC_STATUS, SC_CREATED_AT, SC_ENDED_AT, SC_TOTAL,
-	SC_COUNTS,   /* six counters from here, in trial_statuses[] order */
+	SC_COUNTS,   /* six counters from here, in enum trial_status order */
 	SC_SPEC = SC_COUNTS + 6, SC_ERROR,
 };
 
@@ -172,17 +172,11 @@ struct db {
 	int64_t trial_rows;           /* handed out by the loaders */
 };
 
-/* NULL-terminated; trial statuses in the order of the n_* counters. */
-extern const char *const db_sweep_statuses[];
-extern const char *const db_trial_end_statuses[];
-
 /* The SQL text of statement id (for EXPLAIN QUERY PLAN). */
 const char *db_stmt_sql(enum stmt_id id);
 
 /* ---- errors (db.c) ---------------------------------------------------- */
 
-/* 1 when s is one of list (NULL-terminated). */
-int db_in_list(const char *s, const char *const *list);
 /* Records a failure of ours (bad argument, wrong state) in db->err;
  * returns code. */
 int db_failf(struct db *db, const char *func, int code, const char *fmt, ...)

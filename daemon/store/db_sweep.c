@@ -9,6 +9,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include "common/vocab.h"
+
 /* ---- sweeps ----------------------------------------------------------- */
 
 int
@@ -46,10 +48,10 @@ db_sweep_set_status(struct db *db, int64_t id, const char *status,
 	sqlite3_stmt *st = db_stmt(db, ST_SWEEP_STATUS);
 	int end, b, rc;
 
-	if (!db_in_list(status, db_sweep_statuses))
+	if (vocab_sweep_parse(status) < 0)
 		return db_failf(db, __func__, -EINVAL, "unknown sweep status \"%s\"",
 			     status ? status : "(null)");
-	end = strcmp(status, "running") != 0 && strcmp(status, "paused") != 0;
+	end = !vocab_sweep_active(vocab_sweep_parse(status));
 	b = sqlite3_bind_int64(st, 1, id);
 	if (b == SQLITE_OK)
 		b = db_bind_text(st, 2, status);

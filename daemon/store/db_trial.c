@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/vocab.h"
+
 /* ---- trials ----------------------------------------------------------- */
 
 int
@@ -97,7 +99,7 @@ db_trial_end(struct db *db, int64_t trial_id, const struct db_trial_end *e)
 	sqlite3_stmt *st = db_stmt(db, ST_TRIAL_END);
 	int b, rc;
 
-	if (!e || !db_in_list(e->status, db_trial_end_statuses))
+	if (!e || !vocab_trial_ended(vocab_trial_parse(e->status)))
 		return db_failf(db, __func__, -EINVAL, "\"%s\" is not an end status "
 			     "of a trial", e && e->status ? e->status : "(null)");
 	if (e->diagnosis_json) {

@@ -10,6 +10,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "common/vocab.h"
+
 /* Storage trouble (db_is_outage) has a code of its own, never a state
  * error's: the client did nothing wrong and can retry once it is over. */
 static const char *
@@ -158,7 +160,8 @@ wire_ev_trial_ended(const struct wire_trial_ended *e)
 	if (e->has_error) {
 		err = cJSON_AddObjectToObject(ev, "error");
 		cJSON_AddStringToObject(err, "class",
-					e->error_class ? e->error_class : "exit");
+					e->error_class ? e->error_class :
+					vocab_class_name(CLASS_EXIT));
 		cJSON_AddStringToObject(err, "message", e->error_message);
 	} else {
 		cJSON_AddNullToObject(ev, "error");

@@ -12,6 +12,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/vocab.h"
+
 /* ---- members ---------------------------------------------------------- */
 
 /* The parsed JSON text, or null when NULL or unparsable (stored text was
@@ -89,7 +91,7 @@ add_error(cJSON *t, const struct db_trial_rec *r)
 {
 	cJSON *e;
 
-	if (r->error_class && strcmp(r->error_class, "note") == 0) {
+	if (vocab_class_parse(r->error_class) == CLASS_NOTE) {
 		wire_add_str(t, "note", r->error);
 		cJSON_AddNullToObject(t, "error");
 		return;

@@ -11,6 +11,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "common/vocab.h"
+
 /* The best trial's number and objective, for "best". */
 struct best {
 	int number;
@@ -113,7 +115,8 @@ add_head(cJSON *sum, const struct db_sweep_rec *r)
 	cJSON_AddNumberToObject(sum, "trials_total", r->trials_total);
 	counts = cJSON_AddObjectToObject(sum, "counts");
 	for (int i = 0; i < DB_TRIAL_STATUSES; i++)
-		cJSON_AddNumberToObject(counts, db_trial_statuses[i],
+		cJSON_AddNumberToObject(counts,
+					vocab_trial_name((enum trial_status)i),
 					r->counts[i]);
 }
 
