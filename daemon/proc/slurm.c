@@ -467,3 +467,78 @@ slurm_squeue_find(const char *out, const char *name, struct slurm_job *job, char
 	job->matches = found;
 	return found ? 0 : -ENOENT;
 }
+
+/* ---- srun's stderr ----------------------------------------------------- */
+
+/* s (len bytes) starts with lit: the rest after it, else NULL. */
+static const char *
+after(const char *s, size_t len, const char *lit)
+{
+	size_t n = strlen(lit);
+
+	return len >= n && memcmp(s, lit, n) == 0 ? s + n : NULL;
+}
+
+/* Digits at s (before end) into *v; the first byte after them. */
+static const char *
+digits(const char *s, const char *end, unsigned long long *v)
+{
+	const char *p = s;
+
+	*v = 0;
+	for (; p < end && isdigit((unsigned char)*p) && *v <= (~0ULL - 9) / 10; p++)
+		*v = *v * 10 + (unsigned long long)(*p - '0');
+	if (p == s)
+		*v = 0;
+	return p;
+}
+
+/* Whether the bytes at s (before end) are exactly lit. */
+static bool
+rest_is(const char *s, const char *end, const char *lit)
+{
+	return (size_t)(end - s) == strlen(lit) && memcmp(s, lit, strlen(lit)) == 0;
+}
+
+enum slurm_line
+slurm_stderr_line(const char *line, size_t len, unsigned long long *job)
+{
+	const char *end = line + len, *p, *q;
+	const char *colon = memchr(line, ':', len);
+
+	*job = 0;
+	if ((p = after(line, len, "srun: job "))) {
+		q = digits(p, end, job);
+		if (*job && rest_is(q, end, " queued and waiting for resources"))
+			return SLURM_LINE_QUEUED;
+		if (*job && rest_is(q, end, " has been allocated resources"))
+			return SLURM_LINE_ALLOCATED;
+		*job = 0;
+		return SLURM_LINE_OTHER;
+	}
+	if ((p = after(line, len, "srun: error: "))) {
+		/* "srun: error: NODE: task N: what" */
+		const char *c = memchr(p, ':', (size_t)(end - p));
+		return c && after(c, (size_t)(end - c), ": task ") ? SLURM_LINE_TASK :
+		       SLURM_LINE_ERROR;
+	}
+	if (after(line, len, "srun: "))
+		return SLURM_LINE_OTHER;
+	/* slurmstepd, or slurmstepd-NODE, then ": " */
+	if (!after(line, len, "slurmstepd") || !colon ||
+	    (colon != line + 10 && line[10] != '-'))
+		return SLURM_LINE_TRAINER;
+	for (p = colon; (p = memchr(p, '*', (size_t)(end - p))) != NULL; p++) {
+		if ((q = after(p, (size_t)(end - p), "*** STEP ")) ||
+		    (q = after(p, (size_t)(end - p), "*** JOB "))) {
+			unsigned long long id;
+			const char *r = digits(q, end, &id);
+			if (id && memmem(r, (size_t)(end - r), " CANCELLED AT ", 14)) {
+				*job = id;
+				return SLURM_LINE_CANCELLED;
+			}
+			break;
+		}
+	}
+	return SLURM_LINE_OTHER;
+}

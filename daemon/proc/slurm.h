@@ -100,4 +100,22 @@ slurm_squeue_find(const char *out, const char *name, struct slurm_job *job, char
 enum slurm_job_class
 slurm_state_class(const char *state);
 
+/* A line of srun's stderr: the trainer's own, or one of Slurm's (srun's
+ * "srun: ..." and slurmstepd's "slurmstepd[-NODE]: ..."), which are kept
+ * out of the trial's stderr tail and tell what Slurm did. */
+enum slurm_line {
+	SLURM_LINE_TRAINER,    /* not Slurm's: the trainer wrote it */
+	SLURM_LINE_QUEUED,     /* srun: job N queued and waiting for resources */
+	SLURM_LINE_ALLOCATED,  /* srun: job N has been allocated resources */
+	SLURM_LINE_TASK,       /* srun: error: NODE: task 0: Exited with exit code 3 */
+	SLURM_LINE_CANCELLED,  /* slurmstepd: error: *** STEP N.0 ON NODE CANCELLED AT ... */
+	SLURM_LINE_ERROR,      /* any other "srun: error: ..." (a refused request) */
+	SLURM_LINE_OTHER,      /* any other line of srun or slurmstepd */
+};
+
+/* Classifies line (len bytes, no newline). *job gets the job id a QUEUED,
+ * ALLOCATED or CANCELLED line names (0 otherwise). */
+enum slurm_line
+slurm_stderr_line(const char *line, size_t len, unsigned long long *job);
+
 #endif

@@ -1,6 +1,7 @@
 /*
  * tests/proc/test_slurm.c: launcher.slurm options (every refusal names its
- * path), the srun argv of a trial, and squeue's answer about a job.
+ * path), the srun argv of a trial, squeue's answer about a job, and srun's
+ * stderr lines told from the trainer's.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -338,6 +339,51 @@ states_are_classed(void)
 	CHECK(slurm_state_class("") == SLURM_JOB_OTHER);
 }
 
+static enum slurm_line
+line_kind(const char *l, unsigned long long *job)
+{
+	return slurm_stderr_line(l, strlen(l), job);
+}
+
+/* The lines are srun 22.05's and slurmstepd's, as the test cluster
+ * printed them (bench/slurm/README.md, docs/slurm.md). */
+static void
+srun_and_slurmstepd_lines_are_told_from_the_trainers(void)
+{
+	unsigned long long j = 99;
+
+	CHECK(line_kind("srun: job 6 queued and waiting for resources", &j) ==
+	      SLURM_LINE_QUEUED && j == 6);
+	CHECK(line_kind("srun: job 6 has been allocated resources", &j) ==
+	      SLURM_LINE_ALLOCATED && j == 6);
+	CHECK(line_kind("slurmstepd-sweepd-node: error: *** STEP 6.0 ON sweepd-node CANCELLED "
+			"AT 2026-12-01T12:51:36 ***", &j) == SLURM_LINE_CANCELLED && j == 6);
+	CHECK(line_kind("slurmstepd: error: *** JOB 41 ON n1 CANCELLED AT 2026-12-01T12:00:00 "
+			"DUE TO PREEMPTION ***", &j) == SLURM_LINE_CANCELLED && j == 41);
+	CHECK(line_kind("srun: error: sweepd-node: task 0: Exited with exit code 3", &j) ==
+	      SLURM_LINE_TASK && j == 0);
+	CHECK(line_kind("srun: error: sweepd-node: task 0: Segmentation fault", &j) ==
+	      SLURM_LINE_TASK);
+	CHECK(line_kind("srun: error: Unable to allocate resources: Invalid partition name "
+			"specified", &j) == SLURM_LINE_ERROR);
+	CHECK(line_kind("srun: Force Terminated StepId=6.0", &j) == SLURM_LINE_OTHER);
+	CHECK(line_kind("srun: job 6 something new", &j) == SLURM_LINE_OTHER && j == 0);
+	CHECK(line_kind("slurmstepd: error: execve(): nope: No such file or directory", &j) ==
+	      SLURM_LINE_OTHER);
+	/* the trainer's own */
+	CHECK(line_kind("ModuleNotFoundError: No module named 'numpy'", &j) ==
+	      SLURM_LINE_TRAINER && j == 0);
+	CHECK(line_kind("boom", &j) == SLURM_LINE_TRAINER);
+	CHECK(line_kind("", &j) == SLURM_LINE_TRAINER);
+	CHECK(line_kind("srun", &j) == SLURM_LINE_TRAINER);
+	CHECK(line_kind("slurmstepdx: hello", &j) == SLURM_LINE_TRAINER);
+	CHECK(line_kind("print: *** STEP 6.0 ON x CANCELLED AT y ***", &j) ==
+	      SLURM_LINE_TRAINER && j == 0);
+	/* only len bytes are read */
+	CHECK(slurm_stderr_line("srun: job 6 has been allocated resourcesXYZ", 40, &j) ==
+	      SLURM_LINE_ALLOCATED);
+}
+
 int
 main(void)
 {
@@ -356,5 +402,6 @@ main(void)
 	RUN(squeue_finds_the_newest_job_of_exactly_that_name);
 	RUN(squeue_output_that_is_not_ours_is_refused_quoting_it);
 	RUN(states_are_classed);
+	RUN(srun_and_slurmstepd_lines_are_told_from_the_trainers);
 	return harness_done();
 }
