@@ -19,7 +19,7 @@
 
 #include <cJSON.h>
 
-#include "daemon/search/sampler.h"
+#include "daemon/search/sampler_rng.h"
 #include "daemon/search/spec.h"
 
 /*
