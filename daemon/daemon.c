@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "daemon/sched/recover.h"
+#include "daemon/serve/ops.h"
 #include "daemon/sched/init.h"
 #include "daemon/sched/scheduler.h"
 #include "daemon/store/db.h"
@@ -60,6 +61,7 @@ open_parts(struct daemon *d, const struct daemon_config *cfg, char *err,
 	if (rc < 0)
 		return rc;
 	d->sched.db = d->srv.db = d->db;
+	d->srv.dispatch = ops_dispatch;
 	return 0;
 }
 

@@ -41,7 +41,7 @@
 #include "common/linebuf.h"
 #include "daemon/store/db.h"
 #include "daemon/log.h"
-#include "daemon/serve/ops.h"
+#include "daemon/wire/wire.h"
 #include "daemon/sched/init.h"
 #include "daemon/sched/scheduler.h"
 
@@ -297,6 +297,17 @@ server_broadcast(struct server *s, int64_t sweep_id, const cJSON *event)
 	cJSON_free(text);
 }
 
+static void
+reply_too_large(struct conn *c)
+{
+	cJSON *r = wire_error_reply(NULL, "too_large",
+				    "request line longer than 1 MiB");
+
+	if (r)
+		server_send(c, r);
+	cJSON_Delete(r);
+}
+
 static int
 on_request_line(void *ud, char *line, size_t len)
 {
@@ -304,7 +315,7 @@ on_request_line(void *ud, char *line, size_t len)
 
 	if (len == 0)
 		return 0;
-	ops_dispatch(c->srv, c, line, len);
+	c->srv->dispatch(c->srv, c, line, len);
 	return c->state == CONN_OPEN ? 0 : -EPIPE;
 }
 
@@ -368,8 +379,7 @@ conn_feed(struct conn *c, const char *data, size_t n)
 		int rc = linebuf_feed(&c->in, data, take, on_request_line, c);
 
 		if (rc == -E2BIG) {
-			ops_reply_error(c, NULL, "too_large",
-					"request line longer than 1 MiB");
+			reply_too_large(c);
 			conn_end(c);
 			return;
 		}

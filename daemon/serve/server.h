@@ -19,6 +19,7 @@ struct db;
 struct sched;
 struct sweep;
 struct conn;
+struct server;
 
 #define SERVER_MAX_LINE   (1u << 20)   /* request line cap: 1 MiB */
 /* Pending output is counted as the memory it holds: the text and the
@@ -50,8 +51,15 @@ struct server_config {
 	int workers;               /* >= 1: concurrent trials, all sweeps */
 };
 
+/* What the server does with one request line of a connection: the
+ * protocol's ops (ops.c), given by the daemon's root (daemon.c) so that the
+ * connection layer never names the ops layer above it. */
+typedef void (*server_dispatch_fn)(struct server *s, struct conn *c,
+				   const char *line, size_t len);
+
 struct server {
 	uv_loop_t *loop;           /* borrowed */
+	server_dispatch_fn dispatch;
 	struct db *db;             /* borrowed: the daemon's (daemon.h) */
 	struct sched *sched;       /* borrowed: the daemon's scheduler */
 	char *sock_path;           /* owned */
