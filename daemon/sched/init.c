@@ -11,6 +11,8 @@
 
 #include "daemon/log.h"
 #include "daemon/sched/end.h"
+#include "daemon/sched/manual.h"
+#include "daemon/sched/progress.h"
 #include "daemon/sched/reaper.h"
 #include "daemon/sched/scheduler.h"
 #include "daemon/proc/trialcg.h"
@@ -28,6 +30,10 @@ sched_init(struct sched *s, uv_loop_t *loop, struct db *db,
 	s->ev = *ev;
 	s->storage_retry = end_storage_retry;
 	s->spawn_retry = sched_spawn_retry;
+	s->hooks = (struct sched_trial_hooks){
+		.report = sched_trial_report, .ended = sched_trial_ended,
+		.manual_stop = manual_stop, .reap_soon = reaper_schedule,
+	};
 	uv_timer_init(loop, &s->storage_timer);
 	s->storage_timer.data = s;
 	s->storage_timer_on = 1;

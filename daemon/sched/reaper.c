@@ -20,40 +20,19 @@
 #include "daemon/sched/sweep.h"
 #include "daemon/sched/state.h"
 #include "daemon/sched/trial.h"
+#include "daemon/proc/ident.h"
 #include "daemon/proc/trialcg.h"
 
 #define ENVIRON_MAX (8u << 20)   /* bytes of /proc/PID/environ read */
 
 /* ---- /proc ------------------------------------------------------------ */
 
-const char *
-reaper_proc_stat(int pid, char *buf, size_t len)
-{
-	char path[64];
-	FILE *f;
-	size_t n;
-	char *p;
-
-	if (pid <= 0 || len < 2)
-		return NULL;
-	snprintf(path, sizeof path, "/proc/%d/stat", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return NULL;
-	n = fread(buf, 1, len - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	/* The command name (field 2) may hold spaces and ')'. */
-	p = strrchr(buf, ')');
-	return p ? p + 1 : NULL;
-}
-
 /* Parent pid and state letter of pid; -1 if it is gone. */
 static int
 proc_parent(int pid, int *ppid, char *state)
 {
 	char buf[1024];
-	const char *p = reaper_proc_stat(pid, buf, sizeof buf);
+	const char *p = ident_proc_stat(pid, buf, sizeof buf);
 
 	if (!p || sscanf(p, " %c %d", state, ppid) != 2)
 		return -1;
@@ -103,7 +82,7 @@ proc_trial(int pid, const char *key)
 
 	if (!env)
 		return 0;
-	pl = (size_t)snprintf(prefix, sizeof prefix, "%s=%s:", REAPER_ENV, key);
+	pl = (size_t)snprintf(prefix, sizeof prefix, "%s=%s:", IDENT_ENV, key);
 	for (size_t i = 0; i < len; i += strlen(env + i) + 1) {
 		if (strncmp(env + i, prefix, pl) == 0) {
 			id = strtoll(env + i + pl, NULL, 10);
@@ -316,10 +295,4 @@ reaper_kill_all(const char *key)
 
 	each_pid(kill_if_any_trial, &c);
 	return c.killed;
-}
-
-void
-reaper_trial_env(const struct sched *s, int64_t trial_id, char *buf, size_t len)
-{
-	snprintf(buf, len, "%s:%" PRId64, s->reaper_key, trial_id);
 }

@@ -9,7 +9,7 @@
  * It is killed, unless its environment says it belongs to a trial that is
  * still running (a trainer may start helpers of its own while it runs).
  *
- * Every trainer's environment carries SWEEPD_TRIAL=DEV:INO:ID (the state
+ * Every trainer's environment carries SWEEPD_TRIAL=DEV:INO:ID (proc/ident.h) (the state
  * dir's device and inode, the trial id), which descendants inherit: it
  * tells whose a reparented child is, and it lets a restarted daemon find
  * the descendants of its killed predecessor's trials, which were
@@ -24,7 +24,6 @@
 
 struct sched;
 
-#define REAPER_ENV "SWEEPD_TRIAL"
 #define REAPER_DELAY_MS 20   /* checks triggered together run once */
 
 /* Makes the daemon a subreaper, fills s->reaper_key from the state dir and
@@ -43,12 +42,4 @@ void reaper_close(struct sched *s);
  * trainer's group, or a trainer whose start was never stored (killed
  * between the spawn and the commit). Returns how many. */
 int reaper_kill_all(const char *key);
-/* Reads /proc/PID/stat into buf; returns where field 3 starts (just past
- * the command name's closing ')', so fields are one space apart from
- * there), or NULL when there is no such process. */
-const char *reaper_proc_stat(int pid, char *buf, size_t len);
-/* The value of SWEEPD_TRIAL for a trial: "key:trial_id". */
-void reaper_trial_env(const struct sched *s, int64_t trial_id, char *buf,
-		      size_t len);
-
 #endif

@@ -16,8 +16,15 @@
 #include <cJSON.h>
 #include <uv.h>
 
+#include "common/diag.h"
+#include "common/vocab.h"
+#include "daemon/sched/hist.h"
+
 struct db;
-struct sweep;
+struct report_line;
+struct sched;
+struct spec;
+struct trial;
 
 /* What the scheduler tells its owner. Every member is set (main.c wires the
  * server; a test may wire its own). ud is passed back. */
@@ -32,6 +39,19 @@ struct sched_events {
 	void *ud;
 };
 
+/* What a trial (trial.c) tells the scheduler: set by sched_init, so that
+ * the trial module names none of the modules that act on it. */
+struct sched_trial_hooks {
+	/* One report line of a running trial (progress.c). */
+	void (*report)(struct trial *t, const struct report_line *r);
+	/* The trial's child has ended, reaped and drained (end.c). */
+	void (*ended)(struct trial *t);
+	/* A manual (ask-and-tell) trial is to stop (manual.c). */
+	void (*manual_stop)(struct trial *t);
+	/* Look for escaped descendants soon (reaper.c). */
+	void (*reap_soon)(struct sched *s);
+};
+
 struct sched_config {
 	const char *state_dir;     /* absolute */
 	const char *worker_bin;    /* the built-in trainer's path */
@@ -43,6 +63,7 @@ struct sched {
 	uv_loop_t *loop;           /* borrowed */
 	struct db *db;             /* borrowed */
 	struct sched_events ev;
+	struct sched_trial_hooks hooks;
 	char *state_dir;           /* owned */
 	char *worker_bin;          /* owned */
 	char *self_exe;            /* owned: this executable, for --exec-trial */
@@ -88,6 +109,52 @@ struct sched {
 	uv_timer_t reap_timer;
 	int reaper_on;             /* both initialized, not closed */
 	char *cg_base;             /* NULL, or owned: trialcg.c's cgroup dir */
+};
+
+/* An active sweep in memory (sweep.h says how it lives and ends).
+ *
+ * Invariants:
+ * - n_created only grows: trial numbers are never reused, and a sweep has
+ *   at most search.trials of them whatever happens to the daemon.
+ * - A sweep leaves the active list only after its last running trial has
+ *   ended, so a trial never points to a freed sweep.
+ */
+struct sweep {
+	struct sched *sched;       /* borrowed */
+	struct sweep *next;        /* scheduler's list, ascending id */
+	int64_t id;
+	struct spec *spec;         /* owned */
+	struct diag_config diag;
+	double best_train_acc;     /* best train_acc of the trials that ended
+				    * since the daemon loaded the sweep; NAN
+				    * before (trialdiag.c) */
+	enum sweep_status status;  /* RUNNING or PAUSED while active */
+	int ending;                /* cancel/fail decided: waiting for trials */
+	enum sweep_status end_status;
+	char *end_error;           /* NULL or owned: why it ended */
+	int n_created;             /* trials that exist: numbers 1..n_created */
+	int n_ended;               /* in an end state */
+	int n_failed;
+	int n_completed;
+	int n_running;
+	/* Fail fast (docs/spec.md, limits): the first trials that fail the
+	 * same way before any epoch end the sweep, SCHED_FAIL_FAST of them. */
+	int ff_off;                /* an epoch, a success or another failure
+				    * was seen: the rule no longer applies */
+	int ff_count;              /* failures so far, all of key ff_key */
+	char ff_key[64];
+	char last_fail[768];       /* the latest failed trial's message */
+	struct trial *queue, *queue_tail;  /* queued, run in this order */
+	struct trial *running;             /* doubly linked */
+	struct trial *unstored;    /* ended, but a storage outage kept their
+				    * end from the db: retried (hold.c) */
+	struct hist hist;          /* for TPE and the pruners (hist.h) */
+	int suggesting;            /* a TPE suggestion runs off the loop
+				    * (suggest.c): no other trial is created
+				    * meanwhile; spec and hist stay as they
+				    * are until it is done */
+	int gone;                  /* freed while suggesting: the rest is
+				    * freed when the suggestion is done */
 };
 
 /* Wall clock in unix seconds. */

@@ -1,6 +1,8 @@
 /*
- * sweep.h: an active sweep in memory, its queue and running list, and its
- * life: created, ended (cancelled, failed, completed) and freed.
+ * sweep.h: an active sweep's life: created, ended (cancelled, failed,
+ * completed) and freed; its queue and running list. struct sweep itself is
+ * in state.h, with the scheduler's, so that trial.c can read it without
+ * depending on this module.
  *
  * Invariants:
  * - n_created only grows: trial numbers are never reused, and a sweep has
@@ -14,51 +16,13 @@
 #include <stdint.h>
 #include <cJSON.h>
 
-#include "common/diag.h"
 #include "common/vocab.h"
-#include "daemon/sched/hist.h"
+#include "daemon/sched/state.h"   /* struct sweep */
 
 struct sched;
 struct spec;
 struct trial;
 
-struct sweep {
-	struct sched *sched;       /* borrowed */
-	struct sweep *next;        /* scheduler's list, ascending id */
-	int64_t id;
-	struct spec *spec;         /* owned */
-	struct diag_config diag;
-	double best_train_acc;     /* best train_acc of the trials that ended
-				    * since the daemon loaded the sweep; NAN
-				    * before (trialdiag.c) */
-	enum sweep_status status;  /* RUNNING or PAUSED while active */
-	int ending;                /* cancel/fail decided: waiting for trials */
-	enum sweep_status end_status;
-	char *end_error;           /* NULL or owned: why it ended */
-	int n_created;             /* trials that exist: numbers 1..n_created */
-	int n_ended;               /* in an end state */
-	int n_failed;
-	int n_completed;
-	int n_running;
-	/* Fail fast (docs/spec.md, limits): the first trials that fail the
-	 * same way before any epoch end the sweep, SCHED_FAIL_FAST of them. */
-	int ff_off;                /* an epoch, a success or another failure
-				    * was seen: the rule no longer applies */
-	int ff_count;              /* failures so far, all of key ff_key */
-	char ff_key[64];
-	char last_fail[768];       /* the latest failed trial's message */
-	struct trial *queue, *queue_tail;  /* queued, run in this order */
-	struct trial *running;             /* doubly linked */
-	struct trial *unstored;    /* ended, but a storage outage kept their
-				    * end from the db: retried (hold.c) */
-	struct hist hist;          /* for TPE and the pruners (hist.h) */
-	int suggesting;            /* a TPE suggestion runs off the loop
-				    * (suggest.c): no other trial is created
-				    * meanwhile; spec and hist stay as they
-				    * are until it is done */
-	int gone;                  /* freed while suggesting: the rest is
-				    * freed when the suggestion is done */
-};
 
 /* Failed trials, before any epoch and all alike, that end a sweep whose
  * spec sets no limits.max_failures. */

@@ -20,13 +20,9 @@
 
 #include "common/json.h"
 #include "daemon/log.h"
-#include "daemon/sched/manual.h"
-#include "daemon/sched/reaper.h"
-#include "daemon/sched/end.h"
-#include "daemon/sched/progress.h"
-#include "daemon/sched/sweep.h"
 #include "daemon/sched/state.h"
 #include "daemon/search/spec.h"
+#include "daemon/proc/ident.h"
 #include "daemon/proc/trialcg.h"
 
 extern char **environ;
@@ -84,7 +80,7 @@ int64_t
 trial_proc_start(int pid)
 {
 	char buf[1024];
-	const char *p = reaper_proc_stat(pid, buf, sizeof buf);
+	const char *p = ident_proc_stat(pid, buf, sizeof buf);
 	long long start;
 
 	if (!p)
@@ -117,7 +113,7 @@ trial_stop(struct trial *t, enum trial_stop why, const char *msg)
 		snprintf(t->stop_msg, sizeof t->stop_msg, "%s", msg ? msg : "");
 	}
 	if (t->manual) {
-		manual_stop(t);
+		t->sweep->sched->hooks.manual_stop(t);
 		return;
 	}
 	child_stop(&t->child);
@@ -191,7 +187,7 @@ handle_line(struct trial *t, const char *line, size_t len)
 		t->test_loss = report_get(&r, "test_loss");
 		t->test_acc = report_get(&r, "test_acc");
 	}
-	sched_trial_report(t, &r);
+	t->sweep->sched->hooks.report(t, &r);
 	return 0;
 }
 
@@ -269,14 +265,16 @@ on_child_exited(void *ud)
 	struct trial *t = ud;
 
 	trialcg_kill(t->sweep->sched->cg_base, t->id);
-	reaper_schedule(t->sweep->sched);
+	t->sweep->sched->hooks.reap_soon(t->sweep->sched);
 }
 
 static void
 on_child_ended(void *ud, struct child *c)
 {
+	struct trial *t = ud;
+
 	(void)c;
-	sched_trial_ended(ud);
+	t->sweep->sched->hooks.ended(t);
 }
 
 static const struct child_cbs trial_child_cbs = {
@@ -406,9 +404,9 @@ build_env(const struct trial *t, struct envb *e)
 		rc = env_set(e, "SWEEP_ATTEMPT", num);
 	if (rc == 0)
 		rc = env_set(e, "SWEEP_REPORT_FD", "3");
-	reaper_trial_env(t->sweep->sched, t->id, key, sizeof key);
+	ident_trial_mark(t->sweep->sched->reaper_key, t->id, key, sizeof key);
 	if (rc == 0)
-		rc = env_set(e, REAPER_ENV, key);
+		rc = env_set(e, IDENT_ENV, key);
 	return rc;
 }
 
