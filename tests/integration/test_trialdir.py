@@ -118,6 +118,9 @@ def test_builtin_killed_with_the_daemon_in_epoch_3_resumes():
             t.get("stderr_tail")
         files = os.listdir(trial_dir(d, sid, 1))
         assert "best.weights" in files, files
+        listed = d.ok({"op": "artifacts", "sweep": sid, "number": 1})
+        names = [f["name"] for f in listed["files"]]
+        assert "best.weights" in names and "checkpoint-6" in names, names
         # the same sweep never interrupted
         ref_id = d.submit(builtin_spec())
         r = d.wait_sweep(ref_id, timeout=300)
@@ -129,6 +132,57 @@ def test_builtin_killed_with_the_daemon_in_epoch_3_resumes():
             assert t[key] == ref[key], (key, t[key], ref[key])
     finally:
         d.cleanup()
+
+
+def _trial_best_artifacts_and_clean(d):
+    sid = d.submit(fake_spec(trials=1, parallel=1,
+                             params={"epochs": 2, "log_env": 1}))
+    assert d.wait_sweep(sid)["status"] == "completed"
+    path = trial_dir(d, sid, 1)
+    t = d.ok({"op": "trial", "sweep": sid, "number": 1})["trial"]
+    assert t["trial_dir"] == path, t
+    b = d.ok({"op": "best", "sweep": sid})["trial"]
+    assert b["trial_dir"] == path, b
+    out = d.ctl("trial", str(sid), "1", check=0).stdout
+    assert "trial dir" in out and path in out, out
+    r = d.ok({"op": "artifacts", "sweep": sid, "number": 1})
+    assert r["trial_dir"] == path, r
+    size = os.path.getsize(os.path.join(path, "fake.env"))
+    assert [(f["name"], f["size"]) for f in r["files"]] == [("fake.env", size)]
+    assert abs(r["files"][0]["mtime"] -
+               os.path.getmtime(os.path.join(path, "fake.env"))) < 1e-3
+    out = d.ctl("artifacts", str(sid), "1", check=0).stdout
+    assert "fake.env" in out and path in out, out
+    j = json.loads(d.ctl("--json", "artifacts", str(sid), "1", check=0).stdout)
+    assert j["files"][0]["name"] == "fake.env", j
+    r = d.request({"op": "artifacts", "sweep": sid, "number": 9})
+    assert r["error"]["code"] == "not_found", r
+    # an active sweep's directories are refused; nothing is removed
+    busy = d.submit(fake_spec(trials=1, parallel=1,
+                              params={"epochs": 50, "sleep_ms": 200,
+                                      "log_env": 1}))
+    assert wait_for(lambda: os.path.exists(
+        os.path.join(trial_dir(d, busy, 1), "fake.env")))
+    p = d.ctl("clean", str(busy), "--yes")
+    assert p.returncode != 0 and "still active" in p.stderr, p
+    assert os.path.exists(os.path.join(trial_dir(d, busy, 1), "fake.env"))
+    d.ok({"op": "cancel", "sweep": busy})
+    d.wait_sweep(busy)
+    # without --yes and no answer: kept
+    p = d.ctl("clean", str(sid))
+    assert p.returncode != 0 and os.path.isdir(path), p
+    out = d.ctl("clean", str(sid), "--yes", check=0).stdout
+    assert "1 files" in out, out
+    assert not os.path.exists(os.path.join(d.dir, "trials", str(sid)))
+    assert os.path.isdir(trial_dir(d, busy, 1)), "clean took another sweep's"
+    r = d.ok({"op": "artifacts", "sweep": sid, "number": 1})
+    assert r["files"] == [], r
+    # after rm, clean still finds what is left; then the id is unknown
+    d.ok({"op": "delete", "sweep": busy})
+    r = d.ok({"op": "clean", "sweep": busy})
+    assert r["removed_files"] == 1, r
+    r = d.request({"op": "clean", "sweep": busy})
+    assert r["error"]["code"] == "not_found", r
 
 
 def test_trial_root_option_and_refusals():
@@ -160,6 +214,7 @@ if __name__ == "__main__":
     sys.exit(run_tests([
         with_daemon(_dir_same_across_attempts_and_kept, serving_after=True),
         with_daemon(_first_attempt_has_no_resume),
+        with_daemon(_trial_best_artifacts_and_clean, serving_after=True),
         test_builtin_killed_with_the_daemon_in_epoch_3_resumes,
         test_trial_root_option_and_refusals,
     ]))
