@@ -73,6 +73,39 @@ def _first_attempt_has_no_resume(d):
         assert fake_env_lines(path) == [["1", "-", "-", path]]
 
 
+# Honours SWEEP_RESUME_EPOCH: epoch 1 is the best (0.9), later ones 0.5;
+# attempt 1 dies by SIGKILL after epoch 3.
+RESUMING = r"""
+start=$(( ${SWEEP_RESUME_EPOCH:-0} + 1 ))
+e=$start
+while [ $e -le 8 ]; do
+  v=0.5; [ $e -eq 1 ] && v=0.9
+  echo "{\"epoch\":$e,\"val_acc\":$v}" >&3
+  [ "$SWEEP_ATTEMPT" = 1 ] && [ $e -eq 3 ] && kill -9 $$
+  e=$((e + 1))
+done
+echo '{"final":true}' >&3
+"""
+
+
+def _early_stopping_sees_the_whole_curve(d):
+    # patience 3: epochs 2, 3 (attempt 1) and 4 (attempt 2) bring nothing
+    # over epoch 1's best, so the resumed attempt stops at epoch 4; one
+    # that saw only its own epochs would run to 8
+    spec = fake_spec(trials=1, parallel=1, limits={"retries": 1},
+                     early_stopping={"patience": 3})
+    spec["trainer"] = {"command": ["/bin/sh", "-c", RESUMING]}
+    spec["space"] = {"x": 1}
+    sid = d.submit(spec)
+    assert d.wait_sweep(sid)["status"] == "completed"
+    epochs, t = curve_epochs(d, sid, 1)
+    assert t["attempt"] == 2, t
+    assert epochs == [1, 2, 3, 4], (epochs, t)
+    # the best epoch is the first attempt's
+    assert t["objective"] == 0.9 and t["best_epoch"] == 1, t
+    assert "may resume after epoch 3" in d.log_text()
+
+
 SYN = {"builtin": "mlp", "dataset": "synthetic", "synthetic_size": 60000,
        "val_size": 2000, "synthetic_test_size": 1000, "hidden": [256, 128],
        "batchnorm": True, "dropout": 0.2, "optimizer": "adam",
@@ -215,6 +248,7 @@ if __name__ == "__main__":
         with_daemon(_dir_same_across_attempts_and_kept, serving_after=True),
         with_daemon(_first_attempt_has_no_resume),
         with_daemon(_trial_best_artifacts_and_clean, serving_after=True),
+        with_daemon(_early_stopping_sees_the_whole_curve),
         test_builtin_killed_with_the_daemon_in_epoch_3_resumes,
         test_trial_root_option_and_refusals,
     ]))
