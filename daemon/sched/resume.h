@@ -14,6 +14,7 @@ struct trial;
  * t->dir) and, for an attempt after the first, loads the trial's stored
  * curve into t (curve, best, best epoch) and sets t->resume_epoch to its
  * last epoch (0: none, or it could not be read: the trainer starts over).
+ * Without a root (trialdir_init never called) there is no directory.
  * 0, or -errno with err saying why the directory cannot be made. */
 int resume_begin(struct trial *t, char *err, size_t errlen);
 

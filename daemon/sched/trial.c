@@ -387,8 +387,12 @@ resume_env(const struct trial *t, struct envb *e)
 	char dir[PATH_MAX], num[32];
 	int rc = trialdir_path(t->sweep->id, t->number, dir, sizeof dir);
 
-	if (rc == 0)
+	if (rc == -ENOENT) {   /* no root configured: no directory */
+		env_unset(e, "SWEEP_TRIAL_DIR");
+		rc = 0;
+	} else if (rc == 0) {
 		rc = env_set(e, "SWEEP_TRIAL_DIR", dir);
+	}
 	if (t->resume_epoch <= 0) {
 		env_unset(e, "SWEEP_RESUME");
 		env_unset(e, "SWEEP_RESUME_EPOCH");
