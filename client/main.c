@@ -24,6 +24,7 @@
 
 #include <cJSON.h>
 
+#include "client/cmd_artifacts.h"
 #include "client/cmd_manage.h"
 #include "client/cmd_output.h"
 #include "client/cmd_serve.h"
@@ -809,6 +810,8 @@ static const struct cmd_def {
 	{ "extend",   ARG_SWEEP,      CTL_OPT_TRIALS, "SWEEP --trials N", "give an ended sweep N more trials; its trials and search history kept", ctl_cmd_extend },
 	{ "rerun",    ARG_SWEEP_N,    0, "SWEEP N", "run trial N of an ended sweep again (same params and seed) as a new trial", ctl_cmd_rerun },
 	{ "rm",       ARG_SWEEP,      CTL_OPT_YES, "SWEEP [--yes]", "delete an ended sweep and its trials (asks unless --yes)", ctl_cmd_rm },
+	{ "artifacts", ARG_SWEEP_N,   0, "SWEEP N", "the files in a trial's directory: size, modified, name", ctl_cmd_artifacts },
+	{ "clean",    ARG_SWEEP,      CTL_OPT_YES, "SWEEP [--yes]", "remove an ended sweep's trial directories (asks unless --yes)", ctl_cmd_clean },
 	{ "enqueue",  ARG_SWEEP_FILE, 0, "SWEEP FILE", "run these params next (an object or an array of them)", cmd_enqueue },
 	{ "export",   ARG_SWEEP,      CTL_OPT_FORMAT | CTL_OPT_EPOCHS | CTL_OPT_OUTPUT, "SWEEP [--format csv|json] [--epochs] [-o FILE]", "trials (or every epoch) as CSV or JSON", ctl_cmd_export },
 	{ "report",   ARG_SWEEP,      CTL_OPT_OUTPUT, "SWEEP [-o FILE]", "one self-contained HTML report of the sweep", ctl_cmd_report },

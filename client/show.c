@@ -611,6 +611,8 @@ show_trial(FILE *out, const cJSON *t, int with_curve, time_t now)
 	}
 	span_line(line, sizeof line, t, "started_at", now);
 	kv(out, "started", line);
+	if (fmt_jstr(t, "trial_dir", NULL))
+		kv(out, "trial dir", fmt_jstr(t, "trial_dir", NULL));
 	if (params_block(out, fmt_jget(t, "params")) < 0)
 		return -ENOMEM;
 	if (cJSON_IsObject(err))

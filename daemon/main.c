@@ -27,6 +27,7 @@
 #include "daemon/log.h"
 #include "daemon/daemon.h"
 #include "daemon/serve/strict.h"
+#include "daemon/sched/trialdir.h"
 
 /* Where `meson install` puts the trainer (set by meson.build). */
 #ifndef SWEEPD_LIBEXECDIR
@@ -37,6 +38,7 @@ struct options {
 	const char *state_dir;     /* NULL: the default */
 	const char *log_path;      /* NULL: stderr */
 	const char *worker_bin;    /* NULL: beside this executable */
+	const char *trial_root;    /* NULL: STATE_DIR/trials */
 	int workers;               /* 0: number of CPUs */
 	int detach;
 	int no_cgroups;
@@ -47,7 +49,8 @@ usage(FILE *out)
 {
 	fprintf(out,
 		"usage: sweepd [--state-dir DIR] [--workers N] [--log FILE]\n"
-		"              [--worker PATH] [--detach] [--no-cgroups]\n"
+		"              [--worker PATH] [--trial-root DIR] [--detach]\n"
+		"              [--no-cgroups]\n"
 		"\n"
 		"  --state-dir DIR  database, socket and lock (default:\n"
 		"                   $SWEEP_STATE_DIR, $XDG_STATE_HOME/sweepd or\n"
@@ -57,6 +60,8 @@ usage(FILE *out)
 		"  --worker PATH    the built-in trainer (default: $SWEEPD_WORKER,\n"
 		"                   sweep-worker beside sweepd, or\n"
 		"                   " SWEEPD_LIBEXECDIR "/sweep-worker)\n"
+		"  --trial-root DIR each trial's directory (SWEEP_TRIAL_DIR) is\n"
+		"                   DIR/SWEEP/NUMBER (default: STATE_DIR/trials)\n"
 		"  --detach         run in the background once listening\n"
 		"  --no-cgroups     no cgroup v2 per trial, even where possible\n");
 }
@@ -69,6 +74,7 @@ parse_args(int argc, char **argv, struct options *o)
 		{ "workers",   required_argument, NULL, 'w' },
 		{ "log",       required_argument, NULL, 'l' },
 		{ "worker",    required_argument, NULL, 'W' },
+		{ "trial-root", required_argument, NULL, 'T' },
 		{ "detach",    no_argument,       NULL, 'd' },
 		{ "no-cgroups", no_argument,      NULL, 'C' },
 		{ "help",      no_argument,       NULL, 'h' },
@@ -86,6 +92,7 @@ parse_args(int argc, char **argv, struct options *o)
 		case 's': o->state_dir = optarg; break;
 		case 'l': o->log_path = optarg; break;
 		case 'W': o->worker_bin = optarg; break;
+		case 'T': o->trial_root = optarg; break;
 		case 'd': o->detach = 1; break;
 		case 'C': o->no_cgroups = 1; break;
 		case 'w':
@@ -327,6 +334,24 @@ notify_parent(int notify_fd)
 	release_stdio();
 }
 
+/* The trials' directories (trialdir.h), checked as the state dir is. */
+static int
+prepare_trial_root(const struct options *o, const char *state_dir)
+{
+	char err[PATH_MAX + 512] = "";
+	int fd, rc = trialdir_init(o->trial_root, state_dir, err, sizeof err);
+
+	if (rc == 0) {
+		fd = strict_open_dir(trialdir_root(), NULL, err, sizeof err);
+		rc = fd < 0 ? fd : close(fd);
+	}
+	if (rc < 0) {
+		fprintf(stderr, "sweepd: %s\n", err);
+		log_error("%s", err);
+	}
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -361,6 +386,8 @@ main(int argc, char **argv)
 	}
 	if (take_lock(lock_fd, dir) < 0)
 		return 1;
+	if (prepare_trial_root(&o, dir) < 0)
+		return 1;
 	if (o.worker_bin)
 		snprintf(worker, sizeof worker, "%s", o.worker_bin);
 	else
@@ -392,6 +419,7 @@ main(int argc, char **argv)
 	rc = uv_loop_close(loop);
 	if (rc < 0)
 		log_warn("uv_loop_close: %s", uv_strerror(rc));
+	trialdir_free();
 	log_info("sweepd stopped");
 	log_close();
 	close(lock_fd);

@@ -87,7 +87,7 @@ update_hist_end(struct trial *t, const struct outcome *o)
 	switch (o->status) {
 	case TRIAL_COMPLETED: h->state = SAMPLER_COMPLETE; break;
 	case TRIAL_PRUNED:    h->state = SAMPLER_PRUNED; break;
-	case TRIAL_QUEUED:    h->state = SAMPLER_RUNNING; h->n_curve = 0; break;
+	case TRIAL_QUEUED:    h->state = SAMPLER_RUNNING; break;   /* curve kept */
 	default:              h->state = SAMPLER_FAILED; break;
 	}
 }

@@ -45,8 +45,10 @@ hist_set_params(struct hist *hs, int number, const char *params_json)
 }
 
 /* Appends epoch's value to the trial's curve: memory and time by the line,
- * whatever the epoch number. Epochs arrive ascending (trial.c refuses
- * others; the store loads them in order); a repeat replaces the value. */
+ * whatever the epoch number. Epochs of one attempt arrive ascending
+ * (trial.c refuses others; the store loads them by attempt, then epoch);
+ * one at or below the last is a later attempt's and replaces the curve
+ * from there on (docs/DESIGN.md: the later attempt's row wins). */
 void
 hist_push(struct hist *hs, int number, int epoch, double v)
 {
@@ -54,11 +56,8 @@ hist_push(struct hist *hs, int number, int epoch, double v)
 
 	if (!h || epoch < 1)
 		return;
-	if (h->n_curve > 0 && epoch <= h->epochs[h->n_curve - 1]) {
-		if (epoch == h->epochs[h->n_curve - 1])
-			h->curve[h->n_curve - 1] = v;
-		return;
-	}
+	while (h->n_curve > 0 && epoch <= h->epochs[h->n_curve - 1])
+		h->n_curve--;
 	if (h->n_curve == h->cap_curve) {
 		int cap = h->cap_curve ? h->cap_curve * 2 : 16;
 		double *c = realloc(h->curve, (size_t)cap * sizeof *c);

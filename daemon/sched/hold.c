@@ -19,7 +19,10 @@
 int
 hold_spawn_transient(int rc)
 {
-	return rc == UV_EMFILE || rc == UV_ENFILE || rc == UV_EAGAIN;
+	/* ENOSPC, EROFS: the trial's directory cannot be made (resume.h),
+	 * a storage outage of the trial root's: held as the database's are */
+	return rc == UV_EMFILE || rc == UV_ENFILE || rc == UV_EAGAIN ||
+	       rc == UV_ENOSPC || rc == UV_EROFS;
 }
 
 /* Starts are held: the retry of a failed spawn has not come yet. */

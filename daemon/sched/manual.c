@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +30,7 @@
 #include "daemon/sched/state.h"
 #include "daemon/search/spec.h"
 #include "daemon/sched/trial.h"
+#include "daemon/sched/trialdir.h"
 
 #define TICK_MS 250   /* heartbeat and timeout checks, while trials run */
 
@@ -173,6 +175,21 @@ check_askable(const struct sweep *sw, char *err, size_t errlen)
 	return 0;
 }
 
+/* The trial's directory, made now (trialdir.h); null when it cannot be. */
+static void
+add_trial_dir(cJSON *o, const struct trial *t)
+{
+	char dir[PATH_MAX], err[PATH_MAX + 128];
+
+	if (trialdir_make(t->sweep->id, t->number, dir, sizeof dir, err,
+			  sizeof err) == 0) {
+		cJSON_AddStringToObject(o, "trial_dir", dir);
+		return;
+	}
+	log_warn("sweep %" PRId64 " trial %d: %s", t->sweep->id, t->number, err);
+	cJSON_AddNullToObject(o, "trial_dir");
+}
+
 static void
 add_trial_info(cJSON *reply, const struct trial *t)
 {
@@ -189,7 +206,7 @@ add_trial_info(cJSON *reply, const struct trial *t)
 	cJSON_AddNumberToObject(o, "attempt", t->attempt);
 	cJSON_AddItemToObject(o, "params", cJSON_Parse(t->params_json));
 	cJSON_AddRawToObject(o, "seed", seed);
-	cJSON_AddNullToObject(o, "trial_dir");
+	add_trial_dir(o, t);
 	cJSON_AddNumberToObject(o, "heartbeat_s", t->sweep->spec->heartbeat_s);
 }
 

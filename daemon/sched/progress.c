@@ -13,6 +13,7 @@
 #include "common/json.h"
 #include "daemon/log.h"
 #include "daemon/sched/hold.h"
+#include "daemon/sched/resume.h"
 #include "daemon/sched/sweep.h"
 #include "daemon/sched/trial.h"
 #include "daemon/sched/trialdiag.h"
@@ -34,8 +35,9 @@ better(const struct spec *sp, double a, double b)
 }
 
 
-static int
-curve_append(struct trial *t, const struct report_line *r, double objective)
+int
+progress_curve_append(struct trial *t, const struct report_line *r,
+		      double objective)
 {
 	struct diag_epoch *e;
 	double *g = NULL;
@@ -184,7 +186,8 @@ sched_trial_report(struct trial *t, const struct report_line *r)
 		return;   /* trial.c kept its figures; they are stored at the end */
 	sw->ff_off = 1;   /* a trainer that reports epochs: not fail-fast */
 	objective = report_get(r, sp->metric);
-	if (curve_append(t, r, objective) < 0) {
+	resume_overlap(t, r->epoch);
+	if (progress_curve_append(t, r, objective) < 0) {
 		trial_stop(t, STOP_STORAGE, "out of memory");
 		return;
 	}

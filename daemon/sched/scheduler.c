@@ -195,10 +195,8 @@ sched_put_back(struct trial *t)
 
 	t->attempt--;
 	t->status = TRIAL_QUEUED;
-	if (h) {
+	if (h)
 		h->state = SAMPLER_RUNNING;
-		h->n_curve = 0;
-	}
 	sweep_queue_push_front(sw, t);
 }
 
@@ -220,11 +218,10 @@ sched_take(struct sweep *sw, struct trial **out, char *err, size_t errlen)
 	if (rc < 0)
 		return rc;
 	sweep_running_add(sw, t);
-	if (hist_at(&sw->hist, t->number)) {
-		/* A new attempt reports its curve from epoch 1 again. */
-		hist_at(&sw->hist, t->number)->n_curve = 0;
+	/* A new attempt keeps the curve until it reports: an epoch at or below
+	 * the last replaces it from there (hist_push). */
+	if (hist_at(&sw->hist, t->number))
 		hist_at(&sw->hist, t->number)->state = SAMPLER_RUNNING;
-	}
 	return 0;
 }
 

@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,8 @@
 
 #include "common/json.h"
 #include "daemon/log.h"
+#include "daemon/sched/resume.h"
+#include "daemon/sched/trialdir.h"
 #include "daemon/sched/state.h"
 #include "daemon/search/spec.h"
 #include "daemon/proc/ident.h"
@@ -326,6 +329,22 @@ env_set(struct envb *e, const char *name, const char *value)
 }
 
 static void
+env_unset(struct envb *e, const char *name)
+{
+	size_t nl = strlen(name);
+
+	for (int i = 0; i < e->n; i++) {
+		if (strncmp(e->v[i], name, nl) == 0 && e->v[i][nl] == '=') {
+			free(e->v[i]);
+			memmove(&e->v[i], &e->v[i + 1],
+				(size_t)(e->n - i) * sizeof *e->v);
+			e->n--;
+			return;
+		}
+	}
+}
+
+static void
 env_free(struct envb *e)
 {
 	for (int i = 0; i < e->n; i++)
@@ -356,6 +375,33 @@ params_for_child(const struct trial *t)
 	out = json_print(obj);
 	cJSON_Delete(obj);
 	return out;
+}
+
+/* SWEEP_TRIAL_DIR, and SWEEP_RESUME / SWEEP_RESUME_EPOCH after an
+ * interruption (resume.h): whatever the daemon's or the spec's env said. */
+static int
+resume_env(const struct trial *t, struct envb *e)
+{
+	char dir[PATH_MAX], num[32];
+	int rc = trialdir_path(t->sweep->id, t->number, dir, sizeof dir);
+
+	if (rc == -ENOENT) {   /* no root configured: no directory */
+		env_unset(e, "SWEEP_TRIAL_DIR");
+		rc = 0;
+	} else if (rc == 0) {
+		rc = env_set(e, "SWEEP_TRIAL_DIR", dir);
+	}
+	if (t->resume_epoch <= 0) {
+		env_unset(e, "SWEEP_RESUME");
+		env_unset(e, "SWEEP_RESUME_EPOCH");
+		return rc;
+	}
+	snprintf(num, sizeof num, "%d", t->resume_epoch);
+	if (rc == 0)
+		rc = env_set(e, "SWEEP_RESUME", "1");
+	if (rc == 0)
+		rc = env_set(e, "SWEEP_RESUME_EPOCH", num);
+	return rc;
 }
 
 static int
@@ -404,6 +450,8 @@ build_env(const struct trial *t, struct envb *e)
 		rc = env_set(e, "SWEEP_ATTEMPT", num);
 	if (rc == 0)
 		rc = env_set(e, "SWEEP_REPORT_FD", "3");
+	if (rc == 0)
+		rc = resume_env(t, e);
 	ident_trial_mark(t->sweep->sched->reaper_key, t->id, key, sizeof key);
 	if (rc == 0)
 		rc = env_set(e, IDENT_ENV, key);
@@ -466,6 +514,12 @@ trial_start(struct trial *t, char *err, size_t errlen)
 	t->last_report_ms = uv_now(s->loop);
 	snprintf(label, sizeof label, "trial %d/%d", t->number, t->attempt);
 	trialcg_create(s->cg_base, t->id, cgprocs, sizeof cgprocs);
+	rc = resume_begin(t, err, errlen);
+	if (rc < 0) {
+		child_fail(&t->child, &cfg, &trial_child_cbs, t, rc);
+		env_free(&env);
+		return rc;
+	}
 	rc = build_env(t, &env);
 	if (rc < 0) {
 		snprintf(err, errlen, "cannot build the environment: %s",

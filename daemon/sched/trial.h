@@ -60,6 +60,8 @@ struct trial {
 	cJSON *diagnosis;             /* NULL or owned: the latest diagnosis */
 	uint64_t diag_stored_ms;      /* loop time the live diagnosis was stored */
 	double started_at;            /* unix seconds */
+	int resume_epoch;             /* SWEEP_RESUME_EPOCH of this attempt,
+				       * 0: none (resume.h) */
 
 	/* Writes a storage outage left undone, redone when it is over. */
 	int requeue_unstored;         /* queued in memory, not yet in the db */

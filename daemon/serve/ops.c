@@ -30,6 +30,7 @@
 #include "daemon/sched/sweep.h"
 #include "daemon/serve/request.h"
 #include "daemon/serve/server.h"
+#include "daemon/serve/ops_tdir.h"
 #include "daemon/search/spec.h"
 #include "daemon/sched/trial.h"
 
@@ -331,8 +332,35 @@ op_trial(struct op_ctx *ctx)
 	}
 	if (rc < 0)
 		return not_found(ctx, rc);
+	ops_tdir_add(t, ctx->sweep_id);
 	cJSON_AddItemToObject(ctx->reply, "trial", t);
 	return 0;
+}
+
+/* artifacts: {"sweep":N,"number":n}, the files of the trial's directory. */
+static int
+op_artifacts(struct op_ctx *ctx)
+{
+	int64_t number;
+	int rc = req_pos_int(ctx->req, "number", &number, ctx->msg,
+			     sizeof ctx->msg);
+
+	if (rc == 0)
+		rc = check_sweep_exists(ctx);
+	if (rc == -ENOENT && !ctx->msg[0])
+		return not_found(ctx, rc);
+	if (rc < 0)
+		return rc;
+	return ops_tdir_artifacts(ctx->srv, ctx->sweep_id, number, ctx->reply,
+				  ctx->msg, sizeof ctx->msg);
+}
+
+/* clean: an ended sweep's trial directories, removed on request only. */
+static int
+op_clean(struct op_ctx *ctx)
+{
+	return ops_tdir_clean(ctx->srv, ctx->sweep_id, ctx->reply, ctx->msg,
+			      sizeof ctx->msg);
 }
 
 /* best's message when no trial completed: "yet" only of an active sweep;
@@ -383,6 +411,7 @@ op_best(struct op_ctx *ctx)
 		return no_best(ctx);
 	if (rc < 0)
 		return not_found(ctx, rc);
+	ops_tdir_add(t, ctx->sweep_id);
 	cJSON_AddItemToObject(ctx->reply, "trial", t);
 	return 0;
 }
@@ -508,8 +537,8 @@ op_tell(struct op_ctx *ctx)
  * when the handler returns, so an ended sweep's sweep_ended is queued by
  * the dispatcher through ctx->srv once the reply is out (see ops_dispatch). */
 /* rm: an ended sweep only (the dispatcher's OP_SWEEP check found the id;
- * sched_find is the active ones). No per-trial files exist yet, so the
- * rows are all there is. */
+ * sched_find is the active ones). The trials' directories stay: `clean`
+ * (ops_tdir.c) removes them. */
 static int
 op_delete(struct op_ctx *ctx)
 {
@@ -667,6 +696,8 @@ static const struct op_def op_table[] = {
 	{ "trial",    op_trial,    OP_SWEEP },
 	{ "epochs",   op_epochs,   OP_SWEEP },
 	{ "best",     op_best,     OP_SWEEP },
+	{ "artifacts", op_artifacts, OP_SWEEP },
+	{ "clean",    op_clean,    OP_SWEEP | OP_MUTATES },
 	{ "importance", op_importance, OP_SWEEP },
 	{ "cancel",   op_cancel,   OP_SWEEP | OP_MUTATES | OP_ACTIVE },
 	{ "pause",    op_pause,    OP_SWEEP | OP_MUTATES | OP_ACTIVE },

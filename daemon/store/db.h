@@ -227,8 +227,10 @@ int db_load_unsettled(struct db *db,
 /* How many trial rows the loaders above have handed to their callbacks
  * since db_open: what a start-up cost in rows (the daemon logs it). */
 int64_t db_trial_rows_loaded(const struct db *db);
-/* The objective of every epoch of each trial's current attempt, ordered by
- * trial number then epoch; objective is NAN where none was reported. */
+/* The objective of every epoch row of each trial, ordered by trial number,
+ * attempt, epoch: a caller that lets a row replace those of its epoch and
+ * above gets each trial's curve (docs/DESIGN.md); objective is NAN where
+ * none was reported. */
 int db_load_curves(struct db *db, int64_t sweep_id,
 		   int (*cb)(void *ud, int64_t trial_id, int epoch,
 			     double objective), void *ud);
@@ -270,8 +272,10 @@ int db_trial_get(struct db *db, int64_t sweep_id, int64_t number,
  * sweep has no completed trial with an objective. */
 int db_best_get(struct db *db, int64_t sweep_id, int mode_max,
 		db_trial_fn cb, void *ud);
-/* The epochs of one attempt of a trial, in epoch order: its number and
- * the stored metrics object's text. */
+/* The trial's curve as of attempt (docs/DESIGN.md, "the later attempt's
+ * row wins"): each epoch once, from the latest attempt up to this one
+ * that reported it with no lower epoch reported after it, in epoch order:
+ * its number and the stored metrics object's text. */
 int db_curve(struct db *db, int64_t trial_id, int attempt,
 	     int (*cb)(void *ud, int epoch, const char *metrics_json),
 	     void *ud);

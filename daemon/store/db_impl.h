@@ -125,8 +125,8 @@ enum {
 	  "WHERE s.status NOT IN ('running', 'paused') " \
 	  "ORDER BY s.id, t.number") \
 	X(CURVES_LOAD, "SELECT e.trial_id, e.epoch, e.objective FROM trials t " \
-	  "JOIN epochs e ON e.trial_id = t.id AND e.attempt = t.attempt " \
-	  "WHERE t.sweep_id = ?1 ORDER BY t.number, e.epoch") \
+	  "JOIN epochs e ON e.trial_id = t.id AND e.attempt <= t.attempt " \
+	  "WHERE t.sweep_id = ?1 ORDER BY t.number, e.attempt, e.epoch") \
 	X(TRIALS_JSON, "SELECT " TRIAL_COLS " FROM trials WHERE sweep_id = ?1 " \
 	  "ORDER BY number LIMIT ?2 OFFSET ?3") \
 	X(TRIALS_COUNT, "SELECT count(*) FROM trials WHERE sweep_id = ?1") \
@@ -134,8 +134,13 @@ enum {
 	  "AND number = ?2") \
 	X(BEST_MAX, BEST_SQL("max")) \
 	X(BEST_MIN, BEST_SQL("min")) \
-	X(CURVE, "SELECT epoch, metrics_json FROM epochs WHERE trial_id = ?1 " \
-	  "AND attempt = ?2 ORDER BY epoch") \
+	/* The trial's curve as of attempt ?2: a row counts unless a later \
+	 * attempt has reported its epoch or one below (docs/DESIGN.md). */ \
+	X(CURVE, "SELECT e.epoch, e.metrics_json FROM epochs e " \
+	  "WHERE e.trial_id = ?1 AND e.attempt <= ?2 AND e.epoch < " \
+	  "coalesce((SELECT min(x.epoch) FROM epochs x WHERE x.trial_id = ?1 " \
+	  "AND x.attempt > e.attempt AND x.attempt <= ?2), 2147483647) " \
+	  "ORDER BY e.epoch") \
 	X(EPOCHS_SAME, "SELECT t.number, e.attempt, e.epoch, e.metrics_json " \
 	  "FROM trials t JOIN epochs e ON e.trial_id = t.id " \
 	  "WHERE t.sweep_id = ?1 AND t.number = ?2 AND " \

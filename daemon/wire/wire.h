@@ -73,7 +73,8 @@ int wire_trials_json(struct db *db, int64_t sweep_id, cJSON **out);
 int wire_trials_page_json(struct db *db, int64_t sweep_id, int64_t offset,
 			  int64_t limit, cJSON **out, int64_t *total);
 /* One trial object plus "stderr_tail" and "curve": one object per epoch of
- * the current attempt, {"epoch":N, ...every stored metric}. -ENOENT. */
+ * the trial's curve (db_curve: across attempts, the later one's row
+ * winning), {"epoch":N, ...every stored metric}. -ENOENT. */
 int wire_trial_json(struct db *db, int64_t sweep_id, int64_t number,
 		    cJSON **out);
 /* The best completed trial (db_best_get) as a trial object. -ENOENT. */

@@ -810,8 +810,11 @@ requeue_starts_a_fresh_attempt(void)
 	CHECK(db_load_trials(db, sid, find_running, &r) == 0);
 	CHECK(r.attempt == 2 && r.pid == 501 && r.proc_start == 601 &&
 	      r.epochs == 1);
+	/* Every attempt's rows, by attempt then epoch: the caller's history
+	 * lets attempt 2's epoch 1 replace attempt 1's curve. */
 	CHECK(db_load_curves(db, sid, collect_point, &c) == 0);
-	CHECK(c.n == 1 && c.epoch[0] == 1 && c.obj[0] == 0.7 && c.trial[0] == id);
+	CHECK(c.n == 3 && c.epoch[0] == 1 && c.epoch[1] == 2 &&
+	      c.epoch[2] == 1 && c.obj[2] == 0.7 && c.trial[2] == id);
 	CHECK(wire_trial_json(db, sid, 1, &one) == 0);
 	CHECK(jnum(one, "attempt") == 2);
 	CHECK(jnum(one, "started_at") == 5.0);
@@ -839,6 +842,74 @@ requeue_starts_a_fresh_attempt(void)
 	cJSON_Delete(ep);
 	CHECK(wire_epochs_page_json(db, sid, &from, 0, 0, &ep, &next, &more) ==
 	      -EINVAL);
+	db_close(db);
+	tdir_clean(&t);
+}
+
+struct curve_rows {
+	int n;
+	int epoch[16];
+	char json[16][64];
+};
+
+static int
+collect_curve_row(void *ud, int epoch, const char *metrics_json)
+{
+	struct curve_rows *c = ud;
+
+	if (c->n < 16) {
+		c->epoch[c->n] = epoch;
+		snprintf(c->json[c->n], sizeof c->json[0], "%s", metrics_json);
+	}
+	c->n++;
+	return 0;
+}
+
+/* docs/DESIGN.md: the latest attempt's rows after the earlier curve up to
+ * its first epoch; one that starts over replaces it all. */
+static void
+curve_spans_attempts_the_later_row_winning(void)
+{
+	struct tdir t;
+	struct db *db;
+	struct curve_rows c = { 0 };
+	cJSON *one = NULL;
+	int64_t sid, id;
+
+	if (tdir_make(&t) < 0 || !(db = topen(&t))) {
+		CHECK(0);
+		return;
+	}
+	CHECK(db_sweep_create(db, "s", SPEC_MAX, 1, 1.0, &sid) == 0);
+	CHECK(db_trial_create(db, sid, 1, "{}", 1, &id) == 0);
+	CHECK(db_trial_start(db, id, 1, 500, 600, 1.0) == 0);
+	for (int e = 1; e <= 4; e++)
+		CHECK(db_trial_epoch(db, id, 1, e, 0.1 * e, "{\"a\":1}") == 0);
+	CHECK(db_trial_requeue(db, id, 1) == 0);
+	CHECK(db_trial_start(db, id, 2, 501, 601, 2.0) == 0);
+	CHECK(db_trial_epoch(db, id, 2, 3, 0.5, "{\"a\":2}") == 0);
+	CHECK(db_trial_epoch(db, id, 2, 4, 0.6, "{\"a\":2}") == 0);
+	CHECK(db_trial_epoch(db, id, 2, 5, 0.7, "{\"a\":2}") == 0);
+	CHECK(db_curve(db, id, 2, collect_curve_row, &c) == 0);
+	CHECK(c.n == 5);
+	for (int i = 0; i < 5 && i < c.n; i++) {
+		CHECK(c.epoch[i] == i + 1);
+		CHECK_STR(c.json[i], i < 2 ? "{\"a\":1}" : "{\"a\":2}");
+	}
+	/* as of attempt 1 (what attempt 2 resumed from): 1..4 of attempt 1 */
+	c.n = 0;
+	CHECK(db_curve(db, id, 1, collect_curve_row, &c) == 0);
+	CHECK(c.n == 4 && c.epoch[3] == 4 && strcmp(c.json[3], "{\"a\":1}") == 0);
+	CHECK(wire_trial_json(db, sid, 1, &one) == 0);
+	CHECK(cJSON_GetArraySize(jget(one, "curve")) == 5);
+	cJSON_Delete(one);
+	/* attempt 3 starts over: only its rows */
+	CHECK(db_trial_requeue(db, id, 2) == 0);
+	CHECK(db_trial_start(db, id, 3, 502, 602, 3.0) == 0);
+	CHECK(db_trial_epoch(db, id, 3, 1, 0.9, "{\"a\":3}") == 0);
+	c.n = 0;
+	CHECK(db_curve(db, id, 3, collect_curve_row, &c) == 0);
+	CHECK(c.n == 1 && c.epoch[0] == 1 && strcmp(c.json[0], "{\"a\":3}") == 0);
 	db_close(db);
 	tdir_clean(&t);
 }
@@ -1139,6 +1210,7 @@ main(void)
 	RUN(signal_end_keeps_signal_and_stderr);
 	RUN(duplicate_epoch_is_eexist);
 	RUN(requeue_starts_a_fresh_attempt);
+	RUN(curve_spans_attempts_the_later_row_winning);
 	RUN(curves_are_ordered_by_trial_then_epoch);
 	RUN(unknown_ids_are_enoent);
 	RUN(bad_arguments_are_einval_and_write_nothing);

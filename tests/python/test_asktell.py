@@ -2,6 +2,7 @@
 a client asks for trials, reports epochs and tells the end. Pruning, early
 stopping, divergence, the stale-trial timeout, retries, restarts, watch,
 best and the errors, against a real daemon."""
+import os
 import re
 import time
 
@@ -73,7 +74,11 @@ def test_ask_gives_the_params_and_seed_the_search_would(client):
         t = client.ask(sid)
         assert (t.number, t.params, t.seed) == \
             (want["number"], want["params"], want["seed"])
-        assert t.attempt == 1 and t.trial_dir is None and t.heartbeat_s == 600
+        assert t.attempt == 1 and t.heartbeat_s == 600
+        # the trial's own directory, made for it: STATE_DIR/trials/S/N
+        assert t.trial_dir.endswith("/trials/%d/%d" % (sid, t.number)), \
+            t.trial_dir
+        assert os.path.isdir(t.trial_dir), t.trial_dir
         t.tell(val_acc=0.5)
 
 

@@ -43,6 +43,13 @@
  *   epoch_list (array of numbers)  the epoch numbers to report, in order,
  *                                  instead of 1..epochs (a trainer that
  *                                  reports its global step, say)
+ *   kill_after (int, default 0)   on attempt 1 only: SIGKILL itself once
+ *                                 epoch kill_after is reported (an
+ *                                 interruption; a retry starts over at 1,
+ *                                 whatever SWEEP_RESUME says)
+ *   log_env    (number, default 0)  1: append "ATTEMPT RESUME RESUME_EPOCH
+ *                                 TRIAL_DIR" (- for unset) to
+ *                                 $SWEEP_TRIAL_DIR/fake.env
  * The curve is deterministic in (params, SWEEP_SEED): val_acc rises to a
  * plateau of quality(x, lr) with a little seeded noise.
  */
@@ -160,6 +167,34 @@ epoch_number(const cJSON *p, int e)
 	return cJSON_IsNumber(v) ? v->valuedouble : (double)e;
 }
 
+static const char *
+env_or_dash(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v ? v : "-";
+}
+
+/* log_env: what this attempt was given, for the test to read back. */
+static void
+log_env(void)
+{
+	const char *dir = getenv("SWEEP_TRIAL_DIR");
+	char path[4096];
+	FILE *f;
+
+	if (!dir)
+		return;
+	snprintf(path, sizeof path, "%s/fake.env", dir);
+	f = fopen(path, "a");
+	if (!f)
+		return;
+	fprintf(f, "%s %s %s %s\n", env_or_dash("SWEEP_ATTEMPT"),
+		env_or_dash("SWEEP_RESUME"), env_or_dash("SWEEP_RESUME_EPOCH"),
+		dir);
+	fclose(f);
+}
+
 /* Mode alloc: the chunks, linked through their first bytes so that they
  * can be freed (LeakSanitizer counts a lost one as a leak). */
 static void
@@ -259,11 +294,17 @@ train(const cJSON *p)
 	}
 	/* quality peaks at x = 0.3 and lr = 0.01 */
 	q = 0.9 - 0.5 * (x - 0.3) * (x - 0.3) - 0.02 * pow(log10(lr) + 2.0, 2);
+	if (num(p, "log_env", 0) != 0)
+		log_env();
 	for (int e = 1; e <= epochs; e++) {
 		double noise = (double)(mix(seed ^ (uint64_t)e) >> 11) / 9007199254740992.0;
 		double acc = q * (1.0 - exp(-0.8 * e)) + 0.002 * (noise - 0.5);
 		double loss = 2.3 * exp(-0.5 * e) + (1.0 - q);
 
+		if (num(p, "kill_after", 0) > 0 &&
+		    e == (int)num(p, "kill_after", 0) + 1 && attempt_s &&
+		    atoi(attempt_s) == 1)
+			raise(SIGKILL);
 		nap(sleep_ms);
 		if (strcmp(mode, "segv") == 0 && e == 2)
 			die_by(SIGSEGV);

@@ -1,0 +1,342 @@
+/*
+ * trialdir.c: a directory per trial (trialdir.h).
+ */
+#include "daemon/sched/trialdir.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+
+#define TRIALDIR_MAX_DEPTH 16      /* below the trial's directory */
+#define TRIALDIR_MAX_FILES 10000   /* listed by artifacts */
+
+static char *root_dir;   /* owned: absolute, resolved */
+
+static int
+make_one(const char *path, char *err, size_t errlen)
+{
+	if (mkdir(path, 0700) == 0 || errno == EEXIST)
+		return 0;
+	snprintf(err, errlen, "cannot create the trial directory %s: %s",
+		 path, strerror(errno));
+	return -errno;
+}
+
+/* path must be a directory of ours (not a link), not writable by others. */
+static int
+check_dir(const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0) {
+		snprintf(err, errlen, "cannot stat %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "refusing %s: it is %s, not a directory",
+			 path, S_ISLNK(st.st_mode) ? "a symbolic link" : "a file");
+		return -ENOTDIR;
+	}
+	if (st.st_uid != geteuid()) {
+		snprintf(err, errlen, "refusing %s: it is owned by uid %u, not "
+			 "by uid %u who runs this sweepd", path,
+			 (unsigned)st.st_uid, (unsigned)geteuid());
+		return -EPERM;
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		snprintf(err, errlen, "refusing %s: it is writable by %s (mode "
+			 "%04o): another user could swap what trials write there",
+			 path, st.st_mode & S_IWOTH ? "everyone" : "its group",
+			 (unsigned)(st.st_mode & 07777));
+		return -EPERM;
+	}
+	return 0;
+}
+
+/* mkdir -p, 0700 for what it creates. */
+static int
+make_parents(const char *path, char *err, size_t errlen)
+{
+	char buf[PATH_MAX];
+	int rc;
+
+	if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
+		return -ENAMETOOLONG;
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		rc = make_one(buf, err, errlen);
+		if (rc < 0)
+			return rc;
+		*p = '/';
+	}
+	return make_one(buf, err, errlen);
+}
+
+int
+trialdir_init(const char *root, const char *state_dir, char *err,
+	      size_t errlen)
+{
+	char want[PATH_MAX], real[PATH_MAX];
+	int rc;
+
+	if (root && root[0] == '\0') {
+		snprintf(err, errlen, "--trial-root is empty");
+		return -EINVAL;
+	}
+	if (snprintf(want, sizeof want, "%s%s", root ? root : state_dir,
+		     root ? "" : "/trials") >= (int)sizeof want) {
+		snprintf(err, errlen, "the trial root is too long");
+		return -ENAMETOOLONG;
+	}
+	rc = make_parents(want, err, errlen);
+	if (rc < 0)
+		return rc;
+	if (!realpath(want, real)) {
+		rc = -errno;
+		snprintf(err, errlen, "cannot resolve the trial root %s: %s",
+			 want, strerror(-rc));
+		return rc;
+	}
+	rc = check_dir(real, err, errlen);
+	if (rc < 0)
+		return rc;
+	free(root_dir);
+	root_dir = strdup(real);
+	return root_dir ? 0 : -ENOMEM;
+}
+
+const char *
+trialdir_root(void)
+{
+	return root_dir;
+}
+
+void
+trialdir_free(void)
+{
+	free(root_dir);
+	root_dir = NULL;
+}
+
+static int
+sweep_path(int64_t sweep, char *buf, size_t len)
+{
+	if (!root_dir)
+		return -ENOENT;
+	if (snprintf(buf, len, "%s/%" PRId64, root_dir, sweep) >= (int)len)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+int
+trialdir_path(int64_t sweep, int number, char *buf, size_t len)
+{
+	if (!root_dir)
+		return -ENOENT;
+	if (snprintf(buf, len, "%s/%" PRId64 "/%d", root_dir, sweep, number) >=
+	    (int)len)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+int
+trialdir_make(int64_t sweep, int number, char *buf, size_t len, char *err,
+	      size_t errlen)
+{
+	char sdir[PATH_MAX];
+	int rc = sweep_path(sweep, sdir, sizeof sdir);
+
+	if (rc == 0)
+		rc = trialdir_path(sweep, number, buf, len);
+	if (rc < 0) {
+		snprintf(err, errlen, "no trial directory: %s", strerror(-rc));
+		return rc;
+	}
+	rc = make_one(sdir, err, errlen);
+	if (rc == 0)
+		rc = check_dir(sdir, err, errlen);
+	if (rc == 0)
+		rc = make_one(buf, err, errlen);
+	if (rc == 0)
+		rc = check_dir(buf, err, errlen);
+	return rc;
+}
+
+/* ---- walking a directory ---------------------------------------------- */
+
+struct walk {
+	cJSON *list;          /* borrowed: where files go, or NULL (clean) */
+	int64_t files, bytes;
+	char err[512];
+};
+
+static int walk_dir(int dfd, const char *rel, int depth, struct walk *w);
+
+static int
+walk_entry(int dfd, const char *rel, const char *name, int depth,
+	   struct walk *w)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	int sub, rc;
+
+	snprintf(path, sizeof path, "%s%s%s", rel, *rel ? "/" : "", name);
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (S_ISDIR(st.st_mode)) {
+		if (depth >= TRIALDIR_MAX_DEPTH)
+			return -ELOOP;
+		sub = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+			     O_CLOEXEC);
+		if (sub < 0)
+			return -errno;
+		rc = walk_dir(sub, path, depth + 1, w);
+		close(sub);
+		if (rc == 0 && !w->list && unlinkat(dfd, name, AT_REMOVEDIR) < 0)
+			rc = -errno;
+		return rc;
+	}
+	w->files++;
+	w->bytes += st.st_size;
+	if (!w->list)
+		return unlinkat(dfd, name, 0) < 0 ? -errno : 0;
+	if (cJSON_GetArraySize(w->list) >= TRIALDIR_MAX_FILES)
+		return 0;
+	cJSON *f = cJSON_CreateObject();
+	if (!f || !cJSON_AddItemToArray(w->list, f)) {
+		cJSON_Delete(f);
+		return -ENOMEM;
+	}
+	cJSON_AddStringToObject(f, "name", path);
+	cJSON_AddNumberToObject(f, "size", (double)st.st_size);
+	cJSON_AddNumberToObject(f, "mtime", (double)st.st_mtim.tv_sec +
+				st.st_mtim.tv_nsec / 1e9);
+	return 0;
+}
+
+/* Takes dfd's entries one by one; dfd stays the caller's. */
+static int
+walk_dir(int dfd, const char *rel, int depth, struct walk *w)
+{
+	int fd = dup(dfd), rc = 0;
+	DIR *d;
+	struct dirent *de;
+
+	if (fd < 0)
+		return -errno;
+	d = fdopendir(fd);
+	if (!d) {
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
+	while (rc == 0 && (de = readdir(d))) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		rc = walk_entry(dfd, rel, de->d_name, depth, w);
+	}
+	closedir(d);
+	return rc;
+}
+
+static int
+by_name(const void *a, const void *b)
+{
+	const cJSON *x = *(cJSON *const *)a, *y = *(cJSON *const *)b;
+
+	return strcmp(cJSON_GetObjectItemCaseSensitive(x, "name")->valuestring,
+		      cJSON_GetObjectItemCaseSensitive(y, "name")->valuestring);
+}
+
+/* A NEW array of the items of arr sorted by name; arr is emptied. */
+static cJSON *
+sorted(cJSON *arr)
+{
+	int n = cJSON_GetArraySize(arr);
+	cJSON **v = calloc((size_t)n + 1, sizeof *v), *out = cJSON_CreateArray();
+
+	if (!v || !out) {
+		free(v);
+		cJSON_Delete(out);
+		return NULL;
+	}
+	for (int i = 0; i < n; i++)
+		v[i] = cJSON_DetachItemFromArray(arr, 0);
+	qsort(v, (size_t)n, sizeof *v, by_name);
+	for (int i = 0; i < n; i++)
+		cJSON_AddItemToArray(out, v[i]);
+	free(v);
+	return out;
+}
+
+static int
+open_dir(const char *path, int *fd)
+{
+	*fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	return *fd < 0 ? -errno : 0;
+}
+
+int
+trialdir_list(int64_t sweep, int number, cJSON **out, char *err,
+	      size_t errlen)
+{
+	struct walk w = { .list = cJSON_CreateArray() };
+	char path[PATH_MAX];
+	int fd = -1, rc = trialdir_path(sweep, number, path, sizeof path);
+
+	*out = NULL;
+	if (!w.list)
+		return -ENOMEM;
+	if (rc == 0)
+		rc = open_dir(path, &fd);
+	if (rc == -ENOENT) {
+		*out = w.list;
+		return 0;
+	}
+	if (rc == 0)
+		rc = walk_dir(fd, "", 0, &w);
+	if (fd >= 0)
+		close(fd);
+	if (rc == 0 && !(*out = sorted(w.list)))
+		rc = -ENOMEM;
+	if (rc < 0)
+		snprintf(err, errlen, "cannot list %s: %s", path, strerror(-rc));
+	cJSON_Delete(w.list);
+	return rc;
+}
+
+int
+trialdir_clean(int64_t sweep, int64_t *files, int64_t *bytes, char *err,
+	       size_t errlen)
+{
+	struct walk w = { .list = NULL };
+	char path[PATH_MAX];
+	int fd = -1, rc = sweep_path(sweep, path, sizeof path);
+
+	*files = *bytes = 0;
+	if (rc == 0)
+		rc = open_dir(path, &fd);
+	if (rc == -ENOENT)
+		return 0;
+	if (rc == 0)
+		rc = walk_dir(fd, "", 0, &w);
+	if (fd >= 0)
+		close(fd);
+	if (rc == 0 && rmdir(path) < 0)
+		rc = -errno;
+	*files = w.files;
+	*bytes = w.bytes;
+	if (rc < 0)
+		snprintf(err, errlen, "cannot remove %s: %s", path, strerror(-rc));
+	return rc;
+}
