@@ -304,6 +304,22 @@ failures_block(FILE *out, const cJSON *sw)
 	}
 }
 
+/* What each trial holds, when the spec asks for more than the default of
+ * one CPU (what the daemon has free: sweepctl stats). */
+static void
+resources_line(FILE *out, const cJSON *sw)
+{
+	const cJSON *res = fmt_jget(fmt_jget(sw, "spec"), "resources");
+	double cpus = fmt_jnum(res, "cpus", 1), gpus = fmt_jnum(res, "gpus", 0);
+	char line[128];
+
+	if (cpus == 1 && gpus == 0)
+		return;
+	snprintf(line, sizeof line, "%.0f CPU%s, %.0f GPU%s per trial", cpus,
+		 cpus == 1 ? "" : "s", gpus, gpus == 1 ? "" : "s");
+	kv(out, "resources", line);
+}
+
 int
 show_sweep(FILE *out, const cJSON *sw, time_t now)
 {
@@ -326,6 +342,7 @@ show_sweep(FILE *out, const cJSON *sw, time_t now)
 		 done_count(sw), tot, counts_get(sw, TRIAL_RUNNING),
 		 counts_get(sw, TRIAL_QUEUED));
 	kv(out, "progress", line);
+	resources_line(out, sw);
 	counts_line(line, sizeof line, sw);
 	kv(out, "trials", line);
 	snprintf(line, sizeof line, "%s (%s)", metric, fmt_jstr(obj, "mode", "-"));
@@ -768,6 +785,49 @@ show_spawn(FILE *out, int w, const cJSON *reply)
 	kv_w(out, w, "trial starts", line);
 }
 
+/* The ids of a JSON array of numbers, comma-separated ("-" for none). */
+static const char *
+id_list(char *buf, size_t len, const cJSON *arr)
+{
+	const cJSON *it;
+	size_t used = 0;
+
+	snprintf(buf, len, "-");
+	cJSON_ArrayForEach(it, arr) {
+		if (used < len && cJSON_IsNumber(it))
+			used += (size_t)snprintf(buf + used, len - used, "%s%.0f",
+						 used ? "," : "", it->valuedouble);
+	}
+	return buf;
+}
+
+/* CPUs and GPUs the trials hold and what is free (sweepd --cpus, --gpus). */
+static void
+show_resources(FILE *out, int w, const cJSON *r)
+{
+	const cJSON *c = fmt_jget(r, "cpus"), *g = fmt_jget(r, "gpus");
+	char line[1024], u[512], f[512];
+
+	if (cJSON_IsObject(c)) {
+		snprintf(line, sizeof line, "%.0f used, %.0f free of %.0f",
+			 fmt_jnum(c, "used", 0), fmt_jnum(c, "free", 0),
+			 fmt_jnum(c, "total", 0));
+		kv_w(out, w, "cpus", line);
+	}
+	if (!cJSON_IsObject(g))
+		return;
+	if (fmt_jnum(g, "total", 0) == 0) {
+		kv_w(out, w, "gpus", "none (sweepd --gpus)");
+		return;
+	}
+	snprintf(line, sizeof line, "%d used, %d free of %.0f (in use: %s; free: %s)",
+		 cJSON_GetArraySize(fmt_jget(g, "used")),
+		 cJSON_GetArraySize(fmt_jget(g, "free")), fmt_jnum(g, "total", 0),
+		 id_list(u, sizeof u, fmt_jget(g, "used")),
+		 id_list(f, sizeof f, fmt_jget(g, "free")));
+	kv_w(out, w, "gpus", line);
+}
+
 int
 show_stats(FILE *out, const cJSON *r)
 {
@@ -790,6 +850,7 @@ show_stats(FILE *out, const cJSON *r)
 	if (fmt_jget(r, "queued_output_bytes"))
 		kv_w(out, w, "output queued", fmt_kib(buf, sizeof buf,
 		     fmt_jnum(r, "queued_output_bytes", NAN) / 1024));
+	show_resources(out, w, r);
 	show_storage(out, w, r);
 	show_spawn(out, w, r);
 	if (cJSON_IsString(fmt_jget(r, "trial_cgroups")))

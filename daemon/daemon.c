@@ -43,6 +43,7 @@ open_parts(struct daemon *d, const struct daemon_config *cfg, char *err,
 	const struct sched_config kc = {
 		.state_dir = cfg->state_dir, .worker_bin = cfg->worker_bin,
 		.workers = cfg->workers, .cgroups = cfg->cgroups,
+		.cpus = cfg->cpus, .gpus = cfg->gpus, .n_gpus = cfg->n_gpus,
 	};
 	const struct server_config sc = {
 		.state_dir = cfg->state_dir, .workers = cfg->workers,

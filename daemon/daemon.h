@@ -22,6 +22,9 @@ struct daemon_config {
 	const char *state_dir;     /* absolute; created 0700 by main */
 	const char *worker_bin;    /* the built-in trainer's path */
 	int workers;               /* >= 1: concurrent trials, all sweeps */
+	int cpus;                  /* >= 1: CPUs the trials share */
+	const int *gpus;           /* borrowed: n_gpus distinct device ids */
+	int n_gpus;
 	int cgroups;               /* 1: a cgroup v2 per trial where possible */
 };
 

@@ -1,8 +1,8 @@
 /*
  * main.c: sweepd's command line, state directory and lifetime.
  *
- *   sweepd [--state-dir DIR] [--workers N] [--log FILE] [--worker PATH]
- *          [--detach]
+ *   sweepd [--state-dir DIR] [--cpus N] [--gpus LIST|auto] [--workers N]
+ *          [--log FILE] [--worker PATH] [--detach]
  *
  * The state directory (0700) holds sweepd.db and sweepd.sock. It must be
  * the daemon user's, and so must those files (strict.c). A flock on the
@@ -24,6 +24,7 @@
 #include <uv.h>
 
 #include "common/statedir.h"
+#include "daemon/capacity.h"
 #include "daemon/log.h"
 #include "daemon/daemon.h"
 #include "daemon/serve/strict.h"
@@ -39,7 +40,8 @@ struct options {
 	const char *log_path;      /* NULL: stderr */
 	const char *worker_bin;    /* NULL: beside this executable */
 	const char *trial_root;    /* NULL: STATE_DIR/trials */
-	int workers;               /* 0: number of CPUs */
+	int workers;               /* 0: --cpus, else the machine's CPUs */
+	struct capacity cap;       /* --cpus, --gpus */
 	int detach;
 	int no_cgroups;
 };
@@ -48,14 +50,19 @@ static void
 usage(FILE *out)
 {
 	fprintf(out,
-		"usage: sweepd [--state-dir DIR] [--workers N] [--log FILE]\n"
-		"              [--worker PATH] [--trial-root DIR] [--detach]\n"
-		"              [--no-cgroups]\n"
+		"usage: sweepd [--state-dir DIR] [--cpus N] [--gpus LIST|auto]\n"
+		"              [--workers N] [--log FILE] [--worker PATH]\n"
+		"              [--trial-root DIR] [--detach] [--no-cgroups]\n"
 		"\n"
 		"  --state-dir DIR  database, socket and lock (default:\n"
 		"                   $SWEEP_STATE_DIR, $XDG_STATE_HOME/sweepd or\n"
 		"                   ~/.local/state/sweepd)\n"
-		"  --workers N      concurrent trials over all sweeps (default: CPUs)\n"
+		"  --cpus N         CPUs the trials share (default: the machine's,\n"
+		"                   at least --workers)\n"
+		"  --gpus LIST      GPU device ids the trials share, e.g. 0,1,2,3;\n"
+		"                   auto: those nvidia-smi -L lists (default: none)\n"
+		"  --workers N      a cap on concurrent trials over all sweeps\n"
+		"                   (default: --cpus, else the machine's CPUs)\n"
 		"  --log FILE       append the log to FILE (SIGHUP reopens it)\n"
 		"  --worker PATH    the built-in trainer (default: $SWEEPD_WORKER,\n"
 		"                   sweep-worker beside sweepd, or\n"
@@ -72,6 +79,8 @@ parse_args(int argc, char **argv, struct options *o)
 	static const struct option longopts[] = {
 		{ "state-dir", required_argument, NULL, 's' },
 		{ "workers",   required_argument, NULL, 'w' },
+		{ "cpus",      required_argument, NULL, 'c' },
+		{ "gpus",      required_argument, NULL, 'g' },
 		{ "log",       required_argument, NULL, 'l' },
 		{ "worker",    required_argument, NULL, 'W' },
 		{ "trial-root", required_argument, NULL, 'T' },
@@ -81,6 +90,7 @@ parse_args(int argc, char **argv, struct options *o)
 		{ "version",   no_argument,       NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
+	char err[256];
 	int c;
 
 	memset(o, 0, sizeof *o);
@@ -104,6 +114,14 @@ parse_args(int argc, char **argv, struct options *o)
 				return -1;
 			}
 			o->workers = (int)n;
+			break;
+		case 'c':
+		case 'g':
+			if ((c == 'c' ? capacity_parse_cpus(&o->cap, optarg, err, sizeof err) :
+			     capacity_parse_gpus(&o->cap, optarg, err, sizeof err)) < 0) {
+				fprintf(stderr, "sweepd: %s\n", err);
+				return -1;
+			}
 			break;
 		case 'h': usage(stdout); exit(0);
 		case 'V': puts("sweepd 0.1.0"); exit(0);
@@ -352,6 +370,26 @@ prepare_trial_root(const struct options *o, const char *state_dir)
 	return rc;
 }
 
+/* --workers, --cpus and --gpus into cfg (which borrows o's GPU list). The
+ * defaults keep --workers N alone meaning N concurrent one-CPU trials. */
+static void
+set_capacity(struct options *o, struct daemon_config *cfg)
+{
+	char msg[256];
+
+	cfg->workers = o->workers ? o->workers :
+		       o->cap.cpus ? o->cap.cpus : capacity_machine_cpus();
+	cfg->cpus = o->cap.cpus ? o->cap.cpus : capacity_machine_cpus();
+	if (!o->cap.cpus && cfg->cpus < cfg->workers)
+		cfg->cpus = cfg->workers;
+	if (o->cap.gpu_auto) {
+		capacity_detect_gpus(&o->cap, msg, sizeof msg);
+		log_info("%s", msg);
+	}
+	cfg->gpus = o->cap.gpus;
+	cfg->n_gpus = o->cap.n_gpus;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -401,17 +439,16 @@ main(int argc, char **argv)
 	snprintf(cache, sizeof cache, "%s/cache", dir);
 	if (setenv("SWEEP_DATA_CACHE", cache, 0) < 0)
 		log_warn("cannot set SWEEP_DATA_CACHE: %s", strerror(errno));
-	cfg.workers = o.workers ? o.workers : (int)sysconf(_SC_NPROCESSORS_ONLN);
-	if (cfg.workers < 1)
-		cfg.workers = 1;
+	set_capacity(&o, &cfg);
 
 	if (daemon_open(&d, loop, &cfg, err, sizeof err) < 0) {
 		fprintf(stderr, "sweepd: %s\n", err);
 		log_error("%s", err);
 		return 1;
 	}
-	log_info("sweepd 0.1.0 listening on %s (pid %d, %d workers)",
-		 d.srv.sock_path, (int)getpid(), cfg.workers);
+	log_info("sweepd 0.1.0 listening on %s (pid %d, %d workers, %d CPUs, "
+		 "%d GPUs)", d.srv.sock_path, (int)getpid(), cfg.workers, cfg.cpus,
+		 cfg.n_gpus);
 	if (notify_fd >= 0)
 		notify_parent(notify_fd);
 	daemon_run(&d);

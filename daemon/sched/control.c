@@ -234,6 +234,12 @@ sched_submit(struct sched *s, const cJSON *spec_json, int64_t *id_out,
 	rc = check_submitted(spec_json, &sp, err, errlen);
 	if (rc < 0)
 		return rc;
+	/* A trial that could never fit would wait forever. */
+	rc = res_check_spec(&s->res, sp, err, errlen);
+	if (rc < 0) {
+		spec_free(sp);
+		return rc;
+	}
 	rc = store_sweep(s, sp, &sw, err, errlen);
 	if (rc < 0) {
 		if (rc == -ENOMEM && !err[0])

@@ -262,6 +262,7 @@ sched_trial_ended(struct trial *t)
 	int rc;
 
 	sweep_running_remove(sw, t);
+	res_give(&s->res, &t->res);   /* every end passes here, once */
 	if (t->child.spawn_error && hold_spawn_transient(t->child.spawn_error)) {
 		sched_put_back(t);
 		goto next;

@@ -41,6 +41,8 @@ sched_init(struct sched *s, uv_loop_t *loop, struct db *db,
 	s->spawn_timer.data = s;
 	s->spawn_timer_on = 1;
 	s->workers = cfg->workers;
+	res_init(&s->res, cfg->cpus > 0 ? cfg->cpus : cfg->workers, cfg->gpus,
+		 cfg->n_gpus);
 	s->state_dir = strdup(cfg->state_dir);
 	s->worker_bin = strdup(cfg->worker_bin);
 	s->self_exe = realpath("/proc/self/exe", NULL);

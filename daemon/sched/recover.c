@@ -214,6 +214,9 @@ recover_load_sweep(struct sched *s, const struct db_sweep_row *r, char *err,
 					   "stored spec no longer valid",
 					   sched_now());
 	}
+	if (res_check_spec(&s->res, sp, err, errlen) < 0)
+		log_warn("sweep %" PRId64 ": %s; its trials wait until sweepd "
+			 "starts with enough", r->id, err);
 	sw = sweep_new(s, r->id, sp);
 	if (!sw) {
 		spec_free(sp);

@@ -239,6 +239,9 @@ start_one(struct sweep *sw)
 		creation_failed(sw, err);
 		return;
 	}
+	/* Held until sched_trial_ended, whichever way the attempt ends
+	 * (a failed spawn included). */
+	res_take(&s->res, &t->res, t->id, sw->spec);
 	rc = trial_start(t, err, sizeof err);
 	if (rc < 0 && hold_spawn_transient(rc)) {
 		hold_spawn(s, rc, err);
@@ -267,16 +270,24 @@ start_one(struct sweep *sw)
 	broadcast_started(t);
 }
 
+/* Whether sw's next trial may start now: its sweep runs, under its
+ * search.parallel, and the CPUs and GPUs it asks for are free. */
 static int
 can_start(const struct sweep *sw)
 {
 	/* A manual sweep's trials start when a client asks (manual.c). */
 	return sw->status == SWEEP_RUNNING && !sw->ending && !sw->spec->manual &&
 	       sw->n_running < sw->spec->parallel &&
-	       (sw->queue || (sw->n_created < sw->spec->trials && !sw->suggesting));
+	       (sw->queue || (sw->n_created < sw->spec->trials && !sw->suggesting)) &&
+	       res_fits(&sw->sched->res, sw->spec);
 }
 
-/* Round-robin: the first startable sweep after the one served last. */
+/* Round-robin: the first startable sweep after the one served last. A
+ * sweep whose next trial does not fit in what is free is passed over, so
+ * it does not block the others; the price, accepted (docs/DESIGN.md,
+ * "Resources"), is that a big trial can wait behind a stream of small ones
+ * for as long as they keep its CPUs or GPUs busy: nothing is reserved for
+ * it. search.parallel on the small sweeps bounds what they take. */
 static struct sweep *
 pick(struct sched *s)
 {

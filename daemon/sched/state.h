@@ -19,6 +19,7 @@
 #include "common/diag.h"
 #include "common/vocab.h"
 #include "daemon/sched/hist.h"
+#include "daemon/sched/res.h"
 
 struct db;
 struct report_line;
@@ -56,6 +57,9 @@ struct sched_config {
 	const char *state_dir;     /* absolute */
 	const char *worker_bin;    /* the built-in trainer's path */
 	int workers;               /* >= 1: concurrent trials, all sweeps */
+	int cpus;                  /* CPUs the trials share; 0: workers */
+	const int *gpus;           /* borrowed: n_gpus distinct device ids */
+	int n_gpus;
 	int cgroups;               /* 1: a cgroup v2 per trial where possible */
 };
 
@@ -67,7 +71,8 @@ struct sched {
 	char *state_dir;           /* owned */
 	char *worker_bin;          /* owned */
 	char *self_exe;            /* owned: this executable, for --exec-trial */
-	int workers;
+	int workers;               /* a cap on concurrent trials */
+	struct sched_res res;      /* CPUs and GPUs, and who holds them */
 	int shutting_down;         /* no trial starts; running ones stop */
 
 	struct sweep *sweeps;      /* active sweeps, ascending id */

@@ -328,6 +328,12 @@ env_set(struct envb *e, const char *name, const char *value)
 	return 0;
 }
 
+static int
+env_set_cb(void *e, const char *name, const char *value)
+{
+	return env_set(e, name, value);
+}
+
 static void
 env_unset(struct envb *e, const char *name)
 {
@@ -427,6 +433,8 @@ build_env(const struct trial *t, struct envb *e)
 				rc = env_set(e, it->string, it->valuestring);
 		}
 	}
+	if (rc == 0)   /* after trainer.env: it names the threads it wants */
+		rc = res_env(&t->sweep->sched->res, &t->res, sp->env, env_set_cb, e);
 	params = params_for_child(t);
 	if (!params)
 		return -ENOMEM;

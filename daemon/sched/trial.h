@@ -20,6 +20,7 @@
 #include "common/vocab.h"
 #include "daemon/proc/child.h"
 #include "daemon/sched/outcome.h"   /* enum trial_status, trial_stop */
+#include "daemon/sched/res.h"
 
 struct sweep;
 struct sched;
@@ -42,6 +43,7 @@ struct trial {
 	 * until sched_trial_ended. */
 	struct child child;
 	uint64_t last_report_ms;      /* loop time of the last report line */
+	struct res_hold res;          /* its CPUs and GPUs while it runs */
 
 	enum trial_stop stop;
 	char stop_msg[512];

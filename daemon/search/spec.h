@@ -75,6 +75,8 @@ enum spec_retry {
 				       * conditions grid search walks */
 #define SPEC_MAX_SEED       ((UINT64_C(1) << 53) - 1)  /* exact in JSON */
 #define SPEC_MAX_OBJECTIVES 4         /* entries of "objectives" */
+#define SPEC_MAX_CPUS       4096      /* resources.cpus */
+#define SPEC_MAX_GPUS       64        /* resources.gpus */
 
 /* One objective: "objective", or an entry of "objectives". */
 struct spec_objective {
@@ -139,6 +141,8 @@ struct spec {
 	long memory_mb;            /* limits.memory_mb; 0 = no limit */
 	int nice;                  /* limits.nice, 0..19 */
 	unsigned retry_on;         /* enum spec_retry bits; default ALL */
+	int cpus;                  /* resources.cpus per trial, default 1 */
+	int gpus;                  /* resources.gpus per trial, default 0 */
 	cJSON *diagnosis;          /* NULL or owned copy of "diagnosis" */
 	cJSON *enqueue;            /* NULL or owned array of param objects */
 	int n_enqueue;             /* its length (cJSON counts by walking) */

@@ -17,6 +17,7 @@
 #include "daemon/search/spec_limits.h"
 #include "daemon/search/spec_objective.h"
 #include "daemon/search/spec_param.h"
+#include "daemon/search/spec_resources.h"
 #include "daemon/search/spec_search.h"
 #include "daemon/search/spec_trainer.h"
 #include "daemon/search/spec_util.h"
@@ -135,6 +136,8 @@ normalize(struct spec *s, const cJSON *root)
 	    (spec_put(sec, "warmup_epochs", cJSON_CreateNumber(s->prune_warmup)) < 0 ||
 	     spec_put(sec, "min_trials", cJSON_CreateNumber(s->prune_min_trials)) < 0))
 		goto fail;
+	if (spec_normalize_resources(s, j) < 0)
+		goto fail;
 	s->json = j;
 	return 0;
 fail:
@@ -145,6 +148,7 @@ fail:
 static const char *const top_keys[] = {
 	"name", "trainer", "objective", "objectives", "space", "search",
 	"early_stopping", "pruner", "limits", "diagnosis", "enqueue",
+	"resources",
 };
 
 int
@@ -177,6 +181,7 @@ spec_parse(const cJSON *json, struct spec **out, char *err, size_t errlen)
 	    (rc = spec_parse_early_stopping(s, json, err, errlen)) < 0 ||
 	    (rc = spec_parse_pruner(s, json, err, errlen)) < 0 ||
 	    (rc = spec_parse_limits(s, json, err, errlen)) < 0 ||
+	    (rc = spec_parse_resources(s, json, err, errlen)) < 0 ||
 	    (rc = parse_diagnosis(s, json, err, errlen)) < 0 ||
 	    (rc = normalize(s, json)) < 0)
 		goto fail;

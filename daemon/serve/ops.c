@@ -678,6 +678,8 @@ op_stats(struct op_ctx *ctx)
 	cJSON_AddNumberToObject(ctx->reply, "paused_clients", paused);
 	cJSON_AddNumberToObject(ctx->reply, "queued_output_bytes", (double)out);
 	cJSON_AddNumberToObject(ctx->reply, "workers", s->workers);
+	if (res_stats(&k->res, ctx->reply) < 0)
+		return -ENOMEM;
 	cJSON_AddItemToObject(ctx->reply, "storage", storage_json(k));
 	cJSON_AddItemToObject(ctx->reply, "spawn", spawn_json(k));
 	if (k->cg_base)

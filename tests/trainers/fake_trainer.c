@@ -40,6 +40,13 @@
  *                                     (and of lr when given), so a search has
  *                                     something to find
  *   lr         (number)
+ *   record     (string)  a file to which the trainer appends, as it exits
+ *                        normally, one JSON line: its start and end
+ *                        (CLOCK_REALTIME seconds), SWEEP_TRIAL_NUMBER,
+ *                        SWEEP_SWEEP_ID, CUDA_VISIBLE_DEVICES, SWEEP_GPUS,
+ *                        SWEEP_CPUS, OMP_NUM_THREADS, OPENBLAS_NUM_THREADS
+ *                        and MKL_NUM_THREADS (null when unset), in one
+ *                        O_APPEND write
  *   epoch_list (array of numbers)  the epoch numbers to report, in order,
  *                                  instead of 1..epochs (a trainer that
  *                                  reports its global step, say)
@@ -54,6 +61,7 @@
  * plateau of quality(x, lr) with a little seeded noise.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <signal.h>
 #include <stdint.h>
@@ -414,9 +422,59 @@ out:
 	return rc;
 }
 
+static double
+wall_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Param "record": appends the trial's interval and environment to the
+ * file named (see the top of this file). */
+static void
+record(const cJSON *p, double start)
+{
+	static const char *const vars[] = {
+		"SWEEP_TRIAL_NUMBER", "SWEEP_SWEEP_ID", "CUDA_VISIBLE_DEVICES",
+		"SWEEP_GPUS", "SWEEP_CPUS", "OMP_NUM_THREADS",
+		"OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+	};
+	const cJSON *path = cJSON_GetObjectItemCaseSensitive(p, "record");
+	cJSON *o;
+	char *line;
+	int fd;
+
+	if (!cJSON_IsString(path))
+		return;
+	o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "start", start);
+	cJSON_AddNumberToObject(o, "end", wall_now());
+	for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
+		const char *v = getenv(vars[i]);
+		if (v)
+			cJSON_AddStringToObject(o, vars[i], v);
+		else
+			cJSON_AddNullToObject(o, vars[i]);
+	}
+	line = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	fd = line ? open(path->valuestring, O_WRONLY | O_APPEND | O_CREAT, 0644) : -1;
+	if (fd >= 0) {
+		size_t n = strlen(line);
+		line[n] = '\n';   /* the NUL goes: the write has the length */
+		if (write(fd, line, n + 1) != (ssize_t)(n + 1))
+			fprintf(stderr, "fake_trainer: record: %s\n", strerror(errno));
+		close(fd);
+	}
+	free(line);
+}
+
 int
 main(void)
 {
+	double start = wall_now();
 	const char *ps = getenv("SWEEP_PARAMS");
 	cJSON *p = ps ? cJSON_Parse(ps) : NULL;
 	int rc;
@@ -426,6 +484,8 @@ main(void)
 		return 2;
 	}
 	rc = train(p);
+	if (rc == 0)
+		record(p, start);
 	cJSON_Delete(p);
 	return rc;
 }
