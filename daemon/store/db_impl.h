@@ -134,6 +134,10 @@ enum {
 	  "AND number = ?2") \
 	X(BEST_MAX, BEST_SQL("max")) \
 	X(BEST_MIN, BEST_SQL("min")) \
+	X(BEST_EPOCH_METRICS, "SELECT t.number, e.metrics_json FROM trials t " \
+	  "JOIN epochs e ON e.trial_id = t.id AND e.attempt = t.attempt AND " \
+	  "e.epoch = t.best_epoch WHERE t.sweep_id = ?1 AND " \
+	  "t.status = 'completed' ORDER BY t.number") \
 	X(CURVE, "SELECT epoch, metrics_json FROM epochs WHERE trial_id = ?1 " \
 	  "AND attempt = ?2 ORDER BY epoch") \
 	X(EPOCHS_SAME, "SELECT t.number, e.attempt, e.epoch, e.metrics_json " \
