@@ -204,8 +204,13 @@ add_front(struct op_ctx *ctx, const cJSON *spec, cJSON *dst)
 	if (rc == 0)
 		rc = wire_front_spec_json(ctx->srv->db, ctx->sweep_id, spec,
 					  &front);
-	if (rc == 0 && front)
+	if (rc == 0 && front) {
 		cJSON_AddItemToObject(dst, "front", front);
+		if (sum)   /* best: what the values are, in order */
+			cJSON_AddItemToObject(dst, "objectives", cJSON_Duplicate(
+				cJSON_GetObjectItemCaseSensitive(spec,
+						"objectives"), 1));
+	}
 	cJSON_Delete(sum);
 	return rc;
 }

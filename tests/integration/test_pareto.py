@@ -69,6 +69,7 @@ def check_front(d, sid, objectives):
     want = expected_front(d, sid, objectives)
     r = d.ok({"op": "best", "sweep": sid})
     assert "front" in r, r
+    assert r["objectives"] == objectives, r["objectives"]
     got = {t["number"]: t["values"] for t in r["front"]}
     assert got == want, (got, want)
     assert [t["number"] for t in r["front"]] == sorted(want), r["front"]
@@ -112,7 +113,8 @@ def _sweepctl_prints_the_front(d):
     d.wait_sweep(sid)
     front = d.ok({"op": "best", "sweep": sid})["front"]
     out = d.ctl("best", str(sid), check=0).stdout
-    assert "Pareto front: %d trials" % len(front) in out, out
+    assert "Pareto front: %d trials (val_acc max, lr min, val_loss min)" \
+        % len(front) in out, out
     for t in front:
         assert "#%d " % t["number"] in out, (t, out)
     js = json.loads(d.ctl("best", str(sid), "--json", check=0).stdout)
@@ -144,7 +146,7 @@ def _report_draws_the_front(d):
 
 TESTS = [with_daemon(f) for f in [
     _best_is_the_pareto_front, _tpe_with_two_objectives,
-    _single_objective_best_has_no_front]]
+    _single_objective_best_has_no_front, _sweepctl_prints_the_front]]
 
 if __name__ == "__main__":
     sys.exit(run_tests(TESTS))
