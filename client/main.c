@@ -32,6 +32,7 @@
 #include "client/conn.h"
 #include "client/ctl.h"
 #include "client/fmt.h"
+#include "client/front.h"
 #include "client/show.h"
 #include "client/specfile.h"
 #include "common/cmdcheck.h"
@@ -362,7 +363,10 @@ static int
 render_sweep(struct ctl *c, const cJSON *v)
 {
 	(void)c;
-	if (show_sweep(stdout, fmt_jget(v, "sweep"), time(NULL)) < 0)
+	const cJSON *sw = fmt_jget(v, "sweep");
+
+	if (show_sweep(stdout, sw, time(NULL)) < 0 ||
+	    show_front(stdout, fmt_jget(sw, "front"), fmt_jget(sw, "spec")) < 0)
 		return ctl_oom();
 	show_storage(stdout, 0, v);
 	return 0;
@@ -538,18 +542,22 @@ cmd_trial(struct ctl *c, struct ctl_args *a)
 		      render_trial);
 }
 
+/* v: the whole reply; with several objectives it carries the front. */
 static int
 render_best(struct ctl *c, const cJSON *v)
 {
 	printf("best trial of sweep %lld: ", c->args_sweep);
-	return show_trial(stdout, v, 0, time(NULL)) < 0 ? ctl_oom() : 0;
+	if (show_trial(stdout, fmt_jget(v, "trial"), 0, time(NULL)) < 0)
+		return ctl_oom();
+	return show_front(stdout, fmt_jget(v, "front"), v) < 0 ?
+	       ctl_oom() : 0;
 }
 
 static int
 cmd_best(struct ctl *c, struct ctl_args *a)
 {
 	c->args_sweep = a->sweep;
-	return simple(c, ctl_request("best", a->sweep, 0), "trial", render_best);
+	return simple(c, ctl_request("best", a->sweep, 0), NULL, render_best);
 }
 
 /* One line per param: "  lr            0.521  ##########". */
@@ -799,7 +807,7 @@ static const struct cmd_def {
 	{ "status",   ARG_SWEEP,      0, "SWEEP", "one sweep: progress, verdicts, best trial, advice", cmd_status },
 	{ "trials",   ARG_SWEEP,      CTL_OPT_PAGE | CTL_OPT_SELECT, "SWEEP [--sort KEY [--desc]] [--status S] [--top N] [--limit N] [--offset N]", "table of a sweep's trials: sorted, filtered, the top N, or a page", cmd_trials },
 	{ "trial",    ARG_SWEEP_N,    0, "SWEEP N", "one trial: params, error, diagnosis, learning curve", cmd_trial },
-	{ "best",     ARG_SWEEP,      0, "SWEEP", "the best completed trial", cmd_best },
+	{ "best",     ARG_SWEEP,      0, "SWEEP", "the best completed trial (and the Pareto front with several objectives)", cmd_best },
 	{ "importance", ARG_SWEEP,    0, "SWEEP", "which params mattered: for the objective and for each verdict", cmd_importance },
 	{ "curve",    ARG_SWEEP_N,    CTL_OPT_SIZE, "SWEEP N [--width W] [--height H]", "a trial's loss and objective curves, drawn in the terminal", ctl_cmd_curve },
 	{ "watch",    ARG_SWEEP,      0, "SWEEP", "print events live until the sweep ends", cmd_watch },

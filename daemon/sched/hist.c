@@ -24,6 +24,9 @@ hist_at(struct hist *hs, int number)
 		if (!h)
 			return NULL;
 		memset(h + hs->cap, 0, (size_t)(cap - hs->cap) * sizeof *h);
+		for (int i = hs->cap; i < cap; i++)
+			for (int j = 0; j < SPEC_MAX_OBJECTIVES; j++)
+				h[i].values[j] = NAN;
 		hs->v = h;
 		hs->cap = cap;
 	}
@@ -41,6 +44,8 @@ hist_set_params(struct hist *hs, int number, const char *params_json)
 	h->params = cJSON_Parse(params_json);
 	h->state = SAMPLER_RUNNING;
 	h->value = NAN;
+	for (int j = 0; j < SPEC_MAX_OBJECTIVES; j++)
+		h->values[j] = NAN;
 	h->n_curve = 0;
 }
 

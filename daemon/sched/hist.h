@@ -11,6 +11,8 @@
 
 #include <cJSON.h>
 
+#include "daemon/search/spec.h"
+
 struct sampler_obs;
 
 /* What the search and the pruners know of one trial (by number). */
@@ -18,6 +20,9 @@ struct sweep_hist {
 	cJSON *params;         /* owned */
 	int state;             /* enum sampler_state */
 	double value;          /* best objective, NAN if none */
+	/* Several objectives: each one's value at the best epoch of the
+	 * first (hist_mo.h), NAN if none. */
+	double values[SPEC_MAX_OBJECTIVES];
 	/* The objective curve, one point per epoch line (not per epoch
 	 * number: a trainer may count in global steps, up to
 	 * REPORT_MAX_EPOCH): curve[i] at epoch epochs[i], ascending. */

@@ -12,6 +12,7 @@
 
 #include "common/json.h"
 #include "daemon/log.h"
+#include "daemon/sched/hist_mo.h"
 #include "daemon/sched/hold.h"
 #include "daemon/sched/resume.h"
 #include "daemon/sched/sweep.h"
@@ -194,6 +195,8 @@ sched_trial_report(struct trial *t, const struct report_line *r)
 	if (better(sp, objective, t->best)) {
 		t->best = objective;
 		t->best_epoch = r->epoch;
+		if (sw->hist.on && sp->n_objectives > 1)
+			hist_record_report(&sw->hist, t->number, sp, r);
 	}
 	/* Watchers get a fresh diagnosis with every epoch of a short curve;
 	 * past that, diag_curve's O(epochs) cost per epoch would add up to

@@ -13,6 +13,7 @@
 
 #include "common/vocab.h"
 #include "daemon/log.h"
+#include "daemon/sched/hist_mo.h"
 #include "daemon/sched/reaper.h"
 #include "daemon/sched/sweep.h"
 #include "daemon/sched/trial.h"
@@ -232,6 +233,8 @@ recover_load_sweep(struct sched *s, const struct db_sweep_row *r, char *err,
 		struct curve_ctx cc = { .sw = sw, .rows = &rows };
 		rc = db_load_curves(s->db, sw->id, on_curve_point, &cc);
 	}
+	if (rc == 0)
+		rc = hist_load_values(&sw->hist, s->db, sw->id, sw->spec);
 	recover_rows_free(&rows);
 	return rc;
 }

@@ -15,6 +15,7 @@
 
 #include "common/json.h"
 #include "daemon/log.h"
+#include "daemon/sched/hist_mo.h"
 #include "daemon/sched/hold.h"
 #include "daemon/sched/trial.h"
 #include "daemon/search/sampler.h"
@@ -85,10 +86,18 @@ sched_create_trial(struct sweep *sw, const cJSON *fixed, int learn,
 	 * made a large enqueue quadratic. */
 	struct sampler_obs *obs = wants_learning(sw, learn) ?
 				  hist_build_obs(&sw->hist, sw->n_created, &n_obs) : NULL;
+	const struct sampler_objectives *objs = NULL;
+	struct hist_objs mo = { 0 };
 	cJSON *params = NULL;
 
 	*out = NULL;
-	rc = sampler_suggest(sp, number, fixed, obs, n_obs, &params, err, errlen);
+	rc = obs ? hist_objs_build(&mo, &sw->hist, sp, sw->n_created, &objs) : 0;
+	if (rc == 0)
+		rc = sampler_suggest_mo(sp, objs, number, fixed, obs, n_obs,
+					&params, err, errlen);
+	else
+		snprintf(err, errlen, "out of memory");
+	hist_objs_free(&mo);
 	free(obs);
 	if (rc < 0)
 		return rc;
@@ -155,6 +164,8 @@ suggestion_done(void *ud, int number, int rc, cJSON *params, const char *err)
 static int
 suggest_off_loop(struct sweep *sw)
 {
+	const struct sampler_objectives *objs;
+	struct hist_objs mo = { 0 };
 	struct sampler_obs *obs;
 	int n_obs = 0;
 
@@ -163,8 +174,12 @@ suggest_off_loop(struct sweep *sw)
 	obs = hist_build_obs(&sw->hist, sw->n_created, &n_obs);
 	if (!obs)
 		return 0;
-	if (suggest_start(sw->sched->loop, sw->spec, sw->n_created + 1, obs, n_obs,
-			  suggestion_done, sw) < 0)
+	if (hist_objs_build(&mo, &sw->hist, sw->spec, sw->n_created, &objs) < 0) {
+		free(obs);
+		return 0;
+	}
+	if (suggest_start_mo(sw->sched->loop, sw->spec, sw->n_created + 1, obs,
+			     n_obs, mo.values, suggestion_done, sw) < 0)
 		return 0;
 	sw->suggesting = 1;
 	return 1;

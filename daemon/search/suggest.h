@@ -37,4 +37,14 @@ int suggest_start(uv_loop_t *loop, const struct spec *sp, int number,
 		  struct sampler_obs *obs, int n_obs, suggest_done_fn *done,
 		  void *ud);
 
+/*
+ * The same with several objectives: values (taken over like obs; NULL:
+ * the spec's single objective) are the observations' values of each of
+ * sp's objectives, values[i * k + j] (struct sampler_objectives), and the
+ * suggestion is sampler_suggest_mo's (MOTPE for TPE).
+ */
+int suggest_start_mo(uv_loop_t *loop, const struct spec *sp, int number,
+		     struct sampler_obs *obs, int n_obs, double *values,
+		     suggest_done_fn *done, void *ud);
+
 #endif

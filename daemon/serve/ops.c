@@ -186,6 +186,36 @@ op_sweeps(struct op_ctx *ctx)
 	return 0;
 }
 
+/* Several objectives: the Pareto front (wire_front_json) as "front" of
+ * dst; nothing for a single objective. spec: the stored spec object when
+ * the caller has it (borrowed), else read. */
+static int
+add_front(struct op_ctx *ctx, const cJSON *spec, cJSON *dst)
+{
+	struct sweep *sw = sched_find(ctx->srv->sched, ctx->sweep_id);
+	cJSON *sum = NULL, *front = NULL;
+	int rc = 0;
+
+	if (!spec && sw && sw->spec->n_objectives < 2)
+		return 0;
+	if (!spec) {
+		rc = wire_sweep_json(ctx->srv->db, ctx->sweep_id, &sum);
+		spec = cJSON_GetObjectItemCaseSensitive(sum, "spec");
+	}
+	if (rc == 0)
+		rc = wire_front_spec_json(ctx->srv->db, ctx->sweep_id, spec,
+					  &front);
+	if (rc == 0 && front) {
+		cJSON_AddItemToObject(dst, "front", front);
+		if (sum)   /* best: what the values are, in order */
+			cJSON_AddItemToObject(dst, "objectives", cJSON_Duplicate(
+				cJSON_GetObjectItemCaseSensitive(spec,
+						"objectives"), 1));
+	}
+	cJSON_Delete(sum);
+	return rc;
+}
+
 static int
 op_sweep(struct op_ctx *ctx)
 {
@@ -218,6 +248,9 @@ op_sweep(struct op_ctx *ctx)
 	} else {
 		goto out;
 	}
+	rc = add_front(ctx, cJSON_GetObjectItemCaseSensitive(sum, "spec"), sum);
+	if (rc < 0)
+		goto out;
 	cJSON_AddItemToObject(ctx->reply, "sweep", sum);
 	sum = NULL;
 	/* An outage holds every sweep still: say so where people look. */
@@ -413,7 +446,8 @@ op_best(struct op_ctx *ctx)
 		return not_found(ctx, rc);
 	ops_tdir_add(t, ctx->sweep_id);
 	cJSON_AddItemToObject(ctx->reply, "trial", t);
-	return 0;
+	rc = add_front(ctx, NULL, ctx->reply);
+	return rc < 0 ? not_found(ctx, rc) : 0;
 }
 
 /* Which params mattered, for the objective and for each verdict

@@ -280,6 +280,15 @@ int db_curve(struct db *db, int64_t trial_id, int attempt,
 	     int (*cb)(void *ud, int epoch, const char *metrics_json),
 	     void *ud);
 
+/* Each completed trial of the sweep, by number, with the stored metrics
+ * object's text of its best epoch (of the current attempt): what several
+ * objectives read their values from. A completed trial without a best
+ * epoch, or whose best epoch row is missing, is skipped. One index seek
+ * per completed trial (the epochs primary key). */
+int db_best_epoch_metrics(struct db *db, int64_t sweep_id,
+			  int (*cb)(void *ud, int number,
+				    const char *metrics_json), void *ud);
+
 /* A sweep row with its trial counters. */
 struct db_sweep_rec {
 	int64_t id;

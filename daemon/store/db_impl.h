@@ -134,6 +134,15 @@ enum {
 	  "AND number = ?2") \
 	X(BEST_MAX, BEST_SQL("max")) \
 	X(BEST_MIN, BEST_SQL("min")) \
+	/* The metrics of each completed trial's best epoch: the row of the \
+	 * latest attempt that reported that epoch (a resumed attempt keeps \
+	 * the rows of the epochs before it: CURVE below). */ \
+	X(BEST_EPOCH_METRICS, "SELECT t.number, e.metrics_json FROM trials t " \
+	  "JOIN epochs e ON e.trial_id = t.id AND e.epoch = t.best_epoch AND " \
+	  "e.attempt = (SELECT max(x.attempt) FROM epochs x WHERE " \
+	  "x.trial_id = t.id AND x.epoch = t.best_epoch AND " \
+	  "x.attempt <= t.attempt) WHERE t.sweep_id = ?1 AND " \
+	  "t.status = 'completed' ORDER BY t.number") \
 	/* The trial's curve as of attempt ?2: a row counts unless a later \
 	 * attempt has reported its epoch or one below (docs/DESIGN.md). */ \
 	X(CURVE, "SELECT e.epoch, e.metrics_json FROM epochs e " \

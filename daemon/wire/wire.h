@@ -80,6 +80,26 @@ int wire_trial_json(struct db *db, int64_t sweep_id, int64_t number,
 /* The best completed trial (db_best_get) as a trial object. -ENOENT. */
 int wire_best_json(struct db *db, int64_t sweep_id, int mode_max,
 		   cJSON **out);
+/* Several objectives (k of them, 2..SPEC_MAX_OBJECTIVES): metrics[k] and
+ * maximize[k] borrowed. */
+struct wire_objectives {
+	int k;
+	const char *const *metrics;
+	const int *maximize;
+};
+/* The Pareto front of the sweep's completed trials: an array, by number,
+ * of the trial objects (as in wire_trials_json) of every non-dominated
+ * completed trial, each with "values": [v1..vk], its value of each
+ * objective at its best epoch of the first objective
+ * (db_best_epoch_metrics). A trial lacking a finite value of an
+ * objective there is left out. An empty array when none qualifies. */
+int wire_front_json(struct db *db, int64_t sweep_id,
+		    const struct wire_objectives *o, cJSON **out);
+/* The same with the objectives read from a parsed spec object (borrowed;
+ * "objectives":[{"metric","mode"}...]): *out NULL and 0 when it names
+ * fewer than two (a single objective has no front). */
+int wire_front_spec_json(struct db *db, int64_t sweep_id, const cJSON *spec,
+			 cJSON **out);
 /* One page of the export's epoch rows, [{"number","attempt","epoch",
  * ...metrics}], after *after, at most limit (>= 1, else -EINVAL), fewer
  * when the page has taken budget_ns (0: no budget; checked every 64 rows).

@@ -29,4 +29,9 @@ wire_add_str(cJSON *o, const char *key, const char *s)
 		cJSON_AddNullToObject(o, key);
 }
 
+struct db_trial_rec;
+/* The trial object of wire_trials_json for row r (wire_read.c); NULL when
+ * out of memory. */
+cJSON *wire_trial_object(const struct db_trial_rec *r);
+
 #endif

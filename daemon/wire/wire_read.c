@@ -357,3 +357,9 @@ wire_failures_json(struct db *db, int64_t sweep_id, int limit, cJSON **out)
 
 	return give(rc, arr, out);
 }
+
+cJSON *
+wire_trial_object(const struct db_trial_rec *r)
+{
+	return trial_object(r);
+}
