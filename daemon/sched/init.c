@@ -13,6 +13,7 @@
 #include "daemon/sched/end.h"
 #include "daemon/sched/manual.h"
 #include "daemon/sched/progress.h"
+#include "daemon/sched/resume.h"
 #include "daemon/sched/reaper.h"
 #include "daemon/sched/scheduler.h"
 #include "daemon/proc/trialcg.h"
@@ -31,6 +32,7 @@ sched_init(struct sched *s, uv_loop_t *loop, struct db *db,
 	s->storage_retry = end_storage_retry;
 	s->spawn_retry = sched_spawn_retry;
 	s->hooks = (struct sched_trial_hooks){
+		.begin = resume_begin,
 		.report = sched_trial_report, .ended = sched_trial_ended,
 		.manual_stop = manual_stop, .reap_soon = reaper_schedule,
 	};

@@ -43,6 +43,10 @@ struct sched_events {
 /* What a trial (trial.c) tells the scheduler: set by sched_init, so that
  * the trial module names none of the modules that act on it. */
 struct sched_trial_hooks {
+	/* Before an attempt's process starts, once its attempt is counted:
+	 * its directory and what it resumes from (resume.c). 0 or -errno
+	 * with err. */
+	int (*begin)(struct trial *t, char *err, size_t errlen);
 	/* One report line of a running trial (progress.c). */
 	void (*report)(struct trial *t, const struct report_line *r);
 	/* The trial's child has ended, reaped and drained (end.c). */

@@ -21,7 +21,6 @@
 
 #include "common/json.h"
 #include "daemon/log.h"
-#include "daemon/sched/resume.h"
 #include "daemon/sched/trialdir.h"
 #include "daemon/sched/state.h"
 #include "daemon/search/spec.h"
@@ -522,7 +521,7 @@ trial_start(struct trial *t, char *err, size_t errlen)
 	t->last_report_ms = uv_now(s->loop);
 	snprintf(label, sizeof label, "trial %d/%d", t->number, t->attempt);
 	trialcg_create(s->cg_base, t->id, cgprocs, sizeof cgprocs);
-	rc = resume_begin(t, err, errlen);
+	rc = s->hooks.begin(t, err, errlen);
 	if (rc < 0) {
 		child_fail(&t->child, &cfg, &trial_child_cbs, t, rc);
 		env_free(&env);
