@@ -8,7 +8,6 @@
  */
 #include "daemon/serve/ops.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -30,6 +29,7 @@
 #include "daemon/sched/sweep.h"
 #include "daemon/serve/request.h"
 #include "daemon/serve/server.h"
+#include "daemon/serve/stats.h"
 #include "daemon/serve/ops_tdir.h"
 #include "daemon/search/spec.h"
 #include "daemon/sched/trial.h"
@@ -123,26 +123,6 @@ not_found(struct op_ctx *ctx, int rc)
 		snprintf(ctx->msg, sizeof ctx->msg, "storage error: %s",
 			 strerror(-rc));
 	return rc;
-}
-
-/* {"ok":true} or, during a storage outage, {"ok":false,"error":"disk_full",
- * "message","since","unstored"}: what stats and sweep say about storage. */
-static cJSON *
-storage_json(const struct sched *s)
-{
-	return wire_hold(s->storage_rc ? wire_error_code(s->storage_rc) : NULL,
-			 s->storage_msg, s->storage_since, "unstored",
-			 s->storage_rc ? sched_unstored(s) : 0);
-}
-
-/* {"ok":true} or, while trial starts are held for want of descriptors or
- * processes, {"ok":false,"error":"EMFILE","message","since","held"}. */
-static cJSON *
-spawn_json(const struct sched *s)
-{
-	return wire_hold(s->spawn_rc ? uv_err_name(s->spawn_rc) : NULL,
-			 s->spawn_msg, s->spawn_since, "held",
-			 (double)s->spawn_held);
 }
 
 /* ---- ops -------------------------------------------------------------- */
@@ -256,7 +236,7 @@ op_sweep(struct op_ctx *ctx)
 	/* An outage holds every sweep still: say so where people look. */
 	if (ctx->srv->sched->storage_rc)
 		cJSON_AddItemToObject(ctx->reply, "storage",
-				      storage_json(ctx->srv->sched));
+				      stats_storage_json(ctx->srv->sched));
 out:
 	cJSON_Delete(sum);
 	cJSON_Delete(best);
@@ -655,72 +635,10 @@ op_shutdown(struct op_ctx *ctx)
 	return 0;   /* the dispatcher starts the shutdown after replying */
 }
 
-static long
-self_rss_kb(void)
-{
-	long pages = 0, rss = 0;
-	FILE *f = fopen("/proc/self/statm", "r");
-
-	if (!f)
-		return -1;
-	if (fscanf(f, "%ld %ld", &pages, &rss) != 2)
-		rss = -1;
-	fclose(f);
-	return rss < 0 ? -1 : rss * (sysconf(_SC_PAGESIZE) / 1024);
-}
-
-static int
-self_open_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	if (!d)
-		return -1;
-	while ((e = readdir(d)))
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n - 1;   /* the directory's own fd */
-}
-
 static int
 op_stats(struct op_ctx *ctx)
 {
-	struct server *s = ctx->srv;
-	const struct sched *k = s->sched;
-	int queued = 0, active = 0, paused;
-	size_t out;
-
-	for (struct sweep *sw = k->sweeps; sw; sw = sw->next) {
-		active++;
-		for (struct trial *t = sw->queue; t; t = t->next)
-			queued++;
-	}
-	cJSON_AddNumberToObject(ctx->reply, "uptime_s", server_now() - s->started_at);
-	cJSON_AddNumberToObject(ctx->reply, "rss_kb", (double)self_rss_kb());
-	cJSON_AddNumberToObject(ctx->reply, "open_fds", self_open_fds());
-	cJSON_AddNumberToObject(ctx->reply, "running", k->n_running);
-	cJSON_AddNumberToObject(ctx->reply, "queued", queued);
-	cJSON_AddNumberToObject(ctx->reply, "trials_run", (double)k->trials_run);
-	cJSON_AddNumberToObject(ctx->reply, "sweeps_active", active);
-	cJSON_AddNumberToObject(ctx->reply, "clients", s->n_conns);
-	cJSON_AddNumberToObject(ctx->reply, "max_clients", s->max_clients);
-	cJSON_AddNumberToObject(ctx->reply, "nofile", (double)s->nofile);
-	server_output_stats(s, &paused, &out);
-	cJSON_AddNumberToObject(ctx->reply, "paused_clients", paused);
-	cJSON_AddNumberToObject(ctx->reply, "queued_output_bytes", (double)out);
-	cJSON_AddNumberToObject(ctx->reply, "workers", s->workers);
-	if (res_stats(&k->res, ctx->reply) < 0)
-		return -ENOMEM;
-	cJSON_AddItemToObject(ctx->reply, "storage", storage_json(k));
-	cJSON_AddItemToObject(ctx->reply, "spawn", spawn_json(k));
-	if (k->cg_base)
-		cJSON_AddStringToObject(ctx->reply, "trial_cgroups", k->cg_base);
-	else
-		cJSON_AddNullToObject(ctx->reply, "trial_cgroups");
-	return 0;
+	return stats_fill(ctx->srv, ctx->reply);
 }
 
 static const struct op_def op_table[] = {
