@@ -11,6 +11,7 @@ its last (nor its lowest): a value read at any other epoch is caught.
 """
 import json
 import os
+import re
 import sys
 import tempfile
 
@@ -139,14 +140,18 @@ def _report_draws_the_front(d):
     assert "id='pareto'" in page, page[:2000]
     sec = page[page.index("id='pareto'"):]
     sec = sec[:sec.index("</svg>")]
-    assert sec.count("class='pt'") == len(done), sec
     assert sec.count("class='pt front'") == len(front), sec
+    assert sec.count("class='pt'") == len(done) - len(front), sec
+    drawn = re.findall(r"<circle class='pt front'[^>]*><title>trial (\d+):",
+                       sec)
+    assert sorted(int(n) for n in drawn) == [t["number"] for t in front], sec
     assert "class='front-line'" in sec, sec
 
 
 TESTS = [with_daemon(f) for f in [
     _best_is_the_pareto_front, _tpe_with_two_objectives,
-    _single_objective_best_has_no_front, _sweepctl_prints_the_front]]
+    _single_objective_best_has_no_front, _sweepctl_prints_the_front,
+    _report_draws_the_front]]
 
 if __name__ == "__main__":
     sys.exit(run_tests(TESTS))
