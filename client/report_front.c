@@ -31,20 +31,25 @@ member(const cJSON *front, double n)
 	return NULL;
 }
 
-/* Trial t's row of epochs at its attempt and best epoch, or NULL. */
+/* Trial t's row of epochs at its best epoch, or NULL: of the latest
+ * attempt up to its own that reported that epoch (a resumed trial's curve
+ * spans attempts, docs/DESIGN.md). */
 static const cJSON *
 best_row(const cJSON *epochs, const cJSON *t)
 {
 	double n = fmt_jnum(t, "number", -1), a = fmt_jnum(t, "attempt", -1),
-	       e = fmt_jnum(t, "best_epoch", -1);
-	const cJSON *r;
+	       e = fmt_jnum(t, "best_epoch", -1), got = -1;
+	const cJSON *r, *best = NULL;
 
-	cJSON_ArrayForEach(r, epochs)
-		if (fmt_jnum(r, "number", -2) == n &&
-		    fmt_jnum(r, "attempt", -2) == a &&
-		    fmt_jnum(r, "epoch", -2) == e)
-			return r;
-	return NULL;
+	cJSON_ArrayForEach(r, epochs) {
+		double ra = fmt_jnum(r, "attempt", -2);
+		if (fmt_jnum(r, "number", -2) == n && ra <= a && ra > got &&
+		    fmt_jnum(r, "epoch", -2) == e) {
+			best = r;
+			got = ra;
+		}
+	}
+	return best;
 }
 
 /* The completed trials' points into p (n of them, the caller's array of
