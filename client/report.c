@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "client/fmt.h"
+#include "client/report_impl.h"
 #include "common/json.h"
 #include "common/vocab.h"
 
@@ -101,11 +102,6 @@ value(FILE *out, const cJSON *v)
 
 /* ---- scales and axes ---------------------------------------------------- */
 
-struct scale {
-	double lo, hi;     /* data range */
-	int log;           /* log10 axis (lo > 0) */
-	double p0, p1;     /* pixel positions of lo and hi */
-};
 
 static double
 sc_t(const struct scale *s, double v)
@@ -1694,6 +1690,8 @@ report_write_body(FILE *out, const cJSON *sw, const cJSON *trials,
 	if ((rc = best(out, sw)) < 0 || (rc = failures(out, sw, trials)) < 0)
 		goto out;
 	history(out, sw, trials);
+	if ((rc = report_front(out, sw, trials, epochs)) < 0)
+		goto out;
 	overlay(out, sw, trials, c, n);
 	curves(out, sw, trials, c, n);
 	if ((rc = params_section(out, sw, trials)) < 0 ||
@@ -1722,4 +1720,33 @@ report_write(FILE *out, const cJSON *sw, const cJSON *trials,
 	if (fflush(out) != 0 || ferror(out))
 		return -EIO;
 	return 0;
+}
+
+/* ---- for the other sections' files (report_impl.h) -------------------- */
+
+double
+report_sc(const struct scale *s, double v)
+{
+	return sc(s, v);
+}
+
+void
+report_scale_fit(struct scale *s, double lo, double hi, int log,
+		 double p0, double p1)
+{
+	scale_fit(s, lo, hi, log, p0, p1);
+}
+
+void
+report_axes(FILE *out, const struct scale *x,
+	    const struct scale *y, const char *xlabel,
+	    const char *ylabel)
+{
+	axes(out, x, y, xlabel, ylabel, 1);
+}
+
+void
+report_num(FILE *out, double v)
+{
+	num(out, v);
 }

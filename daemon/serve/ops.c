@@ -166,36 +166,6 @@ op_sweeps(struct op_ctx *ctx)
 	return 0;
 }
 
-/* Several objectives: the Pareto front (wire_front_json) as "front" of
- * dst; nothing for a single objective. spec: the stored spec object when
- * the caller has it (borrowed), else read. */
-static int
-add_front(struct op_ctx *ctx, const cJSON *spec, cJSON *dst)
-{
-	struct sweep *sw = sched_find(ctx->srv->sched, ctx->sweep_id);
-	cJSON *sum = NULL, *front = NULL;
-	int rc = 0;
-
-	if (!spec && sw && sw->spec->n_objectives < 2)
-		return 0;
-	if (!spec) {
-		rc = wire_sweep_json(ctx->srv->db, ctx->sweep_id, &sum);
-		spec = cJSON_GetObjectItemCaseSensitive(sum, "spec");
-	}
-	if (rc == 0)
-		rc = wire_front_spec_json(ctx->srv->db, ctx->sweep_id, spec,
-					  &front);
-	if (rc == 0 && front) {
-		cJSON_AddItemToObject(dst, "front", front);
-		if (sum)   /* best: what the values are, in order */
-			cJSON_AddItemToObject(dst, "objectives", cJSON_Duplicate(
-				cJSON_GetObjectItemCaseSensitive(spec,
-						"objectives"), 1));
-	}
-	cJSON_Delete(sum);
-	return rc;
-}
-
 static int
 op_sweep(struct op_ctx *ctx)
 {
@@ -228,7 +198,8 @@ op_sweep(struct op_ctx *ctx)
 	} else {
 		goto out;
 	}
-	rc = add_front(ctx, cJSON_GetObjectItemCaseSensitive(sum, "spec"), sum);
+	rc = wire_front_add(ctx->srv->db, ctx->sweep_id,
+			    cJSON_GetObjectItemCaseSensitive(sum, "spec"), 0, sum);
 	if (rc < 0)
 		goto out;
 	cJSON_AddItemToObject(ctx->reply, "sweep", sum);
@@ -413,6 +384,7 @@ no_best(struct op_ctx *ctx)
 static int
 op_best(struct op_ctx *ctx)
 {
+	struct sweep *sw;
 	cJSON *t;
 	int mode_max = 1, rc;
 
@@ -426,7 +398,10 @@ op_best(struct op_ctx *ctx)
 		return not_found(ctx, rc);
 	ops_tdir_add(t, ctx->sweep_id);
 	cJSON_AddItemToObject(ctx->reply, "trial", t);
-	rc = add_front(ctx, NULL, ctx->reply);
+	sw = sched_find(ctx->srv->sched, ctx->sweep_id);
+	if (!sw || sw->spec->n_objectives > 1)   /* and the Pareto front */
+		rc = wire_front_add(ctx->srv->db, ctx->sweep_id, NULL, 1,
+				    ctx->reply);
 	return rc < 0 ? not_found(ctx, rc) : 0;
 }
 

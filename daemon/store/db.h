@@ -281,7 +281,8 @@ int db_curve(struct db *db, int64_t trial_id, int attempt,
 	     void *ud);
 
 /* Each completed trial of the sweep, by number, with the stored metrics
- * object's text of its best epoch (of the current attempt): what several
+ * object's text of its best epoch (the row its curve counts: of the
+ * latest attempt, up to the current one, that reported it): what several
  * objectives read their values from. A completed trial without a best
  * epoch, or whose best epoch row is missing, is skipped. One index seek
  * per completed trial (the epochs primary key). */

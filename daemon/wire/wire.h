@@ -100,6 +100,11 @@ int wire_front_json(struct db *db, int64_t sweep_id,
  * fewer than two (a single objective has no front). */
 int wire_front_spec_json(struct db *db, int64_t sweep_id, const cJSON *spec,
 			 cJSON **out);
+/* That front as dst's "front" (nothing with one objective), with
+ * with_objectives the spec's "objectives" too (what the values are, in
+ * order); spec NULL: the sweep's stored spec. 0 or a negative errno. */
+int wire_front_add(struct db *db, int64_t sweep_id, const cJSON *spec,
+		   int with_objectives, cJSON *dst);
 /* One page of the export's epoch rows, [{"number","attempt","epoch",
  * ...metrics}], after *after, at most limit (>= 1, else -EINVAL), fewer
  * when the page has taken budget_ns (0: no budget; checked every 64 rows).

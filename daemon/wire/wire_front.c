@@ -164,3 +164,27 @@ wire_front_spec_json(struct db *db, int64_t sweep_id, const cJSON *spec,
 	o.k = k;
 	return wire_front_json(db, sweep_id, &o, out);
 }
+
+int
+wire_front_add(struct db *db, int64_t sweep_id, const cJSON *spec,
+	       int with_objectives, cJSON *dst)
+{
+	cJSON *sum = NULL, *front = NULL;
+	int rc = 0;
+
+	if (!spec) {
+		rc = wire_sweep_json(db, sweep_id, &sum);
+		spec = cJSON_GetObjectItemCaseSensitive(sum, "spec");
+	}
+	if (rc == 0)
+		rc = wire_front_spec_json(db, sweep_id, spec, &front);
+	if (rc == 0 && front) {
+		cJSON_AddItemToObject(dst, "front", front);
+		if (with_objectives)
+			cJSON_AddItemToObject(dst, "objectives", cJSON_Duplicate(
+				cJSON_GetObjectItemCaseSensitive(spec,
+								 "objectives"), 1));
+	}
+	cJSON_Delete(sum);
+	return rc;
+}

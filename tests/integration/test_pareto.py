@@ -11,6 +11,7 @@ its last (nor its lowest): a value read at any other epoch is caught.
 """
 import json
 import os
+import re
 import sys
 import tempfile
 
@@ -139,14 +140,42 @@ def _report_draws_the_front(d):
     assert "id='pareto'" in page, page[:2000]
     sec = page[page.index("id='pareto'"):]
     sec = sec[:sec.index("</svg>")]
-    assert sec.count("class='pt'") == len(done), sec
     assert sec.count("class='pt front'") == len(front), sec
+    assert sec.count("class='pt'") == len(done) - len(front), sec
+    drawn = re.findall(r"<circle class='pt front'[^>]*><title>trial (\d+):",
+                       sec)
+    assert sorted(int(n) for n in drawn) == [t["number"] for t in front], sec
     assert "class='front-line'" in sec, sec
+
+
+def _tpe_history_values_survive_a_reload(d):
+    """extend loads an ended sweep again as a restart does: the values of
+    its completed trials come back from the stored epoch rows, so MOTPE
+    suggests after the reload exactly what it suggests in one go (a
+    history whose completed trials lost their values would make TPE draw
+    as if nothing were known). parallel 1: one order of results."""
+    two = OBJECTIVES[:2]
+    whole = mo_spec("tpe", trials=10, objectives=two)
+    whole["search"]["parallel"] = 1
+    part = json.loads(json.dumps(whole))
+    part["search"]["trials"] = 6
+    a = d.submit(whole)
+    assert d.wait_sweep(a, timeout=120)["status"] == "completed"
+    b = d.submit(part)
+    assert d.wait_sweep(b, timeout=120)["status"] == "completed"
+    d.ok({"op": "extend", "sweep": b, "trials": 4})
+    assert d.wait_sweep(b, timeout=120)["status"] == "completed"
+    pa = [t["params"] for t in d.trials(a)]
+    pb = [t["params"] for t in d.trials(b)]
+    assert len(pa) == len(pb) == 10, (pa, pb)
+    assert pa == pb, [(i + 1, x, y) for i, (x, y) in
+                      enumerate(zip(pa, pb)) if x != y]
 
 
 TESTS = [with_daemon(f) for f in [
     _best_is_the_pareto_front, _tpe_with_two_objectives,
-    _single_objective_best_has_no_front, _sweepctl_prints_the_front]]
+    _single_objective_best_has_no_front, _sweepctl_prints_the_front,
+    _report_draws_the_front, _tpe_history_values_survive_a_reload]]
 
 if __name__ == "__main__":
     sys.exit(run_tests(TESTS))
