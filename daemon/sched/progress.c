@@ -14,7 +14,7 @@
 #include "daemon/log.h"
 #include "daemon/sched/hist_mo.h"
 #include "daemon/sched/hold.h"
-#include "daemon/sched/resume.h"
+#include "daemon/sched/curve.h"
 #include "daemon/sched/sweep.h"
 #include "daemon/sched/trial.h"
 #include "daemon/sched/trialdiag.h"
@@ -35,40 +35,6 @@ better(const struct spec *sp, double a, double b)
 	return sp->mode_max ? a > b : a < b;
 }
 
-
-int
-progress_curve_append(struct trial *t, const struct report_line *r,
-		      double objective)
-{
-	struct diag_epoch *e;
-	double *g = NULL;
-
-	if (t->n_curve == t->cap_curve) {
-		int cap = t->cap_curve ? t->cap_curve * 2 : 16;
-		struct diag_epoch *c = realloc(t->curve, (size_t)cap * sizeof *c);
-		if (!c)
-			return -ENOMEM;
-		t->curve = c;
-		t->cap_curve = cap;
-	}
-	if (r->n_grad > 0) {
-		g = malloc((size_t)r->n_grad * sizeof *g);
-		if (!g)
-			return -ENOMEM;
-		memcpy(g, r->grad_norm, (size_t)r->n_grad * sizeof *g);
-	}
-	e = &t->curve[t->n_curve];
-	/* A NaN loss reads as +inf there, so "diverged" is told from "not
-	 * reported" even at epoch 1. */
-	if (diag_epoch_from_report(e, r, NULL) < 0) {
-		free(g);
-		return -EINVAL;
-	}
-	t->n_curve++;
-	e->objective = objective;
-	e->grad_norm = g;
-	return 0;
-}
 
 static int
 store_epoch(struct trial *t, const struct report_line *r, double objective,
@@ -187,8 +153,8 @@ sched_trial_report(struct trial *t, const struct report_line *r)
 		return;   /* trial.c kept its figures; they are stored at the end */
 	sw->ff_off = 1;   /* a trainer that reports epochs: not fail-fast */
 	objective = report_get(r, sp->metric);
-	resume_overlap(t, r->epoch);
-	if (progress_curve_append(t, r, objective) < 0) {
+	curve_cut(t, r->epoch);
+	if (curve_append(t, r, objective) < 0) {
 		trial_stop(t, STOP_STORAGE, "out of memory");
 		return;
 	}

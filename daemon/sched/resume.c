@@ -13,33 +13,13 @@
 
 #include "common/report.h"
 #include "daemon/log.h"
-#include "daemon/sched/progress.h"
+#include "daemon/sched/curve.h"
 #include "daemon/sched/sweep.h"
 #include "daemon/sched/trial.h"
 #include "daemon/sched/trialdir.h"
 #include "daemon/search/spec.h"
 #include "daemon/sched/state.h"
 #include "daemon/store/db.h"
-
-/* What the progress of t counts as its best: the first epoch of the best
- * finite objective (progress.c keeps it the same way, epoch by epoch). */
-static void
-take_best(struct trial *t)
-{
-	int mode_max = t->sweep->spec->mode_max;
-
-	t->best = NAN;
-	t->best_epoch = 0;
-	for (int i = 0; i < t->n_curve; i++) {
-		double v = t->curve[i].objective;
-		if (!isfinite(v))
-			continue;
-		if (!isfinite(t->best) || (mode_max ? v > t->best : v < t->best)) {
-			t->best = v;
-			t->best_epoch = t->curve[i].epoch;
-		}
-	}
-}
 
 static int
 seed_row(void *ud, int epoch, const char *metrics_json)
@@ -51,8 +31,8 @@ seed_row(void *ud, int epoch, const char *metrics_json)
 	    report_parse(metrics_json, strlen(metrics_json), &r, NULL, 0) < 0 ||
 	    r.kind != REPORT_EPOCH || r.epoch != epoch)
 		return -EINVAL;
-	return progress_curve_append(t, &r,
-				     report_get(&r, t->sweep->spec->metric));
+	return curve_append(t, &r,
+			    report_get(&r, t->sweep->spec->metric));
 }
 
 /* The stored curve of the attempts before this one, into t. */
@@ -66,10 +46,10 @@ seed_curve(struct trial *t)
 		log_warn("sweep %" PRId64 " trial %d: cannot read the stored "
 			 "curve (%s): attempt %d starts over", sw->id, t->number,
 			 strerror(-rc), t->attempt);
-		resume_overlap(t, 0);   /* forgets it all */
+		curve_cut(t, 0);   /* forgets it all */
 		return;
 	}
-	take_best(t);
+	curve_take_best(t);
 	t->resume_epoch = t->n_curve > 0 ? t->curve[t->n_curve - 1].epoch : 0;
 	if (t->resume_epoch > 0)
 		log_info("sweep %" PRId64 " trial %d attempt %d: may resume after "
@@ -93,17 +73,4 @@ resume_begin(struct trial *t, char *err, size_t errlen)
 	if (t->attempt > 1)
 		seed_curve(t);
 	return 0;
-}
-
-void
-resume_overlap(struct trial *t, int epoch)
-{
-	int n = t->n_curve;
-
-	while (t->n_curve > 0 && t->curve[t->n_curve - 1].epoch >= epoch) {
-		t->n_curve--;
-		free((void *)t->curve[t->n_curve].grad_norm);
-	}
-	if (t->n_curve != n)
-		take_best(t);
 }

@@ -18,9 +18,4 @@ struct trial;
  * 0, or -errno with err saying why the directory cannot be made. */
 int resume_begin(struct trial *t, char *err, size_t errlen);
 
-/* Epoch is about to join t's curve: a curve carried over from an earlier
- * attempt loses epoch and those above (the later attempt's row wins), and
- * t's best is taken again over what is left. */
-void resume_overlap(struct trial *t, int epoch);
-
 #endif
