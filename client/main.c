@@ -405,6 +405,25 @@ status_importance(struct ctl *c, long long sweep)
 	return 0;
 }
 
+/* What the daemon has in use and free, under status (sweepctl stats). */
+static int
+status_capacity(struct ctl *c)
+{
+	cJSON *req = ctl_request("stats", 0, 0), *reply = NULL;
+	char *line;
+	size_t len;
+	int rc;
+
+	if (!req)
+		return ctl_oom();
+	rc = ctl_call(c, req, &reply, &line, &len);
+	cJSON_Delete(req);
+	if (rc == 0)
+		show_capacity(stdout, reply);
+	cJSON_Delete(reply);
+	return rc;
+}
+
 static int
 cmd_status(struct ctl *c, struct ctl_args *a)
 {
@@ -412,6 +431,8 @@ cmd_status(struct ctl *c, struct ctl_args *a)
 
 	if (rc == 0 && !c->json)
 		rc = status_importance(c, a->sweep);
+	if (rc == 0 && !c->json)
+		rc = status_capacity(c);
 	return rc;
 }
 

@@ -828,6 +828,27 @@ show_resources(FILE *out, int w, const cJSON *r)
 	kv_w(out, w, "gpus", line);
 }
 
+void
+show_capacity(FILE *out, const cJSON *r)
+{
+	const cJSON *c = fmt_jget(r, "cpus"), *g = fmt_jget(r, "gpus");
+	char line[1024], gpus[256];
+
+	if (!cJSON_IsObject(c))
+		return;   /* a daemon that does not count them */
+	if (cJSON_IsObject(g) && fmt_jnum(g, "total", 0) > 0)
+		snprintf(gpus, sizeof gpus, "; GPUs %d used, %d free of %.0f",
+			 cJSON_GetArraySize(fmt_jget(g, "used")),
+			 cJSON_GetArraySize(fmt_jget(g, "free")),
+			 fmt_jnum(g, "total", 0));
+	else
+		snprintf(gpus, sizeof gpus, "; no GPUs");
+	snprintf(line, sizeof line, "CPUs %.0f used, %.0f free of %.0f%s",
+		 fmt_jnum(c, "used", 0), fmt_jnum(c, "free", 0),
+		 fmt_jnum(c, "total", 0), gpus);
+	kv(out, "daemon", line);
+}
+
 int
 show_stats(FILE *out, const cJSON *r)
 {

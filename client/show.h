@@ -40,6 +40,9 @@ int show_curve(FILE *out, const cJSON *curve);
 
 /* `stats`: the reply object. */
 int show_stats(FILE *out, const cJSON *reply);
+/* One line for `status`: the daemon's CPUs and GPUs in use and free (from
+ * a stats reply; nothing when it has no "cpus"). */
+void show_capacity(FILE *out, const cJSON *stats);
 /* The "storage" member of a stats or sweep reply as one "storage" line
  * (key column w wide, 0: as show_sweep): "ok", or the outage; nothing
  * without the member. */

@@ -132,6 +132,9 @@ def _stats_in_use_and_free(d):
     assert "1 used, 1 free of 2" in out, out
     out = d.ctl("status", str(sid), check=0).stdout
     assert "3 CPUs, 1 GPU per trial" in out, out
+    # and what the daemon has in use and free, under the sweep's status
+    assert "daemon      CPUs 3 used, 1 free of 4; GPUs 1 used, 1 free of 2\n" \
+        in out, out
     d.ok({"op": "cancel", "sweep": sid})
     d.wait_sweep(sid)
     # the cancelled trial gives its CPUs and GPU back once it has exited
