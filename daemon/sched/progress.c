@@ -50,8 +50,8 @@ store_epoch(struct trial *t, const struct report_line *r, double objective,
 		return rc;
 	rc = db_begin(db);
 	if (rc == 0)
-		rc = db_trial_epoch(db, t->id, t->attempt, r->epoch, objective,
-				    metrics);
+		rc = db_trial_epoch_n(db, t->id, t->attempt, r->epoch,
+				      objective, metrics, t->n_curve);
 	if (rc == 0 && diag_json)
 		rc = db_trial_set_diagnosis(db, t->id, diag_json);
 	if (rc == 0)

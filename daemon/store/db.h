@@ -159,6 +159,12 @@ int db_trial_start(struct db *db, int64_t trial_id, int attempt, int pid,
  * trial's current attempt or metrics_json is not an object. */
 int db_trial_epoch(struct db *db, int64_t trial_id, int attempt, int epoch,
 		   double objective, const char *metrics_json);
+/* The same, with the trial's epochs set to curve_epochs (>= 0): the
+ * epochs of its curve across attempts, a resumed attempt's included
+ * (docs/storage.md); -1 counts this attempt's rows, as db_trial_epoch. */
+int db_trial_epoch_n(struct db *db, int64_t trial_id, int attempt, int epoch,
+		     double objective, const char *metrics_json,
+		     int curve_epochs);
 
 struct db_trial_end {
 	const char *status;          /* completed, failed, pruned or cancelled */

@@ -48,9 +48,10 @@ insert_epoch(struct db *db, int64_t trial_id, int attempt, int epoch,
 	return db_run(db, st, b, "db_trial_epoch");
 }
 
-/* Counts the epoch in the trial, which must be at this attempt. */
+/* Counts the epoch in the trial, which must be at this attempt: n when
+ * n >= 0, else one more. */
 static int
-count_epoch(struct db *db, int64_t trial_id, int attempt)
+count_epoch(struct db *db, int64_t trial_id, int attempt, int n)
 {
 	sqlite3_stmt *st = db_stmt(db, ST_EPOCH_COUNT);
 	char status[16];
@@ -59,6 +60,8 @@ count_epoch(struct db *db, int64_t trial_id, int attempt)
 	b = sqlite3_bind_int64(st, 1, trial_id);
 	if (b == SQLITE_OK)
 		b = sqlite3_bind_int(st, 2, attempt);
+	if (b == SQLITE_OK)
+		b = sqlite3_bind_int(st, 3, n);
 	rc = db_run(db, st, b, "db_trial_epoch");
 	if (rc < 0 || sqlite3_changes(db->h) == 1)
 		return rc;
@@ -72,6 +75,14 @@ count_epoch(struct db *db, int64_t trial_id, int attempt)
 int
 db_trial_epoch(struct db *db, int64_t trial_id, int attempt, int epoch,
 	       double objective, const char *metrics_json)
+{
+	return db_trial_epoch_n(db, trial_id, attempt, epoch, objective,
+				metrics_json, -1);
+}
+
+int
+db_trial_epoch_n(struct db *db, int64_t trial_id, int attempt, int epoch,
+		 double objective, const char *metrics_json, int curve_epochs)
 {
 	cJSON *m = NULL;
 	int rc;
@@ -90,7 +101,7 @@ db_trial_epoch(struct db *db, int64_t trial_id, int attempt, int epoch,
 	rc = insert_epoch(db, trial_id, attempt, epoch, objective, m,
 			  metrics_json);
 	if (rc == 0)
-		rc = count_epoch(db, trial_id, attempt);
+		rc = count_epoch(db, trial_id, attempt, curve_epochs);
 	rc = db_op_end(db, rc, __func__);
 out:
 	cJSON_Delete(m);

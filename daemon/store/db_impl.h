@@ -116,8 +116,10 @@ enum {
 	X(EPOCH_INSERT, "INSERT INTO epochs (trial_id, attempt, epoch, " \
 	  "objective, train_loss, val_loss, train_acc, val_acc, metrics_json) " \
 	  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)") \
-	X(EPOCH_COUNT, "UPDATE trials SET epochs = epochs + 1 " \
-	  "WHERE id = ?1 AND attempt = ?2") \
+	/* ?3: the epochs of the trial's curve across its attempts (resume.c), \
+	 * or -1 to count this attempt's rows one by one. */ \
+	X(EPOCH_COUNT, "UPDATE trials SET epochs = CASE WHEN ?3 >= 0 THEN ?3 " \
+	  "ELSE epochs + 1 END WHERE id = ?1 AND attempt = ?2") \
 	X(TRIALS_LOAD, "SELECT " LOAD_COLS " FROM trials t " \
 	  "WHERE t.sweep_id = ?1 ORDER BY t.number") \
 	X(UNSETTLED_LOAD, "SELECT " LOAD_COLS " FROM sweeps s CROSS JOIN trials t " \

@@ -53,6 +53,7 @@ def _dir_same_across_attempts_and_kept(d):
     assert t["attempt"] == 2 and t["status"] == "completed", t
     # the restart's rows replaced the first attempt's: each epoch once
     assert epochs == [1, 2, 3, 4], epochs
+    assert t["epochs"] == 4, t["epochs"]
     # every row stays stored under its attempt
     rows = d.ok({"op": "epochs", "sweep": sid})["epochs"]
     keys = [(r["attempt"], r["epoch"]) for r in rows]
@@ -140,6 +141,9 @@ def test_builtin_killed_with_the_daemon_in_epoch_3_resumes():
         epochs, t = curve_epochs(d, sid, 1)
         assert epochs == [1, 2, 3, 4, 5, 6], epochs
         assert t["attempt"] == 2, t
+        # the trial counts the epochs of its whole curve, not of its last
+        # attempt alone ("at epoch 6 of 3" before)
+        assert t["epochs"] == 6, t["epochs"]
         rows = d.ok({"op": "epochs", "sweep": sid})["epochs"]
         first = [r["epoch"] for r in rows if r["attempt"] == 1]
         second = [r["epoch"] for r in rows if r["attempt"] == 2]
