@@ -93,6 +93,11 @@ def run_blocked(e, trial_dir, ref, k, sig=signal.SIGKILL):
         time.sleep(0.01)
     ended = p.poll()
     p.send_signal(sig)
+    if sig == signal.SIGKILL:
+        # reap it before reading: a reader that drained the pipe first
+        # could let the blocked write of line k + 1 complete before the
+        # kill lands (pipe_write rechecks for room before for signals)
+        p.wait(timeout=60)
     # read until the worker is gone: one blocked in write() on SIGTERM
     # finishes that line, then stops within a batch
     with os.fdopen(r, "r") as rep:
