@@ -407,21 +407,11 @@ status_importance(struct ctl *c, long long sweep)
 
 /* What the daemon has in use and free, under status (sweepctl stats). */
 static int
-status_capacity(struct ctl *c)
+render_capacity(struct ctl *c, const cJSON *stats)
 {
-	cJSON *req = ctl_request("stats", 0, 0), *reply = NULL;
-	char *line;
-	size_t len;
-	int rc;
-
-	if (!req)
-		return ctl_oom();
-	rc = ctl_call(c, req, &reply, &line, &len);
-	cJSON_Delete(req);
-	if (rc == 0)
-		show_capacity(stdout, reply);
-	cJSON_Delete(reply);
-	return rc;
+	(void)c;
+	show_capacity(stdout, stats);
+	return 0;
 }
 
 static int
@@ -432,7 +422,7 @@ cmd_status(struct ctl *c, struct ctl_args *a)
 	if (rc == 0 && !c->json)
 		rc = status_importance(c, a->sweep);
 	if (rc == 0 && !c->json)
-		rc = status_capacity(c);
+		rc = simple(c, ctl_request("stats", 0, 0), NULL, render_capacity);
 	return rc;
 }
 
