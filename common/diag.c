@@ -1020,6 +1020,27 @@ train_below_val(const struct ctx *x)
 	return isfinite(t) && isfinite(v) && t < v;
 }
 
+/* Validation accuracy never clearly above chance (the level
+ * check_not_learning uses) while training accuracy is not yet half way
+ * from chance to 1: nothing has been learned that a gap could be made of.
+ * With batch norm, train_acc (batch statistics) runs ahead of val_acc
+ * (running statistics) for the first steps. A training set learned well
+ * with validation at chance is memorized: that stays overfitting. */
+static int
+too_early_for_a_gap(struct ctx *x)
+{
+	double ch = x->chance, va = max_of(x, F_VAL_ACC), ta = max_of(x, F_TRAIN_ACC);
+
+	if (!isfinite(ch) || ch <= 0 || !isfinite(va) || !isfinite(ta))
+		return 0;
+	if (va >= ch + 0.1 * (1 - ch) || ta >= ch + 0.5 * (1 - ch))
+		return 0;
+	not_judged(x, "overfitting: the validation accuracy never left chance "
+		   "(at most %.3f, chance %.3f) and training accuracy is at "
+		   "most %.3f: a gap this early is not overfitting", va, ch, ta);
+	return 1;
+}
+
 static void
 check_overfitting(struct ctx *x)
 {
@@ -1037,6 +1058,8 @@ check_overfitting(struct ctx *x)
 		not_judged(x, "overfitting: %s and %s are not comparable", tn, vn);
 		return;
 	}
+	if (too_early_for_a_gap(x))
+		return;
 	b = argmin_from(&v, 0);
 	if (b < 0)
 		return;

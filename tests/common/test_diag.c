@@ -1085,6 +1085,52 @@ pruned_trial_is_not_told_to_train_longer(void)
 	cJSON_Delete(d);
 }
 
+/* Found by running the quick start: trial 15 (sigmoid + batch norm, 1,000
+ * training samples, batch 256: 12 optimiser steps), pruned after epoch 3.
+ * Its validation accuracy never left chance and its losses never left
+ * ln(10); train_acc (measured in training mode, with the batch's own
+ * statistics) ran ahead of val_acc (running statistics not yet settled).
+ * That is a network that has learned nothing yet, not one overfitting:
+ * "use a smaller network" contradicted the curve. A network that did
+ * learn its training set while validation stayed at chance is
+ * memorizing it, which still is overfitting. */
+static void
+gap_with_val_at_chance_is_not_overfitting(void)
+{
+	static const double tl[] = { 2.282, 2.258, 2.239 };
+	static const double vl[] = { 2.303, 2.301, 2.299 };
+	static const double ta[] = { 0.167, 0.308, 0.339 };
+	static const double va[] = { 0.0984, 0.1412, 0.0989 };
+	struct curve c;
+	struct diag_trial t;
+	cJSON *d;
+
+	curve_init(&c, 3);
+	for (int i = 0; i < 3; i++) {
+		c.ep[i].train_loss = tl[i];
+		c.ep[i].val_loss = vl[i];
+		c.ep[i].train_acc = ta[i];
+		c.ep[i].val_acc = va[i];
+		c.ep[i].objective = va[i];
+	}
+	diag_trial_init(&t, DIAG_PRUNED);
+	t.chance_acc = 0.1;
+	d = diagnose_as(&c, &t);
+	CHECK_STR(verdict(d), "pruned");
+	CHECK(!has_str(d, "tags", "overfitting"));
+	CHECK(has_str(d, "not_judged", "validation accuracy never left chance"));
+	cJSON_Delete(d);
+
+	/* memorized: train_acc 0.99, train_loss near 0, val at chance */
+	for (int i = 0; i < 3; i++) {
+		c.ep[i].train_loss = 1.0 / (1 + 10 * i);
+		c.ep[i].train_acc = 0.7 + 0.145 * i;
+	}
+	d = diagnose_as(&c, &t);
+	CHECK_STR(verdict(d), "overfitting");
+	cJSON_Delete(d);
+}
+
 /* A pruned trial's partial curve still shows divergence. */
 static void
 pruned_trial_still_shows_divergence(void)
@@ -1466,6 +1512,7 @@ main(void)
 	RUN(underfitting_relative_to_the_sweep);
 	RUN(epoch_from_report_maps_nonfinite);
 	RUN(long_curve);
+	RUN(gap_with_val_at_chance_is_not_overfitting);
 	RUN(random_curves_keep_shape);
 	return harness_done();
 }
