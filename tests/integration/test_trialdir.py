@@ -243,6 +243,21 @@ def test_trial_root_option_and_refusals():
                            capture_output=True, text=True, timeout=30)
         assert p.returncode != 0, p
         assert bad in p.stderr and "writable" in p.stderr, p.stderr
+        if os.geteuid() == 0:
+            # another user's directory, named or reached through a link of
+            # ours: they could swap what trials write (and resume from)
+            theirs = os.path.join(root, "theirs")
+            os.mkdir(theirs, 0o755)
+            os.chown(theirs, 65534, 65534)
+            link = os.path.join(root, "link")
+            os.symlink(theirs, link)
+            for given in (theirs, link):
+                p = subprocess.run([SWEEPD, "--state-dir", state,
+                                    "--trial-root", given],
+                                   capture_output=True, text=True, timeout=30)
+                assert p.returncode != 0, p
+                assert theirs in p.stderr and "uid 65534" in p.stderr, \
+                    p.stderr
     finally:
         subprocess.run(["rm", "-rf", root])
 
