@@ -14,11 +14,15 @@
 #   status  exit 0 and print the node's line when the cluster answers.
 #
 # Environment: SLURM_CLUSTER_DIR; SLURM_CLUSTER_WAIT (seconds to wait for
-# the node, default 30); SLURM_CLUSTER_NO_INSTALL=1 never runs apt-get.
+# the node, default 30); SLURM_CLUSTER_NO_INSTALL=1 never runs apt-get;
+# SLURM_CLUSTER_PROCTRACK=linuxproc tracks a job's processes by ancestry
+# instead of a cgroup (where cgroups cannot be written; a process that
+# leaves its session then escapes its job).
 set -eu
 
 dir=${SLURM_CLUSTER_DIR:-/tmp/sweepd-slurm}
 wait_s=${SLURM_CLUSTER_WAIT:-30}
+track=${SLURM_CLUSTER_PROCTRACK:-cgroup}
 conf=$dir/slurm.conf
 node=sweepd-node
 export SLURM_CONF="$conf"
@@ -75,6 +79,15 @@ write_config() {
 	mem=$(awk '/^MemTotal:/ { printf "%d", $2 / 2048 }' /proc/meminfo)
 	ctld_port=$(free_port)
 	d_port=$(free_port)
+	# job ids of its own for each cluster (ports are unique while it runs):
+	# the step cgroups of all clusters on this machine share one path,
+	# /sys/fs/cgroup/freezer/slurm_NODE/uid_U/job_N/step_S
+	first_job=$((ctld_port * 1000))
+	case $track in
+	cgroup) task=task/cgroup ;;
+	linuxproc) task=task/none ;;
+	*) die "SLURM_CLUSTER_PROCTRACK=$track: cgroup or linuxproc" ;;
+	esac
 	cat >"$conf.tmp" <<EOF
 # written by scripts/slurm-cluster.sh; removed by its stop
 ClusterName=sweepd
@@ -94,8 +107,9 @@ SlurmctldLogFile=$dir/slurmctld.log
 SlurmdLogFile=$dir/slurmd.log
 SlurmctldDebug=info
 SlurmdDebug=info
-ProctrackType=proctrack/linuxproc
-TaskPlugin=task/none
+ProctrackType=proctrack/$track
+TaskPlugin=$task
+FirstJobId=$first_job
 JobAcctGatherType=jobacct_gather/none
 AccountingStorageType=accounting_storage/none
 SchedulerType=sched/backfill
@@ -118,6 +132,21 @@ NodeName=$node NodeHostname=localhost NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=$
 PartitionName=debug Nodes=$node Default=YES MaxTime=INFINITE State=UP PriorityTier=1
 PartitionName=high Nodes=$node MaxTime=INFINITE State=UP PriorityTier=10
 EOF
+	# ConstrainDevices=no: the fake GPUs are copies of /dev/null (c 1 3),
+	# so denying a job the GPUs it was not given denies it /dev/null.
+	# ConstrainRAMSpace=no: the memory controller here is the container's
+	# own accounting, which jobs must not be moved out of.
+	cat >"$dir/cgroup.conf.tmp" <<EOF
+# cgroup v1 or v2, as mounted; no systemd here to delegate a v2 tree
+CgroupPlugin=autodetect
+CgroupMountpoint=/sys/fs/cgroup
+IgnoreSystemd=yes
+ConstrainCores=yes
+ConstrainDevices=no
+ConstrainRAMSpace=no
+ConstrainSwapSpace=no
+EOF
+	mv "$dir/cgroup.conf.tmp" "$dir/cgroup.conf"
 	cat >"$dir/gres.conf.tmp" <<EOF
 AutoDetect=off
 NodeName=$node Name=gpu File=$dir/dev/gpu[0-1]

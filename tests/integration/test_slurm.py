@@ -9,6 +9,7 @@ import os
 import select
 import subprocess
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -152,8 +153,133 @@ def test_an_unknown_partition_is_refused():
     assert "nvalid partition" in err, err
 
 
+# A task that leaves a grandchild in a session of its own, which writes its
+# pid to PIDFILE and sleeps; HOLD keeps srun's stdout open in it. Then the
+# task prints "started" and sleeps (or exits, with EXIT).
+GRANDCHILD = r"""
+if [ -n "$HOLD" ]; then
+    setsid -f sh -c 'echo $$ > "$PIDFILE.tmp"; mv "$PIDFILE.tmp" "$PIDFILE"; exec sleep 600' </dev/null
+else
+    setsid -f sh -c 'echo $$ > "$PIDFILE.tmp"; mv "$PIDFILE.tmp" "$PIDFILE"; exec sleep 600' </dev/null >/dev/null 2>&1
+fi
+while [ ! -s "$PIDFILE" ]; do sleep 0.05; done
+echo started
+[ -n "$EXIT" ] && exit 0
+exec sleep 600
+"""
+
+
+def proc_start(pid):
+    """(start time, state) of pid from /proc, or None when it is gone."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    return fields[19], fields[0]
+
+
+def alive(pid, start):
+    """pid is the process that started at start, and not a zombie (PID 1
+    here reaps slowly: a dead grandchild can stay Z for a while)."""
+    st = proc_start(pid)
+    return st is not None and st[0] == start and st[1] not in ("Z", "X")
+
+
+def gone_within(pid, start, limit):
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < limit:
+        if not alive(pid, start):
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def proctrack():
+    p = subprocess.run(["scontrol", "show", "config"], capture_output=True, text=True,
+                       timeout=LIMIT)
+    assert p.returncode == 0, p.stderr
+    for ln in p.stdout.splitlines():
+        k, _, v = ln.partition("=")
+        if k.strip() == "ProctrackType":
+            return v.strip()
+    raise AssertionError("no ProctrackType in scontrol show config")
+
+
+def grandchild_run(trial, how, hold=False):
+    """Runs GRANDCHILD as trial `trial` of this run through the module's
+    srun argv, ends it `how` ("cancel": scancel JOB; "kill": scancel
+    --signal=KILL JOB.0, as the launcher does after the grace; "exit": the
+    task exits by itself) and asserts that srun returns and the grandchild
+    dies with its job."""
+    need()
+    track = proctrack()
+    if track != "proctrack/cgroup":
+        raise Skip("the cluster tracks a job's processes with %s, not proctrack/cgroup: "
+                   "a process that leaves its session escapes its job there "
+                   "(docs/slurm.md)" % track)
+    name = "sweepd-%d-%d-1" % (RUN, trial)
+    tmp = tempfile.mkdtemp(prefix="slurm-gc-")
+    pidfile = os.path.join(tmp, "pid")
+    argv = srun_argv({"time": "00:05:00"}, RUN, trial, 1, 1, 0, 0,
+                     ["/bin/sh", "-c", GRANDCHILD])
+    env = dict(trial_env({}), PIDFILE=pidfile, HOLD="1" if hold else "",
+               EXIT="1" if how == "exit" else "")
+    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    pid = start = None
+    try:
+        line = p.stdout.readline()
+        assert line == b"started\n", (line, p.poll())
+        with open(pidfile) as f:
+            pid = int(f.read())
+        st = proc_start(pid)
+        assert st is not None, "grandchild %d gone before its job ended" % pid
+        start = st[0]
+        job = find(name)
+        assert job is not None, "squeue does not know %s" % name
+        if how == "cancel":
+            subprocess.run(["scancel", str(job[0])], check=True, timeout=LIMIT)
+        elif how == "kill":
+            subprocess.run(["scancel", "--signal=KILL", "%d.0" % job[0]], check=True,
+                           timeout=LIMIT)
+        try:
+            p.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            raise AssertionError("srun did not return within 60 s of the task's end "
+                                 "(%s): a grandchild keeps its step alive" % how) from None
+        assert gone_within(pid, start, 30), \
+            "grandchild %d outlived its job (%s) by 30 s: it escaped the step" % (pid, how)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        if pid is not None and start is not None and alive(pid, start):
+            os.kill(pid, 9)
+        subprocess.run(["rm", "-rf", tmp])
+
+
+def test_a_setsid_grandchild_dies_when_its_job_is_cancelled():
+    grandchild_run(905, "cancel")
+
+
+def test_a_setsid_grandchild_dies_when_its_step_is_sigkilled():
+    grandchild_run(906, "kill")
+
+
+def test_a_setsid_grandchild_dies_when_its_task_exits():
+    grandchild_run(907, "exit")
+
+
+def test_a_grandchild_holding_stdout_does_not_keep_srun_running():
+    grandchild_run(908, "exit", hold=True)
+
+
 if __name__ == "__main__":
     sys.exit(run_tests([test_fake_trainer_reports_through_srun_and_squeue_finds_its_job,
                         test_builtin_trainer_reports_on_stdout_under_srun,
                         test_an_impossible_request_is_refused_not_left_pending,
-                        test_an_unknown_partition_is_refused]))
+                        test_an_unknown_partition_is_refused,
+                        test_a_setsid_grandchild_dies_when_its_job_is_cancelled,
+                        test_a_setsid_grandchild_dies_when_its_step_is_sigkilled,
+                        test_a_setsid_grandchild_dies_when_its_task_exits,
+                        test_a_grandchild_holding_stdout_does_not_keep_srun_running]))
