@@ -7,9 +7,9 @@
  * user on the machine can reach the port but cannot guess the token.
  *
  * Routes: / the page, /body its live part (what the page polls). Each is
- * rendered afresh from the daemon's `sweeps`, `sweep`, `trials` and
- * `epochs` replies; when the daemon cannot be asked, the page says so and
- * goes on polling.
+ * rendered afresh from the daemon's `sweeps`, `sweep`, `trials`, `epochs`
+ * and `importance` replies; when the daemon cannot be asked, the page says
+ * so and goes on polling (an importance it refuses, the section says why).
  *
  * The main thread blocks SIGINT and SIGTERM before the server thread
  * starts (it inherits the mask) and waits for them with sigwait.
@@ -177,12 +177,29 @@ ask_epochs(struct serve *sv, long long sweep, cJSON **out)
 	return rc;
 }
 
+/* The `importance` op's object, or a string saying why there is none:
+ * the page goes on without it, so sv->err stays as it was. NULL: out of
+ * memory. */
+static cJSON *
+ask_importance(struct serve *sv, long long sweep)
+{
+	char keep[sizeof sv->err];
+	cJSON *imp;
+
+	memcpy(keep, sv->err, sizeof keep);
+	if (ask(sv, "importance", sweep, "importance", &imp) < 0)
+		imp = cJSON_CreateString(sv->err);
+	memcpy(sv->err, keep, sizeof keep);
+	return imp;
+}
+
 /* The page (page 1) or its live part for sweep (0: the newest), as a
  * malloc'd buffer of *len bytes; NULL when out of memory. */
 static char *
 render(struct serve *sv, long long sweep, int page, size_t *len)
 {
 	cJSON *sweeps = NULL, *sw = NULL, *trials = NULL, *epochs = NULL;
+	cJSON *imp = NULL;
 	struct dash_view v = { .token = sv->token };
 	char *buf = NULL;
 	FILE *m = open_memstream(&buf, len);
@@ -194,13 +211,15 @@ render(struct serve *sv, long long sweep, int page, size_t *len)
 	if (ask(sv, "sweeps", 0, "sweeps", &sweeps) == 0) {
 		v.sweep = sweep > 0 ? sweep : dash_default_sweep(sweeps);
 		if (v.sweep > 0 && ask(sv, "sweep", v.sweep, "sweep", &sw) == 0 &&
-		    ask(sv, "trials", v.sweep, "trials", &trials) == 0)
-			ask_epochs(sv, v.sweep, &epochs);
+		    ask(sv, "trials", v.sweep, "trials", &trials) == 0 &&
+		    ask_epochs(sv, v.sweep, &epochs) == 0)
+			imp = ask_importance(sv, v.sweep);
 	}
 	v.sweeps = sweeps;
 	v.sw = sw;
 	v.trials = trials;
 	v.epochs = epochs;
+	v.importance = imp;
 	v.error = sv->err[0] ? sv->err : NULL;
 	rc = page ? dash_write_page(m, &v) : dash_write_body(m, &v);
 	if (fclose(m) != 0 || rc < 0) {
@@ -211,6 +230,7 @@ render(struct serve *sv, long long sweep, int page, size_t *len)
 	cJSON_Delete(sw);
 	cJSON_Delete(trials);
 	cJSON_Delete(epochs);
+	cJSON_Delete(imp);
 	return buf;
 }
 

@@ -90,6 +90,11 @@ cJSON *ctl_request(const char *op, long long sweep, long long number);
  * *reply is NULL.
  */
 int ctl_call(struct ctl *c, cJSON *req, cJSON **reply, char **line, size_t *len);
+/* ctl_call's exchange alone: 0 with *reply whatever it says (ok or an
+ * error, for a caller that goes on without it), or an exit code after a
+ * message when the daemon could not be asked. */
+int ctl_exchange(struct ctl *c, cJSON *req, cJSON **reply, char **line,
+		 size_t *len);
 
 /* Reads one more JSON object line from the connection (watch events).
  * Returns 0 with *msg (the caller's), or an exit code after a message. */

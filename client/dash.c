@@ -64,7 +64,7 @@ dash_write_body(FILE *out, const struct dash_view *v)
 	fprintf(out, "<h1>sweep %lld: ", v->sweep);
 	report_esc(out, fmt_jstr(v->sw, "name", ""));
 	fputs("</h1>\n", out);
-	return report_write_body(out, v->sw, v->trials, v->epochs);
+	return report_write_body(out, v->sw, v->trials, v->epochs, v->importance);
 }
 
 /* Replaces #live with /body when it changed since the last poll (the

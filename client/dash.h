@@ -26,6 +26,8 @@ struct dash_view {
 	const cJSON *trials;    /* the `trials` reply's "trials" */
 	const cJSON *epochs;    /* the `epochs` reply's "epochs" */
 	const char *error;      /* why the daemon could not be asked, or NULL */
+	const cJSON *importance;   /* the `importance` reply's "importance", or
+				    * a string: why the daemon gave none */
 };
 
 /* The sweep to show when the URL names none: the newest one (the highest

@@ -141,9 +141,8 @@ ctl_read(struct ctl *c, cJSON **msg, char **line, size_t *len)
 }
 
 int
-ctl_call(struct ctl *c, cJSON *req, cJSON **reply, char **line, size_t *len)
+ctl_exchange(struct ctl *c, cJSON *req, cJSON **reply, char **line, size_t *len)
 {
-	const cJSON *err;
 	int rc;
 
 	*reply = NULL;
@@ -154,7 +153,16 @@ ctl_call(struct ctl *c, cJSON *req, cJSON **reply, char **line, size_t *len)
 		ctl_err("sending to sweepd at %s: %s", c->sock, strerror(-rc));
 		return CTL_EXIT_CONN;
 	}
-	if ((rc = ctl_read(c, reply, line, len)) != 0)
+	return ctl_read(c, reply, line, len);
+}
+
+int
+ctl_call(struct ctl *c, cJSON *req, cJSON **reply, char **line, size_t *len)
+{
+	const cJSON *err;
+	int rc;
+
+	if ((rc = ctl_exchange(c, req, reply, line, len)) != 0)
 		return rc;
 	if (cJSON_IsTrue(fmt_jget(*reply, "ok")))
 		return 0;

@@ -410,7 +410,7 @@ spec_section(FILE *out, const cJSON *sw)
 /* The sections, summary to spec, without the page around them. */
 int
 report_write_body(FILE *out, const cJSON *sw, const cJSON *trials,
-		  const cJSON *epochs)
+		  const cJSON *epochs, const cJSON *imp)
 {
 	struct report_curves *cv = NULL;
 	int rc;
@@ -425,8 +425,9 @@ report_write_body(FILE *out, const cJSON *sw, const cJSON *trials,
 		goto out;
 	report_overlay(out, sw, trials, cv);
 	report_learning_curves(out, sw, trials, cv);
-	if ((rc = report_params(out, sw, trials)) < 0 ||
-	    (rc = report_parcoords(out, sw, trials)) < 0 ||
+	if ((rc = report_importance(out, sw, trials, imp)) < 0 ||
+	    (rc = report_params(out, sw, trials)) < 0 ||
+	    (rc = report_parcoords(out, sw, trials, epochs)) < 0 ||
 	    (rc = report_trial_table(out, trials)) < 0 ||
 	    (rc = spec_section(out, sw)) < 0)
 		goto out;
@@ -438,12 +439,12 @@ out:
 
 int
 report_write(FILE *out, const cJSON *sw, const cJSON *trials,
-	     const cJSON *epochs, time_t now)
+	     const cJSON *epochs, const cJSON *imp, time_t now)
 {
 	int rc;
 
 	head(out, sw, now);
-	if ((rc = report_write_body(out, sw, trials, epochs)) < 0)
+	if ((rc = report_write_body(out, sw, trials, epochs, imp)) < 0)
 		return rc;
 	fprintf(out, "<script>\n%s\nsweepdSortable(document);\n</script>\n",
 		report_script());

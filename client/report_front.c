@@ -34,8 +34,8 @@ member(const cJSON *front, double n)
 /* Trial t's row of epochs at its best epoch, or NULL: of the latest
  * attempt up to its own that reported that epoch (a resumed trial's curve
  * spans attempts, docs/DESIGN.md). */
-static const cJSON *
-best_row(const cJSON *epochs, const cJSON *t)
+const cJSON *
+report_best_row(const cJSON *epochs, const cJSON *t)
 {
 	double n = fmt_jnum(t, "number", -1), a = fmt_jnum(t, "attempt", -1),
 	       e = fmt_jnum(t, "best_epoch", -1), got = -1;
@@ -74,7 +74,7 @@ collect(const cJSON *sw, const cJSON *trials, const cJSON *epochs,
 				cJSON_GetArrayItem(v, 0)->valuedouble : NAN,
 				cJSON_GetArrayItem(v, 1) ?
 				cJSON_GetArrayItem(v, 1)->valuedouble : NAN, 1 };
-		} else if ((r = best_row(epochs, t))) {
+		} else if ((r = report_best_row(epochs, t))) {
 			p[n] = (struct fpt){ num, fmt_jnum(r, m0, NAN),
 					     fmt_jnum(r, m1, NAN), 0 };
 		} else {

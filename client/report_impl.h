@@ -64,8 +64,9 @@ void report_dot(FILE *out, double x, double y, const cJSON *t, double v);
 /* ---- params (report_params.c) ------------------------------------------ */
 
 /* The params worth a chart or an axis: every param the spec searches
- * over; without a spec, every param that varies. Fills names (borrowed
- * from trials), at most max; returns how many. */
+ * over; without a spec, every param that varies; in the order the trials
+ * first have them. Fills names (borrowed from trials), at most max;
+ * returns how many, or -ENOMEM. */
 int report_searched_params(const cJSON *sw, const cJSON *trials,
 			   const char **names, int max);
 /* Categories of param: the spec's choice list (dist) if any, then the
@@ -95,6 +96,10 @@ void report_history(FILE *out, const cJSON *sw, const cJSON *trials);
 int report_front(FILE *out, const cJSON *sw, const cJSON *trials,
 		 const cJSON *epochs);
 
+/* report_front.c: trial t's row of epochs at its best epoch (borrowed),
+ * or NULL: of the latest attempt up to its own that reported that epoch. */
+const cJSON *report_best_row(const cJSON *epochs, const cJSON *t);
+
 /* report_curves.c: the epoch rows grouped by trial, for the two sections
  * below. *cv is NULL without epochs (the sections say the table was not
  * sent). 0 or -ENOMEM. */
@@ -109,12 +114,20 @@ void report_overlay(FILE *out, const cJSON *sw, const cJSON *trials,
 void report_learning_curves(FILE *out, const cJSON *sw, const cJSON *trials,
 			    const struct report_curves *cv);
 
+/* report_importance.c: "What mattered", from imp: the `importance`
+ * reply's object, or a string saying why the daemon gave none, or NULL.
+ * 0 or -ENOMEM. */
+int report_importance(FILE *out, const cJSON *sw, const cJSON *trials,
+		      const cJSON *imp);
+
 /* report_params.c: the objective against each searched param. 0 or
  * -ENOMEM. */
 int report_params(FILE *out, const cJSON *sw, const cJSON *trials);
 
-/* report_parallel.c: parallel coordinates. 0 or -ENOMEM. */
-int report_parcoords(FILE *out, const cJSON *sw, const cJSON *trials);
+/* report_parallel.c: parallel coordinates (the objectives after the first
+ * read from epochs, which may be NULL). 0 or -ENOMEM. */
+int report_parcoords(FILE *out, const cJSON *sw, const cJSON *trials,
+		     const cJSON *epochs);
 
 /* report_table.c: the sortable trial table. 0 or -ENOMEM. */
 int report_trial_table(FILE *out, const cJSON *trials);

@@ -196,22 +196,34 @@ out:
 
 /* The params worth a chart or an axis: every param the spec searches
  * over; without a spec (an external trainer's enqueued params, say),
- * every param that varies. Fills names (borrowed from trials). */
+ * every param that varies. In the order trials first have them, so a
+ * conditional param the first trial lacks is there too. Fills names
+ * (borrowed from trials); -ENOMEM when out of memory. */
 int
 report_searched_params(const cJSON *sw, const cJSON *trials, const char **names, int max)
 {
-	const cJSON *space = fmt_jget(fmt_jget(sw, "spec"), "space");
-	const cJSON *first = fmt_jget(cJSON_GetArrayItem(trials, 0), "params"), *p;
+	const cJSON *space = fmt_jget(fmt_jget(sw, "spec"), "space"), *t, *p;
+	cJSON *seen = cJSON_CreateObject();   /* names looked at (owned) */
 	int n = 0;
 
-	if (cJSON_IsObject(first))
-		cJSON_ArrayForEach(p, first) {
+	if (!seen)
+		return -ENOMEM;
+	cJSON_ArrayForEach(t, trials) {
+		cJSON_ArrayForEach(p, fmt_jget(t, "params")) {
 			if (n == max)
 				break;
+			if (!p->string || cJSON_GetObjectItemCaseSensitive(seen, p->string))
+				continue;
+			if (!cJSON_AddNullToObject(seen, p->string)) {
+				cJSON_Delete(seen);
+				return -ENOMEM;
+			}
 			if (is_distribution(fmt_jget(space, p->string)) ||
 			    varies(trials, p->string))
 				names[n++] = p->string;
 		}
+	}
+	cJSON_Delete(seen);
 	return n;
 }
 
@@ -223,6 +235,8 @@ report_params(FILE *out, const cJSON *sw, const cJSON *trials)
 	const char *names[64];
 	int drawn = report_searched_params(sw, trials, names, 64);
 
+	if (drawn < 0)
+		return drawn;
 	fputs("<h2 id='params'>Objective vs hyperparameters</h2>\n<div class='grid2'>\n",
 	      out);
 	for (int i = 0; i < drawn; i++)

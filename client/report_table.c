@@ -131,7 +131,7 @@ cell_num(FILE *out, const cJSON *v, double t0, double t1)
 }
 
 /* The table's header row: the fixed columns, then one per param that
- * differs between trials (first: the first trial's params, borrowed). */
+ * differs between trials (first: an object with a member per column). */
 static void
 trial_table_head(FILE *out, const cJSON *first, const cJSON *same)
 {
@@ -219,34 +219,56 @@ trial_table_row(FILE *out, const cJSON *t, const cJSON *first,
 	return 0;
 }
 
+/* Every param some trial has, in the order trials first have them (a
+ * conditional param the first trial lacks gets its column too): a new
+ * object of nulls, or NULL. */
+static cJSON *
+param_columns(const cJSON *trials)
+{
+	cJSON *cols = cJSON_CreateObject();
+	const cJSON *t, *p;
+
+	cJSON_ArrayForEach(t, trials)
+		cJSON_ArrayForEach(p, fmt_jget(t, "params"))
+			if (cols && p->string &&
+			    !cJSON_GetObjectItemCaseSensitive(cols, p->string) &&
+			    !cJSON_AddNullToObject(cols, p->string)) {
+				cJSON_Delete(cols);
+				cols = NULL;
+			}
+	return cols;
+}
+
 int
 report_trial_table(FILE *out, const cJSON *trials)
 {
-	const cJSON *first = fmt_jget(cJSON_GetArrayItem(trials, 0), "params"), *t;
+	cJSON *cols = param_columns(trials);
 	/* Params the same in every trial get no column (the constant epochs
 	 * would sit beside the reported "epochs"); they are listed once
 	 * under the table instead, as `sweepctl trials` does. */
 	cJSON *same = fmt_common_params(trials);
+	const cJSON *t;
 	char *same_txt;
+	int rc = -ENOMEM;
 
-	if (!same)
-		return -ENOMEM;
-	trial_table_head(out, first, same);
+	if (!same || !cols)
+		goto out;
+	trial_table_head(out, cols, same);
 	cJSON_ArrayForEach(t, trials)
-		if (trial_table_row(out, t, first, same) < 0)
-			goto oom;
+		if (trial_table_row(out, t, cols, same) < 0)
+			goto out;
 	fputs("</tbody>\n</table></div>\n", out);
 	if (cJSON_GetArraySize(same) > 0) {
 		if (!(same_txt = fmt_params(same, 0, NULL)))
-			goto oom;
+			goto out;
 		fputs("<p class='legend'>Same in every trial: ", out);
 		report_esc(out, same_txt);
 		fputs("</p>\n", out);
 		free(same_txt);
 	}
+	rc = 0;
+out:
+	cJSON_Delete(cols);
 	cJSON_Delete(same);
-	return 0;
-oom:
-	cJSON_Delete(same);
-	return -ENOMEM;
+	return rc;
 }

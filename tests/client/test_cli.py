@@ -740,9 +740,12 @@ def report_writes_one_self_contained_file():
         p = FAKE.ctl("report", "6", "-o", path)
         expect(p, 0, err="wrote %s" % path)
         ops = [e["req"]["op"] for e in FAKE.log() if e["req"]]
-        assert ops[-1] == "epochs" and ops.count("epochs") > 1, ops[-12:]
+        # every epoch page, then what mattered
+        assert ops[-1] == "importance" and ops[-2] == "epochs" and \
+            ops.count("epochs") > 1, ops[-12:]
         with open(path) as f:
             html = f.read()
+        assert "<h2 id='importance'>What mattered</h2>" in html
         assert html.startswith("<!DOCTYPE html>") and html.endswith("</html>\n")
         assert "http" not in html and "src=" not in html
         assert "synthetic &lt;&amp;&gt;" in html and "<&>" not in html

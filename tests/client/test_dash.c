@@ -24,7 +24,7 @@ page(int body_only, const char *error, int *rc)
 {
 	cJSON *s = cJSON_Parse(sweeps_json), *sw = cJSON_Parse(sweep_json);
 	cJSON *t = cJSON_Parse(trials_json), *e = cJSON_Parse("[]");
-	struct dash_view v = { "00ff", dash_default_sweep(s), s, sw, t, e, error };
+	struct dash_view v = { "00ff", dash_default_sweep(s), s, sw, t, e, error, NULL };
 	char *buf = NULL;
 	size_t n = 0;
 	FILE *f = open_memstream(&buf, &n);

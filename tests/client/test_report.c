@@ -44,21 +44,32 @@ static const char epochs_json[] =
 	" {\"number\":2,\"attempt\":2,\"epoch\":2,\"train_loss\":1e10,\"val_loss\":1e12,\"val_acc\":0.1},"
 	" {\"number\":2,\"attempt\":2,\"epoch\":3,\"train_loss\":null,\"val_loss\":null,\"val_acc\":0.1}]";
 
+/* The page of these replies; imp: the importance object's JSON text, or
+ * NULL for none. */
 static char *
-report(const char *sw, const char *trials, const char *epochs, int *rc)
+report_imp(const char *sw, const char *trials, const char *epochs,
+	   const char *imp, int *rc)
 {
 	cJSON *s = cJSON_Parse(sw), *t = cJSON_Parse(trials);
 	cJSON *e = epochs ? cJSON_Parse(epochs) : NULL;
+	cJSON *i = imp ? cJSON_Parse(imp) : NULL;
 	char *buf = NULL;
 	size_t n = 0;
 	FILE *f = open_memstream(&buf, &n);
 
-	*rc = report_write(f, s, t, e, 1700003800);
+	*rc = report_write(f, s, t, e, i, 1700003800);
 	fclose(f);
 	cJSON_Delete(s);
 	cJSON_Delete(t);
 	cJSON_Delete(e);
+	cJSON_Delete(i);
 	return buf;
+}
+
+static char *
+report(const char *sw, const char *trials, const char *epochs, int *rc)
+{
+	return report_imp(sw, trials, epochs, NULL, rc);
 }
 
 static int
@@ -193,7 +204,7 @@ write_errors_are_reported(void)
 	if (!f) {
 		SKIP("no /dev/full");
 	} else {
-		CHECK(report_write(f, s, t, NULL, 0) == -EIO);
+		CHECK(report_write(f, s, t, NULL, NULL, 0) == -EIO);
 		fclose(f);
 	}
 	cJSON_Delete(s);
@@ -400,6 +411,167 @@ failure_summary_from_the_daemon_or_the_trials(void)
 	free(out);
 }
 
+/* ---- what mattered ------------------------------------------------------ */
+
+/* Sent unsorted, one share not estimable; a verdict with enough trials
+ * for bars and one with a single trial. */
+static const char imp_json[] =
+	"{\"method\":\"omega <squared>\",\"trials\":10,"
+	" \"objective\":[{\"param\":\"dropout\",\"share\":0.1},"
+	"   {\"param\":\"act\",\"share\":null},{\"param\":\"lr\",\"share\":0.8}],"
+	" \"verdicts\":[{\"verdict\":\"diverged\",\"trials\":6,\"of\":10,"
+	"   \"params\":[{\"param\":\"act\",\"share\":0.05},{\"param\":\"lr\",\"share\":0.9}]},"
+	"  {\"verdict\":\"good_fit\",\"trials\":1,\"of\":10,"
+	"   \"params\":[{\"param\":\"lr\",\"share\":null}]}]}";
+
+/* The data-param of each bar in s, in order, joined by '|'. */
+static void
+bar_order(const char *s, char *buf, size_t len)
+{
+	size_t k = 0;
+
+	buf[0] = '\0';
+	for (const char *p = s; (p = strstr(p, "class='imp-bar' data-param='")); ) {
+		p += strlen("class='imp-bar' data-param='");
+		k += (size_t)snprintf(buf + k, len - k, "%.*s|",
+				      (int)(strchr(p, '\'') - p), p);
+	}
+}
+
+static void
+importance_bars_are_sorted_and_say_how_many_trials(void)
+{
+	int rc;
+	char *out = report_imp(sweep_json, trials_json, epochs_json, imp_json, &rc);
+	char *s = section(out, "importance"), order[256];
+	const char *v = strstr(s, ">diverged</span>");
+
+	CHECK(rc == 0);
+	CHECK_CONTAINS(s, "<h2 id='importance'>What mattered</h2>");
+	CHECK_CONTAINS(s, "over <b>10 completed trials</b>");
+	CHECK_CONTAINS(s, "(method: omega &lt;squared&gt;)");
+	/* largest first, the one not estimable last and said so */
+	bar_order(s, order, sizeof order);
+	CHECK_STR(order, "lr|dropout|act|lr|act|");
+	CHECK_CONTAINS(s, "data-share='0.800000'");
+	CHECK_CONTAINS(s, ">not estimable</text>");
+	/* the bar's length is its share of the 0 to 1 axis */
+	CHECK_CONTAINS(s, "width='348.8'");          /* 0.8 of 436 px */
+	/* a verdict with enough trials: bars in its colour, how many of how
+	 * many */
+	CHECK(v != NULL);
+	CHECK_CONTAINS(v, " 6 of 10 diagnosed trials</h3>");
+	CHECK_CONTAINS(v, "fill='#c62828'");
+	/* one trial only: a table of it, not bars */
+	CHECK_CONTAINS(s, " 1 of 10 diagnosed trials</h3>\n<p>Only one trial: too few");
+	CHECK_CONTAINS(strstr(s, "Only one trial"), "<tr><td class='n'>1</td><td class='n'>0.9</td>");
+	/* it comes before the objective's scatters */
+	CHECK(out && strstr(out, "id='importance'") < strstr(out, "id='params'"));
+	CHECK(count(out, "<svg") == count(out, "</svg>"));
+	free(s);
+	free(out);
+}
+
+static void
+importance_with_too_few_trials_says_so(void)
+{
+	int rc;
+	char *out = report_imp(sweep_json, trials_json, epochs_json,
+			       "{\"method\":\"m\",\"trials\":2,\"objective\":"
+			       "[{\"param\":\"lr\",\"share\":null}],\"verdicts\":[]}", &rc);
+	char *s = section(out, "importance");
+
+	CHECK(rc == 0);
+	CHECK_CONTAINS(s, "over <b>2 completed trials</b>");
+	CHECK_CONTAINS(s, "Too few completed trials to say what mattered: 2 so far");
+	CHECK(strstr(s, "<svg") == NULL);     /* no empty chart */
+	CHECK(strstr(s, "<h3>Verdicts") == NULL);
+	free(s);
+	free(out);
+}
+
+static void
+importance_the_daemon_refused_is_said(void)
+{
+	int rc;
+	char *out = report_imp(sweep_json, trials_json, epochs_json,
+			       "\"unknown op <importance> (bad_request)\"", &rc);
+	char *s = section(out, "importance");
+
+	CHECK(rc == 0);
+	CHECK_CONTAINS(s, "The daemon gave no importance: unknown op "
+		       "&lt;importance&gt; (bad_request).");
+	CHECK(strstr(s, "<svg") == NULL);
+	free(s);
+	free(out);
+	/* and none at all */
+	out = report(sweep_json, trials_json, epochs_json, &rc);
+	s = section(out, "importance");
+	CHECK_CONTAINS(s, "The daemon gave no importance.");
+	free(s);
+	free(out);
+}
+
+/* ---- parallel coordinates: conditional params, several objectives ------ */
+
+/* mom exists only with opt=sgd, and the first trial has adam; two
+ * objectives, the second (val_loss) read from the best epoch's row. */
+static const char sweep3_json[] =
+	"{\"id\":8,\"name\":\"c\",\"status\":\"completed\","
+	" \"objective\":{\"metric\":\"val_acc\",\"mode\":\"max\"},"
+	" \"spec\":{\"objectives\":[{\"metric\":\"val_acc\",\"mode\":\"max\"},"
+	"   {\"metric\":\"val_loss\",\"mode\":\"min\"}],"
+	"  \"space\":{\"opt\":{\"choice\":[\"adam\",\"sgd\"]},"
+	"   \"mom\":{\"uniform\":[0.5,0.9],\"when\":{\"opt\":[\"sgd\"]}}}}}";
+
+static const char trials3_json[] =
+	"[{\"number\":1,\"status\":\"completed\",\"attempt\":1,\"objective\":0.5,"
+	"  \"best_epoch\":1,\"params\":{\"opt\":\"adam\"}},"
+	" {\"number\":2,\"status\":\"completed\",\"attempt\":1,\"objective\":0.9,"
+	"  \"best_epoch\":1,\"params\":{\"opt\":\"sgd\",\"mom\":0.7}},"
+	" {\"number\":3,\"status\":\"completed\",\"attempt\":1,\"objective\":0.7,"
+	"  \"best_epoch\":1,\"params\":{\"opt\":\"sgd\",\"mom\":0.8}}]";
+
+static const char epochs3_json[] =
+	"[{\"number\":1,\"attempt\":1,\"epoch\":1,\"val_acc\":0.5,\"val_loss\":2.0},"
+	" {\"number\":2,\"attempt\":1,\"epoch\":1,\"val_acc\":0.9,\"val_loss\":0.25},"
+	" {\"number\":3,\"attempt\":1,\"epoch\":1,\"val_acc\":0.7}]";
+
+static void
+parallel_coordinates_mark_absent_params_and_show_every_objective(void)
+{
+	int rc;
+	char *out = report(sweep3_json, trials3_json, epochs3_json, &rc);
+	char *pc = section(out, "parcoords"), *t = section(out, "trials");
+	const char *l1 = strstr(pc, "<polyline"), *l3;
+
+	CHECK(rc == 0);
+	/* mom has an axis though the first trial lacks it, and the trial
+	 * table a column */
+	CHECK_CONTAINS(pc, "class='pcl'>mom</text>");
+	CHECK_CONTAINS(t, "<th>mom<span");
+	/* an axis per objective; the colour bar beside the first */
+	CHECK_CONTAINS(pc, "class='pcl'>val_acc</text>");
+	CHECK_CONTAINS(pc, "class='pcl'>val_loss</text>");
+	CHECK_CONTAINS(pc, "fill='url(#pc-ramp)'");
+	/* trial 1 has no mom: its line meets the mom axis (x 190) at the
+	 * absent mark (y 274), not at a value; trial 3 reported no
+	 * val_loss: the same on that axis (x 450) */
+	CHECK(l1 != NULL);
+	CHECK_CONTAINS(l1, "190.0,274.0 ");
+	CHECK_CONTAINS(pc, ">absent</text>");
+	l3 = strstr(pc, "<title>trial 3:");
+	CHECK(l3 != NULL);
+	CHECK_CONTAINS(pc, "450.0,274.0 '><title>trial 3:");
+	CHECK_CONTAINS(pc, "meets it at its <i>absent</i> mark");
+	/* the legend says what the colours mean */
+	CHECK_CONTAINS(pc, "coloured by val_acc (the bar beside its axis): bright "
+		       "yellow the best (the highest)");
+	free(t);
+	free(pc);
+	free(out);
+}
+
 int
 main(void)
 {
@@ -418,5 +590,9 @@ main(void)
 	RUN(overlay_draws_every_curve_and_highlights_the_best);
 	RUN(parallel_coordinates_of_the_params);
 	RUN(failure_summary_from_the_daemon_or_the_trials);
+	RUN(importance_bars_are_sorted_and_say_how_many_trials);
+	RUN(importance_with_too_few_trials_says_so);
+	RUN(importance_the_daemon_refused_is_said);
+	RUN(parallel_coordinates_mark_absent_params_and_show_every_objective);
 	return harness_done();
 }

@@ -20,7 +20,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sweeplib import Daemon, Skip, fake_spec, run_tests
+from sweeplib import Daemon, Skip, fake_spec, run_tests, with_daemon
 
 CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
@@ -72,13 +72,22 @@ class Dom(html.parser.HTMLParser):
         self.heads = []         # its header cells' text
         self.text = {}          # section -> text
         self.li = {}            # section -> [li text]
+        self.bars = []          # (section, h3 text, attrs) of each importance bar
+        self.h3 = ""
         self._in_table = self._in_tbody = self._in_th = self._in_li = False
+        self._in_h3 = False
         self._svg_depth = 0
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
         if tag == "h2":
             self.section = a.get("id")
+            self.h3 = ""
+        elif tag == "h3":
+            self.h3 = ""
+            self._in_h3 = True
+        elif tag == "g" and a.get("class") == "imp-bar":
+            self.bars.append((self.section, self.h3.strip(), a))
         elif tag == "svg":
             if self._svg_depth == 0:
                 self.svgs.setdefault(self.section, []).append(a)
@@ -105,6 +114,8 @@ class Dom(html.parser.HTMLParser):
             self._in_th = False
         elif tag == "li":
             self._in_li = False
+        elif tag == "h3":
+            self._in_h3 = False
 
     def handle_data(self, data):
         self.text[self.section] = self.text.get(self.section, "") + data
@@ -112,6 +123,8 @@ class Dom(html.parser.HTMLParser):
             self.heads[-1] += data
         if self._in_li:
             self.li[self.section][-1] += data
+        if self._in_h3:
+            self.h3 += data
 
 
 def sweep_with_verdicts(d, tmp):
@@ -274,10 +287,107 @@ def _report_screenshot_is_drawn(d, sid, path):
         shutil.copy(png, keep)
 
 
+# ---- what mattered -------------------------------------------------------
+
+def importance_sweeps(d, tmp):
+    """Three finished sweeps of the fake trainer (seeded, so the same on
+    every run), by name: "lr", whose val_acc depends on lr alone (x is
+    fixed at the trainer's optimum; z and act change nothing); "diverge",
+    whose trials diverge (NaN losses) when lr > 0.05; "few", of 2 trials,
+    too few for the daemon to split any variance."""
+    specs = {
+        "lr": fake_spec(name="lr-matters", trials=30, parallel=2, params={
+            "x": 0.3, "lr": {"loguniform": [1e-4, 1]}, "z": {"uniform": [0, 1]},
+            "act": {"choice": ["relu", "tanh", "gelu"]}}),
+        "diverge": fake_spec(name="lr-diverges", trials=30, parallel=2, params={
+            "epochs": 5, "x": {"uniform": [0, 1]},
+            "lr": {"loguniform": [1e-4, 1]}, "z": {"uniform": [0, 1]},
+            "diverge_lr": 0.05}),
+        "few": fake_spec(name="few", trials=2, parallel=2,
+                         params={"x": {"uniform": [0, 1]}}),
+    }
+    out = {}
+    for name, spec in specs.items():
+        sid = d.submit(spec)
+        assert d.wait_sweep(sid, timeout=120)["status"] == "completed", name
+        path = os.path.join(tmp, name + ".html")
+        p = d.ctl("report", str(sid), "-o", path, check=0)
+        assert "wrote " + path in p.stderr, p.stderr
+        out[name] = (sid, path)
+    return out
+
+
+def rendered(path):
+    dom_text, errors = run_chromium("file://" + path, "--dump-dom")
+    assert not errors, errors
+    dom = Dom()
+    dom.feed(dom_text)
+    return dom
+
+
+def bars(dom, h3=""):
+    """[(param, share)] of the importance bars under the <h3> whose text
+    starts with h3 ("": the objective's, before any h3), in page order."""
+    return [(a["data-param"], float(a["data-share"]) if a["data-share"] else None)
+            for sec, h, a in dom.bars if sec == "importance" and h.startswith(h3)
+            and (h3 or not h)]
+
+
+def _what_mattered(d):
+    chromium()
+    tmp = tempfile.mkdtemp(prefix="sweepd-report-")
+    try:
+        sweeps = importance_sweeps(d, tmp)
+        # lr drives val_acc: its bar is first and the largest; the section
+        # says over how many trials and by what method
+        sid, path = sweeps["lr"]
+        imp = d.ok({"op": "importance", "sweep": sid})["importance"]
+        dom = rendered(path)
+        got = bars(dom)
+        assert [p for p, _ in got][:1] == ["lr"], got
+        assert sorted({p for p, _ in got}) == ["act", "lr", "z"], got
+        assert all(got[0][1] > s for _, s in got[1:] if s is not None), got
+        assert got[0][1] > 0.5, got
+        text = re.sub(r"\s+", " ", dom.text["importance"])
+        assert "over %d completed trials" % imp["trials"] in text, text
+        assert imp["trials"] == 30, imp
+        assert "(method: %s)" % imp["method"] in text, text
+        assert len(dom.svgs.get("importance", [])) == 1, dom.svgs.get("importance")
+
+        # large lr diverges: lr drives "diverged", and the section says how
+        # many trials got it of how many
+        sid, path = sweeps["diverge"]
+        imp = d.ok({"op": "importance", "sweep": sid})["importance"]
+        div = [v for v in imp["verdicts"] if v["verdict"] == "diverged"]
+        assert div and div[0]["trials"] >= 5, imp
+        dom = rendered(path)
+        got = bars(dom, "diverged")
+        assert got and got[0][0] == "lr", (got, dom.bars)
+        assert all(got[0][1] > s for _, s in got[1:] if s is not None), got
+        text = re.sub(r"\s+", " ", dom.text["importance"])
+        assert "diverged %d of %d diagnosed trials" % (div[0]["trials"], div[0]["of"]) \
+            in text, text
+
+        # too few trials: said, and no empty chart
+        sid, path = sweeps["few"]
+        dom = rendered(path)
+        text = re.sub(r"\s+", " ", dom.text["importance"])
+        assert "Too few completed trials to say what mattered: 2 so far" in text, text
+        assert not dom.svgs.get("importance") and not bars(dom), dom.svgs
+        keep = os.environ.get("SWEEPD_REPORT_PNG")
+        if keep:   # for a person to look at
+            for name, (_, path) in sweeps.items():
+                run_chromium("file://" + path, "--screenshot=%s.%s.png" % (keep, name),
+                             "--window-size=1400,6000")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 TESTS = [_console_errors_are_seen] + [with_report(f) for f in [
     _report_loads_without_console_errors, _report_has_every_chart_and_row,
     _report_shows_the_best_trials_diagnosis_and_advice,
-    _report_fits_1400px_and_sorts_with_an_arrow, _report_screenshot_is_drawn]]
+    _report_fits_1400px_and_sorts_with_an_arrow, _report_screenshot_is_drawn]] + [
+    with_daemon(_what_mattered)]
 
 if __name__ == "__main__":
     sys.exit(run_tests(TESTS))

@@ -40,6 +40,9 @@
  *                                     (and of lr when given), so a search has
  *                                     something to find
  *   lr         (number)
+ *   diverge_lr (number, default 0: never)  with lr above it, the run
+ *                                     diverges as in mode nan (NaN losses
+ *                                     from epoch 3 on)
  *   record     (string)  a file to which the trainer appends, as it exits
  *                        normally, one JSON line: its start and end
  *                        (CLOCK_REALTIME seconds), SWEEP_TRIAL_NUMBER,
@@ -233,6 +236,7 @@ train(const cJSON *p)
 	int sleep_ms = (int)num(p, "sleep_ms", 0);
 	double x = num(p, "x", 0.5);
 	double lr = num(p, "lr", 0.01);
+	int diverges = num(p, "diverge_lr", 0) > 0 && lr > num(p, "diverge_lr", 0);
 	void *chunks = NULL;   /* mode alloc: NULL or owned, see free_chunks */
 	char *big = NULL;      /* mode huge_line: NULL or owned */
 	double q;
@@ -365,7 +369,8 @@ train(const cJSON *p)
 				}
 			}
 		}
-		if ((strcmp(mode, "nan") == 0 || strcmp(mode, "pynan") == 0) && e >= 3) {
+		if ((strcmp(mode, "nan") == 0 || strcmp(mode, "pynan") == 0 ||
+		     diverges) && e >= 3) {
 			snprintf(line, sizeof line, "{\"epoch\":%d,\"train_loss\":NaN,"
 				 "\"val_loss\":NaN,\"val_acc\":0.1,\"train_acc\":0.1}", e);
 			if (emit(line) < 0) {
