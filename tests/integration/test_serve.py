@@ -158,8 +158,61 @@ def _bad_port_and_no_daemon_are_said(d):
     assert p.returncode == 3 and "is sweepd running?" in p.stderr, p.stderr
 
 
+# The importance bars of the page's live part: [[param, share], ...] of the
+# objective's chart (the first svg.imp), or null before there is one.
+IMP_BARS = """(function(){
+var c=document.querySelector('#live svg.imp');
+if(!c)return null;
+return Array.prototype.map.call(c.querySelectorAll('g.imp-bar'),function(g){
+  return [g.getAttribute('data-param'),g.getAttribute('data-share')];});})()"""
+
+
+def _dashboard_shows_what_mattered(d):
+    exe = cdp.find_chromium()
+    if not exe:
+        raise Skip("chromium is not installed")
+    # val_acc depends on lr alone (x fixed at the fake trainer's optimum)
+    spec = fake_spec(name="lr-matters", trials=20, parallel=2, params={
+        "x": 0.3, "lr": {"loguniform": [1e-4, 1]}, "z": {"uniform": [0, 1]}})
+    sid = d.submit(spec)
+    assert d.wait_sweep(sid, timeout=120)["status"] == "completed"
+    few = d.submit(fake_spec(name="few", trials=2, params={"x": {"uniform": [0, 1]}}))
+    assert d.wait_sweep(few, timeout=120)["status"] == "completed"
+    imp = d.ok({"op": "importance", "sweep": sid})["importance"]
+    srv = Serve(d, "--port", "0")
+    browser = None
+    try:
+        browser = cdp.Browser(exe)
+        browser.open(srv.url + "&sweep=%d" % sid)
+        got = browser.wait_for(IMP_BARS)
+        assert got and got[0][0] == "lr", got
+        assert all(float(got[0][1]) > float(s) for _, s in got[1:] if s), got
+        text = browser.evaluate("document.getElementById('live').innerText")
+        assert "What mattered" in text and \
+            "over %d completed trials" % imp["trials"] in text, text
+        keep = os.environ.get("SWEEPD_DASH_PNG")
+        if keep:   # for a person to look at
+            browser.evaluate("document.getElementById('importance')"
+                             ".scrollIntoView()")
+            png = browser.call("Page.captureScreenshot", {"format": "png"})
+            with open(keep + ".importance.png", "wb") as f:
+                f.write(base64.b64decode(png["data"]))
+        # the sweep of 2 trials: said, no chart
+        browser.open(srv.url + "&sweep=%d" % few)
+        assert browser.wait_for("!!document.getElementById('importance')")
+        text = browser.evaluate("document.getElementById('live').innerText")
+        assert "Too few completed trials to say what mattered: 2 so far" in text, text
+        assert browser.evaluate(IMP_BARS) is None
+        assert not browser.console_problems(), browser.console_problems()
+    finally:
+        if browser:
+            browser.close()
+        assert srv.stop() == 0
+
+
 TESTS = [_dashboard_is_local_needs_the_token_and_updates_live,
-         with_daemon(_bad_port_and_no_daemon_are_said)]
+         with_daemon(_bad_port_and_no_daemon_are_said),
+         with_daemon(_dashboard_shows_what_mattered)]
 
 if __name__ == "__main__":
     sys.exit(run_tests(TESTS))
