@@ -1,8 +1,10 @@
 /*
  * child.c: a trainer process on the loop (see child.h).
  *
- * The child runs in its own session (UV_PROCESS_DETACHED calls setsid), so
- * its pid is also its process group. It ends when it was reaped and its
+ * The child is started by posix_spawn (spawn.c: a vfork-style clone, at a
+ * cost that does not grow with the daemon) in its own session, so its pid
+ * is also its process group; a pidfd polled on the loop says when it
+ * exited, and waitid on that pidfd reaps it. It ends when it was reaped and its
  * pipes closed, whichever came last (as tmux's job.c does): once it has
  * exited, the launcher kills what it left in its group, and a drain timer
  * closes the pipes anyway if something outside the group still holds them.
@@ -22,11 +24,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/pidfd.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/report.h"
 #include "daemon/log.h"
+#include "daemon/proc/spawn.h"
 
 /* Shared by every child's reads: each callback consumes it at once. */
 static char readbuf[65536];
@@ -59,11 +64,26 @@ on_pipe_closed(uv_handle_t *h)
 	handle_closed(((struct child_pipe *)h->data)->c);
 }
 
+/* libuv leaves a polled fd to its owner: it goes once the poll is closed. */
+static void
+on_exitw_closed(uv_handle_t *h)
+{
+	struct child *c = h->data;
+
+	close(c->pidfd);
+	c->pidfd = -1;
+	handle_closed(c);
+}
+
 static void
 close_handle(uv_handle_t *h)
 {
-	if (!uv_is_closing(h))
-		uv_close(h, on_handle_closed);
+	struct child *c = h->data;
+
+	if (uv_is_closing(h))
+		return;
+	uv_close(h, h == (uv_handle_t *)&c->exitw ? on_exitw_closed :
+		 on_handle_closed);
 }
 
 /* Once the child is reaped and the pipes are shut, only the timers remain. */
@@ -140,10 +160,8 @@ child_stop(struct child *c)
 }
 
 static void
-on_exit_cb(uv_process_t *p, int64_t exit_status, int term_signal)
+child_exited(struct child *c, int64_t exit_status, int term_signal)
 {
-	struct child *c = p->data;
-
 	c->exited = 1;
 	c->exit_status = exit_status;
 	c->term_signal = term_signal;
@@ -153,10 +171,39 @@ on_exit_cb(uv_process_t *p, int64_t exit_status, int term_signal)
 	uv_timer_stop(&c->deadline);
 	uv_timer_stop(&c->killer);
 	uv_timer_stop(&c->stall);
-	close_handle((uv_handle_t *)&c->proc);
+	close_handle((uv_handle_t *)&c->exitw);
 	if (c->pipes_open > 0)
 		uv_timer_start(&c->killer, on_killer, c->drain_ms, 0);
 	maybe_done(c);
+}
+
+/* The pidfd is readable: the process exited; reap it (only this pid: the
+ * daemon's other children are libuv's or the reaper's). */
+static void
+on_exit_ready(uv_poll_t *h, int status, int events)
+{
+	struct child *c = h->data;
+	siginfo_t si;
+
+	(void)status;
+	(void)events;
+	memset(&si, 0, sizeof si);
+	if (waitid(P_PIDFD, (id_t)c->pidfd, &si, WEXITED | WNOHANG) < 0) {
+		if (errno == EINTR || errno == EAGAIN)
+			return;
+		/* ECHILD: reaped by someone else; its status is lost */
+		log_warn("%s (pid %d): waitid: %s", c->label, c->pid,
+			 strerror(errno));
+		si.si_code = CLD_EXITED;
+		si.si_status = 127;
+	} else if (si.si_pid == 0) {
+		return;   /* not yet */
+	}
+	uv_poll_stop(h);
+	if (si.si_code == CLD_EXITED)
+		child_exited(c, si.si_status, 0);
+	else
+		child_exited(c, 0, si.si_status);
 }
 
 /* ---- reading --------------------------------------------------------- */
@@ -474,7 +521,8 @@ setup(struct child *c, const struct child_config *cfg,
 	c->kill_grace_ms = cfg->kill_grace_ms ? cfg->kill_grace_ms :
 		CHILD_KILL_GRACE_MS;
 	c->drain_ms = cfg->drain_ms ? cfg->drain_ms : CHILD_DRAIN_MS;
-	c->proc_used = 0;
+	c->exitw_used = 0;
+	c->pidfd = -1;
 	c->priv = NULL;
 	c->report.open = c->out.open = c->err.open = 0;
 	init_handles(c);
@@ -500,9 +548,8 @@ abort_start(struct child *c, int rc)
 	close_handle((uv_handle_t *)&c->killer);
 	close_handle((uv_handle_t *)&c->stall);
 	close_handle((uv_handle_t *)&c->drain);
-	/* libuv: the process handle must be closed even when spawn failed. */
-	if (c->proc_used)
-		close_handle((uv_handle_t *)&c->proc);
+	if (c->exitw_used)
+		close_handle((uv_handle_t *)&c->exitw);
 }
 
 void
@@ -535,64 +582,117 @@ child_start(struct child *c, const struct child_config *cfg,
 	return rc;
 }
 
-/* Why uv_spawn failed. The child changes to the cwd before it execs, and
+/* Why the spawn failed. The child changes to the cwd before it execs, and
  * both report through the same errno: when the cwd is what is missing,
  * say so rather than blame the command. */
 static void
-spawn_message(const uv_process_options_t *opt, int rc, char *err, size_t errlen)
+spawn_message(const char *file, const char *cwd, int rc, char *err,
+	      size_t errlen)
 {
 	struct stat st;
 	int e = 0;
 
-	if (!opt->cwd)
+	if (!cwd)
 		e = 0;
-	else if (stat(opt->cwd, &st) < 0)
+	else if (stat(cwd, &st) < 0)
 		e = errno;
 	else if (!S_ISDIR(st.st_mode))
 		e = ENOTDIR;
-	else if (access(opt->cwd, X_OK) < 0)
+	else if (access(cwd, X_OK) < 0)
 		e = errno;
 	if (e) {
 		snprintf(err, errlen, "cannot start %s: trainer.cwd %s: %s",
-			 opt->file, opt->cwd, strerror(e));
+			 file, cwd, strerror(e));
 		return;
 	}
-	snprintf(err, errlen, "cannot start %s: %s", opt->file, uv_strerror(rc));
+	snprintf(err, errlen, "cannot start %s: %s", file, uv_strerror(rc));
+}
+
+/* A process that cannot be watched is not left running: killed and
+ * reaped at once (it was just spawned; SIGKILL cannot be held off). */
+static void
+reap_now(int pid)
+{
+	kill(-pid, SIGKILL);
+	kill(pid, SIGKILL);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+}
+
+/* The exit, watched on the loop: a pidfd (Linux 5.3) polled for reading.
+ * Nothing else reaps this pid, so it cannot be gone before pidfd_open. */
+static int
+watch_exit(struct child *c, int pid)
+{
+	int fd = pidfd_open(pid, 0), rc;
+
+	if (fd < 0) {
+		rc = -errno;
+		reap_now(pid);
+		return rc;
+	}
+	rc = uv_poll_init(c->loop, &c->exitw, fd);
+	if (rc < 0) {
+		close(fd);
+		reap_now(pid);
+		return rc;
+	}
+	c->exitw.data = c;
+	c->pidfd = fd;
+	c->exitw_used = 1;
+	c->open_handles++;
+	rc = uv_poll_start(&c->exitw, UV_READABLE, on_exit_ready);
+	if (rc < 0) {
+		close_handle((uv_handle_t *)&c->exitw);
+		reap_now(pid);
+	}
+	return rc;
+}
+
+/* A pipe per open child_pipe; its read end goes to the handle (which
+ * closes it), its write end, for the child, to wr[i]. */
+static int
+open_pipes(struct child_pipe *const *ps, int n, int *wr)
+{
+	int fds[2], rc = 0;
+
+	for (int i = 0; i < n && rc == 0; i++) {
+		rc = spawn_pipe(fds);
+		if (rc < 0)
+			break;
+		rc = uv_pipe_open(&ps[i]->h, fds[0]);
+		if (rc < 0)
+			close(fds[0]);
+		wr[i] = fds[1];
+	}
+	return rc;
 }
 
 int
 child_spawn(struct child *c, const struct child_config *cfg,
 	    char *const *argv, char *err, size_t errlen)
 {
-	uv_process_options_t opt;
-	uv_stdio_container_t io[4];
 	struct child_pipe *ps[] = { &c->out, &c->err, &c->report };
-	int rc;
+	int wr[SPAWN_MAX_FDS] = { -1, -1, -1 };
+	int n = c->report.open ? 3 : 2, pid = 0, rc;
+	struct spawn_req req = {
+		.argv = argv, .env = cfg->env, .cwd = cfg->cwd,
+		.fds = wr, .nfds = n,
+	};
 
-	memset(&opt, 0, sizeof opt);
-	memset(io, 0, sizeof io);
-	io[0].flags = UV_IGNORE;
-	for (int i = 0; i < 3; i++) {
-		io[i + 1].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
-		io[i + 1].data.stream = (uv_stream_t *)&ps[i]->h;
-	}
-	opt.stdio = io;
-	opt.stdio_count = c->report.open ? 4 : 3;
-	opt.exit_cb = on_exit_cb;
-	opt.flags = UV_PROCESS_DETACHED;
-	opt.args = (char **)argv;
-	opt.file = argv[0];
-	opt.cwd = cfg->cwd;
-	opt.env = (char **)cfg->env;
-	c->proc.data = c;
-	c->open_handles++;   /* the process handle, from uv_spawn on */
-	c->proc_used = 1;
-	rc = uv_spawn(c->loop, &c->proc, &opt);
+	rc = open_pipes(ps, n, wr);
+	if (rc == 0)
+		rc = spawn_run(&req, &pid);
+	for (int i = 0; i < n; i++)
+		if (wr[i] >= 0)
+			close(wr[i]);
+	if (rc == 0)
+		rc = watch_exit(c, pid);
 	if (rc < 0) {
-		spawn_message(&opt, rc, err, errlen);
+		spawn_message(argv[0], cfg->cwd, rc, err, errlen);
 		return rc;
 	}
-	c->pid = c->proc.pid;
+	c->pid = pid;
 	for (int i = 0; i < 3; i++)
 		if (ps[i]->open)
 			uv_read_start((uv_stream_t *)&ps[i]->h, alloc_cb, on_read);

@@ -128,7 +128,7 @@ struct child {
 	int exited;                   /* reaped (or never started) */
 	int64_t exit_status;
 	int term_signal;
-	int spawn_error;              /* negative libuv error, or 0 */
+	int spawn_error;              /* negative errno (= libuv's), or 0 */
 	int wrapped;                  /* ran through the exec wrapper */
 	char errtail[CHILD_ERRTAIL];  /* the end of stderr, not NUL-terminated */
 	size_t errtail_len;
@@ -141,7 +141,8 @@ struct child {
 	double timeout_s, stall_s;
 	uint64_t kill_grace_ms, drain_ms;
 	uint64_t alive_ms;            /* loop time of the last child_alive */
-	uv_process_t proc;
+	uv_poll_t exitw;              /* the pidfd: readable once it exits */
+	int pidfd;                    /* owned by exitw once it is open */
 	struct child_pipe report;     /* fd 3 (not opened without one) */
 	struct child_pipe out;        /* stdout */
 	struct child_pipe err;        /* stderr */
@@ -151,7 +152,7 @@ struct child {
 	uv_idle_t drain;              /* active while a backlog is not empty */
 	int open_handles;             /* closes still pending */
 	int pipes_open;               /* of report, out, err */
-	int proc_used;                /* uv_spawn was called on proc */
+	int exitw_used;               /* exitw was initialized */
 	void *priv;                   /* NULL or the launcher's own state */
 };
 
@@ -216,8 +217,9 @@ void child_free(struct child *c);
 int child_wrapper_error(const struct child *c, char *buf, size_t len);
 
 /* For launchers. child_spawn spawns argv (env, cwd from cfg) in its own
- * session with the pipes, and starts reading; 0 or a negative libuv error
- * with err filled. child_running starts the timeout and stall clocks and
+ * session with the pipes (posix_spawn, proc/spawn.h: fd 0 /dev/null, the
+ * pipes as fd 1, 2 and 3, nothing else), watches its exit through a pidfd
+ * and starts reading; 0 or a negative libuv error with err filled. child_running starts the timeout and stall clocks and
  * calls cb->started. child_signal_group sends sig to -pid and pid. */
 int child_spawn(struct child *c, const struct child_config *cfg,
 		char *const *argv, char *err, size_t errlen);

@@ -7,10 +7,12 @@
  * that a second `ended`, or a handle left open, shows.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -30,6 +32,7 @@ struct rec {
 	int pipes_at_end;          /* pipes still open at `ended` */
 	char refused[128];
 	char first[128], last[128]; /* report lines */
+	char nth[4][128];          /* the first four report lines */
 	/* flood */
 	long next;                 /* the number the next line must be */
 	int out_of_order;
@@ -53,6 +56,9 @@ on_report(void *ud, char *line, size_t len)
 		snprintf(r->first, sizeof r->first, "%.*s", (int)len, line);
 		r->ticks_at_first = r->ticks;
 	}
+	if (r->n_report < 4)
+		snprintf(r->nth[r->n_report], sizeof r->nth[0], "%.*s",
+			 (int)len, line);
 	r->n_report++;
 	snprintf(r->last, sizeof r->last, "%.*s", (int)len, line);
 	r->ticks_at_last = r->ticks;
@@ -452,6 +458,104 @@ test_second_row_without_fd3(void)
 	CHECK(r.n_ended == 1);
 }
 
+/* The trainer starts with nothing of the daemon's but what it is given:
+ * no descriptor past fd 3, even one the daemon left inheritable (here fd
+ * 9, opened without O_CLOEXEC); no blocked signal (the test blocks
+ * SIGUSR2 around the start) and no ignored one (SIGPIPE is ignored here,
+ * as in the daemon). uv_spawn passes fd 9 on. */
+static void
+test_clean_slate(void)
+{
+	static struct rec r;
+	struct child_config cfg = { 0 };
+	sigset_t usr2, old;
+	int fd = open("/dev/null", O_RDONLY);
+
+	CHECK(fd >= 0 && dup2(fd, 9) == 9);
+	if (fd != 9)
+		close(fd);
+	sigemptyset(&usr2);
+	sigaddset(&usr2, SIGUSR2);
+	sigprocmask(SIG_BLOCK, &usr2, &old);
+	memset(&r, 0, sizeof r);
+	fd = start_sh(&r, "if [ -e /proc/$$/fd/9 ]; then echo fd9 >&3; "
+		      "else echo nofd9 >&3; fi; [ -e /proc/$$/fd/4 ] && "
+		      "echo fd4 >&3; exec grep -E '^Sig(Blk|Ign)' /proc/self/status >&3",
+		      &cfg);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (fd == 0)
+		run(&r, 1);
+	close(9);
+	CHECK_STR(r.first, "nofd9");
+	CHECK_MSG(r.n_report == 3, "%d report lines (fd 4 open?)", r.n_report);
+	CHECK_STR(r.nth[1], "SigBlk:\t0000000000000000");
+	CHECK_STR(r.nth[2], "SigIgn:\t0000000000000000");
+	CHECK(r.c.exit_status == 0);
+}
+
+static void
+write_file(const char *path, const char *text, mode_t mode)
+{
+	FILE *f = fopen(path, "w");
+
+	CHECK(f != NULL);
+	if (!f)
+		return;
+	fputs(text, f);
+	fclose(f);
+	chmod(path, mode);
+}
+
+/* A command without '/' is looked up as execvp does, in the PATH of the
+ * trainer's environment (not the daemon's): past a directory where the
+ * name is not executable (EACCES) to the next; a file without a #! line
+ * runs under /bin/sh. Where it is found nowhere but unexecutable, the
+ * start fails with EACCES and says so. */
+static void
+test_path_of_env(void)
+{
+	static struct rec r;
+	char dir[] = "/tmp/test_child_path_XXXXXX", a[64], b[64], p1[160],
+	     p2[160], path[160];
+	char *argv[] = { "sweepd_test_cmd", "arg1", NULL };
+	char *env[] = { path, NULL };
+	struct child_config cfg = {
+		.loop = &loop, .argv = argv, .env = env,
+		.max_line = REPORT_MAX_LINE,
+	};
+	char err[256] = "";
+	int rc;
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(a, sizeof a, "%s/a", dir);
+	snprintf(b, sizeof b, "%s/b", dir);
+	CHECK(mkdir(a, 0700) == 0 && mkdir(b, 0700) == 0);
+	snprintf(p1, sizeof p1, "%s/sweepd_test_cmd", a);
+	snprintf(p2, sizeof p2, "%s/sweepd_test_cmd", b);
+	write_file(p1, "echo wrong >&3\n", 0600);
+	write_file(p2, "echo \"found $1\" >&3\n", 0700);
+	snprintf(path, sizeof path, "PATH=/nonexistent:%s:%s", a, b);
+	memset(&r, 0, sizeof r);
+	rc = child_start(&r.c, &cfg, &cbs, &r, err, sizeof err);
+	CHECK_MSG(rc == 0, "child_start: %d %s", rc, err);
+	run(&r, 1);
+	CHECK_STR(r.first, "found arg1");
+	CHECK(r.c.exit_status == 0);
+	snprintf(path, sizeof path, "PATH=%s", a);
+	child_free(&r.c);
+	memset(&r, 0, sizeof r);
+	rc = child_start(&r.c, &cfg, &cbs, &r, err, sizeof err);
+	CHECK_MSG(rc == UV_EACCES, "rc %d", rc);
+	CHECK_STR(err, "cannot start sweepd_test_cmd: permission denied");
+	run(&r, 1);
+	CHECK(r.c.spawn_error == UV_EACCES);
+	unlink(p1);
+	unlink(p2);
+	rmdir(a);
+	rmdir(b);
+	rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -465,6 +569,8 @@ main(void)
 	RUN(test_spawn_error_then_reuse);
 	RUN(test_limits);
 	RUN(test_second_row_without_fd3);
+	RUN(test_clean_slate);
+	RUN(test_path_of_env);
 	uv_loop_close(&loop);
 	return harness_done();
 }
