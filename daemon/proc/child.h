@@ -73,7 +73,7 @@ struct child_config {
 	/* Local launcher: limits set by the exec wrapper. When memory_mb,
 	 * nice or cgroup_procs is set, the command runs as
 	 * `EXEC_WRAPPER --exec-trial MEMORY_MB NICE CGROUP_PROCS -- ARGV...`
-	 * (sweepd itself: libuv has no pre-exec hook). */
+	 * (sweepd itself: posix_spawn has no step for them). */
 	const char *exec_wrapper;        /* sweepd's own path */
 	long memory_mb;                  /* 0: no RLIMIT_AS */
 	int nice;

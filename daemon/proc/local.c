@@ -3,11 +3,10 @@
  *
  * The trainer is a child of the daemon in its own session: signals go to
  * its process group, which is SIGKILLed as soon as the trainer exits, so
- * nothing it forked lingers in it. Limits (RLIMIT_AS, nice) and the trial's
+ * nothing it forked lingers in it. child_spawn starts it with posix_spawn
+ * (spawn.c), which has no step for limits: RLIMIT_AS, nice and the trial's
  * cgroup are set by the exec wrapper, `sweepd --exec-trial`, which the
- * command runs under when there is any (main.c): libuv has no hook between
- * fork and exec. (A posix_spawn-based spawner would plug in here, as
- * local_start's body, keeping this row's signal and reaped.)
+ * command runs under when there is any (main.c).
  */
 #include "daemon/proc/child.h"
 

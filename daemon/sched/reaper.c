@@ -174,7 +174,7 @@ check_child(int pid, void *ud)
 
 	if (sched_running_trial(c->s, pid, 0) ||
 	    proc_parent(pid, &ppid, &state) < 0 || ppid != (int)getpid())
-		return;   /* a trainer (libuv reaps those), or not ours */
+		return;   /* a trainer (child.c reaps those), or not ours */
 	c->found++;
 	if (state == 'Z') {
 		waitpid(pid, NULL, WNOHANG);
