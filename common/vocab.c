@@ -11,6 +11,7 @@ static const char *const trial_names[TRIAL_N_STATUS] = {
 	[TRIAL_QUEUED] = "queued",       [TRIAL_RUNNING] = "running",
 	[TRIAL_COMPLETED] = "completed", [TRIAL_FAILED] = "failed",
 	[TRIAL_PRUNED] = "pruned",       [TRIAL_CANCELLED] = "cancelled",
+	[TRIAL_PENDING] = "pending",
 };
 
 static const char *const sweep_names[SWEEP_N_STATUS] = {
@@ -26,6 +27,7 @@ static const char *const class_names[CLASS_N] = {
 	[CLASS_STORAGE] = "storage",         [CLASS_INTERRUPTED] = "interrupted",
 	[CLASS_CANCELLED] = "cancelled",     [CLASS_PRUNED] = "pruned",
 	[CLASS_DIVERGED] = "diverged",       [CLASS_NOTE] = "note",
+	[CLASS_LAUNCHER] = "launcher",
 };
 
 static const char *

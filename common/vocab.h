@@ -7,10 +7,12 @@
 #ifndef SWEEPD_COMMON_VOCAB_H
 #define SWEEPD_COMMON_VOCAB_H
 
-/* A trial's status: queued -> running -> completed | failed | pruned |
- * cancelled. */
+/* A trial's status: queued -> [pending ->] running -> completed | failed |
+ * pruned | cancelled. pending: a Slurm trial whose job waits in Slurm's
+ * queue (docs/slurm.md); stored as running with trials.pending set. */
 enum trial_status {
 	TRIAL_QUEUED,
+	TRIAL_PENDING,
 	TRIAL_RUNNING,
 	TRIAL_COMPLETED,
 	TRIAL_FAILED,
@@ -46,8 +48,9 @@ enum error_class {
 	CLASS_PRUNED,
 	CLASS_DIVERGED,
 	CLASS_NOTE,
+	CLASS_LAUNCHER,     /* Slurm refused or lost the job (docs/slurm.md) */
 };
-#define CLASS_N (CLASS_NOTE + 1)
+#define CLASS_N (CLASS_LAUNCHER + 1)
 #define CLASS_N_RETRY (CLASS_EXIT + 1)
 
 /* The wire name; NULL for a value out of range (and for CLASS_NONE). The

@@ -44,6 +44,8 @@ open_parts(struct daemon *d, const struct daemon_config *cfg, char *err,
 		.state_dir = cfg->state_dir, .worker_bin = cfg->worker_bin,
 		.workers = cfg->workers, .cgroups = cfg->cgroups,
 		.cpus = cfg->cpus, .gpus = cfg->gpus, .n_gpus = cfg->n_gpus,
+		.slurm_default = cfg->slurm_default, .slurm_opts = cfg->slurm_opts,
+		.slurm_max_jobs = cfg->slurm_max_jobs,
 	};
 	const struct server_config sc = {
 		.state_dir = cfg->state_dir, .workers = cfg->workers,

@@ -26,6 +26,9 @@ struct daemon_config {
 	const int *gpus;           /* borrowed: n_gpus distinct device ids */
 	int n_gpus;
 	int cgroups;               /* 1: a cgroup v2 per trial where possible */
+	int slurm_default;         /* sweepd --launcher slurm */
+	const struct slurm_opts *slurm_opts;   /* borrowed: --slurm-* */
+	int slurm_max_jobs;        /* 0: the default */
 };
 
 struct daemon {

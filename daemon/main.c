@@ -24,6 +24,7 @@
 #include <uv.h>
 
 #include "common/statedir.h"
+#include "daemon/proc/slurm.h"
 #include "daemon/capacity.h"
 #include "daemon/log.h"
 #include "daemon/daemon.h"
@@ -44,7 +45,13 @@ struct options {
 	struct capacity cap;       /* --cpus, --gpus */
 	int detach;
 	int no_cgroups;
+	int slurm;                 /* --launcher slurm */
+	const char *slurm_opt[4];  /* --slurm-partition, -account, -qos, -time */
+	int slurm_max_jobs;        /* 0: the default */
+	struct slurm_opts slurm_opts;  /* owned: parsed from slurm_opt */
 };
+
+static const char *const slurm_keys[4] = { "partition", "account", "qos", "time" };
 
 static void
 usage(FILE *out)
@@ -70,7 +77,67 @@ usage(FILE *out)
 		"  --trial-root DIR each trial's directory (SWEEP_TRIAL_DIR) is\n"
 		"                   DIR/SWEEP/NUMBER (default: STATE_DIR/trials)\n"
 		"  --detach         run in the background once listening\n"
-		"  --no-cgroups     no cgroup v2 per trial, even where possible\n");
+		"  --no-cgroups     no cgroup v2 per trial, even where possible\n"
+		"  --launcher local|slurm  who runs the trials of a spec without\n"
+		"                   \"launcher\" (default: local; docs/slurm.md)\n"
+		"  --slurm-partition P, --slurm-account A, --slurm-qos Q,\n"
+		"  --slurm-time HH:MM:SS  srun's defaults under a spec's own\n"
+		"  --slurm-max-jobs N  Slurm trials submitted at once (default 64)\n");
+}
+
+/* --launcher, --slurm-*: 0, or -1 said on stderr. */
+static int
+slurm_arg(struct options *o, int c, const char *arg)
+{
+	char *end;
+	long n;
+
+	if (c == 'L') {
+		if (strcmp(arg, "local") != 0 && strcmp(arg, "slurm") != 0) {
+			fprintf(stderr, "sweepd: --launcher must be local or slurm, "
+				"got \"%s\"\n", arg);
+			return -1;
+		}
+		o->slurm = strcmp(arg, "slurm") == 0;
+		return 0;
+	}
+	if (c != 'M') {
+		o->slurm_opt[c - 0x100] = arg;
+		return 0;
+	}
+	errno = 0;
+	n = strtol(arg, &end, 10);
+	if (errno || *end || n < 1 || n > 100000) {
+		fprintf(stderr, "sweepd: --slurm-max-jobs must be an integer in "
+			"[1, 100000], got \"%s\"\n", arg);
+		return -1;
+	}
+	o->slurm_max_jobs = (int)n;
+	return 0;
+}
+
+/* The --slurm-* values, checked as a spec's launcher.slurm would be. */
+static int
+slurm_defaults(struct options *o)
+{
+	cJSON *v = cJSON_CreateObject();
+	char err[512];
+	int rc = v ? 0 : -ENOMEM;
+
+	for (int i = 0; i < 4 && rc == 0; i++)
+		if (o->slurm_opt[i] &&
+		    !cJSON_AddStringToObject(v, slurm_keys[i], o->slurm_opt[i]))
+			rc = -ENOMEM;
+	if (rc == 0)
+		rc = slurm_opts_parse(&o->slurm_opts, v, "--slurm", err, sizeof err);
+	else
+		snprintf(err, sizeof err, "out of memory");
+	cJSON_Delete(v);
+	if (rc < 0) {
+		fprintf(stderr, "sweepd: %s\n", err);
+		return -1;
+	}
+	return 0;
 }
 
 static int
@@ -86,6 +153,12 @@ parse_args(int argc, char **argv, struct options *o)
 		{ "trial-root", required_argument, NULL, 'T' },
 		{ "detach",    no_argument,       NULL, 'd' },
 		{ "no-cgroups", no_argument,      NULL, 'C' },
+		{ "launcher",  required_argument, NULL, 'L' },
+		{ "slurm-partition", required_argument, NULL, 0x100 },
+		{ "slurm-account", required_argument, NULL, 0x101 },
+		{ "slurm-qos", required_argument, NULL, 0x102 },
+		{ "slurm-time", required_argument, NULL, 0x103 },
+		{ "slurm-max-jobs", required_argument, NULL, 'M' },
 		{ "help",      no_argument,       NULL, 'h' },
 		{ "version",   no_argument,       NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -123,6 +196,10 @@ parse_args(int argc, char **argv, struct options *o)
 				return -1;
 			}
 			break;
+		case 'L': case 'M': case 0x100: case 0x101: case 0x102: case 0x103:
+			if (slurm_arg(o, c, optarg) < 0)
+				return -1;
+			break;
 		case 'h': usage(stdout); exit(0);
 		case 'V': puts("sweepd 0.1.0"); exit(0);
 		default:  usage(stderr); return -1;
@@ -133,7 +210,7 @@ parse_args(int argc, char **argv, struct options *o)
 		usage(stderr);
 		return -1;
 	}
-	return 0;
+	return slurm_defaults(o);
 }
 
 /* mkdir -p with mode 0700 for every directory it creates. */
@@ -433,6 +510,9 @@ main(int argc, char **argv)
 	cfg.state_dir = dir;
 	cfg.worker_bin = worker;
 	cfg.cgroups = !o.no_cgroups;
+	cfg.slurm_default = o.slurm;
+	cfg.slurm_opts = &o.slurm_opts;
+	cfg.slurm_max_jobs = o.slurm_max_jobs;
 	/* the built-in trainer's prepared-data cache (worker/dcache.h), shared
 	 * by all trials; a SWEEP_DATA_CACHE of the caller's own, even empty
 	 * (no cache), is kept */
@@ -457,6 +537,7 @@ main(int argc, char **argv)
 	if (rc < 0)
 		log_warn("uv_loop_close: %s", uv_strerror(rc));
 	trialdir_free();
+	slurm_opts_free(&o.slurm_opts);
 	log_info("sweepd stopped");
 	log_close();
 	close(lock_fd);

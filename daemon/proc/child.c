@@ -386,17 +386,28 @@ keep_tail(struct child *c, const char *p, size_t len)
 	c->errtail_len += len;
 }
 
+void
+child_keep_tail(struct child *c, const char *p, size_t n)
+{
+	keep_tail(c, p, n);
+}
+
 static void
 on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
 {
 	struct child_pipe *p = st->data;
 
-	if (p->kind != CHILD_PIPE_ERR)
+	if (p->kind != CHILD_PIPE_ERR) {
 		queue_read(p, n, buf);
-	else if (n < 0)
+	} else if (n < 0) {
+		if (p->c->launcher->err_data)
+			p->c->launcher->err_data(p->c, NULL, 0);
 		close_pipe(p);
-	else
+	} else if (p->c->launcher->err_data) {
+		p->c->launcher->err_data(p->c, buf->base, (size_t)n);
+	} else {
 		keep_tail(p->c, buf->base, (size_t)n);
+	}
 }
 
 /* ---- the clocks ------------------------------------------------------ */
@@ -523,7 +534,7 @@ setup(struct child *c, const struct child_config *cfg,
 	c->drain_ms = cfg->drain_ms ? cfg->drain_ms : CHILD_DRAIN_MS;
 	c->exitw_used = 0;
 	c->pidfd = -1;
-	c->priv = NULL;
+	c->priv = cfg->launcher_arg;
 	c->report.open = c->out.open = c->err.open = 0;
 	init_handles(c);
 }

@@ -78,6 +78,10 @@ struct child_config {
 	long memory_mb;                  /* 0: no RLIMIT_AS */
 	int nice;
 	const char *cgroup_procs;        /* NULL or "": no cgroup to join */
+
+	/* The row's own state (c->priv from the start on), borrowed until
+	 * `ended`: Slurm's struct slurm_run. NULL for the local row. */
+	void *launcher_arg;
 };
 
 /* Every callback gets the ud given to child_start; NULL ones are skipped
@@ -176,6 +180,10 @@ struct child {
  *          SIGKILLs the group; a batch row cancels a step still running).
  *  release frees priv; NULL when there is none. Called before `ended`;
  *          work of the launcher that outlives it must own its memory.
+ *  err_data  NULL: stderr goes to the tail as it comes. Else every chunk of
+ *          stderr goes here (p NULL, n 0 at its end), and the row keeps
+ *          what it wants in the tail with child_keep_tail (Slurm's row
+ *          keeps srun's and slurmstepd's own lines out).
  *
  * report_fd is 3 where fd 3 reaches the trainer; 0 where it cannot (srun
  * forwards only stdout and stderr): reports then come only as "SWEEP "
@@ -189,6 +197,7 @@ struct launcher {
 	void (*signal)(struct child *c, int sig);
 	void (*reaped)(struct child *c);
 	void (*release)(struct child *c);
+	void (*err_data)(struct child *c, const char *p, size_t n);
 };
 
 extern const struct launcher launcher_local;
@@ -224,6 +233,8 @@ int child_wrapper_error(const struct child *c, char *buf, size_t len);
 int child_spawn(struct child *c, const struct child_config *cfg,
 		char *const *argv, char *err, size_t errlen);
 void child_running(struct child *c);
+/* Appends n bytes to the stderr tail (for a row's err_data). */
+void child_keep_tail(struct child *c, const char *p, size_t n);
 void child_signal_group(struct child *c, int sig);
 
 #endif

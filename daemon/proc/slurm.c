@@ -314,13 +314,16 @@ slurm_srun_argv(const struct slurm_opts *o, const struct slurm_trial *t, char **
 	char name[96];
 
 	if (t->cpus < 1 || t->gpus < 0 || t->mem_mb < 0 || t->attempt < 1 ||
-	    t->sweep_id < 1 || t->trial_id < 1 || !t->argv || !t->argv[0])
+	    t->sweep_id < 1 || t->trial_id < 1 || !t->argv || !t->argv[0] ||
+	    (t->comment && (!t->comment[0] || t->comment[strcspn(t->comment, "| \t\r\n")])))
 		return -EINVAL;
 	slurm_job_name(name, sizeof(name), t);
 	push(&a, "srun");
 	for (size_t i = 0; i < o->n_extra; i++)
 		push(&a, "%s", o->extra[i]);
 	push(&a, "--job-name=%s", name);
+	if (t->comment)
+		push(&a, "--comment=%s", t->comment);
 	if (o->partition)
 		push(&a, "--partition=%s", o->partition);
 	if (o->account)
@@ -340,6 +343,7 @@ slurm_srun_argv(const struct slurm_opts *o, const struct slurm_trial *t, char **
 	push(&a, "--input=none");
 	push(&a, "--unbuffered");
 	push(&a, "--kill-on-bad-exit=1");
+	push(&a, "--verbose");   /* "srun: jobid N: nodes(...)": the start */
 	push(&a, "--");
 	push(&a, "/usr/bin/env");
 	push(&a, "-u");
@@ -372,7 +376,7 @@ slurm_squeue_argv(const char *const *names, size_t n, char ***argv)
 	push(&a, "squeue");
 	push(&a, "--noheader");
 	push(&a, "--states=all");
-	push(&a, "--format=%%i|%%T|%%j");
+	push(&a, "--format=%%i|%%T|%%k|%%j");
 	push(&a, "%s", list);
 	free(list);
 	return vec_done(&a, argv);
@@ -407,23 +411,29 @@ slurm_state_class(const char *state)
 	return SLURM_JOB_OTHER;
 }
 
-/* One line "ID|STATE|NAME" (len bytes, no newline) against name: 1 and
- * *job filled when it is that job, 0 when another, -EBADMSG. */
+/* One line "ID|STATE|COMMENT|NAME" (len bytes, no newline) against name
+ * and comment (NULL: any): 1 and *job filled when it is that job, 0 when
+ * another, -EBADMSG. The name is matched as the line's end, so that a
+ * comment or a name holding a bar still reads. */
 static int
-squeue_line(const char *l, size_t len, const char *name, struct slurm_job *job, char *err,
-	    size_t errlen)
+squeue_line(const char *l, size_t len, const char *name, const char *comment,
+	    struct slurm_job *job, char *err, size_t errlen)
 {
-	const char *bar1 = memchr(l, '|', len);
-	const char *bar2 = bar1 ? memchr(bar1 + 1, '|', len - (size_t)(bar1 + 1 - l)) : NULL;
-	size_t slen;
+	const char *end = l + len, *bar1 = memchr(l, '|', len);
+	const char *bar2 = bar1 ? memchr(bar1 + 1, '|', (size_t)(end - bar1 - 1)) : NULL;
+	const char *bar3 = bar2 ? memchr(bar2 + 1, '|', (size_t)(end - bar2 - 1)) : NULL;
+	size_t nlen = strlen(name), slen;
+	const char *np = end - nlen;
 
-	if (!bar2) {
-		fail(err, errlen, "squeue: not ID|STATE|NAME: \"%.*s\"", (int)len, l);
+	if (!bar3) {
+		fail(err, errlen, "squeue: not ID|STATE|COMMENT|NAME: \"%.*s\"", (int)len, l);
 		return -EBADMSG;
 	}
-	if ((size_t)(l + len - (bar2 + 1)) != strlen(name) ||
-	    memcmp(bar2 + 1, name, strlen(name)) != 0)
+	if (len < nlen + 1 || np - 1 < bar3 || np[-1] != '|' || memcmp(np, name, nlen) != 0)
 		return 0;
+	if (comment && ((size_t)(np - 1 - (bar2 + 1)) != strlen(comment) ||
+			memcmp(bar2 + 1, comment, strlen(comment)) != 0))
+		return 0;   /* that name, but another daemon's job */
 	job->id = 0;
 	for (const char *p = l; p < bar1; p++) {
 		if (!isdigit((unsigned char)*p) || job->id > (~0ULL - 9) / 10) {
@@ -435,7 +445,7 @@ squeue_line(const char *l, size_t len, const char *name, struct slurm_job *job, 
 	}
 	slen = (size_t)(bar2 - bar1 - 1);
 	if (bar1 == l || slen == 0 || slen >= sizeof(job->state)) {
-		fail(err, errlen, "squeue: not ID|STATE|NAME: \"%.*s\"", (int)len, l);
+		fail(err, errlen, "squeue: not ID|STATE|COMMENT|NAME: \"%.*s\"", (int)len, l);
 		return -EBADMSG;
 	}
 	memcpy(job->state, bar1 + 1, slen);
@@ -445,8 +455,8 @@ squeue_line(const char *l, size_t len, const char *name, struct slurm_job *job, 
 }
 
 int
-slurm_squeue_find(const char *out, const char *name, struct slurm_job *job, char *err,
-		  size_t errlen)
+slurm_squeue_find(const char *out, const char *name, const char *comment,
+		  struct slurm_job *job, char *err, size_t errlen)
 {
 	struct slurm_job cur;
 	int found = 0, rc = 0;
@@ -455,7 +465,8 @@ slurm_squeue_find(const char *out, const char *name, struct slurm_job *job, char
 	for (const char *l = out; *l;) {
 		size_t len = strcspn(l, "\n");
 
-		if (len > 0 && (rc = squeue_line(l, len, name, &cur, err, errlen)) < 0)
+		if (len > 0 &&
+		    (rc = squeue_line(l, len, name, comment, &cur, err, errlen)) < 0)
 			return rc;
 		if (len > 0 && rc == 1) {
 			found++;
@@ -512,6 +523,14 @@ slurm_stderr_line(const char *line, size_t len, unsigned long long *job)
 		if (*job && rest_is(q, end, " queued and waiting for resources"))
 			return SLURM_LINE_QUEUED;
 		if (*job && rest_is(q, end, " has been allocated resources"))
+			return SLURM_LINE_ALLOCATED;
+		*job = 0;
+		return SLURM_LINE_OTHER;
+	}
+	if ((p = after(line, len, "srun: jobid "))) {
+		/* --verbose: "srun: jobid N: nodes(1):`NODE', cpu counts: ..." */
+		q = digits(p, end, job);
+		if (*job && after(q, (size_t)(end - q), ": nodes("))
 			return SLURM_LINE_ALLOCATED;
 		*job = 0;
 		return SLURM_LINE_OTHER;

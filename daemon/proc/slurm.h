@@ -43,6 +43,8 @@ struct slurm_trial {
 	int gpus;                    /* >= 0: --gres=gpu:N when > 0 */
 	long long mem_mb;            /* > 0: --mem=NM; 0: Slurm's default */
 	const char *const *argv;     /* the trainer's argv, NULL-terminated; borrowed */
+	const char *comment;         /* NULL or --comment (no bar, no white space):
+				      * whose job it is, checked in squeue's answer */
 };
 
 /* The job's name, "sweepd-<sweep>-<trial>-<attempt>", into buf. Returns
@@ -52,9 +54,9 @@ slurm_job_name(char *buf, size_t len, const struct slurm_trial *t);
 
 /* The srun argv (NULL-terminated; owned by the caller, freed with
  * slurm_argv_free) for t under o:
- *   srun EXTRA... --job-name=NAME [--partition= --account= --qos= --time=]
+ *   srun EXTRA... --job-name=NAME [--comment=C] [--partition= --account= --qos= --time=]
  *        --ntasks=1 --cpus-per-task=N [--gres=gpu:N] [--mem=NM]
- *        --export=ALL --input=none --unbuffered --kill-on-bad-exit=1
+ *        --export=ALL --input=none --unbuffered --kill-on-bad-exit=1 --verbose
  *        -- /usr/bin/env -u SWEEP_REPORT_FD -- ARGV...
  * The extras come first so that sweepd's own options win. env -u: fd 3
  * does not cross srun, so the trainer must not be told to use it (it then
@@ -87,14 +89,14 @@ struct slurm_job {
 	int matches;                 /* lines with the name (the newest is kept) */
 };
 
-/* Finds the job named name in out, the stdout of slurm_squeue_argv's
- * command: the line with the highest job id when several have that name.
- * Returns 0, -ENOENT when no line has it, or -EBADMSG when a line is not
- * "ID|STATE|NAME" or the named job's id is not a job id (err quotes the
- * line). */
+/* Finds the job named name whose comment is comment (NULL: any) in out,
+ * the stdout of slurm_squeue_argv's command: the line with the highest job
+ * id when several have both. Returns 0, -ENOENT when no line has it, or
+ * -EBADMSG when a line is not "ID|STATE|COMMENT|NAME" or the job's id is
+ * not a job id (err quotes the line). */
 int
-slurm_squeue_find(const char *out, const char *name, struct slurm_job *job, char *err,
-		  size_t errlen);
+slurm_squeue_find(const char *out, const char *name, const char *comment,
+		  struct slurm_job *job, char *err, size_t errlen);
 
 /* The class of a state as squeue's %T writes it. */
 enum slurm_job_class
@@ -106,7 +108,8 @@ slurm_state_class(const char *state);
 enum slurm_line {
 	SLURM_LINE_TRAINER,    /* not Slurm's: the trainer wrote it */
 	SLURM_LINE_QUEUED,     /* srun: job N queued and waiting for resources */
-	SLURM_LINE_ALLOCATED,  /* srun: job N has been allocated resources */
+	SLURM_LINE_ALLOCATED,  /* srun: job N has been allocated resources, or
+			        * (--verbose) srun: jobid N: nodes(...)... */
 	SLURM_LINE_TASK,       /* srun: error: NODE: task 0: Exited with exit code 3 */
 	SLURM_LINE_CANCELLED,  /* slurmstepd: error: *** STEP N.0 ON NODE CANCELLED AT ... */
 	SLURM_LINE_ERROR,      /* any other "srun: error: ..." (a refused request) */

@@ -15,6 +15,7 @@
 #include "common/json.h"
 #include "common/vocab.h"
 #include "daemon/log.h"
+#include "daemon/sched/slurm_sched.h"
 #include "daemon/sched/hold.h"
 #include "daemon/sched/recover.h"
 #include "daemon/sched/scheduler.h"
@@ -229,24 +230,28 @@ sched_submit(struct sched *s, const cJSON *spec_json, int64_t *id_out,
 {
 	struct spec *sp = NULL;
 	struct sweep *sw = NULL;
-	int rc;
+	struct slurm_opts so;
+	int rc, slurm = 0;
 
 	rc = check_submitted(spec_json, &sp, err, errlen);
 	if (rc < 0)
 		return rc;
-	/* A trial that could never fit would wait forever. */
-	rc = res_check_spec(&s->res, sp, err, errlen);
-	if (rc < 0) {
-		spec_free(sp);
-		return rc;
-	}
-	rc = store_sweep(s, sp, &sw, err, errlen);
+	rc = sched_slurm_resolve(s, sp, &slurm, &so, err, errlen);
+	if (rc == 0 && slurm)   /* Slurm refuses what no node can meet */
+		rc = sched_slurm_refuse(s, sp, &so, err, errlen);
+	else if (rc == 0)   /* a trial that could never fit would wait forever */
+		rc = res_check_spec(&s->res, sp, err, errlen);
+	if (rc == 0)
+		rc = store_sweep(s, sp, &sw, err, errlen);
 	if (rc < 0) {
 		if (rc == -ENOMEM && !err[0])
 			snprintf(err, errlen, "out of memory");
+		slurm_opts_free(&so);
 		spec_free(sp);
 		return rc;
 	}
+	sw->slurm = slurm;
+	sw->slurm_opts = so;
 	sweep_insert(s, sw);
 	log_info("sweep %" PRId64 " submitted: %s, %d trials", sw->id,
 		 sw->spec->name, sw->spec->trials);

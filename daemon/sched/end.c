@@ -105,7 +105,19 @@ fail_fast(struct trial *t, const struct outcome *o)
 	const char *cls = o->cls ? o->cls : vocab_class_name(CLASS_EXIT);
 	char key[sizeof sw->ff_key], msg[sizeof sw->last_fail + 128];
 
-	if (sw->ff_off || sw->ending || sw->spec->has_max_failures)
+	if (sw->ending)
+		return;
+	if (vocab_class_parse(cls) == CLASS_LAUNCHER && !sw->ff_off) {
+		/* Slurm refused the request (a partition that does not exist,
+		 * resources no node has): every trial would be refused. */
+		snprintf(msg, sizeof msg, "its first trial failed at once, as "
+			 "every trial would: %s", o->msg);
+		log_warn("sweep %" PRId64 ": %s", sw->id, msg);
+		if (sweep_end(sw, SWEEP_FAILED, msg) < 0)
+			log_error("sweep %" PRId64 ": cannot store its failure", sw->id);
+		return;
+	}
+	if (sw->ff_off || sw->spec->has_max_failures)
 		return;
 	if (vocab_class_parse(cls) == CLASS_STORAGE)
 		return;   /* the daemon's trouble: says nothing about the trainer */
@@ -281,7 +293,7 @@ sched_trial_ended(struct trial *t)
 		else if (rc < 0)
 			log_error("sweep %" PRId64 " trial %d: cannot requeue: %s",
 				  sw->id, t->number, strerror(-rc));
-		if (t->stop == STOP_OUTAGE)
+		if (t->stop == STOP_OUTAGE || t->stop == STOP_PREEMPTED)
 			log_info("sweep %" PRId64 " trial %d attempt %d: %s; "
 				 "requeued", sw->id, t->number, t->attempt, o.msg);
 		t->status = TRIAL_QUEUED;

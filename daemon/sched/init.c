@@ -16,6 +16,7 @@
 #include "daemon/sched/resume.h"
 #include "daemon/sched/reaper.h"
 #include "daemon/sched/scheduler.h"
+#include "daemon/sched/slurm_sched.h"
 #include "daemon/proc/trialcg.h"
 
 int
@@ -35,6 +36,8 @@ sched_init(struct sched *s, uv_loop_t *loop, struct db *db,
 		.begin = resume_begin,
 		.report = sched_trial_report, .ended = sched_trial_ended,
 		.manual_stop = manual_stop, .reap_soon = reaper_schedule,
+		.slurm_argv = sched_slurm_argv, .slurm_started = sched_slurm_started,
+		.slurm_ended = sched_slurm_ended,
 	};
 	uv_timer_init(loop, &s->storage_timer);
 	s->storage_timer.data = s;
@@ -54,6 +57,10 @@ sched_init(struct sched *s, uv_loop_t *loop, struct db *db,
 	}
 	if (reaper_init(s, why, sizeof why) < 0)
 		log_warn("%s", why);
+	if (sched_slurm_init(s, cfg) < 0) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
 	s->cg_base = trialcg_init(s->state_dir, cfg->cgroups, why, sizeof why);
 	if (why[0])
 		log_info("%s", why);
@@ -91,6 +98,7 @@ sched_free(struct sched *s)
 	free(s->state_dir);
 	free(s->worker_bin);
 	free(s->self_exe);
+	slurm_opts_free(&s->slurm_opts);
 	trialcg_close(s->cg_base);   /* start-up failed after trialcg_init */
 	s->cg_base = NULL;
 	s->state_dir = s->worker_bin = s->self_exe = NULL;

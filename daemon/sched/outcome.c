@@ -192,6 +192,8 @@ static const struct {
 	[STOP_OUTAGE]    = { TRIAL_QUEUED,    CLASS_STORAGE },
 	[STOP_TOLD_FAILED] = { TRIAL_FAILED,  CLASS_EXIT },
 	[STOP_TOLD_PRUNED] = { TRIAL_PRUNED,  CLASS_PRUNED },
+	[STOP_PREEMPTED] = { TRIAL_QUEUED,    CLASS_INTERRUPTED },
+	[STOP_LAUNCHER]  = { TRIAL_FAILED,    CLASS_LAUNCHER },
 };
 
 void
@@ -204,7 +206,8 @@ outcome_classify(const struct outcome_in *t, struct outcome *o)
 	}
 	o->status = stop_outcomes[t->stop].status;
 	o->cls = vocab_class_name(stop_outcomes[t->stop].cls);
-	o->requeue = t->stop == STOP_SHUTDOWN || t->stop == STOP_OUTAGE;
+	o->requeue = t->stop == STOP_SHUTDOWN || t->stop == STOP_OUTAGE ||
+		     t->stop == STOP_PREEMPTED;
 	/* Early stopping completes a trial only if it has a best epoch. */
 	if (t->stop == STOP_EARLY && !isfinite(t->best)) {
 		o->status = TRIAL_FAILED;

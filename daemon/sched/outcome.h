@@ -29,6 +29,8 @@ enum trial_stop {
 	STOP_SHUTDOWN,   /* the daemon is shutting down: requeue */
 	STOP_TOLD_FAILED, /* manual: the client told "failed" */
 	STOP_TOLD_PRUNED, /* manual: the client told "pruned" */
+	STOP_PREEMPTED,  /* Slurm cancelled or preempted its job: requeue */
+	STOP_LAUNCHER,   /* Slurm refused or lost its job (its message) */
 };
 
 #define OUTCOME_MSG 768

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "daemon/log.h"
+#include "daemon/proc/slurm_run.h"
 #include "daemon/sched/sweep.h"
 #include "daemon/sched/state.h"
 #include "daemon/sched/trial.h"
@@ -172,7 +173,7 @@ check_child(int pid, void *ud)
 	char state;
 	int64_t id;
 
-	if (sched_running_trial(c->s, pid, 0) ||
+	if (sched_running_trial(c->s, pid, 0) || slurm_run_helper(pid) ||
 	    proc_parent(pid, &ppid, &state) < 0 || ppid != (int)getpid())
 		return;   /* a trainer (child.c reaps those), or not ours */
 	c->found++;

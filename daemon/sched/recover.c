@@ -15,6 +15,7 @@
 #include "daemon/log.h"
 #include "daemon/sched/hist_mo.h"
 #include "daemon/sched/reaper.h"
+#include "daemon/sched/slurm_sched.h"
 #include "daemon/sched/sweep.h"
 #include "daemon/sched/trial.h"
 #include "daemon/search/sampler.h"
@@ -105,8 +106,12 @@ settle_ended_sweeps(struct sched *s)
 
 	for (int i = 0; rc == 0 && i < rows.n; i++) {
 		const struct db_trial_row *r = &rows.v[i];
-		if (vocab_trial_parse(r->status) == TRIAL_RUNNING)
+		if (vocab_trial_parse(r->status) == TRIAL_RUNNING) {
 			kill_orphan(r);
+			rc = sched_slurm_note_left(s, NULL, r);
+		}
+		if (rc < 0)
+			break;
 		rc = end_interrupted(s->db, r, TRIAL_CANCELLED,
 				     "the sweep ended while sweepd was down");
 	}
@@ -149,6 +154,9 @@ load_trial(struct sweep *sw, const struct db_trial_row *r)
 	}
 	if (running) {
 		kill_orphan(r);
+		rc = sched_slurm_note_left(s, sw, r);
+		if (rc < 0)
+			return rc;
 		if (r->attempt > sw->spec->retries + RESTART_ALLOWANCE) {
 			sw->n_ended++;
 			sw->n_failed++;
@@ -202,8 +210,9 @@ recover_load_sweep(struct sched *s, const struct db_sweep_row *r, char *err,
 	struct spec *sp = NULL;
 	struct sweep *sw;
 	struct recover_rows rows = { 0 };
+	struct slurm_opts so;
 	cJSON *json = cJSON_Parse(r->spec_json);
-	int rc;
+	int rc, slurm = 0;
 
 	rc = json ? spec_parse(json, &sp, err, errlen) : -EINVAL;
 	cJSON_Delete(json);
@@ -215,14 +224,28 @@ recover_load_sweep(struct sched *s, const struct db_sweep_row *r, char *err,
 					   "stored spec no longer valid",
 					   sched_now());
 	}
-	if (res_check_spec(&s->res, sp, err, errlen) < 0)
+	rc = sched_slurm_resolve(s, sp, &slurm, &so, err, errlen);
+	if (rc < 0) {
+		slurm_opts_free(&so);
+		spec_free(sp);
+		if (rc == -ENOMEM)
+			return rc;
+		log_error("sweep %" PRId64 ": %s: marked failed", r->id, err);
+		return db_sweep_set_status(s->db, r->id,
+					   vocab_sweep_name(SWEEP_FAILED), err,
+					   sched_now());
+	}
+	if (!slurm && res_check_spec(&s->res, sp, err, errlen) < 0)
 		log_warn("sweep %" PRId64 ": %s; its trials wait until sweepd "
 			 "starts with enough", r->id, err);
 	sw = sweep_new(s, r->id, sp);
 	if (!sw) {
+		slurm_opts_free(&so);
 		spec_free(sp);
 		return -ENOMEM;
 	}
+	sw->slurm = slurm;
+	sw->slurm_opts = so;
 	sw->status = vocab_sweep_parse(r->status) == SWEEP_PAUSED ?
 		     SWEEP_PAUSED : SWEEP_RUNNING;
 	sweep_insert(s, sw);
@@ -309,6 +332,8 @@ sched_load(struct sched *s, char *err, size_t errlen)
 	if (n > 0)
 		log_warn("killed %d process%s a previous sweepd left running",
 			 n, n == 1 ? "" : "es");
+	/* And the Slurm jobs of its trials (requeued above). */
+	sched_slurm_cancel_left(s);
 	if (rc < 0) {
 		if (!err[0])
 			snprintf(err, errlen, "cannot load the stored sweeps: %s",

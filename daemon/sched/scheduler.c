@@ -17,6 +17,7 @@
 #include "daemon/log.h"
 #include "daemon/sched/hist_mo.h"
 #include "daemon/sched/hold.h"
+#include "daemon/sched/slurm_sched.h"
 #include "daemon/sched/trial.h"
 #include "daemon/search/sampler.h"
 #include "daemon/search/spec.h"
@@ -255,8 +256,9 @@ start_one(struct sweep *sw)
 		return;
 	}
 	/* Held until sched_trial_ended, whichever way the attempt ends
-	 * (a failed spawn included). */
-	res_take(&s->res, &t->res, t->id, sw->spec);
+	 * (a failed spawn included). Slurm holds a Slurm trial's. */
+	if (!sw->slurm)
+		res_take(&s->res, &t->res, t->id, sw->spec);
 	rc = trial_start(t, err, sizeof err);
 	if (rc < 0 && hold_spawn_transient(rc)) {
 		hold_spawn(s, rc, err);
@@ -274,27 +276,41 @@ start_one(struct sweep *sw)
 		s->spawn_held = 0;
 		s->spawn_msg[0] = '\0';
 	}
-	rc = db_trial_start(s->db, t->id, t->attempt, t->child.pid,
-			    trial_proc_start(t->child.pid), t->started_at);
+	/* srun's pid is not stored: a restart never signals it (its job is
+	 * cancelled through Slurm, slurm_sched.c). */
+	rc = db_trial_start(s->db, t->id, t->attempt, sw->slurm ? 0 : t->child.pid,
+			    sw->slurm ? 0 : trial_proc_start(t->child.pid),
+			    t->started_at);
 	if (rc < 0) {
 		trial_stop(t, sched_storage_failed(s, rc, "a trial's start") ?
 			   STOP_OUTAGE : STOP_STORAGE,
 			   "cannot record the trial's start");
 		return;
 	}
+	if (sw->slurm)
+		sched_slurm_submitted(t);
 	broadcast_started(t);
 }
 
 /* Whether sw's next trial may start now: its sweep runs, under its
- * search.parallel, and the CPUs and GPUs it asks for are free. */
+ * search.parallel, and either it is a Slurm sweep under --slurm-max-jobs
+ * (Slurm maps its resources), or a local slot (--workers) and the CPUs
+ * and GPUs it asks for are free. */
 static int
 can_start(const struct sweep *sw)
 {
+	const struct sched *s = sw->sched;
+
 	/* A manual sweep's trials start when a client asks (manual.c). */
-	return sw->status == SWEEP_RUNNING && !sw->ending && !sw->spec->manual &&
-	       sw->n_running < sw->spec->parallel &&
-	       (sw->queue || (sw->n_created < sw->spec->trials && !sw->suggesting)) &&
-	       res_fits(&sw->sched->res, sw->spec);
+	if (sw->status != SWEEP_RUNNING || sw->ending || sw->spec->manual ||
+	    sw->n_running >= sw->spec->parallel ||
+	    !(sw->queue || (sw->n_created < sw->spec->trials && !sw->suggesting)))
+		return 0;
+	if (sw->slurm)
+		return s->n_slurm < s->slurm_max_jobs;
+	/* Manual trials run in their client's process, not in a worker. */
+	return s->n_running - s->n_manual - s->n_slurm < s->workers &&
+	       res_fits(&s->res, sw->spec);
 }
 
 /* Round-robin: the first startable sweep after the one served last. A
@@ -322,9 +338,7 @@ sched_kick(struct sched *s)
 {
 	struct sweep *sw;
 
-	/* Manual trials run in their client's process, not in a worker. */
 	while (!s->shutting_down && !s->storage_rc && !hold_spawn_waiting(s) &&
-	       s->n_running - s->n_manual < s->workers &&
 	       (sw = pick(s))) {
 		s->rr_last = sw->id;
 		start_one(sw);

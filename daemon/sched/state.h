@@ -18,6 +18,7 @@
 
 #include "common/diag.h"
 #include "common/vocab.h"
+#include "daemon/proc/slurm.h"
 #include "daemon/sched/hist.h"
 #include "daemon/sched/res.h"
 
@@ -55,6 +56,13 @@ struct sched_trial_hooks {
 	void (*manual_stop)(struct trial *t);
 	/* Look for escaped descendants soon (reaper.c). */
 	void (*reap_soon)(struct sched *s);
+	/* A Slurm trial (slurm_sched.c): its srun argv running trainer
+	 * (owned by the caller), its job leaving the queue, and before its
+	 * end is classified. */
+	int (*slurm_argv)(struct trial *t, char *const *trainer, char ***argv,
+			  char *err, size_t errlen);
+	void (*slurm_started)(struct trial *t);
+	void (*slurm_ended)(struct trial *t);
 };
 
 struct sched_config {
@@ -65,6 +73,12 @@ struct sched_config {
 	const int *gpus;           /* borrowed: n_gpus distinct device ids */
 	int n_gpus;
 	int cgroups;               /* 1: a cgroup v2 per trial where possible */
+	/* The launcher of a spec without "launcher" (sweepd --launcher):
+	 * 1 for Slurm, with these options (borrowed, copied; NULL: none)
+	 * under the spec's own. */
+	int slurm_default;
+	const struct slurm_opts *slurm_opts;
+	int slurm_max_jobs;        /* Slurm trials submitted at once; 0: 64 */
 };
 
 struct sched {
@@ -118,6 +132,18 @@ struct sched {
 	uv_timer_t reap_timer;
 	int reaper_on;             /* both initialized, not closed */
 	char *cg_base;             /* NULL, or owned: trialcg.c's cgroup dir */
+
+	/* Slurm (slurm_sched.c). Slurm trials are bounded by slurm_max_jobs
+	 * and their sweep's search.parallel, not by workers or local CPUs
+	 * and GPUs: Slurm maps their resources. */
+	int slurm_default;         /* a spec without "launcher": Slurm */
+	struct slurm_opts slurm_opts;  /* owned: sweepd --slurm-* */
+	int slurm_max_jobs;
+	int n_slurm;               /* Slurm trials running (of n_running) */
+	char slurm_comment[64];    /* srun --comment: "sweepd:" reaper_key */
+	char **slurm_left;         /* start-up only: owned names of the jobs
+				    * a previous sweepd may have left */
+	size_t n_slurm_left;
 };
 
 /* An active sweep in memory (sweep.h says how it lives and ends).
@@ -153,6 +179,8 @@ struct sweep {
 	int ff_count;              /* failures so far, all of key ff_key */
 	char ff_key[64];
 	char last_fail[768];       /* the latest failed trial's message */
+	int slurm;                 /* its trials run as Slurm jobs */
+	struct slurm_opts slurm_opts;  /* owned: the spec's over sweepd's */
 	struct trial *queue, *queue_tail;  /* queued, run in this order */
 	struct trial *running;             /* doubly linked */
 	struct trial *unstored;    /* ended, but a storage outage kept their

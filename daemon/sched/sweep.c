@@ -70,6 +70,7 @@ sweep_running_add(struct sweep *sw, struct trial *t)
 	sw->running = t;
 	sw->n_running++;
 	sw->sched->n_running++;
+	sw->sched->n_slurm += sw->slurm;
 }
 
 void
@@ -84,6 +85,7 @@ sweep_running_remove(struct sweep *sw, struct trial *t)
 	t->next = t->prev = NULL;
 	sw->n_running--;
 	sw->sched->n_running--;
+	sw->sched->n_slurm -= sw->slurm;
 }
 
 /* ---- sweeps ----------------------------------------------------------- */
@@ -110,6 +112,7 @@ sweep_free(struct sweep *sw)
 	}
 	hist_free(&sw->hist);
 	spec_free(sw->spec);
+	slurm_opts_free(&sw->slurm_opts);
 	free(sw->end_error);
 	free(sw);
 }

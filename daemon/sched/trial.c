@@ -270,12 +270,24 @@ on_child_exited(void *ud)
 	t->sweep->sched->hooks.reap_soon(t->sweep->sched);
 }
 
+/* The work began: a Slurm job left the queue (a local one began at once). */
+static void
+on_child_started(void *ud)
+{
+	struct trial *t = ud;
+
+	if (t->sweep->slurm)
+		t->sweep->sched->hooks.slurm_started(t);
+}
+
 static void
 on_child_ended(void *ud, struct child *c)
 {
 	struct trial *t = ud;
 
 	(void)c;
+	if (t->sweep->slurm)
+		t->sweep->sched->hooks.slurm_ended(t);
 	t->sweep->sched->hooks.ended(t);
 }
 
@@ -284,6 +296,7 @@ static const struct child_cbs trial_child_cbs = {
 	.output = on_child_output,
 	.refused = on_child_refused,
 	.limit = on_child_limit,
+	.started = on_child_started,
 	.exited = on_child_exited,
 	.ended = on_child_ended,
 };
@@ -432,8 +445,15 @@ build_env(const struct trial *t, struct envb *e)
 				rc = env_set(e, it->string, it->valuestring);
 		}
 	}
-	if (rc == 0)   /* after trainer.env: it names the threads it wants */
+	if (rc == 0 && t->sweep->slurm) {
+		/* Slurm maps the resources and sets CUDA_VISIBLE_DEVICES on
+		 * the node: the CPU count only, no devices of this host. */
+		static const struct sched_res none;
+		struct res_hold h = { .cpus = sp->cpus };
+		rc = res_env(&none, &h, sp->env, env_set_cb, e);
+	} else if (rc == 0) {   /* after trainer.env: it names the threads */
 		rc = res_env(&t->sweep->sched->res, &t->res, sp->env, env_set_cb, e);
+	}
 	params = params_for_child(t);
 	if (!params)
 		return -ENOMEM;
@@ -462,6 +482,12 @@ build_env(const struct trial *t, struct envb *e)
 	ident_trial_mark(t->sweep->sched->reaper_key, t->id, key, sizeof key);
 	if (rc == 0)
 		rc = env_set(e, IDENT_ENV, key);
+	if (t->sweep->slurm) {
+		/* fd 3 does not cross srun; the mark is for this host's
+		 * reaper, and the trainer runs on a node under slurmstepd. */
+		env_unset(e, "SWEEP_REPORT_FD");
+		env_unset(e, IDENT_ENV);
+	}
 	return rc;
 }
 
@@ -482,6 +508,8 @@ reset_run_state(struct trial *t)
 	t->plain_example[0] = '\0';
 	t->final_best_epoch = 0;
 	t->test_loss = t->test_acc = NAN;
+	t->queue_s = 0;
+	memset(&t->slurm, 0, sizeof t->slurm);
 }
 
 void
@@ -491,6 +519,26 @@ trial_reset(struct trial *t)
 }
 
 
+/* A Slurm trial runs srun (slurm_run.c's row): no local limits, no
+ * cgroup here; Slurm applies the resources. *srun owned by the caller. */
+static int
+slurm_config(struct trial *t, struct child_config *cfg, char ***srun, char *err,
+	     size_t errlen)
+{
+	int rc = t->sweep->sched->hooks.slurm_argv(t, cfg->argv, srun, err,
+						   errlen);
+
+	if (rc < 0)
+		return rc;
+	cfg->argv = *srun;
+	cfg->launcher = &launcher_slurm;
+	cfg->launcher_arg = &t->slurm;
+	cfg->memory_mb = 0;
+	cfg->nice = 0;
+	cfg->cgroup_procs = NULL;
+	return 0;
+}
+
 int
 trial_start(struct trial *t, char *err, size_t errlen)
 {
@@ -498,7 +546,7 @@ trial_start(struct trial *t, char *err, size_t errlen)
 	const struct spec *sp = t->sweep->spec;
 	char *builtin_argv[2] = { s->worker_bin, NULL };
 	struct envb env = { 0 };
-	char cgprocs[4300], label[64];
+	char cgprocs[4300] = "", label[64], **srun = NULL;
 	struct child_config cfg = {
 		.loop = s->loop,
 		.label = label,
@@ -520,8 +568,11 @@ trial_start(struct trial *t, char *err, size_t errlen)
 	t->started_at = sched_now();
 	t->last_report_ms = uv_now(s->loop);
 	snprintf(label, sizeof label, "trial %d/%d", t->number, t->attempt);
-	trialcg_create(s->cg_base, t->id, cgprocs, sizeof cgprocs);
+	if (!t->sweep->slurm)
+		trialcg_create(s->cg_base, t->id, cgprocs, sizeof cgprocs);
 	rc = s->hooks.begin(t, err, errlen);
+	if (rc == 0 && t->sweep->slurm)
+		rc = slurm_config(t, &cfg, &srun, err, errlen);
 	if (rc < 0) {
 		child_fail(&t->child, &cfg, &trial_child_cbs, t, rc);
 		env_free(&env);
@@ -538,5 +589,6 @@ trial_start(struct trial *t, char *err, size_t errlen)
 				 errlen);
 	}
 	env_free(&env);
+	slurm_argv_free(srun);
 	return rc;
 }

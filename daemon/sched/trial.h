@@ -19,6 +19,7 @@
 #include "common/report.h"
 #include "common/vocab.h"
 #include "daemon/proc/child.h"
+#include "daemon/proc/slurm_run.h"
 #include "daemon/sched/outcome.h"   /* enum trial_status, trial_stop */
 #include "daemon/sched/res.h"
 
@@ -44,6 +45,8 @@ struct trial {
 	struct child child;
 	uint64_t last_report_ms;      /* loop time of the last report line */
 	struct res_hold res;          /* its CPUs and GPUs while it runs */
+	struct slurm_run slurm;       /* a Slurm trial's job (slurm_sched.c) */
+	double queue_s;               /* its wait in Slurm's queue; 0 local */
 
 	enum trial_stop stop;
 	char stop_msg[512];

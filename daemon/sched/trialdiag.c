@@ -15,6 +15,7 @@ tdiag_end_of(const struct trial *t, enum trial_status st)
 {
 	switch (st) {
 	case TRIAL_RUNNING:
+	case TRIAL_PENDING:
 	case TRIAL_QUEUED:
 		return DIAG_RUNNING;
 	case TRIAL_PRUNED:

@@ -34,6 +34,7 @@ spec_free(struct spec *s)
 	free(s->params);
 	free(s->order);
 	cJSON_Delete(s->diagnosis);
+	cJSON_Delete(s->slurm);
 	cJSON_Delete(s->enqueue);
 	cJSON_Delete(s->json);
 	free(s);

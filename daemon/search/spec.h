@@ -84,6 +84,14 @@ struct spec_objective {
 	int mode_max;      /* 1: higher is better */
 };
 
+/* Who runs the trials (docs/slurm.md): not given (the daemon's default,
+ * sweepd --launcher), "local", or {"slurm": {...}}. */
+enum spec_launcher {
+	SPEC_LAUNCHER_NONE,
+	SPEC_LAUNCHER_LOCAL,
+	SPEC_LAUNCHER_SLURM,
+};
+
 struct spec {
 	char *name;                /* owned; default "sweep" */
 	int builtin;               /* 1: {"builtin":"mlp", ...options};
@@ -146,6 +154,8 @@ struct spec {
 	cJSON *diagnosis;          /* NULL or owned copy of "diagnosis" */
 	cJSON *enqueue;            /* NULL or owned array of param objects */
 	int n_enqueue;             /* its length (cJSON counts by walking) */
+	enum spec_launcher launcher;  /* "launcher"; NONE: the daemon's */
+	cJSON *slurm;              /* NULL or owned copy of launcher.slurm */
 	cJSON *json;               /* owned: the normalized spec (defaults
 				    * filled in, the seed once set) */
 };

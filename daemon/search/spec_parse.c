@@ -145,10 +145,38 @@ fail:
 	return rc;
 }
 
+/* "launcher": "local" or {"slurm": {...}}. The Slurm options themselves
+ * are read by daemon/proc/slurm.c (slurm_opts_parse) when the sweep is
+ * submitted or loaded: this layer only keeps them. */
+static int
+parse_launcher(struct spec *s, const cJSON *root, char *err, size_t errlen)
+{
+	const cJSON *l = cJSON_GetObjectItemCaseSensitive(root, "launcher");
+	const cJSON *sl;
+
+	if (!l)
+		return 0;
+	if (cJSON_IsString(l) && strcmp(l->valuestring, "local") == 0) {
+		s->launcher = SPEC_LAUNCHER_LOCAL;
+		return 0;
+	}
+	sl = cJSON_GetObjectItemCaseSensitive(l, "slurm");
+	if (!cJSON_IsObject(l) || cJSON_GetArraySize(l) != 1 ||
+	    !(cJSON_IsObject(sl) || cJSON_IsNull(sl)))
+		return spec_fail(err, errlen, "launcher: must be \"local\" or "
+				 "{\"slurm\": {...}} (docs/slurm.md)");
+	if (s->manual)
+		return spec_fail(err, errlen, "launcher: a manual trainer runs no "
+				 "process, so it has no launcher");
+	s->launcher = SPEC_LAUNCHER_SLURM;
+	s->slurm = cJSON_IsObject(sl) ? cJSON_Duplicate(sl, 1) : NULL;
+	return !cJSON_IsObject(sl) || s->slurm ? 0 : -ENOMEM;
+}
+
 static const char *const top_keys[] = {
 	"name", "trainer", "objective", "objectives", "space", "search",
 	"early_stopping", "pruner", "limits", "diagnosis", "enqueue",
-	"resources",
+	"resources", "launcher",
 };
 
 int
@@ -183,6 +211,7 @@ spec_parse(const cJSON *json, struct spec **out, char *err, size_t errlen)
 	    (rc = spec_parse_limits(s, json, err, errlen)) < 0 ||
 	    (rc = spec_parse_resources(s, json, err, errlen)) < 0 ||
 	    (rc = parse_diagnosis(s, json, err, errlen)) < 0 ||
+	    (rc = parse_launcher(s, json, err, errlen)) < 0 ||
 	    (rc = normalize(s, json)) < 0)
 		goto fail;
 	*out = s;

@@ -187,6 +187,12 @@ int db_trial_end(struct db *db, int64_t trial_id, const struct db_trial_end *e);
 /* Back to queued with attempt as its attempt count; pid cleared. The epochs
  * of earlier attempts stay stored. -ENOENT. */
 int db_trial_requeue(struct db *db, int64_t trial_id, int attempt);
+/* A running trial's Slurm job (docs/slurm.md): its id (0: not known yet,
+ * stored NULL), whether it waits in the queue (the protocol then shows the
+ * trial "pending"), and the seconds it waited (< 0: stored NULL). -ENOENT
+ * when the trial is not running. */
+int db_trial_job(struct db *db, int64_t trial_id, int64_t job, int pending,
+		 double queue_s);
 /* Replaces the live diagnosis (a JSON object or NULL). -ENOENT, -EINVAL. */
 int db_trial_set_diagnosis(struct db *db, int64_t trial_id,
 			   const char *diagnosis_json);
@@ -219,6 +225,7 @@ struct db_trial_row {
 	double objective;      /* NAN = none */
 	int best_epoch;        /* 0 = none */
 	int epochs;            /* epochs stored for the current attempt */
+	int64_t job;           /* Slurm job id of the latest attempt, 0 = none */
 };
 /* The sweep's trials ordered by number (none for an unknown sweep). */
 int db_load_trials(struct db *db, int64_t sweep_id,
@@ -260,6 +267,7 @@ struct db_trial_rec {
 	double objective, best_epoch, test_loss, test_acc;   /* NAN = NULL */
 	const char *diagnosis_json, *error, *error_class, *stderr_tail;
 	double exit_code, signal, started_at, ended_at;      /* NAN = NULL */
+	double job, queue_s;   /* Slurm job id, queue wait (s); NAN = NULL */
 };
 typedef int (*db_trial_fn)(void *ud, const struct db_trial_rec *r);
 
@@ -302,7 +310,8 @@ struct db_sweep_rec {
 	const char *name, *status, *spec_json, *error;
 	double created_at, ended_at;                          /* NAN = NULL */
 	int trials_total;
-	int counts[DB_TRIAL_STATUSES];   /* in db_trial_statuses order */
+	int counts[DB_TRIAL_STATUSES];   /* by enum trial_status; pending
+					  * ones are counted as running */
 };
 typedef int (*db_sweep_fn)(void *ud, const struct db_sweep_rec *r);
 /* Every sweep, ordered by id. */

@@ -30,22 +30,26 @@ struct db;   /* defined below; the contract (db.h) is included by each .c */
  * so this only bounds how long a stray reader can stall the loop. */
 #define DB_BUSY_MS 2000
 
+/* A running trial whose Slurm job waits in the queue reads "pending". */
 #define TRIAL_COLS \
-	"id, number, status, attempt, params_json, seed, objective, " \
+	"id, number, CASE WHEN status = 'running' AND pending = 1 " \
+	"THEN 'pending' ELSE status END, attempt, params_json, seed, objective, " \
 	"best_epoch, epochs, test_loss, test_acc, diagnosis_json, error, " \
-	"error_class, exit_code, signal, started_at, ended_at, stderr_tail"
+	"error_class, exit_code, signal, started_at, ended_at, stderr_tail, " \
+	"job, queue_s"
 /* Column indexes of TRIAL_COLS, in the same order. */
 enum {
 	TC_ID, TC_NUMBER, TC_STATUS, TC_ATTEMPT, TC_PARAMS, TC_SEED,
 	TC_OBJECTIVE, TC_BEST_EPOCH, TC_EPOCHS, TC_TEST_LOSS, TC_TEST_ACC,
 	TC_DIAGNOSIS, TC_ERROR, TC_ERROR_CLASS, TC_EXIT_CODE, TC_SIGNAL,
-	TC_STARTED_AT, TC_ENDED_AT, TC_STDERR_TAIL,
+	TC_STARTED_AT, TC_ENDED_AT, TC_STDERR_TAIL, TC_JOB, TC_QUEUE_S,
 };
 
 /* The start-up loaders' trial columns, in db_trial_row's order. */
 #define LOAD_COLS \
 	"t.id, t.sweep_id, t.number, t.params_json, t.status, t.attempt, " \
-	"t.pid, t.proc_start, t.seed, t.objective, t.best_epoch, t.epochs"
+	"t.pid, t.proc_start, t.seed, t.objective, t.best_epoch, t.epochs, " \
+	"t.job"
 
 #define SWEEP_COLS \
 	"s.id, s.name, s.status, s.created_at, s.ended_at, s.trials_total, " \
@@ -56,7 +60,8 @@ enum {
 #define SWEEP_FROM "sweeps s JOIN sweep_counts c ON c.sweep_id = s.id"
 enum {
 	SC_ID, SC_NAME, SC_STATUS, SC_CREATED_AT, SC_ENDED_AT, SC_TOTAL,
-	SC_COUNTS,   /* six counters from here, in enum trial_status order */
+	SC_COUNTS,   /* six counters from here: queued, running, completed, failed,
+		      * pruned, cancelled (db_sweep.c maps them) */
 	SC_SPEC = SC_COUNTS + 6, SC_ERROR,
 };
 
@@ -100,6 +105,7 @@ enum {
 	  "seed) VALUES (?1, ?2, ?3, ?4)") \
 	X(TRIAL_START, "UPDATE trials SET status = 'running', attempt = ?2, " \
 	  "pid = ?3, proc_start = ?4, started_at = ?5, ended_at = NULL, " \
+	  "job = NULL, pending = 0, queue_s = NULL, " \
 	  "epochs = 0, objective = NULL, best_epoch = NULL, test_loss = NULL, " \
 	  "test_acc = NULL, diagnosis_json = NULL, error = NULL, " \
 	  "error_class = NULL, exit_code = NULL, signal = NULL, " \
@@ -111,7 +117,9 @@ enum {
 	  "error_class = ?9, exit_code = ?10, signal = ?11, " \
 	  "stderr_tail = ?12, ended_at = ?13 WHERE id = ?1") \
 	X(TRIAL_REQUEUE, "UPDATE trials SET status = 'queued', attempt = ?2, " \
-	  "pid = NULL, proc_start = NULL WHERE id = ?1") \
+	  "pid = NULL, proc_start = NULL, pending = 0 WHERE id = ?1") \
+	X(TRIAL_JOB, "UPDATE trials SET job = ?2, pending = ?3, " \
+	  "queue_s = ?4 WHERE id = ?1 AND status = 'running'") \
 	X(TRIAL_DIAG, "UPDATE trials SET diagnosis_json = ?2 WHERE id = ?1") \
 	X(EPOCH_INSERT, "INSERT INTO epochs (trial_id, attempt, epoch, " \
 	  "objective, train_loss, val_loss, train_acc, val_acc, metrics_json) " \

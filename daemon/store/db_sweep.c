@@ -172,9 +172,16 @@ sweep_rec(struct db *db, sqlite3_stmt *st, void *ctx)
 		.trials_total = sqlite3_column_int(st, SC_TOTAL),
 	};
 
+	/* sweep_counts' columns, in SWEEP_COLS order (pending trials are
+	 * stored, and counted, as running). */
+	static const enum trial_status col[] = {
+		TRIAL_QUEUED, TRIAL_RUNNING, TRIAL_COMPLETED, TRIAL_FAILED,
+		TRIAL_PRUNED, TRIAL_CANCELLED,
+	};
+
 	(void)db;
-	for (int i = 0; i < DB_TRIAL_STATUSES; i++)
-		r.counts[i] = sqlite3_column_int(st, SC_COUNTS + i);
+	for (size_t i = 0; i < sizeof col / sizeof col[0]; i++)
+		r.counts[col[i]] = sqlite3_column_int(st, SC_COUNTS + (int)i);
 	return c->cb(c->ud, &r);
 }
 

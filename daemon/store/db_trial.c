@@ -158,6 +158,26 @@ db_trial_requeue(struct db *db, int64_t trial_id, int attempt)
 }
 
 int
+db_trial_job(struct db *db, int64_t trial_id, int64_t job, int pending,
+	     double queue_s)
+{
+	sqlite3_stmt *st = db_stmt(db, ST_TRIAL_JOB);
+	int b, rc;
+
+	b = sqlite3_bind_int64(st, 1, trial_id);
+	if (b == SQLITE_OK)
+		b = db_bind_int_or_null(st, 2, job, 0);
+	if (b == SQLITE_OK)
+		b = sqlite3_bind_int(st, 3, pending ? 1 : 0);
+	if (b == SQLITE_OK)
+		b = db_bind_real(st, 4, queue_s < 0 ? NAN : queue_s);
+	rc = db_run(db, st, b, __func__);
+	if (rc == 0 && sqlite3_changes(db->h) == 0)
+		rc = -ENOENT;
+	return rc;
+}
+
+int
 db_trial_set_diagnosis(struct db *db, int64_t trial_id,
 		       const char *diagnosis_json)
 {
@@ -202,6 +222,7 @@ trial_row(struct db *db, sqlite3_stmt *st, void *ctx)
 		.objective = db_col_real(st, 9),
 		.best_epoch = sqlite3_column_int(st, 10),
 		.epochs = sqlite3_column_int(st, 11),
+		.job = sqlite3_column_int64(st, 12),        /* NULL reads 0 */
 	};
 
 	db->trial_rows++;
@@ -271,6 +292,8 @@ trial_rec(struct db *db, sqlite3_stmt *st, void *ctx)
 		.signal = db_col_real(st, TC_SIGNAL),
 		.started_at = db_col_real(st, TC_STARTED_AT),
 		.ended_at = db_col_real(st, TC_ENDED_AT),
+		.job = db_col_real(st, TC_JOB),
+		.queue_s = db_col_real(st, TC_QUEUE_S),
 	};
 
 	(void)db;

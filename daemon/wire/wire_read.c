@@ -131,6 +131,8 @@ trial_object(const struct db_trial_rec *r)
 	add_error(t, r);
 	wire_add_num(t, "started_at", r->started_at);
 	wire_add_num(t, "ended_at", r->ended_at);
+	wire_add_num(t, "job", r->job);
+	wire_add_num(t, "queue_s", r->queue_s);
 	return t;
 }
 

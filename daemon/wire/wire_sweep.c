@@ -114,10 +114,12 @@ add_head(cJSON *sum, const struct db_sweep_rec *r)
 	wire_add_num(sum, "ended_at", r->ended_at);
 	cJSON_AddNumberToObject(sum, "trials_total", r->trials_total);
 	counts = cJSON_AddObjectToObject(sum, "counts");
+	/* pending trials are stored, and counted, as running */
 	for (int i = 0; i < DB_TRIAL_STATUSES; i++)
-		cJSON_AddNumberToObject(counts,
-					vocab_trial_name((enum trial_status)i),
-					r->counts[i]);
+		if (i != TRIAL_PENDING)
+			cJSON_AddNumberToObject(counts,
+						vocab_trial_name((enum trial_status)i),
+						r->counts[i]);
 }
 
 /* A summary from a sweep row; with_detail adds "spec" and "error". */
@@ -138,7 +140,7 @@ sweep_summary(struct db *db, const struct db_sweep_rec *r, int with_detail,
 	mode_max = add_objective(sum, spec);
 	rc = add_best(db, sum, r->id, mode_max);
 	if (rc == 0)
-		rc = add_failures(db, sum, r->id, r->counts[3] /* failed */,
+		rc = add_failures(db, sum, r->id, r->counts[TRIAL_FAILED],
 				  with_detail ? WIRE_FAILURES_DETAIL : 1);
 	if (rc == 0 && with_detail) {
 		cJSON_AddItemToObject(sum, "spec", spec ? spec : cJSON_CreateNull());

@@ -99,6 +99,10 @@ every_name_round_trips(void)
 	CHECK_STR(vocab_trial_name(TRIAL_PRUNED), "pruned");
 	CHECK_STR(vocab_sweep_name(SWEEP_PAUSED), "paused");
 	CHECK_STR(vocab_class_name(CLASS_INTERRUPTED), "interrupted");
+	/* A Slurm trial whose job waits in the queue (docs/slurm.md). */
+	CHECK_STR(vocab_trial_name(TRIAL_PENDING), "pending");
+	CHECK(vocab_trial_parse("pending") == TRIAL_PENDING);
+	CHECK_STR(vocab_class_name(CLASS_LAUNCHER), "launcher");
 }
 
 static void
@@ -138,6 +142,7 @@ ended_and_active(void)
 		ended += vocab_trial_ended((enum trial_status)i);
 	CHECK(ended == 4);
 	CHECK(!vocab_trial_ended(TRIAL_QUEUED) && !vocab_trial_ended(TRIAL_RUNNING));
+	CHECK(!vocab_trial_ended(TRIAL_PENDING));
 	for (int i = 0; i < SWEEP_N_STATUS; i++)
 		active += vocab_sweep_active((enum sweep_status)i);
 	CHECK(active == 2);
@@ -152,9 +157,10 @@ doc_parser_catches_a_difference(void)
 {
 	struct doc_list l;
 
-	CHECK(doc_names("x\nTrial states: `queued -> running -> completed | "
-			"failed | pruned | cancelled`.\n", "Trial states:", &l) == 0);
-	CHECK(l.n == 6 && same_names(&l, trial_name, TRIAL_N_STATUS, 1));
+	CHECK(doc_names("x\nTrial states: `queued -> pending -> running -> "
+			"completed | failed | pruned | cancelled`.\n", "Trial states:",
+			&l) == 0);
+	CHECK(l.n == 7 && same_names(&l, trial_name, TRIAL_N_STATUS, 1));
 	CHECK(doc_names("Trial states: `queued -> running -> done`.",
 			"Trial states:", &l) == 0);
 	CHECK(!same_names(&l, trial_name, TRIAL_N_STATUS, 0));

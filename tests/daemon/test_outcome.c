@@ -105,6 +105,17 @@ static void set_shutdown(struct outcome_in *in) { in->stop = STOP_SHUTDOWN; }
 static void set_outage(struct outcome_in *in) { in->stop = STOP_OUTAGE; }
 static void set_told_failed(struct outcome_in *in) { in->stop = STOP_TOLD_FAILED; }
 static void set_told_pruned(struct outcome_in *in) { in->stop = STOP_TOLD_PRUNED; }
+/* Slurm preempted it: the trainer exited 0 with its final line, all the
+ * same an interruption (docs/slurm.md). */
+static void set_preempted(struct outcome_in *in)
+{ in->stop = STOP_PREEMPTED; in->stop_msg = "Slurm cancelled or preempted job 7"; }
+static void set_launcher(struct outcome_in *in)
+{
+	in->stop = STOP_LAUNCHER;
+	in->exit_status = 1;
+	in->n_curve = 0;
+	in->stop_msg = "Slurm refused the job: invalid partition specified: nope";
+}
 
 static const struct row rows[] = {
 	{ "completed", set_none, TRIAL_COMPLETED, NULL, 0, 0, NULL },
@@ -151,6 +162,9 @@ static const struct row rows[] = {
 	{ "outage", set_outage, TRIAL_QUEUED, "storage", 1, 0, NULL },
 	{ "told failed", set_told_failed, TRIAL_FAILED, "exit", 0, 1, NULL },
 	{ "told pruned", set_told_pruned, TRIAL_PRUNED, "pruned", 0, 0, NULL },
+	{ "preempted", set_preempted, TRIAL_QUEUED, "interrupted", 1, 0, "job 7" },
+	{ "Slurm refused", set_launcher, TRIAL_FAILED, "launcher", 0, 0,
+	  "invalid partition" },
 };
 
 static void

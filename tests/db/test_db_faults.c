@@ -189,19 +189,23 @@ newer_schema_is_refused(void)
 	struct db *db = (struct db *)1;
 	char err[512], want[160];
 
-	if (tdir_make(&t) < 0 || raw_exec(t.path, "CREATE TABLE x (a);"
-					  "PRAGMA user_version = 7") != 0) {
+	char sql[96];
+
+	snprintf(sql, sizeof sql, "CREATE TABLE x (a); PRAGMA user_version = %d",
+		 schema_migrations_n + 1);
+	if (tdir_make(&t) < 0 || raw_exec(t.path, sql) != 0) {
 		CHECK(0);
 		return;
 	}
 	CHECK(db_open(t.path, &db, err, sizeof err) == -EPROTO);
 	CHECK(db == NULL);
-	snprintf(want, sizeof want, "database schema version 7 is newer than "
-		 "this sweepd supports (%d); upgrade sweepd", schema_migrations_n);
+	snprintf(want, sizeof want, "database schema version %d is newer than "
+		 "this sweepd supports (%d); upgrade sweepd", schema_migrations_n + 1,
+		 schema_migrations_n);
 	CHECK_CONTAINS(err, want);
 	CHECK_CONTAINS(err, t.path);
 	/* and the file was not touched */
-	CHECK(raw_int(t.path, "PRAGMA user_version") == 7);
+	CHECK(raw_int(t.path, "PRAGMA user_version") == schema_migrations_n + 1);
 	CHECK(raw_int(t.path, "SELECT count(*) FROM sqlite_master WHERE "
 		      "name = 'sweeps'") == 0);
 	tdir_clean(&t);

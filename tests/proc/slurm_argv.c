@@ -79,7 +79,7 @@ cmd_find(const char *name)
 	int rc;
 
 	buf[n] = '\0';
-	rc = slurm_squeue_find(buf, name, &j, err, sizeof(err));
+	rc = slurm_squeue_find(buf, name, NULL, &j, err, sizeof(err));
 	if (rc == -ENOENT)
 		return 1;
 	if (rc < 0) {

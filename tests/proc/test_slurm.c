@@ -200,7 +200,7 @@ srun_argv_carries_options_resources_and_the_trainer(void)
 	const char *const trainer[] = { "python3", "train.py", "--lr", "0.1", NULL };
 	struct slurm_trial t = {
 		.sweep_id = 3, .trial_id = 41, .attempt = 2, .cpus = 4, .gpus = 2,
-		.mem_mb = 8192, .argv = trainer,
+		.mem_mb = 8192, .argv = trainer, .comment = "sweepd:2049:77",
 	};
 	struct slurm_opts o;
 	char **argv = NULL, s[1024];
@@ -208,10 +208,11 @@ srun_argv_carries_options_resources_and_the_trainer(void)
 	CHECK(slurm_opts_parse(&o, v, PATH, err, sizeof(err)) == 0);
 	CHECK(slurm_srun_argv(&o, &t, &argv) == 0);
 	joined(argv, s, sizeof(s));
-	CHECK_STR(s, "srun --constraint=a100 --job-name=sweepd-3-41-2 --partition=gpu "
+	CHECK_STR(s, "srun --constraint=a100 --job-name=sweepd-3-41-2 "
+		  "--comment=sweepd:2049:77 --partition=gpu "
 		  "--account=lab --qos=q --time=2:05:09 --ntasks=1 --cpus-per-task=4 "
 		  "--gres=gpu:2 --mem=8192M --export=ALL --input=none --unbuffered "
-		  "--kill-on-bad-exit=1 -- /usr/bin/env -u SWEEP_REPORT_FD -- python3 train.py "
+		  "--kill-on-bad-exit=1 --verbose -- /usr/bin/env -u SWEEP_REPORT_FD -- python3 train.py "
 		  "--lr 0.1");
 	slurm_argv_free(argv);
 	slurm_opts_free(&o);
@@ -232,7 +233,7 @@ srun_argv_leaves_out_what_is_not_given(void)
 	CHECK(slurm_srun_argv(&o, &t, &argv) == 0);
 	joined(argv, s, sizeof(s));
 	CHECK_STR(s, "srun --job-name=sweepd-1-1-1 --ntasks=1 --cpus-per-task=1 --export=ALL "
-		  "--input=none --unbuffered --kill-on-bad-exit=1 -- /usr/bin/env -u "
+		  "--input=none --unbuffered --kill-on-bad-exit=1 --verbose -- /usr/bin/env -u "
 		  "SWEEP_REPORT_FD -- /opt/w");
 	slurm_argv_free(argv);
 	slurm_opts_free(&o);
@@ -259,6 +260,13 @@ srun_argv_refuses_a_trial_out_of_range(void)
 	t = ok, t.argv = NULL;
 	CHECK(slurm_srun_argv(&o, &t, &argv) == -EINVAL);
 	CHECK(argv == NULL);
+	/* squeue prints the comment between bars: one with a bar, a newline
+	 * or a space would not read back */
+	t = ok;
+	t.comment = "a|b";
+	CHECK(slurm_srun_argv(&o, &t, &argv) == -EINVAL && argv == NULL);
+	t.comment = "a\nb";
+	CHECK(slurm_srun_argv(&o, &t, &argv) == -EINVAL && argv == NULL);
 	CHECK(slurm_srun_argv(&o, &ok, &argv) == 0 && argv);
 	slurm_argv_free(argv);
 }
@@ -275,7 +283,7 @@ job_name_and_squeue_argv(void)
 	CHECK(slurm_job_name(buf, 8, &t) == -ENOSPC);
 	CHECK(slurm_squeue_argv(names, 2, &argv) == 0);
 	joined(argv, s, sizeof(s));
-	CHECK_STR(s, "squeue --noheader --states=all --format=%i|%T|%j "
+	CHECK_STR(s, "squeue --noheader --states=all --format=%i|%T|%k|%j "
 		  "--name=sweepd-1-2-1,sweepd-1-3-2");
 	slurm_argv_free(argv);
 	argv = NULL;
@@ -285,26 +293,33 @@ job_name_and_squeue_argv(void)
 static void
 squeue_finds_the_newest_job_of_exactly_that_name(void)
 {
-	const char *out = "17|COMPLETED|sweepd-1-2-1\n"
-			  "30|RUNNING|sweepd-1-2-10\n"
-			  "9|weird|a|b\n"
-			  "21|PENDING|sweepd-1-2-1\n"
-			  "12_4|RUNNING|someone-elses-array\n"
-			  "19|CANCELLED|sweepd-1-2-1";    /* no newline at the end */
+	const char *out = "17|COMPLETED|sweepd:1:2|sweepd-1-2-1\n"
+			  "30|RUNNING|sweepd:1:2|sweepd-1-2-10\n"
+			  "9|weird|(null)|a|b\n"
+			  "21|PENDING|sweepd:1:2|sweepd-1-2-1\n"
+			  "12_4|RUNNING|(null)|someone-elses-array\n"
+			  "40|RUNNING|sweepd:7:9|sweepd-1-2-1\n"   /* another daemon's */
+			  "19|CANCELLED|sweepd:1:2|sweepd-1-2-1";  /* no newline at the end */
 	struct slurm_job j;
 
-	CHECK(slurm_squeue_find(out, "sweepd-1-2-1", &j, err, sizeof(err)) == 0);
+	CHECK(slurm_squeue_find(out, "sweepd-1-2-1", "sweepd:1:2", &j, err, sizeof(err)) == 0);
 	CHECK(j.id == 21);
 	CHECK_STR(j.state, "PENDING");
 	CHECK(j.cls == SLURM_JOB_PENDING);
 	CHECK(j.matches == 3);
-	CHECK(slurm_squeue_find(out, "sweepd-1-2-10", &j, err, sizeof(err)) == 0);
+	/* without a comment to check, every job of the name is a candidate */
+	CHECK(slurm_squeue_find(out, "sweepd-1-2-1", NULL, &j, err, sizeof(err)) == 0);
+	CHECK(j.id == 40 && j.matches == 4);
+	CHECK(slurm_squeue_find(out, "sweepd-1-2-1", "sweepd:1:3", &j, err, sizeof(err)) ==
+	      -ENOENT);
+	CHECK(slurm_squeue_find(out, "sweepd-1-2-10", "sweepd:1:2", &j, err, sizeof(err)) == 0);
 	CHECK(j.id == 30 && j.cls == SLURM_JOB_RUNNING && j.matches == 1);
-	CHECK(slurm_squeue_find(out, "a|b", &j, err, sizeof(err)) == 0);
+	CHECK(slurm_squeue_find(out, "a|b", NULL, &j, err, sizeof(err)) == 0);
 	CHECK(j.id == 9 && j.cls == SLURM_JOB_OTHER);
-	CHECK(slurm_squeue_find(out, "sweepd-1-2", &j, err, sizeof(err)) == -ENOENT);
-	CHECK(slurm_squeue_find("", "sweepd-1-2-1", &j, err, sizeof(err)) == -ENOENT);
-	CHECK(slurm_squeue_find("\n\n", "sweepd-1-2-1", &j, err, sizeof(err)) == -ENOENT);
+	CHECK(slurm_squeue_find(out, "sweepd-1-2", NULL, &j, err, sizeof(err)) == -ENOENT);
+	CHECK(slurm_squeue_find("", "sweepd-1-2-1", NULL, &j, err, sizeof(err)) == -ENOENT);
+	CHECK(slurm_squeue_find("\n\n", "sweepd-1-2-1", NULL, &j, err, sizeof(err)) ==
+	      -ENOENT);
 }
 
 static void
@@ -312,14 +327,18 @@ squeue_output_that_is_not_ours_is_refused_quoting_it(void)
 {
 	struct slurm_job j;
 
-	CHECK(slurm_squeue_find("17|RUNNING|x\nslurm_load_jobs error: Socket timed out\n",
-				"x", &j, err, sizeof(err)) == -EBADMSG);
-	CHECK_STR(err, "squeue: not ID|STATE|NAME: \"slurm_load_jobs error: Socket timed out\"");
-	CHECK(slurm_squeue_find("12_4|RUNNING|x\n", "x", &j, err, sizeof(err)) == -EBADMSG);
-	CHECK_STR(err, "squeue: job x has no plain job id: \"12_4|RUNNING|x\"");
-	CHECK(slurm_squeue_find("|RUNNING|x\n", "x", &j, err, sizeof(err)) == -EBADMSG);
-	CHECK(slurm_squeue_find("4||x\n", "x", &j, err, sizeof(err)) == -EBADMSG);
-	CHECK(slurm_squeue_find("99999999999999999999999|RUNNING|x\n", "x", &j, err,
+	CHECK(slurm_squeue_find("17|RUNNING|c|x\nslurm_load_jobs error: Socket timed out\n",
+				"x", NULL, &j, err, sizeof(err)) == -EBADMSG);
+	CHECK_STR(err, "squeue: not ID|STATE|COMMENT|NAME: \"slurm_load_jobs error: Socket "
+		  "timed out\"");
+	/* the old three-field format is not taken for a comment-less job */
+	CHECK(slurm_squeue_find("17|RUNNING|x\n", "x", NULL, &j, err, sizeof(err)) == -EBADMSG);
+	CHECK(slurm_squeue_find("12_4|RUNNING|c|x\n", "x", NULL, &j, err, sizeof(err)) ==
+	      -EBADMSG);
+	CHECK_STR(err, "squeue: job x has no plain job id: \"12_4|RUNNING|c|x\"");
+	CHECK(slurm_squeue_find("|RUNNING|c|x\n", "x", NULL, &j, err, sizeof(err)) == -EBADMSG);
+	CHECK(slurm_squeue_find("4||c|x\n", "x", NULL, &j, err, sizeof(err)) == -EBADMSG);
+	CHECK(slurm_squeue_find("99999999999999999999999|RUNNING|c|x\n", "x", NULL, &j, err,
 				sizeof(err)) == -EBADMSG);
 }
 
@@ -356,6 +375,12 @@ srun_and_slurmstepd_lines_are_told_from_the_trainers(void)
 	      SLURM_LINE_QUEUED && j == 6);
 	CHECK(line_kind("srun: job 6 has been allocated resources", &j) ==
 	      SLURM_LINE_ALLOCATED && j == 6);
+	/* --verbose: the allocation is told whether the job waited or not */
+	CHECK(line_kind("srun: jobid 7: nodes(1):`sweepd-node', cpu counts: 1(x1)", &j) ==
+	      SLURM_LINE_ALLOCATED && j == 7);
+	CHECK(line_kind("srun: jobid 7 nodes", &j) == SLURM_LINE_OTHER && j == 0);
+	CHECK(line_kind("srun: launching StepId=7.0 on host sweepd-node, 1 tasks: 0", &j) ==
+	      SLURM_LINE_OTHER);
 	CHECK(line_kind("slurmstepd-sweepd-node: error: *** STEP 6.0 ON sweepd-node CANCELLED "
 			"AT 2026-12-01T12:51:36 ***", &j) == SLURM_LINE_CANCELLED && j == 6);
 	CHECK(line_kind("slurmstepd: error: *** JOB 41 ON n1 CANCELLED AT 2026-12-01T12:00:00 "

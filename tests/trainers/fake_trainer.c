@@ -2,6 +2,9 @@
  * fake_trainer.c: a trainer for tests and benchmarks that speaks the report
  * protocol and misbehaves on request.
  *
+ * Reports go to fd $SWEEP_REPORT_FD, or, without it, to stdout as
+ * "SWEEP {...}" lines (as under srun, where fd 3 does not cross).
+ *
  * SWEEP_PARAMS selects the behaviour:
  *   epochs     (int, default 5)   epochs to report
  *   sleep_ms   (int, default 0)   pause before each epoch
@@ -245,14 +248,18 @@ train(const cJSON *p)
 
 	if (fd)
 		report_fd = atoi(fd);
+	else   /* the protocol's fallback (no fd 3 through srun, say) */
+		use_prefix = 1;
 	if (strcmp(mode, "stdout") == 0 || strcmp(mode, "noisy_stdout") == 0) {
 		report_fd = 1;
 		use_prefix = 1;
 		printf("some ordinary output\n");
 		fflush(stdout);
 	}
-	if (strcmp(mode, "plain_stdout") == 0)
+	if (strcmp(mode, "plain_stdout") == 0) {
 		report_fd = 1;
+		use_prefix = 0;
+	}
 	if (strcmp(mode, "short_no_final") == 0)
 		epochs--;
 	if (strcmp(mode, "import_error") == 0) {

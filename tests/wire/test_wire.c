@@ -207,7 +207,7 @@ holds_and_error_replies(void)
 
 #define TRIAL_KEYS "id,number,status,attempt,params,seed,objective," \
 	"best_epoch,epochs,test_loss,test_acc,diagnosis,note,error," \
-	"started_at,ended_at"
+	"started_at,ended_at,job,queue_s"
 
 /* The trial object and the sweep summary, built from stored rows. */
 static void
