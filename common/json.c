@@ -20,7 +20,10 @@
 #define EXACT_MARK (1 << 12)
 
 /* The shortest of %.15g, %.16g, %.17g that reads back as d, into buf.
- * 0 when cJSON's own output is exact already. */
+ * 0 when cJSON's own output is exact already: only for what it prints
+ * through "%d". A number whose %.15g is exact gets its text here too
+ * (cJSON would print the same): cJSON's printer checks each one with an
+ * sprintf and an sscanf of its own, which made up half of json_print. */
 static int
 exact_text(const cJSON *n, char *buf, size_t len)
 {
@@ -39,7 +42,7 @@ exact_text(const cJSON *n, char *buf, size_t len)
 	for (int prec = 15; prec <= 17; prec++) {
 		snprintf(buf, len, "%1.*g", prec, d);
 		if (strtod(buf, NULL) == d)
-			return prec > 15;
+			return 1;
 	}
 	return 1;   /* %.17g always reads back exactly */
 }

@@ -47,9 +47,10 @@ fresh_database_is_migrated_to_latest(void)
 	CHECK(raw_int(t.path, "SELECT count(*) FROM sqlite_master WHERE name IN "
 		      "('sweeps', 'trials', 'epochs', 'trials_best', "
 		      "'trials_number')") == 5);
-	/* 0004's three counters, its sweep insert, 0005's deleted ids */
+	/* 0004's three counters, its sweep insert, 0006's deleted ids,
+	 * 0007's three verdict counts */
 	CHECK(raw_int(t.path, "SELECT count(*) FROM sqlite_master WHERE "
-		      "type = 'trigger'") == 5);
+		      "type = 'trigger'") == 8);
 	CHECK(raw_int(t.path, "SELECT count(*) FROM sqlite_master WHERE "
 		      "name IN ('deleted_sweeps', 'sweeps_delete_record')") == 2);
 	/* Counting a trial touches the narrow sweep_counts row only: a
@@ -187,9 +188,7 @@ newer_schema_is_refused(void)
 {
 	struct tdir t;
 	struct db *db = (struct db *)1;
-	char err[512], want[160];
-
-	char sql[96];
+	char err[512], want[160], sql[96];
 
 	snprintf(sql, sizeof sql, "CREATE TABLE x (a); PRAGMA user_version = %d",
 		 schema_migrations_n + 1);
@@ -200,8 +199,8 @@ newer_schema_is_refused(void)
 	CHECK(db_open(t.path, &db, err, sizeof err) == -EPROTO);
 	CHECK(db == NULL);
 	snprintf(want, sizeof want, "database schema version %d is newer than "
-		 "this sweepd supports (%d); upgrade sweepd", schema_migrations_n + 1,
-		 schema_migrations_n);
+		 "this sweepd supports (%d); upgrade sweepd",
+		 schema_migrations_n + 1, schema_migrations_n);
 	CHECK_CONTAINS(err, want);
 	CHECK_CONTAINS(err, t.path);
 	/* and the file was not touched */
