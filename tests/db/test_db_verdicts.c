@@ -148,7 +148,7 @@ counts_follow_every_change(void)
 	tdir_clean(&t);
 }
 
-/* A database of schema 6 (no counts table) gets the counts of its trials
+/* A database of schema 7 (no counts table) gets the counts of its trials
  * when it is opened. */
 static void
 migration_fills_the_counts(void)
@@ -172,11 +172,11 @@ migration_fills_the_counts(void)
 	CHECK(raw_exec(t.path, "DROP TRIGGER trials_verdict_insert; "
 		       "DROP TRIGGER trials_verdict_update; "
 		       "DROP TRIGGER trials_verdict_delete; "
-		       "DROP TABLE sweep_verdicts; PRAGMA user_version = 6") == SQLITE_OK);
+		       "DROP TABLE sweep_verdicts; PRAGMA user_version = 7") == SQLITE_OK);
 	db = topen(&t);
 	CHECK(db != NULL);
 	if (db) {
-		CHECK(db_schema_version(db) >= 7);
+		CHECK(db_schema_version(db) >= 8);
 		expect(db, t.path, sid, "diverged=1 good_fit=2 ", "migrated");
 		db_close(db);
 	}
