@@ -754,6 +754,16 @@ def report_writes_one_self_contained_file():
         assert html.count("<svg") == 1 + 1 + 24 + 4 + 1, html.count("<svg")
         assert html.count("<tr><td class='n'") == 24
         assert ">lr (log scale)</text>" in html
+        # a daemon that refuses the importance op: the report is written,
+        # and says why that section is empty
+        older = os.path.join(d, "older.html")
+        p = FAKE.ctl("report", "2", "-o", older)
+        expect(p, 0, err="wrote %s" % older)
+        with open(older) as f:
+            html = f.read()
+        assert ("The daemon gave no importance: unknown op &quot;importance&quot; "
+                "(unknown_op).") in html, html
+        assert html.endswith("</html>\n")
         # default name, in the current directory
         p = FAKE.ctl("report", "1", cwd=d)
         expect(p, 0, err="wrote sweep-1-report.html")
