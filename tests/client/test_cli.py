@@ -267,6 +267,11 @@ def status_summary():
             "variance over 4 trials; sweepctl importance 1)\n") in p.stdout, p.stdout
     p = FAKE.ctl("status", "3")
     assert "what mattered" not in p.stdout, p.stdout
+    # a daemon that refuses the importance op: status without that line
+    p2 = FAKE.ctl("status", "2")
+    expect(p2, 0, out=["sweep 2: "])
+    assert "what mattered" not in p2.stdout and "importance" not in p2.stderr, \
+        (p2.stdout, p2.stderr)
     expect(p, 0, out=["  status      cancelled\n  error       cancelled by a client\n",
                       "best trial: none completed yet\n",
                       "  verdicts    none yet\n"])
