@@ -381,7 +381,8 @@ render_sweep(struct ctl *c, const cJSON *v)
 }
 
 /* "what mattered: x 0.89, lr 0.10, z 0.00 (share of the objective's
- * variance, 80 trials; sweepctl importance)" under status: the top 3. */
+ * variance, 80 trials; sweepctl importance)" under status: the top 3;
+ * nothing when the daemon refuses the op (one from before it). */
 static int
 status_importance(struct ctl *c, long long sweep)
 {
@@ -393,7 +394,7 @@ status_importance(struct ctl *c, long long sweep)
 
 	if (!req)
 		return ctl_oom();
-	rc = ctl_call(c, req, &reply, &line, &len);
+	rc = ctl_exchange(c, req, &reply, &line, &len);
 	cJSON_Delete(req);
 	if (rc != 0)
 		return rc;

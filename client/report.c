@@ -98,6 +98,26 @@ report_num(FILE *out, double v)
 	fputs(fmt_double(b, sizeof b, v), out);
 }
 
+void
+report_cut(FILE *out, const char *s, size_t max)
+{
+	size_t len = s ? strlen(s) : 0, cut = max > 1 ? max - 1 : 1;
+	char buf[256];
+
+	if (len <= max || max >= sizeof buf - 4) {
+		report_esc(out, s);
+		return;
+	}
+	while (cut > 0 && ((unsigned char)s[cut] & 0xc0) == 0x80)
+		cut--;
+	memcpy(buf, s, cut);
+	memcpy(buf + cut, "\xe2\x80\xa6", 4);
+	report_esc(out, buf);
+	fputs("<title>", out);
+	report_esc(out, s);
+	fputs("</title>", out);
+}
+
 /* A JSON value as text (escaped); "-" for null or missing. */
 int
 report_value(FILE *out, const cJSON *v)

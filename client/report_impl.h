@@ -17,6 +17,10 @@
 
 /* A number as the report prints them. */
 void report_num(FILE *out, double v);
+/* s as an SVG <text>'s content, escaped: cut to max bytes (not inside a
+ * UTF-8 sequence) with an ellipsis and the whole text as its tooltip
+ * when longer, so labels do not run into each other. */
+void report_cut(FILE *out, const char *s, size_t max);
 /* A JSON value as text (escaped); "-" for null or missing. 0 or -ENOMEM. */
 int report_value(FILE *out, const cJSON *v);
 /* Trial t's verdict (borrowed from t), or NULL. */

@@ -72,25 +72,6 @@ bars_collect(const cJSON *arr, struct bar *b, int max, int *estimable)
 	return n;
 }
 
-/* A param's name as a bar's label: cut to IMP_NAME_MAX bytes (not inside
- * a UTF-8 sequence) with an ellipsis. */
-static void
-bar_label(FILE *out, const char *name)
-{
-	size_t len = strlen(name), cut = IMP_NAME_MAX - 1;
-	char buf[IMP_NAME_MAX + 4];
-
-	if (len <= IMP_NAME_MAX) {
-		report_esc(out, name);
-		return;
-	}
-	while (cut > 0 && ((unsigned char)name[cut] & 0xc0) == 0x80)
-		cut--;
-	memcpy(buf, name, cut);
-	memcpy(buf + cut, "\xe2\x80\xa6", 4);
-	report_esc(out, buf);
-}
-
 /* Geometry of a bar chart: labels right-aligned at LABEL_X, bars from
  * BAR_X0 (share 0) to BAR_X1 (share 1), one row of ROW_H each. */
 #define LABEL_X 176
@@ -118,7 +99,7 @@ bar_row(FILE *out, const struct bar *b, int row, const char *color)
 		fprintf(out, "%.3f of the variance", b->share);
 	fprintf(out, "</title><text x='%d' y='%.1f' class='yt'>", LABEL_X,
 		y + ROW_H / 2 + 4);
-	bar_label(out, b->param);
+	report_cut(out, b->param, IMP_NAME_MAX);
 	fputs("</text>", out);
 	if (isnan(b->share)) {
 		fprintf(out, "<text x='%.1f' y='%.1f' fill='#888'>not estimable"

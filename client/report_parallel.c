@@ -24,6 +24,8 @@
 #define PC_ABSENT 274    /* the "absent" mark below it */
 #define PC_STEP 130      /* between axes */
 #define PC_X0 60         /* the first axis */
+#define PC_NAME_MAX 18   /* an axis' name is cut to fit between axes */
+#define PC_CAT_MAX 14    /* and a category, before the next axis' ticks */
 
 /* A viridis colour for f in [0, 1]: dark purple (0) to yellow (1). */
 static void
@@ -183,7 +185,7 @@ pc_axis_labels(FILE *out, const struct pc_axis *a, double px, int right)
 		cJSON_ArrayForEach(c, a->cats) {
 			fprintf(out, "<text x='%.1f' y='%.1f' class='pcc'>", px + 5,
 				report_sc(&a->s, i++) + 3);
-			report_esc(out, c->valuestring);
+			report_cut(out, c->valuestring, PC_CAT_MAX);
 			fputs("</text>\n", out);
 		}
 		return;
@@ -206,7 +208,7 @@ pc_axis_draw(FILE *out, const struct pc_axis *a, double px)
 {
 	fprintf(out, "<line x1='%.1f' x2='%.1f' y1='%d' y2='%d' stroke='#777'/>\n"
 		"<text x='%.1f' y='20' class='pcl'>", px, px, PC_TOP, PC_BOTTOM, px);
-	report_esc(out, a->name);
+	report_cut(out, a->name, PC_NAME_MAX);
 	fputs("</text>\n", out);
 	pc_axis_labels(out, a, px, a->obj >= 0);
 	if (a->absent)

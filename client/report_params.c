@@ -163,10 +163,13 @@ param_chart(FILE *out, const cJSON *trials, const char *param,
 		const cJSON *c;
 		int i = 0;
 
+		/* each label within its category's width (about 6.5 px a character) */
+		size_t max = (size_t)fmax(3, (x.p1 - x.p0) / cJSON_GetArraySize(cats) / 6.5);
+
 		cJSON_ArrayForEach(c, cats) {
 			fprintf(out, "<text x='%.1f' y='%.1f' class='xt'>", report_sc(&x, i),
 				y.p0 + 15);
-			report_esc(out, c->valuestring);
+			report_cut(out, c->valuestring, max);
 			fputs("</text>\n", out);
 			i++;
 		}

@@ -286,6 +286,8 @@ def answer(req):
     if e and op in ("sweep", "trials", "trial", "best", "cancel", "pause",
                     "resume", "watch", "enqueue", "epochs", "importance"):
         return e, [], False
+    if op == "importance" and sid == 2:   # as a sweepd from before the op
+        return err("unknown_op", 'unknown op "importance"'), [], False
     if op == "importance":
         shares = [{"param": "lr", "share": 0.61}, {"param": "x", "share": 0.2},
                   {"param": "batch", "share": 0.01}, {"param": "z", "share": 0.0}]

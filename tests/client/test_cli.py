@@ -267,6 +267,11 @@ def status_summary():
             "variance over 4 trials; sweepctl importance 1)\n") in p.stdout, p.stdout
     p = FAKE.ctl("status", "3")
     assert "what mattered" not in p.stdout, p.stdout
+    # a daemon that refuses the importance op: status without that line
+    p2 = FAKE.ctl("status", "2")
+    expect(p2, 0, out=["sweep 2: "])
+    assert "what mattered" not in p2.stdout and "importance" not in p2.stderr, \
+        (p2.stdout, p2.stderr)
     expect(p, 0, out=["  status      cancelled\n  error       cancelled by a client\n",
                       "best trial: none completed yet\n",
                       "  verdicts    none yet\n"])
@@ -754,6 +759,16 @@ def report_writes_one_self_contained_file():
         assert html.count("<svg") == 1 + 1 + 24 + 4 + 1, html.count("<svg")
         assert html.count("<tr><td class='n'") == 24
         assert ">lr (log scale)</text>" in html
+        # a daemon that refuses the importance op: the report is written,
+        # and says why that section is empty
+        older = os.path.join(d, "older.html")
+        p = FAKE.ctl("report", "2", "-o", older)
+        expect(p, 0, err="wrote %s" % older)
+        with open(older) as f:
+            html = f.read()
+        assert ("The daemon gave no importance: unknown op &quot;importance&quot; "
+                "(unknown_op).") in html, html
+        assert html.endswith("</html>\n")
         # default name, in the current directory
         p = FAKE.ctl("report", "1", cwd=d)
         expect(p, 0, err="wrote sweep-1-report.html")

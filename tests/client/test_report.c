@@ -572,6 +572,33 @@ parallel_coordinates_mark_absent_params_and_show_every_objective(void)
 	free(out);
 }
 
+/* Long names are cut where they would run into the next label, whole in
+ * the tooltip. */
+static void
+long_labels_are_cut_with_the_whole_text_in_a_tooltip(void)
+{
+	int rc;
+	char *out = report(
+		"{\"id\":9,\"objective\":{\"metric\":\"val_acc\",\"mode\":\"max\"},"
+		" \"spec\":{\"space\":{\"a_learning_rate_warmup_steps\":{\"uniform\":[0,1]},"
+		"  \"opt\":{\"choice\":[\"sgd_with_nesterov_momentum\",\"adam\"]}}}}",
+		"[{\"number\":1,\"status\":\"completed\",\"objective\":0.5,\"params\":"
+		"  {\"a_learning_rate_warmup_steps\":0.1,\"opt\":\"adam\"}},"
+		" {\"number\":2,\"status\":\"completed\",\"objective\":0.7,\"params\":"
+		"  {\"a_learning_rate_warmup_steps\":0.6,\"opt\":\"sgd_with_nesterov_momentum\"}}]",
+		NULL, &rc);
+	char *pc = section(out, "parcoords");
+
+	CHECK(rc == 0);
+	CHECK_CONTAINS(pc, "class='pcl'>a_learning_rate_w\xe2\x80\xa6<title>"
+		       "a_learning_rate_warmup_steps</title></text>");
+	CHECK_CONTAINS(pc, "class='pcc'>sgd_with_nest\xe2\x80\xa6<title>"
+		       "sgd_with_nesterov_momentum</title>");
+	CHECK_CONTAINS(pc, "class='pcc'>adam</text>");
+	free(pc);
+	free(out);
+}
+
 int
 main(void)
 {
@@ -594,5 +621,6 @@ main(void)
 	RUN(importance_with_too_few_trials_says_so);
 	RUN(importance_the_daemon_refused_is_said);
 	RUN(parallel_coordinates_mark_absent_params_and_show_every_objective);
+	RUN(long_labels_are_cut_with_the_whole_text_in_a_tooltip);
 	return harness_done();
 }
