@@ -45,6 +45,13 @@ class Skip(Exception):
     pass
 
 
+class Todo(Exception):
+    """A test that fails on a known bug not fixed yet: TAP's "not ok ...
+    # TODO why" (meson counts it as an expected failure, and its passing
+    as unexpected, so the fix is noticed). Raise it with the bug and the
+    assertion that failed."""
+
+
 class Daemon:
     """sweepd running in the foreground on its own temporary state dir."""
 
@@ -274,6 +281,10 @@ def run_tests(tests):
             print("ok %d - %s" % (i, fn.__name__))
         except Skip as e:
             print("ok %d - %s # SKIP %s" % (i, fn.__name__, e))
+        except Todo as e:
+            print("not ok %d - %s # TODO %s" % (i, fn.__name__, str(e).splitlines()[0]))
+            for line in str(e).splitlines()[1:]:
+                print("# " + line)
         except Exception:
             failed += 1
             print("not ok %d - %s" % (i, fn.__name__))

@@ -181,8 +181,24 @@ def test_slurm_srun():
         r"^  3 lines of \[18, 102429, 18\] bytes", r"^  100000 lines in %s s, all, in order" % NUM)
 
 
+def test_slurm_launcher():
+    need()
+    slurm_or_skip()
+    run(script("slurm/bench_launcher.py") +
+        [BUILD, "--trials", "4", "--latency-runs", "2", "--free-runs", "1",
+         "--builtin-lrs", "2", "--builtin-epochs", "1"],
+        r"^  local: 4 trials in %s s, %s trials/s, 4 completed; started -> first line: "
+        r"median %s ms" % (NUM, NUM, NUM),
+        r"^  slurm: 4 trials in %s s, %s trials/s, 4 completed" % (NUM, NUM),
+        r"^  slurm: median %s ms, min %s ms, max %s ms \(n=2\)" % (NUM, NUM, NUM),
+        r"^  cancel -> squeue shows no live job: median %s ms" % NUM,
+        r"^  pruned -> squeue shows no live job: median %s ms" % NUM,
+        r"^  same val_acc for every lr: yes; same best params: yes; same best val_acc: yes",
+        timeout=900)
+
+
 if __name__ == "__main__":
     sys.exit(run_tests([test_dispatch, test_enqueue, test_load, test_soak, test_search_synth,
                         test_search_optuna, test_search_fashion, test_db_and_tpe_programs,
                         test_worker_speed, test_worker_accuracy, test_worker_resume,
-                        test_e2e, test_slurm_srun]))
+                        test_e2e, test_slurm_srun, test_slurm_launcher]))
