@@ -144,6 +144,10 @@ def test_gpu_trials_get_distinct_devices_and_a_third_is_pending():
         assert got, states()
         p = d.ctl("trials", str(sid), check=0)
         assert "pending" in p.stdout, p.stdout
+        c = d.ok({"op": "sweep", "sweep": sid})["sweep"]["counts"]
+        assert c["pending"] + c["running"] == 3 and c["pending"] >= 1, c
+        p = d.ctl("status", str(sid), check=0)
+        assert "pending" in p.stdout, p.stdout
         s = wait_ended(d, sid, timeout=300)
         assert s["status"] == "completed", s
         with open(rec) as f:
