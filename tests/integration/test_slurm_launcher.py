@@ -52,8 +52,10 @@ def live_jobs(d):
                                              "COMPLETING", "SUSPENDED")]
 
 
-def daemon(**kw):
-    d = Daemon(**kw).start()
+def daemon(extra=(), **kw):
+    # the test cluster's only node is this machine: the state dir (and the
+    # trial root in it) under /tmp is seen by the "compute node"
+    d = Daemon(extra=["--slurm-local"] + list(extra), **kw).start()
     return d
 
 
@@ -299,6 +301,19 @@ def test_missing_partition_fails_the_sweep_with_slurms_message():
         d.cleanup()
 
 
+def test_trial_root_under_tmp_is_refused_without_slurm_local():
+    need()
+    d = Daemon(workers=1).start()
+    try:
+        r = d.request({"op": "submit", "spec": slurm_spec(trials=1, parallel=1)})
+        assert not r.get("ok"), r
+        msg = r["error"]["message"] if isinstance(r.get("error"), dict) else str(r)
+        assert "--slurm-local" in msg and "/tmp" in msg, r
+        assert not jobs_of(d), jobs_of(d)
+    finally:
+        d.cleanup()
+
+
 def test_daemon_default_launcher_and_a_spec_of_its_own():
     need()
     d = daemon(workers=1, extra=["--launcher", "slurm", "--slurm-partition", "debug",
@@ -329,4 +344,5 @@ if __name__ == "__main__":
         test_kill9_with_jobs_running_leaves_none_and_counts_once,
         test_missing_partition_fails_the_sweep_with_slurms_message,
         test_daemon_default_launcher_and_a_spec_of_its_own,
+        test_trial_root_under_tmp_is_refused_without_slurm_local,
     ]))
