@@ -309,7 +309,7 @@ def test_trial_root_under_tmp_is_refused_without_slurm_local():
         assert not r.get("ok"), r
         msg = r["error"]["message"] if isinstance(r.get("error"), dict) else str(r)
         assert "--slurm-local" in msg and "/tmp" in msg, r
-        assert not jobs_of(d), jobs_of(d)
+        assert not live_jobs(d), jobs_of(d)
     finally:
         d.cleanup()
 
