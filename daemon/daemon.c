@@ -47,6 +47,8 @@ open_parts(struct daemon *d, const struct daemon_config *cfg, char *err,
 		.cpus = cfg->cpus, .gpus = cfg->gpus, .n_gpus = cfg->n_gpus,
 		.slurm_default = cfg->slurm_default, .slurm_opts = cfg->slurm_opts,
 		.slurm_max_jobs = cfg->slurm_max_jobs,
+		.slurm_local = cfg->slurm_local,
+		.trial_root_given = cfg->trial_root_given,
 	};
 	const struct server_config sc = {
 		.state_dir = cfg->state_dir, .workers = cfg->workers,

@@ -30,6 +30,8 @@ struct daemon_config {
 	int slurm_default;         /* sweepd --launcher slurm */
 	const struct slurm_opts *slurm_opts;   /* borrowed: --slurm-* */
 	int slurm_max_jobs;        /* 0: the default */
+	int slurm_local;           /* --slurm-local */
+	int trial_root_given;      /* --trial-root was given */
 };
 
 struct daemon {

@@ -49,6 +49,7 @@ struct options {
 	int slurm;                 /* --launcher slurm */
 	const char *slurm_opt[4];  /* --slurm-partition, -account, -qos, -time */
 	int slurm_max_jobs;        /* 0: the default */
+	int slurm_local;           /* --slurm-local: the nodes are this host */
 	struct slurm_opts slurm_opts;  /* owned: parsed from slurm_opt */
 };
 
@@ -83,7 +84,9 @@ usage(FILE *out)
 		"                   \"launcher\" (default: local; docs/slurm.md)\n"
 		"  --slurm-partition P, --slurm-account A, --slurm-qos Q,\n"
 		"  --slurm-time HH:MM:SS  srun's defaults under a spec's own\n"
-		"  --slurm-max-jobs N  Slurm trials submitted at once (default 64)\n");
+		"  --slurm-max-jobs N  Slurm trials submitted at once (default 64)\n"
+		"  --slurm-local    the cluster's only node is this machine: paths\n"
+		"                   under /tmp are not refused for Slurm sweeps\n");
 }
 
 /* --launcher, --slurm-*: 0, or -1 said on stderr. */
@@ -160,6 +163,7 @@ parse_args(int argc, char **argv, struct options *o)
 		{ "slurm-qos", required_argument, NULL, 0x102 },
 		{ "slurm-time", required_argument, NULL, 0x103 },
 		{ "slurm-max-jobs", required_argument, NULL, 'M' },
+		{ "slurm-local", no_argument,     NULL, 0x104 },
 		{ "help",      no_argument,       NULL, 'h' },
 		{ "version",   no_argument,       NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -197,6 +201,7 @@ parse_args(int argc, char **argv, struct options *o)
 				return -1;
 			}
 			break;
+		case 0x104: o->slurm_local = 1; break;
 		case 'L': case 'M': case 0x100: case 0x101: case 0x102: case 0x103:
 			if (slurm_arg(o, c, optarg) < 0)
 				return -1;
@@ -491,6 +496,8 @@ main(int argc, char **argv)
 	cfg.slurm_default = o.slurm;
 	cfg.slurm_opts = &o.slurm_opts;
 	cfg.slurm_max_jobs = o.slurm_max_jobs;
+	cfg.slurm_local = o.slurm_local;
+	cfg.trial_root_given = o.trial_root != NULL;
 	/* the built-in trainer's prepared-data cache (worker/dcache.h), shared
 	 * by all trials; a SWEEP_DATA_CACHE of the caller's own, even empty
 	 * (no cache), is kept */

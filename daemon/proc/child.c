@@ -445,10 +445,12 @@ void
 child_running(struct child *c)
 {
 	c->alive_ms = uv_now(c->loop);
-	if (c->timeout_s > 0)
+	/* A row may learn of the start only after the reap (srun's line
+	 * read after its exit): the clocks then have nothing to time. */
+	if (c->timeout_s > 0 && !c->exited)
 		uv_timer_start(&c->deadline, on_deadline,
 			       (uint64_t)(c->timeout_s * 1000.0), 0);
-	if (c->stall_s > 0) {
+	if (c->stall_s > 0 && !c->exited) {
 		uint64_t every = (uint64_t)(c->stall_s * 250.0);
 		uv_timer_start(&c->stall, on_stall_check, every ? every : 1,
 			       every ? every : 1);

@@ -232,7 +232,7 @@ int child_wrapper_error(const struct child *c, char *buf, size_t len);
  * calls cb->started. child_signal_group sends sig to -pid and pid. */
 int child_spawn(struct child *c, const struct child_config *cfg,
 		char *const *argv, char *err, size_t errlen);
-void child_running(struct child *c);
+void child_running(struct child *c);   /* after the reap: `started` only */
 /* Appends n bytes to the stderr tail (for a row's err_data). */
 void child_keep_tail(struct child *c, const char *p, size_t n);
 void child_signal_group(struct child *c, int sig);

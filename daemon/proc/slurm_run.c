@@ -301,7 +301,7 @@ job_named(struct slurm_run *r, unsigned long long id)
 static void
 job_started(struct slurm_run *r)
 {
-	if (r->running || r->c->exited)
+	if (r->running)
 		return;
 	r->running = 1;
 	r->start_ms = uv_now(r->c->loop);

@@ -10,7 +10,9 @@
 #include <string.h>
 
 #include "daemon/log.h"
+#include "daemon/proc/slurm_check.h"
 #include "daemon/proc/slurm_run.h"
+#include "daemon/sched/trialdir.h"
 #include "daemon/sched/trial.h"
 #include "daemon/search/spec.h"
 #include "daemon/store/db.h"
@@ -54,6 +56,8 @@ int
 sched_slurm_init(struct sched *s, const struct sched_config *cfg)
 {
 	s->slurm_default = cfg->slurm_default;
+	s->slurm_local = cfg->slurm_local;
+	s->trial_root_given = cfg->trial_root_given;
 	s->slurm_max_jobs = cfg->slurm_max_jobs > 0 ? cfg->slurm_max_jobs :
 		SLURM_MAX_JOBS_DEFAULT;
 	snprintf(s->slurm_comment, sizeof s->slurm_comment, "sweepd:%s",
@@ -88,14 +92,26 @@ int
 sched_slurm_refuse(const struct sched *s, const struct spec *sp,
 		   const struct slurm_opts *o, char *err, size_t errlen)
 {
-	(void)s;
-	(void)sp;
-	(void)o;
-	(void)err;
-	(void)errlen;
-	/* daemon/proc/slurm_check (srun, squeue, scancel not found; a trial
-	 * root under /tmp; ...) is called here once it is in. */
-	return 0;
+	const char *builtin_argv[2] = { s->worker_bin, NULL };
+	struct slurm_check c = {
+		.path = getenv("PATH"),
+		.slurm_conf = getenv("SLURM_CONF"),
+		.trial_root = trialdir_root(),
+		.trial_root_given = s->trial_root_given,
+		.local_ok = s->slurm_local,
+		.argv = sp->builtin ? builtin_argv : (const char *const *)sp->argv,
+		.cwd = sp->cwd,
+		.timeout_s = sp->timeout_s,
+		.opts = o,
+	};
+	int rc;
+
+	if (!c.trial_root)   /* none configured (a unit test's scheduler) */
+		c.local_ok = 1, c.trial_root = "/";
+	rc = slurm_check_submit(&c, err, errlen);
+	if (rc == -ENAMETOOLONG && !err[0])
+		snprintf(err, errlen, "launcher slurm: a path is too long");
+	return rc < 0 ? -EINVAL : 0;
 }
 
 int

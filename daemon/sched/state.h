@@ -80,6 +80,8 @@ struct sched_config {
 	int slurm_default;
 	const struct slurm_opts *slurm_opts;
 	int slurm_max_jobs;        /* Slurm trials submitted at once; 0: 64 */
+	int slurm_local;           /* the cluster's nodes are this machine */
+	int trial_root_given;      /* sweepd --trial-root (for messages) */
 };
 
 struct sched {
@@ -142,6 +144,8 @@ struct sched {
 	struct slurm_opts slurm_opts;  /* owned: sweepd --slurm-* */
 	int slurm_max_jobs;
 	int n_slurm;               /* Slurm trials running (of n_running) */
+	int slurm_local;           /* sweepd --slurm-local */
+	int trial_root_given;      /* sweepd --trial-root */
 	char slurm_comment[64];    /* srun --comment: "sweepd:" reaper_key */
 	char **slurm_left;         /* start-up only: owned names of the jobs
 				    * a previous sweepd may have left */

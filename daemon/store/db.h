@@ -310,8 +310,8 @@ struct db_sweep_rec {
 	const char *name, *status, *spec_json, *error;
 	double created_at, ended_at;                          /* NAN = NULL */
 	int trials_total;
-	int counts[DB_TRIAL_STATUSES];   /* by enum trial_status; pending
-					  * ones are counted as running */
+	int counts[DB_TRIAL_STATUSES];   /* by enum trial_status; running
+					  * without the pending ones */
 };
 typedef int (*db_sweep_fn)(void *ud, const struct db_sweep_rec *r);
 /* Every sweep, ordered by id. */

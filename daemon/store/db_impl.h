@@ -54,7 +54,9 @@ enum {
 #define SWEEP_COLS \
 	"s.id, s.name, s.status, s.created_at, s.ended_at, s.trials_total, " \
 	"c.n_queued, c.n_running, c.n_completed, c.n_failed, c.n_pruned, " \
-	"c.n_cancelled, s.spec_json, s.error"
+	"c.n_cancelled, s.spec_json, s.error, " \
+	"(SELECT count(*) FROM trials p INDEXED BY trials_best " \
+	"WHERE p.sweep_id = s.id AND p.status = 'running' AND p.pending = 1)"
 /* The counters live in their own narrow row (schema/0004), so that counting
  * a trial never rewrites the sweep's row and its spec. */
 #define SWEEP_FROM "sweeps s JOIN sweep_counts c ON c.sweep_id = s.id"
@@ -63,6 +65,7 @@ enum {
 	SC_COUNTS,   /* six counters from here: queued, running, completed, failed,
 		      * pruned, cancelled (db_sweep.c maps them) */
 	SC_SPEC = SC_COUNTS + 6, SC_ERROR,
+	SC_PENDING,  /* of the running ones, those waiting in Slurm's queue */
 };
 
 /* Best trial, as two seeks on trials_best (sweep_id, status, objective,

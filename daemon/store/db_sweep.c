@@ -172,8 +172,8 @@ sweep_rec(struct db *db, sqlite3_stmt *st, void *ctx)
 		.trials_total = sqlite3_column_int(st, SC_TOTAL),
 	};
 
-	/* sweep_counts' columns, in SWEEP_COLS order (pending trials are
-	 * stored, and counted, as running). */
+	/* sweep_counts' columns, in SWEEP_COLS order; pending trials are
+	 * stored, and counted there, as running: counted apart here. */
 	static const enum trial_status col[] = {
 		TRIAL_QUEUED, TRIAL_RUNNING, TRIAL_COMPLETED, TRIAL_FAILED,
 		TRIAL_PRUNED, TRIAL_CANCELLED,
@@ -182,6 +182,8 @@ sweep_rec(struct db *db, sqlite3_stmt *st, void *ctx)
 	(void)db;
 	for (size_t i = 0; i < sizeof col / sizeof col[0]; i++)
 		r.counts[col[i]] = sqlite3_column_int(st, SC_COUNTS + (int)i);
+	r.counts[TRIAL_PENDING] = sqlite3_column_int(st, SC_PENDING);
+	r.counts[TRIAL_RUNNING] -= r.counts[TRIAL_PENDING];
 	return c->cb(c->ud, &r);
 }
 

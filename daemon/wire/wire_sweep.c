@@ -114,12 +114,10 @@ add_head(cJSON *sum, const struct db_sweep_rec *r)
 	wire_add_num(sum, "ended_at", r->ended_at);
 	cJSON_AddNumberToObject(sum, "trials_total", r->trials_total);
 	counts = cJSON_AddObjectToObject(sum, "counts");
-	/* pending trials are stored, and counted, as running */
 	for (int i = 0; i < DB_TRIAL_STATUSES; i++)
-		if (i != TRIAL_PENDING)
-			cJSON_AddNumberToObject(counts,
-						vocab_trial_name((enum trial_status)i),
-						r->counts[i]);
+		cJSON_AddNumberToObject(counts,
+					vocab_trial_name((enum trial_status)i),
+					r->counts[i]);
 }
 
 /* A summary from a sweep row; with_detail adds "spec" and "error". */

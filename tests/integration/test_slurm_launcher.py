@@ -52,8 +52,10 @@ def live_jobs(d):
                                              "COMPLETING", "SUSPENDED")]
 
 
-def daemon(**kw):
-    d = Daemon(**kw).start()
+def daemon(extra=(), **kw):
+    # the test cluster's only node is this machine: the state dir (and the
+    # trial root in it) under /tmp is seen by the "compute node"
+    d = Daemon(extra=["--slurm-local"] + list(extra), **kw).start()
     return d
 
 
@@ -144,6 +146,10 @@ def test_gpu_trials_get_distinct_devices_and_a_third_is_pending():
         assert got, states()
         p = d.ctl("trials", str(sid), check=0)
         assert "pending" in p.stdout, p.stdout
+        c = d.ok({"op": "sweep", "sweep": sid})["sweep"]["counts"]
+        assert c["pending"] + c["running"] == 3 and c["pending"] >= 1, c
+        p = d.ctl("status", str(sid), check=0)
+        assert "pending" in p.stdout, p.stdout
         s = wait_ended(d, sid, timeout=300)
         assert s["status"] == "completed", s
         with open(rec) as f:
@@ -173,10 +179,13 @@ def test_cancel_frees_the_allocation():
     need()
     d = daemon(workers=1)
     try:
-        sid = d.submit(slurm_spec(trials=2, parallel=2,
+        # two 1-GPU jobs run, the third waits in the queue: all three go
+        sid = d.submit(slurm_spec(trials=3, parallel=3, resources={"gpus": 1},
                                   params={"epochs": 1000, "sleep_ms": 100}))
-        assert wait_for(lambda: len([j for j in live_jobs(d) if j[1] == "RUNNING"]) == 2,
-                        timeout=LIMIT, step=0.1), jobs_of(d)
+        assert wait_for(lambda: sorted(j[1] for j in live_jobs(d)) ==
+                        ["PENDING", "RUNNING", "RUNNING"], timeout=LIMIT, step=0.1), jobs_of(d)
+        assert wait_for(lambda: sorted(t["status"] for t in d.trials(sid)) ==
+                        ["pending", "running", "running"], timeout=30, step=0.1), d.trials(sid)
         d.ok({"op": "cancel", "sweep": sid})
         assert wait_for(lambda: not live_jobs(d), timeout=30, step=0.1), jobs_of(d)
         s = wait_ended(d, sid, timeout=60)
@@ -187,6 +196,28 @@ def test_cancel_frees_the_allocation():
 
 
 def test_prune_frees_the_allocation():
+    need()
+    d = daemon(workers=1)
+    try:
+        # trial 1 (x at the peak) completes; trial 2 is worse at every
+        # epoch and long: the median pruner stops it at its first epoch
+        spec = slurm_spec(trials=2, parallel=1,
+                          params={"epochs": {"choice": [3, 1000]}, "sleep_ms": 100,
+                                  "x": {"choice": [0.3, 1.0]}},
+                          enqueue=[{"epochs": 3, "x": 0.3}, {"epochs": 1000, "x": 1.0}],
+                          pruner={"algorithm": "median", "min_trials": 1})
+        sid = d.submit(spec)
+        s = wait_ended(d, sid, timeout=LIMIT)
+        assert s["status"] == "completed", s
+        t1, t2 = d.trials(sid)
+        assert t1["status"] == "completed" and t2["status"] == "pruned", (t1, t2)
+        assert t2["epochs"] < 20, t2
+        assert wait_for(lambda: not live_jobs(d), timeout=30, step=0.1), jobs_of(d)
+    finally:
+        d.cleanup()
+
+
+def test_timeout_counts_run_time_and_frees_the_allocation():
     need()
     d = daemon(workers=1)
     try:
@@ -270,6 +301,19 @@ def test_missing_partition_fails_the_sweep_with_slurms_message():
         d.cleanup()
 
 
+def test_trial_root_under_tmp_is_refused_without_slurm_local():
+    need()
+    d = Daemon(workers=1).start()
+    try:
+        r = d.request({"op": "submit", "spec": slurm_spec(trials=1, parallel=1)})
+        assert not r.get("ok"), r
+        msg = r["error"]["message"] if isinstance(r.get("error"), dict) else str(r)
+        assert "--slurm-local" in msg and "/tmp" in msg, r
+        assert not live_jobs(d), jobs_of(d)
+    finally:
+        d.cleanup()
+
+
 def test_daemon_default_launcher_and_a_spec_of_its_own():
     need()
     d = daemon(workers=1, extra=["--launcher", "slurm", "--slurm-partition", "debug",
@@ -295,8 +339,10 @@ if __name__ == "__main__":
         test_gpu_trials_get_distinct_devices_and_a_third_is_pending,
         test_cancel_frees_the_allocation,
         test_prune_frees_the_allocation,
+        test_timeout_counts_run_time_and_frees_the_allocation,
         test_preempted_trial_is_requeued_and_resumes,
         test_kill9_with_jobs_running_leaves_none_and_counts_once,
         test_missing_partition_fails_the_sweep_with_slurms_message,
         test_daemon_default_launcher_and_a_spec_of_its_own,
+        test_trial_root_under_tmp_is_refused_without_slurm_local,
     ]))

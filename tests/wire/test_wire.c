@@ -256,7 +256,7 @@ read_objects_keep_their_order(void)
 	CHECK_STR(keys(j), "id,name,status,created_at,ended_at,trials_total,"
 		  "counts,objective,best,failures,spec,error");
 	CHECK_STR(keys(jget(j, "counts")),
-		  "queued,running,completed,failed,pruned,cancelled");
+		  "queued,pending,running,completed,failed,pruned,cancelled");
 	CHECK_STR(jstr(jget(j, "objective"), "mode"), "min");
 	CHECK(jnum(jget(j, "counts"), "failed") == 1 && jnull(j, "best"));
 	CHECK_STR(jstr(cJSON_GetArrayItem(jget(j, "failures"), 0), "class"),
