@@ -16,11 +16,19 @@ load average is printed: the figures mean little on a busy machine.
 --algorithm random runs the same trial flood without suggestions: the
 latency the rest of the daemon's work (spawning, reports, SQLite commits)
 leaves, against which the suggestions' share is read.
+--fill db writes the --obs completed trials into the database with sqlite3
+while the daemon is stopped (the sweep submitted, paused, stopped, filled,
+restarted, resumed) instead of running them: seconds instead of half an
+hour on a loaded machine; what is measured afterwards is the same.
+--importance adds a client sending `importance` for the sweep back to back
+meanwhile (computed on the thread pool over --obs trials).
 """
 import argparse
+import json
 import os
 import random
 import shutil
+import sqlite3
 import sys
 import tempfile
 import threading
@@ -40,22 +48,81 @@ def pct(v, q):
     return v[min(len(v) - 1, int(q * len(v)))] if v else float("nan")
 
 
-def make_spec(fake, n_obs, algorithm="tpe"):
+def param_sets(n_obs):
     # Short names and 4-digit values: 10,000 sets must fit the 1 MiB
     # request line.
     rnd = random.Random(1)
+    return [{"x": round(rnd.random(), 4), "l": round(10 ** rnd.uniform(-4, 0), 8),
+             "w": round(rnd.random(), 4), "k": rnd.choice([1, 2, 3, 4]),
+             "a": rnd.choice("rte"), "b": rnd.choice([0, 1])} for _ in range(n_obs)]
+
+
+def make_spec(fake, n_obs, algorithm="tpe", enqueue=True):
     space = {"epochs": 1, "x": {"uniform": [0, 1]}, "l": {"loguniform": [1e-4, 1]},
              "w": {"uniform": [0, 1]}, "k": {"choice": [1, 2, 3, 4]},
              "a": {"choice": ["r", "t", "e"]}, "b": {"choice": [0, 1]}}
-    enq = [{"x": round(rnd.random(), 4), "l": round(10 ** rnd.uniform(-4, 0), 8),
-            "w": round(rnd.random(), 4), "k": rnd.choice([1, 2, 3, 4]),
-            "a": rnd.choice("rte"), "b": rnd.choice([0, 1])} for _ in range(n_obs)]
+    enq = param_sets(n_obs) if enqueue else []
     return {"name": "stall", "trainer": {"command": [fake]},
             "objective": {"metric": "val_acc", "mode": "max"}, "space": space,
             "search": dict({"algorithm": algorithm, "trials": n_obs + 100000,
                             "parallel": 4, "seed": 3},
                            **({"n_startup": 10} if algorithm == "tpe" else {})),
             "enqueue": enq}
+
+
+def fill_db(state, sid, n_obs):
+    """The sweep's trials replaced by n_obs completed ones (daemon stopped)."""
+    rnd = random.Random(2)
+    con = sqlite3.connect(os.path.join(state, "sweepd.db"))
+    with con:
+        con.execute("DELETE FROM trials WHERE sweep_id = ?", (sid,))
+        t = time.time()
+        con.executemany(
+            "INSERT INTO trials (sweep_id, number, params_json, seed, status, "
+            "attempt, started_at, ended_at, epochs, objective, best_epoch) "
+            "VALUES (?, ?, ?, ?, 'completed', 1, ?, ?, 1, ?, 1)",
+            [(sid, i + 1, json.dumps(dict(p, epochs=1)), i, t, t, rnd.random())
+             for i, p in enumerate(param_sets(n_obs))])
+    con.close()
+
+
+def submit_filled(args, fake, state, live):
+    """--fill db: a daemon serving the sweep with --obs completed trials
+    (live[0]: the daemon running)."""
+    p, sock = start_daemon(args.build, state, workers=args.workers)
+    live[0] = p
+    r = request(sock, {"op": "submit", "spec": make_spec(fake, args.obs, args.algorithm,
+                                                         enqueue=False)})
+    if not r.get("ok"):
+        raise SystemExit("submit: %s" % r["error"]["message"])
+    sid = r["sweep_id"]
+    request(sock, {"op": "pause", "sweep": sid})
+    p.terminate()
+    p.wait()
+    fill_db(state, sid, args.obs)
+    p, sock = start_daemon(args.build, state, workers=args.workers)
+    live[0] = p
+    r = request(sock, {"op": "resume", "sweep": sid})
+    if not r.get("ok"):
+        raise SystemExit("resume: %s" % r["error"]["message"])
+    return sock, sid
+
+
+def submit_enqueued(args, fake, state, live):
+    """A daemon that has run the sweep's --obs enqueued trials."""
+    p, sock = start_daemon(args.build, state, workers=args.workers)
+    live[0] = p
+    r = request(sock, {"op": "submit", "spec": make_spec(fake, args.obs, args.algorithm)},
+                timeout=600)
+    if not r.get("ok"):
+        raise SystemExit("submit: %s" % r["error"]["message"])
+    sid = r["sweep_id"]
+    while True:
+        tr = request(sock, {"op": "trials", "sweep": sid, "offset": args.obs,
+                            "limit": 1})
+        if tr.get("ok") and tr.get("trials"):
+            return sock, sid
+        time.sleep(0.5)
 
 
 def main():
@@ -67,27 +134,30 @@ def main():
     ap.add_argument("--workers", type=int, default=4)
     ap.add_argument("--algorithm", default="tpe",
                     help="random: the same trial flood without suggestions, the floor")
+    ap.add_argument("--fill", choices=["run", "db"], default="run",
+                    help="db: write the --obs trials with sqlite3 instead of running them")
+    ap.add_argument("--importance", action="store_true",
+                    help="a client asking for importance back to back meanwhile")
     args = ap.parse_args()
     fake = os.path.join(args.build, "tests", "trainers", "fake_trainer")
     state = tempfile.mkdtemp(prefix="sweepd-stall-")
     print(loadavg(), "at the start")
-    p, sock = start_daemon(args.build, state, workers=args.workers)
+    live = [None]
     try:
         t0 = time.time()
-        r = request(sock, {"op": "submit", "spec": make_spec(fake, args.obs, args.algorithm)},
-                    timeout=600)
-        if not r.get("ok"):
-            raise SystemExit("submit: %s" % r["error"]["message"])
-        sid = r["sweep_id"]
-        while True:
-            tr = request(sock, {"op": "trials", "sweep": sid, "offset": args.obs,
-                                "limit": 1})
-            if tr.get("ok") and tr.get("trials"):
-                break
-            time.sleep(0.5)
-        print("%d enqueued trials ran in %.1f s" % (args.obs, time.time() - t0))
-        lat, errors = [], []
+        sock, sid = (submit_filled if args.fill == "db" else submit_enqueued)(
+            args, fake, state, live)
+        print("%d trials %s in %.1f s" % (args.obs, "written" if args.fill == "db"
+                                          else "enqueued ran", time.time() - t0))
+        lat, errors, imp = [], [], []
         stop = time.time() + args.seconds
+
+        def importance():
+            while time.time() < stop:
+                t = time.perf_counter()
+                r = request(sock, {"op": "importance", "sweep": sid}, timeout=600)
+                if r.get("ok"):
+                    imp.append(time.perf_counter() - t)
 
         def client():
             while time.time() < stop:
@@ -104,6 +174,8 @@ def main():
 
         before = n_tpe()
         th = [threading.Thread(target=client) for _ in range(args.clients)]
+        if args.importance:
+            th.append(threading.Thread(target=importance))
         for t in th:
             t.start()
         for t in th:
@@ -115,9 +187,13 @@ def main():
                                           1e3 * max(lat), len(errors)))
         print("TPE trials created meanwhile: %d (%.1f/s), each over ~%d observations"
               % (after - before, (after - before) / args.seconds, args.obs))
+        if args.importance:
+            print("importance meanwhile: %d answers, median %.0f ms" % (
+                len(imp), 1e3 * pct(imp, 0.5)))
     finally:
-        p.terminate()
-        p.wait()
+        if live[0]:
+            live[0].terminate()
+            live[0].wait()
         shutil.rmtree(state, ignore_errors=True)
     print(loadavg(), "at the end")
 

@@ -20,7 +20,6 @@
 #include "common/vocab.h"
 #include "daemon/store/db.h"
 #include "daemon/wire/wire.h"
-#include "daemon/search/importance.h"
 #include "daemon/log.h"
 #include "daemon/sched/manual.h"
 #include "daemon/sched/control.h"
@@ -30,6 +29,7 @@
 #include "daemon/serve/request.h"
 #include "daemon/serve/server.h"
 #include "daemon/serve/stats.h"
+#include "daemon/serve/ops_imp.h"
 #include "daemon/serve/ops_tdir.h"
 #include "daemon/search/spec.h"
 #include "daemon/sched/trial.h"
@@ -56,7 +56,11 @@ struct op_ctx {
 	char msg[1024];            /* error message when a handler fails */
 };
 
+/* A handler returns 0 (ctx->reply is sent), a negative errno (an error
+ * reply with ctx->msg), or OP_REPLY_DEFERRED: it replies later itself
+ * (server_defer). */
 typedef int (*op_fn)(struct op_ctx *ctx);
+#define OP_REPLY_DEFERRED 1
 
 struct op_def {
 	const char *name;
@@ -406,29 +410,16 @@ op_best(struct op_ctx *ctx)
 }
 
 /* Which params mattered, for the objective and for each verdict
- * (importance.h), over every trial of the sweep. */
+ * (importance.h), over every trial of the sweep: on the thread pool, the
+ * reply sent when it is done (ops_imp.h). */
 static int
 op_importance(struct op_ctx *ctx)
 {
-	struct sweep *sw = sched_find(ctx->srv->sched, ctx->sweep_id);
-	struct spec *parsed = NULL;
-	cJSON *sum = NULL, *trials = NULL, *imp = NULL;
-	int rc;
+	int rc = ops_imp_start(ctx->srv, ctx->conn,
+			       cJSON_GetObjectItemCaseSensitive(ctx->req, "id"),
+			       ctx->sweep_id, ctx->msg, sizeof ctx->msg);
 
-	rc = wire_sweep_json(ctx->srv->db, ctx->sweep_id, &sum);
-	if (rc == 0 && !sw)
-		rc = spec_parse(cJSON_GetObjectItemCaseSensitive(sum, "spec"), &parsed,
-				ctx->msg, sizeof ctx->msg);
-	if (rc == 0)
-		rc = wire_trials_json(ctx->srv->db, ctx->sweep_id, &trials);
-	if (rc == 0)
-		rc = importance_json(sw ? sw->spec : parsed, trials, &imp);
-	if (rc == 0)
-		cJSON_AddItemToObject(ctx->reply, "importance", imp);
-	spec_free(parsed);
-	cJSON_Delete(sum);
-	cJSON_Delete(trials);
-	return rc < 0 ? not_found(ctx, rc) : 0;
+	return rc < 0 ? rc : OP_REPLY_DEFERRED;
 }
 
 /* Replies with the sweep's summary after a change of state. */
@@ -734,6 +725,8 @@ ops_dispatch(struct server *s, struct conn *c, const char *line, size_t len)
 		ops_reply_error(c, id, ops_error_code(rc), ctx.msg);
 		goto out;
 	}
+	if (rc == OP_REPLY_DEFERRED)
+		goto out;
 	server_send(c, ctx.reply);
 	if ((op->flags & OP_THEN_ENDED) && !sched_find(s->sched, ctx.sweep_id))
 		send_sweep_ended(&ctx);

@@ -59,6 +59,13 @@ struct conn {
 	                               * to `in` when it paused; <= readbuf */
 	size_t held_len;              /* bytes in held */
 	size_t out_cost;              /* memory held by its pending writes */
+	/* A reply computed off the loop (server_defer): while it is due, c's
+	 * requests are not read, and c is not freed even once closed. */
+	int deferred;
+	int end_due;                  /* conn_end asked while deferred */
+	int closed;                   /* handle closed while deferred */
+	server_cancel_fn *cancel;     /* NULL, or asks the deferred work to stop */
+	void *cancel_ud;              /* borrowed */
 };
 
 struct write_req {
@@ -78,13 +85,23 @@ server_now(void)
 /* ---- connections ------------------------------------------------------ */
 
 static void
+conn_free(struct conn *c)
+{
+	linebuf_free(&c->in);
+	free(c->held);
+	free(c);
+}
+
+static void
 on_conn_closed(uv_handle_t *h)
 {
 	struct conn *c = h->data;
 
-	linebuf_free(&c->in);
-	free(c->held);
-	free(c);
+	if (c->deferred) {
+		c->closed = 1;   /* server_deferred_reply frees it */
+		return;
+	}
+	conn_free(c);
 }
 
 static void
@@ -103,15 +120,25 @@ conn_close(struct conn *c)
 		c->next->prev = c->prev;
 	s->n_conns--;
 	uv_close((uv_handle_t *)&c->pipe, on_conn_closed);
+	if (c->deferred && c->cancel)
+		c->cancel(c->cancel_ud);   /* nobody left to answer */
 }
 
 /* Whether c has more output pending than it may have while its requests
  * are read. */
 static int
-conn_over(struct conn *c)
+conn_over(const struct conn *c)
 {
 	return c->out_cost > SERVER_OUT_HIGH ||
 	       (c->srv->out_cost > SERVER_OUT_TOTAL && c->out_cost > 0);
+}
+
+/* Whether c's requests wait: too much output, or a deferred reply due
+ * (replies go out in the order of the requests). */
+static int
+conn_blocked(const struct conn *c)
+{
+	return conn_over(c) || c->deferred;
 }
 
 /* Counts a write's memory in or out. Once the pending output of all
@@ -159,6 +186,12 @@ conn_end(struct conn *c)
 
 	if (c->state != CONN_OPEN)
 		return;
+	if (c->deferred) {
+		/* The deferred reply is still to be written: ended after it. */
+		c->end_due = 1;
+		uv_read_stop((uv_stream_t *)&c->pipe);
+		return;
+	}
 	c->state = CONN_ENDING;
 	uv_read_stop((uv_stream_t *)&c->pipe);
 	req = malloc(sizeof *req);
@@ -183,7 +216,8 @@ on_write(uv_write_t *req, int status)
 	/* A client that went away mid-reply costs only its own connection. */
 	if (status < 0 && status != UV_ECANCELED)
 		conn_close(c);
-	else if (c->paused && c->state == CONN_OPEN && !conn_over(c))
+	else if (c->paused && c->state == CONN_OPEN && !conn_blocked(c) &&
+		 !c->end_due)
 		conn_resume(c);
 }
 
@@ -241,12 +275,51 @@ server_send(struct conn *c, const cJSON *obj)
 }
 
 void
+server_defer(struct conn *c, server_cancel_fn *cancel, void *ud)
+{
+	c->deferred = 1;
+	c->cancel = cancel;
+	c->cancel_ud = ud;
+}
+
+/* After the deferred reply: c is freed if it was closed meanwhile, ended
+ * if that was asked meanwhile, else it reads its requests again. */
+static void
+conn_undefer(struct conn *c)
+{
+	c->deferred = 0;
+	c->cancel = NULL;
+	c->cancel_ud = NULL;
+	if (c->closed) {
+		conn_free(c);
+		return;
+	}
+	if (c->state != CONN_OPEN)
+		return;
+	if (c->end_due) {
+		c->end_due = 0;
+		conn_end(c);
+		return;
+	}
+	if (c->paused && !conn_over(c))
+		conn_resume(c);
+}
+
+void
+server_deferred_reply(struct conn *c, const cJSON *obj)
+{
+	if (obj && c->state == CONN_OPEN)
+		server_send(c, obj);
+	conn_undefer(c);
+}
+
+void
 server_output_stats(const struct server *s, int *paused, size_t *queued)
 {
 	*paused = 0;
 	*queued = 0;
 	for (const struct conn *c = s->conns; c; c = c->next) {
-		*paused += c->paused;
+		*paused += c->paused && conn_over(c);
 		*queued += uv_stream_get_write_queue_size(
 			(const uv_stream_t *)&c->pipe);
 	}
@@ -373,7 +446,7 @@ conn_pause(struct conn *c, const char *data, size_t n)
 static void
 conn_feed(struct conn *c, const char *data, size_t n)
 {
-	while (n > 0 && c->state == CONN_OPEN && !conn_over(c)) {
+	while (n > 0 && c->state == CONN_OPEN && !conn_blocked(c)) {
 		const char *nl = memchr(data, '\n', n);
 		size_t take = nl ? (size_t)(nl - data) + 1 : n;
 		int rc = linebuf_feed(&c->in, data, take, on_request_line, c);
@@ -393,7 +466,7 @@ conn_feed(struct conn *c, const char *data, size_t n)
 		data += take;
 		n -= take;
 	}
-	if (c->state == CONN_OPEN && (n > 0 || conn_over(c)))
+	if (c->state == CONN_OPEN && !c->end_due && (n > 0 || conn_blocked(c)))
 		conn_pause(c, data, n);
 }
 
@@ -594,6 +667,9 @@ server_shutdown(struct server *s)
 	if (s->shutting_down)
 		return;
 	s->shutting_down = 1;
+	for (struct conn *c = s->conns; c; c = c->next)
+		if (c->deferred && c->cancel)
+			c->cancel(c->cancel_ud);
 	if (s->listening) {
 		uv_close((uv_handle_t *)&s->listener, on_closed_noop);
 		s->listening = 0;

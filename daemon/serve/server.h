@@ -104,6 +104,22 @@ void server_free(struct server *s);
 /* Queues obj as one line to c. obj stays owned by the caller. 0 or -errno
  * (the connection is then being closed). */
 int server_send(struct conn *c, const cJSON *obj);
+/* Asks the deferred work to stop (on the loop thread): it still answers
+ * through server_deferred_reply, at once or once it is done. */
+typedef void server_cancel_fn(void *ud);
+/* The reply to c's request being handled comes later, from work off the
+ * loop (ops_imp.c): until server_deferred_reply, c's further requests are
+ * not read (replies keep the order of the requests), an end of c (EOF,
+ * shutdown) waits for that reply, and c stays allocated even if it is
+ * closed. cancel (NULL: none) is called with ud when nobody waits any
+ * more for the reply (c closed) or the daemon shuts down; it may be
+ * called more than once. One deferred reply per connection at a time. */
+void server_defer(struct conn *c, server_cancel_fn *cancel, void *ud);
+/* Sends obj (borrowed; NULL: nothing) as c's deferred reply, unless c was
+ * closed or ended meanwhile, and lets c go on: freed if it was closed,
+ * ended if that was asked, else reading requests again. Exactly once per
+ * server_defer. */
+void server_deferred_reply(struct conn *c, const cJSON *obj);
 /* Sends event to every connection watching sweep_id. Watchers whose
  * pending output passed SERVER_WATCH_CAP, or SERVER_WATCH_FLOOR while all
  * connections' passed SERVER_OUT_TOTAL, are disconnected instead. */

@@ -442,6 +442,37 @@ db_open(const char *path, struct db **out, char *err, size_t errlen)
 			     out, err, errlen);
 }
 
+int
+db_open_reader(const struct db *db, struct db **out, char *err,
+	       size_t errlen)
+{
+	struct db *r;
+	int rc;
+
+	*out = NULL;
+	r = calloc(1, sizeof *r);
+	if (!r || !(r->path = strdup(db->path))) {
+		free(r);
+		return errf(err, errlen, -ENOMEM, "%s: out of memory", db->path);
+	}
+	r->version = db->version;
+	rc = sqlite3_open_v2(r->path, &r->h, SQLITE_OPEN_READONLY, NULL);
+	if (rc != SQLITE_OK) {
+		rc = open_error(r, rc, err, errlen);
+		goto fail;
+	}
+	sqlite3_extended_result_codes(r->h, 1);
+	sqlite3_busy_timeout(r->h, DB_BUSY_MS);
+	rc = prepare_all(r, err, errlen);
+	if (rc < 0)
+		goto fail;
+	*out = r;
+	return 0;
+fail:
+	db_close(r);
+	return rc;
+}
+
 void
 db_close(struct db *db)
 {

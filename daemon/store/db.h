@@ -55,6 +55,14 @@ int db_open(const char *path, struct db **out, char *err, size_t errlen);
 int db_open_flags(const char *path, int sqlite_flags, struct db **out,
 		  char *err, size_t errlen);
 
+/* A second, read-only connection to db's file, for reads made on another
+ * thread than db's (a connection is used by one thread at a time): no
+ * check and no migration (db has done them), WAL gives it a snapshot per
+ * statement while db writes. *out is the caller's (db_close). 0, or a
+ * negative errno with a message in err. */
+int db_open_reader(const struct db *db, struct db **out, char *err,
+		   size_t errlen);
+
 /* Finalizes every statement and closes (the last connection checkpoints the
  * WAL into the main file). NULL is fine. An open db_begin is rolled back. */
 void db_close(struct db *db);

@@ -11,6 +11,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "daemon/search/importance.h"
 #include "daemon/search/sampler.h"
@@ -116,11 +117,66 @@ no_shares_without_evidence(void)
 	spec_free(s);
 }
 
+/* The "verdicts" of importance_json: each verdict some but not all of the
+ * diagnosed trials got, once, in order of first appearance, with its
+ * count; a verdict every diagnosed trial got splits nothing and is left
+ * out; trials without a diagnosis are not counted. */
+static void
+verdicts_in_order_of_first_appearance(void)
+{
+	static const char *const v[] = { "overfitting", "good_fit", "overfitting",
+					 NULL, "diverged", "good_fit" };
+	struct spec *s = parse(SPEC("{'x': {'uniform': [0, 1]}}", "{}", ""));
+	cJSON *trials = cJSON_CreateArray(), *out = NULL, *e;
+	const char *want[] = { "overfitting", "good_fit", "diverged" };
+	int want_k[] = { 2 * 50, 2 * 50, 50 }, i = 0;
+
+	CHECK_MSG(s, "%s", util_err);
+	if (!s)
+		return;
+	for (int n = 0; n < 50; n++)
+		for (int j = 0; j < 6; j++) {
+			char text[256];
+			snprintf(text, sizeof text, "{'status': 'completed', "
+				 "'objective': %d, 'params': {'x': %g}%s%s%s}", j,
+				 (n * 6 + j) / 300.0, v[j] ? ", 'diagnosis': "
+				 "{'verdict': '" : "", v[j] ? v[j] : "", v[j] ? "'}" : "");
+			cJSON_AddItemToArray(trials, J(text));
+		}
+	CHECK(importance_json(s, trials, &out) == 0);
+	cJSON_ArrayForEach(e, cJSON_GetObjectItem(out, "verdicts")) {
+		CHECK(i < 3);
+		if (i >= 3)
+			break;
+		CHECK_MSG(strcmp(cJSON_GetObjectItem(e, "verdict")->valuestring,
+				 want[i]) == 0, "%d: %s", i,
+			  cJSON_GetObjectItem(e, "verdict")->valuestring);
+		CHECK(cJSON_GetObjectItem(e, "trials")->valueint == want_k[i]);
+		CHECK(cJSON_GetObjectItem(e, "of")->valueint == 250);
+		i++;
+	}
+	CHECK(i == 3);
+	cJSON_Delete(out);
+	out = NULL;
+	/* Every diagnosed trial "good_fit": nothing to split. */
+	cJSON_ArrayForEach(e, trials) {
+		cJSON *d = cJSON_GetObjectItem(e, "diagnosis");
+		if (d)
+			cJSON_ReplaceItemInObject(d, "verdict", cJSON_CreateString("good_fit"));
+	}
+	CHECK(importance_json(s, trials, &out) == 0);
+	CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(out, "verdicts")) == 0);
+	cJSON_Delete(out);
+	cJSON_Delete(trials);
+	spec_free(s);
+}
+
 int
 main(void)
 {
 	RUN(shares_match_the_closed_form);
 	RUN(binary_outcomes_name_their_cause);
 	RUN(no_shares_without_evidence);
+	RUN(verdicts_in_order_of_first_appearance);
 	return harness_done();
 }
