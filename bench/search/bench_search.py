@@ -8,7 +8,8 @@
   bench/search/bench_search.py fashion BUILD_DIR [--seeds 3] [--trials 24]
       [--parallel 2] [--target 0.88[,0.90...]] [--seed-from 1]
       [--config configs/tpe-asha-fashion.json]
-      [--stop-at-target] [--out FILE.json]
+      [--stop-at-target | --stop-random-at VAL_ACC] [--trial-timeout S]
+      [--out FILE.json]
 
 synth: sample efficiency on bench/search/synth_objective (a closed-form
   model of an MLP tuning problem, see its header; --space 5: lr, batch
@@ -40,7 +41,9 @@ fashion: time to accuracy with the built-in trainer on Fashion-MNIST: TPE +
   an upper bound is also given: the trial's ended_at), measured from the
   first trial's started_at.
 
-Every table is printed; --out writes the raw numbers as JSON.
+Every table is printed; --out writes the raw numbers as JSON, with each
+trial's curve ([epoch, val_acc, seconds] per epoch) for replaying other
+pruning rules offline.
 """
 import argparse
 import json
@@ -362,6 +365,8 @@ def time_to_target(d, sid, targets):
             continue
         full = d({"op": "trial", "sweep": sid, "number": t["number"]})["trial"]
         curve = sorted(full.get("curve", []), key=lambda ep: ep["epoch"])
+        t["curve"] = [[ep["epoch"], ep.get("val_acc"), ep.get("seconds")]
+                      for ep in curve]
         secs = [ep.get("seconds") or 0.0 for ep in curve]
         for target in targets:
             for i, ep in enumerate(curve):
@@ -415,12 +420,16 @@ def fashion(args):
                 spec["search"].update(tpe_opts(args))
             if name == "random":
                 spec.pop("pruner", None)
+            if args.trial_timeout is not None:
+                spec.setdefault("limits", {})["trial_timeout_s"] = args.trial_timeout
             d = Daemon(args.build, workers=args.parallel)
             try:
                 t0 = time.time()
                 sid = d({"op": "submit", "spec": spec})["sweep_id"]
                 if args.stop_at_target:
                     s = wait_target(d, sid, max(args.targets))
+                elif args.stop_random_at and name == "random":
+                    s = wait_target(d, sid, args.stop_random_at)
                 else:
                     s = d.wait(sid, poll=2)
                 wall = time.time() - t0
@@ -433,7 +442,8 @@ def fashion(args):
                 "total": total, "best": best, "hits": hits, "pruned": n_pruned,
                 "trials": [{k: t.get(k) for k in ("number", "status", "objective",
                                                   "params", "started_at",
-                                                  "ended_at", "best_epoch")}
+                                                  "ended_at", "best_epoch",
+                                                  "curve")}
                            for t in trials]})
             print("seed %d %-8s: %s, best %.4f, %d pruned, sweep %.0f s" % (
                 seed, name, s["status"], best, n_pruned, total), flush=True)
@@ -523,6 +533,15 @@ def main():
                     help="fashion: cancel a sweep once it reached --target "
                     "(saves the rest of its budget; its time to target is "
                     "unchanged, its best and sweep time are then partial)")
+    ap.add_argument("--stop-random-at", type=float, metavar="VAL_ACC",
+                    help="fashion: cancel only the random arm's sweep once it "
+                    "reached VAL_ACC (its time to it is unchanged; its best "
+                    "and pruned count are then partial: take them from a "
+                    "full run, the random arm does not depend on the pruner)")
+    ap.add_argument("--trial-timeout", type=float, metavar="S",
+                    help="fashion: the spec's limits.trial_timeout_s for both "
+                    "arms (on a loaded machine the config's 600 s kills the "
+                    "big nets' full runs)")
     ap.add_argument("--space", type=int, choices=[5, 10], default=5,
                     help="synth/optuna: the five-knob space or the ten-knob "
                     "one (SYNTH10_SPACE)")
