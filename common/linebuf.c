@@ -33,6 +33,28 @@ linebuf_skip_overlong(struct linebuf *lb)
 }
 
 void
+linebuf_keep_prefix(struct linebuf *lb, const char *prefix)
+{
+	lb->keep = prefix;
+}
+
+/* 1 when the line that starts with the pending bytes and goes on with
+ * data[0..n) begins with lb->keep (a shorter line cannot: it is not
+ * overlong). */
+static int
+starts_with_keep(const struct linebuf *lb, const char *data, size_t n)
+{
+	size_t k = lb->keep ? strlen(lb->keep) : 0, have = lb->len;
+
+	if (k == 0 || have + n < k)
+		return 0;
+	if (have >= k)
+		return memcmp(lb->buf, lb->keep, k) == 0;
+	return memcmp(lb->buf, lb->keep, have) == 0 &&
+	       memcmp(data, lb->keep + have, k - have) == 0;
+}
+
+void
 linebuf_free(struct linebuf *lb)
 {
 	if (!lb)
@@ -106,7 +128,8 @@ linebuf_feed(struct linebuf *lb, const char *data, size_t n,
 		last = seg ? data[pos + seg - 1]
 			   : (lb->len ? lb->buf[lb->len - 1] : '\0');
 		if (total > lb->max && !(total == lb->max + 1 && last == '\r')) {
-			if (!lb->skip_long) {
+			if (!lb->skip_long ||
+			    starts_with_keep(lb, data + pos, seg)) {
 				rc = -E2BIG;
 				goto fail;
 			}

@@ -24,6 +24,8 @@ struct linebuf {
 	size_t cap;   /* bytes allocated for buf; <= max + 2 */
 	size_t max;   /* longest accepted line, without "\n" or "\r\n" */
 	int skip_long;     /* linebuf_skip_overlong was called */
+	const char *keep;  /* NULL or borrowed: overlong lines so prefixed
+			    * are refused even in skip mode */
 	int skipping;      /* dropping the rest of an overlong line */
 	unsigned long skipped;   /* overlong lines dropped (skip mode) */
 };
@@ -49,6 +51,12 @@ int linebuf_init(struct linebuf *lb, size_t max_line);
  * chunk it comes, counted in skipped, and linebuf_feed goes on with the
  * lines after it instead of returning -E2BIG. */
 void linebuf_skip_overlong(struct linebuf *lb);
+
+/* In skip mode, an overlong line that begins with prefix (borrowed, a
+ * static string; NULL: none) is not skipped: linebuf_feed returns -E2BIG
+ * for it as without skip mode. For a trainer's stdout, where "SWEEP "
+ * lines are reports and an overlong one is an error, not output. */
+void linebuf_keep_prefix(struct linebuf *lb, const char *prefix);
 
 /* Frees the buffer and zeroes the struct. Harmless on a zeroed struct and
  * when called twice. */

@@ -390,7 +390,7 @@ int
 report_strip_prefix(const char *line, size_t len, const char **payload,
 		    size_t *plen)
 {
-	static const char prefix[] = "SWEEP ";
+	static const char prefix[] = REPORT_STDOUT_PREFIX;
 	size_t pl = sizeof(prefix) - 1;
 
 	if (len < pl || memcmp(line, prefix, pl) != 0)

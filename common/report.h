@@ -88,6 +88,9 @@ int report_has(const struct report_line *r, const char *name);
  */
 cJSON *report_to_json(const struct report_line *r);
 
+/* The prefix of a report line on stdout (below). */
+#define REPORT_STDOUT_PREFIX "SWEEP "
+
 /*
  * The stdout fallback: a trainer that cannot use fd 3 prints report lines
  * prefixed "SWEEP ". Returns 1 and points *payload and *plen at the text

@@ -227,7 +227,8 @@ on_report_line(void *ud, char *line, size_t len)
 
 /* stdout may carry "SWEEP " report lines among anything else the trainer
  * prints; an overlong line that is not a report is skipped (out's linebuf
- * is in skip mode), not an error. */
+ * is in skip mode), not an error; an overlong report line is refused as on
+ * fd 3 (linebuf_keep_prefix). */
 static int
 on_stdout_line(void *ud, char *line, size_t len)
 {
@@ -589,6 +590,7 @@ child_start(struct child *c, const struct child_config *cfg,
 		return rc;
 	}
 	linebuf_skip_overlong(&c->out.lb);
+	linebuf_keep_prefix(&c->out.lb, REPORT_STDOUT_PREFIX);
 	rc = c->launcher->start(c, cfg, err, errlen);
 	if (rc < 0)
 		abort_start(c, rc);

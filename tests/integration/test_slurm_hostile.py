@@ -18,7 +18,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sweeplib import SWEEPD, Daemon, Skip, Todo, run_tests, slurm_or_skip, wait_for
+from sweeplib import SWEEPD, Daemon, Skip, run_tests, slurm_or_skip, wait_for
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 HOSTILE = os.path.join(os.path.dirname(HERE), "trainers", "hostile_trainer.py")
@@ -147,17 +147,11 @@ def test_a_trainer_flooding_stdout_and_stderr():
 
 
 def test_a_100_kib_sweep_line():
+    # under Slurm stdout is the only report channel: an overlong "SWEEP "
+    # line there fails the trial as protocol, as on fd 3 locally (it was
+    # skipped as the trainer's own output, and the epoch lost silently)
     local, slurm, _ = both("huge", lambda l: {"mode": "huge"})
-    try:
-        same(local, slurm)
-    except AssertionError as e:
-        # Known bug (daemon/proc/child.c, the launcher's file): stdout's
-        # line reader skips every line over 64 KiB as the trainer's own
-        # output, a "SWEEP " one too; under Slurm stdout is the only report
-        # channel, so the epoch is lost without a word and the trial
-        # completes, where fd 3 fails it as protocol
-        raise Todo("a SWEEP line over 64 KiB on stdout is dropped silently, not "
-                   "failed as 'report line longer than 64 KiB'\n%s" % e) from None
+    same(local, slurm)
     assert local["class"] == "protocol", local
 
 
