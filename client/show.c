@@ -806,7 +806,7 @@ static void
 show_resources(FILE *out, int w, const cJSON *r)
 {
 	const cJSON *c = fmt_jget(r, "cpus"), *g = fmt_jget(r, "gpus");
-	char line[1024], u[512], f[512];
+	char u[512], f[512], line[sizeof u + sizeof f + 128];
 
 	if (cJSON_IsObject(c)) {
 		snprintf(line, sizeof line, "%.0f used, %.0f free of %.0f",
