@@ -95,6 +95,15 @@ def test_soak():
         r"^trials/s: %s overall" % NUM, r"^zombie children")
 
 
+def test_spawn_program():
+    need()
+    run([os.path.join(BUILD, "bench", "daemon", "bench_spawn"), "--runs", "3",
+         "--heap", "0,4"],
+        r"^heap 4 MB \(RSS [0-9]+ MB\), 3 runs of /bin/true:$",
+        r"^  uv_spawn \(fork\) +%s ms per run" % NUM,
+        r"^  child_start \(posix_spawn, pidfd\) +%s ms per run" % NUM)
+
+
 def test_search_synth():
     need()
     run(script("search/bench_search.py") + ["synth", BUILD, "--seeds", "1", "--trials", "4"],
@@ -198,7 +207,7 @@ def test_slurm_launcher():
 
 
 if __name__ == "__main__":
-    sys.exit(run_tests([test_dispatch, test_enqueue, test_load, test_soak, test_search_synth,
-                        test_search_optuna, test_search_fashion, test_db_and_tpe_programs,
+    sys.exit(run_tests([test_dispatch, test_enqueue, test_load, test_soak, test_spawn_program,
+                        test_search_synth, test_search_optuna, test_search_fashion, test_db_and_tpe_programs,
                         test_worker_speed, test_worker_accuracy, test_worker_resume,
                         test_e2e, test_slurm_srun, test_slurm_launcher]))
