@@ -3,8 +3,8 @@
 
   bench/daemon/bench_dispatch.py BUILD_DIR [--trials 2000] [--idle 60]
       [--latency-trials 10000] [--requests 5000] [--clients 20]
-      [--limit N] [--pipeline K] [--sweepd-arg ARG] [--skip-throughput]
-      [--skip-latency]
+      [--limit N] [--pipeline K] [--sweepd-arg ARG] [--fill N]
+      [--skip-throughput] [--skip-latency]
 
 1. Throughput: first the machine's limit, the rate at which this machine
    posix_spawns (new session) and reaps the same trivial trainer, 2 at a
@@ -12,7 +12,10 @@
    (tests/trainers/fake_trainer: 5 epochs, no sleep), parallel 2, --workers
    2: trials/s overall and as a ratio of the limit, over the first 500 and
    over the last 500 (by end time; half the trials each below 1,000), the
-   daemon's CPU time per trial, and its RSS after.
+   daemon's CPU time per trial, and its RSS after. With --fill N, the same
+   daemon first runs a sweep of N such trials (10 epochs each; not timed),
+   so that the timed sweep is dispatched by a daemon with that much more
+   in its database and heap (its RSS is printed before the timed sweep).
 2. Idle CPU: the daemon's user+system CPU time over --idle seconds with
    nothing to do.
 3. Latency: with --latency-trials trials of 10 epochs each in the database
@@ -170,6 +173,12 @@ def throughput(args, fake):
     p, sock = start_daemon(args.build, state, extra=args.sweepd_arg)
     try:
         tck = os.sysconf("SC_CLK_TCK")
+        if args.fill:
+            t0 = time.time()
+            fid = request(sock, {"op": "submit", "spec": spec(fake, args.fill, 10)})["sweep_id"]
+            wait_done(sock, fid)
+            print("filled %d trials x 10 epochs in %.1f s: daemon RSS %d kB before the "
+                  "timed sweep" % (args.fill, time.time() - t0, rss_kb(p.pid)))
         c0 = cpu_ticks(p.pid)
         t0 = time.time()
         sid = request(sock, {"op": "submit", "spec": spec(fake, args.trials, 5)})["sweep_id"]
@@ -288,6 +297,8 @@ def main():
     ap.add_argument("--sweepd-arg", action="append", default=[],
                     help="an argument for sweepd in the throughput run "
                     "(--no-cgroups, say); repeatable")
+    ap.add_argument("--fill", type=int, default=0,
+                    help="trials the throughput daemon runs before the timed sweep")
     ap.add_argument("--skip-throughput", action="store_true")
     ap.add_argument("--skip-latency", action="store_true")
     args = ap.parse_args()

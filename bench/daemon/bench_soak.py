@@ -2,7 +2,7 @@
 """Soak benchmark for sweepd (issue 6's figures). Not a test.
 
   bench/daemon/bench_soak.py BUILD_DIR [--trials 20000] [--warmup 2000]
-      [--algorithm random] [--epochs 5] [--keep]
+      [--algorithm random] [--epochs 5] [--window 1000] [--keep]
 
 One daemon (--workers 2) runs one sweep of --trials trivial trials
 (tests/trainers/fake_trainer: --epochs epochs, no sleep), parallel 2.
@@ -13,7 +13,10 @@ Every 0.5 s the `stats` op and /proc are sampled. Reported:
 - zombie children of the daemon (Z state in /proc/PID/stat with the daemon
   as parent): the most seen in one sample, and at the end (goal: none once
   the sweep is over; a sample may catch a child between exit and reaping);
-- trials per second, overall and after the warm-up.
+- trials per second, overall and after the warm-up;
+- the rate over each --window trials (by the trials' own end times: the
+  first window from the first start), and the last window's rate over the
+  first's (goal: 0.9 or more: flat), with the RSS when each window ended.
 """
 import argparse
 import os
@@ -41,6 +44,52 @@ def zombies(ppid):
     return n
 
 
+def window_rates(trials, w):
+    """[(trials ended, rate over the window)], w trials a window, from the
+    trials' own start and end times."""
+    ends = sorted(t["ended_at"] for t in trials if t.get("ended_at"))
+    starts = sorted(t["started_at"] for t in trials if t.get("started_at"))
+    out, prev = [], starts[0] if starts else None
+    for k in range(w, len(ends) + 1, w):
+        dt = ends[k - 1] - prev
+        out.append((k, w / dt if dt > 0 else float("nan")))
+        prev = ends[k - 1]
+    return out
+
+
+def rss_at(samples, n):
+    """The RSS (kB) of the first sample with n trials run, or the last."""
+    for x in samples:
+        if x[1] >= n:
+            return x[2]
+    return samples[-1][2] if samples else -1
+
+
+def all_trials(sock, sid, page=5000):
+    out = []
+    while True:
+        r = request(sock, {"op": "trials", "sweep": sid, "limit": page,
+                           "offset": len(out)})["trials"]
+        out += r
+        if len(r) < page:
+            return out
+
+
+def report_windows(sock, sid, samples, w):
+    rates = window_rates(all_trials(sock, sid), w)
+    if not rates:
+        return
+    print("rate per %d trials (trials/s, by end time; RSS kB when the window "
+          "ended):" % w)
+    print("  " + " ".join("%d:%.0f/%d" % (k, r, rss_at(samples, k))
+                          for k, r in rates))
+    print("last %d / first %d: %.2f (%.0f / %.0f trials/s); slowest window "
+          "%.0f, fastest %.0f" % (w, w, rates[-1][1] / rates[0][1],
+                                  rates[-1][1], rates[0][1],
+                                  min(r for _, r in rates),
+                                  max(r for _, r in rates)))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("build")
@@ -48,6 +97,8 @@ def main():
     ap.add_argument("--warmup", type=int, default=2000)
     ap.add_argument("--epochs", type=int, default=5)
     ap.add_argument("--algorithm", default="random")
+    ap.add_argument("--window", type=int, default=1000,
+                    help="trials per window of the rate report")
     ap.add_argument("--keep", action="store_true", help="keep the state dir")
     args = ap.parse_args()
     fake = os.path.join(args.build, "tests", "trainers", "fake_trainer")
@@ -103,6 +154,8 @@ def main():
         print("RSS samples (s, trials, kB):",
               " ".join("%.0f/%d/%d" % x[:3] for x in
                        samples[::max(1, len(samples) // 12)]))
+        report_windows(sock, sid, samples, min(args.window,
+                                               max(1, args.trials // 2)))
     finally:
         p.terminate()
         p.wait()

@@ -92,7 +92,8 @@ def test_soak():
     need()
     run(script("daemon/bench_soak.py") + [BUILD, "--trials", "30", "--warmup", "10",
                                            "--epochs", "1"],
-        r"^trials/s: %s overall" % NUM, r"^zombie children")
+        r"^trials/s: %s overall" % NUM, r"^zombie children",
+        r"^last 15 / first 15: %s" % NUM)
 
 
 def test_spawn_program():
