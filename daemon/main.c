@@ -28,6 +28,7 @@
 #include "daemon/capacity.h"
 #include "daemon/log.h"
 #include "daemon/daemon.h"
+#include "daemon/proc/exectrial.h"
 #include "daemon/serve/strict.h"
 #include "daemon/sched/trialdir.h"
 
@@ -327,6 +328,33 @@ default_worker(char *buf, size_t len)
 		memcpy(buf, beside, strlen(beside) + 1);
 }
 
+/* The exec wrapper of limited trials: sweepd-exec beside this executable
+ * (the build tree), else the one `meson install` put in libexec, else ""
+ * (this executable: `sweepd --exec-trial`, slower to start). */
+static void
+default_exec_wrapper(char *buf, size_t len)
+{
+	char self[PATH_MAX], path[PATH_MAX + 16];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+	char *slash;
+
+	buf[0] = '\0';
+	if (n > 0) {
+		self[n] = '\0';
+		slash = strrchr(self, '/');
+		if (slash)
+			*slash = '\0';
+		snprintf(path, sizeof path, "%s/" EXECTRIAL_PROGRAM, self);
+		if (strlen(path) < len && access(path, X_OK) == 0) {
+			memcpy(buf, path, strlen(path) + 1);
+			return;
+		}
+	}
+	snprintf(path, sizeof path, "%s/" EXECTRIAL_PROGRAM, SWEEPD_LIBEXECDIR);
+	if (strlen(path) < len && access(path, X_OK) == 0)
+		memcpy(buf, path, strlen(path) + 1);
+}
+
 /* --detach: the parent returns once the child listens (or failed), so a
  * script that starts sweepd can use it at once. */
 static int
@@ -363,59 +391,6 @@ release_stdio(void)
 	dup2(fd, 2);
 	if (fd > 2)
 		close(fd);
-}
-
-/* Moves this process into the cgroup whose cgroup.procs is procs. */
-static void
-join_cgroup(const char *procs)
-{
-	int fd = open(procs, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return;
-	n = write(fd, "0", 1);
-	(void)n;   /* not fatal: see the caller */
-	close(fd);
-}
-
-/* sweepd --exec-trial MEMORY_MB NICE CGROUP_PROCS -- COMMAND...: the
- * trial's own process applies its limits, joins its cgroup (CGROUP_PROCS
- * "" for none) and becomes the trainer. Failing here ends the trial with
- * the message on its stderr. */
-static int
-exec_trial(int argc, char **argv)
-{
-	long mb;
-	int nice_v;
-
-	if (argc < 7 || strcmp(argv[5], "--") != 0) {
-		fprintf(stderr, "sweepd: --exec-trial is for sweepd itself\n");
-		return 126;
-	}
-	mb = strtol(argv[2], NULL, 10);
-	nice_v = (int)strtol(argv[3], NULL, 10);
-	if (mb > 0) {
-		struct rlimit rl;
-		rl.rlim_cur = rl.rlim_max = (rlim_t)mb * 1024 * 1024;
-		if (setrlimit(RLIMIT_AS, &rl) < 0) {
-			fprintf(stderr, "sweepd: cannot set limits.memory_mb=%ld: %s\n",
-				mb, strerror(errno));
-			return 126;
-		}
-	}
-	if (nice_v != 0 && setpriority(PRIO_PROCESS, 0, nice_v) < 0) {
-		fprintf(stderr, "sweepd: cannot set limits.nice=%d: %s\n", nice_v,
-			strerror(errno));
-		return 126;
-	}
-	/* Without the cgroup the trial still runs; the daemon's subreaper
-	 * then catches what escapes the process group (reaper.c). */
-	if (argv[4][0])
-		join_cgroup(argv[4]);
-	execvp(argv[6], argv + 6);
-	fprintf(stderr, "sweepd: cannot start %s: %s\n", argv[6], strerror(errno));
-	return 127;
 }
 
 /* The detached daemon is up: its parent may exit (detach), and stdio
@@ -473,13 +448,14 @@ main(int argc, char **argv)
 	struct options o;
 	struct daemon d;
 	struct daemon_config cfg;
-	char dir[PATH_MAX], worker[PATH_MAX], logpath[PATH_MAX + 16], cache[PATH_MAX + 8];
+	char dir[PATH_MAX], worker[PATH_MAX], wrapper[PATH_MAX];
+	char logpath[PATH_MAX + 16], cache[PATH_MAX + 8];
 	char err[1024] = "";
 	uv_loop_t *loop = uv_default_loop();
 	int lock_fd, notify_fd = -1, rc;
 
 	if (argc > 1 && strcmp(argv[1], "--exec-trial") == 0)
-		return exec_trial(argc, argv);
+		return exectrial_main(argc, argv);
 	if (parse_args(argc, argv, &o) < 0)
 		return 2;
 	signal(SIGPIPE, SIG_IGN);
@@ -509,6 +485,8 @@ main(int argc, char **argv)
 		default_worker(worker, sizeof worker);
 	cfg.state_dir = dir;
 	cfg.worker_bin = worker;
+	default_exec_wrapper(wrapper, sizeof wrapper);
+	cfg.exec_wrapper = wrapper;
 	cfg.cgroups = !o.no_cgroups;
 	cfg.slurm_default = o.slurm;
 	cfg.slurm_opts = &o.slurm_opts;

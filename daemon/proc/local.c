@@ -5,8 +5,8 @@
  * its process group, which is SIGKILLed as soon as the trainer exits, so
  * nothing it forked lingers in it. child_spawn starts it with posix_spawn
  * (spawn.c), which has no step for limits: RLIMIT_AS, nice and the trial's
- * cgroup are set by the exec wrapper, `sweepd --exec-trial`, which the
- * command runs under when there is any (main.c).
+ * cgroup are set by the exec wrapper, `sweepd-exec --exec-trial`
+ * (exectrial.h), which the command runs under when there is any.
  */
 #include "daemon/proc/child.h"
 

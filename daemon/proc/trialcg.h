@@ -4,8 +4,8 @@
  * Where a cgroup v2 hierarchy is mounted, the daemon's own cgroup is
  * writable and has cgroup.kill (Linux 5.14), each trainer is put in
  * SWEEPD/trial-ID under it, SWEEPD being sweepd-DEV-INO (the state dir),
- * before it execs (`sweepd --exec-trial` joins it). Whatever the trainer
- * starts stays in that cgroup whatever it does (setsid, double forks, an
+ * before it execs (the exec wrapper, exectrial.h, joins it). Whatever the
+ * trainer starts stays in that cgroup whatever it does (setsid, double forks, an
  * empty environment), so cgroup.kill ends all of it when the trainer exits,
  * and a restarted daemon ends what its killed predecessor left: every
  * trial cgroup it finds at start-up. Elsewhere (no cgroup v2, no rights,

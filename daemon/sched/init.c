@@ -50,7 +50,8 @@ sched_init(struct sched *s, uv_loop_t *loop, struct db *db,
 		 cfg->n_gpus);
 	s->state_dir = strdup(cfg->state_dir);
 	s->worker_bin = strdup(cfg->worker_bin);
-	s->self_exe = realpath("/proc/self/exe", NULL);
+	s->self_exe = cfg->exec_wrapper && cfg->exec_wrapper[0] ?
+		strdup(cfg->exec_wrapper) : realpath("/proc/self/exe", NULL);
 	if (!s->state_dir || !s->worker_bin || !s->self_exe) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;

@@ -1,5 +1,5 @@
 """`meson install --destdir TMP`: the tree a lab server gets. Binaries on
-PATH, the trainer in libexec where sweepd looks for it, the systemd user
+PATH, the trainer and the exec wrapper in libexec where sweepd looks for them, the systemd user
 unit's ExecStart for the prefix, man pages that render and list every
 command, and a bash completion that completes them."""
 import os
@@ -58,6 +58,16 @@ def test_programs_on_path_trainer_in_libexec():
     p = subprocess.run([worker, "--params-table"], capture_output=True,
                        text=True, timeout=10)
     assert p.returncode == 0 and "lr" in p.stdout, p.stdout + p.stderr
+    # the exec wrapper of limited trials, beside the trainer, libc only
+    assert not os.path.exists(path("bin/sweepd-exec"))
+    wrapper = tree() + LIBEXEC[len(PREFIX):] + "/sweepd-exec"
+    p = subprocess.run([wrapper, "--exec-trial", "0", "0", "", "--",
+                        "/nonexistent/trainer"], capture_output=True, text=True,
+                       timeout=10)
+    assert p.returncode == 127 and p.stderr == \
+        "sweepd: cannot start /nonexistent/trainer: No such file or directory\n", p
+    p = subprocess.run(["ldd", wrapper], capture_output=True, text=True, timeout=10)
+    assert "libsqlite3" not in p.stdout and "libuv" not in p.stdout, p.stdout
 
 
 def test_sweepd_defaults_to_the_installed_trainer():
