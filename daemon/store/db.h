@@ -335,7 +335,7 @@ int db_failures(struct db *db, int64_t sweep_id, int limit,
 		int (*cb)(void *ud, const char *cls, const char *msg,
 			  int count), void *ud);
 /* How many ended trials of the sweep carry each diagnosis verdict, in
- * verdict order, read from the counts schema/0007's triggers keep, so
+ * verdict order, read from the counts schema/0008's triggers keep, so
  * that `status` parses no trial and costs the same whatever their number. */
 int db_verdicts(struct db *db, int64_t sweep_id,
 		int (*cb)(void *ud, const char *verdict, int count), void *ud);

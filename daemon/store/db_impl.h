@@ -175,7 +175,7 @@ enum {
 	X(FAILURES, "SELECT coalesce(error_class, 'exit'), coalesce(error, ''), " \
 	  "count(*) AS n FROM trials WHERE sweep_id = ?1 AND status = 'failed' " \
 	  "GROUP BY error_class, error ORDER BY n DESC, min(id) LIMIT ?2") \
-	/* Kept by schema/0007's triggers: no diagnosis is parsed here. */ \
+	/* Kept by schema/0008's triggers: no diagnosis is parsed here. */ \
 	X(VERDICTS, "SELECT verdict, n FROM sweep_verdicts WHERE " \
 	  "sweep_id = ?1 AND n > 0 ORDER BY verdict")
 

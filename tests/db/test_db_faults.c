@@ -48,7 +48,7 @@ fresh_database_is_migrated_to_latest(void)
 		      "('sweeps', 'trials', 'epochs', 'trials_best', "
 		      "'trials_number')") == 5);
 	/* 0004's three counters, its sweep insert, 0006's deleted ids,
-	 * 0007's three verdict counts */
+	 * 0008's three verdict counts */
 	CHECK(raw_int(t.path, "SELECT count(*) FROM sqlite_master WHERE "
 		      "type = 'trigger'") == 8);
 	CHECK(raw_int(t.path, "SELECT count(*) FROM sqlite_master WHERE "
