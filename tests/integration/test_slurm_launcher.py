@@ -161,9 +161,12 @@ def test_gpu_trials_get_distinct_devices_and_a_third_is_pending():
         assert a["start"] < b["end"] and b["start"] < a["end"], runs
         assert a["CUDA_VISIBLE_DEVICES"] is not None, runs
         assert {a["SWEEP_GPUS"], b["SWEEP_GPUS"]} == {""}, runs
-        # Slurm numbers a job's devices from 0; the node's (SLURM_STEP_GPUS)
-        # are distinct, which the record does not show: two at once on a
-        # 2-GPU node is the proof, and the third waited
+        # the node's device of each job (SLURM_STEP_GPUS: with
+        # ConstrainDevices a job's CUDA_VISIBLE_DEVICES counts from 0, so
+        # only this one tells them apart everywhere)
+        assert a["SLURM_STEP_GPUS"] is not None, runs
+        assert a["SLURM_STEP_GPUS"] != b["SLURM_STEP_GPUS"], runs
+        # and the third waited in Slurm's queue
         waited = [t for t in d.trials(sid) if t["queue_s"] and t["queue_s"] > 0.5]
         assert waited, d.trials(sid)
     finally:

@@ -50,8 +50,9 @@
  *                        normally, one JSON line: its start and end
  *                        (CLOCK_REALTIME seconds), SWEEP_TRIAL_NUMBER,
  *                        SWEEP_SWEEP_ID, CUDA_VISIBLE_DEVICES, SWEEP_GPUS,
- *                        SWEEP_CPUS, OMP_NUM_THREADS, OPENBLAS_NUM_THREADS
- *                        and MKL_NUM_THREADS (null when unset), in one
+ *                        SWEEP_CPUS, OMP_NUM_THREADS, OPENBLAS_NUM_THREADS,
+ *                        MKL_NUM_THREADS and SLURM_STEP_GPUS (null when
+ *                        unset), in one
  *                        O_APPEND write
  *   epoch_list (array of numbers)  the epoch numbers to report, in order,
  *                                  instead of 1..epochs (a trainer that
@@ -451,7 +452,7 @@ record(const cJSON *p, double start)
 	static const char *const vars[] = {
 		"SWEEP_TRIAL_NUMBER", "SWEEP_SWEEP_ID", "CUDA_VISIBLE_DEVICES",
 		"SWEEP_GPUS", "SWEEP_CPUS", "OMP_NUM_THREADS",
-		"OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+		"OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "SLURM_STEP_GPUS",
 	};
 	const cJSON *path = cJSON_GetObjectItemCaseSensitive(p, "record");
 	cJSON *o;
