@@ -233,6 +233,15 @@ set_epochs(struct live_trial *t, const cJSON *params)
 		t->epochs = (int)e;
 }
 
+/* counts[st] += d, never below 0. */
+static void
+move_count(struct live *l, enum live_status st, int d)
+{
+	l->counts[st] += d;
+	if (l->counts[st] < 0)
+		l->counts[st] = 0;
+}
+
 static void
 on_started(struct live *l, const cJSON *ev)
 {
@@ -240,19 +249,35 @@ on_started(struct live *l, const cJSON *ev)
 	int attempt = (int)fmt_jnum(ev, "attempt", 1);
 	struct live_trial *t = live_find(l, number);
 
+	int pending = cJSON_IsTrue(fmt_jget(ev, "pending"));
+
 	if (t && t->attempt == attempt)
 		return;   /* seen already */
 	if (t) {
 		/* a new attempt starts over; it was running all along */
+		move_count(l, t->pending ? LIVE_PENDING : LIVE_RUNNING, -1);
 		drop_trial(l, t);
-	} else {
-		l->counts[LIVE_RUNNING]++;
-		if (l->counts[LIVE_QUEUED] > 0)
-			l->counts[LIVE_QUEUED]--;
+	} else if (l->counts[LIVE_QUEUED] > 0) {
+		l->counts[LIVE_QUEUED]--;
 	}
+	move_count(l, pending ? LIVE_PENDING : LIVE_RUNNING, 1);
 	if (!(t = add_trial(l, number, attempt)))
 		return;
+	t->pending = pending;
 	set_epochs(t, fmt_jget(ev, "params"));
+}
+
+/* A Slurm trial's job left Slurm's queue. */
+static void
+on_running(struct live *l, const cJSON *ev)
+{
+	struct live_trial *t = live_find(l, (int)fmt_jnum(ev, "number", 0));
+
+	if (!t || !t->pending || t->attempt != (int)fmt_jnum(ev, "attempt", 1))
+		return;
+	t->pending = 0;
+	move_count(l, LIVE_PENDING, -1);
+	move_count(l, LIVE_RUNNING, 1);
 }
 
 static int
@@ -290,10 +315,9 @@ on_ended(struct live *l, const cJSON *ev)
 	struct live_trial *t = live_find(l, number);
 	double v = fmt_jnum(ev, "objective", NAN);
 
+	move_count(l, t && t->pending ? LIVE_PENDING : LIVE_RUNNING, -1);
 	if (t)
 		drop_trial(l, t);
-	if (l->counts[LIVE_RUNNING] > 0)
-		l->counts[LIVE_RUNNING]--;
 	if (st >= 0)
 		l->counts[st]++;
 	if (st == LIVE_COMPLETED && better(l, v)) {
@@ -320,6 +344,8 @@ live_update(struct live *l, const cJSON *ev)
 
 	if (strcmp(name, "trial_started") == 0) {
 		on_started(l, ev);
+	} else if (strcmp(name, "trial_running") == 0) {
+		on_running(l, ev);
 	} else if (strcmp(name, "epoch") == 0) {
 		return on_epoch(l, ev);
 	} else if (strcmp(name, "trial_ended") == 0) {
@@ -335,7 +361,7 @@ live_update(struct live *l, const cJSON *ev)
 		for (size_t i = 0; i < l->n_run; i++)
 			free(l->run[i].curve);
 		l->n_run = 0;
-		l->counts[LIVE_RUNNING] = 0;
+		l->counts[LIVE_RUNNING] = l->counts[LIVE_PENDING] = 0;
 	}
 	return 0;
 }
@@ -589,6 +615,10 @@ trial_line(struct frame *f, const struct live *l, const struct live_trial *t)
 	char spark[SPARK_W * 3 + 1];
 	int sw, shown;
 
+	if (t->pending) {
+		line(f, "  #%-4d pending in Slurm's queue", t->number);
+		return;
+	}
 	if (t->epochs > 0)
 		snprintf(ep, sizeof ep, "epoch %3d/%-3d", t->epoch, t->epochs);
 	else
@@ -629,7 +659,8 @@ failures(struct frame *f, const struct live *l)
 static void
 trials(struct frame *f, const struct live *l, int room)
 {
-	int shown = 0, unseen = l->counts[LIVE_RUNNING] - (int)l->n_run;
+	int shown = 0, unseen = l->counts[LIVE_RUNNING] +
+		l->counts[LIVE_PENDING] - (int)l->n_run;
 
 	for (size_t i = 0; i < l->n_run; i++) {
 		if (shown == room - 1 && l->n_run - i > 1)

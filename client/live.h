@@ -46,6 +46,7 @@ struct live_trial {
 	char verdict[32];       /* the diagnosis so far; "" when none */
 	int need_fetch;         /* seen first in an epoch event (it started
 				 * before the watch): params and curve unknown */
+	int pending;            /* a Slurm job still in Slurm's queue */
 };
 
 struct live {
@@ -86,8 +87,9 @@ int live_init(struct live *l, long long sweep, const cJSON *summary);
  */
 int live_seed_verdicts(struct live *l, const cJSON *trials);
 
-/* Applies one watch event (borrowed): trial_started, epoch, trial_ended,
- * sweep_paused, sweep_resumed, sweep_ended; others are ignored. Returns 0 or -ENOMEM (l stays usable). */
+/* Applies one watch event (borrowed): trial_started (counted pending when
+ * it says so), trial_running, epoch, trial_ended, sweep_paused,
+ * sweep_resumed, sweep_ended; others are ignored. Returns 0 or -ENOMEM (l stays usable). */
 int live_update(struct live *l, const cJSON *ev);
 
 /* Fills in a running trial first seen mid-way (need_fetch) from a `trial`

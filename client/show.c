@@ -944,10 +944,15 @@ show_event(FILE *out, const cJSON *ev, const char *metric, time_t at)
 	if (strcmp(name, "trial_started") == 0) {
 		if (!(s = fmt_params(fmt_jget(ev, "params"), PARAM_W, NULL)))
 			return -ENOMEM;
-		fprintf(out, "trial %.0f started (attempt %.0f)  ",
-			fmt_jnum(ev, "number", 0), fmt_jnum(ev, "attempt", 1));
+		fprintf(out, "trial %.0f started (attempt %.0f%s)  ",
+			fmt_jnum(ev, "number", 0), fmt_jnum(ev, "attempt", 1),
+			cJSON_IsTrue(fmt_jget(ev, "pending")) ?
+			", pending in Slurm's queue" : "");
 		fmt_puts_clean(out, s);
 		free(s);
+	} else if (strcmp(name, "trial_running") == 0) {
+		fprintf(out, "trial %.0f running, after %.1f s in Slurm's queue",
+			fmt_jnum(ev, "number", 0), fmt_jnum(ev, "queue_s", 0));
 	} else if (strcmp(name, "epoch") == 0) {
 		const char *verdict = fmt_jstr(fmt_jget(ev, "diagnosis"), "verdict", NULL);
 

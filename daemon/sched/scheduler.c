@@ -195,7 +195,7 @@ broadcast_started(struct trial *t)
 	if (!sched_has_watchers(sw->sched, sw->id))
 		return;
 	ev = wire_ev_trial_started(sw->id, t->number, t->attempt,
-				   t->params_json);
+				   t->params_json, t->status == TRIAL_PENDING);
 	sched_broadcast(sw->sched, sw->id, ev);
 	cJSON_Delete(ev);
 }

@@ -12,10 +12,12 @@
 #include "daemon/log.h"
 #include "daemon/proc/slurm_check.h"
 #include "daemon/proc/slurm_run.h"
+#include "daemon/sched/state.h"
 #include "daemon/sched/trialdir.h"
 #include "daemon/sched/trial.h"
 #include "daemon/search/spec.h"
 #include "daemon/store/db.h"
+#include "daemon/wire/wire.h"
 
 static int
 dup_or_null(char **dst, const char *src)
@@ -171,14 +173,31 @@ sched_slurm_submitted(struct trial *t)
 	store_job(t, 1, -1);
 }
 
+/* A watcher saw the trial start pending: it hears that it runs now. */
+static void
+broadcast_running(struct trial *t)
+{
+	struct sweep *sw = t->sweep;
+	cJSON *ev;
+
+	if (!sched_has_watchers(sw->sched, sw->id))
+		return;
+	ev = wire_ev_trial_running(sw->id, t->number, t->attempt, t->queue_s);
+	sched_broadcast(sw->sched, sw->id, ev);
+	cJSON_Delete(ev);
+}
+
 void
 sched_slurm_started(struct trial *t)
 {
 	double q = (double)(t->slurm.start_ms - t->slurm.submit_ms) / 1000.0;
+	int was_pending = t->status == TRIAL_PENDING;
 
 	t->status = TRIAL_RUNNING;
 	t->queue_s = q;
 	store_job(t, 0, q);
+	if (was_pending)
+		broadcast_running(t);
 }
 
 void

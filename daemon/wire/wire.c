@@ -98,7 +98,7 @@ wire_ev_sweep(const char *name, int64_t sweep, const char *status,
 
 cJSON *
 wire_ev_trial_started(int64_t sweep, int number, int attempt,
-		      const char *params_json)
+		      const char *params_json, int pending)
 {
 	cJSON *ev = cJSON_CreateObject(), *params;
 
@@ -110,6 +110,22 @@ wire_ev_trial_started(int64_t sweep, int number, int attempt,
 	cJSON_AddNumberToObject(ev, "attempt", attempt);
 	params = params_json ? cJSON_Parse(params_json) : NULL;
 	cJSON_AddItemToObject(ev, "params", params ? params : cJSON_CreateNull());
+	cJSON_AddBoolToObject(ev, "pending", pending);
+	return ev;
+}
+
+cJSON *
+wire_ev_trial_running(int64_t sweep, int number, int attempt, double queue_s)
+{
+	cJSON *ev = cJSON_CreateObject();
+
+	if (!ev)
+		return NULL;
+	cJSON_AddStringToObject(ev, "event", "trial_running");
+	cJSON_AddNumberToObject(ev, "sweep", (double)sweep);
+	cJSON_AddNumberToObject(ev, "number", number);
+	cJSON_AddNumberToObject(ev, "attempt", attempt);
+	cJSON_AddNumberToObject(ev, "queue_s", queue_s);
 	return ev;
 }
 

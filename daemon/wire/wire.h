@@ -126,10 +126,15 @@ int wire_verdicts_json(struct db *db, int64_t sweep_id, cJSON **out);
  * so does any event given an error. */
 cJSON *wire_ev_sweep(const char *name, int64_t sweep, const char *status,
 		     const char *error);
-/* {"event":"trial_started","sweep","number","attempt","params"}; params
- * is the stored JSON text (null when it does not parse). */
+/* {"event":"trial_started","sweep","number","attempt","params","pending"};
+ * params is the stored JSON text (null when it does not parse); pending:
+ * a Slurm trial whose job waits in Slurm's queue. */
 cJSON *wire_ev_trial_started(int64_t sweep, int number, int attempt,
-			     const char *params_json);
+			     const char *params_json, int pending);
+/* {"event":"trial_running","sweep","number","attempt","queue_s"}: a
+ * pending trial's job started after queue_s seconds in Slurm's queue. */
+cJSON *wire_ev_trial_running(int64_t sweep, int number, int attempt,
+			     double queue_s);
 /* {"event":"epoch","sweep","number","epoch","metrics","objective",
  * "diagnosis"}: metrics from the report line, diagnosis (borrowed, copied)
  * null when NULL. */

@@ -162,6 +162,46 @@ a_new_attempt_restarts_the_curve(void)
 	live_free(&l);
 }
 
+/* A Slurm trial: started while its job waits in Slurm's queue
+ * ("pending": true), running once the job starts (trial_running), and a
+ * pending one cancelled ends without having run. The view says pending. */
+static void
+a_pending_trial_is_shown_pending_until_its_job_runs(void)
+{
+	struct live l;
+	char *out;
+	int n;
+
+	start(&l);
+	feed(&l, "{\"event\":\"trial_started\",\"number\":3,\"attempt\":1,"
+		 "\"params\":{\"epochs\":5},\"pending\":true}");
+	feed(&l, "{\"event\":\"trial_started\",\"number\":4,\"attempt\":1,"
+		 "\"params\":{\"epochs\":5},\"pending\":true}");
+	CHECK(l.counts[LIVE_PENDING] == 2 && l.counts[LIVE_RUNNING] == 1);
+	CHECK(l.counts[LIVE_QUEUED] == 5);
+	out = render(&l, T0 + 60, 80, 12, &n);
+	CHECK_CONTAINS(out, "pending 2");
+	CHECK_CONTAINS(out, "  #3    pending in Slurm's queue");
+	free(out);
+	feed(&l, "{\"event\":\"trial_running\",\"number\":3,\"attempt\":1,"
+		 "\"queue_s\":4.5}");
+	CHECK(l.counts[LIVE_PENDING] == 1 && l.counts[LIVE_RUNNING] == 2);
+	/* twice changes nothing */
+	feed(&l, "{\"event\":\"trial_running\",\"number\":3,\"attempt\":1,"
+		 "\"queue_s\":4.5}");
+	CHECK(l.counts[LIVE_PENDING] == 1 && l.counts[LIVE_RUNNING] == 2);
+	out = render(&l, T0 + 60, 80, 12, &n);
+	CHECK_CONTAINS(out, "  #3    epoch   0/5");
+	free(out);
+	feed(&l, "{\"event\":\"trial_ended\",\"number\":4,\"status\":\"cancelled\","
+		 "\"objective\":null}");
+	CHECK(l.counts[LIVE_PENDING] == 0 && l.counts[LIVE_RUNNING] == 2);
+	CHECK(l.counts[LIVE_CANCELLED] == 1);
+	feed(&l, "{\"event\":\"sweep_ended\",\"status\":\"cancelled\"}");
+	CHECK(l.counts[LIVE_PENDING] == 0 && l.counts[LIVE_RUNNING] == 0);
+	live_free(&l);
+}
+
 static void
 a_trial_seen_first_mid_way_is_seeded(void)
 {
@@ -523,5 +563,6 @@ main(void)
 	RUN(render_on_6_lines);
 	RUN(pause_and_resume_show_in_the_header);
 	RUN(failures_from_the_summary_and_the_events);
+	RUN(a_pending_trial_is_shown_pending_until_its_job_runs);
 	return harness_done();
 }

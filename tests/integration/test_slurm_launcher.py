@@ -8,6 +8,7 @@ trial counted twice; a missing partition fails the sweep with Slurm's
 message. Skips, saying why, unless a cluster answers sinfo
 (scripts/slurm-cluster.sh start, as root; scripts/test.sh does)."""
 import json
+import threading
 import os
 import subprocess
 import sys
@@ -128,6 +129,28 @@ def test_builtin_trainer_sweep_completes_under_slurm():
         d.cleanup()
 
 
+def read_events(sock, events):
+    """Appends the watch events read from sock until sweep_ended."""
+    sock.settimeout(300)
+    buf = b""
+    try:
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                return
+            buf += chunk
+            while b"\n" in buf:
+                line, buf = buf.split(b"\n", 1)
+                ev = json.loads(line)
+                events.append(ev)
+                if ev.get("event") == "sweep_ended":
+                    return
+    except (OSError, ValueError):
+        return
+    finally:
+        sock.close()
+
+
 def test_gpu_trials_get_distinct_devices_and_a_third_is_pending():
     need()
     rec = None
@@ -138,6 +161,13 @@ def test_gpu_trials_get_distinct_devices_and_a_third_is_pending():
                           params={"epochs": 40, "sleep_ms": 100, "record": rec},
                           resources={"gpus": 1})
         sid = d.submit(spec)
+        # a watcher hears the queued job start (trial_running), the live
+        # view's cue to stop showing it pending
+        events = []
+        w = d.connect()
+        w.sendall((json.dumps({"op": "watch", "sweep": sid}) + "\n").encode())
+        watcher = threading.Thread(target=read_events, args=(w, events), daemon=True)
+        watcher.start()
 
         def states():
             return sorted(t["status"] for t in d.trials(sid))
@@ -169,6 +199,12 @@ def test_gpu_trials_get_distinct_devices_and_a_third_is_pending():
         # and the third waited in Slurm's queue
         waited = [t for t in d.trials(sid) if t["queue_s"] and t["queue_s"] > 0.5]
         assert waited, d.trials(sid)
+        watcher.join(30)
+        ran = [e for e in events if e.get("event") == "trial_running"]
+        assert any(e["number"] == waited[0]["number"] and e["queue_s"] > 0.5
+                   for e in ran), events
+        started = [e for e in events if e.get("event") == "trial_started"]
+        assert all(isinstance(e.get("pending"), bool) for e in started), started
     finally:
         d.cleanup()
 

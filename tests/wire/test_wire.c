@@ -119,9 +119,14 @@ events_have_the_documented_members_in_order(void)
 		return;
 	}
 	CHECK(report_parse(txt, strlen(txt), &line, err, sizeof err) == 0);
-	ev = wire_ev_trial_started(3, 4, 1, "{\"lr\":0.1}");
+	ev = wire_ev_trial_started(3, 4, 1, "{\"lr\":0.1}", 1);
 	CHECK_STR(keys(ev), documented(design, "trial_started"));
 	CHECK(jnum(jget(ev, "params"), "lr") == 0.1);
+	CHECK(cJSON_IsTrue(jget(ev, "pending")));
+	cJSON_Delete(ev);
+	ev = wire_ev_trial_running(3, 4, 1, 2.5);
+	CHECK_STR(keys(ev), documented(design, "trial_running"));
+	CHECK(jnum(ev, "queue_s") == 2.5);
 	cJSON_Delete(ev);
 	ev = wire_ev_epoch(3, 4, &line, 0.5, diag);
 	CHECK_STR(keys(ev), documented(design, "epoch"));
@@ -153,7 +158,7 @@ events_have_the_documented_members_in_order(void)
 	CHECK_STR(keys(ev), documented(design, "sweep_resumed"));
 	cJSON_Delete(ev);
 	CHECK_STR(documented(design, "trial_started"),
-		  "event,sweep,number,attempt,params");   /* the parser works */
+		  "event,sweep,number,attempt,params,pending");   /* the parser works */
 	cJSON_Delete(diag);
 	free(design);
 }
