@@ -8,10 +8,13 @@ trial counted twice; a missing partition fails the sweep with Slurm's
 message. Skips, saying why, unless a cluster answers sinfo
 (scripts/slurm-cluster.sh start, as root; scripts/test.sh does)."""
 import json
-import threading
 import os
+import re
+import socket
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -340,6 +343,39 @@ def test_missing_partition_fails_the_sweep_with_slurms_message():
         d.cleanup()
 
 
+def test_an_unreachable_controller_fails_the_sweep_not_hangs_it():
+    # the cluster's own config with the controller's port moved to one
+    # nobody listens on: srun gives up after its retries (about 9 s here)
+    need()
+    conf = os.environ["SLURM_CONF"]
+    tmp = tempfile.mkdtemp(prefix="sweepd-noctld-")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with open(conf) as f:
+        text = f.read()
+    assert "SlurmctldPort=" in text, conf
+    bad = os.path.join(tmp, "slurm.conf")
+    with open(bad, "w") as f:
+        f.write(re.sub(r"(?m)^SlurmctldPort=.*$", "SlurmctldPort=%d" % port, text))
+    os.environ["SLURM_CONF"] = bad
+    try:
+        d = daemon(workers=1)
+    finally:
+        os.environ["SLURM_CONF"] = conf
+    try:
+        sid = d.submit(slurm_spec(trials=4, parallel=1))
+        s = wait_ended(d, sid, timeout=LIMIT)
+        assert s["status"] == "failed", s
+        assert "contact slurm controller" in (s.get("error") or ""), s
+        ts = [t for t in d.trials(sid) if t["status"] != "cancelled"]
+        assert len(ts) == 1, d.trials(sid)
+        assert ts[0]["error"]["class"] == "launcher", ts[0]
+    finally:
+        d.cleanup()
+        subprocess.run(["rm", "-rf", tmp])
+
+
 def test_trial_root_under_tmp_is_refused_without_slurm_local():
     need()
     d = Daemon(workers=1).start()
@@ -382,6 +418,7 @@ if __name__ == "__main__":
         test_preempted_trial_is_requeued_and_resumes,
         test_kill9_with_jobs_running_leaves_none_and_counts_once,
         test_missing_partition_fails_the_sweep_with_slurms_message,
+        test_an_unreachable_controller_fails_the_sweep_not_hangs_it,
         test_daemon_default_launcher_and_a_spec_of_its_own,
         test_trial_root_under_tmp_is_refused_without_slurm_local,
     ]))
