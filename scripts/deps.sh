@@ -36,11 +36,13 @@ ensure_deps() {
 	apt-get install -y -qq --no-install-recommends $missing >&2 || return 1
 }
 
-# Configures (once) and builds the tree in build/.
+# Configures (once) and builds the tree in build/: everything, or only the
+# targets named after the top (e.g. sweepd sweepctl).
 build_tree() {
 	local top=$1
+	shift
 	if [ ! -f "$top/build/build.ninja" ]; then
 		meson setup "$top/build" "$top" >/dev/null || return 1
 	fi
-	ninja -C "$top/build" >&2 || return 1
+	ninja -C "$top/build" "$@" >&2 || return 1
 }

@@ -12,7 +12,8 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/scripts/deps.sh"
 
 ensure_deps dataset-fashion-mnist
-build_tree "$top"
+# the programs only: the test suite is the other command's to build
+build_tree "$top" sweepd sweepd-exec sweepctl sweep-worker
 
 state=${SWEEP_STATE_DIR:-$top/build/quickstart-state}
 spec=${SWEEP_SPEC:-$top/configs/quickstart.json}
