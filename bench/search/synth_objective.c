@@ -22,6 +22,13 @@
  *   init          small_normal|xavier|he
  *   weight_decay  number >= 0
  *   scaling       none|standardize|minmax   (of the input pixels)
+ * and conditional knobs (bench_cond.py), each without effect when absent
+ * and ignored while its parent rules it out:
+ *   momentum      number in [0, 1), only with optimizer momentum
+ *   beta1         number in [0, 1), only with optimizer adam
+ *   lr_schedule   constant|step|cosine       [constant]
+ *   lr_step       integer >= 1, only with lr_schedule step   [5]
+ *   lr_gamma      number in (0, 1], only with lr_schedule step   [0.5]
  *
  * The model, with d = log10(lr) - log10(lr*), the distance in decades from
  * the optimizer's best learning rate:
@@ -58,6 +65,15 @@
  *   - scaling: raw pixels ("none", 0..255) make gradients ~100x larger:
  *     the best lr moves two decades down and the plateau loses 0.01;
  *     minmax loses 0.002 against standardize.
+ * The conditional knobs (cond_knobs()):
+ *   - momentum: the effective lr is lr / (1 - momentum), so the best lr
+ *     moves down as momentum grows (0.9 is what opt_lr assumes: 0.99 puts
+ *     it a decade lower); the plateau loses 0.1 (momentum - 0.9)^2;
+ *   - beta1: the plateau loses 1.5 (beta1 - 0.9)^2;
+ *   - lr_schedule: cosine +0.004; step +0.012 q - 0.004 with q =
+ *     exp(-((lr_step - 4) / 2)^2 - ((lr_gamma - 0.3) / 0.15)^2), so a well
+ *     tuned step schedule is the best (+0.008) and a badly tuned one worse
+ *     than none.
  * The best reachable val_acc is about 0.915 (adam, elu, small batch, lr at
  * its optimum, dropout 0.4) in the five-knob space, 0.918 with
  * batchnorm in the ten-knob one.
@@ -116,6 +132,38 @@ pick(const char *s, const char *const *names, int n)
 	return -1;
 }
 
+/*
+ * The conditional knobs: adds to *d (decades above the best lr) and *peak.
+ * opt is the optimizer's index (1 momentum, 2 adam). Returns 0, or -1 for
+ * a bad value. A knob whose parent rules it out is ignored.
+ */
+static int
+cond_knobs(const cJSON *p, int opt, double *d, double *peak)
+{
+	static const char *const scheds[] = { "constant", "step", "cosine" };
+	double m = num(p, "momentum", 0.9), b1 = num(p, "beta1", 0.9);
+	double step = num(p, "lr_step", 5), gamma = num(p, "lr_gamma", 0.5), q;
+	int sched = pick(str(p, "lr_schedule", "constant"), scheds, 3);
+
+	if (!(m >= 0 && m < 1) || !(b1 >= 0 && b1 < 1) || sched < 0 ||
+	    !(step >= 1) || !(gamma > 0 && gamma <= 1))
+		return -1;
+	if (opt == 1 && cJSON_HasObjectItem(p, "momentum")) {
+		*d += log10(0.1 / (1 - m));
+		*peak -= 0.1 * (m - 0.9) * (m - 0.9);
+	}
+	if (opt == 2 && cJSON_HasObjectItem(p, "beta1"))
+		*peak -= 1.5 * (b1 - 0.9) * (b1 - 0.9);
+	if (sched == 2)
+		*peak += 0.004;
+	if (sched == 1) {
+		q = exp(-((step - 4) / 2) * ((step - 4) / 2) -
+			((gamma - 0.3) / 0.15) * ((gamma - 0.3) / 0.15));
+		*peak += 0.012 * q - 0.004;
+	}
+	return 0;
+}
+
 int
 main(void)
 {
@@ -133,7 +181,7 @@ main(void)
 	cJSON *p = ps ? cJSON_Parse(ps) : NULL;
 	FILE *out = stdout;
 	double lr, bs, drop, d, w, peak, speed, best = -1, q, drop_best, overfit_at;
-	double units, wd;
+	double units, wd, cond_d = 0, cond_peak = 0;
 	int opt, act, epochs, best_epoch = 0, diverged, bn, init, scaling;
 
 	if (!p || !cJSON_IsObject(p)) {
@@ -154,7 +202,7 @@ main(void)
 	scaling = pick(str(p, "scaling", "standardize"), scalings, 3);
 	if (!(lr > 0) || !(bs >= 1) || !(drop >= 0 && drop < 1) || epochs < 1 ||
 	    epochs > 1000 || opt < 0 || act < 0 || !(units >= 1) || !(wd >= 0) ||
-	    init < 0 || scaling < 0) {
+	    init < 0 || scaling < 0 || cond_knobs(p, opt, &cond_d, &cond_peak) < 0) {
 		fprintf(stderr, "synth_objective: bad params %s\n", ps);
 		return 2;
 	}
@@ -170,10 +218,12 @@ main(void)
 	d = log10(lr) - log10(opt_lr[opt] * sqrt(bs / 64.0));
 	if (scaling == 0)
 		d += 2;   /* raw pixels: the best lr is two decades lower */
+	peak = opt_peak[opt] + act_peak[act] - 0.003 * fmax(0, log2(bs / 128.0));
+	d += cond_d;
+	peak += cond_peak;
 	w = opt_w[opt] * (bn ? 1.5 : 1.0);
 	diverged = d > 3 * w;
 	q = d > 0 ? exp(-0.5 * (d / w) * (d / w)) : 1.0;
-	peak = opt_peak[opt] + act_peak[act] - 0.003 * fmax(0, log2(bs / 128.0));
 	drop_best = act_drop[act] + (bs <= 32 ? 0.1 : 0.0);
 	peak -= 0.15 * (drop - drop_best) * (drop - drop_best);
 	peak -= 0.35 * (1 - q);

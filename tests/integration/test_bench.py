@@ -111,6 +111,23 @@ def test_search_synth():
         r"^\| sweepd tpe \(parallel 1\) \| %s" % NUM)
 
 
+def test_search_cond():
+    need()
+    run(script("search/bench_cond.py") + [BUILD, "--seeds", "1", "--trials", "12"],
+        r"^\| tpe, conditions \| %s" % NUM, r"^\| tpe, flattened \| %s" % NUM,
+        r"^\| random \| %s" % NUM,
+        r"^after 12: tpe with conditions vs flattened \(w/l/t over seeds\): [0-9]+/")
+
+
+def test_search_importance():
+    need()
+    run(script("search/bench_importance.py") + [BUILD, "--seeds", "1", "--trials", "12",
+                                                 "--mc", "20000"],
+        r"^true main-effect shares by Monte Carlo \(20000 samples",
+        r"^\| x1 \| 0\.[0-9]+ \| ", r"^seed 1: 12 trials, Spearman ",
+        r"^rank correlation: median .* matches in [01]/1 seeds")
+
+
 def test_search_optuna():
     need(optuna=True)
     run([PY, os.path.join(BENCH, "search", "bench_search.py"), "optuna", BUILD, "--seeds", "1",
@@ -209,6 +226,7 @@ def test_slurm_launcher():
 
 if __name__ == "__main__":
     sys.exit(run_tests([test_dispatch, test_enqueue, test_load, test_soak, test_spawn_program,
-                        test_search_synth, test_search_optuna, test_search_fashion, test_db_and_tpe_programs,
+                        test_search_synth, test_search_cond, test_search_importance,
+                        test_search_optuna, test_search_fashion, test_db_and_tpe_programs,
                         test_worker_speed, test_worker_accuracy, test_worker_resume,
                         test_e2e, test_slurm_srun, test_slurm_launcher]))
