@@ -324,7 +324,8 @@ poll_one(struct slurm_run *r, const char *out)
 		job_started(r);
 	if (j.cls == SLURM_JOB_ENDED)
 		r->seen_ended = 1;
-	if (strcmp(j.state, "PREEMPTED") == 0 && !r->stopping)
+	if ((strcmp(j.state, "PREEMPTED") == 0 ||
+	     strcmp(j.state, "NODE_FAIL") == 0) && !r->stopping)
 		r->preempted = 1;
 }
 
@@ -403,6 +404,15 @@ error_line(struct slurm_run *r, const char *line, size_t len)
 		 (int)len, line);
 }
 
+/* "srun: error: Node failure on NODE": the node died under the job. */
+static int
+node_failure(const char *line, size_t len)
+{
+	static const char tag[] = "srun: error: Node failure on ";
+
+	return len > sizeof tag - 1 && memcmp(line, tag, sizeof tag - 1) == 0;
+}
+
 static void
 slurm_line(struct slurm_run *r, const char *line, size_t len)
 {
@@ -426,6 +436,12 @@ slurm_line(struct slurm_run *r, const char *line, size_t len)
 			r->preempted = 1;
 		return;
 	case SLURM_LINE_ERROR:
+		if (node_failure(line, len)) {
+			/* an interruption to resume, as a preemption */
+			if (!r->stopping)
+				r->preempted = 1;
+			return;
+		}
 		error_line(r, line, len);
 		return;
 	case SLURM_LINE_TASK:

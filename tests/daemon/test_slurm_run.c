@@ -182,6 +182,24 @@ test_cancel_not_asked_for_is_a_preemption(void)
 	CHECK(r.c.errtail_len == 0);
 }
 
+/* The node failed under the job (srun's "Node failure on NODE", squeue
+ * NODE_FAIL): an interruption to resume, as a preemption, not Slurm
+ * refusing the job. */
+static void
+test_node_failure_is_an_interruption(void)
+{
+	static struct rec r;
+
+	memset(&r, 0, sizeof r);
+	run_srun(&r, "echo 'srun: jobid 12: nodes(1):n1' >&2; "
+		 "echo 'srun: error: Node failure on n1' >&2; "
+		 "echo 'srun: Job step aborted: Waiting up to 32 seconds for job "
+		 "step to finish.' >&2; exit 1");
+	CHECK(r.run.preempted == 1);
+	CHECK_STR(r.run.error, "");
+	CHECK(r.c.errtail_len == 0);
+}
+
 /* A line longer than the row's line buffer is the trainer's: kept whole. */
 static void
 test_overlong_stderr_line_is_the_trainers(void)
@@ -206,6 +224,7 @@ main(void)
 	RUN(test_allocation_starts_it_and_slurms_lines_stay_out);
 	RUN(test_refused_request_is_slurms_error);
 	RUN(test_cancel_not_asked_for_is_a_preemption);
+	RUN(test_node_failure_is_an_interruption);
 	RUN(test_overlong_stderr_line_is_the_trainers);
 	CHECK(uv_loop_close(&loop) == 0);
 	return harness_done();
