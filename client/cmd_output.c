@@ -362,37 +362,6 @@ ctl_cmd_export(struct ctl *c, struct ctl_args *a)
 	return close_output(out, a->output, rc);
 }
 
-/* The `importance` op's answer into *out (the caller's): its object, or
- * a string saying why the daemon gave none (an error reply: the report
- * goes on without it). Returns 0 or an exit code. */
-static int
-fetch_importance(struct ctl *c, long long sweep, cJSON **out)
-{
-	cJSON *req = ctl_request("importance", sweep, 0), *reply = NULL;
-	const cJSON *err;
-	char why[512], *line;
-	size_t len;
-	int rc;
-
-	*out = NULL;
-	if (!req)
-		return ctl_oom();
-	rc = ctl_exchange(c, req, &reply, &line, &len);
-	cJSON_Delete(req);
-	if (rc != 0)
-		return rc;
-	err = fmt_jget(reply, "error");
-	if (cJSON_IsTrue(fmt_jget(reply, "ok")))
-		*out = cJSON_DetachItemFromObjectCaseSensitive(reply, "importance");
-	if (!*out) {
-		snprintf(why, sizeof why, "%s (%s)", fmt_jstr(err, "message",
-			 "the reply has no \"importance\""), fmt_jstr(err, "code", "error"));
-		*out = cJSON_CreateString(why);
-	}
-	cJSON_Delete(reply);
-	return *out ? 0 : ctl_oom();
-}
-
 int
 ctl_cmd_report(struct ctl *c, struct ctl_args *a)
 {
@@ -409,7 +378,7 @@ ctl_cmd_report(struct ctl *c, struct ctl_args *a)
 	if ((rc = fetch(c, "sweep", a->sweep, 0, "sweep", &sw)) ||
 	    (rc = fetch(c, "trials", a->sweep, 0, "trials", &trials)) ||
 	    (rc = fetch_epochs(c, a->sweep, &epochs)) ||
-	    (rc = fetch_importance(c, a->sweep, &imp)))
+	    (rc = ctl_fetch_importance(c, a->sweep, &imp)))
 		goto out;
 	if (!(out = open_output(path))) {
 		rc = CTL_EXIT_FAIL;

@@ -96,6 +96,11 @@ int ctl_call(struct ctl *c, cJSON *req, cJSON **reply, char **line, size_t *len)
 int ctl_exchange(struct ctl *c, cJSON *req, cJSON **reply, char **line,
 		 size_t *len);
 
+/* The `importance` op's answer for sweep into *out (the caller's): its
+ * object, or a string saying why the daemon gave none (an error reply:
+ * the caller goes on without it). Returns 0 or an exit code. */
+int ctl_fetch_importance(struct ctl *c, long long sweep, cJSON **out);
+
 /* Reads one more JSON object line from the connection (watch events).
  * Returns 0 with *msg (the caller's), or an exit code after a message. */
 int ctl_read(struct ctl *c, cJSON **msg, char **line, size_t *len);

@@ -380,25 +380,49 @@ render_sweep(struct ctl *c, const cJSON *v)
 	return 0;
 }
 
-/* "what mattered: x 0.89, lr 0.10, z 0.00 (share of the objective's
- * variance, 80 trials; sweepctl importance)" under status: the top 3;
- * nothing when the daemon refuses the op (one from before it). */
-static int
-status_importance(struct ctl *c, long long sweep)
+/* The `importance` op's answer into *out (the caller's): its object, or
+ * a string saying why the daemon gave none (an error reply: the report
+ * goes on without it). Returns 0 or an exit code. */
+int
+ctl_fetch_importance(struct ctl *c, long long sweep, cJSON **out)
 {
 	cJSON *req = ctl_request("importance", sweep, 0), *reply = NULL;
-	const cJSON *imp, *it;
-	char *line;
+	const cJSON *err;
+	char why[512], *line;
 	size_t len;
-	int rc, n = 0;
+	int rc;
 
+	*out = NULL;
 	if (!req)
 		return ctl_oom();
 	rc = ctl_exchange(c, req, &reply, &line, &len);
 	cJSON_Delete(req);
 	if (rc != 0)
 		return rc;
-	imp = fmt_jget(reply, "importance");
+	err = fmt_jget(reply, "error");
+	if (cJSON_IsTrue(fmt_jget(reply, "ok")))
+		*out = cJSON_DetachItemFromObjectCaseSensitive(reply, "importance");
+	if (!*out) {
+		snprintf(why, sizeof why, "%s (%s)", fmt_jstr(err, "message",
+			 "the reply has no \"importance\""), fmt_jstr(err, "code", "error"));
+		*out = cJSON_CreateString(why);
+	}
+	cJSON_Delete(reply);
+	return *out ? 0 : ctl_oom();
+}
+
+/* "what mattered: x 0.89, lr 0.10, z 0.00 (share of the objective's
+ * variance, 80 trials; sweepctl importance)" under status: the top 3;
+ * nothing when the daemon refuses the op (one from before it). */
+static int
+status_importance(struct ctl *c, long long sweep)
+{
+	cJSON *imp = NULL;
+	const cJSON *it;
+	int rc, n = 0;
+
+	if ((rc = ctl_fetch_importance(c, sweep, &imp)) != 0)
+		return rc;
 	cJSON_ArrayForEach(it, fmt_jget(imp, "objective")) {
 		const cJSON *sh = fmt_jget(it, "share");
 		if (!cJSON_IsNumber(sh) || n == 3)
@@ -410,7 +434,7 @@ status_importance(struct ctl *c, long long sweep)
 		printf(" (share of the objective's variance over %d trials; "
 		       "sweepctl importance %lld)\n", (int)fmt_jnum(imp, "trials", 0),
 		       sweep);
-	cJSON_Delete(reply);
+	cJSON_Delete(imp);
 	return 0;
 }
 
