@@ -9,25 +9,6 @@
 
 #include "client/fmt.h"
 
-/* The reply of op for sweep (and number), printed raw with --json. */
-static int
-call(struct ctl *c, const char *op, long long sweep, long long number,
-     cJSON **reply)
-{
-	cJSON *req = ctl_request(op, sweep, number);
-	char *line;
-	size_t len;
-	int rc;
-
-	if (!req)
-		return ctl_oom();
-	rc = ctl_call(c, req, reply, &line, &len);
-	cJSON_Delete(req);
-	if (rc == 0 && c->json)
-		ctl_put_line(line, len);
-	return rc;
-}
-
 static int
 print_files(const cJSON *files)
 {
@@ -60,7 +41,7 @@ ctl_cmd_artifacts(struct ctl *c, struct ctl_args *a)
 {
 	cJSON *reply = NULL;
 	const cJSON *files;
-	int rc = call(c, "artifacts", a->sweep, a->number, &reply);
+	int rc = ctl_ask(c, "artifacts", a->sweep, a->number, 1, &reply);
 
 	if (rc != 0 || c->json) {
 		cJSON_Delete(reply);
@@ -81,16 +62,11 @@ ctl_cmd_artifacts(struct ctl *c, struct ctl_args *a)
 static int
 confirm(long long sweep)
 {
-	char answer[16] = "";
+	char q[160];
 
-	fprintf(stderr, "remove the trial directories of sweep %lld (every "
-		"checkpoint and artifact in them)? [y/N] ", sweep);
-	fflush(stderr);
-	if (!fgets(answer, sizeof answer, stdin))
-		return 0;
-	answer[strcspn(answer, "\r\n")] = '\0';
-	return strcmp(answer, "y") == 0 || strcmp(answer, "Y") == 0 ||
-	       strcmp(answer, "yes") == 0;
+	snprintf(q, sizeof q, "remove the trial directories of sweep %lld (every "
+		 "checkpoint and artifact in them)?", sweep);
+	return ctl_confirm(q);
 }
 
 int
@@ -104,7 +80,7 @@ ctl_cmd_clean(struct ctl *c, struct ctl_args *a)
 			"y, or pass --yes)", a->sweep);
 		return CTL_EXIT_FAIL;
 	}
-	rc = call(c, "clean", a->sweep, 0, &reply);
+	rc = ctl_ask(c, "clean", a->sweep, 0, 1, &reply);
 	if (rc == 0 && !c->json)
 		printf("removed the trial directories of sweep %lld: %.0f files, "
 		       "%.0f bytes\n", a->sweep, fmt_jnum(reply, "removed_files", 0),

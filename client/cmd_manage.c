@@ -24,32 +24,10 @@ describe(char *buf, size_t len, long long id, const cJSON *sum)
 static int
 confirm(const char *what)
 {
-	char answer[16] = "";
+	char q[600];
 
-	fprintf(stderr, "remove %s and everything stored of it? [y/N] ", what);
-	fflush(stderr);
-	if (!fgets(answer, sizeof answer, stdin))
-		return 0;
-	answer[strcspn(answer, "\r\n")] = '\0';
-	return strcmp(answer, "y") == 0 || strcmp(answer, "Y") == 0 ||
-	       strcmp(answer, "yes") == 0;
-}
-
-static int
-call(struct ctl *c, const char *op, long long sweep, cJSON **reply)
-{
-	cJSON *req = ctl_request(op, sweep, 0);
-	char *line;
-	size_t len;
-	int rc;
-
-	if (!req)
-		return ctl_oom();
-	rc = ctl_call(c, req, reply, &line, &len);
-	cJSON_Delete(req);
-	if (rc == 0 && c->json && strcmp(op, "delete") == 0)
-		ctl_put_line(line, len);
-	return rc;
+	snprintf(q, sizeof q, "remove %s and everything stored of it?", what);
+	return ctl_confirm(q);
 }
 
 int
@@ -61,7 +39,7 @@ ctl_cmd_rm(struct ctl *c, struct ctl_args *a)
 	char what[512];
 	int rc;
 
-	if ((rc = call(c, "sweep", a->sweep, &reply)) != 0)
+	if ((rc = ctl_ask(c, "sweep", a->sweep, 0, 0, &reply)) != 0)
 		return rc;
 	sum = fmt_jget(reply, "sweep");
 	describe(what, sizeof what, a->sweep, sum);
@@ -76,7 +54,7 @@ ctl_cmd_rm(struct ctl *c, struct ctl_args *a)
 	} else {
 		cJSON_Delete(reply);
 		reply = NULL;
-		if ((rc = call(c, "delete", a->sweep, &reply)) == 0 && !c->json)
+		if ((rc = ctl_ask(c, "delete", a->sweep, 0, 1, &reply)) == 0 && !c->json)
 			printf("removed %s\n", what);
 	}
 	cJSON_Delete(reply);

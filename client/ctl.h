@@ -96,6 +96,15 @@ int ctl_call(struct ctl *c, cJSON *req, cJSON **reply, char **line, size_t *len)
 int ctl_exchange(struct ctl *c, cJSON *req, cJSON **reply, char **line,
 		 size_t *len);
 
+/* Sends op for sweep (and number) with ctl_call; with print_json and
+ * --json the raw reply is printed. Returns ctl_call's code, *reply the
+ * caller's. */
+int ctl_ask(struct ctl *c, const char *op, long long sweep, long long number,
+	    int print_json, cJSON **reply);
+/* Prints question and " [y/N] " on stderr, reads a line from stdin: 1 for
+ * y, Y or yes, else 0. */
+int ctl_confirm(const char *question);
+
 /* The `importance` op's answer for sweep into *out (the caller's): its
  * object, or a string saying why the daemon gave none (an error reply:
  * the caller goes on without it). Returns 0 or an exit code. */

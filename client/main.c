@@ -201,6 +201,38 @@ ctl_oom(void)
 	return CTL_EXIT_FAIL;
 }
 
+int
+ctl_ask(struct ctl *c, const char *op, long long sweep, long long number,
+	int print_json, cJSON **reply)
+{
+	cJSON *req = ctl_request(op, sweep, number);
+	char *line;
+	size_t len;
+	int rc;
+
+	if (!req)
+		return ctl_oom();
+	rc = ctl_call(c, req, reply, &line, &len);
+	cJSON_Delete(req);
+	if (rc == 0 && print_json && c->json)
+		ctl_put_line(line, len);
+	return rc;
+}
+
+int
+ctl_confirm(const char *question)
+{
+	char answer[16] = "";
+
+	fprintf(stderr, "%s [y/N] ", question);
+	fflush(stderr);
+	if (!fgets(answer, sizeof answer, stdin))
+		return 0;
+	answer[strcspn(answer, "\r\n")] = '\0';
+	return strcmp(answer, "y") == 0 || strcmp(answer, "Y") == 0 ||
+	       strcmp(answer, "yes") == 0;
+}
+
 /* Sends req (consumed), prints the reply with render, or as is with
  * --json. render gets the reply member named key (NULL: the reply). */
 static int
