@@ -5,7 +5,6 @@
 
 #include <errno.h>
 #include <math.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,27 +90,17 @@ emit_set_prefix(const char *prefix)
 	return 0;
 }
 
-static volatile sig_atomic_t *emit_stop;   /* borrowed; NULL: none */
-
-void
-emit_set_stop(volatile sig_atomic_t *stop)
-{
-	emit_stop = stop;
-}
-
 static int
 write_all(int fd, const char *buf, size_t len)
 {
 	size_t off = 0;
 
 	/* Lines are far below PIPE_BUF, so the first write is atomic and the
-	 * loop only matters for EINTR: retried, unless the signal was a stop
-	 * (a reader too busy to drain the pipe must not keep SIGTERM from
-	 * stopping the trainer). */
+	 * loop only matters for EINTR. */
 	while (off < len) {
 		ssize_t n = write(fd, buf + off, len - off);
 		if (n < 0) {
-			if (errno == EINTR && !(emit_stop && *emit_stop))
+			if (errno == EINTR)
 				continue;
 			return -errno;
 		}

@@ -9,8 +9,6 @@
 #ifndef SWEEPD_WORKER_EMIT_H
 #define SWEEPD_WORKER_EMIT_H
 
-#include <signal.h>
-
 #include <stddef.h>
 
 struct emit_epoch {
@@ -42,14 +40,9 @@ emit_format_final(char *buf, size_t len, int best_epoch, double test_loss, doubl
 int
 emit_set_prefix(const char *prefix);
 
-/* When *stop (borrowed, a signal handler's flag) is set, a write that a
- * signal interrupted gives up with -EINTR instead of being retried. */
-void
-emit_set_stop(volatile sig_atomic_t *stop);
-
-/* Write the prefix and the line in one write() (retrying on EINTR, unless
- * the emit_set_stop flag is set, or a short write). Returns 0, -ENOMEM, or
- * -errno (EPIPE when the daemon went away, EINTR when stopped). */
+/* Write the prefix and the line in one write() (retrying on EINTR or a
+ * short write). Returns 0, -ENOMEM, or -errno (EPIPE when the daemon went
+ * away). */
 int
 emit_write(int fd, const char *line, size_t len);
 

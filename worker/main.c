@@ -342,7 +342,6 @@ main(int argc, char **argv)
 		perror("sweep-worker: sigaction");
 		return 1;
 	}
-	emit_set_stop(&stop_signal);
 	status = run(&p, seed, fd, &ck, bench_mode);
 	if (stop_signal) {
 		fprintf(stderr, "sweep-worker: stopped by signal %d\n", (int)stop_signal);

@@ -8,8 +8,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdio.h>
-#include <string.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -218,90 +216,6 @@ sigterm_stops_the_run_with_a_failure_status(void)
 	close(pe[0]);
 }
 
-/* Fills the pipe behind fd until a write would block. */
-static void
-fill_pipe(int fd)
-{
-	char junk[4096];
-	int fl = fcntl(fd, F_GETFL);
-
-	memset(junk, 'x', sizeof(junk));
-	fcntl(fd, F_SETFL, fl | O_NONBLOCK);
-	while (write(fd, junk, sizeof(junk)) > 0 || errno == EINTR)
-		;
-	while (write(fd, junk, 1) > 0 || errno == EINTR)
-		;
-	fcntl(fd, F_SETFL, fl);
-}
-
-/* 1 once pid sleeps in a pipe write (its wchan), 0 after ~10 s. */
-static int
-blocked_in_pipe_write(pid_t pid)
-{
-	char path[64], buf[64];
-
-	snprintf(path, sizeof(path), "/proc/%d/wchan", (int)pid);
-	for (int i = 0; i < 1000; i++) {
-		int fd = open(path, O_RDONLY);
-		ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
-
-		if (fd >= 0)
-			close(fd);
-		buf[n > 0 ? n : 0] = '\0';
-		if (strstr(buf, "pipe_write") || strstr(buf, "pipe_wait"))
-			return 1;
-		usleep(10000);
-	}
-	return 0;
-}
-
-/* A daemon too busy to read: the report pipe is full and the trainer
- * blocks writing its epoch line. SIGTERM must still stop it with 143
- * (the write gives up), not leave it for the SIGKILL after the grace. */
-static void
-sigterm_stops_a_trainer_blocked_on_a_full_report_pipe(void)
-{
-	int p3[2], pe[2], st = 0, waited = 0;
-	pid_t pid;
-
-	if (pipe(p3) < 0 || pipe(pe) < 0)
-		abort();
-	fill_pipe(p3[1]);
-	pid = fork();
-	if (pid == 0) {
-		dup2(p3[1], 3);
-		dup2(pe[1], 2);
-		clearenv();
-		setenv("SWEEP_PARAMS", "{" SYN ",\"epochs\":50}", 1);
-		setenv("SWEEP_REPORT_FD", "3", 1);
-		execl(exe, exe, (char *)NULL);
-		_exit(127);
-	}
-	close(p3[1]);
-	close(pe[1]);
-	if (!blocked_in_pipe_write(pid)) {
-		SKIP("the trainer never showed pipe_write in /proc/PID/wchan");
-		kill(pid, SIGKILL);
-		waitpid(pid, &st, 0);
-		goto out;
-	}
-	kill(pid, SIGTERM);
-	for (int i = 0; i < 1000 && !waited; i++) {   /* generous: 10 s */
-		waited = waitpid(pid, &st, WNOHANG) == pid;
-		if (!waited)
-			usleep(10000);
-	}
-	if (!waited) {
-		kill(pid, SIGKILL);
-		waitpid(pid, &st, 0);
-	}
-	CHECK(waited);
-	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 143);
-out:
-	close(p3[0]);
-	close(pe[0]);
-}
-
 int
 main(int argc, char **argv)
 {
@@ -319,6 +233,5 @@ main(int argc, char **argv)
 	RUN(without_report_fd_the_report_goes_to_stdout_prefixed);
 	RUN(with_report_fd_the_lines_go_there);
 	RUN(sigterm_stops_the_run_with_a_failure_status);
-	RUN(sigterm_stops_a_trainer_blocked_on_a_full_report_pipe);
 	return harness_done();
 }
