@@ -42,7 +42,6 @@ open_parts(struct daemon *d, const struct daemon_config *cfg, char *err,
 	};
 	const struct sched_config kc = {
 		.state_dir = cfg->state_dir, .worker_bin = cfg->worker_bin,
-		.exec_wrapper = cfg->exec_wrapper,
 		.workers = cfg->workers, .cgroups = cfg->cgroups,
 		.cpus = cfg->cpus, .gpus = cfg->gpus, .n_gpus = cfg->n_gpus,
 		.slurm_default = cfg->slurm_default, .slurm_opts = cfg->slurm_opts,

@@ -21,7 +21,6 @@ struct db;
 struct daemon_config {
 	const char *state_dir;     /* absolute; created 0700 by main */
 	const char *worker_bin;    /* the built-in trainer's path */
-	const char *exec_wrapper;  /* NULL or "": sweepd itself (--exec-trial) */
 	int workers;               /* >= 1: concurrent trials, all sweeps */
 	int cpus;                  /* >= 1: CPUs the trials share */
 	const int *gpus;           /* borrowed: n_gpus distinct device ids */

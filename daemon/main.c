@@ -28,7 +28,6 @@
 #include "daemon/capacity.h"
 #include "daemon/log.h"
 #include "daemon/daemon.h"
-#include "daemon/proc/exectrial.h"
 #include "daemon/serve/strict.h"
 #include "daemon/sched/trialdir.h"
 
@@ -333,33 +332,6 @@ default_worker(char *buf, size_t len)
 		memcpy(buf, beside, strlen(beside) + 1);
 }
 
-/* The exec wrapper of limited trials: sweepd-exec beside this executable
- * (the build tree), else the one `meson install` put in libexec, else ""
- * (this executable: `sweepd --exec-trial`, slower to start). */
-static void
-default_exec_wrapper(char *buf, size_t len)
-{
-	char self[PATH_MAX], path[PATH_MAX + 16];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-	char *slash;
-
-	buf[0] = '\0';
-	if (n > 0) {
-		self[n] = '\0';
-		slash = strrchr(self, '/');
-		if (slash)
-			*slash = '\0';
-		snprintf(path, sizeof path, "%s/" EXECTRIAL_PROGRAM, self);
-		if (strlen(path) < len && access(path, X_OK) == 0) {
-			memcpy(buf, path, strlen(path) + 1);
-			return;
-		}
-	}
-	snprintf(path, sizeof path, "%s/" EXECTRIAL_PROGRAM, SWEEPD_LIBEXECDIR);
-	if (strlen(path) < len && access(path, X_OK) == 0)
-		memcpy(buf, path, strlen(path) + 1);
-}
-
 /* --detach: the parent returns once the child listens (or failed), so a
  * script that starts sweepd can use it at once. */
 static int
@@ -453,14 +425,12 @@ main(int argc, char **argv)
 	struct options o;
 	struct daemon d;
 	struct daemon_config cfg;
-	char dir[PATH_MAX], worker[PATH_MAX], wrapper[PATH_MAX];
+	char dir[PATH_MAX], worker[PATH_MAX];
 	char logpath[PATH_MAX + 16], cache[PATH_MAX + 8];
 	char err[1024] = "";
 	uv_loop_t *loop = uv_default_loop();
 	int lock_fd, notify_fd = -1, rc;
 
-	if (argc > 1 && strcmp(argv[1], "--exec-trial") == 0)
-		return exectrial_main(argc, argv);
 	if (parse_args(argc, argv, &o) < 0)
 		return 2;
 	signal(SIGPIPE, SIG_IGN);
@@ -490,8 +460,6 @@ main(int argc, char **argv)
 		default_worker(worker, sizeof worker);
 	cfg.state_dir = dir;
 	cfg.worker_bin = worker;
-	default_exec_wrapper(wrapper, sizeof wrapper);
-	cfg.exec_wrapper = wrapper;
 	cfg.cgroups = !o.no_cgroups;
 	cfg.slurm_default = o.slurm;
 	cfg.slurm_opts = &o.slurm_opts;

@@ -13,7 +13,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 
 ensure_deps dataset-fashion-mnist
 # the programs only: the test suite is the other command's to build
-build_tree "$top" sweepd sweepd-exec sweepctl sweep-worker
+build_tree "$top" sweepd sweepctl sweep-worker
 
 state=${SWEEP_STATE_DIR:-$top/build/quickstart-state}
 spec=${SWEEP_SPEC:-$top/configs/quickstart.json}

@@ -1,8 +1,9 @@
 /*
  * child.c: a trainer process on the loop (see child.h).
  *
- * The child is started by posix_spawn (spawn.c: a vfork-style clone, at a
- * cost that does not grow with the daemon) in its own session, so its pid
+ * The child is started by spawn.c (a vfork-style clone, at a cost that
+ * does not grow with the daemon, which sets its limits and cgroup before
+ * it execs) in its own session, so its pid
  * is also its process group; a pidfd polled on the loop says when it
  * exited, and waitid on that pidfd reaps it. It ends when it was reaped and its
  * pipes closed, whichever came last (as tmux's job.c does): once it has
@@ -25,7 +26,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/pidfd.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -470,7 +470,7 @@ child_reset(struct child *c)
 	c->exit_status = 0;
 	c->term_signal = 0;
 	c->spawn_error = 0;
-	c->wrapped = 0;
+	c->in_cgroup = 0;
 	c->errtail_len = 0;
 }
 
@@ -597,30 +597,28 @@ child_start(struct child *c, const struct child_config *cfg,
 	return rc;
 }
 
-/* Why the spawn failed. The child changes to the cwd before it execs, and
- * both report through the same errno: when the cwd is what is missing,
- * say so rather than blame the command. */
+/* Why the spawn failed, from the step of the child that failed. */
 static void
-spawn_message(const char *file, const char *cwd, int rc, char *err,
-	      size_t errlen)
+spawn_message(const struct child_config *cfg, const char *file,
+	      const struct spawn_result *res, int rc, char *err, size_t errlen)
 {
-	struct stat st;
-	int e = 0;
-
-	if (!cwd)
-		e = 0;
-	else if (stat(cwd, &st) < 0)
-		e = errno;
-	else if (!S_ISDIR(st.st_mode))
-		e = ENOTDIR;
-	else if (access(cwd, X_OK) < 0)
-		e = errno;
-	if (e) {
+	switch (res->step) {
+	case SPAWN_STEP_MEMORY:
+		snprintf(err, errlen, "cannot set limits.memory_mb=%ld: %s",
+			 cfg->memory_mb, strerror(-rc));
+		break;
+	case SPAWN_STEP_NICE:
+		snprintf(err, errlen, "cannot set limits.nice=%d: %s", cfg->nice,
+			 strerror(-rc));
+		break;
+	case SPAWN_STEP_CWD:
 		snprintf(err, errlen, "cannot start %s: trainer.cwd %s: %s",
-			 file, cwd, strerror(e));
-		return;
+			 file, cfg->cwd, strerror(-rc));
+		break;
+	default:
+		snprintf(err, errlen, "cannot start %s: %s", file,
+			 uv_strerror(rc));
 	}
-	snprintf(err, errlen, "cannot start %s: %s", file, uv_strerror(rc));
 }
 
 /* A process that cannot be watched is not left running: killed and
@@ -634,12 +632,16 @@ reap_now(int pid)
 		;
 }
 
-/* The exit, watched on the loop: a pidfd (Linux 5.3) polled for reading.
- * Nothing else reaps this pid, so it cannot be gone before pidfd_open. */
+/* The exit, watched on the loop: a pidfd (Linux 5.3) polled for reading,
+ * the one the clone gave (fd, owned), else one opened now. Nothing else
+ * reaps this pid, so it cannot be gone before pidfd_open. */
 static int
-watch_exit(struct child *c, int pid)
+watch_exit(struct child *c, int pid, int fd)
 {
-	int fd = pidfd_open(pid, 0), rc;
+	int rc;
+
+	if (fd < 0)
+		fd = pidfd_open(pid, 0);
 
 	if (fd < 0) {
 		rc = -errno;
@@ -689,51 +691,30 @@ child_spawn(struct child *c, const struct child_config *cfg,
 {
 	struct child_pipe *ps[] = { &c->out, &c->err, &c->report };
 	int wr[SPAWN_MAX_FDS] = { -1, -1, -1 };
-	int n = c->report.open ? 3 : 2, pid = 0, rc;
+	int n = c->report.open ? 3 : 2, rc;
 	struct spawn_req req = {
 		.argv = argv, .env = cfg->env, .cwd = cfg->cwd,
-		.fds = wr, .nfds = n,
+		.fds = wr, .nfds = n, .memory_mb = cfg->memory_mb,
+		.nice = cfg->nice, .cgroup = cfg->cgroup,
 	};
+	struct spawn_result res = { .pidfd = -1 };
 
 	rc = open_pipes(ps, n, wr);
 	if (rc == 0)
-		rc = spawn_run(&req, &pid);
+		rc = spawn_run(&req, &res);
 	for (int i = 0; i < n; i++)
 		if (wr[i] >= 0)
 			close(wr[i]);
 	if (rc == 0)
-		rc = watch_exit(c, pid);
+		rc = watch_exit(c, res.pid, res.pidfd);
 	if (rc < 0) {
-		spawn_message(argv[0], cfg->cwd, rc, err, errlen);
+		spawn_message(cfg, argv[0], &res, rc, err, errlen);
 		return rc;
 	}
-	c->pid = pid;
+	c->pid = res.pid;
+	c->in_cgroup = res.in_cgroup;
 	for (int i = 0; i < 3; i++)
 		if (ps[i]->open)
 			uv_read_start((uv_stream_t *)&ps[i]->h, alloc_cb, on_read);
 	return 0;
-}
-
-int
-child_wrapper_error(const struct child *c, char *buf, size_t len)
-{
-	static const char tag[] = "sweepd: ";
-	const char *line = NULL, *end = c->errtail + c->errtail_len;
-	size_t n = 0;
-
-	if (!c->wrapped || c->term_signal ||
-	    (c->exit_status != 126 && c->exit_status != 127))
-		return 0;
-	/* main.c's exec_trial writes one line, the last thing before exit */
-	for (const char *p = c->errtail; p < end; p++)
-		if ((p == c->errtail || p[-1] == '\n') &&
-		    (size_t)(end - p) > sizeof tag - 1 &&
-		    memcmp(p, tag, sizeof tag - 1) == 0)
-			line = p + sizeof tag - 1;
-	if (!line)
-		return 0;
-	while (line + n < end && line[n] != '\n')
-		n++;
-	snprintf(buf, len, "%.*s", (int)n, line);
-	return 1;
 }

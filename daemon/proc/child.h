@@ -70,14 +70,11 @@ struct child_config {
 	uint64_t kill_grace_ms;          /* 0: CHILD_KILL_GRACE_MS */
 	uint64_t drain_ms;               /* 0: CHILD_DRAIN_MS */
 
-	/* Local launcher: limits set by the exec wrapper. When memory_mb,
-	 * nice or cgroup_procs is set, the command runs as
-	 * `EXEC_WRAPPER --exec-trial MEMORY_MB NICE CGROUP_PROCS -- ARGV...`
-	 * (sweepd itself: posix_spawn has no step for them). */
-	const char *exec_wrapper;        /* sweepd's own path */
+	/* Local launcher: set in the child before it execs (spawn.h). */
 	long memory_mb;                  /* 0: no RLIMIT_AS */
 	int nice;
-	const char *cgroup_procs;        /* NULL or "": no cgroup to join */
+	const char *cgroup;              /* NULL or "": none; else the trial's
+					  * cgroup v2 directory to start in */
 
 	/* The row's own state (c->priv from the start on), borrowed until
 	 * `ended`: Slurm's struct slurm_run. NULL for the local row. */
@@ -133,7 +130,7 @@ struct child {
 	int64_t exit_status;
 	int term_signal;
 	int spawn_error;              /* negative errno (= libuv's), or 0 */
-	int wrapped;                  /* ran through the exec wrapper */
+	int in_cgroup;                /* started in cfg->cgroup */
 	char errtail[CHILD_ERRTAIL];  /* the end of stderr, not NUL-terminated */
 	size_t errtail_len;
 
@@ -221,15 +218,12 @@ void child_alive(struct child *c);
 void child_reset(struct child *c);
 /* Frees the buffers of a child that is not running. */
 void child_free(struct child *c);
-/* 1 when the exec wrapper could not become the command (exit 126/127 and
- * its "sweepd: " line last on stderr); that line, without the tag, in buf. */
-int child_wrapper_error(const struct child *c, char *buf, size_t len);
-
 /* For launchers. child_spawn spawns argv (env, cwd from cfg) in its own
- * session with the pipes (posix_spawn, proc/spawn.h: fd 0 /dev/null, the
- * pipes as fd 1, 2 and 3, nothing else), watches its exit through a pidfd
- * and starts reading; 0 or a negative libuv error with err filled. child_running starts the timeout and stall clocks and
- * calls cb->started. child_signal_group sends sig to -pid and pid. */
+ * session with the pipes (proc/spawn.h: fd 0 /dev/null, the pipes as fd 1,
+ * 2 and 3, nothing else; cfg's limits and cgroup), watches its exit
+ * through a pidfd and starts reading; 0 or a negative libuv error with err
+ * filled ("cannot start CMD: ...", "cannot set limits.memory_mb=N: ...").
+ * child_running starts the timeout and stall clocks and calls cb->started. child_signal_group sends sig to -pid and pid. */
 int child_spawn(struct child *c, const struct child_config *cfg,
 		char *const *argv, char *err, size_t errlen);
 void child_running(struct child *c);   /* after the reap: `started` only */

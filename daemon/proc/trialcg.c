@@ -169,35 +169,40 @@ trialcg_init(const char *state_dir, int enable, char *why, size_t whylen)
 }
 
 int
-trialcg_create(const char *base, int64_t trial_id, char *path, size_t len)
+trialcg_create(const char *base, int64_t trial_id, int attempt, char *path,
+	       size_t len)
 {
+	char name[64];
+	int rc = 0;
+
 	path[0] = '\0';
 	if (!base)
 		return -ENOENT;
-	snprintf(path, len, "%s/trial-%" PRId64, base, trial_id);
-	if (mkdir(path, 0755) < 0 && errno != EEXIST) {
-		int rc = -errno;
-		log_warn("cannot make %s: %s", path, strerror(-rc));
-		path[0] = '\0';
-		return rc;
-	}
-	if (snprintf(path, len, "%s/trial-%" PRId64 "/cgroup.procs", base,
-		     trial_id) >= (int)len) {
+	snprintf(name, sizeof name, "trial-%" PRId64 "-%d", trial_id, attempt);
+	if (snprintf(path, len, "%s/%s", base, name) >= (int)len) {
 		path[0] = '\0';
 		return -ENAMETOOLONG;
 	}
-	return 0;
+	/* One left by a killed daemon may have been killed: never reused. */
+	if (mkdir(path, 0755) < 0 && (errno != EEXIST ||
+	    kill_and_remove(base, name) < 0 || mkdir(path, 0755) < 0))
+		rc = -errno;
+	if (rc < 0) {
+		log_warn("cannot make %s: %s", path, strerror(-rc));
+		path[0] = '\0';
+	}
+	return rc;
 }
 
 void
-trialcg_kill(const char *base, int64_t trial_id)
+trialcg_kill(const char *base, int64_t trial_id, int attempt)
 {
-	char path[CG_PATH + 64];
+	char path[CG_PATH + 80];
 
 	if (!base)
 		return;
-	snprintf(path, sizeof path, "%s/trial-%" PRId64 "/cgroup.kill", base,
-		 trial_id);
+	snprintf(path, sizeof path, "%s/trial-%" PRId64 "-%d/cgroup.kill", base,
+		 trial_id, attempt);
 	write_file(path, "1");
 }
 

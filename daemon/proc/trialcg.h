@@ -4,7 +4,7 @@
  * Where a cgroup v2 hierarchy is mounted, the daemon's own cgroup is
  * writable and has cgroup.kill (Linux 5.14), each trainer is put in
  * SWEEPD/trial-ID under it, SWEEPD being sweepd-DEV-INO (the state dir),
- * before it execs (the exec wrapper, exectrial.h, joins it). Whatever the
+ * from its start (spawn.h: clone3's CLONE_INTO_CGROUP). Whatever the
  * trainer starts stays in that cgroup whatever it does (setsid, double forks, an
  * empty environment), so cgroup.kill ends all of it when the trainer exits,
  * and a restarted daemon ends what its killed predecessor left: every
@@ -26,12 +26,16 @@ typedef int (*trialcg_running_fn)(void *ud, int64_t trial_id);
  * cgroups a previous daemon left in it; else NULL, with why in why (for
  * the log; "" when there is nothing to say). enable 0: off. */
 char *trialcg_init(const char *state_dir, int enable, char *why, size_t whylen);
-/* Makes the trial's cgroup under base; its cgroup.procs path in path. 0,
- * or -errno (path is then "": the trial runs without one). base NULL:
- * -ENOENT. */
-int trialcg_create(const char *base, int64_t trial_id, char *path, size_t len);
-/* Kills everything in the trial's cgroup (cgroup.kill). base NULL: no-op. */
-void trialcg_kill(const char *base, int64_t trial_id);
+/* Makes the cgroup of the trial's attempt under base, trial-ID-ATTEMPT;
+ * its directory in path. 0, or -errno (path is then "": the trial runs
+ * without one). base NULL: -ENOENT. A cgroup is never used again once it
+ * was killed: Linux 6.18 SIGKILLs a process started by CLONE_INTO_CGROUP
+ * into a cgroup whose cgroup.kill was ever written (its kill count is not
+ * the one of the parent's cgroup), so each attempt has a cgroup of its own. */
+int trialcg_create(const char *base, int64_t trial_id, int attempt, char *path,
+		   size_t len);
+/* Kills everything in that cgroup (cgroup.kill). base NULL: no-op. */
+void trialcg_kill(const char *base, int64_t trial_id, int attempt);
 /* Removes the cgroups of trials that are not running, killing what is
  * left in them; those still emptying are tried again next time. */
 void trialcg_tidy(const char *base, trialcg_running_fn running, void *ud);

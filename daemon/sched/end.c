@@ -225,8 +225,7 @@ end_flush_sweep(struct sweep *sw)
 }
 
 void
-end_input(const struct trial *t, struct outcome_in *in, char *msgbuf,
-	  size_t len)
+end_input(const struct trial *t, struct outcome_in *in)
 {
 	const struct spec *sp = t->sweep->spec;
 	cJSON *params = cJSON_Parse(t->params_json);
@@ -239,9 +238,6 @@ end_input(const struct trial *t, struct outcome_in *in, char *msgbuf,
 		uv_strerror(t->child.spawn_error) : "";
 	in->term_signal = t->child.term_signal;
 	in->exit_status = t->child.exit_status;
-	msgbuf[0] = '\0';
-	in->wrapper_failed = trial_wrapper_error(t, msgbuf, len);
-	in->wrapper_msg = msgbuf;
 	in->errtail = t->child.errtail;
 	in->errtail_len = t->child.errtail_len;
 	in->n_curve = t->n_curve;
@@ -270,7 +266,7 @@ sched_trial_ended(struct trial *t)
 	struct sched *s = sw->sched;
 	struct outcome_in in;
 	struct outcome o;
-	char wmsg[OUTCOME_MSG], *diag_json = NULL;
+	char *diag_json = NULL;
 	int rc;
 
 	sweep_running_remove(sw, t);
@@ -279,7 +275,7 @@ sched_trial_ended(struct trial *t)
 		sched_put_back(t);
 		goto next;
 	}
-	end_input(t, &in, wmsg, sizeof wmsg);
+	end_input(t, &in);
 	outcome_classify(&in, &o);
 	if (!o.requeue && outcome_retry_allowed(&in, &o)) {
 		log_info("sweep %" PRId64 " trial %d attempt %d failed (%s): retry",

@@ -17,10 +17,8 @@ struct trial;
 /* Called by trial.c and manual.c once t's process (if any) is gone:
  * records the end and frees t, or requeues it. */
 void sched_trial_ended(struct trial *t);
-/* What is known of ended t, for outcome.h; borrows from t and msgbuf
- * (the wrapper's message, len bytes). */
-void end_input(const struct trial *t, struct outcome_in *in, char *msgbuf,
-	       size_t len);
+/* What is known of ended t, for outcome.h; borrows from t. */
+void end_input(const struct trial *t, struct outcome_in *in);
 /* Redoes the writes an outage left undone in sw; 0 once all went through,
  * else the first failure. */
 int end_flush_sweep(struct sweep *sw);

@@ -50,9 +50,7 @@ sched_init(struct sched *s, uv_loop_t *loop, struct db *db,
 		 cfg->n_gpus);
 	s->state_dir = strdup(cfg->state_dir);
 	s->worker_bin = strdup(cfg->worker_bin);
-	s->self_exe = cfg->exec_wrapper && cfg->exec_wrapper[0] ?
-		strdup(cfg->exec_wrapper) : realpath("/proc/self/exe", NULL);
-	if (!s->state_dir || !s->worker_bin || !s->self_exe) {
+	if (!s->state_dir || !s->worker_bin) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
@@ -98,9 +96,8 @@ sched_free(struct sched *s)
 	sched_free_all(s);
 	free(s->state_dir);
 	free(s->worker_bin);
-	free(s->self_exe);
 	slurm_opts_free(&s->slurm_opts);
 	trialcg_close(s->cg_base);   /* start-up failed after trialcg_init */
 	s->cg_base = NULL;
-	s->state_dir = s->worker_bin = s->self_exe = NULL;
+	s->state_dir = s->worker_bin = NULL;
 }

@@ -131,10 +131,6 @@ classify_natural(const struct outcome_in *t, struct outcome *o)
 			CLASS_OOM : CLASS_SIGNAL);
 		snprintf(o->msg, sizeof o->msg, "killed by signal %d (%s)",
 			 t->term_signal, strsignal(t->term_signal));
-	} else if (t->wrapper_failed) {
-		o->status = TRIAL_FAILED;   /* as if uv_spawn had failed */
-		o->cls = vocab_class_name(CLASS_EXIT);
-		snprintf(o->msg, sizeof o->msg, "%s", t->wrapper_msg);
 	} else if (t->exit_status != 0) {
 		char words[300];
 		last_words(t, words, sizeof words);

@@ -44,8 +44,6 @@ struct outcome_in {
 	const char *spawn_strerror; /* its text, when spawn_error */
 	int term_signal;           /* 0 or the signal that killed it */
 	int64_t exit_status;
-	int wrapper_failed;        /* sweepd --exec-trial never exec'ed it */
-	const char *wrapper_msg;   /* its message, when wrapper_failed */
 	const char *errtail;       /* the stderr tail, not NUL-terminated */
 	size_t errtail_len;
 	/* What it reported. */

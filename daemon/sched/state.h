@@ -68,7 +68,6 @@ struct sched_trial_hooks {
 struct sched_config {
 	const char *state_dir;     /* absolute */
 	const char *worker_bin;    /* the built-in trainer's path */
-	const char *exec_wrapper;  /* NULL or "": this executable */
 	int workers;               /* >= 1: concurrent trials, all sweeps */
 	int cpus;                  /* CPUs the trials share; 0: workers */
 	const int *gpus;           /* borrowed: n_gpus distinct device ids */
@@ -91,8 +90,6 @@ struct sched {
 	struct sched_trial_hooks hooks;
 	char *state_dir;           /* owned */
 	char *worker_bin;          /* owned */
-	char *self_exe;            /* owned: the exec wrapper (sweepd-exec, or
-				    * this executable), for --exec-trial */
 	int workers;               /* a cap on concurrent trials */
 	struct sched_res res;      /* CPUs and GPUs, and who holds them */
 	int shutting_down;         /* no trial starts; running ones stop */

@@ -99,12 +99,6 @@ trial_proc_start(int pid)
 	return start > 0 ? start : -1;
 }
 
-int
-trial_wrapper_error(const struct trial *t, char *buf, size_t len)
-{
-	return child_wrapper_error(&t->child, buf, len);
-}
-
 /* ---- stopping -------------------------------------------------------- */
 
 void
@@ -266,7 +260,7 @@ on_child_exited(void *ud)
 {
 	struct trial *t = ud;
 
-	trialcg_kill(t->sweep->sched->cg_base, t->id);
+	trialcg_kill(t->sweep->sched->cg_base, t->id, t->attempt);
 	t->sweep->sched->hooks.reap_soon(t->sweep->sched);
 }
 
@@ -535,7 +529,7 @@ slurm_config(struct trial *t, struct child_config *cfg, char ***srun, char *err,
 	cfg->launcher_arg = &t->slurm;
 	cfg->memory_mb = 0;
 	cfg->nice = 0;
-	cfg->cgroup_procs = NULL;
+	cfg->cgroup = NULL;
 	return 0;
 }
 
@@ -546,7 +540,7 @@ trial_start(struct trial *t, char *err, size_t errlen)
 	const struct spec *sp = t->sweep->spec;
 	char *builtin_argv[2] = { s->worker_bin, NULL };
 	struct envb env = { 0 };
-	char cgprocs[4300] = "", label[64], **srun = NULL;
+	char cgdir[4300] = "", label[64], **srun = NULL;
 	struct child_config cfg = {
 		.loop = s->loop,
 		.label = label,
@@ -555,10 +549,9 @@ trial_start(struct trial *t, char *err, size_t errlen)
 		.max_line = REPORT_MAX_LINE,
 		.timeout_s = sp->timeout_s,
 		.stall_s = sp->stall_s,
-		.exec_wrapper = s->self_exe,
 		.memory_mb = sp->memory_mb,
 		.nice = sp->nice,
-		.cgroup_procs = cgprocs,
+		.cgroup = cgdir,
 	};
 	int rc;
 
@@ -569,7 +562,8 @@ trial_start(struct trial *t, char *err, size_t errlen)
 	t->last_report_ms = uv_now(s->loop);
 	snprintf(label, sizeof label, "trial %d/%d", t->number, t->attempt);
 	if (!t->sweep->slurm)
-		trialcg_create(s->cg_base, t->id, cgprocs, sizeof cgprocs);
+		trialcg_create(s->cg_base, t->id, t->attempt, cgdir,
+			       sizeof cgdir);
 	rc = s->hooks.begin(t, err, errlen);
 	if (rc == 0 && t->sweep->slurm)
 		rc = slurm_config(t, &cfg, &srun, err, errlen);

@@ -102,10 +102,5 @@ void trial_reset(struct trial *t);
  * unrelated process that got the same pid. -1 when there is no such pid. */
 int64_t trial_proc_start(int pid);
 
-/* 1 when the trial never became its trainer: `sweepd --exec-trial`
- * (limits, cgroup) could not exec it, or set a limit; its message (as
- * uv_spawn's would read: "cannot start CMD: REASON") goes in buf. */
-int trial_wrapper_error(const struct trial *t, char *buf, size_t len);
-
 
 #endif

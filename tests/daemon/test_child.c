@@ -12,12 +12,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/capability.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include <uv.h>
 
 #include "common/report.h"
 #include "daemon/proc/child.h"
+#include "daemon/proc/trialcg.h"
 #include "tests/harness.h"
 
 #define WATCHDOG_MS 20000
@@ -580,6 +584,210 @@ test_path_of_env(void)
 	rmdir(dir);
 }
 
+/* Runs argv (no fd 3) under cfg; the start's rc, its message in err. */
+static int
+start_argv(struct rec *r, char **argv, struct child_config *cfg, char *err,
+	   size_t errlen)
+{
+	cfg->loop = &loop;
+	cfg->argv = argv;
+	cfg->env = environ;
+	cfg->max_line = REPORT_MAX_LINE;
+	cfg->label = "test";
+	child_free(&r->c);
+	memset(r, 0, sizeof *r);
+	err[0] = '\0';
+	return child_start(&r->c, cfg, &cbs, r, err, errlen);
+}
+
+/* The "0::" line of /proc/self/cgroup, without the newline. */
+static void
+own_cgroup(char *buf, size_t len)
+{
+	FILE *f = fopen("/proc/self/cgroup", "r");
+	char line[4096];
+
+	buf[0] = '\0';
+	while (f && fgets(line, sizeof line, f))
+		if (strncmp(line, "0::", 3) == 0) {
+			line[strcspn(line, "\n")] = '\0';
+			snprintf(buf, len, "%s", line);
+		}
+	if (f)
+		fclose(f);
+}
+
+#define SHOW_SETUP "ulimit -v >&3; cut -d' ' -f19 /proc/self/stat >&3; " \
+	"grep '^0::' /proc/self/cgroup >&3"
+
+/* RLIMIT_AS, nice and the cgroup are set in the child before it execs:
+ * the trainer sees them (each line is what it reads for itself). */
+static void
+test_limits_set_in_child(void)
+{
+	static struct rec r;
+	char dir[] = "/tmp/test_child_cg_XXXXXX", why[256], cg[4400], want[64];
+	char *base;
+	int nice_now = getpriority(PRIO_PROCESS, 0);
+	struct child_config cfg = { .memory_mb = 512, .nice = nice_now + 3 };
+
+	CHECK(mkdtemp(dir) != NULL);
+	base = trialcg_init(dir, 1, why, sizeof why);
+	if (base && trialcg_create(base, 7, 2, cg, sizeof cg) == 0)
+		cfg.cgroup = cg;
+	if (start_sh(&r, SHOW_SETUP, &cfg) == 0)
+		run(&r, 1);
+	CHECK_STR(r.nth[0], "524288");
+	snprintf(want, sizeof want, "%d", nice_now + 3);
+	CHECK_STR(r.nth[1], want);
+	if (cfg.cgroup) {
+		CHECK(r.c.in_cgroup == 1);
+		size_t n = strlen(r.nth[2]);
+		CHECK_MSG(n > 10 && strcmp(r.nth[2] + n - 10, "/trial-7-2") == 0,
+			  "cgroup line %s", r.nth[2]);
+	}
+	CHECK(r.c.exit_status == 0);
+	child_free(&r.c);
+	trialcg_close(base);
+	rmdir(dir);
+	if (!cfg.cgroup) {
+		static char reason[320];
+		snprintf(reason, sizeof reason, "no writable cgroup v2 here "
+			 "(%s): the cgroup not checked", why);
+		SKIP(reason);
+	}
+}
+
+/* A cgroup that cannot be joined (not a cgroup; gone): the trainer runs
+ * all the same, in the daemon's own cgroup. */
+static void
+test_cgroup_not_joined_still_runs(void)
+{
+	static struct rec r;
+	char dir[] = "/tmp/test_child_nocg_XXXXXX", gone[64], mine[4096];
+	struct child_config cfg = { 0 };
+	const char *cgs[2];
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(gone, sizeof gone, "%s/gone", dir);
+	cgs[0] = dir;
+	cgs[1] = gone;
+	own_cgroup(mine, sizeof mine);
+	for (int i = 0; i < 2; i++) {
+		child_free(&r.c);
+		memset(&r, 0, sizeof r);
+		cfg = (struct child_config){ .cgroup = cgs[i] };
+		if (start_sh(&r, "grep '^0::' /proc/self/cgroup >&3", &cfg) == 0)
+			run(&r, 1);
+		CHECK_STR(r.first, mine);
+		CHECK(r.c.in_cgroup == 0 && r.c.exit_status == 0);
+	}
+	child_free(&r.c);
+	rmdir(dir);
+}
+
+/* Drops the capabilities that would let root raise a hard limit or lower
+ * its niceness, so that the child's setrlimit and setpriority can fail. */
+static int
+drop_caps(void)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+
+	if (syscall(SYS_capget, &h, d) < 0)
+		return -errno;
+	for (int i = 0; i < 2; i++) {
+		d[i].effective &= ~(i == 0 ? (1u << CAP_SYS_RESOURCE) |
+				    (1u << CAP_SYS_NICE) : 0u);
+		d[i].permitted &= d[i].effective | ~(i == 0 ?
+			(1u << CAP_SYS_RESOURCE) | (1u << CAP_SYS_NICE) : 0u);
+	}
+	return syscall(SYS_capset, &h, d) < 0 ? -errno : 0;
+}
+
+/* A limit the child cannot set fails the start with the step named; the
+ * child is reaped and `ended` comes with the error. */
+static void
+test_limit_not_set_fails(void)
+{
+	static struct rec r;
+	char *argv[] = { "/bin/true", NULL };
+	struct rlimit rl = { (rlim_t)1 << 49, (rlim_t)1 << 49 };
+	struct child_config cfg = { .memory_mb = 1L << 30 };
+	char err[256];
+	int rc;
+
+	/* 512 TiB: above any address space, so nothing here notices it */
+	CHECK(drop_caps() == 0);
+	CHECK(setrlimit(RLIMIT_AS, &rl) == 0);
+	rc = start_argv(&r, argv, &cfg, err, sizeof err);
+	CHECK_MSG(rc == UV_EPERM, "rc %d", rc);
+	CHECK_STR(err, "cannot set limits.memory_mb=1073741824: "
+		  "Operation not permitted");
+	run(&r, 1);
+	CHECK(r.n_ended == 1 && r.c.spawn_error == UV_EPERM);
+	cfg = (struct child_config){ .nice = getpriority(PRIO_PROCESS, 0) - 1 };
+	rc = start_argv(&r, argv, &cfg, err, sizeof err);
+	CHECK_MSG(rc == UV_EACCES, "rc %d", rc);
+	CHECK_CONTAINS(err, "cannot set limits.nice=");
+	CHECK_CONTAINS(err, ": Permission denied");
+	run(&r, 1);
+	CHECK(r.n_ended == 1 && r.c.spawn_error == UV_EACCES);
+	child_free(&r.c);
+}
+
+/* Files that cannot be exec'ed, each named with execvp's reason: a
+ * missing one, one without the x bit, a missing cwd; a file without a #!
+ * line runs under /bin/sh with its arguments. */
+static void
+test_exec_failures_named(void)
+{
+	static struct rec r;
+	char dir[] = "/tmp/test_child_exec_XXXXXX", f[96], want[256];
+	char *argv[] = { f, "arg1", NULL };
+	struct child_config cfg = { 0 };
+	char err[256];
+	int rc;
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(f, sizeof f, "%s/missing", dir);
+	rc = start_argv(&r, argv, &cfg, err, sizeof err);
+	snprintf(want, sizeof want, "cannot start %s: no such file or "
+		 "directory", f);
+	CHECK(rc == UV_ENOENT);
+	CHECK_STR(err, want);
+	run(&r, 1);
+	snprintf(f, sizeof f, "%s/noexec", dir);
+	write_file(f, "#!/bin/sh\necho ran >&3\n", 0600);
+	rc = start_argv(&r, argv, &cfg, err, sizeof err);
+	snprintf(want, sizeof want, "cannot start %s: permission denied", f);
+	CHECK(rc == UV_EACCES);
+	CHECK_STR(err, want);
+	run(&r, 1);
+	cfg.cwd = "/nonexistent/cwd";
+	chmod(f, 0700);
+	rc = start_argv(&r, argv, &cfg, err, sizeof err);
+	snprintf(want, sizeof want, "cannot start %s: trainer.cwd "
+		 "/nonexistent/cwd: No such file or directory", f);
+	CHECK(rc == UV_ENOENT);
+	CHECK_STR(err, want);
+	run(&r, 1);
+	cfg.cwd = NULL;
+	snprintf(f, sizeof f, "%s/nohashbang", dir);
+	write_file(f, "echo \"sh $0 $1\" >&3\n", 0700);
+	rc = start_argv(&r, argv, &cfg, err, sizeof err);
+	CHECK_MSG(rc == 0, "%d %s", rc, err);
+	if (rc == 0)
+		run(&r, 1);
+	snprintf(want, sizeof want, "sh %s arg1", f);
+	CHECK_STR(r.first, want);
+	unlink(f);
+	child_free(&r.c);
+	snprintf(f, sizeof f, "%s/noexec", dir);
+	unlink(f);
+	rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -596,6 +804,10 @@ main(void)
 	RUN(test_second_row_without_fd3);
 	RUN(test_clean_slate);
 	RUN(test_path_of_env);
+	RUN(test_limits_set_in_child);
+	RUN(test_cgroup_not_joined_still_runs);
+	RUN(test_exec_failures_named);
+	RUN(test_limit_not_set_fails);   /* last: it drops capabilities */
 	uv_loop_close(&loop);
 	return harness_done();
 }

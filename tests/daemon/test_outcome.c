@@ -20,7 +20,6 @@ good(void)
 	memset(&in, 0, sizeof in);
 	in.stop_msg = "";
 	in.spawn_strerror = "";
-	in.wrapper_msg = "";
 	in.errtail = "";
 	in.plain_example = "";
 	in.n_curve = 5;
@@ -68,11 +67,12 @@ static void set_exit_oom(struct outcome_in *in)
 }
 static void set_spawn(struct outcome_in *in)
 { in->spawn_error = -2; in->spawn_strerror = "no such file or directory"; }
-static void set_wrapper(struct outcome_in *in)
+static void set_spawn_limit(struct outcome_in *in)
 {
-	in->exit_status = 127;
-	in->wrapper_failed = 1;
-	in->wrapper_msg = "cannot start ./train: No such file or directory";
+	in->spawn_error = -1;
+	in->spawn_strerror = "operation not permitted";
+	in->stop_msg = "cannot set limits.memory_mb=64: Operation not permitted";
+	in->memory_mb = 64;
 }
 static void set_no_report(struct outcome_in *in)
 { in->n_curve = 0; in->got_final = 0; in->best = NAN; in->last_epoch = 0; }
@@ -128,8 +128,8 @@ static const struct row rows[] = {
 	  NULL },
 	{ "spawn failed", set_spawn, TRIAL_FAILED, "exit", 0, 1,
 	  "no such file or directory" },
-	{ "exec wrapper failed", set_wrapper, TRIAL_FAILED, "exit", 0, 1,
-	  "cannot start ./train" },
+	{ "a limit not set in the child", set_spawn_limit, TRIAL_FAILED, "exit",
+	  0, 1, "cannot set limits.memory_mb=64: Operation not permitted" },
 	{ "exit 0, no report", set_no_report, TRIAL_FAILED, "exit", 0, 1,
 	  "without reporting any epoch" },
 	{ "reports without prefix", set_plain, TRIAL_FAILED, "protocol", 0, 0,

@@ -206,7 +206,7 @@ def _missing_command_fails_cleanly(d):
 
 
 def _missing_command_is_named_under_limits(d):
-    """Limits (and a cgroup) start the trainer through sweepd --exec-trial:
+    """Limits (and a cgroup) are set in the spawned child before it execs:
     its exec failing must read like uv_spawn's, not "exited with 127"."""
     # nice, not memory_mb: RLIMIT_AS leaves an ASan-built sweepd no room
     # A missing command is refused at submit now; an interpreter that is
