@@ -22,6 +22,11 @@ restarted, resumed) instead of running them: seconds instead of half an
 hour on a loaded machine; what is measured afterwards is the same.
 --importance adds a client sending `importance` for the sweep back to back
 meanwhile (computed on the thread pool over --obs trials).
+--client c measures with BUILD/bench/search/bench_best instead of the
+Python threads: one C thread keeping --clients connections (with
+--reconnect, a new connection per request as the Python clients and
+sweepctl do), timed with clock_gettime, so that the figures are the
+daemon's and not the GIL's.
 """
 import argparse
 import json
@@ -29,6 +34,7 @@ import os
 import random
 import shutil
 import sqlite3
+import subprocess
 import sys
 import tempfile
 import threading
@@ -138,6 +144,10 @@ def main():
                     help="db: write the --obs trials with sqlite3 instead of running them")
     ap.add_argument("--importance", action="store_true",
                     help="a client asking for importance back to back meanwhile")
+    ap.add_argument("--client", choices=["python", "c"], default="python",
+                    help="c: bench_best (one C thread, --clients connections)")
+    ap.add_argument("--reconnect", action="store_true",
+                    help="with --client c: a new connection per request")
     args = ap.parse_args()
     fake = os.path.join(args.build, "tests", "trainers", "fake_trainer")
     state = tempfile.mkdtemp(prefix="sweepd-stall-")
@@ -172,8 +182,19 @@ def main():
                                "limit": 1000000})
             return len(r.get("trials", []))
 
+        cout = []
+
+        def c_client():
+            exe = os.path.join(args.build, "bench", "search", "bench_best")
+            cmd = [exe, sock, str(sid), "--clients", str(args.clients),
+                   "--seconds", str(args.seconds)] + (
+                       ["--reconnect"] if args.reconnect else [])
+            cout.append(subprocess.run(cmd, capture_output=True, text=True,
+                                       check=True).stdout.strip())
+
         before = n_tpe()
-        th = [threading.Thread(target=client) for _ in range(args.clients)]
+        th = ([threading.Thread(target=c_client)] if args.client == "c" else
+              [threading.Thread(target=client) for _ in range(args.clients)])
         if args.importance:
             th.append(threading.Thread(target=importance))
         for t in th:
@@ -181,10 +202,13 @@ def main():
         for t in th:
             t.join()
         after = n_tpe()
-        print("best: %d requests from %d clients in %.0f s: median %.2f ms, p99 %.2f ms, "
-              "max %.2f ms; errors %d" % (len(lat), args.clients, args.seconds,
-                                          1e3 * pct(lat, 0.5), 1e3 * pct(lat, 0.99),
-                                          1e3 * max(lat), len(errors)))
+        if cout:
+            print(cout[0])
+        else:
+            print("best: %d requests from %d clients in %.0f s: median %.2f ms, "
+                  "p99 %.2f ms, max %.2f ms; errors %d" % (
+                      len(lat), args.clients, args.seconds, 1e3 * pct(lat, 0.5),
+                      1e3 * pct(lat, 0.99), 1e3 * max(lat), len(errors)))
         print("TPE trials created meanwhile: %d (%.1f/s), each over ~%d observations"
               % (after - before, (after - before) / args.seconds, args.obs))
         if args.importance:

@@ -29,6 +29,7 @@
 #include "daemon/serve/request.h"
 #include "daemon/serve/server.h"
 #include "daemon/serve/stats.h"
+#include "daemon/serve/ops_best.h"
 #include "daemon/serve/ops_imp.h"
 #include "daemon/serve/ops_tdir.h"
 #include "daemon/search/spec.h"
@@ -385,10 +386,11 @@ no_best(struct op_ctx *ctx)
 	return -ENOENT;
 }
 
+/* A fresh `best` answer's members into answer: the trial, and with several
+ * objectives (or an ended sweep's spec saying so) the Pareto front. */
 static int
-op_best(struct op_ctx *ctx)
+best_answer(struct op_ctx *ctx, const struct sweep *sw, cJSON *answer)
 {
-	struct sweep *sw;
 	cJSON *t;
 	int mode_max = 1, rc;
 
@@ -401,12 +403,40 @@ op_best(struct op_ctx *ctx)
 	if (rc < 0)
 		return not_found(ctx, rc);
 	ops_tdir_add(t, ctx->sweep_id);
-	cJSON_AddItemToObject(ctx->reply, "trial", t);
-	sw = sched_find(ctx->srv->sched, ctx->sweep_id);
+	cJSON_AddItemToObject(answer, "trial", t);
 	if (!sw || sw->spec->n_objectives > 1)   /* and the Pareto front */
 		rc = wire_front_add(ctx->srv->db, ctx->sweep_id, NULL, 1,
-				    ctx->reply);
+				    answer);
 	return rc < 0 ? not_found(ctx, rc) : 0;
+}
+
+/* The answer kept since the database last changed (ops_best.h), else a
+ * fresh one, kept for the next request. */
+static int
+op_best(struct op_ctx *ctx)
+{
+	struct sweep *sw = sched_find(ctx->srv->sched, ctx->sweep_id);
+	struct ops_best_key key = {
+		.gen = db_change_gen(ctx->srv->db), .active = sw != NULL,
+		.n_objectives = sw ? sw->spec->n_objectives : 0,
+	};
+	cJSON *answer = NULL, *m;
+	int rc = ops_best_add(&ctx->srv->best, ctx->sweep_id, &key,
+			      ctx->reply);
+
+	if (rc == 0 && !(answer = cJSON_CreateObject()))
+		rc = -ENOMEM;
+	if (rc == 0)
+		rc = best_answer(ctx, sw, answer);
+	if (rc == 0 && db_change_gen(ctx->srv->db) == key.gen)
+		ops_best_keep(&ctx->srv->best, ctx->sweep_id, &key, answer);
+	while (rc == 0 && (m = answer->child))
+		cJSON_AddItemToObject(ctx->reply, m->string,
+				      cJSON_DetachItemViaPointer(answer, m));
+	cJSON_Delete(answer);
+	if (rc == -ENOMEM && !ctx->msg[0])
+		snprintf(ctx->msg, sizeof ctx->msg, "out of memory");
+	return rc < 0 ? rc : 0;
 }
 
 /* Which params mattered, for the objective and for each verdict

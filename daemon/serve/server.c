@@ -772,4 +772,5 @@ server_free(struct server *s)
 {
 	free(s->sock_path);
 	s->sock_path = NULL;
+	ops_best_clear(&s->best);
 }

@@ -15,6 +15,8 @@
 #include <cJSON.h>
 #include <uv.h>
 
+#include "daemon/serve/ops_best.h"
+
 struct db;
 struct sched;
 struct sweep;
@@ -81,6 +83,7 @@ struct server {
 
 	size_t out_cost;           /* pending output of all connections */
 	size_t out_peak;           /* its high mark since the last malloc_trim */
+	struct ops_best_cache best; /* `best` answers kept (ops_best.h) */
 	char readbuf[65536];       /* shared read buffer: callbacks consume it at once */
 };
 

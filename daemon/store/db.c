@@ -383,6 +383,34 @@ open_error(struct db *db, int rc, char *err, size_t errlen)
 		    sys ? ": " : "", sys ? strerror(sys) : "");
 }
 
+/* sqlite3_update_hook: a row of table changed. epochs and the other
+ * WITHOUT ROWID tables never get here. */
+static void
+on_row_change(void *ud, int op, const char *dbname, const char *table,
+	      sqlite3_int64 rowid)
+{
+	struct db *db = ud;
+
+	(void)op;
+	(void)dbname;
+	(void)rowid;
+	if (strcmp(table, "trials") == 0 || strcmp(table, "sweeps") == 0)
+		db->change_gen++;
+}
+
+/* sqlite3_rollback_hook: what was read since the last change may be gone. */
+static void
+on_rollback(void *ud)
+{
+	((struct db *)ud)->change_gen++;
+}
+
+uint64_t
+db_change_gen(const struct db *db)
+{
+	return db->change_gen;
+}
+
 int
 db_open_flags(const char *path, int sqlite_flags, struct db **out,
 	      char *err, size_t errlen)
@@ -409,6 +437,9 @@ db_open_flags(const char *path, int sqlite_flags, struct db **out,
 	}
 	sqlite3_extended_result_codes(db->h, 1);
 	sqlite3_busy_timeout(db->h, DB_BUSY_MS);
+	db->change_gen = 1;
+	sqlite3_update_hook(db->h, on_row_change, db);
+	sqlite3_rollback_hook(db->h, on_rollback, db);
 	/* SQLITE_OPEN_READWRITE silently falls back to read-only when the
 	 * file is write-protected; the daemon would then fail at its first
 	 * write, long after start-up. */

@@ -104,6 +104,14 @@ int db_failures_plan(struct db *db, char *buf, size_t len);
  * status) per ended sweep, never a scan of its trials. */
 int db_unsettled_plan(struct db *db, char *buf, size_t len);
 
+/* A number that changes whenever a row of `sweeps` or `trials` may have
+ * changed on this connection (an insert, update or delete, a trigger's
+ * included, or a rollback): equal numbers before and after mean that
+ * nothing a read of those tables returns has changed, so an answer built
+ * from them can be kept (serve/ops_best.h). `epochs` is not watched: its
+ * rows change only with their trial's. Starts at 1. */
+uint64_t db_change_gen(const struct db *db);
+
 /* ---- transactions ----------------------------------------------------- */
 
 /* Groups the following writes into one transaction (BEGIN IMMEDIATE).

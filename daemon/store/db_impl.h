@@ -195,6 +195,7 @@ struct db {
 	char err[512];                /* last failure's message, "" if none */
 	const char *err_func;         /* the db_ call that failed, static */
 	int64_t trial_rows;           /* handed out by the loaders */
+	uint64_t change_gen;          /* db_change_gen */
 };
 
 /* The SQL text of statement id (for EXPLAIN QUERY PLAN). */
