@@ -4,6 +4,8 @@ Optuna 3.1's multi-objective TPE on ZDT1 and ZDT2 (issue 19).
 
     /usr/bin/python3 bench/search/bench_motpe.py BUILD [--seeds 5] [--trials 200]
         [--dims 30] [--at 50,100,200] [--problems zdt1,zdt2] [--no-optuna] [--out F.json]
+        [--per-seed]
+    /usr/bin/python3 bench/search/bench_motpe.py BUILD --report F.json [G.json ...] [--at 50] [--per-seed]
 
 sweepd's sweeps run in process (BUILD/bench/search/bench_motpe run: the
 sampler_suggest_mo code the daemon will call); Optuna's TPESampler(seed=s)
@@ -12,7 +14,12 @@ gamma min(ceil(0.1 n), 25), the same as sweepd's) and RandomSampler(seed=s)
 run the same functions here. Every hypervolume, Optuna's included, is
 computed by bench_motpe (pareto_hypervolume, reference point (1.1, 11));
 Optuna's own WFG is run on each Optuna result as a cross-check and the
-largest difference is printed. Medians [interquartile range] over seeds.
+largest difference is printed. Medians [interquartile range] over seeds;
+--per-seed adds each seed's hypervolume at the last --at budget and, with
+Optuna, a Mann-Whitney U of sweepd's MOTPE against Optuna's TPE (unpaired:
+the tools' seeds draw different numbers). --out is rewritten after each
+seed; --report F.json ... prints the tables of saved runs (the build
+argument is then unused).
 Not a test.
 """
 import argparse
@@ -76,19 +83,30 @@ def quartiles(v):
     return q[1], q[0], q[2]
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("build")
-    ap.add_argument("--seeds", type=int, default=5)
-    ap.add_argument("--trials", type=int, default=200)
-    ap.add_argument("--dims", type=int, default=30)
-    ap.add_argument("--at", default="50,100,200")
-    ap.add_argument("--problems", default="zdt1,zdt2")
-    ap.add_argument("--no-optuna", action="store_true")
-    ap.add_argument("--out")
-    args = ap.parse_args()
-    exe = os.path.join(args.build, "bench", "search", "bench_motpe")
-    ks = [k for k in args.at.split(",") if int(k) <= args.trials]
+def mann_whitney(a, b):
+    """U of a over b (ties count half) and the two-sided p of the normal
+    approximation without tie correction: is one tool's distribution of
+    hypervolumes shifted from the other's (unpaired: Optuna's seeds are
+    not sweepd's)."""
+    u = sum((x > y) + 0.5 * (x == y) for x in a for y in b)
+    n, m = len(a), len(b)
+    sd = math.sqrt(n * m * (n + m + 1) / 12)
+    z = (u - n * m / 2) / sd if sd else 0.0
+    return u, math.erfc(abs(z) / math.sqrt(2))
+
+
+def print_per_seed(by_name, k):
+    names = list(by_name)
+    print("\n| seed | " + " | ".join(names) + " |")
+    print("| --- " * (len(names) + 1) + "|")
+    for s in sorted(by_name[names[0]]):
+        print("| %d | %s |" % (s, " | ".join("%.4f" % by_name[n][s]["hv"][k]
+                                            for n in names)))
+
+
+def run_all(args, exe):
+    """Every (problem, seed, search) run; the raw results so far are saved
+    to --out after each seed, so an interrupted run keeps what it did."""
     searches = [("sweepd MOTPE", "tpe"), ("sweepd random", "random")]
     optuna_makers = {}
     if not args.no_optuna:
@@ -112,16 +130,26 @@ def main():
                     optuna_run(exe, problem, make, seed, args)
             print("# %s seed %d done (%.0f s)" % (problem, seed, time.time() - t0),
                   file=sys.stderr)
-    worst_diff = max((r["wfg_diff"] for p in raw.values() for n in p.values()
-                      for r in n.values() if "wfg_diff" in r), default=None)
-    with open("/proc/loadavg") as f:
-        load = f.read().split()[:3]
-    print("%d seeds x %d trials, %d params, reference point %s, load average %s, "
-          "%.0f s wall" % (args.seeds, args.trials, args.dims, REF, " ".join(load),
-                           time.time() - t0))
-    if worst_diff is not None:
-        print("largest |Optuna WFG - sweepd| hypervolume over Optuna's runs: %.3g"
-              % worst_diff)
+            if args.out:
+                with open(args.out, "w") as f:
+                    json.dump(raw, f)
+    return raw
+
+
+def load_reports(paths):
+    """The raw results of earlier runs (--out files), merged by problem;
+    seeds as ints again."""
+    raw = {}
+    for path in paths:
+        with open(path) as f:
+            for problem, by_name in json.load(f).items():
+                for name, runs in by_name.items():
+                    raw.setdefault(problem, {}).setdefault(name, {}).update(
+                        {int(s): r for s, r in runs.items()})
+    return raw
+
+
+def report(raw, ks, per_seed):
     for problem, by_name in raw.items():
         print("\n%s (best reachable %.4f)\n" % (problem, BEST[problem]))
         print("| search | " + " | ".join("hv after %s" % k for k in ks) +
@@ -137,9 +165,49 @@ def main():
             print("| %s | %s | %s |" % (name, " | ".join(cells),
                                         "-" if name == "sweepd random" else
                                         "%d/%d" % (wins, len(runs))))
-    if args.out:
-        with open(args.out, "w") as f:
-            json.dump(raw, f)
+        tpe = [n for n in by_name if n.endswith("TPESampler")]
+        if tpe:
+            mine = [r["hv"][ks[-1]] for r in by_name["sweepd MOTPE"].values()]
+            theirs = [r["hv"][ks[-1]] for r in by_name[tpe[0]].values()]
+            u, p = mann_whitney(mine, theirs)
+            print("\nsweepd MOTPE vs %s at %s: Mann-Whitney U %.1f of %d, "
+                  "two-sided p %.3f" % (tpe[0], ks[-1], u, len(mine) * len(theirs), p))
+        if per_seed:
+            print_per_seed(by_name, ks[-1])
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("build")
+    ap.add_argument("--seeds", type=int, default=5)
+    ap.add_argument("--trials", type=int, default=200)
+    ap.add_argument("--dims", type=int, default=30)
+    ap.add_argument("--at", default="50,100,200")
+    ap.add_argument("--problems", default="zdt1,zdt2")
+    ap.add_argument("--no-optuna", action="store_true")
+    ap.add_argument("--out")
+    ap.add_argument("--per-seed", action="store_true",
+                    help="also print each seed's hypervolume at the last --at")
+    ap.add_argument("--report", nargs="+", metavar="F.json",
+                    help="run nothing: the tables of earlier --out files")
+    args = ap.parse_args()
+    exe = os.path.join(args.build, "bench", "search", "bench_motpe")
+    ks = [k for k in args.at.split(",") if int(k) <= args.trials]
+    if args.report:
+        return report(load_reports(args.report), ks, args.per_seed)
+    t0 = time.time()
+    raw = run_all(args, exe)
+    worst_diff = max((r["wfg_diff"] for p in raw.values() for n in p.values()
+                      for r in n.values() if "wfg_diff" in r), default=None)
+    with open("/proc/loadavg") as f:
+        load = f.read().split()[:3]
+    print("%d seeds x %d trials, %d params, reference point %s, load average %s, "
+          "%.0f s wall" % (args.seeds, args.trials, args.dims, REF, " ".join(load),
+                           time.time() - t0))
+    if worst_diff is not None:
+        print("largest |Optuna WFG - sweepd| hypervolume over Optuna's runs: %.3g"
+              % worst_diff)
+    report(raw, ks, args.per_seed)
 
 
 if __name__ == "__main__":
