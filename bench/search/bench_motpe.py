@@ -4,7 +4,7 @@ Optuna 3.1's multi-objective TPE on ZDT1 and ZDT2 (issue 19).
 
     /usr/bin/python3 bench/search/bench_motpe.py BUILD [--seeds 5] [--trials 200]
         [--dims 30] [--at 50,100,200] [--problems zdt1,zdt2] [--no-optuna] [--out F.json]
-        [--per-seed]
+        [--per-seed] [--first-seed 1]
     /usr/bin/python3 bench/search/bench_motpe.py BUILD --report F.json [G.json ...] [--at 50] [--per-seed]
 
 sweepd's sweeps run in process (BUILD/bench/search/bench_motpe run: the
@@ -121,7 +121,7 @@ def run_all(args, exe):
     raw = {}
     t0 = time.time()
     for problem in args.problems.split(","):
-        for seed in range(1, args.seeds + 1):
+        for seed in range(args.first_seed, args.first_seed + args.seeds):
             for name, alg in searches:
                 raw.setdefault(problem, {}).setdefault(name, {})[seed] = \
                     sweepd_run(exe, problem, alg, seed, args)
@@ -180,6 +180,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("build")
     ap.add_argument("--seeds", type=int, default=5)
+    ap.add_argument("--first-seed", type=int, default=1,
+                    help="seeds FIRST..FIRST+SEEDS-1 (split a long run, --report joins)")
     ap.add_argument("--trials", type=int, default=200)
     ap.add_argument("--dims", type=int, default=30)
     ap.add_argument("--at", default="50,100,200")
