@@ -4,7 +4,7 @@ Optuna 3.1's multi-objective TPE on ZDT1 and ZDT2 (issue 19).
 
     /usr/bin/python3 bench/search/bench_motpe.py BUILD [--seeds 5] [--trials 200]
         [--dims 30] [--at 50,100,200] [--problems zdt1,zdt2] [--no-optuna] [--out F.json]
-        [--per-seed] [--first-seed 1]
+        [--per-seed] [--first-seed 1] [--optuna tpe,random[,motpe]]
     /usr/bin/python3 bench/search/bench_motpe.py BUILD --report F.json [G.json ...] [--at 50] [--per-seed]
 
 sweepd's sweeps run in process (BUILD/bench/search/bench_motpe run: the
@@ -112,12 +112,17 @@ def run_all(args, exe):
     if not args.no_optuna:
         import optuna
         optuna.logging.set_verbosity(optuna.logging.WARNING)
-        optuna_makers = {
-            "Optuna %s TPESampler" % optuna.__version__:
-                lambda s: optuna.samplers.TPESampler(seed=s),
-            "Optuna %s RandomSampler" % optuna.__version__:
-                lambda s: optuna.samplers.RandomSampler(seed=s),
+        every = {
+            "tpe": ("TPESampler", lambda s: optuna.samplers.TPESampler(seed=s)),
+            "random": ("RandomSampler",
+                       lambda s: optuna.samplers.RandomSampler(seed=s)),
+            # Deprecated since 2.9, the paper's settings: gamma floor(0.1 n)
+            # without the cap, endpoints considered, flat weights above.
+            "motpe": ("MOTPESampler", lambda s: optuna.samplers.MOTPESampler(seed=s)),
         }
+        for key in args.optuna.split(","):
+            name, make = every[key]
+            optuna_makers["Optuna %s %s" % (optuna.__version__, name)] = make
     raw = {}
     t0 = time.time()
     for problem in args.problems.split(","):
@@ -165,13 +170,14 @@ def report(raw, ks, per_seed):
             print("| %s | %s | %s |" % (name, " | ".join(cells),
                                         "-" if name == "sweepd random" else
                                         "%d/%d" % (wins, len(runs))))
-        tpe = [n for n in by_name if n.endswith("TPESampler")]
-        if tpe:
-            mine = [r["hv"][ks[-1]] for r in by_name["sweepd MOTPE"].values()]
-            theirs = [r["hv"][ks[-1]] for r in by_name[tpe[0]].values()]
+        mine = [r["hv"][ks[-1]] for r in by_name["sweepd MOTPE"].values()]
+        for name in by_name:
+            if not name.startswith("Optuna") or name.endswith("RandomSampler"):
+                continue
+            theirs = [r["hv"][ks[-1]] for r in by_name[name].values()]
             u, p = mann_whitney(mine, theirs)
             print("\nsweepd MOTPE vs %s at %s: Mann-Whitney U %.1f of %d, "
-                  "two-sided p %.3f" % (tpe[0], ks[-1], u, len(mine) * len(theirs), p))
+                  "two-sided p %.3f" % (name, ks[-1], u, len(mine) * len(theirs), p))
         if per_seed:
             print_per_seed(by_name, ks[-1])
 
@@ -187,6 +193,9 @@ def main():
     ap.add_argument("--at", default="50,100,200")
     ap.add_argument("--problems", default="zdt1,zdt2")
     ap.add_argument("--no-optuna", action="store_true")
+    ap.add_argument("--optuna", default="tpe,random",
+                    help="Optuna's samplers to run: tpe, random, motpe (its deprecated "
+                    "MOTPESampler)")
     ap.add_argument("--out")
     ap.add_argument("--per-seed", action="store_true",
                     help="also print each seed's hypervolume at the last --at")
