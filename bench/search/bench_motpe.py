@@ -100,8 +100,9 @@ def print_per_seed(by_name, k):
     print("\n| seed | " + " | ".join(names) + " |")
     print("| --- " * (len(names) + 1) + "|")
     for s in sorted(by_name[names[0]]):
-        print("| %d | %s |" % (s, " | ".join("%.4f" % by_name[n][s]["hv"][k]
-                                            for n in names)))
+        print("| %d | %s |" % (s, " | ".join(
+            "%.4f" % by_name[n][s]["hv"][k] if s in by_name[n] else "-"
+            for n in names)))
 
 
 def run_all(args, exe):
