@@ -14,6 +14,22 @@
 
 #define SPEC "{\"objective\":{\"metric\":\"val_acc\",\"mode\":\"max\"}}"
 
+/* A fresh database with sweep 1's trial 1 running (attempt 1), in t; its
+ * id in *id. NULL when it cannot be made. */
+static struct db *
+open_running_trial(struct tdir *t, int64_t *id)
+{
+	struct db *db;
+	int64_t sid = 0;
+
+	if (tdir_make(t) < 0 || !(db = topen(t)))
+		return NULL;
+	CHECK(db_sweep_create(db, "s", SPEC, 1, 1.0, &sid) == 0);
+	CHECK(db_trial_create(db, sid, 1, "{}", 1, id) == 0);
+	CHECK(db_trial_start(db, *id, 1, 1, 1, 1.0) == 0);
+	return db;
+}
+
 static void
 migrations_table_is_contiguous(void)
 {
@@ -382,16 +398,13 @@ full_database_is_enospc(void)
 	struct tdir t;
 	struct db *db;
 	char m[2048], pad[1800];
-	int64_t sid, id;
+	int64_t id;
 	int stored = 0, rc = 0;
 
-	if (tdir_make(&t) < 0 || !(db = topen(&t))) {
+	if (!(db = open_running_trial(&t, &id))) {
 		CHECK(0);
 		return;
 	}
-	CHECK(db_sweep_create(db, "s", SPEC, 1, 1.0, &sid) == 0);
-	CHECK(db_trial_create(db, sid, 1, "{}", 1, &id) == 0);
-	CHECK(db_trial_start(db, id, 1, 1, 1, 1.0) == 0);
 	memset(pad, 'x', sizeof pad - 1);
 	pad[sizeof pad - 1] = '\0';
 	/* Room for a few more pages only: the disk is "full" soon. */
@@ -496,17 +509,14 @@ batch_commits_at_its_end_or_before_another_write(void)
 {
 	struct tdir t;
 	struct db *db;
-	int64_t sid, id;
+	int64_t id;
 	struct db_trial_end e = { .status = "completed", .objective = NAN,
 		.test_loss = NAN, .test_acc = NAN, .exit_code = 0, .now = 3.0 };
 
-	if (tdir_make(&t) < 0 || !(db = topen(&t))) {
+	if (!(db = open_running_trial(&t, &id))) {
 		CHECK(0);
 		return;
 	}
-	CHECK(db_sweep_create(db, "s", SPEC, 1, 1.0, &sid) == 0);
-	CHECK(db_trial_create(db, sid, 1, "{}", 1, &id) == 0);
-	CHECK(db_trial_start(db, id, 1, 1, 1, 2.0) == 0);
 	CHECK(db_batch_begin(db) == 0);
 	CHECK(db_batch_depth(db) == 1);
 	CHECK(db_begin(db) == 0);      /* db_begin commits the empty batch */
@@ -552,17 +562,14 @@ full_disk_loses_the_whole_batch_and_says_so(void)
 {
 	struct tdir t;
 	struct db *db;
-	int64_t sid, id;
+	int64_t id;
 	char pad[3000], m[3100];
 	int rc = 0, n = 0;
 
-	if (tdir_make(&t) < 0 || !(db = topen(&t))) {
+	if (!(db = open_running_trial(&t, &id))) {
 		CHECK(0);
 		return;
 	}
-	CHECK(db_sweep_create(db, "s", SPEC, 1, 1.0, &sid) == 0);
-	CHECK(db_trial_create(db, sid, 1, "{}", 1, &id) == 0);
-	CHECK(db_trial_start(db, id, 1, 1, 1, 1.0) == 0);
 	memset(pad, 'x', sizeof pad - 1);
 	pad[sizeof pad - 1] = '\0';
 	CHECK(db_set_max_pages(db, raw_int(t.path, "PRAGMA page_count") + 4) == 0);
