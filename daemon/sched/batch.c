@@ -51,12 +51,16 @@ sched_batch_join(struct sched *s, struct trial *t, int epoch)
 {
 	int rc = 0;
 
+	/* Without the prepare handle (closed) nothing would commit the batch
+	 * before the loop waits: the caller's level is then the outermost
+	 * and commits when it ends. */
+	if (!s->batch_prep_on)
+		return 0;
 	if (db_batch_depth(s->db) == 0) {
 		rc = db_batch_begin(s->db);
 		if (rc < 0)
 			return rc;
-		if (s->batch_prep_on)
-			uv_prepare_start(&s->batch_prep, on_prepare);
+		uv_prepare_start(&s->batch_prep, on_prepare);
 	}
 	if (t->batched++ == 0)
 		t->batch_epoch = epoch;

@@ -20,7 +20,9 @@ void sched_batch_close(struct sched *s);
 
 /* Opens the batch when none is open and counts epoch (of t) in it; the
  * caller then stores the epoch in an inner level (db_batch_begin/end).
- * 0, or the negative errno of the BEGIN. */
+ * After sched_batch_close nothing is opened: the caller's level is then
+ * the outermost one and commits when it ends. 0, or the negative errno
+ * of the BEGIN. */
 int sched_batch_join(struct sched *s, struct trial *t, int epoch);
 
 /* Commits the open batch; 0 when there is none. On failure (or when it was
