@@ -12,6 +12,7 @@
 #include "common/json.h"
 #include "common/vocab.h"
 #include "daemon/log.h"
+#include "daemon/sched/batch.h"
 #include "daemon/sched/hold.h"
 #include "daemon/sched/outcome.h"
 #include "daemon/sched/scheduler.h"
@@ -269,6 +270,9 @@ sched_trial_ended(struct trial *t)
 	char *diag_json = NULL;
 	int rc;
 
+	/* Its epochs of this turn are stored before its end is decided, or it
+	 * is stopped for the outage (batch.h). */
+	sched_batch_settle(s);
 	sweep_running_remove(sw, t);
 	res_give(&s->res, &t->res);   /* every end passes here, once */
 	if (t->child.spawn_error && hold_spawn_transient(t->child.spawn_error)) {

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "daemon/log.h"
+#include "daemon/sched/batch.h"
 #include "daemon/sched/end.h"
 #include "daemon/sched/manual.h"
 #include "daemon/sched/progress.h"
@@ -42,6 +43,7 @@ sched_init(struct sched *s, uv_loop_t *loop, struct db *db,
 	uv_timer_init(loop, &s->storage_timer);
 	s->storage_timer.data = s;
 	s->storage_timer_on = 1;
+	sched_batch_init(s);
 	uv_timer_init(loop, &s->spawn_timer);
 	s->spawn_timer.data = s;
 	s->spawn_timer_on = 1;
@@ -77,6 +79,7 @@ on_closed_noop(uv_handle_t *h)
 void
 sched_close(struct sched *s)
 {
+	sched_batch_close(s);
 	if (s->storage_timer_on) {
 		uv_close((uv_handle_t *)&s->storage_timer, on_closed_noop);
 		s->storage_timer_on = 0;

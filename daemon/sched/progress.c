@@ -12,6 +12,7 @@
 
 #include "common/json.h"
 #include "daemon/log.h"
+#include "daemon/sched/batch.h"
 #include "daemon/sched/hist_mo.h"
 #include "daemon/sched/hold.h"
 #include "daemon/sched/curve.h"
@@ -37,27 +38,49 @@ better(const struct spec *sp, double a, double b)
 
 
 static int
+store_rows(struct db *db, const struct trial *t, const struct report_line *r,
+	   double objective, const char *metrics, const char *diag_json)
+{
+	int rc = db_trial_epoch_n(db, t->id, t->attempt, r->epoch, objective,
+				  metrics, t->n_curve);
+
+	if (rc == 0 && diag_json)
+		rc = db_trial_set_diagnosis(db, t->id, diag_json);
+	return rc;
+}
+
+/* The epoch and its live diagnosis (or neither) join the loop turn's
+ * batch (batch.h). A manual trial's epoch comes in a client's request,
+ * answered once it is committed: its own transaction. */
+static int
 store_epoch(struct trial *t, const struct report_line *r, double objective,
 	    const char *diag_json)
 {
 	struct db *db = t->sweep->sched->db;
 	cJSON *m = report_to_json(r);
 	char *metrics = m ? json_print(m) : NULL;
-	int rc = -ENOMEM;
+	int rc = -ENOMEM, end;
 
 	cJSON_Delete(m);
 	if (!metrics)
 		return rc;
-	rc = db_begin(db);
+	if (t->manual) {
+		rc = db_begin(db);
+		if (rc == 0)
+			rc = store_rows(db, t, r, objective, metrics, diag_json);
+		rc = rc == 0 ? db_commit(db) : (db_rollback(db), rc);
+		goto out;
+	}
+	rc = sched_batch_join(t->sweep->sched, t, r->epoch);
 	if (rc == 0)
-		rc = db_trial_epoch_n(db, t->id, t->attempt, r->epoch,
-				      objective, metrics, t->n_curve);
-	if (rc == 0 && diag_json)
-		rc = db_trial_set_diagnosis(db, t->id, diag_json);
-	if (rc == 0)
-		rc = db_commit(db);
-	else
-		db_rollback(db);
+		rc = db_batch_begin(db);
+	if (rc == 0) {
+		rc = store_rows(db, t, r, objective, metrics, diag_json);
+		/* Unless a storage failure lost the whole batch (depth 0). */
+		end = db_batch_depth(db) > 1 ? db_batch_end(db, rc == 0) : 0;
+		rc = rc < 0 ? rc : end;
+	}
+out:
 	cJSON_free(metrics);
 	return rc;
 }
@@ -69,6 +92,9 @@ broadcast_epoch(struct trial *t, const struct report_line *r, double objective)
 	cJSON *ev;
 
 	if (!sched_has_watchers(sw->sched, sw->id))
+		return;
+	/* A watcher is told of stored epochs only. */
+	if (sched_batch_settle(sw->sched) < 0)
 		return;
 	ev = wire_ev_epoch(sw->id, t->number, r, objective, t->diagnosis);
 	sched_broadcast(sw->sched, sw->id, ev);

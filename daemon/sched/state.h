@@ -112,6 +112,11 @@ struct sched {
 	int storage_timer_on;      /* storage_timer initialized, not closed */
 	uv_timer_cb storage_retry; /* end.c's, set by sched_init */
 
+	/* Group commit (batch.c): the epochs read in one turn of the loop are
+	 * one transaction, committed by batch_prep before the loop polls. */
+	uv_prepare_t batch_prep;
+	int batch_prep_on;         /* batch_prep initialized, not closed */
+
 	/* Spawn hold: a trial could not be started for want of descriptors or
 	 * processes (EMFILE, ENFILE, EAGAIN): the daemon's trouble, not the
 	 * trial's. The trial is requeued as it was; no trial starts until

@@ -499,6 +499,8 @@ reset_run_state(struct trial *t)
 	t->best_epoch = 0;
 	t->got_final = 0;
 	t->plain_reports = 0;
+	t->batched = 0;
+	t->batch_epoch = 0;
 	t->plain_example[0] = '\0';
 	t->final_best_epoch = 0;
 	t->test_loss = t->test_acc = NAN;

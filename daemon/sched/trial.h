@@ -64,6 +64,8 @@ struct trial {
 	double test_loss, test_acc;   /* NAN if not reported */
 	cJSON *diagnosis;             /* NULL or owned: the latest diagnosis */
 	uint64_t diag_stored_ms;      /* loop time the live diagnosis was stored */
+	int batched;                  /* epochs of it in the open batch (batch.h) */
+	int batch_epoch;              /* the first of them */
 	double started_at;            /* unix seconds */
 	int resume_epoch;             /* SWEEP_RESUME_EPOCH of this attempt,
 				       * 0: none (resume.h) */

@@ -42,6 +42,7 @@
 #include "daemon/store/db.h"
 #include "daemon/log.h"
 #include "daemon/wire/wire.h"
+#include "daemon/sched/batch.h"
 #include "daemon/sched/init.h"
 #include "daemon/sched/scheduler.h"
 
@@ -237,6 +238,13 @@ send_text(struct conn *c, char *text, size_t len, int own)
 
 	if (c->state != CONN_OPEN)
 		goto drop;
+	/* Nothing is told before the rows it describes are committed: an
+	 * open batch of epochs (sched/batch.h) is committed first, and when
+	 * that fails the client is cut off rather than told. */
+	if (sched_batch_settle(c->srv->sched) < 0) {
+		conn_close(c);
+		goto drop;
+	}
 	w = malloc(sizeof *w + (own ? 0 : len));
 	if (!w) {
 		conn_close(c);

@@ -617,6 +617,10 @@ db_unsettled_plan(struct db *db, char *buf, size_t len)
 int
 db_begin(struct db *db)
 {
+	int rc = db_batch_settle(db, __func__);
+
+	if (rc < 0)
+		return rc;
 	if (!sqlite3_get_autocommit(db->h))
 		return db_failf(db, __func__, -EINVAL, "a transaction is open "
 			     "already (db_begin does not nest)");

@@ -64,7 +64,8 @@ int db_open_reader(const struct db *db, struct db **out, char *err,
 		   size_t errlen);
 
 /* Finalizes every statement and closes (the last connection checkpoints the
- * WAL into the main file). NULL is fine. An open db_begin is rolled back. */
+ * WAL into the main file). NULL is fine. An open db_begin group or batch
+ * is rolled back (end a batch first to keep it). */
 void db_close(struct db *db);
 
 /* PRAGMA user_version after the migrations: the schema version in use. */
@@ -114,7 +115,8 @@ uint64_t db_change_gen(const struct db *db);
 
 /* ---- transactions ----------------------------------------------------- */
 
-/* Groups the following writes into one transaction (BEGIN IMMEDIATE).
+/* Groups the following writes into one transaction (BEGIN IMMEDIATE),
+ * after committing an open batch (below; its failure is returned).
  * Calls do not nest: db_begin inside db_begin is -EINVAL. */
 int db_begin(struct db *db);
 /* Commits the group. On failure the group is rolled back (nothing of it is
@@ -126,6 +128,32 @@ int db_begin(struct db *db);
 int db_commit(struct db *db);
 /* Drops the group. 0 also when no transaction is open. */
 int db_rollback(struct db *db);
+
+/* ---- batches (group commit) ------------------------------------------- */
+/* A batch groups the epochs the daemon reads in one turn of its loop into
+ * one transaction (docs/storage.md, "Group commit"). Levels nest with a
+ * depth counter: the outermost db_batch_begin is BEGIN IMMEDIATE, an inner
+ * one a SAVEPOINT. Only db_trial_epoch, db_trial_epoch_n and
+ * db_trial_set_diagnosis join an open batch: their change is committed
+ * when the outermost level ends, not when they return. Every other writing
+ * call (and db_begin) first commits an open batch at depth 1, so that its
+ * own change is committed when it returns (-EINVAL at depth > 1); when
+ * that commit fails the call writes nothing and returns the failure. */
+
+/* Opens a level: 0, or a negative errno (-EINVAL inside db_begin). */
+int db_batch_begin(struct db *db);
+/* Ends the innermost level: keep releases it (the outermost commits),
+ * !keep rolls back what was written since it began. A failed commit is
+ * rolled back. A batch SQLite rolled back by itself (a storage failure of
+ * a call in it) is lost: this returns the failure then. */
+int db_batch_end(struct db *db, int keep);
+/* Levels open, 0 when none. */
+int db_batch_depth(const struct db *db);
+/* 0, or the error that lost an open batch (a failed commit, or SQLite
+ * rolling it back after a storage failure) since the last call; reading
+ * it clears it. What the batch held is not stored: the caller must not
+ * keep state that says it is. */
+int db_batch_lost(struct db *db);
 
 /* ---- sweeps ----------------------------------------------------------- */
 /* Status strings: "running", "paused", "completed", "failed", "cancelled".

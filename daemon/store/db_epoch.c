@@ -102,7 +102,7 @@ db_trial_epoch_n(struct db *db, int64_t trial_id, int attempt, int epoch,
 			  metrics_json);
 	if (rc == 0)
 		rc = count_epoch(db, trial_id, attempt, curve_epochs);
-	rc = db_op_end(db, rc, __func__);
+	rc = db_batch_check(db, db_op_end(db, rc, __func__));
 out:
 	cJSON_Delete(m);
 	return rc;

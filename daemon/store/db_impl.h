@@ -87,6 +87,9 @@ enum {
 	X(SAVEPOINT, "SAVEPOINT db_op") \
 	X(RELEASE, "RELEASE db_op") \
 	X(ROLLBACK_TO, "ROLLBACK TO db_op") \
+	X(BATCH_SP, "SAVEPOINT db_batch") \
+	X(BATCH_RELEASE, "RELEASE db_batch") \
+	X(BATCH_ROLLBACK_TO, "ROLLBACK TO db_batch") \
 	X(SWEEP_INSERT, "INSERT INTO sweeps (id, name, spec_json, status, " \
 	  "trials_total, created_at) VALUES (1 + max(" \
 	  "coalesce((SELECT max(id) FROM sweeps), 0), " \
@@ -196,6 +199,10 @@ struct db {
 	const char *err_func;         /* the db_ call that failed, static */
 	int64_t trial_rows;           /* handed out by the loaders */
 	uint64_t change_gen;          /* db_change_gen */
+	int batch_depth;              /* db_batch_begin levels open; the
+				       * outermost is the transaction */
+	int batch_lost;               /* 0, or the error that lost an open
+				       * batch, until db_batch_lost takes it */
 };
 
 /* The SQL text of statement id (for EXPLAIN QUERY PLAN). */
@@ -275,6 +282,15 @@ int db_check_object(struct db *db, const char *what, const char *text,
  * (committed, when outermost) if rc == 0, rolls it back otherwise, and
  * returns rc or the release's failure. */
 int db_op_begin(struct db *db, const char *func);
+/* Every writing call that does not join a batch (all but db_trial_epoch*
+ * and db_trial_set_diagnosis) calls this first: it commits an open batch
+ * (depth 1), so that the call's own change is committed when it returns.
+ * 0, or the commit's failure (the call then writes nothing; the batch is
+ * lost, db_batch_lost says so); -EINVAL inside an inner batch level. */
+int db_batch_settle(struct db *db, const char *func);
+/* After a call that joined a batch failed: when SQLite rolled back the
+ * whole transaction (storage failure), the batch is lost. Returns rc. */
+int db_batch_check(struct db *db, int rc);
 int db_op_end(struct db *db, int rc, const char *func);
 
 typedef int (*db_row_fn)(struct db *db, sqlite3_stmt *st, void *ctx);

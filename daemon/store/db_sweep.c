@@ -20,6 +20,9 @@ db_sweep_create(struct db *db, const char *name, const char *spec_json,
 	sqlite3_stmt *st = db_stmt(db, ST_SWEEP_INSERT);
 	int b, rc;
 
+	rc = db_batch_settle(db, __func__);
+	if (rc < 0)
+		return rc;
 	if (!name)
 		return db_failf(db, __func__, -EINVAL, "sweep name missing");
 	if (trials_total < 0)
@@ -48,6 +51,9 @@ db_sweep_set_status(struct db *db, int64_t id, const char *status,
 	sqlite3_stmt *st = db_stmt(db, ST_SWEEP_STATUS);
 	int end, b, rc;
 
+	rc = db_batch_settle(db, __func__);
+	if (rc < 0)
+		return rc;
 	if (vocab_sweep_parse(status) < 0)
 		return db_failf(db, __func__, -EINVAL, "unknown sweep status \"%s\"",
 			     status ? status : "(null)");
@@ -71,6 +77,9 @@ db_sweep_set_spec(struct db *db, int64_t id, const char *spec_json)
 	sqlite3_stmt *st = db_stmt(db, ST_SWEEP_SPEC);
 	int b, rc;
 
+	rc = db_batch_settle(db, __func__);
+	if (rc < 0)
+		return rc;
 	rc = db_check_object(db, "spec_json", spec_json, __func__);
 	if (rc < 0)
 		return rc;
@@ -88,8 +97,10 @@ db_sweep_reopen(struct db *db, int64_t id, const char *spec_json,
 		int trials_total)
 {
 	sqlite3_stmt *st = db_stmt(db, ST_SWEEP_REOPEN);
-	int b, rc = db_check_object(db, "spec_json", spec_json, __func__);
+	int b, rc = db_batch_settle(db, __func__);
 
+	if (rc == 0)
+		rc = db_check_object(db, "spec_json", spec_json, __func__);
 	if (rc < 0)
 		return rc;
 	b = sqlite3_bind_int64(st, 1, id);
@@ -107,8 +118,10 @@ int
 db_sweep_delete(struct db *db, int64_t id)
 {
 	sqlite3_stmt *st = db_stmt(db, ST_SWEEP_DELETE);
-	int rc = db_run(db, st, sqlite3_bind_int64(st, 1, id), __func__);
+	int rc = db_batch_settle(db, __func__);
 
+	if (rc == 0)
+		rc = db_run(db, st, sqlite3_bind_int64(st, 1, id), __func__);
 	if (rc == 0 && sqlite3_changes(db->h) == 0)
 		rc = -ENOENT;   /* no such sweep, or an active one */
 	return rc;

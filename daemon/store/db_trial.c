@@ -22,6 +22,9 @@ db_trial_create(struct db *db, int64_t sweep_id, int number,
 	sqlite3_stmt *st = db_stmt(db, ST_TRIAL_INSERT);
 	int b, rc;
 
+	rc = db_batch_settle(db, __func__);
+	if (rc < 0)
+		return rc;
 	if (number < 1)
 		return db_failf(db, __func__, -EINVAL, "trial number %d is not "
 			     "positive", number);
@@ -71,6 +74,9 @@ db_trial_start(struct db *db, int64_t trial_id, int attempt, int pid,
 	char status[16];
 	int cur, b, rc;
 
+	rc = db_batch_settle(db, __func__);
+	if (rc < 0)
+		return rc;
 	if (attempt < 0)
 		return db_failf(db, __func__, -EINVAL, "attempt %d is negative",
 			     attempt);
@@ -99,6 +105,9 @@ db_trial_end(struct db *db, int64_t trial_id, const struct db_trial_end *e)
 	sqlite3_stmt *st = db_stmt(db, ST_TRIAL_END);
 	int b, rc;
 
+	rc = db_batch_settle(db, __func__);
+	if (rc < 0)
+		return rc;
 	if (!e || !vocab_trial_ended(vocab_trial_parse(e->status)))
 		return db_failf(db, __func__, -EINVAL, "\"%s\" is not an end status "
 			     "of a trial", e && e->status ? e->status : "(null)");
@@ -145,6 +154,9 @@ db_trial_requeue(struct db *db, int64_t trial_id, int attempt)
 	sqlite3_stmt *st = db_stmt(db, ST_TRIAL_REQUEUE);
 	int b, rc;
 
+	rc = db_batch_settle(db, __func__);
+	if (rc < 0)
+		return rc;
 	if (attempt < 0)
 		return db_failf(db, __func__, -EINVAL, "attempt %d is negative",
 			     attempt);
@@ -164,6 +176,9 @@ db_trial_job(struct db *db, int64_t trial_id, int64_t job, int pending,
 	sqlite3_stmt *st = db_stmt(db, ST_TRIAL_JOB);
 	int b, rc;
 
+	rc = db_batch_settle(db, __func__);
+	if (rc < 0)
+		return rc;
 	b = sqlite3_bind_int64(st, 1, trial_id);
 	if (b == SQLITE_OK)
 		b = db_bind_int_or_null(st, 2, job, 0);
@@ -192,7 +207,7 @@ db_trial_set_diagnosis(struct db *db, int64_t trial_id,
 	b = sqlite3_bind_int64(st, 1, trial_id);
 	if (b == SQLITE_OK)
 		b = db_bind_text(st, 2, diagnosis_json);
-	rc = db_run(db, st, b, __func__);
+	rc = db_batch_check(db, db_run(db, st, b, __func__));
 	if (rc == 0 && sqlite3_changes(db->h) == 0)
 		rc = -ENOENT;
 	return rc;

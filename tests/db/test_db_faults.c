@@ -14,6 +14,22 @@
 
 #define SPEC "{\"objective\":{\"metric\":\"val_acc\",\"mode\":\"max\"}}"
 
+/* A fresh database with sweep 1's trial 1 running (attempt 1), in t; its
+ * id in *id. NULL when it cannot be made. */
+static struct db *
+open_running_trial(struct tdir *t, int64_t *id)
+{
+	struct db *db;
+	int64_t sid = 0;
+
+	if (tdir_make(t) < 0 || !(db = topen(t)))
+		return NULL;
+	CHECK(db_sweep_create(db, "s", SPEC, 1, 1.0, &sid) == 0);
+	CHECK(db_trial_create(db, sid, 1, "{}", 1, id) == 0);
+	CHECK(db_trial_start(db, *id, 1, 1, 1, 1.0) == 0);
+	return db;
+}
+
 static void
 migrations_table_is_contiguous(void)
 {
@@ -382,16 +398,13 @@ full_database_is_enospc(void)
 	struct tdir t;
 	struct db *db;
 	char m[2048], pad[1800];
-	int64_t sid, id;
+	int64_t id;
 	int stored = 0, rc = 0;
 
-	if (tdir_make(&t) < 0 || !(db = topen(&t))) {
+	if (!(db = open_running_trial(&t, &id))) {
 		CHECK(0);
 		return;
 	}
-	CHECK(db_sweep_create(db, "s", SPEC, 1, 1.0, &sid) == 0);
-	CHECK(db_trial_create(db, sid, 1, "{}", 1, &id) == 0);
-	CHECK(db_trial_start(db, id, 1, 1, 1, 1.0) == 0);
 	memset(pad, 'x', sizeof pad - 1);
 	pad[sizeof pad - 1] = '\0';
 	/* Room for a few more pages only: the disk is "full" soon. */
@@ -487,6 +500,105 @@ killed_writer_loses_no_acknowledged_epoch(void)
 	tdir_clean(&t);
 }
 
+/* A batch (group commit): the epochs that join it are committed together
+ * when it ends, not before; an inner level rolled back drops its own
+ * rows only; any other write commits the batch first, so that its own
+ * change is stored when it returns. */
+static void
+batch_commits_at_its_end_or_before_another_write(void)
+{
+	struct tdir t;
+	struct db *db;
+	int64_t id;
+	struct db_trial_end e = { .status = "completed", .objective = NAN,
+		.test_loss = NAN, .test_acc = NAN, .exit_code = 0, .now = 3.0 };
+
+	if (!(db = open_running_trial(&t, &id))) {
+		CHECK(0);
+		return;
+	}
+	CHECK(db_batch_begin(db) == 0);
+	CHECK(db_batch_depth(db) == 1);
+	CHECK(db_begin(db) == 0);      /* db_begin commits the empty batch */
+	CHECK(db_batch_depth(db) == 0);
+	CHECK(db_batch_begin(db) == -EINVAL);   /* not inside a group */
+	CHECK(db_commit(db) == 0);
+	CHECK(db_batch_begin(db) == 0);
+	for (int ep = 1; ep <= 3; ep++) {
+		CHECK(db_batch_begin(db) == 0);
+		CHECK(db_trial_epoch(db, id, 1, ep, ep, "{}") == 0);
+		CHECK(db_batch_end(db, 1) == 0);
+	}
+	CHECK(db_batch_begin(db) == 0);
+	CHECK(db_trial_epoch(db, id, 1, 4, 4, "{}") == 0);
+	CHECK(db_batch_end(db, 0) == 0);          /* epoch 4 undone */
+	CHECK(db_batch_depth(db) == 1);
+	/* Another connection sees nothing of an open batch. */
+	CHECK(raw_int(t.path, "SELECT count(*) FROM epochs") == 0);
+	CHECK(db_batch_end(db, 1) == 0);
+	CHECK(raw_int(t.path, "SELECT count(*) FROM epochs") == 3);
+	CHECK(raw_int(t.path, "SELECT epochs FROM trials") == 3);
+	/* A write that does not join commits the batch before its own. */
+	CHECK(db_batch_begin(db) == 0);
+	CHECK(db_trial_epoch(db, id, 1, 5, 5, "{}") == 0);
+	CHECK(db_trial_set_diagnosis(db, id, "{\"verdict\":\"improving\"}") == 0);
+	CHECK(raw_int(t.path, "SELECT count(*) FROM epochs") == 3);
+	CHECK(db_trial_end(db, id, &e) == 0);
+	CHECK(db_batch_depth(db) == 0);
+	CHECK(raw_int(t.path, "SELECT count(*) FROM epochs") == 4);
+	CHECK(raw_int(t.path, "SELECT status = 'completed' AND diagnosis_json "
+		      "IS NOT NULL FROM trials") == 1);
+	CHECK(db_batch_lost(db) == 0);
+	CHECK(db_batch_end(db, 1) == -EINVAL);    /* none open */
+	db_close(db);
+	tdir_clean(&t);
+}
+
+/* A batch whose commit cannot go through (the disk full) is lost, all of
+ * it, and says so: db_batch_lost returns the failure once; nothing of it
+ * is stored, and the connection writes again once there is room. */
+static void
+full_disk_loses_the_whole_batch_and_says_so(void)
+{
+	struct tdir t;
+	struct db *db;
+	int64_t id;
+	char pad[3000], m[3100];
+	int rc = 0, n = 0;
+
+	if (!(db = open_running_trial(&t, &id))) {
+		CHECK(0);
+		return;
+	}
+	memset(pad, 'x', sizeof pad - 1);
+	pad[sizeof pad - 1] = '\0';
+	CHECK(db_set_max_pages(db, raw_int(t.path, "PRAGMA page_count") + 4) == 0);
+	CHECK(db_batch_begin(db) == 0);
+	for (int ep = 1; rc == 0 && ep <= 200; ep++) {
+		snprintf(m, sizeof m, "{\"pad\":\"%s\"}", pad);
+		rc = db_batch_begin(db);
+		if (rc == 0)
+			rc = db_trial_epoch(db, id, 1, ep, ep, m);
+		if (db_batch_depth(db) > 1)
+			db_batch_end(db, rc == 0);
+		n += rc == 0;
+	}
+	if (db_batch_depth(db) > 0)
+		rc = db_batch_end(db, 1);
+	CHECK(n > 0);
+	CHECK(rc == -ENOSPC);
+	CHECK(db_batch_depth(db) == 0);
+	CHECK(db_batch_lost(db) == -ENOSPC);
+	CHECK(db_batch_lost(db) == 0);            /* told once */
+	CHECK(raw_int(t.path, "SELECT count(*) FROM epochs") == 0);
+	CHECK(raw_int(t.path, "SELECT epochs FROM trials") == 0);
+	CHECK(db_set_max_pages(db, 1 << 30) == 0);
+	CHECK(db_trial_epoch(db, id, 1, 1, 1, "{}") == 0);
+	CHECK(raw_int(t.path, "SELECT count(*) FROM epochs") == 1);
+	db_close(db);
+	tdir_clean(&t);
+}
+
 /* A lock another process holds past the busy timeout is -EBUSY, storage
  * trouble (db_is_outage), named for the caller's log: the module returns
  * its failures and prints nothing, whatever fails (bad argument, missing
@@ -554,6 +666,8 @@ main(void)
 	RUN(read_only_file_is_refused_at_open);
 	RUN(full_database_is_enospc);
 	RUN(killed_writer_loses_no_acknowledged_epoch);
+	RUN(batch_commits_at_its_end_or_before_another_write);
+	RUN(full_disk_loses_the_whole_batch_and_says_so);
 	RUN(failures_are_returned_not_printed);
 	return harness_done();
 }
