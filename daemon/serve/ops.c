@@ -428,8 +428,13 @@ op_best(struct op_ctx *ctx)
 		rc = -ENOMEM;
 	if (rc == 0)
 		rc = best_answer(ctx, sw, answer);
-	if (rc == 0 && db_change_gen(ctx->srv->db) == key.gen)
+	if (rc == 0 && db_change_gen(ctx->srv->db) == key.gen) {
 		ops_best_keep(&ctx->srv->best, ctx->sweep_id, &key, answer);
+		/* printed once: the kept text, not the tree again */
+		if (ops_best_add(&ctx->srv->best, ctx->sweep_id, &key,
+				 ctx->reply) == 1)
+			rc = 1;
+	}
 	while (rc == 0 && (m = answer->child))
 		cJSON_AddItemToObject(ctx->reply, m->string,
 				      cJSON_DetachItemViaPointer(answer, m));
