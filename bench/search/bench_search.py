@@ -2,7 +2,7 @@
 """Search benchmarks for sweepd (issue 5's figures). Not a test.
 
   bench/search/bench_search.py synth  BUILD_DIR [--space 5|10] [--seeds 20] [--trials 50]
-      [--parallel 1] [--algos tpe,random] [--out FILE.json]
+      [--parallel 1] [--algos tpe,random] [--pruner asha|median] [--out FILE.json]
   /usr/bin/python3 bench/search/bench_search.py optuna BUILD_DIR
       [--space 5|10] [--seeds 20] [--trials 50] [--out FILE.json]
   bench/search/bench_search.py fashion BUILD_DIR [--seeds 3] [--trials 24]
@@ -206,6 +206,8 @@ def synth(args):
                                    "parallel": args.parallel, "seed": seed}}
                 if algo == "tpe":
                     spec["search"].update(tpe_opts(args))
+                    if args.pruner:
+                        spec["pruner"] = {"algorithm": args.pruner}
                 sids[(algo, seed)] = d({"op": "submit", "spec": spec})["sweep_id"]
                 if args.parallel > 1:
                     # The daemon shares its 2 workers round-robin between
@@ -233,9 +235,13 @@ def synth(args):
         per_seed = [[best_prefix(raw[algo][s]["values"], k) for k in ks]
                     for s in sorted(raw[algo])]
         locks.append(lock_in([raw[algo][s]["params"] for s in sorted(raw[algo])]))
+        pruned = sum(st == "pruned" for s in raw[algo].values()
+                     for st in s["statuses"])
         rows.append(("sweepd %s (parallel %d%s)" % (
-            algo, args.parallel, tpe_label(args) if algo == "tpe" else ""),
-            per_seed))
+            algo, args.parallel, (tpe_label(args) + (
+                ", %s, %.1f pruned per sweep" % (
+                    args.pruner, pruned / len(raw[algo])) if args.pruner else ""))
+            if algo == "tpe" else ""), per_seed))
     print_table("synthetic objective (%d knobs), %d seeds x %d trials, sweepd "
                 "--workers 2 (%.0f s wall for all sweeps)" % (
                     args.space, args.seeds, args.trials, wall),
@@ -519,6 +525,9 @@ def main():
     ap.add_argument("--parallel", type=int)
     ap.add_argument("--algos")
     ap.add_argument("--gamma", type=float, help="TPE's gamma (sweepd's default: 'auto', Optuna's rule)")
+    ap.add_argument("--pruner", choices=["asha", "median"],
+                    help="synth: TPE's sweeps with this pruner (its defaults; "
+                    "random runs without one)")
     ap.add_argument("--n-startup", type=int)
     ap.add_argument("--n-candidates", type=int)
     ap.add_argument("--multivariate", action="store_true",
