@@ -69,12 +69,6 @@ spawn_pipe(int fds[2])
 		close(p[1]);
 		p[1] = hi;
 	}
-	if (fcntl(p[0], F_SETFL, O_NONBLOCK) < 0) {
-		int e = errno;
-		close(p[0]);
-		close(p[1]);
-		return -e;
-	}
 	fds[0] = p[0];
 	fds[1] = p[1];
 	return 0;

@@ -62,8 +62,9 @@ struct spawn_result {
 	int in_cgroup;         /* 1: it started in r->cgroup */
 };
 
-/* A pipe for a child's output: fds[0], the read end, non-blocking;
- * fds[1], the write end, at fd 4 or above (so that no dup2 of a spawn
+/* A pipe for a child's output: fds[0], the read end, for uv_pipe_open
+ * (which makes it non-blocking: not done here as well); fds[1], the write
+ * end, blocking (the child's), at fd 4 or above (so that no dup2 of a spawn
  * overwrites another); both O_CLOEXEC. 0 or -errno (nothing left open). */
 int spawn_pipe(int fds[2]);
 /* Starts r->argv. 0 with res->pid set, or -errno with res->step: the

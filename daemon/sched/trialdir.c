@@ -30,13 +30,30 @@ make_one(const char *path, char *err, size_t errlen)
 	return -errno;
 }
 
-/* path must be a directory of ours (not a link), not writable by others. */
+/* The uid that runs this sweepd (it never changes): looked up once. */
+static uid_t
+own_uid(void)
+{
+	static uid_t uid;
+	static int known;
+
+	if (!known) {
+		uid = geteuid();
+		known = 1;
+	}
+	return uid;
+}
+
+/* path must be a directory of ours (not a link), not writable by others.
+ * missing_ok: -ENOENT, without a message, when there is nothing there. */
 static int
-check_dir(const char *path, char *err, size_t errlen)
+check_dir_at(const char *path, int missing_ok, char *err, size_t errlen)
 {
 	struct stat st;
 
 	if (lstat(path, &st) < 0) {
+		if (missing_ok && errno == ENOENT)
+			return -ENOENT;
 		snprintf(err, errlen, "cannot stat %s: %s", path, strerror(errno));
 		return -errno;
 	}
@@ -45,10 +62,10 @@ check_dir(const char *path, char *err, size_t errlen)
 			 path, S_ISLNK(st.st_mode) ? "a symbolic link" : "a file");
 		return -ENOTDIR;
 	}
-	if (st.st_uid != geteuid()) {
+	if (st.st_uid != own_uid()) {
 		snprintf(err, errlen, "refusing %s: it is owned by uid %u, not "
 			 "by uid %u who runs this sweepd", path,
-			 (unsigned)st.st_uid, (unsigned)geteuid());
+			 (unsigned)st.st_uid, (unsigned)own_uid());
 		return -EPERM;
 	}
 	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
@@ -59,6 +76,12 @@ check_dir(const char *path, char *err, size_t errlen)
 		return -EPERM;
 	}
 	return 0;
+}
+
+static int
+check_dir(const char *path, char *err, size_t errlen)
+{
+	return check_dir_at(path, 0, err, errlen);
 }
 
 /* mkdir -p, 0700 for what it creates. */
@@ -162,9 +185,15 @@ trialdir_make(int64_t sweep, int number, char *buf, size_t len, char *err,
 		snprintf(err, errlen, "no trial directory: %s", strerror(-rc));
 		return rc;
 	}
-	rc = make_one(sdir, err, errlen);
-	if (rc == 0)
-		rc = check_dir(sdir, err, errlen);
+	/* The sweep's directory is there for every trial but its first: a
+	 * look at it (never followed if it became a link), the mkdir only
+	 * when it is missing. */
+	rc = check_dir_at(sdir, 1, err, errlen);
+	if (rc == -ENOENT) {
+		rc = make_one(sdir, err, errlen);
+		if (rc == 0)
+			rc = check_dir(sdir, err, errlen);
+	}
 	if (rc == 0)
 		rc = make_one(buf, err, errlen);
 	if (rc == 0)

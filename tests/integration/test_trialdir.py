@@ -65,6 +65,25 @@ def _dir_same_across_attempts_and_kept(d):
     assert epochs == [1, 2, 3, 4], epochs
 
 
+def _sweep_dir_swapped_for_a_link_is_refused(d):
+    """The sweep's directory is looked at again for every trial: once it
+    is a symbolic link (here to a copy of itself), the next trial is
+    refused, not made through the link."""
+    spec = fake_spec(trials=2, parallel=1,
+                     params={"epochs": 2, "sleep_ms": 400})
+    sid = d.submit(spec)
+    wait_for(lambda: any(t["status"] == "running" for t in d.trials(sid)))
+    sdir = os.path.join(d.dir, "trials", str(sid))
+    os.rename(sdir, sdir + ".real")
+    os.symlink(sdir + ".real", sdir)
+    d.wait_sweep(sid)
+    second = [t for t in d.trials(sid) if t["number"] == 2][0]
+    msg = (second["error"] or {}).get("message", "")
+    assert second["status"] == "failed" and "symbolic link" in msg, second
+    assert not os.path.exists(os.path.join(sdir + ".real", "2")), \
+        os.listdir(sdir + ".real")
+
+
 def _first_attempt_has_no_resume(d):
     sid = d.submit(fake_spec(trials=2, parallel=2,
                              params={"epochs": 2, "log_env": 1}))
@@ -266,6 +285,7 @@ if __name__ == "__main__":
     sys.exit(run_tests([
         with_daemon(_dir_same_across_attempts_and_kept, serving_after=True),
         with_daemon(_first_attempt_has_no_resume),
+        with_daemon(_sweep_dir_swapped_for_a_link_is_refused),
         with_daemon(_trial_best_artifacts_and_clean, serving_after=True),
         with_daemon(_early_stopping_sees_the_whole_curve),
         test_builtin_killed_with_the_daemon_in_epoch_3_resumes,
