@@ -910,22 +910,34 @@ event_trial_ended(FILE *out, const cJSON *ev, const char *metric)
 	const char *verdict = fmt_jstr(fmt_jget(ev, "diagnosis"), "verdict", NULL);
 	char v[FMT_NUM_MAX], b[FMT_NUM_MAX];
 
+	const char *status = fmt_jstr(ev, "status", "ended");
+
 	fprintf(out, "trial %.0f ", fmt_jnum(ev, "number", 0));
-	fmt_puts_clean(out, fmt_jstr(ev, "status", "ended"));
+	fmt_puts_clean(out, status);
 	if (cJSON_IsNumber(fmt_jget(ev, "objective")))
 		fprintf(out, "  %s=%s (best epoch %s)", metric ? metric : "objective",
 			fmt_jnumber(v, sizeof v, fmt_jget(ev, "objective"), "-"),
 			fmt_jnumber(b, sizeof b, fmt_jget(ev, "best_epoch"), "-"));
-	if (verdict) {
+	/* A pruned or cancelled trial's "error" is why it was stopped, not a
+	 * fault: "why: MESSAGE", and its verdict (the same word) once. */
+	if (verdict && strcmp(verdict, status) != 0) {
 		fputs("  ", out);
 		fmt_puts_clean(out, verdict);
 	}
 	if (cJSON_IsObject(err)) {
+		const char *cls = fmt_jstr(err, "class", "unknown");
+		const char *msg = fmt_jstr(err, "message", NULL);
+
+		if (msg && strcmp(cls, status) == 0) {
+			fputs("  why: ", out);
+			fmt_puts_clean(out, msg);
+			return 0;
+		}
 		fputs("  error ", out);
-		fmt_puts_clean(out, fmt_jstr(err, "class", "unknown"));
-		if (fmt_jstr(err, "message", NULL)) {
+		fmt_puts_clean(out, cls);
+		if (msg) {
 			fputs(": ", out);
-			fmt_puts_clean(out, fmt_jstr(err, "message", NULL));
+			fmt_puts_clean(out, msg);
 		}
 	}
 	return 0;

@@ -129,6 +129,10 @@ WATCH2 = [
     {"event": "trial_ended", "sweep": 2, "number": 4, "status": "failed",
      "objective": None, "best_epoch": None,
      "error": {"class": "crash", "message": "exit code 1"}, "diagnosis": None},
+    {"event": "trial_ended", "sweep": 2, "number": 5, "status": "pruned",
+     "objective": 0.6878, "best_epoch": 3,
+     "error": {"class": "pruned", "message": "asha pruner: at the 3-epoch rung"},
+     "diagnosis": {"verdict": "pruned"}},
     {"event": "sweep_ended", "sweep": 2, "status": "completed"},
 ]
 

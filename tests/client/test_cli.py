@@ -584,6 +584,7 @@ def watch_prints_one_line_per_event():
         "trial 3 epoch 2  val_acc=0.84 train_loss=0.3 val_loss=0.6  [overfitting]",
         "trial 3 completed  val_acc=0.8512 (best epoch 1)  overfitting",
         "trial 4 failed  error crash: exit code 1",
+        "trial 5 pruned  val_acc=0.6878 (best epoch 3)  why: asha pruner: at the 3-epoch rung",
         "sweep 2 completed",
     ]
     assert len(rows) == 1 + len(want), rows
