@@ -47,8 +47,12 @@ broadcast_ended(struct trial *t, const struct outcome *o)
 	cJSON_Delete(ev);
 }
 
+/* Stores t's end o with diag_json (borrowed, or NULL), printed from diag
+ * (borrowed; NULL when it is not at hand: the store then parses the text
+ * to check it). */
 static int
-record_end(struct trial *t, const struct outcome *o, const char *diag_json)
+record_end(struct trial *t, const struct outcome *o, const char *diag_json,
+	   const cJSON *diag)
 {
 	char tail[TRIAL_ERRTAIL + 1];
 	struct db_trial_end e = {
@@ -58,6 +62,7 @@ record_end(struct trial *t, const struct outcome *o, const char *diag_json)
 		.test_loss = t->test_loss,
 		.test_acc = t->test_acc,
 		.diagnosis_json = diag_json,
+		.diagnosis = diag,
 		.error = o->msg[0] ? o->msg : NULL,
 		.error_class = o->cls,
 		.exit_code = t->child.exited && !t->child.term_signal &&
@@ -215,7 +220,7 @@ end_flush_sweep(struct sweep *sw)
 		struct outcome o = { .status = t->status, .cls = t->end_cls };
 
 		snprintf(o.msg, sizeof o.msg, "%s", t->end_msg ? t->end_msg : "");
-		rc = record_end(t, &o, t->end_diag);
+		rc = record_end(t, &o, t->end_diag, NULL);
 		if (rc < 0)
 			return rc;
 		sw->unstored = t->next;
@@ -306,7 +311,8 @@ sched_trial_ended(struct trial *t)
 	tdiag_note_end(sw, t);
 	if (t->diagnosis)
 		diag_json = json_print(t->diagnosis);
-	rc = record_end(t, &o, diag_json);
+	rc = record_end(t, &o, diag_json,
+			 diag_json ? t->diagnosis : NULL);
 	if (rc < 0 && sched_storage_failed(s, rc, "a trial's end")) {
 		end_defer(t, &o, diag_json);
 		cJSON_free(diag_json);

@@ -39,13 +39,16 @@ better(const struct spec *sp, double a, double b)
 
 static int
 store_rows(struct db *db, const struct trial *t, const struct report_line *r,
-	   double objective, const char *metrics, const char *diag_json)
+	   double objective, const cJSON *m, const char *metrics,
+	   const char *diag_json)
 {
-	int rc = db_trial_epoch_n(db, t->id, t->attempt, r->epoch, objective,
-				  metrics, t->n_curve);
+	int rc = db_trial_epoch_obj(db, t->id, t->attempt, r->epoch, objective,
+				    m, metrics, t->n_curve);
 
+	/* diag_json is printed from t->diagnosis (sched_trial_report). */
 	if (rc == 0 && diag_json)
-		rc = db_trial_set_diagnosis(db, t->id, diag_json);
+		rc = db_trial_set_diagnosis_obj(db, t->id, t->diagnosis,
+						diag_json);
 	return rc;
 }
 
@@ -57,17 +60,17 @@ store_epoch(struct trial *t, const struct report_line *r, double objective,
 	    const char *diag_json)
 {
 	struct db *db = t->sweep->sched->db;
-	cJSON *m = report_to_json(r);
-	char *metrics = m ? json_print(m) : NULL;
+	cJSON *m = report_to_json(r);                    /* owned */
+	char *metrics = m ? json_print(m) : NULL;        /* owned */
 	int rc = -ENOMEM, end;
 
-	cJSON_Delete(m);
 	if (!metrics)
-		return rc;
+		goto out;
 	if (t->manual) {
 		rc = db_begin(db);
 		if (rc == 0)
-			rc = store_rows(db, t, r, objective, metrics, diag_json);
+			rc = store_rows(db, t, r, objective, m, metrics,
+					diag_json);
 		rc = rc == 0 ? db_commit(db) : (db_rollback(db), rc);
 		goto out;
 	}
@@ -75,13 +78,14 @@ store_epoch(struct trial *t, const struct report_line *r, double objective,
 	if (rc == 0)
 		rc = db_batch_begin(db);
 	if (rc == 0) {
-		rc = store_rows(db, t, r, objective, metrics, diag_json);
+		rc = store_rows(db, t, r, objective, m, metrics, diag_json);
 		/* Unless a storage failure lost the whole batch (depth 0). */
 		end = db_batch_depth(db) > 1 ? db_batch_end(db, rc == 0) : 0;
 		rc = rc < 0 ? rc : end;
 	}
 out:
 	cJSON_free(metrics);
+	cJSON_Delete(m);
 	return rc;
 }
 

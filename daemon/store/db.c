@@ -161,6 +161,16 @@ db_check_object(struct db *db, const char *what, const char *text,
 }
 
 int
+db_check_printed(struct db *db, const char *what, const char *text,
+		 const struct cJSON *obj, const char *func)
+{
+	if (!obj)
+		return db_check_object(db, what, text, func);
+	return cJSON_IsObject(obj) && text ? 0 :
+	       db_failf(db, func, -EINVAL, "%s is not a JSON object", what);
+}
+
+int
 db_op_begin(struct db *db, const char *func)
 {
 	return db_run(db, db_stmt(db, ST_SAVEPOINT), SQLITE_OK, func);

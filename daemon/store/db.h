@@ -36,6 +36,7 @@
 #include "common/vocab.h"
 
 struct db;   /* opaque: the sqlite3 handle and its prepared statements */
+struct cJSON; /* cJSON.h's node: a caller's object a text was printed from */
 
 /* Opens (creating if needed) the database at path, checks it
  * (PRAGMA quick_check), sets WAL, synchronous=NORMAL, foreign_keys=ON and
@@ -133,9 +134,10 @@ int db_rollback(struct db *db);
 /* A batch groups the epochs the daemon reads in one turn of its loop into
  * one transaction (docs/storage.md, "Group commit"). Levels nest with a
  * depth counter: the outermost db_batch_begin is BEGIN IMMEDIATE, an inner
- * one a SAVEPOINT. Only db_trial_epoch, db_trial_epoch_n and
- * db_trial_set_diagnosis join an open batch: their change is committed
- * when the outermost level ends, not when they return. Every other writing
+ * one a SAVEPOINT. Only db_trial_epoch, db_trial_epoch_n,
+ * db_trial_epoch_obj and db_trial_set_diagnosis(_obj) join an open batch:
+ * their change is committed when the outermost level ends, not when they
+ * return. Every other writing
  * call (and db_begin) first commits an open batch at depth 1, so that its
  * own change is committed when it returns (-EINVAL at depth > 1); when
  * that commit fails the call writes nothing and returns the failure. */
@@ -209,6 +211,14 @@ int db_trial_epoch(struct db *db, int64_t trial_id, int attempt, int epoch,
 int db_trial_epoch_n(struct db *db, int64_t trial_id, int attempt, int epoch,
 		     double objective, const char *metrics_json,
 		     int curve_epochs);
+/* The same for a caller that holds the object (borrowed) metrics_json
+ * (borrowed) was printed from: its columns are read from m, so the text is
+ * not parsed again (3 parses of 5 were of metrics the daemon had just
+ * printed). m must hold what metrics_json says; -EINVAL when m is not an
+ * object or metrics_json is NULL. */
+int db_trial_epoch_obj(struct db *db, int64_t trial_id, int attempt,
+		       int epoch, double objective, const struct cJSON *m,
+		       const char *metrics_json, int curve_epochs);
 
 struct db_trial_end {
 	const char *status;          /* completed, failed, pruned or cancelled */
@@ -216,6 +226,10 @@ struct db_trial_end {
 	int best_epoch;              /* 0 = none */
 	double test_loss, test_acc;  /* NAN = none */
 	const char *diagnosis_json;  /* NULL keeps the stored one */
+	const struct cJSON *diagnosis;  /* borrowed: the object diagnosis_json
+					 * was printed from, checked instead
+					 * of a parse of the text; NULL: the
+					 * text is parsed */
 	const char *error;           /* NULL or message */
 	const char *error_class;     /* NULL or "signal", "timeout", "stall",
 				      * "oom", "exit", "protocol", "cancelled",
@@ -240,6 +254,11 @@ int db_trial_job(struct db *db, int64_t trial_id, int64_t job, int pending,
 /* Replaces the live diagnosis (a JSON object or NULL). -ENOENT, -EINVAL. */
 int db_trial_set_diagnosis(struct db *db, int64_t trial_id,
 			   const char *diagnosis_json);
+/* The same for diagnosis_json printed from d (borrowed): d is checked to
+ * be an object instead of a parse of the text (d NULL: as above). */
+int db_trial_set_diagnosis_obj(struct db *db, int64_t trial_id,
+			       const struct cJSON *d,
+			       const char *diagnosis_json);
 
 /* ---- loading at start-up ---------------------------------------------- */
 /* Each loader calls cb once per row, in order. The row and its strings are

@@ -84,28 +84,35 @@ int
 db_trial_epoch_n(struct db *db, int64_t trial_id, int attempt, int epoch,
 		 double objective, const char *metrics_json, int curve_epochs)
 {
-	cJSON *m = NULL;
+	cJSON *m = metrics_json ? cJSON_Parse(metrics_json) : NULL;   /* owned */
+	int rc;
+
+	rc = db_trial_epoch_obj(db, trial_id, attempt, epoch, objective, m,
+				metrics_json, curve_epochs);
+	cJSON_Delete(m);
+	return rc;
+}
+
+int
+db_trial_epoch_obj(struct db *db, int64_t trial_id, int attempt, int epoch,
+		   double objective, const cJSON *m, const char *metrics_json,
+		   int curve_epochs)
+{
 	int rc;
 
 	if (epoch < 0)
 		return db_failf(db, __func__, -EINVAL, "epoch %d is negative", epoch);
-	m = metrics_json ? cJSON_Parse(metrics_json) : NULL;
-	if (!cJSON_IsObject(m)) {
-		rc = db_failf(db, __func__, -EINVAL, "metrics_json is not a JSON "
-			   "object");
-		goto out;
-	}
+	if (!cJSON_IsObject(m) || !metrics_json)
+		return db_failf(db, __func__, -EINVAL, "metrics_json is not a JSON "
+				"object");
 	rc = db_op_begin(db, __func__);
 	if (rc < 0)
-		goto out;
+		return rc;
 	rc = insert_epoch(db, trial_id, attempt, epoch, objective, m,
 			  metrics_json);
 	if (rc == 0)
 		rc = count_epoch(db, trial_id, attempt, curve_epochs);
-	rc = db_batch_check(db, db_op_end(db, rc, __func__));
-out:
-	cJSON_Delete(m);
-	return rc;
+	return db_batch_check(db, db_op_end(db, rc, __func__));
 }
 
 /* ---- loading at start-up ---------------------------------------------- */

@@ -277,6 +277,10 @@ int db_run(struct db *db, sqlite3_stmt *st, int brc, const char *func);
 /* Checks that text parses as a JSON object; names the argument if not. */
 int db_check_object(struct db *db, const char *what, const char *text,
 		    const char *func);
+/* The same for text printed from obj (borrowed): obj is checked, the text
+ * not parsed again; obj NULL: db_check_object. */
+int db_check_printed(struct db *db, const char *what, const char *text,
+		     const struct cJSON *obj, const char *func);
 
 /* A savepoint around a call's several statements; db_op_end releases it
  * (committed, when outermost) if rc == 0, rolls it back otherwise, and

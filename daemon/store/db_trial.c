@@ -112,8 +112,8 @@ db_trial_end(struct db *db, int64_t trial_id, const struct db_trial_end *e)
 		return db_failf(db, __func__, -EINVAL, "\"%s\" is not an end status "
 			     "of a trial", e && e->status ? e->status : "(null)");
 	if (e->diagnosis_json) {
-		rc = db_check_object(db, "diagnosis_json", e->diagnosis_json,
-				  __func__);
+		rc = db_check_printed(db, "diagnosis_json", e->diagnosis_json,
+				      e->diagnosis, __func__);
 		if (rc < 0)
 			return rc;
 	}
@@ -196,11 +196,19 @@ int
 db_trial_set_diagnosis(struct db *db, int64_t trial_id,
 		       const char *diagnosis_json)
 {
+	return db_trial_set_diagnosis_obj(db, trial_id, NULL, diagnosis_json);
+}
+
+int
+db_trial_set_diagnosis_obj(struct db *db, int64_t trial_id,
+			   const struct cJSON *d, const char *diagnosis_json)
+{
 	sqlite3_stmt *st = db_stmt(db, ST_TRIAL_DIAG);
 	int b, rc;
 
-	if (diagnosis_json) {
-		rc = db_check_object(db, "diagnosis_json", diagnosis_json, __func__);
+	if (diagnosis_json || d) {
+		rc = db_check_printed(db, "diagnosis_json", diagnosis_json, d,
+				      "db_trial_set_diagnosis");
 		if (rc < 0)
 			return rc;
 	}

@@ -1192,6 +1192,129 @@ verdicts_count_ended_trials_only(void)
 	tdir_clean(&t);
 }
 
+/* A fresh database with sweep *sid and its trial *tid started (attempt 1).
+ * NULL when it cannot be made. */
+static struct db *
+open_running_trial(struct tdir *t, int64_t *sid, int64_t *tid)
+{
+	struct db *db;
+
+	if (tdir_make(t) < 0 || !(db = topen(t)))
+		return NULL;
+	if (db_sweep_create(db, "m", SPEC_MIN, 1, 1.0, sid) < 0 ||
+	    db_trial_create(db, *sid, 1, "{}", 1, tid) < 0 ||
+	    db_trial_start(db, *tid, 1, 0, -1, 2.0) < 0) {
+		db_close(db);
+		tdir_clean(t);
+		return NULL;
+	}
+	return db;
+}
+
+/* Epoch epoch's objective, loss and accuracy columns, whether val_acc is
+ * NULL, and its metrics_json, as a raw connection sees them. */
+static void
+epoch_columns(const char *path, int epoch, char *buf, size_t len)
+{
+	sqlite3 *h = NULL;
+	sqlite3_stmt *st = NULL;
+
+	snprintf(buf, len, "(no row)");
+	if (sqlite3_open(path, &h) == SQLITE_OK &&
+	    sqlite3_prepare_v2(h, "SELECT objective, train_loss, val_loss, "
+			       "train_acc, val_acc, metrics_json FROM epochs "
+			       "WHERE epoch = ?1", -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_int(st, 1, epoch);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			snprintf(buf, len, "%g,%g,%g,%g,%s,%s",
+				 sqlite3_column_double(st, 0),
+				 sqlite3_column_double(st, 1),
+				 sqlite3_column_double(st, 2),
+				 sqlite3_column_double(st, 3),
+				 sqlite3_column_type(st, 4) == SQLITE_NULL ?
+				 "null" : "set",
+				 (const char *)sqlite3_column_text(st, 5));
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+}
+
+/* db_trial_epoch_obj reads the columns from the object it is given (the
+ * daemon's own, not a parse of the text), stores the text as it is, counts
+ * the epoch, and refuses what is not an object as db_trial_epoch does. */
+static void
+epoch_obj_takes_columns_from_the_object(void)
+{
+	struct tdir t;
+	struct db *db;
+	cJSON *m = cJSON_Parse("{\"epoch\":1,\"train_loss\":0.5,"
+			       "\"val_loss\":0.25,\"train_acc\":0.75}");
+	cJSON *arr = cJSON_CreateArray();
+	int64_t sid = 0, tid = 0;
+	char cols[256];
+
+	if (!(db = open_running_trial(&t, &sid, &tid))) {
+		CHECK(0);
+		return;
+	}
+	CHECK(db_trial_epoch_obj(db, tid, 1, 1, 0.25, m, "{\"x\":1}", -1) == 0);
+	epoch_columns(t.path, 1, cols, sizeof cols);
+	CHECK_STR(cols, "0.25,0.5,0.25,0.75,null,{\"x\":1}");
+	CHECK(db_trial_epoch_obj(db, tid, 1, 2, 0.5, arr, "[]", -1) == -EINVAL);
+	CHECK(db_trial_epoch_obj(db, tid, 1, 2, 0.5, NULL, "{}", -1) == -EINVAL);
+	CHECK(db_trial_epoch_obj(db, tid, 1, 2, 0.5, m, NULL, -1) == -EINVAL);
+	CHECK(db_trial_epoch_obj(db, tid, 1, -1, 0.5, m, "{}", -1) == -EINVAL);
+	epoch_columns(t.path, 2, cols, sizeof cols);
+	CHECK_STR(cols, "(no row)");
+	CHECK(db_trial_epoch_obj(db, tid, 1, 1, 0.25, m, "{}", -1) == -EEXIST);
+	db_close(db);
+	cJSON_Delete(m);
+	cJSON_Delete(arr);
+	tdir_clean(&t);
+}
+
+/* What a caller says it printed the diagnosis from is what is checked: an
+ * array is refused with a valid text (so the text is not what is read), an
+ * object is stored with its text, and NULL falls back to parsing the text. */
+static void
+diagnosis_obj_is_what_is_checked(void)
+{
+	struct tdir t;
+	struct db *db;
+	cJSON *obj = cJSON_Parse("{\"verdict\":\"good_fit\"}");
+	cJSON *arr = cJSON_CreateArray(), *j = NULL;
+	const char *txt = "{\"verdict\":\"good_fit\"}";
+	int64_t sid = 0, tid = 0;
+
+	if (!(db = open_running_trial(&t, &sid, &tid))) {
+		CHECK(0);
+		return;
+	}
+	CHECK(db_trial_set_diagnosis_obj(db, tid, arr, txt) == -EINVAL);
+	CHECK(db_trial_set_diagnosis_obj(db, tid, obj, NULL) == -EINVAL);
+	CHECK(db_trial_set_diagnosis_obj(db, tid, NULL, "[]") == -EINVAL);
+	CHECK(db_trial_set_diagnosis_obj(db, tid, obj, txt) == 0);
+	CHECK(db_trial_set_diagnosis_obj(db, tid + 1, obj, txt) == -ENOENT);
+	struct db_trial_end e = {
+		.status = "completed", .objective = NAN, .test_loss = NAN,
+		.test_acc = NAN, .diagnosis_json = "{\"verdict\":\"x\"}",
+		.diagnosis = arr, .exit_code = 0, .now = 3.0,
+	};
+	CHECK(db_trial_end(db, tid, &e) == -EINVAL);
+	e.diagnosis = obj;
+	e.diagnosis_json = "{\"verdict\":\"end\"}";
+	CHECK(db_trial_end(db, tid, &e) == 0);
+	CHECK(wire_trials_json(db, sid, &j) == 0);
+	CHECK_STR(jstr(jget(cJSON_GetArrayItem(j, 0), "diagnosis"), "verdict"),
+		  "end");
+	CHECK_STR(jstr(cJSON_GetArrayItem(j, 0), "status"), "completed");
+	cJSON_Delete(j);
+	db_close(db);
+	cJSON_Delete(obj);
+	cJSON_Delete(arr);
+	tdir_clean(&t);
+}
+
 int
 main(void)
 {
@@ -1209,6 +1332,8 @@ main(void)
 	RUN(nan_objective_is_stored_as_null);
 	RUN(signal_end_keeps_signal_and_stderr);
 	RUN(duplicate_epoch_is_eexist);
+	RUN(epoch_obj_takes_columns_from_the_object);
+	RUN(diagnosis_obj_is_what_is_checked);
 	RUN(requeue_starts_a_fresh_attempt);
 	RUN(curve_spans_attempts_the_later_row_winning);
 	RUN(curves_are_ordered_by_trial_then_epoch);
