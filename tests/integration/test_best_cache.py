@@ -114,8 +114,11 @@ def _manual_trials(d):
 
 
 def _spawned_sweep_resumed_and_removed(d):
-    spec = fake_spec(name="kept-run", trials=8, parallel=2,
-                     params={"lr": {"loguniform": [1e-4, 1e-1]}})
+    # Slow enough (0.6 s a trial) that the sweep cannot end before the
+    # pause below, even when its first trial ends late under load.
+    spec = fake_spec(name="kept-run", trials=12, parallel=2,
+                     params={"lr": {"loguniform": [1e-4, 1e-1]},
+                             "sleep_ms": 200})
     sid = d.submit(spec)
     assert wait_for(lambda: json.loads(best_raw(d, sid)).get("ok"), 60)
     d.ok({"op": "pause", "sweep": sid})
