@@ -96,17 +96,29 @@ wire_ev_sweep(const char *name, int64_t sweep, const char *status,
 	return ev;
 }
 
+/* A trial's event: {"event": name, "sweep": sweep, "number": number};
+ * owned by the caller, NULL without memory. */
+static cJSON *
+ev_trial(const char *name, int64_t sweep, int number)
+{
+	cJSON *ev = cJSON_CreateObject();
+
+	if (!ev)
+		return NULL;
+	cJSON_AddStringToObject(ev, "event", name);
+	cJSON_AddNumberToObject(ev, "sweep", (double)sweep);
+	cJSON_AddNumberToObject(ev, "number", number);
+	return ev;
+}
+
 cJSON *
 wire_ev_trial_started(int64_t sweep, int number, int attempt,
 		      const char *params_json, int pending)
 {
-	cJSON *ev = cJSON_CreateObject(), *params;
+	cJSON *ev = ev_trial("trial_started", sweep, number), *params;
 
 	if (!ev)
 		return NULL;
-	cJSON_AddStringToObject(ev, "event", "trial_started");
-	cJSON_AddNumberToObject(ev, "sweep", (double)sweep);
-	cJSON_AddNumberToObject(ev, "number", number);
 	cJSON_AddNumberToObject(ev, "attempt", attempt);
 	params = params_json ? cJSON_Parse(params_json) : NULL;
 	cJSON_AddItemToObject(ev, "params", params ? params : cJSON_CreateNull());
@@ -117,13 +129,10 @@ wire_ev_trial_started(int64_t sweep, int number, int attempt,
 cJSON *
 wire_ev_trial_running(int64_t sweep, int number, int attempt, double queue_s)
 {
-	cJSON *ev = cJSON_CreateObject();
+	cJSON *ev = ev_trial("trial_running", sweep, number);
 
 	if (!ev)
 		return NULL;
-	cJSON_AddStringToObject(ev, "event", "trial_running");
-	cJSON_AddNumberToObject(ev, "sweep", (double)sweep);
-	cJSON_AddNumberToObject(ev, "number", number);
 	cJSON_AddNumberToObject(ev, "attempt", attempt);
 	cJSON_AddNumberToObject(ev, "queue_s", queue_s);
 	return ev;
@@ -140,13 +149,10 @@ cJSON *
 wire_ev_epoch(int64_t sweep, int number, const struct report_line *r,
 	      double objective, const cJSON *diagnosis)
 {
-	cJSON *ev = cJSON_CreateObject();
+	cJSON *ev = ev_trial("epoch", sweep, number);
 
 	if (!ev)
 		return NULL;
-	cJSON_AddStringToObject(ev, "event", "epoch");
-	cJSON_AddNumberToObject(ev, "sweep", (double)sweep);
-	cJSON_AddNumberToObject(ev, "number", number);
 	cJSON_AddNumberToObject(ev, "epoch", r->epoch);
 	cJSON_AddItemToObject(ev, "metrics", report_to_json(r));
 	cJSON_AddNumberToObject(ev, "objective", objective);
@@ -157,13 +163,10 @@ wire_ev_epoch(int64_t sweep, int number, const struct report_line *r,
 cJSON *
 wire_ev_trial_ended(const struct wire_trial_ended *e)
 {
-	cJSON *ev = cJSON_CreateObject(), *err;
+	cJSON *ev = ev_trial("trial_ended", e->sweep, e->number), *err;
 
 	if (!ev)
 		return NULL;
-	cJSON_AddStringToObject(ev, "event", "trial_ended");
-	cJSON_AddNumberToObject(ev, "sweep", (double)e->sweep);
-	cJSON_AddNumberToObject(ev, "number", e->number);
 	cJSON_AddStringToObject(ev, "status", e->status);
 	if (isfinite(e->objective))
 		cJSON_AddNumberToObject(ev, "objective", e->objective);
