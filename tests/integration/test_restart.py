@@ -286,8 +286,13 @@ def _kill9_between_spawn_and_commit_leaves_no_trainer():
     dir's SWEEPD_TRIAL mark, and the next daemon kills it before loading."""
     d = Daemon()
     st = os.stat(d.dir)
+    # Another state dir's mark: a directory of our own holds that identity
+    # while the test runs (INO + 1 could be a state dir of a test running
+    # beside this one, whose daemon then rightly killed the process).
+    other_dir = tempfile.mkdtemp(prefix="sweepd-other-")
+    ot = os.stat(other_dir)
     env = dict(os.environ, SWEEPD_TRIAL="%d:%d:424242" % (st.st_dev, st.st_ino))
-    other = dict(os.environ, SWEEPD_TRIAL="%d:%d:424242" % (st.st_dev, st.st_ino + 1))
+    other = dict(os.environ, SWEEPD_TRIAL="%d:%d:424242" % (ot.st_dev, ot.st_ino))
     mine = subprocess.Popen(["sleep", "600"], env=env, start_new_session=True)
     theirs = subprocess.Popen(["sleep", "600"], env=other, start_new_session=True)
     try:
@@ -302,6 +307,7 @@ def _kill9_between_spawn_and_commit_leaves_no_trainer():
                 p.kill()
             p.wait()
         d.cleanup()
+        os.rmdir(other_dir)
 
 
 def trial_rows_read(log):
