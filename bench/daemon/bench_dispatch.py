@@ -8,7 +8,8 @@
 
 1. Throughput: first the machine's limit, the rate at which this machine
    posix_spawns (new session) and reaps the same trivial trainer, 2 at a
-   time, with no daemon; then a sweep of --trials such trials
+   time, with no daemon (taken before and again after sweepd's run: the
+   ratio is against their mean); then a sweep of --trials such trials
    (tests/trainers/fake_trainer: 5 epochs, no sleep), parallel 2, --workers
    2: trials/s overall and as a ratio of the limit, over the first 500 and
    over the last 500 (by end time; half the trials each below 1,000), the
@@ -89,14 +90,16 @@ def loadavg():
     return "load average %.2f %.2f %.2f" % os.getloadavg()
 
 
-def wait_done(sock, sid):
-    """Polls the sweep's status every 0.5 s: a watch subscription would
-    add an event per epoch to what is measured."""
+def wait_done(sock, sid, every=0.02):
+    """Polls the sweep's status every `every` s: a watch subscription would
+    add an event per epoch to what is measured. 20 ms: a 2,000-trial run
+    lasts 3-5 s, so a 0.5 s poll moved its rate by up to 15%; a poll costs
+    the daemon about 0.1 ms."""
     while True:
         s = request(sock, {"op": "sweep", "sweep": sid})["sweep"]
         if s["status"] != "running":
             return s
-        time.sleep(0.5)
+        time.sleep(every)
 
 
 def wait_watching(sock, sid):
@@ -166,9 +169,12 @@ def windows(trials):
 
 
 def throughput(args, fake):
-    limit = machine_limit(fake, args.trials)
-    print("machine limit: posix_spawn + reap of the trainer, parallel 2, no daemon, "
-          "%d runs: %.0f trials/s" % (args.trials, limit))
+    # The limit moves by a third between runs a minute apart on a quiet
+    # 2-core machine: it is taken right before and right after sweepd's
+    # run, and sweepd's rate is given against their mean.
+    before = machine_limit(fake, args.trials)
+    print("machine limit before: posix_spawn + reap of the trainer, parallel 2, "
+          "no daemon, %d runs: %.0f trials/s" % (args.trials, before))
     state = tempfile.mkdtemp(prefix="sweepd-bench-")
     p, sock = start_daemon(args.build, state, extra=args.sweepd_arg)
     try:
@@ -185,6 +191,10 @@ def throughput(args, fake):
         s = wait_done(sock, sid)
         wall = time.time() - t0
         cpu = (cpu_ticks(p.pid) - c0) / tck
+        after = machine_limit(fake, args.trials)
+        limit = (before + after) / 2
+        print("machine limit after: %.0f trials/s; their mean: %.0f trials/s"
+              % (after, limit))
         trials = request(sock, {"op": "trials", "sweep": sid})["trials"]
         w, first, last = windows(trials)
         rate = len(trials) / wall
@@ -196,7 +206,7 @@ def throughput(args, fake):
               "(last/first %.2f)"
               % (len(trials), s["status"], wall, rate, rate / limit, own, own / limit,
                  w, first, w, last, last / first))
-        print("daemon CPU: %.2f s for %d trials = %.2f ms per trial (the 0.5 s status "
+        print("daemon CPU: %.2f s for %d trials = %.2f ms per trial (the 20 ms status "
               "polls included)" % (cpu, len(trials), 1e3 * cpu / max(1, len(trials))))
         print("daemon RSS after %d trials: %d kB" % (len(trials), rss_kb(p.pid)))
         c0 = cpu_ticks(p.pid)
