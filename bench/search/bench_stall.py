@@ -209,8 +209,9 @@ def main():
                   "p99 %.2f ms, max %.2f ms; errors %d" % (
                       len(lat), args.clients, args.seconds, 1e3 * pct(lat, 0.5),
                       1e3 * pct(lat, 0.99), 1e3 * max(lat), len(errors)))
-        print("TPE trials created meanwhile: %d (%.1f/s), each over ~%d observations"
-              % (after - before, (after - before) / args.seconds, args.obs))
+        print("%s trials created meanwhile: %d (%.1f/s), each over ~%d observations"
+              % ("TPE" if args.algorithm == "tpe" else args.algorithm,
+                 after - before, (after - before) / args.seconds, args.obs))
         if args.importance:
             print("importance meanwhile: %d answers, median %.0f ms" % (
                 len(imp), 1e3 * pct(imp, 0.5)))
