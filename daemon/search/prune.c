@@ -160,6 +160,77 @@ prune_asha(const struct spec *s, const struct prune_curve *me,
 	return 1;
 }
 
+/* The number of trials of c[0..n) that reached e with a value at e
+ * strictly better than v (NaN never is; every value is better than NaN),
+ * and in *count those that reached e. */
+static int
+ahead_at(const struct spec *s, const struct prune_curve *c, int n, int e,
+	 double v, int *count)
+{
+	int ahead = 0;
+
+	*count = 0;
+	for (int i = 0; i < n; i++) {
+		if (last_epoch(&c[i]) < e)
+			continue;
+		(*count)++;
+		if (better(s, best_until(s, &c[i], e), v))
+			ahead++;
+	}
+	return ahead;
+}
+
+/* The best promotable trial from rung r, -1 if none. */
+static int
+promote_from(const struct spec *s, const struct prune_curve *c,
+	     const int *stopped, const int *promoted, int n, int r)
+{
+	int pick = -1, count, keep, ahead;
+	double pick_v = NAN;
+
+	for (int i = 0; i < n; i++) {
+		double v;
+		if (stopped[i] != r || promoted[i] >= r)
+			continue;
+		v = best_until(s, &c[i], r);
+		if (!isfinite(v) || (pick >= 0 && !better(s, v, pick_v)))
+			continue;
+		ahead = ahead_at(s, c, n, r, v, &count);
+		keep = count / s->prune_eta > 1 ? count / s->prune_eta : 1;
+		if (ahead < keep) {
+			pick = i;
+			pick_v = v;
+		}
+	}
+	return pick;
+}
+
+int
+prune_promote(const struct spec *s, const struct prune_curve *c,
+	      const int *stopped, const int *promoted, int n, int *rung)
+{
+	int top = 0;
+
+	*rung = 0;
+	for (int i = 0; i < n; i++)
+		if (stopped[i] > promoted[i] && stopped[i] > top)
+			top = stopped[i];
+	/* Each rung a trial is stopped at, from the highest down. */
+	while (top > 0) {
+		int pick = promote_from(s, c, stopped, promoted, n, top), next = 0;
+		if (pick >= 0) {
+			*rung = top;
+			return pick;
+		}
+		for (int i = 0; i < n; i++)
+			if (stopped[i] > promoted[i] && stopped[i] < top &&
+			    stopped[i] > next)
+				next = stopped[i];
+		top = next;
+	}
+	return -1;
+}
+
 int
 prune_early_stop(const struct spec *s, const struct prune_curve *me,
 		 char *why, size_t whylen)

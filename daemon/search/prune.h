@@ -68,6 +68,25 @@ int prune_asha(const struct spec *s, const struct prune_curve *me,
 	       size_t whylen);
 
 /*
+ * ASHA's promotion (Li et al. 2020, "A System for Massively Parallel
+ * Hyperparameter Tuning", Algorithm 2), over the stopping rule above: a
+ * trial stopped at rung r goes on again once it is within the top
+ * max(1, floor(n_r / eta)) of the n_r trials that reached r (curve i
+ * reached r when its last epoch is >= r), ranked by best so far at r;
+ * within means fewer than that many are strictly better (ties its way, as
+ * prune_asha). c[0..n): every trial of the sweep with a curve;
+ * stopped[i]: the rung ASHA stopped trial i at, 0 when it is not stopped
+ * by ASHA now (running, completed, failed, or stopped another way);
+ * promoted[i]: the highest rung it was promoted from before, 0 if none. A
+ * trial is promotable from r only if stopped[i] == r > promoted[i], and
+ * never with no finite value at r. The highest rung first, the best value
+ * first, then the lowest index. Returns the index, with *rung = r, or -1
+ * with *rung = 0. O(rungs * n * points); no allocation.
+ */
+int prune_promote(const struct spec *s, const struct prune_curve *c,
+		  const int *stopped, const int *promoted, int n, int *rung);
+
+/*
  * Early stopping (as Keras' EarlyStopping): an epoch improves when its
  * value beats the best so far by more than s->es_min_delta (the best moves
  * only on such epochs); 1 when the last s->es_patience epochs (or more,

@@ -471,6 +471,109 @@ sparse_curves_count_in_epoch_numbers(void)
 	CHECK(prune_early_stop(&s, &me, why, sizeof why) == 0);
 }
 
+/* ---- ASHA's promotion (Li et al. 2020, Algorithm 2) --------------------- */
+
+/* Trials at rung 1 (min_epochs 1, eta 3) with values 0.6 (trial 0, stopped
+ * there), 0.9 (went on), 0.5, 0.4, 0.3, 0.2 (stopped). With all six there
+ * the top floor(6 / 3) = 2 are 0.9 and 0.6: trial 0 is promoted. */
+static void
+promote_a_stopped_trial_now_in_the_top(void)
+{
+	struct spec s = mk(1);
+	const double a[] = { 0.6 }, b[] = { 0.9, 0.91 }, c[] = { 0.5 },
+		     d[] = { 0.4 }, e[] = { 0.3 }, f[] = { 0.2 };
+	struct prune_curve cv[] = { C(a, 1, 0), C(b, 2, 0), C(c, 1, 0),
+				    C(d, 1, 0), C(e, 1, 0), C(f, 1, 0) };
+	int stopped[] = { 1, 0, 1, 1, 1, 1 }, promoted[6] = { 0 }, rung = -1;
+
+	s.pruner = SPEC_PRUNE_ASHA;
+	CHECK(prune_promote(&s, cv, stopped, promoted, 6, &rung) == 0);
+	CHECK(rung == 1);
+	/* Only five at the rung: top 1 is trial 1, which went on. */
+	rung = -1;
+	CHECK(prune_promote(&s, cv, stopped, promoted, 5, &rung) == -1);
+	CHECK(rung == 0);
+	/* Not twice from the same rung. */
+	promoted[0] = 1;
+	CHECK(prune_promote(&s, cv, stopped, promoted, 6, &rung) == -1);
+	/* Not a trial ASHA did not stop (running, completed, failed). */
+	promoted[0] = 0;
+	stopped[0] = 0;
+	CHECK(prune_promote(&s, cv, stopped, promoted, 6, &rung) == -1);
+}
+
+/* The highest rung first, and within a rung the best value first. */
+static void
+promote_highest_rung_then_best(void)
+{
+	struct spec s = mk(1);
+	/* Rung 3: trials 0 (0.8, stopped) and 1..2 reached it; with 3 there
+	 * the top 1 is trial 0 itself once trial 1 and 2 are worse. */
+	const double t0[] = { 0.5, 0.6, 0.8 }, t1[] = { 0.7, 0.7, 0.7 },
+		     t2[] = { 0.6, 0.6, 0.6 }, t3[] = { 0.95 }, t4[] = { 0.94 },
+		     t5[] = { 0.1 }, t6[] = { 0.1 }, t7[] = { 0.1 },
+		     t8[] = { 0.1 };
+	struct prune_curve cv[] = { C(t0, 3, 0), C(t1, 3, 1), C(t2, 3, 1),
+				    C(t3, 1, 0), C(t4, 1, 0), C(t5, 1, 0),
+				    C(t6, 1, 0), C(t7, 1, 0), C(t8, 1, 0) };
+	int stopped[] = { 3, 0, 0, 1, 1, 1, 1, 1, 1 }, promoted[9] = { 0 };
+	int rung = 0;
+
+	s.pruner = SPEC_PRUNE_ASHA;
+	/* Rung 3 has trial 0 (top 1 of 3) and rung 1 has 3 and 4 (top 3 of
+	 * 9: 0.95, 0.94, 0.7): rung 3 first. */
+	CHECK(prune_promote(&s, cv, stopped, promoted, 9, &rung) == 0);
+	CHECK(rung == 3);
+	promoted[0] = 3;
+	CHECK(prune_promote(&s, cv, stopped, promoted, 9, &rung) == 3);
+	CHECK(rung == 1);
+	promoted[3] = 1;
+	CHECK(prune_promote(&s, cv, stopped, promoted, 9, &rung) == 4);
+	promoted[4] = 1;
+	CHECK(prune_promote(&s, cv, stopped, promoted, 9, &rung) == -1);
+}
+
+/* Ties at the cut go the stopped trial's way (as the stopping rule's), NaN
+ * is never promoted, and min mode ranks low first. */
+static void
+promote_ties_nan_and_min_mode(void)
+{
+	struct spec s = mk(0);
+	const double a[] = { 0.3 }, b[] = { 0.3 }, c[] = { 0.5 }, n[] = { NAN };
+	struct prune_curve cv[] = { C(b, 1, 0), C(a, 1, 0), C(c, 1, 0),
+				    C(n, 1, 0) };
+	int stopped[] = { 0, 1, 1, 1 }, promoted[4] = { 0 }, rung = 0;
+
+	s.pruner = SPEC_PRUNE_ASHA;
+	/* 4 at rung 1: top 1; trial 1 ties trial 0 at 0.3 (lower is better). */
+	CHECK(prune_promote(&s, cv, stopped, promoted, 4, &rung) == 1);
+	promoted[1] = 1;
+	CHECK(prune_promote(&s, cv, stopped, promoted, 4, &rung) == -1);
+	/* With only NaN left stopped, nothing even as the top 1 of 1. */
+	struct prune_curve only[] = { C(n, 1, 0) };
+	int st1[] = { 1 }, pr1[] = { 0 };
+	CHECK(prune_promote(&s, only, st1, pr1, 1, &rung) == -1);
+}
+
+/* Rungs are epoch numbers: a curve with sparse epochs reaches a rung when
+ * its last epoch is at or past it; its value there is its best up to it. */
+static void
+promote_with_sparse_epochs(void)
+{
+	struct spec s = mk(1);
+	const double a[] = { 0.2, 0.8 }, b[] = { 0.5, 0.6, 0.7 }, c[] = { 0.1 };
+	const int ea[] = { 1, 3 }, eb[] = { 2, 4, 9 }, ec[] = { 3 };
+	struct prune_curve cv[] = { { .v = a, .epoch = ea, .n = 2 },
+				    { .v = b, .epoch = eb, .n = 3 },
+				    { .v = c, .epoch = ec, .n = 1 } };
+	int stopped[] = { 3, 0, 3 }, promoted[3] = { 0 }, rung = 0;
+
+	s.pruner = SPEC_PRUNE_ASHA;
+	/* At 3: a 0.8, b 0.5 (its best up to epoch 3), c 0.1: a is top 1. */
+	CHECK(prune_promote(&s, cv, stopped, promoted, 3, &rung) == 0);
+	CHECK(rung == 3);
+}
+
 int
 main(void)
 {
@@ -495,5 +598,9 @@ main(void)
 	RUN(pruners_never_stop_a_trial_at_its_budget);
 	RUN(budget_from_epochs_param_and_max_epochs);
 	RUN(sparse_curves_count_in_epoch_numbers);
+	RUN(promote_a_stopped_trial_now_in_the_top);
+	RUN(promote_highest_rung_then_best);
+	RUN(promote_ties_nan_and_min_mode);
+	RUN(promote_with_sparse_epochs);
 	return harness_done();
 }
