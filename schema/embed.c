@@ -8,6 +8,9 @@
  * not start with four digits and '_', and a list whose numbers are not
  * 1, 2, 3, ... in order: a gap or a duplicate would make a database's
  * user_version mean different schemas in different builds.
+ *
+ * A file holding the line "-- migrate: foreign_keys off" (exactly, on a
+ * line of its own) gets fk_off = 1 in its entry (schema/migrations.h).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -39,13 +42,34 @@ file_version(const char *name)
 	       (name[2] - '0') * 10 + (name[3] - '0');
 }
 
-/* Writes the file's bytes as one C string literal, a source line per line. */
-static int
-emit_literal(FILE *out, FILE *in)
+#define FK_OFF_LINE "-- migrate: foreign_keys off"
+
+/* Follows the current line's text against FK_OFF_LINE: *at is how many of
+ * its bytes matched so far, -1 once it cannot match. At the line's end,
+ * *fk_off is set when it was the whole line. */
+static void
+match_fk_off(int c, int *at, int *fk_off)
 {
-	int c, bol = 1;
+	if (c == '\n') {
+		if (*at == (int)strlen(FK_OFF_LINE))
+			*fk_off = 1;
+		*at = 0;
+	} else if (*at >= 0 && FK_OFF_LINE[*at] == c) {
+		(*at)++;
+	} else {
+		*at = -1;
+	}
+}
+
+/* Writes the file's bytes as one C string literal, a source line per line;
+ * *fk_off = 1 when a line is FK_OFF_LINE. */
+static int
+emit_literal(FILE *out, FILE *in, int *fk_off)
+{
+	int c, bol = 1, at = 0;
 
 	while ((c = getc(in)) != EOF) {
+		match_fk_off(c, &at, fk_off);
 		if (bol)
 			fputs("\t\t\"", out);
 		bol = 0;
@@ -64,6 +88,7 @@ emit_literal(FILE *out, FILE *in)
 				putc(c, out);
 		}
 	}
+	match_fk_off('\n', &at, fk_off);   /* a last line without '\n' */
 	if (!bol)
 		fputs("\"\n", out);
 	return ferror(in) ? -EIO : 0;
@@ -75,7 +100,7 @@ emit_file(FILE *out, const char *path, int expect)
 	const char *name = base_name(path);
 	int version = file_version(name);
 	FILE *in;
-	int rc;
+	int rc, fk_off = 0;
 
 	if (version < 0) {
 		fprintf(stderr, "schema_embed: %s: name must be NNNN_name.sql\n", path);
@@ -92,8 +117,8 @@ emit_file(FILE *out, const char *path, int expect)
 		return -errno;
 	}
 	fprintf(out, "\t{ %d, \"%s\",\n", version, name);
-	rc = emit_literal(out, in);
-	fputs("\t\t\"\" },\n", out);
+	rc = emit_literal(out, in, &fk_off);
+	fprintf(out, "\t\t\"\", %d },\n", fk_off);
 	if (rc < 0)
 		fprintf(stderr, "schema_embed: %s: %s\n", path,
 			rc == -EINVAL ? "holds a NUL byte" : "read error");

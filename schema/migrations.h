@@ -13,6 +13,11 @@ struct schema_migration {
 	int version;          /* user_version once applied: 1, 2, ... */
 	const char *name;     /* file name, e.g. "0001_init.sql" */
 	const char *sql;      /* the file's text, run with sqlite3_exec */
+	int fk_off;           /* 1: the file holds the line
+			       * "-- migrate: foreign_keys off"; db.c runs it
+			       * with foreign keys off and then requires
+			       * PRAGMA foreign_key_check to find nothing (a
+			       * table rebuild: docs/storage.md) */
 };
 
 /* Ordered by version, contiguous from 1; static storage. */

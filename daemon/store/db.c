@@ -28,10 +28,22 @@ static const char *const stmt_sql[ST_COUNT] = {
 #undef X
 };
 
+static const char *const stmt_name[ST_COUNT] = {
+#define X(name, sql) #name,
+	DB_STATEMENTS(X)
+#undef X
+};
+
 const char *
 db_stmt_sql(enum stmt_id id)
 {
 	return stmt_sql[id];
+}
+
+const char *
+db_stmt_name(enum stmt_id id)
+{
+	return stmt_name[id];
 }
 
 /* ---- errors ----------------------------------------------------------- */
@@ -305,11 +317,37 @@ set_pragmas(struct db *db, int readonly, char *err, size_t errlen)
 	return 0;
 }
 
+/* After a migration that ran with foreign keys off (a table rebuild):
+ * 0 when PRAGMA foreign_key_check finds no row, else -EIO naming the
+ * first one, so that the transaction is rolled back. */
+static int
+fk_clean(struct db *db)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(db->h, "PRAGMA foreign_key_check", -1, &st,
+				    NULL);
+
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)   /* columns: table, rowid, parent, fkid */
+		rc = db_failf(db, __func__, -EIO, "it would leave a row of %s "
+			      "(rowid %lld) referring to no row of %s (PRAGMA "
+			      "foreign_key_check)", db_col_text(st, 0),
+			      (long long)sqlite3_column_int64(st, 1),
+			      db_col_text(st, 2));
+	else if (rc == SQLITE_DONE)
+		rc = 0;
+	else
+		rc = db_fail(db, __func__, rc);
+	sqlite3_finalize(st);
+	return rc;
+}
+
 /* Applies migration m in its own transaction. user_version is read again
  * under the write lock, so two processes opening one file at once cannot
  * both apply it. */
 static int
-migrate_one(struct db *db, const struct schema_migration *m)
+migrate_tx(struct db *db, const struct schema_migration *m)
 {
 	char sql[64];
 	int v = 0, rc;
@@ -322,6 +360,8 @@ migrate_one(struct db *db, const struct schema_migration *m)
 		return exec(db, "COMMIT", __func__);
 	if (rc == 0)
 		rc = exec(db, m->sql, __func__);
+	if (rc == 0 && m->fk_off)
+		rc = fk_clean(db);
 	snprintf(sql, sizeof sql, "PRAGMA user_version = %d", m->version);
 	if (rc == 0)
 		rc = exec(db, sql, __func__);
@@ -335,6 +375,29 @@ migrate_one(struct db *db, const struct schema_migration *m)
 		memcpy(db->err, keep, sizeof keep);
 	}
 	return rc;
+}
+
+/* A migration marked fk_off (schema/migrations.h) runs with foreign keys
+ * off: the pragma is a no-op inside a transaction, so it is set before
+ * BEGIN, and set back on (with legacy_alter_table off, which a rebuild
+ * may turn on) after COMMIT or ROLLBACK, whatever happened. */
+static int
+migrate_one(struct db *db, const struct schema_migration *m)
+{
+	char keep[sizeof db->err];
+	int rc, on;
+
+	if (!m->fk_off)
+		return migrate_tx(db, m);
+	rc = exec(db, "PRAGMA foreign_keys = OFF", __func__);
+	if (rc == 0)
+		rc = migrate_tx(db, m);
+	memcpy(keep, db->err, sizeof keep);
+	on = exec(db, "PRAGMA foreign_keys = ON; "
+		  "PRAGMA legacy_alter_table = OFF", __func__);
+	if (rc < 0)
+		memcpy(db->err, keep, sizeof keep);
+	return rc < 0 ? rc : on;
 }
 
 static int
@@ -571,55 +634,6 @@ db_set_max_pages(struct db *db, int64_t pages)
 		return -EINVAL;
 	snprintf(sql, sizeof sql, "PRAGMA max_page_count = %" PRId64, pages);
 	return exec(db, sql, __func__);
-}
-
-/* The EXPLAIN QUERY PLAN of one prepared statement's SQL, a line each. */
-static int
-plan_of(struct db *db, int id, char *buf, size_t len)
-{
-	sqlite3_stmt *st = NULL;
-	size_t used = 0;
-	char *q;
-	int rc;
-
-	if (!db || !buf || len == 0)
-		return -EINVAL;
-	buf[0] = '\0';
-	q = sqlite3_mprintf("EXPLAIN QUERY PLAN %s", stmt_sql[id]);
-	if (!q)
-		return -ENOMEM;
-	rc = sqlite3_prepare_v2(db->h, q, -1, &st, NULL);
-	while (rc == SQLITE_OK || rc == SQLITE_ROW) {
-		rc = sqlite3_step(st);
-		if (rc == SQLITE_ROW && used < len) {
-			/* Columns: id, parent, notused, detail. */
-			int n = snprintf(buf + used, len - used, "%s\n",
-					 db_col_text(st, 3));
-			used += n > 0 ? (size_t)n : 0;
-		}
-	}
-	rc = rc == SQLITE_DONE ? 0 : db_fail(db, __func__, rc);
-	sqlite3_finalize(st);
-	sqlite3_free(q);
-	return rc;
-}
-
-int
-db_best_plan(struct db *db, int mode_max, char *buf, size_t len)
-{
-	return plan_of(db, mode_max ? ST_BEST_MAX : ST_BEST_MIN, buf, len);
-}
-
-int
-db_failures_plan(struct db *db, char *buf, size_t len)
-{
-	return plan_of(db, ST_FAILURES, buf, len);
-}
-
-int
-db_unsettled_plan(struct db *db, char *buf, size_t len)
-{
-	return plan_of(db, ST_UNSETTLED_LOAD, buf, len);
 }
 
 /* ---- transactions ----------------------------------------------------- */

@@ -105,6 +105,12 @@ int db_failures_plan(struct db *db, char *buf, size_t len);
 /* The same for db_load_unsettled: a search of trials_best on (sweep_id,
  * status) per ended sweep, never a scan of its trials. */
 int db_unsettled_plan(struct db *db, char *buf, size_t len);
+/* Diagnostic: how many instructions of the EXPLAIN of the prepared
+ * statement name (its name in db_impl.h's DB_STATEMENTS, e.g.
+ * "TRIAL_START") are opcode (e.g. "OpenEphemeral": schema 9's CHECKs need
+ * none). Trigger programs are not counted. The count, -ENOENT for an
+ * unknown name, or another negative errno. */
+int db_explain_ops(struct db *db, const char *name, const char *opcode);
 
 /* A number that changes whenever a row of `sweeps` or `trials` may have
  * changed on this connection (an insert, update or delete, a trigger's

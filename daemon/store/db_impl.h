@@ -207,6 +207,8 @@ struct db {
 
 /* The SQL text of statement id (for EXPLAIN QUERY PLAN). */
 const char *db_stmt_sql(enum stmt_id id);
+/* Its name in DB_STATEMENTS ("TRIAL_START"), for db_explain_ops. */
+const char *db_stmt_name(enum stmt_id id);
 
 /* ---- errors (db.c) ---------------------------------------------------- */
 
