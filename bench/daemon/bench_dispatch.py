@@ -185,12 +185,14 @@ def throughput(args, fake):
             wait_done(sock, fid)
             print("filled %d trials x 10 epochs in %.1f s: daemon RSS %d kB before the "
                   "timed sweep" % (args.fill, time.time() - t0, rss_kb(p.pid)))
+        k0 = request(sock, {"op": "stats"}).get("commits")
         c0 = cpu_ticks(p.pid)
         t0 = time.time()
         sid = request(sock, {"op": "submit", "spec": spec(fake, args.trials, 5)})["sweep_id"]
         s = wait_done(sock, sid)
         wall = time.time() - t0
         cpu = (cpu_ticks(p.pid) - c0) / tck
+        k1 = request(sock, {"op": "stats"}).get("commits")
         after = machine_limit(fake, args.trials)
         limit = (before + after) / 2
         print("machine limit after: %.0f trials/s; their mean: %.0f trials/s"
@@ -208,6 +210,10 @@ def throughput(args, fake):
                  w, first, w, last, last / first))
         print("daemon CPU: %.2f s for %d trials = %.2f ms per trial (the 20 ms status "
               "polls included)" % (cpu, len(trials), 1e3 * cpu / max(1, len(trials))))
+        if k0 is not None and k1 is not None:
+            print("database commits: %d for %d trials = %.2f per trial (the "
+                  "status polls' none)" % (k1 - k0, len(trials),
+                                           (k1 - k0) / max(1, len(trials))))
         print("daemon RSS after %d trials: %d kB" % (len(trials), rss_kb(p.pid)))
         c0 = cpu_ticks(p.pid)
         time.sleep(args.idle)

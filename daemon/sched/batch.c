@@ -6,7 +6,10 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <cJSON.h>
 
 #include "daemon/log.h"
 #include "daemon/sched/curve.h"
@@ -15,6 +18,13 @@
 #include "daemon/sched/sweep.h"
 #include "daemon/sched/trial.h"
 #include "daemon/store/db.h"
+
+/* An event of rows of the open batch, sent once they are committed. */
+struct batch_ev {
+	struct batch_ev *next;
+	int64_t sweep_id;
+	cJSON *ev;                  /* owned */
+};
 
 static void
 on_prepare(uv_prepare_t *h)
@@ -28,6 +38,8 @@ sched_batch_init(struct sched *s)
 	uv_prepare_init(s->loop, &s->batch_prep);
 	s->batch_prep.data = s;
 	s->batch_prep_on = 1;
+	s->told = NULL;
+	s->told_tail = &s->told;
 }
 
 static void
@@ -46,25 +58,22 @@ sched_batch_close(struct sched *s)
 	s->batch_prep_on = 0;
 }
 
-int
-sched_batch_join(struct sched *s, struct trial *t, int epoch)
+/* The queued events, in order: sent (send) or dropped. The list is taken
+ * first, so that a send that settles again (the server's) finds it empty. */
+static void
+flush_told(struct sched *s, int send)
 {
-	int rc = 0;
+	struct batch_ev *e = s->told, *next;
 
-	/* Without the prepare handle (closed) nothing would commit the batch
-	 * before the loop waits: the caller's level is then the outermost
-	 * and commits when it ends. */
-	if (!s->batch_prep_on)
-		return 0;
-	if (db_batch_depth(s->db) == 0) {
-		rc = db_batch_begin(s->db);
-		if (rc < 0)
-			return rc;
-		uv_prepare_start(&s->batch_prep, on_prepare);
+	s->told = NULL;
+	s->told_tail = &s->told;
+	for (; e; e = next) {
+		next = e->next;
+		if (send)
+			sched_broadcast(s, e->sweep_id, e->ev);
+		cJSON_Delete(e->ev);
+		free(e);
 	}
-	if (t->batched++ == 0)
-		t->batch_epoch = epoch;
-	return rc;
 }
 
 /* The batch's epochs of t are not stored: its curve loses them, and an
@@ -98,20 +107,98 @@ settle_trials(struct sched *s, int lost)
 		}
 }
 
+/* The batch is gone (rc: 0 committed, or the error that lost it): its
+ * trials and its events settle. */
+static int
+batch_done(struct sched *s, int rc)
+{
+	int lost = db_batch_lost(s->db), was_open = s->batch_open;
+
+	if (rc == 0)
+		rc = lost;
+	s->batch_open = 0;
+	if (rc < 0)
+		sched_storage_failed(s, rc, "a loop turn's epochs");
+	if (was_open || rc < 0)
+		settle_trials(s, rc);
+	flush_told(s, rc == 0);
+	return rc;
+}
+
+/* Opens the batch unless one is open; a batch of ours that the store
+ * committed (or lost) meanwhile is settled first, and *lost says how (0,
+ * or the error that lost it). 0, or the failure of the BEGIN. */
+static int
+open_batch(struct sched *s, int *lost)
+{
+	int rc;
+
+	*lost = 0;
+	if (db_batch_depth(s->db) > 0)
+		return 0;
+	if (s->batch_open)
+		*lost = batch_done(s, 0);
+	rc = db_batch_begin(s->db);
+	if (rc < 0)
+		return rc;
+	s->batch_open = 1;
+	uv_prepare_start(&s->batch_prep, on_prepare);
+	return 0;
+}
+
+int
+sched_batch_join(struct sched *s, struct trial *t, int epoch)
+{
+	int rc, lost;
+
+	/* Without the prepare handle (closed) nothing would commit the batch
+	 * before the loop waits: the caller's level is then the outermost
+	 * and commits when it ends. */
+	if (!s->batch_prep_on)
+		return 0;
+	rc = open_batch(s, &lost);
+	if (rc < 0)
+		return rc;
+	if (lost < 0 && t->stop != STOP_NONE)
+		return lost;   /* t had rows in the batch that was lost */
+	if (t->batched++ == 0)
+		t->batch_epoch = epoch;
+	return 0;
+}
+
+void
+sched_batch_tell(struct sched *s, int64_t sweep_id, cJSON *ev)
+{
+	struct batch_ev *e;
+
+	if (!ev)
+		return;
+	if (!s->batch_open) {
+		flush_told(s, 1);
+		sched_broadcast(s, sweep_id, ev);
+		cJSON_Delete(ev);
+		return;
+	}
+	e = malloc(sizeof *e);
+	if (!e) {   /* not told rather than told too early */
+		cJSON_Delete(ev);
+		return;
+	}
+	e->next = NULL;
+	e->sweep_id = sweep_id;
+	e->ev = ev;
+	*s->told_tail = e;
+	s->told_tail = &e->next;
+}
+
 int
 sched_batch_settle(struct sched *s)
 {
-	int rc = 0, lost;
+	int rc = 0;
 
 	if (s->batch_prep_on)
 		uv_prepare_stop(&s->batch_prep);
 	if (db_batch_depth(s->db) > 0)
 		rc = db_batch_end(s->db, 1);
-	lost = db_batch_lost(s->db);
-	if (rc == 0)
-		rc = lost;
-	if (rc < 0)
-		sched_storage_failed(s, rc, "epochs");
-	settle_trials(s, rc);
-	return rc;
+	return batch_done(s, rc);
 }

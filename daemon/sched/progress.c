@@ -52,15 +52,15 @@ store_rows(struct db *db, const struct trial *t, const struct report_line *r,
 	return rc;
 }
 
-/* The epoch and its live diagnosis (or neither) join the loop turn's
- * batch (batch.h). A manual trial's epoch comes in a client's request,
- * answered once it is committed: its own transaction. */
+/* The epoch (its report line's JSON m, borrowed) and its live diagnosis
+ * (or neither) join the loop turn's batch (batch.h). A manual trial's
+ * epoch comes in a client's request, answered once it is committed: its
+ * own transaction. */
 static int
 store_epoch(struct trial *t, const struct report_line *r, double objective,
-	    const char *diag_json)
+	    const cJSON *m, const char *diag_json)
 {
 	struct db *db = t->sweep->sched->db;
-	cJSON *m = report_to_json(r);                    /* owned */
 	char *metrics = m ? json_print(m) : NULL;        /* owned */
 	int rc = -ENOMEM, end;
 
@@ -85,24 +85,25 @@ store_epoch(struct trial *t, const struct report_line *r, double objective,
 	}
 out:
 	cJSON_free(metrics);
-	cJSON_Delete(m);
 	return rc;
 }
 
+/* The epoch event (with m, owned, the report line's JSON) waits for the
+ * batch that stores the epoch (batch.h): a watcher hears of stored epochs
+ * only, and watching a sweep does not commit it epoch by epoch. */
 static void
-broadcast_epoch(struct trial *t, const struct report_line *r, double objective)
+broadcast_epoch(struct trial *t, const struct report_line *r, cJSON *m,
+		double objective)
 {
 	struct sweep *sw = t->sweep;
-	cJSON *ev;
 
-	if (!sched_has_watchers(sw->sched, sw->id))
+	if (!sched_has_watchers(sw->sched, sw->id)) {
+		cJSON_Delete(m);
 		return;
-	/* A watcher is told of stored epochs only. */
-	if (sched_batch_settle(sw->sched) < 0)
-		return;
-	ev = wire_ev_epoch(sw->id, t->number, r, objective, t->diagnosis);
-	sched_broadcast(sw->sched, sw->id, ev);
-	cJSON_Delete(ev);
+	}
+	sched_batch_tell(sw->sched, sw->id,
+			 wire_ev_epoch(sw->id, t->number, r, m, objective,
+				       t->diagnosis));
 }
 
 /* The pruners see every other trial's objective curve (by number). */
@@ -176,6 +177,7 @@ sched_trial_report(struct trial *t, const struct report_line *r)
 	const struct spec *sp = sw->spec;
 	double objective;
 	char *diag_json = NULL;
+	cJSON *m;                /* the report line's JSON, owned */
 	char why[256];
 	int store_diag, rc;
 
@@ -205,9 +207,11 @@ sched_trial_report(struct trial *t, const struct report_line *r)
 		if (t->diagnosis && store_diag)
 			diag_json = json_print(t->diagnosis);
 	}
-	rc = store_epoch(t, r, objective, diag_json);
+	m = report_to_json(r);
+	rc = store_epoch(t, r, objective, m, diag_json);
 	cJSON_free(diag_json);
 	if (rc < 0) {
+		cJSON_Delete(m);
 		char msg[256];
 		snprintf(msg, sizeof msg, "cannot store epoch %d: %s", r->epoch,
 			 strerror(-rc));
@@ -219,7 +223,7 @@ sched_trial_report(struct trial *t, const struct report_line *r)
 	hist_push(&sw->hist, t->number, r->epoch, objective);
 	if (sw->hist.on)
 		hist_at(&sw->hist, t->number)->value = t->best;
-	broadcast_epoch(t, r, objective);
+	broadcast_epoch(t, r, m, objective);
 
 	if (diag_diverged(&sw->diag, t->curve, t->n_curve, why, sizeof why)) {
 		trial_stop(t, STOP_DIVERGED, why);

@@ -116,6 +116,11 @@ struct sched {
 	 * one transaction, committed by batch_prep before the loop polls. */
 	uv_prepare_t batch_prep;
 	int batch_prep_on;         /* batch_prep initialized, not closed */
+	int batch_open;            /* batch.c began a batch, not settled yet
+				    * (the store may have committed it) */
+	struct batch_ev *told;     /* epoch events of the batch, owned, sent
+				    * in order once it is committed */
+	struct batch_ev **told_tail;
 
 	/* Spawn hold: a trial could not be started for want of descriptors or
 	 * processes (EMFILE, ENFILE, EAGAIN): the daemon's trouble, not the

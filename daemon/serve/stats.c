@@ -14,6 +14,7 @@
 #include "daemon/sched/state.h"
 #include "daemon/sched/trial.h"
 #include "daemon/serve/server.h"
+#include "daemon/store/db.h"
 #include "daemon/wire/wire.h"
 
 /* {"ok":true} or, during a storage outage, {"ok":false,"error":"disk_full",
@@ -84,6 +85,7 @@ stats_fill(struct server *s, cJSON *reply)
 	cJSON_AddNumberToObject(reply, "running", k->n_running);
 	cJSON_AddNumberToObject(reply, "queued", queued);
 	cJSON_AddNumberToObject(reply, "trials_run", (double)k->trials_run);
+	cJSON_AddNumberToObject(reply, "commits", (double)db_commits(k->db));
 	cJSON_AddNumberToObject(reply, "sweeps_active", active);
 	cJSON_AddNumberToObject(reply, "clients", s->n_conns);
 	cJSON_AddNumberToObject(reply, "max_clients", s->max_clients);

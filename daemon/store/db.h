@@ -162,6 +162,11 @@ int db_batch_depth(const struct db *db);
  * it clears it. What the batch held is not stored: the caller must not
  * keep state that says it is. */
 int db_batch_lost(struct db *db);
+/* The commits of write transactions on this connection since the first
+ * call (which sets a commit hook and returns 0): a group, a batch, or a
+ * single statement outside both; a commit that then failed is counted
+ * too. For tests and the stats op (bench/daemon counts them per trial). */
+int64_t db_commits(struct db *db);
 
 /* ---- sweeps ----------------------------------------------------------- */
 /* Status strings: "running", "paused", "completed", "failed", "cancelled".

@@ -115,3 +115,21 @@ db_batch_check(struct db *db, int rc)
 		batch_gone(db, rc);
 	return rc;
 }
+
+/* sqlite3_commit_hook: 0 lets the commit go on. */
+static int
+on_commit(void *ud)
+{
+	((struct db *)ud)->commits++;
+	return 0;
+}
+
+int64_t
+db_commits(struct db *db)
+{
+	if (!db->counting) {
+		sqlite3_commit_hook(db->h, on_commit, db);
+		db->counting = 1;
+	}
+	return db->commits;
+}

@@ -203,6 +203,8 @@ struct db {
 				       * outermost is the transaction */
 	int batch_lost;               /* 0, or the error that lost an open
 				       * batch, until db_batch_lost takes it */
+	int counting;                 /* the commit hook is set (db_commits) */
+	int64_t commits;              /* write transactions committed since */
 };
 
 /* The SQL text of statement id (for EXPLAIN QUERY PLAN). */

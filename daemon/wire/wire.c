@@ -147,14 +147,16 @@ diagnosis_or_null(const cJSON *diagnosis)
 
 cJSON *
 wire_ev_epoch(int64_t sweep, int number, const struct report_line *r,
-	      double objective, const cJSON *diagnosis)
+	      cJSON *metrics, double objective, const cJSON *diagnosis)
 {
 	cJSON *ev = ev_trial("epoch", sweep, number);
 
-	if (!ev)
+	if (!ev) {
+		cJSON_Delete(metrics);
 		return NULL;
+	}
 	cJSON_AddNumberToObject(ev, "epoch", r->epoch);
-	cJSON_AddItemToObject(ev, "metrics", report_to_json(r));
+	cJSON_AddItemToObject(ev, "metrics", metrics ? metrics : report_to_json(r));
 	cJSON_AddNumberToObject(ev, "objective", objective);
 	cJSON_AddItemToObject(ev, "diagnosis", diagnosis_or_null(diagnosis));
 	return ev;

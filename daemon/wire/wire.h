@@ -136,10 +136,11 @@ cJSON *wire_ev_trial_started(int64_t sweep, int number, int attempt,
 cJSON *wire_ev_trial_running(int64_t sweep, int number, int attempt,
 			     double queue_s);
 /* {"event":"epoch","sweep","number","epoch","metrics","objective",
- * "diagnosis"}: metrics from the report line, diagnosis (borrowed, copied)
- * null when NULL. */
+ * "diagnosis"}: metrics (owned, taken even on failure) the report line's
+ * as report_to_json made them, or NULL to make them here; diagnosis
+ * (borrowed, copied) null when NULL. */
 cJSON *wire_ev_epoch(int64_t sweep, int number, const struct report_line *r,
-		     double objective, const cJSON *diagnosis);
+		     cJSON *metrics, double objective, const cJSON *diagnosis);
 
 /* What a trial_ended event says. */
 struct wire_trial_ended {

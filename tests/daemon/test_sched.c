@@ -40,7 +40,46 @@ struct fx {
 	int n_events, n_started, n_ended, n_sweep_ended, n_idle;
 	int max_running;          /* s.n_running seen at any event, at most */
 	char last_sweep_status[32];
+	/* Told before stored (a separate connection did not see the row):
+	 * epoch events and trial_started events. */
+	int early_epochs, early_starts;
+	int n_epoch_ev;           /* epoch events */
+	int told[64];             /* the epochs of the first 64, in order */
+	int64_t commits_at[64];   /* db_commits when each was told */
 };
+
+/* Whether a separate connection sees the row an event tells of: the
+ * epoch of the trial's current attempt, or (epoch 0) its start. */
+static int
+stored(struct fx *f, int64_t sid, const cJSON *ev, int epoch)
+{
+	char sql[512];
+
+	if (epoch > 0)
+		snprintf(sql, sizeof sql, "SELECT count(*) FROM epochs e JOIN "
+			 "trials t ON t.id = e.trial_id AND e.attempt = t.attempt "
+			 "WHERE t.sweep_id = %" PRId64 " AND t.number = %d AND "
+			 "e.epoch = %d", sid, (int)jnum(ev, "number"), epoch);
+	else
+		snprintf(sql, sizeof sql, "SELECT count(*) FROM trials WHERE "
+			 "sweep_id = %" PRId64 " AND number = %d AND status = "
+			 "'running' AND attempt = %d", sid,
+			 (int)jnum(ev, "number"), (int)jnum(ev, "attempt"));
+	return raw_int(f->t.path, sql) == 1;
+}
+
+static void
+note_epoch(struct fx *f, int64_t sid, const cJSON *ev)
+{
+	int epoch = (int)jnum(ev, "epoch");
+
+	f->early_epochs += !stored(f, sid, ev, epoch);
+	if (f->n_epoch_ev < 64) {
+		f->told[f->n_epoch_ev] = epoch;
+		f->commits_at[f->n_epoch_ev] = db_commits(f->db);
+	}
+	f->n_epoch_ev++;
+}
 
 static void
 on_broadcast(void *ud, int64_t sweep_id, const cJSON *ev)
@@ -48,14 +87,17 @@ on_broadcast(void *ud, int64_t sweep_id, const cJSON *ev)
 	struct fx *f = ud;
 	const char *name = jstr(ev, "event");
 
-	(void)sweep_id;
 	f->n_events++;
 	if (f->s.n_running > f->max_running)
 		f->max_running = f->s.n_running;
 	if (!name)
 		return;
-	if (strcmp(name, "trial_started") == 0)
+	if (strcmp(name, "epoch") == 0)
+		note_epoch(f, sweep_id, ev);
+	else if (strcmp(name, "trial_started") == 0) {
 		f->n_started++;
+		f->early_starts += !stored(f, sweep_id, ev, 0);
+	}
 	else if (strcmp(name, "trial_ended") == 0)
 		f->n_ended++;
 	else if (strcmp(name, "sweep_ended") == 0) {
@@ -104,6 +146,7 @@ fx_open_at(struct fx *f, int workers, const struct tdir *t)
 	f->db = topen(&f->t);
 	if (!f->db)
 		return -1;
+	db_commits(f->db);   /* counted from here */
 	cfg.state_dir = f->t.dir;
 	if (sched_init(&f->s, &f->loop, f->db, &cfg, &ev, err, sizeof err) < 0) {
 		printf("# sched_init: %s\n", err);
@@ -502,6 +545,81 @@ out:
 	fx_close(&f);
 }
 
+/* ---- group commit of a watched sweep (docs/storage.md) ------------------ */
+
+/* A watched sweep's trainer writes 20 epochs in one write: they are one
+ * commit (every epoch event is told after the same commit), told in
+ * order, none before a separate connection sees its row. */
+static void
+test_watched_burst_is_one_commit(void)
+{
+	struct fx f;
+	int64_t sid, c0;
+	int in_order = 1;
+
+	if (fx_open(&f, 1) < 0) {
+		CHECK(0);
+		fx_close(&f);
+		return;
+	}
+	c0 = db_commits(f.db);
+	sid = submit(&f, fake_spec(1, 1, "\"epochs\":20,\"burst\":1,"
+				   "\"burst_ms\":300", NULL));
+	CHECK(fx_wait(&f, &f.n_sweep_ended, 1));
+	CHECK_STR(f.last_sweep_status, "completed");
+	CHECK_MSG(f.n_epoch_ev == 20, "%d epoch events", f.n_epoch_ev);
+	for (int i = 0; i < f.n_epoch_ev && i < 20; i++)
+		in_order &= f.told[i] == i + 1;
+	CHECK(in_order);
+	CHECK_MSG(f.early_epochs == 0, "%d epochs told before stored",
+		  f.early_epochs);
+	CHECK(f.n_started == 1 && f.early_starts == 0);
+	CHECK_MSG(f.n_epoch_ev == 20 && f.commits_at[19] == f.commits_at[0],
+		  "the burst took %" PRId64 " commits",
+		  f.commits_at[19] - f.commits_at[0] + 1);
+	printf("# sweep %" PRId64 ": %" PRId64 " commits from its submit to its "
+	       "end (1 trial)\n", sid, db_commits(f.db) - c0);
+	fx_close(&f);
+}
+
+static int
+started_once(struct fx *f)
+{
+	return f->n_started > 0;
+}
+
+/* The disk fills as a watched trainer's burst of epochs arrives: whatever
+ * was lost is never told (every epoch event's row is stored when it is
+ * sent), the trial is requeued, and with room again it completes. */
+static void
+test_lost_epochs_are_never_told(void)
+{
+	struct fx f;
+	char st[32];
+	int64_t sid;
+
+	if (fx_open(&f, 1) < 0) {
+		CHECK(0);
+		fx_close(&f);
+		return;
+	}
+	sid = submit(&f, fake_spec(1, 1, "\"epochs\":40,\"burst\":1,"
+				   "\"sleep_ms\":20", NULL));
+	CHECK(fx_until(&f, started_once));
+	fill_disk(&f);
+	CHECK(fx_until(&f, outage_on));
+	CHECK(fx_until(&f, none_running));
+	CHECK(f.n_ended == 0);
+	CHECK_MSG(f.early_epochs == 0, "%d epochs told before stored",
+		  f.early_epochs);
+	room_again(&f);
+	CHECK(fx_until(&f, outage_over_and_idle));
+	CHECK_STR(f.last_sweep_status, "completed");
+	CHECK_STR(trial_status(&f, sid, 1, st, sizeof st), "completed");
+	CHECK(f.early_epochs == 0);
+	fx_close(&f);
+}
+
 int
 main(void)
 {
@@ -511,5 +629,7 @@ main(void)
 	RUN(test_outage_holds_and_resumes);
 	RUN(test_recovery_requeues_or_fails);
 	RUN(test_ask_keeps_the_errno);
+	RUN(test_watched_burst_is_one_commit);
+	RUN(test_lost_epochs_are_never_told);
 	return harness_done();
 }

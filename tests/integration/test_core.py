@@ -250,9 +250,12 @@ def _second_daemon_on_the_same_dir_is_refused(d):
 def _stats_reports_the_daemon(d):
     r = d.ok({"op": "stats"})
     for k in ("uptime_s", "rss_kb", "open_fds", "running", "queued",
-              "trials_run", "clients"):
+              "trials_run", "clients", "commits"):
         assert k in r, (k, r)
     assert r["rss_kb"] > 0 and r["open_fds"] > 0
+    # a submit is a commit at least (the sweep's row)
+    d.submit(fake_spec(trials=1, parallel=1))
+    assert d.ok({"op": "stats"})["commits"] > r["commits"]
 
 
 def _shutdown_op_stops_the_daemon(d):

@@ -57,6 +57,11 @@
  *   epoch_list (array of numbers)  the epoch numbers to report, in order,
  *                                  instead of 1..epochs (a trainer that
  *                                  reports its global step, say)
+ *   burst      (int, default 0)   1: the epoch lines are written in one
+ *                                 write() after the last epoch (up to 64
+ *                                 KiB of them), then the trainer sleeps
+ *                                 burst_ms (default 0) before its final
+ *                                 line
  *   kill_after (int, default 0)   on attempt 1 only: SIGKILL itself once
  *                                 epoch kill_after is reported (an
  *                                 interruption; a retry starts over at 1,
@@ -85,6 +90,20 @@
 static int report_fd = 1;
 static int use_prefix;
 static int keep_going;
+static int bursting;             /* param burst: emit() collects into burst */
+static char burst[65536];
+static size_t burst_len;
+
+/* Writes n bytes of buf to the report fd; 0, or -1. */
+static int
+put(const char *buf, size_t n)
+{
+	if (write(report_fd, buf, n) == (ssize_t)n)
+		return 0;
+	while (keep_going)   /* the daemon is gone: train on, silently */
+		pause();
+	return -1;
+}
 
 /* Returns 0, or -1 when the report could not be written. */
 static int
@@ -93,11 +112,12 @@ emit(const char *line)
 	char buf[4096];
 	int n = snprintf(buf, sizeof buf, "%s%s\n", use_prefix ? "SWEEP " : "", line);
 
-	if (write(report_fd, buf, (size_t)n) == n)
+	if (bursting && burst_len + (size_t)n <= sizeof burst) {
+		memcpy(burst + burst_len, buf, (size_t)n);
+		burst_len += (size_t)n;
 		return 0;
-	while (keep_going)   /* the daemon is gone: train on, silently */
-		pause();
-	return -1;
+	}
+	return put(buf, (size_t)n);
 }
 
 /* Dies by sig for real. Under AddressSanitizer a handler of ASan's (SIGSEGV,
@@ -247,6 +267,7 @@ train(const cJSON *p)
 	char line[1024];
 	int rc = 0;
 
+	bursting = num(p, "burst", 0) != 0;
 	if (fd)
 		report_fd = atoi(fd);
 	else   /* the protocol's fallback (no fd 3 through srun, say) */
@@ -422,6 +443,14 @@ train(const cJSON *p)
 			rc = 4;
 			goto out;
 		}
+	}
+	if (bursting) {
+		bursting = 0;
+		if (put(burst, burst_len) < 0) {
+			rc = 4;
+			goto out;
+		}
+		nap((int)num(p, "burst_ms", 0));
 	}
 	if (strcmp(mode, "no_final") == 0 || strcmp(mode, "short_no_final") == 0)
 		goto out;

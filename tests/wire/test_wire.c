@@ -128,7 +128,7 @@ events_have_the_documented_members_in_order(void)
 	CHECK_STR(keys(ev), documented(design, "trial_running"));
 	CHECK(jnum(ev, "queue_s") == 2.5);
 	cJSON_Delete(ev);
-	ev = wire_ev_epoch(3, 4, &line, 0.5, diag);
+	ev = wire_ev_epoch(3, 4, &line, NULL, 0.5, diag);
 	CHECK_STR(keys(ev), documented(design, "epoch"));
 	CHECK_STR(jstr(jget(ev, "diagnosis"), "verdict"), "good_fit");
 	CHECK(jnum(jget(ev, "metrics"), "val_loss") == 0.5);
