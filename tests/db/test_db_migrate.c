@@ -354,33 +354,36 @@ writes_build_no_ephemeral_table(void)
 	tdir_clean(&t);
 }
 
-/* Migration 9 fails half-way (a table in the file already has the name
- * it builds `trials` under, after it built `sweeps` anew): the error
- * names it, the file stays at 8 with every row, and once the clash is
- * gone the next open migrates. */
+/* A v8 file spoilt by spoil_sql is refused by db_open with rc (0: any
+ * failure) and a message holding want1 and want2, and left at version 8
+ * with every row; once mend_sql has run, the next open migrates it. */
 static void
-failed_rebuild_leaves_v8_and_retries(void)
+refused_then_mended(const char *spoil_sql, int rc, const char *want1,
+		    const char *want2, const char *mend_sql)
 {
 	struct tdir t;
 	struct db *db = NULL;
 	char err[512], *before, *mid;
+	int got;
 
 	if (tdir_make(&t) < 0 || make_v8(t.path) != 0 ||
-	    raw_exec(t.path, "CREATE TABLE trials_new (x)") != 0) {
+	    raw_exec(t.path, spoil_sql) != 0) {
 		CHECK(0);
 		return;
 	}
 	before = dump(t.path);
-	CHECK(db_open(t.path, &db, err, sizeof err) < 0);
+	got = db_open(t.path, &db, err, sizeof err);
+	CHECK_MSG(rc ? got == rc : got < 0, "db_open gave %d", got);
 	CHECK(db == NULL);
 	CHECK_CONTAINS(err, "migration 0009_status_checks.sql failed");
-	CHECK_CONTAINS(err, "trials_new already exists");
+	CHECK_CONTAINS(err, want1);
+	CHECK_CONTAINS(err, want2);
 	CHECK(raw_int(t.path, "PRAGMA user_version") == V8);
 	mid = dump(t.path);
 	CHECK(before && mid && strcmp(before, mid) == 0);
 	sqlite3_free(mid);
 	sqlite3_free(before);
-	CHECK(raw_exec(t.path, "DROP TABLE trials_new") == 0);
+	CHECK(raw_exec(t.path, mend_sql) == 0);
 	before = dump(t.path);
 	CHECK((db = topen(&t)) != NULL);
 	db_close(db);
@@ -389,40 +392,25 @@ failed_rebuild_leaves_v8_and_retries(void)
 	tdir_clean(&t);
 }
 
+/* Migration 9 fails half-way: a table in the file already has the name
+ * it builds `trials` under, after it built `sweeps` anew. */
+static void
+failed_rebuild_leaves_v8_and_retries(void)
+{
+	refused_then_mended("CREATE TABLE trials_new (x)", 0, "trials_new",
+			    "already exists", "DROP TABLE trials_new");
+}
+
 /* A file that already breaks a foreign key (written with them off by
  * hand) is not migrated over it: the check after the rebuild names the
- * row, nothing is changed, and the file migrates once it is mended. */
+ * row. */
 static void
 broken_foreign_key_is_refused_naming_it(void)
 {
-	struct tdir t;
-	struct db *db = NULL;
-	char err[512], *before, *mid;
-
-	if (tdir_make(&t) < 0 || make_v8(t.path) != 0 ||
-	    raw_exec(t.path, "INSERT INTO epochs (trial_id, attempt, epoch, "
-		     "metrics_json) VALUES (4242, 1, 1, '{}')") != 0) {
-		CHECK(0);
-		return;
-	}
-	before = dump(t.path);
-	CHECK(db_open(t.path, &db, err, sizeof err) == -EIO);
-	CHECK(db == NULL);
-	CHECK_CONTAINS(err, "migration 0009_status_checks.sql failed");
-	CHECK_CONTAINS(err, "row of epochs");
-	CHECK_CONTAINS(err, "foreign_key_check");
-	CHECK(raw_int(t.path, "PRAGMA user_version") == V8);
-	mid = dump(t.path);
-	CHECK(before && mid && strcmp(before, mid) == 0);
-	sqlite3_free(mid);
-	sqlite3_free(before);
-	CHECK(raw_exec(t.path, "DELETE FROM epochs WHERE trial_id = 4242") == 0);
-	before = dump(t.path);
-	CHECK((db = topen(&t)) != NULL);
-	db_close(db);
-	check_migrated(&t, before);
-	sqlite3_free(before);
-	tdir_clean(&t);
+	refused_then_mended("INSERT INTO epochs (trial_id, attempt, epoch, "
+			    "metrics_json) VALUES (4242, 1, 1, '{}')", -EIO,
+			    "row of epochs", "foreign_key_check",
+			    "DELETE FROM epochs WHERE trial_id = 4242");
 }
 
 /* ---- killed half-way ---------------------------------------------------- */
