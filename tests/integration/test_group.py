@@ -21,6 +21,7 @@ import tempfile
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from sweeplib import (Daemon, Skip, fake_spec, pids_with_env, run_tests,
                       wait_for)
+from test_restart import alive
 
 BURST = r'''
 import os, signal, sys, time
@@ -80,14 +81,6 @@ def _burst_is_committed_while_idle_and_survives_sigkill():
                 os.kill(pid, 9)
             except OSError:
                 pass
-
-
-def alive(pid):
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 # Without per-trial cgroups (which would kill them as well), only the
