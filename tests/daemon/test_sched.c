@@ -689,8 +689,8 @@ test_lost_epochs_are_never_told(void)
 		fx_close(&f);
 		return;
 	}
-	sid = submit(&f, fake_spec(1, 1, "\"epochs\":40,\"burst\":1,"
-				   "\"sleep_ms\":20", NULL));
+	sid = submit(&f, fake_spec(1, 1, "\"epochs\":300,\"burst\":1,"
+				   "\"sleep_ms\":3", NULL));
 	CHECK(fx_until(&f, started_once));
 	fill_disk(&f);
 	CHECK(fx_until(&f, outage_on));
