@@ -1,5 +1,6 @@
 /*
- * batch.c: group commit of the epochs of one turn of the loop (batch.h).
+ * batch.c: group commit of the epochs and starts of one turn of the loop
+ * (batch.h).
  */
 #include "daemon/sched/batch.h"
 
@@ -76,19 +77,25 @@ flush_told(struct sched *s, int send)
 	}
 }
 
-/* The batch's epochs of t are not stored: its curve loses them, and an
- * outcome drawn from them (pruned, diverged, stopped early) with them; it
- * is requeued as any trial an outage interrupts. */
+/* The batch's rows of t are not stored: its curve loses the epochs, and an
+ * outcome drawn from them (pruned, diverged, stopped early) with them; a
+ * trial whose start was lost runs unrecorded. It is requeued as any trial
+ * an outage interrupts. */
 static void
 lose(struct trial *t, int rc)
 {
 	char msg[256];
 	enum trial_stop was = t->stop;
 
-	snprintf(msg, sizeof msg, "cannot store epoch %d: %s", t->batch_epoch,
-		 strerror(-rc));
+	if (t->batch_start)
+		snprintf(msg, sizeof msg, "cannot record the trial's start: %s",
+			 strerror(-rc));
+	else
+		snprintf(msg, sizeof msg, "cannot store epoch %d: %s",
+			 t->batch_epoch, strerror(-rc));
 	log_error("sweep %" PRId64 " trial %d: %s", t->sweep->id, t->number, msg);
-	curve_cut(t, t->batch_epoch);
+	if (t->batched)
+		curve_cut(t, t->batch_epoch);
 	if (was == STOP_PRUNED || was == STOP_DIVERGED || was == STOP_EARLY)
 		t->stop = STOP_NONE;
 	trial_stop(t, STOP_OUTAGE, msg);
@@ -100,10 +107,11 @@ settle_trials(struct sched *s, int lost)
 {
 	for (struct sweep *sw = s->sweeps; sw; sw = sw->next)
 		for (struct trial *t = sw->running; t; t = t->next) {
-			if (t->batched && lost < 0)
+			if ((t->batched || t->batch_start) && lost < 0)
 				lose(t, lost);
 			t->batched = 0;
 			t->batch_epoch = 0;
+			t->batch_start = 0;
 		}
 }
 
@@ -118,7 +126,7 @@ batch_done(struct sched *s, int rc)
 		rc = lost;
 	s->batch_open = 0;
 	if (rc < 0)
-		sched_storage_failed(s, rc, "a loop turn's epochs");
+		sched_storage_failed(s, rc, "a loop turn's epochs and starts");
 	if (was_open || rc < 0)
 		settle_trials(s, rc);
 	flush_told(s, rc == 0);
@@ -164,6 +172,19 @@ sched_batch_join(struct sched *s, struct trial *t, int epoch)
 	if (t->batched++ == 0)
 		t->batch_epoch = epoch;
 	return 0;
+}
+
+int
+sched_batch_join_start(struct sched *s, struct trial *t)
+{
+	int rc, lost;
+
+	if (!s->batch_prep_on)
+		return 0;
+	rc = open_batch(s, &lost);
+	if (rc == 0)
+		t->batch_start = 1;
+	return rc;
 }
 
 void

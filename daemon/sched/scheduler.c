@@ -15,6 +15,7 @@
 
 #include "common/json.h"
 #include "daemon/log.h"
+#include "daemon/sched/batch.h"
 #include "daemon/sched/hist_mo.h"
 #include "daemon/sched/hold.h"
 #include "daemon/sched/slurm_sched.h"
@@ -194,10 +195,10 @@ broadcast_started(struct trial *t)
 
 	if (!sched_has_watchers(sw->sched, sw->id))
 		return;
+	/* After the batch that holds its start (batch.h). */
 	ev = wire_ev_trial_started(sw->id, t->number, t->attempt,
 				   t->params_json, t->status == TRIAL_PENDING);
-	sched_broadcast(sw->sched, sw->id, ev);
-	cJSON_Delete(ev);
+	sched_batch_tell(sw->sched, sw->id, ev);
 }
 
 /* A trial whose spawn was held: as it was before the attempt, at the head
@@ -241,6 +242,36 @@ sched_take(struct sweep *sw, struct trial **out, char *err, size_t errlen)
 	return 0;
 }
 
+/* The start row of t, just spawned. A local trial's joins the loop turn's
+ * batch (batch.h): a daemon killed before it is committed leaves a trainer
+ * that the next start kills by its mark and its cgroup, as one killed
+ * between the spawn and a commit of its own would (docs/storage.md, "Group
+ * commit"); a lost batch stops and requeues it. A Slurm trial's commits at
+ * once: its job id follows, and srun's pid is not stored (a restart never
+ * signals it; its job is cancelled through Slurm, slurm_sched.c). */
+static int
+record_start(struct trial *t)
+{
+	struct sweep *sw = t->sweep;
+	struct db *db = sw->sched->db;
+	int rc, end;
+
+	if (sw->slurm)
+		return db_trial_start(db, t->id, t->attempt, 0, 0, t->started_at);
+	rc = sched_batch_join_start(sw->sched, t);
+	if (rc < 0)
+		return rc;
+	rc = db_batch_depth(db) > 0 ? db_batch_begin(db) : 0;
+	if (rc < 0)
+		return rc;
+	rc = db_trial_start_batched(db, t->id, t->attempt, t->child.pid,
+				    trial_proc_start(t->child.pid),
+				    t->started_at);
+	/* Unless a storage failure lost the whole batch (depth 0). */
+	end = db_batch_depth(db) > 1 ? db_batch_end(db, rc == 0) : 0;
+	return rc < 0 ? rc : end;
+}
+
 static void
 start_one(struct sweep *sw)
 {
@@ -276,11 +307,7 @@ start_one(struct sweep *sw)
 		s->spawn_held = 0;
 		s->spawn_msg[0] = '\0';
 	}
-	/* srun's pid is not stored: a restart never signals it (its job is
-	 * cancelled through Slurm, slurm_sched.c). */
-	rc = db_trial_start(s->db, t->id, t->attempt, sw->slurm ? 0 : t->child.pid,
-			    sw->slurm ? 0 : trial_proc_start(t->child.pid),
-			    t->started_at);
+	rc = record_start(t);
 	if (rc < 0) {
 		trial_stop(t, sched_storage_failed(s, rc, "a trial's start") ?
 			   STOP_OUTAGE : STOP_STORAGE,

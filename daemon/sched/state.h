@@ -112,13 +112,14 @@ struct sched {
 	int storage_timer_on;      /* storage_timer initialized, not closed */
 	uv_timer_cb storage_retry; /* end.c's, set by sched_init */
 
-	/* Group commit (batch.c): the epochs read in one turn of the loop are
-	 * one transaction, committed by batch_prep before the loop polls. */
+	/* Group commit (batch.c): the epochs read in one turn of the loop
+	 * (and the starts of its trials) are one transaction, committed by
+	 * batch_prep before the loop polls. */
 	uv_prepare_t batch_prep;
 	int batch_prep_on;         /* batch_prep initialized, not closed */
 	int batch_open;            /* batch.c began a batch, not settled yet
 				    * (the store may have committed it) */
-	struct batch_ev *told;     /* epoch events of the batch, owned, sent
+	struct batch_ev *told;     /* events of the batch's rows, owned, sent
 				    * in order once it is committed */
 	struct batch_ev **told_tail;
 

@@ -501,6 +501,7 @@ reset_run_state(struct trial *t)
 	t->plain_reports = 0;
 	t->batched = 0;
 	t->batch_epoch = 0;
+	t->batch_start = 0;
 	t->plain_example[0] = '\0';
 	t->final_best_epoch = 0;
 	t->test_loss = t->test_acc = NAN;

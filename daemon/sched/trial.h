@@ -66,6 +66,7 @@ struct trial {
 	uint64_t diag_stored_ms;      /* loop time the live diagnosis was stored */
 	int batched;                  /* epochs of it in the open batch (batch.h) */
 	int batch_epoch;              /* the first of them */
+	int batch_start;              /* its start row is in the open batch */
 	double started_at;            /* unix seconds */
 	int resume_epoch;             /* SWEEP_RESUME_EPOCH of this attempt,
 				       * 0: none (resume.h) */

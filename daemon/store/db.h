@@ -141,7 +141,8 @@ int db_rollback(struct db *db);
  * one transaction (docs/storage.md, "Group commit"). Levels nest with a
  * depth counter: the outermost db_batch_begin is BEGIN IMMEDIATE, an inner
  * one a SAVEPOINT. Only db_trial_epoch, db_trial_epoch_n,
- * db_trial_epoch_obj and db_trial_set_diagnosis(_obj) join an open batch:
+ * db_trial_epoch_obj, db_trial_set_diagnosis(_obj) and
+ * db_trial_start_batched join an open batch:
  * their change is committed when the outermost level ends, not when they
  * return. Every other writing
  * call (and db_begin) first commits an open batch at depth 1, so that its
@@ -208,6 +209,10 @@ int db_trial_create(struct db *db, int64_t sweep_id, int number,
  * -ENOENT for an unknown trial, -EINVAL when it is not queued. */
 int db_trial_start(struct db *db, int64_t trial_id, int attempt, int pid,
 		   int64_t proc_start, double now);
+/* The same inside an open batch (it joins it: committed when the batch is;
+ * outside one it is a change of its own). */
+int db_trial_start_batched(struct db *db, int64_t trial_id, int attempt,
+			   int pid, int64_t proc_start, double now);
 /* Stores one reported epoch of this attempt: objective (NAN = absent,
  * stored as NULL) and metrics_json (a JSON object; its train_loss, val_loss,
  * train_acc and val_acc numbers are also kept as columns), and counts it in

@@ -290,9 +290,9 @@ int db_check_printed(struct db *db, const char *what, const char *text,
  * (committed, when outermost) if rc == 0, rolls it back otherwise, and
  * returns rc or the release's failure. */
 int db_op_begin(struct db *db, const char *func);
-/* Every writing call that does not join a batch (all but db_trial_epoch*
- * and db_trial_set_diagnosis) calls this first: it commits an open batch
- * (depth 1), so that the call's own change is committed when it returns.
+/* Every writing call that does not join a batch (all but db_trial_epoch*,
+ * db_trial_set_diagnosis and db_trial_start_batched) calls this first: it
+ * commits an open batch (depth 1), so that the call's own change is committed when it returns.
  * 0, or the commit's failure (the call then writes nothing; the batch is
  * lost, db_batch_lost says so); -EINVAL inside an inner batch level. */
 int db_batch_settle(struct db *db, const char *func);

@@ -70,13 +70,20 @@ int
 db_trial_start(struct db *db, int64_t trial_id, int attempt, int pid,
 	       int64_t proc_start, double now)
 {
+	int rc = db_batch_settle(db, __func__);
+
+	return rc < 0 ? rc : db_trial_start_batched(db, trial_id, attempt, pid,
+						    proc_start, now);
+}
+
+int
+db_trial_start_batched(struct db *db, int64_t trial_id, int attempt, int pid,
+		       int64_t proc_start, double now)
+{
 	sqlite3_stmt *st = db_stmt(db, ST_TRIAL_START);
 	char status[16];
 	int cur, b, rc;
 
-	rc = db_batch_settle(db, __func__);
-	if (rc < 0)
-		return rc;
 	if (attempt < 0)
 		return db_failf(db, __func__, -EINVAL, "attempt %d is negative",
 			     attempt);
@@ -89,7 +96,7 @@ db_trial_start(struct db *db, int64_t trial_id, int attempt, int pid,
 		b = db_bind_int_or_null(st, 4, proc_start, 0);
 	if (b == SQLITE_OK)
 		b = sqlite3_bind_double(st, 5, now);
-	rc = db_run(db, st, b, __func__);
+	rc = db_batch_check(db, db_run(db, st, b, __func__));
 	if (rc < 0 || sqlite3_changes(db->h) == 1)
 		return rc;
 	rc = db_trial_state(db, trial_id, status, sizeof status, &cur);

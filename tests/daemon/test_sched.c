@@ -549,7 +549,8 @@ out:
 
 /* A watched sweep's trainer writes 20 epochs in one write: they are one
  * commit (every epoch event is told after the same commit), told in
- * order, none before a separate connection sees its row. */
+ * order, none before a separate connection sees its row; its start too
+ * is told only once stored. */
 static void
 test_watched_burst_is_one_commit(void)
 {
@@ -583,9 +584,94 @@ test_watched_burst_is_one_commit(void)
 }
 
 static int
+trial_row_int(struct fx *f, int64_t sid, const char *col)
+{
+	char sql[256];
+
+	snprintf(sql, sizeof sql, "SELECT %s FROM trials WHERE sweep_id = %"
+		 PRId64 " AND number = 1", col, sid);
+	return (int)raw_int(f->t.path, sql);
+}
+
+/* Padded epoch rows into the open batch until the disk is full: the batch
+ * is lost (SQLite rolls it back), as test_db_faults shows. */
+static void
+lose_open_batch(struct fx *f, int64_t trial_id)
+{
+	char pad[3000], m[3100];
+	int rc = 0;
+
+	memset(pad, 'x', sizeof pad - 1);
+	pad[sizeof pad - 1] = '\0';
+	snprintf(m, sizeof m, "{\"pad\":\"%s\"}", pad);
+	CHECK(db_set_max_pages(f->db, raw_int(f->t.path, "PRAGMA page_count")
+			       + 4) == 0);
+	for (int ep = 1000; rc == 0 && ep < 1200; ep++) {
+		rc = db_batch_begin(f->db);
+		if (rc == 0)
+			rc = db_trial_epoch(f->db, trial_id, 1, ep, ep, m);
+		if (db_batch_depth(f->db) > 1)
+			db_batch_end(f->db, rc == 0);
+	}
+	CHECK(rc < 0);
+}
+
+static int
 started_once(struct fx *f)
 {
 	return f->n_started > 0;
+}
+
+/* A trial's start joins the loop turn's batch: not stored, nor told, until
+ * it commits. When that batch is lost (the disk full), the trial is
+ * stopped and requeued, its trial_started event never sent; the database
+ * and the scheduler then agree (queued, the attempt counted), and with
+ * room again it runs as its next attempt and completes. */
+static void
+test_lost_batch_stops_the_trials_it_started(void)
+{
+	struct fx f;
+	struct sweep *sw;
+	struct trial *t;
+	char st[32];
+	int64_t sid;
+
+	if (fx_open(&f, 1) < 0) {
+		CHECK(0);
+		fx_close(&f);
+		return;
+	}
+	sid = submit(&f, fake_spec(1, 1, "\"epochs\":3,\"sleep_ms\":5", NULL));
+	sw = sched_find(&f.s, sid);
+	t = sw ? sw->running : NULL;
+	if (!t) {
+		CHECK(0);
+		fx_close(&f);
+		return;
+	}
+	/* Spawned by the submit's kick; the loop has not turned since. */
+	CHECK(t->child.pid > 0);
+	/* (another connection: the daemon's own sees its open batch) */
+	CHECK(trial_row_int(&f, sid, "status = 'queued'") == 1);
+	CHECK(f.n_started == 0);
+	lose_open_batch(&f, t->id);
+	CHECK(fx_until(&f, outage_on));
+	CHECK(fx_until(&f, none_running));
+	CHECK(f.n_started == 0 && f.n_ended == 0);   /* never told, requeued */
+	CHECK(sw->queue && sw->queue->status == TRIAL_QUEUED);
+	CHECK(trial_row_int(&f, sid, "status = 'queued'") == 1);
+	CHECK(trial_row_int(&f, sid, "epochs") == 0);
+	room_again(&f);
+	CHECK(fx_until(&f, started_once));
+	CHECK(f.early_starts == 0);
+	/* Memory and database agree on the attempt: 1 was lost, 2 runs. */
+	CHECK(sw->running && sw->running->attempt == 2);
+	CHECK(trial_row_int(&f, sid, "attempt") == 2);
+	CHECK(fx_wait(&f, &f.n_sweep_ended, 1));
+	CHECK_STR(f.last_sweep_status, "completed");
+	CHECK_STR(trial_status(&f, sid, 1, st, sizeof st), "completed");
+	CHECK(f.early_epochs == 0 && f.n_epoch_ev == 3);
+	fx_close(&f);
 }
 
 /* The disk fills as a watched trainer's burst of epochs arrives: whatever
@@ -603,8 +689,8 @@ test_lost_epochs_are_never_told(void)
 		fx_close(&f);
 		return;
 	}
-	sid = submit(&f, fake_spec(1, 1, "\"epochs\":40,\"burst\":1,"
-				   "\"sleep_ms\":20", NULL));
+	sid = submit(&f, fake_spec(1, 1, "\"epochs\":300,\"burst\":1,"
+				   "\"sleep_ms\":3", NULL));
 	CHECK(fx_until(&f, started_once));
 	fill_disk(&f);
 	CHECK(fx_until(&f, outage_on));
@@ -630,6 +716,7 @@ main(void)
 	RUN(test_recovery_requeues_or_fails);
 	RUN(test_ask_keeps_the_errno);
 	RUN(test_watched_burst_is_one_commit);
+	RUN(test_lost_batch_stops_the_trials_it_started);
 	RUN(test_lost_epochs_are_never_told);
 	return harness_done();
 }
