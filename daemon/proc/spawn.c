@@ -243,7 +243,7 @@ clone_child(struct spawn_ctx *x, char *stack, int cgfd, int *pidfd)
 		.flags = CLONE_VM | CLONE_VFORK | CLONE_PIDFD |
 			 (cgfd >= 0 ? CLONE_INTO_CGROUP : 0),
 		.pidfd = (uint64_t)(uintptr_t)pidfd,
-		.exit_signal = SIGCHLD,
+		.exit_signal = 0,   /* no SIGCHLD: the pidfd says it exited */
 		.stack = (uint64_t)(uintptr_t)stack,
 		.stack_size = SPAWN_STACK,
 		.cgroup = cgfd >= 0 ? (uint64_t)cgfd : 0,
@@ -255,7 +255,7 @@ clone_child(struct spawn_ctx *x, char *stack, int cgfd, int *pidfd)
 #endif
 	(void)cgfd;
 	pid = clone(child_main, stack + SPAWN_STACK,
-		    CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, x, pidfd);
+		    CLONE_VM | CLONE_VFORK | CLONE_PIDFD, x, pidfd);
 	return pid < 0 ? -errno : pid;
 }
 
@@ -316,7 +316,9 @@ open_cgroup(const struct spawn_req *r, struct spawn_ctx *x, int *cgfd)
 	x->procs_fd = -1;
 	if (!r->cgroup || !r->cgroup[0])
 		return;
-	*cgfd = open(r->cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	/* O_PATH is enough for clone3 (the kernel takes it with fdget_raw),
+	 * and for the openat below. */
+	*cgfd = open(r->cgroup, O_PATH | O_DIRECTORY | O_CLOEXEC);
 #if !defined(__x86_64__)
 	if (*cgfd >= 0)
 		x->procs_fd = openat(*cgfd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
@@ -364,7 +366,7 @@ spawn_run(const struct spawn_req *r, struct spawn_result *res)
 		rc = -x.err;   /* it exited: reap it */
 		res->step = (enum spawn_step)x.step;
 		res->in_cgroup = 0;
-		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		while (waitpid(pid, NULL, __WALL) < 0 && errno == EINTR)
 			;
 	} else {
 		res->pid = pid;

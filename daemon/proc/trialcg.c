@@ -17,6 +17,13 @@
 
 #define CG_PATH 4096
 
+/* The base directory of trialcg_init (one per daemon): every trial cgroup
+ * is made, killed and removed relative to it, not through its path. */
+static int base_fd = -1;
+/* A trial cgroup was left to trialcg_tidy: one still emptying after its
+ * cgroup.kill, or one whose start failed. 0: nothing to look for. */
+static int dirty;
+
 /* The mount point of the cgroup v2 hierarchy, from /proc/self/mountinfo. */
 static int
 find_mount(char *out, size_t len)
@@ -67,7 +74,7 @@ own_cgroup(char *out, size_t len)
 static int
 write_file(const char *path, const char *text)
 {
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	int fd = openat(base_fd, path, O_WRONLY | O_CLOEXEC);
 	ssize_t n;
 	int rc = 0;
 
@@ -80,31 +87,42 @@ write_file(const char *path, const char *text)
 	return rc;
 }
 
-/* Kills what is in dir (a trial cgroup under the base) and removes it;
- * -EBUSY while it is still emptying. */
+/* Removes name (a trial cgroup under the base): 0, or -errno (-EBUSY
+ * while something is in it). */
 static int
-kill_and_remove(const char *base, const char *name)
+remove_cg(const char *name)
 {
-	char path[CG_PATH + 300];
+	return unlinkat(base_fd, name, AT_REMOVEDIR) == 0 || errno == ENOENT ?
+		0 : -errno;
+}
 
-	snprintf(path, sizeof path, "%s/%s", base, name);
-	if (rmdir(path) == 0 || errno == ENOENT)
+/* Kills what is in name (a trial cgroup under the base) and removes it;
+ * -EBUSY while it is still emptying. An empty one is only removed: the
+ * rmdir fails while anything is in it, and cgroup.kill is written then. */
+static int
+kill_and_remove(const char *name)
+{
+	char path[300];
+
+	if (remove_cg(name) == 0)
 		return 0;
-	snprintf(path, sizeof path, "%s/%s/cgroup.kill", base, name);
+	snprintf(path, sizeof path, "%s/cgroup.kill", name);
 	write_file(path, "1");
-	snprintf(path, sizeof path, "%s/%s", base, name);
-	return rmdir(path) == 0 || errno == ENOENT ? 0 : -errno;
+	return remove_cg(name);
 }
 
 /* For each trial-ID under base whose trainer is not running (all, or
- * running NULL: every one): kill and remove it. Returns how many are left. */
+ * running NULL: every one): kill and remove it. Returns how many are left,
+ * those of running trials included (*spared of them). */
 static int
-sweep_base(const char *base, int all, trialcg_running_fn running, void *ud)
+sweep_base(const char *base, int all, trialcg_running_fn running, void *ud,
+	   int *spared)
 {
 	DIR *d = opendir(base);
 	struct dirent *e;
 	int left = 0;
 
+	*spared = 0;
 	if (!d)
 		return 0;
 	while ((e = readdir(d))) {
@@ -112,22 +130,50 @@ sweep_base(const char *base, int all, trialcg_running_fn running, void *ud)
 		if (strncmp(e->d_name, "trial-", 6) != 0)
 			continue;
 		id = strtoll(e->d_name + 6, NULL, 10);
-		if (!all && running && id > 0 && running(ud, id))
-			continue;   /* its trainer still runs */
-		if (kill_and_remove(base, e->d_name) < 0)
+		if (!all && running && id > 0 && running(ud, id)) {
+			(*spared)++;   /* its trainer still runs */
+			continue;
+		}
+		if (kill_and_remove(e->d_name) < 0)
 			left++;
 	}
 	closedir(d);
-	return left;
+	return left + *spared;
 }
 
 /* Waits up to about a second for every trial cgroup to go. */
 static void
 sweep_all(const char *base)
 {
-	for (int round = 0; round < 20 && sweep_base(base, 1, NULL, NULL) > 0;
-	     round++)
+	int spared;
+
+	for (int round = 0;
+	     round < 20 && sweep_base(base, 1, NULL, NULL, &spared) > 0; round++)
 		usleep(50 * 1000);
+}
+
+/* base, owned, with base_fd open on it; or NULL with why. */
+static char *
+open_base(const char *base, char *why, size_t whylen)
+{
+	char *out;
+
+	if (base_fd >= 0)
+		close(base_fd);
+	base_fd = open(base, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (base_fd < 0) {
+		snprintf(why, whylen, "cannot open %s (%s): per-trial cgroups "
+			 "off", base, strerror(errno));
+		rmdir(base);
+		return NULL;
+	}
+	out = strdup(base);
+	if (!out) {
+		close(base_fd);
+		base_fd = -1;
+	}
+	dirty = 0;
+	return out;
 }
 
 char *
@@ -162,7 +208,7 @@ trialcg_init(const char *state_dir, int enable, char *why, size_t whylen)
 		rmdir(base);
 		return NULL;
 	}
-	out = strdup(base);
+	out = open_base(base, why, whylen);
 	if (out)
 		sweep_all(out);   /* what a killed daemon left, nothing of ours yet */
 	return out;
@@ -184,8 +230,8 @@ trialcg_create(const char *base, int64_t trial_id, int attempt, char *path,
 		return -ENAMETOOLONG;
 	}
 	/* One left by a killed daemon may have been killed: never reused. */
-	if (mkdir(path, 0755) < 0 && (errno != EEXIST ||
-	    kill_and_remove(base, name) < 0 || mkdir(path, 0755) < 0))
+	if (mkdirat(base_fd, name, 0755) < 0 && (errno != EEXIST ||
+	    kill_and_remove(name) < 0 || mkdirat(base_fd, name, 0755) < 0))
 		rc = -errno;
 	if (rc < 0) {
 		log_warn("cannot make %s: %s", path, strerror(-rc));
@@ -195,22 +241,26 @@ trialcg_create(const char *base, int64_t trial_id, int attempt, char *path,
 }
 
 void
-trialcg_kill(const char *base, int64_t trial_id, int attempt)
+trialcg_end(const char *base, int64_t trial_id, int attempt)
 {
-	char path[CG_PATH + 80];
+	char name[64];
 
 	if (!base)
 		return;
-	snprintf(path, sizeof path, "%s/trial-%" PRId64 "-%d/cgroup.kill", base,
-		 trial_id, attempt);
-	write_file(path, "1");
+	snprintf(name, sizeof name, "trial-%" PRId64 "-%d", trial_id, attempt);
+	if (kill_and_remove(name) < 0)
+		dirty = 1;   /* still emptying: trialcg_tidy removes it */
 }
 
 void
 trialcg_tidy(const char *base, trialcg_running_fn running, void *ud)
 {
-	if (base)
-		sweep_base(base, 0, running, ud);
+	int spared;
+
+	/* Every trial cgroup is left to this only when it could not be
+	 * removed at its end; a running trial's spared one may be such. */
+	if (base && dirty)
+		dirty = sweep_base(base, 0, running, ud, &spared) > 0;
 }
 
 void
@@ -222,4 +272,8 @@ trialcg_close(char *base)
 	if (rmdir(base) < 0 && errno != ENOENT)
 		log_warn("cannot remove %s: %s", base, strerror(errno));
 	free(base);
+	if (base_fd >= 0)
+		close(base_fd);
+	base_fd = -1;
+	dirty = 0;
 }

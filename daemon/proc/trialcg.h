@@ -34,10 +34,14 @@ char *trialcg_init(const char *state_dir, int enable, char *why, size_t whylen);
  * the one of the parent's cgroup), so each attempt has a cgroup of its own. */
 int trialcg_create(const char *base, int64_t trial_id, int attempt, char *path,
 		   size_t len);
-/* Kills everything in that cgroup (cgroup.kill). base NULL: no-op. */
-void trialcg_kill(const char *base, int64_t trial_id, int attempt);
+/* The attempt's trainer exited, or never started: its cgroup is removed
+ * when nothing is left in it (an rmdir, which fails while anything is);
+ * else everything in it is killed (cgroup.kill) and trialcg_tidy removes
+ * it once it has emptied. base NULL: no-op. */
+void trialcg_end(const char *base, int64_t trial_id, int attempt);
 /* Removes the cgroups of trials that are not running, killing what is
- * left in them; those still emptying are tried again next time. */
+ * left in them; those still emptying are tried again next time. Looks
+ * only when trialcg_end left one (or one it left is still there). */
 void trialcg_tidy(const char *base, trialcg_running_fn running, void *ud);
 /* At the end: kills every trial cgroup, waits up to about a second for
  * them to empty, removes them and base itself, frees base. NULL ok. */

@@ -6,7 +6,8 @@
  * trial's command, environment and limits, reads what it reports as the
  * protocol says (docs/DESIGN.md), and hands the trial to the scheduler
  * when the child has ended (sched_trial_ended). The trial's cgroup
- * (trialcg.c) is made before the start and killed when the trainer exits,
+ * (trialcg.c) is made before the start and, when the trainer exits (or
+ * never started), removed, or killed when something is still in it,
  * and the reaper (reaper.c) looks for what escaped both.
  */
 #include "daemon/sched/trial.h"
@@ -260,7 +261,7 @@ on_child_exited(void *ud)
 {
 	struct trial *t = ud;
 
-	trialcg_kill(t->sweep->sched->cg_base, t->id, t->attempt);
+	trialcg_end(t->sweep->sched->cg_base, t->id, t->attempt);
 	t->sweep->sched->hooks.reap_soon(t->sweep->sched);
 }
 
@@ -570,13 +571,9 @@ trial_start(struct trial *t, char *err, size_t errlen)
 	rc = s->hooks.begin(t, err, errlen);
 	if (rc == 0 && t->sweep->slurm)
 		rc = slurm_config(t, &cfg, &srun, err, errlen);
-	if (rc < 0) {
+	if (rc < 0)
 		child_fail(&t->child, &cfg, &trial_child_cbs, t, rc);
-		env_free(&env);
-		return rc;
-	}
-	rc = build_env(t, &env);
-	if (rc < 0) {
+	else if ((rc = build_env(t, &env)) < 0) {
 		snprintf(err, errlen, "cannot build the environment: %s",
 			 strerror(-rc));
 		child_fail(&t->child, &cfg, &trial_child_cbs, t, rc);
@@ -587,5 +584,7 @@ trial_start(struct trial *t, char *err, size_t errlen)
 	}
 	env_free(&env);
 	slurm_argv_free(srun);
+	if (rc < 0 && cgdir[0])   /* nothing runs in it: not left to tidy */
+		trialcg_end(s->cg_base, t->id, t->attempt);
 	return rc;
 }

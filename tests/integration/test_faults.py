@@ -203,6 +203,26 @@ def _missing_command_fails_cleanly(d):
     d.wait_sweep(sid)
     t = d.trials(sid)[0]
     assert t["status"] == "failed" and script in t["error"]["message"], t
+    # its cgroup, where there is one, goes with the start that failed
+    assert wait_for(lambda: trial_cgroups(d) == []), trial_cgroups(d)
+
+
+def trial_cgroups(d):
+    """The trial cgroups under the daemon's (none without one)."""
+    base = d.ok({"op": "stats"})["trial_cgroups"]
+    return [n for n in os.listdir(base) if n.startswith("trial-")] if base else []
+
+
+def _ended_trials_leave_no_cgroup(d):
+    """Each attempt's cgroup is removed when its trainer exits, whether
+    something was left in it (escape: killed, then removed) or not."""
+    sid = d.submit(fake_spec(trials=4, parallel=2, params={"epochs": 2}))
+    assert d.wait_sweep(sid)["status"] == "completed"
+    assert wait_for(lambda: trial_cgroups(d) == []), trial_cgroups(d)
+    sid = d.submit(fake_spec(trials=2, parallel=2, params={
+        "mode": "escape", "epochs": 1}))
+    d.wait_sweep(sid)
+    assert wait_for(lambda: trial_cgroups(d) == []), trial_cgroups(d)
 
 
 def _missing_command_is_named_under_limits(d):
@@ -257,6 +277,7 @@ TESTS = [with_daemon(f, serving_after=True) for f in [
     _flooding_trainer_keeps_memory_bounded,
     _python_nan_is_read_and_stops_the_trial, _missing_command_fails_cleanly,
     _missing_cwd_is_named, _missing_command_is_named_under_limits,
+    _ended_trials_leave_no_cgroup,
     _escaped_grandchild_is_killed_with_the_trial,
     _helper_of_a_running_trainer_is_spared]]
 TESTS.append(_escaped_grandchild_is_killed_at_shutdown)

@@ -1,0 +1,216 @@
+/*
+ * test_trialcg.c: the per-trial cgroups (daemon/proc/trialcg.c) on this
+ * machine's cgroup v2, without root; skipped where no writable one with
+ * cgroup.kill can be had.
+ *
+ * A trial's end removes its cgroup at once when nothing is in it, and
+ * kills what is left in it otherwise, the removal then left to
+ * trialcg_tidy.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "daemon/proc/trialcg.h"
+#include "tests/harness.h"
+
+#define WAIT_ROUNDS 500   /* of 10 ms: what the kernel may take */
+
+static char state[] = "/tmp/test_trialcg_XXXXXX";
+static char *base;             /* owned: trialcg_init's, or NULL */
+static char why[256];
+
+static int
+exists(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0;
+}
+
+static int
+none_running(void *ud, int64_t id)
+{
+	(void)ud;
+	(void)id;
+	return 0;
+}
+
+static int
+only_13_runs(void *ud, int64_t id)
+{
+	(void)ud;
+	return id == 13;
+}
+
+/* A process in the cgroup at cg, paused: its pid, or -1. It joins before
+ * this returns (it says so on a pipe). */
+static int
+start_in(const char *cg)
+{
+	char procs[4500], c;
+	int p[2], pid;
+
+	snprintf(procs, sizeof procs, "%s/cgroup.procs", cg);
+	if (pipe(p) < 0)
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		int fd = open(procs, O_WRONLY);
+		if (fd < 0 || write(fd, "0", 1) != 1)
+			_exit(1);
+		close(fd);
+		if (write(p[1], "j", 1) != 1)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	close(p[1]);
+	if (pid < 0 || read(p[0], &c, 1) != 1) {
+		if (pid > 0)
+			kill(pid, SIGKILL);
+		pid = -1;
+	}
+	close(p[0]);
+	return pid;
+}
+
+/* pid's wait status once it exited within the rounds; else it is killed
+ * here and -1 is returned. */
+static int
+exited_within(int pid)
+{
+	int st;
+
+	for (int i = 0; i < WAIT_ROUNDS; i++) {
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			return st;
+		usleep(10 * 1000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	return -1;
+}
+
+/* Nothing in it: the end removes the cgroup itself, no tidy needed. */
+static void
+test_end_removes_an_empty_cgroup(void)
+{
+	char cg[4400];
+
+	if (!base) {
+		SKIP(why);
+		return;
+	}
+	CHECK(trialcg_create(base, 11, 1, cg, sizeof cg) == 0);
+	CHECK(exists(cg));
+	trialcg_end(base, 11, 1);
+	CHECK_MSG(!exists(cg), "%s still there after its end", cg);
+}
+
+/* Something left in it: killed at the end (SIGKILL, by cgroup.kill), and
+ * the cgroup removed by the next tidy once it has emptied. */
+static void
+test_end_kills_what_is_left_and_tidy_removes_it(void)
+{
+	char cg[4400];
+	int pid, st;
+
+	if (!base) {
+		SKIP(why);
+		return;
+	}
+	CHECK(trialcg_create(base, 12, 1, cg, sizeof cg) == 0);
+	pid = start_in(cg);
+	CHECK(pid > 0);
+	if (pid <= 0)
+		return;
+	trialcg_end(base, 12, 1);
+	st = exited_within(pid);
+	CHECK_MSG(st != -1 && WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL,
+		  "the process left in %s was not killed (status %d)", cg, st);
+	for (int i = 0; i < WAIT_ROUNDS && exists(cg); i++) {
+		trialcg_tidy(base, none_running, NULL);
+		usleep(10 * 1000);
+	}
+	CHECK_MSG(!exists(cg), "%s not removed by trialcg_tidy", cg);
+}
+
+/* A running trial's cgroup is spared by the tidy, even with something
+ * left to remove beside it. */
+static void
+test_tidy_spares_a_running_trial(void)
+{
+	char cg[4400], left[4400];
+	int pid, gone = -1, st;
+
+	if (!base) {
+		SKIP(why);
+		return;
+	}
+	CHECK(trialcg_create(base, 13, 1, cg, sizeof cg) == 0);
+	CHECK(trialcg_create(base, 14, 1, left, sizeof left) == 0);
+	pid = start_in(cg);
+	gone = start_in(left);
+	CHECK(pid > 0 && gone > 0);
+	trialcg_end(base, 14, 1);   /* 13 still runs */
+	st = gone > 0 ? exited_within(gone) : -1;
+	CHECK(st != -1 && WIFSIGNALED(st));
+	for (int i = 0; i < WAIT_ROUNDS && exists(left); i++) {
+		trialcg_tidy(base, only_13_runs, NULL);
+		usleep(10 * 1000);
+	}
+	CHECK(!exists(left));
+	CHECK(exists(cg));
+	if (pid > 0) {
+		CHECK(waitpid(pid, &st, WNOHANG) == 0);   /* still alive */
+		kill(pid, SIGKILL);
+		waitpid(pid, &st, 0);
+	}
+	trialcg_end(base, 13, 1);
+	CHECK(!exists(cg));
+}
+
+/* One the end cannot remove (here: it holds a cgroup of its own, which
+ * the test takes away only afterwards) is removed by a later tidy. */
+static void
+test_tidy_removes_what_the_end_could_not(void)
+{
+	char cg[4400], sub[4500];
+
+	if (!base) {
+		SKIP(why);
+		return;
+	}
+	CHECK(trialcg_create(base, 15, 1, cg, sizeof cg) == 0);
+	snprintf(sub, sizeof sub, "%s/sub", cg);
+	CHECK(mkdir(sub, 0755) == 0);
+	trialcg_end(base, 15, 1);
+	CHECK(exists(cg));   /* EBUSY: it has a child cgroup */
+	CHECK(rmdir(sub) == 0);
+	trialcg_tidy(base, none_running, NULL);
+	CHECK_MSG(!exists(cg), "%s not removed by trialcg_tidy", cg);
+}
+
+int
+main(void)
+{
+	if (!mkdtemp(state))
+		return 1;
+	base = trialcg_init(state, 1, why, sizeof why);
+	if (!base && !why[0])
+		snprintf(why, sizeof why, "no per-trial cgroups here");
+	RUN(test_end_removes_an_empty_cgroup);
+	RUN(test_end_kills_what_is_left_and_tidy_removes_it);
+	RUN(test_tidy_spares_a_running_trial);
+	RUN(test_tidy_removes_what_the_end_could_not);
+	trialcg_close(base);
+	rmdir(state);
+	return harness_done();
+}
