@@ -207,7 +207,9 @@ def synth(args):
                 if algo == "tpe":
                     spec["search"].update(tpe_opts(args))
                     if args.pruner:
-                        spec["pruner"] = {"algorithm": args.pruner}
+                        spec["pruner"] = {"algorithm": args.pruner.split("+")[0]}
+                        if args.pruner == "asha+promote":
+                            spec["pruner"]["promote"] = True
                 sids[(algo, seed)] = d({"op": "submit", "spec": spec})["sweep_id"]
                 if args.parallel > 1:
                     # The daemon shares its 2 workers round-robin between
@@ -223,10 +225,17 @@ def synth(args):
             trials = sorted(d({"op": "trials", "sweep": sid})["trials"],
                             key=lambda t: t["number"])
             vals = [t.get("objective") for t in trials]
+            rows_ = d({"op": "epochs", "sweep": sid})["epochs"]
             raw.setdefault(algo, {})[seed] = {
                 "values": vals,
                 "statuses": [t["status"] for t in trials],
-                "params": [t["params"] for t in trials]}
+                "params": [t["params"] for t in trials],
+                # every epoch line stored, all attempts (synth_objective
+                # starts over when promoted), and the trials' final curves
+                # (what a trainer that resumes would have trained)
+                "epoch_rows": len(rows_),
+                "curve_epochs": sum(t["epochs"] for t in trials),
+                "promoted": sum(t["attempt"] > 1 for t in trials)}
     finally:
         d.close()
     rows, locks = [], []
@@ -237,6 +246,14 @@ def synth(args):
         locks.append(lock_in([raw[algo][s]["params"] for s in sorted(raw[algo])]))
         pruned = sum(st == "pruned" for s in raw[algo].values()
                      for st in s["statuses"])
+        print("%s: per sweep, median: epoch lines %s, curve epochs %s, "
+              "pruned at the end %s, promoted %s" % (
+                  algo,
+                  statistics.median(s["epoch_rows"] for s in raw[algo].values()),
+                  statistics.median(s["curve_epochs"] for s in raw[algo].values()),
+                  statistics.median(sum(st == "pruned" for st in s["statuses"])
+                                    for s in raw[algo].values()),
+                  statistics.median(s["promoted"] for s in raw[algo].values())))
         rows.append(("sweepd %s (parallel %d%s)" % (
             algo, args.parallel, (tpe_label(args) + (
                 ", %s, %.1f pruned per sweep" % (
@@ -525,7 +542,7 @@ def main():
     ap.add_argument("--parallel", type=int)
     ap.add_argument("--algos")
     ap.add_argument("--gamma", type=float, help="TPE's gamma (sweepd's default: 'auto', Optuna's rule)")
-    ap.add_argument("--pruner", choices=["asha", "median"],
+    ap.add_argument("--pruner", choices=["asha", "asha+promote", "median"],
                     help="synth: TPE's sweeps with this pruner (its defaults; "
                     "random runs without one)")
     ap.add_argument("--n-startup", type=int)

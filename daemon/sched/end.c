@@ -47,6 +47,18 @@ broadcast_ended(struct trial *t, const struct outcome *o)
 	cJSON_Delete(ev);
 }
 
+/* The rung a promoting ASHA stopped t at, if it ends so (0 otherwise). */
+static int
+promotable_rung(const struct trial *t, const struct outcome *o)
+{
+	const struct spec *sp = t->sweep->spec;
+
+	if (o->status != TRIAL_PRUNED || t->stop != STOP_PRUNED ||
+	    sp->pruner != SPEC_PRUNE_ASHA || !sp->prune_promote)
+		return 0;
+	return t->asha_rung;
+}
+
 /* Stores t's end o with diag_json (borrowed, or NULL), printed from diag
  * (borrowed; NULL when it is not at hand: the store then parses the text
  * to check it). */
@@ -69,6 +81,7 @@ record_end(struct trial *t, const struct outcome *o, const char *diag_json,
 			     !t->child.spawn_error ? (int)t->child.exit_status : -1,
 		.signal = t->child.term_signal,
 		.now = sched_now(),
+		.asha_rung = promotable_rung(t, o),
 	};
 
 	memcpy(tail, t->child.errtail, t->child.errtail_len);
@@ -90,6 +103,12 @@ update_hist_end(struct trial *t, const struct outcome *o)
 	if (!h)
 		return;
 	h->value = t->best;
+	h->id = t->id;
+	h->seed = t->seed;
+	h->attempt = t->attempt;
+	h->asha_rung = promotable_rung(t, o);
+	h->promoted_rung = t->promoted_rung;
+	h->promotions = t->promotions;
 	switch (o->status) {
 	case TRIAL_COMPLETED: h->state = SAMPLER_COMPLETE; break;
 	case TRIAL_PRUNED:    h->state = SAMPLER_PRUNED; break;
@@ -261,7 +280,8 @@ end_input(const struct trial *t, struct outcome_in *in)
 	in->memory_mb = sp->memory_mb;
 	in->retry_on = sp->retry_on;
 	in->retries = sp->retries;
-	in->attempt = t->attempt;
+	/* A promotion is no retry: its attempts do not count. */
+	in->attempt = t->attempt - t->promotions;
 	in->sweep_ending = t->sweep->ending;
 }
 

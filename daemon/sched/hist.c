@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "daemon/search/prune.h"
 #include "daemon/search/sampler.h"
 
 struct sweep_hist *
@@ -140,4 +141,39 @@ hist_any_valued(const struct hist *hs, int n_created)
 			return 1;
 	}
 	return 0;
+}
+
+int
+hist_promotable(const struct hist *hs, const struct spec *sp, int n_created,
+		int *rung)
+{
+	struct prune_curve *c;
+	int *stopped, n = n_created < hs->cap ? n_created : hs->cap, any = 0;
+	int pick = -1;
+
+	*rung = 0;
+	if (!hs->on || sp->pruner != SPEC_PRUNE_ASHA || !sp->prune_promote)
+		return 0;
+	for (int i = 0; i < n && !any; i++)
+		any = hs->v[i].state == SAMPLER_PRUNED &&
+		      hs->v[i].asha_rung > hs->v[i].promoted_rung;
+	if (!any)
+		return 0;   /* the usual case: cheap */
+	c = calloc((size_t)n, sizeof *c);
+	stopped = calloc((size_t)n * 2, sizeof *stopped);
+	if (c && stopped) {
+		for (int i = 0; i < n; i++) {
+			const struct sweep_hist *h = &hs->v[i];
+			c[i].v = h->curve;
+			c[i].epoch = h->epochs;
+			c[i].n = h->n_curve;
+			c[i].done = h->state == SAMPLER_COMPLETE;
+			stopped[i] = h->state == SAMPLER_PRUNED ? h->asha_rung : 0;
+			stopped[n + i] = h->promoted_rung;
+		}
+		pick = prune_promote(sp, c, stopped, stopped + n, n, rung);
+	}
+	free(c);
+	free(stopped);
+	return pick + 1;
 }

@@ -29,6 +29,13 @@ struct sweep_hist {
 	double *curve;         /* owned [cap_curve] */
 	int *epochs;           /* owned [cap_curve] */
 	int n_curve, cap_curve;
+	/* ASHA's promotion (promote.h), kept while the trial has ended: its
+	 * trials.id, SWEEP_SEED and attempts so far, the rung ASHA stopped
+	 * it at (0: none, or not stopped by ASHA now), the highest rung it
+	 * was promoted from and its promotions. */
+	int64_t id;
+	uint64_t seed;
+	int attempt, asha_rung, promoted_rung, promotions;
 };
 
 struct hist {
@@ -45,6 +52,12 @@ void hist_set_params(struct hist *hs, int number, const char *params_json);
 void hist_push(struct hist *hs, int number, int epoch, double v);
 /* The last epoch number h reached, 0 if none. */
 int hist_last_epoch(const struct sweep_hist *h);
+/* ASHA's promotion (pruner.promote): the number of the trial of 1..n_created
+ * to promote now, by prune_promote over the curves, with *rung; 0 when
+ * none (the pruner does not promote, nothing to promote, or out of
+ * memory). O(rungs * trials * points). */
+int hist_promotable(const struct hist *hs, const struct spec *sp, int n_created,
+		    int *rung);
 void hist_free(struct hist *hs);
 /* Observations for the sampler, of numbers 1..n_created: calloc'ed (the
  * caller frees), params borrowed from hs. NULL when none. */

@@ -145,8 +145,14 @@ check_pruners(struct trial *t)
 	}
 	if (sp->pruner == SPEC_PRUNE_MEDIAN)
 		stop = prune_median(sp, &me, others, n, why, sizeof why);
-	else if (sp->pruner == SPEC_PRUNE_ASHA)
+	else if (sp->pruner == SPEC_PRUNE_ASHA &&
+		 hist_last_epoch(mine) > t->promoted_rung) {
+		/* A promoted trial that reports its rung again (it started
+		 * over, or repeats the epoch) was judged there already. */
 		stop = prune_asha(sp, &me, others, n, why, sizeof why);
+		if (stop)
+			t->asha_rung = hist_last_epoch(mine);
+	}
 	free(others);
 	if (stop)
 		trial_stop(t, STOP_PRUNED, why);

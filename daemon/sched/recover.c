@@ -140,6 +140,12 @@ load_trial(struct sweep *sw, const struct db_trial_row *r)
 			   st == TRIAL_FAILED ||
 			   st == TRIAL_CANCELLED ? SAMPLER_FAILED :
 			   SAMPLER_RUNNING;
+		h->id = r->id;
+		h->seed = r->seed;
+		h->attempt = r->attempt;
+		h->asha_rung = st == TRIAL_PRUNED ? r->asha_rung : 0;
+		h->promoted_rung = r->promoted_rung;
+		h->promotions = r->promotions;
 	}
 	if (r->epochs > 0 || st == TRIAL_COMPLETED ||
 	    st == TRIAL_PRUNED)
@@ -157,7 +163,9 @@ load_trial(struct sweep *sw, const struct db_trial_row *r)
 		rc = sched_slurm_note_left(s, sw, r);
 		if (rc < 0)
 			return rc;
-		if (r->attempt > sw->spec->retries + RESTART_ALLOWANCE) {
+		/* Promotions (pruner.promote) are not restarts. */
+		if (r->attempt - r->promotions >
+		    sw->spec->retries + RESTART_ALLOWANCE) {
 			sw->n_ended++;
 			sw->n_failed++;
 			return end_interrupted(s->db, r, TRIAL_FAILED,
@@ -172,6 +180,8 @@ load_trial(struct sweep *sw, const struct db_trial_row *r)
 	t = trial_new(sw, r->id, r->number, r->attempt, r->seed, r->params_json);
 	if (!t)
 		return -ENOMEM;
+	t->promoted_rung = r->promoted_rung;
+	t->promotions = r->promotions;
 	sweep_queue_push(sw, t);
 	return 0;
 }

@@ -18,6 +18,7 @@
 #include "daemon/sched/batch.h"
 #include "daemon/sched/hist_mo.h"
 #include "daemon/sched/hold.h"
+#include "daemon/sched/promote.h"
 #include "daemon/sched/slurm_sched.h"
 #include "daemon/sched/trial.h"
 #include "daemon/search/sampler.h"
@@ -280,6 +281,10 @@ start_one(struct sweep *sw)
 	struct trial *t;
 	int rc;
 
+	/* ASHA's promotion comes before a new trial (Li et al. 2020,
+	 * Algorithm 2), not before a requeued one. */
+	if ((!sw->queue || sw->queue->attempt == 0) && promote_next(sw) < 0)
+		return;   /* an outage, logged; the next kick tries again */
 	if (!sw->queue && suggest_off_loop(sw))
 		return;   /* suggestion_done queues it */
 	if (sched_take(sw, &t, err, sizeof err) < 0) {
@@ -331,7 +336,8 @@ can_start(const struct sweep *sw)
 	/* A manual sweep's trials start when a client asks (manual.c). */
 	if (sw->status != SWEEP_RUNNING || sw->ending || sw->spec->manual ||
 	    sw->n_running >= sw->spec->parallel ||
-	    !(sw->queue || (sw->n_created < sw->spec->trials && !sw->suggesting)))
+	    !(sw->queue || (sw->n_created < sw->spec->trials && !sw->suggesting) ||
+	      (!sw->suggesting && sweep_promotable(sw))))
 		return 0;
 	if (sw->slurm)
 		return s->n_slurm < s->slurm_max_jobs;

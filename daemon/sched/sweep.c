@@ -288,6 +288,14 @@ sweep_end(struct sweep *sw, enum sweep_status st, const char *error)
 
 /* Returns 1 when the sweep ended (and was freed). */
 int
+sweep_promotable(const struct sweep *sw)
+{
+	int rung;
+
+	return hist_promotable(&sw->hist, sw->spec, sw->n_created, &rung) > 0;
+}
+
+int
 sweep_check_done(struct sweep *sw)
 {
 	if (sw->unstored)
@@ -297,7 +305,8 @@ sweep_check_done(struct sweep *sw)
 			return 0;
 		return sweep_finish(sw, sw->end_status, sw->end_error) == 0;
 	}
-	if (sw->n_created < sw->spec->trials || sw->queue || sw->n_running > 0)
+	if (sw->n_created < sw->spec->trials || sw->queue || sw->n_running > 0 ||
+	    sweep_promotable(sw))
 		return 0;
 	if (sw->n_completed == 0) {
 		char msg[sizeof sw->last_fail + 128];

@@ -495,6 +495,7 @@ reset_run_state(struct trial *t)
 	child_reset(&t->child);
 	t->stop = STOP_NONE;
 	t->stop_msg[0] = '\0';
+	t->asha_rung = 0;   /* of an earlier attempt; promoted_rung stays */
 	t->last_epoch = 0;
 	t->best = NAN;
 	t->best_epoch = 0;

@@ -70,6 +70,11 @@ struct trial {
 	double started_at;            /* unix seconds */
 	int resume_epoch;             /* SWEEP_RESUME_EPOCH of this attempt,
 				       * 0: none (resume.h) */
+	/* ASHA's promotion (promote.h): the rung ASHA stopped this attempt
+	 * at (0: none), the highest rung the trial was promoted from (ASHA
+	 * does not judge it again at or below it), and how many of its
+	 * attempts were promotions (not counted against retries). */
+	int asha_rung, promoted_rung, promotions;
 
 	/* Writes a storage outage left undone, redone when it is over. */
 	int requeue_unstored;         /* queued in memory, not yet in the db */

@@ -131,6 +131,7 @@ struct spec {
 	enum spec_pruner pruner;   /* default none */
 	int prune_min_epochs;      /* asha: first rung, default 1 */
 	int prune_eta;             /* asha: default 3, >= 2 */
+	int prune_promote;         /* asha: stopped trials may go on again */
 	int prune_warmup;          /* median: epochs never pruned, default 0 */
 	int prune_min_trials;      /* median: completed others needed, def. 5 */
 	int prune_max_epochs;      /* never prune at or past it; 0 = none */

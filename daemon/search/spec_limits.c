@@ -45,7 +45,7 @@ spec_parse_early_stopping(struct spec *s, const cJSON *root, char *err,
 
 static const char *const pruner_keys[] = {
 	"algorithm", "min_epochs", "eta", "warmup_epochs", "min_trials",
-	"max_epochs", "metric",
+	"max_epochs", "metric", "promote",
 };
 
 /* Which options each pruner takes: a key for another one is refused, so
@@ -58,7 +58,8 @@ pruner_option_ok(enum spec_pruner p, const char *key)
 	if (strcmp(key, "max_epochs") == 0 || strcmp(key, "metric") == 0)
 		return p != SPEC_PRUNE_NONE;
 	if (p == SPEC_PRUNE_ASHA)
-		return strcmp(key, "min_epochs") == 0 || strcmp(key, "eta") == 0;
+		return strcmp(key, "min_epochs") == 0 || strcmp(key, "eta") == 0 ||
+		       strcmp(key, "promote") == 0;
 	if (p == SPEC_PRUNE_MEDIAN)
 		return strcmp(key, "warmup_epochs") == 0 ||
 		       strcmp(key, "min_trials") == 0;
@@ -97,6 +98,26 @@ parse_prune_metric(struct spec *s, const cJSON *pr, char *err, size_t errlen)
 				 "not the first objective (%s), is not supported "
 				 "yet", m, s->metric);
 	s->prune_objective = rc;
+	return 0;
+}
+
+/* pruner.promote (asha): a stopped trial is started again, which a manual
+ * trainer's client cannot be made to do. */
+static int
+parse_promote(struct spec *s, const cJSON *pr, char *err, size_t errlen)
+{
+	const cJSON *p = cJSON_GetObjectItemCaseSensitive(pr, "promote");
+
+	s->prune_promote = 0;
+	if (!p)
+		return 0;
+	if (!cJSON_IsBool(p))
+		return spec_fail(err, errlen, "pruner.promote: must be true or "
+				 "false");
+	if (cJSON_IsTrue(p) && s->manual)
+		return spec_fail(err, errlen, "pruner.promote: a manual trainer's "
+				 "trials cannot be started again; use false");
+	s->prune_promote = cJSON_IsTrue(p);
 	return 0;
 }
 
@@ -152,7 +173,8 @@ spec_parse_pruner(struct spec *s, const cJSON *root, char *err, size_t errlen)
 	s->prune_eta = (int)eta;
 	s->prune_warmup = (int)warmup;
 	s->prune_min_trials = (int)min_trials;
-	return parse_prune_metric(s, pr, err, errlen);
+	rc = parse_promote(s, pr, err, errlen);
+	return rc < 0 ? rc : parse_prune_metric(s, pr, err, errlen);
 }
 
 static const char *const limits_keys[] = {

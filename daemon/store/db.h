@@ -254,6 +254,8 @@ struct db_trial_end {
 	int signal;                  /* 0 none */
 	const char *stderr_tail;     /* NULL or the last bytes of stderr */
 	double now;                  /* ended_at */
+	int asha_rung;               /* the rung a promoting ASHA stopped it
+				      * at (pruner.promote), 0 = none */
 };
 /* Ends the trial with e (borrowed). -ENOENT, -EINVAL (status not an end
  * state, diagnosis_json not JSON). */
@@ -261,6 +263,9 @@ int db_trial_end(struct db *db, int64_t trial_id, const struct db_trial_end *e);
 /* Back to queued with attempt as its attempt count; pid cleared. The epochs
  * of earlier attempts stay stored. -ENOENT. */
 int db_trial_requeue(struct db *db, int64_t trial_id, int attempt);
+/* ASHA's promotion: a trial pruned at rung (its asha_rung), not promoted
+ * from it before, is queued again; -ENOENT when it is not such a trial. */
+int db_trial_promote(struct db *db, int64_t trial_id, int rung);
 /* A running trial's Slurm job (docs/slurm.md): its id (0: not known yet,
  * stored NULL), whether it waits in the queue (the protocol then shows the
  * trial "pending"), and the seconds it waited (< 0: stored NULL). -ENOENT
@@ -305,6 +310,9 @@ struct db_trial_row {
 	int best_epoch;        /* 0 = none */
 	int epochs;            /* epochs stored for the current attempt */
 	int64_t job;           /* Slurm job id of the latest attempt, 0 = none */
+	int asha_rung;         /* the rung ASHA stopped it at, 0 = never */
+	int promoted_rung;     /* the highest rung it was promoted from, 0 = none */
+	int promotions;        /* attempts that were promotions */
 };
 /* The sweep's trials ordered by number (none for an unknown sweep). */
 int db_load_trials(struct db *db, int64_t sweep_id,

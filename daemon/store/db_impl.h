@@ -49,7 +49,7 @@ enum {
 #define LOAD_COLS \
 	"t.id, t.sweep_id, t.number, t.params_json, t.status, t.attempt, " \
 	"t.pid, t.proc_start, t.seed, t.objective, t.best_epoch, t.epochs, " \
-	"t.job"
+	"t.job, t.asha_rung, t.promoted_rung, t.promotions"
 
 #define SWEEP_COLS \
 	"s.id, s.name, s.status, s.created_at, s.ended_at, s.trials_total, " \
@@ -121,9 +121,15 @@ enum {
 	  "best_epoch = ?4, test_loss = ?5, test_acc = ?6, " \
 	  "diagnosis_json = coalesce(?7, diagnosis_json), error = ?8, " \
 	  "error_class = ?9, exit_code = ?10, signal = ?11, " \
-	  "stderr_tail = ?12, ended_at = ?13 WHERE id = ?1") \
+	  "stderr_tail = ?12, ended_at = ?13, asha_rung = ?14 WHERE id = ?1") \
 	X(TRIAL_REQUEUE, "UPDATE trials SET status = 'queued', attempt = ?2, " \
 	  "pid = NULL, proc_start = NULL, pending = 0 WHERE id = ?1") \
+	/* From pruned to queued, once per rung; the start clears the rest. */ \
+	X(TRIAL_PROMOTE, "UPDATE trials SET status = 'queued', " \
+	  "promoted_rung = ?2, promotions = promotions + 1, pid = NULL, " \
+	  "proc_start = NULL, pending = 0, ended_at = NULL, error = NULL, " \
+	  "error_class = NULL WHERE id = ?1 AND status = 'pruned' AND " \
+	  "asha_rung = ?2 AND promoted_rung < ?2") \
 	X(TRIAL_JOB, "UPDATE trials SET job = ?2, pending = ?3, " \
 	  "queue_s = ?4 WHERE id = ?1 AND status = 'running'") \
 	X(TRIAL_DIAG, "UPDATE trials SET diagnosis_json = ?2 WHERE id = ?1") \

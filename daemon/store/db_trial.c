@@ -149,6 +149,8 @@ db_trial_end(struct db *db, int64_t trial_id, const struct db_trial_end *e)
 		b = db_bind_text(st, 12, e->stderr_tail);
 	if (b == SQLITE_OK)
 		b = sqlite3_bind_double(st, 13, e->now);
+	if (b == SQLITE_OK)
+		b = sqlite3_bind_int(st, 14, e->asha_rung > 0 ? e->asha_rung : 0);
 	rc = db_run(db, st, b, __func__);
 	if (rc == 0 && sqlite3_changes(db->h) == 0)
 		rc = -ENOENT;
@@ -170,6 +172,26 @@ db_trial_requeue(struct db *db, int64_t trial_id, int attempt)
 	b = sqlite3_bind_int64(st, 1, trial_id);
 	if (b == SQLITE_OK)
 		b = sqlite3_bind_int(st, 2, attempt);
+	rc = db_run(db, st, b, __func__);
+	if (rc == 0 && sqlite3_changes(db->h) == 0)
+		rc = -ENOENT;
+	return rc;
+}
+
+int
+db_trial_promote(struct db *db, int64_t trial_id, int rung)
+{
+	sqlite3_stmt *st = db_stmt(db, ST_TRIAL_PROMOTE);
+	int b, rc;
+
+	if (rung < 1)
+		return db_failf(db, __func__, -EINVAL, "rung %d is not one", rung);
+	rc = db_batch_settle(db, __func__);
+	if (rc < 0)
+		return rc;
+	b = sqlite3_bind_int64(st, 1, trial_id);
+	if (b == SQLITE_OK)
+		b = sqlite3_bind_int(st, 2, rung);
 	rc = db_run(db, st, b, __func__);
 	if (rc == 0 && sqlite3_changes(db->h) == 0)
 		rc = -ENOENT;
@@ -253,6 +275,9 @@ trial_row(struct db *db, sqlite3_stmt *st, void *ctx)
 		.best_epoch = sqlite3_column_int(st, 10),
 		.epochs = sqlite3_column_int(st, 11),
 		.job = sqlite3_column_int64(st, 12),        /* NULL reads 0 */
+		.asha_rung = sqlite3_column_int(st, 13),
+		.promoted_rung = sqlite3_column_int(st, 14),
+		.promotions = sqlite3_column_int(st, 15),
 	};
 
 	db->trial_rows++;

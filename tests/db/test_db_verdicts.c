@@ -172,7 +172,12 @@ migration_fills_the_counts(void)
 	CHECK(raw_exec(t.path, "DROP TRIGGER trials_verdict_insert; "
 		       "DROP TRIGGER trials_verdict_update; "
 		       "DROP TRIGGER trials_verdict_delete; "
-		       "DROP TABLE sweep_verdicts; PRAGMA user_version = 7") == SQLITE_OK);
+		       "DROP TABLE sweep_verdicts; "
+		       /* and 0009's columns: a version 7 database */
+		       "ALTER TABLE trials DROP COLUMN asha_rung; "
+		       "ALTER TABLE trials DROP COLUMN promoted_rung; "
+		       "ALTER TABLE trials DROP COLUMN promotions; "
+		       "PRAGMA user_version = 7") == SQLITE_OK);
 	db = topen(&t);
 	CHECK(db != NULL);
 	if (db) {

@@ -63,6 +63,7 @@ parses_the_design_example(void)
 	CHECK(s->es_patience == 4);
 	CHECK(s->pruner == SPEC_PRUNE_ASHA && s->prune_min_epochs == 2 &&
 	      s->prune_eta == 3);
+	CHECK(s->prune_promote == 0);   /* the default (bench/search/README.md) */
 	CHECK_NEAR(s->timeout_s, 1800, 0);
 	CHECK(s->retries == 1 && s->max_failures == 10);
 	CHECK(s->retry_on == SPEC_RETRY_ALL);
@@ -295,6 +296,13 @@ static const struct {
 	  "pruner.min_trials" },
 	{ SPEC("{'a': 1}", "{}", ", 'pruner': {'algorithm': 'asha', 'max_epochs': 0}"),
 	  "pruner.max_epochs: must be an integer from 1" },
+	{ SPEC("{'a': 1}", "{}", ", 'pruner': {'algorithm': 'asha', 'promote': 1}"),
+	  "pruner.promote: must be true or false" },
+	{ SPEC("{'a': 1}", "{}", ", 'pruner': {'algorithm': 'median', 'promote': true}"),
+	  "pruner.promote: not an option of the \"median\" pruner" },
+	{ "{'trainer': {'manual': {}}, 'objective': {'metric': 'val_acc'},"
+	  " 'space': {'a': 1}, 'pruner': {'algorithm': 'asha', 'promote': true}}",
+	  "pruner.promote: a manual trainer's trials cannot be started again" },
 	{ SPEC("{'a': 1}", "{}", ", 'pruner': {'algorithm': 'none', 'max_epochs': 5}"),
 	  "pruner.max_epochs: not an option of the \"none\" pruner" },
 	{ SPEC("{'a': 1}", "{}", ", 'pruner': 'asha'"), "pruner: must be an object" },
