@@ -466,10 +466,16 @@ def fashion(args):
                 "trials": [{k: t.get(k) for k in ("number", "status", "objective",
                                                   "params", "started_at",
                                                   "ended_at", "best_epoch",
-                                                  "curve")}
+                                                  "curve", "attempt", "epochs")}
                            for t in trials]})
-            print("seed %d %-8s: %s, best %.4f, %d pruned, sweep %.0f s" % (
-                seed, name, s["status"], best, n_pruned, total), flush=True)
+            print("seed %d %-8s: %s, best %.4f, %d pruned, %d promoted "
+                  "(pruner.promote), %d epochs in the trials' curves, their "
+                  "trainers' seconds %.0f, sweep %.0f s" % (
+                      seed, name, s["status"], best, n_pruned,
+                      sum((t.get("attempt") or 1) > 1 for t in trials),
+                      sum(len(t.get("curve") or []) for t in trials),
+                      sum(p[2] or 0 for t in trials for p in t.get("curve") or []
+                          if len(p) > 2), total), flush=True)
             for target, hit in hits.items():
                 print("    reached %.3f: %s" % (
                     target, "at %.1f s (>= %.1f s; trial %d epoch %d; its "

@@ -103,11 +103,18 @@ make_v8(const char *path)
 	return rc;
 }
 
-/* Each table (and the view) with its key's columns. */
-static const char *const dump_tables[][2] = {
-	{ "sweeps", "1" }, { "sweep_counts", "1" }, { "sweep_verdicts", "1, 2" },
-	{ "deleted_sweeps", "1" }, { "trials", "1" }, { "epochs", "1, 2, 3" },
-	{ "failed_trials", "1, 2" },
+/* Each table (and the view) with its key's columns, and the columns
+ * compared: trials' of version 8 (later migrations, 0010, add some). */
+#define V8_TRIAL_COLS \
+	"id, sweep_id, number, params_json, seed, status, attempt, pid, " \
+	"proc_start, started_at, ended_at, epochs, objective, best_epoch, " \
+	"test_loss, test_acc, diagnosis_json, error, error_class, exit_code, " \
+	"signal, stderr_tail, job, pending, queue_s"
+static const char *const dump_tables[][3] = {
+	{ "sweeps", "1", "*" }, { "sweep_counts", "1", "*" },
+	{ "sweep_verdicts", "1, 2", "*" }, { "deleted_sweeps", "1", "*" },
+	{ "trials", "1", V8_TRIAL_COLS }, { "epochs", "1, 2, 3", "*" },
+	{ "failed_trials", "1, 2", "*" },
 };
 
 /* Every row of every table (and the view), each value with its type, in
@@ -125,8 +132,9 @@ dump(const char *path)
 	for (size_t i = 0; ok && i <= sizeof dump_tables / sizeof *dump_tables; i++) {
 		sqlite3_stmt *st = NULL;
 		q = i < sizeof dump_tables / sizeof *dump_tables ?
-		    sqlite3_mprintf("SELECT * FROM %s ORDER BY %s",
-				    dump_tables[i][0], dump_tables[i][1]) :
+		    sqlite3_mprintf("SELECT %s FROM %s ORDER BY %s",
+				    dump_tables[i][2], dump_tables[i][0],
+				    dump_tables[i][1]) :
 		    sqlite3_mprintf("SELECT type, name, tbl_name FROM "
 				    "sqlite_master ORDER BY 1, 2");
 		ok = q && sqlite3_prepare_v2(h, q, -1, &st, NULL) == SQLITE_OK;
