@@ -19,15 +19,32 @@
 #define TRIALDIR_MAX_FILES 10000   /* listed by artifacts */
 
 static char *root_dir;   /* owned: absolute, resolved */
+static int root_fd = -1; /* on root_dir (O_PATH): sweep dirs made in it */
+
+/* The last sweep's directory, held open: its trial directories are made
+ * in it (mkdirat), and its name is looked at for each (held_matches). */
+static struct {
+	int64_t sweep;
+	int fd;              /* -1: none; O_PATH, owned */
+	dev_t dev;
+	ino_t ino;
+} held = { .fd = -1 };
+
+/* A mkdir of path failed with errno e: -e, err saying so. */
+static int
+mkdir_failed(const char *path, int e, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "cannot create the trial directory %s: %s",
+		 path, strerror(e));
+	return -e;
+}
 
 static int
 make_one(const char *path, char *err, size_t errlen)
 {
 	if (mkdir(path, 0700) == 0 || errno == EEXIST)
 		return 0;
-	snprintf(err, errlen, "cannot create the trial directory %s: %s",
-		 path, strerror(errno));
-	return -errno;
+	return mkdir_failed(path, errno, err, errlen);
 }
 
 /* The uid that runs this sweepd (it never changes): looked up once. */
@@ -44,44 +61,54 @@ own_uid(void)
 	return uid;
 }
 
-/* path must be a directory of ours (not a link), not writable by others.
- * missing_ok: -ENOENT, without a message, when there is nothing there. */
+/* st (of path, not followed) must be a directory of ours, not writable by
+ * others. */
 static int
-check_dir_at(const char *path, int missing_ok, char *err, size_t errlen)
+check_st(const char *path, const struct stat *st, char *err, size_t errlen)
 {
-	struct stat st;
-
-	if (lstat(path, &st) < 0) {
-		if (missing_ok && errno == ENOENT)
-			return -ENOENT;
-		snprintf(err, errlen, "cannot stat %s: %s", path, strerror(errno));
-		return -errno;
-	}
-	if (!S_ISDIR(st.st_mode)) {
+	if (!S_ISDIR(st->st_mode)) {
 		snprintf(err, errlen, "refusing %s: it is %s, not a directory",
-			 path, S_ISLNK(st.st_mode) ? "a symbolic link" : "a file");
+			 path, S_ISLNK(st->st_mode) ? "a symbolic link" : "a file");
 		return -ENOTDIR;
 	}
-	if (st.st_uid != own_uid()) {
+	if (st->st_uid != own_uid()) {
 		snprintf(err, errlen, "refusing %s: it is owned by uid %u, not "
 			 "by uid %u who runs this sweepd", path,
-			 (unsigned)st.st_uid, (unsigned)own_uid());
+			 (unsigned)st->st_uid, (unsigned)own_uid());
 		return -EPERM;
 	}
-	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+	if (st->st_mode & (S_IWGRP | S_IWOTH)) {
 		snprintf(err, errlen, "refusing %s: it is writable by %s (mode "
 			 "%04o): another user could swap what trials write there",
-			 path, st.st_mode & S_IWOTH ? "everyone" : "its group",
-			 (unsigned)(st.st_mode & 07777));
+			 path, st->st_mode & S_IWOTH ? "everyone" : "its group",
+			 (unsigned)(st->st_mode & 07777));
 		return -EPERM;
 	}
 	return 0;
 }
 
+/* name in dfd (path, for messages) must be a directory of ours (not a
+ * link), not writable by others; *st what was found. missing_ok: -ENOENT,
+ * without a message, when there is nothing there. */
+static int
+check_dir_at(int dfd, const char *name, const char *path, int missing_ok,
+	     struct stat *st, char *err, size_t errlen)
+{
+	if (fstatat(dfd, name, st, AT_SYMLINK_NOFOLLOW) < 0) {
+		if (missing_ok && errno == ENOENT)
+			return -ENOENT;
+		snprintf(err, errlen, "cannot stat %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	return check_st(path, st, err, errlen);
+}
+
 static int
 check_dir(const char *path, char *err, size_t errlen)
 {
-	return check_dir_at(path, 0, err, errlen);
+	struct stat st;
+
+	return check_dir_at(AT_FDCWD, path, path, 0, &st, err, errlen);
 }
 
 /* mkdir -p, 0700 for what it creates. */
@@ -133,7 +160,14 @@ trialdir_init(const char *root, const char *state_dir, char *err,
 	rc = check_dir(real, err, errlen);
 	if (rc < 0)
 		return rc;
-	free(root_dir);
+	trialdir_free();
+	root_fd = open(real, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (root_fd < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "cannot open the trial root %s: %s", real,
+			 strerror(-rc));
+		return rc;
+	}
 	root_dir = strdup(real);
 	return root_dir ? 0 : -ENOMEM;
 }
@@ -144,9 +178,21 @@ trialdir_root(void)
 	return root_dir;
 }
 
+static void
+drop_held(void)
+{
+	if (held.fd >= 0)
+		close(held.fd);
+	held.fd = -1;
+}
+
 void
 trialdir_free(void)
 {
+	drop_held();
+	if (root_fd >= 0)
+		close(root_fd);
+	root_fd = -1;
 	free(root_dir);
 	root_dir = NULL;
 }
@@ -172,6 +218,63 @@ trialdir_path(int64_t sweep, int number, char *buf, size_t len)
 	return 0;
 }
 
+/* The sweep's directory, held open (held.fd) once its name in the root
+ * (sdir) is checked: a directory of ours, not a link. Each call looks at
+ * that name again, and the held one serves only while the name still
+ * leads to it (the same device and inode); else the name is opened (made
+ * first when missing). 0, or -errno with err. */
+static int
+hold_sweep(int64_t sweep, const char *sdir, char *err, size_t errlen)
+{
+	const char *name = strrchr(sdir, '/') + 1;
+	struct stat st, fst;
+	int rc = check_dir_at(root_fd, name, sdir, 1, &st, err, errlen);
+
+	if (rc == -ENOENT) {
+		if (mkdirat(root_fd, name, 0700) < 0 && errno != EEXIST)
+			return mkdir_failed(sdir, errno, err, errlen);
+		rc = check_dir_at(root_fd, name, sdir, 0, &st, err, errlen);
+	}
+	if (rc < 0)
+		return rc;
+	if (held.fd >= 0 && held.sweep == sweep && held.dev == st.st_dev &&
+	    held.ino == st.st_ino)
+		return 0;
+	drop_held();
+	held.fd = openat(root_fd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW |
+			 O_CLOEXEC);
+	if (held.fd < 0 || fstat(held.fd, &fst) < 0 ||
+	    fst.st_dev != st.st_dev || fst.st_ino != st.st_ino) {
+		rc = held.fd < 0 ? -errno : -EAGAIN;   /* swapped meanwhile */
+		snprintf(err, errlen, "cannot open %s: %s", sdir, strerror(-rc));
+		drop_held();
+		return rc;
+	}
+	held.sweep = sweep;
+	held.dev = st.st_dev;
+	held.ino = st.st_ino;
+	return 0;
+}
+
+/* The trial's directory NUMBER in the held sweep directory: made, or
+ * found and checked. 0, -ENOENT when the held one was removed, or -errno
+ * with err. */
+static int
+make_trial(int number, const char *path, char *err, size_t errlen)
+{
+	char name[16];
+	struct stat st;
+
+	snprintf(name, sizeof name, "%d", number);
+	if (mkdirat(held.fd, name, 0700) == 0)
+		return 0;   /* new, ours, 0700: nothing to look at */
+	if (errno == ENOENT)
+		return -ENOENT;
+	if (errno != EEXIST)
+		return mkdir_failed(path, errno, err, errlen);
+	return check_dir_at(held.fd, name, path, 0, &st, err, errlen);
+}
+
 int
 trialdir_make(int64_t sweep, int number, char *buf, size_t len, char *err,
 	      size_t errlen)
@@ -185,19 +288,21 @@ trialdir_make(int64_t sweep, int number, char *buf, size_t len, char *err,
 		snprintf(err, errlen, "no trial directory: %s", strerror(-rc));
 		return rc;
 	}
-	/* The sweep's directory is there for every trial but its first: a
-	 * look at it (never followed if it became a link), the mkdir only
-	 * when it is missing. */
-	rc = check_dir_at(sdir, 1, err, errlen);
-	if (rc == -ENOENT) {
-		rc = make_one(sdir, err, errlen);
+	/* The sweep's directory is there for every trial but its first, and
+	 * held open: a look at its name (never followed if it became a link:
+	 * the trainer is given the path through it), then the trial's mkdir
+	 * in the held directory. Removed meanwhile (clean, by hand, with its
+	 * inode given to a new one): looked for once more. */
+	for (int round = 0; round < 2; round++) {
+		rc = hold_sweep(sweep, sdir, err, errlen);
 		if (rc == 0)
-			rc = check_dir(sdir, err, errlen);
+			rc = make_trial(number, buf, err, errlen);
+		if (rc != -ENOENT)
+			break;
+		drop_held();
 	}
-	if (rc == 0)
-		rc = make_one(buf, err, errlen);
-	if (rc == 0)
-		rc = check_dir(buf, err, errlen);
+	if (rc == -ENOENT)
+		mkdir_failed(buf, ENOENT, err, errlen);
 	return rc;
 }
 
@@ -353,6 +458,8 @@ trialdir_clean(int64_t sweep, int64_t *files, int64_t *bytes, char *err,
 	int fd = -1, rc = sweep_path(sweep, path, sizeof path);
 
 	*files = *bytes = 0;
+	if (held.fd >= 0 && held.sweep == sweep)
+		drop_held();   /* about to go */
 	if (rc == 0)
 		rc = open_dir(path, &fd);
 	if (rc == -ENOENT)

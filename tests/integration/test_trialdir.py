@@ -84,6 +84,33 @@ def _sweep_dir_swapped_for_a_link_is_refused(d):
         os.listdir(sdir + ".real")
 
 
+def _sweep_dir_replaced_by_another_is_used(d):
+    """The sweep's directory is held open between trials, but the trial's
+    directory goes where its path leads: once the sweep's directory is
+    renamed away and a new one made in its place, the next trial's
+    directory is made in the new one (where its SWEEP_TRIAL_DIR points),
+    not in the one held; once it is removed, it is made again, 0700."""
+    spec = fake_spec(trials=3, parallel=1,
+                     params={"epochs": 2, "sleep_ms": 400})
+    sid = d.submit(spec)
+    sdir = os.path.join(d.dir, "trials", str(sid))
+
+    def running(n):
+        return any(t["number"] == n and t["status"] == "running"
+                   for t in d.trials(sid))
+    assert wait_for(lambda: running(1)), d.trials(sid)
+    os.rename(sdir, sdir + ".old")
+    os.mkdir(sdir, 0o700)
+    assert wait_for(lambda: running(2)), d.trials(sid)
+    assert os.path.isdir(os.path.join(sdir, "2")), os.listdir(sdir)
+    assert sorted(os.listdir(sdir + ".old")) == ["1"], os.listdir(sdir + ".old")
+    subprocess.run(["rm", "-rf", sdir], check=True)
+    assert d.wait_sweep(sid)["status"] == "completed", d.trials(sid)
+    assert os.path.isdir(os.path.join(sdir, "3")), d.trials(sid)
+    assert stat.S_IMODE(os.stat(sdir).st_mode) == 0o700
+    assert stat.S_IMODE(os.stat(os.path.join(sdir, "3")).st_mode) == 0o700
+
+
 def _first_attempt_has_no_resume(d):
     sid = d.submit(fake_spec(trials=2, parallel=2,
                              params={"epochs": 2, "log_env": 1}))
@@ -286,6 +313,7 @@ if __name__ == "__main__":
         with_daemon(_dir_same_across_attempts_and_kept, serving_after=True),
         with_daemon(_first_attempt_has_no_resume),
         with_daemon(_sweep_dir_swapped_for_a_link_is_refused),
+        with_daemon(_sweep_dir_replaced_by_another_is_used),
         with_daemon(_trial_best_artifacts_and_clean, serving_after=True),
         with_daemon(_early_stopping_sees_the_whole_curve),
         test_builtin_killed_with_the_daemon_in_epoch_3_resumes,
