@@ -554,6 +554,42 @@ batch_commits_at_its_end_or_before_another_write(void)
 	tdir_clean(&t);
 }
 
+/* A start written by db_trial_start_batched joins the open batch: another
+ * connection sees the trial queued until the batch commits; a rolled-back
+ * level takes it back; db_trial_start commits an open batch first. */
+static void
+batched_start_is_stored_with_its_batch(void)
+{
+	struct tdir t;
+	struct db *db;
+	int64_t id;
+
+	if (!(db = open_running_trial(&t, &id))) {
+		CHECK(0);
+		return;
+	}
+	CHECK(db_trial_requeue(db, id, 1) == 0);
+	CHECK(db_batch_begin(db) == 0);
+	CHECK(db_batch_begin(db) == 0);
+	CHECK(db_trial_start_batched(db, id, 2, 4242, 99, 5.0) == 0);
+	CHECK(db_batch_end(db, 0) == 0);          /* undone */
+	CHECK(db_batch_begin(db) == 0);
+	CHECK(db_trial_start_batched(db, id, 2, 4242, 99, 5.0) == 0);
+	CHECK(db_batch_end(db, 1) == 0);
+	CHECK(raw_int(t.path, "SELECT status = 'queued' FROM trials") == 1);
+	CHECK(db_batch_end(db, 1) == 0);
+	CHECK(raw_int(t.path, "SELECT status = 'running' AND attempt = 2 AND "
+		      "pid = 4242 AND proc_start = 99 FROM trials") == 1);
+	CHECK(db_trial_requeue(db, id, 2) == 0);
+	CHECK(db_batch_begin(db) == 0);
+	CHECK(db_trial_start(db, id, 3, 4243, 100, 6.0) == 0);
+	CHECK(db_batch_depth(db) == 0);           /* committed first */
+	CHECK(raw_int(t.path, "SELECT status = 'running' AND attempt = 3 "
+		      "FROM trials") == 1);
+	db_close(db);
+	tdir_clean(&t);
+}
+
 /* A batch whose commit cannot go through (the disk full) is lost, all of
  * it, and says so: db_batch_lost returns the failure once; nothing of it
  * is stored, and the connection writes again once there is room. */
@@ -668,6 +704,7 @@ main(void)
 	RUN(killed_writer_loses_no_acknowledged_epoch);
 	RUN(batch_commits_at_its_end_or_before_another_write);
 	RUN(full_disk_loses_the_whole_batch_and_says_so);
+	RUN(batched_start_is_stored_with_its_batch);
 	RUN(failures_are_returned_not_printed);
 	return harness_done();
 }
