@@ -97,8 +97,8 @@ def main():
         time.sleep(0.5)
         request(sock, {"op": "ping"})
         after = proc_mb(proc.pid, "VmRSS")
-        print("%d stalled watchers, 2 x %d epochs in %.1f s" %
-              (a.watchers, a.epochs, took))
+        print("%d %s watchers, 2 x %d epochs in %.1f s" %
+              (a.watchers, "reading" if a.read else "stalled", a.epochs, took))
         print("RSS: %.0f MiB at start, peak %.0f MiB, %.0f MiB at the sweep's "
               "end, %.0f MiB after the watchers left" % (base, peak, during,
                                                          after))
