@@ -188,8 +188,7 @@ on_exit_ready(uv_poll_t *h, int status, int events)
 	(void)status;
 	(void)events;
 	memset(&si, 0, sizeof si);
-	/* __WALL: the child sends no SIGCHLD (spawn.h), a "clone" child */
-	if (waitid(P_PIDFD, (id_t)c->pidfd, &si, WEXITED | WNOHANG | __WALL) < 0) {
+	if (waitid(P_PIDFD, (id_t)c->pidfd, &si, WEXITED | WNOHANG) < 0) {
 		if (errno == EINTR || errno == EAGAIN)
 			return;
 		/* ECHILD: reaped by someone else; its status is lost */
@@ -629,7 +628,7 @@ reap_now(int pid)
 {
 	kill(-pid, SIGKILL);
 	kill(pid, SIGKILL);
-	while (waitpid(pid, NULL, __WALL) < 0 && errno == EINTR)
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 		;
 }
 

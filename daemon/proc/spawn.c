@@ -243,7 +243,7 @@ clone_child(struct spawn_ctx *x, char *stack, int cgfd, int *pidfd)
 		.flags = CLONE_VM | CLONE_VFORK | CLONE_PIDFD |
 			 (cgfd >= 0 ? CLONE_INTO_CGROUP : 0),
 		.pidfd = (uint64_t)(uintptr_t)pidfd,
-		.exit_signal = 0,   /* no SIGCHLD: the pidfd says it exited */
+		.exit_signal = SIGCHLD,
 		.stack = (uint64_t)(uintptr_t)stack,
 		.stack_size = SPAWN_STACK,
 		.cgroup = cgfd >= 0 ? (uint64_t)cgfd : 0,
@@ -255,7 +255,7 @@ clone_child(struct spawn_ctx *x, char *stack, int cgfd, int *pidfd)
 #endif
 	(void)cgfd;
 	pid = clone(child_main, stack + SPAWN_STACK,
-		    CLONE_VM | CLONE_VFORK | CLONE_PIDFD, x, pidfd);
+		    CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, x, pidfd);
 	return pid < 0 ? -errno : pid;
 }
 
@@ -366,7 +366,7 @@ spawn_run(const struct spawn_req *r, struct spawn_result *res)
 		rc = -x.err;   /* it exited: reap it */
 		res->step = (enum spawn_step)x.step;
 		res->in_cgroup = 0;
-		while (waitpid(pid, NULL, __WALL) < 0 && errno == EINTR)
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 			;
 	} else {
 		res->pid = pid;

@@ -24,12 +24,6 @@
  * errno) before the child exits, and the parent, which resumes only once
  * the child has exec'ed or exited, reaps it and reports the step.
  *
- * The child's exit sends its parent no SIGCHLD (clone3's exit_signal 0):
- * the owner watches the exit on the pidfd, and reaps it with __WALL (to
- * the kernel it is a "clone" child, which waitpid without __WALL or
- * __WCLONE does not see). Reparented, it signals its new parent as any
- * child does.
- *
  * Pure: no loop, no logging. The owner watches the exit (child.c: a
  * pidfd on the loop).
  */
