@@ -93,7 +93,9 @@ def kill9_between_spawn_and_start_commit(params, mark):
     next daemon starts while we hold the database's write lock, so it
     spawns the 2 trainers and then waits (DB_BUSY_MS) to commit their
     starts: it is killed there. Returns (daemon, pids) with the lock
-    released and the starts checked as never stored."""
+    released and the starts checked as never stored. A params pidfile is
+    removed before the second daemon starts: what the first daemon's
+    trainers wrote there names processes its SIGTERM killed."""
     d = Daemon(workers=2, extra=NO_CG).start()
     dbpath = os.path.join(d.dir, "sweepd.db")
     spec = fake_spec(trials=2, parallel=2, params=params)
@@ -103,6 +105,8 @@ def kill9_between_spawn_and_start_commit(params, mark):
                     ["counts"]["running"] == 2, 20)
     assert d.stop(signal.SIGTERM) == 0
     assert wait_for(lambda: not pids_with_env("SWEEPTEST_MARK=" + mark), 10)
+    if params.get("pidfile") and os.path.exists(params["pidfile"]):
+        os.unlink(params["pidfile"])
     lock = sqlite3.connect(dbpath, isolation_level=None, timeout=10)
     lock.execute("BEGIN IMMEDIATE")
     d2 = Daemon(workers=2, state_dir=d.dir, extra=NO_CG).start(wait=False)
@@ -153,8 +157,9 @@ def _kill9_before_the_start_commits_kills_what_left_the_group():
          "pidfile": pidfile}, mark)
     gc = None
     try:
+        # A whole line: the grandchild writes "PID\n" after truncating.
         assert wait_for(lambda: os.path.exists(pidfile) and
-                        open(pidfile).read().strip(), 10), "no grandchild"
+                        open(pidfile).read().endswith("\n"), 10), "no grandchild"
         gc = int(open(pidfile).read())
         assert alive(gc), "the grandchild is gone before the restart"
         d3 = Daemon(workers=2, state_dir=d.dir, extra=NO_CG).start()
