@@ -92,10 +92,18 @@ def _emfile_at_spawn_holds_the_trial():
     d = Daemon(workers=2).start()
     try:
         c = Control(d)
+        # A reply means the daemon has accepted c: counted before that,
+        # its accept would be the call that fails, and libuv answers an
+        # accept's EMFILE by closing the new connection (the submit below
+        # then meets ECONNRESET).
+        c.ok({"op": "stats"})
         soft, hard = resource.prlimit(d.proc.pid, resource.RLIMIT_NOFILE)
-        open_now = len(os.listdir("/proc/%d/fd" % d.proc.pid))
-        # no descriptor left: the next open, pipe or accept fails with EMFILE
-        resource.prlimit(d.proc.pid, resource.RLIMIT_NOFILE, (open_now, hard))
+        # no descriptor left: the next open, pipe or accept fails with
+        # EMFILE. The limit is the lowest free descriptor, not the count
+        # of open ones: a hole below the count would take one more.
+        fds = {int(f) for f in os.listdir("/proc/%d/fd" % d.proc.pid)}
+        lowest_free = min(set(range(max(fds) + 2)) - fds)
+        resource.prlimit(d.proc.pid, resource.RLIMIT_NOFILE, (lowest_free, hard))
         try:
             sid = c.ok({"op": "submit", "spec": fake_spec(trials=4, parallel=2)})["sweep_id"]
             assert wait_for(lambda: not c.ok({"op": "stats"})["spawn"]["ok"], 10), \
