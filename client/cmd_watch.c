@@ -362,8 +362,7 @@ ctl_watch_live(struct ctl *c, long long sweep, const cJSON *summary)
 	if (catch_signals() < 0 || enter(&v) < 0)
 		return CTL_WATCH_PLAIN;
 	live_init(&v.l, sweep, summary);
-	if (!v.l.ended)
-		fetch_verdicts(&v);
+	fetch_verdicts(&v);   /* an ended sweep's frame shows them too */
 	draw(&v, 0);
 	rc = loop(&v);
 	leave(&v, 1);

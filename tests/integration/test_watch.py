@@ -162,7 +162,35 @@ def _watch_redraws_cleanly_at_every_size():
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-TESTS = [_watch_redraws_cleanly_at_every_size]
+def _watch_of_an_ended_sweep_shows_its_verdicts():
+    """Watching a sweep that has ended already: its last frame counts the
+    verdicts as `status` does, not "none yet"."""
+    tmp = tempfile.mkdtemp(prefix="sweepd-watch-")
+    t = Tmux(tmp)
+    d = Daemon().start()
+    try:
+        sid = d.submit(fake_spec(trials=4, parallel=2, params={"epochs": 6}))
+        assert wait_for(lambda: d.ok({"op": "sweep", "sweep": sid})["sweep"]
+                        ["status"] == "completed", timeout=60)
+        want = d.ok({"op": "sweep", "sweep": sid})["sweep"]["verdicts"]
+        assert want, want
+        t.start(120, 30, "env LANG=C.UTF-8 %s --state-dir %s watch %d; sleep 60"
+                % (SWEEPCTL, d.dir, sid))
+        rows = settled(t, 120, 30, lambda r: "  completed  " in header(r))
+        assert not problems(rows, 120, 30), (problems(rows, 120, 30), rows)
+        line = [l for l in rows if l.startswith("verdicts  ")]
+        assert line and "none yet" not in line[0], (line, want)
+        words = line[0].split()[1:]
+        got = {words[i]: int(words[i + 1]) for i in range(0, len(words) - 1, 2)}
+        assert got == want, (line, want)
+    finally:
+        t.kill()
+        d.cleanup()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+TESTS = [_watch_redraws_cleanly_at_every_size,
+         _watch_of_an_ended_sweep_shows_its_verdicts]
 
 if __name__ == "__main__":
     sys.exit(run_tests(TESTS))
