@@ -69,7 +69,8 @@ dash_write_body(FILE *out, const struct dash_view *v)
 
 /* Replaces #live with /body when it changed since the last poll (the
  * first one too: the page may have been rendered a moment before a trial
- * ended); says when it last asked, or why it could not. The next poll is
+ * ended); says when it last asked (HH:MM:SS, 24-hour as every other
+ * time the views print), or why it could not. The next poll is
  * DASH_POLL_MS later, or 5 times as long as this one took when that is
  * more (a sweep so large that rendering it is slow keeps the daemon busy
  * a fifth of the time at most); a hidden tab does not poll. */
@@ -87,7 +88,7 @@ static const char poll_script[] =
 	"    if(t!==last){live.innerHTML=t;sweepdSortable(live);"
 	"live.setAttribute('data-updates',++updates);}\n"
 	"    last=t;\n"
-	"    state.textContent='live: checked '+new Date().toLocaleTimeString();})\n"
+	"    state.textContent='live: checked '+new Date().toTimeString().slice(0,8);})\n"
 	"  .catch(function(e){state.textContent='not updating: '+e.message;})\n"
 	"  .then(function(){setTimeout(refresh,Math.max(%d,5*(Date.now()-t0)));});\n"
 	"}\n"

@@ -12,6 +12,7 @@ Skipped when chromium is not installed (Debian: apt-get install chromium).
 """
 import base64
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -134,6 +135,9 @@ def _dashboard_is_local_needs_the_token_and_updates_live():
         assert browser.evaluate("window.sweepdMark") == 42, "the page was reloaded"
         assert int(browser.evaluate(
             "document.getElementById('live').getAttribute('data-updates')")) >= 1
+        # when it last asked, on the 24-hour clock of every other time shown
+        checked = browser.evaluate("document.getElementById('state').textContent")
+        assert re.fullmatch(r"live: checked \d\d:\d\d:\d\d", checked), checked
         assert not browser.console_problems(), browser.console_problems()
         keep = os.environ.get("SWEEPD_DASH_PNG")
         if keep:   # for a person to look at
