@@ -268,6 +268,20 @@ fmt_common_params(const cJSON *trials)
 	return common;
 }
 
+double
+fmt_share_sum(const cJSON *shares)
+{
+	const cJSON *it;
+	double sum = 0;
+
+	cJSON_ArrayForEach(it, shares) {
+		const cJSON *sh = fmt_jget(it, "share");
+		if (cJSON_IsNumber(sh))
+			sum += sh->valuedouble;
+	}
+	return sum;
+}
+
 /* ---- tables ----------------------------------------------------------- */
 
 struct fmt_table {

@@ -71,6 +71,14 @@ char *fmt_params(const cJSON *params, size_t maxw, const cJSON *skip);
  */
 cJSON *fmt_common_params(const cJSON *trials);
 
+/* The sum of the numeric "share"s of an importance list (the `importance`
+ * op's [{"param", "share"}], nulls skipped). Each share is the param's
+ * main effect estimated on its own, so params that were sampled together
+ * (TPE concentrates them) each carry the effect they share, and the sum
+ * goes over 1: FMT_SHARES_OVERLAP says when the views must say so. */
+double fmt_share_sum(const cJSON *shares);
+#define FMT_SHARES_OVERLAP(sum) ((sum) > 1.001)
+
 /* ---- text ------------------------------------------------------------- */
 
 /* Display columns of a UTF-8 string: its code points (no wide glyphs in

@@ -451,6 +451,7 @@ status_importance(struct ctl *c, long long sweep)
 {
 	cJSON *imp = NULL;
 	const cJSON *it;
+	double sum;
 	int rc, n = 0;
 
 	if ((rc = ctl_fetch_importance(c, sweep, &imp)) != 0)
@@ -462,7 +463,13 @@ status_importance(struct ctl *c, long long sweep)
 		printf("%s%s %.2f", n++ ? ", " : "what mattered: ",
 		       fmt_jstr(it, "param", "?"), sh->valuedouble);
 	}
-	if (n)
+	sum = fmt_share_sum(fmt_jget(imp, "objective"));
+	if (n && FMT_SHARES_OVERLAP(sum))
+		printf(" (shares of the objective's variance over %d trials, "
+		       "overlapping: sum %.2f, params sampled together; "
+		       "sweepctl importance %lld)\n",
+		       (int)fmt_jnum(imp, "trials", 0), sum, sweep);
+	else if (n)
 		printf(" (share of the objective's variance over %d trials; "
 		       "sweepctl importance %lld)\n", (int)fmt_jnum(imp, "trials", 0),
 		       sweep);
@@ -662,11 +669,16 @@ static int
 render_importance(struct ctl *c, const cJSON *imp)
 {
 	const cJSON *v;
+	double sum = fmt_share_sum(fmt_jget(imp, "objective"));
 
 	printf("what mattered in sweep %lld: share of the objective's variance "
 	       "over %d completed trials\n", c->args_sweep,
 	       (int)fmt_jnum(imp, "trials", 0));
 	print_shares(fmt_jget(imp, "objective"), -1);
+	if (FMT_SHARES_OVERLAP(sum))
+		printf("  (these sum to %.2f, over 1: params sampled together, as "
+		       "TPE samples them, each carry the effect they share; random "
+		       "or grid search separates them)\n", sum);
 	cJSON_ArrayForEach(v, fmt_jget(imp, "verdicts")) {
 		printf("diagnosed %s (%d of %d trials):\n", fmt_jstr(v, "verdict", "?"),
 		       (int)fmt_jnum(v, "trials", 0), (int)fmt_jnum(v, "of", 0));

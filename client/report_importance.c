@@ -143,6 +143,7 @@ objective_bars(FILE *out, const cJSON *sw, const cJSON *imp)
 {
 	const char *metric = fmt_jstr(fmt_jget(sw, "objective"), "metric", "objective");
 	int trials = (int)fmt_jnum(imp, "trials", 0), n, est;
+	double sum;
 	struct bar *b = calloc(IMP_MAX_BARS, sizeof *b);
 
 	if (!b)
@@ -154,6 +155,12 @@ objective_bars(FILE *out, const cJSON *sw, const cJSON *imp)
 		trials, trials == 1 ? "" : "s");
 	report_esc(out, fmt_jstr(imp, "method", "not said"));
 	fputs(").</p>\n", out);
+	sum = fmt_share_sum(fmt_jget(imp, "objective"));
+	if (est > 0 && FMT_SHARES_OVERLAP(sum))
+		fprintf(out, "<p class='imp-overlap'>These shares sum to %.2f, over "
+			"1: params sampled together (as TPE samples them) each carry "
+			"the effect they share. Random or grid search separates "
+			"them.</p>\n", sum);
 	if (est > 0)
 		bars_draw(out, b, n, IMP_OBJECTIVE_COLOR, "share of the objective's "
 			  "variance by param");

@@ -5,6 +5,7 @@
 #include "tests/harness.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -131,6 +132,23 @@ params_skip_the_common_ones(void)
 }
 
 static void
+share_sums_skip_what_was_not_estimable(void)
+{
+	cJSON *a = cJSON_Parse("[{\"param\":\"x\",\"share\":0.9},"
+			       "{\"param\":\"y\",\"share\":null},"
+			       "{\"param\":\"z\",\"share\":0.35}]");
+	cJSON *b = cJSON_Parse("[{\"param\":\"x\",\"share\":0.6},"
+			       "{\"param\":\"z\",\"share\":0.4}]");
+
+	CHECK(fabs(fmt_share_sum(a) - 1.25) < 1e-12);
+	CHECK(FMT_SHARES_OVERLAP(fmt_share_sum(a)));
+	CHECK(!FMT_SHARES_OVERLAP(fmt_share_sum(b)));   /* rounding's 1.0 */
+	CHECK(fmt_share_sum(NULL) == 0);
+	cJSON_Delete(a);
+	cJSON_Delete(b);
+}
+
+static void
 table_widths_come_from_the_data(void)
 {
 	static const char *const head[] = { "ID", "NAME", "BEST" };
@@ -226,6 +244,7 @@ main(void)
 	RUN(times_are_local_and_short_today);
 	RUN(values_are_shortened_by_columns);
 	RUN(params_skip_the_common_ones);
+	RUN(share_sums_skip_what_was_not_estimable);
 	RUN(table_widths_come_from_the_data);
 	RUN(specfile_reports_position);
 	RUN(specfile_resolves_trainer_paths);

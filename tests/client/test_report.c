@@ -468,6 +468,24 @@ importance_bars_are_sorted_and_say_how_many_trials(void)
 	/* it comes before the objective's scatters */
 	CHECK(out && strstr(out, "id='importance'") < strstr(out, "id='params'"));
 	CHECK(count(out, "<svg") == count(out, "</svg>"));
+	CHECK(strstr(s, "imp-overlap") == NULL);     /* 0.9 in all */
+	free(s);
+	free(out);
+}
+
+static void
+importance_shares_over_one_are_explained(void)
+{
+	int rc;
+	char *out = report_imp(sweep_json, trials_json, epochs_json,
+			       "{\"method\":\"m\",\"trials\":10,\"objective\":"
+			       "[{\"param\":\"lr\",\"share\":0.98},"
+			       "{\"param\":\"act\",\"share\":0.41}],"
+			       "\"verdicts\":[]}", &rc);
+	char *s = section(out, "importance");
+
+	CHECK(rc == 0);
+	CHECK_CONTAINS(s, "These shares sum to 1.39, over 1: params sampled together");
 	free(s);
 	free(out);
 }
@@ -618,6 +636,7 @@ main(void)
 	RUN(parallel_coordinates_of_the_params);
 	RUN(failure_summary_from_the_daemon_or_the_trials);
 	RUN(importance_bars_are_sorted_and_say_how_many_trials);
+	RUN(importance_shares_over_one_are_explained);
 	RUN(importance_with_too_few_trials_says_so);
 	RUN(importance_the_daemon_refused_is_said);
 	RUN(parallel_coordinates_mark_absent_params_and_show_every_objective);

@@ -234,10 +234,34 @@ def _importance_names_what_mattered(d):
         (p.stdout, p.stderr)
     p = d.ctl("status", str(sid))
     assert p.returncode == 0 and "what mattered: x " in p.stdout, (p.stdout, p.stderr)
+    assert "sampled together" not in p.stdout, p.stdout   # shares sum under 1
     p = d.ctl("--json", "importance", str(sid))
     assert json.loads(p.stdout)["importance"]["objective"][0]["param"] == "x", p.stdout
     r = d.request({"op": "importance", "sweep": 999})
     assert not r["ok"] and r["error"]["code"] == "not_found", r
+
+
+def _importance_says_when_shares_overlap(d):
+    """Params that were always sampled together (as TPE does, more or
+    less) each get the whole effect: the shares then sum over 1, and the
+    views say why instead of printing "share of the variance" figures
+    that cannot all be shares."""
+    pairs = [{"x": 0.3, "twin": "a"}] * 6 + [{"x": 0.9, "twin": "b"}] * 6
+    spec = fake_spec(trials=12, parallel=2, params={
+        "x": {"choice": [0.3, 0.9]}, "twin": {"choice": ["a", "b"]}})
+    spec["enqueue"] = pairs
+    sid = d.submit(spec)
+    assert d.wait_sweep(sid)["status"] == "completed"
+    imp = d.ok({"op": "importance", "sweep": sid})["importance"]
+    share = {p["param"]: p["share"] for p in imp["objective"]}
+    assert share["x"] > 0.9 and share["twin"] > 0.9, imp
+    total = "%.2f" % (share["x"] + share["twin"])
+    p = d.ctl("importance", str(sid))
+    assert p.returncode == 0 and "sum to %s" % total in p.stdout and \
+        "sampled together" in p.stdout, (p.stdout, p.stderr)
+    p = d.ctl("status", str(sid))
+    assert p.returncode == 0 and "what mattered: " in p.stdout and \
+        "sum %s" % total in p.stdout, (p.stdout, p.stderr)
 
 
 def _several_objectives_first_is_the_objective(d):
@@ -269,6 +293,7 @@ def _several_objectives_first_is_the_objective(d):
 
 TESTS = [with_daemon(f) for f in [
     _importance_names_what_mattered,
+    _importance_says_when_shares_overlap,
     _tpe_off_the_loop_survives_cancel_and_shutdown,
     _conditional_params_only_when_active,
     _tpe_concentrates_near_the_optimum, _tpe_is_reproducible,
