@@ -225,9 +225,115 @@ def test_slurm_launcher():
         timeout=900)
 
 
+def test_epochs_export():
+    need()
+    run(script("daemon/bench_epochs.py") + [BUILD, "--trials", "20", "--epochs", "5"],
+        r"^100 rows \(20 trials x 5 epochs\), %s MB in [0-9]+ request" % NUM,
+        r"^slowest request [0-9]+ ms; worst ping meanwhile [0-9]+ ms",
+        r"^RSS [0-9]+ MiB before, peak [0-9]+ MiB")
+
+
+def test_flood():
+    need()
+    run(script("daemon/bench_flood.py") + [BUILD, "--epochs", "2000"],
+        r"^flood: 1 trainer\(s\) x 2000 epochs, all 2000 stored, %s s, [0-9]+ epochs/s" % NUM,
+        r"^ping: [0-9]+ answered, median %s ms, p99 %s ms" % (NUM, NUM))
+
+
+def test_views():
+    need()
+    run(script("daemon/bench_views.py") + [BUILD, "--trials", "6", "--epochs", "3",
+                                             "--repeat", "1"],
+        r"^report: 6 trials x 3 epochs: median %s s, worst %s s, [0-9]+ bytes" % (NUM, NUM),
+        r"^serve /body: median %s s, worst %s s, [0-9]+ bytes" % (NUM, NUM))
+
+
+def test_watchers():
+    need()
+    for extra, pat in ((["--watchers", "3"], r"^3 stalled watchers, 2 x 200 epochs"),
+                       (["--watchers", "1", "--read"], r"^1 reading watchers, 2 x 200 epochs")):
+        run(script("daemon/bench_watchers.py") + [BUILD, "--epochs", "200"] + extra, pat,
+            r"^RSS: [0-9]+ MiB at start, peak [0-9]+ MiB",
+            r"^commits: [0-9]+ for 2 x 200 epochs = %s per epoch; daemon CPU %s s" % (NUM, NUM))
+
+
+def test_asktell():
+    need()
+    run(script("python/bench_asktell.py") + ["--build", BUILD, "--trials", "20",
+                                               "--epochs", "2"],
+        r"^ask\+tell: +20 trials in %s s: [0-9]+ trials/s" % NUM,
+        r"^ask\+report\*2\+tell: 20 trials in %s s: [0-9]+ trials/s" % NUM)
+
+
+def test_trial_writes_program():
+    need()
+    run([os.path.join(BUILD, "bench", "db", "bench_trial"), "--trials", "20"],
+        r"^all +%s us per trial" % NUM, r"^written +%s kB per trial" % NUM)
+
+
+def test_search_motpe():
+    need()
+    optuna = [] if can_import("optuna") else ["--no-optuna"]
+    out = run([PY, os.path.join(BENCH, "search/bench_motpe.py"), BUILD, "--seeds", "1",
+               "--trials", "20", "--dims", "5", "--at", "20", "--problems", "zdt1",
+               "--optuna", "tpe"] + optuna,
+              r"^\| sweepd MOTPE \| %s " % NUM, r"^\| sweepd random \| %s " % NUM)
+    if not optuna:
+        assert re.search(r"^\| Optuna .*\| %s " % NUM, out, re.M), out
+
+
+def test_search_stall():
+    need()
+    for client in ("python", "c"):
+        run(script("search/bench_stall.py") + [BUILD, "--obs", "100", "--clients", "2",
+                                                 "--seconds", "1", "--client", client],
+            r"^100 trials enqueued ran in %s s" % NUM,
+            r"requests from 2 (clients|connections) in 1 s: median %s ms, p99 %s ms.*errors 0"
+            % (NUM, NUM),
+            r"^TPE trials created meanwhile: [0-9]+")
+
+
+# Not run on their own: each is a part of a script above, which runs it.
+HELPERS = {"e2e/optuna_bnnet.py": "e2e/bench_e2e.py",
+           "search/imp_objective.py": "search/bench_importance.py",
+           "search/synth_objective.c": "search/bench_search.py",
+           "search/bench_motpe.c": "search/bench_motpe.py",
+           "search/bench_best.c": "search/bench_stall.py",
+           "worker/sgemm_peak.c": "worker/bench_speed.py",
+           "worker/torch_bench.py": "worker/bench_speed.py"}
+
+
+def test_every_benchmark_is_run_here():
+    """A new script under bench/ gets its smoke test here, or is named as
+    a part of one that has: none rots unseen."""
+    me = open(os.path.abspath(__file__)).read()
+    tests = me.split("\nHELPERS = ")[0]
+    missing = []
+    for sub in sorted(os.listdir(BENCH)):
+        if not os.path.isdir(os.path.join(BENCH, sub)):
+            continue
+        for f in sorted(os.listdir(os.path.join(BENCH, sub))):
+            rel = sub + "/" + f
+            stem = os.path.splitext(f)[0]
+            if not f.endswith((".py", ".c")):
+                continue
+            if rel in HELPERS:
+                part_of = open(os.path.join(BENCH, HELPERS[rel])).read()
+                if stem not in part_of:
+                    missing.append("%s (its script %s does not name it)" % (rel, HELPERS[rel]))
+                continue
+            if not (f.endswith(".py") and '"%s"' % rel in tests or
+                    f.endswith(".c") and '"%s"' % stem in tests):
+                missing.append(rel)
+    assert not missing, "benchmarks no test here runs: %s" % ", ".join(missing)
+
+
 if __name__ == "__main__":
     sys.exit(run_tests([test_dispatch, test_enqueue, test_load, test_soak, test_spawn_program,
                         test_search_synth, test_search_cond, test_search_importance,
                         test_search_optuna, test_search_fashion, test_db_and_tpe_programs,
                         test_worker_speed, test_worker_accuracy, test_worker_resume,
-                        test_e2e, test_slurm_srun, test_slurm_launcher]))
+                        test_e2e, test_slurm_srun, test_slurm_launcher,
+                        test_epochs_export, test_flood, test_views, test_watchers,
+                        test_asktell, test_trial_writes_program, test_search_motpe,
+                        test_search_stall, test_every_benchmark_is_run_here]))
