@@ -192,6 +192,15 @@ def test_worker_resume():
         r"^curves equal: yes")
 
 
+def test_worker_startup():
+    need(data=True)
+    run(script("worker/bench_startup.py") + [BUILD, "--trials", "2", "--train-fraction", "0.02"],
+        r"^trial 1: %s s wall, epochs %s s, start-up and exit -?%s s  \(builds the data cache\)"
+        % (NUM, NUM, NUM),
+        r"^median over trials 2-2: %s s wall, -?%s s of it not in an epoch" % (NUM, NUM),
+        r"^sweep: completed, 2 trials of 1 epoch")
+
+
 def test_e2e():
     need(torch=True, optuna=True, data=True)
     run(script("e2e/bench_e2e.py") + [BUILD, "--trials", "3", "--epochs", "3",
@@ -332,7 +341,7 @@ if __name__ == "__main__":
     sys.exit(run_tests([test_dispatch, test_enqueue, test_load, test_soak, test_spawn_program,
                         test_search_synth, test_search_cond, test_search_importance,
                         test_search_optuna, test_search_fashion, test_db_and_tpe_programs,
-                        test_worker_speed, test_worker_accuracy, test_worker_resume,
+                        test_worker_speed, test_worker_accuracy, test_worker_resume, test_worker_startup,
                         test_e2e, test_slurm_srun, test_slurm_launcher,
                         test_epochs_export, test_flood, test_views, test_watchers,
                         test_asktell, test_trial_writes_program, test_search_motpe,
