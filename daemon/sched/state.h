@@ -27,6 +27,7 @@ struct report_line;
 struct sched;
 struct spec;
 struct trial;
+struct trialcg;
 
 /* What the scheduler tells its owner. Every member is set (main.c wires the
  * server; a test may wire its own). ud is passed back. */
@@ -143,7 +144,7 @@ struct sched {
 	uv_signal_t sig_chld;
 	uv_timer_t reap_timer;
 	int reaper_on;             /* both initialized, not closed */
-	char *cg_base;             /* NULL, or owned: trialcg.c's cgroup dir */
+	struct trialcg *cg;        /* NULL, or owned: trialcg.h, the cgroup dir */
 
 	/* Slurm (slurm_sched.c). Slurm trials are bounded by slurm_max_jobs
 	 * and their sweep's search.parallel, not by workers or local CPUs
