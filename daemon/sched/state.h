@@ -21,6 +21,7 @@
 #include "daemon/proc/slurm.h"
 #include "daemon/sched/hist.h"
 #include "daemon/sched/res.h"
+#include "daemon/sched/trialdir.h"
 
 struct db;
 struct report_line;
@@ -207,6 +208,9 @@ struct sweep {
 				    * are until it is done */
 	int gone;                  /* freed while suggesting: the rest is
 				    * freed when the suggestion is done */
+	struct trialdir_held tdir; /* ROOT/<id>, held open once a trial's
+				    * directory was made (trialdir.h);
+				    * released by sweep_free */
 };
 
 /* Wall clock in unix seconds. */
