@@ -17,12 +17,19 @@
 
 #define CG_PATH 4096
 
-/* The base directory of trialcg_init (one per daemon): every trial cgroup
- * is made, killed and removed relative to it, not through its path. */
-static int base_fd = -1;
-/* A trial cgroup was left to trialcg_tidy: one still emptying after its
- * cgroup.kill, or one whose start failed. 0: nothing to look for. */
-static int dirty;
+/* One per scheduler (its cg), made by trialcg_init. Nothing is kept in
+ * file-static state: two schedulers in one process (the unit tests make
+ * several) each have their own base. */
+struct trialcg {
+	char *base;      /* owned: the base directory's path (for messages,
+			  * the spawn's CLONE_INTO_CGROUP path, opendir) */
+	int fd;          /* owned, O_PATH on base: every trial cgroup is made,
+			  * killed and removed relative to it, not through
+			  * its path */
+	int dirty;       /* a trial cgroup was left to trialcg_tidy: one still
+			  * emptying after its cgroup.kill, or one whose start
+			  * failed. 0: nothing to look for */
+};
 
 /* The mount point of the cgroup v2 hierarchy, from /proc/self/mountinfo. */
 static int
@@ -72,9 +79,9 @@ own_cgroup(char *out, size_t len)
 }
 
 static int
-write_file(const char *path, const char *text)
+write_file(const struct trialcg *cg, const char *path, const char *text)
 {
-	int fd = openat(base_fd, path, O_WRONLY | O_CLOEXEC);
+	int fd = openat(cg->fd, path, O_WRONLY | O_CLOEXEC);
 	ssize_t n;
 	int rc = 0;
 
@@ -90,9 +97,9 @@ write_file(const char *path, const char *text)
 /* Removes name (a trial cgroup under the base): 0, or -errno (-EBUSY
  * while something is in it). */
 static int
-remove_cg(const char *name)
+remove_cg(const struct trialcg *cg, const char *name)
 {
-	return unlinkat(base_fd, name, AT_REMOVEDIR) == 0 || errno == ENOENT ?
+	return unlinkat(cg->fd, name, AT_REMOVEDIR) == 0 || errno == ENOENT ?
 		0 : -errno;
 }
 
@@ -100,25 +107,25 @@ remove_cg(const char *name)
  * -EBUSY while it is still emptying. An empty one is only removed: the
  * rmdir fails while anything is in it, and cgroup.kill is written then. */
 static int
-kill_and_remove(const char *name)
+kill_and_remove(const struct trialcg *cg, const char *name)
 {
 	char path[300];
 
-	if (remove_cg(name) == 0)
+	if (remove_cg(cg, name) == 0)
 		return 0;
 	snprintf(path, sizeof path, "%s/cgroup.kill", name);
-	write_file(path, "1");
-	return remove_cg(name);
+	write_file(cg, path, "1");
+	return remove_cg(cg, name);
 }
 
-/* For each trial-ID under base whose trainer is not running (all, or
+/* For each trial-ID under the base whose trainer is not running (all, or
  * running NULL: every one): kill and remove it. Returns how many are left,
  * those of running trials included (*spared of them). */
 static int
-sweep_base(const char *base, int all, trialcg_running_fn running, void *ud,
-	   int *spared)
+sweep_base(const struct trialcg *cg, int all, trialcg_running_fn running,
+	   void *ud, int *spared)
 {
-	DIR *d = opendir(base);
+	DIR *d = opendir(cg->base);
 	struct dirent *e;
 	int left = 0;
 
@@ -134,7 +141,7 @@ sweep_base(const char *base, int all, trialcg_running_fn running, void *ud,
 			(*spared)++;   /* its trainer still runs */
 			continue;
 		}
-		if (kill_and_remove(e->d_name) < 0)
+		if (kill_and_remove(cg, e->d_name) < 0)
 			left++;
 	}
 	closedir(d);
@@ -143,45 +150,49 @@ sweep_base(const char *base, int all, trialcg_running_fn running, void *ud,
 
 /* Waits up to about a second for every trial cgroup to go. */
 static void
-sweep_all(const char *base)
+sweep_all(const struct trialcg *cg)
 {
 	int spared;
 
 	for (int round = 0;
-	     round < 20 && sweep_base(base, 1, NULL, NULL, &spared) > 0; round++)
+	     round < 20 && sweep_base(cg, 1, NULL, NULL, &spared) > 0; round++)
 		usleep(50 * 1000);
 }
 
-/* base, owned, with base_fd open on it; or NULL with why. */
-static char *
+/* A new trialcg on base (made, checked), or NULL with why (base is then
+ * removed, when empty). */
+static struct trialcg *
 open_base(const char *base, char *why, size_t whylen)
 {
-	char *out;
+	struct trialcg *cg = calloc(1, sizeof *cg);
+	int e;
 
-	if (base_fd >= 0)
-		close(base_fd);
-	base_fd = open(base, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (base_fd < 0) {
+	if (!cg || !(cg->base = strdup(base))) {
+		snprintf(why, whylen, "out of memory: per-trial cgroups off");
+		goto fail;
+	}
+	cg->fd = open(base, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (cg->fd < 0) {
+		e = errno;
 		snprintf(why, whylen, "cannot open %s (%s): per-trial cgroups "
-			 "off", base, strerror(errno));
-		rmdir(base);
-		return NULL;
+			 "off", base, strerror(e));
+		goto fail;
 	}
-	out = strdup(base);
-	if (!out) {
-		close(base_fd);
-		base_fd = -1;
-	}
-	dirty = 0;
-	return out;
+	return cg;
+fail:
+	if (cg)
+		free(cg->base);
+	free(cg);
+	rmdir(base);
+	return NULL;
 }
 
-char *
+struct trialcg *
 trialcg_init(const char *state_dir, int enable, char *why, size_t whylen)
 {
 	char mnt[CG_PATH], own[CG_PATH], base[2 * CG_PATH + 64], probe[sizeof base + 32];
 	struct stat st;
-	char *out;
+	struct trialcg *cg;
 
 	why[0] = '\0';
 	if (!enable) {
@@ -208,30 +219,36 @@ trialcg_init(const char *state_dir, int enable, char *why, size_t whylen)
 		rmdir(base);
 		return NULL;
 	}
-	out = open_base(base, why, whylen);
-	if (out)
-		sweep_all(out);   /* what a killed daemon left, nothing of ours yet */
-	return out;
+	cg = open_base(base, why, whylen);
+	if (cg)
+		sweep_all(cg);   /* what a killed daemon left, nothing of ours yet */
+	return cg;
+}
+
+const char *
+trialcg_path(const struct trialcg *cg)
+{
+	return cg ? cg->base : NULL;
 }
 
 int
-trialcg_create(const char *base, int64_t trial_id, int attempt, char *path,
+trialcg_create(struct trialcg *cg, int64_t trial_id, int attempt, char *path,
 	       size_t len)
 {
 	char name[64];
 	int rc = 0;
 
 	path[0] = '\0';
-	if (!base)
+	if (!cg)
 		return -ENOENT;
 	snprintf(name, sizeof name, "trial-%" PRId64 "-%d", trial_id, attempt);
-	if (snprintf(path, len, "%s/%s", base, name) >= (int)len) {
+	if (snprintf(path, len, "%s/%s", cg->base, name) >= (int)len) {
 		path[0] = '\0';
 		return -ENAMETOOLONG;
 	}
 	/* One left by a killed daemon may have been killed: never reused. */
-	if (mkdirat(base_fd, name, 0755) < 0 && (errno != EEXIST ||
-	    kill_and_remove(name) < 0 || mkdirat(base_fd, name, 0755) < 0))
+	if (mkdirat(cg->fd, name, 0755) < 0 && (errno != EEXIST ||
+	    kill_and_remove(cg, name) < 0 || mkdirat(cg->fd, name, 0755) < 0))
 		rc = -errno;
 	if (rc < 0) {
 		log_warn("cannot make %s: %s", path, strerror(-rc));
@@ -241,39 +258,37 @@ trialcg_create(const char *base, int64_t trial_id, int attempt, char *path,
 }
 
 void
-trialcg_end(const char *base, int64_t trial_id, int attempt)
+trialcg_end(struct trialcg *cg, int64_t trial_id, int attempt)
 {
 	char name[64];
 
-	if (!base)
+	if (!cg)
 		return;
 	snprintf(name, sizeof name, "trial-%" PRId64 "-%d", trial_id, attempt);
-	if (kill_and_remove(name) < 0)
-		dirty = 1;   /* still emptying: trialcg_tidy removes it */
+	if (kill_and_remove(cg, name) < 0)
+		cg->dirty = 1;   /* still emptying: trialcg_tidy removes it */
 }
 
 void
-trialcg_tidy(const char *base, trialcg_running_fn running, void *ud)
+trialcg_tidy(struct trialcg *cg, trialcg_running_fn running, void *ud)
 {
 	int spared;
 
 	/* Every trial cgroup is left to this only when it could not be
 	 * removed at its end; a running trial's spared one may be such. */
-	if (base && dirty)
-		dirty = sweep_base(base, 0, running, ud, &spared) > 0;
+	if (cg && cg->dirty)
+		cg->dirty = sweep_base(cg, 0, running, ud, &spared) > 0;
 }
 
 void
-trialcg_close(char *base)
+trialcg_close(struct trialcg *cg)
 {
-	if (!base)
+	if (!cg)
 		return;
-	sweep_all(base);
-	if (rmdir(base) < 0 && errno != ENOENT)
-		log_warn("cannot remove %s: %s", base, strerror(errno));
-	free(base);
-	if (base_fd >= 0)
-		close(base_fd);
-	base_fd = -1;
-	dirty = 0;
+	sweep_all(cg);
+	if (rmdir(cg->base) < 0 && errno != ENOENT)
+		log_warn("cannot remove %s: %s", cg->base, strerror(errno));
+	close(cg->fd);
+	free(cg->base);
+	free(cg);
 }

@@ -18,33 +18,44 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* One per scheduler: the base directory, held open, and whether a trial
+ * cgroup was left for trialcg_tidy. Private to trialcg.c. */
+struct trialcg;
+
 /* 1 while the trainer of trial_id still runs: its cgroup is left alone. */
 typedef int (*trialcg_running_fn)(void *ud, int64_t trial_id);
 
-/* The base directory (owned by the caller, free with trialcg_close) when
+/* A NEW trialcg (owned by the caller, free with trialcg_close) when
  * per-trial cgroups can be used, after killing and removing the trial
- * cgroups a previous daemon left in it; else NULL, with why in why (for
- * the log; "" when there is nothing to say). enable 0: off. */
-char *trialcg_init(const char *state_dir, int enable, char *why, size_t whylen);
-/* Makes the cgroup of the trial's attempt under base, trial-ID-ATTEMPT;
- * its directory in path. 0, or -errno (path is then "": the trial runs
- * without one). base NULL: -ENOENT. A cgroup is never used again once it
- * was killed: Linux 6.18 SIGKILLs a process started by CLONE_INTO_CGROUP
- * into a cgroup whose cgroup.kill was ever written (its kill count is not
- * the one of the parent's cgroup), so each attempt has a cgroup of its own. */
-int trialcg_create(const char *base, int64_t trial_id, int attempt, char *path,
-		   size_t len);
+ * cgroups a previous daemon left in its base directory; else NULL, with
+ * why in why (for the log; "" when there is nothing to say). enable 0:
+ * off. */
+struct trialcg *trialcg_init(const char *state_dir, int enable, char *why,
+			     size_t whylen);
+/* The base directory's path, borrowed until trialcg_close; NULL for a
+ * NULL cg. */
+const char *trialcg_path(const struct trialcg *cg);
+/* Makes the cgroup of the trial's attempt under the base,
+ * trial-ID-ATTEMPT; its directory in path. 0, or -errno (path is then "":
+ * the trial runs without one). cg NULL: -ENOENT. A cgroup is never used
+ * again once it was killed: Linux 6.18 SIGKILLs a process started by
+ * CLONE_INTO_CGROUP into a cgroup whose cgroup.kill was ever written (its
+ * kill count is not the one of the parent's cgroup), so each attempt has a
+ * cgroup of its own. */
+int trialcg_create(struct trialcg *cg, int64_t trial_id, int attempt,
+		   char *path, size_t len);
 /* The attempt's trainer exited, or never started: its cgroup is removed
  * when nothing is left in it (an rmdir, which fails while anything is);
  * else everything in it is killed (cgroup.kill) and trialcg_tidy removes
- * it once it has emptied. base NULL: no-op. */
-void trialcg_end(const char *base, int64_t trial_id, int attempt);
+ * it once it has emptied. cg NULL: no-op. */
+void trialcg_end(struct trialcg *cg, int64_t trial_id, int attempt);
 /* Removes the cgroups of trials that are not running, killing what is
  * left in them; those still emptying are tried again next time. Looks
- * only when trialcg_end left one (or one it left is still there). */
-void trialcg_tidy(const char *base, trialcg_running_fn running, void *ud);
+ * only when trialcg_end left one (or one it left is still there). cg
+ * NULL: no-op. */
+void trialcg_tidy(struct trialcg *cg, trialcg_running_fn running, void *ud);
 /* At the end: kills every trial cgroup, waits up to about a second for
- * them to empty, removes them and base itself, frees base. NULL ok. */
-void trialcg_close(char *base);
+ * them to empty, removes them and the base itself, frees cg. NULL ok. */
+void trialcg_close(struct trialcg *cg);
 
 #endif

@@ -62,11 +62,11 @@ sched_init(struct sched *s, uv_loop_t *loop, struct db *db,
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	s->cg_base = trialcg_init(s->state_dir, cfg->cgroups, why, sizeof why);
+	s->cg = trialcg_init(s->state_dir, cfg->cgroups, why, sizeof why);
 	if (why[0])
 		log_info("%s", why);
 	else
-		log_info("a cgroup per trial under %s", s->cg_base);
+		log_info("a cgroup per trial under %s", trialcg_path(s->cg));
 	return 0;
 }
 
@@ -88,8 +88,8 @@ sched_close(struct sched *s)
 		uv_close((uv_handle_t *)&s->spawn_timer, on_closed_noop);
 		s->spawn_timer_on = 0;
 	}
-	trialcg_close(s->cg_base);
-	s->cg_base = NULL;
+	trialcg_close(s->cg);
+	s->cg = NULL;
 	reaper_close(s);
 }
 
@@ -100,7 +100,7 @@ sched_free(struct sched *s)
 	free(s->state_dir);
 	free(s->worker_bin);
 	slurm_opts_free(&s->slurm_opts);
-	trialcg_close(s->cg_base);   /* start-up failed after trialcg_init */
-	s->cg_base = NULL;
+	trialcg_close(s->cg);   /* start-up failed after trialcg_init */
+	s->cg = NULL;
 	s->state_dir = s->worker_bin = NULL;
 }

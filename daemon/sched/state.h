@@ -21,12 +21,14 @@
 #include "daemon/proc/slurm.h"
 #include "daemon/sched/hist.h"
 #include "daemon/sched/res.h"
+#include "daemon/sched/trialdir.h"
 
 struct db;
 struct report_line;
 struct sched;
 struct spec;
 struct trial;
+struct trialcg;
 
 /* What the scheduler tells its owner. Every member is set (main.c wires the
  * server; a test may wire its own). ud is passed back. */
@@ -143,7 +145,7 @@ struct sched {
 	uv_signal_t sig_chld;
 	uv_timer_t reap_timer;
 	int reaper_on;             /* both initialized, not closed */
-	char *cg_base;             /* NULL, or owned: trialcg.c's cgroup dir */
+	struct trialcg *cg;        /* NULL, or owned: trialcg.h, the cgroup dir */
 
 	/* Slurm (slurm_sched.c). Slurm trials are bounded by slurm_max_jobs
 	 * and their sweep's search.parallel, not by workers or local CPUs
@@ -206,6 +208,9 @@ struct sweep {
 				    * are until it is done */
 	int gone;                  /* freed while suggesting: the rest is
 				    * freed when the suggestion is done */
+	struct trialdir_held tdir; /* ROOT/<id>, held open once a trial's
+				    * directory was made (trialdir.h);
+				    * released by sweep_free */
 };
 
 /* Wall clock in unix seconds. */

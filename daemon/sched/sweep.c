@@ -14,6 +14,7 @@
 #include "daemon/log.h"
 #include "daemon/sched/hold.h"
 #include "daemon/sched/trial.h"
+#include "daemon/sched/trialdir.h"
 #include "daemon/search/spec.h"
 #include "daemon/sched/state.h"
 #include "daemon/store/db.h"
@@ -97,6 +98,7 @@ sweep_free(struct sweep *sw)
 
 	if (!sw)
 		return;
+	trialdir_release(&sw->tdir);   /* no trial of it starts again */
 	while ((t = sweep_queue_pop(sw)))
 		trial_free(t);
 	while ((t = sw->unstored)) {

@@ -261,7 +261,7 @@ on_child_exited(void *ud)
 {
 	struct trial *t = ud;
 
-	trialcg_end(t->sweep->sched->cg_base, t->id, t->attempt);
+	trialcg_end(t->sweep->sched->cg, t->id, t->attempt);
 	t->sweep->sched->hooks.reap_soon(t->sweep->sched);
 }
 
@@ -567,7 +567,7 @@ trial_start(struct trial *t, char *err, size_t errlen)
 	t->last_report_ms = uv_now(s->loop);
 	snprintf(label, sizeof label, "trial %d/%d", t->number, t->attempt);
 	if (!t->sweep->slurm)
-		trialcg_create(s->cg_base, t->id, t->attempt, cgdir,
+		trialcg_create(s->cg, t->id, t->attempt, cgdir,
 			       sizeof cgdir);
 	rc = s->hooks.begin(t, err, errlen);
 	if (rc == 0 && t->sweep->slurm)
@@ -586,6 +586,6 @@ trial_start(struct trial *t, char *err, size_t errlen)
 	env_free(&env);
 	slurm_argv_free(srun);
 	if (rc < 0 && cgdir[0])   /* nothing runs in it: not left to tidy */
-		trialcg_end(s->cg_base, t->id, t->attempt);
+		trialcg_end(s->cg, t->id, t->attempt);
 	return rc;
 }

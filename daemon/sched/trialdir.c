@@ -21,15 +21,6 @@
 static char *root_dir;   /* owned: absolute, resolved */
 static int root_fd = -1; /* on root_dir (O_PATH): sweep dirs made in it */
 
-/* The last sweep's directory, held open: its trial directories are made
- * in it (mkdirat), and its name is looked at for each (held_matches). */
-static struct {
-	int64_t sweep;
-	int fd;              /* -1: none; O_PATH, owned */
-	dev_t dev;
-	ino_t ino;
-} held = { .fd = -1 };
-
 /* A mkdir of path failed with errno e: -e, err saying so. */
 static int
 mkdir_failed(const char *path, int e, char *err, size_t errlen)
@@ -178,18 +169,18 @@ trialdir_root(void)
 	return root_dir;
 }
 
-static void
-drop_held(void)
+void
+trialdir_release(struct trialdir_held *h)
 {
-	if (held.fd >= 0)
-		close(held.fd);
-	held.fd = -1;
+	if (h->on)
+		close(h->fd);
+	h->on = 0;
+	h->fd = -1;
 }
 
 void
 trialdir_free(void)
 {
-	drop_held();
 	if (root_fd >= 0)
 		close(root_fd);
 	root_fd = -1;
@@ -218,17 +209,18 @@ trialdir_path(int64_t sweep, int number, char *buf, size_t len)
 	return 0;
 }
 
-/* The sweep's directory, held open (held.fd) once its name in the root
+/* The sweep's directory, held open (h->fd) once its name in the root
  * (sdir) is checked: a directory of ours, not a link. Each call looks at
  * that name again, and the held one serves only while the name still
  * leads to it (the same device and inode); else the name is opened (made
  * first when missing). 0, or -errno with err. */
 static int
-hold_sweep(int64_t sweep, const char *sdir, char *err, size_t errlen)
+hold_sweep(struct trialdir_held *h, const char *sdir, char *err,
+	   size_t errlen)
 {
 	const char *name = strrchr(sdir, '/') + 1;
 	struct stat st, fst;
-	int rc = check_dir_at(root_fd, name, sdir, 1, &st, err, errlen);
+	int fd, rc = check_dir_at(root_fd, name, sdir, 1, &st, err, errlen);
 
 	if (rc == -ENOENT) {
 		if (mkdirat(root_fd, name, 0700) < 0 && errno != EEXIST)
@@ -237,47 +229,49 @@ hold_sweep(int64_t sweep, const char *sdir, char *err, size_t errlen)
 	}
 	if (rc < 0)
 		return rc;
-	if (held.fd >= 0 && held.sweep == sweep && held.dev == st.st_dev &&
-	    held.ino == st.st_ino)
+	if (h->on && h->dev == st.st_dev && h->ino == st.st_ino)
 		return 0;
-	drop_held();
-	held.fd = openat(root_fd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW |
-			 O_CLOEXEC);
-	if (held.fd < 0 || fstat(held.fd, &fst) < 0 ||
+	trialdir_release(h);
+	fd = openat(root_fd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &fst) < 0 ||
 	    fst.st_dev != st.st_dev || fst.st_ino != st.st_ino) {
-		rc = held.fd < 0 ? -errno : -EAGAIN;   /* swapped meanwhile */
+		rc = fd < 0 ? -errno : -EAGAIN;   /* swapped meanwhile */
 		snprintf(err, errlen, "cannot open %s: %s", sdir, strerror(-rc));
-		drop_held();
+		if (fd >= 0)
+			close(fd);
 		return rc;
 	}
-	held.sweep = sweep;
-	held.dev = st.st_dev;
-	held.ino = st.st_ino;
+	h->fd = fd;
+	h->on = 1;
+	h->dev = st.st_dev;
+	h->ino = st.st_ino;
 	return 0;
 }
 
-/* The trial's directory NUMBER in the held sweep directory: made, or
+/* The trial's directory NUMBER in the held sweep directory h: made, or
  * found and checked. 0, -ENOENT when the held one was removed, or -errno
  * with err. */
 static int
-make_trial(int number, const char *path, char *err, size_t errlen)
+make_trial(const struct trialdir_held *h, int number, const char *path,
+	   char *err, size_t errlen)
 {
 	char name[16];
 	struct stat st;
 
 	snprintf(name, sizeof name, "%d", number);
-	if (mkdirat(held.fd, name, 0700) == 0)
+	if (mkdirat(h->fd, name, 0700) == 0)
 		return 0;   /* new, ours, 0700: nothing to look at */
 	if (errno == ENOENT)
 		return -ENOENT;
 	if (errno != EEXIST)
 		return mkdir_failed(path, errno, err, errlen);
-	return check_dir_at(held.fd, name, path, 0, &st, err, errlen);
+	return check_dir_at(h->fd, name, path, 0, &st, err, errlen);
 }
 
 int
-trialdir_make(int64_t sweep, int number, char *buf, size_t len, char *err,
-	      size_t errlen)
+trialdir_make(struct trialdir_held *h, int64_t sweep, int number, char *buf,
+	      size_t len, char *err, size_t errlen)
 {
 	char sdir[PATH_MAX];
 	int rc = sweep_path(sweep, sdir, sizeof sdir);
@@ -289,17 +283,19 @@ trialdir_make(int64_t sweep, int number, char *buf, size_t len, char *err,
 		return rc;
 	}
 	/* The sweep's directory is there for every trial but its first, and
-	 * held open: a look at its name (never followed if it became a link:
-	 * the trainer is given the path through it), then the trial's mkdir
-	 * in the held directory. Removed meanwhile (clean, by hand, with its
-	 * inode given to a new one): looked for once more. */
+	 * held open in h (the sweep's own, so that sweeps starting trials
+	 * in turn do not take it from each other): a look at its name (never
+	 * followed if it became a link: the trainer is given the path
+	 * through it), then the trial's mkdir in the held directory. Removed
+	 * meanwhile (by hand, with its inode given to a new one): looked for
+	 * once more. */
 	for (int round = 0; round < 2; round++) {
-		rc = hold_sweep(sweep, sdir, err, errlen);
+		rc = hold_sweep(h, sdir, err, errlen);
 		if (rc == 0)
-			rc = make_trial(number, buf, err, errlen);
+			rc = make_trial(h, number, buf, err, errlen);
 		if (rc != -ENOENT)
 			break;
-		drop_held();
+		trialdir_release(h);
 	}
 	if (rc == -ENOENT)
 		mkdir_failed(buf, ENOENT, err, errlen);
@@ -458,8 +454,6 @@ trialdir_clean(int64_t sweep, int64_t *files, int64_t *bytes, char *err,
 	int fd = -1, rc = sweep_path(sweep, path, sizeof path);
 
 	*files = *bytes = 0;
-	if (held.fd >= 0 && held.sweep == sweep)
-		drop_held();   /* about to go */
 	if (rc == 0)
 		rc = open_dir(path, &fd);
 	if (rc == -ENOENT)

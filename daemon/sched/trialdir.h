@@ -14,7 +14,18 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <cJSON.h>
+
+/* A sweep's directory, held open while the sweep is active (one per
+ * struct sweep): trialdir_make makes its trial directories in it. Zeroed:
+ * none held yet; trialdir_release closes it. */
+struct trialdir_held {
+	int on;              /* fd is open */
+	int fd;              /* O_PATH, owned while on */
+	dev_t dev;           /* what the sweep's name in the root led to */
+	ino_t ino;           /* when fd was opened */
+};
 
 /* Sets the root once at start-up: root (NULL: STATE_DIR/trials) is created
  * 0700 when missing and checked. 0, or -errno with err naming the path. */
@@ -30,9 +41,13 @@ int trialdir_path(int64_t sweep, int number, char *buf, size_t len);
 
 /* Makes (or finds) the trial's directory, its path in buf. 0, or -errno
  * with err saying which path and why (a symlink, another owner's, or a
- * file in its place are refused). */
-int trialdir_make(int64_t sweep, int number, char *buf, size_t len,
-		  char *err, size_t errlen);
+ * file in its place are refused). h is the sweep's (borrowed): its
+ * directory is opened into it when h holds none, or none that its name in
+ * the root still leads to, and stays open for the sweep's next trials. */
+int trialdir_make(struct trialdir_held *h, int64_t sweep, int number,
+		  char *buf, size_t len, char *err, size_t errlen);
+/* Closes what h holds (the sweep is freed). Zeroed or released h: no-op. */
+void trialdir_release(struct trialdir_held *h);
 
 /* The files below the trial's directory, a NEW array owned by the caller
  * ([{"name": relative path, "size", "mtime"}], sorted by name; symlinks are
@@ -41,7 +56,9 @@ int trialdir_list(int64_t sweep, int number, cJSON **out, char *err,
 		  size_t errlen);
 
 /* Removes ROOT/<sweep> and all below it: *files and *bytes say how much
- * (0 when there was nothing). -errno with err on failure. */
+ * (0 when there was nothing). -errno with err on failure. For an ended
+ * sweep only (ops_tdir.c refuses an active one): its held directory was
+ * released with it. */
 int trialdir_clean(int64_t sweep, int64_t *files, int64_t *bytes,
 		   char *err, size_t errlen);
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "daemon/proc/trialcg.h"
 #include "daemon/sched/end.h"
 #include "daemon/sched/res.h"
 #include "daemon/sched/state.h"
@@ -98,8 +99,9 @@ stats_fill(struct server *s, cJSON *reply)
 		return -ENOMEM;
 	cJSON_AddItemToObject(reply, "storage", stats_storage_json(k));
 	cJSON_AddItemToObject(reply, "spawn", spawn_json(k));
-	if (k->cg_base)
-		cJSON_AddStringToObject(reply, "trial_cgroups", k->cg_base);
+	if (k->cg)
+		cJSON_AddStringToObject(reply, "trial_cgroups",
+					trialcg_path(k->cg));
 	else
 		cJSON_AddNullToObject(reply, "trial_cgroups");
 	return 0;

@@ -627,13 +627,13 @@ test_limits_set_in_child(void)
 {
 	static struct rec r;
 	char dir[] = "/tmp/test_child_cg_XXXXXX", why[256], cg[4400], want[64];
-	char *base;
+	struct trialcg *tcg;
 	int nice_now = getpriority(PRIO_PROCESS, 0);
 	struct child_config cfg = { .memory_mb = 512, .nice = nice_now + 3 };
 
 	CHECK(mkdtemp(dir) != NULL);
-	base = trialcg_init(dir, 1, why, sizeof why);
-	if (base && trialcg_create(base, 7, 2, cg, sizeof cg) == 0)
+	tcg = trialcg_init(dir, 1, why, sizeof why);
+	if (tcg && trialcg_create(tcg, 7, 2, cg, sizeof cg) == 0)
 		cfg.cgroup = cg;
 	if (start_sh(&r, SHOW_SETUP, &cfg) == 0)
 		run(&r, 1);
@@ -648,7 +648,7 @@ test_limits_set_in_child(void)
 	}
 	CHECK(r.c.exit_status == 0);
 	child_free(&r.c);
-	trialcg_close(base);
+	trialcg_close(tcg);
 	rmdir(dir);
 	if (!cfg.cgroup) {
 		static char reason[320];

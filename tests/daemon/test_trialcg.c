@@ -5,7 +5,8 @@
  *
  * A trial's end removes its cgroup at once when nothing is in it, and
  * kills what is left in it otherwise, the removal then left to
- * trialcg_tidy.
+ * trialcg_tidy. Each trialcg has its own base: two side by side (two
+ * schedulers in one process) never make or remove each other's cgroups.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,7 +24,7 @@
 #define WAIT_ROUNDS 500   /* of 10 ms: what the kernel may take */
 
 static char state[] = "/tmp/test_trialcg_XXXXXX";
-static char *base;             /* owned: trialcg_init's, or NULL */
+static struct trialcg *cg0;    /* owned: trialcg_init's, or NULL */
 static char why[256];
 
 static int
@@ -104,13 +105,13 @@ test_end_removes_an_empty_cgroup(void)
 {
 	char cg[4400];
 
-	if (!base) {
+	if (!cg0) {
 		SKIP(why);
 		return;
 	}
-	CHECK(trialcg_create(base, 11, 1, cg, sizeof cg) == 0);
+	CHECK(trialcg_create(cg0, 11, 1, cg, sizeof cg) == 0);
 	CHECK(exists(cg));
-	trialcg_end(base, 11, 1);
+	trialcg_end(cg0, 11, 1);
 	CHECK_MSG(!exists(cg), "%s still there after its end", cg);
 }
 
@@ -122,21 +123,21 @@ test_end_kills_what_is_left_and_tidy_removes_it(void)
 	char cg[4400];
 	int pid, st;
 
-	if (!base) {
+	if (!cg0) {
 		SKIP(why);
 		return;
 	}
-	CHECK(trialcg_create(base, 12, 1, cg, sizeof cg) == 0);
+	CHECK(trialcg_create(cg0, 12, 1, cg, sizeof cg) == 0);
 	pid = start_in(cg);
 	CHECK(pid > 0);
 	if (pid <= 0)
 		return;
-	trialcg_end(base, 12, 1);
+	trialcg_end(cg0, 12, 1);
 	st = exited_within(pid);
 	CHECK_MSG(st != -1 && WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL,
 		  "the process left in %s was not killed (status %d)", cg, st);
 	for (int i = 0; i < WAIT_ROUNDS && exists(cg); i++) {
-		trialcg_tidy(base, none_running, NULL);
+		trialcg_tidy(cg0, none_running, NULL);
 		usleep(10 * 1000);
 	}
 	CHECK_MSG(!exists(cg), "%s not removed by trialcg_tidy", cg);
@@ -150,20 +151,20 @@ test_tidy_spares_a_running_trial(void)
 	char cg[4400], left[4400];
 	int pid, gone = -1, st;
 
-	if (!base) {
+	if (!cg0) {
 		SKIP(why);
 		return;
 	}
-	CHECK(trialcg_create(base, 13, 1, cg, sizeof cg) == 0);
-	CHECK(trialcg_create(base, 14, 1, left, sizeof left) == 0);
+	CHECK(trialcg_create(cg0, 13, 1, cg, sizeof cg) == 0);
+	CHECK(trialcg_create(cg0, 14, 1, left, sizeof left) == 0);
 	pid = start_in(cg);
 	gone = start_in(left);
 	CHECK(pid > 0 && gone > 0);
-	trialcg_end(base, 14, 1);   /* 13 still runs */
+	trialcg_end(cg0, 14, 1);   /* 13 still runs */
 	st = gone > 0 ? exited_within(gone) : -1;
 	CHECK(st != -1 && WIFSIGNALED(st));
 	for (int i = 0; i < WAIT_ROUNDS && exists(left); i++) {
-		trialcg_tidy(base, only_13_runs, NULL);
+		trialcg_tidy(cg0, only_13_runs, NULL);
 		usleep(10 * 1000);
 	}
 	CHECK(!exists(left));
@@ -173,7 +174,7 @@ test_tidy_spares_a_running_trial(void)
 		kill(pid, SIGKILL);
 		waitpid(pid, &st, 0);
 	}
-	trialcg_end(base, 13, 1);
+	trialcg_end(cg0, 13, 1);
 	CHECK(!exists(cg));
 }
 
@@ -184,18 +185,63 @@ test_tidy_removes_what_the_end_could_not(void)
 {
 	char cg[4400], sub[4500];
 
-	if (!base) {
+	if (!cg0) {
 		SKIP(why);
 		return;
 	}
-	CHECK(trialcg_create(base, 15, 1, cg, sizeof cg) == 0);
+	CHECK(trialcg_create(cg0, 15, 1, cg, sizeof cg) == 0);
 	snprintf(sub, sizeof sub, "%s/sub", cg);
 	CHECK(mkdir(sub, 0755) == 0);
-	trialcg_end(base, 15, 1);
+	trialcg_end(cg0, 15, 1);
 	CHECK(exists(cg));   /* EBUSY: it has a child cgroup */
 	CHECK(rmdir(sub) == 0);
-	trialcg_tidy(base, none_running, NULL);
+	trialcg_tidy(cg0, none_running, NULL);
 	CHECK_MSG(!exists(cg), "%s not removed by trialcg_tidy", cg);
+}
+
+/* Two at once, on two state dirs: each makes its trials' cgroups under
+ * its own base, where the path it gives leads, and a third one's close
+ * leaves them working. (One base fd shared by all made the first one's
+ * cgroup under the second's base.) */
+static void
+test_two_side_by_side_keep_their_own_base(void)
+{
+	char other[] = "/tmp/test_trialcg_XXXXXX";
+	char third[] = "/tmp/test_trialcg_XXXXXX", a[4400], b[4400];
+	char why2[256];
+	struct trialcg *cg1, *cg2;
+
+	if (!cg0) {
+		SKIP(why);
+		return;
+	}
+	CHECK(mkdtemp(other) != NULL && mkdtemp(third) != NULL);
+	cg1 = trialcg_init(other, 1, why2, sizeof why2);
+	CHECK_MSG(cg1 != NULL, "a second trialcg: %s", why2);
+	if (!cg1)
+		goto out;
+	CHECK(strcmp(trialcg_path(cg0), trialcg_path(cg1)) != 0);
+	CHECK(trialcg_create(cg0, 21, 1, a, sizeof a) == 0);
+	CHECK(trialcg_create(cg1, 21, 1, b, sizeof b) == 0);
+	CHECK_MSG(exists(a) && exists(b), "%s: %d, %s: %d", a, exists(a), b,
+		  exists(b));
+	CHECK(strncmp(a, trialcg_path(cg0), strlen(trialcg_path(cg0))) == 0);
+	CHECK(strncmp(b, trialcg_path(cg1), strlen(trialcg_path(cg1))) == 0);
+	trialcg_end(cg0, 21, 1);
+	CHECK_MSG(!exists(a), "%s still there after its end", a);
+	CHECK_MSG(exists(b), "%s went with the other's end", b);
+	/* a third made and closed meanwhile: cg1 still works */
+	cg2 = trialcg_init(third, 1, why2, sizeof why2);
+	trialcg_close(cg2);
+	trialcg_end(cg1, 21, 1);
+	CHECK_MSG(!exists(b), "%s still there after its end", b);
+	CHECK(trialcg_create(cg1, 22, 1, b, sizeof b) == 0);
+	CHECK(exists(b));
+	trialcg_close(cg1);
+	CHECK_MSG(!exists(b), "%s left by trialcg_close", b);
+out:
+	rmdir(other);
+	rmdir(third);
 }
 
 int
@@ -203,14 +249,15 @@ main(void)
 {
 	if (!mkdtemp(state))
 		return 1;
-	base = trialcg_init(state, 1, why, sizeof why);
-	if (!base && !why[0])
+	cg0 = trialcg_init(state, 1, why, sizeof why);
+	if (!cg0 && !why[0])
 		snprintf(why, sizeof why, "no per-trial cgroups here");
 	RUN(test_end_removes_an_empty_cgroup);
 	RUN(test_end_kills_what_is_left_and_tidy_removes_it);
 	RUN(test_tidy_spares_a_running_trial);
 	RUN(test_tidy_removes_what_the_end_could_not);
-	trialcg_close(base);
+	RUN(test_two_side_by_side_keep_their_own_base);
+	trialcg_close(cg0);
 	rmdir(state);
 	return harness_done();
 }

@@ -111,6 +111,49 @@ def _sweep_dir_replaced_by_another_is_used(d):
     assert stat.S_IMODE(os.stat(os.path.join(sdir, "3")).st_mode) == 0o700
 
 
+def held_dirs(d):
+    """The directories below the trial root the daemon holds open."""
+    root = os.path.join(d.dir, "trials") + "/"
+    fds = "/proc/%d/fd" % d.proc.pid
+    out = []
+    for f in os.listdir(fds):
+        try:
+            target = os.readlink(os.path.join(fds, f))
+        except OSError:
+            continue   # closed meanwhile
+        if target.startswith(root):
+            out.append(target[len(root):])
+    return sorted(out)
+
+
+def _two_sweeps_in_turn_each_in_its_own_dir(d):
+    """Two sweeps whose trials start in turn (one worker): each trial's
+    directory is made in its own sweep's directory, each sweep holds its
+    own directory open while it is active (not one taking it from the
+    other at each start), and an ended sweep holds none."""
+    params = {"epochs": 2, "sleep_ms": 150, "log_env": 1}
+    a = d.submit(fake_spec(name="a", trials=4, parallel=1, params=params))
+    b = d.submit(fake_spec(name="b", trials=4, parallel=1, params=params))
+
+    def started(sid, n):
+        return sum(t["status"] != "queued" for t in d.trials(sid)) >= n
+    assert wait_for(lambda: started(a, 2) and started(b, 2)), \
+        (d.trials(a), d.trials(b))
+    both = sorted([str(a), str(b)])
+    assert wait_for(lambda: held_dirs(d) == both), (held_dirs(d), both)
+    for sid in (a, b):
+        assert d.wait_sweep(sid)["status"] == "completed", d.trials(sid)
+        sdir = os.path.join(d.dir, "trials", str(sid))
+        assert sorted(os.listdir(sdir)) == ["1", "2", "3", "4"], \
+            os.listdir(sdir)
+        for n in (1, 2, 3, 4):
+            path = trial_dir(d, sid, n)
+            assert fake_env_lines(path) == [["1", "-", "-", path]], path
+            t = d.ok({"op": "trial", "sweep": sid, "number": n})["trial"]
+            assert t["trial_dir"] == path, t
+    assert held_dirs(d) == [], held_dirs(d)
+
+
 def _first_attempt_has_no_resume(d):
     sid = d.submit(fake_spec(trials=2, parallel=2,
                              params={"epochs": 2, "log_env": 1}))
@@ -314,6 +357,7 @@ if __name__ == "__main__":
         with_daemon(_first_attempt_has_no_resume),
         with_daemon(_sweep_dir_swapped_for_a_link_is_refused),
         with_daemon(_sweep_dir_replaced_by_another_is_used),
+        with_daemon(_two_sweeps_in_turn_each_in_its_own_dir, workers=1),
         with_daemon(_trial_best_artifacts_and_clean, serving_after=True),
         with_daemon(_early_stopping_sees_the_whole_curve),
         test_builtin_killed_with_the_daemon_in_epoch_3_resumes,
