@@ -94,13 +94,51 @@ write_file(const struct trialcg *cg, const char *path, const char *text)
 	return rc;
 }
 
-/* Removes name (a trial cgroup under the base): 0, or -errno (-EBUSY
- * while something is in it). */
+/* The deepest a trainer's own cgroups under its trial's are looked for. */
+#define TRIALCG_MAX_DEPTH 16
+
+static int
+rmdir_at(int dir, const char *name)
+{
+	return unlinkat(dir, name, AT_REMOVEDIR) == 0 || errno == ENOENT ?
+		0 : -errno;
+}
+
+/* Removes the cgroup name under dir and, when it has cgroups of its own
+ * (a trainer may make them: systemd-run, a container tool), those first,
+ * deepest first: 0, or -errno (-EBUSY while something is in one). The
+ * common case, an empty cgroup, costs the one rmdir. */
+static int
+remove_tree(int dir, const char *name, int depth)
+{
+	struct dirent *e;
+	DIR *d;
+	int fd, rc = rmdir_at(dir, name);
+
+	if (rc != -EBUSY || depth == 0)
+		return rc;
+	fd = openat(dir, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return rc;
+	}
+	while ((e = readdir(d)))
+		if (e->d_type == DT_DIR && strcmp(e->d_name, ".") != 0 &&
+		    strcmp(e->d_name, "..") != 0)
+			remove_tree(dirfd(d), e->d_name, depth - 1);
+	closedir(d);
+	return rmdir_at(dir, name);
+}
+
+/* Removes name (a trial cgroup under the base) with any cgroups in it: 0,
+ * or -errno (-EBUSY while something is in one). */
 static int
 remove_cg(const struct trialcg *cg, const char *name)
 {
-	return unlinkat(cg->fd, name, AT_REMOVEDIR) == 0 || errno == ENOENT ?
-		0 : -errno;
+	return remove_tree(cg->fd, name, TRIALCG_MAX_DEPTH);
 }
 
 /* Kills what is in name (a trial cgroup under the base) and removes it;

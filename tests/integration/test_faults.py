@@ -6,8 +6,17 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sweeplib import (Daemon, fake_spec, pids_with_env, run_tests,
+from sweeplib import (Daemon, Skip, fake_spec, pids_with_env, run_tests,
                       session_leaders, wait_for, with_daemon)
+
+
+def pid_alive(pid):
+    """Whether pid runs (a zombie is not running)."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
 
 
 def one_trial(d, mode, timeout=60, **top):
@@ -225,6 +234,47 @@ def _ended_trials_leave_no_cgroup(d):
     assert wait_for(lambda: trial_cgroups(d) == []), trial_cgroups(d)
 
 
+NEST_TRAINER = r"""#!/bin/sh
+# Makes cgroups inside its own trial's cgroup and leaves a sleeper two
+# levels down, as a trainer that runs its work under systemd-run or a
+# container tool might: the trial's cgroup cannot be removed until those
+# are.
+cg=$(sed -n 's/^0:://p' /proc/self/cgroup)
+base="$1" pidfile="$2"
+dir="$base/${cg##*/}"
+mkdir -p "$dir/nest/deeper" || exit 7
+sh -c 'echo $$ > "$1/nest/deeper/cgroup.procs" && echo $$ > "$2" && exec sleep 600' \
+    sh "$dir" "$pidfile" &
+i=0
+while [ ! -s "$pidfile" ]; do
+    i=$((i + 1)); [ $i -lt 500 ] || exit 8; sleep 0.01
+done
+for e in 1 2; do echo "{\"epoch\": $e, \"val_acc\": 0.5}" >&3; done
+echo '{"final": true}' >&3
+"""
+
+
+def _nested_cgroups_are_removed_with_the_trial(d):
+    """A trainer that makes cgroups inside its own (and leaves a process
+    in one of them) leaves nothing: the process is killed and every
+    cgroup under the trial's removed, deepest first."""
+    base = d.ok({"op": "stats"})["trial_cgroups"]
+    if not base:
+        raise Skip("no trial cgroups here")
+    script = os.path.join(d.dir, "nest.sh")
+    pidfile = os.path.join(d.dir, "nest.pid")
+    with open(script, "w") as f:
+        f.write(NEST_TRAINER)
+    os.chmod(script, 0o755)
+    spec = fake_spec(trials=1, parallel=1, params={"epochs": 2})
+    spec["trainer"]["command"] = [script, base, pidfile]
+    sid = d.submit(spec)
+    assert d.wait_sweep(sid)["status"] == "completed", d.trials(sid)
+    pid = int(open(pidfile).read())
+    assert wait_for(lambda: not pid_alive(pid)), "the nested sleeper lives"
+    assert wait_for(lambda: trial_cgroups(d) == []), trial_cgroups(d)
+
+
 def _missing_command_is_named_under_limits(d):
     """Limits (and a cgroup) are set in the spawned child before it execs:
     its exec failing must read like uv_spawn's, not "exited with 127"."""
@@ -278,6 +328,7 @@ TESTS = [with_daemon(f, serving_after=True) for f in [
     _python_nan_is_read_and_stops_the_trial, _missing_command_fails_cleanly,
     _missing_cwd_is_named, _missing_command_is_named_under_limits,
     _ended_trials_leave_no_cgroup,
+    _nested_cgroups_are_removed_with_the_trial,
     _escaped_grandchild_is_killed_with_the_trial,
     _helper_of_a_running_trainer_is_spared]]
 TESTS.append(_escaped_grandchild_is_killed_at_shutdown)
