@@ -285,6 +285,22 @@ end_input(const struct trial *t, struct outcome_in *in)
 	in->sweep_ending = t->sweep->ending;
 }
 
+/* A sweep with nothing running gives its held directory back once more
+ * than TRIALDIR_HELD_MAX sweeps hold one: an active sweep would keep a
+ * descriptor until it ends otherwise (its next trial opens it again). */
+static void
+release_idle_dir(struct sweep *sw)
+{
+	int held = 0;
+
+	if (sw->n_running > 0 || !sw->tdir.on)
+		return;
+	for (const struct sweep *o = sw->sched->sweeps; o; o = o->next)
+		held += o->tdir.on;
+	if (held > TRIALDIR_HELD_MAX)
+		trialdir_release(&sw->tdir);
+}
+
 void
 sched_trial_ended(struct trial *t)
 {
@@ -299,6 +315,7 @@ sched_trial_ended(struct trial *t)
 	 * is stopped for the outage (batch.h). */
 	sched_batch_settle(s);
 	sweep_running_remove(sw, t);
+	release_idle_dir(sw);
 	res_give(&s->res, &t->res);   /* every end passes here, once */
 	if (t->child.spawn_error && hold_spawn_transient(t->child.spawn_error)) {
 		sched_put_back(t);

@@ -20,6 +20,9 @@
 /* A sweep's directory, held open while the sweep is active (one per
  * struct sweep): trialdir_make makes its trial directories in it. Zeroed:
  * none held yet; trialdir_release closes it. */
+/* At most this many sweeps keep theirs while they have nothing running
+ * (end.c): each is a descriptor of SERVER_FD_BASE's, not the clients'. */
+#define TRIALDIR_HELD_MAX 8
 struct trialdir_held {
 	int on;              /* fd is open */
 	int fd;              /* O_PATH, owned while on */

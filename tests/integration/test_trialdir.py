@@ -154,6 +154,33 @@ def _two_sweeps_in_turn_each_in_its_own_dir(d):
     assert held_dirs(d) == [], held_dirs(d)
 
 
+HELD_MAX = 8   # TRIALDIR_HELD_MAX (daemon/sched/trialdir.h)
+
+
+def _many_sweeps_hold_a_bounded_number_of_dirs(d):
+    """Twelve sweeps taking turns on one worker: each would hold its
+    directory until it ends, a descriptor per active sweep taken from the
+    clients'; past HELD_MAX, one with nothing running gives it back (and
+    opens it again at its next trial, in the same place)."""
+    n = 12
+    params = {"epochs": 2, "sleep_ms": 40}
+    sids = [d.submit(fake_spec(name="s%d" % k, trials=3, parallel=1, params=params))
+            for k in range(n)]
+    most = 0
+
+    def done():
+        nonlocal most
+        most = max(most, len(held_dirs(d)))
+        return all(d.ok({"op": "sweep", "sweep": s})["sweep"]["status"] == "completed"
+                   for s in sids)
+    assert wait_for(done, timeout=120, step=0.01), [d.trials(s) for s in sids]
+    assert 2 <= most <= HELD_MAX + 1, most   # + the one whose trial runs
+    for sid in sids:
+        sdir = os.path.join(d.dir, "trials", str(sid))
+        assert sorted(os.listdir(sdir)) == ["1", "2", "3"], (sid, os.listdir(sdir))
+    assert held_dirs(d) == [], held_dirs(d)
+
+
 def _first_attempt_has_no_resume(d):
     sid = d.submit(fake_spec(trials=2, parallel=2,
                              params={"epochs": 2, "log_env": 1}))
@@ -358,6 +385,7 @@ if __name__ == "__main__":
         with_daemon(_sweep_dir_swapped_for_a_link_is_refused),
         with_daemon(_sweep_dir_replaced_by_another_is_used),
         with_daemon(_two_sweeps_in_turn_each_in_its_own_dir, workers=1),
+        with_daemon(_many_sweeps_hold_a_bounded_number_of_dirs, workers=1),
         with_daemon(_trial_best_artifacts_and_clean, serving_after=True),
         with_daemon(_early_stopping_sees_the_whole_curve),
         test_builtin_killed_with_the_daemon_in_epoch_3_resumes,
