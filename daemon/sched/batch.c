@@ -115,55 +115,62 @@ settle_trials(struct sched *s, int lost)
 		}
 }
 
-/* The batch is gone (rc: 0 committed, or the error that lost it): its
- * trials and its events settle. */
+/* How the batch batch.c opened stands, as the store says (db_batch_fate):
+ * DB_BATCH_OPEN, 0 (committed, or none opened), or the error that lost
+ * it. */
 static int
-batch_done(struct sched *s, int rc)
+fate(const struct sched *s)
 {
-	int lost = db_batch_lost(s->db), was_open = s->batch_open;
+	return db_batch_fate(s->db, s->batch_gen);
+}
 
-	if (rc == 0)
-		rc = lost;
-	s->batch_open = 0;
+/* The batch batch.c opened has ended (its fate: 0 committed, or the error
+ * that lost it), whoever ended it: its trials and its events settle. */
+static int
+batch_done(struct sched *s)
+{
+	int rc = fate(s), had = s->batch_gen != 0;
+
+	s->batch_gen = 0;
 	if (rc < 0)
 		sched_storage_failed(s, rc, "a loop turn's epochs and starts");
-	if (was_open || rc < 0)
+	if (had)
 		settle_trials(s, rc);
 	flush_told(s, rc == 0);
 	return rc;
 }
 
-/* Opens the batch unless one is open; a batch of ours that the store
- * committed (or lost) meanwhile is settled first, and *lost says how (0,
- * or the error that lost it). 0, or the failure of the BEGIN. */
+/* Opens the batch unless ours is open; ours that the store committed (or
+ * lost) meanwhile is settled first, and *lost says how (0, or the error
+ * that lost it). A batch someone else left open is joined. 0, or the
+ * failure of the BEGIN. */
 static int
 open_batch(struct sched *s, int *lost)
 {
 	int rc;
 
 	*lost = 0;
-	if (db_batch_depth(s->db) > 0)
+	if (fate(s) == DB_BATCH_OPEN)
 		return 0;
-	if (s->batch_open)
-		*lost = batch_done(s, 0);
-	rc = db_batch_begin(s->db);
-	if (rc < 0)
-		return rc;
-	s->batch_open = 1;
+	if (s->batch_gen)
+		*lost = batch_done(s);
+	if (db_batch_depth(s->db) == 0) {
+		rc = db_batch_begin(s->db);
+		if (rc < 0)
+			return rc;
+	}
+	s->batch_gen = db_batch_gen(s->db);
 	uv_prepare_start(&s->batch_prep, on_prepare);
 	return 0;
 }
 
-int
-sched_batch_join(struct sched *s, struct trial *t, int epoch)
+/* t's epoch joins the batch: 0, the BEGIN's failure, or the error of a
+ * batch the store ended meanwhile that lost rows of t (t is stopped). */
+static int
+join_epoch(struct sched *s, struct trial *t, int epoch)
 {
 	int rc, lost;
 
-	/* Without the prepare handle (closed) nothing would commit the batch
-	 * before the loop waits: the caller's level is then the outermost
-	 * and commits when it ends. */
-	if (!s->batch_prep_on)
-		return 0;
 	rc = open_batch(s, &lost);
 	if (rc < 0)
 		return rc;
@@ -174,17 +181,49 @@ sched_batch_join(struct sched *s, struct trial *t, int epoch)
 	return 0;
 }
 
-int
-sched_batch_join_start(struct sched *s, struct trial *t)
+/* t's start row joins the batch: 0, or the BEGIN's failure. */
+static int
+join_start(struct sched *s, struct trial *t)
 {
-	int rc, lost;
+	int lost, rc = open_batch(s, &lost);
 
-	if (!s->batch_prep_on)
-		return 0;
-	rc = open_batch(s, &lost);
 	if (rc == 0)
 		t->batch_start = 1;
 	return rc;
+}
+
+/* fn in a level of its own, above the levels open: kept when fn returns
+ * 0, rolled back otherwise, unless a storage failure lost the whole batch
+ * (the depth fell to 0: nothing is left to end). With no level open it is
+ * the outermost: it commits when it ends. */
+static int
+in_level(struct db *db, sched_batch_fn *fn, void *ud)
+{
+	int base = db_batch_depth(db), rc = db_batch_begin(db), end = 0;
+
+	if (rc < 0)
+		return rc;
+	rc = fn(db, ud);
+	if (db_batch_depth(db) > base)
+		end = db_batch_end(db, rc == 0);
+	return rc < 0 ? rc : end;
+}
+
+int
+sched_batch_write(struct sched *s, struct trial *t, enum sched_batch_row row,
+		  int epoch, sched_batch_fn *fn, void *ud)
+{
+	int rc = 0;
+
+	/* Without the prepare handle (closed) nothing would commit the batch
+	 * before the loop waits: nothing is joined, and fn's level is the
+	 * outermost. */
+	if (s->batch_prep_on)
+		rc = row == SCHED_BATCH_START ? join_start(s, t)
+					      : join_epoch(s, t, epoch);
+	if (rc < 0)
+		return rc;
+	return in_level(s->db, fn, ud);
 }
 
 void
@@ -194,7 +233,7 @@ sched_batch_tell(struct sched *s, int64_t sweep_id, cJSON *ev)
 
 	if (!ev)
 		return;
-	if (!s->batch_open) {
+	if (!s->batch_gen) {   /* no batch of ours to wait for */
 		flush_told(s, 1);
 		sched_broadcast(s, sweep_id, ev);
 		cJSON_Delete(ev);
@@ -215,11 +254,12 @@ sched_batch_tell(struct sched *s, int64_t sweep_id, cJSON *ev)
 int
 sched_batch_settle(struct sched *s)
 {
-	int rc = 0;
-
 	if (s->batch_prep_on)
 		uv_prepare_stop(&s->batch_prep);
-	if (db_batch_depth(s->db) > 0)
-		rc = db_batch_end(s->db, 1);
-	return batch_done(s, rc);
+	if (fate(s) == DB_BATCH_OPEN) {
+		if (db_batch_depth(s->db) > 1)
+			return 0;   /* inside a write's level: not its to end */
+		db_batch_end(s->db, 1);   /* its failure is the batch's fate */
+	}
+	return batch_done(s);
 }

@@ -18,6 +18,7 @@
 
 #include <cJSON.h>
 
+struct db;
 struct sched;
 struct trial;
 
@@ -25,19 +26,26 @@ struct trial;
 void sched_batch_init(struct sched *s);
 void sched_batch_close(struct sched *s);
 
-/* Opens the batch when none is open and counts epoch (of t) in it; the
- * caller then stores the epoch in an inner level (db_batch_begin/end).
- * After sched_batch_close nothing is opened: the caller's level is then
- * the outermost one and commits when it ends. 0, or a negative errno: of
- * the BEGIN, or of a batch the store had ended meanwhile that lost rows of
- * t (t is stopped then). */
-int sched_batch_join(struct sched *s, struct trial *t, int epoch);
+/* What a write of a trial's stores: one of its epochs (and the live
+ * diagnosis that goes with it), or its start row. */
+enum sched_batch_row { SCHED_BATCH_EPOCH, SCHED_BATCH_START };
 
-/* The same for t's start row (the caller writes it with
- * db_trial_start_batched): when the batch is lost, t is stopped and
- * requeued. 0, or the BEGIN's negative errno. After sched_batch_close:
- * 0, nothing opened. */
-int sched_batch_join_start(struct sched *s, struct trial *t);
+/* A write that joins the batch (db_trial_epoch*, db_trial_set_diagnosis*,
+ * db_trial_start_batched): 0, or a negative errno. */
+typedef int sched_batch_fn(struct db *db, void *ud);
+
+/* t's row (an epoch: its number; a start: epoch unused) joins the batch,
+ * opened when none is open, and fn(db, ud) writes it in an inner level of
+ * its own: kept when fn returns 0, rolled back otherwise, unless a
+ * storage failure lost the whole batch (then nothing is left to end).
+ * After sched_batch_close nothing is joined: fn's level is then the
+ * outermost one and commits when it ends.
+ * 0, or a negative errno: of the BEGIN, of fn, or of the level's end; for
+ * an epoch also of a batch the store had ended meanwhile that lost rows
+ * of t (t is stopped; fn is not run). When a start's batch is lost later,
+ * t is stopped and requeued (above). */
+int sched_batch_write(struct sched *s, struct trial *t, enum sched_batch_row row,
+		      int epoch, sched_batch_fn *fn, void *ud);
 
 /* ev (owned; NULL: nothing) to the watchers of sweep_id once the open
  * batch is committed, after the events told before it; at once when no

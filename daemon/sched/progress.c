@@ -37,18 +37,29 @@ better(const struct spec *sp, double a, double b)
 }
 
 
+/* An epoch's rows: its report line (r, its JSON m and printed metrics),
+ * objective and live diagnosis (diag_json, or NULL), all borrowed. */
+struct epoch_rows {
+	const struct trial *t;
+	const struct report_line *r;
+	double objective;
+	const cJSON *m;
+	const char *metrics, *diag_json;
+};
+
+/* sched_batch_fn: writes e's rows. */
 static int
-store_rows(struct db *db, const struct trial *t, const struct report_line *r,
-	   double objective, const cJSON *m, const char *metrics,
-	   const char *diag_json)
+store_rows(struct db *db, void *ud)
 {
-	int rc = db_trial_epoch_obj(db, t->id, t->attempt, r->epoch, objective,
-				    m, metrics, t->n_curve);
+	const struct epoch_rows *e = ud;
+	const struct trial *t = e->t;
+	int rc = db_trial_epoch_obj(db, t->id, t->attempt, e->r->epoch,
+				    e->objective, e->m, e->metrics, t->n_curve);
 
 	/* diag_json is printed from t->diagnosis (sched_trial_report). */
-	if (rc == 0 && diag_json)
+	if (rc == 0 && e->diag_json)
 		rc = db_trial_set_diagnosis_obj(db, t->id, t->diagnosis,
-						diag_json);
+						e->diag_json);
 	return rc;
 }
 
@@ -61,28 +72,23 @@ store_epoch(struct trial *t, const struct report_line *r, double objective,
 	    const cJSON *m, const char *diag_json)
 {
 	struct db *db = t->sweep->sched->db;
+	struct epoch_rows e = { .t = t, .r = r, .objective = objective,
+				.m = m, .diag_json = diag_json };
 	char *metrics = m ? json_print(m) : NULL;        /* owned */
-	int rc = -ENOMEM, end;
+	int rc = -ENOMEM;
 
 	if (!metrics)
 		goto out;
+	e.metrics = metrics;
 	if (t->manual) {
 		rc = db_begin(db);
 		if (rc == 0)
-			rc = store_rows(db, t, r, objective, m, metrics,
-					diag_json);
+			rc = store_rows(db, &e);
 		rc = rc == 0 ? db_commit(db) : (db_rollback(db), rc);
 		goto out;
 	}
-	rc = sched_batch_join(t->sweep->sched, t, r->epoch);
-	if (rc == 0)
-		rc = db_batch_begin(db);
-	if (rc == 0) {
-		rc = store_rows(db, t, r, objective, m, metrics, diag_json);
-		/* Unless a storage failure lost the whole batch (depth 0). */
-		end = db_batch_depth(db) > 1 ? db_batch_end(db, rc == 0) : 0;
-		rc = rc < 0 ? rc : end;
-	}
+	rc = sched_batch_write(t->sweep->sched, t, SCHED_BATCH_EPOCH, r->epoch,
+			       store_rows, &e);
 out:
 	cJSON_free(metrics);
 	return rc;

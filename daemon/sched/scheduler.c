@@ -243,6 +243,16 @@ sched_take(struct sweep *sw, struct trial **out, char *err, size_t errlen)
 	return 0;
 }
 
+static int
+write_start(struct db *db, void *ud)   /* sched_batch_fn; ud: the trial */
+{
+	const struct trial *t = ud;
+
+	return db_trial_start_batched(db, t->id, t->attempt, t->child.pid,
+				      trial_proc_start(t->child.pid),
+				      t->started_at);
+}
+
 /* The start row of t, just spawned. A local trial's joins the loop turn's
  * batch (batch.h): a daemon killed before it is committed leaves a trainer
  * that the next start kills by its mark and its cgroup, as one killed
@@ -254,23 +264,12 @@ static int
 record_start(struct trial *t)
 {
 	struct sweep *sw = t->sweep;
-	struct db *db = sw->sched->db;
-	int rc, end;
 
 	if (sw->slurm)
-		return db_trial_start(db, t->id, t->attempt, 0, 0, t->started_at);
-	rc = sched_batch_join_start(sw->sched, t);
-	if (rc < 0)
-		return rc;
-	rc = db_batch_depth(db) > 0 ? db_batch_begin(db) : 0;
-	if (rc < 0)
-		return rc;
-	rc = db_trial_start_batched(db, t->id, t->attempt, t->child.pid,
-				    trial_proc_start(t->child.pid),
-				    t->started_at);
-	/* Unless a storage failure lost the whole batch (depth 0). */
-	end = db_batch_depth(db) > 1 ? db_batch_end(db, rc == 0) : 0;
-	return rc < 0 ? rc : end;
+		return db_trial_start(sw->sched->db, t->id, t->attempt, 0, 0,
+				      t->started_at);
+	return sched_batch_write(sw->sched, t, SCHED_BATCH_START, 0,
+				 write_start, t);
 }
 
 static void

@@ -119,8 +119,9 @@ struct sched {
 	 * batch_prep before the loop polls. */
 	uv_prepare_t batch_prep;
 	int batch_prep_on;         /* batch_prep initialized, not closed */
-	int batch_open;            /* batch.c began a batch, not settled yet
-				    * (the store may have committed it) */
+	uint64_t batch_gen;        /* the batch batch.c opened (db_batch_gen)
+				    * and has not settled, 0: none; whether it
+				    * is still open the store says */
 	struct batch_ev *told;     /* events of the batch's rows, owned, sent
 				    * in order once it is committed */
 	struct batch_ev **told_tail;

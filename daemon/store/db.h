@@ -163,6 +163,20 @@ int db_batch_depth(const struct db *db);
  * it clears it. What the batch held is not stored: the caller must not
  * keep state that says it is. */
 int db_batch_lost(struct db *db);
+/* The number of the open batch, or of the last one to end (0 before the
+ * first): every outermost db_batch_begin opens a new one. A caller that
+ * must learn how its batch ended when the store may end it on another
+ * write's behalf keeps this number and asks db_batch_fate. */
+uint64_t db_batch_gen(const struct db *db);
+#define DB_BATCH_OPEN 1
+/* How batch gen (db_batch_gen) stands: DB_BATCH_OPEN while it is open; 0
+ * once it is committed, whichever call committed it (its db_batch_end, or
+ * another write that committed it first), and for gen 0; or the negative
+ * errno that lost it (as db_batch_lost; -ECANCELED when its outermost
+ * level was ended with !keep). Only the last batch's end is kept: of an
+ * older one, -ESTALE (not known to be stored). Reading it clears
+ * nothing. */
+int db_batch_fate(const struct db *db, uint64_t gen);
 /* The commits of write transactions on this connection since the first
  * call (which sets a commit hook and returns 0): a group, a batch, or a
  * single statement outside both; a commit that then failed is counted

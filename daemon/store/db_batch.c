@@ -10,11 +10,13 @@
 #include <string.h>
 
 /* The outermost level's transaction is gone: committed, rolled back by
- * us, or by SQLite after a storage failure (rc < 0: then it is lost). */
+ * us, or by SQLite after a storage failure (rc < 0: then it is lost).
+ * Its fate is kept for db_batch_fate until the next batch begins. */
 static int
 batch_gone(struct db *db, int rc)
 {
 	db->batch_depth = 0;
+	db->batch_fate = rc < 0 ? rc : 0;
 	if (rc < 0)
 		db->batch_lost = rc;
 	return rc;
@@ -30,8 +32,8 @@ db_batch_begin(struct db *db)
 			     "open (a batch does not go inside one)");
 	rc = db_run(db, db_stmt(db, db->batch_depth ? ST_BATCH_SP : ST_BEGIN),
 		    SQLITE_OK, __func__);
-	if (rc == 0)
-		db->batch_depth++;
+	if (rc == 0 && db->batch_depth++ == 0)
+		db->batch_gen++;
 	return rc;
 }
 
@@ -50,7 +52,10 @@ batch_end_outer(struct db *db, int keep)
 		db_run(db, db_stmt(db, ST_ROLLBACK), SQLITE_OK, "db_batch_end");
 		memcpy(db->err, saved, sizeof saved);
 	}
-	return batch_gone(db, rc);
+	rc = batch_gone(db, rc);
+	if (!keep)
+		db->batch_fate = -ECANCELED;   /* not stored, not lost */
+	return rc;
 }
 
 int
@@ -90,6 +95,22 @@ db_batch_lost(struct db *db)
 
 	db->batch_lost = 0;
 	return rc;
+}
+
+uint64_t
+db_batch_gen(const struct db *db)
+{
+	return db->batch_gen;
+}
+
+int
+db_batch_fate(const struct db *db, uint64_t gen)
+{
+	if (gen == 0)
+		return 0;
+	if (gen != db->batch_gen)
+		return -ESTALE;
+	return db->batch_depth > 0 ? DB_BATCH_OPEN : db->batch_fate;
 }
 
 int

@@ -209,6 +209,9 @@ struct db {
 				       * outermost is the transaction */
 	int batch_lost;               /* 0, or the error that lost an open
 				       * batch, until db_batch_lost takes it */
+	uint64_t batch_gen;           /* db_batch_gen: outermost levels begun */
+	int batch_fate;               /* db_batch_fate of batch batch_gen
+				       * once it has ended */
 	int counting;                 /* the commit hook is set (db_commits) */
 	int64_t commits;              /* write transactions committed since */
 };

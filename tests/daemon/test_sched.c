@@ -13,6 +13,7 @@
 #include <cJSON.h>
 #include <uv.h>
 
+#include "daemon/sched/batch.h"
 #include "daemon/sched/control.h"
 #include "daemon/sched/end.h"
 #include "daemon/sched/init.h"
@@ -706,6 +707,70 @@ test_lost_epochs_are_never_told(void)
 	fx_close(&f);
 }
 
+/* A batch another write commits first (here a db_begin group, as a
+ * manual trial's epoch opens) is settled as committed: the trial's start
+ * it held is stored and told, once, and the trial runs on, nothing lost. */
+static void
+test_batch_committed_by_another_write_is_told(void)
+{
+	struct fx f;
+	struct sweep *sw;
+	char st[32];
+	int64_t sid;
+
+	if (fx_open(&f, 1) < 0) {
+		CHECK(0);
+		fx_close(&f);
+		return;
+	}
+	sid = submit(&f, fake_spec(1, 1, "\"epochs\":3,\"sleep_ms\":5", NULL));
+	sw = sched_find(&f.s, sid);
+	/* Spawned by the submit's kick: its start is in the open batch. */
+	CHECK(sw && sw->running && db_batch_depth(f.db) == 1);
+	CHECK(trial_row_int(&f, sid, "status = 'queued'") == 1);
+	CHECK(db_begin(f.db) == 0);
+	CHECK(db_commit(f.db) == 0);
+	CHECK(db_batch_depth(f.db) == 0);
+	CHECK(trial_row_int(&f, sid, "status = 'running'") == 1);
+	CHECK(fx_wait(&f, &f.n_sweep_ended, 1));
+	CHECK_STR(f.last_sweep_status, "completed");
+	CHECK_STR(trial_status(&f, sid, 1, st, sizeof st), "completed");
+	CHECK(f.n_started == 1 && f.early_starts == 0);
+	CHECK(f.n_epoch_ev == 3 && f.early_epochs == 0);
+	CHECK(trial_row_int(&f, sid, "attempt") == 1);
+	CHECK(!f.s.storage_rc);
+	fx_close(&f);
+}
+
+/* After sched_batch_close (the prepare handle gone) nothing joins a batch:
+ * each start and epoch is committed when it is written, so each is
+ * stored when told, and no transaction is left open after it. */
+static void
+test_after_batch_close_each_write_commits(void)
+{
+	struct fx f;
+	int64_t sid;
+
+	if (fx_open(&f, 1) < 0) {
+		CHECK(0);
+		fx_close(&f);
+		return;
+	}
+	sched_batch_close(&f.s);
+	sid = submit(&f, fake_spec(1, 1, "\"epochs\":3,\"sleep_ms\":5", NULL));
+	CHECK(db_batch_depth(f.db) == 0);
+	CHECK(trial_row_int(&f, sid, "status = 'running'") == 1);
+	CHECK(fx_wait(&f, &f.n_epoch_ev, 1));
+	CHECK(db_batch_depth(f.db) == 0);
+	CHECK(fx_wait(&f, &f.n_sweep_ended, 1));
+	CHECK_STR(f.last_sweep_status, "completed");
+	CHECK(f.n_started == 1 && f.early_starts == 0);
+	CHECK_MSG(f.n_epoch_ev == 3 && f.early_epochs == 0,
+		  "%d epoch events, %d told before stored", f.n_epoch_ev,
+		  f.early_epochs);
+	fx_close(&f);
+}
+
 int
 main(void)
 {
@@ -718,5 +783,7 @@ main(void)
 	RUN(test_watched_burst_is_one_commit);
 	RUN(test_lost_batch_stops_the_trials_it_started);
 	RUN(test_lost_epochs_are_never_told);
+	RUN(test_batch_committed_by_another_write_is_told);
+	RUN(test_after_batch_close_each_write_commits);
 	return harness_done();
 }

@@ -635,6 +635,66 @@ full_disk_loses_the_whole_batch_and_says_so(void)
 	tdir_clean(&t);
 }
 
+/* db_batch_fate says how a batch ended, whoever ended it: committed by
+ * its own end or by another write first, rolled back by its owner, lost
+ * (the disk full); an older batch's end is not kept. */
+static void
+batch_fate_says_how_each_batch_ended(void)
+{
+	struct tdir t;
+	struct db *db;
+	int64_t id;
+	uint64_t g;
+	char pad[3000], m[3100];
+	int rc = 0;
+
+	if (!(db = open_running_trial(&t, &id))) {
+		CHECK(0);
+		return;
+	}
+	CHECK(db_batch_fate(db, 0) == 0);
+	CHECK(db_batch_begin(db) == 0);
+	g = db_batch_gen(db);
+	CHECK(g > 0 && db_batch_fate(db, g) == DB_BATCH_OPEN);
+	CHECK(db_batch_begin(db) == 0);           /* an inner level: same batch */
+	CHECK(db_batch_gen(db) == g);
+	CHECK(db_batch_end(db, 1) == 0);
+	CHECK(db_batch_fate(db, g) == DB_BATCH_OPEN);
+	CHECK(db_batch_end(db, 1) == 0);
+	CHECK(db_batch_fate(db, g) == 0);         /* committed by its end */
+	CHECK(db_batch_begin(db) == 0);
+	CHECK(db_batch_gen(db) == g + 1);
+	CHECK(db_batch_fate(db, g) == -ESTALE);
+	CHECK(db_trial_epoch(db, id, 1, 1, 1, "{}") == 0);
+	CHECK(db_begin(db) == 0);                 /* commits it first */
+	CHECK(db_batch_fate(db, g + 1) == 0);
+	CHECK(db_commit(db) == 0);
+	CHECK(raw_int(t.path, "SELECT count(*) FROM epochs") == 1);
+	CHECK(db_batch_begin(db) == 0);
+	CHECK(db_batch_end(db, 0) == 0);
+	CHECK(db_batch_fate(db, g + 2) == -ECANCELED);
+	memset(pad, 'x', sizeof pad - 1);
+	pad[sizeof pad - 1] = '\0';
+	snprintf(m, sizeof m, "{\"pad\":\"%s\"}", pad);
+	CHECK(db_set_max_pages(db, raw_int(t.path, "PRAGMA page_count") + 4) == 0);
+	CHECK(db_batch_begin(db) == 0);
+	for (int ep = 2; rc == 0 && ep <= 200; ep++) {
+		rc = db_batch_begin(db);
+		if (rc == 0)
+			rc = db_trial_epoch(db, id, 1, ep, ep, m);
+		if (db_batch_depth(db) > 1)
+			db_batch_end(db, rc == 0);
+	}
+	if (db_batch_depth(db) > 0)
+		rc = db_batch_end(db, 1);
+	CHECK(rc == -ENOSPC);
+	CHECK(db_batch_fate(db, g + 3) == -ENOSPC);
+	CHECK(db_batch_fate(db, g + 3) == -ENOSPC);   /* reading keeps it */
+	CHECK(db_batch_lost(db) == -ENOSPC);          /* and db_batch_lost's */
+	db_close(db);
+	tdir_clean(&t);
+}
+
 /* A lock another process holds past the busy timeout is -EBUSY, storage
  * trouble (db_is_outage), named for the caller's log: the module returns
  * its failures and prints nothing, whatever fails (bad argument, missing
@@ -705,6 +765,7 @@ main(void)
 	RUN(batch_commits_at_its_end_or_before_another_write);
 	RUN(full_disk_loses_the_whole_batch_and_says_so);
 	RUN(batched_start_is_stored_with_its_batch);
+	RUN(batch_fate_says_how_each_batch_ended);
 	RUN(failures_are_returned_not_printed);
 	return harness_done();
 }
