@@ -94,9 +94,6 @@ write_file(const struct trialcg *cg, const char *path, const char *text)
 	return rc;
 }
 
-/* The deepest a trainer's own cgroups under its trial's are looked for. */
-#define TRIALCG_MAX_DEPTH 16
-
 static int
 rmdir_at(int dir, const char *name)
 {

@@ -15,6 +15,10 @@
 #ifndef SWEEPD_PROC_TRIALCG_H
 #define SWEEPD_PROC_TRIALCG_H
 
+/* How deep a trainer's own cgroups under its trial's are removed (a
+ * deeper tree is left, and trialcg_tidy tries again). */
+#define TRIALCG_MAX_DEPTH 16
+
 #include <stddef.h>
 #include <stdint.h>
 

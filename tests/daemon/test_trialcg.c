@@ -183,17 +183,23 @@ test_tidy_spares_a_running_trial(void)
 static void
 test_tidy_removes_what_the_end_could_not(void)
 {
-	char cg[4400], sub[4500];
+	char cg[4400], sub[4400 + 3 * (TRIALCG_MAX_DEPTH + 1)];
+	size_t n;
 
 	if (!cg0) {
 		SKIP(why);
 		return;
 	}
 	CHECK(trialcg_create(cg0, 15, 1, cg, sizeof cg) == 0);
-	snprintf(sub, sizeof sub, "%s/sub", cg);
-	CHECK(mkdir(sub, 0755) == 0);
+	/* Cgroups of the trainer's own, one level deeper than the end
+	 * removes: the deepest stays, and so does every one above it. */
+	n = (size_t)snprintf(sub, sizeof sub, "%s", cg);
+	for (int i = 0; i <= TRIALCG_MAX_DEPTH; i++) {
+		n += (size_t)snprintf(sub + n, sizeof sub - n, "/%c", 'a' + i);
+		CHECK(mkdir(sub, 0755) == 0);
+	}
 	trialcg_end(cg0, 15, 1);
-	CHECK(exists(cg));   /* EBUSY: it has a child cgroup */
+	CHECK(exists(cg));   /* EBUSY: a child cgroup is left */
 	CHECK(rmdir(sub) == 0);
 	trialcg_tidy(cg0, none_running, NULL);
 	CHECK_MSG(!exists(cg), "%s not removed by trialcg_tidy", cg);
