@@ -3,6 +3,7 @@
 
   bench/search/bench_search.py synth  BUILD_DIR [--space 5|10] [--seeds 20] [--trials 50]
       [--parallel 1] [--algos tpe,random] [--pruner asha|median] [--prune-random]
+      [--min-epochs N]
       [--out FILE.json]
   /usr/bin/python3 bench/search/bench_search.py optuna BUILD_DIR
       [--space 5|10] [--seeds 20] [--trials 50] [--out FILE.json]
@@ -210,6 +211,8 @@ def synth(args):
                 if algo == "tpe" or args.prune_random:
                     if args.pruner:
                         spec["pruner"] = {"algorithm": args.pruner.split("+")[0]}
+                        if args.min_epochs is not None:
+                            spec["pruner"]["min_epochs"] = args.min_epochs
                         if args.pruner == "asha+promote":
                             spec["pruner"]["promote"] = True
                 sids[(algo, seed)] = d({"op": "submit", "spec": spec})["sweep_id"]
@@ -556,6 +559,8 @@ def main():
     ap.add_argument("--prune-random", action="store_true",
                     help="synth: --pruner applies to random search's sweeps too "
                     "(what the pruner costs without TPE)")
+    ap.add_argument("--min-epochs", type=int,
+                    help="synth: the pruner's min_epochs (its default: 1)")
     ap.add_argument("--n-startup", type=int)
     ap.add_argument("--n-candidates", type=int)
     ap.add_argument("--multivariate", action="store_true",
