@@ -2,7 +2,9 @@
 """Search benchmarks for sweepd (issue 5's figures). Not a test.
 
   bench/search/bench_search.py synth  BUILD_DIR [--space 5|10] [--seeds 20] [--trials 50]
-      [--parallel 1] [--algos tpe,random] [--pruner asha|median] [--out FILE.json]
+      [--parallel 1] [--algos tpe,random] [--pruner asha|median] [--prune-random]
+      [--min-epochs N]
+      [--out FILE.json]
   /usr/bin/python3 bench/search/bench_search.py optuna BUILD_DIR
       [--space 5|10] [--seeds 20] [--trials 50] [--out FILE.json]
   bench/search/bench_search.py fashion BUILD_DIR [--seeds 3] [--trials 24]
@@ -206,8 +208,11 @@ def synth(args):
                                    "parallel": args.parallel, "seed": seed}}
                 if algo == "tpe":
                     spec["search"].update(tpe_opts(args))
+                if algo == "tpe" or args.prune_random:
                     if args.pruner:
                         spec["pruner"] = {"algorithm": args.pruner.split("+")[0]}
+                        if args.min_epochs is not None:
+                            spec["pruner"]["min_epochs"] = args.min_epochs
                         if args.pruner == "asha+promote":
                             spec["pruner"]["promote"] = True
                 sids[(algo, seed)] = d({"op": "submit", "spec": spec})["sweep_id"]
@@ -551,6 +556,11 @@ def main():
     ap.add_argument("--pruner", choices=["asha", "asha+promote", "median"],
                     help="synth: TPE's sweeps with this pruner (its defaults; "
                     "random runs without one)")
+    ap.add_argument("--prune-random", action="store_true",
+                    help="synth: --pruner applies to random search's sweeps too "
+                    "(what the pruner costs without TPE)")
+    ap.add_argument("--min-epochs", type=int,
+                    help="synth: the pruner's min_epochs (its default: 1)")
     ap.add_argument("--n-startup", type=int)
     ap.add_argument("--n-candidates", type=int)
     ap.add_argument("--multivariate", action="store_true",
