@@ -18,14 +18,17 @@ LIMIT = 2 ** 53
 
 def recording_spec(logdir, trials, parallel=1, seed=SEED, **params):
     """A fake-trainer sweep whose trainers write the SWEEP_SEED and
-    SWEEP_PARAMS they were given to logdir/NUMBER.ATTEMPT."""
+    SWEEP_PARAMS they were given to logdir/NUMBER.ATTEMPT (through a
+    temp file and a rename: a trainer the daemon's shutdown stops as it
+    starts leaves no half-written record)."""
     if not FAKE:
         raise Skip("fake trainer not built")
     spec = fake_spec(trials=trials, parallel=parallel, params=params)
     spec["trainer"]["command"] = [
         "/bin/sh", "-c",
-        'printf "%s\\n%s\\n" "$SWEEP_SEED" "$SWEEP_PARAMS" '
-        '> "$0/$SWEEP_TRIAL_NUMBER.$SWEEP_ATTEMPT" && exec "$1"',
+        'f="$SWEEP_TRIAL_NUMBER.$SWEEP_ATTEMPT" && '
+        'printf "%s\\n%s\\n" "$SWEEP_SEED" "$SWEEP_PARAMS" > "$0/.$f" && '
+        'mv "$0/.$f" "$0/$f" && exec "$1"',
         logdir, FAKE]
     if seed is None:
         del spec["search"]["seed"]
@@ -38,6 +41,8 @@ def recorded(logdir):
     """{(number, attempt): (seed, params)} as the trainers got them."""
     out = {}
     for name in os.listdir(logdir):
+        if name.startswith("."):
+            continue   # its trainer was stopped before the rename
         number, attempt = (int(x) for x in name.split("."))
         with open(os.path.join(logdir, name)) as f:
             seed, params = f.read().split("\n", 1)
