@@ -143,6 +143,16 @@ hist_any_valued(const struct hist *hs, int n_created)
 	return 0;
 }
 
+void
+hist_curve(const struct sweep_hist *h, struct prune_curve *c)
+{
+	c->v = h->curve;
+	c->epoch = h->epochs;
+	c->n = h->n_curve;
+	c->done = h->state == SAMPLER_COMPLETE;
+	c->budget = 0;
+}
+
 int
 hist_promotable(const struct hist *hs, const struct spec *sp, int n_created,
 		int *rung)
@@ -164,10 +174,7 @@ hist_promotable(const struct hist *hs, const struct spec *sp, int n_created,
 	if (c && stopped) {
 		for (int i = 0; i < n; i++) {
 			const struct sweep_hist *h = &hs->v[i];
-			c[i].v = h->curve;
-			c[i].epoch = h->epochs;
-			c[i].n = h->n_curve;
-			c[i].done = h->state == SAMPLER_COMPLETE;
+			hist_curve(h, &c[i]);
 			stopped[i] = h->state == SAMPLER_PRUNED ? h->asha_rung : 0;
 			stopped[n + i] = h->promoted_rung;
 		}

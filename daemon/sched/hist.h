@@ -13,6 +13,7 @@
 
 #include "daemon/search/spec.h"
 
+struct prune_curve;
 struct sampler_obs;
 
 /* What the search and the pruners know of one trial (by number). */
@@ -58,6 +59,9 @@ int hist_last_epoch(const struct sweep_hist *h);
  * memory). O(rungs * trials * points). */
 int hist_promotable(const struct hist *hs, const struct spec *sp, int n_created,
 		    int *rung);
+/* h's curve as the pruners read it (prune.h), borrowing h's points: done
+ * when h completed; budget 0 (unknown). */
+void hist_curve(const struct sweep_hist *h, struct prune_curve *c);
 void hist_free(struct hist *hs);
 /* Observations for the sampler, of numbers 1..n_created: calloc'ed (the
  * caller frees), params borrowed from hs. NULL when none. */
