@@ -329,7 +329,7 @@ start_one(struct sweep *sw)
  * (Slurm maps its resources), or a local slot (--workers) and the CPUs
  * and GPUs it asks for are free. */
 static int
-can_start(const struct sweep *sw)
+can_start(struct sweep *sw)
 {
 	const struct sched *s = sw->sched;
 
@@ -337,7 +337,7 @@ can_start(const struct sweep *sw)
 	if (sw->status != SWEEP_RUNNING || sw->ending || sw->spec->manual ||
 	    sw->n_running >= sw->spec->parallel ||
 	    !(sw->queue || (sw->n_created < sw->spec->trials && !sw->suggesting) ||
-	      (!sw->suggesting && sweep_promotable(sw))))
+	      (!sw->suggesting && promote_pending(sw))))
 		return 0;
 	if (sw->slurm)
 		return s->n_slurm < s->slurm_max_jobs;
