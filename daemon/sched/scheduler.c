@@ -283,8 +283,17 @@ start_one(struct sweep *sw)
 
 	/* ASHA's promotion comes before a new trial (Li et al. 2020,
 	 * Algorithm 2), not before a requeued one. */
-	if ((!sw->queue || sw->queue->attempt == 0) && promote_next(sw) < 0)
-		return;   /* an outage, logged; the next kick tries again */
+	if ((!sw->queue || sw->queue->attempt == 0) &&
+	    (rc = promote_next(sw)) < 0) {
+		/* Logged. A row that refused it: that promotion is off, and
+		 * it may have been all the sweep had left (sweep_check_done
+		 * counted on it), as in creation_failed. An outage: the next
+		 * kick tries again. Out of memory: the row is queued, the
+		 * trial runs after a restart, the sweep is not done. */
+		if (rc != -ENOMEM && !s->storage_rc)
+			sweep_check_done(sw);
+		return;
+	}
 	if (!sw->queue && suggest_off_loop(sw))
 		return;   /* suggestion_done queues it */
 	if (sched_take(sw, &t, err, sizeof err) < 0) {
