@@ -3,6 +3,7 @@
  */
 #include "daemon/sched/hist.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@ hist_at(struct hist *hs, int number)
 {
 	if (!hs->on || number < 1)
 		return NULL;
+	hs->promo.known = 0;   /* the caller may change the record */
 	if (number > hs->cap) {
 		int cap = hs->cap ? hs->cap : 16;
 		struct sweep_hist *h;
@@ -100,6 +102,7 @@ hist_free(struct hist *hs)
 	free(hs->v);
 	hs->v = NULL;
 	hs->cap = 0;
+	hs->promo.known = 0;
 }
 
 struct sampler_obs *
@@ -143,13 +146,24 @@ hist_any_valued(const struct hist *hs, int n_created)
 	return 0;
 }
 
-int
-hist_promotable(const struct hist *hs, const struct spec *sp, int n_created,
-		int *rung)
+void
+hist_curve(const struct sweep_hist *h, struct prune_curve *c)
+{
+	c->v = h->curve;
+	c->epoch = h->epochs;
+	c->n = h->n_curve;
+	c->done = h->state == SAMPLER_COMPLETE;
+	c->budget = 0;
+}
+
+/* hist_promotable's scan: the number, 0 when none, -ENOMEM. */
+static int
+promotable(const struct hist *hs, const struct spec *sp, int n_created,
+	   int *rung)
 {
 	struct prune_curve *c;
 	int *stopped, n = n_created < hs->cap ? n_created : hs->cap, any = 0;
-	int pick = -1;
+	int pick = -ENOMEM - 1;
 
 	*rung = 0;
 	if (!hs->on || sp->pruner != SPEC_PRUNE_ASHA || !sp->prune_promote)
@@ -164,10 +178,7 @@ hist_promotable(const struct hist *hs, const struct spec *sp, int n_created,
 	if (c && stopped) {
 		for (int i = 0; i < n; i++) {
 			const struct sweep_hist *h = &hs->v[i];
-			c[i].v = h->curve;
-			c[i].epoch = h->epochs;
-			c[i].n = h->n_curve;
-			c[i].done = h->state == SAMPLER_COMPLETE;
+			hist_curve(h, &c[i]);
 			stopped[i] = h->state == SAMPLER_PRUNED ? h->asha_rung : 0;
 			stopped[n + i] = h->promoted_rung;
 		}
@@ -176,4 +187,36 @@ hist_promotable(const struct hist *hs, const struct spec *sp, int n_created,
 	free(c);
 	free(stopped);
 	return pick + 1;
+}
+
+int
+hist_promotable(const struct hist *hs, const struct spec *sp, int n_created,
+		int *rung)
+{
+	int number = promotable(hs, sp, n_created, rung);
+
+	return number < 0 ? 0 : number;
+}
+
+/* Out of memory, the answer (0) is not kept: the next call scans again,
+ * as hist_promotable's callers did before the answer was kept. */
+int
+hist_promotion(struct hist *hs, const struct spec *sp, int n_created,
+	       int *rung)
+{
+	struct hist_promo *p = &hs->promo;
+	int number;
+
+	if (p->known && p->n_created == n_created) {
+		*rung = p->rung;
+		return p->number;
+	}
+	number = promotable(hs, sp, n_created, rung);
+	if (number < 0)
+		return 0;
+	p->number = number;
+	p->rung = *rung;
+	p->n_created = n_created;
+	p->known = 1;
+	return number;
 }

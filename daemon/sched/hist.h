@@ -13,6 +13,7 @@
 
 #include "daemon/search/spec.h"
 
+struct prune_curve;
 struct sampler_obs;
 
 /* What the search and the pruners know of one trial (by number). */
@@ -38,13 +39,26 @@ struct sweep_hist {
 	int attempt, asha_rung, promoted_rung, promotions;
 };
 
+/* hist_promotion's last answer. Every write to a record goes through
+ * hist_at (hist_set_params and hist_push call it), so hist_at forgets the
+ * answer: a reader that calls it forgets it too, which costs a scan, never
+ * a stale answer. */
+struct hist_promo {
+	int known;             /* 1: number and rung are hist_promotable's
+				* answer for n_created */
+	int number, rung, n_created;
+};
+
 struct hist {
 	int on;                /* the sweep needs history */
 	struct sweep_hist *v;  /* NULL or owned [cap], index number-1 */
 	int cap;
+	struct hist_promo promo;
 };
 
-/* Trial number's record, grown as needed; NULL when off or out of memory. */
+/* Trial number's record, grown as needed; NULL when off or out of memory.
+ * Write through it at once, not after a later hist_promotion: the
+ * answer hist_promotion keeps is forgotten here. */
 struct sweep_hist *hist_at(struct hist *hs, int number);
 /* A new trial (or attempt): params (JSON text) parsed, running, no curve. */
 void hist_set_params(struct hist *hs, int number, const char *params_json);
@@ -58,6 +72,14 @@ int hist_last_epoch(const struct sweep_hist *h);
  * memory). O(rungs * trials * points). */
 int hist_promotable(const struct hist *hs, const struct spec *sp, int n_created,
 		    int *rung);
+/* hist_promotable's answer, kept in hs->promo: O(1) when asked again with
+ * the same n_created and no hist_at since (sp is the sweep's, fixed). The
+ * scheduler asks for every sweep it looks at, several times per kick. */
+int hist_promotion(struct hist *hs, const struct spec *sp, int n_created,
+		   int *rung);
+/* h's curve as the pruners read it (prune.h), borrowing h's points: done
+ * when h completed; budget 0 (unknown). */
+void hist_curve(const struct sweep_hist *h, struct prune_curve *c);
 void hist_free(struct hist *hs);
 /* Observations for the sampler, of numbers 1..n_created: calloc'ed (the
  * caller frees), params borrowed from hs. NULL when none. */

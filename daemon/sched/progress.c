@@ -125,9 +125,7 @@ check_pruners(struct trial *t)
 
 	if (!mine)
 		return;
-	me.v = mine->curve;
-	me.epoch = mine->epochs;
-	me.n = mine->n_curve;
+	hist_curve(mine, &me);
 	me.done = 0;
 	me.budget = prune_budget(sp, mine->params);
 	if (sp->es_patience > 0 && prune_early_stop(sp, &me, why, sizeof why)) {
@@ -143,11 +141,7 @@ check_pruners(struct trial *t)
 		struct sweep_hist *h = &sw->hist.v[i];
 		if (i == t->number - 1 || !h->params || h->n_curve == 0)
 			continue;
-		others[n].v = h->curve;
-		others[n].epoch = h->epochs;
-		others[n].n = h->n_curve;
-		others[n].done = h->state == SAMPLER_COMPLETE;
-		n++;
+		hist_curve(h, &others[n++]);
 	}
 	if (sp->pruner == SPEC_PRUNE_MEDIAN)
 		stop = prune_median(sp, &me, others, n, why, sizeof why);

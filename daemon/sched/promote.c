@@ -40,8 +40,8 @@ promote_next(struct sweep *sw)
 	struct sched *s = sw->sched;
 	struct sweep_hist *h;
 	struct trial *t;
-	int rung, number = hist_promotable(&sw->hist, sw->spec, sw->n_created,
-					   &rung), rc;
+	int rung, number = hist_promotion(&sw->hist, sw->spec, sw->n_created,
+					  &rung), rc;
 
 	if (number < 1 || !(h = hist_at(&sw->hist, number)))
 		return 0;
@@ -70,4 +70,12 @@ promote_next(struct sweep *sw)
 		 rung, sw->spec->prune_eta, t->attempt + 1);
 	sweep_queue_push_front(sw, t);
 	return 1;
+}
+
+int
+promote_pending(struct sweep *sw)
+{
+	int rung;
+
+	return hist_promotion(&sw->hist, sw->spec, sw->n_created, &rung) > 0;
 }

@@ -282,8 +282,17 @@ start_one(struct sweep *sw)
 
 	/* ASHA's promotion comes before a new trial (Li et al. 2020,
 	 * Algorithm 2), not before a requeued one. */
-	if ((!sw->queue || sw->queue->attempt == 0) && promote_next(sw) < 0)
-		return;   /* an outage, logged; the next kick tries again */
+	if ((!sw->queue || sw->queue->attempt == 0) &&
+	    (rc = promote_next(sw)) < 0) {
+		/* Logged. A row that refused it: that promotion is off, and
+		 * it may have been all the sweep had left (sweep_check_done
+		 * counted on it), as in creation_failed. An outage: the next
+		 * kick tries again. Out of memory: the row is queued, the
+		 * trial runs after a restart, the sweep is not done. */
+		if (rc != -ENOMEM && !s->storage_rc)
+			sweep_check_done(sw);
+		return;
+	}
 	if (!sw->queue && suggest_off_loop(sw))
 		return;   /* suggestion_done queues it */
 	if (sched_take(sw, &t, err, sizeof err) < 0) {
@@ -328,7 +337,7 @@ start_one(struct sweep *sw)
  * (Slurm maps its resources), or a local slot (--workers) and the CPUs
  * and GPUs it asks for are free. */
 static int
-can_start(const struct sweep *sw)
+can_start(struct sweep *sw)
 {
 	const struct sched *s = sw->sched;
 
@@ -336,7 +345,7 @@ can_start(const struct sweep *sw)
 	if (sw->status != SWEEP_RUNNING || sw->ending || sw->spec->manual ||
 	    sw->n_running >= sw->spec->parallel ||
 	    !(sw->queue || (sw->n_created < sw->spec->trials && !sw->suggesting) ||
-	      (!sw->suggesting && sweep_promotable(sw))))
+	      (!sw->suggesting && promote_pending(sw))))
 		return 0;
 	if (sw->slurm)
 		return s->n_slurm < s->slurm_max_jobs;

@@ -10,6 +10,7 @@ six reached it, the top floor(6 / 3) = 2 are trials 2 and 3: trial 3 is
 promoted, resumes after epoch 2 and ends at 0.92, the sweep's best."""
 import json
 import os
+import sqlite3
 import sys
 import tempfile
 
@@ -110,6 +111,36 @@ def _a_trainer_that_starts_over_or_repeats_its_epoch(d):
         assert rows(d, sid, 3, 2) == second, (how, rows(d, sid, 3, 2))
 
 
+def _a_promotion_its_row_refuses_is_not_tried_again(d):
+    # trial 3's row no longer matches what the daemon knows (its stored
+    # rung changed behind its back): the conditional UPDATE changes
+    # nothing, the daemon says so once and does not try that promotion
+    # again (promote.c), and the sweep ends with trial 3 still pruned
+    log = os.path.join(d.dir, "curve.log")
+    sp = spec(log)
+    sp["space"]["sleep_ms"] = 400   # trials 4-6 run while it is changed
+    sid = d.submit(sp)
+    assert wait_for(lambda: d.trials(sid)[2:3] and
+                    d.trials(sid)[2]["status"] == "pruned", timeout=60)
+    d.ok({"op": "pause", "sweep": sid})
+    assert wait_for(lambda: d.ok({"op": "sweep", "sweep": sid})
+                    ["sweep"]["counts"]["running"] == 0, timeout=60)
+    assert len(attempts(log, 6)) == 0, "trial 6 ran before the change"
+    db = sqlite3.connect(os.path.join(d.dir, "sweepd.db"), timeout=10)
+    with db:
+        db.execute("UPDATE trials SET asha_rung = 99 WHERE sweep_id = ? "
+                   "AND number = 3", (sid,))
+    db.close()
+    d.ok({"op": "resume", "sweep": sid})
+    s = d.wait_sweep(sid, timeout=60)
+    assert s["status"] == "completed", s
+    t3 = d.ok({"op": "trial", "sweep": sid, "number": 3})["trial"]
+    assert t3["status"] == "pruned" and t3["attempt"] == 1, t3
+    assert d.log_text().count("cannot promote it") == 1, d.log_text()
+    for n in range(1, 7):
+        assert len(attempts(log, n)) == 1, (n, attempts(log, n))
+
+
 def test_daemon_killed_while_a_promotion_runs():
     d = Daemon(workers=1).start()
     try:
@@ -139,5 +170,7 @@ if __name__ == "__main__":
         with_daemon(_stopped_trial_is_promoted_and_resumed, serving_after=True),
         with_daemon(_without_promote_the_trial_stays_pruned),
         with_daemon(_a_trainer_that_starts_over_or_repeats_its_epoch),
+        with_daemon(_a_promotion_its_row_refuses_is_not_tried_again,
+                    serving_after=True),
         test_daemon_killed_while_a_promotion_runs,
     ]))
