@@ -266,6 +266,15 @@ def test_watchers():
             r"^commits: [0-9]+ for 2 x 200 epochs = %s per epoch; daemon CPU %s s" % (NUM, NUM))
 
 
+def test_promote():
+    need()
+    run(script("daemon/bench_promote.py") + [BUILD, "--trials", "30", "--others", "10"],
+        r"^A: 30 trials, .* %s s wall, daemon %s s CPU, %s ms per trial, [0-9]+ promotions"
+        % (NUM, NUM, NUM),
+        r"^B beside A's wait: 10 trials, %s s wall, daemon %s s CPU, %s ms per trial"
+        % (NUM, NUM, NUM))
+
+
 def test_asktell():
     need()
     run(script("python/bench_asktell.py") + ["--build", BUILD, "--trials", "20",
@@ -344,5 +353,5 @@ if __name__ == "__main__":
                         test_worker_speed, test_worker_accuracy, test_worker_resume, test_worker_startup,
                         test_e2e, test_slurm_srun, test_slurm_launcher,
                         test_epochs_export, test_flood, test_views, test_watchers,
-                        test_asktell, test_trial_writes_program, test_search_motpe,
+                        test_promote, test_asktell, test_trial_writes_program, test_search_motpe,
                         test_search_stall, test_every_benchmark_is_run_here]))
