@@ -290,11 +290,13 @@ sweep_end(struct sweep *sw, enum sweep_status st, const char *error)
 
 /* Returns 1 when the sweep ended (and was freed). */
 int
-sweep_promotable(const struct sweep *sw)
+sweep_promotable(struct sweep *sw)
 {
 	int rung;
 
-	return hist_promotable(&sw->hist, sw->spec, sw->n_created, &rung) > 0;
+	/* the kept answer (hist.h): asked at trial ends, and by can_start
+	 * and promote_next from the same history */
+	return hist_promotion(&sw->hist, sw->spec, sw->n_created, &rung) > 0;
 }
 
 int

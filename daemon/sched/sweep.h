@@ -66,6 +66,6 @@ int sweep_end(struct sweep *sw, enum sweep_status st, const char *error);
 int sweep_check_done(struct sweep *sw);
 /* Whether a trial ASHA stopped may be promoted now (pruner.promote,
  * promote.h): the sweep is not done while one may. */
-int sweep_promotable(const struct sweep *sw);
+int sweep_promotable(struct sweep *sw);
 
 #endif
