@@ -417,6 +417,60 @@ resume_env(const struct trial *t, struct envb *e)
 	return rc;
 }
 
+/* Where the name of the entry kv (its length nl) first is in e, or -1
+ * (strncmp, not memcmp: an entry may be shorter than nl). */
+static int
+env_find(const struct envb *e, const char *kv, size_t nl)
+{
+	for (int i = 0; i < e->n; i++)
+		if (e->v[i][0] == kv[0] && strncmp(e->v[i], kv, nl) == 0 &&
+		    e->v[i][nl] == '=')
+			return i;
+	return -1;
+}
+
+/* The daemon's environment, as env_set of each entry in turn would make
+ * it (names of 256 bytes or more and entries without '=' left out; a
+ * repeated name keeps its first place and its last value), but copied
+ * with one strdup each: asprintf's formatting of every entry was most of
+ * a trial's environment (issue 17). */
+static int
+env_base(struct envb *e)
+{
+	int n = 0, i;
+
+	for (char **p = environ; *p; p++)
+		n++;
+	if (n + 2 > e->cap) {
+		char **v = realloc(e->v, (size_t)(n + 64) * sizeof *v);
+		if (!v)
+			return -ENOMEM;
+		e->v = v;
+		e->cap = n + 64;
+	}
+	e->v[e->n] = NULL;
+	for (char **p = environ; *p; p++) {
+		const char *eq = strchr(*p, '=');
+		size_t nl = eq ? (size_t)(eq - *p) : 0;
+		char *kv;
+
+		if (!eq || nl >= 256)
+			continue;
+		kv = strdup(*p);
+		if (!kv)
+			return -ENOMEM;
+		i = env_find(e, kv, nl);
+		if (i >= 0) {
+			free(e->v[i]);
+			e->v[i] = kv;
+			continue;
+		}
+		e->v[e->n++] = kv;
+		e->v[e->n] = NULL;
+	}
+	return 0;
+}
+
 static int
 build_env(const struct trial *t, struct envb *e)
 {
@@ -425,16 +479,8 @@ build_env(const struct trial *t, struct envb *e)
 	const cJSON *it;
 	int rc = 0;
 
-	for (char **p = environ; *p && rc == 0; p++) {
-		char *eq = strchr(*p, '=');
-		char name[256];
-		if (!eq || (size_t)(eq - *p) >= sizeof name)
-			continue;
-		memcpy(name, *p, (size_t)(eq - *p));
-		name[eq - *p] = '\0';
-		rc = env_set(e, name, eq + 1);
-	}
-	if (sp->env) {
+	rc = env_base(e);
+	if (rc == 0 && sp->env) {
 		cJSON_ArrayForEach(it, sp->env) {
 			if (rc == 0 && cJSON_IsString(it))
 				rc = env_set(e, it->string, it->valuestring);
