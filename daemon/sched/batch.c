@@ -14,6 +14,7 @@
 
 #include "daemon/log.h"
 #include "daemon/sched/curve.h"
+#include "daemon/sched/hist.h"
 #include "daemon/sched/hold.h"
 #include "daemon/sched/state.h"
 #include "daemon/sched/sweep.h"
@@ -94,8 +95,10 @@ lose(struct trial *t, int rc)
 		snprintf(msg, sizeof msg, "cannot store epoch %d: %s",
 			 t->batch_epoch, strerror(-rc));
 	log_error("sweep %" PRId64 " trial %d: %s", t->sweep->id, t->number, msg);
-	if (t->batched)
+	if (t->batched) {
 		curve_cut(t, t->batch_epoch);
+		hist_cut(&t->sweep->hist, t->number, t->batch_epoch, t->best);
+	}
 	if (was == STOP_PRUNED || was == STOP_DIVERGED || was == STOP_EARLY)
 		t->stop = STOP_NONE;
 	trial_stop(t, STOP_OUTAGE, msg);

@@ -58,6 +58,18 @@ hist_set_params(struct hist *hs, int number, const char *params_json)
  * one at or below the last is a later attempt's and replaces the curve
  * from there on (docs/DESIGN.md: the later attempt's row wins). */
 void
+hist_cut(struct hist *hs, int number, int epoch, double best)
+{
+	struct sweep_hist *h = hs->on ? hist_at(hs, number) : NULL;
+
+	if (!h)
+		return;
+	while (h->n_curve > 0 && h->epochs[h->n_curve - 1] >= epoch)
+		h->n_curve--;
+	h->value = best;
+}
+
+void
 hist_push(struct hist *hs, int number, int epoch, double v)
 {
 	struct sweep_hist *h = hist_at(hs, number);

@@ -62,6 +62,9 @@ struct hist {
 struct sweep_hist *hist_at(struct hist *hs, int number);
 /* A new trial (or attempt): params (JSON text) parsed, running, no curve. */
 void hist_set_params(struct hist *hs, int number, const char *params_json);
+/* Drops trial number's points from epoch on (epochs a lost batch did not
+ * store), best: its best objective over what is left (NAN: none). */
+void hist_cut(struct hist *hs, int number, int epoch, double best);
 /* Appends epoch's value to trial number's curve. */
 void hist_push(struct hist *hs, int number, int epoch, double v);
 /* The last epoch number h reached, 0 if none. */

@@ -16,6 +16,7 @@
 #include "daemon/sched/batch.h"
 #include "daemon/sched/control.h"
 #include "daemon/sched/end.h"
+#include "daemon/sched/hist.h"
 #include "daemon/sched/init.h"
 #include "daemon/sched/manual.h"
 #include "daemon/sched/recover.h"
@@ -707,6 +708,47 @@ test_lost_epochs_are_never_told(void)
 	fx_close(&f);
 }
 
+/* A lost batch's epochs leave the pruners' history too: while the trial
+ * waits out the outage, the curve other trials are pruned against is the
+ * stored one, not one with epochs that never were. */
+static void
+test_lost_epochs_leave_the_history(void)
+{
+	struct fx f;
+	struct sweep *sw;
+	struct sweep_hist *h;
+	cJSON *spec;
+	int64_t sid;
+	int stored;
+
+	if (fx_open(&f, 1) < 0) {
+		CHECK(0);
+		fx_close(&f);
+		return;
+	}
+	spec = fake_spec(1, 1, "\"epochs\":300,\"burst\":1,\"sleep_ms\":3", NULL);
+	/* a pruner keeps the history; too few trials for it to prune */
+	cJSON_AddItemToObject(spec, "pruner", cJSON_Parse(
+		"{\"algorithm\":\"median\",\"min_trials\":50}"));
+	sid = submit(&f, spec);
+	sw = sched_find(&f.s, sid);
+	CHECK(fx_until(&f, started_once));
+	fill_disk(&f);
+	CHECK(fx_until(&f, outage_on));
+	CHECK(fx_until(&f, none_running));
+	h = sw ? hist_at(&sw->hist, 1) : NULL;
+	stored = (int)raw_int(f.t.path, "SELECT count(*) FROM epochs");
+	CHECK(h != NULL);
+	CHECK_MSG(h && h->n_curve == stored, "history %d points, %d stored",
+		  h ? h->n_curve : -1, stored);
+	for (int i = 0; h && i < h->n_curve; i++)   /* max: the best left */
+		CHECK(h->value >= h->curve[i]);
+	room_again(&f);
+	CHECK(fx_until(&f, outage_over_and_idle));
+	CHECK_STR(f.last_sweep_status, "completed");
+	fx_close(&f);
+}
+
 /* A batch another write commits first (here a db_begin group, as a
  * manual trial's epoch opens) is settled as committed: the trial's start
  * it held is stored and told, once, and the trial runs on, nothing lost. */
@@ -783,6 +825,7 @@ main(void)
 	RUN(test_watched_burst_is_one_commit);
 	RUN(test_lost_batch_stops_the_trials_it_started);
 	RUN(test_lost_epochs_are_never_told);
+	RUN(test_lost_epochs_leave_the_history);
 	RUN(test_batch_committed_by_another_write_is_told);
 	RUN(test_after_batch_close_each_write_commits);
 	return harness_done();
