@@ -52,15 +52,12 @@ hist_set_params(struct hist *hs, int number, const char *params_json)
 	h->n_curve = 0;
 }
 
-/* Appends epoch's value to the trial's curve: memory and time by the line,
- * whatever the epoch number. Epochs of one attempt arrive ascending
- * (trial.c refuses others; the store loads them by attempt, then epoch);
- * one at or below the last is a later attempt's and replaces the curve
- * from there on (docs/DESIGN.md: the later attempt's row wins). */
+/* A lost batch's epochs (batch.c): the curve from epoch on goes, and the
+ * best is what the trial's own curve kept. */
 void
 hist_cut(struct hist *hs, int number, int epoch, double best)
 {
-	struct sweep_hist *h = hs->on ? hist_at(hs, number) : NULL;
+	struct sweep_hist *h = hist_at(hs, number);
 
 	if (!h)
 		return;
@@ -69,6 +66,11 @@ hist_cut(struct hist *hs, int number, int epoch, double best)
 	h->value = best;
 }
 
+/* Appends epoch's value to the trial's curve: memory and time by the line,
+ * whatever the epoch number. Epochs of one attempt arrive ascending
+ * (trial.c refuses others; the store loads them by attempt, then epoch);
+ * one at or below the last is a later attempt's and replaces the curve
+ * from there on (docs/DESIGN.md: the later attempt's row wins). */
 void
 hist_push(struct hist *hs, int number, int epoch, double v)
 {

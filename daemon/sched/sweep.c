@@ -13,6 +13,7 @@
 #include "common/vocab.h"
 #include "daemon/log.h"
 #include "daemon/sched/hold.h"
+#include "daemon/sched/promote.h"
 #include "daemon/sched/trial.h"
 #include "daemon/sched/trialdir.h"
 #include "daemon/search/spec.h"
@@ -290,16 +291,6 @@ sweep_end(struct sweep *sw, enum sweep_status st, const char *error)
 
 /* Returns 1 when the sweep ended (and was freed). */
 int
-sweep_promotable(struct sweep *sw)
-{
-	int rung;
-
-	/* the kept answer (hist.h): asked at trial ends, and by can_start
-	 * and promote_next from the same history */
-	return hist_promotion(&sw->hist, sw->spec, sw->n_created, &rung) > 0;
-}
-
-int
 sweep_check_done(struct sweep *sw)
 {
 	if (sw->unstored)
@@ -310,7 +301,7 @@ sweep_check_done(struct sweep *sw)
 		return sweep_finish(sw, sw->end_status, sw->end_error) == 0;
 	}
 	if (sw->n_created < sw->spec->trials || sw->queue || sw->n_running > 0 ||
-	    sweep_promotable(sw))
+	    promote_pending(sw))
 		return 0;
 	if (sw->n_completed == 0) {
 		char msg[sizeof sw->last_fail + 128];
