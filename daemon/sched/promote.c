@@ -71,11 +71,3 @@ promote_next(struct sweep *sw)
 	sweep_queue_push_front(sw, t);
 	return 1;
 }
-
-int
-promote_pending(struct sweep *sw)
-{
-	int rung;
-
-	return hist_promotion(&sw->hist, sw->spec, sw->n_created, &rung) > 0;
-}

@@ -16,9 +16,6 @@ struct sweep;
  * row could not be changed (logged; an outage is reported to the
  * scheduler, hold.h). */
 int promote_next(struct sweep *sw);
-/* Whether promote_next would promote a trial now. The answer is kept
- * until sw's history changes (hist_promotion): the scheduler asks for
- * every sweep it looks at, several times per kick. */
-int promote_pending(struct sweep *sw);
+/* (Whether it would promote one now: sweep_promotable, sweep.h.) */
 
 #endif

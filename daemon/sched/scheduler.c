@@ -345,7 +345,7 @@ can_start(struct sweep *sw)
 	if (sw->status != SWEEP_RUNNING || sw->ending || sw->spec->manual ||
 	    sw->n_running >= sw->spec->parallel ||
 	    !(sw->queue || (sw->n_created < sw->spec->trials && !sw->suggesting) ||
-	      (!sw->suggesting && promote_pending(sw))))
+	      (!sw->suggesting && sweep_promotable(sw))))
 		return 0;
 	if (sw->slurm)
 		return s->n_slurm < s->slurm_max_jobs;

@@ -13,7 +13,6 @@
 #include "common/vocab.h"
 #include "daemon/log.h"
 #include "daemon/sched/hold.h"
-#include "daemon/sched/promote.h"
 #include "daemon/sched/trial.h"
 #include "daemon/sched/trialdir.h"
 #include "daemon/search/spec.h"
@@ -289,6 +288,14 @@ sweep_end(struct sweep *sw, enum sweep_status st, const char *error)
 	return 0;
 }
 
+int
+sweep_promotable(struct sweep *sw)
+{
+	int rung;
+
+	return hist_promotion(&sw->hist, sw->spec, sw->n_created, &rung) > 0;
+}
+
 /* Returns 1 when the sweep ended (and was freed). */
 int
 sweep_check_done(struct sweep *sw)
@@ -301,7 +308,7 @@ sweep_check_done(struct sweep *sw)
 		return sweep_finish(sw, sw->end_status, sw->end_error) == 0;
 	}
 	if (sw->n_created < sw->spec->trials || sw->queue || sw->n_running > 0 ||
-	    promote_pending(sw))
+	    sweep_promotable(sw))
 		return 0;
 	if (sw->n_completed == 0) {
 		char msg[sizeof sw->last_fail + 128];

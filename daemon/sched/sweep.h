@@ -64,5 +64,10 @@ int sweep_end(struct sweep *sw, enum sweep_status st, const char *error);
 /* Finishes sw when nothing of it is left to run or store. Returns 1 when
  * the sweep ended (and was freed). */
 int sweep_check_done(struct sweep *sw);
+/* Whether a trial ASHA stopped may be promoted now (pruner.promote,
+ * promote.h): the sweep is not done while one may. The answer is kept
+ * until sw's history changes (hist_promotion): the scheduler asks for
+ * every sweep it looks at, several times per kick. */
+int sweep_promotable(struct sweep *sw);
 
 #endif
