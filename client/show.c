@@ -592,6 +592,21 @@ diagnosis_block(FILE *out, const cJSON *d)
 	return 0;
 }
 
+/* "promoted  from the 2-epoch rung (1 promotion)" for a trial ASHA's
+ * promotion sent on; nothing for the others. */
+static void
+promoted_line(FILE *out, const cJSON *t)
+{
+	char line[128];
+	double n = fmt_jnum(t, "promotions", 0);
+
+	if (n < 1 || !cJSON_IsNumber(fmt_jget(t, "promoted_rung")))
+		return;
+	snprintf(line, sizeof line, "from the %.0f-epoch rung (%.0f promotion%s)",
+		 fmt_jnum(t, "promoted_rung", 0), n, n == 1 ? "" : "s");
+	kv(out, "promoted", line);
+}
+
 int
 show_trial(FILE *out, const cJSON *t, int with_curve, time_t now)
 {
@@ -628,6 +643,7 @@ show_trial(FILE *out, const cJSON *t, int with_curve, time_t now)
 	}
 	span_line(line, sizeof line, t, "started_at", now);
 	kv(out, "started", line);
+	promoted_line(out, t);
 	if (fmt_jstr(t, "trial_dir", NULL))
 		kv(out, "trial dir", fmt_jstr(t, "trial_dir", NULL));
 	if (params_block(out, fmt_jget(t, "params")) < 0)

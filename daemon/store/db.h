@@ -369,6 +369,8 @@ struct db_trial_rec {
 	const char *diagnosis_json, *error, *error_class, *stderr_tail;
 	double exit_code, signal, started_at, ended_at;      /* NAN = NULL */
 	double job, queue_s;   /* Slurm job id, queue wait (s); NAN = NULL */
+	int promoted_rung;     /* the highest rung it was promoted from, 0 = none */
+	int promotions;        /* attempts that were promotions */
 };
 typedef int (*db_trial_fn)(void *ud, const struct db_trial_rec *r);
 

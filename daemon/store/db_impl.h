@@ -36,13 +36,14 @@ struct db;   /* defined below; the contract (db.h) is included by each .c */
 	"THEN 'pending' ELSE status END, attempt, params_json, seed, objective, " \
 	"best_epoch, epochs, test_loss, test_acc, diagnosis_json, error, " \
 	"error_class, exit_code, signal, started_at, ended_at, stderr_tail, " \
-	"job, queue_s"
+	"job, queue_s, promoted_rung, promotions"
 /* Column indexes of TRIAL_COLS, in the same order. */
 enum {
 	TC_ID, TC_NUMBER, TC_STATUS, TC_ATTEMPT, TC_PARAMS, TC_SEED,
 	TC_OBJECTIVE, TC_BEST_EPOCH, TC_EPOCHS, TC_TEST_LOSS, TC_TEST_ACC,
 	TC_DIAGNOSIS, TC_ERROR, TC_ERROR_CLASS, TC_EXIT_CODE, TC_SIGNAL,
 	TC_STARTED_AT, TC_ENDED_AT, TC_STDERR_TAIL, TC_JOB, TC_QUEUE_S,
+	TC_PROMOTED_RUNG, TC_PROMOTIONS,
 };
 
 /* The start-up loaders' trial columns, in db_trial_row's order. */

@@ -349,6 +349,8 @@ trial_rec(struct db *db, sqlite3_stmt *st, void *ctx)
 		.ended_at = db_col_real(st, TC_ENDED_AT),
 		.job = db_col_real(st, TC_JOB),
 		.queue_s = db_col_real(st, TC_QUEUE_S),
+		.promoted_rung = sqlite3_column_int(st, TC_PROMOTED_RUNG),
+		.promotions = sqlite3_column_int(st, TC_PROMOTIONS),
 	};
 
 	(void)db;

@@ -133,6 +133,13 @@ trial_object(const struct db_trial_rec *r)
 	wire_add_num(t, "ended_at", r->ended_at);
 	wire_add_num(t, "job", r->job);
 	wire_add_num(t, "queue_s", r->queue_s);
+	/* ASHA's promotion (pruner.promote): how many attempts were
+	 * promotions, and the highest rung one came from (null: never) */
+	cJSON_AddNumberToObject(t, "promotions", r->promotions);
+	if (r->promoted_rung > 0)
+		cJSON_AddNumberToObject(t, "promoted_rung", r->promoted_rung);
+	else
+		cJSON_AddNullToObject(t, "promoted_rung");
 	return t;
 }
 

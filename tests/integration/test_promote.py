@@ -83,6 +83,15 @@ def _stopped_trial_is_promoted_and_resumed(d):
     assert a[1]["resume_epoch"] == "2" and a[1]["first"] == 3, a
     assert rows(d, sid, 3, 1) == [1, 2] and rows(d, sid, 3, 2) == [3, 4]
     assert "promoted from the 2-epoch rung" in d.log_text(), d.log_text()
+    # the trial says it was promoted, and from which rung; the others do not
+    t3 = d.ok({"op": "trial", "sweep": sid, "number": 3})["trial"]
+    assert t3["promotions"] == 1 and t3["promoted_rung"] == 2, t3
+    shown = d.ctl("trial", str(sid), "3").stdout
+    assert "promoted    from the 2-epoch rung (1 promotion)" in shown, shown
+    for n in (1, 4):
+        t = d.ok({"op": "trial", "sweep": sid, "number": n})["trial"]
+        assert t["promotions"] == 0 and t["promoted_rung"] is None, t
+        assert "promoted" not in d.ctl("trial", str(sid), str(n)).stdout
     # the stopped trials that stay outside the top are not started again
     for n in (4, 5, 6):
         assert len(attempts(log, n)) == 1, attempts(log, n)
@@ -94,6 +103,7 @@ def _without_promote_the_trial_stays_pruned(d):
     assert d.wait_sweep(sid, timeout=120)["status"] == "completed"
     t3 = d.ok({"op": "trial", "sweep": sid, "number": 3})["trial"]
     assert t3["status"] == "pruned" and t3["attempt"] == 1, t3
+    assert t3["promotions"] == 0 and t3["promoted_rung"] is None, t3
     assert len(attempts(log, 3)) == 1
 
 

@@ -212,7 +212,7 @@ holds_and_error_replies(void)
 
 #define TRIAL_KEYS "id,number,status,attempt,params,seed,objective," \
 	"best_epoch,epochs,test_loss,test_acc,diagnosis,note,error," \
-	"started_at,ended_at,job,queue_s"
+	"started_at,ended_at,job,queue_s,promotions,promoted_rung"
 
 /* The trial object and the sweep summary, built from stored rows. */
 static void
@@ -246,6 +246,8 @@ read_objects_keep_their_order(void)
 	CHECK(jnull(jget(cJSON_GetArrayItem(j, 0), "error"), "exit_code"));
 	CHECK(jnull(cJSON_GetArrayItem(j, 1), "error") &&
 	      jnull(cJSON_GetArrayItem(j, 1), "started_at"));
+	CHECK(jnum(cJSON_GetArrayItem(j, 0), "promotions") == 0 &&
+	      jnull(cJSON_GetArrayItem(j, 0), "promoted_rung"));
 	cJSON_Delete(j);
 	CHECK(wire_trial_json(db, sid, 1, &j) == 0);
 	CHECK_STR(keys(j), TRIAL_KEYS ",stderr_tail,curve");
