@@ -140,10 +140,10 @@ take_out(struct slot *s, int mode_max, int number)
 	memset(h, 0, sizeof *h);
 }
 
-/* Puts trial number, t, in s; -ENOMEM. */
-static int
-put_in(struct slot *s, const struct spec *sp, int number,
-       const struct rungs_trial *t)
+/* What s would hold of t. */
+static struct held
+read_held(const struct slot *s, const struct spec *sp,
+	  const struct rungs_trial *t)
 {
 	struct held h = { 0 };
 
@@ -151,19 +151,36 @@ put_in(struct slot *s, const struct spec *sp, int number,
 	h.reach = prune_last_epoch(&t->c) >= s->rung;
 	h.val = h.reach && isfinite(h.v);
 	h.cand = t->stopped == s->rung && t->promoted < s->rung && isfinite(h.v);
-	if (h.val && rank_add(&s->vals, sp->mode_max, h.v, number) < 0)
+	return h;
+}
+
+/* a and b put a trial in the same places of a slot. */
+static int
+same_held(const struct held *a, const struct held *b)
+{
+	return a->reach == b->reach && a->val == b->val && a->cand == b->cand &&
+	       (!(a->val || a->cand) || a->v == b->v);
+}
+
+/* Puts trial number, h (read_held), in s; -ENOMEM. */
+static int
+put_in(struct slot *s, int mode_max, int number, const struct held *h)
+{
+	if (h->val && rank_add(&s->vals, mode_max, h->v, number) < 0)
 		return -ENOMEM;
-	if (h.cand && rank_add(&s->cands, sp->mode_max, h.v, number) < 0) {
-		if (h.val)
-			rank_del(&s->vals, sp->mode_max, h.v, number);
+	if (h->cand && rank_add(&s->cands, mode_max, h->v, number) < 0) {
+		if (h->val)
+			rank_del(&s->vals, mode_max, h->v, number);
 		return -ENOMEM;
 	}
-	s->n_reach += h.reach;
-	s->held[number - 1] = h;
+	s->n_reach += h->reach;
+	s->held[number - 1] = *h;
 	return 0;
 }
 
-/* Reads trial number again into every slot (out of them when > n). */
+/* Reads trial number again into every slot (out of them when > n). Most
+ * reads are of a running trial's new epoch, which leaves its places at
+ * the rungs it passed as they were: those are not moved. */
 static int
 reread(struct rungs *r, const struct spec *sp, int n, int number,
        rungs_get_fn get, void *arg)
@@ -174,8 +191,15 @@ reread(struct rungs *r, const struct spec *sp, int n, int number,
 	if (number <= n)
 		get(arg, number, &t);
 	for (int i = 0; i < r->n_slot; i++) {
-		take_out(&r->slot[i], sp->mode_max, number);
-		if (number <= n && put_in(&r->slot[i], sp, number, &t) < 0)
+		struct slot *s = &r->slot[i];
+		struct held h = { 0 };
+
+		if (number <= n)
+			h = read_held(s, sp, &t);
+		if (same_held(&h, &s->held[number - 1]))
+			continue;
+		take_out(s, sp->mode_max, number);
+		if (put_in(s, sp->mode_max, number, &h) < 0)
 			return -ENOMEM;
 	}
 	return 0;
