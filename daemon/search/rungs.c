@@ -294,8 +294,9 @@ need_slot(struct rungs *r, int n, int number, rungs_get_fn get, void *arg)
 	return add_slot(r, t.stopped) < 0 ? -ENOMEM : 1;
 }
 
-/* Which trials to read again: the touched ones, those between the old and
- * the new n; 1 in *all when a new slot needs every one; -ENOMEM. */
+/* Slots for the rungs that the trials to read again (the touched ones,
+ * those between the old and the new n) are promotable from; 1 in *all
+ * when a slot was added, which every trial must be read into; -ENOMEM. */
 static int
 new_slots(struct rungs *r, int n, rungs_get_fn get, void *arg, int *all)
 {
