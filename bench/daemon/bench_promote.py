@@ -15,9 +15,10 @@ of 3 epochs, parallel --workers - 1, runs beside it; every trial of B that
 ends kicks the scheduler, which looks at A again.
 
 Printed per phase: wall seconds, the daemon's CPU seconds (utime + stime
-of /proc/PID/stat) and its CPU per trial, and A's promotions. The daemon's
-scans of A's history (hist_promotable) are what the phase-2 figure holds
-beyond B's own trials.
+of /proc/PID/stat) and its CPU per trial, and A's promotions. What the
+daemon spends answering whether A can promote (hist_promotion; a scan of
+A's history before the per-rung index, search/rungs.c) is what the
+phase-2 figure holds beyond B's own trials.
 """
 import argparse
 import os

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "daemon/search/prune.h"
+#include "daemon/search/rungs.h"
 #include "daemon/search/sampler.h"
 
 struct sweep_hist *
@@ -16,7 +17,6 @@ hist_at(struct hist *hs, int number)
 {
 	if (!hs->on || number < 1)
 		return NULL;
-	hs->promo.known = 0;   /* the caller may change the record */
 	if (number > hs->cap) {
 		int cap = hs->cap ? hs->cap : 16;
 		struct sweep_hist *h;
@@ -33,6 +33,7 @@ hist_at(struct hist *hs, int number)
 		hs->v = h;
 		hs->cap = cap;
 	}
+	rungs_touch(hs->rungs, number);   /* the caller may change the record */
 	return &hs->v[number - 1];
 }
 
@@ -116,7 +117,8 @@ hist_free(struct hist *hs)
 	free(hs->v);
 	hs->v = NULL;
 	hs->cap = 0;
-	hs->promo.known = 0;
+	rungs_free(hs->rungs);
+	hs->rungs = NULL;
 }
 
 struct sampler_obs *
@@ -170,67 +172,40 @@ hist_curve(const struct sweep_hist *h, struct prune_curve *c)
 	c->budget = 0;
 }
 
-/* hist_promotable's scan: the number, 0 when none, -ENOMEM. */
-static int
-promotable(const struct hist *hs, const struct spec *sp, int n_created,
-	   int *rung)
+/* rungs_get_fn over hs (a struct hist): record number as
+ * hist_promotion's callers made prune_promote read it. */
+static void
+get_trial(void *arg, int number, struct rungs_trial *t)
 {
-	struct prune_curve *c;
-	int *stopped, n = n_created < hs->cap ? n_created : hs->cap, any = 0;
-	int pick = -ENOMEM - 1;
+	const struct hist *hs = arg;
+	const struct sweep_hist *h;
 
-	*rung = 0;
-	if (!hs->on || sp->pruner != SPEC_PRUNE_ASHA || !sp->prune_promote)
-		return 0;
-	for (int i = 0; i < n && !any; i++)
-		any = hs->v[i].state == SAMPLER_PRUNED &&
-		      hs->v[i].asha_rung > hs->v[i].promoted_rung;
-	if (!any)
-		return 0;   /* the usual case: cheap */
-	c = calloc((size_t)n, sizeof *c);
-	stopped = calloc((size_t)n * 2, sizeof *stopped);
-	if (c && stopped) {
-		for (int i = 0; i < n; i++) {
-			const struct sweep_hist *h = &hs->v[i];
-			hist_curve(h, &c[i]);
-			stopped[i] = h->state == SAMPLER_PRUNED ? h->asha_rung : 0;
-			stopped[n + i] = h->promoted_rung;
-		}
-		pick = prune_promote(sp, c, stopped, stopped + n, n, rung);
-	}
-	free(c);
-	free(stopped);
-	return pick + 1;
+	if (number > hs->cap)
+		return;
+	h = &hs->v[number - 1];
+	hist_curve(h, &t->c);
+	t->stopped = h->state == SAMPLER_PRUNED ? h->asha_rung : 0;
+	t->promoted = h->promoted_rung;
 }
 
-int
-hist_promotable(const struct hist *hs, const struct spec *sp, int n_created,
-		int *rung)
-{
-	int number = promotable(hs, sp, n_created, rung);
-
-	return number < 0 ? 0 : number;
-}
-
-/* Out of memory, the answer (0) is not kept: the next call scans again,
- * as hist_promotable's callers did before the answer was kept. */
+/* Out of memory the index goes and the answer is 0: the next call makes
+ * it again from every record. */
 int
 hist_promotion(struct hist *hs, const struct spec *sp, int n_created,
 	       int *rung)
 {
-	struct hist_promo *p = &hs->promo;
-	int number;
+	int n = n_created < hs->cap ? n_created : hs->cap, number;
 
-	if (p->known && p->n_created == n_created) {
-		*rung = p->rung;
-		return p->number;
-	}
-	number = promotable(hs, sp, n_created, rung);
-	if (number < 0)
+	*rung = 0;
+	if (!hs->on || sp->pruner != SPEC_PRUNE_ASHA || !sp->prune_promote)
 		return 0;
-	p->number = number;
-	p->rung = *rung;
-	p->n_created = n_created;
-	p->known = 1;
+	if (!hs->rungs && !(hs->rungs = rungs_new()))
+		return 0;
+	number = rungs_promotable(hs->rungs, sp, n, get_trial, hs, rung);
+	if (number < 0) {
+		rungs_free(hs->rungs);
+		hs->rungs = NULL;
+		return 0;
+	}
 	return number;
 }

@@ -14,6 +14,7 @@
 #include "daemon/search/spec.h"
 
 struct prune_curve;
+struct rungs;
 struct sampler_obs;
 
 /* What the search and the pruners know of one trial (by number). */
@@ -39,26 +40,21 @@ struct sweep_hist {
 	int attempt, asha_rung, promoted_rung, promotions;
 };
 
-/* hist_promotion's last answer. Every write to a record goes through
- * hist_at (hist_set_params and hist_push call it), so hist_at forgets the
- * answer: a reader that calls it forgets it too, which costs a scan, never
- * a stale answer. */
-struct hist_promo {
-	int known;             /* 1: number and rung are hist_promotable's
-				* answer for n_created */
-	int number, rung, n_created;
-};
-
 struct hist {
 	int on;                /* the sweep needs history */
 	struct sweep_hist *v;  /* NULL or owned [cap], index number-1 */
 	int cap;
-	struct hist_promo promo;
+	/* NULL or owned: ASHA's promotion index (rungs.h), made at the
+	 * first hist_promotion of a sweep that promotes. Every write to a
+	 * record goes through hist_at (hist_set_params, hist_push and
+	 * hist_cut call it), and hist_at marks the record for the index to
+	 * read again at the next hist_promotion. */
+	struct rungs *rungs;
 };
 
 /* Trial number's record, grown as needed; NULL when off or out of memory.
  * Write through it at once, not after a later hist_promotion: the
- * answer hist_promotion keeps is forgotten here. */
+ * promotion index reads the record again at the next one. */
 struct sweep_hist *hist_at(struct hist *hs, int number);
 /* A new trial (or attempt): params (JSON text) parsed, running, no curve. */
 void hist_set_params(struct hist *hs, int number, const char *params_json);
@@ -70,14 +66,13 @@ void hist_push(struct hist *hs, int number, int epoch, double v);
 /* The last epoch number h reached, 0 if none. */
 int hist_last_epoch(const struct sweep_hist *h);
 /* ASHA's promotion (pruner.promote): the number of the trial of 1..n_created
- * to promote now, by prune_promote over the curves, with *rung; 0 when
- * none (the pruner does not promote, nothing to promote, or out of
- * memory). O(rungs * trials * points). */
-int hist_promotable(const struct hist *hs, const struct spec *sp, int n_created,
-		    int *rung);
-/* hist_promotable's answer, kept in hs->promo: O(1) when asked again with
- * the same n_created and no hist_at since (sp is the sweep's, fixed). The
- * scheduler asks for every sweep it looks at, several times per kick. */
+ * to promote now, prune_promote's answer over the curves (prune.h), with
+ * *rung; 0 when none (the pruner does not promote, nothing to promote, or
+ * out of memory: then the index is dropped and made again at the next
+ * call). sp is the sweep's, the same at every call. From hs->rungs:
+ * O(rungs * (points + log n)) per record changed since the last call,
+ * O(rungs * log n) for the answer. The scheduler asks for every sweep it
+ * looks at, several times per kick. */
 int hist_promotion(struct hist *hs, const struct spec *sp, int n_created,
 		   int *rung);
 /* h's curve as the pruners read it (prune.h), borrowing h's points: done

@@ -11,7 +11,7 @@
 
 struct sweep;
 
-/* Promotes the trial hist_promotable names, if any: 1 when one is queued
+/* Promotes the trial hist_promotion names, if any: 1 when one is queued
  * at the head of sw's queue, 0 when none is, or a negative errno when its
  * row could not be changed (logged; an outage is reported to the
  * scheduler, hold.h). */

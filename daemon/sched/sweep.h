@@ -65,9 +65,9 @@ int sweep_end(struct sweep *sw, enum sweep_status st, const char *error);
  * the sweep ended (and was freed). */
 int sweep_check_done(struct sweep *sw);
 /* Whether a trial ASHA stopped may be promoted now (pruner.promote,
- * promote.h): the sweep is not done while one may. The answer is kept
- * until sw's history changes (hist_promotion): the scheduler asks for
- * every sweep it looks at, several times per kick. */
+ * promote.h): the sweep is not done while one may. Answered from an
+ * index of sw's history (hist_promotion), not a scan of it: the
+ * scheduler asks for every sweep it looks at, several times per kick. */
 int sweep_promotable(struct sweep *sw);
 
 #endif

@@ -51,6 +51,18 @@ best_until(const struct spec *s, const struct prune_curve *c, int e)
 }
 
 int
+prune_last_epoch(const struct prune_curve *c)
+{
+	return last_epoch(c);
+}
+
+double
+prune_best_until(const struct spec *s, const struct prune_curve *c, int e)
+{
+	return best_until(s, c, e);
+}
+
+int
 prune_budget(const struct spec *s, const cJSON *params)
 {
 	const cJSON *e = cJSON_GetObjectItemCaseSensitive(params, "epochs");

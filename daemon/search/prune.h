@@ -28,6 +28,13 @@ struct prune_curve {
 	int budget;        /* epochs the trial is set to run; 0: unknown */
 };
 
+/* The last epoch c reached, 0 if none. */
+int prune_last_epoch(const struct prune_curve *c);
+/* c's best finite value over its epochs up to e ("best so far at e", as
+ * every rule below ranks trials), NAN if none. O(points). */
+double prune_best_until(const struct spec *s, const struct prune_curve *c,
+			int e);
+
 /*
  * The epoch budget of a trial for the pruners: the smaller of its integer
  * "epochs" param (the built-in trainer's, and the usual name) and
@@ -81,7 +88,8 @@ int prune_asha(const struct spec *s, const struct prune_curve *me,
  * trial is promotable from r only if stopped[i] == r > promoted[i], and
  * never with no finite value at r. The highest rung first, the best value
  * first, then the lowest index. Returns the index, with *rung = r, or -1
- * with *rung = 0. O(rungs * n * points); no allocation.
+ * with *rung = 0. O(rungs * n * points); no allocation. The scheduler
+ * asks rungs.h, which keeps an index for the same answer.
  */
 int prune_promote(const struct spec *s, const struct prune_curve *c,
 		  const int *stopped, const int *promoted, int n, int *rung);
