@@ -13,7 +13,8 @@
    (tests/trainers/fake_trainer: 5 epochs, no sleep), parallel 2, --workers
    2: trials/s overall and as a ratio of the limit, over the first 500 and
    over the last 500 (by end time; half the trials each below 1,000), the
-   daemon's CPU time per trial, and its RSS after. With --fill N, the same
+   daemon's CPU time per trial (with and without the 20 ms status polls,
+   whose cost is measured after the run), and its RSS after. With --fill N, the same
    daemon first runs a sweep of N such trials (10 epochs each; not timed),
    so that the timed sweep is dispatched by a daemon with that much more
    in its database and heap (its RSS is printed before the timed sweep).
@@ -90,16 +91,37 @@ def loadavg():
     return "load average %.2f %.2f %.2f" % os.getloadavg()
 
 
-def wait_done(sock, sid, every=0.02):
+def wait_done(sock, sid, every=0.02, polls=None):
     """Polls the sweep's status every `every` s: a watch subscription would
     add an event per epoch to what is measured. 20 ms: a 2,000-trial run
     lasts 3-5 s, so a 0.5 s poll moved its rate by up to 15%; a poll costs
-    the daemon about 0.1 ms."""
+    the daemon about 0.1-0.2 ms (poll_cpu). polls, a list: the number of
+    polls made is appended."""
+    n = 0
     while True:
         s = request(sock, {"op": "sweep", "sweep": sid})["sweep"]
+        n += 1
         if s["status"] != "running":
+            if polls is not None:
+                polls.append(n)
             return s
         time.sleep(every)
+
+
+def run_ns(pid):
+    """CPU time of pid's main thread (the loop's), in ns:
+    /proc/PID/schedstat, finer than the stat file's clock ticks."""
+    with open("/proc/%d/schedstat" % pid) as f:
+        return int(f.read().split()[0])
+
+
+def poll_cpu(pid, sock, sid, n=1000):
+    """The daemon's CPU for one status poll of sweep sid (ended), in s:
+    n polls back to back, as wait_done makes them."""
+    t0 = run_ns(pid)
+    for _ in range(n):
+        request(sock, {"op": "sweep", "sweep": sid})
+    return (run_ns(pid) - t0) / 1e9 / n
 
 
 def wait_watching(sock, sid):
@@ -189,7 +211,8 @@ def throughput(args, fake):
         c0 = cpu_ticks(p.pid)
         t0 = time.time()
         sid = request(sock, {"op": "submit", "spec": spec(fake, args.trials, 5)})["sweep_id"]
-        s = wait_done(sock, sid)
+        polls = []
+        s = wait_done(sock, sid, polls=polls)
         wall = time.time() - t0
         cpu = (cpu_ticks(p.pid) - c0) / tck
         k1 = request(sock, {"op": "stats"}).get("commits")
@@ -214,6 +237,12 @@ def throughput(args, fake):
             print("database commits: %d for %d trials = %.2f per trial (the "
                   "status polls' none)" % (k1 - k0, len(trials),
                                            (k1 - k0) / max(1, len(trials))))
+        each = poll_cpu(p.pid, sock, sid)
+        print("status polls: %d during the run, %.3f ms of the daemon's CPU each "
+              "(1,000 more after it): %.2f ms per trial; the daemon's CPU without "
+              "them: %.2f ms per trial"
+              % (polls[0], 1e3 * each, 1e3 * each * polls[0] / max(1, len(trials)),
+                 1e3 * (cpu - each * polls[0]) / max(1, len(trials))))
         print("daemon RSS after %d trials: %d kB" % (len(trials), rss_kb(p.pid)))
         c0 = cpu_ticks(p.pid)
         time.sleep(args.idle)

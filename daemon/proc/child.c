@@ -696,6 +696,7 @@ child_spawn(struct child *c, const struct child_config *cfg,
 		.argv = argv, .env = cfg->env, .cwd = cfg->cwd,
 		.fds = wr, .nfds = n, .memory_mb = cfg->memory_mb,
 		.nice = cfg->nice, .cgroup = cfg->cgroup,
+		.cgroup_at = cfg->cgroup_at,
 	};
 	struct spawn_result res = { .pidfd = -1 };
 

@@ -75,6 +75,8 @@ struct child_config {
 	int nice;
 	const char *cgroup;              /* NULL or "": none; else the trial's
 					  * cgroup v2 directory to start in */
+	int cgroup_at;                   /* > 0: the directory cgroup is
+					  * relative to (spawn.h) */
 
 	/* The row's own state (c->priv from the start on), borrowed until
 	 * `ended`: Slurm's struct slurm_run. NULL for the local row. */

@@ -318,7 +318,8 @@ open_cgroup(const struct spawn_req *r, struct spawn_ctx *x, int *cgfd)
 		return;
 	/* O_PATH is enough for clone3 (the kernel takes it with fdget_raw),
 	 * and for the openat below. */
-	*cgfd = open(r->cgroup, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	*cgfd = openat(r->cgroup_at > 0 ? r->cgroup_at : AT_FDCWD, r->cgroup,
+		       O_PATH | O_DIRECTORY | O_CLOEXEC);
 #if !defined(__x86_64__)
 	if (*cgfd >= 0)
 		x->procs_fd = openat(*cgfd, "cgroup.procs", O_WRONLY | O_CLOEXEC);

@@ -52,6 +52,9 @@ struct spawn_req {
 	long memory_mb;     /* > 0: RLIMIT_AS of that many MiB */
 	int nice;           /* != 0: that niceness */
 	const char *cgroup; /* NULL or "": none; else a cgroup v2 directory */
+	int cgroup_at;      /* > 0: a directory fd cgroup is relative to
+			     * (one path step, not a walk from /); else the
+			     * cwd */
 };
 
 /* What spawn_run found. */

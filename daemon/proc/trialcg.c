@@ -267,6 +267,19 @@ trialcg_path(const struct trialcg *cg)
 }
 
 int
+trialcg_at(const struct trialcg *cg, const char *path, const char **name)
+{
+	size_t n = cg ? strlen(cg->base) : 0;
+
+	*name = path;
+	if (!cg || strncmp(path, cg->base, n) != 0 || path[n] != '/' ||
+	    !path[n + 1])
+		return -1;
+	*name = path + n + 1;
+	return cg->fd;
+}
+
+int
 trialcg_create(struct trialcg *cg, int64_t trial_id, int attempt, char *path,
 	       size_t len)
 {

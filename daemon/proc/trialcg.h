@@ -39,6 +39,12 @@ struct trialcg *trialcg_init(const char *state_dir, int enable, char *why,
 /* The base directory's path, borrowed until trialcg_close; NULL for a
  * NULL cg. */
 const char *trialcg_path(const struct trialcg *cg);
+/* The base directory's fd (borrowed until trialcg_close), and in *name
+ * the part of path (a trialcg_create path) below it: a spawn opens the
+ * trial's cgroup by one step from the base rather than a walk of its
+ * whole path. -1 (and path itself in *name) for a NULL cg or a path not
+ * under the base. */
+int trialcg_at(const struct trialcg *cg, const char *path, const char **name);
 /* Makes the cgroup of the trial's attempt under the base,
  * trial-ID-ATTEMPT; its directory in path. 0, or -errno (path is then "":
  * the trial runs without one). cg NULL: -ENOENT. A cgroup is never used

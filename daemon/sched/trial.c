@@ -612,9 +612,9 @@ trial_start(struct trial *t, char *err, size_t errlen)
 	t->started_at = sched_now();
 	t->last_report_ms = uv_now(s->loop);
 	snprintf(label, sizeof label, "trial %d/%d", t->number, t->attempt);
-	if (!t->sweep->slurm)
-		trialcg_create(s->cg, t->id, t->attempt, cgdir,
-			       sizeof cgdir);
+	if (!t->sweep->slurm &&
+	    trialcg_create(s->cg, t->id, t->attempt, cgdir, sizeof cgdir) == 0)
+		cfg.cgroup_at = trialcg_at(s->cg, cgdir, &cfg.cgroup);
 	rc = s->hooks.begin(t, err, errlen);
 	if (rc == 0 && t->sweep->slurm)
 		rc = slurm_config(t, &cfg, &srun, err, errlen);

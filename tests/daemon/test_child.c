@@ -658,6 +658,42 @@ test_limits_set_in_child(void)
 	}
 }
 
+/* The trial's cgroup given as its name below the base's fd (cgroup_at,
+ * as trial.c passes it): the trainer starts in it. */
+static void
+test_cgroup_by_name_below_the_base(void)
+{
+	static struct rec r;
+	char dir[] = "/tmp/test_child_cgat_XXXXXX", why[256], cg[4400];
+	struct trialcg *tcg;
+	struct child_config cfg = { 0 };
+	size_t n;
+
+	CHECK(mkdtemp(dir) != NULL);
+	tcg = trialcg_init(dir, 1, why, sizeof why);
+	if (!tcg || trialcg_create(tcg, 8, 1, cg, sizeof cg) < 0) {
+		static char reason[320];
+		trialcg_close(tcg);
+		rmdir(dir);
+		snprintf(reason, sizeof reason, "no writable cgroup v2 here "
+			 "(%s)", why);
+		SKIP(reason);
+		return;
+	}
+	cfg.cgroup_at = trialcg_at(tcg, cg, &cfg.cgroup);
+	CHECK(cfg.cgroup_at >= 0 && strcmp(cfg.cgroup, "trial-8-1") == 0);
+	if (start_sh(&r, "grep '^0::' /proc/self/cgroup >&3", &cfg) == 0)
+		run(&r, 1);
+	CHECK(r.c.in_cgroup == 1 && r.c.exit_status == 0);
+	n = strlen(r.first);
+	CHECK_MSG(n > 10 && strcmp(r.first + n - 10, "/trial-8-1") == 0,
+		  "cgroup line %s", r.first);
+	child_free(&r.c);
+	trialcg_end(tcg, 8, 1);
+	trialcg_close(tcg);
+	rmdir(dir);
+}
+
 /* A cgroup that cannot be joined (not a cgroup; gone): the trainer runs
  * all the same, in the daemon's own cgroup. */
 static void
@@ -805,6 +841,7 @@ main(void)
 	RUN(test_clean_slate);
 	RUN(test_path_of_env);
 	RUN(test_limits_set_in_child);
+	RUN(test_cgroup_by_name_below_the_base);
 	RUN(test_cgroup_not_joined_still_runs);
 	RUN(test_exec_failures_named);
 	RUN(test_limit_not_set_fails);   /* last: it drops capabilities */

@@ -99,6 +99,31 @@ exited_within(int pid)
 	return -1;
 }
 
+/* trialcg_at: the base's fd and the name below it, for a spawn's one-step
+ * open; a path elsewhere (or no trialcg) is given back whole, with -1. */
+static void
+test_at_names_the_cgroup_below_the_base(void)
+{
+	char cg[4400], other[64] = "/elsewhere/trial-1-1";
+	const char *name = NULL;
+	struct stat a, b;
+	int fd;
+
+	CHECK(trialcg_at(NULL, other, &name) == -1 && name == other);
+	if (!cg0) {
+		SKIP(why);
+		return;
+	}
+	CHECK(trialcg_at(cg0, other, &name) == -1 && name == other);
+	CHECK(trialcg_create(cg0, 16, 2, cg, sizeof cg) == 0);
+	fd = trialcg_at(cg0, cg, &name);
+	CHECK(fd >= 0);
+	CHECK_STR(name, "trial-16-2");
+	CHECK(fstatat(fd, name, &a, 0) == 0 && stat(cg, &b) == 0);
+	CHECK(a.st_ino == b.st_ino && a.st_dev == b.st_dev);
+	trialcg_end(cg0, 16, 2);
+}
+
 /* Nothing in it: the end removes the cgroup itself, no tidy needed. */
 static void
 test_end_removes_an_empty_cgroup(void)
@@ -258,6 +283,7 @@ main(void)
 	cg0 = trialcg_init(state, 1, why, sizeof why);
 	if (!cg0 && !why[0])
 		snprintf(why, sizeof why, "no per-trial cgroups here");
+	RUN(test_at_names_the_cgroup_below_the_base);
 	RUN(test_end_removes_an_empty_cgroup);
 	RUN(test_end_kills_what_is_left_and_tidy_removes_it);
 	RUN(test_tidy_spares_a_running_trial);
