@@ -184,7 +184,8 @@ def tpe_opts(args):
 
 def tpe_label(args):
     o = tpe_opts(args)
-    return "".join(", %s %g" % kv for kv in o.items())
+    return "".join(", %s %g" % kv for kv in o.items()) + (
+        ", multivariate" if args.multivariate else "")
 
 
 def synth(args):
@@ -208,6 +209,8 @@ def synth(args):
                                    "parallel": args.parallel, "seed": seed}}
                 if algo == "tpe":
                     spec["search"].update(tpe_opts(args))
+                    if args.multivariate:
+                        spec["search"]["multivariate"] = True
                 if algo == "tpe" or args.prune_random:
                     if args.pruner:
                         spec["pruner"] = {"algorithm": args.pruner.split("+")[0]}
@@ -441,11 +444,13 @@ def fashion(args):
             spec["search"] = dict(configs[name], trials=args.trials,
                                   parallel=args.parallel, seed=seed)
             if name == "tpe+asha":
-                for k in ("n_startup", "gamma", "n_candidates"):
+                for k in ("n_startup", "gamma", "n_candidates", "multivariate"):
                     if k in base.get("search", {}):
                         spec["search"][k] = base["search"][k]
             if configs[name]["algorithm"] == "tpe":
                 spec["search"].update(tpe_opts(args))
+                if args.multivariate:
+                    spec["search"]["multivariate"] = True
             if name == "random":
                 spec.pop("pruner", None)
             if args.trial_timeout is not None:
@@ -564,7 +569,9 @@ def main():
     ap.add_argument("--n-startup", type=int)
     ap.add_argument("--n-candidates", type=int)
     ap.add_argument("--multivariate", action="store_true",
-                    help="optuna: only Optuna's multivariate TPE (a reference)")
+                    help="synth/fashion: TPE's sweeps with search.multivariate "
+                    "(fashion: so does the config's own); "
+                    "optuna: only Optuna's multivariate TPE (a reference)")
     ap.add_argument("--target", default="0.88",
                     help="fashion: val_acc target(s), comma-separated")
     ap.add_argument("--seed-from", type=int, default=1,

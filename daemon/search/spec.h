@@ -126,6 +126,8 @@ struct spec {
 	double tpe_gamma;          /* in (0, 1); 0 = "auto" (the default):
 				    * min(ceil(0.1 n), 25) good trials */
 	int tpe_n_candidates;      /* default 24 */
+	int tpe_multivariate;      /* 1: the unconditional params are drawn
+				    * from joint kernels (tpe.c); default 0 */
 	int es_patience;           /* epochs; 0 = early stopping off */
 	double es_min_delta;       /* >= 0 */
 	enum spec_pruner pruner;   /* default none */

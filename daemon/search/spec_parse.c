@@ -122,7 +122,8 @@ normalize(struct spec *s, const cJSON *root)
 	    (spec_put(sec, "n_startup", cJSON_CreateNumber(s->tpe_n_startup)) < 0 ||
 	     spec_put(sec, "gamma", s->tpe_gamma > 0 ? cJSON_CreateNumber(s->tpe_gamma) :
 				   cJSON_CreateString("auto")) < 0 ||
-	     spec_put(sec, "n_candidates", cJSON_CreateNumber(s->tpe_n_candidates)) < 0))
+	     spec_put(sec, "n_candidates", cJSON_CreateNumber(s->tpe_n_candidates)) < 0 ||
+	     spec_put(sec, "multivariate", cJSON_CreateBool(s->tpe_multivariate)) < 0))
 		goto fail;
 	if (s->manual && (!(sec = spec_put_section(j, "limits")) ||
 	    spec_put(sec, "heartbeat_s", cJSON_CreateNumber(s->heartbeat_s)) < 0))

@@ -13,10 +13,12 @@
 
 static const char *const search_keys[] = {
 	"algorithm", "trials", "parallel", "seed", "n_startup", "gamma",
-	"n_candidates",
+	"n_candidates", "multivariate",
 };
 
-static const char *const tpe_keys[] = { "n_startup", "gamma", "n_candidates" };
+static const char *const tpe_keys[] = {
+	"n_startup", "gamma", "n_candidates", "multivariate",
+};
 
 static int
 parse_algorithm(struct spec *s, const cJSON *search, char *err, size_t errlen)
@@ -39,6 +41,24 @@ parse_algorithm(struct spec *s, const cJSON *search, char *err, size_t errlen)
 	else
 		return spec_fail(err, errlen, "search.algorithm: must be \"grid\", "
 				 "\"random\" or \"tpe\", not \"%s\"", alg);
+	return 0;
+}
+
+/* search.multivariate (tpe): true or false, nothing that only looks like
+ * one (1, "yes"), so a setting never passes for another. */
+static int
+parse_multivariate(struct spec *s, const cJSON *search, char *err,
+		   size_t errlen)
+{
+	const cJSON *m = cJSON_GetObjectItemCaseSensitive(search, "multivariate");
+
+	s->tpe_multivariate = 0;
+	if (!m)
+		return 0;
+	if (!cJSON_IsBool(m))
+		return spec_fail(err, errlen, "search.multivariate: must be true "
+				 "or false");
+	s->tpe_multivariate = cJSON_IsTrue(m);
 	return 0;
 }
 
@@ -88,6 +108,9 @@ spec_parse_search(struct spec *s, const cJSON *root, char *err, size_t errlen)
 			return spec_fail(err, errlen, "search.gamma: must be \"auto\" "
 					 "or a number between 0 and 1 (exclusive)");
 	}
+	rc = parse_multivariate(s, search, err, errlen);
+	if (rc < 0)
+		return rc;
 	s->trials = (int)trials;
 	s->parallel = (int)parallel;
 	s->seed = (uint64_t)seed;

@@ -21,15 +21,10 @@
 #include <string.h>
 
 #include "daemon/search/motpe.h"
+#include "daemon/search/tpe_joint.h"
+#include "daemon/search/tpe_space.h"
 
-#define STREAM_TPE    UINT64_C(0x7470652d7374726d)   /* "tpe-strm" */
-#define PRIOR_WEIGHT  1.0
-#define RAMP_AFTER    25      /* observations at full weight (the newest) */
 #define LOG_TINY      (-700.0)
-/* A kernel whose log density at x is this far below the largest one adds
- * less than e^-40 = 4e-18 of it: with at most a million kernels, a
- * relative error under 1e-11, so its exp() is skipped. */
-#define LOG_NEGLIGIBLE 40.0
 /* Beyond this many sigmas from a kernel's centre its mass is below 1e-23:
  * next to the prior kernel's (>= 1e-7 of any bin for n <= a million
  * trials) nothing, so phi_diff is not computed there. */
@@ -100,41 +95,7 @@ split(const struct spec *s, const struct sampler_obs *obs, int n_obs,
 	return n;
 }
 
-/*
- * Weights of a group's members, by trial number: the newest RAMP_AFTER at 1,
- * older ones on a ramp from 1/n up to 1 (Optuna's default_weights), so
- * an early region the search has left counts less.
- */
-static void
-ramp_weights(double *w, int n)
-{
-	int old = n - RAMP_AFTER;
-
-	for (int i = 0; i < n; i++) {
-		if (n <= RAMP_AFTER || i >= old)
-			w[i] = 1.0;
-		else
-			w[i] = old > 1 ? 1.0 / n + (1.0 - 1.0 / n) * i / (old - 1) :
-			       1.0 / n;
-	}
-}
-
 /* ---- the Parzen estimator -------------------------------------------- */
-
-static double
-phi_cdf(double z)
-{
-	return 0.5 * erfc(-z / M_SQRT2);
-}
-
-/* Phi(b) - Phi(a) for a <= b, computed on the tail where it is exact. */
-static double
-phi_diff(double a, double b)
-{
-	if (a > 0)
-		return 0.5 * (erfc(a / M_SQRT2) - erfc(b / M_SQRT2));
-	return phi_cdf(b) - phi_cdf(a);
-}
 
 static int
 cmp_double(const void *pa, const void *pb)
@@ -192,7 +153,7 @@ kernel_z(const struct tpe_parzen *p, int k)
 
 	if (a < -Z_FAR && b > Z_FAR)
 		return 1.0;   /* well inside: 1 - 1e-23 */
-	z = phi_diff(a, b);
+	z = tpe_phi_diff(a, b);
 	return z > 1e-300 ? z : 1e-300;
 }
 
@@ -200,7 +161,7 @@ int
 tpe_parzen_init(struct tpe_parzen *p, const double *x, const double *wx,
 		int n_x, double lo, double hi)
 {
-	double total = PRIOR_WEIGHT;
+	double total = TPE_PRIOR_WEIGHT;
 
 	memset(p, 0, sizeof *p);
 	p->lo = lo;
@@ -221,7 +182,7 @@ tpe_parzen_init(struct tpe_parzen *p, const double *x, const double *wx,
 	}
 	p->mu[n_x] = 0.5 * (lo + hi);
 	p->sigma[n_x] = hi - lo;
-	p->w[n_x] = PRIOR_WEIGHT;
+	p->w[n_x] = TPE_PRIOR_WEIGHT;
 	neighbour_sigmas(p, n_x);
 	/* The constants of each kernel, once: the density is evaluated
 	 * n_candidates times per param and suggestion. */
@@ -261,7 +222,7 @@ tpe_parzen_logpdf(const struct tpe_parzen *p, double x)
 		best = fmax(best, p->scratch[k]);
 	}
 	for (int k = 0; k < p->n; k++)
-		if (p->scratch[k] > best - LOG_NEGLIGIBLE)
+		if (p->scratch[k] > best - TPE_LOG_NEGLIGIBLE)
 			sum += exp(p->scratch[k] - best);
 	return best + log(sum);
 }
@@ -280,7 +241,7 @@ tpe_parzen_logmass(const struct tpe_parzen *p, double a, double b)
 		double zb = (b - p->mu[k]) / p->sigma[k];
 		if (za > Z_FAR || zb < -Z_FAR)
 			continue;   /* the bin is in this kernel's far tail */
-		m += p->wz[k] * phi_diff(za, zb);
+		m += p->wz[k] * tpe_phi_diff(za, zb);
 	}
 	if (m > 1e-300)
 		return log(m);
@@ -291,7 +252,7 @@ tpe_parzen_logmass(const struct tpe_parzen *p, double a, double b)
 double
 tpe_parzen_sample(const struct tpe_parzen *p, struct sampler_rng *r)
 {
-	double u = sampler_rng_uniform(r), acc = 0, y;
+	double u = sampler_rng_uniform(r), acc = 0;
 	int k = p->n - 1;
 
 	for (int i = 0; i < p->n; i++) {
@@ -301,64 +262,10 @@ tpe_parzen_sample(const struct tpe_parzen *p, struct sampler_rng *r)
 			break;
 		}
 	}
-	/* Rejection: a kernel centred inside with sigma <= range keeps at
-	 * least a third of its mass inside, so this rarely loops. */
-	for (int tries = 0; tries < 100; tries++) {
-		y = p->mu[k] + p->sigma[k] * sampler_rng_normal(r);
-		if (y >= p->lo && y <= p->hi)
-			return y;
-	}
-	return fmin(fmax(p->mu[k], p->lo), p->hi);
+	return tpe_trunc_draw(p->mu[k], p->sigma[k], p->lo, p->hi, r);
 }
 
 /* ---- numeric params ---------------------------------------------------- */
-
-static int
-is_log(const struct spec_param *p)
-{
-	return p->kind == SPEC_LOGUNIFORM || p->kind == SPEC_LOGINT;
-}
-
-static int
-is_int(const struct spec_param *p)
-{
-	return p->kind == SPEC_INT || p->kind == SPEC_LOGINT;
-}
-
-/* A linear range whose width overflows a double ([-1e308, 1e308]) is
- * searched at half scale, where its width and the kernels are finite. */
-static double
-linear_scale(const struct spec_param *p)
-{
-	return isfinite(p->high - p->low) ? 1.0 : 0.5;
-}
-
-/* Internal space: log for log distributions; an integer k owns
- * [k - 0.5, k + 0.5], so the range widens by half a step each side. */
-static double
-to_internal(const struct spec_param *p, double v)
-{
-	return is_log(p) ? log(v) : v * linear_scale(p);
-}
-
-static void
-internal_bounds(const struct spec_param *p, double *lo, double *hi)
-{
-	double half = is_int(p) ? 0.5 : 0.0;
-
-	*lo = to_internal(p, p->low - half);
-	*hi = to_internal(p, p->high + half);
-}
-
-static double
-from_internal(const struct spec_param *p, double x)
-{
-	double v = is_log(p) ? exp(x) : x / linear_scale(p);
-
-	if (is_int(p))
-		v = round(v);
-	return fmin(fmax(v, p->low), p->high);
-}
 
 /* The score of value v: log l(v) - log g(v), by bin mass for integers. */
 static double
@@ -367,11 +274,11 @@ score(const struct spec_param *p, const struct tpe_parzen *l,
 {
 	double a, b;
 
-	if (!is_int(p))
-		return tpe_parzen_logpdf(l, to_internal(p, v)) -
-		       tpe_parzen_logpdf(g, to_internal(p, v));
-	a = to_internal(p, v - 0.5);
-	b = to_internal(p, v + 0.5);
+	if (!tpe_is_int(p))
+		return tpe_parzen_logpdf(l, tpe_to_internal(p, v)) -
+		       tpe_parzen_logpdf(g, tpe_to_internal(p, v));
+	a = tpe_to_internal(p, v - 0.5);
+	b = tpe_to_internal(p, v + 0.5);
 	return tpe_parzen_logmass(l, a, b) - tpe_parzen_logmass(g, a, b);
 }
 
@@ -394,10 +301,10 @@ gather_numeric(const struct spec_param *p, const struct sampler_obs *obs,
 			continue;   /* not from this space (an older spec?) */
 		if (wobs)
 			w[n] = wobs[i];
-		x[n++] = to_internal(p, v->valuedouble);
+		x[n++] = tpe_to_internal(p, v->valuedouble);
 	}
 	if (!wobs)
-		ramp_weights(w, n);
+		tpe_ramp_weights(w, n);
 	return n;
 }
 
@@ -414,7 +321,7 @@ suggest_numeric(const struct spec_param *p, const struct sampler_obs *obs,
 
 	if (!buf)
 		return NULL;
-	internal_bounds(p, &lo, &hi);
+	tpe_internal_bounds(p, &lo, &hi);
 	nl = gather_numeric(p, obs, n_obs, group, 1, wgood, buf,
 			    buf + n_obs + 1);
 	ng = gather_numeric(p, obs, n_obs, group, 0, NULL,
@@ -424,7 +331,7 @@ suggest_numeric(const struct spec_param *p, const struct sampler_obs *obs,
 			    ng, lo, hi) < 0)
 		goto out;
 	for (int c = 0; c < n_cand; c++) {
-		double v = from_internal(p, tpe_parzen_sample(&l, r));
+		double v = tpe_from_internal(p, tpe_parzen_sample(&l, r));
 		double sc = score(p, &l, &g, v);
 		if (isnan(best) || sc > best_score) {
 			best = v;
@@ -441,22 +348,6 @@ out:
 
 /* ---- choice params ---------------------------------------------------- */
 
-static int
-choice_index(const struct spec_param *p, const cJSON *v)
-{
-	const cJSON *c;
-	int i = 0;
-
-	if (!v)
-		return -1;
-	cJSON_ArrayForEach(c, p->values) {
-		if (cJSON_Compare(v, c, 1))
-			return i;
-		i++;
-	}
-	return -1;
-}
-
 /*
  * The categorical estimator of one group into prob[K]: each member's
  * kernel is its choice plus eps = prior_weight / (n + 1) on every choice,
@@ -469,13 +360,13 @@ categorical(const struct spec_param *p, const struct sampler_obs *obs,
 	    int *idx, double *w, double *prob)
 {
 	int K = p->n_values, n = 0;
-	double eps, total = PRIOR_WEIGHT;
+	double eps, total = TPE_PRIOR_WEIGHT;
 
 	for (int i = 0; i < n_obs; i++) {
 		int c;
 		if (group[i] != which)
 			continue;
-		c = choice_index(p, cJSON_GetObjectItemCaseSensitive(obs[i].params,
+		c = tpe_choice_index(p, cJSON_GetObjectItemCaseSensitive(obs[i].params,
 								     p->name));
 		if (c >= 0 && wobs)
 			w[n] = wobs[i];
@@ -483,10 +374,10 @@ categorical(const struct spec_param *p, const struct sampler_obs *obs,
 			idx[n++] = c;
 	}
 	if (!wobs)
-		ramp_weights(w, n);
-	eps = PRIOR_WEIGHT / (n + 1);
+		tpe_ramp_weights(w, n);
+	eps = TPE_PRIOR_WEIGHT / (n + 1);
 	for (int k = 0; k < K; k++)
-		prob[k] = PRIOR_WEIGHT / K;
+		prob[k] = TPE_PRIOR_WEIGHT / K;
 	for (int i = 0; i < n; i++) {
 		for (int k = 0; k < K; k++)
 			prob[k] += w[i] * (eps + (k == idx[i])) / (1.0 + K * eps);
@@ -545,15 +436,31 @@ suggest_all(const struct spec *s, int number, const struct sampler_obs *obs,
 	    int n_obs, const signed char *group, const double *wgood,
 	    cJSON *out)
 {
-	uint64_t seed = sampler_trial_seed(s->seed, number) ^ STREAM_TPE;
+	uint64_t seed = sampler_trial_seed(s->seed, number) ^ TPE_STREAM;
+	const struct spec_param **jp = NULL;
+	double *jv = NULL;
 	struct sampler_rng r;
+	int nj = 0, next = 0, rc = -ENOMEM;
 
+	if (s->tpe_multivariate) {
+		jp = malloc(((size_t)s->n_params + 1) * sizeof *jp);
+		jv = malloc(((size_t)s->n_params + 1) * sizeof *jv);
+		nj = jp && jv ? tpe_joint_suggest(s, number, obs, n_obs, group,
+						  wgood, jp, jv) : -ENOMEM;
+		if (nj < 0)
+			goto out;
+	}
 	for (int i = 0; i < s->n_params; i++) {
 		const struct spec_param *p = &s->params[i];
 		cJSON *v;
 
 		sampler_rng_init(&r, seed, sampler_name_stream(p->name));
-		if (p->kind == SPEC_CONST)
+		if (next < nj && jp[next] == p)   /* drawn jointly */
+			v = p->kind == SPEC_CHOICE ?
+			    cJSON_Duplicate(cJSON_GetArrayItem(p->values,
+							       (int)jv[next]), 1) :
+			    cJSON_CreateNumber(jv[next]);
+		else if (p->kind == SPEC_CONST)
 			v = cJSON_Duplicate(p->values, 1);
 		else if (p->kind == SPEC_CHOICE)
 			v = suggest_choice(p, obs, n_obs, group, wgood,
@@ -561,12 +468,18 @@ suggest_all(const struct spec *s, int number, const struct sampler_obs *obs,
 		else
 			v = suggest_numeric(p, obs, n_obs, group, wgood,
 					    s->tpe_n_candidates, &r);
+		if (next < nj && jp[next] == p)
+			next++;
 		if (!v || !cJSON_AddItemToObject(out, p->name, v)) {
 			cJSON_Delete(v);
-			return -ENOMEM;
+			goto out;
 		}
 	}
-	return 1;
+	rc = 1;
+out:
+	free(jp);
+	free(jv);
+	return rc;
 }
 
 int

@@ -1,7 +1,7 @@
 /*
  * tpe.h: the Tree-structured Parzen Estimator (Bergstra et al., 2011), as
  * Optuna's TPESampler does it by default: univariate, one estimator pair
- * per param.
+ * per param (multivariate on request).
  *
  * The trials with a value are ranked (completed ones by objective, then
  * pruned ones by epochs reached and their best-so-far value) and split at
@@ -10,7 +10,10 @@
  * (running trials count as bad: the "constant liar", so parallel trials
  * started close together do not all land on the same point; failed and
  * cancelled trials are ignored). n_candidates values are drawn from l and
- * the one with the largest l(x)/g(x) wins. Details in docs/spec.md.
+ * the one with the largest l(x)/g(x) wins. With s->tpe_multivariate the
+ * params without "when" are drawn and scored jointly instead (one product
+ * kernel per trial, Optuna's multivariate=True); the conditional ones stay
+ * univariate. Details in docs/spec.md.
  */
 #ifndef SWEEPD_DAEMON_TPE_H
 #define SWEEPD_DAEMON_TPE_H

@@ -60,6 +60,7 @@ parses_the_design_example(void)
 	CHECK(s->has_seed && s->seed == 42);
 	CHECK(s->tpe_n_startup == 10 && s->tpe_n_candidates == 24);
 	CHECK_NEAR(s->tpe_gamma, 0, 0);   /* "auto" */
+	CHECK(s->tpe_multivariate == 0);   /* the default (bench/search/README.md) */
 	CHECK(s->es_patience == 4);
 	CHECK(s->pruner == SPEC_PRUNE_ASHA && s->prune_min_epochs == 2 &&
 	      s->prune_eta == 3);
@@ -221,6 +222,14 @@ static const struct {
 	{ SPEC("{'a': 1}", "{'algorithm': 'tpe', 'n_candidates': 0}", ""),
 	  "search.n_candidates" },
 	{ SPEC("{'a': 1}", "{'algorithm': 'tpe', 'n_startup': -1}", ""), "search.n_startup" },
+	{ SPEC("{'a': 1}", "{'algorithm': 'tpe', 'multivariate': 1}", ""),
+	  "search.multivariate: must be true or false" },
+	{ SPEC("{'a': 1}", "{'algorithm': 'tpe', 'multivariate': 'true'}", ""),
+	  "search.multivariate: must be true or false" },
+	{ SPEC("{'a': 1}", "{'multivariate': true}", ""),
+	  "search.multivariate: only for algorithm \"tpe\"" },
+	{ SPEC("{'a': [1, 2]}", "{'algorithm': 'grid', 'multivariate': false}", ""),
+	  "search.multivariate: only for algorithm \"tpe\"" },
 	{ SPEC("{'a': 1}", "3", ""), "search: must be an object" },
 	{ "{'objective': {'metric': 'val_acc'}, 'space': {'a': 1}}", "trainer: required" },
 	{ "{'trainer': {}, 'objective': {'metric': 'val_acc'}, 'space': {'a': 1}}",
@@ -483,6 +492,9 @@ normalized_json_parses_to_the_same_spec(void)
 		/* The defaults a reader needs are written out. */
 		CHECK(cJSON_GetObjectItem(cJSON_GetObjectItem(b->json, "search"),
 					  "n_candidates")->valuedouble == 24);
+		CHECK(cJSON_IsFalse(cJSON_GetObjectItem(cJSON_GetObjectItem(b->json,
+									    "search"),
+							"multivariate")));
 	}
 	spec_free(a);
 	spec_free(b);

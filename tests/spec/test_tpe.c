@@ -606,6 +606,204 @@ parzen_samples_stay_inside_and_follow_the_points(void)
 	tpe_parzen_free(&p);
 }
 
+/* ---- multivariate ------------------------------------------------------ */
+
+/*
+ * 60 completed trials where the good half lies on a coupling of two
+ * params and the bad half off it, with the same marginals: pair(i, good)
+ * gives trial i's (x, y). Returns in *far how many of 20 suggestions
+ * (trial numbers 61..80) land more than 0.2 off the coupling (off(x, y)),
+ * or -1 on a failure.
+ */
+typedef void (*pair_fn)(int i, int good, cJSON *params);
+typedef double (*off_fn)(const cJSON *params);
+
+static int
+far_from_coupling(const char *spec_text, pair_fn pair, off_fn off,
+		  double *worst)
+{
+	struct spec *s = parse(spec_text);
+	struct sampler_obs obs[60];
+	cJSON *params[60] = { 0 };
+	char err[256];
+	int far = -1, n = 0;
+
+	CHECK_MSG(s, "%s", util_err);
+	if (!s)
+		return -1;
+	for (int i = 0; i < 60; i++) {
+		int good = i % 2 == 0;
+		params[i] = cJSON_CreateObject();
+		pair(i / 2, good, params[i]);
+		obs[i] = (struct sampler_obs){ .params = params[i],
+			.state = SAMPLER_COMPLETE, .value = good ? 1.0 : 0.0,
+			.epochs = 10 };
+	}
+	*worst = 0;
+	for (int k = 61; k <= 80; k++) {
+		cJSON *out = cJSON_CreateObject();
+		int rc = tpe_suggest(s, k, obs, 60, out, err, sizeof err);
+		CHECK_MSG(rc == 1, "trial %d: %d %s", k, rc, err);
+		if (rc == 1) {
+			double d = off(out);
+			*worst = fmax(*worst, d);
+			n += d > 0.2;
+		}
+		cJSON_Delete(out);
+	}
+	far = n;
+	printf("# %s: %d of 20 more than 0.2 off, worst %.3f\n",
+	       strstr(spec_text, "multivariate") ? "multivariate" : "univariate",
+	       far, *worst);
+	for (int i = 0; i < 60; i++)
+		cJSON_Delete(params[i]);
+	spec_free(s);
+	return far;
+}
+
+/* The diagonal: good trials at y = x, bad ones at y = x + 0.5 (wrapped),
+ * both x and y spread evenly over [0, 1] in either group. */
+static void
+diagonal_pair(int i, int good, cJSON *o)
+{
+	double x = (i + 0.5) / 30, y = good ? x : fmod(x + 0.5, 1.0);
+
+	cJSON_AddNumberToObject(o, "x", x);
+	cJSON_AddNumberToObject(o, "y", y);
+}
+
+static double
+diagonal_off(const cJSON *o)
+{
+	return fabs(num(o, "x") - num(o, "y"));
+}
+
+#define DIAG_SPACE "{'x': {'uniform': [0, 1]}, 'y': {'uniform': [0, 1]}}"
+#define DIAG_SEARCH(mv) "{'algorithm': 'tpe', 'gamma': 0.5, 'seed': 5" mv "}"
+
+/* Multivariate: every suggestion on the coupling; univariate (the same
+ * trials) cannot express it: a quarter or more off. */
+static void
+check_coupling(const char *mv, const char *uni, pair_fn pair, off_fn off)
+{
+	double worst;
+	int far = far_from_coupling(mv, pair, off, &worst);
+
+	CHECK_MSG(far == 0, "%d of 20 off the coupling, worst %g", far, worst);
+	far = far_from_coupling(uni, pair, off, &worst);
+	CHECK_MSG(far >= 5, "univariate: %d of 20 off the coupling", far);
+}
+
+/* The independent marginals are flat in both groups, so univariate TPE
+ * cannot tell the diagonal from the rest; the joint kernels can. */
+static void
+multivariate_follows_a_diagonal(void)
+{
+	check_coupling(SPEC(DIAG_SPACE, DIAG_SEARCH(", 'multivariate': true"), ""),
+		       SPEC(DIAG_SPACE, DIAG_SEARCH(""), ""),
+		       diagonal_pair, diagonal_off);
+}
+
+/* A learning rate whose good value depends on the optimizer: good trials
+ * are (sgd, 0.8) and (adam, 0.2) (give or take), bad ones the other way
+ * round: the same marginals again. */
+static void
+choice_pair(int i, int good, cJSON *o)
+{
+	int sgd = i % 2 == 0;
+	double x = (sgd == good ? 0.8 : 0.2) + 0.1 * ((i / 2) % 3 - 1) / 2;
+
+	cJSON_AddStringToObject(o, "opt", sgd ? "sgd" : "adam");
+	cJSON_AddNumberToObject(o, "x", x);
+}
+
+static double
+choice_off(const cJSON *o)
+{
+	const cJSON *opt = cJSON_GetObjectItem(o, "opt");
+	int sgd = cJSON_IsString(opt) && strcmp(opt->valuestring, "sgd") == 0;
+
+	return fabs(num(o, "x") - (sgd ? 0.8 : 0.2));
+}
+
+#define CHOICE_SPACE "{'opt': {'choice': ['sgd', 'adam']}, 'x': {'uniform': [0, 1]}}"
+
+static void
+multivariate_couples_a_choice_and_a_number(void)
+{
+	check_coupling(SPEC(CHOICE_SPACE, DIAG_SEARCH(", 'multivariate': true"), ""),
+		       SPEC(CHOICE_SPACE, DIAG_SEARCH(""), ""),
+		       choice_pair, choice_off);
+}
+
+/* Every kind of param, a constant and conditional ones: multivariate
+ * suggestions stay within bounds, carry a conditional param only when it
+ * is active, repeat for the same inputs, and "multivariate": false is
+ * the univariate sampler exactly. */
+static double
+mixed_objective(const cJSON *p)
+{
+	const cJSON *opt = cJSON_GetObjectItem(p, "opt");
+	int sgd = cJSON_IsString(opt) && strcmp(opt->valuestring, "sgd") == 0;
+	double d = log10(num(p, "lr")) - (sgd ? -1 : -3);
+
+	return d * d + 0.01 * num(p, "n") + (sgd ? 0.1 * num(p, "mom") : 0);
+}
+
+#define MIXED_SPACE \
+	"{'lr': {'loguniform': [1e-6, 1]}, 'opt': {'choice': ['sgd', 'adam']}," \
+	" 'n': {'int': [1, 9]}, 'units': {'logint': [4, 512]}," \
+	" 'drop': {'uniform': [0, 0.5]}, 'epochs': 3," \
+	" 'mom': {'uniform': [0, 1], 'when': {'opt': ['sgd']}}}"
+#define MIXED_SEARCH(mv) "{'algorithm': 'tpe', 'trials': 60, 'seed': 3, 'n_startup': 5" mv "}"
+
+static void
+multivariate_mixed_space_is_valid_and_repeatable(void)
+{
+	struct spec *mv = parse(SPEC(MIXED_SPACE, MIXED_SEARCH(", 'multivariate': true"), ""));
+	struct spec *off = parse(SPEC(MIXED_SPACE, MIXED_SEARCH(", 'multivariate': false"), ""));
+	struct spec *uni = parse(SPEC(MIXED_SPACE, MIXED_SEARCH(""), ""));
+	struct run a, b, c;
+	int ok = 1, same = 1, differ = 0;
+
+	CHECK_MSG(mv && off && uni, "%s", util_err);
+	if (!mv || !off || !uni)
+		goto out;
+	mv->mode_max = off->mode_max = uni->mode_max = 0;
+	CHECK(run_sweep(mv, 60, mixed_objective, &a) == 0);
+	CHECK(run_sweep(mv, 60, mixed_objective, &b) == 0);
+	for (int i = 0; i < a.n && i < b.n; i++) {
+		const cJSON *p = a.params[i], *opt = cJSON_GetObjectItem(p, "opt");
+		int sgd = strcmp(opt->valuestring, "sgd") == 0;
+		double lr = num(p, "lr"), n = num(p, "n"), u = num(p, "units");
+		ok &= lr >= 1e-6 && lr <= 1 && n >= 1 && n <= 9 && n == round(n) &&
+		      u >= 4 && u <= 512 && u == round(u) &&
+		      num(p, "drop") >= 0 && num(p, "drop") <= 0.5 &&
+		      num(p, "epochs") == 3 &&
+		      cJSON_HasObjectItem(p, "mom") == sgd;
+		same &= cJSON_Compare(p, b.params[i], 1);
+	}
+	CHECK(ok);
+	CHECK(same);
+	run_free(&b);
+	/* false: the univariate suggestions, bit for bit */
+	CHECK(run_sweep(off, 60, mixed_objective, &b) == 0);
+	CHECK(run_sweep(uni, 60, mixed_objective, &c) == 0);
+	for (int i = 0; i < b.n && i < c.n; i++) {
+		same &= cJSON_Compare(b.params[i], c.params[i], 1);
+		differ += i < a.n && !cJSON_Compare(a.params[i], c.params[i], 1);
+	}
+	CHECK(same);
+	CHECK_MSG(differ >= 50, "%d", differ);   /* trials 6..60 are TPE's */
+	run_free(&a);
+	run_free(&b);
+	run_free(&c);
+out:
+	spec_free(mv);
+	spec_free(off);
+	spec_free(uni);
+}
+
 int
 main(void)
 {
@@ -625,5 +823,8 @@ main(void)
 	RUN(fixed_params_override_tpe);
 	RUN(parzen_is_a_density_on_its_range);
 	RUN(parzen_samples_stay_inside_and_follow_the_points);
+	RUN(multivariate_follows_a_diagonal);
+	RUN(multivariate_couples_a_choice_and_a_number);
+	RUN(multivariate_mixed_space_is_valid_and_repeatable);
 	return harness_done();
 }
