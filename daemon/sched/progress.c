@@ -134,6 +134,10 @@ check_pruners(struct trial *t)
 	}
 	if (sp->pruner == SPEC_PRUNE_NONE)
 		return;
+	/* ASHA judges a trial only at its rungs: the reports between them
+	 * cost no walk of every trial's curve (O(trials) each) */
+	if (sp->pruner == SPEC_PRUNE_ASHA && !prune_asha_judges(sp, &me))
+		return;
 	others = calloc((size_t)sw->n_created + 1, sizeof *others);
 	if (!others)
 		return;

@@ -142,6 +142,14 @@ is_rung(const struct spec *s, int e)
 }
 
 int
+prune_asha_judges(const struct spec *s, const struct prune_curve *me)
+{
+	int e = last_epoch(me);
+
+	return !me->done && e >= 1 && is_rung(s, e) && !at_budget(me);
+}
+
+int
 prune_asha(const struct spec *s, const struct prune_curve *me,
 	   const struct prune_curve *others, int n_others, char *why,
 	   size_t whylen)
@@ -149,7 +157,7 @@ prune_asha(const struct spec *s, const struct prune_curve *me,
 	int e = last_epoch(me), count = 1, ahead = 0, keep;
 	double mine;
 
-	if (me->done || e < 1 || !is_rung(s, e) || at_budget(me))
+	if (!prune_asha_judges(s, me))
 		return 0;
 	mine = best_until(s, me, e);
 	for (int i = 0; i < n_others; i++) {

@@ -73,6 +73,10 @@ int prune_median(const struct spec *s, const struct prune_curve *me,
 int prune_asha(const struct spec *s, const struct prune_curve *me,
 	       const struct prune_curve *others, int n_others, char *why,
 	       size_t whylen);
+/* 1 when prune_asha would look at the others for me at all (my last epoch
+ * is a rung, I am not done and not at my budget): a caller skips
+ * gathering every other trial's curve for the reports between rungs. */
+int prune_asha_judges(const struct spec *s, const struct prune_curve *me);
 
 /*
  * ASHA's promotion (Li et al. 2020, "A System for Massively Parallel

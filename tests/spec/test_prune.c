@@ -192,8 +192,13 @@ asha_decides_only_at_rungs(void)
 		me = C(mine, e, 0);
 		int stop = prune_asha(&s, &me, others, 3, why, sizeof why);
 		CHECK_MSG(stop == (e == 2 || e == 6), "epoch %d: %d", e, stop);
+		/* what the scheduler asks before it gathers the others */
+		CHECK_MSG(prune_asha_judges(&s, &me) == (e == 2 || e == 6),
+			  "judges at epoch %d", e);
 	}
 	CHECK_CONTAINS(why, "6-epoch rung");
+	me = C(mine, 6, 1);   /* a finished trial is never judged */
+	CHECK(!prune_asha_judges(&s, &me));
 }
 
 static void
