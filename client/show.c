@@ -537,6 +537,33 @@ error_block(FILE *out, const cJSON *err, const char *tail)
 	}
 }
 
+/* Under the evidence: what its *_end figures are (means over the last
+ * smooth epochs, docs/diagnosis.md), which beside the curve's last row
+ * would read as a contradiction. Nothing when there are none, or when
+ * the daemon did not say (an older one). */
+static void
+end_note(FILE *out, const cJSON *ev)
+{
+	const cJSON *e;
+	char line[128];
+	double k = fmt_jnum(ev, "smooth", 0);
+	int any = 0;
+
+	cJSON_ArrayForEach(e, ev) {
+		size_t n = e->string ? strlen(e->string) : 0;
+		if (n > 4 && strcmp(e->string + n - 4, "_end") == 0)
+			any = 1;
+	}
+	if (!any || !cJSON_IsNumber(fmt_jget(ev, "smooth")) || k < 1)
+		return;
+	if (k == 1)
+		snprintf(line, sizeof line, "*_end: the last epoch's value");
+	else
+		snprintf(line, sizeof line, "*_end: the mean of the last %.0f "
+			 "epochs, not the last value", k);
+	kv(out, "", line);
+}
+
 /* "epochs=15 val_best_epoch=6 ..." for the numbers of evidence. */
 static int
 evidence_line(FILE *out, const cJSON *ev)
@@ -549,6 +576,7 @@ evidence_line(FILE *out, const cJSON *ev)
 		return -ENOMEM;
 	kv(out, "evidence", s);
 	free(s);
+	end_note(out, ev);
 	return 0;
 }
 

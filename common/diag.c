@@ -1815,6 +1815,9 @@ diag_trial_curve(const struct diag_config *c, const struct diag_epoch *ep,
 	ev_num(&x, "epochs", x.n);
 	if (x.n > 0)
 		ev_num(&x, "last_epoch", ep[x.n - 1].epoch);
+	/* what the *_end figures average: read beside the curve's last
+	 * values, they would look wrong without it */
+	ev_num(&x, "smooth", c->smooth);
 
 	describe(&x);
 	check_divergence(&x);

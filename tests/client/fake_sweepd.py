@@ -40,7 +40,8 @@ CURVE = [
 DIAG_GOOD = {"verdict": "good_fit", "tags": ["early_stopping_point"],
              "stop_epoch": 3, "epochs_past_stop": 1,
              "reason": "val_loss settled near train_loss",
-             "evidence": {"epochs": 4, "val_best_epoch": 3, "gap": 0.09},
+             "evidence": {"epochs": 4, "val_best_epoch": 3, "gap": 0.09,
+                          "val_acc_end": 0.8561, "smooth": 3},
              "advice": ["keep early stopping at patience 1-2",
                         "try a slightly larger lr"],
              "not_judged": ["gradients: grad_norm not reported"]}

@@ -356,7 +356,9 @@ def trial_with_curve():
         "  reason      val_loss settled near train_loss\n",
         "  tags        early_stopping_point\n",
         "  stop epoch  3 (1 epoch past it)\n",
-        "  evidence    epochs=4 val_best_epoch=3 gap=0.09\n",
+        "  evidence    epochs=4 val_best_epoch=3 gap=0.09 val_acc_end=0.8561 smooth=3\n"
+        # an *_end figure beside the curve's last row: said what it is
+        "              *_end: the mean of the last 3 epochs, not the last value\n",
         "  advice\n    - keep early stopping at patience 1-2\n",
         "  not judged\n    - gradients: grad_norm not reported\n",
         "curve\n"])

@@ -194,6 +194,31 @@ good_fit_curve(void)
 	cJSON_Delete(d);
 }
 
+/* The *_end figures are means over the last smooth epochs, and the
+ * evidence says how many, so that they can be read beside the curve. */
+static void
+end_figures_say_what_they_average(void)
+{
+	struct curve c;
+	cJSON *d;
+	int keep = cfg.smooth;
+
+	good_curve(&c, 15);
+	d = diagnose(&c, 1);
+	CHECK(ev(d, "smooth") == cfg.smooth);
+	CHECK_NEAR(ev(d, "val_acc_end"), (c.ep[12].val_acc + c.ep[13].val_acc +
+					  c.ep[14].val_acc) / 3, 1e-9);
+	dump_on_failure(d);
+	cJSON_Delete(d);
+	cfg.smooth = 1;
+	d = diagnose(&c, 1);
+	CHECK(ev(d, "smooth") == 1);
+	CHECK_NEAR(ev(d, "val_acc_end"), c.ep[14].val_acc, 1e-9);
+	dump_on_failure(d);
+	cJSON_Delete(d);
+	cfg.smooth = keep;
+}
+
 static void
 overfitting_val_turns_up(void)
 {
@@ -1466,6 +1491,7 @@ main(void)
 {
 	diag_config_default(&cfg);
 	RUN(good_fit_curve);
+	RUN(end_figures_say_what_they_average);
 	RUN(overfitting_val_turns_up);
 	RUN(overfitting_by_gap);
 	RUN(underfitting_poor_level);
