@@ -102,6 +102,8 @@ trial_record(const cJSON *t)
 	if (!rc && !(isfinite(t1 - t0) ? cJSON_AddNumberToObject(rec, "seconds", t1 - t0)
 				       : cJSON_AddNullToObject(rec, "seconds")))
 		rc = -ENOMEM;
+	if (!rc)
+		rc = copy(rec, "promotions", t, "promotions");
 	p = fmt_jget(t, "params");
 	if (cJSON_IsObject(p)) {
 		const cJSON *v;

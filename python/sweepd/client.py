@@ -462,6 +462,7 @@ def _flat(t):
     t0, t1 = t.get("started_at"), t.get("ended_at")
     rec["seconds"] = t1 - t0 if isinstance(t0, (int, float)) and \
         isinstance(t1, (int, float)) else None
+    rec["promotions"] = t.get("promotions")
     for k, v in (t.get("params") or {}).items():
         rec["params." + k] = v
     return rec

@@ -76,6 +76,9 @@ TRIALS = [
            "optimizer": "sgd", "epochs": 4, "note": "short"},
           diagnosis=DIAG_OVER),
 ]
+# ASHA's promotion (docs/cli.md): trial 1 was promoted once.
+TRIALS[0]["promotions"] = 1
+TRIALS[0]["promoted_rung"] = 2
 # A completed trial's remark on how it ended ("note", DESIGN.md).
 TRIALS[0]["note"] = "no final line: test metrics unknown"
 

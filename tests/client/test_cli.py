@@ -350,6 +350,7 @@ def trial_with_curve():
         "  note        no final line: test metrics unknown\n",
         "  objective   0.8812 at epoch 3 of 4\n",
         "  test        loss 0.33, acc 0.884\n",
+        "  promoted    from the 2-epoch rung (1 promotion)\n",
         "params\n  lr          0.001234\n  batch_size  64\n",
         "  note        a-very-long-parameter-value-that-needs-shortening\n",
         "diagnosis: good_fit\n",
@@ -696,10 +697,10 @@ def export_trials_csv_and_json():
     rows = lines_of(p.stdout)
     assert rows[0] == ("number,status,attempt,objective,best_epoch,epochs,test_loss,"
                        "test_acc,verdict,stop_epoch,error_class,error_message,seed,"
-                       "started_at,ended_at,seconds,params.lr,params.batch_size,"
+                       "started_at,ended_at,seconds,promotions,params.lr,params.batch_size,"
                        "params.activation,params.optimizer,params.epochs,params.note"), rows[0]
     assert rows[1].startswith("1,completed,1,0.8812,3,4,0.33,0.884,good_fit,3,,,4201,"
-                              "1700000010,1700000105,95,0.001234,64,relu,adam,4,"), rows[1]
+                              "1700000010,1700000105,95,1,0.001234,64,relu,adam,4,"), rows[1]
     assert rows[2].startswith("2,failed,1,,,4,,,,,timeout,trial ran over 1800 s,"), rows[2]
     assert len(rows) == 4
     p = FAKE.ctl("export", "1", "--format", "json")

@@ -71,10 +71,10 @@ trials_csv_has_fixed_columns_then_params(void)
 	CHECK_STR(out,
 		"number,status,attempt,objective,best_epoch,epochs,test_loss,test_acc,"
 		"verdict,stop_epoch,error_class,error_message,seed,started_at,ended_at,"
-		"seconds,params.lr,params.act,params.hidden,params.note\n"
-		"1,completed,1,0.1,3,4,,,good_fit,3,,,7,1700000000,1700000095.5,95.5,"
+		"seconds,promotions,params.lr,params.act,params.hidden,params.note\n"
+		"1,completed,1,0.1,3,4,,,good_fit,3,,,7,1700000000,1700000095.5,95.5,,"
 		"0.001,relu,\"[48,24]\",\n"
-		"2,failed,2,,,0,,,,,crash,exit code 1,,,,,0.5,,,\"a, \"\"b\"\"\nc\"\n");
+		"2,failed,2,,,0,,,,,crash,exit code 1,,,,,,0.5,,,\"a, \"\"b\"\"\nc\"\n");
 	free(out);
 }
 
@@ -88,7 +88,7 @@ trials_json_is_one_record_per_line(void)
 	CHECK(rc == 0);
 	CHECK(cJSON_GetArraySize(v) == 2);
 	/* every record has every column, null where it had none */
-	CHECK(cJSON_GetArraySize(r1) == 20);
+	CHECK(cJSON_GetArraySize(r1) == 21);
 	CHECK(cJSON_IsNull(cJSON_GetObjectItem(r1, "params.act")));
 	CHECK_STR(cJSON_GetObjectItem(r1, "params.note")->valuestring, "a, \"b\"\nc");
 	CHECK(cJSON_IsArray(cJSON_GetObjectItem(cJSON_GetArrayItem(v, 0), "params.hidden")));
