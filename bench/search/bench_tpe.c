@@ -3,7 +3,8 @@
  * observations. Not a test. A suggestion runs on the daemon's event loop,
  * so its time is a pause in answering every client.
  *
- *   build/bench/search/bench_tpe [N ...]     (default 100 1000 10000)
+ *   build/bench/search/bench_tpe [--multivariate] [N ...]
+ *                                           (default 100 1000 10000)
  *
  * The space is bench_search.py's ten-knob one (4 numeric params, 5
  * choices, a constant). For each N: N completed trials with random params
@@ -36,7 +37,8 @@ static const char *spec_text =
 	"  \"batchnorm\": {\"choice\": [true, false]},"
 	"  \"init\": {\"choice\": [\"small_normal\", \"xavier\", \"he\"]},"
 	"  \"weight_decay\": {\"loguniform\": [1e-6, 0.1]}},"
-	" \"search\": {\"algorithm\": \"tpe\", \"trials\": 1000000, \"seed\": 1}}";
+	" \"search\": {\"algorithm\": \"tpe\", \"trials\": 1000000, \"seed\": 1,"
+	"  \"multivariate\": %s}}";
 
 static double
 now_ms(void)
@@ -114,10 +116,19 @@ int
 main(int argc, char **argv)
 {
 	static const int def[] = { 100, 1000, 10000 };
-	cJSON *j = cJSON_Parse(spec_text);
+	int mv = argc > 1 && strcmp(argv[1], "--multivariate") == 0;
+	char text[2048];
+	cJSON *j;
 	struct spec *s = NULL;
 	char err[256];
 	int rc = 0;
+
+	/* --multivariate: search.multivariate (the joint estimators) */
+	snprintf(text, sizeof text, spec_text, mv ? "true" : "false");
+	j = cJSON_Parse(text);
+	argc -= mv;
+	argv += mv;
+	printf("%s TPE\n", mv ? "multivariate" : "univariate");
 
 	if (!j || spec_parse(j, &s, err, sizeof err) < 0) {
 		fprintf(stderr, "bench_tpe: %s\n", j ? err : "bad spec text");

@@ -158,7 +158,9 @@ def test_db_and_tpe_programs():
          "--epochs", "2", "--calls", "10", "--inserts", "10"],
         r"^wire_best_json +median", r"^epoch insert")
     run([os.path.join(BUILD, "bench", "search", "bench_tpe"), "10"],
-        r"10 observations: one suggestion median")
+        r"^univariate TPE", r"10 observations: one suggestion median")
+    run([os.path.join(BUILD, "bench", "search", "bench_tpe"), "--multivariate", "10"],
+        r"^multivariate TPE", r"10 observations: one suggestion median")
 
 
 def test_worker_speed():
