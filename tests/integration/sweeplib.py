@@ -168,6 +168,7 @@ class Daemon:
         except AssertionError:
             pass
         if self.own_dir:
+            remove_base_cgroup(self.dir)
             shutil.rmtree(self.dir, ignore_errors=True)
 
     def log_text(self):
@@ -176,6 +177,57 @@ class Daemon:
                 return f.read()
         except OSError:
             return ""
+
+
+def base_cgroup(state_dir):
+    """The cgroup a daemon on state_dir puts its trials under (trialcg.h:
+    sweepd-DEV-INO beside the cgroup this process runs in, where the
+    daemon runs too), or None without a cgroup v2 hierarchy."""
+    mnt = own = None
+    with open("/proc/self/mounts") as f:
+        for line in f:
+            fields = line.split()
+            if len(fields) > 2 and fields[2] == "cgroup2":
+                mnt = fields[1]
+                break
+    with open("/proc/self/cgroup") as f:
+        for line in f:
+            if line.startswith("0::"):
+                own = line[3:].strip()
+    if not mnt or own is None:
+        return None
+    st = os.stat(state_dir)
+    return os.path.join(mnt + own.rstrip("/"),
+                        "sweepd-%d-%d" % (st.st_dev, st.st_ino))
+
+
+def remove_base_cgroup(state_dir):
+    """What a daemon killed with SIGKILL leaves of its trials' cgroups when
+    no daemon is started on state_dir again (a test that kills its
+    trainers by hand, test_group): the trial cgroups are killed and
+    removed, then the base, so that the suite leaves none behind. A
+    daemon that stops, or one restarted on the dir, removes them itself."""
+    try:
+        base = base_cgroup(state_dir)
+    except OSError:
+        return
+    if not base or not os.path.isdir(base):
+        return
+    for root, _, _ in os.walk(base, topdown=False):
+        if root != base:
+            try:
+                with open(os.path.join(root, "cgroup.kill"), "w") as f:
+                    f.write("1")
+            except OSError:
+                pass
+        for _ in range(250):
+            try:
+                os.rmdir(root)
+                break
+            except FileNotFoundError:
+                break
+            except OSError:
+                time.sleep(0.02)   # what was killed is still exiting
 
 
 def read_line(s, limit=1 << 30):

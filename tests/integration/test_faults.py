@@ -7,7 +7,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from sweeplib import (Daemon, Skip, fake_spec, pids_with_env, run_tests,
-                      session_leaders, wait_for, with_daemon)
+                      session_leaders, wait_for, with_daemon, base_cgroup)
 
 
 def pid_alive(pid):
@@ -219,6 +219,9 @@ def _missing_command_fails_cleanly(d):
 def trial_cgroups(d):
     """The trial cgroups under the daemon's (none without one)."""
     base = d.ok({"op": "stats"})["trial_cgroups"]
+    # the suite's own cleanup of killed daemons' cgroups (sweeplib) finds
+    # them where the daemon says they are
+    assert not base or base == base_cgroup(d.dir), (base, base_cgroup(d.dir))
     return [n for n in os.listdir(base) if n.startswith("trial-")] if base else []
 
 
