@@ -305,20 +305,33 @@ struct envb {
 	int n, cap;
 };
 
+/* Where the name kv (its first nl bytes: a name, or an entry's name)
+ * first is in e, or -1 (strncmp, not memcmp: an entry may be shorter
+ * than nl). */
+static int
+env_find(const struct envb *e, const char *kv, size_t nl)
+{
+	for (int i = 0; i < e->n; i++)
+		if ((nl == 0 || e->v[i][0] == kv[0]) &&
+		    strncmp(e->v[i], kv, nl) == 0 &&
+		    e->v[i][nl] == '=')
+			return i;
+	return -1;
+}
+
 static int
 env_set(struct envb *e, const char *name, const char *value)
 {
 	size_t nl = strlen(name);
 	char *kv;
+	int i;
 
 	if (asprintf(&kv, "%s=%s", name, value) < 0)
 		return -ENOMEM;
-	for (int i = 0; i < e->n; i++) {
-		if (strncmp(e->v[i], name, nl) == 0 && e->v[i][nl] == '=') {
-			free(e->v[i]);
-			e->v[i] = kv;
-			return 0;
-		}
+	if ((i = env_find(e, name, nl)) >= 0) {
+		free(e->v[i]);
+		e->v[i] = kv;
+		return 0;
 	}
 	if (e->n + 2 > e->cap) {
 		int cap = e->cap ? e->cap * 2 : 64;
@@ -344,17 +357,13 @@ env_set_cb(void *e, const char *name, const char *value)
 static void
 env_unset(struct envb *e, const char *name)
 {
-	size_t nl = strlen(name);
+	int i = env_find(e, name, strlen(name));
 
-	for (int i = 0; i < e->n; i++) {
-		if (strncmp(e->v[i], name, nl) == 0 && e->v[i][nl] == '=') {
-			free(e->v[i]);
-			memmove(&e->v[i], &e->v[i + 1],
-				(size_t)(e->n - i) * sizeof *e->v);
-			e->n--;
-			return;
-		}
-	}
+	if (i < 0)
+		return;
+	free(e->v[i]);
+	memmove(&e->v[i], &e->v[i + 1], (size_t)(e->n - i) * sizeof *e->v);
+	e->n--;
 }
 
 static void
@@ -415,18 +424,6 @@ resume_env(const struct trial *t, struct envb *e)
 	if (rc == 0)
 		rc = env_set(e, "SWEEP_RESUME_EPOCH", num);
 	return rc;
-}
-
-/* Where the name of the entry kv (its length nl) first is in e, or -1
- * (strncmp, not memcmp: an entry may be shorter than nl). */
-static int
-env_find(const struct envb *e, const char *kv, size_t nl)
-{
-	for (int i = 0; i < e->n; i++)
-		if (e->v[i][0] == kv[0] && strncmp(e->v[i], kv, nl) == 0 &&
-		    e->v[i][nl] == '=')
-			return i;
-	return -1;
 }
 
 /* The daemon's environment, as env_set of each entry in turn would make
