@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,74 @@
 /* A type bit cJSON does not use (it keeps 0xFF for the kind, 256 and 512
  * for flags): marks a number node json_print has turned raw. */
 #define EXACT_MARK (1 << 12)
+
+/* 10^k for k = 0..18: each exact as a double (up to 10^22 are). */
+static const double pow10_exact[19] = {
+	1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9,
+	1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18,
+};
+
+/* %.15g of d, without printf, when that text reads back as d and %g
+ * writes it without an exponent (its decimal exponent X, after the
+ * rounding to 15 digits, in -4..14): 1 with the text in buf (len >= 32),
+ * else 0 (nothing is known; the caller prints). d finite, not an integer.
+ *
+ * Why the digits are %.15g's: m, a 15-digit integer, and 10^k (k <= 18)
+ * are exact doubles, so m / 10^k is the correctly rounded value of the
+ * decimal m * 10^-k, as strtod would read it (Clinger's fast path). When
+ * it equals d, that decimal lies in d's rounding interval, whose width
+ * (an ulp, under 2.3e-16 of d) is less than the spacing of 15-digit
+ * decimals there (at least 1e-15 of d): it is the only 15-digit decimal
+ * in it, and so the nearest one to d, the one %.15g prints. How m was
+ * found (a rounded product, a guessed exponent) cannot make a wrong text
+ * pass; at worst a right one fails and the caller prints it. */
+static int
+fast_text(double d, char *buf)
+{
+	double a = fabs(d), r;
+	char digits[16];
+	uint64_t m;
+	int x = (int)floor(log10(a)), k, n = 0, last;
+
+	for (int tries = 0; ; tries++) {
+		if (x < -4 || x > 14 || tries == 2)
+			return 0;
+		k = 14 - x;
+		r = nearbyint(a * pow10_exact[k]);
+		if (r >= 1e15)
+			x++;
+		else if (r < 1e14)
+			x--;
+		else
+			break;
+	}
+	m = (uint64_t)r;
+	if ((double)m / pow10_exact[k] != a)
+		return 0;
+	for (int i = 14; i >= 0; i--, m /= 10)
+		digits[i] = (char)('0' + m % 10);
+	/* %g drops the fraction's trailing zeros, and the point with them. */
+	for (last = 14; last > x && last > 0 && digits[last] == '0'; last--)
+		;
+	if (d < 0)
+		buf[n++] = '-';
+	if (x < 0) {
+		buf[n++] = '0';
+		buf[n++] = '.';
+		for (int i = 0; i < -x - 1; i++)
+			buf[n++] = '0';
+		for (int i = 0; i <= last; i++)
+			buf[n++] = digits[i];
+	} else {
+		for (int i = 0; i <= last; i++) {
+			if (i == x + 1)
+				buf[n++] = '.';
+			buf[n++] = digits[i];
+		}
+	}
+	buf[n] = '\0';
+	return 1;
+}
 
 /* The shortest of %.15g, %.16g, %.17g that reads back as d, into buf.
  * 0 when cJSON's own output is exact already: only for what it prints
@@ -39,6 +108,10 @@ exact_text(const cJSON *n, char *buf, size_t len)
 		snprintf(buf, len, "%" PRId64, (int64_t)d);
 		return 1;
 	}
+	/* Most reported figures (a trainer's %.10g) end here, without the
+	 * printf and strtod below: they were most of json_print's cost. */
+	if (len >= 32 && fast_text(d, buf))
+		return 1;
 	for (int prec = 15; prec <= 17; prec++) {
 		snprintf(buf, len, "%1.*g", prec, d);
 		if (strtod(buf, NULL) == d)

@@ -1,9 +1,14 @@
 /*
  * test_json.c: json_print reads back as the very same numbers (cJSON's own
  * printer rounds to 15 digits) and leaves the tree as it was;
- * json_check_text refuses invalid UTF-8 and "\u0000".
+ * json_check_text refuses invalid UTF-8 and "\u0000"; a number prints as
+ * the printf-and-strtod rule it was first written with, byte for byte.
  */
 #include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -141,11 +146,111 @@ check_text_refuses_invalid_utf8(void)
 	CHECK(checked("ab\xff", 3, "at byte 2") == -EINVAL);
 }
 
+/* The rule json_print's numbers were first printed by, with printf and
+ * strtod alone: the reference its faster paths must match byte for byte. */
+static void
+reference_text(double d, char *buf, size_t len)
+{
+	if (fabs(d) < JSON_EXACT_INT && d == floor(d)) {
+		snprintf(buf, len, "%" PRId64, (int64_t)d);
+		return;
+	}
+	for (int prec = 15; prec <= 17; prec++) {
+		snprintf(buf, len, "%1.*g", prec, d);
+		if (strtod(buf, NULL) == d)
+			return;
+	}
+}
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15u;
+
+static uint64_t
+rng_next(void)
+{
+	uint64_t z = (rng_state += 0x9e3779b97f4a7c15u);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+	return z ^ (z >> 31);
+}
+
+/* 1 when json_print of d matches the reference (else a failure is
+ * reported, once per call site's run, with the value). */
+static int
+same_as_reference(double d)
+{
+	char want[40];
+	cJSON *n = cJSON_CreateNumber(d);
+	char *got = n ? json_print(n) : NULL;
+	int ok;
+
+	if (!isfinite(d))
+		snprintf(want, sizeof want, "null");
+	else if (d == (double)n->valueint)
+		snprintf(want, sizeof want, "%d", n->valueint);
+	else
+		reference_text(d, want, sizeof want);
+	ok = got && strcmp(got, want) == 0;
+	CHECK_MSG(ok, "%.17g printed as %s, the reference says %s", d,
+		  got ? got : "(null)", want);
+	cJSON_free(got);
+	cJSON_Delete(n);
+	return ok;
+}
+
+/* Every kind of double the trainers, the diagnosis and the params make:
+ * short decimals as a trainer prints them (1 to 17 significant digits,
+ * exponents -30 to 30), their neighbours, values next to powers of ten,
+ * random bit patterns, integers near 2^53. SWEEPD_JSON_DIFF_N sets how
+ * many of each (default 40,000: about a second). */
+static void
+numbers_print_as_the_reference(void)
+{
+	const char *env = getenv("SWEEPD_JSON_DIFF_N");
+	long n = env ? atol(env) : 40000, bad = 0;
+	char text[64];
+
+	for (long i = 0; i < n && bad < 5; i++) {
+		uint64_t r = rng_next();
+		int digits = 1 + (int)(r % 17), e = (int)((r >> 8) % 61) - 30;
+		uint64_t mant = rng_next() % 100000000000000000u;
+		double d, p;
+
+		/* a decimal of `digits` significant digits */
+		snprintf(text, sizeof text, "%s%" PRIu64 "e%d",
+			 (r >> 20) & 1 ? "-" : "",
+			 mant % (uint64_t)pow(10, digits) + 1, e);
+		d = strtod(text, NULL);
+		bad += !same_as_reference(d);
+		bad += !same_as_reference(nextafter(d, INFINITY));
+		bad += !same_as_reference(nextafter(d, -INFINITY));
+		/* random bits */
+		memcpy(&d, &r, sizeof d);
+		bad += !same_as_reference(d);
+		/* next to a power of ten, and metrics-like values in (0, 1) */
+		p = pow(10, (int)((r >> 32) % 41) - 20);
+		bad += !same_as_reference(nextafter(p, 0));
+		bad += !same_as_reference(nextafter(p, INFINITY));
+		bad += !same_as_reference((double)(r >> 11) / 9007199254740992.0);
+		bad += !same_as_reference((double)(r % 100000) / 100000.0);
+		bad += !same_as_reference(JSON_EXACT_INT - (double)(r % 5000) - 0.5);
+	}
+	CHECK(bad == 0);
+	/* the edges of the fixed notation %g keeps, and of the fast path */
+	double edges[] = { 1e-4, 1e-5, 0.0001234, 0.00001234, 99999999999999.9,
+			   999999999999999.9, 123456789012345.6, 0.99999999999999994,
+			   9.9999999999999995, 0.1, -0.1, 0.5, 1.5, 2.675, 1e15 + 0.5,
+			   5e-324, 2.2250738585072014e-308, 1.7976931348623157e308 };
+	for (size_t i = 0; i < sizeof edges / sizeof *edges; i++)
+		same_as_reference(edges[i]);
+}
+
 int
 main(void)
 {
 	RUN(integers_keep_every_digit);
 	RUN(doubles_read_back_exactly);
+	RUN(numbers_print_as_the_reference);
 	RUN(tree_is_left_as_it_was);
 	RUN(nonfinite_prints_null);
 	RUN(check_text_refuses_nul_escapes);

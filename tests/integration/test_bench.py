@@ -106,6 +106,14 @@ def test_spawn_program():
         r"^  child_start \(posix_spawn, pidfd\) +%s ms per run" % NUM)
 
 
+def test_json_program():
+    need()
+    run([os.path.join(BUILD, "bench", "daemon", "bench_json"), "--rounds", "2"],
+        r"^json_print, 2 rounds of 1000 numbers:$",
+        r"^  reported figures \(%%\.10g\) +%s ns per number" % NUM,
+        r"^  computed figures \(17 digits\) +%s ns per number" % NUM)
+
+
 def test_search_synth():
     need()
     run(script("search/bench_search.py") + ["synth", BUILD, "--seeds", "1", "--trials", "4"],
