@@ -679,6 +679,34 @@ trials(struct frame *f, const struct live *l, int room)
 		line(f, "  ... %d more running, no epoch yet", unseen);
 }
 
+/* "name n  name n ..." of l's verdicts in at most room columns (names
+ * are ASCII): whole ones only, the rest counted ("  +3 more"), so that a
+ * narrow terminal never shows a verdict without its count. */
+static void
+verdicts_text(const struct live *l, int room, char *buf, size_t len)
+{
+	char item[64], more[32];
+	size_t k = 0;
+	int i;
+
+	buf[0] = '\0';
+	for (i = 0; i < l->n_verdicts; i++) {
+		int n = snprintf(item, sizeof item, "%s%s %d", i ? "  " : "",
+				 l->verdicts[i].name, l->verdicts[i].n);
+		int left = l->n_verdicts - i - 1;
+		int tail = left ? snprintf(more, sizeof more, "  +%d more",
+					   left) : 0;
+		if (k + (size_t)n + (size_t)tail > (size_t)room ||
+		    k + (size_t)n >= len)
+			break;
+		memcpy(buf + k, item, (size_t)n + 1);
+		k += (size_t)n;
+	}
+	if (i < l->n_verdicts)
+		snprintf(buf + k, len - k, "%s+%d more", k ? "  " : "",
+			 l->n_verdicts - i);
+}
+
 int
 live_render(FILE *out, const struct live *l, double now, int width,
 	    int max_lines)
@@ -686,7 +714,6 @@ live_render(FILE *out, const struct live *l, double now, int width,
 	struct frame f = { out, width < 20 ? 20 : width, 0,
 			   max_lines < 1 ? 1 : max_lines };
 	char best[FMT_NUM_MAX], verdicts[512];
-	size_t k = 0;
 	int tail = 2 + (l->n_failures > 0);
 
 	header(&f, l);
@@ -699,10 +726,8 @@ live_render(FILE *out, const struct live *l, double now, int width,
 		     fmt_double(best, sizeof best, l->best_value));
 	else
 		line(&f, "best      none yet");
-	for (int i = 0; i < l->n_verdicts && k < sizeof verdicts; i++)
-		k += (size_t)snprintf(verdicts + k, sizeof verdicts - k, "%s%s %d",
-				      i ? "  " : "", l->verdicts[i].name,
-				      l->verdicts[i].n);
+	verdicts_text(l, f.width - (int)strlen("verdicts  "), verdicts,
+		      sizeof verdicts);
 	line(&f, "verdicts  %s", l->n_verdicts ? verdicts : "none yet");
 	if (l->n_failures > 0)
 		failures(&f, l);

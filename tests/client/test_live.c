@@ -368,6 +368,42 @@ render_fits_the_terminal(void)
 	live_free(&l);
 }
 
+/* A verdicts line wider than the terminal drops whole verdicts and says
+ * how many, never a name without its count (60 columns showed
+ * "good_fit" with its 15 cut off). */
+static void
+render_cuts_verdicts_whole(void)
+{
+	static const char *names[] = { "overfitting", "underfitting", "pruned",
+				       "good_fit", "diverged", "not_learning" };
+	struct live l;
+	char *out, *v;
+	int n;
+
+	start(&l);
+	for (int i = 0; i < 6; i++) {
+		snprintf(l.verdicts[i].name, sizeof l.verdicts[i].name, "%s", names[i]);
+		l.verdicts[i].n = 10 + i;
+	}
+	l.n_verdicts = 6;
+	out = render(&l, T0 + 1, 60, 20, &n);
+	v = strstr(out, "verdicts  ");
+	CHECK(v != NULL);
+	if (v) {
+		char *e = strchr(v, '\n');
+		*e = '\0';
+		CHECK_MSG(strlen(v) <= 60, "%zu columns: %s", strlen(v), v);
+		CHECK_STR(v, "verdicts  overfitting 10  underfitting 11  +4 more");
+	}
+	free(out);
+	/* wide enough: all of them, no "more" */
+	out = render(&l, T0 + 1, 160, 20, &n);
+	CHECK_CONTAINS(out, "verdicts  overfitting 10  underfitting 11  pruned 12  "
+		       "good_fit 13  diverged 14  not_learning 15\n");
+	free(out);
+	live_free(&l);
+}
+
 static void
 render_at_the_end(void)
 {
@@ -559,6 +595,7 @@ main(void)
 	RUN(render_shows_progress_trials_best_and_verdicts);
 	RUN(render_fits_the_terminal);
 	RUN(render_at_the_end);
+	RUN(render_cuts_verdicts_whole);
 	RUN(render_lays_out_for_60_columns);
 	RUN(render_on_6_lines);
 	RUN(pause_and_resume_show_in_the_header);
