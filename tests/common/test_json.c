@@ -174,8 +174,8 @@ rng_next(void)
 	return z ^ (z >> 31);
 }
 
-/* 1 when json_print of d matches the reference (else a failure is
- * reported, once per call site's run, with the value). */
+/* 1 when json_print of d matches the reference; else 0, and the failure
+ * is reported with the value. */
 static int
 same_as_reference(double d)
 {
