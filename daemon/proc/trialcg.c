@@ -17,6 +17,25 @@
 
 #define CG_PATH 4096
 
+/* A cgroup under the base, cg-NAME: busy with one trial's attempt,
+ * kept empty for the next one, or retired (something was left in it and
+ * it was killed, or it was changed: never used again, removed once it
+ * has emptied). */
+enum slot_state { SLOT_FREE, SLOT_BUSY, SLOT_RETIRED };
+
+/* The files of a cgroup read at each end, held open from its mkdir (a
+ * pread at 0 reads them afresh): cgroup.events, cgroup.stat,
+ * cgroup.subtree_control. */
+enum { CGF_EVENTS, CGF_STAT, CGF_SUBTREE, CGF_N };
+
+struct cgslot {
+	unsigned name;          /* cg-NAME */
+	enum slot_state state;
+	int64_t trial_id;       /* SLOT_BUSY: whose it is */
+	int attempt;
+	int fd[CGF_N];          /* owned; -1 when not open */
+};
+
 /* One per scheduler (its cg), made by trialcg_init. Nothing is kept in
  * file-static state: two schedulers in one process (the unit tests make
  * several) each have their own base. */
@@ -26,9 +45,12 @@ struct trialcg {
 	int fd;          /* owned, O_PATH on base: every trial cgroup is made,
 			  * killed and removed relative to it, not through
 			  * its path */
-	int dirty;       /* a trial cgroup was left to trialcg_tidy: one still
-			  * emptying after its cgroup.kill, or one whose start
-			  * failed. 0: nothing to look for */
+	int dirty;       /* a cgroup was retired and is not yet removed:
+			  * trialcg_tidy has something to do */
+	struct cgslot *slot;   /* owned: every cgroup this daemon made and
+				* has not removed */
+	size_t nslot, cap;
+	unsigned next;   /* the last NAME given */
 };
 
 /* The mount point of the cgroup v2 hierarchy, from /proc/self/mountinfo. */
@@ -153,44 +175,34 @@ kill_and_remove(const struct trialcg *cg, const char *name)
 	return remove_cg(cg, name);
 }
 
-/* For each trial-ID under the base whose trainer is not running (all, or
- * running NULL: every one): kill and remove it. Returns how many are left,
- * those of running trials included (*spared of them). */
+/* Kills and removes every cgroup under the base (a predecessor's, of
+ * whatever name, or this daemon's own at its end): how many are left,
+ * still emptying. */
 static int
-sweep_base(const struct trialcg *cg, int all, trialcg_running_fn running,
-	   void *ud, int *spared)
+sweep_base(const struct trialcg *cg)
 {
 	DIR *d = opendir(cg->base);
 	struct dirent *e;
 	int left = 0;
 
-	*spared = 0;
 	if (!d)
 		return 0;
 	while ((e = readdir(d))) {
-		int64_t id;
-		if (strncmp(e->d_name, "trial-", 6) != 0)
+		if (e->d_type != DT_DIR || strcmp(e->d_name, ".") == 0 ||
+		    strcmp(e->d_name, "..") == 0)
 			continue;
-		id = strtoll(e->d_name + 6, NULL, 10);
-		if (!all && running && id > 0 && running(ud, id)) {
-			(*spared)++;   /* its trainer still runs */
-			continue;
-		}
 		if (kill_and_remove(cg, e->d_name) < 0)
 			left++;
 	}
 	closedir(d);
-	return left + *spared;
+	return left;
 }
 
-/* Waits up to about a second for every trial cgroup to go. */
+/* Waits up to about a second for every cgroup under the base to go. */
 static void
 sweep_all(const struct trialcg *cg)
 {
-	int spared;
-
-	for (int round = 0;
-	     round < 20 && sweep_base(cg, 1, NULL, NULL, &spared) > 0; round++)
+	for (int round = 0; round < 20 && sweep_base(cg) > 0; round++)
 		usleep(50 * 1000);
 }
 
@@ -279,53 +291,223 @@ trialcg_at(const struct trialcg *cg, const char *path, const char **name)
 	return cg->fd;
 }
 
+static void
+slot_name(const struct cgslot *sl, char *name, size_t len)
+{
+	snprintf(name, len, "cg-%u", sl->name);
+}
+
+static const char *const cg_files[CGF_N] = {
+	"cgroup.events", "cgroup.stat", "cgroup.subtree_control",
+};
+
+/* The value of the "KEY VALUE" line of KEY in text, or -1 without one. */
+static long
+key_value(const char *text, const char *key)
+{
+	size_t klen = strlen(key);
+
+	for (const char *l = text; l; l = strchr(l, '\n'), l = l ? l + 1 : l)
+		if (strncmp(l, key, klen) == 0 && l[klen] == ' ')
+			return strtol(l + klen + 1, NULL, 10);
+	return -1;
+}
+
+/* The slot's file f read afresh into buf (NUL-terminated): its length,
+ * or -1. */
+static ssize_t
+read_cg_file(const struct cgslot *sl, int f, char *buf, size_t len)
+{
+	ssize_t n = sl->fd[f] >= 0 ? pread(sl->fd[f], buf, len - 1, 0) : -1;
+
+	buf[n > 0 ? n : 0] = '\0';
+	return n;
+}
+
+/* 1 when the ended attempt's cgroup is as it was made: nothing runs in it
+ * or under it, it has no cgroups of its own, it is not frozen and it
+ * hands no controllers down. Only such a cgroup is used again. */
+static int
+as_made(const struct cgslot *sl)
+{
+	char buf[512];
+
+	if (read_cg_file(sl, CGF_EVENTS, buf, sizeof buf) <= 0 ||
+	    key_value(buf, "populated") != 0 || key_value(buf, "frozen") > 0)
+		return 0;
+	if (read_cg_file(sl, CGF_STAT, buf, sizeof buf) <= 0 ||
+	    key_value(buf, "nr_descendants") != 0)
+		return 0;
+	return read_cg_file(sl, CGF_SUBTREE, buf, sizeof buf) >= 0 &&
+	       (buf[0] == '\0' || strcmp(buf, "\n") == 0);
+}
+
+static void
+close_files(struct cgslot *sl)
+{
+	for (int f = 0; f < CGF_N; f++) {
+		if (sl->fd[f] >= 0)
+			close(sl->fd[f]);
+		sl->fd[f] = -1;
+	}
+}
+
+/* Opens the files as_made reads, of the cgroup just made for sl: 0, or
+ * -errno (none is left open then). */
+static int
+open_files(const struct trialcg *cg, struct cgslot *sl, const char *name)
+{
+	char path[96];
+
+	for (int f = 0; f < CGF_N; f++) {
+		snprintf(path, sizeof path, "%s/%s", name, cg_files[f]);
+		sl->fd[f] = openat(cg->fd, path, O_RDONLY | O_CLOEXEC);
+		if (sl->fd[f] < 0) {
+			int rc = -errno;
+			close_files(sl);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+static struct cgslot *
+busy_slot(struct trialcg *cg, int64_t trial_id, int attempt)
+{
+	for (size_t i = 0; i < cg->nslot; i++)
+		if (cg->slot[i].state == SLOT_BUSY &&
+		    cg->slot[i].trial_id == trial_id &&
+		    cg->slot[i].attempt == attempt)
+			return &cg->slot[i];
+	return NULL;
+}
+
+static void
+drop_slot(struct trialcg *cg, struct cgslot *sl)
+{
+	close_files(sl);
+	*sl = cg->slot[--cg->nslot];
+}
+
+/* Kills what is in a retired slot's cgroup and removes it: 1 when it is
+ * gone (the slot is dropped then), 0 while it is still emptying. */
+static int
+remove_slot(struct trialcg *cg, struct cgslot *sl)
+{
+	char name[32];
+
+	slot_name(sl, name, sizeof name);
+	if (kill_and_remove(cg, name) < 0)
+		return 0;
+	drop_slot(cg, sl);
+	return 1;
+}
+
+/* A free slot, else a new one with a new cgroup (a name a predecessor
+ * left, still emptying, is retired and skipped); NULL with -errno in *rc. */
+static struct cgslot *
+take_slot(struct trialcg *cg, int *rc)
+{
+	struct cgslot *sl;
+	char name[32];
+
+	for (size_t i = 0; i < cg->nslot; i++)
+		if (cg->slot[i].state == SLOT_FREE)
+			return &cg->slot[i];
+	for (;;) {
+		if (cg->nslot == cg->cap) {
+			size_t cap = cg->cap ? 2 * cg->cap : 8;
+			struct cgslot *v = realloc(cg->slot, cap * sizeof *v);
+			if (!v) {
+				*rc = -ENOMEM;
+				return NULL;
+			}
+			cg->slot = v;
+			cg->cap = cap;
+		}
+		sl = &cg->slot[cg->nslot];
+		*sl = (struct cgslot){ .name = ++cg->next, .state = SLOT_RETIRED,
+				       .fd = { -1, -1, -1 } };
+		slot_name(sl, name, sizeof name);
+		if (mkdirat(cg->fd, name, 0755) == 0) {
+			cg->nslot++;
+			if ((*rc = open_files(cg, sl, name)) < 0) {
+				if (!remove_slot(cg, sl))
+					cg->dirty = 1;
+				return NULL;
+			}
+			sl->state = SLOT_FREE;
+			return sl;
+		}
+		if (errno != EEXIST) {
+			*rc = -errno;
+			return NULL;
+		}
+		cg->nslot++;     /* a predecessor's: removed by the tidy */
+		cg->dirty = 1;
+	}
+}
+
 int
 trialcg_create(struct trialcg *cg, int64_t trial_id, int attempt, char *path,
 	       size_t len)
 {
-	char name[64];
+	struct cgslot *sl;
+	char name[32];
 	int rc = 0;
 
 	path[0] = '\0';
 	if (!cg)
 		return -ENOENT;
-	snprintf(name, sizeof name, "trial-%" PRId64 "-%d", trial_id, attempt);
+	sl = take_slot(cg, &rc);
+	if (!sl) {
+		log_warn("cannot make a cgroup under %s: %s", cg->base,
+			 strerror(-rc));
+		return rc;
+	}
+	slot_name(sl, name, sizeof name);
 	if (snprintf(path, len, "%s/%s", cg->base, name) >= (int)len) {
 		path[0] = '\0';
 		return -ENAMETOOLONG;
 	}
-	/* One left by a killed daemon may have been killed: never reused. */
-	if (mkdirat(cg->fd, name, 0755) < 0 && (errno != EEXIST ||
-	    kill_and_remove(cg, name) < 0 || mkdirat(cg->fd, name, 0755) < 0))
-		rc = -errno;
-	if (rc < 0) {
-		log_warn("cannot make %s: %s", path, strerror(-rc));
-		path[0] = '\0';
-	}
-	return rc;
+	sl->state = SLOT_BUSY;
+	sl->trial_id = trial_id;
+	sl->attempt = attempt;
+	return 0;
 }
 
 void
 trialcg_end(struct trialcg *cg, int64_t trial_id, int attempt)
 {
-	char name[64];
+	struct cgslot *sl = cg ? busy_slot(cg, trial_id, attempt) : NULL;
+	size_t nfree = 0;
 
-	if (!cg)
+	if (!sl)
 		return;
-	snprintf(name, sizeof name, "trial-%" PRId64 "-%d", trial_id, attempt);
-	if (kill_and_remove(cg, name) < 0)
+	for (size_t i = 0; i < cg->nslot; i++)
+		nfree += cg->slot[i].state == SLOT_FREE;
+	if (nfree < TRIALCG_MAX_FREE && as_made(sl)) {
+		sl->state = SLOT_FREE;   /* the next attempt's, with no mkdir */
+		return;
+	}
+	sl->state = SLOT_RETIRED;
+	close_files(sl);
+	if (!remove_slot(cg, sl))
 		cg->dirty = 1;   /* still emptying: trialcg_tidy removes it */
 }
 
 void
-trialcg_tidy(struct trialcg *cg, trialcg_running_fn running, void *ud)
+trialcg_tidy(struct trialcg *cg)
 {
-	int spared;
+	int left = 0;
 
-	/* Every trial cgroup is left to this only when it could not be
-	 * removed at its end; a running trial's spared one may be such. */
-	if (cg && cg->dirty)
-		cg->dirty = sweep_base(cg, 0, running, ud, &spared) > 0;
+	if (!cg || !cg->dirty)
+		return;
+	for (size_t i = cg->nslot; i-- > 0;)
+		if (cg->slot[i].state == SLOT_RETIRED &&
+		    !remove_slot(cg, &cg->slot[i]))
+			left = 1;
+	cg->dirty = left;
 }
 
 void
@@ -333,10 +515,13 @@ trialcg_close(struct trialcg *cg)
 {
 	if (!cg)
 		return;
+	for (size_t i = 0; i < cg->nslot; i++)
+		close_files(&cg->slot[i]);
 	sweep_all(cg);
 	if (rmdir(cg->base) < 0 && errno != ENOENT)
 		log_warn("cannot remove %s: %s", cg->base, strerror(errno));
 	close(cg->fd);
+	free(cg->slot);
 	free(cg->base);
 	free(cg);
 }

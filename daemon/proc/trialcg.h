@@ -2,13 +2,16 @@
  * trialcg: a cgroup v2 per trial, where the daemon may make them.
  *
  * Where a cgroup v2 hierarchy is mounted, the daemon's own cgroup is
- * writable and has cgroup.kill (Linux 5.14), each trainer is put in
- * SWEEPD/trial-ID under it, SWEEPD being sweepd-DEV-INO (the state dir),
- * from its start (spawn.h: clone3's CLONE_INTO_CGROUP). Whatever the
+ * writable and has cgroup.kill (Linux 5.14), each trainer is put in a
+ * cgroup SWEEPD/cg-N under it, SWEEPD being sweepd-DEV-INO (the state
+ * dir), from its start (spawn.h: clone3's CLONE_INTO_CGROUP). Whatever the
  * trainer starts stays in that cgroup whatever it does (setsid, double forks, an
  * empty environment), so cgroup.kill ends all of it when the trainer exits,
  * and a restarted daemon ends what its killed predecessor left: every
- * trial cgroup it finds at start-up. Elsewhere (no cgroup v2, no rights,
+ * trial cgroup it finds at start-up. A cgroup its trainer left as it was
+ * made (empty, unchanged) is kept for the next attempt: a clone into a
+ * new cgroup, with its mkdir and its rmdir, costs several times a clone
+ * into a used one (docs/DESIGN.md). Elsewhere (no cgroup v2, no rights,
  * `--no-cgroups`) the subreaper (reaper.c) does what it can; it runs in
  * both cases.
  */
@@ -18,16 +21,16 @@
 /* How deep a trainer's own cgroups under its trial's are removed (a
  * deeper tree is left, and trialcg_tidy tries again). */
 #define TRIALCG_MAX_DEPTH 16
+/* At most this many empty cgroups are kept for later attempts; an ended
+ * attempt's is removed beyond it. */
+#define TRIALCG_MAX_FREE 64
 
 #include <stddef.h>
 #include <stdint.h>
 
-/* One per scheduler: the base directory, held open, and whether a trial
- * cgroup was left for trialcg_tidy. Private to trialcg.c. */
+/* One per scheduler: the base directory, held open, and the cgroups made
+ * under it (busy, kept or retired). Private to trialcg.c. */
 struct trialcg;
-
-/* 1 while the trainer of trial_id still runs: its cgroup is left alone. */
-typedef int (*trialcg_running_fn)(void *ud, int64_t trial_id);
 
 /* A NEW trialcg (owned by the caller, free with trialcg_close) when
  * per-trial cgroups can be used, after killing and removing the trial
@@ -45,27 +48,31 @@ const char *trialcg_path(const struct trialcg *cg);
  * whole path. -1 (and path itself in *name) for a NULL cg or a path not
  * under the base. */
 int trialcg_at(const struct trialcg *cg, const char *path, const char **name);
-/* Makes the cgroup of the trial's attempt under the base,
- * trial-ID-ATTEMPT; its directory in path. 0, or -errno (path is then "":
- * the trial runs without one). cg NULL: -ENOENT. A cgroup is never used
- * again once it was killed: Linux 6.18 SIGKILLs a process started by
- * CLONE_INTO_CGROUP into a cgroup whose cgroup.kill was ever written (its
- * kill count is not the one of the parent's cgroup), so each attempt has a
- * cgroup of its own. */
+/* A cgroup for the trial's attempt under the base, from now on its own:
+ * one kept from an ended attempt, else a new one (cg-N, N never given
+ * twice by one trialcg); its directory in path. 0, or -errno (path is
+ * then "": the trial runs without one). cg NULL: -ENOENT. A cgroup
+ * whose cgroup.kill was written is never used again: Linux 6.18 SIGKILLs
+ * a process started by CLONE_INTO_CGROUP into such a cgroup (the kill
+ * count it compares is the parent cgroup's). */
 int trialcg_create(struct trialcg *cg, int64_t trial_id, int attempt,
 		   char *path, size_t len);
-/* The attempt's trainer exited, or never started: its cgroup is removed
- * when nothing is left in it (an rmdir, which fails while anything is);
- * else everything in it is killed (cgroup.kill) and trialcg_tidy removes
- * it once it has emptied. cg NULL: no-op. */
+/* The attempt's trainer exited, or never started. Its cgroup is kept for
+ * a later attempt when its trainer left it as it was made: nothing in it
+ * or under it, no cgroup of its own, not frozen, no controllers handed
+ * down. Else it is retired: removed when nothing is left in it (an
+ * rmdir, which fails while anything is), else everything in it is
+ * killed (cgroup.kill) and trialcg_tidy removes it once it has emptied.
+ * Not the cgroup of a busy attempt: no-op. cg NULL: no-op. */
 void trialcg_end(struct trialcg *cg, int64_t trial_id, int attempt);
-/* Removes the cgroups of trials that are not running, killing what is
+/* Removes the retired cgroups that have emptied since, killing what is
  * left in them; those still emptying are tried again next time. Looks
- * only when trialcg_end left one (or one it left is still there). cg
+ * only when one is left. A busy or kept cgroup is never touched. cg
  * NULL: no-op. */
-void trialcg_tidy(struct trialcg *cg, trialcg_running_fn running, void *ud);
-/* At the end: kills every trial cgroup, waits up to about a second for
- * them to empty, removes them and the base itself, frees cg. NULL ok. */
+void trialcg_tidy(struct trialcg *cg);
+/* At the end: kills every trial cgroup (kept ones are only removed),
+ * waits up to about a second for them to empty, removes them and the
+ * base itself, frees cg. NULL ok. */
 void trialcg_close(struct trialcg *cg);
 
 #endif

@@ -211,7 +211,7 @@ on_reap_timer(uv_timer_t *tm)
 	struct sched *s = tm->data;
 
 	sweep_children(s, 0);
-	trialcg_tidy(s->cg, trainer_running, s);
+	trialcg_tidy(s->cg);
 }
 
 static void

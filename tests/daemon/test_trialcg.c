@@ -3,10 +3,12 @@
  * machine's cgroup v2, without root; skipped where no writable one with
  * cgroup.kill can be had.
  *
- * A trial's end removes its cgroup at once when nothing is in it, and
- * kills what is left in it otherwise, the removal then left to
- * trialcg_tidy. Each trialcg has its own base: two side by side (two
- * schedulers in one process) never make or remove each other's cgroups.
+ * A trial's end keeps its cgroup for the next attempt when its trainer
+ * left it as it was made, and kills what is left in it otherwise, the
+ * removal then left to trialcg_tidy; a cgroup something was left in, or
+ * that was changed, is never given out again. Each trialcg has its own
+ * base: two side by side (two schedulers in one process) never make or
+ * remove each other's cgroups.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -33,21 +35,6 @@ exists(const char *path)
 	struct stat st;
 
 	return stat(path, &st) == 0;
-}
-
-static int
-none_running(void *ud, int64_t id)
-{
-	(void)ud;
-	(void)id;
-	return 0;
-}
-
-static int
-only_13_runs(void *ud, int64_t id)
-{
-	(void)ud;
-	return id == 13;
 }
 
 /* A process in the cgroup at cg, paused: its pid, or -1. It joins before
@@ -104,7 +91,7 @@ exited_within(int pid)
 static void
 test_at_names_the_cgroup_below_the_base(void)
 {
-	char cg[4400], other[64] = "/elsewhere/trial-1-1";
+	char cg[4400], other[64] = "/elsewhere/cg-1";
 	const char *name = NULL;
 	struct stat a, b;
 	int fd;
@@ -118,60 +105,97 @@ test_at_names_the_cgroup_below_the_base(void)
 	CHECK(trialcg_create(cg0, 16, 2, cg, sizeof cg) == 0);
 	fd = trialcg_at(cg0, cg, &name);
 	CHECK(fd >= 0);
-	CHECK_STR(name, "trial-16-2");
+	CHECK_MSG(strncmp(name, "cg-", 3) == 0 && !strchr(name, '/'),
+		  "name %s", name);
 	CHECK(fstatat(fd, name, &a, 0) == 0 && stat(cg, &b) == 0);
 	CHECK(a.st_ino == b.st_ino && a.st_dev == b.st_dev);
 	trialcg_end(cg0, 16, 2);
 }
 
-/* Nothing in it: the end removes the cgroup itself, no tidy needed. */
+/* Nothing was left in it: the end keeps the cgroup, and the next attempt
+ * is given that same one (no mkdir, no rmdir); a process joins it. Two
+ * busy at once have two. */
 static void
-test_end_removes_an_empty_cgroup(void)
+test_end_keeps_an_empty_cgroup_for_the_next(void)
 {
-	char cg[4400];
-
-	if (!cg0) {
-		SKIP(why);
-		return;
-	}
-	CHECK(trialcg_create(cg0, 11, 1, cg, sizeof cg) == 0);
-	CHECK(exists(cg));
-	trialcg_end(cg0, 11, 1);
-	CHECK_MSG(!exists(cg), "%s still there after its end", cg);
-}
-
-/* Something left in it: killed at the end (SIGKILL, by cgroup.kill), and
- * the cgroup removed by the next tidy once it has emptied. */
-static void
-test_end_kills_what_is_left_and_tidy_removes_it(void)
-{
-	char cg[4400];
+	char cg[4400], again[4400], other[4400];
+	struct stat a, b;
 	int pid, st;
 
 	if (!cg0) {
 		SKIP(why);
 		return;
 	}
-	CHECK(trialcg_create(cg0, 12, 1, cg, sizeof cg) == 0);
+	CHECK(trialcg_create(cg0, 11, 1, cg, sizeof cg) == 0);
+	CHECK(stat(cg, &a) == 0);
+	pid = start_in(cg);
+	CHECK(pid > 0);
+	if (pid > 0) {   /* its trainer exits, and is reaped, before the end */
+		kill(pid, SIGKILL);
+		waitpid(pid, &st, 0);
+	}
+	trialcg_end(cg0, 11, 1);
+	CHECK_MSG(exists(cg), "%s removed though nothing was left in it", cg);
+	CHECK(trialcg_create(cg0, 12, 1, again, sizeof again) == 0);
+	CHECK_STR(again, cg);
+	CHECK(stat(again, &b) == 0 && a.st_ino == b.st_ino);
+	CHECK(trialcg_create(cg0, 13, 1, other, sizeof other) == 0);
+	CHECK(strcmp(other, again) != 0);
+	pid = start_in(again);
+	CHECK_MSG(pid > 0, "cannot join %s again", again);
+	if (pid > 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &st, 0);
+	}
+	trialcg_end(cg0, 12, 1);
+	trialcg_end(cg0, 13, 1);
+	trialcg_end(cg0, 13, 1);   /* twice: no-op */
+	CHECK(exists(cg) && exists(other));
+}
+
+/* Something left in it: killed at the end (SIGKILL, by cgroup.kill), the
+ * cgroup removed by the next tidy once it has emptied, and never given to
+ * a later attempt (Linux kills at birth what is cloned into a cgroup once
+ * killed). */
+static void
+test_end_kills_what_is_left_and_tidy_removes_it(void)
+{
+	char cg[4400], next[4400];
+	int pid, st;
+
+	if (!cg0) {
+		SKIP(why);
+		return;
+	}
+	CHECK(trialcg_create(cg0, 12, 2, cg, sizeof cg) == 0);
 	pid = start_in(cg);
 	CHECK(pid > 0);
 	if (pid <= 0)
 		return;
-	trialcg_end(cg0, 12, 1);
+	trialcg_end(cg0, 12, 2);
+	CHECK(trialcg_create(cg0, 12, 3, next, sizeof next) == 0);
+	CHECK_MSG(strcmp(next, cg) != 0, "%s, killed, given out again", cg);
 	st = exited_within(pid);
 	CHECK_MSG(st != -1 && WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL,
 		  "the process left in %s was not killed (status %d)", cg, st);
 	for (int i = 0; i < WAIT_ROUNDS && exists(cg); i++) {
-		trialcg_tidy(cg0, none_running, NULL);
+		trialcg_tidy(cg0);
 		usleep(10 * 1000);
 	}
 	CHECK_MSG(!exists(cg), "%s not removed by trialcg_tidy", cg);
+	pid = start_in(next);   /* the new one works */
+	CHECK(pid > 0);
+	if (pid > 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &st, 0);
+	}
+	trialcg_end(cg0, 12, 3);
 }
 
-/* A running trial's cgroup is spared by the tidy, even with something
- * left to remove beside it. */
+/* A busy cgroup is never touched by the tidy, even with something left
+ * to remove beside it. */
 static void
-test_tidy_spares_a_running_trial(void)
+test_tidy_spares_a_busy_cgroup(void)
 {
 	char cg[4400], left[4400];
 	int pid, gone = -1, st;
@@ -180,7 +204,7 @@ test_tidy_spares_a_running_trial(void)
 		SKIP(why);
 		return;
 	}
-	CHECK(trialcg_create(cg0, 13, 1, cg, sizeof cg) == 0);
+	CHECK(trialcg_create(cg0, 13, 2, cg, sizeof cg) == 0);
 	CHECK(trialcg_create(cg0, 14, 1, left, sizeof left) == 0);
 	pid = start_in(cg);
 	gone = start_in(left);
@@ -189,7 +213,7 @@ test_tidy_spares_a_running_trial(void)
 	st = gone > 0 ? exited_within(gone) : -1;
 	CHECK(st != -1 && WIFSIGNALED(st));
 	for (int i = 0; i < WAIT_ROUNDS && exists(left); i++) {
-		trialcg_tidy(cg0, only_13_runs, NULL);
+		trialcg_tidy(cg0);
 		usleep(10 * 1000);
 	}
 	CHECK(!exists(left));
@@ -199,8 +223,28 @@ test_tidy_spares_a_running_trial(void)
 		kill(pid, SIGKILL);
 		waitpid(pid, &st, 0);
 	}
-	trialcg_end(cg0, 13, 1);
-	CHECK(!exists(cg));
+	trialcg_end(cg0, 13, 2);
+}
+
+/* A cgroup of the trainer's own inside its trial's (a container tool's,
+ * empty by now): the trial's is not used again, and goes with its tree. */
+static void
+test_end_removes_a_changed_cgroup(void)
+{
+	char cg[4400], sub[4500], next[4400];
+
+	if (!cg0) {
+		SKIP(why);
+		return;
+	}
+	CHECK(trialcg_create(cg0, 17, 1, cg, sizeof cg) == 0);
+	snprintf(sub, sizeof sub, "%s/nest", cg);
+	CHECK(mkdir(sub, 0755) == 0);
+	trialcg_end(cg0, 17, 1);
+	CHECK_MSG(!exists(cg), "%s, with a cgroup of its own, kept", cg);
+	CHECK(trialcg_create(cg0, 18, 1, next, sizeof next) == 0);
+	CHECK(strcmp(next, cg) != 0);
+	trialcg_end(cg0, 18, 1);
 }
 
 /* One the end cannot remove (here: it holds a cgroup of its own, which
@@ -226,20 +270,20 @@ test_tidy_removes_what_the_end_could_not(void)
 	trialcg_end(cg0, 15, 1);
 	CHECK(exists(cg));   /* EBUSY: a child cgroup is left */
 	CHECK(rmdir(sub) == 0);
-	trialcg_tidy(cg0, none_running, NULL);
+	trialcg_tidy(cg0);
 	CHECK_MSG(!exists(cg), "%s not removed by trialcg_tidy", cg);
 }
 
 /* Two at once, on two state dirs: each makes its trials' cgroups under
  * its own base, where the path it gives leads, and a third one's close
- * leaves them working. (One base fd shared by all made the first one's
- * cgroup under the second's base.) */
+ * leaves them working; a close removes the cgroups it kept. (One base fd
+ * shared by all made the first one's cgroup under the second's base.) */
 static void
 test_two_side_by_side_keep_their_own_base(void)
 {
 	char other[] = "/tmp/test_trialcg_XXXXXX";
 	char third[] = "/tmp/test_trialcg_XXXXXX", a[4400], b[4400];
-	char why2[256];
+	char b2[4400], why2[256];
 	struct trialcg *cg1, *cg2;
 
 	if (!cg0) {
@@ -259,20 +303,62 @@ test_two_side_by_side_keep_their_own_base(void)
 	CHECK(strncmp(a, trialcg_path(cg0), strlen(trialcg_path(cg0))) == 0);
 	CHECK(strncmp(b, trialcg_path(cg1), strlen(trialcg_path(cg1))) == 0);
 	trialcg_end(cg0, 21, 1);
-	CHECK_MSG(!exists(a), "%s still there after its end", a);
-	CHECK_MSG(exists(b), "%s went with the other's end", b);
 	/* a third made and closed meanwhile: cg1 still works */
 	cg2 = trialcg_init(third, 1, why2, sizeof why2);
 	trialcg_close(cg2);
+	CHECK_MSG(exists(a) && exists(b), "%s: %d, %s: %d", a, exists(a), b,
+		  exists(b));
 	trialcg_end(cg1, 21, 1);
-	CHECK_MSG(!exists(b), "%s still there after its end", b);
-	CHECK(trialcg_create(cg1, 22, 1, b, sizeof b) == 0);
-	CHECK(exists(b));
+	CHECK(trialcg_create(cg1, 22, 1, b2, sizeof b2) == 0);
+	CHECK_STR(b2, b);
+	trialcg_end(cg1, 22, 1);
 	trialcg_close(cg1);
 	CHECK_MSG(!exists(b), "%s left by trialcg_close", b);
+	CHECK_MSG(exists(a), "%s went with the other's close", a);
 out:
 	rmdir(other);
 	rmdir(third);
+}
+
+/* A predecessor killed with SIGKILL left cgroups, one with a process in
+ * it: the next trialcg on the state dir kills and removes them all,
+ * whatever their names, before it gives out any. */
+static void
+test_init_clears_what_a_predecessor_left(void)
+{
+	char dir[] = "/tmp/test_trialcg_XXXXXX", base[4400], cg[4500];
+	char old[4500], fresh[4400], why2[256];
+	struct trialcg *a;
+	int pid = -1, st;
+
+	if (!cg0) {
+		SKIP(why);
+		return;
+	}
+	CHECK(mkdtemp(dir) != NULL);
+	a = trialcg_init(dir, 1, why2, sizeof why2);   /* where its base is */
+	CHECK(a != NULL);
+	if (!a)
+		goto out;
+	snprintf(base, sizeof base, "%s", trialcg_path(a));
+	trialcg_close(a);
+	snprintf(cg, sizeof cg, "%s/cg-1", base);
+	snprintf(old, sizeof old, "%s/trial-9-1", base);   /* an older name */
+	CHECK(mkdir(base, 0755) == 0 && mkdir(cg, 0755) == 0 &&
+	      mkdir(old, 0755) == 0);
+	pid = start_in(cg);
+	CHECK(pid > 0);
+	a = trialcg_init(dir, 1, why2, sizeof why2);
+	CHECK(a != NULL);
+	st = pid > 0 ? exited_within(pid) : -1;
+	CHECK_MSG(st != -1 && WIFSIGNALED(st), "left in %s, not killed", cg);
+	CHECK(!exists(old));
+	CHECK(a && trialcg_create(a, 1, 1, fresh, sizeof fresh) == 0);
+	CHECK_MSG(!exists(cg) || strcmp(fresh, cg) == 0, "%s left", cg);
+	trialcg_close(a);
+	CHECK(!exists(base));
+out:
+	rmdir(dir);
 }
 
 int
@@ -284,11 +370,13 @@ main(void)
 	if (!cg0 && !why[0])
 		snprintf(why, sizeof why, "no per-trial cgroups here");
 	RUN(test_at_names_the_cgroup_below_the_base);
-	RUN(test_end_removes_an_empty_cgroup);
+	RUN(test_end_keeps_an_empty_cgroup_for_the_next);
 	RUN(test_end_kills_what_is_left_and_tidy_removes_it);
-	RUN(test_tidy_spares_a_running_trial);
+	RUN(test_tidy_spares_a_busy_cgroup);
+	RUN(test_end_removes_a_changed_cgroup);
 	RUN(test_tidy_removes_what_the_end_could_not);
 	RUN(test_two_side_by_side_keep_their_own_base);
+	RUN(test_init_clears_what_a_predecessor_left);
 	trialcg_close(cg0);
 	rmdir(state);
 	return harness_done();

@@ -114,6 +114,16 @@ def test_json_program():
         r"^  computed figures \(17 digits\) +%s ns per number" % NUM)
 
 
+def test_cgroup_program():
+    need()
+    out = run([os.path.join(BUILD, "bench", "daemon", "bench_cgroup"), "--runs", "3"],
+              r"^(3 runs of /bin/true each|no per-trial cgroups here)")
+    if "no per-trial cgroups" not in out:
+        for mode in ("none", "new", "kept", "trialcg"):
+            assert re.search(r"^  %s +%s us per run  clone3 +%s us" % (mode, NUM, NUM),
+                             out, re.M), out
+
+
 def test_search_synth():
     need()
     run(script("search/bench_search.py") + ["synth", BUILD, "--seeds", "1", "--trials", "4"],

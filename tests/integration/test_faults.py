@@ -1,5 +1,6 @@
 """Trainers that crash, hang, lie or flood: each ends as a failed trial with
 a clear reason, and the daemon serves on."""
+import json
 import os
 import tempfile
 import sys
@@ -212,29 +213,77 @@ def _missing_command_fails_cleanly(d):
     d.wait_sweep(sid)
     t = d.trials(sid)[0]
     assert t["status"] == "failed" and script in t["error"]["message"], t
-    # its cgroup, where there is one, goes with the start that failed
-    assert wait_for(lambda: trial_cgroups(d) == []), trial_cgroups(d)
+    # its cgroup, where there is one, is left with nothing in it: kept
+    # for the next attempt
+    assert wait_for(lambda: busy_cgroups(d) == []), busy_cgroups(d)
+    assert len(trial_cgroups(d)) <= 1, trial_cgroups(d)
 
 
 def trial_cgroups(d):
-    """The trial cgroups under the daemon's (none without one)."""
+    """The names of the trial cgroups under the daemon's (none without
+    one): busy, kept for the next attempt, or still emptying."""
     base = d.ok({"op": "stats"})["trial_cgroups"]
     # the suite's own cleanup of killed daemons' cgroups (sweeplib) finds
     # them where the daemon says they are
     assert not base or base == base_cgroup(d.dir), (base, base_cgroup(d.dir))
-    return [n for n in os.listdir(base) if n.startswith("trial-")] if base else []
+    if not base:
+        return []
+    return sorted(n for n in os.listdir(base)
+                  if os.path.isdir(os.path.join(base, n)))
+
+
+def busy_cgroups(d):
+    """Those of trial_cgroups with a process in them (or under them)."""
+    base = d.ok({"op": "stats"})["trial_cgroups"]
+    busy = []
+    for n in trial_cgroups(d):
+        try:
+            with open(os.path.join(base, n, "cgroup.events")) as f:
+                if "populated 1" in f.read():
+                    busy.append(n)
+        except FileNotFoundError:
+            pass   # removed meanwhile
+    return busy
+
+
+def recorded_cgroups(path):
+    """The cgroup of each trial the fake trainer recorded in path (the
+    last part of its path: the name under the daemon's base)."""
+    with open(path) as f:
+        return [os.path.basename(json.loads(line)["cgroup"]) for line in f]
 
 
 def _ended_trials_leave_no_cgroup(d):
-    """Each attempt's cgroup is removed when its trainer exits, whether
-    something was left in it (escape: killed, then removed) or not."""
-    sid = d.submit(fake_spec(trials=4, parallel=2, params={"epochs": 2}))
+    """Each attempt's cgroup is left with nothing in it when its trainer
+    exits: kept for the next attempt when its trainer left it empty (so
+    that no more are made than run at once), killed and removed when
+    something was left in it (escape), and such a cgroup is never given
+    to a later trial: Linux kills at birth what is cloned into a cgroup
+    once killed, so the trials after the escapes would fail."""
+    if not d.ok({"op": "stats"})["trial_cgroups"]:
+        raise Skip("no trial cgroups here")
+    rec = [os.path.join(d.dir, "rec%d.jsonl" % i) for i in range(3)]
+    sid = d.submit(fake_spec(trials=6, parallel=2, params={
+        "epochs": 2, "record": rec[0]}))
     assert d.wait_sweep(sid)["status"] == "completed"
-    assert wait_for(lambda: trial_cgroups(d) == []), trial_cgroups(d)
+    used = recorded_cgroups(rec[0])
+    assert len(used) == 6 and len(set(used)) <= 2, used
+    assert wait_for(lambda: busy_cgroups(d) == []), busy_cgroups(d)
+    assert set(trial_cgroups(d)) <= set(used), (trial_cgroups(d), used)
     sid = d.submit(fake_spec(trials=2, parallel=2, params={
-        "mode": "escape", "epochs": 1}))
+        "mode": "escape", "epochs": 1, "record": rec[1]}))
     d.wait_sweep(sid)
-    assert wait_for(lambda: trial_cgroups(d) == []), trial_cgroups(d)
+    escaped = recorded_cgroups(rec[1])
+    assert len(escaped) == 2, escaped
+    assert wait_for(lambda: not set(escaped) & set(trial_cgroups(d))), \
+        (escaped, trial_cgroups(d))
+    sid = d.submit(fake_spec(trials=4, parallel=2, params={
+        "epochs": 2, "record": rec[2]}))
+    s = d.wait_sweep(sid)
+    assert s["status"] == "completed", d.trials(sid)
+    after = recorded_cgroups(rec[2])
+    assert len(after) == 4 and not set(after) & set(escaped), (after, escaped)
+    assert wait_for(lambda: busy_cgroups(d) == []), busy_cgroups(d)
 
 
 NEST_TRAINER = r"""#!/bin/sh
@@ -275,6 +324,7 @@ def _nested_cgroups_are_removed_with_the_trial(d):
     assert d.wait_sweep(sid)["status"] == "completed", d.trials(sid)
     pid = int(open(pidfile).read())
     assert wait_for(lambda: not pid_alive(pid)), "the nested sleeper lives"
+    # the trial's cgroup held cgroups of its own: not kept, but removed
     assert wait_for(lambda: trial_cgroups(d) == []), trial_cgroups(d)
 
 

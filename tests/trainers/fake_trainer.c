@@ -52,7 +52,7 @@
  *                        SWEEP_SWEEP_ID, CUDA_VISIBLE_DEVICES, SWEEP_GPUS,
  *                        SWEEP_CPUS, OMP_NUM_THREADS, OPENBLAS_NUM_THREADS,
  *                        MKL_NUM_THREADS and SLURM_STEP_GPUS (null when
- *                        unset), in one
+ *                        unset) and its cgroup v2 path as "cgroup", in one
  *                        O_APPEND write
  *   epoch_list (array of numbers)  the epoch numbers to report, in order,
  *                                  instead of 1..epochs (a trainer that
@@ -473,6 +473,27 @@ wall_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* The cgroup v2 path this process is in ("0::PATH" of /proc/self/cgroup),
+ * added to o as "cgroup" (null without one). */
+static void
+add_cgroup(cJSON *o)
+{
+	FILE *f = fopen("/proc/self/cgroup", "re");
+	char line[4096];
+	int found = 0;
+
+	while (f && !found && fgets(line, sizeof line, f))
+		if (strncmp(line, "0::", 3) == 0) {
+			line[strcspn(line, "\n")] = '\0';
+			cJSON_AddStringToObject(o, "cgroup", line + 3);
+			found = 1;
+		}
+	if (f)
+		fclose(f);
+	if (!found)
+		cJSON_AddNullToObject(o, "cgroup");
+}
+
 /* Param "record": appends the trial's interval and environment to the
  * file named (see the top of this file). */
 static void
@@ -500,6 +521,7 @@ record(const cJSON *p, double start)
 		else
 			cJSON_AddNullToObject(o, vars[i]);
 	}
+	add_cgroup(o);
 	line = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
 	fd = line ? open(path->valuestring, O_WRONLY | O_APPEND | O_CREAT, 0644) : -1;
