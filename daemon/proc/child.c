@@ -471,6 +471,7 @@ child_reset(struct child *c)
 	c->term_signal = 0;
 	c->spawn_error = 0;
 	c->in_cgroup = 0;
+	c->proc_start = 0;
 	c->errtail_len = 0;
 }
 
@@ -714,6 +715,7 @@ child_spawn(struct child *c, const struct child_config *cfg,
 	}
 	c->pid = res.pid;
 	c->in_cgroup = res.in_cgroup;
+	c->proc_start = res.start_ticks;
 	for (int i = 0; i < 3; i++)
 		if (ps[i]->open)
 			uv_read_start((uv_stream_t *)&ps[i]->h, alloc_cb, on_read);

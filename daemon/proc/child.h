@@ -133,6 +133,8 @@ struct child {
 	int term_signal;
 	int spawn_error;              /* negative errno (= libuv's), or 0 */
 	int in_cgroup;                /* started in cfg->cgroup */
+	int64_t proc_start;           /* its /proc/PID/stat starttime when the
+				       * spawn knew it, else 0 */
 	char errtail[CHILD_ERRTAIL];  /* the end of stderr, not NUL-terminated */
 	size_t errtail_len;
 

@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 const char *
@@ -35,6 +36,22 @@ ident_proc_stat(int pid, char *buf, size_t len)
 	/* The command name (field 2) may hold spaces and ')'. */
 	p = strrchr(buf, ')');
 	return p ? p + 1 : NULL;
+}
+
+int64_t
+ident_boot_ticks(void)
+{
+	static long hz;
+	struct timespec ts;
+
+	if (hz <= 0)
+		hz = sysconf(_SC_CLK_TCK);
+	if (hz <= 0 || clock_gettime(CLOCK_BOOTTIME, &ts) < 0)
+		return -1;
+	/* ns / (1e9 / hz), as the kernel's nsec_to_clock_t: exact in 64 bits
+	 * for hz dividing 1e9 (100 everywhere Linux runs) */
+	return ((int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec) /
+	       (1000000000 / hz);
 }
 
 void

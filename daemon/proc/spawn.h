@@ -30,6 +30,8 @@
 #ifndef SWEEPD_PROC_SPAWN_H
 #define SWEEPD_PROC_SPAWN_H
 
+#include <stdint.h>
+
 #define SPAWN_MAX_FDS 3   /* fd 1, 2, 3 */
 
 /* Which step of the child failed. */
@@ -63,6 +65,9 @@ struct spawn_result {
 	int pidfd;             /* owned by the caller: the child's pidfd, or -1 */
 	enum spawn_step step;  /* the step that failed (NONE: none) */
 	int in_cgroup;         /* 1: it started in r->cgroup */
+	int64_t start_ticks;   /* its /proc/PID/stat starttime, when the clock
+				* told it (ident_boot_ticks the same before and
+				* after the clone); else 0: read /proc */
 };
 
 /* A pipe for a child's output: fds[0], the read end, for uv_pipe_open

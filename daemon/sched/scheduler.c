@@ -249,6 +249,8 @@ write_start(struct db *db, void *ud)   /* sched_batch_fn; ud: the trial */
 	const struct trial *t = ud;
 
 	return db_trial_start_batched(db, t->id, t->attempt, t->child.pid,
+				      t->child.proc_start > 0 ?
+				      t->child.proc_start :
 				      trial_proc_start(t->child.pid),
 				      t->started_at);
 }

@@ -658,6 +658,36 @@ test_limits_set_in_child(void)
 	}
 }
 
+/* The start time the spawn gives (from the clock, read around the clone)
+ * is the one /proc/PID/stat has, whenever it gives one: a restarted
+ * daemon tells its old trainer from a later process with the same pid by
+ * it (recover.c). The child prints its own for comparison. */
+static void
+test_start_time_is_the_kernels(void)
+{
+	static struct rec r;
+	int known = 0;
+
+	for (int i = 0; i < 40; i++) {
+		struct child_config cfg = { 0 };
+
+		memset(&r, 0, sizeof r);
+		if (start_sh(&r, "cut -d' ' -f22 /proc/$$/stat >&3", &cfg) < 0)
+			break;
+		run(&r, 1);
+		CHECK(r.c.exit_status == 0 && r.first[0]);
+		if (r.c.proc_start > 0) {
+			known++;
+			CHECK_MSG(r.c.proc_start == strtoll(r.first, NULL, 10),
+				  "spawn said %lld, /proc/PID/stat %s",
+				  (long long)r.c.proc_start, r.first);
+		}
+		child_free(&r.c);
+	}
+	/* a clone straddles a tick (10 ms) only now and then */
+	CHECK_MSG(known > 0, "no spawn of 40 knew its start time");
+}
+
 /* The trial's cgroup given as its name below the base's fd (cgroup_at,
  * as trial.c passes it): the trainer starts in it. */
 static void
@@ -842,6 +872,7 @@ main(void)
 	RUN(test_clean_slate);
 	RUN(test_path_of_env);
 	RUN(test_limits_set_in_child);
+	RUN(test_start_time_is_the_kernels);
 	RUN(test_cgroup_by_name_below_the_base);
 	RUN(test_cgroup_not_joined_still_runs);
 	RUN(test_exec_failures_named);
