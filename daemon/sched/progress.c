@@ -163,9 +163,12 @@ check_pruners(struct trial *t)
 }
 
 /* The live diagnosis of a running trial is refreshed for watchers at
- * every epoch, and stored at most every LIVE_DIAG_MS otherwise: for short
- * epochs, printing and storing it each time cost more than the epoch
- * itself. The final diagnosis is always stored when the trial ends. */
+ * every epoch, and stored at most every LIVE_DIAG_MS otherwise, the first
+ * time LIVE_DIAG_MS after the trial started: for short epochs, printing
+ * and storing it each time cost more than the epoch itself, and a trial
+ * over within LIVE_DIAG_MS (most of a pruned sweep's, on fast epochs)
+ * stores only the final diagnosis, which is always stored when the trial
+ * ends. */
 #define LIVE_DIAG_MS 1000
 
 static int
@@ -173,7 +176,7 @@ live_diag_due(struct trial *t)
 {
 	uint64_t now = uv_now(t->sweep->sched->loop);
 
-	if (t->n_curve == 1 || now - t->diag_stored_ms >= LIVE_DIAG_MS) {
+	if (now - t->diag_stored_ms >= LIVE_DIAG_MS) {
 		t->diag_stored_ms = now;
 		return 1;
 	}

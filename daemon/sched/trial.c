@@ -539,6 +539,7 @@ reset_run_state(struct trial *t)
 	t->stop = STOP_NONE;
 	t->stop_msg[0] = '\0';
 	t->asha_rung = 0;   /* of an earlier attempt; promoted_rung stays */
+	t->diag_stored_ms = uv_now(t->sweep->sched->loop);   /* progress.c */
 	t->last_epoch = 0;
 	t->best = NAN;
 	t->best_epoch = 0;

@@ -63,7 +63,8 @@ struct trial {
 	int final_best_epoch;
 	double test_loss, test_acc;   /* NAN if not reported */
 	cJSON *diagnosis;             /* NULL or owned: the latest diagnosis */
-	uint64_t diag_stored_ms;      /* loop time the live diagnosis was stored */
+	uint64_t diag_stored_ms;      /* loop time the live diagnosis was stored
+				       * (or the attempt started) */
 	int batched;                  /* epochs of it in the open batch (batch.h) */
 	int batch_epoch;              /* the first of them */
 	int batch_start;              /* its start row is in the open batch */
