@@ -286,6 +286,46 @@ def _ended_trials_leave_no_cgroup(d):
     assert wait_for(lambda: busy_cgroups(d) == []), busy_cgroups(d)
 
 
+FREEZE_TRAINER = r"""#!/bin/sh
+# Reports its epochs, then freezes its own cgroup (and so itself): the
+# daemon's timeout ends it, and its cgroup is left frozen.
+cg=$(sed -n 's/^0:://p' /proc/self/cgroup)
+mnt=$(awk '$3 == "cgroup2" {print $2; exit}' /proc/self/mounts)
+echo "$cg" >> "$1"
+for e in 1 2; do echo "{\"epoch\": $e, \"val_acc\": 0.5}" >&3; done
+echo '{"final": true}' >&3
+echo 1 > "$mnt$cg/cgroup.freeze"
+sleep 60
+"""
+
+
+def _frozen_cgroup_is_not_given_again(d):
+    """A trainer that leaves its cgroup frozen: that cgroup is retired, not
+    kept, so the next trials do not start frozen (they would hang until
+    their timeout) and complete."""
+    if not d.ok({"op": "stats"})["trial_cgroups"]:
+        raise Skip("no trial cgroups here")
+    script = os.path.join(d.dir, "freeze.sh")
+    rec = os.path.join(d.dir, "freeze.rec")
+    with open(script, "w") as f:
+        f.write(FREEZE_TRAINER)
+    os.chmod(script, 0o755)
+    spec = fake_spec(trials=1, parallel=1, limits={"trial_timeout_s": 2})
+    spec["trainer"]["command"] = [script, rec]
+    sid = d.submit(spec)
+    t = d.wait_sweep(sid, timeout=60) and d.trials(sid)[0]
+    assert t["status"] == "failed" and "timed out" in t["error"]["message"], t
+    frozen = os.path.basename(open(rec).read().strip())
+    spec = fake_spec(trials=2, parallel=1, params={
+        "epochs": 2, "record": os.path.join(d.dir, "after.rec")},
+        limits={"trial_timeout_s": 20})
+    sid = d.submit(spec)
+    assert d.wait_sweep(sid, timeout=60)["status"] == "completed", d.trials(sid)
+    after = recorded_cgroups(os.path.join(d.dir, "after.rec"))
+    assert frozen not in after, (frozen, after)
+    assert wait_for(lambda: frozen not in trial_cgroups(d)), trial_cgroups(d)
+
+
 NEST_TRAINER = r"""#!/bin/sh
 # Makes cgroups inside its own trial's cgroup and leaves a sleeper two
 # levels down, as a trainer that runs its work under systemd-run or a
@@ -380,7 +420,7 @@ TESTS = [with_daemon(f, serving_after=True) for f in [
     _flooding_trainer_keeps_memory_bounded,
     _python_nan_is_read_and_stops_the_trial, _missing_command_fails_cleanly,
     _missing_cwd_is_named, _missing_command_is_named_under_limits,
-    _ended_trials_leave_no_cgroup,
+    _ended_trials_leave_no_cgroup, _frozen_cgroup_is_not_given_again,
     _nested_cgroups_are_removed_with_the_trial,
     _escaped_grandchild_is_killed_with_the_trial,
     _helper_of_a_running_trainer_is_spared]]
