@@ -28,8 +28,9 @@ static const double pow10_exact[19] = {
 
 /* %.15g of d, without printf, when that text reads back as d and %g
  * writes it without an exponent (its decimal exponent X, after the
- * rounding to 15 digits, in -4..14): 1 with the text in buf (len >= 32),
- * else 0 (nothing is known; the caller prints). d finite, not an integer.
+ * rounding to 15 digits, in -4..14): 1 with the text in buf (len >= 32);
+ * -1 when %.15g's text of d is known not to read back as d; else 0
+ * (nothing is known; the caller prints). d finite, not an integer.
  *
  * Why the digits are %.15g's: m, a 15-digit integer, and 10^k (k <= 18)
  * are exact doubles, so m / 10^k is the correctly rounded value of the
@@ -39,7 +40,19 @@ static const double pow10_exact[19] = {
  * decimals there (at least 1e-15 of d): it is the only 15-digit decimal
  * in it, and so the nearest one to d, the one %.15g prints. How m was
  * found (a rounded product, a guessed exponent) cannot make a wrong text
- * pass; at worst a right one fails and the caller prints it. */
+ * pass.
+ *
+ * Why -1 is right: with m above 10^14 the exponent is d's own (the
+ * product, within 1/16 of d * 10^k, was at least 10^14 + 1/2), so
+ * %.15g's digits M are nearbyint(d * 10^k) computed exactly, and m the
+ * same of the rounded product. They differ only when d * 10^k lies within
+ * the product's rounding error (at most 1/16 here, the product being
+ * under 2^50) of a half-integer; then M is at least 0.43 from d * 10^k,
+ * so M / 10^k is at least 0.43e-15 of d away from d, more than half an
+ * ulp (1.2e-16 of d at most): M does not read back either. Otherwise m
+ * is M, and m / 10^k, which strtod would give, is not d. With m = 10^14
+ * the exponent may be one too high (99999999999999.906 rounds to it at
+ * k = 0 while %.15g prints 99999999999999.9): 0. */
 static int
 fast_text(double d, char *buf)
 {
@@ -62,7 +75,7 @@ fast_text(double d, char *buf)
 	}
 	m = (uint64_t)r;
 	if ((double)m / pow10_exact[k] != a)
-		return 0;
+		return m > 100000000000000ULL ? -1 : 0;
 	for (int i = 14; i >= 0; i--, m /= 10)
 		digits[i] = (char)('0' + m % 10);
 	/* %g drops the fraction's trailing zeros, and the point with them. */
@@ -97,6 +110,7 @@ static int
 exact_text(const cJSON *n, char *buf, size_t len)
 {
 	double d = n->valuedouble;
+	int fast = 0;
 
 	/* cJSON prints these exactly: null, or the int through "%d". */
 	if (!isfinite(d) || d == (double)n->valueint)
@@ -110,9 +124,9 @@ exact_text(const cJSON *n, char *buf, size_t len)
 	}
 	/* Most reported figures (a trainer's %.10g) end here, without the
 	 * printf and strtod below: they were most of json_print's cost. */
-	if (len >= 32 && fast_text(d, buf))
+	if (len >= 32 && (fast = fast_text(d, buf)) > 0)
 		return 1;
-	for (int prec = 15; prec <= 17; prec++) {
+	for (int prec = fast < 0 ? 16 : 15; prec <= 17; prec++) {
 		snprintf(buf, len, "%1.*g", prec, d);
 		if (strtod(buf, NULL) == d)
 			return 1;
