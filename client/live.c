@@ -117,12 +117,16 @@ count_verdict(struct live *l, const char *v, int n)
 
 	if (!v || !*v || n <= 0)
 		return;
+	/* kept in name order, as `status` lists them: a line that moves
+	 * around as counts change is hard to read live */
 	for (i = 0; i < l->n_verdicts; i++)
-		if (strcmp(l->verdicts[i].name, v) == 0)
+		if (strcmp(l->verdicts[i].name, v) >= 0)
 			break;
-	if (i == l->n_verdicts) {
-		if (i == LIVE_VERDICTS_MAX)
+	if (i == l->n_verdicts || strcmp(l->verdicts[i].name, v) != 0) {
+		if (l->n_verdicts == LIVE_VERDICTS_MAX)
 			return;   /* more kinds than any diagnosis has */
+		memmove(&l->verdicts[i + 1], &l->verdicts[i],
+			(size_t)(l->n_verdicts - i) * sizeof l->verdicts[0]);
 		copy(l->verdicts[i].name, sizeof l->verdicts[i].name, v);
 		l->verdicts[i].n = 0;
 		l->n_verdicts++;
@@ -569,6 +573,15 @@ progress(struct frame *f, const struct live *l, double now)
 	}
 	snprintf(text, sizeof text, "%d/%d trials  %d%%  elapsed %s%s", done, total,
 		 total > 0 ? (int)(100LL * done / total) : 0, el, left);
+	/* narrow: the time left goes whole, then the elapsed time */
+	if (cols(text) > f->width && left[0]) {
+		left[0] = '\0';
+		snprintf(text, sizeof text, "%d/%d trials  %d%%  elapsed %s", done,
+			 total, total > 0 ? (int)(100LL * done / total) : 0, el);
+	}
+	if (cols(text) > f->width)
+		snprintf(text, sizeof text, "%d/%d trials  %d%%", done, total,
+			 total > 0 ? (int)(100LL * done / total) : 0);
 	/* the bar gets what the text leaves, up to BAR_W; none below 5 */
 	w = f->width - cols(text) - 1;
 	w = w > BAR_W ? BAR_W : w < 5 ? 0 : w;
@@ -583,24 +596,49 @@ progress(struct frame *f, const struct live *l, double now)
 	line(f, "%s%s%s", bar, w ? " " : "", text);
 }
 
+/* "queued 0  running 2  completed 5  pruned 18 ...": whole counts only;
+ * on a narrow terminal the zero ones go first, then what does not fit is
+ * counted ("+2 more"), so that no count shows without its figure. */
 static void
 counts(struct frame *f, const struct live *l)
 {
-	char buf[256];
-	size_t k = 0;
+	char buf[256], item[64], more[32];
+	int shown[LIVE_N_STATUS], n = 0, skip_zero = 0;
+	size_t k;
 
-	buf[0] = '\0';
-	for (int i = 0; i < LIVE_N_STATUS; i++) {
-		int always = i == LIVE_RUNNING || i == LIVE_QUEUED ||
-			     i == LIVE_COMPLETED;
-
-		if (!always && l->counts[i] == 0)
-			continue;
-		k += (size_t)snprintf(buf + k, sizeof buf - k, "%s%s %d",
-				      k ? "  " : "", vocab_trial_name((enum trial_status)i),
-				      l->counts[i]);
-		if (k >= sizeof buf)
+	for (int pass = 0; pass < 2; pass++, skip_zero = 1) {
+		n = 0;
+		k = 0;
+		for (int i = 0; i < LIVE_N_STATUS; i++) {
+			int always = i == LIVE_RUNNING || i == LIVE_QUEUED ||
+				     i == LIVE_COMPLETED;
+			if (l->counts[i] != 0 || (always && !skip_zero))
+				shown[n++] = i;
+		}
+		for (int j = 0; j < n; j++)
+			k += strlen(vocab_trial_name((enum trial_status)shown[j])) +
+			     (j ? 2 : 0) + 1 +
+			     (size_t)snprintf(item, sizeof item, "%d",
+					      l->counts[shown[j]]);
+		if (k <= (size_t)f->width)
 			break;
+	}
+	buf[0] = '\0';
+	k = 0;
+	for (int j = 0; j < n; j++) {
+		int w = snprintf(item, sizeof item, "%s%s %d", j ? "  " : "",
+				 vocab_trial_name((enum trial_status)shown[j]),
+				 l->counts[shown[j]]);
+		int tail = j + 1 < n ? snprintf(more, sizeof more, "  +%d more",
+						n - j - 1) : 0;
+		if (k + (size_t)w + (size_t)tail > (size_t)f->width ||
+		    k + (size_t)w >= sizeof buf) {
+			snprintf(buf + k, sizeof buf - k, "%s+%d more",
+				 k ? "  " : "", n - j);
+			break;
+		}
+		memcpy(buf + k, item, (size_t)w + 1);
+		k += (size_t)w;
 	}
 	line(f, "%s", buf);
 }
@@ -630,6 +668,15 @@ trial_line(struct frame *f, const struct live *l, const struct live_trial *t)
 	if (sw < 6) {
 		snprintf(num, sizeof num, "%-8s", t->epoch > 0 ? val : "-");
 		sw = f->width - 8 - cols(ep) - 2 - cols(num) - 2 - 2 - cols(t->verdict);
+	}
+	/* still no room for the verdict: "4/8" for "epoch   4/8  " */
+	if (f->width - 8 - cols(ep) - 2 - cols(num) - 2 - cols(t->verdict) < 0) {
+		if (t->epochs > 0)
+			snprintf(ep, sizeof ep, "%d/%d", t->epoch, t->epochs);
+		else
+			snprintf(ep, sizeof ep, "%d", t->epoch);
+		snprintf(num, sizeof num, "%s", t->epoch > 0 ? val : "-");
+		sw = 0;
 	}
 	sw = sw > SPARK_W ? SPARK_W : sw < 4 ? 0 : sw;
 	live_sparkline(spark, t->curve, t->n, (size_t)sw);

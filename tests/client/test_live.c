@@ -497,6 +497,67 @@ render_lays_out_for_60_columns(void)
 	live_free(&l);
 }
 
+/* At 40 columns (a split tmux pane) nothing is cut inside a word or a
+ * figure: the time left and the zero counts go whole, the remaining
+ * counts are counted, and the trial line drops the word "epoch" before
+ * its verdict would be cut. */
+static void
+render_lays_out_for_40_columns(void)
+{
+	struct live l;
+	char *out;
+	int n;
+
+	busy(&l);   /* 3 of 10 done, one running */
+	l.counts[LIVE_QUEUED] = 3;
+	l.counts[LIVE_FAILED] = 1;
+	l.counts[LIVE_PRUNED] = 2;
+	out = render(&l, T0 + 60, 40, 20, &n);
+	check_width(out, 40);
+	/* "6/10 trials  60%  elapsed 1m00s  ~40s left" is 41 wide */
+	CHECK_CONTAINS(out, " 6/10 trials  60%  elapsed 1m00s\n");
+	CHECK(strstr(out, "left") == NULL);
+	/* "queued 3  running 1  completed 3  failed 1  pruned 2": 52 */
+	CHECK_CONTAINS(out, "\nqueued 3  running 1  +3 more\n");
+	CHECK_CONTAINS(out, "  #4    5/10  0.55  exploding_gradients\n");
+	free(out);
+	/* zero counts go before any other */
+	l.counts[LIVE_QUEUED] = 0;
+	l.counts[LIVE_FAILED] = 0;
+	out = render(&l, T0 + 60, 40, 20, &n);
+	check_width(out, 40);
+	CHECK_CONTAINS(out, "\nrunning 1  completed 3  pruned 2\n");
+	free(out);
+	/* at 60 columns all of them, the zero ones too */
+	out = render(&l, T0 + 60, 60, 20, &n);
+	CHECK_CONTAINS(out, "\nqueued 0  running 1  completed 3  pruned 2\n");
+	free(out);
+	live_free(&l);
+}
+
+/* Verdicts are listed by name whatever order they come in, as `status`
+ * lists them, so the line does not move about as trials end. */
+static void
+verdicts_in_name_order(void)
+{
+	struct live l;
+	cJSON *trials = J("[{\"status\":\"completed\",\"diagnosis\":{\"verdict\":\"overfitting\"}},"
+			  "{\"status\":\"pruned\",\"diagnosis\":{\"verdict\":\"pruned\"}},"
+			  "{\"status\":\"completed\",\"diagnosis\":{\"verdict\":\"good_fit\"}},"
+			  "{\"status\":\"completed\",\"diagnosis\":{\"verdict\":\"overfitting\"}},"
+			  "{\"status\":\"failed\",\"diagnosis\":{\"verdict\":\"diverged\"}}]");
+	char *out;
+	int n;
+
+	start(&l);
+	CHECK(live_seed_verdicts(&l, trials) == 0);
+	cJSON_Delete(trials);
+	out = render(&l, T0 + 1, 120, 20, &n);
+	CHECK_CONTAINS(out, "verdicts  diverged 1  good_fit 1  overfitting 2  pruned 1\n");
+	free(out);
+	live_free(&l);
+}
+
 static void
 render_on_6_lines(void)
 {
@@ -597,6 +658,8 @@ main(void)
 	RUN(render_at_the_end);
 	RUN(render_cuts_verdicts_whole);
 	RUN(render_lays_out_for_60_columns);
+	RUN(render_lays_out_for_40_columns);
+	RUN(verdicts_in_name_order);
 	RUN(render_on_6_lines);
 	RUN(pause_and_resume_show_in_the_header);
 	RUN(failures_from_the_summary_and_the_events);
