@@ -476,8 +476,8 @@ trialcg_create(struct trialcg *cg, int64_t trial_id, int attempt, char *path,
 	return 0;
 }
 
-void
-trialcg_end(struct trialcg *cg, int64_t trial_id, int attempt)
+static void
+end_slot(struct trialcg *cg, int64_t trial_id, int attempt, int keep)
 {
 	struct cgslot *sl = cg ? busy_slot(cg, trial_id, attempt) : NULL;
 	size_t nfree = 0;
@@ -486,7 +486,7 @@ trialcg_end(struct trialcg *cg, int64_t trial_id, int attempt)
 		return;
 	for (size_t i = 0; i < cg->nslot; i++)
 		nfree += cg->slot[i].state == SLOT_FREE;
-	if (nfree < TRIALCG_MAX_FREE && as_made(sl)) {
+	if (keep && nfree < TRIALCG_MAX_FREE && as_made(sl)) {
 		sl->state = SLOT_FREE;   /* the next attempt's, with no mkdir */
 		return;
 	}
@@ -494,6 +494,18 @@ trialcg_end(struct trialcg *cg, int64_t trial_id, int attempt)
 	close_files(sl);
 	if (!remove_slot(cg, sl))
 		cg->dirty = 1;   /* still emptying: trialcg_tidy removes it */
+}
+
+void
+trialcg_end(struct trialcg *cg, int64_t trial_id, int attempt)
+{
+	end_slot(cg, trial_id, attempt, 1);
+}
+
+void
+trialcg_end_killed(struct trialcg *cg, int64_t trial_id, int attempt)
+{
+	end_slot(cg, trial_id, attempt, 0);
 }
 
 void

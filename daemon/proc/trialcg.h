@@ -65,6 +65,12 @@ int trialcg_create(struct trialcg *cg, int64_t trial_id, int attempt,
  * killed (cgroup.kill) and trialcg_tidy removes it once it has emptied.
  * Not the cgroup of a busy attempt: no-op. cg NULL: no-op. */
 void trialcg_end(struct trialcg *cg, int64_t trial_id, int attempt);
+/* trialcg_end for a trainer that died of SIGKILL: its cgroup is retired
+ * even when it looks as made, since that SIGKILL may have come from its
+ * own cgroup.kill (a process manager it ran, or the trainer itself),
+ * which nothing in the cgroup's files shows and after which Linux kills
+ * at birth whatever is cloned into it. */
+void trialcg_end_killed(struct trialcg *cg, int64_t trial_id, int attempt);
 /* Removes the retired cgroups that have emptied since, killing what is
  * left in them; those still emptying are tried again next time. Looks
  * only when one is left. A busy or kept cgroup is never touched. cg

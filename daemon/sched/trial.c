@@ -16,6 +16,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -261,7 +262,10 @@ on_child_exited(void *ud)
 {
 	struct trial *t = ud;
 
-	trialcg_end(t->sweep->sched->cg, t->id, t->attempt);
+	if (t->child.term_signal == SIGKILL)
+		trialcg_end_killed(t->sweep->sched->cg, t->id, t->attempt);
+	else
+		trialcg_end(t->sweep->sched->cg, t->id, t->attempt);
 	t->sweep->sched->hooks.reap_soon(t->sweep->sched);
 }
 

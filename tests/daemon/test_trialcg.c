@@ -192,6 +192,26 @@ test_end_kills_what_is_left_and_tidy_removes_it(void)
 	trialcg_end(cg0, 12, 3);
 }
 
+/* A trainer that died of SIGKILL may have been killed through its own
+ * cgroup.kill, which leaves no mark in the cgroup's files: its cgroup is
+ * removed, not kept, empty as it is. */
+static void
+test_end_killed_never_keeps(void)
+{
+	char cg[4400], next[4400];
+
+	if (!cg0) {
+		SKIP(why);
+		return;
+	}
+	CHECK(trialcg_create(cg0, 19, 1, cg, sizeof cg) == 0);
+	trialcg_end_killed(cg0, 19, 1);
+	CHECK_MSG(!exists(cg), "%s kept after a SIGKILL", cg);
+	CHECK(trialcg_create(cg0, 19, 2, next, sizeof next) == 0);
+	CHECK(strcmp(next, cg) != 0);
+	trialcg_end(cg0, 19, 2);
+}
+
 /* A busy cgroup is never touched by the tidy, even with something left
  * to remove beside it. */
 static void
@@ -372,6 +392,7 @@ main(void)
 	RUN(test_at_names_the_cgroup_below_the_base);
 	RUN(test_end_keeps_an_empty_cgroup_for_the_next);
 	RUN(test_end_kills_what_is_left_and_tidy_removes_it);
+	RUN(test_end_killed_never_keeps);
 	RUN(test_tidy_spares_a_busy_cgroup);
 	RUN(test_end_removes_a_changed_cgroup);
 	RUN(test_tidy_removes_what_the_end_could_not);

@@ -326,6 +326,43 @@ def _frozen_cgroup_is_not_given_again(d):
     assert wait_for(lambda: frozen not in trial_cgroups(d)), trial_cgroups(d)
 
 
+KILL_TRAINER = r"""#!/bin/sh
+# Reports its epochs, then ends itself and all it started through its own
+# cgroup's cgroup.kill, as a process manager run inside it might.
+cg=$(sed -n 's/^0:://p' /proc/self/cgroup)
+mnt=$(awk '$3 == "cgroup2" {print $2; exit}' /proc/self/mounts)
+echo "$cg" >> "$1"
+for e in 1 2; do echo "{\"epoch\": $e, \"val_acc\": 0.5}" >&3; done
+echo '{"final": true}' >&3
+echo 1 > "$mnt$cg/cgroup.kill"
+sleep 60
+"""
+
+
+def _self_killed_cgroup_is_not_given_again(d):
+    """A trainer that writes its own cgroup's cgroup.kill leaves a cgroup
+    that looks as made (empty, unfrozen) but that Linux kills at birth
+    whatever is cloned into next: it must not be kept, or every later
+    trial in it dies of SIGKILL before its first line."""
+    if not d.ok({"op": "stats"})["trial_cgroups"]:
+        raise Skip("no trial cgroups here")
+    script = os.path.join(d.dir, "kill.sh")
+    rec = os.path.join(d.dir, "kill.rec")
+    with open(script, "w") as f:
+        f.write(KILL_TRAINER)
+    os.chmod(script, 0o755)
+    spec = fake_spec(trials=1, parallel=1, limits={"trial_timeout_s": 20})
+    spec["trainer"]["command"] = [script, rec]
+    sid = d.submit(spec)
+    d.wait_sweep(sid, timeout=60)
+    killed = os.path.basename(open(rec).read().strip())
+    after = os.path.join(d.dir, "after.rec")
+    sid = d.submit(fake_spec(trials=2, parallel=1, params={
+        "epochs": 2, "record": after}))
+    assert d.wait_sweep(sid, timeout=60)["status"] == "completed", d.trials(sid)
+    assert killed not in recorded_cgroups(after), (killed, recorded_cgroups(after))
+
+
 NEST_TRAINER = r"""#!/bin/sh
 # Makes cgroups inside its own trial's cgroup and leaves a sleeper two
 # levels down, as a trainer that runs its work under systemd-run or a
@@ -421,6 +458,7 @@ TESTS = [with_daemon(f, serving_after=True) for f in [
     _python_nan_is_read_and_stops_the_trial, _missing_command_fails_cleanly,
     _missing_cwd_is_named, _missing_command_is_named_under_limits,
     _ended_trials_leave_no_cgroup, _frozen_cgroup_is_not_given_again,
+    _self_killed_cgroup_is_not_given_again,
     _nested_cgroups_are_removed_with_the_trial,
     _escaped_grandchild_is_killed_with_the_trial,
     _helper_of_a_running_trainer_is_spared]]
