@@ -25,8 +25,8 @@ enum slot_state { SLOT_FREE, SLOT_BUSY, SLOT_RETIRED };
 
 /* The files of a cgroup read at each end, held open from its mkdir (a
  * pread at 0 reads them afresh): cgroup.events, cgroup.stat,
- * cgroup.subtree_control. */
-enum { CGF_EVENTS, CGF_STAT, CGF_SUBTREE, CGF_N };
+ * cgroup.subtree_control, cgroup.max.descendants, cgroup.max.depth. */
+enum { CGF_EVENTS, CGF_STAT, CGF_SUBTREE, CGF_MAX_DESC, CGF_MAX_DEPTH, CGF_N };
 
 struct cgslot {
 	unsigned name;          /* cg-NAME */
@@ -299,6 +299,7 @@ slot_name(const struct cgslot *sl, char *name, size_t len)
 
 static const char *const cg_files[CGF_N] = {
 	"cgroup.events", "cgroup.stat", "cgroup.subtree_control",
+	"cgroup.max.descendants", "cgroup.max.depth",
 };
 
 /* The value of the "KEY VALUE" line of KEY in text, or -1 without one. */
@@ -325,8 +326,9 @@ read_cg_file(const struct cgslot *sl, int f, char *buf, size_t len)
 }
 
 /* 1 when the ended attempt's cgroup is as it was made: nothing runs in it
- * or under it, it has no cgroups of its own, it is not frozen and it
- * hands no controllers down. Only such a cgroup is used again. */
+ * or under it, it has no cgroups of its own, it is not frozen, it hands
+ * no controllers down and its limits on cgroups below it are unset. Only
+ * such a cgroup is used again. */
 static int
 as_made(const struct cgslot *sl)
 {
@@ -338,8 +340,14 @@ as_made(const struct cgslot *sl)
 	if (read_cg_file(sl, CGF_STAT, buf, sizeof buf) <= 0 ||
 	    key_value(buf, "nr_descendants") != 0)
 		return 0;
-	return read_cg_file(sl, CGF_SUBTREE, buf, sizeof buf) >= 0 &&
-	       (buf[0] == '\0' || strcmp(buf, "\n") == 0);
+	if (read_cg_file(sl, CGF_SUBTREE, buf, sizeof buf) < 0 ||
+	    (buf[0] != '\0' && strcmp(buf, "\n") != 0))
+		return 0;
+	for (int f = CGF_MAX_DESC; f <= CGF_MAX_DEPTH; f++)
+		if (read_cg_file(sl, f, buf, sizeof buf) <= 0 ||
+		    strcmp(buf, "max\n") != 0)
+			return 0;
+	return 1;
 }
 
 static void
@@ -426,8 +434,9 @@ take_slot(struct trialcg *cg, int *rc)
 			cg->cap = cap;
 		}
 		sl = &cg->slot[cg->nslot];
-		*sl = (struct cgslot){ .name = ++cg->next, .state = SLOT_RETIRED,
-				       .fd = { -1, -1, -1 } };
+		*sl = (struct cgslot){ .name = ++cg->next, .state = SLOT_RETIRED };
+		for (int f = 0; f < CGF_N; f++)
+			sl->fd[f] = -1;
 		slot_name(sl, name, sizeof name);
 		if (mkdirat(cg->fd, name, 0755) == 0) {
 			cg->nslot++;

@@ -60,9 +60,10 @@ int trialcg_create(struct trialcg *cg, int64_t trial_id, int attempt,
 /* The attempt's trainer exited, or never started. Its cgroup is kept for
  * a later attempt when its trainer left it as it was made: nothing in it
  * or under it, no cgroup of its own, not frozen, no controllers handed
- * down. Else it is retired: removed when nothing is left in it (an
- * rmdir, which fails while anything is), else everything in it is
- * killed (cgroup.kill) and trialcg_tidy removes it once it has emptied.
+ * down, no limit on the cgroups below it. Else it is retired: removed
+ * when nothing is left in it (an rmdir, which fails while anything is),
+ * else everything in it is killed (cgroup.kill) and trialcg_tidy removes
+ * it once it has emptied.
  * Not the cgroup of a busy attempt: no-op. cg NULL: no-op. */
 void trialcg_end(struct trialcg *cg, int64_t trial_id, int attempt);
 /* trialcg_end for a trainer that died of SIGKILL: its cgroup is retired

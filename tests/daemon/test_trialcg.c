@@ -37,6 +37,19 @@ exists(const char *path)
 	return stat(path, &st) == 0;
 }
 
+/* Writes text to the file at path: 0, or -1. */
+static int
+write_text(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY), rc;
+
+	if (fd < 0)
+		return -1;
+	rc = write(fd, text, strlen(text)) == (ssize_t)strlen(text) ? 0 : -1;
+	close(fd);
+	return rc;
+}
+
 /* A process in the cgroup at cg, paused: its pid, or -1. It joins before
  * this returns (it says so on a pipe). */
 static int
@@ -247,7 +260,8 @@ test_tidy_spares_a_busy_cgroup(void)
 }
 
 /* A cgroup of the trainer's own inside its trial's (a container tool's,
- * empty by now): the trial's is not used again, and goes with its tree. */
+ * empty by now), or a limit the trainer set on the cgroups below its own:
+ * the trial's is not used again, and goes (with its tree). */
 static void
 test_end_removes_a_changed_cgroup(void)
 {
@@ -264,7 +278,11 @@ test_end_removes_a_changed_cgroup(void)
 	CHECK_MSG(!exists(cg), "%s, with a cgroup of its own, kept", cg);
 	CHECK(trialcg_create(cg0, 18, 1, next, sizeof next) == 0);
 	CHECK(strcmp(next, cg) != 0);
+	/* a limit on the cgroups below it, set by its trainer */
+	snprintf(sub, sizeof sub, "%s/cgroup.max.depth", next);
+	CHECK(write_text(sub, "0") == 0);
 	trialcg_end(cg0, 18, 1);
+	CHECK_MSG(!exists(next), "%s, with cgroup.max.depth 0, kept", next);
 }
 
 /* One the end cannot remove (here: it holds a cgroup of its own, which
