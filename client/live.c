@@ -643,11 +643,39 @@ counts(struct frame *f, const struct live *l)
 	line(f, "%s", buf);
 }
 
+/* t's "epoch i/n" (or "epoch i" without a known budget), padded. */
+static void
+epoch_text(const struct live_trial *t, char *ep, size_t len)
+{
+	if (t->epochs > 0)
+		snprintf(ep, len, "epoch %3d/%-3d", t->epoch, t->epochs);
+	else
+		snprintf(ep, len, "epoch %3d    ", t->epoch);
+}
+
+/* 1 when t's line would cut its verdict even without the metric's name
+ * and the sparkline: then every trial line of the frame drops the word
+ * "epoch" (trial_line), so that the lines stay in step. */
+static int
+needs_compact(const struct frame *f, const struct live_trial *t)
+{
+	char ep[48], val[FMT_NUM_MAX];
+
+	if (t->pending)
+		return 0;
+	epoch_text(t, ep, sizeof ep);
+	fmt_double(val, sizeof val, t->value);
+	return f->width - 8 - cols(ep) - 2 - (t->epoch > 0 ? (int)
+	       (strlen(val) > 8 ? strlen(val) : 8) : 8) - 2 -
+	       cols(t->verdict) < 0;
+}
+
 /* "  #N   epoch i/n  metric value  sparkline  verdict": the sparkline
  * shrinks (then the metric's name goes, then the sparkline) so the
- * verdict stays in view. */
+ * verdict stays in view; compact: "  #N   i/n  value  verdict". */
 static void
-trial_line(struct frame *f, const struct live *l, const struct live_trial *t)
+trial_line(struct frame *f, const struct live *l, const struct live_trial *t,
+	   int compact)
 {
 	char ep[48], val[FMT_NUM_MAX], num[LIVE_NAME_MAX + FMT_NUM_MAX + 8];
 	char spark[SPARK_W * 3 + 1];
@@ -657,10 +685,7 @@ trial_line(struct frame *f, const struct live *l, const struct live_trial *t)
 		line(f, "  #%-4d pending in Slurm's queue", t->number);
 		return;
 	}
-	if (t->epochs > 0)
-		snprintf(ep, sizeof ep, "epoch %3d/%-3d", t->epoch, t->epochs);
-	else
-		snprintf(ep, sizeof ep, "epoch %3d    ", t->epoch);
+	epoch_text(t, ep, sizeof ep);
 	fmt_double(val, sizeof val, t->value);
 	snprintf(num, sizeof num, "%s %-8s", l->metric, t->epoch > 0 ? val : "-");
 	/* "  #" 4 " " ep "  " num "  " spark "  " verdict */
@@ -669,8 +694,8 @@ trial_line(struct frame *f, const struct live *l, const struct live_trial *t)
 		snprintf(num, sizeof num, "%-8s", t->epoch > 0 ? val : "-");
 		sw = f->width - 8 - cols(ep) - 2 - cols(num) - 2 - 2 - cols(t->verdict);
 	}
-	/* still no room for the verdict: "4/8" for "epoch   4/8  " */
-	if (f->width - 8 - cols(ep) - 2 - cols(num) - 2 - cols(t->verdict) < 0) {
+	/* no room for the verdict in some line: "4/8" for "epoch   4/8  " */
+	if (compact) {
 		if (t->epochs > 0)
 			snprintf(ep, sizeof ep, "%d/%d", t->epoch, t->epochs);
 		else
@@ -707,14 +732,16 @@ static void
 trials(struct frame *f, const struct live *l, int room)
 {
 	int shown = 0, unseen = l->counts[LIVE_RUNNING] +
-		l->counts[LIVE_PENDING] - (int)l->n_run;
+		l->counts[LIVE_PENDING] - (int)l->n_run, compact = 0;
 
+	for (size_t i = 0; i < l->n_run && (int)i < room; i++)
+		compact |= needs_compact(f, &l->run[i]);
 	for (size_t i = 0; i < l->n_run; i++) {
 		if (shown == room - 1 && l->n_run - i > 1)
 			break;
 		if (shown == room)
 			break;
-		trial_line(f, l, &l->run[i]);
+		trial_line(f, l, &l->run[i], compact);
 		shown++;
 	}
 	if (room <= 0)

@@ -509,6 +509,10 @@ render_lays_out_for_40_columns(void)
 	int n;
 
 	busy(&l);   /* 3 of 10 done, one running */
+	/* a second one, no epoch yet: its line would fit in the long form,
+	 * but takes the short one with the other */
+	feed(&l, "{\"event\":\"trial_started\",\"number\":5,\"attempt\":1,"
+		 "\"params\":{\"epochs\":10}}");
 	l.counts[LIVE_QUEUED] = 3;
 	l.counts[LIVE_FAILED] = 1;
 	l.counts[LIVE_PRUNED] = 2;
@@ -518,19 +522,20 @@ render_lays_out_for_40_columns(void)
 	CHECK_CONTAINS(out, " 6/10 trials  60%  elapsed 1m00s\n");
 	CHECK(strstr(out, "left") == NULL);
 	/* "queued 3  running 1  completed 3  failed 1  pruned 2": 52 */
-	CHECK_CONTAINS(out, "\nqueued 3  running 1  +3 more\n");
+	CHECK_CONTAINS(out, "\nqueued 3  running 2  +3 more\n");
 	CHECK_CONTAINS(out, "  #4    5/10  0.55  exploding_gradients\n");
+	CHECK_CONTAINS(out, "\n  #5    0/10  -\n");
 	free(out);
 	/* zero counts go before any other */
 	l.counts[LIVE_QUEUED] = 0;
 	l.counts[LIVE_FAILED] = 0;
 	out = render(&l, T0 + 60, 40, 20, &n);
 	check_width(out, 40);
-	CHECK_CONTAINS(out, "\nrunning 1  completed 3  pruned 2\n");
+	CHECK_CONTAINS(out, "\nrunning 2  completed 3  pruned 2\n");
 	free(out);
 	/* at 60 columns all of them, the zero ones too */
 	out = render(&l, T0 + 60, 60, 20, &n);
-	CHECK_CONTAINS(out, "\nqueued 0  running 1  completed 3  pruned 2\n");
+	CHECK_CONTAINS(out, "\nqueued 0  running 2  completed 3  pruned 2\n");
 	free(out);
 	live_free(&l);
 }
