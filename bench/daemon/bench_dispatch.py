@@ -4,7 +4,7 @@
   bench/daemon/bench_dispatch.py BUILD_DIR [--trials 2000] [--idle 60]
       [--latency-trials 10000] [--requests 5000] [--clients 20]
       [--limit N] [--pipeline K] [--sweepd-arg ARG] [--fill N]
-      [--skip-throughput] [--skip-latency]
+      [--repeat N] [--skip-throughput] [--skip-latency]
 
 1. Throughput: first the machine's limit, the rate at which this machine
    posix_spawns (new session) and reaps the same trivial trainer, 2 at a
@@ -18,6 +18,9 @@
    daemon first runs a sweep of N such trials (10 epochs each; not timed),
    so that the timed sweep is dispatched by a daemon with that much more
    in its database and heap (its RSS is printed before the timed sweep).
+   With --repeat N, N such runs one after the other, and then the median
+   (and range) of their ratios, last/first and CPU per trial: the limit
+   moves by a tenth or more between runs on a quiet 2-core machine.
 2. Idle CPU: the daemon's user+system CPU time over --idle seconds with
    nothing to do.
 3. Latency: with --latency-trials trials of 10 epochs each in the database
@@ -37,6 +40,7 @@ import json
 import os
 import shutil
 import socket
+import statistics
 import sys
 import tempfile
 import threading
@@ -248,6 +252,8 @@ def throughput(args, fake):
         time.sleep(args.idle)
         c1 = cpu_ticks(p.pid)
         print("idle CPU over %d s: %.3f s" % (args.idle, (c1 - c0) / tck))
+        return {"ratio": rate / limit, "last_first": last / first,
+                "cpu_ms": 1e3 * (cpu - each * polls[0]) / max(1, len(trials))}
     finally:
         p.terminate()
         p.wait()
@@ -344,13 +350,26 @@ def main():
                     "(--no-cgroups, say); repeatable")
     ap.add_argument("--fill", type=int, default=0,
                     help="trials the throughput daemon runs before the timed sweep")
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="throughput runs, each with its own limits and "
+                    "daemon; more than one adds their medians")
     ap.add_argument("--skip-throughput", action="store_true")
     ap.add_argument("--skip-latency", action="store_true")
     args = ap.parse_args()
     fake = os.path.join(args.build, "tests", "trainers", "fake_trainer")
     print(loadavg(), "at the start")
     if not args.skip_throughput:
-        throughput(args, fake)
+        runs = []
+        for i in range(max(1, args.repeat)):
+            if args.repeat > 1:
+                print("-- throughput run %d of %d (%s)" % (i + 1, args.repeat, loadavg()))
+            runs.append(throughput(args, fake))
+        if len(runs) > 1:
+            med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+            print("over %d runs: ratio median %.2f (%.2f-%.2f), last/first median %.2f, "
+                  "daemon CPU without the polls median %.2f ms per trial"
+                  % (len(runs), med["ratio"], min(r["ratio"] for r in runs),
+                     max(r["ratio"] for r in runs), med["last_first"], med["cpu_ms"]))
     if not args.skip_latency:
         latency(args, fake)
     print(loadavg(), "at the end")

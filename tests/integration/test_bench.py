@@ -76,6 +76,15 @@ def test_dispatch():
         r"^daemon CPU: .* ms per trial", r"^best +10 requests", r"^errors: 0")
 
 
+def test_dispatch_repeated():
+    need()
+    run(script("daemon/bench_dispatch.py") +
+        [BUILD, "--trials", "20", "--idle", "0", "--repeat", "2", "--skip-latency"],
+        r"^-- throughput run 2 of 2 ",
+        r"^over 2 runs: ratio median %s \(%s-%s\), last/first median %s, daemon CPU "
+        r"without the polls median %s ms per trial$" % (NUM, NUM, NUM, NUM, NUM))
+
+
 def test_enqueue():
     need()
     run(script("daemon/bench_enqueue.py") + [BUILD, "--sets", "50"],
