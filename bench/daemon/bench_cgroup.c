@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "daemon/proc/trialcg.h"
+#include "bench/benchclock.h"
 
 enum mode { M_NONE, M_NEW, M_KEPT, M_TRIALCG, M_N };
 
@@ -39,22 +40,13 @@ struct cost {
 	double wall, clone, mkdir, rmdir;   /* seconds, summed over runs */
 };
 
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* clone3 (vfork-style) into the cgroup open at cgfd (-1: none), exec cmd,
  * reap it: 0, or -1. The clone's own time is added to *clone_s. */
 static int
 run_once(const char *cmd, int cgfd, double *clone_s)
 {
 	struct clone_args ca;
-	double t0 = now_s();
+	double t0 = bench_now_s();
 	long pid;
 	int st;
 
@@ -67,7 +59,7 @@ run_once(const char *cmd, int cgfd, double *clone_s)
 		execl(cmd, cmd, (char *)NULL);
 		_exit(127);
 	}
-	*clone_s += now_s() - t0;
+	*clone_s += bench_now_s() - t0;
 	if (pid < 0)
 		return -1;
 	if (waitpid((pid_t)pid, &st, 0) != pid || !WIFEXITED(st) ||
@@ -90,10 +82,10 @@ one(enum mode m, struct trialcg *cg, const char *base, int i,
 		return run_once(cmd, -1, &c->clone);
 	case M_NEW:
 		snprintf(path, sizeof path, "%s/bench-%d", base, i);
-		t = now_s();
+		t = bench_now_s();
 		if (mkdir(path, 0755) < 0)
 			return -1;
-		c->mkdir += now_s() - t;
+		c->mkdir += bench_now_s() - t;
 		break;
 	case M_KEPT:
 		snprintf(path, sizeof path, "%s/bench-kept", base);
@@ -101,10 +93,10 @@ one(enum mode m, struct trialcg *cg, const char *base, int i,
 			return -1;
 		break;
 	case M_TRIALCG:
-		t = now_s();
+		t = bench_now_s();
 		if (trialcg_create(cg, i + 1, 1, path, sizeof path) < 0)
 			return -1;
-		c->mkdir += now_s() - t;
+		c->mkdir += bench_now_s() - t;
 		break;
 	default:
 		return -1;
@@ -113,12 +105,12 @@ one(enum mode m, struct trialcg *cg, const char *base, int i,
 	rc = fd >= 0 ? run_once(cmd, fd, &c->clone) : -1;
 	if (fd >= 0)
 		close(fd);
-	t = now_s();
+	t = bench_now_s();
 	if (m == M_NEW && rmdir(path) < 0)
 		rc = -1;
 	if (m == M_TRIALCG)
 		trialcg_end(cg, i + 1, 1);
-	c->rmdir += now_s() - t;
+	c->rmdir += bench_now_s() - t;
 	return rc;
 }
 
@@ -153,7 +145,7 @@ main(int argc, char **argv)
 	       trialcg_path(cg));
 	for (enum mode m = 0; m < M_N; m++) {
 		struct cost c = { 0 };
-		double t0 = now_s();
+		double t0 = bench_now_s();
 
 		for (int i = 0; i < runs; i++)
 			if (one(m, cg, trialcg_path(cg), i, cmd, &c) < 0) {
@@ -161,7 +153,7 @@ main(int argc, char **argv)
 					"%s\n", mode_name[m], i, strerror(errno));
 				goto out;
 			}
-		c.wall = now_s() - t0;
+		c.wall = bench_now_s() - t0;
 		printf("  %-8s %8.1f us per run  clone3 %7.1f us  before %6.1f us"
 		       "  after %6.1f us\n", mode_name[m], 1e6 * c.wall / runs,
 		       1e6 * c.clone / runs, 1e6 * c.mkdir / runs,

@@ -15,23 +15,15 @@
 #include <time.h>
 
 #include "common/json.h"
+#include "bench/benchclock.h"
 
 #define N 1000
-
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 /* ns per number of json_print over rounds prints of a; -1 on failure. */
 static double
 time_print(const cJSON *a, int rounds)
 {
-	double t0 = now();
+	double t0 = bench_now_s();
 
 	for (int r = 0; r < rounds; r++) {
 		char *s = json_print(a);
@@ -39,7 +31,7 @@ time_print(const cJSON *a, int rounds)
 			return -1;
 		cJSON_free(s);
 	}
-	return (now() - t0) * 1e9 / ((double)rounds * N);
+	return (bench_now_s() - t0) * 1e9 / ((double)rounds * N);
 }
 
 int

@@ -22,20 +22,12 @@
 
 #include "common/report.h"
 #include "daemon/proc/child.h"
+#include "bench/benchclock.h"
 
 extern char **environ;
 
 static uv_loop_t loop;
 static int ended;
-
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static double
 cpu_s(void)
@@ -196,11 +188,11 @@ run_child(char **argv)
 static void
 measure(const char *name, int (*fn)(char **), char **argv, int runs)
 {
-	double t0 = now_s(), c0 = cpu_s(), dt, dc;
+	double t0 = bench_now_s(), c0 = cpu_s(), dt, dc;
 
 	for (int i = 0; i < runs; i++)
 		fn(argv);
-	dt = now_s() - t0;
+	dt = bench_now_s() - t0;
 	dc = cpu_s() - c0;
 	printf("  %-34s %6.3f ms per run (wall), %6.3f ms CPU of this process\n",
 	       name, 1e3 * dt / runs, 1e3 * dc / runs);

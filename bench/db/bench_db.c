@@ -25,20 +25,12 @@
 
 #include "daemon/store/db.h"
 #include "daemon/wire/wire.h"
+#include "bench/benchclock.h"
 
 struct opts {
 	int sweeps, trials, epochs, calls, inserts;
 	const char *dir;
 };
-
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static int
 cmp_double(const void *a, const void *b)
@@ -132,18 +124,18 @@ time_reads(struct db *db, const struct opts *o)
 		return -ENOMEM;
 	for (int i = 0; rc == 0 && i < o->calls; i++) {
 		int64_t sid = 1 + rand() % o->sweeps;
-		double t0 = now_s();
+		double t0 = bench_now_s();
 		rc = wire_best_json(db, sid, 1, &j);
-		v[i] = now_s() - t0;
+		v[i] = bench_now_s() - t0;
 		cJSON_Delete(j);
 	}
 	if (rc == 0)
 		report("wire_best_json", v, o->calls);
 	for (int i = 0; rc == 0 && i < o->calls; i++) {
 		int64_t sid = 1 + rand() % o->sweeps;
-		double t0 = now_s();
+		double t0 = bench_now_s();
 		rc = wire_trials_json(db, sid, &j);
-		v[i] = now_s() - t0;
+		v[i] = bench_now_s() - t0;
 		cJSON_Delete(j);
 	}
 	if (rc == 0) {
@@ -166,7 +158,7 @@ time_inserts(struct db *db, const struct opts *o, int number, int group)
 	rc = db_trial_create(db, 1, number, "{}", 1, &tid);
 	if (rc == 0)
 		rc = db_trial_start(db, tid, 1, 1, 1, 1.0);
-	t0 = now_s();
+	t0 = bench_now_s();
 	for (int e = 1; rc == 0 && e <= o->inserts; e++) {
 		if (group > 1 && e % group == 1)
 			rc = db_begin(db);
@@ -176,7 +168,7 @@ time_inserts(struct db *db, const struct opts *o, int number, int group)
 		if (rc == 0 && group > 1 && (e % group == 0 || e == o->inserts))
 			rc = db_commit(db);
 	}
-	dt = now_s() - t0;
+	dt = bench_now_s() - t0;
 	if (rc == 0)
 		printf("epoch insert, %3d row(s)/commit:   %9.0f rows/s  (%d rows "
 		       "in %.2f s)\n", group, o->inserts / dt, o->inserts, dt);
@@ -250,7 +242,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	srand(42);
-	t0 = now_s();
+	t0 = bench_now_s();
 	for (int s = 0; rc == 0 && s < o.sweeps; s++)
 		rc = fill_sweep(db, &o, s);
 	if (rc < 0)
@@ -259,16 +251,16 @@ main(int argc, char **argv)
 	stat(path, &sb);
 	printf("filled %d trials, %d epoch rows in %.1f s; file %.1f MiB\n",
 	       o.sweeps * o.trials, o.sweeps * o.trials * o.epochs,
-	       now_s() - t0, sb.st_size / 1048576.0);
+	       bench_now_s() - t0, sb.st_size / 1048576.0);
 
-	t0 = now_s();
+	t0 = bench_now_s();
 	rc = db_open(path, &db, err, sizeof err);
 	if (rc < 0) {
 		fprintf(stderr, "bench_db: %s\n", err);
 		return 1;
 	}
 	printf("db_open on the filled file:        %.1f ms (quick_check "
-	       "included)\n", (now_s() - t0) * 1e3);
+	       "included)\n", (bench_now_s() - t0) * 1e3);
 	rc = time_reads(db, &o);
 	if (rc == 0)
 		rc = time_inserts(db, &o, o.trials + 1, 1);

@@ -24,6 +24,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/benchclock.h"
+
 #define MAX_CLIENTS 256
 
 struct client {
@@ -42,15 +44,6 @@ struct run {
 	size_t n_lat, cap_lat;
 	long errors;
 };
-
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static int
 connect_to(const char *path)
@@ -76,7 +69,7 @@ client_send(struct run *r, struct client *c)
 {
 	size_t off = 0;
 
-	c->t0 = now_s();
+	c->t0 = bench_now_s();
 	c->n = 0;
 	if (c->fd < 0 && (c->fd = connect_to(r->sock)) < 0)
 		return c->fd;
@@ -122,7 +115,7 @@ client_read(struct run *r, struct client *c)
 			c->n = 0;
 		return 0;
 	}
-	if (record(r, now_s() - c->t0) < 0)
+	if (record(r, bench_now_s() - c->t0) < 0)
 		return -ENOMEM;
 	c->buf[c->n] = '\0';
 	if (!strstr(c->buf, "\"ok\":true"))
@@ -194,19 +187,19 @@ run_clients(struct run *r, int n, double seconds)
 {
 	static struct client cl[MAX_CLIENTS];
 	struct pollfd pf[MAX_CLIENTS];
-	double end = now_s() + seconds, drain = end + 30;
+	double end = bench_now_s() + seconds, drain = end + 30;
 	int rc = 0, open;
 
 	for (int i = 0; i < n && rc == 0; i++) {
 		cl[i].fd = -1;
 		rc = client_send(r, &cl[i]);
 	}
-	while (rc == 0 && now_s() < drain) {
-		rc = round_once(r, cl, pf, n, now_s() < end);
+	while (rc == 0 && bench_now_s() < drain) {
+		rc = round_once(r, cl, pf, n, bench_now_s() < end);
 		open = 0;
 		for (int i = 0; i < n; i++)
 			open += cl[i].fd >= 0;
-		if (now_s() >= end && !open)
+		if (bench_now_s() >= end && !open)
 			break;
 	}
 	return rc;

@@ -33,19 +33,11 @@
 #include "daemon/search/pareto.h"
 #include "daemon/search/sampler.h"
 #include "daemon/search/spec.h"
+#include "bench/benchclock.h"
 
 #define MAX_K 16
 
 static const double REF[2] = { 1.1, 11 };
-
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static int
 parse_ks(const char *s, int *ks)
@@ -135,13 +127,13 @@ run(const char *problem, const char *alg, int seed, int trials, int dims,
 		goto out;
 	for (; n < trials; n++) {
 		cJSON *p = NULL;
-		double t0 = now_s();
+		double t0 = bench_now_s();
 		if (sampler_suggest_mo(s, &mo, n + 1, NULL, obs, n, &p, err,
 				       sizeof err) < 0) {
 			fprintf(stderr, "bench_motpe: trial %d: %s\n", n + 1, err);
 			goto out;
 		}
-		spent += now_s() - t0;
+		spent += bench_now_s() - t0;
 		zdt(strcmp(problem, "zdt2") == 0, p, dims, v + 2 * n);
 		obs[n] = (struct sampler_obs){ .params = p, .state = SAMPLER_COMPLETE };
 	}
@@ -211,19 +203,19 @@ cost_one(int n)
 		obs[got] = (struct sampler_obs){ .params = p, .value = v[2 * got],
 						 .state = SAMPLER_COMPLETE };
 	}
-	t[0] = now_s();
+	t[0] = bench_now_s();
 	pareto_ranks(v, n, 2, maximize, rank, 0);
-	t[1] = now_s();
+	t[1] = bench_now_s();
 	pareto_ranks(v, n, 2, maximize, rank, 25);
-	t[2] = now_s();
+	t[2] = bench_now_s();
 	if (sampler_suggest_mo(s, &mo, n + 1, NULL, obs, n, &p, err, sizeof err) < 0)
 		goto out;
-	t[3] = now_s();
+	t[3] = bench_now_s();
 	cJSON_Delete(p);
 	/* The same with one objective (f1): what TPE itself costs. */
 	if (sampler_suggest(s, n + 1, NULL, obs, n, &p, err, sizeof err) < 0)
 		goto out;
-	t[4] = now_s();
+	t[4] = bench_now_s();
 	cJSON_Delete(p);
 	printf("{\"n\": %d, \"ranks_ms\": %.3f, \"first_25_ms\": %.3f,"
 	       " \"motpe_suggest_ms\": %.3f, \"tpe_suggest_ms\": %.3f}\n", n,

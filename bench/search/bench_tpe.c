@@ -22,6 +22,7 @@
 #include "daemon/search/sampler.h"
 #include "daemon/search/spec.h"
 #include "daemon/search/tpe.h"
+#include "bench/benchclock.h"
 
 #define REPEATS 20
 
@@ -39,15 +40,6 @@ static const char *spec_text =
 	"  \"weight_decay\": {\"loguniform\": [1e-6, 0.1]}},"
 	" \"search\": {\"algorithm\": \"tpe\", \"trials\": 1000000, \"seed\": 1,"
 	"  \"multivariate\": %s}}";
-
-static double
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
 
 static int
 cmp_double(const void *a, const void *b)
@@ -94,9 +86,9 @@ run(const struct spec *s, int n)
 		return 1;
 	for (int k = 0; k < REPEATS; k++) {
 		cJSON *out = cJSON_CreateObject();
-		double t0 = now_ms();
+		double t0 = 1e3 * bench_now_s();
 		int rc = tpe_suggest(s, n + 1 + k, obs, n, out, err, sizeof err);
-		t[k] = now_ms() - t0;
+		t[k] = 1e3 * bench_now_s() - t0;
 		cJSON_Delete(out);
 		if (rc != 1) {
 			fprintf(stderr, "bench_tpe: tpe_suggest returned %d: %s\n", rc, err);

@@ -10,13 +10,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-static double
-now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
+#include "bench/benchclock.h"
 
 int
 main(int argc, char **argv)
@@ -40,10 +34,10 @@ main(int argc, char **argv)
 	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a, n, b, n, 0.0f,
 		    c, n);
 	for (int r = 0; r < reps; r++) {
-		double t0 = now_s();
+		double t0 = bench_now_s();
 		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a, n, b, n,
 			    0.0f, c, n);
-		double g = 2.0 * n * (double)nn / (now_s() - t0) * 1e-9;
+		double g = 2.0 * n * (double)nn / (bench_now_s() - t0) * 1e-9;
 		if (g > best)
 			best = g;
 	}
