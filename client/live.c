@@ -571,17 +571,15 @@ progress(struct frame *f, const struct live *l, double now)
 		snprintf(left, sizeof left, "  ~%s left",
 			 fmt_duration(d, sizeof d, elapsed / done * (total - done)));
 	}
-	snprintf(text, sizeof text, "%d/%d trials  %d%%  elapsed %s%s", done, total,
-		 total > 0 ? (int)(100LL * done / total) : 0, el, left);
 	/* narrow: the time left goes whole, then the elapsed time */
-	if (cols(text) > f->width && left[0]) {
-		left[0] = '\0';
-		snprintf(text, sizeof text, "%d/%d trials  %d%%  elapsed %s", done,
-			 total, total > 0 ? (int)(100LL * done / total) : 0, el);
+	for (int parts = 3; parts > 0; parts--) {
+		snprintf(text, sizeof text, "%d/%d trials  %d%%%s%s%s", done, total,
+			 total > 0 ? (int)(100LL * done / total) : 0,
+			 parts > 1 ? "  elapsed " : "", parts > 1 ? el : "",
+			 parts > 2 ? left : "");
+		if (cols(text) <= f->width)
+			break;
 	}
-	if (cols(text) > f->width)
-		snprintf(text, sizeof text, "%d/%d trials  %d%%", done, total,
-			 total > 0 ? (int)(100LL * done / total) : 0);
 	/* the bar gets what the text leaves, up to BAR_W; none below 5 */
 	w = f->width - cols(text) - 1;
 	w = w > BAR_W ? BAR_W : w < 5 ? 0 : w;
@@ -596,49 +594,57 @@ progress(struct frame *f, const struct live *l, double now)
 	line(f, "%s%s%s", bar, w ? " " : "", text);
 }
 
-/* "queued 0  running 2  completed 5  pruned 18 ...": whole counts only;
- * on a narrow terminal the zero ones go first, then what does not fit is
- * counted ("+2 more"), so that no count shows without its figure. */
+/* "name n  name n ..." of the n items in at most room columns (names are
+ * ASCII): whole ones only, the rest counted ("  +3 more"), so that a
+ * narrow terminal never shows a name without its count. 1 when all of
+ * them fit. */
+static int
+pack_counts(const char *const *names, const int *ns, int n, int room,
+	    char *buf, size_t len)
+{
+	char item[64], more[32];
+	size_t k = 0;
+	int i;
+
+	buf[0] = '\0';
+	for (i = 0; i < n; i++) {
+		int w = snprintf(item, sizeof item, "%s%s %d", i ? "  " : "",
+				 names[i], ns[i]);
+		int tail = i + 1 < n ? snprintf(more, sizeof more, "  +%d more",
+						n - i - 1) : 0;
+		if (k + (size_t)w + (size_t)tail > (size_t)room ||
+		    k + (size_t)w >= len)
+			break;
+		memcpy(buf + k, item, (size_t)w + 1);
+		k += (size_t)w;
+	}
+	if (i < n)
+		snprintf(buf + k, len - k, "%s+%d more", k ? "  " : "", n - i);
+	return i == n;
+}
+
+/* "queued 0  running 2  completed 5  pruned 18 ...": on a narrow terminal
+ * the zero ones go first, then what does not fit is counted. */
 static void
 counts(struct frame *f, const struct live *l)
 {
-	char buf[256], item[64], more[32];
-	int shown[LIVE_N_STATUS], n = 0, skip_zero = 0;
-	size_t k;
+	const char *names[LIVE_N_STATUS];
+	int ns[LIVE_N_STATUS], n;
+	char buf[256];
 
-	for (int pass = 0; pass < 2; pass++, skip_zero = 1) {
+	for (int skip_zero = 0; skip_zero < 2; skip_zero++) {
 		n = 0;
-		k = 0;
 		for (int i = 0; i < LIVE_N_STATUS; i++) {
 			int always = i == LIVE_RUNNING || i == LIVE_QUEUED ||
 				     i == LIVE_COMPLETED;
-			if (l->counts[i] != 0 || (always && !skip_zero))
-				shown[n++] = i;
+
+			if (l->counts[i] == 0 && (!always || skip_zero))
+				continue;
+			names[n] = vocab_trial_name((enum trial_status)i);
+			ns[n++] = l->counts[i];
 		}
-		for (int j = 0; j < n; j++)
-			k += strlen(vocab_trial_name((enum trial_status)shown[j])) +
-			     (j ? 2 : 0) + 1 +
-			     (size_t)snprintf(item, sizeof item, "%d",
-					      l->counts[shown[j]]);
-		if (k <= (size_t)f->width)
+		if (pack_counts(names, ns, n, f->width, buf, sizeof buf))
 			break;
-	}
-	buf[0] = '\0';
-	k = 0;
-	for (int j = 0; j < n; j++) {
-		int w = snprintf(item, sizeof item, "%s%s %d", j ? "  " : "",
-				 vocab_trial_name((enum trial_status)shown[j]),
-				 l->counts[shown[j]]);
-		int tail = j + 1 < n ? snprintf(more, sizeof more, "  +%d more",
-						n - j - 1) : 0;
-		if (k + (size_t)w + (size_t)tail > (size_t)f->width ||
-		    k + (size_t)w >= sizeof buf) {
-			snprintf(buf + k, sizeof buf - k, "%s+%d more",
-				 k ? "  " : "", n - j);
-			break;
-		}
-		memcpy(buf + k, item, (size_t)w + 1);
-		k += (size_t)w;
 	}
 	line(f, "%s", buf);
 }
@@ -653,21 +659,37 @@ epoch_text(const struct live_trial *t, char *ep, size_t len)
 		snprintf(ep, len, "epoch %3d    ", t->epoch);
 }
 
+/* The columns t's line leaves for its sparkline and the blanks around
+ * it, given its epoch and value texts: "  #" 4 " " ep "  " num "  "
+ * spark "  " verdict. */
+static int
+spark_room(const struct frame *f, const struct live_trial *t, const char *ep,
+	   const char *num)
+{
+	return f->width - 8 - cols(ep) - 2 - cols(num) - 2 - 2 - cols(t->verdict);
+}
+
+/* t's value (or "-" before its first epoch), padded to 8: the metric's
+ * name left out. */
+static void
+value_text(const struct live_trial *t, const char *val, char *num, size_t len)
+{
+	snprintf(num, len, "%-8s", t->epoch > 0 ? val : "-");
+}
+
 /* 1 when t's line would cut its verdict even without the metric's name
  * and the sparkline: then every trial line of the frame drops the word
  * "epoch" (trial_line), so that the lines stay in step. */
 static int
 needs_compact(const struct frame *f, const struct live_trial *t)
 {
-	char ep[48], val[FMT_NUM_MAX];
+	char ep[48], val[FMT_NUM_MAX], num[FMT_NUM_MAX + 8];
 
 	if (t->pending)
 		return 0;
 	epoch_text(t, ep, sizeof ep);
-	fmt_double(val, sizeof val, t->value);
-	return f->width - 8 - cols(ep) - 2 - (t->epoch > 0 ? (int)
-	       (strlen(val) > 8 ? strlen(val) : 8) : 8) - 2 -
-	       cols(t->verdict) < 0;
+	value_text(t, fmt_double(val, sizeof val, t->value), num, sizeof num);
+	return spark_room(f, t, ep, num) + 2 < 0;
 }
 
 /* "  #N   epoch i/n  metric value  sparkline  verdict": the sparkline
@@ -688,11 +710,10 @@ trial_line(struct frame *f, const struct live *l, const struct live_trial *t,
 	epoch_text(t, ep, sizeof ep);
 	fmt_double(val, sizeof val, t->value);
 	snprintf(num, sizeof num, "%s %-8s", l->metric, t->epoch > 0 ? val : "-");
-	/* "  #" 4 " " ep "  " num "  " spark "  " verdict */
-	sw = f->width - 8 - cols(ep) - 2 - cols(num) - 2 - 2 - cols(t->verdict);
+	sw = spark_room(f, t, ep, num);
 	if (sw < 6) {
-		snprintf(num, sizeof num, "%-8s", t->epoch > 0 ? val : "-");
-		sw = f->width - 8 - cols(ep) - 2 - cols(num) - 2 - 2 - cols(t->verdict);
+		value_text(t, val, num, sizeof num);
+		sw = spark_room(f, t, ep, num);
 	}
 	/* no room for the verdict in some line: "4/8" for "epoch   4/8  " */
 	if (compact) {
@@ -753,32 +774,18 @@ trials(struct frame *f, const struct live *l, int room)
 		line(f, "  ... %d more running, no epoch yet", unseen);
 }
 
-/* "name n  name n ..." of l's verdicts in at most room columns (names
- * are ASCII): whole ones only, the rest counted ("  +3 more"), so that a
- * narrow terminal never shows a verdict without its count. */
+/* l's verdicts, packed as pack_counts does. */
 static void
 verdicts_text(const struct live *l, int room, char *buf, size_t len)
 {
-	char item[64], more[32];
-	size_t k = 0;
-	int i;
+	const char *names[LIVE_VERDICTS_MAX];
+	int ns[LIVE_VERDICTS_MAX];
 
-	buf[0] = '\0';
-	for (i = 0; i < l->n_verdicts; i++) {
-		int n = snprintf(item, sizeof item, "%s%s %d", i ? "  " : "",
-				 l->verdicts[i].name, l->verdicts[i].n);
-		int left = l->n_verdicts - i - 1;
-		int tail = left ? snprintf(more, sizeof more, "  +%d more",
-					   left) : 0;
-		if (k + (size_t)n + (size_t)tail > (size_t)room ||
-		    k + (size_t)n >= len)
-			break;
-		memcpy(buf + k, item, (size_t)n + 1);
-		k += (size_t)n;
+	for (int i = 0; i < l->n_verdicts; i++) {
+		names[i] = l->verdicts[i].name;
+		ns[i] = l->verdicts[i].n;
 	}
-	if (i < l->n_verdicts)
-		snprintf(buf + k, len - k, "%s+%d more", k ? "  " : "",
-			 l->n_verdicts - i);
+	pack_counts(names, ns, l->n_verdicts, room, buf, len);
 }
 
 int
