@@ -123,6 +123,14 @@ rmdir_at(int dir, const char *name)
 		0 : -errno;
 }
 
+/* 1 for a directory entry that is a cgroup below: not "." or "..". */
+static int
+is_child(const struct dirent *e)
+{
+	return e->d_type == DT_DIR && strcmp(e->d_name, ".") != 0 &&
+	       strcmp(e->d_name, "..") != 0;
+}
+
 /* Removes the cgroup name under dir and, when it has cgroups of its own
  * (a trainer may make them: systemd-run, a container tool), those first,
  * deepest first: 0, or -errno (-EBUSY while something is in one). The
@@ -145,8 +153,7 @@ remove_tree(int dir, const char *name, int depth)
 		return rc;
 	}
 	while ((e = readdir(d)))
-		if (e->d_type == DT_DIR && strcmp(e->d_name, ".") != 0 &&
-		    strcmp(e->d_name, "..") != 0)
+		if (is_child(e))
 			remove_tree(dirfd(d), e->d_name, depth - 1);
 	closedir(d);
 	return rmdir_at(dir, name);
@@ -187,13 +194,9 @@ sweep_base(const struct trialcg *cg)
 
 	if (!d)
 		return 0;
-	while ((e = readdir(d))) {
-		if (e->d_type != DT_DIR || strcmp(e->d_name, ".") == 0 ||
-		    strcmp(e->d_name, "..") == 0)
-			continue;
-		if (kill_and_remove(cg, e->d_name) < 0)
+	while ((e = readdir(d)))
+		if (is_child(e) && kill_and_remove(cg, e->d_name) < 0)
 			left++;
-	}
 	closedir(d);
 	return left;
 }

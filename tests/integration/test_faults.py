@@ -286,57 +286,54 @@ def _ended_trials_leave_no_cgroup(d):
     assert wait_for(lambda: busy_cgroups(d) == []), busy_cgroups(d)
 
 
-FREEZE_TRAINER = r"""#!/bin/sh
-# Reports its epochs, then freezes its own cgroup (and so itself): the
-# daemon's timeout ends it, and its cgroup is left frozen.
+WRITER_TRAINER = r"""#!/bin/sh
+# Reports its epochs, then writes 1 to its own cgroup's file $2 (and so,
+# for cgroup.freeze, freezes itself: the daemon's timeout ends it; for
+# cgroup.kill, ends itself and all it started, as a process manager run
+# inside it might).
 cg=$(sed -n 's/^0:://p' /proc/self/cgroup)
 mnt=$(awk '$3 == "cgroup2" {print $2; exit}' /proc/self/mounts)
 echo "$cg" >> "$1"
 for e in 1 2; do echo "{\"epoch\": $e, \"val_acc\": 0.5}" >&3; done
 echo '{"final": true}' >&3
-echo 1 > "$mnt$cg/cgroup.freeze"
+echo 1 > "$mnt$cg/$2"
 sleep 60
 """
+
+
+def cgroup_writer_then_two(d, cgfile, timeout_s):
+    """A trial whose trainer writes its own cgroup's cgfile (limits
+    trial_timeout_s timeout_s), then a sweep of two fake trials one at a
+    time, which must complete. The writer's trial, its cgroup's name and
+    the two trials' cgroups."""
+    if not d.ok({"op": "stats"})["trial_cgroups"]:
+        raise Skip("no trial cgroups here")
+    script = os.path.join(d.dir, "writer.sh")
+    rec = os.path.join(d.dir, "writer.rec")
+    after = os.path.join(d.dir, "after.rec")
+    with open(script, "w") as f:
+        f.write(WRITER_TRAINER)
+    os.chmod(script, 0o755)
+    spec = fake_spec(trials=1, parallel=1, limits={"trial_timeout_s": timeout_s})
+    spec["trainer"]["command"] = [script, rec, cgfile]
+    sid = d.submit(spec)
+    d.wait_sweep(sid, timeout=60)
+    t = d.trials(sid)[0]
+    written = os.path.basename(open(rec).read().strip())
+    sid = d.submit(fake_spec(trials=2, parallel=1, params={
+        "epochs": 2, "record": after}, limits={"trial_timeout_s": 20}))
+    assert d.wait_sweep(sid, timeout=60)["status"] == "completed", d.trials(sid)
+    return t, written, recorded_cgroups(after)
 
 
 def _frozen_cgroup_is_not_given_again(d):
     """A trainer that leaves its cgroup frozen: that cgroup is retired, not
     kept, so the next trials do not start frozen (they would hang until
     their timeout) and complete."""
-    if not d.ok({"op": "stats"})["trial_cgroups"]:
-        raise Skip("no trial cgroups here")
-    script = os.path.join(d.dir, "freeze.sh")
-    rec = os.path.join(d.dir, "freeze.rec")
-    with open(script, "w") as f:
-        f.write(FREEZE_TRAINER)
-    os.chmod(script, 0o755)
-    spec = fake_spec(trials=1, parallel=1, limits={"trial_timeout_s": 2})
-    spec["trainer"]["command"] = [script, rec]
-    sid = d.submit(spec)
-    t = d.wait_sweep(sid, timeout=60) and d.trials(sid)[0]
+    t, frozen, after = cgroup_writer_then_two(d, "cgroup.freeze", 2)
     assert t["status"] == "failed" and "timed out" in t["error"]["message"], t
-    frozen = os.path.basename(open(rec).read().strip())
-    spec = fake_spec(trials=2, parallel=1, params={
-        "epochs": 2, "record": os.path.join(d.dir, "after.rec")},
-        limits={"trial_timeout_s": 20})
-    sid = d.submit(spec)
-    assert d.wait_sweep(sid, timeout=60)["status"] == "completed", d.trials(sid)
-    after = recorded_cgroups(os.path.join(d.dir, "after.rec"))
     assert frozen not in after, (frozen, after)
     assert wait_for(lambda: frozen not in trial_cgroups(d)), trial_cgroups(d)
-
-
-KILL_TRAINER = r"""#!/bin/sh
-# Reports its epochs, then ends itself and all it started through its own
-# cgroup's cgroup.kill, as a process manager run inside it might.
-cg=$(sed -n 's/^0:://p' /proc/self/cgroup)
-mnt=$(awk '$3 == "cgroup2" {print $2; exit}' /proc/self/mounts)
-echo "$cg" >> "$1"
-for e in 1 2; do echo "{\"epoch\": $e, \"val_acc\": 0.5}" >&3; done
-echo '{"final": true}' >&3
-echo 1 > "$mnt$cg/cgroup.kill"
-sleep 60
-"""
 
 
 def _self_killed_cgroup_is_not_given_again(d):
@@ -344,23 +341,8 @@ def _self_killed_cgroup_is_not_given_again(d):
     that looks as made (empty, unfrozen) but that Linux kills at birth
     whatever is cloned into next: it must not be kept, or every later
     trial in it dies of SIGKILL before its first line."""
-    if not d.ok({"op": "stats"})["trial_cgroups"]:
-        raise Skip("no trial cgroups here")
-    script = os.path.join(d.dir, "kill.sh")
-    rec = os.path.join(d.dir, "kill.rec")
-    with open(script, "w") as f:
-        f.write(KILL_TRAINER)
-    os.chmod(script, 0o755)
-    spec = fake_spec(trials=1, parallel=1, limits={"trial_timeout_s": 20})
-    spec["trainer"]["command"] = [script, rec]
-    sid = d.submit(spec)
-    d.wait_sweep(sid, timeout=60)
-    killed = os.path.basename(open(rec).read().strip())
-    after = os.path.join(d.dir, "after.rec")
-    sid = d.submit(fake_spec(trials=2, parallel=1, params={
-        "epochs": 2, "record": after}))
-    assert d.wait_sweep(sid, timeout=60)["status"] == "completed", d.trials(sid)
-    assert killed not in recorded_cgroups(after), (killed, recorded_cgroups(after))
+    _, killed, after = cgroup_writer_then_two(d, "cgroup.kill", 20)
+    assert killed not in after, (killed, after)
 
 
 NEST_TRAINER = r"""#!/bin/sh
