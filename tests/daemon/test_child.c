@@ -617,6 +617,17 @@ own_cgroup(char *buf, size_t len)
 		fclose(f);
 }
 
+/* 1 when line, a "0::PATH" line of /proc/self/cgroup, names the cgroup
+ * whose directory is cg (they end in the same last part). */
+static int
+names_cgroup(const char *line, const char *cg)
+{
+	const char *last = strrchr(cg, '/');
+	size_t n = strlen(line), m = last ? strlen(last) : 0;
+
+	return m > 0 && n > m && strcmp(line + n - m, last) == 0;
+}
+
 #define SHOW_SETUP "ulimit -v >&3; cut -d' ' -f19 /proc/self/stat >&3; " \
 	"grep '^0::' /proc/self/cgroup >&3"
 
@@ -642,9 +653,8 @@ test_limits_set_in_child(void)
 	CHECK_STR(r.nth[1], want);
 	if (cfg.cgroup) {
 		CHECK(r.c.in_cgroup == 1);
-		size_t n = strlen(r.nth[2]), m = strlen(strrchr(cg, '/'));
-		CHECK_MSG(n > m && strcmp(r.nth[2] + n - m, strrchr(cg, '/')) == 0,
-			  "cgroup line %s, not in %s", r.nth[2], cg);
+		CHECK_MSG(names_cgroup(r.nth[2], cg), "cgroup line %s, not in %s",
+			  r.nth[2], cg);
 	}
 	CHECK(r.c.exit_status == 0);
 	child_free(&r.c);
@@ -697,7 +707,6 @@ test_cgroup_by_name_below_the_base(void)
 	char dir[] = "/tmp/test_child_cgat_XXXXXX", why[256], cg[4400];
 	struct trialcg *tcg;
 	struct child_config cfg = { 0 };
-	size_t n, m;
 
 	CHECK(mkdtemp(dir) != NULL);
 	tcg = trialcg_init(dir, 1, why, sizeof why);
@@ -715,10 +724,8 @@ test_cgroup_by_name_below_the_base(void)
 	if (start_sh(&r, "grep '^0::' /proc/self/cgroup >&3", &cfg) == 0)
 		run(&r, 1);
 	CHECK(r.c.in_cgroup == 1 && r.c.exit_status == 0);
-	n = strlen(r.first);
-	m = strlen(strrchr(cg, '/'));
-	CHECK_MSG(n > m && strcmp(r.first + n - m, strrchr(cg, '/')) == 0,
-		  "cgroup line %s, not in %s", r.first, cg);
+	CHECK_MSG(names_cgroup(r.first, cg), "cgroup line %s, not in %s",
+		  r.first, cg);
 	child_free(&r.c);
 	trialcg_end(tcg, 8, 1);
 	trialcg_close(tcg);
