@@ -12,6 +12,7 @@
 
 #include <cJSON.h>
 
+#include "common/vocab.h"
 #include "daemon/log.h"
 #include "daemon/sched/curve.h"
 #include "daemon/sched/hist.h"
@@ -28,10 +29,19 @@ struct batch_ev {
 	cJSON *ev;                  /* owned */
 };
 
+/* Before the loop polls: the batch is committed, and the trials whose
+ * ends it stored are counted (end.c), which may start others whose rows
+ * join a new batch: committed too before the loop waits. */
 static void
 on_prepare(uv_prepare_t *h)
 {
-	sched_batch_settle(h->data);
+	struct sched *s = h->data;
+
+	sched_batch_settle(s);
+	while (s->ends_stored > 0) {
+		s->count_ends(s);
+		sched_batch_settle(s);
+	}
 }
 
 void
@@ -53,6 +63,9 @@ on_closed(uv_handle_t *h)
 void
 sched_batch_close(struct sched *s)
 {
+	sched_batch_settle(s);
+	if (s->ends_stored > 0)
+		s->count_ends(s);   /* shutting down: nothing starts */
 	sched_batch_settle(s);
 	if (!s->batch_prep_on)
 		return;
@@ -88,7 +101,10 @@ lose(struct trial *t, int rc)
 	char msg[256];
 	enum trial_stop was = t->stop;
 
-	if (t->batch_start)
+	if (t->create_lost)
+		snprintf(msg, sizeof msg, "cannot record the trial: %s",
+			 strerror(-rc));
+	else if (t->batch_start)
 		snprintf(msg, sizeof msg, "cannot record the trial's start: %s",
 			 strerror(-rc));
 	else
@@ -118,6 +134,50 @@ settle_trials(struct sched *s, int lost)
 		}
 }
 
+/* The trials whose rows were created in batch gen, lost: no row has
+ * them, and the id each was given may go to the next row created. Each
+ * is marked: its attempt (if it runs) is lost with the rest of the batch
+ * (settle_trials), nothing more of it is written under that id, and the
+ * retry creates its row again (end.c). A queued one waits for that. */
+static void
+lose_creates(struct sched *s, uint64_t gen)
+{
+	for (struct sweep *sw = s->sweeps; sw; sw = sw->next) {
+		for (struct trial *t = sw->running; t; t = t->next)
+			if (t->create_gen == gen)
+				t->create_lost = 1;
+		for (struct trial *t = sw->queue; t; t = t->next)
+			if (t->create_gen == gen) {
+				t->create_lost = 1;
+				t->requeue_unstored = 1;
+			}
+	}
+}
+
+/* The ends in batch gen: stored (rc 0: counted before the loop polls,
+ * end.c), or not (rc < 0: they wait for the outage's retry, as an end
+ * written on its own that failed). */
+static void
+settle_ends(struct sched *s, uint64_t gen, int rc)
+{
+	for (struct sweep *sw = s->sweeps; sw; sw = sw->next)
+		for (struct trial *t = sw->unstored; t; t = t->next) {
+			if (t->end_gen != gen)
+				continue;
+			t->end_gen = 0;
+			if (rc < 0) {
+				log_warn("sweep %" PRId64 " trial %d %s, not "
+					 "stored yet (storage outage)", sw->id,
+					 t->number, vocab_trial_name(t->status));
+				continue;
+			}
+			t->end_stored = 1;
+			s->ends_stored++;
+		}
+	if (s->ends_stored > 0 && s->batch_prep_on)
+		uv_prepare_start(&s->batch_prep, on_prepare);
+}
+
 /* How the batch batch.c opened stands, as the store says (db_batch_fate):
  * DB_BATCH_OPEN, 0 (committed, or none opened), or the error that lost
  * it. */
@@ -132,13 +192,18 @@ fate(const struct sched *s)
 static int
 batch_done(struct sched *s)
 {
-	int rc = fate(s), had = s->batch_gen != 0;
+	uint64_t gen = s->batch_gen;
+	int rc = fate(s);
 
 	s->batch_gen = 0;
 	if (rc < 0)
-		sched_storage_failed(s, rc, "a loop turn's epochs and starts");
-	if (had)
+		sched_storage_failed(s, rc, "a loop turn's trials and epochs");
+	if (gen) {
+		if (rc < 0)
+			lose_creates(s, gen);
 		settle_trials(s, rc);
+		settle_ends(s, gen, rc);
+	}
 	flush_told(s, rc == 0);
 	return rc;
 }
@@ -216,17 +281,31 @@ int
 sched_batch_write(struct sched *s, struct trial *t, enum sched_batch_row row,
 		  int epoch, sched_batch_fn *fn, void *ud)
 {
-	int rc = 0;
+	int rc = 0, lost;
 
 	/* Without the prepare handle (closed) nothing would commit the batch
 	 * before the loop waits: nothing is joined, and fn's level is the
 	 * outermost. */
-	if (s->batch_prep_on)
-		rc = row == SCHED_BATCH_START ? join_start(s, t)
-					      : join_epoch(s, t, epoch);
+	if (s->batch_prep_on) {
+		if (row == SCHED_BATCH_START)
+			rc = join_start(s, t);
+		else if (row == SCHED_BATCH_EPOCH)
+			rc = join_epoch(s, t, epoch);
+		else
+			rc = open_batch(s, &lost);
+	}
 	if (rc < 0)
 		return rc;
-	return in_level(s->db, fn, ud);
+	rc = in_level(s->db, fn, ud);
+	if (rc == 0 && row == SCHED_BATCH_END)
+		t->end_gen = sched_batch_open(s);
+	return rc;
+}
+
+uint64_t
+sched_batch_open(const struct sched *s)
+{
+	return s->batch_gen && fate(s) == DB_BATCH_OPEN ? s->batch_gen : 0;
 }
 
 void
@@ -257,12 +336,17 @@ sched_batch_tell(struct sched *s, int64_t sweep_id, cJSON *ev)
 int
 sched_batch_settle(struct sched *s)
 {
-	if (s->batch_prep_on)
-		uv_prepare_stop(&s->batch_prep);
+	int rc;
+
 	if (fate(s) == DB_BATCH_OPEN) {
 		if (db_batch_depth(s->db) > 1)
 			return 0;   /* inside a write's level: not its to end */
 		db_batch_end(s->db, 1);   /* its failure is the batch's fate */
 	}
-	return batch_done(s);
+	rc = batch_done(s);
+	/* The prepare handle runs while a batch is open or ends it stored
+	 * wait to be counted, whoever settled it. */
+	if (s->batch_prep_on && !s->batch_gen && s->ends_stored == 0)
+		uv_prepare_stop(&s->batch_prep);
+	return rc;
 }

@@ -25,8 +25,9 @@
 #include "daemon/store/db.h"
 #include "daemon/wire/wire.h"
 
-static void
-broadcast_ended(struct trial *t, const struct outcome *o)
+/* The trial_ended event of t's end o, or NULL when no one watches. */
+static cJSON *
+ended_event(const struct trial *t, const struct outcome *o)
 {
 	struct sweep *sw = t->sweep;
 	struct wire_trial_ended e = {
@@ -38,12 +39,20 @@ broadcast_ended(struct trial *t, const struct outcome *o)
 		.error_class = o->cls, .error_message = o->msg,
 		.diagnosis = t->diagnosis,
 	};
-	cJSON *ev;
 
 	if (!sched_has_watchers(sw->sched, sw->id))
+		return NULL;
+	return wire_ev_trial_ended(&e);
+}
+
+static void
+broadcast_ended(struct trial *t, const struct outcome *o)
+{
+	cJSON *ev = ended_event(t, o);
+
+	if (!ev)
 		return;
-	ev = wire_ev_trial_ended(&e);
-	sched_broadcast(sw->sched, sw->id, ev);
+	sched_broadcast(t->sweep->sched, t->sweep->id, ev);
 	cJSON_Delete(ev);
 }
 
@@ -59,14 +68,13 @@ promotable_rung(const struct trial *t, const struct outcome *o)
 	return t->asha_rung;
 }
 
-/* Stores t's end o with diag_json (borrowed, or NULL), printed from diag
- * (borrowed; NULL when it is not at hand: the store then parses the text
- * to check it). */
-static int
-record_end(struct trial *t, const struct outcome *o, const char *diag_json,
-	   const cJSON *diag)
+/* t's end o as a row, with diag_json (borrowed, or NULL), printed from
+ * diag (borrowed; NULL when it is not at hand: the store then parses the
+ * text to check it); its stderr tail copied into tail. */
+static void
+end_row(const struct trial *t, const struct outcome *o, const char *diag_json,
+	const cJSON *diag, char tail[TRIAL_ERRTAIL + 1], struct db_trial_end *row)
 {
-	char tail[TRIAL_ERRTAIL + 1];
 	struct db_trial_end e = {
 		.status = vocab_trial_name(o->status),
 		.objective = t->best,
@@ -92,7 +100,61 @@ record_end(struct trial *t, const struct outcome *o, const char *diag_json,
 		e.error = NULL;
 		e.error_class = NULL;
 	}
+	*row = e;
+}
+
+/* Stores t's end o (end_row) on its own. */
+static int
+record_end(struct trial *t, const struct outcome *o, const char *diag_json,
+	   const cJSON *diag)
+{
+	char tail[TRIAL_ERRTAIL + 1];
+	struct db_trial_end e;
+
+	end_row(t, o, diag_json, diag, tail, &e);
 	return db_trial_end(t->sweep->sched->db, t->id, &e);
+}
+
+struct end_write {
+	int64_t id;
+	const struct db_trial_end *e;
+};
+
+static int
+write_end(struct db *db, void *ud)   /* sched_batch_fn; ud: an end_write */
+{
+	const struct end_write *w = ud;
+
+	return db_trial_end_batched(db, w->id, w->e);
+}
+
+/* t's end o (end_row) joins the loop turn's batch (batch.h): 0 with
+ * t->end_gen set while it waits for the commit (0 when it was committed
+ * on its own), or a negative errno. */
+static int
+batch_end(struct trial *t, const struct outcome *o, const char *diag_json,
+	  const cJSON *diag)
+{
+	char tail[TRIAL_ERRTAIL + 1];
+	struct db_trial_end e;
+	struct end_write w = { .id = t->id, .e = &e };
+
+	end_row(t, o, diag_json, diag, tail, &e);
+	return sched_batch_write(t->sweep->sched, t, SCHED_BATCH_END, 0,
+				 write_end, &w);
+}
+
+/* Whether t's end joins the batch rather than committing on its own: not
+ * a failure (the failure budget and fail-fast decide on it at once,
+ * before another trial starts), not a manual trial's (its client is
+ * answered), not while an outage holds writes. */
+static int
+end_batchable(const struct trial *t, const struct outcome *o)
+{
+	const struct sched *s = t->sweep->sched;
+
+	return s->batch_prep_on && !s->storage_rc && !t->sweep->spec->manual &&
+	       o->status != TRIAL_FAILED;
 }
 
 static void
@@ -165,10 +227,11 @@ fail_fast(struct trial *t, const struct outcome *o)
 		log_error("sweep %" PRId64 ": cannot store its failure", sw->id);
 }
 
-/* The rest of a trial's end once it is stored: counters, watchers, the
- * sweep's failure budget. Frees t. */
+/* The rest of a trial's end once it is stored: counters, watchers (told:
+ * they were told already, with the batch that stored it), the sweep's
+ * failure budget. Frees t. */
 static void
-end_recorded(struct trial *t, const struct outcome *o)
+end_recorded(struct trial *t, const struct outcome *o, int told)
 {
 	struct sweep *sw = t->sweep;
 
@@ -178,7 +241,8 @@ end_recorded(struct trial *t, const struct outcome *o)
 	sw->n_ended++;
 	sw->sched->trials_run++;
 	update_hist_end(t, o);
-	broadcast_ended(t, o);
+	if (!told)
+		broadcast_ended(t, o);
 	if (o->status == TRIAL_COMPLETED)
 		sw->n_completed++;
 	if (o->status == TRIAL_FAILED) {
@@ -198,15 +262,13 @@ end_recorded(struct trial *t, const struct outcome *o)
 	trial_free(t);
 }
 
-/* A storage outage kept the end of t from the db: t waits on the sweep's
- * unstored list, its outcome kept, until the retry stores it. */
+/* t's end o is not stored yet: t waits on the sweep's unstored list, its
+ * outcome kept (the sweep is not done meanwhile), after those there. */
 static void
-end_defer(struct trial *t, const struct outcome *o, const char *diag_json)
+end_hold(struct trial *t, const struct outcome *o, const char *diag_json)
 {
-	struct sweep *sw = t->sweep;
+	struct trial **pp = &t->sweep->unstored;
 
-	log_warn("sweep %" PRId64 " trial %d %s, not stored yet (storage outage)",
-		 sw->id, t->number, vocab_trial_name(o->status));
 	t->status = o->status;
 	t->end_cls = o->cls;
 	free(t->end_msg);
@@ -214,8 +276,97 @@ end_defer(struct trial *t, const struct outcome *o, const char *diag_json)
 	t->end_msg = strdup(o->msg);
 	t->end_diag = diag_json ? strdup(diag_json) : NULL;
 	t->prev = NULL;
-	t->next = sw->unstored;
-	sw->unstored = t;
+	t->next = NULL;
+	while (*pp)
+		pp = &(*pp)->next;
+	*pp = t;
+}
+
+/* A storage outage kept the end of t from the db: held until the retry
+ * stores it. */
+static void
+end_defer(struct trial *t, const struct outcome *o, const char *diag_json)
+{
+	log_warn("sweep %" PRId64 " trial %d %s, not stored yet (storage outage)",
+		 t->sweep->id, t->number, vocab_trial_name(o->status));
+	end_hold(t, o, diag_json);
+}
+
+/* The outcome end_hold kept. */
+static void
+held_outcome(const struct trial *t, struct outcome *o)
+{
+	memset(o, 0, sizeof *o);
+	o->status = t->status;
+	o->cls = t->end_cls;
+	snprintf(o->msg, sizeof o->msg, "%s", t->end_msg ? t->end_msg : "");
+}
+
+void
+end_count_stored(struct sched *s)
+{
+	struct sweep *sw, *next;
+	struct outcome o;
+
+	s->ends_stored = 0;
+	for (sw = s->sweeps; sw; sw = next) {
+		struct trial **pp = &sw->unstored, *t;
+		int n = 0;
+
+		next = sw->next;
+		while ((t = *pp)) {
+			if (!t->end_stored) {
+				pp = &t->next;
+				continue;
+			}
+			*pp = t->next;
+			t->next = NULL;
+			held_outcome(t, &o);
+			end_recorded(t, &o, 1);
+			n++;
+		}
+		if (n > 0 && !s->shutting_down)
+			sweep_check_done(sw);   /* may free sw */
+	}
+	sched_kick(s);
+	sched_idle(s);
+}
+
+/* A trial whose row was lost with the batch that created it (batch.h):
+ * whatever its attempt did went with it. It waits in its queue, as new,
+ * for the outage's retry to create its row again (end_flush_sweep). */
+static void
+requeue_lost(struct trial *t)
+{
+	struct outcome o = { .status = TRIAL_QUEUED };
+
+	log_info("sweep %" PRId64 " trial %d: its row was lost with a batch; "
+		 "queued to be stored again", t->sweep->id, t->number);
+	t->attempt = 0;
+	t->promotions = 0;
+	t->requeue_unstored = 1;
+	t->status = TRIAL_QUEUED;
+	update_hist_end(t, &o);
+	sweep_queue_push(t->sweep, t);
+}
+
+/* The requeue an outage kept from the db: the row created again when the
+ * batch that created it was lost, or the trial requeued. */
+static int
+requeue_again(struct sweep *sw, struct trial *t)
+{
+	struct db *db = sw->sched->db;
+	int64_t id;
+	int rc;
+
+	if (!t->create_lost)
+		return db_trial_requeue(db, t->id, t->attempt);
+	rc = db_trial_create(db, sw->id, t->number, t->params_json, t->seed, &id);
+	if (rc < 0)
+		return rc;
+	t->id = id;
+	t->create_lost = 0;
+	return 0;
 }
 
 /* Redoes the writes an outage left undone in sw; 0 once all went through,
@@ -223,28 +374,30 @@ end_defer(struct trial *t, const struct outcome *o, const char *diag_json)
 int
 end_flush_sweep(struct sweep *sw)
 {
-	struct db *db = sw->sched->db;
-	struct trial *t;
+	struct trial *t, **pp;
+	struct outcome o;
 	int rc;
 
 	for (t = sw->queue; t; t = t->next) {
 		if (!t->requeue_unstored)
 			continue;
-		rc = db_trial_requeue(db, t->id, t->attempt);
+		rc = requeue_again(sw, t);
 		if (rc < 0)
 			return rc;
 		t->requeue_unstored = 0;
 	}
-	while ((t = sw->unstored)) {
-		struct outcome o = { .status = t->status, .cls = t->end_cls };
-
-		snprintf(o.msg, sizeof o.msg, "%s", t->end_msg ? t->end_msg : "");
+	for (pp = &sw->unstored; (t = *pp);) {
+		if (t->end_gen || t->end_stored) {   /* a batch's: not ours */
+			pp = &t->next;
+			continue;
+		}
+		held_outcome(t, &o);
 		rc = record_end(t, &o, t->end_diag, NULL);
 		if (rc < 0)
 			return rc;
-		sw->unstored = t->next;
+		*pp = t->next;
 		t->next = NULL;
-		end_recorded(t, &o);
+		end_recorded(t, &o, 0);
 	}
 	return 0;
 }
@@ -301,6 +454,50 @@ release_idle_dir(struct sweep *sw)
 		trialdir_release(&sw->tdir);
 }
 
+/* Diagnoses ended t and stores its end o: in the loop turn's batch when
+ * it may (end_batchable: counted once that is committed), else on its
+ * own; an outage holds it for the retry. Frees t, or holds it. */
+static void
+store_end(struct trial *t, const struct outcome *o)
+{
+	struct sweep *sw = t->sweep;
+	struct sched *s = sw->sched;
+	char *diag_json = NULL;
+	int rc;
+
+	cJSON_Delete(t->diagnosis);
+	t->diagnosis = tdiag_run(sw, t, tdiag_end_of(t, o->status));
+	tdiag_note_end(sw, t);
+	if (t->diagnosis)
+		diag_json = json_print(t->diagnosis);
+	if (end_batchable(t, o)) {
+		rc = batch_end(t, o, diag_json, diag_json ? t->diagnosis : NULL);
+		if (rc == 0 && t->end_gen) {
+			/* The next trial learns from it now; it is counted
+			 * once the batch is committed (end_count_stored). */
+			update_hist_end(t, o);
+			sched_batch_tell(s, sw->id, ended_event(t, o));
+			end_hold(t, o, diag_json);
+			cJSON_free(diag_json);
+			return;
+		}
+	} else {
+		rc = record_end(t, o, diag_json,
+				diag_json ? t->diagnosis : NULL);
+	}
+	if (rc < 0 && sched_storage_failed(s, rc, "a trial's end")) {
+		end_defer(t, o, diag_json);
+		cJSON_free(diag_json);
+		return;
+	}
+	cJSON_free(diag_json);
+	if (rc < 0)
+		log_error("sweep %" PRId64 " trial %d: cannot store its end (%s): %s",
+			  sw->id, t->number, vocab_trial_name(o->status),
+			  strerror(-rc));
+	end_recorded(t, o, 0);
+}
+
 void
 sched_trial_ended(struct trial *t)
 {
@@ -308,7 +505,6 @@ sched_trial_ended(struct trial *t)
 	struct sched *s = sw->sched;
 	struct outcome_in in;
 	struct outcome o;
-	char *diag_json = NULL;
 	int rc;
 
 	/* Its epochs of this turn are stored before its end is decided, or it
@@ -317,6 +513,10 @@ sched_trial_ended(struct trial *t)
 	sweep_running_remove(sw, t);
 	release_idle_dir(sw);
 	res_give(&s->res, &t->res);   /* every end passes here, once */
+	if (t->create_lost) {
+		requeue_lost(t);
+		goto next;
+	}
 	if (t->child.spawn_error && hold_spawn_transient(t->child.spawn_error)) {
 		sched_put_back(t);
 		goto next;
@@ -343,24 +543,7 @@ sched_trial_ended(struct trial *t)
 		sweep_queue_push(sw, t);
 		goto next;
 	}
-	cJSON_Delete(t->diagnosis);
-	t->diagnosis = tdiag_run(sw, t, tdiag_end_of(t, o.status));
-	tdiag_note_end(sw, t);
-	if (t->diagnosis)
-		diag_json = json_print(t->diagnosis);
-	rc = record_end(t, &o, diag_json,
-			 diag_json ? t->diagnosis : NULL);
-	if (rc < 0 && sched_storage_failed(s, rc, "a trial's end")) {
-		end_defer(t, &o, diag_json);
-		cJSON_free(diag_json);
-		goto next;
-	}
-	cJSON_free(diag_json);
-	if (rc < 0)
-		log_error("sweep %" PRId64 " trial %d: cannot store its end (%s): %s",
-			  sw->id, t->number, vocab_trial_name(o.status),
-			  strerror(-rc));
-	end_recorded(t, &o);
+	store_end(t, &o);
 next:
 	if (!s->shutting_down)
 		sweep_check_done(sw);
@@ -414,7 +597,7 @@ sched_unstored(const struct sched *s)
 
 	for (const struct sweep *sw = s->sweeps; sw; sw = sw->next) {
 		for (const struct trial *t = sw->unstored; t; t = t->next)
-			n++;
+			n += !t->end_gen && !t->end_stored;
 		for (const struct trial *t = sw->queue; t; t = t->next)
 			n += t->requeue_unstored;
 	}

@@ -19,6 +19,10 @@ struct trial;
 void sched_trial_ended(struct trial *t);
 /* What is known of ended t, for outcome.h; borrows from t. */
 void end_input(const struct trial *t, struct outcome_in *in);
+/* Counts the ends a committed batch stored (batch.h, end_gen): the
+ * sweeps' counters, and the sweeps that are done with them; then trials
+ * start in the room they left. batch.c calls it before the loop polls. */
+void end_count_stored(struct sched *s);
 /* Redoes the writes an outage left undone in sw; 0 once all went through,
  * else the first failure. */
 int end_flush_sweep(struct sweep *sw);

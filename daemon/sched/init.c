@@ -32,6 +32,7 @@ sched_init(struct sched *s, uv_loop_t *loop, struct db *db,
 	s->db = db;
 	s->ev = *ev;
 	s->storage_retry = end_storage_retry;
+	s->count_ends = end_count_stored;
 	s->spawn_retry = sched_spawn_retry;
 	s->hooks = (struct sched_trial_hooks){
 		.begin = resume_begin,

@@ -196,6 +196,8 @@ sched_trial_report(struct trial *t, const struct report_line *r)
 
 	if (r->kind == REPORT_FINAL)
 		return;   /* trial.c kept its figures; they are stored at the end */
+	if (t->create_lost)
+		return;   /* its row went with a lost batch: it is being stopped */
 	sw->ff_off = 1;   /* a trainer that reports epochs: not fail-fast */
 	objective = report_get(r, sp->metric);
 	curve_cut(t, r->epoch);

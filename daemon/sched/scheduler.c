@@ -1,9 +1,9 @@
 /*
  * scheduler.c: slots, and trials created and started (scheduler.h).
  *
- * Invariant: a trial exists in the database before it is queued in
- * memory, and every change of its state is committed before anyone is
- * told.
+ * Invariant: a trial's row is written before it is queued in memory (in
+ * the loop turn's batch, for a trial made to run at once: batch.h), and
+ * every change of its state is committed before anyone is told.
  */
 #include "daemon/sched/scheduler.h"
 
@@ -28,36 +28,79 @@
 #include "daemon/store/db.h"
 #include "daemon/wire/wire.h"
 
-/* Stores params (borrowed) as trial number n_created + 1, queued, into
- * *out. 0, or a negative errno with err. */
+/* A trial's row, and the id it was given. */
+struct create_row {
+	int64_t sweep_id;
+	int number;
+	const char *json;
+	uint64_t seed;
+	int64_t id;
+};
+
 static int
-store_trial(struct sweep *sw, const cJSON *params, struct trial **out,
-	    char *err, size_t errlen)
+write_create(struct db *db, void *ud)   /* sched_batch_fn; ud: a create_row */
+{
+	struct create_row *c = ud;
+
+	return db_trial_create_batched(db, c->sweep_id, c->number, c->json,
+				       c->seed, &c->id);
+}
+
+/* Creates c's row: in the loop turn's batch (batch.h; *gen: its
+ * generation) when batch says it may and the sweep's trials run here,
+ * else on its own (*gen 0). A Slurm trial's start commits at once anyway,
+ * a manual one's client is answered, and during an outage nothing is
+ * batched. 0, or a negative errno. */
+static int
+create_row(struct sweep *sw, int batch, struct create_row *c, uint64_t *gen)
+{
+	struct sched *s = sw->sched;
+	int rc;
+
+	*gen = 0;
+	if (!batch || !s->batch_prep_on || s->storage_rc || sw->slurm ||
+	    sw->spec->manual)
+		return db_trial_create(s->db, c->sweep_id, c->number, c->json,
+				       c->seed, &c->id);
+	rc = sched_batch_write(s, NULL, SCHED_BATCH_CREATE, 0, write_create, c);
+	if (rc == 0)
+		*gen = sched_batch_open(s);
+	return rc;
+}
+
+/* Stores params (borrowed) as trial number n_created + 1, queued, into
+ * *out; in the loop turn's batch when batch (create_row). 0, or a
+ * negative errno with err. */
+static int
+store_trial(struct sweep *sw, const cJSON *params, int batch,
+	    struct trial **out, char *err, size_t errlen)
 {
 	int number = sw->n_created + 1, rc = 0;
-	uint64_t seed = sampler_trial_seed(sw->spec->seed, number);
+	uint64_t seed = sampler_trial_seed(sw->spec->seed, number), gen = 0;
 	char *json = json_print(params);
+	struct create_row c = { .sweep_id = sw->id, .number = number,
+				.json = json, .seed = seed };
 	struct trial *t = NULL;
-	int64_t id;
 
 	if (!json) {
 		rc = -ENOMEM;
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
-	rc = db_trial_create(sw->sched->db, sw->id, number, json, seed, &id);
+	rc = create_row(sw, batch, &c, &gen);
 	if (rc < 0) {
 		snprintf(err, errlen, "cannot store trial %d: %s", number,
 			 db_last_error(sw->sched->db));
 		sched_storage_failed(sw->sched, rc, "a new trial");
 		goto out;
 	}
-	t = trial_new(sw, id, number, 0, seed, json);
+	t = trial_new(sw, c.id, number, 0, seed, json);
 	if (!t) {
 		rc = -ENOMEM;
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
+	t->create_gen = gen;
 	sw->n_created = number;
 	hist_set_params(&sw->hist, number, json);
 out:
@@ -75,11 +118,9 @@ wants_learning(struct sweep *sw, int learn)
 	       sw->n_created + 1 > sw->spec->tpe_n_startup;
 }
 
-/* Samples trial number n_created + 1 (fixed: NULL or partial params) and
- * stores it as queued into *out. learn: 0 when the caller knows no trial
- * has a value yet. 0, or a negative errno with err. */
-int
-sched_create_trial(struct sweep *sw, const cJSON *fixed, int learn,
+/* sched_create_trial, its row in the loop turn's batch when batch. */
+static int
+create_trial(struct sweep *sw, const cJSON *fixed, int learn, int batch,
 	     struct trial **out, char *err, size_t errlen)
 {
 	const struct spec *sp = sw->spec;
@@ -104,9 +145,16 @@ sched_create_trial(struct sweep *sw, const cJSON *fixed, int learn,
 	free(obs);
 	if (rc < 0)
 		return rc;
-	rc = store_trial(sw, params, out, err, errlen);
+	rc = store_trial(sw, params, batch, out, err, errlen);
 	cJSON_Delete(params);
 	return rc;
+}
+
+int
+sched_create_trial(struct sweep *sw, const cJSON *fixed, int learn,
+		   struct trial **out, char *err, size_t errlen)
+{
+	return create_trial(sw, fixed, learn, 0, out, err, errlen);
 }
 
 /* A trial could not be made: the sweep fails (an outage waits instead). */
@@ -149,7 +197,7 @@ suggestion_done(void *ud, int number, int rc, cJSON *params, const char *err)
 		return;
 	}
 	if (rc == 0)
-		rc = store_trial(sw, params, &t, msg, sizeof msg);
+		rc = store_trial(sw, params, 1, &t, msg, sizeof msg);
 	else
 		snprintf(msg, sizeof msg, "%s", err);
 	cJSON_Delete(params);
@@ -231,7 +279,7 @@ sched_take(struct sweep *sw, struct trial **out, char *err, size_t errlen)
 	int rc = 0;
 
 	if (!t)
-		rc = sched_create_trial(sw, NULL, 1, &t, err, errlen);
+		rc = create_trial(sw, NULL, 1, 1, &t, err, errlen);
 	*out = t;
 	if (rc < 0)
 		return rc;

@@ -125,6 +125,8 @@ struct sched {
 	struct batch_ev *told;     /* events of the batch's rows, owned, sent
 				    * in order once it is committed */
 	struct batch_ev **told_tail;
+	int ends_stored;           /* trials with end_stored set, to count */
+	void (*count_ends)(struct sched *s);  /* end.c's, set by sched_init */
 
 	/* Spawn hold: a trial could not be started for want of descriptors or
 	 * processes (EMFILE, ENFILE, EAGAIN): the daemon's trouble, not the
@@ -200,8 +202,11 @@ struct sweep {
 	struct slurm_opts slurm_opts;  /* owned: the spec's over sweepd's */
 	struct trial *queue, *queue_tail;  /* queued, run in this order */
 	struct trial *running;             /* doubly linked */
-	struct trial *unstored;    /* ended, but a storage outage kept their
-				    * end from the db: retried (hold.c) */
+	struct trial *unstored;    /* ended, and their end not stored yet: in
+				    * the open batch (end_gen), stored and
+				    * still to be counted (end_stored), or
+				    * kept from the db by a storage outage
+				    * and retried (end.c) */
 	struct hist hist;          /* for TPE and the pruners (hist.h) */
 	int suggesting;            /* a TPE suggestion runs off the loop
 				    * (suggest.c): no other trial is created

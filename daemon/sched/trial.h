@@ -68,6 +68,12 @@ struct trial {
 	int batched;                  /* epochs of it in the open batch (batch.h) */
 	int batch_epoch;              /* the first of them */
 	int batch_start;              /* its start row is in the open batch */
+	uint64_t create_gen;          /* the batch its row was created in (its
+				       * db_batch_gen), 0: committed apart */
+	int create_lost;              /* that batch was lost: no row has it */
+	uint64_t end_gen;             /* the batch that holds its end row */
+	int end_stored;               /* that batch committed: its end is
+				       * stored, its counting not yet done */
 	double started_at;            /* unix seconds */
 	int resume_epoch;             /* SWEEP_RESUME_EPOCH of this attempt,
 				       * 0: none (resume.h) */

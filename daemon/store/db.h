@@ -141,8 +141,9 @@ int db_rollback(struct db *db);
  * one transaction (docs/storage.md, "Group commit"). Levels nest with a
  * depth counter: the outermost db_batch_begin is BEGIN IMMEDIATE, an inner
  * one a SAVEPOINT. Only db_trial_epoch, db_trial_epoch_n,
- * db_trial_epoch_obj, db_trial_set_diagnosis(_obj) and
- * db_trial_start_batched join an open batch:
+ * db_trial_epoch_obj, db_trial_set_diagnosis(_obj),
+ * db_trial_create_batched, db_trial_start_batched and db_trial_end_batched
+ * join an open batch:
  * their change is committed when the outermost level ends, not when they
  * return. Every other writing
  * call (and db_begin) first commits an open batch at depth 1, so that its
@@ -216,6 +217,12 @@ int db_sweep_delete(struct db *db, int64_t id);
 int db_trial_create(struct db *db, int64_t sweep_id, int number,
 		    const char *params_json, uint64_t seed,
 		    int64_t *trial_id_out);
+/* The same inside an open batch (it joins it: committed when the batch is;
+ * outside one it is a change of its own). A lost batch takes the row with
+ * it, and its id may be given to the next row created. */
+int db_trial_create_batched(struct db *db, int64_t sweep_id, int number,
+			    const char *params_json, uint64_t seed,
+			    int64_t *trial_id_out);
 /* queued -> running for this attempt: stores pid and proc_start (the
  * /proc/PID/stat starttime, to tell an orphan from a recycled pid) and
  * started_at = now, and clears the results of any earlier attempt (epochs
@@ -274,6 +281,9 @@ struct db_trial_end {
 /* Ends the trial with e (borrowed). -ENOENT, -EINVAL (status not an end
  * state, diagnosis_json not JSON). */
 int db_trial_end(struct db *db, int64_t trial_id, const struct db_trial_end *e);
+/* The same inside an open batch (it joins it). */
+int db_trial_end_batched(struct db *db, int64_t trial_id,
+			 const struct db_trial_end *e);
 /* Back to queued with attempt as its attempt count; pid cleared. The epochs
  * of earlier attempts stay stored. -ENOENT. */
 int db_trial_requeue(struct db *db, int64_t trial_id, int attempt);

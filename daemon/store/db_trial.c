@@ -15,20 +15,19 @@
 
 /* ---- trials ----------------------------------------------------------- */
 
-int
-db_trial_create(struct db *db, int64_t sweep_id, int number,
-		const char *params_json, uint64_t seed, int64_t *trial_id_out)
+/* The trial's INSERT; func: the caller named in a failure. */
+static int
+trial_insert(struct db *db, int64_t sweep_id, int number,
+	     const char *params_json, uint64_t seed, int64_t *trial_id_out,
+	     const char *func)
 {
 	sqlite3_stmt *st = db_stmt(db, ST_TRIAL_INSERT);
 	int b, rc;
 
-	rc = db_batch_settle(db, __func__);
-	if (rc < 0)
-		return rc;
 	if (number < 1)
-		return db_failf(db, __func__, -EINVAL, "trial number %d is not "
+		return db_failf(db, func, -EINVAL, "trial number %d is not "
 			     "positive", number);
-	rc = db_check_object(db, "params_json", params_json, __func__);
+	rc = db_check_object(db, "params_json", params_json, func);
 	if (rc < 0)
 		return rc;
 	b = sqlite3_bind_int64(st, 1, sweep_id);
@@ -38,10 +37,29 @@ db_trial_create(struct db *db, int64_t sweep_id, int number,
 		b = db_bind_text(st, 3, params_json);
 	if (b == SQLITE_OK)   /* the uint64's bits; read back the same way */
 		b = sqlite3_bind_int64(st, 4, (int64_t)seed);
-	rc = db_run(db, st, b, __func__);
+	rc = db_run(db, st, b, func);
 	if (rc == 0 && trial_id_out)
 		*trial_id_out = sqlite3_last_insert_rowid(db->h);
 	return rc;
+}
+
+int
+db_trial_create(struct db *db, int64_t sweep_id, int number,
+		const char *params_json, uint64_t seed, int64_t *trial_id_out)
+{
+	int rc = db_batch_settle(db, __func__);
+
+	return rc < 0 ? rc : trial_insert(db, sweep_id, number, params_json,
+					  seed, trial_id_out, __func__);
+}
+
+int
+db_trial_create_batched(struct db *db, int64_t sweep_id, int number,
+			const char *params_json, uint64_t seed,
+			int64_t *trial_id_out)
+{
+	return trial_insert(db, sweep_id, number, params_json, seed,
+			    trial_id_out, __func__);
 }
 
 int
@@ -106,21 +124,20 @@ db_trial_start_batched(struct db *db, int64_t trial_id, int attempt, int pid,
 		     "queued", trial_id, status);
 }
 
-int
-db_trial_end(struct db *db, int64_t trial_id, const struct db_trial_end *e)
+/* The trial's end UPDATE; func: the caller named in a failure. */
+static int
+trial_end(struct db *db, int64_t trial_id, const struct db_trial_end *e,
+	  const char *func)
 {
 	sqlite3_stmt *st = db_stmt(db, ST_TRIAL_END);
 	int b, rc;
 
-	rc = db_batch_settle(db, __func__);
-	if (rc < 0)
-		return rc;
 	if (!e || !vocab_trial_ended(vocab_trial_parse(e->status)))
-		return db_failf(db, __func__, -EINVAL, "\"%s\" is not an end status "
+		return db_failf(db, func, -EINVAL, "\"%s\" is not an end status "
 			     "of a trial", e && e->status ? e->status : "(null)");
 	if (e->diagnosis_json) {
 		rc = db_check_printed(db, "diagnosis_json", e->diagnosis_json,
-				      e->diagnosis, __func__);
+				      e->diagnosis, func);
 		if (rc < 0)
 			return rc;
 	}
@@ -151,10 +168,25 @@ db_trial_end(struct db *db, int64_t trial_id, const struct db_trial_end *e)
 		b = sqlite3_bind_double(st, 13, e->now);
 	if (b == SQLITE_OK)
 		b = sqlite3_bind_int(st, 14, e->asha_rung > 0 ? e->asha_rung : 0);
-	rc = db_run(db, st, b, __func__);
+	rc = db_run(db, st, b, func);
 	if (rc == 0 && sqlite3_changes(db->h) == 0)
 		rc = -ENOENT;
 	return rc;
+}
+
+int
+db_trial_end(struct db *db, int64_t trial_id, const struct db_trial_end *e)
+{
+	int rc = db_batch_settle(db, __func__);
+
+	return rc < 0 ? rc : trial_end(db, trial_id, e, __func__);
+}
+
+int
+db_trial_end_batched(struct db *db, int64_t trial_id,
+		     const struct db_trial_end *e)
+{
+	return trial_end(db, trial_id, e, __func__);
 }
 
 int

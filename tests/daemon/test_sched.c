@@ -48,6 +48,14 @@ struct fx {
 	int n_epoch_ev;           /* epoch events */
 	int told[64];             /* the epochs of the first 64, in order */
 	int64_t commits_at[64];   /* db_commits when each was told */
+	/* trial_ended events told before the row had its end; db_commits
+	 * when trial N's start and end were told (N < 64) */
+	int early_ends;
+	int64_t started_at[64], ended_at[64];
+	/* At the next idle call with an end in the open batch (test of a lost
+	 * end): that batch is lost, padded with epochs of this trial id. */
+	int64_t lose_end_of;
+	int lost_end;
 };
 
 /* Whether a separate connection sees the row an event tells of: the
@@ -70,6 +78,21 @@ stored(struct fx *f, int64_t sid, const cJSON *ev, int epoch)
 	return raw_int(f->t.path, sql) == 1;
 }
 
+/* Whether a separate connection sees the end a trial_ended event tells. */
+static int
+end_stored(struct fx *f, int64_t sid, const cJSON *ev)
+{
+	char sql[512];
+
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM trials WHERE sweep_id = %"
+		 PRId64 " AND number = %d AND status = '%s'", sid,
+		 (int)jnum(ev, "number"), jstr(ev, "status") ? jstr(ev, "status")
+							     : "?");
+	return raw_int(f->t.path, sql) == 1;
+}
+
+static void lose_open_batch(struct fx *f, int64_t trial_id);
+
 static void
 note_epoch(struct fx *f, int64_t sid, const cJSON *ev)
 {
@@ -88,6 +111,7 @@ on_broadcast(void *ud, int64_t sweep_id, const cJSON *ev)
 {
 	struct fx *f = ud;
 	const char *name = jstr(ev, "event");
+	int n = (int)jnum(ev, "number");
 
 	f->n_events++;
 	if (f->s.n_running > f->max_running)
@@ -99,9 +123,15 @@ on_broadcast(void *ud, int64_t sweep_id, const cJSON *ev)
 	else if (strcmp(name, "trial_started") == 0) {
 		f->n_started++;
 		f->early_starts += !stored(f, sweep_id, ev, 0);
+		if (n >= 0 && n < 64)
+			f->started_at[n] = db_commits(f->db);
 	}
-	else if (strcmp(name, "trial_ended") == 0)
+	else if (strcmp(name, "trial_ended") == 0) {
 		f->n_ended++;
+		f->early_ends += !end_stored(f, sweep_id, ev);
+		if (n >= 0 && n < 64)
+			f->ended_at[n] = db_commits(f->db);
+	}
 	else if (strcmp(name, "sweep_ended") == 0) {
 		f->n_sweep_ended++;
 		snprintf(f->last_sweep_status, sizeof f->last_sweep_status, "%s",
@@ -117,10 +147,31 @@ on_has_watchers(void *ud, int64_t sweep_id)
 	return 1;   /* every event is built, and checked */
 }
 
+/* Whether an end waits in the open batch (trial.h, end_gen). */
+static int
+end_in_batch(struct fx *f)
+{
+	for (struct sweep *sw = f->s.sweeps; sw; sw = sw->next)
+		for (struct trial *t = sw->unstored; t; t = t->next)
+			if (t->end_gen)
+				return 1;
+	return 0;
+}
+
 static void
 on_idle(void *ud)
 {
-	((struct fx *)ud)->n_idle++;
+	struct fx *f = ud;
+
+	f->n_idle++;
+	/* sched_idle comes at the end of a trial's end, before the loop
+	 * polls: its end, and the next trial's row and start, are in the
+	 * open batch then. */
+	if (f->lose_end_of && end_in_batch(f)) {
+		lose_open_batch(f, f->lose_end_of);
+		f->lose_end_of = 0;
+		f->lost_end = 1;
+	}
 }
 
 static void
@@ -595,6 +646,16 @@ trial_row_int(struct fx *f, int64_t sid, const char *col)
 	return (int)raw_int(f->t.path, sql);
 }
 
+static int
+trial_rows(struct fx *f, int64_t sid)
+{
+	char sql[256];
+
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM trials WHERE sweep_id = "
+		 "%" PRId64, sid);
+	return (int)raw_int(f->t.path, sql);
+}
+
 /* Padded epoch rows into the open batch until the disk is full: the batch
  * is lost (SQLite rolls it back), as test_db_faults shows. */
 static void
@@ -624,11 +685,12 @@ started_once(struct fx *f)
 	return f->n_started > 0;
 }
 
-/* A trial's start joins the loop turn's batch: not stored, nor told, until
- * it commits. When that batch is lost (the disk full), the trial is
- * stopped and requeued, its trial_started event never sent; the database
- * and the scheduler then agree (queued, the attempt counted), and with
- * room again it runs as its next attempt and completes. */
+/* A trial's row and start join the loop turn's batch: not stored, nor
+ * told, until it commits. When that batch is lost (the disk full), the
+ * trial is stopped, its trial_started event never sent, and it waits in
+ * memory with no row; with room again its row is created again (the
+ * database and the scheduler then agree: attempt 0), and it runs as its
+ * first attempt and completes. */
 static void
 test_lost_batch_stops_the_trials_it_started(void)
 {
@@ -654,21 +716,23 @@ test_lost_batch_stops_the_trials_it_started(void)
 	/* Spawned by the submit's kick; the loop has not turned since. */
 	CHECK(t->child.pid > 0);
 	/* (another connection: the daemon's own sees its open batch) */
-	CHECK(trial_row_int(&f, sid, "status = 'queued'") == 1);
+	CHECK(trial_rows(&f, sid) == 0);
 	CHECK(f.n_started == 0);
 	lose_open_batch(&f, t->id);
 	CHECK(fx_until(&f, outage_on));
 	CHECK(fx_until(&f, none_running));
 	CHECK(f.n_started == 0 && f.n_ended == 0);   /* never told, requeued */
 	CHECK(sw->queue && sw->queue->status == TRIAL_QUEUED);
-	CHECK(trial_row_int(&f, sid, "status = 'queued'") == 1);
-	CHECK(trial_row_int(&f, sid, "epochs") == 0);
+	CHECK(trial_rows(&f, sid) == 0);
+	CHECK(raw_int(f.t.path, "SELECT count(*) FROM epochs") == 0);
+	CHECK(sched_unstored(&f.s) == 1);
 	room_again(&f);
 	CHECK(fx_until(&f, started_once));
 	CHECK(f.early_starts == 0);
-	/* Memory and database agree on the attempt: 1 was lost, 2 runs. */
-	CHECK(sw->running && sw->running->attempt == 2);
-	CHECK(trial_row_int(&f, sid, "attempt") == 2);
+	/* Memory and database agree on the attempt: the lost one went with
+	 * its row, 1 runs. */
+	CHECK(sw->running && sw->running->attempt == 1);
+	CHECK(trial_row_int(&f, sid, "attempt") == 1);
 	CHECK(fx_wait(&f, &f.n_sweep_ended, 1));
 	CHECK_STR(f.last_sweep_status, "completed");
 	CHECK_STR(trial_status(&f, sid, 1, st, sizeof st), "completed");
@@ -767,9 +831,10 @@ test_batch_committed_by_another_write_is_told(void)
 	}
 	sid = submit(&f, fake_spec(1, 1, "\"epochs\":3,\"sleep_ms\":5", NULL));
 	sw = sched_find(&f.s, sid);
-	/* Spawned by the submit's kick: its start is in the open batch. */
+	/* Spawned by the submit's kick: its row and start are in the open
+	 * batch. */
 	CHECK(sw && sw->running && db_batch_depth(f.db) == 1);
-	CHECK(trial_row_int(&f, sid, "status = 'queued'") == 1);
+	CHECK(trial_rows(&f, sid) == 0);
 	CHECK(db_begin(f.db) == 0);
 	CHECK(db_commit(f.db) == 0);
 	CHECK(db_batch_depth(f.db) == 0);
@@ -813,6 +878,86 @@ test_after_batch_close_each_write_commits(void)
 	fx_close(&f);
 }
 
+/* ---- a trial's end and the next trial's row and start ------------------ */
+
+/* One worker, trials back to back: the end of each, the row of the next
+ * and its start are one commit (told after the same commit), and each
+ * is told once, after a separate connection sees it. */
+static void
+test_end_and_next_start_are_one_commit(void)
+{
+	struct fx f;
+	char st[32];
+	int64_t sid;
+	int k;
+
+	if (fx_open(&f, 1) < 0) {
+		CHECK(0);
+		fx_close(&f);
+		return;
+	}
+	sid = submit(&f, fake_spec(5, 1, "\"epochs\":1", NULL));
+	CHECK(fx_wait(&f, &f.n_sweep_ended, 1));
+	CHECK_STR(f.last_sweep_status, "completed");
+	CHECK_MSG(f.n_started == 5 && f.n_ended == 5, "%d started, %d ended",
+		  f.n_started, f.n_ended);
+	CHECK(f.early_starts == 0 && f.early_ends == 0 && f.early_epochs == 0);
+	for (k = 1; k < 5; k++)
+		CHECK_MSG(f.ended_at[k] == f.started_at[k + 1], "trial %d's end "
+			  "after commit %" PRId64 ", trial %d's start after %"
+			  PRId64, k, f.ended_at[k], k + 1, f.started_at[k + 1]);
+	for (k = 1; k <= 5; k++)
+		CHECK_STR(trial_status(&f, sid, k, st, sizeof st), "completed");
+	fx_close(&f);
+}
+
+static int
+lost_end_and_none_running(struct fx *f)
+{
+	return f->lost_end && f->s.storage_rc != 0 && f->s.n_running == 0;
+}
+
+/* The batch that holds a trial's end (and the next trial's row and start)
+ * is lost: the end is not told nor counted, the next trial is stopped
+ * and has no row; with room again the end is stored and told once, the
+ * next trial's row is created again, it runs, and the sweep completes
+ * with both trials, each told once. */
+static void
+test_lost_end_is_stored_and_told_once(void)
+{
+	struct fx f;
+	struct sweep *sw;
+	char st[32];
+	int64_t sid;
+
+	if (fx_open(&f, 1) < 0) {
+		CHECK(0);
+		fx_close(&f);
+		return;
+	}
+	sid = submit(&f, fake_spec(2, 1, "\"epochs\":2", NULL));
+	sw = sched_find(&f.s, sid);
+	CHECK(fx_wait(&f, &f.n_started, 1));
+	f.lose_end_of = sw && sw->running ? sw->running->id : 0;
+	CHECK(fx_until(&f, lost_end_and_none_running));
+	CHECK(f.n_ended == 0);                   /* not told */
+	CHECK(sw && sw->n_ended == 0);           /* not counted */
+	CHECK(trial_row_int(&f, sid, "status = 'running'") == 1);
+	CHECK(trial_rows(&f, sid) == 1);         /* trial 2's row went too */
+	CHECK(sched_unstored(&f.s) == 2);        /* an end, a row */
+	room_again(&f);
+	CHECK(fx_until(&f, outage_over_and_idle));
+	CHECK_STR(f.last_sweep_status, "completed");
+	CHECK_STR(trial_status(&f, sid, 1, st, sizeof st), "completed");
+	CHECK_STR(trial_status(&f, sid, 2, st, sizeof st), "completed");
+	CHECK_MSG(f.n_ended == 2 && f.early_ends == 0, "%d ends told, %d early",
+		  f.n_ended, f.early_ends);
+	CHECK(f.early_starts == 0 && f.early_epochs == 0);
+	CHECK(raw_int(f.t.path, "SELECT count(*) FROM trials WHERE attempt = 1")
+	      == 2);
+	fx_close(&f);
+}
+
 int
 main(void)
 {
@@ -828,5 +973,7 @@ main(void)
 	RUN(test_lost_epochs_leave_the_history);
 	RUN(test_batch_committed_by_another_write_is_told);
 	RUN(test_after_batch_close_each_write_commits);
+	RUN(test_end_and_next_start_are_one_commit);
+	RUN(test_lost_end_is_stored_and_told_once);
 	return harness_done();
 }
