@@ -181,8 +181,9 @@ add_trial_dir(cJSON *o, const struct trial *t)
 {
 	char dir[PATH_MAX], err[PATH_MAX + 128];
 
-	if (trialdir_make(&t->sweep->tdir, t->sweep->id, t->number, dir,
-			  sizeof dir, err, sizeof err) == 0) {
+	if (trialdir_make(&t->sweep->tdir, t->sweep->id, t->number,
+			  t->attempt == 1, dir, sizeof dir, err,
+			  sizeof err) == 0) {
 		cJSON_AddStringToObject(o, "trial_dir", dir);
 		return;
 	}

@@ -66,8 +66,8 @@ resume_begin(struct trial *t, char *err, size_t errlen)
 	t->resume_epoch = 0;
 	if (!trialdir_root())
 		return 0;   /* none configured (a unit test's scheduler) */
-	rc = trialdir_make(&t->sweep->tdir, t->sweep->id, t->number, dir,
-			   sizeof dir, err, errlen);
+	rc = trialdir_make(&t->sweep->tdir, t->sweep->id, t->number,
+			   t->attempt == 1, dir, sizeof dir, err, errlen);
 	if (rc < 0)
 		return rc;
 	if (t->attempt > 1)

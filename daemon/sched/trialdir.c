@@ -3,6 +3,8 @@
  */
 #include "daemon/sched/trialdir.h"
 
+#include "daemon/log.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +19,7 @@
 
 #define TRIALDIR_MAX_DEPTH 16      /* below the trial's directory */
 #define TRIALDIR_MAX_FILES 10000   /* listed by artifacts */
+#define TRIALDIR_MAX_STALE 1000    /* NUMBER.stale-K names tried */
 
 static char *root_dir;   /* owned: absolute, resolved */
 static int root_fd = -1; /* on root_dir (O_PATH): sweep dirs made in it */
@@ -249,15 +252,96 @@ hold_sweep(struct trialdir_held *h, const char *sdir, char *err,
 	return 0;
 }
 
-/* The trial's directory NUMBER in the held sweep directory h: made, or
- * found and checked. 0, -ENOENT when the held one was removed, or -errno
- * with err. */
+/* 1 when directory name in dfd holds anything, 0 when it is empty, or
+ * -errno. */
 static int
-make_trial(const struct trialdir_held *h, int number, const char *path,
-	   char *err, size_t errlen)
+has_entries(int dfd, const char *name)
+{
+	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+			O_CLOEXEC);
+	struct dirent *e;
+	DIR *d;
+	int found = 0;
+
+	if (fd < 0)
+		return -errno;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return -errno;
+	}
+	while (!found && (e = readdir(d)))
+		found = strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+	closedir(d);
+	return found;
+}
+
+/* Renames name in dfd to the first free NAME.stale-K (never over one
+ * there). 0 with the new name in to, or -errno. */
+static int
+rename_stale(int dfd, const char *name, char *to, size_t tolen)
+{
+	for (int k = 1; k <= TRIALDIR_MAX_STALE; k++) {
+		snprintf(to, tolen, "%s.stale-%d", name, k);
+		if (renameat2(dfd, name, dfd, to, RENAME_NOREPLACE) == 0)
+			return 0;
+		if (errno == EINVAL) {   /* no RENAME_NOREPLACE here */
+			struct stat st;
+
+			if (fstatat(dfd, to, &st, AT_SYMLINK_NOFOLLOW) == 0)
+				continue;
+			if (errno != ENOENT)
+				return -errno;
+			if (renameat(dfd, name, dfd, to) == 0)
+				return 0;
+		}
+		if (errno != EEXIST && errno != ENOTEMPTY)
+			return -errno;
+	}
+	return -EEXIST;
+}
+
+/* A first attempt's directory name (path) was already there: if it holds
+ * anything, that is not this trial's (a trial whose row was lost with a
+ * killed daemon left it, and its number is given again, maybe to other
+ * params; or someone put it there): it is moved aside, kept, and a new one
+ * made, so that no trainer resumes from what another wrote. */
+static int
+set_aside(int dfd, const char *name, const char *path, char *err,
+	  size_t errlen)
+{
+	char to[64];
+	int rc = has_entries(dfd, name);
+
+	if (rc == 0)
+		return 0;   /* empty: used as it is */
+	if (rc > 0)
+		rc = rename_stale(dfd, name, to, sizeof to);
+	if (rc == 0 && mkdirat(dfd, name, 0700) < 0)
+		rc = -errno;
+	if (rc < 0) {
+		snprintf(err, errlen, "%s holds files at the trial's first "
+			 "attempt and cannot be moved aside: %s", path,
+			 strerror(-rc));
+		return rc;
+	}
+	log_warn("%s held files at the trial's first attempt (not this "
+		 "trial's): moved aside to %s.stale-%s, a new one made", path,
+		 path, strrchr(to, '-') + 1);
+	return 0;
+}
+
+/* The trial's directory NUMBER in the held sweep directory h: made, or
+ * found and checked (and at a first attempt, fresh, made new when it held
+ * anything). 0, -ENOENT when the held one was removed, or -errno with
+ * err. */
+static int
+make_trial(const struct trialdir_held *h, int number, int fresh,
+	   const char *path, char *err, size_t errlen)
 {
 	char name[16];
 	struct stat st;
+	int rc;
 
 	snprintf(name, sizeof name, "%d", number);
 	if (mkdirat(h->fd, name, 0700) == 0)
@@ -266,12 +350,15 @@ make_trial(const struct trialdir_held *h, int number, const char *path,
 		return -ENOENT;
 	if (errno != EEXIST)
 		return mkdir_failed(path, errno, err, errlen);
-	return check_dir_at(h->fd, name, path, 0, &st, err, errlen);
+	rc = check_dir_at(h->fd, name, path, 0, &st, err, errlen);
+	if (rc == 0 && fresh)
+		rc = set_aside(h->fd, name, path, err, errlen);
+	return rc;
 }
 
 int
-trialdir_make(struct trialdir_held *h, int64_t sweep, int number, char *buf,
-	      size_t len, char *err, size_t errlen)
+trialdir_make(struct trialdir_held *h, int64_t sweep, int number, int fresh,
+	      char *buf, size_t len, char *err, size_t errlen)
 {
 	char sdir[PATH_MAX];
 	int rc = sweep_path(sweep, sdir, sizeof sdir);
@@ -292,7 +379,7 @@ trialdir_make(struct trialdir_held *h, int64_t sweep, int number, char *buf,
 	for (int round = 0; round < 2; round++) {
 		rc = hold_sweep(h, sdir, err, errlen);
 		if (rc == 0)
-			rc = make_trial(h, number, buf, err, errlen);
+			rc = make_trial(h, number, fresh, buf, err, errlen);
 		if (rc != -ENOENT)
 			break;
 		trialdir_release(h);

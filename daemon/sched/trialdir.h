@@ -44,11 +44,14 @@ int trialdir_path(int64_t sweep, int number, char *buf, size_t len);
 
 /* Makes (or finds) the trial's directory, its path in buf. 0, or -errno
  * with err saying which path and why (a symlink, another owner's, or a
- * file in its place are refused). h is the sweep's (borrowed): its
- * directory is opened into it when h holds none, or none that its name in
- * the root still leads to, and stays open for the sweep's next trials. */
+ * file in its place are refused). fresh: the trial's first attempt, whose
+ * directory must be new: one found with anything in it is renamed to
+ * NUMBER.stale-K (kept; logged) and a new one made. h is the sweep's
+ * (borrowed): its directory is opened into it when h holds none, or none
+ * that its name in the root still leads to, and stays open for the
+ * sweep's next trials. */
 int trialdir_make(struct trialdir_held *h, int64_t sweep, int number,
-		  char *buf, size_t len, char *err, size_t errlen);
+		  int fresh, char *buf, size_t len, char *err, size_t errlen);
 /* Closes what h holds (the sweep is freed). Zeroed or released h: no-op. */
 void trialdir_release(struct trialdir_held *h);
 

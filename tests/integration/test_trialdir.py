@@ -29,6 +29,11 @@ def fake_env_lines(path):
         return [l.split() for l in f.read().splitlines()]
 
 
+def running(d, sweep, number):
+    return any(t["number"] == number and t["status"] == "running"
+               for t in d.trials(sweep))
+
+
 def curve_epochs(d, sweep, number):
     t = d.ok({"op": "trial", "sweep": sweep, "number": number})["trial"]
     return [p["epoch"] for p in t["curve"]], t
@@ -94,14 +99,10 @@ def _sweep_dir_replaced_by_another_is_used(d):
                      params={"epochs": 2, "sleep_ms": 400})
     sid = d.submit(spec)
     sdir = os.path.join(d.dir, "trials", str(sid))
-
-    def running(n):
-        return any(t["number"] == n and t["status"] == "running"
-                   for t in d.trials(sid))
-    assert wait_for(lambda: running(1)), d.trials(sid)
+    assert wait_for(lambda: running(d, sid, 1)), d.trials(sid)
     os.rename(sdir, sdir + ".old")
     os.mkdir(sdir, 0o700)
-    assert wait_for(lambda: running(2)), d.trials(sid)
+    assert wait_for(lambda: running(d, sid, 2)), d.trials(sid)
     assert os.path.isdir(os.path.join(sdir, "2")), os.listdir(sdir)
     assert sorted(os.listdir(sdir + ".old")) == ["1"], os.listdir(sdir + ".old")
     subprocess.run(["rm", "-rf", sdir], check=True)
@@ -188,6 +189,41 @@ def _first_attempt_has_no_resume(d):
     for n in (1, 2):
         path = trial_dir(d, sid, n)
         assert fake_env_lines(path) == [["1", "-", "-", path]]
+
+
+def _first_attempt_gets_a_new_dir(d):
+    """A trial's first attempt never sees files it did not write: a
+    directory already at its path with files in it (what a daemon killed
+    between a trial's start and the commit of its row leaves, before the
+    number is given again, maybe to other params) is moved aside to
+    NUMBER.stale-1, kept whole, and the attempt gets a new empty one; an
+    empty one is used as it is."""
+    spec = fake_spec(trials=3, parallel=1,
+                     params={"epochs": 2, "sleep_ms": 300, "log_env": 1})
+    sid = d.submit(spec)
+    sdir = os.path.join(d.dir, "trials", str(sid))
+    assert wait_for(lambda: running(d, sid, 1)), d.trials(sid)
+    stale = os.path.join(sdir, "2")
+    os.mkdir(stale, 0o700)
+    with open(os.path.join(stale, "fake.env"), "w") as f:
+        f.write("1 - - %s\n" % stale)
+    with open(os.path.join(stale, "checkpoint-7"), "w") as f:
+        f.write("not yours")
+    os.mkdir(os.path.join(sdir, "3"), 0o700)
+    assert d.wait_sweep(sid)["status"] == "completed", d.trials(sid)
+    for n in (2, 3):
+        path = trial_dir(d, sid, n)
+        assert fake_env_lines(path) == [["1", "-", "-", path]], \
+            (n, fake_env_lines(path))
+    assert sorted(os.listdir(trial_dir(d, sid, 2))) == ["fake.env"]
+    moved = os.path.join(sdir, "2.stale-1")
+    assert sorted(os.listdir(moved)) == ["checkpoint-7", "fake.env"], \
+        os.listdir(sdir)
+    with open(os.path.join(moved, "checkpoint-7")) as f:
+        assert f.read() == "not yours"
+    assert sorted(os.listdir(sdir)) == ["1", "2", "2.stale-1", "3"], \
+        os.listdir(sdir)
+    assert "2.stale-1" in d.log_text(), d.log_text()[-2000:]
 
 
 # Honours SWEEP_RESUME_EPOCH: epoch 1 is the best (0.9), later ones 0.5;
@@ -382,6 +418,7 @@ if __name__ == "__main__":
     sys.exit(run_tests([
         with_daemon(_dir_same_across_attempts_and_kept, serving_after=True),
         with_daemon(_first_attempt_has_no_resume),
+        with_daemon(_first_attempt_gets_a_new_dir),
         with_daemon(_sweep_dir_swapped_for_a_link_is_refused),
         with_daemon(_sweep_dir_replaced_by_another_is_used),
         with_daemon(_two_sweeps_in_turn_each_in_its_own_dir, workers=1),
