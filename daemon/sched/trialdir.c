@@ -276,26 +276,20 @@ has_entries(int dfd, const char *name)
 	return found;
 }
 
-/* Renames name in dfd to the first free NAME.stale-K (never over one
- * there). 0 with the new name in to, or -errno. */
+/* Renames name in dfd to the first NAME.stale-K not taken: K, or -errno.
+ * Where the file system has no RENAME_NOREPLACE, a plain rename, which can
+ * replace nothing but an empty directory (rename(2)): nothing is lost. */
 static int
-rename_stale(int dfd, const char *name, char *to, size_t tolen)
+rename_stale(int dfd, const char *name)
 {
-	for (int k = 1; k <= TRIALDIR_MAX_STALE; k++) {
-		snprintf(to, tolen, "%s.stale-%d", name, k);
-		if (renameat2(dfd, name, dfd, to, RENAME_NOREPLACE) == 0)
-			return 0;
-		if (errno == EINVAL) {   /* no RENAME_NOREPLACE here */
-			struct stat st;
+	char to[32];
 
-			if (fstatat(dfd, to, &st, AT_SYMLINK_NOFOLLOW) == 0)
-				continue;
-			if (errno != ENOENT)
-				return -errno;
-			if (renameat(dfd, name, dfd, to) == 0)
-				return 0;
-		}
-		if (errno != EEXIST && errno != ENOTEMPTY)
+	for (int k = 1; k <= TRIALDIR_MAX_STALE; k++) {
+		snprintf(to, sizeof to, "%s.stale-%d", name, k);
+		if (renameat2(dfd, name, dfd, to, RENAME_NOREPLACE) == 0 ||
+		    (errno == EINVAL && renameat(dfd, name, dfd, to) == 0))
+			return k;
+		if (errno != EEXIST && errno != ENOTEMPTY && errno != ENOTDIR)
 			return -errno;
 	}
 	return -EEXIST;
@@ -310,15 +304,14 @@ static int
 set_aside(int dfd, const char *name, const char *path, char *err,
 	  size_t errlen)
 {
-	char to[64];
-	int rc = has_entries(dfd, name);
+	int rc = has_entries(dfd, name), k = 0;
 
 	if (rc == 0)
 		return 0;   /* empty: used as it is */
 	if (rc > 0)
-		rc = rename_stale(dfd, name, to, sizeof to);
-	if (rc == 0 && mkdirat(dfd, name, 0700) < 0)
-		rc = -errno;
+		rc = k = rename_stale(dfd, name);
+	if (rc > 0)
+		rc = mkdirat(dfd, name, 0700) < 0 ? -errno : 0;
 	if (rc < 0) {
 		snprintf(err, errlen, "%s holds files at the trial's first "
 			 "attempt and cannot be moved aside: %s", path,
@@ -326,8 +319,8 @@ set_aside(int dfd, const char *name, const char *path, char *err,
 		return rc;
 	}
 	log_warn("%s held files at the trial's first attempt (not this "
-		 "trial's): moved aside to %s.stale-%s, a new one made", path,
-		 path, strrchr(to, '-') + 1);
+		 "trial's): moved aside to %s.stale-%d, a new one made", path,
+		 path, k);
 	return 0;
 }
 
