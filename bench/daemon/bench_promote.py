@@ -55,7 +55,7 @@ def promote_spec(build, trials, epochs, parallel):
             "search": {"algorithm": "random", "trials": trials,
                        "parallel": parallel, "seed": 1},
             "pruner": {"algorithm": "asha", "min_epochs": 1, "eta": 3,
-                       "promote": True}}
+                       "min_trials": 0, "promote": True}}
 
 
 def main():

@@ -7,7 +7,10 @@ Optuna (Debian's python3-optuna 3.1) driving the same BNNet in PyTorch
 
 The study: TPESampler (seeded from the spec, its n_startup trials random),
 SuccessiveHalvingPruner with the spec's ASHA rungs (min_resource =
-min_epochs, reduction_factor = eta), SQLite storage in WORKDIR/optuna.db,
+min_epochs, reduction_factor = eta) and sweepd's wait for min_trials
+completed trials before any stop (its default 4 when the spec does not
+say; Optuna's pruner has no such option, so a wrapper adds it), SQLite
+storage in WORKDIR/optuna.db,
 --workers worker processes (one torch thread each) sharing the study until
 search.trials trials exist. The data are sweep-worker's: its train/val split
 (the same xoshiro256** shuffle of split_seed 0, val_size 10,000),
@@ -213,6 +216,29 @@ def objective(trial, data, space, cache):
     return best
 
 
+# sweepd's default pruner.min_trials for ASHA (docs/spec.md)
+ASHA_MIN_TRIALS = 4
+
+
+def waiting(optuna, inner, min_trials):
+    """inner, but stopping no trial at a step until min_trials completed
+    trials reached it (sweepd's pruner.min_trials). inner is asked first
+    every time: SuccessiveHalvingPruner records the trial's rung value
+    when asked, and that record is what later trials are ranked against."""
+    done = (optuna.trial.TrialState.COMPLETE,)
+
+    class Waiting(optuna.pruners.BasePruner):
+        def prune(self, study, trial):
+            stop = inner.prune(study, trial)
+            step = trial.last_step
+            if not stop or step is None:
+                return False
+            n = sum(1 for t in study.get_trials(deepcopy=False, states=done)
+                    if t.last_step is not None and t.last_step >= step)
+            return n >= min_trials
+    return Waiting()
+
+
 def worker(k, url, name, spec, seed):
     import optuna
     import torch
@@ -226,9 +252,9 @@ def worker(k, url, name, spec, seed):
         # random start-up trials
         sampler=optuna.samplers.TPESampler(seed=seed + k,
                                            n_startup_trials=spec["search"]["n_startup"]),
-        pruner=optuna.pruners.SuccessiveHalvingPruner(
+        pruner=waiting(optuna, optuna.pruners.SuccessiveHalvingPruner(
             min_resource=pr["min_epochs"], reduction_factor=pr["eta"],
-            min_early_stopping_rate=0))
+            min_early_stopping_rate=0), pr.get("min_trials", ASHA_MIN_TRIALS)))
     cache = {}
     study.optimize(lambda t: objective(t, data, spec["space"], cache),
                    callbacks=[optuna.study.MaxTrialsCallback(spec["search"]["trials"],

@@ -3,7 +3,7 @@
 
   bench/search/bench_search.py synth  BUILD_DIR [--space 5|10] [--seeds 20] [--trials 50]
       [--parallel 1] [--algos tpe,random] [--pruner asha|median] [--prune-random]
-      [--min-epochs N]
+      [--min-epochs N] [--min-trials N]
       [--out FILE.json]
   /usr/bin/python3 bench/search/bench_search.py optuna BUILD_DIR
       [--space 5|10] [--seeds 20] [--trials 50] [--out FILE.json]
@@ -11,7 +11,7 @@
       [--parallel 2] [--target 0.88[,0.90...]] [--seed-from 1]
       [--config configs/tpe-asha-fashion.json]
       [--stop-at-target | --stop-random-at VAL_ACC] [--trial-timeout S]
-      [--out FILE.json]
+      [--min-trials N] [--out FILE.json]
 
 synth: sample efficiency on bench/search/synth_objective (a closed-form
   model of an MLP tuning problem, see its header; --space 5: lr, batch
@@ -216,6 +216,8 @@ def synth(args):
                         spec["pruner"] = {"algorithm": args.pruner.split("+")[0]}
                         if args.min_epochs is not None:
                             spec["pruner"]["min_epochs"] = args.min_epochs
+                        if args.min_trials is not None:
+                            spec["pruner"]["min_trials"] = args.min_trials
                         if args.pruner == "asha+promote":
                             spec["pruner"]["promote"] = True
                 sids[(algo, seed)] = d({"op": "submit", "spec": spec})["sweep_id"]
@@ -453,6 +455,8 @@ def fashion(args):
                     spec["search"]["multivariate"] = True
             if name == "random":
                 spec.pop("pruner", None)
+            elif args.min_trials is not None and "pruner" in spec:
+                spec["pruner"]["min_trials"] = args.min_trials
             if args.trial_timeout is not None:
                 spec.setdefault("limits", {})["trial_timeout_s"] = args.trial_timeout
             d = Daemon(args.build, workers=args.parallel)
@@ -566,6 +570,10 @@ def main():
                     "(what the pruner costs without TPE)")
     ap.add_argument("--min-epochs", type=int,
                     help="synth: the pruner's min_epochs (its default: 1)")
+    ap.add_argument("--min-trials", type=int,
+                    help="synth, fashion: the pruner's min_trials (completed "
+                    "trials before it stops any; ASHA's default 4, 0 = the "
+                    "rule before it had the option)")
     ap.add_argument("--n-startup", type=int)
     ap.add_argument("--n-candidates", type=int)
     ap.add_argument("--multivariate", action="store_true",

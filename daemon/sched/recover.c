@@ -224,7 +224,13 @@ recover_load_sweep(struct sched *s, const struct db_sweep_row *r, char *err,
 	cJSON *json = cJSON_Parse(r->spec_json);
 	int rc, slurm = 0;
 
-	rc = json ? spec_parse(json, &sp, err, errlen) : -EINVAL;
+	rc = json ? spec_keep_stored_defaults(json) : -EINVAL;
+	if (rc == -ENOMEM) {
+		cJSON_Delete(json);
+		return rc;
+	}
+	if (rc == 0)
+		rc = spec_parse(json, &sp, err, errlen);
 	cJSON_Delete(json);
 	if (rc < 0) {
 		log_error("sweep %" PRId64 ": stored spec no longer valid (%s): "

@@ -141,6 +141,17 @@ is_rung(const struct spec *s, int e)
 	return r == e;
 }
 
+/* How many of c[0..n) completed and reached epoch e. */
+static int
+completed_at(const struct prune_curve *c, int n, int e)
+{
+	int done = 0;
+
+	for (int i = 0; i < n; i++)
+		done += c[i].done && last_epoch(&c[i]) >= e;
+	return done;
+}
+
 int
 prune_asha_judges(const struct spec *s, const struct prune_curve *me)
 {
@@ -169,6 +180,8 @@ prune_asha(const struct spec *s, const struct prune_curve *me,
 	}
 	if (count < s->prune_eta)
 		return 0;   /* too few at this rung to judge: promote */
+	if (completed_at(others, n_others, e) < s->prune_min_trials)
+		return 0;   /* no finished curve to judge against yet */
 	keep = count / s->prune_eta;
 	if (ahead < keep)
 		return 0;

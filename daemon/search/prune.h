@@ -66,7 +66,8 @@ int prune_median(const struct spec *s, const struct prune_curve *me,
  * s->prune_min_epochs * eta^k epochs. Only when my last epoch is exactly a rung r:
  * my best so far at r is ranked among the best-so-far values at r of every
  * other trial (any state) that reached r, me included. With fewer than eta
- * trials at the rung I go on (nothing to compare yet); otherwise I go on
+ * trials at the rung, or fewer than s->prune_min_trials completed others
+ * that reached it, I go on (nothing to compare yet); otherwise I go on
  * only if fewer than floor(count / eta) of the others are strictly better
  * than me (so ties go my way). NaN ranks last. Returns 0 or 1, why as above.
  */

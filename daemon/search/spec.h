@@ -71,6 +71,9 @@ enum spec_retry {
 #define SPEC_MAX_INT_GRID   1000      /* int ranges up to this many values
 				       * are enumerated by grid search */
 #define SPEC_HEARTBEAT_S    600       /* limits.heartbeat_s default */
+#define SPEC_ASHA_MIN_TRIALS 4        /* pruner.min_trials default for asha
+				       * (bench/search/README.md, sixth
+				       * attempt of issue 19) */
 #define SPEC_MAX_COND_GRID  10000     /* combinations of the parents of
 				       * conditions grid search walks */
 #define SPEC_MAX_SEED       ((UINT64_C(1) << 53) - 1)  /* exact in JSON */
@@ -135,7 +138,9 @@ struct spec {
 	int prune_eta;             /* asha: default 3, >= 2 */
 	int prune_promote;         /* asha: stopped trials may go on again */
 	int prune_warmup;          /* median: epochs never pruned, default 0 */
-	int prune_min_trials;      /* median: completed others needed, def. 5 */
+	int prune_min_trials;      /* completed others needed before pruning:
+				    * median >= 1, default 5; asha >= 0,
+				    * default SPEC_ASHA_MIN_TRIALS */
 	int prune_max_epochs;      /* never prune at or past it; 0 = none */
 	int prune_objective;       /* pruner.metric as an index into
 				    * objectives; 0 when not given. Only 0
@@ -171,6 +176,15 @@ struct spec {
  * Parsing s->json again gives an equal spec.
  */
 int spec_parse(const cJSON *json, struct spec **out, char *err, size_t errlen);
+
+/*
+ * For a spec stored by an earlier version (a sweep recovered at start-up),
+ * before spec_parse: writes into json the defaults it was run with where
+ * a later version changed them, so a sweep goes on after an upgrade as it
+ * began. Today: an "asha" pruner without "min_trials" was stored before
+ * ASHA had it, and ran with none (0). Returns 0, or -ENOMEM.
+ */
+int spec_keep_stored_defaults(cJSON *json);
 
 /* Frees s and everything it owns. NULL is fine. */
 void spec_free(struct spec *s);

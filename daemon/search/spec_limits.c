@@ -57,12 +57,13 @@ pruner_option_ok(enum spec_pruner p, const char *key)
 		return 1;
 	if (strcmp(key, "max_epochs") == 0 || strcmp(key, "metric") == 0)
 		return p != SPEC_PRUNE_NONE;
+	if (strcmp(key, "min_trials") == 0)
+		return p != SPEC_PRUNE_NONE;
 	if (p == SPEC_PRUNE_ASHA)
 		return strcmp(key, "min_epochs") == 0 || strcmp(key, "eta") == 0 ||
 		       strcmp(key, "promote") == 0;
 	if (p == SPEC_PRUNE_MEDIAN)
-		return strcmp(key, "warmup_epochs") == 0 ||
-		       strcmp(key, "min_trials") == 0;
+		return strcmp(key, "warmup_epochs") == 0;
 	return 0;
 }
 
@@ -131,7 +132,7 @@ spec_parse_pruner(struct spec *s, const cJSON *root, char *err, size_t errlen)
 	const cJSON *pr, *it;
 	const char *alg;
 	long min_epochs, eta, warmup, min_trials, max_epochs;
-	int rc, found = 0;
+	int rc, found = 0, asha;
 
 	s->pruner = SPEC_PRUNE_NONE;
 	rc = spec_get_section(root, "pruner", &pr, err, errlen);
@@ -153,6 +154,7 @@ spec_parse_pruner(struct spec *s, const cJSON *root, char *err, size_t errlen)
 	if (alg && !found)
 		return spec_fail(err, errlen, "pruner.algorithm: must be \"median\", "
 				 "\"asha\" or \"none\", not \"%s\"", alg);
+	asha = s->pruner == SPEC_PRUNE_ASHA;
 	cJSON_ArrayForEach(it, pr)
 		if (!pruner_option_ok(s->pruner, it->string))
 			return spec_fail(err, errlen, "pruner.%s: not an option of the "
@@ -163,8 +165,9 @@ spec_parse_pruner(struct spec *s, const cJSON *root, char *err, size_t errlen)
 			       errlen)) < 0 ||
 	    (rc = spec_get_int(pr, "warmup_epochs", "pruner", 0, 1000000, 0, &warmup,
 			       err, errlen)) < 0 ||
-	    (rc = spec_get_int(pr, "min_trials", "pruner", 1, 1000000, 5,
-			       &min_trials, err, errlen)) < 0 ||
+	    (rc = spec_get_int(pr, "min_trials", "pruner", asha ? 0 : 1, 1000000,
+			       asha ? SPEC_ASHA_MIN_TRIALS : 5, &min_trials, err,
+			       errlen)) < 0 ||
 	    (rc = spec_get_int(pr, "max_epochs", "pruner", 1, 1000000, 0,
 			       &max_epochs, err, errlen)) < 0)
 		return rc;

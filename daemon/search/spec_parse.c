@@ -132,7 +132,8 @@ normalize(struct spec *s, const cJSON *root)
 	if (s->pruner == SPEC_PRUNE_ASHA &&
 	    (spec_put(sec, "min_epochs", cJSON_CreateNumber(s->prune_min_epochs)) < 0 ||
 	     spec_put(sec, "eta", cJSON_CreateNumber(s->prune_eta)) < 0 ||
-	     spec_put(sec, "promote", cJSON_CreateBool(s->prune_promote)) < 0))
+	     spec_put(sec, "promote", cJSON_CreateBool(s->prune_promote)) < 0 ||
+	     spec_put(sec, "min_trials", cJSON_CreateNumber(s->prune_min_trials)) < 0))
 		goto fail;
 	if (s->pruner == SPEC_PRUNE_MEDIAN &&
 	    (spec_put(sec, "warmup_epochs", cJSON_CreateNumber(s->prune_warmup)) < 0 ||
@@ -180,6 +181,19 @@ static const char *const top_keys[] = {
 	"early_stopping", "pruner", "limits", "diagnosis", "enqueue",
 	"resources", "launcher",
 };
+
+int
+spec_keep_stored_defaults(cJSON *json)
+{
+	cJSON *pr = cJSON_GetObjectItemCaseSensitive(json, "pruner");
+	const cJSON *alg = cJSON_GetObjectItemCaseSensitive(pr, "algorithm");
+
+	if (!cJSON_IsObject(pr) || !cJSON_IsString(alg) ||
+	    strcmp(alg->valuestring, "asha") != 0 ||
+	    cJSON_HasObjectItem(pr, "min_trials"))
+		return 0;
+	return cJSON_AddNumberToObject(pr, "min_trials", 0) ? 0 : -ENOMEM;
+}
 
 int
 spec_parse(const cJSON *json, struct spec **out, char *err, size_t errlen)

@@ -36,8 +36,11 @@ def spec(log, on_resume="resume", resumed_sleep_ms=None, promote=True):
         "search": {"algorithm": "random", "trials": 6, "parallel": 1,
                    "seed": 1},
         "enqueue": [{"k": i} for i in range(6)],
+        # min_trials 0: judged from the third trial at a rung, without
+        # waiting for completed ones, so that the six enqueued trials are
+        # stopped and promoted as each test plans.
         "pruner": {"algorithm": "asha", "min_epochs": 2, "eta": 3,
-                   "promote": promote},
+                   "min_trials": 0, "promote": promote},
     }
 
 

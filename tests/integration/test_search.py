@@ -2,6 +2,7 @@
 stopping for external trainers, and enqueued trials."""
 import json
 import os
+import sqlite3
 import statistics
 import sys
 import tempfile
@@ -82,6 +83,77 @@ def _asha_stops_at_rungs(d):
     for t in ts:
         if t["status"] == "completed":
             assert t["epochs"] == 9, t
+
+
+# Six trials, one at a time, each worse than the one before (the fake
+# trainer's quality peaks at x = 0.3), 9 epochs, rungs at 1 and 3.
+WORSE_EACH_TIME = [{"x": 0.3 + 0.1 * i} for i in range(6)]
+
+
+def asha_sweep(min_trials=None, sleep_ms=0):
+    pruner = {"algorithm": "asha", "min_epochs": 1, "eta": 3}
+    if min_trials is not None:
+        pruner["min_trials"] = min_trials
+    return fake_spec(trials=6, parallel=1,
+                     params={"x": {"uniform": [0, 1]}, "epochs": 9,
+                             "sleep_ms": sleep_ms},
+                     pruner=pruner, enqueue=WORSE_EACH_TIME)
+
+
+def completed_then_pruned(d, sid):
+    """The numbers of the completed trials, and the epochs of the pruned
+    ones, after checking that every trial is one or the other."""
+    ts = d.trials(sid)
+    assert [t["params"]["x"] for t in ts] == [p["x"] for p in WORSE_EACH_TIME], ts
+    assert all(t["status"] in ("completed", "pruned") for t in ts), ts
+    return ([t["number"] for t in ts if t["status"] == "completed"],
+            [t["epochs"] for t in ts if t["status"] == "pruned"])
+
+
+def _asha_waits_for_completed_trials(d):
+    # min_trials 3: nothing is stopped until three trials completed; the
+    # rest, worse than all three at the 1-epoch rung, stop there
+    sid = d.submit(asha_sweep(min_trials=3))
+    s = d.wait_sweep(sid)
+    assert s["status"] == "completed", s
+    assert s["spec"]["pruner"]["min_trials"] == 3, s["spec"]
+    assert completed_then_pruned(d, sid) == ([1, 2, 3], [1, 1, 1])
+    # 0, the rule without the wait: trial 3 is the third at the rung and
+    # not its top third
+    sid = d.submit(asha_sweep(min_trials=0))
+    d.wait_sweep(sid)
+    assert completed_then_pruned(d, sid) == ([1, 2], [1, 1, 1, 1])
+    # unsaid: the default, 4, and the stored spec says so
+    sid = d.submit(asha_sweep())
+    s = d.wait_sweep(sid)
+    assert s["spec"]["pruner"]["min_trials"] == 4, s["spec"]
+    assert completed_then_pruned(d, sid) == ([1, 2, 3, 4], [1, 1])
+
+
+def test_asha_sweep_stored_before_min_trials_keeps_its_rule():
+    # A sweep whose stored spec has no pruner.min_trials (stored by a
+    # version before ASHA had it) goes on after a restart with none, as it
+    # began, not with the new default 4.
+    d = Daemon(workers=1).start()
+    try:
+        sid = d.submit(asha_sweep(sleep_ms=30))
+        d.ok({"op": "pause", "sweep": sid})
+        d.stop()
+        db = sqlite3.connect(os.path.join(d.dir, "sweepd.db"), timeout=10)
+        with db:
+            db.execute("UPDATE sweeps SET spec_json = json_remove(spec_json, "
+                       "'$.pruner.min_trials') WHERE id = ?", (sid,))
+            stored = db.execute("SELECT spec_json FROM sweeps WHERE id = ?",
+                                (sid,)).fetchone()[0]
+        db.close()
+        assert "min_trials" not in stored, stored
+        d.start()
+        d.ok({"op": "resume", "sweep": sid})
+        s = d.wait_sweep(sid)
+        assert s["status"] == "completed", s
+        assert completed_then_pruned(d, sid) == ([1, 2], [1, 1, 1, 1])
+    finally:
+        d.cleanup()
 
 
 def _early_stopping_for_external_trainers(d):
@@ -298,9 +370,11 @@ TESTS = [with_daemon(f) for f in [
     _conditional_params_only_when_active,
     _tpe_concentrates_near_the_optimum, _tpe_is_reproducible,
     _median_pruner_stops_bad_trials, _asha_stops_at_rungs,
+    _asha_waits_for_completed_trials,
     _early_stopping_for_external_trainers, _enqueued_trials_run_first,
     _enqueue_on_a_running_sweep, _enqueue_checks_room_and_values,
-    _several_objectives_first_is_the_objective]]
+    _several_objectives_first_is_the_objective]] + [
+    test_asha_sweep_stored_before_min_trials_keeps_its_rule]
 
 if __name__ == "__main__":
     sys.exit(run_tests(TESTS))

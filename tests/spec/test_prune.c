@@ -175,6 +175,15 @@ median_never_prunes_a_finished_trial(void)
 
 /* ---- ASHA -------------------------------------------------------------- */
 
+/* The ASHA rules below without min_trials (0: judge as soon as eta trials
+ * reached the rung); asha_waits_for_min_trials_completed tests it. */
+static void
+asha(struct spec *s)
+{
+	s->pruner = SPEC_PRUNE_ASHA;
+	s->prune_min_trials = 0;
+}
+
 static void
 asha_decides_only_at_rungs(void)
 {
@@ -186,7 +195,7 @@ asha_decides_only_at_rungs(void)
 	struct prune_curve me;
 	char why[256] = "";
 
-	s.pruner = SPEC_PRUNE_ASHA;
+	asha(&s);
 	s.prune_min_epochs = 2;
 	for (int e = 1; e <= 6; e++) {
 		me = C(mine, e, 0);
@@ -211,7 +220,7 @@ asha_keeps_the_top_third(void)
 	struct prune_curve me;
 	char why[256];
 
-	s.pruner = SPEC_PRUNE_ASHA;
+	asha(&s);
 	/* 6 at the rung: floor(6/3) = 2 go on; I must have < 2 ahead. */
 	me = C(best, 1, 0);
 	CHECK(prune_asha(&s, &me, others, 5, why, sizeof why) == 0);
@@ -232,7 +241,7 @@ asha_promotes_while_fewer_than_eta(void)
 	struct prune_curve me = C(worst, 1, 0);
 	char why[256];
 
-	s.pruner = SPEC_PRUNE_ASHA;
+	asha(&s);
 	CHECK(prune_asha(&s, &me, others, 1, why, sizeof why) == 0);   /* 2 < 3 */
 	CHECK(prune_asha(&s, &me, others, 2, why, sizeof why) == 1);   /* 3: top 1 */
 	CHECK(prune_asha(&s, &me, NULL, 0, why, sizeof why) == 0);
@@ -247,7 +256,7 @@ asha_ties_go_my_way(void)
 	struct prune_curve me = C(same, 1, 0);
 	char why[256];
 
-	s.pruner = SPEC_PRUNE_ASHA;
+	asha(&s);
 	CHECK(prune_asha(&s, &me, others, 2, why, sizeof why) == 0);
 }
 
@@ -263,7 +272,7 @@ asha_uses_best_so_far_at_the_rung(void)
 	struct prune_curve me = C(mine, 3, 0);
 	char why[256];
 
-	s.pruner = SPEC_PRUNE_ASHA;
+	asha(&s);
 	/* a's 0.99 at epoch 4 is past the rung and does not count. */
 	CHECK(prune_asha(&s, &me, others, 2, why, sizeof why) == 0);
 	/* Others that have not reached the rung are not compared. */
@@ -283,7 +292,7 @@ asha_in_min_mode_and_with_nan(void)
 	struct prune_curve me;
 	char why[256];
 
-	s.pruner = SPEC_PRUNE_ASHA;
+	asha(&s);
 	me = C(good, 1, 0);
 	CHECK(prune_asha(&s, &me, others, 2, why, sizeof why) == 0);   /* lowest */
 	me = C(bad, 1, 0);
@@ -297,6 +306,40 @@ asha_in_min_mode_and_with_nan(void)
 	CHECK(prune_asha(&s, &me, nans, 2, why, sizeof why) == 0);
 }
 
+/* pruner.min_trials: ASHA stops no trial at a rung until that many
+ * others completed and reached it; running or pruned ones, and completed
+ * ones with a shorter budget, do not count. */
+static void
+asha_waits_for_min_trials_completed(void)
+{
+	struct spec s = mk(1);
+	const double hi[] = { 0.9, 0.9, 0.9 }, short_run[] = { 0.9 };
+	const double worst[] = { 0.1, 0.1, 0.1 };
+	struct prune_curve others[] = {
+		C(hi, 3, 0), C(hi, 3, 0), C(short_run, 1, 1), C(hi, 3, 1), C(hi, 3, 1),
+	};
+	struct prune_curve me = C(worst, 3, 0);
+	char why[256] = "";
+
+	asha(&s);
+	s.prune_min_trials = 2;
+	/* At the 3-epoch rung: 3 there (me and two running): not yet. */
+	CHECK(prune_asha(&s, &me, others, 3, why, sizeof why) == 0);
+	/* One completed at the rung (the 1-epoch one does not count). */
+	CHECK(prune_asha(&s, &me, others, 4, why, sizeof why) == 0);
+	/* Two completed at the rung: judged, and last of five. */
+	CHECK(prune_asha(&s, &me, others, 5, why, sizeof why) == 1);
+	CHECK_CONTAINS(why, "4 of 5");
+	/* At the 1-epoch rung the short one counts: two completed there. */
+	me = C(worst, 1, 0);
+	CHECK(prune_asha(&s, &me, &others[2], 2, why, sizeof why) == 1);
+	s.prune_min_trials = 3;   /* one running, two completed */
+	CHECK(prune_asha(&s, &me, &others[1], 3, why, sizeof why) == 0);
+	s.prune_min_trials = 0;   /* off: judged with nothing completed */
+	me = C(worst, 3, 0);
+	CHECK(prune_asha(&s, &me, others, 3, why, sizeof why) == 1);
+}
+
 static void
 asha_rungs_with_eta_two(void)
 {
@@ -307,7 +350,7 @@ asha_rungs_with_eta_two(void)
 	char why[256];
 	int stops = 0;
 
-	s.pruner = SPEC_PRUNE_ASHA;
+	asha(&s);
 	s.prune_eta = 2;
 	for (int e = 1; e <= 8; e++) {
 		me = C(lo, e, 0);
@@ -397,7 +440,7 @@ pruners_never_stop_a_trial_at_its_budget(void)
 	struct prune_curve me = C(worst, 3, 0);
 	char why[256];
 
-	s.pruner = SPEC_PRUNE_ASHA;
+	asha(&s);
 	s.prune_eta = 3;
 	CHECK(prune_asha(&s, &me, others, 3, why, sizeof why) == 1);   /* rung 3 */
 	me.budget = 3;
@@ -462,7 +505,7 @@ sparse_curves_count_in_epoch_numbers(void)
 	CHECK(prune_median(&s, &me, others, 3, why, sizeof why) == 0);
 	/* Rung 27 (1, 3, 9, 27) is an epoch number, the third point here;
 	 * the others best by 27 is their epoch-1 value, 0.5. */
-	s.pruner = SPEC_PRUNE_ASHA;
+	asha(&s);
 	me = (struct prune_curve){ .v = late, .epoch = el, .n = 3 };
 	CHECK(prune_asha(&s, &me, others, 3, why, sizeof why) == 1);
 	me.n = 2;   /* at epoch 9, a rung, but fewer than eta others are there */
@@ -491,7 +534,7 @@ promote_a_stopped_trial_now_in_the_top(void)
 				    C(d, 1, 0), C(e, 1, 0), C(f, 1, 0) };
 	int stopped[] = { 1, 0, 1, 1, 1, 1 }, promoted[6] = { 0 }, rung = -1;
 
-	s.pruner = SPEC_PRUNE_ASHA;
+	asha(&s);
 	CHECK(prune_promote(&s, cv, stopped, promoted, 6, &rung) == 0);
 	CHECK(rung == 1);
 	/* Only five at the rung: top 1 is trial 1, which went on. */
@@ -524,7 +567,7 @@ promote_highest_rung_then_best(void)
 	int stopped[] = { 3, 0, 0, 1, 1, 1, 1, 1, 1 }, promoted[9] = { 0 };
 	int rung = 0;
 
-	s.pruner = SPEC_PRUNE_ASHA;
+	asha(&s);
 	/* Rung 3 has trial 0 (top 1 of 3) and rung 1 has 3 and 4 (top 3 of
 	 * 9: 0.95, 0.94, 0.7): rung 3 first. */
 	CHECK(prune_promote(&s, cv, stopped, promoted, 9, &rung) == 0);
@@ -549,7 +592,7 @@ promote_ties_nan_and_min_mode(void)
 				    C(n, 1, 0) };
 	int stopped[] = { 0, 1, 1, 1 }, promoted[4] = { 0 }, rung = 0;
 
-	s.pruner = SPEC_PRUNE_ASHA;
+	asha(&s);
 	/* 4 at rung 1: top 1; trial 1 ties trial 0 at 0.3 (lower is better). */
 	CHECK(prune_promote(&s, cv, stopped, promoted, 4, &rung) == 1);
 	promoted[1] = 1;
@@ -573,7 +616,7 @@ promote_with_sparse_epochs(void)
 				    { .v = c, .epoch = ec, .n = 1 } };
 	int stopped[] = { 3, 0, 3 }, promoted[3] = { 0 }, rung = 0;
 
-	s.pruner = SPEC_PRUNE_ASHA;
+	asha(&s);
 	/* At 3: a 0.8, b 0.5 (its best up to epoch 3), c 0.1: a is top 1. */
 	CHECK(prune_promote(&s, cv, stopped, promoted, 3, &rung) == 0);
 	CHECK(rung == 3);
@@ -591,6 +634,7 @@ main(void)
 	RUN(median_nan_values);
 	RUN(median_never_prunes_a_finished_trial);
 	RUN(asha_decides_only_at_rungs);
+	RUN(asha_waits_for_min_trials_completed);
 	RUN(asha_keeps_the_top_third);
 	RUN(asha_promotes_while_fewer_than_eta);
 	RUN(asha_ties_go_my_way);

@@ -30,6 +30,35 @@ static const char *design_example =
 	" 'pruner':  {'algorithm': 'asha', 'min_epochs': 2, 'eta': 3},"
 	" 'limits':  {'trial_timeout_s': 1800, 'retries': 1, 'max_failures': 10}}";
 
+/* A stored ASHA spec from before pruner.min_trials goes on with none; a
+ * new one, or a stored one that says, keeps what it says. */
+static void
+stored_asha_spec_keeps_its_defaults(void)
+{
+	static const struct { const char *text; int min_trials; } cases[] = {
+		{ SPEC("{'a': 1}", "{}", ", 'pruner': {'algorithm': 'asha', 'eta': 3}"), 0 },
+		{ SPEC("{'a': 1}", "{}", ", 'pruner': {'algorithm': 'asha', 'min_trials': 6}"), 6 },
+		{ SPEC("{'a': 1}", "{}", ", 'pruner': {'algorithm': 'median'}"), 5 },
+		{ SPEC("{'a': 1}", "{}", ""), -1 },
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		cJSON *j = J(cases[i].text);
+		struct spec *s = NULL;
+
+		CHECK(spec_keep_stored_defaults(j) == 0);
+		CHECK_MSG(spec_parse(j, &s, util_err, sizeof util_err) == 0,
+			  "case %zu: %s", i, util_err);
+		if (s && cases[i].min_trials >= 0)
+			CHECK_MSG(s->prune_min_trials == cases[i].min_trials,
+				  "case %zu: min_trials %d", i, s->prune_min_trials);
+		if (cases[i].min_trials < 0)   /* nothing added where no pruner */
+			CHECK(!cJSON_HasObjectItem(j, "pruner"));
+		spec_free(s);
+		cJSON_Delete(j);
+	}
+}
+
 static void
 parses_the_design_example(void)
 {
@@ -65,6 +94,10 @@ parses_the_design_example(void)
 	CHECK(s->pruner == SPEC_PRUNE_ASHA && s->prune_min_epochs == 2 &&
 	      s->prune_eta == 3);
 	CHECK(s->prune_promote == 0);   /* the default (bench/search/README.md) */
+	CHECK(s->prune_min_trials == SPEC_ASHA_MIN_TRIALS);   /* ASHA's default */
+	CHECK(SPEC_ASHA_MIN_TRIALS == 4);   /* docs/spec.md says so */
+	CHECK(cJSON_GetObjectItem(cJSON_GetObjectItem(s->json, "pruner"),
+				  "min_trials")->valueint == 4);
 	CHECK_NEAR(s->timeout_s, 1800, 0);
 	CHECK(s->retries == 1 && s->max_failures == 10);
 	CHECK(s->retry_on == SPEC_RETRY_ALL);
@@ -303,6 +336,12 @@ static const struct {
 	  "pruner.min_epochs" },
 	{ SPEC("{'a': 1}", "{}", ", 'pruner': {'algorithm': 'median', 'min_trials': 0}"),
 	  "pruner.min_trials" },
+	{ SPEC("{'a': 1}", "{}", ", 'pruner': {'algorithm': 'asha', 'min_trials': -1}"),
+	  "pruner.min_trials: must be an integer from 0 to 1000000" },
+	{ SPEC("{'a': 1}", "{}", ", 'pruner': {'algorithm': 'asha', 'min_trials': 1.5}"),
+	  "pruner.min_trials" },
+	{ SPEC("{'a': 1}", "{}", ", 'pruner': {'algorithm': 'none', 'min_trials': 2}"),
+	  "pruner.min_trials: not an option of the \"none\" pruner" },
 	{ SPEC("{'a': 1}", "{}", ", 'pruner': {'algorithm': 'asha', 'max_epochs': 0}"),
 	  "pruner.max_epochs: must be an integer from 1" },
 	{ SPEC("{'a': 1}", "{}", ", 'pruner': {'algorithm': 'asha', 'promote': 1}"),
@@ -818,6 +857,7 @@ int
 main(void)
 {
 	RUN(parses_the_design_example);
+	RUN(stored_asha_spec_keeps_its_defaults);
 	RUN(fills_in_defaults);
 	RUN(mode_defaults_only_for_acc_and_loss);
 	RUN(external_trainer_fields);
