@@ -141,17 +141,6 @@ is_rung(const struct spec *s, int e)
 	return r == e;
 }
 
-/* How many of c[0..n) completed and reached epoch e. */
-static int
-completed_at(const struct prune_curve *c, int n, int e)
-{
-	int done = 0;
-
-	for (int i = 0; i < n; i++)
-		done += c[i].done && last_epoch(&c[i]) >= e;
-	return done;
-}
-
 int
 prune_asha_judges(const struct spec *s, const struct prune_curve *me)
 {
@@ -165,7 +154,7 @@ prune_asha(const struct spec *s, const struct prune_curve *me,
 	   const struct prune_curve *others, int n_others, char *why,
 	   size_t whylen)
 {
-	int e = last_epoch(me), count = 1, ahead = 0, keep;
+	int e = last_epoch(me), count = 1, ahead = 0, done = 0, keep;
 	double mine;
 
 	if (!prune_asha_judges(s, me))
@@ -175,12 +164,13 @@ prune_asha(const struct spec *s, const struct prune_curve *me,
 		if (last_epoch(&others[i]) < e)
 			continue;
 		count++;
+		done += others[i].done;
 		if (better(s, best_until(s, &others[i], e), mine))
 			ahead++;
 	}
 	if (count < s->prune_eta)
 		return 0;   /* too few at this rung to judge: promote */
-	if (completed_at(others, n_others, e) < s->prune_min_trials)
+	if (done < s->prune_min_trials)
 		return 0;   /* no finished curve to judge against yet */
 	keep = count / s->prune_eta;
 	if (ahead < keep)
