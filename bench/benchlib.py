@@ -1,11 +1,45 @@
 """bench/benchlib.py: what every benchmark script needs to talk to a real
 sweepd: one request on its own connection, and a daemon started on a
 state dir. Stdlib only. Not a test."""
+import atexit
 import json
 import os
+import signal
 import socket
 import subprocess
+import sys
 import time
+
+_daemons = []
+
+
+def _stop_daemons():
+    """atexit: terminates every daemon start_daemon started that is still
+    running, so a bench that fails or is killed leaves none behind."""
+    for p in _daemons:
+        if p.poll() is None:
+            p.terminate()
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+
+
+def _exit_on_signal(signum, frame):
+    sys.exit(128 + signum)
+
+
+def _own_daemons(p):
+    """Remembers p for _stop_daemons; the first time, makes SIGTERM and
+    SIGHUP exit through Python (finally blocks, then atexit) instead of
+    killing the bench with its daemons still running."""
+    if not _daemons:
+        atexit.register(_stop_daemons)
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            if signal.getsignal(sig) == signal.SIG_DFL:
+                signal.signal(sig, _exit_on_signal)
+    _daemons.append(p)
 
 
 def read_line(s):
@@ -38,12 +72,14 @@ def request(sock_path, req, timeout=None):
 def start_daemon(build, state, log="bench.log", workers=2, extra=()):
     """Starts BUILD's sweepd on state (--workers workers, its log in
     state/log, extra arguments appended) and waits until it answers a
-    ping. Returns (Popen, socket path)."""
+    ping. Returns (Popen, socket path). A daemon still running when the
+    bench exits (an exception, SIGTERM, SIGHUP) is terminated then."""
     exe = os.path.join(build, "sweepd")
     if not os.path.exists(exe):
         exe = os.path.join(build, "daemon", "sweepd")
     p = subprocess.Popen([exe, "--state-dir", state, "--workers", str(workers),
                           "--log", os.path.join(state, log), *extra])
+    _own_daemons(p)
     sock = os.path.join(state, "sweepd.sock")
     for _ in range(1000):
         try:
