@@ -16,6 +16,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from sweeplib import SANITIZED, SWEEPD, Skip, run_tests, slurm_or_skip
@@ -177,6 +178,54 @@ def test_search_fashion():
             r"^seed 1 random +: completed, best %s" % NUM, r"^\| search \| time to 0\.100")
     finally:
         os.unlink(f.name)
+
+
+def _children(pid):
+    with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+        return [int(c) for c in f.read().split()]
+
+
+def _alive(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().split(") ")[-1][0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_killed_bench_stops_its_daemon():
+    """SIGTERM to a bench mid-run: it exits and the sweepd it started (and
+    so its trainers) does not outlive it."""
+    need()
+    p = subprocess.Popen(script("search/bench_search.py") +
+                         ["synth", BUILD, "--seeds", "1000", "--trials", "24"],
+                         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    daemon = None
+    try:
+        for _ in range(300):
+            kids = [c for c in _children(p.pid)
+                    if open("/proc/%d/comm" % c).read().strip() == "sweepd"]
+            if kids:
+                daemon = kids[0]
+                break
+            time.sleep(0.05)
+        assert daemon, "bench_search.py started no sweepd: %s" % p.stderr.read()
+        p.terminate()
+        p.wait(timeout=60)
+        assert p.returncode != 0, "the bench ran to the end: nothing was killed"
+        # the daemon was the bench's child: when the bench is gone it was
+        # reaped by init, or is still running
+        for _ in range(200):
+            if not _alive(daemon):
+                break
+            time.sleep(0.05)
+        assert not _alive(daemon), "sweepd %d outlived its bench" % daemon
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        if daemon and _alive(daemon):
+            os.kill(daemon, 9)
 
 
 def test_db_and_tpe_programs():
