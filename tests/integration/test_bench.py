@@ -171,13 +171,26 @@ def test_search_fashion():
     spec["space"].update(hidden={"choice": [[48, 24], [16]]}, epochs=2, train_fraction=0.02)
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         json.dump(spec, f)
+    out_json = f.name + ".out.json"
     try:
         run(script("search/bench_search.py") + ["fashion", BUILD, "--seeds", "1", "--trials",
-                                                "2", "--config", f.name, "--target", "0.1"],
+                                                "2", "--config", f.name, "--target", "0.1",
+                                                "--out", out_json],
             r"^seed 1 tpe\+asha: completed, best %s" % NUM,
             r"^seed 1 random +: completed, best %s" % NUM, r"^\| search \| time to 0\.100")
+        # the stored sweeps feed the offline replay and the re-run
+        run(script("search/bench_ranks.py") + [out_json, "--epochs", "1,2", "--good", "0"],
+            r"^\| 1 \| %s \[%s, %s\] over 2 sweeps \| [0-9]" % (NUM, NUM, NUM),
+            r"^\| 2 \| ")
+        out = run(script("search/bench_rerun.py") + [BUILD, out_json, "--best-below", "1.01",
+                                                     "--reps", "1", "--target", "0"],
+                  r"^2 trials re-run 1 times each: 2 of 2 re-runs reach 0\.00")
+        assert len(re.findall(r"^\S+ seed 1 trial [0-9]+ \(%s\): %s; mean" % (NUM, NUM),
+                              out, re.M)) == 2, out
     finally:
         os.unlink(f.name)
+        if os.path.exists(out_json):
+            os.unlink(out_json)
 
 
 def _children(pid):
