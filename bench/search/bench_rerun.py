@@ -15,8 +15,7 @@ Each chosen trial's params become a sweep of constants (random search,
 between its trials is SWEEP_SEED (the weights' init, the batches' order,
 dropout's masks); the split of the data is the same. Prints each trial's
 objective in the re-runs, their mean and how many reach --target (by
-default V); sweeps run one
-at a time on a fresh daemon (--workers 2).
+default V). Sweeps run one at a time, each on a fresh daemon (--workers 2).
 """
 import argparse
 import json
