@@ -30,16 +30,20 @@ def _exit_on_signal(signum, frame):
     sys.exit(128 + signum)
 
 
-def _own_daemons(p):
-    """Remembers p for _stop_daemons; the first time, makes SIGTERM and
-    SIGHUP exit through Python (finally blocks, then atexit) instead of
-    killing the bench with its daemons still running."""
-    if not _daemons:
-        atexit.register(_stop_daemons)
-        for sig in (signal.SIGTERM, signal.SIGHUP):
-            if signal.getsignal(sig) == signal.SIG_DFL:
-                signal.signal(sig, _exit_on_signal)
-    _daemons.append(p)
+def _guard_daemons():
+    """Once, before the first daemon starts: _stop_daemons at exit, and
+    SIGTERM and SIGHUP exit through Python (finally blocks, then atexit)
+    instead of killing the bench with its daemons still running."""
+    if _guard_daemons.done:
+        return
+    _guard_daemons.done = True
+    atexit.register(_stop_daemons)
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        if signal.getsignal(sig) == signal.SIG_DFL:
+            signal.signal(sig, _exit_on_signal)
+
+
+_guard_daemons.done = False
 
 
 def read_line(s):
@@ -77,9 +81,10 @@ def start_daemon(build, state, log="bench.log", workers=2, extra=()):
     exe = os.path.join(build, "sweepd")
     if not os.path.exists(exe):
         exe = os.path.join(build, "daemon", "sweepd")
+    _guard_daemons()
     p = subprocess.Popen([exe, "--state-dir", state, "--workers", str(workers),
                           "--log", os.path.join(state, log), *extra])
-    _own_daemons(p)
+    _daemons.append(p)
     sock = os.path.join(state, "sweepd.sock")
     for _ in range(1000):
         try:

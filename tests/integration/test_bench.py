@@ -193,9 +193,22 @@ def test_search_fashion():
             os.unlink(out_json)
 
 
-def _children(pid):
+def _started_daemon(pid):
+    """The sweepd child of pid once its socket exists (start_daemon has
+    then recorded it), or None."""
     with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
-        return [int(c) for c in f.read().split()]
+        kids = [int(c) for c in f.read().split()]
+    for c in kids:
+        try:
+            with open("/proc/%d/cmdline" % c) as f:
+                argv = f.read().split("\0")
+        except FileNotFoundError:
+            continue
+        if os.path.basename(argv[0]) == "sweepd" and "--state-dir" in argv:
+            state = argv[argv.index("--state-dir") + 1]
+            if os.path.exists(os.path.join(state, "sweepd.sock")):
+                return c
+    return None
 
 
 def _alive(pid):
@@ -215,11 +228,9 @@ def test_killed_bench_stops_its_daemon():
                          cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     daemon = None
     try:
-        for _ in range(300):
-            kids = [c for c in _children(p.pid)
-                    if open("/proc/%d/comm" % c).read().strip() == "sweepd"]
-            if kids:
-                daemon = kids[0]
+        for _ in range(600):
+            daemon = _started_daemon(p.pid)
+            if daemon:
                 break
             time.sleep(0.05)
         assert daemon, "bench_search.py started no sweepd: %s" % p.stderr.read()
