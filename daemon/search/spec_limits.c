@@ -55,9 +55,8 @@ pruner_option_ok(enum spec_pruner p, const char *key)
 {
 	if (strcmp(key, "algorithm") == 0)
 		return 1;
-	if (strcmp(key, "max_epochs") == 0 || strcmp(key, "metric") == 0)
-		return p != SPEC_PRUNE_NONE;
-	if (strcmp(key, "min_trials") == 0)
+	if (strcmp(key, "max_epochs") == 0 || strcmp(key, "metric") == 0 ||
+	    strcmp(key, "min_trials") == 0)
 		return p != SPEC_PRUNE_NONE;
 	if (p == SPEC_PRUNE_ASHA)
 		return strcmp(key, "min_epochs") == 0 || strcmp(key, "eta") == 0 ||

@@ -132,12 +132,13 @@ normalize(struct spec *s, const cJSON *root)
 	if (s->pruner == SPEC_PRUNE_ASHA &&
 	    (spec_put(sec, "min_epochs", cJSON_CreateNumber(s->prune_min_epochs)) < 0 ||
 	     spec_put(sec, "eta", cJSON_CreateNumber(s->prune_eta)) < 0 ||
-	     spec_put(sec, "promote", cJSON_CreateBool(s->prune_promote)) < 0 ||
-	     spec_put(sec, "min_trials", cJSON_CreateNumber(s->prune_min_trials)) < 0))
+	     spec_put(sec, "promote", cJSON_CreateBool(s->prune_promote)) < 0))
 		goto fail;
 	if (s->pruner == SPEC_PRUNE_MEDIAN &&
-	    (spec_put(sec, "warmup_epochs", cJSON_CreateNumber(s->prune_warmup)) < 0 ||
-	     spec_put(sec, "min_trials", cJSON_CreateNumber(s->prune_min_trials)) < 0))
+	    spec_put(sec, "warmup_epochs", cJSON_CreateNumber(s->prune_warmup)) < 0)
+		goto fail;
+	if (s->pruner != SPEC_PRUNE_NONE &&
+	    spec_put(sec, "min_trials", cJSON_CreateNumber(s->prune_min_trials)) < 0)
 		goto fail;
 	if (spec_normalize_resources(s, j) < 0)
 		goto fail;
