@@ -99,7 +99,7 @@ def run_sweepd(build, spec, cache):
             "best_val_acc": best["objective"] if best else None,
             "best_test_acc": best.get("test_acc") if best else None,
             "best_params": best["params"] if best else None,
-            "load_before": before, "load_after": loadavg()}
+            "spec": s["spec"], "load_before": before, "load_after": loadavg()}
 
 
 def have_optuna():
@@ -174,7 +174,9 @@ def main():
     if args.sweepd_uncached:
         rows.append(("sweepd, no data cache", run_sweepd(args.build, spec, False)))
     if not args.skip_optuna:
-        o = run_optuna(spec)
+        # the spec as sweepd stored it: every default it ran with written
+        # out, so Optuna's arm copies none of them
+        o = run_optuna(rows[0][1]["spec"])
         rows.append(("Optuna %s + PyTorch" % o["optuna"], o))
     table(rows)
     if not args.skip_optuna:

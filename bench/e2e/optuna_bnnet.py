@@ -5,12 +5,14 @@ Optuna (Debian's python3-optuna 3.1) driving the same BNNet in PyTorch
 
   /usr/bin/python3 bench/e2e/optuna_bnnet.py SPEC.json WORKDIR [--workers 2]
 
+SPEC.json is the spec as sweepd stored it (the `spec` of its `sweep`
+reply: every default written out), which bench_e2e.py passes.
+
 The study: TPESampler (seeded from the spec, its n_startup trials random),
 SuccessiveHalvingPruner with the spec's ASHA rungs (min_resource =
 min_epochs, reduction_factor = eta) and sweepd's wait for min_trials
-completed trials before any stop (its default 4 when the spec does not
-say; Optuna's pruner has no such option, so a wrapper adds it), SQLite
-storage in WORKDIR/optuna.db,
+completed trials before any stop (Optuna's pruner has no such option, so
+a wrapper adds it), SQLite storage in WORKDIR/optuna.db,
 --workers worker processes (one torch thread each) sharing the study until
 search.trials trials exist. The data are sweep-worker's: its train/val split
 (the same xoshiro256** shuffle of split_seed 0, val_size 10,000),
@@ -216,10 +218,6 @@ def objective(trial, data, space, cache):
     return best
 
 
-# sweepd's default pruner.min_trials for ASHA (docs/spec.md)
-ASHA_MIN_TRIALS = 4
-
-
 def waiting(optuna, inner, min_trials):
     """inner, but stopping no trial at a step until min_trials completed
     trials reached it (sweepd's pruner.min_trials). inner is asked first
@@ -254,7 +252,7 @@ def worker(k, url, name, spec, seed):
                                            n_startup_trials=spec["search"]["n_startup"]),
         pruner=waiting(optuna, optuna.pruners.SuccessiveHalvingPruner(
             min_resource=pr["min_epochs"], reduction_factor=pr["eta"],
-            min_early_stopping_rate=0), pr.get("min_trials", ASHA_MIN_TRIALS)))
+            min_early_stopping_rate=0), pr["min_trials"]))
     cache = {}
     study.optimize(lambda t: objective(t, data, spec["space"], cache),
                    callbacks=[optuna.study.MaxTrialsCallback(spec["search"]["trials"],
